@@ -1,0 +1,42 @@
+# Development tasks. Tools come from go.mod's tool directive (go tool ...),
+# so nothing depends on what happens to be installed.
+
+GO       ?= go
+PKGS     := ./...
+CONFIGS  := gen/common/gen.yaml gen/core/gen.yaml gen/query/gen.yaml
+BENCHTIME ?= 1s
+
+.PHONY: all generate check-generated test bench demo lint corpus consumer
+
+all: lint test
+
+## generate: regenerate gen/ from spec/.
+generate:
+	$(GO) generate ./gen/...
+
+## check-generated: fail when gen/ differs from what spec/ generates.
+check-generated:
+	@for c in $(CONFIGS); do $(GO) run ./cmd/apigen -check -config $$c || exit 1; done
+	@echo "check-generated: gen/ is up to date"
+
+## test: run every test (the corpus test included).
+test:
+	$(GO) test -count=1 $(PKGS)
+
+## bench: run every benchmark, side by side with its baseline.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS)
+
+## demo: regenerate the clients, then run the demo against the embedded server.
+demo: generate
+	$(GO) run ./examples/demo
+
+## lint: gofmt, go vet and staticcheck over everything, generated code included.
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+	$(GO) tool staticcheck $(PKGS)
+
+## corpus: compile rate of generated clients over ../shared/corpus, beside oapi-codegen's.
+corpus:
+	$(GO) run ./internal/corpus/cmd/corpus

@@ -1,0 +1,151 @@
+package allsource
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// ErrInvalidArgument is matched (with errors.Is) by every error that rejects
+// an argument before a request is sent.
+var ErrInvalidArgument = errors.New("allsource: invalid argument")
+
+// ArgumentError reports an argument that Core would refuse. It is returned
+// before any request is sent.
+type ArgumentError struct {
+	// Field names the argument, for example "event_type".
+	Field string
+	// Value is the rejected value.
+	Value string
+	// Reason says which rule it breaks.
+	Reason string
+}
+
+// Error describes the rejected argument.
+func (e *ArgumentError) Error() string {
+	return fmt.Sprintf("allsource: invalid %s %q: %s", e.Field, e.Value, e.Reason)
+}
+
+// Is reports whether target is ErrInvalidArgument.
+func (e *ArgumentError) Is(target error) bool { return target == ErrInvalidArgument }
+
+// Limits Core applies to identifiers (reference §4.2).
+const (
+	MaxEventTypeLen = 128
+	MaxEntityIDLen  = 128
+	MaxTenantIDLen  = 64
+)
+
+// ValidateEventType checks an event type against Core's rules: 1 to 128
+// characters, only lowercase ASCII letters, digits, '.' and '_', no leading
+// or trailing '.', no "..", and not in the reserved "_system." namespace.
+func ValidateEventType(t string) error {
+	bad := func(reason string) error { return &ArgumentError{Field: "event_type", Value: t, Reason: reason} }
+	switch {
+	case t == "":
+		return bad("must not be empty")
+	case len(t) > MaxEventTypeLen:
+		return bad(fmt.Sprintf("longer than %d characters", MaxEventTypeLen))
+	case strings.HasPrefix(t, "_system."):
+		return bad(`the "_system." prefix is reserved`)
+	case t[0] == '.' || t[len(t)-1] == '.':
+		return bad("must not start or end with '.'")
+	case strings.Contains(t, ".."):
+		return bad(`must not contain ".."`)
+	}
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '_') {
+			return bad(fmt.Sprintf("character %q not allowed (use lowercase letters, digits, '.' and '_')", rune(c)))
+		}
+	}
+	return nil
+}
+
+// ValidateEntityID checks an entity id against Core's rules: 1 to 128
+// characters, no control characters, not only white space, and no leading or
+// trailing white space. Anything else (':', '@', '/') is allowed.
+func ValidateEntityID(id string) error {
+	bad := func(reason string) error { return &ArgumentError{Field: "entity_id", Value: id, Reason: reason} }
+	if id == "" {
+		return bad("must not be empty")
+	}
+	if !utf8.ValidString(id) {
+		return bad("must be valid UTF-8")
+	}
+	if utf8.RuneCountInString(id) > MaxEntityIDLen {
+		return bad(fmt.Sprintf("longer than %d characters", MaxEntityIDLen))
+	}
+	if strings.TrimSpace(id) == "" {
+		return bad("must not be only white space")
+	}
+	first, _ := utf8.DecodeRuneInString(id)
+	last, _ := utf8.DecodeLastRuneInString(id)
+	if unicode.IsSpace(first) || unicode.IsSpace(last) {
+		return bad("must not start or end with white space")
+	}
+	for _, r := range id {
+		if unicode.IsControl(r) {
+			return bad("must not contain control characters")
+		}
+	}
+	return nil
+}
+
+// ValidateTenantID checks a tenant id against Core's rules: 1 to 64
+// characters, ASCII letters, digits, '-' and '_'.
+func ValidateTenantID(id string) error {
+	bad := func(reason string) error { return &ArgumentError{Field: "tenant_id", Value: id, Reason: reason} }
+	if id == "" {
+		return bad("must not be empty")
+	}
+	if len(id) > MaxTenantIDLen {
+		return bad(fmt.Sprintf("longer than %d characters", MaxTenantIDLen))
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return bad(fmt.Sprintf("character %q not allowed (use letters, digits, '-' and '_')", rune(c)))
+		}
+	}
+	return nil
+}
+
+// NormalizeEventType rewrites an event type the way the official Rust SDK
+// does before sending it: a name containing '.' is lowercased; '_' and '-'
+// become '.'; PascalCase and camelCase are split at case boundaries. For
+// example "VerificationCreated" becomes "verification.created",
+// "APIKeyCreated" becomes "api.key.created" and "order_placed" becomes
+// "order.placed". The result still has to pass ValidateEventType.
+func NormalizeEventType(t string) string {
+	switch {
+	case strings.Contains(t, "."):
+		return strings.ToLower(t)
+	case strings.ContainsAny(t, "_-"):
+		return strings.ToLower(strings.Map(func(r rune) rune {
+			if r == '_' || r == '-' {
+				return '.'
+			}
+			return r
+		}, t))
+	}
+	rs := []rune(t)
+	var b strings.Builder
+	b.Grow(len(t) + 4)
+	for i, r := range rs {
+		if i > 0 && unicode.IsUpper(r) {
+			prev := rs[i-1]
+			nextLower := i+1 < len(rs) && unicode.IsLower(rs[i+1])
+			// A boundary before an upper-case letter that follows a lower-case
+			// letter or digit ("userCreated"), or that ends an acronym and
+			// starts a word ("APIKey": before the K).
+			if !unicode.IsUpper(prev) || nextLower {
+				b.WriteByte('.')
+			}
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
+}
