@@ -149,3 +149,33 @@ func NormalizeEventType(t string) string {
 	}
 	return b.String()
 }
+
+// ValidateFilter checks one event-type filter of a durable consumer or a
+// stream subscription. A filter is either an exact event type
+// ("order.placed") or a prefix pattern "x.*" matching the types that start
+// with "x." (Core's consumer registry also lets "x.*" match "x" itself; the
+// live stream does not). A filter that can never match anything, such as
+// "asset." (an exact match on a type Core refuses to store) or "*", is
+// rejected with a hint.
+func ValidateFilter(f string) error {
+	bad := func(reason string) error { return &ArgumentError{Field: "filter", Value: f, Reason: reason} }
+	if f == "*" || f == ".*" {
+		return bad(`matches nothing; pass no filters to receive every event type`)
+	}
+	if prefix, ok := strings.CutSuffix(f, ".*"); ok {
+		if err := ValidateEventType(prefix); err != nil {
+			return bad(fmt.Sprintf("prefix %q is not a valid event type, so the pattern matches nothing", prefix))
+		}
+		return nil
+	}
+	switch {
+	case strings.HasSuffix(f, "."):
+		return bad(fmt.Sprintf("an exact match on a type ending in '.' matches nothing; did you mean %q?", f+"*"))
+	case strings.HasSuffix(f, "*"):
+		return bad(fmt.Sprintf("'*' is only allowed as the last segment after a dot; did you mean %q?", strings.TrimSuffix(f, "*")+".*"))
+	}
+	if err := ValidateEventType(f); err != nil {
+		return bad("not a valid event type, so it matches nothing: " + err.(*ArgumentError).Reason)
+	}
+	return nil
+}

@@ -76,3 +76,24 @@ func TestNormalizeEventType(t *testing.T) {
 		}
 	}
 }
+
+func TestValidateFilter(t *testing.T) {
+	for _, f := range []string{"asset.*", "trade.created", "a.b.*", "order"} {
+		if err := ValidateFilter(f); err != nil {
+			t.Errorf("ValidateFilter(%q) = %v, want nil", f, err)
+		}
+	}
+	for f, hint := range map[string]string{
+		"asset.": `"asset.*"`, "*": "no filters", ".*": "no filters", "asset*": `"asset.*"`,
+		"Asset.*": "prefix", "a..b": "matches nothing", "": "matches nothing",
+	} {
+		err := ValidateFilter(f)
+		if !errors.Is(err, ErrInvalidArgument) {
+			t.Errorf("ValidateFilter(%q) = %v, want ErrInvalidArgument", f, err)
+			continue
+		}
+		if !strings.Contains(err.Error(), hint) {
+			t.Errorf("ValidateFilter(%q) = %q, want a hint containing %s", f, err, hint)
+		}
+	}
+}
