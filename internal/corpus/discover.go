@@ -245,3 +245,43 @@ func readManifest(file string) (map[string]string, error) {
 	}
 	return origins, sc.Err()
 }
+
+// ReadKnownGaps reads a known-gaps list: one corpus-relative document path per
+// line followed by a "# reason" comment. Blank lines and lines that start with
+// "#" are ignored. It maps each path to its reason.
+func ReadKnownGaps(file string) (map[string]string, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("known gaps: %w", err)
+	}
+	return ParseKnownGaps(file, data)
+}
+
+// ParseKnownGaps parses the known-gaps list data read from name; see
+// ReadKnownGaps. Every entry must carry a reason and appear once.
+func ParseKnownGaps(name string, data []byte) (map[string]string, error) {
+	gaps := map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		p, reason, _ := strings.Cut(line, "#")
+		p, reason = strings.TrimSpace(p), strings.TrimSpace(reason)
+		if reason == "" {
+			return nil, fmt.Errorf("%s:%d: %q has no \"# reason\" comment", name, n, p)
+		}
+		if strings.ContainsAny(p, " \t") {
+			return nil, fmt.Errorf("%s:%d: %q is not one path", name, n, p)
+		}
+		if _, dup := gaps[p]; dup {
+			return nil, fmt.Errorf("%s:%d: %s is listed twice", name, n, p)
+		}
+		gaps[p] = reason
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return gaps, nil
+}
