@@ -1,0 +1,76 @@
+// Package projection runs a read model over the AllSource event stream: a
+// worker folds the events of a durable consumer into state of the caller's
+// type, snapshots that state, and survives restarts, disconnects, replays
+// and lost frames without losing an event or applying one twice.
+//
+// # Lifecycle
+//
+// The worker registers its durable consumer with Core, loads its last
+// snapshot, connects to the WebSocket stream with the consumer id and
+// receives every matching event after the consumer's cursor (replay, with
+// positions), then a replay_complete sentinel, then live events (without
+// positions, singly or in JSON-array batches). Each event goes through the
+// reducer once. The handle reads the state, waits until the worker has
+// caught up, reports the error that stopped it and stops it.
+//
+// # Why no event is lost or applied twice
+//
+// Invariant. A snapshot (state S, per-entity versions V, position P) means:
+// every event matching the worker's event types whose position is at or
+// below P is reflected in S, and for every entity the events reflected in S
+// are a prefix of that entity's events, the last of which has version
+// V[entity]. S may also reflect events beyond P; they are recorded in V.
+//
+// Replay. Core sends the events after the consumer's cursor in position
+// order, and each entity's events in version order. A replayed event at or
+// below P, or whose version is at or below V[entity], is already in S and is
+// skipped; every other event is applied. Applied events stay a prefix of
+// every entity, so the state after the replay equals a fold from scratch.
+//
+// Acknowledgement. The consumer's cursor is acknowledged only after Save of
+// a snapshot holding that position returned: the cursor never passes the
+// durable snapshot, so no event Core stops replaying is missing from it. A
+// restarted worker loads its snapshot and lets Core replay the rest. A
+// consumer whose cursor is ahead of the snapshot (the snapshot was lost)
+// is refused with ErrSnapshotBehind instead of silently missing events.
+//
+// Checkpoints while live. Live frames carry no position. The worker learns
+// positions from the consumer's pending events (the events after the
+// cursor, with positions; reading them does not move the cursor): the end
+// of the longest run of pending events the worker has applied, matched by
+// event id, is a position P every event up to which is reflected. It then
+// saves a snapshot at P and acknowledges P. So a restart after a long live
+// period replays what came after the last checkpoint, not everything since
+// the worker started.
+//
+// Missed events. A lagged notice means Core dropped live frames for this
+// connection; a pending event whose entity has moved past it, or that stays
+// missing while later events keep arriving, means the same. Version dedup
+// would then skip the missed events forever, so the worker returns to its
+// last durable snapshot (or to the empty state) and reconnects: Core
+// replays from the cursor, which is at or below that snapshot's position.
+// A dropped connection loses only the tail of the stream, which replay
+// after reconnecting delivers, so it needs no rollback.
+//
+// Reducer errors. A reducer error stops the worker with a *ReducerError on
+// the handle; the failing event's position is not acknowledged and no
+// snapshot past it is saved, so a restarted worker meets the same event
+// again. The in-memory state may hold a partial effect of the failing
+// event and must not be trusted after the error.
+//
+// # State
+//
+// The state type S must round-trip through encoding/json: snapshots store
+// it encoded, and a restarted or recovering worker decodes it. The reducer
+// may modify the state in place (a map, say) and return it. Handle.Read
+// gives the state to a function under a read lock; Handle.State returns a
+// deep copy.
+//
+// # Snapshot stores
+//
+// FileStore keeps snapshots in local files, written atomically and synced.
+// CoreStore keeps them in Core's projection store, as the state of a
+// reserved entity; Core keeps that store in memory, so it is only as
+// durable as the Core process, and each snapshot travels in one request,
+// so it suits small states.
+package projection

@@ -1,0 +1,419 @@
+package projection
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Reducer folds one event into the state and returns the new state. It may
+// modify state in place (a map, say) and return it. A reducer error stops
+// the worker: the event is not acknowledged and no snapshot past it is
+// saved, so a restarted worker meets the same event again.
+type Reducer[S any] func(state S, ev Event) (S, error)
+
+// ReducerError is the error a worker stops with when its reducer fails.
+type ReducerError struct {
+	// Event is the event the reducer failed on.
+	Event Event
+	// Err is the reducer's error.
+	Err error
+}
+
+// Error names the event and the reducer's error.
+func (e *ReducerError) Error() string {
+	pos := "live"
+	if e.Event.Position > 0 {
+		pos = fmt.Sprintf("position %d", e.Event.Position)
+	}
+	return fmt.Sprintf("projection: reducer failed on %s event %s (entity %q, version %d, %s): %v",
+		e.Event.Type, e.Event.ID, e.Event.EntityID, e.Event.Version, pos, e.Err)
+}
+
+// Unwrap returns the reducer's error.
+func (e *ReducerError) Unwrap() error { return e.Err }
+
+// errGap reports that the worker missed an event: its state no longer holds
+// a prefix of every entity's events, so it must be rebuilt from the last
+// durable snapshot.
+var errGap = errors.New("projection: an event was missed")
+
+// pendingEvent is an event Core still holds for the consumer (after its
+// cursor), with its position.
+type pendingEvent struct {
+	Position int64
+	ID       string
+	Type     string
+	TenantID string
+	EntityID string
+	Version  int64
+}
+
+// engine is the worker's state machine, free of I/O: it applies replayed
+// and live events with per-entity version dedup, tracks the position up to
+// which the state is complete, learns positions of live events from the
+// consumer's pending events, and takes and restores snapshots. It is driven
+// by one goroutine; readers of the state take mu.
+type engine[S any] struct {
+	consumer string
+	reduce   Reducer[S]
+	initial  func() S
+	filter   typeFilter
+	// stallTimeout is how long an event may stay missing from the live
+	// stream while later events arrive before it is declared lost.
+	stallTimeout time.Duration
+	trackTouched bool
+
+	mu    sync.RWMutex // guards state against readers; only the driver writes
+	state S
+
+	// versions maps tenant, then entity id, to the version of the last
+	// event applied.
+	versions map[string]map[string]int64
+	// confirmed is the position up to which every matching event is
+	// reflected in state.
+	confirmed int64
+	// applied counts events reduced since the consumer started from empty.
+	applied int64
+	// liveIDs holds the ids of events applied live whose position is not
+	// yet known to be confirmed.
+	liveIDs map[string]struct{}
+	// progress counts events received since the last checkpoint.
+	progress int
+	// touched holds the ids of entities with events applied since the last
+	// push of state to Core.
+	touched map[string]struct{}
+	// stall remembers the event that blocked the last checkpoint attempt
+	// while later events had already been applied.
+	stallID    string
+	stallSince time.Time
+
+	// durable is the last snapshot known to be durable (or the empty
+	// snapshot), restored when events were missed.
+	durable Snapshot
+
+	stats Stats
+}
+
+// Stats counts what a worker has done since it started.
+type Stats struct {
+	// Applied is the number of events reduced into the state.
+	Applied int64
+	// Duplicates is the number of events received again and skipped.
+	Duplicates int64
+	// Replayed is the number of replay frames received.
+	Replayed int64
+	// Live is the number of live events received.
+	Live int64
+	// Checkpoints is the number of snapshots saved.
+	Checkpoints int64
+	// Acked is the last position acknowledged to Core.
+	Acked int64
+	// Position is the position up to which the state is complete.
+	Position int64
+	// Connects is the number of stream connections opened.
+	Connects int64
+	// Recoveries is the number of times missed events made the worker
+	// rebuild from its last snapshot.
+	Recoveries int64
+	// Pushes is the number of successful state pushes to Core's projection
+	// store.
+	Pushes int64
+}
+
+func newEngine[S any](consumer string, reduce Reducer[S], initial func() S, filters []string) *engine[S] {
+	if initial == nil {
+		initial = func() S { var zero S; return zero }
+	}
+	e := &engine[S]{
+		consumer:     consumer,
+		reduce:       reduce,
+		initial:      initial,
+		filter:       newTypeFilter(filters),
+		stallTimeout: 5 * time.Second,
+	}
+	e.reset()
+	return e
+}
+
+// reset makes the engine empty: the state before any event.
+func (e *engine[S]) reset() {
+	e.mu.Lock()
+	e.state = e.initial()
+	e.mu.Unlock()
+	e.versions = make(map[string]map[string]int64)
+	e.confirmed = 0
+	e.applied = 0
+	e.clearVolatile()
+	e.durable = Snapshot{Format: SnapshotFormat, Consumer: e.consumer, Versions: map[string]int64{}}
+}
+
+func (e *engine[S]) clearVolatile() {
+	e.liveIDs = make(map[string]struct{})
+	e.progress = 0
+	e.stallID = ""
+	e.stallSince = time.Time{}
+}
+
+func (e *engine[S]) version(tenant, entity string) int64 {
+	return e.versions[tenant][entity]
+}
+
+func (e *engine[S]) setVersion(tenant, entity string, v int64) {
+	m := e.versions[tenant]
+	if m == nil {
+		m = make(map[string]int64)
+		e.versions[tenant] = m
+	}
+	m[entity] = v
+}
+
+// apply reduces ev unless it does not match the filters or its entity is
+// already at or past its version. It reports whether the reducer ran.
+func (e *engine[S]) apply(ev *Event) (bool, error) {
+	if !e.filter.match(ev.Type) {
+		return false, nil
+	}
+	if ev.Version > 0 && ev.Version <= e.version(ev.TenantID, ev.EntityID) {
+		e.stats.Duplicates++
+		return false, nil
+	}
+	e.mu.Lock()
+	s, err := e.reduce(e.state, *ev)
+	if err == nil {
+		e.state = s
+	}
+	e.mu.Unlock()
+	if err != nil {
+		return false, &ReducerError{Event: *ev, Err: err}
+	}
+	if ev.Version > 0 {
+		e.setVersion(ev.TenantID, ev.EntityID, ev.Version)
+	}
+	e.applied++
+	e.stats.Applied++
+	if e.trackTouched {
+		if e.touched == nil {
+			e.touched = make(map[string]struct{})
+		}
+		e.touched[ev.EntityID] = struct{}{}
+	}
+	return true, nil
+}
+
+// replay handles an event replayed at position pos. Replay delivers every
+// matching event after the consumer's cursor in position order, and the
+// cursor never passes confirmed, so after it the state is complete up to
+// pos.
+func (e *engine[S]) replay(pos int64, ev *Event) error {
+	e.stats.Replayed++
+	e.progress++
+	if len(e.liveIDs) > 0 {
+		delete(e.liveIDs, ev.ID)
+	}
+	if pos <= e.confirmed {
+		e.stats.Duplicates++
+		return nil
+	}
+	ev.Position = pos
+	if _, err := e.apply(ev); err != nil {
+		return err
+	}
+	e.confirmed = pos
+	e.stats.Position = pos
+	return nil
+}
+
+// live handles an event received live, without a position.
+func (e *engine[S]) live(ev *Event) error {
+	e.stats.Live++
+	ev.Position = 0
+	ok, err := e.apply(ev)
+	if err != nil {
+		return err
+	}
+	if ok {
+		e.liveIDs[ev.ID] = struct{}{}
+		e.progress++
+	}
+	return nil
+}
+
+// advance learns how far the state is complete from the consumer's pending
+// events (the events after its cursor, in position order) and moves
+// confirmed there: to the end of the longest run of pending events that
+// have all been applied. It returns errGap when the pending events prove an
+// event was missed: a later version of its entity was applied without it,
+// or it stayed missing for stallTimeout while later events kept arriving.
+func (e *engine[S]) advance(pending []pendingEvent, now time.Time) (int64, error) {
+	pos := e.confirmed
+	blocked := -1
+	for i := range pending {
+		p := &pending[i]
+		if p.Position <= pos {
+			continue
+		}
+		if !e.filter.match(p.Type) {
+			pos = p.Position
+			continue
+		}
+		if _, ok := e.liveIDs[p.ID]; ok {
+			pos = p.Position
+			continue
+		}
+		if p.Version > 0 && p.Version <= e.version(p.TenantID, p.EntityID) {
+			return e.confirmed, fmt.Errorf("%w: %s event %s (entity %q, version %d, position %d) never arrived, but a later version of its entity did",
+				errGap, p.Type, p.ID, p.EntityID, p.Version, p.Position)
+		}
+		blocked = i
+		break
+	}
+	if blocked >= 0 {
+		if err := e.checkStall(pending[blocked:], now); err != nil {
+			return e.confirmed, err
+		}
+	} else {
+		e.stallID = ""
+	}
+	for i := range pending {
+		if pending[i].Position > pos {
+			break
+		}
+		delete(e.liveIDs, pending[i].ID)
+	}
+	e.confirmed = pos
+	e.stats.Position = pos
+	return pos, nil
+}
+
+// checkStall tracks the event that blocks the checkpoint (rest[0]). An event
+// that stays missing while events after it have been applied for
+// stallTimeout was lost.
+func (e *engine[S]) checkStall(rest []pendingEvent, now time.Time) error {
+	later := false
+	for i := 1; i < len(rest); i++ {
+		if _, ok := e.liveIDs[rest[i].ID]; ok {
+			later = true
+			break
+		}
+	}
+	switch {
+	case !later:
+		e.stallID = ""
+	case e.stallID != rest[0].ID:
+		e.stallID, e.stallSince = rest[0].ID, now
+	case now.Sub(e.stallSince) >= e.stallTimeout:
+		p := rest[0]
+		return fmt.Errorf("%w: %s event %s (entity %q, position %d) has not arrived for %v while later events did",
+			errGap, p.Type, p.ID, p.EntityID, p.Position, now.Sub(e.stallSince).Round(time.Millisecond))
+	}
+	return nil
+}
+
+// snapshot encodes the state, versions and confirmed position.
+func (e *engine[S]) snapshot(now time.Time) (Snapshot, error) {
+	// The driver is the only writer, so it reads the state without the lock.
+	data, err := json.Marshal(e.state)
+	if err != nil {
+		return Snapshot{}, fmt.Errorf("projection: encode state: %w", err)
+	}
+	n := 0
+	for _, m := range e.versions {
+		n += len(m)
+	}
+	versions := make(map[string]int64, n)
+	for tenant, m := range e.versions {
+		for entity, v := range m {
+			versions[entityKey(tenant, entity)] = v
+		}
+	}
+	return Snapshot{
+		Format:   SnapshotFormat,
+		Consumer: e.consumer,
+		Position: e.confirmed,
+		Versions: versions,
+		Applied:  e.applied,
+		SavedAt:  now.UTC(),
+		State:    data,
+	}, nil
+}
+
+// saved records that s is durable.
+func (e *engine[S]) saved(s Snapshot) {
+	e.durable = s
+	e.progress = 0
+	e.stats.Checkpoints++
+}
+
+// restore replaces the engine's state with s.
+func (e *engine[S]) restore(s Snapshot) error {
+	state := e.initial()
+	if len(s.State) > 0 {
+		if err := json.Unmarshal(s.State, &state); err != nil {
+			return fmt.Errorf("projection: decode snapshot state: %w", err)
+		}
+	}
+	versions := make(map[string]map[string]int64)
+	for k, v := range s.Versions {
+		tenant, entity, ok := strings.Cut(k, "/")
+		if !ok {
+			return fmt.Errorf("projection: snapshot version key %q is not tenant/entity", k)
+		}
+		m := versions[tenant]
+		if m == nil {
+			m = make(map[string]int64)
+			versions[tenant] = m
+		}
+		m[entity] = v
+	}
+	e.mu.Lock()
+	e.state = state
+	e.mu.Unlock()
+	e.versions = versions
+	e.confirmed = s.Position
+	e.applied = s.Applied
+	e.stats.Position = s.Position
+	e.clearVolatile()
+	e.durable = s
+	return nil
+}
+
+// rollback returns to the last durable snapshot, dropping every event
+// applied after it.
+func (e *engine[S]) rollback() error {
+	e.stats.Recoveries++
+	if e.durable.State == nil {
+		d := e.durable
+		e.reset()
+		e.durable = d
+		e.confirmed = d.Position
+		return nil
+	}
+	return e.restore(e.durable)
+}
+
+// takeTouched returns and forgets the entities touched since the last push.
+func (e *engine[S]) takeTouched() []string {
+	if len(e.touched) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(e.touched))
+	for id := range e.touched {
+		ids = append(ids, id)
+	}
+	clear(e.touched)
+	return ids
+}
+
+// retouch puts back entities whose push failed.
+func (e *engine[S]) retouch(ids []string) {
+	if e.touched == nil {
+		e.touched = make(map[string]struct{})
+	}
+	for _, id := range ids {
+		e.touched[id] = struct{}{}
+	}
+}

@@ -1,0 +1,105 @@
+package projection
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Event is one event as the reducer sees it.
+type Event struct {
+	// ID is the event's unique id, assigned by Core.
+	ID string
+	// Type is the event type, for example "asset.registered".
+	Type string
+	// EntityID is the id of the entity (stream) the event belongs to.
+	EntityID string
+	// TenantID is the tenant the event was written for.
+	TenantID string
+	// Version is the event's 1-based version within its entity.
+	Version int64
+	// Position is the event's global position in Core, or 0 when it is not
+	// known: Core sends positions with replayed events only, never with
+	// live ones.
+	Position int64
+	// Timestamp is the time Core stored the event.
+	Timestamp time.Time
+	// Payload is the event's JSON payload; decode it with Decode.
+	Payload json.RawMessage
+	// Metadata is the event's JSON metadata, or nil when it has none.
+	Metadata json.RawMessage
+}
+
+// Decode decodes the payload of ev into a value of type T.
+func Decode[T any](ev Event) (T, error) {
+	var v T
+	if err := json.Unmarshal(ev.Payload, &v); err != nil {
+		return v, fmt.Errorf("projection: decode payload of %s event %s (entity %q, version %d): %w",
+			ev.Type, ev.ID, ev.EntityID, ev.Version, err)
+	}
+	return v, nil
+}
+
+// entityKey is the key of an entity in the version map: versions are per
+// entity within a tenant, and a tenant id never contains '/', so
+// "tenant/entity" is unambiguous.
+func entityKey(tenant, entity string) string {
+	return tenant + "/" + entity
+}
+
+// typeFilter matches event types the way Core's consumer registry does
+// (reference §5.6): an entry "x.*" matches "x" and every type starting with
+// "x."; any other entry is an exact match; no entries match every type.
+type typeFilter struct {
+	exact    map[string]bool
+	prefixes []string // "x." for each "x.*"
+}
+
+func newTypeFilter(filters []string) typeFilter {
+	f := typeFilter{exact: make(map[string]bool)}
+	for _, e := range filters {
+		if p, ok := strings.CutSuffix(e, ".*"); ok {
+			f.exact[p] = true
+			f.prefixes = append(f.prefixes, p+".")
+			continue
+		}
+		f.exact[e] = true
+	}
+	return f
+}
+
+func (f typeFilter) all() bool { return len(f.exact) == 0 }
+
+func (f typeFilter) match(t string) bool {
+	if f.all() || f.exact[t] {
+		return true
+	}
+	for _, p := range f.prefixes {
+		if strings.HasPrefix(t, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// streamFilters returns the filters to subscribe the WebSocket with so that
+// live delivery matches the consumer registry: the live stream's "x.*" does
+// not match "x" itself, so "x" is added as an exact entry.
+func streamFilters(filters []string) []string {
+	out := make([]string, 0, len(filters))
+	seen := make(map[string]bool)
+	add := func(s string) {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	for _, e := range filters {
+		add(e)
+		if p, ok := strings.CutSuffix(e, ".*"); ok {
+			add(p)
+		}
+	}
+	return out
+}
