@@ -1,0 +1,113 @@
+package coretest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+
+	"github.com/allsource-go/allsource/spec"
+)
+
+// specValidator checks requests and responses against spec/.
+//
+// A response that breaks the spec is always reported. A request that
+// breaks the spec is reported when the server accepted it (2xx or a
+// WebSocket upgrade): a client whose request drifted from the spec but
+// still worked is the drift that would otherwise go unnoticed, while a
+// request the server refused already fails visibly, and deliberate bad
+// requests in tests must be able to reach the server's own validation.
+type specValidator struct {
+	report func(error)
+	docs   map[service]*openapi3.T
+	opts   *openapi3filter.Options
+}
+
+var pathParamRe = regexp.MustCompile(`\{([^}]+)\}`)
+
+func newSpecValidator(report func(error)) (*specValidator, error) {
+	ctx := context.Background()
+	v := &specValidator{report: report, docs: make(map[service]*openapi3.T)}
+	for svc, name := range map[service]string{serviceCore: spec.Core, serviceQuery: spec.Query} {
+		doc, err := spec.Load(ctx, name)
+		if err != nil {
+			return nil, fmt.Errorf("spec validation: %w", err)
+		}
+		v.docs[svc] = doc
+	}
+	v.opts = &openapi3filter.Options{
+		MultiError:            true,
+		IncludeResponseStatus: true,
+		SkipSettingDefaults:   true,
+		// The server authenticates by itself, with Core's own rules.
+		AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+	}
+	return v, nil
+}
+
+// route finds the spec's operation for op.
+func (v *specValidator) route(r *http.Request, op *operation) (*openapi3filter.RequestValidationInput, error) {
+	doc := v.docs[op.svc]
+	item := doc.Paths.Value(op.pattern)
+	if item == nil || item.GetOperation(op.method) == nil {
+		return nil, fmt.Errorf("%s %s (%s) is not in the %s spec", op.method, op.pattern, op.id, op.svc)
+	}
+	operation := item.GetOperation(op.method)
+	if operation.OperationID != op.id {
+		return nil, fmt.Errorf("%s %s: spec operationId %q, server names it %q", op.method, op.pattern, operation.OperationID, op.id)
+	}
+	params := make(map[string]string)
+	for _, m := range pathParamRe.FindAllStringSubmatch(op.pattern, -1) {
+		params[m[1]] = r.PathValue(m[1])
+	}
+	return &openapi3filter.RequestValidationInput{
+		Request:    r,
+		PathParams: params,
+		Route: &routers.Route{
+			Spec: doc, Path: op.pattern, PathItem: item, Method: op.method, Operation: operation,
+		},
+		Options: v.opts,
+	}, nil
+}
+
+// checkRequest validates r, whose body is body, and returns the violation
+// to report if the server accepts the request.
+func (v *specValidator) checkRequest(r *http.Request, op *operation, body []byte) error {
+	in, err := v.route(r, op)
+	if err != nil {
+		v.report(err)
+		return nil
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	defer func() { r.Body = io.NopCloser(bytes.NewReader(body)) }()
+	if err := openapi3filter.ValidateRequest(r.Context(), in); err != nil {
+		return fmt.Errorf("%s request %s %s: %w", op.id, r.Method, r.URL.RequestURI(), err)
+	}
+	return nil
+}
+
+// checkResponse validates the recorded response to r and reports a
+// violation.
+func (v *specValidator) checkResponse(r *http.Request, op *operation, body []byte, rec *recorder) {
+	in, err := v.route(r, op)
+	if err != nil {
+		return // reported by checkRequest
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	out := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: in,
+		Status:                 rec.status,
+		Header:                 rec.header,
+		Options:                v.opts,
+	}
+	out.SetBodyBytes(rec.body.Bytes())
+	if err := openapi3filter.ValidateResponse(r.Context(), out); err != nil {
+		v.report(fmt.Errorf("%s response %d to %s %s: %w (body %.300s)", op.id, rec.status, r.Method, r.URL.RequestURI(), err, rec.body.Bytes()))
+	}
+}

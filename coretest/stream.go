@@ -1,0 +1,398 @@
+package coretest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// hub fans newly stored events out to WebSocket clients. Each client has
+// a bounded buffer of positions; when it is full, further events are
+// counted as missed and the client is told with a lagged frame, as Core's
+// broadcast channel does (reference §5.7).
+type hub struct {
+	mu     sync.Mutex
+	subs   map[*subscriber]struct{}
+	closed bool
+	wg     sync.WaitGroup // running stream handlers
+}
+
+type subscriber struct {
+	ch     chan int32
+	missed atomic.Int64
+	drop   chan struct{}
+	once   sync.Once
+}
+
+func (sub *subscriber) dropNow() { sub.once.Do(func() { close(sub.drop) }) }
+
+func newHub() *hub { return &hub{subs: make(map[*subscriber]struct{})} }
+
+// subscribe adds a client with a buffer of n events; it returns nil once
+// the hub is closed.
+func (h *hub) subscribe(n int) *subscriber {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil
+	}
+	sub := &subscriber{ch: make(chan int32, n), drop: make(chan struct{})}
+	h.subs[sub] = struct{}{}
+	h.wg.Add(1)
+	return sub
+}
+
+func (h *hub) unsubscribe(sub *subscriber) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.subs[sub]; ok {
+		delete(h.subs, sub)
+		h.wg.Done()
+	}
+}
+
+// publish offers the 0-based positions [first, last) to every client.
+func (h *hub) publish(first, last int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for sub := range h.subs {
+		for p := first; p < last; p++ {
+			select {
+			case sub.ch <- int32(p):
+			default:
+				sub.missed.Add(int64(last - p))
+				p = last
+			}
+		}
+	}
+}
+
+// dropAll drops every client without a close frame.
+func (h *hub) dropAll() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for sub := range h.subs {
+		sub.dropNow()
+	}
+}
+
+// wait refuses new clients and waits for the stream handlers to end, or
+// for ctx.
+func (h *hub) wait(ctx context.Context) error {
+	h.mu.Lock()
+	h.closed = true
+	h.mu.Unlock()
+	done := make(chan struct{})
+	go func() { h.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// closeAll drops every client, refuses new ones and waits for the stream
+// handlers to end.
+func (h *hub) closeAll() {
+	h.mu.Lock()
+	h.closed = true
+	for sub := range h.subs {
+		sub.dropNow()
+	}
+	h.mu.Unlock()
+	h.wg.Wait()
+}
+
+// liveFilter is a connection's live filter (reference §5.7).
+type liveFilter struct {
+	entityID  *string
+	eventType *string
+	prefixes  []string
+}
+
+// matches applies the WebSocket grammar: "x.*" requires "x." as a prefix
+// (bare x does not match, unlike the consumer registry); other entries are
+// exact.
+func (f *liveFilter) matches(ev *Event) bool {
+	if f.entityID != nil && ev.EntityID != *f.entityID {
+		return false
+	}
+	if f.eventType != nil && ev.EventType != *f.eventType {
+		return false
+	}
+	if len(f.prefixes) == 0 {
+		return true
+	}
+	for _, p := range f.prefixes {
+		if base, ok := strings.CutSuffix(p, "*"); ok && strings.HasSuffix(base, ".") {
+			if strings.HasPrefix(ev.EventType, base) {
+				return true
+			}
+		} else if ev.EventType == p {
+			return true
+		}
+	}
+	return false
+}
+
+// parseClientFrame applies a client text frame to f: a subscribe frame sets
+// prefix filters and clears the exact type; any other JSON object replaces
+// every filter (the legacy form); anything else is ignored.
+func parseClientFrame(data []byte, f *liveFilter) {
+	var msg struct {
+		Type    *string   `json:"type"`
+		Filters []string  `json:"filters"`
+		Entity  *string   `json:"entity_id"`
+		Event   *string   `json:"event_type"`
+		Prefix  *[]string `json:"event_type_prefixes"`
+	}
+	if err := json.Unmarshal(data, &msg); err != nil {
+		return
+	}
+	if msg.Type != nil && *msg.Type == "subscribe" {
+		f.prefixes = msg.Filters
+		f.eventType = nil
+		return
+	}
+	*f = liveFilter{entityID: msg.Entity, eventType: msg.Event}
+	if msg.Prefix != nil {
+		f.prefixes = *msg.Prefix
+	}
+}
+
+// streamConn is one WebSocket client.
+type streamConn struct {
+	s       *Server
+	c       *websocket.Conn
+	sub     *subscriber
+	dropAt  int // drop after this many frames; 0 = never
+	sent    int
+	mu      sync.Mutex // guards filter
+	filter  liveFilter
+	dropped bool
+}
+
+var errDropped = errors.New("stream dropped by fault injection")
+
+// write sends one text frame, applying DropStreamAfter.
+func (sc *streamConn) write(ctx context.Context, b []byte) error {
+	if err := sc.c.Write(ctx, websocket.MessageText, b); err != nil {
+		return err
+	}
+	sc.sent++
+	if sc.dropAt > 0 && sc.sent >= sc.dropAt {
+		sc.dropped = true
+		return errDropped
+	}
+	return nil
+}
+
+// handleStream serves GET /api/v1/events/stream (reference §5.7).
+func (s *Server) handleStream(w http.ResponseWriter, r *http.Request, _ *caller) {
+	consumerID, durable := r.URL.Query()["consumer_id"]
+	sub := s.hub.subscribe(s.cfg.streamBuffer)
+	if sub == nil {
+		writeText(w, http.StatusServiceUnavailable, "Server shutting down")
+		return
+	}
+	defer s.hub.unsubscribe(sub)
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+		InsecureSkipVerify: true, // any origin, as Core's CORS layer allows
+		CompressionMode:    websocket.CompressionDisabled,
+	})
+	if err != nil {
+		return
+	}
+	defer c.CloseNow()
+	ctx, cancel := context.WithCancel(s.ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-sub.drop:
+			c.CloseNow()
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	sc := &streamConn{s: s, c: c, sub: sub, dropAt: s.faults.takeStreamDrop()}
+	if durable && len(consumerID) > 0 {
+		if err := sc.replay(ctx, consumerID[0]); err != nil {
+			sc.finish(err)
+			return
+		}
+	}
+	go sc.readLoop(ctx, cancel)
+	sc.finish(sc.live(ctx))
+}
+
+// finish closes the connection the way err calls for.
+func (sc *streamConn) finish(err error) {
+	switch {
+	case sc.dropped:
+		sc.c.CloseNow()
+	case sc.s.ctx.Err() != nil:
+		_ = sc.c.Close(websocket.StatusGoingAway, "server shutting down")
+	case err != nil:
+		sc.c.CloseNow()
+	}
+}
+
+// replay sends the consumer's events after its cursor, then the sentinel,
+// and sets the live filters from the consumer's filters. Live events that
+// arrive meanwhile wait in the subscriber's buffer.
+func (sc *streamConn) replay(ctx context.Context, consumerID string) error {
+	snap, err := sc.s.getConsumer(consumerID)
+	if err != nil {
+		return err
+	}
+	st := sc.s.store
+	st.mu.RLock()
+	end := st.n
+	mask := st.typeMask(func(t string) bool { return consumerFilterMatches(snap.EventTypeFilters, t) })
+	st.mu.RUnlock()
+	pos := 0
+	if snap.CursorPosition != nil {
+		pos = int(*snap.CursorPosition)
+	}
+	replayed := 0
+	frames := make([][]byte, 0, 256)
+	buf := make([]byte, 0, 256*256)
+	for pos < end {
+		frames, buf = frames[:0], buf[:0]
+		st.mu.RLock()
+		for ; pos < end && len(frames) < cap(frames); pos++ {
+			r := st.rec(pos)
+			if int(r.typ) < len(mask) && !mask[r.typ] {
+				continue
+			}
+			if int(r.typ) >= len(mask) && !consumerFilterMatches(snap.EventTypeFilters, st.types[r.typ].name) {
+				continue
+			}
+			ev := st.event(pos)
+			start := len(buf)
+			buf = append(buf, `{"type":"replay","position":`...)
+			buf = appendInt(buf, int64(pos)+1)
+			buf = append(buf, `,"event":`...)
+			buf = appendEventJSON(buf, &ev)
+			buf = append(buf, '}')
+			frames = append(frames, buf[start:len(buf):len(buf)])
+		}
+		st.mu.RUnlock()
+		for _, f := range frames {
+			if err := sc.write(ctx, f); err != nil {
+				return err
+			}
+			replayed++
+		}
+	}
+	b := append([]byte(`{"type":"replay_complete","replayed":`), appendInt(nil, int64(replayed))...)
+	if err := sc.write(ctx, append(b, '}')); err != nil {
+		return err
+	}
+	sc.mu.Lock()
+	sc.filter = liveFilter{prefixes: snap.EventTypeFilters}
+	sc.mu.Unlock()
+	return nil
+}
+
+// readLoop applies client frames to the live filter until the connection
+// ends.
+func (sc *streamConn) readLoop(ctx context.Context, cancel context.CancelFunc) {
+	defer cancel()
+	for {
+		typ, data, err := sc.c.Read(ctx)
+		if err != nil {
+			return
+		}
+		if typ != websocket.MessageText {
+			continue
+		}
+		sc.mu.Lock()
+		parseClientFrame(data, &sc.filter)
+		sc.mu.Unlock()
+	}
+}
+
+// live sends live events until the connection ends.
+func (sc *streamConn) live(ctx context.Context) error {
+	cfg := &sc.s.cfg
+	var tick <-chan time.Time
+	if cfg.batchInterval > 0 {
+		t := time.NewTicker(cfg.batchInterval)
+		defer t.Stop()
+		tick = t.C
+	}
+	var batch []byte
+	pending := 0
+	flush := func() error {
+		if pending == 0 {
+			return nil
+		}
+		batch = append(batch, ']')
+		err := sc.write(ctx, batch)
+		batch, pending = batch[:0], 0
+		return err
+	}
+	var frame []byte
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick:
+			if err := flush(); err != nil {
+				return err
+			}
+			continue
+		case pos := <-sc.sub.ch:
+			st := sc.s.store
+			st.mu.RLock()
+			ev := st.event(int(pos))
+			sc.mu.Lock()
+			ok := sc.filter.matches(&ev)
+			sc.mu.Unlock()
+			if ok {
+				if tick != nil {
+					if pending == 0 {
+						batch = append(batch[:0], '[')
+					} else {
+						batch = append(batch, ',')
+					}
+					batch = appendEventJSON(batch, &ev)
+					pending++
+				} else {
+					frame = appendEventJSON(frame[:0], &ev)
+				}
+			}
+			st.mu.RUnlock()
+			if ok && tick == nil {
+				if err := sc.write(ctx, frame); err != nil {
+					return err
+				}
+			}
+			if pending >= cfg.batchMax && tick != nil {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+		if len(sc.sub.ch) == 0 {
+			if missed := sc.sub.missed.Swap(0); missed > 0 {
+				if err := flush(); err != nil {
+					return err
+				}
+				b := append([]byte(`{"type":"lagged","missed":`), appendInt(nil, missed)...)
+				if err := sc.write(ctx, append(b, '}')); err != nil {
+					return err
+				}
+			}
+		}
+	}
+}
