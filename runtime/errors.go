@@ -2,9 +2,43 @@ package runtime
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
+)
+
+// Sentinel errors for errors.Is. An *APIError matches the sentinel of its
+// status class; *VersionConflictError, *CircuitOpenError and *ProtocolError
+// match theirs.
+var (
+	// ErrNotFound matches a 404 response.
+	ErrNotFound = errors.New("runtime: not found")
+	// ErrUnauthorized matches a 401 response.
+	ErrUnauthorized = errors.New("runtime: unauthorized")
+	// ErrForbidden matches a 403 response.
+	ErrForbidden = errors.New("runtime: forbidden")
+	// ErrRateLimited matches a 429 response (or a body whose code is
+	// rate_limit_exceeded). APIError.RetryAfter tells how long to wait.
+	ErrRateLimited = errors.New("runtime: rate limited")
+	// ErrConflict matches a 409 response, except a follower's read_only
+	// refusal, which matches ErrReadOnly instead.
+	ErrConflict = errors.New("runtime: conflict")
+	// ErrVersionConflict matches a 409 version_conflict; errors.As to
+	// *VersionConflictError gives the expected and current versions.
+	ErrVersionConflict = errors.New("runtime: version conflict")
+	// ErrReadOnly matches a write refused by a read-only follower node
+	// (409 with error code read_only).
+	ErrReadOnly = errors.New("runtime: read-only node")
+	// ErrCircuitOpen matches a call refused by an open circuit breaker;
+	// errors.As to *CircuitOpenError tells when it will try again.
+	ErrCircuitOpen = errors.New("runtime: circuit breaker open")
+	// ErrProtocol matches a response that breaks the API contract: a 2xx
+	// body that cannot be read or decoded, an oversized body, or any
+	// *ProtocolError raised by an SDK.
+	ErrProtocol = errors.New("runtime: protocol error")
 )
 
 // APIError is a non-2xx response.
@@ -20,20 +54,32 @@ type APIError struct {
 	Code string
 	// Message is the human-readable message from the body.
 	Message string
-	// RequestID is the server's request id header, if any.
+	// RequestID is the server's request id (X-Request-Id or
+	// X-Correlation-Id header, or the body's correlation_id), if any.
 	RequestID string
 	// Header holds the response headers.
 	Header http.Header
-	// Body is the raw response body.
+	// Body is the raw response body (at most 1 MiB of it).
 	Body []byte
 	// Detail is the body decoded into the operation's documented error
 	// schema for this status, or nil.
 	Detail any
+	// Attempts is the number of attempts the call made, this one included.
+	Attempts int
+	// Conflict carries the versions of a version_conflict response, or nil.
+	// errors.As reaches it through Unwrap.
+	Conflict *VersionConflictError
+
+	retryAfter time.Duration // from the body when the header has none
 }
 
 // Error describes the failure without credentials.
 func (e *APIError) Error() string {
 	var b strings.Builder
+	if e.OperationID != "" {
+		b.WriteString(e.OperationID)
+		b.WriteString(": ")
+	}
 	fmt.Fprintf(&b, "%s %s: %d %s", e.Method, e.URL, e.StatusCode, http.StatusText(e.StatusCode))
 	if e.Code != "" {
 		fmt.Fprintf(&b, ": %s", e.Code)
@@ -41,20 +87,186 @@ func (e *APIError) Error() string {
 	if e.Message != "" && e.Message != e.Code {
 		fmt.Fprintf(&b, ": %s", e.Message)
 	}
+	if e.Conflict != nil {
+		fmt.Fprintf(&b, " (expected version %d, current version %d)", e.Conflict.Expected, e.Conflict.Current)
+	}
+	if e.RequestID != "" {
+		fmt.Fprintf(&b, " [request id %s]", e.RequestID)
+	}
+	if e.Attempts > 1 {
+		fmt.Fprintf(&b, " (after %d attempts)", e.Attempts)
+	}
 	return b.String()
 }
 
-// parseErrorBody fills Code and Message from the common body shapes:
-// {"error":"text"}, {"error":{"code":..,"message":..}}, {"error":"code","message":..},
-// and plain text.
+// Is reports whether the response belongs to the class of target, one of
+// the package's sentinel errors.
+func (e *APIError) Is(target error) bool {
+	switch target {
+	case ErrNotFound:
+		return e.StatusCode == http.StatusNotFound
+	case ErrUnauthorized:
+		return e.StatusCode == http.StatusUnauthorized
+	case ErrForbidden:
+		return e.StatusCode == http.StatusForbidden
+	case ErrRateLimited:
+		return e.StatusCode == http.StatusTooManyRequests || e.Code == "rate_limit_exceeded"
+	case ErrConflict:
+		return e.StatusCode == http.StatusConflict && e.Code != "read_only"
+	case ErrVersionConflict:
+		return e.Code == "version_conflict"
+	case ErrReadOnly:
+		return e.Code == "read_only"
+	}
+	return false
+}
+
+// Unwrap returns the version conflict carried by the response, if any, so
+// that errors.As(err, &vc) with vc a *VersionConflictError works.
+func (e *APIError) Unwrap() error {
+	if e.Conflict == nil {
+		return nil
+	}
+	return e.Conflict
+}
+
+// RetryAfter returns how long the server asked the client to wait before
+// trying again (the Retry-After header in seconds or as an HTTP date, or the
+// body's retry_after_seconds), and whether it said so at all.
+func (e *APIError) RetryAfter() (time.Duration, bool) {
+	if d, ok := parseRetryAfter(e.Header.Get("Retry-After"), time.Now()); ok {
+		return d, true
+	}
+	if e.retryAfter > 0 {
+		return e.retryAfter, true
+	}
+	return 0, false
+}
+
+// VersionConflictError is an optimistic-concurrency failure: the caller
+// expected the entity at version Expected but it is at Current.
+type VersionConflictError struct {
+	// Expected is the version the request expected.
+	Expected int64
+	// Current is the entity's version on the server.
+	Current int64
+}
+
+// Error describes the conflict.
+func (e *VersionConflictError) Error() string {
+	return "version conflict: expected version " + strconv.FormatInt(e.Expected, 10) +
+		", current version " + strconv.FormatInt(e.Current, 10)
+}
+
+// Is reports whether target is ErrVersionConflict or ErrConflict.
+func (e *VersionConflictError) Is(target error) bool {
+	return target == ErrVersionConflict || target == ErrConflict
+}
+
+// CircuitOpenError is returned, without a request being sent, when the
+// client's circuit breaker is open (or half-open with its one probe already
+// in flight).
+type CircuitOpenError struct {
+	// RetryAt is when the breaker lets a probe through again. It is in the
+	// past while a half-open probe is in flight.
+	RetryAt time.Time
+	// Probing reports that the breaker is half-open and its single probe
+	// is in flight; the next call can go through once the probe succeeds.
+	Probing bool
+	// Last is the error of the call's previous attempt when the breaker
+	// opened between two attempts of one call, or nil.
+	Last error
+}
+
+// Error says when the breaker will try again.
+func (e *CircuitOpenError) Error() string {
+	var s string
+	if e.Probing {
+		s = "circuit breaker half-open: a probe request is in flight; try again when it completes"
+	} else {
+		s = "circuit breaker open: next attempt allowed at " + e.RetryAt.UTC().Format(time.RFC3339Nano)
+		if d := time.Until(e.RetryAt); d > 0 {
+			s += " (in " + d.Round(time.Millisecond).String() + ")"
+		}
+	}
+	if e.Last != nil {
+		s += "; last error: " + e.Last.Error()
+	}
+	return s
+}
+
+// Is reports whether target is ErrCircuitOpen.
+func (e *CircuitOpenError) Is(target error) bool { return target == ErrCircuitOpen }
+
+// Unwrap returns the previous attempt's error, if any.
+func (e *CircuitOpenError) Unwrap() error { return e.Last }
+
+// ProtocolError reports a server that broke the API contract: a 2xx body
+// that is truncated, malformed or too large, or (raised by an SDK) a server
+// that ignores a pagination offset.
+type ProtocolError struct {
+	// OperationID names the operation.
+	OperationID string
+	// Method and URL describe the request, with credentials removed.
+	Method, URL string
+	// StatusCode is the response status, or 0.
+	StatusCode int
+	// Reason says what was wrong.
+	Reason string
+	// Err is the underlying error, if any (a JSON syntax error,
+	// io.ErrUnexpectedEOF, ...).
+	Err error
+}
+
+// Error describes the violation.
+func (e *ProtocolError) Error() string {
+	var b strings.Builder
+	b.WriteString("protocol error")
+	if e.OperationID != "" {
+		b.WriteString(": ")
+		b.WriteString(e.OperationID)
+	}
+	if e.Method != "" {
+		fmt.Fprintf(&b, ": %s %s", e.Method, e.URL)
+	}
+	if e.StatusCode != 0 {
+		fmt.Fprintf(&b, ": %d", e.StatusCode)
+	}
+	if e.Reason != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Reason)
+	}
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+// Is reports whether target is ErrProtocol.
+func (e *ProtocolError) Is(target error) bool { return target == ErrProtocol }
+
+// Unwrap returns the underlying error.
+func (e *ProtocolError) Unwrap() error { return e.Err }
+
+// parseErrorBody fills Code, Message, Conflict, RequestID and the body's
+// retry hint from every error body shape Core and the Query Service send:
+//
+//	{"error":"text"}
+//	{"error":"code","message":"text"}                    (follower read_only)
+//	{"error":"version_conflict","expected_version":N,"current_version":M}
+//	{"error":{"code":"..","message":"..","correlation_id":"..","retry_after_seconds":N}}
+//	plain text (Core's 401 and 429, framework rejections)
 func (e *APIError) parseErrorBody() {
 	body := strings.TrimSpace(string(e.Body))
 	if body == "" {
 		return
 	}
 	var env struct {
-		Error   json.RawMessage `json:"error"`
-		Message string          `json:"message"`
+		Error           json.RawMessage `json:"error"`
+		Message         string          `json:"message"`
+		ExpectedVersion *int64          `json:"expected_version"`
+		CurrentVersion  *int64          `json:"current_version"`
 	}
 	if body[0] != '{' || json.Unmarshal(e.Body, &env) != nil {
 		e.Message = truncate(body, 512)
@@ -62,10 +274,14 @@ func (e *APIError) parseErrorBody() {
 	}
 	var s string
 	var obj struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
+		Code              string   `json:"code"`
+		Message           string   `json:"message"`
+		CorrelationID     string   `json:"correlation_id"`
+		RetryAfterSeconds *float64 `json:"retry_after_seconds"`
 	}
 	switch {
+	case len(env.Error) == 0:
+		e.Message = env.Message
 	case json.Unmarshal(env.Error, &s) == nil:
 		if env.Message != "" || isCode(s) {
 			e.Code, e.Message = s, env.Message
@@ -74,8 +290,17 @@ func (e *APIError) parseErrorBody() {
 		}
 	case json.Unmarshal(env.Error, &obj) == nil:
 		e.Code, e.Message = obj.Code, obj.Message
+		if e.RequestID == "" {
+			e.RequestID = obj.CorrelationID
+		}
+		if obj.RetryAfterSeconds != nil && *obj.RetryAfterSeconds > 0 {
+			e.retryAfter = time.Duration(*obj.RetryAfterSeconds * float64(time.Second))
+		}
 	default:
 		e.Message = env.Message
+	}
+	if e.Code == "version_conflict" && env.ExpectedVersion != nil && env.CurrentVersion != nil {
+		e.Conflict = &VersionConflictError{Expected: *env.ExpectedVersion, Current: *env.CurrentVersion}
 	}
 }
 
@@ -97,4 +322,15 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// requestID returns the request id a response carries in one of the usual
+// headers, in order of preference, or "".
+func requestID(h http.Header) string {
+	for _, k := range [...]string{"X-Request-Id", "X-Correlation-Id", "Request-Id"} {
+		if v := h.Get(k); v != "" {
+			return v
+		}
+	}
+	return ""
 }

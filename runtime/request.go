@@ -2,11 +2,14 @@ package runtime
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 )
 
 // Request is one call of an API operation, built by generated code and sent
@@ -25,7 +28,8 @@ type Request struct {
 	// Body is an encoded request body; it can always be re-sent on retry.
 	Body []byte
 	// BodyStream is a streamed request body, used when Body is nil. It is
-	// re-sent on retry only when it implements io.Seeker.
+	// re-sent on retry only when it implements io.Seeker (or when nothing
+	// was read from it yet).
 	BodyStream io.Reader
 	// ContentType is the Content-Type of the body.
 	ContentType string
@@ -44,34 +48,64 @@ type Request struct {
 
 // Client sends Requests to one base URL. It is safe for concurrent use and
 // is shared by value-cheap generated clients; all of them use one connection
-// pool (the configured *http.Client).
+// pool (the configured *http.Client) and one circuit breaker. A Client must
+// not be copied; share the pointer.
 type Client struct {
 	base *url.URL
+	own  *http.Client // the client's own *http.Client, used unless WithHTTPClient
 	cfg  config
+	bufs sync.Pool // *bytes.Buffer for response bodies
 }
 
 // New returns a Client for baseURL (for example "http://localhost:3900"),
 // configured by opts.
 func New(baseURL string, opts ...Option) (*Client, error) {
 	if strings.TrimSpace(baseURL) == "" {
-		return nil, fmt.Errorf("runtime: base URL is empty")
+		return nil, errors.New("runtime: base URL is empty")
 	}
 	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
 	if err != nil {
-		return nil, fmt.Errorf("runtime: base URL: %w", err)
+		return nil, fmt.Errorf("runtime: base URL: %w", redactParseError(err))
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return nil, fmt.Errorf("runtime: base URL %q: scheme must be http or https", u.Redacted())
 	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("runtime: base URL %q: no host", u.Redacted())
+	}
+	u.RawQuery, u.Fragment, u.RawFragment = "", "", ""
 	c := &Client{base: u, cfg: defaultConfig()}
 	for _, o := range opts {
 		o(&c.cfg)
 	}
+	if c.cfg.err != nil {
+		return nil, c.cfg.err
+	}
+	if c.cfg.httpClient == nil {
+		c.own = newHTTPClient()
+	}
+	if !c.cfg.breakerSet {
+		c.cfg.breaker = NewCircuitBreaker(CircuitBreakerSettings{OnStateChange: logStateChange(c.cfg.logger)})
+	}
+	c.finalize(&c.cfg)
 	return c, nil
 }
 
 // BaseURL returns the client's base URL.
 func (c *Client) BaseURL() *url.URL { u := *c.base; return &u }
+
+// CircuitBreaker returns the client's circuit breaker, or nil when it has
+// none.
+func (c *Client) CircuitBreaker() *CircuitBreaker { return c.cfg.breaker }
+
+// String describes the client without its credentials.
+func (c *Client) String() string { return "runtime.Client(" + c.base.Redacted() + ")" }
+
+// GoString describes the client without its credentials.
+func (c *Client) GoString() string { return c.String() }
+
+// LogValue describes the client to log/slog without its credentials.
+func (c *Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // Do sends req with the client's options, then opts, applied, and decodes a
 // 2xx response body into result:
@@ -80,11 +114,72 @@ func (c *Client) BaseURL() *url.URL { u := *c.base; return &u }
 //   - *string: the body as text;
 //   - anything else: JSON-decoded.
 //
-// A non-2xx response is returned as an *APIError.
+// A non-2xx response is returned as an *APIError; a 2xx body that cannot be
+// read or decoded as a *ProtocolError; a call refused by the circuit breaker
+// as a *CircuitOpenError. Transport failures are returned wrapped (errors.Is
+// and errors.As reach the underlying *url.Error, net.Error or context error).
 func (c *Client) Do(ctx context.Context, req *Request, result any, opts ...Option) error {
-	cfg := c.cfg
-	for _, o := range opts {
-		o(&cfg)
+	cfg := &c.cfg
+	if len(opts) > 0 {
+		cp := c.cfg
+		cp.dirty = false
+		for _, o := range opts {
+			o(&cp)
+		}
+		if cp.err != nil {
+			return cp.err
+		}
+		if cp.dirty {
+			c.finalize(&cp)
+		}
+		cfg = &cp
 	}
-	return c.do(ctx, &cfg, req, result)
+	return c.do(ctx, cfg, req, result)
+}
+
+// finalize computes the state derived from cfg's fields: the redirect-safe
+// *http.Client, the middleware chain and the shared header values.
+func (c *Client) finalize(cfg *config) {
+	hc := cfg.httpClient
+	if hc == nil {
+		hc = c.own
+	}
+	wrapped := &http.Client{
+		Transport:     hc.Transport,
+		Jar:           hc.Jar,
+		Timeout:       hc.Timeout,
+		CheckRedirect: redirectPolicy(cfg.auth, hc.CheckRedirect),
+	}
+	send := RoundTripFunc(wrapped.Do)
+	for i := len(cfg.middleware) - 1; i >= 0; i-- {
+		send = cfg.middleware[i](send)
+	}
+	cfg.send = send
+	cfg.uaHdr = nil
+	if cfg.userAgent != "" {
+		cfg.uaHdr = []string{cfg.userAgent}
+	}
+	cfg.accept = []string{"application/json"}
+	cfg.dirty = false
+}
+
+// logStateChange returns a breaker callback that logs state changes, or nil.
+func logStateChange(l *slog.Logger) func(from, to CircuitState) {
+	if l == nil {
+		return nil
+	}
+	return func(from, to CircuitState) {
+		l.LogAttrs(context.Background(), slog.LevelDebug, "runtime: circuit breaker state change",
+			slog.String("from", from.String()), slog.String("to", to.String()))
+	}
+}
+
+// redactParseError removes the URL from a *url.Error returned by url.Parse,
+// since the URL may carry user info.
+func redactParseError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }

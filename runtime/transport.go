@@ -3,123 +3,652 @@ package runtime
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
 )
 
-func (c *Client) do(ctx context.Context, cfg *config, req *Request, result any) error {
-	hreq, err := c.newHTTPRequest(ctx, cfg, req)
-	if err != nil {
-		return err
-	}
-	resp, err := cfg.httpClient.Do(hreq)
-	if err != nil {
-		return fmt.Errorf("%s %s: %w", req.Method, redactURL(hreq), err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return newAPIError(req, hreq, resp)
-	}
-	return decodeResult(req, hreq, resp, result)
+// maxErrorBody bounds how much of a non-2xx body is kept in an APIError.
+const maxErrorBody = 1 << 20
+
+// newHTTPClient returns the *http.Client a Client uses unless given one: its
+// own connection pool sized for many concurrent calls to one host, HTTP/2
+// when the server offers it, bounded dial (30 s), TLS handshake (10 s) and
+// time to the response headers (30 s, so a server that accepts a request and
+// never answers cannot hang a call whose context has no deadline), and TLS
+// certificate verification on (the transport is built from scratch, so a
+// process-wide change to http.DefaultTransport cannot turn it off).
+func newHTTPClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          256,
+		MaxIdleConnsPerHost:   64,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		ResponseHeaderTimeout: 30 * time.Second,
+		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
+	}}
 }
 
-func (c *Client) newHTTPRequest(ctx context.Context, cfg *config, req *Request) (*http.Request, error) {
-	u := *c.base
-	u.Path = c.base.Path + req.Path
-	u.RawPath = ""
-	if c.base.RawPath != "" || strings.Contains(req.Path, "%") {
-		u.RawPath = c.base.EscapedPath() + req.Path
-		if p, err := url.PathUnescape(u.RawPath); err == nil {
-			u.Path = p
+// redirectPolicy removes credentials from a redirect to another origin
+// (scheme, host or port differ from the original request's), then applies
+// next, or net/http's default limit of 10 redirects. net/http itself keeps
+// Authorization on a redirect to a subdomain or another port and forwards
+// custom headers such as X-API-Key everywhere; this policy does not.
+func redirectPolicy(auth *authScheme, next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	var custom string
+	if auth != nil && auth.header != "" && auth.header != "Authorization" {
+		custom = auth.header
+	}
+	return func(req *http.Request, via []*http.Request) error {
+		if len(via) > 0 && !sameOrigin(via[0].URL, req.URL) {
+			for _, h := range [...]string{"Authorization", "Proxy-Authorization", "X-Api-Key", "Api-Key", "X-Auth-Token", "Cookie"} {
+				req.Header.Del(h)
+			}
+			if custom != "" {
+				req.Header.Del(custom)
+			}
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+}
+
+// sameOrigin reports whether a and b have the same scheme, host and port.
+func sameOrigin(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) &&
+		strings.EqualFold(a.Hostname(), b.Hostname()) &&
+		portOf(a) == portOf(b)
+}
+
+func portOf(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if strings.EqualFold(u.Scheme, "https") {
+		return "443"
+	}
+	return "80"
+}
+
+// call is the state of one Do.
+type call struct {
+	c      *Client
+	cfg    *config
+	req    *Request
+	ctx    context.Context // the call's context (WithTimeout applied)
+	parent context.Context // the caller's context
+	u      url.URL         // request URL without credentials
+	stream *streamBody     // non-nil for a BodyStream body
+}
+
+// attempt is the outcome of one attempt.
+type attempt struct {
+	n        int
+	resp     *http.Response
+	body     *bytes.Buffer // the response body read so far (pooled)
+	err      error         // transport failure, or nil
+	readErr  error         // failure while reading the body, or nil
+	tooLarge bool          // the body exceeded the limit
+	gotConn  bool          // a connection was obtained: the request may have been sent
+	fatal    error         // an error that ends the call before sending (token source)
+}
+
+func (c *Client) do(ctx context.Context, cfg *config, req *Request, result any) error {
+	if req == nil {
+		return errors.New("runtime: nil Request")
+	}
+	k := call{c: c, cfg: cfg, req: req, parent: ctx, ctx: ctx}
+	if cfg.timeout > 0 {
+		var cancel context.CancelFunc
+		k.ctx, cancel = context.WithTimeout(ctx, cfg.timeout)
+		defer cancel()
+	}
+	k.u = *c.base
+	k.u.Path = c.base.Path + req.Path
+	if c.base.RawPath != "" || strings.IndexByte(req.Path, '%') >= 0 {
+		k.u.RawPath = c.base.EscapedPath() + req.Path
+		if p, err := url.PathUnescape(k.u.RawPath); err == nil {
+			k.u.Path = p
 		}
 	}
 	if len(req.Query) > 0 {
-		u.RawQuery = req.Query.Encode()
+		k.u.RawQuery = req.Query.Encode()
 	}
-	var body io.Reader
-	if req.Body != nil {
-		body = bytes.NewReader(req.Body)
-	} else if req.BodyStream != nil {
-		body = req.BodyStream
+	if req.Body == nil && req.BodyStream != nil {
+		s, err := newStreamBody(req.BodyStream)
+		if err != nil {
+			return fmt.Errorf("%s: request body: %w", req.OperationID, err)
+		}
+		k.stream = s
 	}
-	hreq, err := http.NewRequestWithContext(ctx, req.Method, u.String(), body)
+	var last error
+	for n := 1; ; n++ {
+		a := attempt{n: n}
+		if b := cfg.breaker; b != nil {
+			if err := b.run(func() outcome { return k.send(&a) }); err != nil {
+				var open *CircuitOpenError
+				if errors.As(err, &open) {
+					open.Last = last
+				}
+				k.log(&a, 0, err)
+				return fmt.Errorf("%s: %w", req.OperationID, err)
+			}
+		} else {
+			k.send(&a)
+		}
+		retry, wait, err := k.finish(&a, result)
+		if a.body != nil {
+			c.putBuffer(a.body)
+		}
+		if err == nil || !retry {
+			return err
+		}
+		last = err
+		if b := cfg.breaker; b != nil && b.State() == CircuitOpen {
+			open := &CircuitOpenError{RetryAt: time.Unix(0, b.retryAt.Load()), Last: last}
+			k.logRetry(n, 0, "stop: circuit breaker open")
+			return fmt.Errorf("%s: %w", req.OperationID, open)
+		}
+		if dl, ok := k.ctx.Deadline(); ok && time.Until(dl) < wait {
+			k.logRetry(n, wait, "stop: context deadline before the retry")
+			return err
+		}
+		k.logRetry(n, wait, "")
+		if werr := cfg.wait(k.ctx, wait); werr != nil {
+			return fmt.Errorf("%s: waiting to retry: %w; last attempt: %w", req.OperationID, werr, last)
+		}
+		if k.stream != nil && !k.stream.rewind() {
+			return err
+		}
+	}
+}
+
+// send makes one attempt: it builds and sends the request and reads the
+// response body, all within the attempt's timeout. It returns what the
+// attempt tells the circuit breaker.
+func (k *call) send(a *attempt) outcome {
+	cfg, req := k.cfg, k.req
+	ctx := k.ctx
+	if cfg.attemptTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, cfg.attemptTimeout)
+		defer cancel()
+	}
+	var traced *atomic.Bool
+	if !req.RetrySafe && cfg.retry.MaxRetries > 0 {
+		// Only a request that is not safe to retry needs proof that it
+		// was never sent; tracing costs allocations, so the others skip it.
+		traced = new(atomic.Bool)
+		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+			GotConn: func(httptrace.GotConnInfo) { traced.Store(true) },
+		})
+	}
+	hreq, err := k.newHTTPRequest(ctx)
+	if err != nil {
+		a.fatal = err
+		return outcomeExcluded
+	}
+	start := time.Now()
+	resp, err := cfg.send(hreq)
+	if k.stream != nil {
+		defer k.stream.endAttempt()
+	}
+	a.gotConn = traced == nil || traced.Load()
+	if err != nil {
+		if resp != nil && resp.Body != nil {
+			resp.Body.Close()
+		}
+		a.err = err
+		k.log(a, time.Since(start), err)
+		if k.parent.Err() != nil {
+			return outcomeExcluded
+		}
+		return outcomeFailure
+	}
+	a.resp = resp
+	if cfg.responseInto != nil {
+		*cfg.responseInto = resp
+	}
+	limit := cfg.maxBodyBytes
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		limit = maxErrorBody
+	}
+	a.body = k.c.getBuffer()
+	a.tooLarge, a.readErr = readBody(a.body, resp, limit)
+	resp.Body.Close()
+	k.log(a, time.Since(start), a.readErr)
+	switch {
+	case a.readErr != nil && k.parent.Err() != nil:
+		return outcomeExcluded
+	case a.readErr != nil, resp.StatusCode >= 500:
+		return outcomeFailure
+	}
+	return outcomeSuccess
+}
+
+// finish turns an attempt into the call's error (nil on success, decoding
+// the body into result) and says whether to retry and after how long.
+func (k *call) finish(a *attempt, result any) (retry bool, wait time.Duration, err error) {
+	req, p := k.req, &k.cfg.retry
+	canRetry := a.n <= p.MaxRetries && (k.stream == nil || k.stream.rewindable())
+	switch {
+	case a.fatal != nil:
+		return false, 0, a.fatal
+	case a.err != nil:
+		err = k.transportError(a, a.err)
+		if k.ctx.Err() != nil || !canRetry || (!req.RetrySafe && a.gotConn) {
+			return false, 0, err
+		}
+		return true, p.backoff(a.n), err
+	}
+	status := a.resp.StatusCode
+	if status >= 200 && status <= 299 {
+		if a.readErr != nil {
+			err = k.protocolError(a, "reading the response body", a.readErr)
+			if k.ctx.Err() != nil || !canRetry || !req.RetrySafe {
+				return false, 0, err
+			}
+			return true, p.backoff(a.n), err
+		}
+		if a.tooLarge {
+			return false, 0, k.protocolError(a, "response body larger than "+strconv.FormatInt(k.cfg.maxBodyBytes, 10)+" bytes", nil)
+		}
+		if err := decodeResult(a.body.Bytes(), status, result); err != nil {
+			return false, 0, k.protocolError(a, "decoding the response body", err)
+		}
+		return false, 0, nil
+	}
+	e := k.apiError(a)
+	if !canRetry || !p.retriesStatus(status) || (!req.RetrySafe && !refusedStatus(status)) {
+		return false, 0, e
+	}
+	wait = p.backoff(a.n)
+	if ra, ok := e.RetryAfter(); ok {
+		if ra > p.MaxDelay {
+			return false, 0, e
+		}
+		wait = max(wait, ra)
+	}
+	return true, wait, e
+}
+
+// newHTTPRequest builds the attempt's *http.Request: URL, body, headers and
+// credentials.
+func (k *call) newHTTPRequest(ctx context.Context) (*http.Request, error) {
+	cfg, req := k.cfg, k.req
+	hreq, err := http.NewRequestWithContext(ctx, req.Method, "", nil)
 	if err != nil {
 		return nil, fmt.Errorf("%s: build request: %w", req.OperationID, err)
 	}
-	for k, vs := range cfg.header {
-		hreq.Header[k] = vs
+	*hreq.URL = k.u
+	hreq.Host = k.u.Host
+	switch {
+	case req.Body != nil:
+		hreq.ContentLength = int64(len(req.Body))
+		if len(req.Body) == 0 {
+			hreq.Body, hreq.GetBody = http.NoBody, noBody
+		} else {
+			body := req.Body
+			hreq.Body = io.NopCloser(bytes.NewReader(body))
+			hreq.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+		}
+	case k.stream != nil:
+		hreq.Body = k.stream.forAttempt()
+		hreq.ContentLength = k.stream.length
+		if hreq.ContentLength == 0 {
+			hreq.Body = http.NoBody
+		}
 	}
-	for k, vs := range req.Header {
-		hreq.Header[k] = vs
+	h := hreq.Header
+	for key, vs := range cfg.header {
+		h[key] = vs
 	}
-	if req.ContentType != "" && body != nil {
-		hreq.Header.Set("Content-Type", req.ContentType)
+	for key, vs := range req.Header {
+		h[key] = vs
 	}
-	accept := req.Accept
-	if accept == "" {
-		accept = "application/json"
+	if req.ContentType != "" && hreq.Body != nil {
+		h.Set("Content-Type", req.ContentType)
 	}
-	hreq.Header.Set("Accept", accept)
-	if cfg.userAgent != "" {
-		hreq.Header.Set("User-Agent", cfg.userAgent)
+	if req.Accept == "" {
+		h["Accept"] = cfg.accept
+	} else {
+		h.Set("Accept", req.Accept)
 	}
-	for _, a := range cfg.auth {
-		if err := a(hreq); err != nil {
-			return nil, fmt.Errorf("%s: auth: %w", req.OperationID, err)
+	if cfg.uaHdr != nil {
+		h["User-Agent"] = cfg.uaHdr
+	}
+	if cfg.auth != nil {
+		if err := cfg.auth.apply(ctx, hreq); err != nil {
+			return nil, fmt.Errorf("%s: credentials: %w", req.OperationID, err)
 		}
 	}
 	return hreq, nil
 }
 
-func newAPIError(req *Request, hreq *http.Request, resp *http.Response) *APIError {
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+func noBody() (io.ReadCloser, error) { return http.NoBody, nil }
+
+// readBody reads resp's body into buf, up to limit bytes. It reports
+// whether the body was longer than limit.
+func readBody(buf *bytes.Buffer, resp *http.Response, limit int64) (tooLarge bool, err error) {
+	if n := resp.ContentLength; n > 0 && n <= limit {
+		buf.Grow(int(n) + 1)
+	}
+	r := resp.Body
+	for {
+		if buf.Available() < 512 {
+			buf.Grow(512)
+		}
+		free := buf.AvailableBuffer()
+		free = free[:cap(free)]
+		if rest := limit + 1 - int64(buf.Len()); int64(len(free)) > rest {
+			free = free[:rest]
+		}
+		n, err := r.Read(free)
+		buf.Write(free[:n])
+		if int64(buf.Len()) > limit {
+			buf.Truncate(int(limit))
+			return true, nil
+		}
+		if err == io.EOF {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+	}
+}
+
+// decodeResult decodes a 2xx body into result.
+func decodeResult(data []byte, status int, result any) error {
+	switch r := result.(type) {
+	case nil:
+		return nil
+	case *[]byte:
+		*r = bytes.Clone(data)
+		return nil
+	case *string:
+		*r = string(data)
+		return nil
+	}
+	if len(data) == 0 {
+		if status == http.StatusNoContent || status == http.StatusResetContent {
+			return nil
+		}
+		return errors.New("empty body")
+	}
+	return json.Unmarshal(data, result)
+}
+
+// apiError builds the *APIError of a non-2xx attempt.
+func (k *call) apiError(a *attempt) *APIError {
+	req, resp := k.req, a.resp
 	e := &APIError{
 		OperationID: req.OperationID,
 		Method:      req.Method,
-		URL:         redactURL(hreq),
+		URL:         k.redactedURL(),
 		StatusCode:  resp.StatusCode,
 		Header:      resp.Header,
-		Body:        body,
-		RequestID:   resp.Header.Get("X-Request-Id"),
+		Body:        bytes.Clone(a.body.Bytes()),
+		RequestID:   requestID(resp.Header),
+		Attempts:    a.n,
+	}
+	if e.Body == nil {
+		e.Body = []byte{}
 	}
 	e.parseErrorBody()
 	if req.ErrorBody != nil {
-		if v := req.ErrorBody(resp.StatusCode); v != nil && json.Unmarshal(body, v) == nil {
+		if v := req.ErrorBody(resp.StatusCode); v != nil && json.Unmarshal(e.Body, v) == nil {
 			e.Detail = v
 		}
 	}
 	return e
 }
 
-func decodeResult(req *Request, hreq *http.Request, resp *http.Response, result any) error {
-	switch r := result.(type) {
-	case nil:
-		_, _ = io.Copy(io.Discard, resp.Body)
-		return nil
-	case *[]byte:
-		b, err := io.ReadAll(resp.Body)
-		if err != nil {
-			return fmt.Errorf("%s %s: read body: %w", req.Method, redactURL(hreq), err)
-		}
-		*r = b
-		return nil
-	case *string:
-		b, err := io.ReadAll(resp.Body)
-		if err != nil {
-			return fmt.Errorf("%s %s: read body: %w", req.Method, redactURL(hreq), err)
-		}
-		*r = string(b)
-		return nil
+// protocolError builds the *ProtocolError of a 2xx attempt.
+func (k *call) protocolError(a *attempt, reason string, err error) error {
+	return &ProtocolError{
+		OperationID: k.req.OperationID,
+		Method:      k.req.Method,
+		URL:         k.redactedURL(),
+		StatusCode:  a.resp.StatusCode,
+		Reason:      reason,
+		Err:         err,
 	}
-	if err := json.NewDecoder(resp.Body).Decode(result); err != nil {
-		return fmt.Errorf("%s %s: decode response: %w", req.Method, redactURL(hreq), err)
-	}
-	return nil
 }
 
-// redactURL returns the request URL without user info.
-func redactURL(r *http.Request) string { return r.URL.Redacted() }
+// transportError wraps a transport failure with the operation and a
+// redacted URL, keeping the underlying error reachable.
+func (k *call) transportError(a *attempt, err error) error {
+	ue := &url.Error{Op: methodOp(k.req.Method), URL: k.redactedURL(), Err: err}
+	var inner *url.Error
+	if errors.As(err, &inner) {
+		ue.Op, ue.Err = inner.Op, inner.Err
+	}
+	if a.n > 1 {
+		return fmt.Errorf("%s: %w (after %d attempts)", k.req.OperationID, ue, a.n)
+	}
+	return fmt.Errorf("%s: %w", k.req.OperationID, ue)
+}
+
+// methodOp spells a method the way net/http's *url.Error does ("Get").
+func methodOp(m string) string {
+	if m == "" {
+		return "Get"
+	}
+	return m[:1] + strings.ToLower(m[1:])
+}
+
+// sensitiveParams are query parameter names whose values never appear in
+// errors or logs.
+func sensitiveParam(name string) bool {
+	switch strings.ToLower(name) {
+	case "api_key", "apikey", "api-key", "key", "token", "access_token", "auth", "authorization",
+		"password", "secret", "client_secret", "sig", "signature", "jwt":
+		return true
+	}
+	return false
+}
+
+// redactedURL returns the request URL without user info, and with the
+// values of credential query parameters replaced.
+func (k *call) redactedURL() string {
+	u := k.u
+	u.User = nil
+	if u.RawQuery != "" {
+		q, err := url.ParseQuery(u.RawQuery)
+		if err != nil {
+			u.RawQuery = "REDACTED"
+		} else {
+			changed := false
+			for name, vs := range q {
+				if sensitiveParam(name) || (k.cfg.auth != nil && k.cfg.auth.query == name) {
+					for i := range vs {
+						vs[i] = "REDACTED"
+					}
+					changed = true
+				}
+			}
+			if changed {
+				u.RawQuery = q.Encode()
+			}
+		}
+	}
+	return u.String()
+}
+
+// log writes one attempt at debug level.
+func (k *call) log(a *attempt, d time.Duration, err error) {
+	l := k.cfg.logger
+	if l == nil || !l.Enabled(k.ctx, slog.LevelDebug) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("op", k.req.OperationID),
+		slog.String("method", k.req.Method),
+		slog.String("url", k.redactedURL()),
+		slog.Int("attempt", a.n),
+	}
+	if a.resp != nil {
+		attrs = append(attrs, slog.Int("status", a.resp.StatusCode))
+		if id := requestID(a.resp.Header); id != "" {
+			attrs = append(attrs, slog.String("request_id", id))
+		}
+	}
+	if d > 0 {
+		attrs = append(attrs, slog.Duration("duration", d))
+	}
+	if err != nil {
+		var msg string
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			msg = ue.Err.Error() // the URL in a *url.Error may carry credentials
+		} else {
+			msg = err.Error()
+		}
+		attrs = append(attrs, slog.String("error", msg))
+	}
+	l.LogAttrs(k.ctx, slog.LevelDebug, "runtime: attempt", attrs...)
+}
+
+// logRetry writes a retry decision at debug level.
+func (k *call) logRetry(n int, wait time.Duration, note string) {
+	l := k.cfg.logger
+	if l == nil || !l.Enabled(k.ctx, slog.LevelDebug) {
+		return
+	}
+	msg := "runtime: retrying"
+	if note != "" {
+		msg = "runtime: not retrying"
+	}
+	l.LogAttrs(k.ctx, slog.LevelDebug, msg,
+		slog.String("op", k.req.OperationID),
+		slog.Int("attempt", n),
+		slog.Duration("wait", wait),
+		slog.String("note", note))
+}
+
+func (c *Client) getBuffer() *bytes.Buffer {
+	if b, ok := c.bufs.Get().(*bytes.Buffer); ok {
+		return b
+	}
+	return new(bytes.Buffer)
+}
+
+func (c *Client) putBuffer(b *bytes.Buffer) {
+	if b.Cap() > 1<<20 {
+		return
+	}
+	b.Reset()
+	c.bufs.Put(b)
+}
+
+// streamBody lets a streamed request body be re-sent: each attempt reads it
+// through a gate that closes when the attempt ends, so that a transport
+// goroutine still reading an abandoned attempt's body cannot race with the
+// rewind of the next.
+type streamBody struct {
+	mu     sync.Mutex
+	r      io.Reader
+	seeker io.Seeker // nil when r cannot seek
+	start  int64
+	length int64 // the body's length, or -1 when unknown
+	read   int64 // bytes read across attempts since the last rewind
+	gate   *bodyGate
+}
+
+func newStreamBody(r io.Reader) (*streamBody, error) {
+	s := &streamBody{r: r, length: -1}
+	if l, ok := r.(interface{ Len() int }); ok {
+		s.length = int64(l.Len())
+	}
+	if sk, ok := r.(io.Seeker); ok {
+		pos, err := sk.Seek(0, io.SeekCurrent)
+		if err != nil {
+			return nil, err
+		}
+		s.seeker, s.start = sk, pos
+	}
+	return s, nil
+}
+
+// forAttempt returns the body reader of a new attempt.
+func (s *streamBody) forAttempt() io.ReadCloser {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gate = &bodyGate{s: s}
+	return s.gate
+}
+
+// endAttempt closes the current attempt's gate.
+func (s *streamBody) endAttempt() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.gate != nil {
+		s.gate.closed = true
+	}
+}
+
+// rewindable reports whether the body can be sent again.
+func (s *streamBody) rewindable() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.seeker != nil || s.read == 0
+}
+
+// rewind prepares the body for the next attempt.
+func (s *streamBody) rewind() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.read == 0 {
+		return true
+	}
+	if s.seeker == nil {
+		return false
+	}
+	if _, err := s.seeker.Seek(s.start, io.SeekStart); err != nil {
+		return false
+	}
+	s.read = 0
+	return true
+}
+
+type bodyGate struct {
+	s      *streamBody
+	closed bool // guarded by s.mu
+}
+
+var errAttemptOver = errors.New("runtime: request body read after its attempt ended")
+
+func (g *bodyGate) Read(p []byte) (int, error) {
+	g.s.mu.Lock()
+	defer g.s.mu.Unlock()
+	if g.closed {
+		return 0, errAttemptOver
+	}
+	n, err := g.s.r.Read(p)
+	g.s.read += int64(n)
+	return n, err
+}
+
+func (g *bodyGate) Close() error { return nil }
