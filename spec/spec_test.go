@@ -74,6 +74,14 @@ var coreRetrySafe = []string{
 // allowedTags are the tags an operation may carry.
 var allowedTags = []string{"health", "events", "entities", "projections", "consumers", "stream"}
 
+// exampleOptions validate examples strictly: every error reported, and the
+// uuid format checked too (kin-openapi checks date-time by default).
+var exampleOptions = []openapi3.SchemaValidationOption{
+	openapi3.MultiErrors(),
+	openapi3.EnableFormatValidation(),
+	openapi3.WithStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562)),
+}
+
 // validated loads and validates a document, failing the test on any error.
 func validated(t *testing.T, name string) *openapi3.T {
 	t.Helper()
@@ -227,7 +235,7 @@ func checkContent(t *testing.T, where string, content openapi3.Content) {
 			t.Errorf("%s %s: no example", where, mime)
 		}
 		for name, ex := range examples {
-			if err := mt.Schema.Value.VisitJSON(ex, openapi3.MultiErrors()); err != nil {
+			if err := mt.Schema.Value.VisitJSON(ex, exampleOptions...); err != nil {
 				t.Errorf("%s %s example %q: %v", where, mime, name, err)
 			}
 			if strings.HasPrefix(mime, "text/") {
@@ -280,7 +288,7 @@ func TestSchemaExamplesValid(t *testing.T) {
 				}
 				continue
 			}
-			if err := s.VisitJSON(s.Example, openapi3.MultiErrors()); err != nil {
+			if err := s.VisitJSON(s.Example, exampleOptions...); err != nil {
 				t.Errorf("%s schema %s example: %v", name, schemaName, err)
 			}
 		}
@@ -690,5 +698,32 @@ func TestLoadReadsOnlyEmbeddedFiles(t *testing.T) {
 	}
 	if a == b || a.Components.Schemas["Health"].Value == b.Components.Schemas["Health"].Value {
 		t.Error("two loads share values")
+	}
+}
+
+// BenchmarkLoad measures loading and resolving each document, the cost a
+// server pays once at start-up before building a validating router.
+func BenchmarkLoad(b *testing.B) {
+	for _, name := range []string{Core, Query} {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := Load(b.Context(), name); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkValidate measures loading plus full validation, examples included.
+func BenchmarkValidate(b *testing.B) {
+	for _, name := range []string{Core, Query} {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := Validate(b.Context(), name); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
