@@ -727,3 +727,57 @@ func BenchmarkValidate(b *testing.B) {
 		})
 	}
 }
+
+// TestEverythingDescribed asserts that every component schema, property,
+// parameter, header and operation has a description, which the generator
+// turns into doc comments. A property that is a bare reference borrows its
+// target's description.
+func TestEverythingDescribed(t *testing.T) {
+	for _, name := range []string{Common, Core, Query} {
+		doc := validated(t, name)
+		for schemaName, ref := range doc.Components.Schemas {
+			s := ref.Value
+			if s.Description == "" {
+				t.Errorf("%s: schema %s has no description", name, schemaName)
+			}
+			props := map[string]*openapi3.SchemaRef{}
+			maps.Copy(props, s.Properties)
+			for _, sub := range s.AllOf {
+				if sub.Ref == "" {
+					maps.Copy(props, sub.Value.Properties)
+				}
+			}
+			for prop, p := range props {
+				if p.Value.Description == "" {
+					t.Errorf("%s: %s.%s has no description", name, schemaName, prop)
+				}
+			}
+		}
+		for pname, p := range doc.Components.Parameters {
+			if p.Value.Description == "" {
+				t.Errorf("%s: parameter %s has no description", name, pname)
+			}
+		}
+		for hname, h := range doc.Components.Headers {
+			if h.Value.Description == "" {
+				t.Errorf("%s: header %s has no description", name, hname)
+			}
+		}
+		for path, item := range doc.Paths.Map() {
+			for method, op := range item.Operations() {
+				params := slices.Clone(item.Parameters)
+				params = append(params, op.Parameters...)
+				for _, p := range params {
+					if p.Value.Description == "" {
+						t.Errorf("%s %s %s: parameter %s has no description", name, method, path, p.Value.Name)
+					}
+				}
+				for status, resp := range op.Responses.Map() {
+					if resp.Value.Description == nil || *resp.Value.Description == "" {
+						t.Errorf("%s %s %s: response %s has no description", name, method, path, status)
+					}
+				}
+			}
+		}
+	}
+}
