@@ -1,0 +1,106 @@
+package generator
+
+import (
+	"bytes"
+	"fmt"
+	"go/format"
+	"strings"
+	"text/template"
+
+	"github.com/allsource-go/allsource/templates"
+)
+
+// docOp is one row of the api.md index.
+type docOp struct {
+	Go, Method, Path, Summary string
+}
+
+// docData is what the templates see.
+type docData struct {
+	Source, Package, Title, Version, Intro, Command, ConfigFile string
+	Operations                                                  []docOp
+	Types                                                       []string
+}
+
+func commentLines(s string) string {
+	var b strings.Builder
+	for i, l := range strings.Split(strings.TrimSpace(s), "\n") {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		l = strings.TrimRight(l, " \t\r")
+		if l == "" {
+			b.WriteString("//")
+			continue
+		}
+		b.WriteString("// " + l)
+	}
+	return b.String()
+}
+
+// docs renders doc.go and api.md from the templates.
+func (g *gen) docs(ops []*operation) ([]File, error) {
+	d := docData{Source: g.cfg.Source, Package: g.cfg.Package, Command: g.cfg.Command, ConfigFile: g.cfg.ConfigFile}
+	if g.doc.Info != nil {
+		d.Title, d.Version = g.doc.Info.Title, g.doc.Info.Version
+	}
+	if d.Title == "" {
+		d.Title = "The API"
+	}
+	intro := fmt.Sprintf("Package %s is the Go client of %s", g.cfg.Package, oneLine(d.Title))
+	if len(ops) == 0 && g.stream == nil {
+		intro = fmt.Sprintf("Package %s holds the types of %s", g.cfg.Package, oneLine(d.Title))
+	}
+	if d.Version != "" {
+		intro += " (version " + oneLine(d.Version) + ")"
+	}
+	intro += ", generated from " + d.Source + "."
+	if g.doc.Info != nil && strings.TrimSpace(g.doc.Info.Description) != "" {
+		intro += "\n\n" + g.doc.Info.Description
+	}
+	d.Intro = intro
+	for _, o := range ops {
+		s := o.summary
+		if s == "" {
+			s = firstSentence(o.description)
+		}
+		d.Operations = append(d.Operations, docOp{Go: o.goName, Method: o.method, Path: o.path, Summary: mdCell(s)})
+	}
+	for _, n := range g.types {
+		d.Types = append(d.Types, n.name)
+	}
+	funcs := template.FuncMap{"comment": commentLines}
+	tmpl, err := template.New("").Funcs(funcs).ParseFS(templates.FS(), "*.tmpl")
+	if err != nil {
+		return nil, fmt.Errorf("apigen: parse templates: %w", err)
+	}
+	var out []File
+	for _, t := range []struct{ tmpl, name string }{{"doc.go.tmpl", "doc.go"}, {"api.md.tmpl", "api.md"}} {
+		var buf bytes.Buffer
+		if err := tmpl.ExecuteTemplate(&buf, t.tmpl, d); err != nil {
+			return nil, fmt.Errorf("apigen: render %s: %w", t.name, err)
+		}
+		content := buf.Bytes()
+		if strings.HasSuffix(t.name, ".go") {
+			if content, err = format.Source(content); err != nil {
+				return nil, fmt.Errorf("apigen: format %s: %w", t.name, err)
+			}
+		}
+		out = append(out, File{Name: t.name, Content: content})
+	}
+	return out, nil
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func firstSentence(s string) string {
+	s = oneLine(s)
+	if i := strings.Index(s, ". "); i >= 0 {
+		return s[:i+1]
+	}
+	return s
+}
+
+func mdCell(s string) string {
+	return strings.ReplaceAll(oneLine(s), "|", `\|`)
+}

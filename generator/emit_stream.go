@@ -1,0 +1,191 @@
+package generator
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/dave/jennifer/jen"
+)
+
+// streamFile renders the WebSocket path functions, the frame types and the
+// frame decoder of the x-websocket extension.
+func (e *emitter) streamFile() *jen.File {
+	f := e.newFile()
+	for _, o := range e.g.ops {
+		if o.websocket {
+			e.streamPath(f, o)
+		}
+	}
+	s := e.g.stream
+	if s == nil {
+		return f
+	}
+	o := s.op
+	var names []string
+	for _, fr := range s.frames {
+		names = append(names, fr.wrapper)
+	}
+	names = append(names, s.unknown)
+	f.Add(doc(fmt.Sprintf("%s is a frame the server sends on %s %s. It is one of %s;\nswitch on its dynamic type. %s decodes one.", s.iface, o.method, o.path, strings.Join(names, ", "), s.decode)))
+	f.Type().Id(s.iface).Interface(jen.Id(s.marker).Params())
+	f.Line()
+	for _, fr := range s.frames {
+		var how string
+		switch fr.match {
+		case "array":
+			how = "a JSON array"
+		case "untagged-object":
+			how = fmt.Sprintf("an object without a %q member", s.TypeField)
+		default:
+			how = fmt.Sprintf("an object whose %q member is %q", s.TypeField, fr.name)
+		}
+		f.Add(doc(fmt.Sprintf("%s is the %q frame: %s, holding a %s.", fr.wrapper, fr.name, how, e.typeName(fr.typ))))
+		f.Type().Id(fr.wrapper).Struct(e.typ(fr.typ))
+		f.Line()
+		f.Func().Params(jen.Id(fr.wrapper)).Id(s.marker).Params().Block()
+		f.Line()
+	}
+	f.Add(doc(fmt.Sprintf("%s is a frame of a type this package does not know, from a newer\nserver: %s names it and Raw holds the frame.", s.unknown, "Type")))
+	f.Type().Id(s.unknown).Struct(
+		doc("Type is the frame's "+fmt.Sprintf("%q", s.TypeField)+" member.").Id("Type").String(),
+		doc("Raw is the frame as received.").Id("Raw").Qual("encoding/json", "RawMessage"),
+	)
+	f.Line()
+	f.Func().Params(jen.Id(s.unknown)).Id(s.marker).Params().Block()
+	f.Line()
+
+	f.Add(doc(fmt.Sprintf("%s is a frame %s cannot decode: not JSON, not an object or\narray, or a known frame whose content does not match its schema.", s.errType, s.decode)))
+	f.Type().Id(s.errType).Struct(
+		doc("Frame names the frame type being decoded, if known.").Id("Frame").String(),
+		doc("Reason says what is wrong.").Id("Reason").String(),
+		doc("Err is the underlying decoding error, if any.").Id("Err").Error(),
+	)
+	f.Line()
+	f.Add(doc("Error describes the frame error."))
+	f.Func().Params(jen.Id("e").Op("*").Id(s.errType)).Id("Error").Params().String().Block(
+		jen.Id("msg").Op(":=").Lit("stream frame"),
+		jen.If(jen.Id("e").Dot("Frame").Op("!=").Lit("")).Block(jen.Id("msg").Op("+=").Lit(" ").Op("+").Qual("strconv", "Quote").Call(jen.Id("e").Dot("Frame"))),
+		jen.Id("msg").Op("+=").Lit(": ").Op("+").Id("e").Dot("Reason"),
+		jen.If(jen.Id("e").Dot("Err").Op("!=").Nil()).Block(jen.Id("msg").Op("+=").Lit(": ").Op("+").Id("e").Dot("Err").Dot("Error").Call()),
+		jen.Return(jen.Id("msg")),
+	)
+	f.Line()
+	f.Add(doc("Unwrap returns the underlying decoding error."))
+	f.Func().Params(jen.Id("e").Op("*").Id(s.errType)).Id("Unwrap").Params().Error().Block(jen.Return(jen.Id("e").Dot("Err")))
+	f.Line()
+
+	ns := e.g.ns.Child()
+	data := ns.Unexported("data")
+	head := ns.Unexported("head")
+	v := ns.Unexported("v")
+	decodeInto := func(fr *streamFrame) []jen.Code {
+		return []jen.Code{
+			jen.Var().Id(v).Id(fr.wrapper),
+			jen.If(jen.Err().Op(":=").Qual("encoding/json", "Unmarshal").Call(jen.Id(data), jen.Op("&").Id(v).Dot(embeddedName(fr.typ))), jen.Err().Op("!=").Nil()).Block(
+				jen.Return(jen.Nil(), jen.Op("&").Id(s.errType).Values(jen.Dict{jen.Id("Frame"): jen.Lit(fr.name), jen.Id("Reason"): jen.Lit("content does not match the schema"), jen.Id("Err"): jen.Err()})),
+			),
+			jen.Return(jen.Id(v), jen.Nil()),
+		}
+	}
+	var cases []jen.Code
+	var arrayFrame, untagged *streamFrame
+	var tagged []jen.Code
+	for _, fr := range s.frames {
+		switch fr.match {
+		case "array":
+			if arrayFrame == nil {
+				arrayFrame = fr
+			}
+		case "untagged-object":
+			if untagged == nil {
+				untagged = fr
+			}
+		default:
+			tagged = append(tagged, jen.Case(jen.Lit(fr.name)).Block(decodeInto(fr)...))
+		}
+	}
+	if arrayFrame != nil {
+		cases = append(cases, jen.Case(jen.LitRune('[')).Block(decodeInto(arrayFrame)...))
+	}
+	obj := []jen.Code{
+		jen.Var().Id(head).Struct(jen.Id("Type").Op("*").String().Tag(map[string]string{"json": s.TypeField})),
+		jen.If(jen.Err().Op(":=").Qual("encoding/json", "Unmarshal").Call(jen.Id(data), jen.Op("&").Id(head)), jen.Err().Op("!=").Nil()).Block(
+			jen.Return(jen.Nil(), jen.Op("&").Id(s.errType).Values(jen.Dict{jen.Id("Reason"): jen.Lit("invalid JSON object"), jen.Id("Err"): jen.Err()})),
+		),
+	}
+	if untagged != nil {
+		obj = append(obj, jen.If(jen.Id(head).Dot("Type").Op("==").Nil()).Block(decodeInto(untagged)...))
+	} else {
+		obj = append(obj, jen.If(jen.Id(head).Dot("Type").Op("==").Nil()).Block(
+			jen.Return(jen.Nil(), jen.Op("&").Id(s.errType).Values(jen.Dict{jen.Id("Reason"): jen.Lit(fmt.Sprintf("object without a %q member", s.TypeField))}))))
+	}
+	if len(tagged) > 0 {
+		obj = append(obj, jen.Switch(jen.Op("*").Id(head).Dot("Type")).Block(tagged...))
+	}
+	obj = append(obj, jen.Return(jen.Id(s.unknown).Values(jen.Dict{jen.Id("Type"): jen.Op("*").Id(head).Dot("Type"), jen.Id("Raw"): jen.Qual("bytes", "Clone").Call(jen.Id(data))}), jen.Nil()))
+	cases = append(cases, jen.Case(jen.LitRune('{')).Block(obj...))
+	f.Add(doc(fmt.Sprintf("%s decodes one server frame of %s %s. A frame with an unknown\n%q is returned as %s, so that a newer server does not break the client;\nmalformed frames are a *%s.", s.decode, o.method, o.path, s.TypeField, s.unknown, s.errType)))
+	f.Func().Id(s.decode).Params(jen.Id(data).Index().Byte()).Params(jen.Id(s.iface), jen.Error()).Block(
+		jen.Switch(e.helper("jsonKindOf").Call(jen.Id(data))).Block(cases...),
+		jen.Return(jen.Nil(), jen.Op("&").Id(s.errType).Values(jen.Dict{jen.Id("Reason"): jen.Lit("not a JSON object or array")})),
+	)
+	f.Line()
+
+	if len(s.clients) > 0 {
+		var cn []string
+		for _, c := range s.clients {
+			cn = append(cn, c.name)
+		}
+		f.Add(doc(fmt.Sprintf("%s is a frame the client may send on %s %s: one of %s.\n%s encodes one.", s.clientIface, o.method, o.path, strings.Join(cn, ", "), s.encode)))
+		f.Type().Id(s.clientIface).Interface(jen.Id(s.clientMarker).Params())
+		f.Line()
+		for _, c := range s.clients {
+			f.Func().Params(jen.Id(c.name)).Id(s.clientMarker).Params().Block()
+			f.Line()
+		}
+		fr := ns.Unexported("frame")
+		f.Add(doc(fmt.Sprintf("%s encodes a client frame as the text of a WebSocket message.", s.encode)))
+		f.Func().Id(s.encode).Params(jen.Id(fr).Id(s.clientIface)).Params(jen.Index().Byte(), jen.Error()).Block(
+			jen.List(jen.Id("b"), jen.Err()).Op(":=").Qual("encoding/json", "Marshal").Call(jen.Id(fr)),
+			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit("encode stream frame: %w"), jen.Err()))),
+			jen.Return(jen.Id("b"), jen.Nil()),
+		)
+		f.Line()
+	}
+	return f
+}
+
+// embeddedName is the field name of an embedded type.
+func embeddedName(t *typeRef) string { return t.name }
+
+// streamPath renders the path function of a WebSocket operation.
+func (e *emitter) streamPath(f *jen.File, o *operation) {
+	ns := e.g.ns.Child()
+	args := map[*param]string{}
+	var params []jen.Code
+	for _, p := range o.pathParams {
+		args[p] = ns.Unexported(p.goName)
+		params = append(params, jen.Id(args[p]).Add(e.typ(p.typ)))
+	}
+	var pn string
+	if o.paramsType != "" {
+		pn = ns.Unexported("params")
+		params = append(params, jen.Id(pn).Id(o.paramsType))
+	}
+	path := ns.Unexported("path")
+	body := []jen.Code{jen.Id(path).Op(":=").Add(e.pathExpr(o, args))}
+	if len(o.query) > 0 {
+		q := ns.Unexported("query")
+		body = append(body, jen.If(jen.Id(q).Op(":=").Id(pn).Dot("encodeQuery").Call(), jen.Len(jen.Id(q)).Op(">").Lit(0)).Block(
+			jen.Return(jen.Id(path).Op("+").Lit("?").Op("+").Id(q).Dot("Encode").Call())))
+	}
+	body = append(body, jen.Return(jen.Id(path)))
+	text := fmt.Sprintf("%s returns the path and query of %s %s", o.goName, o.method, o.path)
+	if o.id != "" {
+		text += fmt.Sprintf(" (operation %s)", o.id)
+	}
+	text += ",\na WebSocket endpoint: dial the base URL with its scheme changed to ws or wss\nand this path appended."
+	f.Add(doc(text, o.summary, o.description))
+	f.Func().Id(o.goName).Params(params...).String().Block(body...)
+	f.Line()
+}

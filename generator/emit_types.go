@@ -1,0 +1,443 @@
+package generator
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/dave/jennifer/jen"
+)
+
+func (e *emitter) namedType(f *jen.File, n *namedType) {
+	switch n.kind {
+	case ntStruct:
+		e.structType(f, n)
+	case ntEnum:
+		e.enumType(f, n)
+	case ntSum:
+		e.sumType(f, n)
+	case ntAlias:
+		f.Add(doc(fmt.Sprintf("%s is %s.", n.name, typeWords(n.under)), n.doc))
+		f.Type().Id(n.name).Op("=").Add(e.typ(n.under))
+		f.Line()
+	default:
+		words := "a value of the schema " + n.name
+		if n.under.isRaw() {
+			words += ": any JSON value. Decode it with runtime.Decode"
+		}
+		f.Add(doc(fmt.Sprintf("%s is %s.", n.name, words), n.doc))
+		f.Type().Id(n.name).Add(e.typ(n.under))
+		f.Line()
+	}
+}
+
+func typeWords(t *typeRef) string {
+	if t.kind == tQual {
+		return "the type " + t.name + " of package " + t.pkg[strings.LastIndex(t.pkg, "/")+1:]
+	}
+	return "the type " + t.name
+}
+
+func (e *emitter) structType(f *jen.File, n *namedType) {
+	var fields []jen.Code
+	var known []jen.Code
+	for _, fl := range n.fields {
+		if !validTag(fl.json) {
+			e.g.warn(originOf(n.schema), "member %q of %s cannot be a struct tag; it is kept with the additional properties", fl.json, n.name)
+			continue
+		}
+		t, opt := e.fieldType(fl)
+		text := fmt.Sprintf("%s is the %q member", fl.name, fl.json)
+		switch {
+		case fl.required && fl.nullable:
+			text += " (required, may be null)"
+		case fl.required:
+			text += " (required)"
+		case fl.nullable:
+			text += " (optional, may be null)"
+		default:
+			text += " (optional)"
+		}
+		if fl.typ.isRaw() {
+			text += ", any JSON value; decode it with runtime.Decode"
+		}
+		if fl.constVal != "" {
+			text += fmt.Sprintf("; always %q", fl.constVal)
+		}
+		fields = append(fields, doc(text+".", fl.doc).Id(fl.name).Add(t).Tag(map[string]string{"json": fl.json + opt}))
+		known = append(known, jen.Lit(fl.json))
+	}
+	if n.extra != nil {
+		fields = append(fields, doc(n.extraF+" holds the members the schema does not describe, so that they\nsurvive a decode and encode round trip.").
+			Id(n.extraF).Map(jen.String()).Add(e.typ(n.extra)).Tag(map[string]string{"json": "-"}))
+	}
+	f.Add(doc(fmt.Sprintf("%s is the object schema %s.", n.name, n.name), n.doc))
+	f.Type().Id(n.name).Struct(fields...)
+	f.Line()
+	if n.extra == nil {
+		return
+	}
+	ns := e.g.ns.Child()
+	recv := ns.Unexported("v")
+	plain := ns.Unexported("plain")
+	b := ns.Unexported("b")
+	data := ns.Unexported("data")
+	extra := ns.Unexported("extra")
+	f.Add(doc(fmt.Sprintf("MarshalJSON encodes %s with its additional properties.", n.name)))
+	f.Func().Params(jen.Id(recv).Id(n.name)).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()).Block(
+		jen.Type().Id(plain).Id(n.name),
+		jen.List(jen.Id(b), jen.Err()).Op(":=").Qual("encoding/json", "Marshal").Call(jen.Id(plain).Call(jen.Id(recv))),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+		jen.Return(e.helper("marshalExtra").Call(jen.Id(b), jen.Id(recv).Dot(n.extraF))),
+	)
+	f.Line()
+	f.Add(doc(fmt.Sprintf("UnmarshalJSON decodes %s, keeping the members the schema does not\ndescribe in %s.", n.name, n.extraF)))
+	f.Func().Params(jen.Id(recv).Op("*").Id(n.name)).Id("UnmarshalJSON").Params(jen.Id(data).Index().Byte()).Error().Block(
+		jen.Type().Id(plain).Id(n.name),
+		jen.If(jen.Err().Op(":=").Qual("encoding/json", "Unmarshal").Call(jen.Id(data), jen.Parens(jen.Op("*").Id(plain)).Call(jen.Id(recv))), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
+		jen.List(jen.Id(extra), jen.Err()).Op(":=").Add(e.helper("unmarshalExtra")).Types(e.typ(n.extra)).Call(append([]jen.Code{jen.Id(data)}, known...)...),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
+		jen.Id(recv).Dot(n.extraF).Op("=").Id(extra),
+		jen.Return(jen.Nil()),
+	)
+	f.Line()
+}
+
+func (e *emitter) enumType(f *jen.File, n *namedType) {
+	f.Add(doc(fmt.Sprintf("%s is an open enumeration: the constants below are the values the spec\nlists, and other values decode without error (see IsKnown).", n.name), n.doc))
+	f.Type().Id(n.name).String()
+	f.Line()
+	if len(n.values) > 0 {
+		var defs []jen.Code
+		for _, v := range n.values {
+			defs = append(defs, doc(fmt.Sprintf("%s is the value %q.", v.name, v.value)).Id(v.name).Id(n.name).Op("=").Lit(v.value))
+		}
+		f.Add(doc(fmt.Sprintf("Values of %s.", n.name)))
+		f.Const().Defs(defs...)
+		f.Line()
+	}
+	recv := e.g.ns.Child().Unexported("v")
+	var cases []jen.Code
+	for _, v := range n.values {
+		cases = append(cases, jen.Id(v.name))
+	}
+	body := []jen.Code{}
+	if len(cases) > 0 {
+		body = append(body, jen.Switch(jen.Id(recv)).Block(jen.Case(cases...).Block(jen.Return(jen.True()))))
+	}
+	body = append(body, jen.Return(jen.False()))
+	f.Add(doc(fmt.Sprintf("IsKnown reports whether %s is one of the values the spec lists.", recv)))
+	f.Func().Params(jen.Id(recv).Id(n.name)).Id("IsKnown").Params().Bool().Block(body...)
+	f.Line()
+}
+
+func (e *emitter) sumType(f *jen.File, n *namedType) {
+	var names []string
+	for _, v := range n.variants {
+		names = append(names, v.name)
+	}
+	intro := fmt.Sprintf("%s is one of: %s. Kind says which field holds the value; a value\nthat matches no variant is kept in %s with an empty Kind.", n.name, strings.Join(names, ", "), n.rawField)
+	if n.discriminator != "" {
+		intro += fmt.Sprintf(" The %q member selects the variant.", n.discriminator)
+	}
+	fields := []jen.Code{doc("Kind says which variant is set.").Id("Kind").Id(n.kindType)}
+	for _, v := range n.variants {
+		t := e.typ(v.typ)
+		if n.recursive {
+			t = jen.Op("*").Add(t)
+		}
+		fields = append(fields, doc(fmt.Sprintf("%s is set when Kind is %s.", v.name, v.kindConst)).Id(v.name).Add(t))
+	}
+	fields = append(fields, doc(n.rawField+" holds a value that matched no variant.").Id(n.rawField).Qual("encoding/json", "RawMessage"))
+	f.Add(doc(intro, n.doc))
+	f.Type().Id(n.name).Struct(fields...)
+	f.Line()
+	f.Add(doc(fmt.Sprintf("%s names a variant of %s.", n.kindType, n.name)))
+	f.Type().Id(n.kindType).String()
+	f.Line()
+	var defs []jen.Code
+	for _, v := range n.variants {
+		defs = append(defs, doc(fmt.Sprintf("%s marks the %s variant.", v.kindConst, v.name)).Id(v.kindConst).Id(n.kindType).Op("=").Lit(v.name))
+	}
+	f.Add(doc(fmt.Sprintf("Variants of %s.", n.name)))
+	f.Const().Defs(defs...)
+	f.Line()
+
+	ns := e.g.ns.Child()
+	recv := ns.Unexported("v")
+	data := ns.Unexported("data")
+	m := ns.Unexported("members")
+	tag := ns.Unexported("tag")
+	raw, ok := ns.Unexported("raw"), ns.Unexported("ok")
+	// MarshalJSON
+	var mcases []jen.Code
+	for _, v := range n.variants {
+		mcases = append(mcases, jen.Case(jen.Id(v.kindConst)).Block(jen.Return(jen.Qual("encoding/json", "Marshal").Call(jen.Id(recv).Dot(v.name)))))
+	}
+	f.Add(doc(fmt.Sprintf("MarshalJSON encodes the variant Kind names, or %s.", n.rawField)))
+	f.Func().Params(jen.Id(recv).Id(n.name)).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()).Block(
+		jen.Switch(jen.Id(recv).Dot("Kind")).Block(mcases...),
+		jen.If(jen.Len(jen.Id(recv).Dot(n.rawField)).Op(">").Lit(0)).Block(jen.Return(jen.Id(recv).Dot(n.rawField), jen.Nil())),
+		jen.Return(jen.Index().Byte().Call(jen.Lit("null")), jen.Nil()),
+	)
+	f.Line()
+
+	set := func(v *variant) []jen.Code {
+		target := jen.Op("&").Id(recv).Dot(v.name)
+		var pre []jen.Code
+		if n.recursive {
+			pre = append(pre, jen.Id(recv).Dot(v.name).Op("=").New(e.typ(v.typ)))
+			target = jen.Id(recv).Dot(v.name)
+		}
+		return append(pre, jen.Id(recv).Dot("Kind").Op("=").Id(v.kindConst), jen.Return(jen.Qual("encoding/json", "Unmarshal").Call(jen.Id(data), target)))
+	}
+	byKind := map[string][]*variant{}
+	var anyV *variant
+	for _, v := range n.variants {
+		k := v.typ.jsonKind()
+		if k == "" {
+			if anyV == nil {
+				anyV = v
+			}
+			continue
+		}
+		byKind[k] = append(byKind[k], v)
+	}
+	var outer []jen.Code
+	if objs := byKind["object"]; len(objs) > 0 {
+		var body []jen.Code
+		conds := make([][]jen.Code, len(objs))
+		needMembers := n.discriminator != ""
+		if n.discriminator == "" && len(objs) > 1 {
+			for i, v := range objs {
+				for _, c := range v.consts {
+					conds[i] = append(conds[i], e.helper("memberIs").Call(jen.Id(m), jen.Lit(c[0]), jen.Lit(c[1])))
+				}
+				if len(conds[i]) == 0 {
+					for _, r := range v.required {
+						conds[i] = append(conds[i], e.helper("has").Call(jen.Id(m), jen.Lit(r)))
+					}
+				}
+				if len(conds[i]) > 0 {
+					needMembers = true
+				}
+			}
+		}
+		if needMembers {
+			body = append(body,
+				jen.List(jen.Id(m), jen.Err()).Op(":=").Add(e.helper("probe")).Call(jen.Id(data)),
+				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
+			)
+		}
+		if n.discriminator != "" {
+			var cases []jen.Code
+			for _, v := range objs {
+				if len(v.tags) == 0 {
+					continue
+				}
+				var lits []jen.Code
+				for _, t := range v.tags {
+					lits = append(lits, jen.Lit(t))
+				}
+				cases = append(cases, jen.Case(lits...).Block(set(v)...))
+			}
+			body = append(body,
+				jen.Var().Id(tag).String(),
+				jen.If(jen.List(jen.Id(raw), jen.Id(ok)).Op(":=").Id(m).Index(jen.Lit(n.discriminator)), jen.Id(ok)).Block(
+					jen.If(jen.Err().Op("=").Qual("encoding/json", "Unmarshal").Call(jen.Id(raw), jen.Op("&").Id(tag)), jen.Err().Op("!=").Nil()).Block(
+						jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("%s: discriminator %q: %%w", n.name, n.discriminator)), jen.Err())))),
+			)
+			if len(cases) > 0 {
+				body = append(body, jen.Switch(jen.Id(tag)).Block(cases...))
+			}
+		} else {
+			var rest []*variant
+			for i, v := range objs {
+				if len(conds[i]) == 0 {
+					rest = append(rest, v)
+					continue
+				}
+				cond := conds[i][0]
+				for _, c := range conds[i][1:] {
+					cond = jen.Add(cond).Op("&&").Add(c)
+				}
+				body = append(body, jen.If(cond).Block(set(v)...))
+			}
+			// Variants nothing tells apart are tried in order: the first
+			// that decodes wins, and the last one reports its error.
+			for i, v := range rest {
+				if i == len(rest)-1 {
+					body = append(body, set(v)...)
+					break
+				}
+				target := jen.Op("&").Id(recv).Dot(v.name)
+				var pre []jen.Code
+				if n.recursive {
+					pre = append(pre, jen.Id(recv).Dot(v.name).Op("=").New(e.typ(v.typ)))
+					target = jen.Id(recv).Dot(v.name)
+				}
+				body = append(body, pre...)
+				body = append(body,
+					jen.If(jen.Qual("encoding/json", "Unmarshal").Call(jen.Id(data), target).Op("==").Nil()).Block(
+						jen.Id(recv).Dot("Kind").Op("=").Id(v.kindConst), jen.Return(jen.Nil())),
+					jen.Op("*").Id(recv).Op("=").Id(n.name).Values(),
+				)
+			}
+		}
+		outer = append(outer, jen.Case(jen.LitRune('{')).Block(body...))
+	}
+	simple := func(kind string, runes ...rune) {
+		vs := byKind[kind]
+		if len(vs) == 0 {
+			return
+		}
+		var lits []jen.Code
+		for _, r := range runes {
+			lits = append(lits, jen.LitRune(r))
+		}
+		outer = append(outer, jen.Case(lits...).Block(set(vs[0])...))
+	}
+	simple("array", '[')
+	simple("string", '"')
+	simple("boolean", 't', 'f')
+	if nums := byKind["number"]; len(nums) > 0 {
+		var lits []jen.Code
+		for _, r := range "-0123456789" {
+			lits = append(lits, jen.LitRune(r))
+		}
+		var intV, floatV *variant
+		for _, v := range nums {
+			if isIntType(v.typ) {
+				if intV == nil {
+					intV = v
+				}
+			} else if floatV == nil {
+				floatV = v
+			}
+		}
+		var body []jen.Code
+		if intV != nil && floatV != nil {
+			body = append(body, jen.If(jen.Qual("bytes", "ContainsAny").Call(jen.Id(data), jen.Lit(".eE"))).Block(set(floatV)...))
+			body = append(body, set(intV)...)
+		} else {
+			body = set(nums[0])
+		}
+		outer = append(outer, jen.Case(lits...).Block(body...))
+	}
+	var tail []jen.Code
+	if anyV != nil {
+		tail = set(anyV)
+	} else {
+		tail = []jen.Code{
+			jen.Id(recv).Dot(n.rawField).Op("=").Qual("bytes", "Clone").Call(jen.Id(data)),
+			jen.Return(jen.Nil()),
+		}
+	}
+	f.Add(doc(fmt.Sprintf("UnmarshalJSON decodes the variant the JSON value matches, or keeps the value\nin %s when none does.", n.rawField)))
+	blk := []jen.Code{jen.Op("*").Id(recv).Op("=").Id(n.name).Values()}
+	if len(outer) > 0 {
+		blk = append(blk, jen.Switch(e.helper("jsonKindOf").Call(jen.Id(data))).Block(outer...))
+	}
+	blk = append(blk, tail...)
+	f.Func().Params(jen.Id(recv).Op("*").Id(n.name)).Id("UnmarshalJSON").Params(jen.Id(data).Index().Byte()).Error().Block(blk...)
+	f.Line()
+}
+
+func isIntType(t *typeRef) bool {
+	for t.kind == tNamed && (t.named.kind == ntDef || t.named.kind == ntAlias) && t.named.under != nil {
+		t = t.named.under
+	}
+	return t.kind == tBasic && strings.HasPrefix(t.name, "int")
+}
+
+// helpersFile renders the unexported helpers generated code uses.
+func (e *emitter) helpersFile() *jen.File {
+	f := e.newFile()
+	h := e.g.helpers
+	if e.used["marshalExtra"] {
+		f.Add(doc(h["marshalExtra"] + " appends the members of extra to the encoded object known."))
+		f.Func().Id(h["marshalExtra"]).Types(jen.Id("V").Any()).Params(jen.Id("known").Index().Byte(), jen.Id("extra").Map(jen.String()).Id("V")).Params(jen.Index().Byte(), jen.Error()).Block(
+			jen.If(jen.Len(jen.Id("extra")).Op("==").Lit(0)).Block(jen.Return(jen.Id("known"), jen.Nil())),
+			jen.Id("keys").Op(":=").Make(jen.Index().String(), jen.Lit(0), jen.Len(jen.Id("extra"))),
+			jen.For(jen.Id("k").Op(":=").Range().Id("extra")).Block(jen.Id("keys").Op("=").Append(jen.Id("keys"), jen.Id("k"))),
+			jen.Qual("slices", "Sort").Call(jen.Id("keys")),
+			jen.Id("out").Op(":=").Qual("bytes", "TrimRight").Call(jen.Id("known"), jen.Lit(" \n}")),
+			jen.For(jen.List(jen.Id("i"), jen.Id("k")).Op(":=").Range().Id("keys")).Block(
+				jen.If(jen.Id("i").Op(">").Lit(0).Op("||").Len(jen.Id("out")).Op(">").Lit(1)).Block(jen.Id("out").Op("=").Append(jen.Id("out"), jen.LitRune(','))),
+				jen.List(jen.Id("kb"), jen.Err()).Op(":=").Qual("encoding/json", "Marshal").Call(jen.Id("k")),
+				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+				jen.List(jen.Id("vb"), jen.Err()).Op(":=").Qual("encoding/json", "Marshal").Call(jen.Id("extra").Index(jen.Id("k"))),
+				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit("member %q: %w"), jen.Id("k"), jen.Err()))),
+				jen.Id("out").Op("=").Append(jen.Id("out"), jen.Id("kb").Op("...")),
+				jen.Id("out").Op("=").Append(jen.Id("out"), jen.LitRune(':')),
+				jen.Id("out").Op("=").Append(jen.Id("out"), jen.Id("vb").Op("...")),
+			),
+			jen.Return(jen.Append(jen.Id("out"), jen.LitRune('}')), jen.Nil()),
+		)
+		f.Line()
+	}
+	if e.used["unmarshalExtra"] {
+		f.Add(doc(h["unmarshalExtra"] + " returns the members of the JSON object data not named in known,\nor nil when there are none."))
+		f.Func().Id(h["unmarshalExtra"]).Types(jen.Id("V").Any()).Params(jen.Id("data").Index().Byte(), jen.Id("known").Op("...").String()).Params(jen.Map(jen.String()).Id("V"), jen.Error()).Block(
+			jen.Var().Id("all").Map(jen.String()).Qual("encoding/json", "RawMessage"),
+			jen.If(jen.Err().Op(":=").Qual("encoding/json", "Unmarshal").Call(jen.Id("data"), jen.Op("&").Id("all")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+			jen.For(jen.List(jen.Id("_"), jen.Id("k")).Op(":=").Range().Id("known")).Block(jen.Delete(jen.Id("all"), jen.Id("k"))),
+			jen.If(jen.Len(jen.Id("all")).Op("==").Lit(0)).Block(jen.Return(jen.Nil(), jen.Nil())),
+			jen.Id("out").Op(":=").Make(jen.Map(jen.String()).Id("V"), jen.Len(jen.Id("all"))),
+			jen.For(jen.List(jen.Id("k"), jen.Id("raw")).Op(":=").Range().Id("all")).Block(
+				jen.Var().Id("v").Id("V"),
+				jen.If(jen.Err().Op(":=").Qual("encoding/json", "Unmarshal").Call(jen.Id("raw"), jen.Op("&").Id("v")), jen.Err().Op("!=").Nil()).Block(
+					jen.Return(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit("member %q: %w"), jen.Id("k"), jen.Err()))),
+				jen.Id("out").Index(jen.Id("k")).Op("=").Id("v"),
+			),
+			jen.Return(jen.Id("out"), jen.Nil()),
+		)
+		f.Line()
+	}
+	if e.used["probe"] {
+		f.Add(doc(h["probe"] + " decodes the members of the JSON object data without decoding their values."))
+		f.Func().Id(h["probe"]).Params(jen.Id("data").Index().Byte()).Params(jen.Map(jen.String()).Qual("encoding/json", "RawMessage"), jen.Error()).Block(
+			jen.Var().Id("m").Map(jen.String()).Qual("encoding/json", "RawMessage"),
+			jen.If(jen.Err().Op(":=").Qual("encoding/json", "Unmarshal").Call(jen.Id("data"), jen.Op("&").Id("m")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+			jen.Return(jen.Id("m"), jen.Nil()),
+		)
+		f.Line()
+	}
+	if e.used["has"] {
+		f.Add(doc(h["has"] + " reports whether the decoded object m has member k."))
+		f.Func().Id(h["has"]).Params(jen.Id("m").Map(jen.String()).Qual("encoding/json", "RawMessage"), jen.Id("k").String()).Bool().Block(
+			jen.List(jen.Id("_"), jen.Id("ok")).Op(":=").Id("m").Index(jen.Id("k")),
+			jen.Return(jen.Id("ok")),
+		)
+		f.Line()
+	}
+	if e.used["memberIs"] {
+		f.Add(doc(h["memberIs"] + " reports whether member k of the decoded object m is the string want."))
+		f.Func().Id(h["memberIs"]).Params(jen.Id("m").Map(jen.String()).Qual("encoding/json", "RawMessage"), jen.List(jen.Id("k"), jen.Id("want")).String()).Bool().Block(
+			jen.Var().Id("s").String(),
+			jen.Return(jen.Qual("encoding/json", "Unmarshal").Call(jen.Id("m").Index(jen.Id("k")), jen.Op("&").Id("s")).Op("==").Nil().Op("&&").Id("s").Op("==").Id("want")),
+		)
+		f.Line()
+	}
+	if e.used["jsonKindOf"] {
+		f.Add(doc(h["jsonKindOf"] + " returns the first byte of the JSON value data, which tells its kind."))
+		f.Func().Id(h["jsonKindOf"]).Params(jen.Id("data").Index().Byte()).Byte().Block(
+			jen.For(jen.List(jen.Id("_"), jen.Id("c")).Op(":=").Range().Id("data")).Block(
+				jen.Switch(jen.Id("c")).Block(
+					jen.Case(jen.LitRune(' '), jen.LitRune('\t'), jen.LitRune('\n'), jen.LitRune('\r')).Block(jen.Continue()),
+				),
+				jen.Return(jen.Id("c")),
+			),
+			jen.Return(jen.Lit(0)),
+		)
+		f.Line()
+	}
+	if e.used["formatJSON"] {
+		f.Add(doc(h["formatJSON"] + " encodes a parameter value that has no plain text form as JSON."))
+		f.Func().Id(h["formatJSON"]).Params(jen.Id("v").Any()).String().Block(
+			jen.List(jen.Id("b"), jen.Id("_")).Op(":=").Qual("encoding/json", "Marshal").Call(jen.Id("v")),
+			jen.Return(jen.String().Call(jen.Id("b"))),
+		)
+		f.Line()
+	}
+	return f
+}

@@ -1,0 +1,239 @@
+// Package generator turns OpenAPI documents into typed Go clients built on
+// the runtime package.
+//
+// The pipeline is load (kin-openapi, external references allowed, origins
+// recorded) -> model (one description of the API: named Go types,
+// operations, parameters, bodies, responses) -> emit (Go code rendered with
+// jennifer, plus package docs and an operation index from text templates).
+// Generate runs it in memory; WriteFiles puts the result on disk.
+package generator
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// DefaultRuntimeImport is the import path of the runtime generated code
+// depends on, used when Config.RuntimeImport is empty.
+const DefaultRuntimeImport = "github.com/allsource-go/allsource/runtime"
+
+// DefaultCommand is the command written into the go:generate line of the
+// generated doc.go when Config.Command is empty.
+const DefaultCommand = "go run github.com/allsource-go/allsource/cmd/apigen"
+
+// Config describes one generated package.
+type Config struct {
+	// Spec is the path of the root document (OpenAPI 3.0/3.1 YAML/JSON, or
+	// Swagger 2.0).
+	Spec string
+	// Package is the Go package name of the output.
+	Package string
+	// Output is the output directory (used by WriteFiles and the command).
+	Output string
+	// RuntimeImport is the import path of the runtime package; default
+	// DefaultRuntimeImport.
+	RuntimeImport string
+	// ImportMapping maps a referenced spec file, as written in $ref (for
+	// example "common.yaml"), to the Go import path of the package generated
+	// from it. Schemas of a mapped file are referenced, not generated.
+	ImportMapping map[string]string
+
+	// Source is the spec name written into generated headers and docs;
+	// default Spec. Use a relative path: it ends up in committed files.
+	Source string
+	// ConfigFile is the name of the config file the go:generate line in
+	// doc.go passes to the command; default "gen.yaml".
+	ConfigFile string
+	// Command is the command of the go:generate line; default DefaultCommand.
+	Command string
+}
+
+// Diagnostic is a message about a place in a spec.
+type Diagnostic struct {
+	File         string
+	Line, Column int
+	Message      string
+}
+
+// String formats the diagnostic as "file:line:col: message".
+func (d Diagnostic) String() string {
+	return fmt.Sprintf("%s:%d:%d: %s", d.File, d.Line, d.Column, d.Message)
+}
+
+// File is one generated file.
+type File struct {
+	// Name is the file name, without directory.
+	Name string
+	// Content is the file content.
+	Content []byte
+}
+
+// Result is the output of Generate.
+type Result struct {
+	// Files are the generated files, sorted by name.
+	Files []File
+	// Warnings name constructs that were typed loosely (as raw JSON, say).
+	Warnings []Diagnostic
+}
+
+// SpecError is a spec that cannot be read or used. Its Error method formats
+// it as "file:line:col: reason".
+type SpecError struct {
+	Diagnostic
+	// Err is the underlying error, if any.
+	Err error
+}
+
+// Error describes where and why the spec was refused.
+func (e *SpecError) Error() string { return e.Diagnostic.String() }
+
+// Unwrap returns the underlying error.
+func (e *SpecError) Unwrap() error { return e.Err }
+
+// Generate loads the spec named by cfg and returns the generated files. A
+// spec that cannot be read is refused with a *SpecError carrying file and
+// line where known. Constructs that cannot be typed precisely fall back to
+// raw JSON and are reported in Result.Warnings.
+func Generate(ctx context.Context, cfg Config) (res *Result, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			res, err = nil, fmt.Errorf("apigen: internal error while generating from %s: %v", cfg.Spec, r)
+		}
+	}()
+	if err := cfg.normalize(); err != nil {
+		return nil, err
+	}
+	doc, err := load(ctx, cfg.Spec)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	g := newGen(cfg, doc)
+	if err := g.build(); err != nil {
+		return nil, err
+	}
+	files, err := g.emit()
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Name, b.Name) })
+	return &Result{Files: files, Warnings: g.warnings}, nil
+}
+
+func (cfg *Config) normalize() error {
+	if cfg.Spec == "" {
+		return errors.New("apigen: no spec given")
+	}
+	if cfg.Package == "" {
+		return errors.New("apigen: no package name given")
+	}
+	if !isIdent(cfg.Package) || strings.ToLower(cfg.Package) != cfg.Package {
+		return fmt.Errorf("apigen: package name %q is not a lower-case Go identifier", cfg.Package)
+	}
+	if cfg.RuntimeImport == "" {
+		cfg.RuntimeImport = DefaultRuntimeImport
+	}
+	if cfg.Source == "" {
+		cfg.Source = filepath.ToSlash(cfg.Spec)
+	}
+	if cfg.ConfigFile == "" {
+		cfg.ConfigFile = "gen.yaml"
+	}
+	if cfg.Command == "" {
+		cfg.Command = DefaultCommand
+	}
+	return nil
+}
+
+// generatedMarker starts every file the generator owns.
+const generatedMarker = "Code generated by apigen"
+
+// owned reports whether content is a file written by the generator.
+func owned(content []byte) bool {
+	first, _, _ := bytes.Cut(content, []byte("\n"))
+	return bytes.Contains(first, []byte(generatedMarker))
+}
+
+// WriteFiles writes files into dir, creating it if needed, and removes files
+// in dir that the generator wrote earlier but no longer produces. Files not
+// written by the generator are left alone.
+func WriteFiles(dir string, files []File) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("apigen: create output directory: %w", err)
+	}
+	stale, err := staleFiles(dir, files)
+	if err != nil {
+		return err
+	}
+	for _, name := range stale {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil {
+			return fmt.Errorf("apigen: remove stale file: %w", err)
+		}
+	}
+	for _, f := range files {
+		p := filepath.Join(dir, f.Name)
+		if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, f.Content) {
+			continue
+		}
+		if err := os.WriteFile(p, f.Content, 0o644); err != nil {
+			return fmt.Errorf("apigen: write %s: %w", f.Name, err)
+		}
+	}
+	return nil
+}
+
+// Diff returns the names of files in dir that differ from files: missing,
+// changed, or generated earlier and now stale. An empty result means dir is
+// up to date.
+func Diff(dir string, files []File) ([]string, error) {
+	var out []string
+	for _, f := range files {
+		old, err := os.ReadFile(filepath.Join(dir, f.Name))
+		if err != nil || !bytes.Equal(old, f.Content) {
+			out = append(out, f.Name)
+		}
+	}
+	stale, err := staleFiles(dir, files)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, stale...)
+	slices.Sort(out)
+	return out, nil
+}
+
+func staleFiles(dir string, files []File) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("apigen: read output directory: %w", err)
+	}
+	keep := make(map[string]bool, len(files))
+	for _, f := range files {
+		keep[f.Name] = true
+	}
+	var stale []string
+	for _, e := range entries {
+		if e.IsDir() || keep[e.Name()] || !(strings.HasSuffix(e.Name(), ".go") || strings.HasSuffix(e.Name(), ".md")) {
+			continue
+		}
+		content, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("apigen: read %s: %w", e.Name(), err)
+		}
+		if owned(content) {
+			stale = append(stale, e.Name())
+		}
+	}
+	return stale, nil
+}

@@ -1,0 +1,880 @@
+package generator
+
+import (
+	"encoding/json"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+)
+
+// typeKind says what a typeRef denotes.
+type typeKind int
+
+const (
+	tBasic typeKind = iota // a predeclared type: string, int64, bool, ...
+	tNamed                 // a type declared in the generated package
+	tQual                  // a type of another package (mapped spec, time.Time, json.RawMessage)
+	tSlice                 // []Elem
+	tMap                   // map[string]Elem
+)
+
+// typeRef is a Go type expression in the model.
+type typeRef struct {
+	kind  typeKind
+	name  string     // basic name, named type name, or qualified name
+	pkg   string     // import path for tQual
+	elem  *typeRef   // tSlice, tMap
+	named *namedType // tNamed
+}
+
+var (
+	tString  = &typeRef{kind: tBasic, name: "string"}
+	tInt64   = &typeRef{kind: tBasic, name: "int64"}
+	tInt32   = &typeRef{kind: tBasic, name: "int32"}
+	tFloat64 = &typeRef{kind: tBasic, name: "float64"}
+	tFloat32 = &typeRef{kind: tBasic, name: "float32"}
+	tBool    = &typeRef{kind: tBasic, name: "bool"}
+	tRaw     = &typeRef{kind: tQual, pkg: "encoding/json", name: "RawMessage"}
+	tTime    = &typeRef{kind: tQual, pkg: "time", name: "Time"}
+	tBytes   = &typeRef{kind: tSlice, elem: &typeRef{kind: tBasic, name: "byte"}}
+)
+
+func (t *typeRef) isRaw() bool {
+	return t.kind == tQual && t.pkg == "encoding/json" && t.name == "RawMessage"
+}
+
+// label is a short exported word for t, used to name sum-type variants.
+func (t *typeRef) label() string {
+	switch t.kind {
+	case tNamed, tQual:
+		if t.isRaw() {
+			return "JSON"
+		}
+		return t.name
+	case tSlice:
+		if t == tBytes || t.elem.kind == tBasic && t.elem.name == "byte" {
+			return "Bytes"
+		}
+		return t.elem.label() + "List"
+	case tMap:
+		return t.elem.label() + "Map"
+	default:
+		return ExportedName(t.name)
+	}
+}
+
+// jsonKind is the JSON value kind that values of t encode to: "object",
+// "array", "string", "number", "boolean", or "" for any.
+func (t *typeRef) jsonKind() string {
+	switch t.kind {
+	case tBasic:
+		switch t.name {
+		case "string":
+			return "string"
+		case "bool":
+			return "boolean"
+		default:
+			return "number"
+		}
+	case tSlice:
+		if t.elem.kind == tBasic && t.elem.name == "byte" {
+			return "string"
+		}
+		return "array"
+	case tMap:
+		return "object"
+	case tQual:
+		if t == tTime || t.pkg == "time" {
+			return "string"
+		}
+		if t.isRaw() {
+			return ""
+		}
+		return "object"
+	case tNamed:
+		n := t.named
+		switch n.kind {
+		case ntStruct:
+			return "object"
+		case ntEnum:
+			return n.under.jsonKind()
+		case ntDef, ntAlias:
+			if n.under == nil {
+				return ""
+			}
+			return n.under.jsonKind()
+		}
+	}
+	return ""
+}
+
+// namedKind says what a named type is.
+type namedKind int
+
+const (
+	ntStruct namedKind = iota // struct with fields
+	ntEnum                    // open string enum
+	ntSum                     // oneOf/anyOf
+	ntDef                     // defined type over under
+	ntAlias                   // alias of under
+)
+
+// namedType is a type declared in the generated package.
+type namedType struct {
+	name   string
+	doc    string
+	kind   namedKind
+	schema *openapi3.Schema
+	filled bool
+
+	fields []*field  // ntStruct
+	extra  *typeRef  // ntStruct: type of additional property values; nil when forbidden
+	extraF string    // ntStruct: name of the additional-properties field
+	under  *typeRef  // ntEnum (string base), ntDef, ntAlias
+	values []enumVal // ntEnum
+
+	variants      []*variant // ntSum
+	discriminator string     // ntSum: JSON member naming the variant
+	kindType      string     // ntSum: name of the Kind type
+	rawField      string     // ntSum: name of the field holding unmatched JSON
+	recursive     bool       // ntSum: variants held by pointer
+}
+
+// field is a struct field.
+type field struct {
+	name     string
+	json     string
+	typ      *typeRef
+	required bool
+	nullable bool
+	ptr      bool // held by pointer to break a recursive type
+	doc      string
+	constVal string // single allowed string value, if any
+}
+
+// enumVal is one constant of an enum.
+type enumVal struct {
+	name  string
+	value string
+}
+
+// variant is one alternative of a sum type.
+type variant struct {
+	name      string   // field name in the sum struct
+	kindConst string   // Kind constant
+	typ       *typeRef // variant type
+	tags      []string // discriminator values selecting it
+	required  []string // JSON members that only this variant has, all required
+	consts    [][2]string
+}
+
+// gen holds the state of one generation run.
+type gen struct {
+	cfg      Config
+	doc      *openapi3.T
+	ns       *Namespace
+	warnings []Diagnostic
+	byPtr    map[*openapi3.Schema]*typeRef
+	types    []*namedType
+	queue    []*namedType
+	imports  map[string]string // mapped import path -> package name
+	ops      []*operation
+	auth     []*authScheme
+	stream   *streamSpec
+	helpers  map[string]string // helper role -> allocated name
+	warned   map[string]bool
+	comps    map[string]*typeRef // component schema name -> its type
+}
+
+func newGen(cfg Config, doc *openapi3.T) *gen {
+	return &gen{
+		cfg:     cfg,
+		doc:     doc,
+		ns:      NewNamespace(),
+		byPtr:   make(map[*openapi3.Schema]*typeRef),
+		imports: make(map[string]string),
+		helpers: make(map[string]string),
+		warned:  make(map[string]bool),
+		comps:   make(map[string]*typeRef),
+	}
+}
+
+// warn records a warning at the origin of o (which may be nil).
+func (g *gen) warn(o *openapi3.Origin, format string, args ...any) {
+	d := Diagnostic{File: g.cfg.Source, Message: "warning: " + fmt.Sprintf(format, args...)}
+	if o != nil && o.Key != nil {
+		if o.Key.File != "" {
+			d.File = o.Key.File
+		}
+		d.Line, d.Column = o.Key.Line, o.Key.Column
+	}
+	if k := d.String(); !g.warned[k] {
+		g.warned[k] = true
+		g.warnings = append(g.warnings, d)
+	}
+}
+
+func originOf(s *openapi3.Schema) *openapi3.Origin {
+	if s == nil {
+		return nil
+	}
+	return s.Origin
+}
+
+// importName returns the reserved package name for an import path.
+func (g *gen) importName(p string) string {
+	if n, ok := g.imports[p]; ok {
+		return n
+	}
+	base := path.Base(p)
+	if strings.HasPrefix(base, "v") && len(base) > 1 && strings.Trim(base[1:], "0123456789") == "" {
+		base = path.Base(path.Dir(p))
+	}
+	n := g.ns.Unexported(strings.ToLower(base))
+	g.imports[p] = n
+	return n
+}
+
+// goNameExt returns the x-go-name extension of a spec element, if set.
+func goNameExt(ext map[string]any) string {
+	v, ok := ext["x-go-name"]
+	if !ok {
+		return ""
+	}
+	switch s := v.(type) {
+	case string:
+		return s
+	case json.RawMessage:
+		var out string
+		if json.Unmarshal(s, &out) == nil {
+			return out
+		}
+	}
+	return ""
+}
+
+// splitRef splits a $ref into its file part and the last segment of its
+// fragment.
+func splitRef(ref string) (file, name string) {
+	file, frag, _ := strings.Cut(ref, "#")
+	name = frag[strings.LastIndex(frag, "/")+1:]
+	name = strings.ReplaceAll(strings.ReplaceAll(name, "~1", "/"), "~0", "~")
+	if name == "" {
+		name = strings.TrimSuffix(path.Base(file), path.Ext(file))
+	}
+	return file, name
+}
+
+// mapped returns the Go import path for a $ref into a mapped file.
+func (g *gen) mapped(ref string) (string, bool) {
+	file, _ := splitRef(ref)
+	if file == "" {
+		return "", false
+	}
+	if p, ok := g.cfg.ImportMapping[file]; ok {
+		return p, true
+	}
+	clean := path.Clean(file)
+	for k, p := range g.cfg.ImportMapping {
+		if path.Clean(k) == clean || path.Base(k) == path.Base(clean) && !strings.Contains(k, "/") {
+			return p, true
+		}
+	}
+	return "", false
+}
+
+// schemaTypes returns the non-null types of s and whether "null" is listed.
+func schemaTypes(s *openapi3.Schema) (types []string, null bool) {
+	if s.Type == nil {
+		return nil, false
+	}
+	for _, t := range s.Type.Slice() {
+		if t == "null" {
+			null = true
+			continue
+		}
+		types = append(types, t)
+	}
+	return types, null
+}
+
+func isNullSchema(r *openapi3.SchemaRef) bool {
+	if r == nil || r.Value == nil {
+		return false
+	}
+	ts, null := schemaTypes(r.Value)
+	return null && len(ts) == 0
+}
+
+// nullable reports whether a value of r may be null.
+func nullable(r *openapi3.SchemaRef) bool {
+	if r == nil || r.Value == nil {
+		return false
+	}
+	s := r.Value
+	if s.Nullable {
+		return true
+	}
+	if _, null := schemaTypes(s); null {
+		return true
+	}
+	for _, v := range append(slices.Clip(s.OneOf), s.AnyOf...) {
+		if isNullSchema(v) {
+			return true
+		}
+	}
+	return false
+}
+
+// nonNull returns the alternatives of a oneOf/anyOf that are not the null
+// type.
+func nonNull(refs openapi3.SchemaRefs) openapi3.SchemaRefs {
+	var out openapi3.SchemaRefs
+	for _, r := range refs {
+		if r != nil && !isNullSchema(r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// category classifies a schema for naming.
+type category int
+
+const (
+	catOther category = iota
+	catStruct
+	catEnum
+	catSum
+	catSame // same type as a single sub-schema (one-element allOf/oneOf)
+)
+
+func classify(s *openapi3.Schema) (category, *openapi3.SchemaRef) {
+	types, _ := schemaTypes(s)
+	if len(s.AllOf) > 0 {
+		if len(s.AllOf) == 1 && len(s.Properties) == 0 && s.AllOf[0] != nil {
+			return catSame, s.AllOf[0]
+		}
+		return catStruct, nil
+	}
+	alts := nonNull(s.OneOf)
+	if len(alts) == 0 {
+		alts = nonNull(s.AnyOf)
+	}
+	if len(alts) == 1 && len(s.Properties) == 0 {
+		return catSame, alts[0]
+	}
+	if len(alts) > 1 {
+		return catSum, nil
+	}
+	if len(s.Enum) > 0 && (len(types) == 0 || types[0] == "string") && allStrings(s.Enum) {
+		return catEnum, nil
+	}
+	if len(types) > 1 {
+		return catOther, nil
+	}
+	if len(s.Properties) > 0 && (len(types) == 0 || types[0] == "object") {
+		return catStruct, nil
+	}
+	if len(types) == 1 && types[0] == "object" && len(s.Properties) == 0 {
+		if s.AdditionalProperties.Has != nil && !*s.AdditionalProperties.Has && s.AdditionalProperties.Schema == nil {
+			return catStruct, nil
+		}
+	}
+	return catOther, nil
+}
+
+func allStrings(vs []any) bool {
+	for _, v := range vs {
+		if _, ok := v.(string); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// resolve returns the Go type for the schema r; hint names an inline type
+// that must be declared.
+func (g *gen) resolve(r *openapi3.SchemaRef, hint string) *typeRef {
+	if r == nil || r.Value == nil {
+		return tRaw
+	}
+	if r.Ref != "" {
+		if p, ok := g.mapped(r.Ref); ok {
+			_, name := splitRef(r.Ref)
+			goName := goNameExt(r.Value.Extensions)
+			if goName == "" {
+				goName = ExportedName(name)
+			}
+			g.importName(p)
+			return &typeRef{kind: tQual, pkg: p, name: goName}
+		}
+		if t, ok := g.byPtr[r.Value]; ok {
+			return t
+		}
+		_, name := splitRef(r.Ref)
+		if cat, _ := classify(r.Value); cat == catStruct || cat == catEnum || cat == catSum {
+			return g.declare(r.Value, name, r.Value.Extensions)
+		}
+		if isAnyJSON(r.Value) {
+			return tRaw
+		}
+		return g.declare(r.Value, name, r.Value.Extensions)
+	}
+	if t, ok := g.byPtr[r.Value]; ok {
+		return t
+	}
+	return g.inline(r.Value, hint)
+}
+
+// isAnyJSON reports whether s accepts any JSON value.
+func isAnyJSON(s *openapi3.Schema) bool {
+	types, _ := schemaTypes(s)
+	return len(types) == 0 && len(s.Properties) == 0 && len(s.AllOf) == 0 && len(s.OneOf) == 0 &&
+		len(s.AnyOf) == 0 && len(s.Enum) == 0 && s.Items == nil && s.AdditionalProperties.Schema == nil
+}
+
+// declare creates (or returns) the named type for schema s.
+func (g *gen) declare(s *openapi3.Schema, name string, ext map[string]any) *typeRef {
+	if t, ok := g.byPtr[s]; ok {
+		return t
+	}
+	goName := goNameExt(ext)
+	if goName == "" {
+		goName = goNameExt(s.Extensions)
+	}
+	if goName == "" {
+		goName = name
+	}
+	n := &namedType{name: g.ns.Exported(goName), schema: s, doc: s.Description}
+	if n.doc == "" {
+		n.doc = s.Title
+	}
+	t := &typeRef{kind: tNamed, name: n.name, named: n}
+	g.byPtr[s] = t
+	g.types = append(g.types, n)
+	g.queue = append(g.queue, n)
+	return t
+}
+
+// inline returns the type of an unnamed schema, declaring a named type
+// called hint when the schema needs one (objects, enums, sums).
+func (g *gen) inline(s *openapi3.Schema, hint string) *typeRef {
+	cat, same := classify(s)
+	switch cat {
+	case catSame:
+		return g.resolve(same, hint)
+	case catStruct, catEnum, catSum:
+		return g.declare(s, hint, nil)
+	}
+	types, _ := schemaTypes(s)
+	if len(types) > 1 {
+		g.warn(originOf(s), "schema with several types %v is typed as raw JSON", types)
+		return tRaw
+	}
+	typ := ""
+	if len(types) == 1 {
+		typ = types[0]
+	}
+	switch typ {
+	case "string":
+		switch s.Format {
+		case "date-time":
+			return tTime
+		case "byte", "binary":
+			return tBytes
+		}
+		return tString
+	case "integer":
+		if s.Format == "int32" {
+			return tInt32
+		}
+		return tInt64
+	case "number":
+		if s.Format == "float" {
+			return tFloat32
+		}
+		return tFloat64
+	case "boolean":
+		return tBool
+	case "array":
+		if s.Items == nil {
+			return &typeRef{kind: tSlice, elem: tRaw}
+		}
+		return &typeRef{kind: tSlice, elem: g.resolve(s.Items, hint+"Item")}
+	case "object", "":
+		if typ == "" && s.Items != nil {
+			return &typeRef{kind: tSlice, elem: g.resolve(s.Items, hint+"Item")}
+		}
+		if typ == "" && isAnyJSON(s) {
+			return tRaw
+		}
+		if ap := s.AdditionalProperties.Schema; ap != nil {
+			return &typeRef{kind: tMap, elem: g.resolve(ap, hint+"Value")}
+		}
+		return &typeRef{kind: tMap, elem: tRaw}
+	}
+	g.warn(originOf(s), "schema of type %q is typed as raw JSON", typ)
+	return tRaw
+}
+
+// fill completes the declaration of n.
+func (g *gen) fill(n *namedType) {
+	if n.filled {
+		return
+	}
+	n.filled = true
+	s := n.schema
+	cat, same := classify(s)
+	switch cat {
+	case catStruct:
+		g.fillStruct(n)
+	case catEnum:
+		g.fillEnum(n)
+	case catSum:
+		g.fillSum(n)
+	case catSame:
+		n.kind = ntDef
+		n.under = g.resolve(same, n.name+"Value")
+		if n.under.kind == tNamed && n.under.named == n {
+			n.under = tRaw
+		}
+		if n.under.kind == tNamed || n.under.kind == tQual && !n.under.isRaw() && n.under.pkg != "time" {
+			n.kind = ntAlias
+		}
+	default:
+		n.kind = ntDef
+		n.under = g.inline(s, n.name+"Value")
+	}
+}
+
+// collectProps merges the properties and required lists of s and its allOf
+// parts.
+func (g *gen) collectProps(s *openapi3.Schema, props map[string]*openapi3.SchemaRef, order *[]string, req map[string]bool, depth int) {
+	if depth > 32 {
+		g.warn(originOf(s), "allOf nesting too deep; remaining parts ignored")
+		return
+	}
+	for _, part := range s.AllOf {
+		if part == nil || part.Value == nil {
+			continue
+		}
+		g.collectProps(part.Value, props, order, req, depth+1)
+		if len(part.Value.OneOf) > 0 || len(part.Value.AnyOf) > 0 {
+			g.warn(originOf(part.Value), "oneOf/anyOf inside allOf is not merged; its members are kept as additional properties")
+		}
+	}
+	names := make([]string, 0, len(s.Properties))
+	for k := range s.Properties {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		if _, ok := props[k]; !ok {
+			*order = append(*order, k)
+		}
+		props[k] = s.Properties[k]
+	}
+	for _, r := range s.Required {
+		req[r] = true
+	}
+}
+
+func (g *gen) fillStruct(n *namedType) {
+	n.kind = ntStruct
+	s := n.schema
+	props := make(map[string]*openapi3.SchemaRef)
+	var order []string
+	req := make(map[string]bool)
+	g.collectProps(s, props, &order, req, 0)
+	fns := NewNamespace()
+	fns.Reserve("MarshalJSON", "UnmarshalJSON", "String", "Error")
+	for _, k := range order {
+		p := props[k]
+		if p == nil || p.Value == nil {
+			continue
+		}
+		name := goNameExt(p.Extensions)
+		if name == "" {
+			name = goNameExt(p.Value.Extensions)
+			if p.Ref != "" {
+				name = ""
+			}
+		}
+		if name == "" {
+			name = k
+		}
+		f := &field{name: fns.Exported(name), json: k, required: req[k], nullable: nullable(p), doc: p.Value.Description}
+		f.typ = g.resolve(p, n.name+ExportedName(k))
+		if p.Value.Type != nil && p.Value.Type.Is("string") && len(p.Value.Enum) == 1 {
+			if v, ok := p.Value.Enum[0].(string); ok {
+				f.constVal = v
+			}
+		}
+		n.fields = append(n.fields, f)
+	}
+	ap := s.AdditionalProperties
+	switch {
+	case ap.Has != nil && !*ap.Has:
+	case ap.Schema != nil:
+		n.extra = g.resolve(ap.Schema, n.name+"Value")
+	default:
+		n.extra = tRaw
+	}
+	if n.extra != nil {
+		n.extraF = fns.Exported("AdditionalProperties")
+	}
+}
+
+func (g *gen) fillEnum(n *namedType) {
+	n.kind = ntEnum
+	n.under = tString
+	seen := make(map[string]bool)
+	for _, v := range n.schema.Enum {
+		s, _ := v.(string)
+		if seen[s] {
+			continue
+		}
+		seen[s] = true
+		word := ExportedName(s)
+		if word == "" {
+			word = "Empty"
+			if s != "" {
+				word = "Value"
+			}
+		}
+		n.values = append(n.values, enumVal{name: g.ns.Exported(n.name + word), value: s})
+	}
+}
+
+func (g *gen) fillSum(n *namedType) {
+	n.kind = ntSum
+	s := n.schema
+	alts := nonNull(s.OneOf)
+	if len(alts) == 0 {
+		alts = nonNull(s.AnyOf)
+	}
+	vns := NewNamespace()
+	vns.Reserve("Kind", "MarshalJSON", "UnmarshalJSON", "Raw")
+	n.rawField = "Raw"
+	n.kindType = g.ns.Exported(n.name + "Kind")
+	var mapping map[string]openapi3.MappingRef
+	if d := s.Discriminator; d != nil && d.PropertyName != "" {
+		n.discriminator = d.PropertyName
+		mapping = d.Mapping
+	}
+	for i, a := range alts {
+		t := g.resolve(a, fmt.Sprintf("%s%d", n.name, i+1))
+		v := &variant{typ: t}
+		v.name = vns.Exported(t.label())
+		v.kindConst = g.ns.Exported(n.kindType + v.name)
+		if n.discriminator != "" {
+			for _, tag := range sortedKeys(mapping) {
+				m := mapping[tag]
+				if m.Value != nil && m.Value == a.Value || m.Ref != "" && (m.Ref == a.Ref || strings.HasSuffix(a.Ref, "/"+m.Ref) || strings.HasSuffix(m.Ref, "/"+refName(a.Ref))) {
+					v.tags = append(v.tags, tag)
+				}
+			}
+			if len(v.tags) == 0 && a.Ref != "" {
+				_, name := splitRef(a.Ref)
+				v.tags = []string{name}
+			}
+		}
+		n.variants = append(n.variants, v)
+	}
+	g.inferVariants(n, alts)
+}
+
+// inferVariants finds, for object variants, the required members or
+// constant-valued members that tell them apart.
+func (g *gen) inferVariants(n *namedType, alts openapi3.SchemaRefs) {
+	if n.discriminator != "" {
+		return
+	}
+	count := make(map[string]int)
+	objProps := make([]map[string]bool, len(alts))
+	for i, a := range alts {
+		objProps[i] = map[string]bool{}
+		if n.variants[i].typ.jsonKind() != "object" {
+			continue
+		}
+		props := make(map[string]*openapi3.SchemaRef)
+		var order []string
+		req := make(map[string]bool)
+		g.collectProps(a.Value, props, &order, req, 0)
+		for _, k := range order {
+			objProps[i][k] = true
+			count[k]++
+			p := props[k]
+			if req[k] && p != nil && p.Value != nil && len(p.Value.Enum) == 1 {
+				if sv, ok := p.Value.Enum[0].(string); ok {
+					n.variants[i].consts = append(n.variants[i].consts, [2]string{k, sv})
+				}
+			}
+		}
+		for _, k := range order {
+			if req[k] {
+				n.variants[i].required = append(n.variants[i].required, k)
+			}
+		}
+	}
+	for i, v := range n.variants {
+		var uniq []string
+		for _, k := range v.required {
+			if count[k] == 1 && objProps[i][k] {
+				uniq = append(uniq, k)
+			}
+		}
+		v.required = uniq
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// build turns the loaded document into the model.
+func (g *gen) build() error {
+	g.reserve()
+	var comps map[string]*openapi3.SchemaRef
+	if g.doc.Components != nil {
+		comps = g.doc.Components.Schemas
+	}
+	names := sortedKeys(comps)
+	// Named schemas first claim their names, so inline types never take them.
+	for _, name := range names {
+		r := comps[name]
+		if r == nil || r.Value == nil || r.Ref != "" {
+			continue
+		}
+		g.comps[name] = g.declare(r.Value, name, r.Extensions)
+	}
+	for _, name := range names {
+		r := comps[name]
+		if r == nil || r.Value == nil || r.Ref == "" {
+			continue
+		}
+		if _, ok := g.mapped(r.Ref); !ok {
+			if _, ok := g.byPtr[r.Value]; !ok {
+				g.comps[name] = g.declare(r.Value, name, r.Extensions)
+				continue
+			}
+		}
+		goName := goNameExt(r.Extensions)
+		if goName == "" {
+			goName = name
+		}
+		n := &namedType{name: g.ns.Exported(goName), kind: ntAlias, filled: true, schema: r.Value}
+		n.doc = r.Value.Description
+		t := &typeRef{kind: tNamed, name: n.name, named: n}
+		g.types = append(g.types, n)
+		n.under = g.resolve(r, n.name)
+		g.comps[name] = t
+		if _, ok := g.byPtr[r.Value]; !ok {
+			g.byPtr[r.Value] = t
+		}
+	}
+	g.drain()
+	g.buildAuth()
+	if err := g.buildOps(); err != nil {
+		return err
+	}
+	g.drain()
+	g.breakCycles()
+	return nil
+}
+
+// drain fills every declared type, including those declared while filling.
+func (g *gen) drain() {
+	for len(g.queue) > 0 {
+		n := g.queue[0]
+		g.queue = g.queue[1:]
+		g.fill(n)
+	}
+}
+
+// reserve takes the names the generated package declares itself, and the
+// names of the imports it uses.
+func (g *gen) reserve() {
+	g.ns.Reserve("Client", "NewClient", "NewClientWith")
+	for _, p := range []string{"bytes", "context", "encoding/json", "errors", "fmt", "io", "mime/multipart", "net/http", "net/url", "strconv", "strings", "time", "slices", "maps"} {
+		g.imports[p] = path.Base(p)
+		g.ns.Reserve(path.Base(p))
+	}
+	g.importName(g.cfg.RuntimeImport)
+	for _, p := range sortedKeys(g.cfg.ImportMapping) {
+		g.importName(g.cfg.ImportMapping[p])
+	}
+	for _, h := range []string{"marshalExtra", "unmarshalExtra", "formatJSON", "probe", "jsonKindOf", "has", "memberIs"} {
+		g.helpers[h] = g.ns.Unexported(h)
+	}
+}
+
+// breakCycles marks struct fields and sum variants that would make a type
+// contain itself by value, so they are held by pointer.
+func (g *gen) breakCycles() {
+	for _, n := range g.types {
+		switch n.kind {
+		case ntStruct:
+			for _, f := range n.fields {
+				if reachesByValue(f.typ, n, map[*namedType]bool{}) {
+					f.ptr = true
+				}
+			}
+		case ntSum:
+			for _, v := range n.variants {
+				if reachesByValue(v.typ, n, map[*namedType]bool{}) {
+					n.recursive = true
+				}
+			}
+		}
+	}
+}
+
+// reachesByValue reports whether a value of type t contains target by value.
+func reachesByValue(t *typeRef, target *namedType, seen map[*namedType]bool) bool {
+	if t == nil || t.kind != tNamed {
+		return false
+	}
+	n := t.named
+	if n == target {
+		return true
+	}
+	if seen[n] {
+		return false
+	}
+	seen[n] = true
+	switch n.kind {
+	case ntStruct:
+		for _, f := range n.fields {
+			if !f.ptr && reachesByValue(f.typ, target, seen) {
+				return true
+			}
+		}
+	case ntSum:
+		if n.recursive {
+			return false
+		}
+		for _, v := range n.variants {
+			if reachesByValue(v.typ, target, seen) {
+				return true
+			}
+		}
+	case ntAlias, ntDef:
+		return reachesByValue(n.under, target, seen)
+	}
+	return false
+}
+
+func refName(ref string) string {
+	_, name := splitRef(ref)
+	return name
+}

@@ -1,0 +1,548 @@
+package generator
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+)
+
+// bodyKind is how a request or response body is encoded.
+type bodyKind int
+
+const (
+	bodyNone bodyKind = iota
+	bodyJSON
+	bodyForm
+	bodyMultipart
+	bodyBinary
+	bodyText
+)
+
+// param is an operation parameter.
+type param struct {
+	name     string // as in the spec
+	goName   string // field of the params struct, or argument name for path parameters
+	in       string
+	style    string
+	explode  bool
+	required bool
+	typ      *typeRef
+	doc      string
+}
+
+// body is a request body.
+type body struct {
+	kind        bodyKind
+	contentType string
+	typ         *typeRef
+	required    bool
+}
+
+// result is the success response.
+type result struct {
+	kind   bodyKind
+	status string
+	typ    *typeRef
+}
+
+// errResp is a documented error response with a JSON schema.
+type errResp struct {
+	status string // "404", "4XX" or "default"
+	typ    *typeRef
+}
+
+// operation is one API operation.
+type operation struct {
+	id          string
+	goName      string
+	method      string
+	path        string
+	summary     string
+	description string
+	tag         string
+	deprecated  bool
+	retrySafe   bool
+	pathParams  []*param
+	query       []*param
+	header      []*param
+	paramsType  string
+	body        *body
+	result      result
+	errors      []errResp
+	errorFunc   string // name of the ErrorBody function, if any
+	textErrors  []string
+	security    []string
+	origin      *openapi3.Origin
+	websocket   bool
+}
+
+var methodOrder = []string{http.MethodGet, http.MethodPut, http.MethodPost, http.MethodDelete, http.MethodOptions, http.MethodHead, http.MethodPatch, http.MethodTrace, "QUERY"}
+
+var pathParamRE = regexp.MustCompile(`\{([^}]+)\}`)
+
+// extBool reads a boolean vendor extension.
+func extBool(ext map[string]any, key string) bool {
+	switch v := ext[key].(type) {
+	case bool:
+		return v
+	case json.RawMessage:
+		var b bool
+		return json.Unmarshal(v, &b) == nil && b
+	}
+	return false
+}
+
+func (g *gen) buildOps() error {
+	if g.doc.Paths == nil {
+		return nil
+	}
+	methods := NewNamespace()
+	methods.Reserve("Runtime")
+	paths := g.doc.Paths.InMatchingOrder()
+	slices.Sort(paths)
+	for _, p := range paths {
+		item := g.doc.Paths.Value(p)
+		if item == nil {
+			continue
+		}
+		ops := item.Operations()
+		for _, m := range methodOrder {
+			op := ops[m]
+			if op == nil {
+				continue
+			}
+			if err := g.buildOp(methods, p, m, item, op); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (g *gen) buildOp(methods *Namespace, p, method string, item *openapi3.PathItem, op *openapi3.Operation) error {
+	o := &operation{id: op.OperationID, method: method, path: p, summary: op.Summary, description: op.Description,
+		deprecated: op.Deprecated, origin: op.Origin}
+	if len(op.Tags) > 0 {
+		o.tag = op.Tags[0]
+	}
+	name := goNameExt(op.Extensions)
+	if name == "" {
+		name = op.OperationID
+	}
+	if name == "" {
+		name = strings.ToLower(method) + " " + p
+	}
+	if _, ok := op.Extensions["x-websocket"]; ok {
+		o.websocket = true
+	}
+	o.goName = methods.Exported(name)
+	if o.websocket {
+		// The stream operation has no method; its name is used for the path
+		// function and the params type.
+		o.goName = g.ns.Exported(o.goName + "Path")
+	} else {
+		g.ns.Reserve(o.goName)
+	}
+	base := strings.TrimSuffix(o.goName, "Path")
+	if !o.websocket {
+		base = o.goName
+	}
+	o.retrySafe = extBool(op.Extensions, "x-retry-safe")
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete, http.MethodOptions:
+		o.retrySafe = true
+	}
+
+	// Parameters: operation-level override path-level ones with the same name and location.
+	var params openapi3.Parameters
+	seen := map[string]bool{}
+	for _, pr := range op.Parameters {
+		if pr != nil && pr.Value != nil {
+			seen[pr.Value.In+" "+pr.Value.Name] = true
+			params = append(params, pr)
+		}
+	}
+	for _, pr := range item.Parameters {
+		if pr != nil && pr.Value != nil && !seen[pr.Value.In+" "+pr.Value.Name] {
+			params = append(params, pr)
+		}
+	}
+	fieldNS := NewNamespace()
+	var pathByName = map[string]*param{}
+	for _, pr := range params {
+		pv := pr.Value
+		prm := &param{name: pv.Name, in: pv.In, required: pv.Required || pv.In == "path", doc: pv.Description, style: pv.Style}
+		if pv.Explode != nil {
+			prm.explode = *pv.Explode
+		} else {
+			prm.explode = pv.In == "query" || pv.In == "cookie"
+			if prm.style != "" && prm.style != "form" {
+				prm.explode = false
+			}
+		}
+		if prm.style == "" {
+			switch pv.In {
+			case "query", "cookie":
+				prm.style = "form"
+			default:
+				prm.style = "simple"
+			}
+		}
+		schema := pv.Schema
+		if schema == nil {
+			for _, mt := range sortedKeys(pv.Content) {
+				if c := pv.Content[mt]; c != nil && c.Schema != nil {
+					schema = c.Schema
+					break
+				}
+			}
+		}
+		prm.typ = g.resolve(schema, base+ExportedName(pv.Name))
+		goName := goNameExt(pv.Extensions)
+		if goName == "" {
+			goName = pv.Name
+		}
+		switch pv.In {
+		case "path":
+			prm.goName = goName
+			pathByName[pv.Name] = prm
+		case "query":
+			prm.goName = fieldNS.Exported(goName)
+			o.query = append(o.query, prm)
+		case "header":
+			if strings.EqualFold(pv.Name, "Authorization") || strings.EqualFold(pv.Name, "Content-Type") || strings.EqualFold(pv.Name, "Accept") {
+				continue
+			}
+			prm.goName = fieldNS.Exported(goName)
+			o.header = append(o.header, prm)
+		default:
+			g.warn(pv.Origin, "%s parameter %q of %s %s is not supported and is left out", pv.In, pv.Name, method, p)
+		}
+	}
+	for _, m := range pathParamRE.FindAllStringSubmatch(p, -1) {
+		prm, ok := pathByName[m[1]]
+		if !ok {
+			g.warn(op.Origin, "path parameter %q of %s %s is not declared; typed as string", m[1], method, p)
+			prm = &param{name: m[1], goName: m[1], in: "path", required: true, typ: tString, style: "simple"}
+			pathByName[m[1]] = prm
+		}
+		if !slices.Contains(o.pathParams, prm) {
+			o.pathParams = append(o.pathParams, prm)
+		}
+	}
+	if len(o.query)+len(o.header) > 0 {
+		o.paramsType = g.ns.Exported(base + "Params")
+	}
+	if op.RequestBody != nil && op.RequestBody.Value != nil && !o.websocket {
+		o.body = g.buildBody(op.RequestBody.Value, base)
+	}
+	g.buildResponses(o, op, base)
+	if op.Security != nil {
+		for _, req := range *op.Security {
+			for _, k := range sortedKeys(req) {
+				if !slices.Contains(o.security, k) {
+					o.security = append(o.security, k)
+				}
+			}
+		}
+	}
+	if o.websocket {
+		g.buildStream(o, op)
+	}
+	g.ops = append(g.ops, o)
+	return nil
+}
+
+// mediaKind classifies a media type.
+func mediaKind(mt string) bodyKind {
+	mt = strings.ToLower(strings.TrimSpace(strings.Split(mt, ";")[0]))
+	switch {
+	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
+		return bodyJSON
+	case mt == "application/x-www-form-urlencoded":
+		return bodyForm
+	case mt == "multipart/form-data":
+		return bodyMultipart
+	case strings.HasPrefix(mt, "text/"):
+		return bodyText
+	case strings.Contains(mt, "json"):
+		return bodyJSON
+	}
+	return bodyBinary
+}
+
+// pickMedia chooses the media type of a content map: JSON first, then form,
+// multipart, text, and anything else as binary.
+func pickMedia(content openapi3.Content) (string, *openapi3.MediaType) {
+	keys := sortedKeys(content)
+	for _, want := range []bodyKind{bodyJSON, bodyForm, bodyMultipart, bodyText, bodyBinary} {
+		for _, k := range keys {
+			if mediaKind(k) == want {
+				return k, content[k]
+			}
+		}
+	}
+	return "", nil
+}
+
+func (g *gen) buildBody(rb *openapi3.RequestBody, base string) *body {
+	mt, media := pickMedia(rb.Content)
+	if media == nil {
+		return nil
+	}
+	b := &body{kind: mediaKind(mt), contentType: mt, required: rb.Required}
+	switch b.kind {
+	case bodyJSON:
+		b.typ = g.resolve(media.Schema, base+"Request")
+	case bodyForm, bodyMultipart:
+		b.typ = g.resolve(media.Schema, base+"Request")
+		if b.typ.kind != tNamed || b.typ.named.kind != ntStruct {
+			g.warn(originOfRef(media.Schema), "%s body that is not an object is sent as raw bytes", mt)
+			b.kind, b.typ = bodyBinary, tBytes
+		}
+	case bodyText:
+		b.typ = tString
+	default:
+		b.typ = tBytes
+	}
+	if strings.Contains(mt, "*") {
+		b.contentType = "application/octet-stream"
+	}
+	return b
+}
+
+func originOfRef(r *openapi3.SchemaRef) *openapi3.Origin {
+	if r == nil || r.Value == nil {
+		return nil
+	}
+	return r.Value.Origin
+}
+
+func statusClass(code string) int {
+	if code == "default" {
+		return 0
+	}
+	if len(code) == 3 && strings.HasSuffix(strings.ToUpper(code), "XX") {
+		n, _ := strconv.Atoi(code[:1])
+		return n
+	}
+	n, _ := strconv.Atoi(code)
+	return n / 100
+}
+
+func (g *gen) buildResponses(o *operation, op *openapi3.Operation, base string) {
+	if op.Responses == nil {
+		return
+	}
+	codes := sortedKeys(op.Responses.Map())
+	var success []string
+	for _, c := range codes {
+		if statusClass(c) == 2 {
+			success = append(success, c)
+		}
+	}
+	for _, c := range success {
+		r := op.Responses.Value(c)
+		if r == nil || r.Value == nil {
+			continue
+		}
+		mt, media := pickMedia(r.Value.Content)
+		if media == nil {
+			if o.result.kind == bodyNone {
+				o.result.status = c
+			}
+			continue
+		}
+		o.result.status = c
+		o.result.kind = mediaKind(mt)
+		switch o.result.kind {
+		case bodyJSON:
+			o.result.typ = g.resolve(media.Schema, base+"Response")
+		case bodyText:
+			o.result.typ = tString
+		default:
+			o.result.kind = bodyBinary
+			o.result.typ = tBytes
+		}
+		break
+	}
+	if len(success) > 1 && o.result.kind != bodyNone {
+		for _, c := range success {
+			r := op.Responses.Value(c)
+			if r != nil && r.Value != nil && c != o.result.status {
+				if mt, media := pickMedia(r.Value.Content); media != nil && mediaKind(mt) != o.result.kind {
+					g.warn(op.Origin, "%s %s: success response %s has another shape than %s; decoded as the latter", o.method, o.path, c, o.result.status)
+				}
+			}
+		}
+	}
+	for _, c := range codes {
+		if statusClass(c) == 2 || statusClass(c) == 1 || statusClass(c) == 3 {
+			continue
+		}
+		r := op.Responses.Value(c)
+		if r == nil || r.Value == nil {
+			continue
+		}
+		mt, media := pickMedia(r.Value.Content)
+		if media == nil {
+			continue
+		}
+		switch mediaKind(mt) {
+		case bodyJSON:
+			if media.Schema == nil {
+				continue
+			}
+			hint := base + ExportedName(c) + "Error"
+			if c == "default" {
+				hint = base + "DefaultError"
+			}
+			o.errors = append(o.errors, errResp{status: c, typ: g.resolve(media.Schema, hint)})
+		case bodyText:
+			o.textErrors = append(o.textErrors, c)
+		}
+	}
+	if len(o.errors) > 0 && !o.websocket {
+		o.errorFunc = g.ns.Unexported(base + "ErrorBody")
+	}
+}
+
+// authScheme is a security scheme turned into an option constructor.
+type authScheme struct {
+	key    string
+	fn     string
+	kind   string // "bearer", "basic", "header", "query"
+	param  string
+	doc    string
+	origin *openapi3.Origin
+}
+
+func (g *gen) buildAuth() {
+	if g.doc.Components == nil {
+		return
+	}
+	schemes := g.doc.Components.SecuritySchemes
+	for _, k := range sortedKeys(schemes) {
+		r := schemes[k]
+		if r == nil || r.Value == nil {
+			continue
+		}
+		s := r.Value
+		a := &authScheme{key: k, doc: s.Description, origin: s.Origin}
+		switch {
+		case s.Type == "http" && strings.EqualFold(s.Scheme, "bearer"), s.Type == "oauth2", s.Type == "openIdConnect":
+			a.kind = "bearer"
+		case s.Type == "http" && strings.EqualFold(s.Scheme, "basic"):
+			a.kind = "basic"
+		case s.Type == "apiKey" && s.In == "header":
+			a.kind, a.param = "header", s.Name
+		case s.Type == "apiKey" && s.In == "query":
+			a.kind, a.param = "query", s.Name
+		default:
+			g.warn(s.Origin, "security scheme %q (%s %s%s) has no option constructor", k, s.Type, s.Scheme, s.In)
+			continue
+		}
+		a.fn = g.ns.Exported("With" + ExportedName(k))
+		g.auth = append(g.auth, a)
+	}
+}
+
+// streamSpec is the x-websocket extension of an operation.
+type streamSpec struct {
+	op           *operation
+	TypeField    string   `json:"typeField"`
+	ClientFrames []string `json:"clientFrames"`
+	ServerFrames []struct {
+		Name   string `json:"name"`
+		Schema string `json:"schema"`
+		Match  string `json:"match"`
+	} `json:"serverFrames"`
+
+	frames       []*streamFrame
+	clients      []*typeRef
+	iface        string
+	clientIface  string
+	unknown      string
+	errType      string
+	decode       string
+	encode       string
+	marker       string
+	clientMarker string
+}
+
+// streamFrame is one server frame of the stream.
+type streamFrame struct {
+	name    string // tag value
+	match   string // "", "untagged-object", "array"
+	wrapper string // Go type of the variant
+	typ     *typeRef
+}
+
+func (g *gen) schemaByName(name string) *typeRef {
+	if t, ok := g.comps[name]; ok {
+		return t
+	}
+	return nil
+}
+
+func (g *gen) buildStream(o *operation, op *openapi3.Operation) {
+	if g.stream != nil {
+		g.warn(op.Origin, "only one x-websocket operation is supported; %s %s gets only its path function", o.method, o.path)
+		return
+	}
+	raw, err := json.Marshal(op.Extensions["x-websocket"])
+	s := &streamSpec{op: o}
+	if err == nil {
+		err = json.Unmarshal(raw, s)
+	}
+	if err != nil {
+		g.warn(op.Origin, "x-websocket of %s %s is malformed: %v", o.method, o.path, err)
+		return
+	}
+	if s.TypeField == "" {
+		s.TypeField = "type"
+	}
+	s.iface = g.ns.Exported("StreamFrame")
+	s.clientIface = g.ns.Exported("StreamClientFrame")
+	s.unknown = g.ns.Exported("StreamUnknown")
+	s.errType = g.ns.Exported("StreamFrameError")
+	s.decode = g.ns.Exported("DecodeStreamFrame")
+	s.encode = g.ns.Exported("EncodeStreamClientFrame")
+	s.marker = g.ns.Unexported("isStreamFrame")
+	s.clientMarker = g.ns.Unexported("isStreamClientFrame")
+	for _, f := range s.ServerFrames {
+		t := g.schemaByName(f.Schema)
+		if t == nil {
+			g.warn(op.Origin, "x-websocket server frame %q names unknown schema %q", f.Name, f.Schema)
+			continue
+		}
+		switch f.Match {
+		case "", "tagged", "untagged-object", "array":
+		default:
+			g.warn(op.Origin, "x-websocket server frame %q has unknown match %q; treated as tagged", f.Name, f.Match)
+			f.Match = ""
+		}
+		s.frames = append(s.frames, &streamFrame{name: f.Name, match: f.Match, typ: t, wrapper: g.ns.Exported("Stream" + ExportedName(f.Name))})
+	}
+	for _, c := range s.ClientFrames {
+		t := g.schemaByName(c)
+		if t == nil {
+			g.warn(op.Origin, "x-websocket client frame names unknown schema %q", c)
+			continue
+		}
+		if t.kind != tNamed || t.named.kind == ntAlias {
+			g.warn(op.Origin, "x-websocket client frame %q is not a type of this package; left out of %s", c, s.clientIface)
+			continue
+		}
+		s.clients = append(s.clients, t)
+	}
+	g.stream = s
+}
+
+func (o *operation) String() string { return fmt.Sprintf("%s %s", o.method, o.path) }
