@@ -567,11 +567,7 @@ func (g *gen) collectProps(s *openapi3.Schema, props map[string]*openapi3.Schema
 			g.warn(originOf(part.Value), "oneOf/anyOf inside allOf is not merged; its members are kept as additional properties")
 		}
 	}
-	names := make([]string, 0, len(s.Properties))
-	for k := range s.Properties {
-		names = append(names, k)
-	}
-	slices.Sort(names)
+	names := propOrder(s.Properties)
 	for _, k := range names {
 		if _, ok := props[k]; !ok {
 			*order = append(*order, k)
@@ -591,7 +587,7 @@ func (g *gen) fillStruct(n *namedType) {
 	req := make(map[string]bool)
 	g.collectProps(s, props, &order, req, 0)
 	fns := NewNamespace()
-	fns.Reserve("MarshalJSON", "UnmarshalJSON", "String", "Error")
+	fns.Reserve("MarshalJSON", "UnmarshalJSON")
 	for _, k := range order {
 		p := props[k]
 		if p == nil || p.Value == nil {
@@ -877,4 +873,33 @@ func reachesByValue(t *typeRef, target *namedType, seen map[*namedType]bool) boo
 func refName(ref string) string {
 	_, name := splitRef(ref)
 	return name
+}
+
+// propOrder returns the property names of a schema in the order the spec
+// writes them when the loader recorded it, and sorted otherwise.
+func propOrder(props openapi3.Schemas) []string {
+	names := sortedKeys(props)
+	lines := make(map[string]int, len(names))
+	for _, k := range names {
+		l := propLine(props[k])
+		if l == 0 {
+			return names
+		}
+		lines[k] = l
+	}
+	slices.SortStableFunc(names, func(a, b string) int { return lines[a] - lines[b] })
+	return names
+}
+
+func propLine(r *openapi3.SchemaRef) int {
+	if r == nil {
+		return 0
+	}
+	if r.Origin != nil && r.Origin.Key != nil {
+		return r.Origin.Key.Line
+	}
+	if r.Ref == "" && r.Value != nil && r.Value.Origin != nil && r.Value.Origin.Key != nil {
+		return r.Value.Origin.Key.Line
+	}
+	return 0
 }

@@ -240,7 +240,11 @@ func (g *gen) buildOp(methods *Namespace, p, method string, item *openapi3.PathI
 		o.paramsType = g.ns.Exported(base + "Params")
 	}
 	if op.RequestBody != nil && op.RequestBody.Value != nil && !o.websocket {
-		o.body = g.buildBody(op.RequestBody.Value, base)
+		hint := base + "Request"
+		if op.RequestBody.Ref != "" {
+			hint = refName(op.RequestBody.Ref)
+		}
+		o.body = g.buildBody(op.RequestBody.Value, hint)
 	}
 	g.buildResponses(o, op, base)
 	if op.Security != nil {
@@ -291,7 +295,7 @@ func pickMedia(content openapi3.Content) (string, *openapi3.MediaType) {
 	return "", nil
 }
 
-func (g *gen) buildBody(rb *openapi3.RequestBody, base string) *body {
+func (g *gen) buildBody(rb *openapi3.RequestBody, hint string) *body {
 	mt, media := pickMedia(rb.Content)
 	if media == nil {
 		return nil
@@ -299,9 +303,9 @@ func (g *gen) buildBody(rb *openapi3.RequestBody, base string) *body {
 	b := &body{kind: mediaKind(mt), contentType: mt, required: rb.Required}
 	switch b.kind {
 	case bodyJSON:
-		b.typ = g.resolve(media.Schema, base+"Request")
+		b.typ = g.resolve(media.Schema, hint)
 	case bodyForm, bodyMultipart:
-		b.typ = g.resolve(media.Schema, base+"Request")
+		b.typ = g.resolve(media.Schema, hint)
 		if b.typ.kind != tNamed || b.typ.named.kind != ntStruct {
 			g.warn(originOfRef(media.Schema), "%s body that is not an object is sent as raw bytes", mt)
 			b.kind, b.typ = bodyBinary, tBytes
@@ -399,9 +403,12 @@ func (g *gen) buildResponses(o *operation, op *openapi3.Operation, base string) 
 			if media.Schema == nil {
 				continue
 			}
-			hint := base + ExportedName(c) + "Error"
+			hint := base + strings.ToUpper(c) + "Error"
 			if c == "default" {
 				hint = base + "DefaultError"
+			}
+			if r.Ref != "" {
+				hint = refName(r.Ref)
 			}
 			o.errors = append(o.errors, errResp{status: c, typ: g.resolve(media.Schema, hint)})
 		case bodyText:

@@ -23,7 +23,7 @@ import (
 // type.
 //
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
-// the documented statuses: 400: *common.ErrorMessage; 422: *RegisterConsumerX422Error; 500: *common.ErrorMessage.
+// the documented statuses: 400: *common.ErrorMessage; 422: *UnprocessableEntity; 500: *common.ErrorMessage.
 // Statuses 401, 415, 429 answer with plain text, kept in Body and Message.
 func (c *Client) RegisterConsumer(ctx context.Context, body RegisterConsumerRequest, opts ...runtime.Option) (*Consumer, error) {
 	data, err := json.Marshal(body)
@@ -53,7 +53,7 @@ func registerConsumerErrorBody(status int) any {
 	case status == 400:
 		return new(common.ErrorMessage)
 	case status == 422:
-		return new(RegisterConsumerX422Error)
+		return new(UnprocessableEntity)
 	case status == 500:
 		return new(common.ErrorMessage)
 	}
@@ -104,9 +104,9 @@ func getConsumerErrorBody(status int) any {
 // consumer.
 //
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
-// the documented statuses: 400: *common.ErrorMessage; 422: *RegisterConsumerX422Error; 500: *common.ErrorMessage.
+// the documented statuses: 400: *common.ErrorMessage; 422: *UnprocessableEntity; 500: *common.ErrorMessage.
 // Statuses 401, 415, 429 answer with plain text, kept in Body and Message.
-func (c *Client) AckConsumer(ctx context.Context, consumerID string, body AckRequest, opts ...runtime.Option) (*AckResponse, error) {
+func (c *Client) AckConsumer(ctx context.Context, consumerID string, body AckRequest, opts ...runtime.Option) (*AckResult, error) {
 	data, err := json.Marshal(body)
 	if err != nil {
 		return nil, fmt.Errorf("ackConsumer: encode request body: %w", err)
@@ -120,7 +120,7 @@ func (c *Client) AckConsumer(ctx context.Context, consumerID string, body AckReq
 		Path:        "/api/v1/consumers/" + url.PathEscape(consumerID) + "/ack",
 		RetrySafe:   true,
 	}
-	var out AckResponse
+	var out AckResult
 	err = c.rt.Do(ctx, &req, &out, opts...)
 	if err != nil {
 		return nil, err
@@ -134,7 +134,7 @@ func ackConsumerErrorBody(status int) any {
 	case status == 400:
 		return new(common.ErrorMessage)
 	case status == 422:
-		return new(RegisterConsumerX422Error)
+		return new(UnprocessableEntity)
 	case status == 500:
 		return new(common.ErrorMessage)
 	}
@@ -152,7 +152,7 @@ func ackConsumerErrorBody(status int) any {
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 400: *common.ErrorMessage; 500: *common.ErrorMessage.
 // Statuses 401, 429 answer with plain text, kept in Body and Message.
-func (c *Client) PollConsumerEvents(ctx context.Context, consumerID string, params PollConsumerEventsParams, opts ...runtime.Option) (*PollConsumerEventsResponse, error) {
+func (c *Client) PollConsumerEvents(ctx context.Context, consumerID string, params PollConsumerEventsParams, opts ...runtime.Option) (*ConsumerEvents, error) {
 	req := runtime.Request{
 		ErrorBody:   pollConsumerEventsErrorBody,
 		Method:      http.MethodGet,
@@ -161,7 +161,7 @@ func (c *Client) PollConsumerEvents(ctx context.Context, consumerID string, para
 		Query:       params.encodeQuery(),
 		RetrySafe:   true,
 	}
-	var out PollConsumerEventsResponse
+	var out ConsumerEvents
 	err := c.rt.Do(ctx, &req, &out, opts...)
 	if err != nil {
 		return nil, err

@@ -20,7 +20,7 @@ import (
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 400: *common.ErrorMessage; 500: *common.ErrorMessage.
 // Statuses 401, 429 answer with plain text, kept in Body and Message.
-func (c *Client) ListEntities(ctx context.Context, params ListEntitiesParams, opts ...runtime.Option) (*ListEntitiesResponse, error) {
+func (c *Client) ListEntities(ctx context.Context, params ListEntitiesParams, opts ...runtime.Option) (*EntityPage, error) {
 	req := runtime.Request{
 		ErrorBody:   listEntitiesErrorBody,
 		Method:      http.MethodGet,
@@ -29,7 +29,7 @@ func (c *Client) ListEntities(ctx context.Context, params ListEntitiesParams, op
 		Query:       params.encodeQuery(),
 		RetrySafe:   true,
 	}
-	var out ListEntitiesResponse
+	var out EntityPage
 	err := c.rt.Do(ctx, &req, &out, opts...)
 	if err != nil {
 		return nil, err
@@ -59,7 +59,7 @@ func listEntitiesErrorBody(status int) any {
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 400: *common.ErrorMessage; 500: *common.ErrorMessage.
 // Statuses 401, 429 answer with plain text, kept in Body and Message.
-func (c *Client) DetectDuplicates(ctx context.Context, params DetectDuplicatesParams, opts ...runtime.Option) (*DuplicatesResponse, error) {
+func (c *Client) DetectDuplicates(ctx context.Context, params DetectDuplicatesParams, opts ...runtime.Option) (*DuplicatePage, error) {
 	req := runtime.Request{
 		ErrorBody:   detectDuplicatesErrorBody,
 		Method:      http.MethodGet,
@@ -68,7 +68,7 @@ func (c *Client) DetectDuplicates(ctx context.Context, params DetectDuplicatesPa
 		Query:       params.encodeQuery(),
 		RetrySafe:   true,
 	}
-	var out DuplicatesResponse
+	var out DuplicatePage
 	err := c.rt.Do(ctx, &req, &out, opts...)
 	if err != nil {
 		return nil, err
@@ -177,7 +177,7 @@ func getEntityStateErrorBody(status int) any {
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 400: *common.ErrorMessage; 500: *common.ErrorMessage.
 // Statuses 401, 429 answer with plain text, kept in Body and Message.
-func (c *Client) ListStreams(ctx context.Context, params ListStreamsParams, opts ...runtime.Option) (*ListStreamsResponse, error) {
+func (c *Client) ListStreams(ctx context.Context, params ListStreamsParams, opts ...runtime.Option) (*StreamPage, error) {
 	req := runtime.Request{
 		ErrorBody:   listStreamsErrorBody,
 		Method:      http.MethodGet,
@@ -186,7 +186,7 @@ func (c *Client) ListStreams(ctx context.Context, params ListStreamsParams, opts
 		Query:       params.encodeQuery(),
 		RetrySafe:   true,
 	}
-	var out ListStreamsResponse
+	var out StreamPage
 	err := c.rt.Do(ctx, &req, &out, opts...)
 	if err != nil {
 		return nil, err

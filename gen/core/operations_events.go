@@ -21,7 +21,7 @@ import (
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 400: *common.ErrorMessage; 500: *common.ErrorMessage.
 // Statuses 401, 429 answer with plain text, kept in Body and Message.
-func (c *Client) ListEventTypes(ctx context.Context, params ListEventTypesParams, opts ...runtime.Option) (*ListEventTypesResponse, error) {
+func (c *Client) ListEventTypes(ctx context.Context, params ListEventTypesParams, opts ...runtime.Option) (*EventTypePage, error) {
 	req := runtime.Request{
 		ErrorBody:   listEventTypesErrorBody,
 		Method:      http.MethodGet,
@@ -30,7 +30,7 @@ func (c *Client) ListEventTypes(ctx context.Context, params ListEventTypesParams
 		Query:       params.encodeQuery(),
 		RetrySafe:   true,
 	}
-	var out ListEventTypesResponse
+	var out EventTypePage
 	err := c.rt.Do(ctx, &req, &out, opts...)
 	if err != nil {
 		return nil, err
@@ -60,9 +60,9 @@ func listEventTypesErrorBody(status int) any {
 // event twice unless `expected_version` is set.
 //
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
-// the documented statuses: 400: *common.ErrorMessage; 409: *IngestEventX409Error; 422: *RegisterConsumerX422Error; 500: *common.ErrorMessage; 503: *common.ErrorMessage.
+// the documented statuses: 400: *common.ErrorMessage; 409: *IngestConflict; 422: *UnprocessableEntity; 500: *common.ErrorMessage; 503: *common.ErrorMessage.
 // Statuses 401, 415, 429 answer with plain text, kept in Body and Message.
-func (c *Client) IngestEvent(ctx context.Context, body IngestEventRequest, opts ...runtime.Option) (*IngestEventResponse, error) {
+func (c *Client) IngestEvent(ctx context.Context, body IngestEventRequest, opts ...runtime.Option) (*IngestResult, error) {
 	data, err := json.Marshal(body)
 	if err != nil {
 		return nil, fmt.Errorf("ingestEvent: encode request body: %w", err)
@@ -76,7 +76,7 @@ func (c *Client) IngestEvent(ctx context.Context, body IngestEventRequest, opts 
 		Path:        "/api/v1/events",
 		RetrySafe:   false,
 	}
-	var out IngestEventResponse
+	var out IngestResult
 	err = c.rt.Do(ctx, &req, &out, opts...)
 	if err != nil {
 		return nil, err
@@ -90,9 +90,9 @@ func ingestEventErrorBody(status int) any {
 	case status == 400:
 		return new(common.ErrorMessage)
 	case status == 409:
-		return new(IngestEventX409Error)
+		return new(IngestConflict)
 	case status == 422:
-		return new(RegisterConsumerX422Error)
+		return new(UnprocessableEntity)
 	case status == 500:
 		return new(common.ErrorMessage)
 	case status == 503:
@@ -110,9 +110,9 @@ func ingestEventErrorBody(status int) any {
 // that item's error, and the items before it are already stored.
 //
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
-// the documented statuses: 400: *common.ErrorMessage; 409: *IngestEventX409Error; 422: *RegisterConsumerX422Error; 500: *common.ErrorMessage; 503: *common.ErrorMessage.
+// the documented statuses: 400: *common.ErrorMessage; 409: *IngestConflict; 422: *UnprocessableEntity; 500: *common.ErrorMessage; 503: *common.ErrorMessage.
 // Statuses 401, 415, 429 answer with plain text, kept in Body and Message.
-func (c *Client) IngestEvents(ctx context.Context, body IngestEventsRequest, opts ...runtime.Option) (*IngestEventsResponse, error) {
+func (c *Client) IngestEvents(ctx context.Context, body IngestEventsRequest, opts ...runtime.Option) (*BatchIngestResult, error) {
 	data, err := json.Marshal(body)
 	if err != nil {
 		return nil, fmt.Errorf("ingestEvents: encode request body: %w", err)
@@ -126,7 +126,7 @@ func (c *Client) IngestEvents(ctx context.Context, body IngestEventsRequest, opt
 		Path:        "/api/v1/events/batch",
 		RetrySafe:   false,
 	}
-	var out IngestEventsResponse
+	var out BatchIngestResult
 	err = c.rt.Do(ctx, &req, &out, opts...)
 	if err != nil {
 		return nil, err
@@ -140,9 +140,9 @@ func ingestEventsErrorBody(status int) any {
 	case status == 400:
 		return new(common.ErrorMessage)
 	case status == 409:
-		return new(IngestEventX409Error)
+		return new(IngestConflict)
 	case status == 422:
-		return new(RegisterConsumerX422Error)
+		return new(UnprocessableEntity)
 	case status == 500:
 		return new(common.ErrorMessage)
 	case status == 503:
@@ -203,7 +203,7 @@ func queryEventsErrorBody(status int) any {
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 400: *common.ErrorMessage; 404: *common.ErrorMessage; 500: *common.ErrorMessage.
 // Statuses 401, 429 answer with plain text, kept in Body and Message.
-func (c *Client) GetEvent(ctx context.Context, eventID string, opts ...runtime.Option) (*GetEventResponse, error) {
+func (c *Client) GetEvent(ctx context.Context, eventID string, opts ...runtime.Option) (*EventLookup, error) {
 	req := runtime.Request{
 		ErrorBody:   getEventErrorBody,
 		Method:      http.MethodGet,
@@ -211,7 +211,7 @@ func (c *Client) GetEvent(ctx context.Context, eventID string, opts ...runtime.O
 		Path:        "/api/v1/events/" + url.PathEscape(eventID),
 		RetrySafe:   true,
 	}
-	var out GetEventResponse
+	var out EventLookup
 	err := c.rt.Do(ctx, &req, &out, opts...)
 	if err != nil {
 		return nil, err

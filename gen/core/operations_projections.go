@@ -19,7 +19,7 @@ import (
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 500: *common.ErrorMessage.
 // Statuses 401, 429 answer with plain text, kept in Body and Message.
-func (c *Client) ListProjections(ctx context.Context, opts ...runtime.Option) (*ListProjectionsResponse, error) {
+func (c *Client) ListProjections(ctx context.Context, opts ...runtime.Option) (*ProjectionList, error) {
 	req := runtime.Request{
 		ErrorBody:   listProjectionsErrorBody,
 		Method:      http.MethodGet,
@@ -27,7 +27,7 @@ func (c *Client) ListProjections(ctx context.Context, opts ...runtime.Option) (*
 		Path:        "/api/v1/projections",
 		RetrySafe:   true,
 	}
-	var out ListProjectionsResponse
+	var out ProjectionList
 	err := c.rt.Do(ctx, &req, &out, opts...)
 	if err != nil {
 		return nil, err
@@ -88,7 +88,7 @@ func getProjectionErrorBody(status int) any {
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 404: *common.ErrorMessage; 409: *common.ReadOnly; 500: *common.ErrorMessage.
 // Statuses 401, 429 answer with plain text, kept in Body and Message.
-func (c *Client) DeleteProjection(ctx context.Context, name string, opts ...runtime.Option) (*DeleteProjectionResponse, error) {
+func (c *Client) DeleteProjection(ctx context.Context, name string, opts ...runtime.Option) (*ProjectionDeletion, error) {
 	req := runtime.Request{
 		ErrorBody:   deleteProjectionErrorBody,
 		Method:      http.MethodDelete,
@@ -96,7 +96,7 @@ func (c *Client) DeleteProjection(ctx context.Context, name string, opts ...runt
 		Path:        "/api/v1/projections/" + url.PathEscape(name),
 		RetrySafe:   true,
 	}
-	var out DeleteProjectionResponse
+	var out ProjectionDeletion
 	err := c.rt.Do(ctx, &req, &out, opts...)
 	if err != nil {
 		return nil, err
@@ -126,9 +126,9 @@ func deleteProjectionErrorBody(status int) any {
 // on a follower node.
 //
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
-// the documented statuses: 400: *common.ErrorMessage; 409: *common.ReadOnly; 422: *RegisterConsumerX422Error; 500: *common.ErrorMessage.
+// the documented statuses: 400: *common.ErrorMessage; 409: *common.ReadOnly; 422: *UnprocessableEntity; 500: *common.ErrorMessage.
 // Statuses 401, 415, 429 answer with plain text, kept in Body and Message.
-func (c *Client) BulkGetProjectionStates(ctx context.Context, name string, body BulkGetProjectionStatesRequest, opts ...runtime.Option) (*BulkGetProjectionStatesResponse, error) {
+func (c *Client) BulkGetProjectionStates(ctx context.Context, name string, body BulkGetProjectionStatesRequest, opts ...runtime.Option) (*BulkProjectionStates, error) {
 	data, err := json.Marshal(body)
 	if err != nil {
 		return nil, fmt.Errorf("bulkGetProjectionStates: encode request body: %w", err)
@@ -142,7 +142,7 @@ func (c *Client) BulkGetProjectionStates(ctx context.Context, name string, body 
 		Path:        "/api/v1/projections/" + url.PathEscape(name) + "/bulk",
 		RetrySafe:   true,
 	}
-	var out BulkGetProjectionStatesResponse
+	var out BulkProjectionStates
 	err = c.rt.Do(ctx, &req, &out, opts...)
 	if err != nil {
 		return nil, err
@@ -158,7 +158,7 @@ func bulkGetProjectionStatesErrorBody(status int) any {
 	case status == 409:
 		return new(common.ReadOnly)
 	case status == 422:
-		return new(RegisterConsumerX422Error)
+		return new(UnprocessableEntity)
 	case status == 500:
 		return new(common.ErrorMessage)
 	}
@@ -172,9 +172,9 @@ func bulkGetProjectionStatesErrorBody(status int) any {
 // An upsert of every listed entity's state, so safe to retry.
 //
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
-// the documented statuses: 400: *common.ErrorMessage; 409: *common.ReadOnly; 422: *RegisterConsumerX422Error; 500: *common.ErrorMessage.
+// the documented statuses: 400: *common.ErrorMessage; 409: *common.ReadOnly; 422: *UnprocessableEntity; 500: *common.ErrorMessage.
 // Statuses 401, 415, 429 answer with plain text, kept in Body and Message.
-func (c *Client) BulkSaveProjectionStates(ctx context.Context, name string, body BulkSaveProjectionStatesRequest, opts ...runtime.Option) (*BulkSaveProjectionStatesResponse, error) {
+func (c *Client) BulkSaveProjectionStates(ctx context.Context, name string, body BulkSaveProjectionStatesRequest, opts ...runtime.Option) (*BulkSaveResult, error) {
 	data, err := json.Marshal(body)
 	if err != nil {
 		return nil, fmt.Errorf("bulkSaveProjectionStates: encode request body: %w", err)
@@ -188,7 +188,7 @@ func (c *Client) BulkSaveProjectionStates(ctx context.Context, name string, body
 		Path:        "/api/v1/projections/" + url.PathEscape(name) + "/bulk/save",
 		RetrySafe:   true,
 	}
-	var out BulkSaveProjectionStatesResponse
+	var out BulkSaveResult
 	err = c.rt.Do(ctx, &req, &out, opts...)
 	if err != nil {
 		return nil, err
@@ -204,7 +204,7 @@ func bulkSaveProjectionStatesErrorBody(status int) any {
 	case status == 409:
 		return new(common.ReadOnly)
 	case status == 422:
-		return new(RegisterConsumerX422Error)
+		return new(UnprocessableEntity)
 	case status == 500:
 		return new(common.ErrorMessage)
 	}
@@ -218,7 +218,7 @@ func bulkSaveProjectionStatesErrorBody(status int) any {
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 404: *common.ErrorMessage; 409: *common.ReadOnly; 500: *common.ErrorMessage.
 // Statuses 401, 429 answer with plain text, kept in Body and Message.
-func (c *Client) PauseProjection(ctx context.Context, name string, opts ...runtime.Option) (*ProjectionStatusResponse, error) {
+func (c *Client) PauseProjection(ctx context.Context, name string, opts ...runtime.Option) (*ProjectionStatus, error) {
 	req := runtime.Request{
 		ErrorBody:   pauseProjectionErrorBody,
 		Method:      http.MethodPost,
@@ -226,7 +226,7 @@ func (c *Client) PauseProjection(ctx context.Context, name string, opts ...runti
 		Path:        "/api/v1/projections/" + url.PathEscape(name) + "/pause",
 		RetrySafe:   true,
 	}
-	var out ProjectionStatusResponse
+	var out ProjectionStatus
 	err := c.rt.Do(ctx, &req, &out, opts...)
 	if err != nil {
 		return nil, err
@@ -254,7 +254,7 @@ func pauseProjectionErrorBody(status int) any {
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 404: *common.ErrorMessage; 409: *common.ReadOnly; 500: *common.ErrorMessage.
 // Statuses 401, 429 answer with plain text, kept in Body and Message.
-func (c *Client) ResetProjection(ctx context.Context, name string, opts ...runtime.Option) (*ResetProjectionResponse, error) {
+func (c *Client) ResetProjection(ctx context.Context, name string, opts ...runtime.Option) (*ProjectionReset, error) {
 	req := runtime.Request{
 		ErrorBody:   resetProjectionErrorBody,
 		Method:      http.MethodPost,
@@ -262,7 +262,7 @@ func (c *Client) ResetProjection(ctx context.Context, name string, opts ...runti
 		Path:        "/api/v1/projections/" + url.PathEscape(name) + "/reset",
 		RetrySafe:   true,
 	}
-	var out ResetProjectionResponse
+	var out ProjectionReset
 	err := c.rt.Do(ctx, &req, &out, opts...)
 	if err != nil {
 		return nil, err
@@ -290,7 +290,7 @@ func resetProjectionErrorBody(status int) any {
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 404: *common.ErrorMessage; 409: *common.ReadOnly; 500: *common.ErrorMessage.
 // Statuses 401, 429 answer with plain text, kept in Body and Message.
-func (c *Client) StartProjection(ctx context.Context, name string, opts ...runtime.Option) (*ProjectionStatusResponse, error) {
+func (c *Client) StartProjection(ctx context.Context, name string, opts ...runtime.Option) (*ProjectionStatus, error) {
 	req := runtime.Request{
 		ErrorBody:   startProjectionErrorBody,
 		Method:      http.MethodPost,
@@ -298,7 +298,7 @@ func (c *Client) StartProjection(ctx context.Context, name string, opts ...runti
 		Path:        "/api/v1/projections/" + url.PathEscape(name) + "/start",
 		RetrySafe:   true,
 	}
-	var out ProjectionStatusResponse
+	var out ProjectionStatus
 	err := c.rt.Do(ctx, &req, &out, opts...)
 	if err != nil {
 		return nil, err
@@ -400,9 +400,9 @@ func getProjectionEntityStateErrorBody(status int) any {
 // Replaces the entity's state in the projection state store.
 //
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
-// the documented statuses: 400: *common.ErrorMessage; 409: *common.ReadOnly; 422: *RegisterConsumerX422Error; 500: *common.ErrorMessage.
+// the documented statuses: 400: *common.ErrorMessage; 409: *common.ReadOnly; 422: *UnprocessableEntity; 500: *common.ErrorMessage.
 // Statuses 401, 415, 429 answer with plain text, kept in Body and Message.
-func (c *Client) PutProjectionEntityState(ctx context.Context, name string, entityID string, body SaveProjectionStateRequest, opts ...runtime.Option) (*SaveProjectionStateResponse, error) {
+func (c *Client) PutProjectionEntityState(ctx context.Context, name string, entityID string, body SaveProjectionStateRequest, opts ...runtime.Option) (*SavedProjectionState, error) {
 	data, err := json.Marshal(body)
 	if err != nil {
 		return nil, fmt.Errorf("putProjectionEntityState: encode request body: %w", err)
@@ -416,7 +416,7 @@ func (c *Client) PutProjectionEntityState(ctx context.Context, name string, enti
 		Path:        "/api/v1/projections/" + url.PathEscape(name) + "/" + url.PathEscape(entityID) + "/state",
 		RetrySafe:   true,
 	}
-	var out SaveProjectionStateResponse
+	var out SavedProjectionState
 	err = c.rt.Do(ctx, &req, &out, opts...)
 	if err != nil {
 		return nil, err
@@ -432,7 +432,7 @@ func putProjectionEntityStateErrorBody(status int) any {
 	case status == 409:
 		return new(common.ReadOnly)
 	case status == 422:
-		return new(RegisterConsumerX422Error)
+		return new(UnprocessableEntity)
 	case status == 500:
 		return new(common.ErrorMessage)
 	}
@@ -446,9 +446,9 @@ func putProjectionEntityStateErrorBody(status int) any {
 // Same as putProjectionEntityState, sent as POST. An upsert, so safe to retry.
 //
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
-// the documented statuses: 400: *common.ErrorMessage; 409: *common.ReadOnly; 422: *RegisterConsumerX422Error; 500: *common.ErrorMessage.
+// the documented statuses: 400: *common.ErrorMessage; 409: *common.ReadOnly; 422: *UnprocessableEntity; 500: *common.ErrorMessage.
 // Statuses 401, 415, 429 answer with plain text, kept in Body and Message.
-func (c *Client) SaveProjectionEntityState(ctx context.Context, name string, entityID string, body SaveProjectionStateRequest, opts ...runtime.Option) (*SaveProjectionStateResponse, error) {
+func (c *Client) SaveProjectionEntityState(ctx context.Context, name string, entityID string, body SaveProjectionStateRequest, opts ...runtime.Option) (*SavedProjectionState, error) {
 	data, err := json.Marshal(body)
 	if err != nil {
 		return nil, fmt.Errorf("saveProjectionEntityState: encode request body: %w", err)
@@ -462,7 +462,7 @@ func (c *Client) SaveProjectionEntityState(ctx context.Context, name string, ent
 		Path:        "/api/v1/projections/" + url.PathEscape(name) + "/" + url.PathEscape(entityID) + "/state",
 		RetrySafe:   true,
 	}
-	var out SaveProjectionStateResponse
+	var out SavedProjectionState
 	err = c.rt.Do(ctx, &req, &out, opts...)
 	if err != nil {
 		return nil, err
@@ -478,7 +478,7 @@ func saveProjectionEntityStateErrorBody(status int) any {
 	case status == 409:
 		return new(common.ReadOnly)
 	case status == 422:
-		return new(RegisterConsumerX422Error)
+		return new(UnprocessableEntity)
 	case status == 500:
 		return new(common.ErrorMessage)
 	}

@@ -48,10 +48,14 @@ func (v *AckRequest) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// AckResponse is the object schema AckResponse.
+// AckResult is the object schema AckResult.
 //
 // Result of an ack.
-type AckResponse struct {
+type AckResult struct {
+	// Status is the "status" member (required); always "ok".
+	//
+	// Always `ok`.
+	Status AckResultStatus `json:"status"`
 	// ConsumerID is the "consumer_id" member (required).
 	//
 	// The consumer id.
@@ -60,18 +64,14 @@ type AckResponse struct {
 	//
 	// The position from the request.
 	Position int64 `json:"position"`
-	// Status is the "status" member (required); always "ok".
-	//
-	// Always `ok`.
-	Status AckResponseStatus `json:"status"`
 	// AdditionalProperties holds the members the schema does not describe, so that they
 	// survive a decode and encode round trip.
 	AdditionalProperties map[string]json.RawMessage `json:"-"`
 }
 
-// MarshalJSON encodes AckResponse with its additional properties.
-func (v AckResponse) MarshalJSON() ([]byte, error) {
-	type plain AckResponse
+// MarshalJSON encodes AckResult with its additional properties.
+func (v AckResult) MarshalJSON() ([]byte, error) {
+	type plain AckResult
 	b, err := json.Marshal(plain(v))
 	if err != nil {
 		return nil, err
@@ -79,14 +79,14 @@ func (v AckResponse) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes AckResponse, keeping the members the schema does not
+// UnmarshalJSON decodes AckResult, keeping the members the schema does not
 // describe in AdditionalProperties.
-func (v *AckResponse) UnmarshalJSON(data []byte) error {
-	type plain AckResponse
+func (v *AckResult) UnmarshalJSON(data []byte) error {
+	type plain AckResult
 	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
 		return err
 	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "consumer_id", "position", "status")
+	extra, err := unmarshalExtra[json.RawMessage](data, "status", "consumer_id", "position")
 	if err != nil {
 		return err
 	}
@@ -100,10 +100,10 @@ func (v *AckResponse) UnmarshalJSON(data []byte) error {
 // complete (`archive_index_incomplete`, with counts), or an overloaded Core
 // (`{"error": "<message>"}` only). Retry after `Retry-After` seconds.
 type ArchiveIndexIncomplete struct {
-	// Error2 is the "error" member (required).
+	// Error is the "error" member (required).
 	//
 	// `archive_index_incomplete`, or another message when Core is overloaded.
-	Error2 string `json:"error"`
+	Error string `json:"error"`
 	// RemainingFiles is the "remaining_files" member (optional).
 	//
 	// Archive files not indexed yet.
@@ -135,6 +135,52 @@ func (v *ArchiveIndexIncomplete) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	extra, err := unmarshalExtra[json.RawMessage](data, "error", "remaining_files", "stopped_by")
+	if err != nil {
+		return err
+	}
+	v.AdditionalProperties = extra
+	return nil
+}
+
+// BatchIngestResult is the object schema BatchIngestResult.
+//
+// The result of a batch append.
+type BatchIngestResult struct {
+	// Total is the "total" member (required).
+	//
+	// Number of events in the request.
+	Total int64 `json:"total"`
+	// Ingested is the "ingested" member (required).
+	//
+	// Number of events appended.
+	Ingested int64 `json:"ingested"`
+	// Events is the "events" member (required).
+	//
+	// One entry per appended event, in request order.
+	Events []IngestResult `json:"events"`
+	// AdditionalProperties holds the members the schema does not describe, so that they
+	// survive a decode and encode round trip.
+	AdditionalProperties map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON encodes BatchIngestResult with its additional properties.
+func (v BatchIngestResult) MarshalJSON() ([]byte, error) {
+	type plain BatchIngestResult
+	b, err := json.Marshal(plain(v))
+	if err != nil {
+		return nil, err
+	}
+	return marshalExtra(b, v.AdditionalProperties)
+}
+
+// UnmarshalJSON decodes BatchIngestResult, keeping the members the schema does not
+// describe in AdditionalProperties.
+func (v *BatchIngestResult) UnmarshalJSON(data []byte) error {
+	type plain BatchIngestResult
+	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
+		return err
+	}
+	extra, err := unmarshalExtra[json.RawMessage](data, "total", "ingested", "events")
 	if err != nil {
 		return err
 	}
@@ -180,52 +226,6 @@ func (v *BulkGetProjectionStatesRequest) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// BulkGetProjectionStatesResponse is the object schema BulkGetProjectionStatesResponse.
-//
-// States of the requested entities, in request order.
-type BulkGetProjectionStatesResponse struct {
-	// Projection is the "projection" member (required).
-	//
-	// The projection name.
-	Projection string `json:"projection"`
-	// States is the "states" member (required).
-	//
-	// One entry per requested entity, in request order.
-	States []BulkProjectionState `json:"states"`
-	// Total is the "total" member (required).
-	//
-	// Number of entries.
-	Total int64 `json:"total"`
-	// AdditionalProperties holds the members the schema does not describe, so that they
-	// survive a decode and encode round trip.
-	AdditionalProperties map[string]json.RawMessage `json:"-"`
-}
-
-// MarshalJSON encodes BulkGetProjectionStatesResponse with its additional properties.
-func (v BulkGetProjectionStatesResponse) MarshalJSON() ([]byte, error) {
-	type plain BulkGetProjectionStatesResponse
-	b, err := json.Marshal(plain(v))
-	if err != nil {
-		return nil, err
-	}
-	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes BulkGetProjectionStatesResponse, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *BulkGetProjectionStatesResponse) UnmarshalJSON(data []byte) error {
-	type plain BulkGetProjectionStatesResponse
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "projection", "states", "total")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // BulkProjectionState is the object schema BulkProjectionState.
 //
 // One entity's state in a bulk read.
@@ -234,14 +234,14 @@ type BulkProjectionState struct {
 	//
 	// The entity id.
 	EntityID string `json:"entity_id"`
-	// Found is the "found" member (required).
-	//
-	// Whether a state exists.
-	Found bool `json:"found"`
 	// State is the "state" member (required, may be null), any JSON value; decode it with runtime.Decode.
 	//
 	// The state, any JSON value; `null` when not found.
 	State json.RawMessage `json:"state"`
+	// Found is the "found" member (required).
+	//
+	// Whether a state exists.
+	Found bool `json:"found"`
 	// AdditionalProperties holds the members the schema does not describe, so that they
 	// survive a decode and encode round trip.
 	AdditionalProperties map[string]json.RawMessage `json:"-"`
@@ -264,7 +264,53 @@ func (v *BulkProjectionState) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
 		return err
 	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "entity_id", "found", "state")
+	extra, err := unmarshalExtra[json.RawMessage](data, "entity_id", "state", "found")
+	if err != nil {
+		return err
+	}
+	v.AdditionalProperties = extra
+	return nil
+}
+
+// BulkProjectionStates is the object schema BulkProjectionStates.
+//
+// States of the requested entities, in request order.
+type BulkProjectionStates struct {
+	// Projection is the "projection" member (required).
+	//
+	// The projection name.
+	Projection string `json:"projection"`
+	// States is the "states" member (required).
+	//
+	// One entry per requested entity, in request order.
+	States []BulkProjectionState `json:"states"`
+	// Total is the "total" member (required).
+	//
+	// Number of entries.
+	Total int64 `json:"total"`
+	// AdditionalProperties holds the members the schema does not describe, so that they
+	// survive a decode and encode round trip.
+	AdditionalProperties map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON encodes BulkProjectionStates with its additional properties.
+func (v BulkProjectionStates) MarshalJSON() ([]byte, error) {
+	type plain BulkProjectionStates
+	b, err := json.Marshal(plain(v))
+	if err != nil {
+		return nil, err
+	}
+	return marshalExtra(b, v.AdditionalProperties)
+}
+
+// UnmarshalJSON decodes BulkProjectionStates, keeping the members the schema does not
+// describe in AdditionalProperties.
+func (v *BulkProjectionStates) UnmarshalJSON(data []byte) error {
+	type plain BulkProjectionStates
+	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
+		return err
+	}
+	extra, err := unmarshalExtra[json.RawMessage](data, "projection", "states", "total")
 	if err != nil {
 		return err
 	}
@@ -310,10 +356,10 @@ func (v *BulkSaveProjectionStatesRequest) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// BulkSaveProjectionStatesResponse is the object schema BulkSaveProjectionStatesResponse.
+// BulkSaveResult is the object schema BulkSaveResult.
 //
 // Result of a bulk store.
-type BulkSaveProjectionStatesResponse struct {
+type BulkSaveResult struct {
 	// Projection is the "projection" member (required).
 	//
 	// The projection name.
@@ -331,9 +377,9 @@ type BulkSaveProjectionStatesResponse struct {
 	AdditionalProperties map[string]json.RawMessage `json:"-"`
 }
 
-// MarshalJSON encodes BulkSaveProjectionStatesResponse with its additional properties.
-func (v BulkSaveProjectionStatesResponse) MarshalJSON() ([]byte, error) {
-	type plain BulkSaveProjectionStatesResponse
+// MarshalJSON encodes BulkSaveResult with its additional properties.
+func (v BulkSaveResult) MarshalJSON() ([]byte, error) {
+	type plain BulkSaveResult
 	b, err := json.Marshal(plain(v))
 	if err != nil {
 		return nil, err
@@ -341,10 +387,10 @@ func (v BulkSaveProjectionStatesResponse) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes BulkSaveProjectionStatesResponse, keeping the members the schema does not
+// UnmarshalJSON decodes BulkSaveResult, keeping the members the schema does not
 // describe in AdditionalProperties.
-func (v *BulkSaveProjectionStatesResponse) UnmarshalJSON(data []byte) error {
-	type plain BulkSaveProjectionStatesResponse
+func (v *BulkSaveResult) UnmarshalJSON(data []byte) error {
+	type plain BulkSaveResult
 	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
 		return err
 	}
@@ -364,15 +410,15 @@ type Consumer struct {
 	//
 	// The consumer id.
 	ConsumerID string `json:"consumer_id"`
+	// EventTypeFilters is the "event_type_filters" member (required).
+	//
+	// The consumer's type filters.
+	EventTypeFilters []string `json:"event_type_filters"`
 	// CursorPosition is the "cursor_position" member (required, may be null).
 	//
 	// Last acknowledged position (1-based index into Core's global event log),
 	// `null` before the first ack.
 	CursorPosition runtime.Nullable[int64] `json:"cursor_position"`
-	// EventTypeFilters is the "event_type_filters" member (required).
-	//
-	// The consumer's type filters.
-	EventTypeFilters []string `json:"event_type_filters"`
 	// AdditionalProperties holds the members the schema does not describe, so that they
 	// survive a decode and encode round trip.
 	AdditionalProperties map[string]json.RawMessage `json:"-"`
@@ -395,7 +441,7 @@ func (v *Consumer) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
 		return err
 	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "consumer_id", "cursor_position", "event_type_filters")
+	extra, err := unmarshalExtra[json.RawMessage](data, "consumer_id", "event_type_filters", "cursor_position")
 	if err != nil {
 		return err
 	}
@@ -407,34 +453,34 @@ func (v *Consumer) UnmarshalJSON(data []byte) error {
 //
 // An event with its position in Core's global event log.
 type ConsumerEvent struct {
-	// EntityID is the "entity_id" member (required).
-	//
-	// The entity (stream) the event belongs to.
-	EntityID string `json:"entity_id"`
-	// EventType is the "event_type" member (required).
-	//
-	// Event type, for example `user.created`.
-	EventType string `json:"event_type"`
 	// ID is the "id" member (required).
 	//
 	// Event id, a UUID v4 generated by Core at ingest.
 	ID string `json:"id"`
-	// Metadata is the "metadata" member (required, may be null), any JSON value; decode it with runtime.Decode.
+	// EventType is the "event_type" member (required).
 	//
-	// Caller-supplied metadata, any JSON value; `null` when none was given.
-	Metadata json.RawMessage `json:"metadata"`
-	// Payload is the "payload" member (required), any JSON value; decode it with runtime.Decode.
+	// Event type, for example `user.created`.
+	EventType string `json:"event_type"`
+	// EntityID is the "entity_id" member (required).
 	//
-	// The event body, any JSON value, stored verbatim.
-	Payload json.RawMessage `json:"payload"`
+	// The entity (stream) the event belongs to.
+	EntityID string `json:"entity_id"`
 	// TenantID is the "tenant_id" member (required).
 	//
 	// Owning tenant; `default` when none was given at ingest.
 	TenantID string `json:"tenant_id"`
+	// Payload is the "payload" member (required), any JSON value; decode it with runtime.Decode.
+	//
+	// The event body, any JSON value, stored verbatim.
+	Payload json.RawMessage `json:"payload"`
 	// Timestamp is the "timestamp" member (required).
 	//
 	// Server time at ingest, RFC 3339 in UTC with up to nanosecond precision.
 	Timestamp time.Time `json:"timestamp"`
+	// Metadata is the "metadata" member (required, may be null), any JSON value; decode it with runtime.Decode.
+	//
+	// Caller-supplied metadata, any JSON value; `null` when none was given.
+	Metadata json.RawMessage `json:"metadata"`
 	// Version is the "version" member (required).
 	//
 	// Per-entity version of this event, 1-based.
@@ -465,7 +511,7 @@ func (v *ConsumerEvent) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
 		return err
 	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "entity_id", "event_type", "id", "metadata", "payload", "tenant_id", "timestamp", "version", "position")
+	extra, err := unmarshalExtra[json.RawMessage](data, "id", "event_type", "entity_id", "tenant_id", "payload", "timestamp", "metadata", "version", "position")
 	if err != nil {
 		return err
 	}
@@ -473,26 +519,26 @@ func (v *ConsumerEvent) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// DeleteProjectionResponse is the object schema DeleteProjectionResponse.
+// ConsumerEvents is the object schema ConsumerEvents.
 //
-// Result of deleting a projection.
-type DeleteProjectionResponse struct {
-	// Deleted is the "deleted" member (required).
+// The next events after a consumer's cursor.
+type ConsumerEvents struct {
+	// Events is the "events" member (required).
 	//
-	// Always true.
-	Deleted bool `json:"deleted"`
-	// Projection is the "projection" member (required).
+	// The events after the cursor, in position order.
+	Events []ConsumerEvent `json:"events"`
+	// Count is the "count" member (required).
 	//
-	// The projection name.
-	Projection string `json:"projection"`
+	// Number of events returned.
+	Count int64 `json:"count"`
 	// AdditionalProperties holds the members the schema does not describe, so that they
 	// survive a decode and encode round trip.
 	AdditionalProperties map[string]json.RawMessage `json:"-"`
 }
 
-// MarshalJSON encodes DeleteProjectionResponse with its additional properties.
-func (v DeleteProjectionResponse) MarshalJSON() ([]byte, error) {
-	type plain DeleteProjectionResponse
+// MarshalJSON encodes ConsumerEvents with its additional properties.
+func (v ConsumerEvents) MarshalJSON() ([]byte, error) {
+	type plain ConsumerEvents
 	b, err := json.Marshal(plain(v))
 	if err != nil {
 		return nil, err
@@ -500,14 +546,14 @@ func (v DeleteProjectionResponse) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes DeleteProjectionResponse, keeping the members the schema does not
+// UnmarshalJSON decodes ConsumerEvents, keeping the members the schema does not
 // describe in AdditionalProperties.
-func (v *DeleteProjectionResponse) UnmarshalJSON(data []byte) error {
-	type plain DeleteProjectionResponse
+func (v *ConsumerEvents) UnmarshalJSON(data []byte) error {
+	type plain ConsumerEvents
 	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
 		return err
 	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "deleted", "projection")
+	extra, err := unmarshalExtra[json.RawMessage](data, "events", "count")
 	if err != nil {
 		return err
 	}
@@ -519,18 +565,18 @@ func (v *DeleteProjectionResponse) UnmarshalJSON(data []byte) error {
 //
 // Entities whose latest events share the same `group_by` values.
 type DuplicateGroup struct {
-	// Count is the "count" member (required).
-	//
-	// Number of entities in the group.
-	Count int64 `json:"count"`
-	// EntityIds is the "entity_ids" member (required).
-	//
-	// The entities in the group, sorted.
-	EntityIds []string `json:"entity_ids"`
 	// Key is the "key" member (required).
 	//
 	// The shared values, by field; a field missing from the payload is `null`.
 	Key map[string]json.RawMessage `json:"key"`
+	// EntityIds is the "entity_ids" member (required).
+	//
+	// The entities in the group, sorted.
+	EntityIds []string `json:"entity_ids"`
+	// Count is the "count" member (required).
+	//
+	// Number of entities in the group.
+	Count int64 `json:"count"`
 	// AdditionalProperties holds the members the schema does not describe, so that they
 	// survive a decode and encode round trip.
 	AdditionalProperties map[string]json.RawMessage `json:"-"`
@@ -553,7 +599,7 @@ func (v *DuplicateGroup) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
 		return err
 	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "count", "entity_ids", "key")
+	extra, err := unmarshalExtra[json.RawMessage](data, "key", "entity_ids", "count")
 	if err != nil {
 		return err
 	}
@@ -561,30 +607,30 @@ func (v *DuplicateGroup) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// DuplicatesResponse is the object schema DuplicatesResponse.
+// DuplicatePage is the object schema DuplicatePage.
 //
 // One page of duplicate groups, largest first.
-type DuplicatesResponse struct {
+type DuplicatePage struct {
 	// Duplicates is the "duplicates" member (required).
 	//
 	// The groups of this page, largest first.
 	Duplicates []DuplicateGroup `json:"duplicates"`
-	// HasMore is the "has_more" member (required).
-	//
-	// Whether groups remain after this page.
-	HasMore bool `json:"has_more"`
 	// Total is the "total" member (required).
 	//
 	// Number of groups before offset and limit.
 	Total int64 `json:"total"`
+	// HasMore is the "has_more" member (required).
+	//
+	// Whether groups remain after this page.
+	HasMore bool `json:"has_more"`
 	// AdditionalProperties holds the members the schema does not describe, so that they
 	// survive a decode and encode round trip.
 	AdditionalProperties map[string]json.RawMessage `json:"-"`
 }
 
-// MarshalJSON encodes DuplicatesResponse with its additional properties.
-func (v DuplicatesResponse) MarshalJSON() ([]byte, error) {
-	type plain DuplicatesResponse
+// MarshalJSON encodes DuplicatePage with its additional properties.
+func (v DuplicatePage) MarshalJSON() ([]byte, error) {
+	type plain DuplicatePage
 	b, err := json.Marshal(plain(v))
 	if err != nil {
 		return nil, err
@@ -592,14 +638,14 @@ func (v DuplicatesResponse) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes DuplicatesResponse, keeping the members the schema does not
+// UnmarshalJSON decodes DuplicatePage, keeping the members the schema does not
 // describe in AdditionalProperties.
-func (v *DuplicatesResponse) UnmarshalJSON(data []byte) error {
-	type plain DuplicatesResponse
+func (v *DuplicatePage) UnmarshalJSON(data []byte) error {
+	type plain DuplicatePage
 	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
 		return err
 	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "duplicates", "has_more", "total")
+	extra, err := unmarshalExtra[json.RawMessage](data, "duplicates", "total", "has_more")
 	if err != nil {
 		return err
 	}
@@ -615,18 +661,18 @@ type EntityHistoryEntry struct {
 	//
 	// The event id.
 	EventID string `json:"event_id"`
-	// Payload is the "payload" member (required), any JSON value; decode it with runtime.Decode.
-	//
-	// The event payload, any JSON value.
-	Payload json.RawMessage `json:"payload"`
-	// Timestamp is the "timestamp" member (required).
-	//
-	// The event timestamp.
-	Timestamp time.Time `json:"timestamp"`
 	// Type is the "type" member (required).
 	//
 	// The event type.
 	Type string `json:"type"`
+	// Timestamp is the "timestamp" member (required).
+	//
+	// The event timestamp.
+	Timestamp time.Time `json:"timestamp"`
+	// Payload is the "payload" member (required), any JSON value; decode it with runtime.Decode.
+	//
+	// The event payload, any JSON value.
+	Payload json.RawMessage `json:"payload"`
 	// AdditionalProperties holds the members the schema does not describe, so that they
 	// survive a decode and encode round trip.
 	AdditionalProperties map[string]json.RawMessage `json:"-"`
@@ -649,7 +695,53 @@ func (v *EntityHistoryEntry) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
 		return err
 	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "event_id", "payload", "timestamp", "type")
+	extra, err := unmarshalExtra[json.RawMessage](data, "event_id", "type", "timestamp", "payload")
+	if err != nil {
+		return err
+	}
+	v.AdditionalProperties = extra
+	return nil
+}
+
+// EntityPage is the object schema EntityPage.
+//
+// One page of entities.
+type EntityPage struct {
+	// Entities is the "entities" member (required).
+	//
+	// The entities of this page.
+	Entities []EntitySummary `json:"entities"`
+	// Total is the "total" member (required).
+	//
+	// Number of matching entities before offset and limit.
+	Total int64 `json:"total"`
+	// HasMore is the "has_more" member (required).
+	//
+	// Whether entities remain after this page; false when no `limit` was given.
+	HasMore bool `json:"has_more"`
+	// AdditionalProperties holds the members the schema does not describe, so that they
+	// survive a decode and encode round trip.
+	AdditionalProperties map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON encodes EntityPage with its additional properties.
+func (v EntityPage) MarshalJSON() ([]byte, error) {
+	type plain EntityPage
+	b, err := json.Marshal(plain(v))
+	if err != nil {
+		return nil, err
+	}
+	return marshalExtra(b, v.AdditionalProperties)
+}
+
+// UnmarshalJSON decodes EntityPage, keeping the members the schema does not
+// describe in AdditionalProperties.
+func (v *EntityPage) UnmarshalJSON(data []byte) error {
+	type plain EntityPage
+	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
+		return err
+	}
+	extra, err := unmarshalExtra[json.RawMessage](data, "entities", "total", "has_more")
 	if err != nil {
 		return err
 	}
@@ -708,11 +800,11 @@ func (v *EntitySnapshot) UnmarshalJSON(data []byte) error {
 		if err != nil {
 			return err
 		}
-		if has(members, "as_of") && has(members, "current_state") && has(members, "event_count") && has(members, "history") && has(members, "last_updated") {
+		if has(members, "last_updated") && has(members, "event_count") && has(members, "as_of") && has(members, "current_state") && has(members, "history") {
 			v.Kind = EntitySnapshotKindEntityState
 			return json.Unmarshal(data, &v.EntityState)
 		}
-		if has(members, "from_projection") && has(members, "snapshot") {
+		if has(members, "snapshot") && has(members, "from_projection") {
 			v.Kind = EntitySnapshotKindProjectionSnapshot
 			return json.Unmarshal(data, &v.ProjectionSnapshot)
 		}
@@ -725,6 +817,18 @@ func (v *EntitySnapshot) UnmarshalJSON(data []byte) error {
 //
 // An entity's events folded into its state.
 type EntityState struct {
+	// EntityID is the "entity_id" member (required).
+	//
+	// The entity id.
+	EntityID string `json:"entity_id"`
+	// LastUpdated is the "last_updated" member (required).
+	//
+	// Timestamp of the last event folded in.
+	LastUpdated time.Time `json:"last_updated"`
+	// EventCount is the "event_count" member (required).
+	//
+	// Number of events folded in.
+	EventCount int64 `json:"event_count"`
 	// AsOf is the "as_of" member (required, may be null).
 	//
 	// The `as_of` of the request, `null` when none was given.
@@ -733,22 +837,10 @@ type EntityState struct {
 	//
 	// Shallow merge of the events' payload objects, in order.
 	CurrentState map[string]json.RawMessage `json:"current_state"`
-	// EntityID is the "entity_id" member (required).
-	//
-	// The entity id.
-	EntityID string `json:"entity_id"`
-	// EventCount is the "event_count" member (required).
-	//
-	// Number of events folded in.
-	EventCount int64 `json:"event_count"`
 	// History is the "history" member (required).
 	//
 	// The events folded in, in order.
 	History []EntityHistoryEntry `json:"history"`
-	// LastUpdated is the "last_updated" member (required).
-	//
-	// Timestamp of the last event folded in.
-	LastUpdated time.Time `json:"last_updated"`
 	// AdditionalProperties holds the members the schema does not describe, so that they
 	// survive a decode and encode round trip.
 	AdditionalProperties map[string]json.RawMessage `json:"-"`
@@ -771,7 +863,7 @@ func (v *EntityState) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
 		return err
 	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "as_of", "current_state", "entity_id", "event_count", "history", "last_updated")
+	extra, err := unmarshalExtra[json.RawMessage](data, "entity_id", "last_updated", "event_count", "as_of", "current_state", "history")
 	if err != nil {
 		return err
 	}
@@ -791,14 +883,14 @@ type EntitySummary struct {
 	//
 	// Number of events of the entity.
 	EventCount int64 `json:"event_count"`
-	// LastEventAt is the "last_event_at" member (required).
-	//
-	// Timestamp of the entity's latest event.
-	LastEventAt time.Time `json:"last_event_at"`
 	// LastEventType is the "last_event_type" member (required).
 	//
 	// Type of the entity's latest event.
 	LastEventType string `json:"last_event_type"`
+	// LastEventAt is the "last_event_at" member (required).
+	//
+	// Timestamp of the entity's latest event.
+	LastEventAt time.Time `json:"last_event_at"`
 	// AdditionalProperties holds the members the schema does not describe, so that they
 	// survive a decode and encode round trip.
 	AdditionalProperties map[string]json.RawMessage `json:"-"`
@@ -821,7 +913,7 @@ func (v *EntitySummary) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
 		return err
 	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "entity_id", "event_count", "last_event_at", "last_event_type")
+	extra, err := unmarshalExtra[json.RawMessage](data, "entity_id", "event_count", "last_event_type", "last_event_at")
 	if err != nil {
 		return err
 	}
@@ -835,18 +927,105 @@ func (v *EntitySummary) UnmarshalJSON(data []byte) error {
 // live events (off by default).
 type EventBatch []common.Event
 
+// EventLookup is the object schema EventLookup.
+//
+// One event looked up by id.
+type EventLookup struct {
+	// Event is the "event" member (required).
+	//
+	// An event as Core stores and returns it, in query results, consumer polls and
+	// WebSocket frames. Core always sends every member; `metadata` is `null` when the
+	// event was ingested without metadata. `payload` and `metadata` are arbitrary JSON
+	// values (any JSON, not necessarily objects), stored verbatim.
+	Event common.Event `json:"event"`
+	// Found is the "found" member (required).
+	//
+	// Always true (an unknown id is 404).
+	Found bool `json:"found"`
+	// AdditionalProperties holds the members the schema does not describe, so that they
+	// survive a decode and encode round trip.
+	AdditionalProperties map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON encodes EventLookup with its additional properties.
+func (v EventLookup) MarshalJSON() ([]byte, error) {
+	type plain EventLookup
+	b, err := json.Marshal(plain(v))
+	if err != nil {
+		return nil, err
+	}
+	return marshalExtra(b, v.AdditionalProperties)
+}
+
+// UnmarshalJSON decodes EventLookup, keeping the members the schema does not
+// describe in AdditionalProperties.
+func (v *EventLookup) UnmarshalJSON(data []byte) error {
+	type plain EventLookup
+	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
+		return err
+	}
+	extra, err := unmarshalExtra[json.RawMessage](data, "event", "found")
+	if err != nil {
+		return err
+	}
+	v.AdditionalProperties = extra
+	return nil
+}
+
+// EventTypePage is the object schema EventTypePage.
+//
+// One page of event types, most used first.
+type EventTypePage struct {
+	// EventTypes is the "event_types" member (required).
+	//
+	// The event types of this page, most used first.
+	EventTypes []EventTypeSummary `json:"event_types"`
+	// Total is the "total" member (required).
+	//
+	// Number of event types before offset and limit.
+	Total int64 `json:"total"`
+	// AdditionalProperties holds the members the schema does not describe, so that they
+	// survive a decode and encode round trip.
+	AdditionalProperties map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON encodes EventTypePage with its additional properties.
+func (v EventTypePage) MarshalJSON() ([]byte, error) {
+	type plain EventTypePage
+	b, err := json.Marshal(plain(v))
+	if err != nil {
+		return nil, err
+	}
+	return marshalExtra(b, v.AdditionalProperties)
+}
+
+// UnmarshalJSON decodes EventTypePage, keeping the members the schema does not
+// describe in AdditionalProperties.
+func (v *EventTypePage) UnmarshalJSON(data []byte) error {
+	type plain EventTypePage
+	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
+		return err
+	}
+	extra, err := unmarshalExtra[json.RawMessage](data, "event_types", "total")
+	if err != nil {
+		return err
+	}
+	v.AdditionalProperties = extra
+	return nil
+}
+
 // EventTypeSummary is the object schema EventTypeSummary.
 //
 // An event type of the tenant and its use.
 type EventTypeSummary struct {
-	// EventCount is the "event_count" member (required).
-	//
-	// Number of events of this type.
-	EventCount int64 `json:"event_count"`
 	// EventType is the "event_type" member (required).
 	//
 	// The event type.
 	EventType string `json:"event_type"`
+	// EventCount is the "event_count" member (required).
+	//
+	// Number of events of this type.
+	EventCount int64 `json:"event_count"`
 	// LastEventAt is the "last_event_at" member (required).
 	//
 	// Timestamp of the latest event of this type.
@@ -873,7 +1052,7 @@ func (v *EventTypeSummary) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
 		return err
 	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "event_count", "event_type", "last_event_at")
+	extra, err := unmarshalExtra[json.RawMessage](data, "event_type", "event_count", "last_event_at")
 	if err != nil {
 		return err
 	}
@@ -927,81 +1106,36 @@ func (v *FilterFrame) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// GetEventResponse is the object schema GetEventResponse.
-//
-// One event looked up by id.
-type GetEventResponse struct {
-	// Event is the "event" member (required).
-	//
-	// An event as Core stores and returns it, in query results, consumer polls and
-	// WebSocket frames. Core always sends every member; `metadata` is `null` when the
-	// event was ingested without metadata. `payload` and `metadata` are arbitrary JSON
-	// values (any JSON, not necessarily objects), stored verbatim.
-	Event common.Event `json:"event"`
-	// Found is the "found" member (required).
-	//
-	// Always true (an unknown id is 404).
-	Found bool `json:"found"`
-	// AdditionalProperties holds the members the schema does not describe, so that they
-	// survive a decode and encode round trip.
-	AdditionalProperties map[string]json.RawMessage `json:"-"`
-}
-
-// MarshalJSON encodes GetEventResponse with its additional properties.
-func (v GetEventResponse) MarshalJSON() ([]byte, error) {
-	type plain GetEventResponse
-	b, err := json.Marshal(plain(v))
-	if err != nil {
-		return nil, err
-	}
-	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes GetEventResponse, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *GetEventResponse) UnmarshalJSON(data []byte) error {
-	type plain GetEventResponse
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "event", "found")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // Health is the object schema Health.
 //
 // Health of a Core node.
 type Health struct {
-	// Replication is the "replication" member (optional, may be null).
-	//
-	// Replication status: shipper or receiver details, `null`, or
-	// `{"edition": "community", "status": "not_available"}`.
-	Replication runtime.Nullable[map[string]json.RawMessage] `json:"replication,omitzero"`
-	// Role is the "role" member (optional).
-	//
-	// Replication role of this node.
-	Role runtime.Opt[HealthRole] `json:"role,omitzero"`
-	// Service is the "service" member (required).
-	//
-	// Always `allsource-core`.
-	Service string `json:"service"`
 	// Status is the "status" member (required).
 	//
 	// `healthy` when the node serves requests.
 	Status string `json:"status"`
+	// Service is the "service" member (required).
+	//
+	// Always `allsource-core`.
+	Service string `json:"service"`
+	// Version is the "version" member (required).
+	//
+	// Core's version.
+	Version string `json:"version"`
+	// Role is the "role" member (optional).
+	//
+	// Replication role of this node.
+	Role runtime.Opt[HealthRole] `json:"role,omitzero"`
 	// SystemStreams is the "system_streams" member (optional).
 	//
 	// Status of Core's own system event streams: `healthy` and `event-sourced` with
 	// counts, or `disabled` and `in-memory` without.
 	SystemStreams runtime.Opt[SystemStreams] `json:"system_streams,omitzero"`
-	// Version is the "version" member (required).
+	// Replication is the "replication" member (optional, may be null).
 	//
-	// Core's version.
-	Version string `json:"version"`
+	// Replication status: shipper or receiver details, `null`, or
+	// `{"edition": "community", "status": "not_available"}`.
+	Replication runtime.Nullable[map[string]json.RawMessage] `json:"replication,omitzero"`
 	// AdditionalProperties holds the members the schema does not describe, so that they
 	// survive a decode and encode round trip.
 	AdditionalProperties map[string]json.RawMessage `json:"-"`
@@ -1024,7 +1158,7 @@ func (v *Health) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
 		return err
 	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "replication", "role", "service", "status", "system_streams", "version")
+	extra, err := unmarshalExtra[json.RawMessage](data, "status", "service", "version", "role", "system_streams", "replication")
 	if err != nil {
 		return err
 	}
@@ -1037,34 +1171,34 @@ func (v *Health) UnmarshalJSON(data []byte) error {
 // One event to append. Without `tenant_id` the event belongs to tenant
 // `default`. `metadata` and `expected_version` may be omitted.
 type IngestEventRequest struct {
-	// EntityID is the "entity_id" member (required).
-	//
-	// An entity (stream) id: 1 to 128 characters, no control characters, no leading or
-	// trailing whitespace; otherwise free-form (`:`, `@` and `/` are allowed).
-	EntityID common.EntityID `json:"entity_id"`
 	// EventType is the "event_type" member (required).
 	//
 	// An event type as Core accepts it at ingest: 1 to 128 characters, only lowercase
 	// letters, digits, `.` and `_`, no leading or trailing `.` and no `..`. The prefix
 	// `_system.` is reserved for Core and rejected with 400.
 	EventType common.EventType `json:"event_type"`
+	// EntityID is the "entity_id" member (required).
+	//
+	// An entity (stream) id: 1 to 128 characters, no control characters, no leading or
+	// trailing whitespace; otherwise free-form (`:`, `@` and `/` are allowed).
+	EntityID common.EntityID `json:"entity_id"`
+	// TenantID is the "tenant_id" member (optional).
+	//
+	// A tenant id, 1 to 64 characters of letters, digits, `-` and `_`.
+	TenantID runtime.Opt[common.TenantID] `json:"tenant_id,omitzero"`
+	// Payload is the "payload" member (required), any JSON value; decode it with runtime.Decode.
+	//
+	// The event body, any JSON value; `{}` is allowed.
+	Payload json.RawMessage `json:"payload"`
+	// Metadata is the "metadata" member (optional), any JSON value; decode it with runtime.Decode.
+	//
+	// Optional metadata, any JSON value.
+	Metadata json.RawMessage `json:"metadata,omitempty"`
 	// ExpectedVersion is the "expected_version" member (optional).
 	//
 	// Append only if the entity is at exactly this version (0: the entity has
 	// no events yet); otherwise 409 `version_conflict`.
 	ExpectedVersion runtime.Opt[int64] `json:"expected_version,omitzero"`
-	// Metadata is the "metadata" member (optional), any JSON value; decode it with runtime.Decode.
-	//
-	// Optional metadata, any JSON value.
-	Metadata json.RawMessage `json:"metadata,omitempty"`
-	// Payload is the "payload" member (required), any JSON value; decode it with runtime.Decode.
-	//
-	// The event body, any JSON value; `{}` is allowed.
-	Payload json.RawMessage `json:"payload"`
-	// TenantID is the "tenant_id" member (optional).
-	//
-	// A tenant id, 1 to 64 characters of letters, digits, `-` and `_`.
-	TenantID runtime.Opt[common.TenantID] `json:"tenant_id,omitzero"`
 	// AdditionalProperties holds the members the schema does not describe, so that they
 	// survive a decode and encode round trip.
 	AdditionalProperties map[string]json.RawMessage `json:"-"`
@@ -1087,53 +1221,7 @@ func (v *IngestEventRequest) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
 		return err
 	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "entity_id", "event_type", "expected_version", "metadata", "payload", "tenant_id")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
-// IngestEventResponse is the object schema IngestEventResponse.
-//
-// Where the event was appended.
-type IngestEventResponse struct {
-	// EventID is the "event_id" member (required).
-	//
-	// The new event's id.
-	EventID string `json:"event_id"`
-	// Timestamp is the "timestamp" member (required).
-	//
-	// Server time of the append.
-	Timestamp time.Time `json:"timestamp"`
-	// Version is the "version" member (required).
-	//
-	// The entity's version after the append, which is this event's version.
-	Version int64 `json:"version"`
-	// AdditionalProperties holds the members the schema does not describe, so that they
-	// survive a decode and encode round trip.
-	AdditionalProperties map[string]json.RawMessage `json:"-"`
-}
-
-// MarshalJSON encodes IngestEventResponse with its additional properties.
-func (v IngestEventResponse) MarshalJSON() ([]byte, error) {
-	type plain IngestEventResponse
-	b, err := json.Marshal(plain(v))
-	if err != nil {
-		return nil, err
-	}
-	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes IngestEventResponse, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *IngestEventResponse) UnmarshalJSON(data []byte) error {
-	type plain IngestEventResponse
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "event_id", "timestamp", "version")
+	extra, err := unmarshalExtra[json.RawMessage](data, "event_type", "entity_id", "tenant_id", "payload", "metadata", "expected_version")
 	if err != nil {
 		return err
 	}
@@ -1179,30 +1267,30 @@ func (v *IngestEventsRequest) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// IngestEventsResponse is the object schema IngestEventsResponse.
+// IngestResult is the object schema IngestResult.
 //
-// The result of a batch append.
-type IngestEventsResponse struct {
-	// Events is the "events" member (required).
+// Where the event was appended.
+type IngestResult struct {
+	// EventID is the "event_id" member (required).
 	//
-	// One entry per appended event, in request order.
-	Events []IngestEventResponse `json:"events"`
-	// Ingested is the "ingested" member (required).
+	// The new event's id.
+	EventID string `json:"event_id"`
+	// Timestamp is the "timestamp" member (required).
 	//
-	// Number of events appended.
-	Ingested int64 `json:"ingested"`
-	// Total is the "total" member (required).
+	// Server time of the append.
+	Timestamp time.Time `json:"timestamp"`
+	// Version is the "version" member (required).
 	//
-	// Number of events in the request.
-	Total int64 `json:"total"`
+	// The entity's version after the append, which is this event's version.
+	Version int64 `json:"version"`
 	// AdditionalProperties holds the members the schema does not describe, so that they
 	// survive a decode and encode round trip.
 	AdditionalProperties map[string]json.RawMessage `json:"-"`
 }
 
-// MarshalJSON encodes IngestEventsResponse with its additional properties.
-func (v IngestEventsResponse) MarshalJSON() ([]byte, error) {
-	type plain IngestEventsResponse
+// MarshalJSON encodes IngestResult with its additional properties.
+func (v IngestResult) MarshalJSON() ([]byte, error) {
+	type plain IngestResult
 	b, err := json.Marshal(plain(v))
 	if err != nil {
 		return nil, err
@@ -1210,14 +1298,14 @@ func (v IngestEventsResponse) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes IngestEventsResponse, keeping the members the schema does not
+// UnmarshalJSON decodes IngestResult, keeping the members the schema does not
 // describe in AdditionalProperties.
-func (v *IngestEventsResponse) UnmarshalJSON(data []byte) error {
-	type plain IngestEventsResponse
+func (v *IngestResult) UnmarshalJSON(data []byte) error {
+	type plain IngestResult
 	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
 		return err
 	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "events", "ingested", "total")
+	extra, err := unmarshalExtra[json.RawMessage](data, "event_id", "timestamp", "version")
 	if err != nil {
 		return err
 	}
@@ -1230,14 +1318,14 @@ func (v *IngestEventsResponse) UnmarshalJSON(data []byte) error {
 // Server frame saying the socket fell behind and live events were dropped; the
 // connection stays open. Catch up from the consumer's cursor.
 type LaggedFrame struct {
-	// Missed is the "missed" member (required).
-	//
-	// Number of live events dropped.
-	Missed int64 `json:"missed"`
 	// Type is the "type" member (required); always "lagged".
 	//
 	// Always `lagged`.
 	Type LaggedFrameType `json:"type"`
+	// Missed is the "missed" member (required).
+	//
+	// Number of live events dropped.
+	Missed int64 `json:"missed"`
 	// AdditionalProperties holds the members the schema does not describe, so that they
 	// survive a decode and encode round trip.
 	AdditionalProperties map[string]json.RawMessage `json:"-"`
@@ -1260,221 +1348,7 @@ func (v *LaggedFrame) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
 		return err
 	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "missed", "type")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
-// ListEntitiesResponse is the object schema ListEntitiesResponse.
-//
-// One page of entities.
-type ListEntitiesResponse struct {
-	// Entities is the "entities" member (required).
-	//
-	// The entities of this page.
-	Entities []EntitySummary `json:"entities"`
-	// HasMore is the "has_more" member (required).
-	//
-	// Whether entities remain after this page; false when no `limit` was given.
-	HasMore bool `json:"has_more"`
-	// Total is the "total" member (required).
-	//
-	// Number of matching entities before offset and limit.
-	Total int64 `json:"total"`
-	// AdditionalProperties holds the members the schema does not describe, so that they
-	// survive a decode and encode round trip.
-	AdditionalProperties map[string]json.RawMessage `json:"-"`
-}
-
-// MarshalJSON encodes ListEntitiesResponse with its additional properties.
-func (v ListEntitiesResponse) MarshalJSON() ([]byte, error) {
-	type plain ListEntitiesResponse
-	b, err := json.Marshal(plain(v))
-	if err != nil {
-		return nil, err
-	}
-	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes ListEntitiesResponse, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *ListEntitiesResponse) UnmarshalJSON(data []byte) error {
-	type plain ListEntitiesResponse
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "entities", "has_more", "total")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
-// ListEventTypesResponse is the object schema ListEventTypesResponse.
-//
-// One page of event types, most used first.
-type ListEventTypesResponse struct {
-	// EventTypes is the "event_types" member (required).
-	//
-	// The event types of this page, most used first.
-	EventTypes []EventTypeSummary `json:"event_types"`
-	// Total is the "total" member (required).
-	//
-	// Number of event types before offset and limit.
-	Total int64 `json:"total"`
-	// AdditionalProperties holds the members the schema does not describe, so that they
-	// survive a decode and encode round trip.
-	AdditionalProperties map[string]json.RawMessage `json:"-"`
-}
-
-// MarshalJSON encodes ListEventTypesResponse with its additional properties.
-func (v ListEventTypesResponse) MarshalJSON() ([]byte, error) {
-	type plain ListEventTypesResponse
-	b, err := json.Marshal(plain(v))
-	if err != nil {
-		return nil, err
-	}
-	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes ListEventTypesResponse, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *ListEventTypesResponse) UnmarshalJSON(data []byte) error {
-	type plain ListEventTypesResponse
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "event_types", "total")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
-// ListProjectionsResponse is the object schema ListProjectionsResponse.
-//
-// The registered projections.
-type ListProjectionsResponse struct {
-	// Projections is the "projections" member (required).
-	//
-	// The registered projections.
-	Projections []ProjectionSummary `json:"projections"`
-	// Total is the "total" member (required).
-	//
-	// Number of projections.
-	Total int64 `json:"total"`
-	// AdditionalProperties holds the members the schema does not describe, so that they
-	// survive a decode and encode round trip.
-	AdditionalProperties map[string]json.RawMessage `json:"-"`
-}
-
-// MarshalJSON encodes ListProjectionsResponse with its additional properties.
-func (v ListProjectionsResponse) MarshalJSON() ([]byte, error) {
-	type plain ListProjectionsResponse
-	b, err := json.Marshal(plain(v))
-	if err != nil {
-		return nil, err
-	}
-	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes ListProjectionsResponse, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *ListProjectionsResponse) UnmarshalJSON(data []byte) error {
-	type plain ListProjectionsResponse
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "projections", "total")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
-// ListStreamsResponse is the object schema ListStreamsResponse.
-//
-// One page of streams, most recent first.
-type ListStreamsResponse struct {
-	// Streams is the "streams" member (required).
-	//
-	// The streams of this page, most recent first.
-	Streams []StreamSummary `json:"streams"`
-	// Total is the "total" member (required).
-	//
-	// Number of streams before offset and limit.
-	Total int64 `json:"total"`
-	// AdditionalProperties holds the members the schema does not describe, so that they
-	// survive a decode and encode round trip.
-	AdditionalProperties map[string]json.RawMessage `json:"-"`
-}
-
-// MarshalJSON encodes ListStreamsResponse with its additional properties.
-func (v ListStreamsResponse) MarshalJSON() ([]byte, error) {
-	type plain ListStreamsResponse
-	b, err := json.Marshal(plain(v))
-	if err != nil {
-		return nil, err
-	}
-	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes ListStreamsResponse, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *ListStreamsResponse) UnmarshalJSON(data []byte) error {
-	type plain ListStreamsResponse
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "streams", "total")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
-// PollConsumerEventsResponse is the object schema PollConsumerEventsResponse.
-//
-// The next events after a consumer's cursor.
-type PollConsumerEventsResponse struct {
-	// Count is the "count" member (required).
-	//
-	// Number of events returned.
-	Count int64 `json:"count"`
-	// Events is the "events" member (required).
-	//
-	// The events after the cursor, in position order.
-	Events []ConsumerEvent `json:"events"`
-	// AdditionalProperties holds the members the schema does not describe, so that they
-	// survive a decode and encode round trip.
-	AdditionalProperties map[string]json.RawMessage `json:"-"`
-}
-
-// MarshalJSON encodes PollConsumerEventsResponse with its additional properties.
-func (v PollConsumerEventsResponse) MarshalJSON() ([]byte, error) {
-	type plain PollConsumerEventsResponse
-	b, err := json.Marshal(plain(v))
-	if err != nil {
-		return nil, err
-	}
-	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes PollConsumerEventsResponse, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *PollConsumerEventsResponse) UnmarshalJSON(data []byte) error {
-	type plain PollConsumerEventsResponse
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "count", "events")
+	extra, err := unmarshalExtra[json.RawMessage](data, "type", "missed")
 	if err != nil {
 		return err
 	}
@@ -1486,14 +1360,14 @@ func (v *PollConsumerEventsResponse) UnmarshalJSON(data []byte) error {
 //
 // A registered projection.
 type Projection struct {
-	// Found is the "found" member (required).
-	//
-	// Always true (an unknown name is 404).
-	Found bool `json:"found"`
 	// Name is the "name" member (required).
 	//
 	// The projection name.
 	Name string `json:"name"`
+	// Found is the "found" member (required).
+	//
+	// Always true (an unknown name is 404).
+	Found bool `json:"found"`
 	// AdditionalProperties holds the members the schema does not describe, so that they
 	// survive a decode and encode round trip.
 	AdditionalProperties map[string]json.RawMessage `json:"-"`
@@ -1516,7 +1390,49 @@ func (v *Projection) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
 		return err
 	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "found", "name")
+	extra, err := unmarshalExtra[json.RawMessage](data, "name", "found")
+	if err != nil {
+		return err
+	}
+	v.AdditionalProperties = extra
+	return nil
+}
+
+// ProjectionDeletion is the object schema ProjectionDeletion.
+//
+// Result of deleting a projection.
+type ProjectionDeletion struct {
+	// Projection is the "projection" member (required).
+	//
+	// The projection name.
+	Projection string `json:"projection"`
+	// Deleted is the "deleted" member (required).
+	//
+	// Always true.
+	Deleted bool `json:"deleted"`
+	// AdditionalProperties holds the members the schema does not describe, so that they
+	// survive a decode and encode round trip.
+	AdditionalProperties map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON encodes ProjectionDeletion with its additional properties.
+func (v ProjectionDeletion) MarshalJSON() ([]byte, error) {
+	type plain ProjectionDeletion
+	b, err := json.Marshal(plain(v))
+	if err != nil {
+		return nil, err
+	}
+	return marshalExtra(b, v.AdditionalProperties)
+}
+
+// UnmarshalJSON decodes ProjectionDeletion, keeping the members the schema does not
+// describe in AdditionalProperties.
+func (v *ProjectionDeletion) UnmarshalJSON(data []byte) error {
+	type plain ProjectionDeletion
+	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
+		return err
+	}
+	extra, err := unmarshalExtra[json.RawMessage](data, "projection", "deleted")
 	if err != nil {
 		return err
 	}
@@ -1528,22 +1444,22 @@ func (v *Projection) UnmarshalJSON(data []byte) error {
 //
 // One entity's state in a projection, or `found=false`.
 type ProjectionEntityState struct {
-	// EntityID is the "entity_id" member (required).
-	//
-	// The entity id.
-	EntityID string `json:"entity_id"`
-	// Found is the "found" member (required).
-	//
-	// Whether a state exists.
-	Found bool `json:"found"`
 	// Projection is the "projection" member (required).
 	//
 	// The projection name.
 	Projection string `json:"projection"`
+	// EntityID is the "entity_id" member (required).
+	//
+	// The entity id.
+	EntityID string `json:"entity_id"`
 	// State is the "state" member (required, may be null), any JSON value; decode it with runtime.Decode.
 	//
 	// The state, any JSON value; `null` when not found.
 	State json.RawMessage `json:"state"`
+	// Found is the "found" member (required).
+	//
+	// Whether a state exists.
+	Found bool `json:"found"`
 	// AdditionalProperties holds the members the schema does not describe, so that they
 	// survive a decode and encode round trip.
 	AdditionalProperties map[string]json.RawMessage `json:"-"`
@@ -1566,7 +1482,95 @@ func (v *ProjectionEntityState) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
 		return err
 	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "entity_id", "found", "projection", "state")
+	extra, err := unmarshalExtra[json.RawMessage](data, "projection", "entity_id", "state", "found")
+	if err != nil {
+		return err
+	}
+	v.AdditionalProperties = extra
+	return nil
+}
+
+// ProjectionList is the object schema ProjectionList.
+//
+// The registered projections.
+type ProjectionList struct {
+	// Projections is the "projections" member (required).
+	//
+	// The registered projections.
+	Projections []ProjectionSummary `json:"projections"`
+	// Total is the "total" member (required).
+	//
+	// Number of projections.
+	Total int64 `json:"total"`
+	// AdditionalProperties holds the members the schema does not describe, so that they
+	// survive a decode and encode round trip.
+	AdditionalProperties map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON encodes ProjectionList with its additional properties.
+func (v ProjectionList) MarshalJSON() ([]byte, error) {
+	type plain ProjectionList
+	b, err := json.Marshal(plain(v))
+	if err != nil {
+		return nil, err
+	}
+	return marshalExtra(b, v.AdditionalProperties)
+}
+
+// UnmarshalJSON decodes ProjectionList, keeping the members the schema does not
+// describe in AdditionalProperties.
+func (v *ProjectionList) UnmarshalJSON(data []byte) error {
+	type plain ProjectionList
+	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
+		return err
+	}
+	extra, err := unmarshalExtra[json.RawMessage](data, "projections", "total")
+	if err != nil {
+		return err
+	}
+	v.AdditionalProperties = extra
+	return nil
+}
+
+// ProjectionReset is the object schema ProjectionReset.
+//
+// Result of rebuilding a projection.
+type ProjectionReset struct {
+	// Projection is the "projection" member (required).
+	//
+	// The projection name.
+	Projection string `json:"projection"`
+	// Reset is the "reset" member (required).
+	//
+	// Always true.
+	Reset bool `json:"reset"`
+	// EventsReprocessed is the "events_reprocessed" member (required).
+	//
+	// Number of events applied during the rebuild.
+	EventsReprocessed int64 `json:"events_reprocessed"`
+	// AdditionalProperties holds the members the schema does not describe, so that they
+	// survive a decode and encode round trip.
+	AdditionalProperties map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON encodes ProjectionReset with its additional properties.
+func (v ProjectionReset) MarshalJSON() ([]byte, error) {
+	type plain ProjectionReset
+	b, err := json.Marshal(plain(v))
+	if err != nil {
+		return nil, err
+	}
+	return marshalExtra(b, v.AdditionalProperties)
+}
+
+// UnmarshalJSON decodes ProjectionReset, keeping the members the schema does not
+// describe in AdditionalProperties.
+func (v *ProjectionReset) UnmarshalJSON(data []byte) error {
+	type plain ProjectionReset
+	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
+		return err
+	}
+	extra, err := unmarshalExtra[json.RawMessage](data, "projection", "reset", "events_reprocessed")
 	if err != nil {
 		return err
 	}
@@ -1582,14 +1586,14 @@ type ProjectionSnapshot struct {
 	//
 	// The entity id.
 	EntityID string `json:"entity_id"`
-	// FromProjection is the "from_projection" member (required).
-	//
-	// Always `entity_snapshots`.
-	FromProjection string `json:"from_projection"`
 	// Snapshot is the "snapshot" member (required), any JSON value; decode it with runtime.Decode.
 	//
 	// The projection's state for the entity, any JSON value.
 	Snapshot json.RawMessage `json:"snapshot"`
+	// FromProjection is the "from_projection" member (required).
+	//
+	// Always `entity_snapshots`.
+	FromProjection string `json:"from_projection"`
 	// AdditionalProperties holds the members the schema does not describe, so that they
 	// survive a decode and encode round trip.
 	AdditionalProperties map[string]json.RawMessage `json:"-"`
@@ -1612,7 +1616,7 @@ func (v *ProjectionSnapshot) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
 		return err
 	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "entity_id", "from_projection", "snapshot")
+	extra, err := unmarshalExtra[json.RawMessage](data, "entity_id", "snapshot", "from_projection")
 	if err != nil {
 		return err
 	}
@@ -1666,14 +1670,6 @@ func (v *ProjectionStateEntry) UnmarshalJSON(data []byte) error {
 //
 // One page of a projection's stored states, ordered by entity id.
 type ProjectionStateSummary struct {
-	// Count is the "count" member (required).
-	//
-	// Number of states in this page.
-	Count int64 `json:"count"`
-	// HasMore is the "has_more" member (required).
-	//
-	// Whether states remain after this page.
-	HasMore bool `json:"has_more"`
 	// Projection is the "projection" member (required).
 	//
 	// The projection name.
@@ -1682,10 +1678,18 @@ type ProjectionStateSummary struct {
 	//
 	// The states of this page, ordered by entity id.
 	States []ProjectionStateEntry `json:"states"`
+	// Count is the "count" member (required).
+	//
+	// Number of states in this page.
+	Count int64 `json:"count"`
 	// Total is the "total" member (required).
 	//
 	// Number of matching states before offset and limit.
 	Total int64 `json:"total"`
+	// HasMore is the "has_more" member (required).
+	//
+	// Whether states remain after this page.
+	HasMore bool `json:"has_more"`
 	// AdditionalProperties holds the members the schema does not describe, so that they
 	// survive a decode and encode round trip.
 	AdditionalProperties map[string]json.RawMessage `json:"-"`
@@ -1708,7 +1712,7 @@ func (v *ProjectionStateSummary) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
 		return err
 	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "count", "has_more", "projection", "states", "total")
+	extra, err := unmarshalExtra[json.RawMessage](data, "projection", "states", "count", "total", "has_more")
 	if err != nil {
 		return err
 	}
@@ -1716,10 +1720,10 @@ func (v *ProjectionStateSummary) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// ProjectionStatusResponse is the object schema ProjectionStatusResponse.
+// ProjectionStatus is the object schema ProjectionStatus.
 //
 // A projection's status after pause or start.
-type ProjectionStatusResponse struct {
+type ProjectionStatus struct {
 	// Projection is the "projection" member (required).
 	//
 	// The projection name.
@@ -1727,15 +1731,15 @@ type ProjectionStatusResponse struct {
 	// Status is the "status" member (required).
 	//
 	// The projection's status now.
-	Status ProjectionStatusResponseStatus `json:"status"`
+	Status ProjectionStatusStatus `json:"status"`
 	// AdditionalProperties holds the members the schema does not describe, so that they
 	// survive a decode and encode round trip.
 	AdditionalProperties map[string]json.RawMessage `json:"-"`
 }
 
-// MarshalJSON encodes ProjectionStatusResponse with its additional properties.
-func (v ProjectionStatusResponse) MarshalJSON() ([]byte, error) {
-	type plain ProjectionStatusResponse
+// MarshalJSON encodes ProjectionStatus with its additional properties.
+func (v ProjectionStatus) MarshalJSON() ([]byte, error) {
+	type plain ProjectionStatus
 	b, err := json.Marshal(plain(v))
 	if err != nil {
 		return nil, err
@@ -1743,10 +1747,10 @@ func (v ProjectionStatusResponse) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes ProjectionStatusResponse, keeping the members the schema does not
+// UnmarshalJSON decodes ProjectionStatus, keeping the members the schema does not
 // describe in AdditionalProperties.
-func (v *ProjectionStatusResponse) UnmarshalJSON(data []byte) error {
-	type plain ProjectionStatusResponse
+func (v *ProjectionStatus) UnmarshalJSON(data []byte) error {
+	type plain ProjectionStatus
 	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
 		return err
 	}
@@ -1766,14 +1770,14 @@ type ProjectionSummary struct {
 	//
 	// The projection name.
 	Name string `json:"name"`
-	// Status is the "status" member (required).
-	//
-	// Whether the projection applies new events.
-	Status ProjectionSummaryStatus `json:"status"`
 	// Type is the "type" member (required).
 	//
 	// The projection's kind, as a debug-formatted name (it contains quotes).
 	Type string `json:"type"`
+	// Status is the "status" member (required).
+	//
+	// Whether the projection applies new events.
+	Status ProjectionSummaryStatus `json:"status"`
 	// AdditionalProperties holds the members the schema does not describe, so that they
 	// survive a decode and encode round trip.
 	AdditionalProperties map[string]json.RawMessage `json:"-"`
@@ -1796,7 +1800,7 @@ func (v *ProjectionSummary) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
 		return err
 	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "name", "status", "type")
+	extra, err := unmarshalExtra[json.RawMessage](data, "name", "type", "status")
 	if err != nil {
 		return err
 	}
@@ -1851,14 +1855,14 @@ func (v *RegisterConsumerRequest) UnmarshalJSON(data []byte) error {
 //
 // Server frame sent once after the replay; live events follow.
 type ReplayCompleteFrame struct {
-	// Replayed is the "replayed" member (required).
-	//
-	// Number of events replayed.
-	Replayed int64 `json:"replayed"`
 	// Type is the "type" member (required); always "replay_complete".
 	//
 	// Always `replay_complete`.
 	Type ReplayCompleteFrameType `json:"type"`
+	// Replayed is the "replayed" member (required).
+	//
+	// Number of events replayed.
+	Replayed int64 `json:"replayed"`
 	// AdditionalProperties holds the members the schema does not describe, so that they
 	// survive a decode and encode round trip.
 	AdditionalProperties map[string]json.RawMessage `json:"-"`
@@ -1881,7 +1885,7 @@ func (v *ReplayCompleteFrame) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
 		return err
 	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "replayed", "type")
+	extra, err := unmarshalExtra[json.RawMessage](data, "type", "replayed")
 	if err != nil {
 		return err
 	}
@@ -1893,6 +1897,14 @@ func (v *ReplayCompleteFrame) UnmarshalJSON(data []byte) error {
 //
 // Server frame carrying one replayed event and its position.
 type ReplayFrame struct {
+	// Type is the "type" member (required); always "replay".
+	//
+	// Always `replay`.
+	Type ReplayFrameType `json:"type"`
+	// Position is the "position" member (required).
+	//
+	// The event's position; ack it to checkpoint.
+	Position int64 `json:"position"`
 	// Event is the "event" member (required).
 	//
 	// An event as Core stores and returns it, in query results, consumer polls and
@@ -1900,14 +1912,6 @@ type ReplayFrame struct {
 	// event was ingested without metadata. `payload` and `metadata` are arbitrary JSON
 	// values (any JSON, not necessarily objects), stored verbatim.
 	Event common.Event `json:"event"`
-	// Position is the "position" member (required).
-	//
-	// The event's position; ack it to checkpoint.
-	Position int64 `json:"position"`
-	// Type is the "type" member (required); always "replay".
-	//
-	// Always `replay`.
-	Type ReplayFrameType `json:"type"`
 	// AdditionalProperties holds the members the schema does not describe, so that they
 	// survive a decode and encode round trip.
 	AdditionalProperties map[string]json.RawMessage `json:"-"`
@@ -1930,53 +1934,7 @@ func (v *ReplayFrame) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
 		return err
 	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "event", "position", "type")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
-// ResetProjectionResponse is the object schema ResetProjectionResponse.
-//
-// Result of rebuilding a projection.
-type ResetProjectionResponse struct {
-	// EventsReprocessed is the "events_reprocessed" member (required).
-	//
-	// Number of events applied during the rebuild.
-	EventsReprocessed int64 `json:"events_reprocessed"`
-	// Projection is the "projection" member (required).
-	//
-	// The projection name.
-	Projection string `json:"projection"`
-	// Reset is the "reset" member (required).
-	//
-	// Always true.
-	Reset bool `json:"reset"`
-	// AdditionalProperties holds the members the schema does not describe, so that they
-	// survive a decode and encode round trip.
-	AdditionalProperties map[string]json.RawMessage `json:"-"`
-}
-
-// MarshalJSON encodes ResetProjectionResponse with its additional properties.
-func (v ResetProjectionResponse) MarshalJSON() ([]byte, error) {
-	type plain ResetProjectionResponse
-	b, err := json.Marshal(plain(v))
-	if err != nil {
-		return nil, err
-	}
-	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes ResetProjectionResponse, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *ResetProjectionResponse) UnmarshalJSON(data []byte) error {
-	type plain ResetProjectionResponse
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "events_reprocessed", "projection", "reset")
+	extra, err := unmarshalExtra[json.RawMessage](data, "type", "position", "event")
 	if err != nil {
 		return err
 	}
@@ -2022,18 +1980,18 @@ func (v *SaveProjectionStateRequest) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// SaveProjectionStateResponse is the object schema SaveProjectionStateResponse.
+// SavedProjectionState is the object schema SavedProjectionState.
 //
 // Result of storing a state.
-type SaveProjectionStateResponse struct {
-	// EntityID is the "entity_id" member (required).
-	//
-	// The entity id.
-	EntityID string `json:"entity_id"`
+type SavedProjectionState struct {
 	// Projection is the "projection" member (required).
 	//
 	// The projection name.
 	Projection string `json:"projection"`
+	// EntityID is the "entity_id" member (required).
+	//
+	// The entity id.
+	EntityID string `json:"entity_id"`
 	// Saved is the "saved" member (required).
 	//
 	// Always true.
@@ -2043,9 +2001,9 @@ type SaveProjectionStateResponse struct {
 	AdditionalProperties map[string]json.RawMessage `json:"-"`
 }
 
-// MarshalJSON encodes SaveProjectionStateResponse with its additional properties.
-func (v SaveProjectionStateResponse) MarshalJSON() ([]byte, error) {
-	type plain SaveProjectionStateResponse
+// MarshalJSON encodes SavedProjectionState with its additional properties.
+func (v SavedProjectionState) MarshalJSON() ([]byte, error) {
+	type plain SavedProjectionState
 	b, err := json.Marshal(plain(v))
 	if err != nil {
 		return nil, err
@@ -2053,14 +2011,14 @@ func (v SaveProjectionStateResponse) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes SaveProjectionStateResponse, keeping the members the schema does not
+// UnmarshalJSON decodes SavedProjectionState, keeping the members the schema does not
 // describe in AdditionalProperties.
-func (v *SaveProjectionStateResponse) UnmarshalJSON(data []byte) error {
-	type plain SaveProjectionStateResponse
+func (v *SavedProjectionState) UnmarshalJSON(data []byte) error {
+	type plain SavedProjectionState
 	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
 		return err
 	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "entity_id", "projection", "saved")
+	extra, err := unmarshalExtra[json.RawMessage](data, "projection", "entity_id", "saved")
 	if err != nil {
 		return err
 	}
@@ -2073,18 +2031,10 @@ func (v *SaveProjectionStateResponse) UnmarshalJSON(data []byte) error {
 // Event, entity and type counts. `event_types`, `oldest_event` and
 // `newest_event` are present only when `tenant_id` was given.
 type Stats struct {
-	// EventTypes is the "event_types" member (optional).
+	// TotalEvents is the "total_events" member (required).
 	//
-	// Events per type.
-	EventTypes runtime.Opt[map[string]int64] `json:"event_types,omitzero"`
-	// NewestEvent is the "newest_event" member (optional, may be null).
-	//
-	// Timestamp of the tenant's newest event, `null` when it has none.
-	NewestEvent runtime.Nullable[time.Time] `json:"newest_event,omitzero"`
-	// OldestEvent is the "oldest_event" member (optional, may be null).
-	//
-	// Timestamp of the tenant's oldest event, `null` when it has none.
-	OldestEvent runtime.Nullable[time.Time] `json:"oldest_event,omitzero"`
+	// Number of stored events.
+	TotalEvents int64 `json:"total_events"`
 	// TotalEntities is the "total_entities" member (required).
 	//
 	// Number of entities.
@@ -2093,14 +2043,22 @@ type Stats struct {
 	//
 	// Number of distinct event types.
 	TotalEventTypes int64 `json:"total_event_types"`
-	// TotalEvents is the "total_events" member (required).
-	//
-	// Number of stored events.
-	TotalEvents int64 `json:"total_events"`
 	// TotalIngested is the "total_ingested" member (required).
 	//
 	// Number of events ingested since start.
 	TotalIngested int64 `json:"total_ingested"`
+	// EventTypes is the "event_types" member (optional).
+	//
+	// Events per type.
+	EventTypes runtime.Opt[map[string]int64] `json:"event_types,omitzero"`
+	// OldestEvent is the "oldest_event" member (optional, may be null).
+	//
+	// Timestamp of the tenant's oldest event, `null` when it has none.
+	OldestEvent runtime.Nullable[time.Time] `json:"oldest_event,omitzero"`
+	// NewestEvent is the "newest_event" member (optional, may be null).
+	//
+	// Timestamp of the tenant's newest event, `null` when it has none.
+	NewestEvent runtime.Nullable[time.Time] `json:"newest_event,omitzero"`
 	// AdditionalProperties holds the members the schema does not describe, so that they
 	// survive a decode and encode round trip.
 	AdditionalProperties map[string]json.RawMessage `json:"-"`
@@ -2123,7 +2081,49 @@ func (v *Stats) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
 		return err
 	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "event_types", "newest_event", "oldest_event", "total_entities", "total_event_types", "total_events", "total_ingested")
+	extra, err := unmarshalExtra[json.RawMessage](data, "total_events", "total_entities", "total_event_types", "total_ingested", "event_types", "oldest_event", "newest_event")
+	if err != nil {
+		return err
+	}
+	v.AdditionalProperties = extra
+	return nil
+}
+
+// StreamPage is the object schema StreamPage.
+//
+// One page of streams, most recent first.
+type StreamPage struct {
+	// Streams is the "streams" member (required).
+	//
+	// The streams of this page, most recent first.
+	Streams []StreamSummary `json:"streams"`
+	// Total is the "total" member (required).
+	//
+	// Number of streams before offset and limit.
+	Total int64 `json:"total"`
+	// AdditionalProperties holds the members the schema does not describe, so that they
+	// survive a decode and encode round trip.
+	AdditionalProperties map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON encodes StreamPage with its additional properties.
+func (v StreamPage) MarshalJSON() ([]byte, error) {
+	type plain StreamPage
+	b, err := json.Marshal(plain(v))
+	if err != nil {
+		return nil, err
+	}
+	return marshalExtra(b, v.AdditionalProperties)
+}
+
+// UnmarshalJSON decodes StreamPage, keeping the members the schema does not
+// describe in AdditionalProperties.
+func (v *StreamPage) UnmarshalJSON(data []byte) error {
+	type plain StreamPage
+	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
+		return err
+	}
+	extra, err := unmarshalExtra[json.RawMessage](data, "streams", "total")
 	if err != nil {
 		return err
 	}
@@ -2135,6 +2135,10 @@ func (v *Stats) UnmarshalJSON(data []byte) error {
 //
 // A stream (entity) of the tenant and its latest activity.
 type StreamSummary struct {
+	// StreamID is the "stream_id" member (required).
+	//
+	// The stream (entity) id.
+	StreamID string `json:"stream_id"`
 	// EventCount is the "event_count" member (required).
 	//
 	// Number of events in the stream.
@@ -2143,10 +2147,6 @@ type StreamSummary struct {
 	//
 	// Timestamp of the stream's latest event.
 	LastEventAt time.Time `json:"last_event_at"`
-	// StreamID is the "stream_id" member (required).
-	//
-	// The stream (entity) id.
-	StreamID string `json:"stream_id"`
 	// AdditionalProperties holds the members the schema does not describe, so that they
 	// survive a decode and encode round trip.
 	AdditionalProperties map[string]json.RawMessage `json:"-"`
@@ -2169,7 +2169,7 @@ func (v *StreamSummary) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
 		return err
 	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "event_count", "last_event_at", "stream_id")
+	extra, err := unmarshalExtra[json.RawMessage](data, "stream_id", "event_count", "last_event_at")
 	if err != nil {
 		return err
 	}
@@ -2183,14 +2183,14 @@ func (v *StreamSummary) UnmarshalJSON(data []byte) error {
 // `x.` (not `x` itself); any other entry is an exact type. Replaces an exact
 // `event_type` filter set earlier.
 type SubscribeFrame struct {
-	// Filters is the "filters" member (required).
-	//
-	// Type filters; empty means every type.
-	Filters []string `json:"filters"`
 	// Type is the "type" member (required); always "subscribe".
 	//
 	// Always `subscribe`.
 	Type SubscribeFrameType `json:"type"`
+	// Filters is the "filters" member (required).
+	//
+	// Type filters; empty means every type.
+	Filters []string `json:"filters"`
 	// AdditionalProperties holds the members the schema does not describe, so that they
 	// survive a decode and encode round trip.
 	AdditionalProperties map[string]json.RawMessage `json:"-"`
@@ -2213,7 +2213,7 @@ func (v *SubscribeFrame) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
 		return err
 	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "filters", "type")
+	extra, err := unmarshalExtra[json.RawMessage](data, "type", "filters")
 	if err != nil {
 		return err
 	}
@@ -2226,26 +2226,26 @@ func (v *SubscribeFrame) UnmarshalJSON(data []byte) error {
 // Status of Core's own system event streams: `healthy` and `event-sourced` with
 // counts, or `disabled` and `in-memory` without.
 type SystemStreams struct {
-	// ConfigEvents is the "config_events" member (optional).
-	//
-	// Configuration system events.
-	ConfigEvents runtime.Opt[int64] `json:"config_events,omitzero"`
-	// Mode is the "mode" member (required).
-	//
-	// `event-sourced` or `in-memory`.
-	Mode string `json:"mode"`
 	// Status is the "status" member (required).
 	//
 	// `healthy` or `disabled`.
 	Status string `json:"status"`
-	// TenantEvents is the "tenant_events" member (optional).
+	// Mode is the "mode" member (required).
 	//
-	// Tenant system events.
-	TenantEvents runtime.Opt[int64] `json:"tenant_events,omitzero"`
+	// `event-sourced` or `in-memory`.
+	Mode string `json:"mode"`
 	// TotalEvents is the "total_events" member (optional).
 	//
 	// All system-stream events.
 	TotalEvents runtime.Opt[int64] `json:"total_events,omitzero"`
+	// TenantEvents is the "tenant_events" member (optional).
+	//
+	// Tenant system events.
+	TenantEvents runtime.Opt[int64] `json:"tenant_events,omitzero"`
+	// ConfigEvents is the "config_events" member (optional).
+	//
+	// Configuration system events.
+	ConfigEvents runtime.Opt[int64] `json:"config_events,omitzero"`
 	// AdditionalProperties holds the members the schema does not describe, so that they
 	// survive a decode and encode round trip.
 	AdditionalProperties map[string]json.RawMessage `json:"-"`
@@ -2268,7 +2268,7 @@ func (v *SystemStreams) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
 		return err
 	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "config_events", "mode", "status", "tenant_events", "total_events")
+	extra, err := unmarshalExtra[json.RawMessage](data, "status", "mode", "total_events", "tenant_events", "config_events")
 	if err != nil {
 		return err
 	}
@@ -2284,22 +2284,22 @@ func (v *SystemStreams) UnmarshalJSON(data []byte) error {
 // values (any JSON, not necessarily objects), stored verbatim.
 type Event = common.Event
 
-// AckResponseStatus is an open enumeration: the constants below are the values the spec
+// AckResultStatus is an open enumeration: the constants below are the values the spec
 // lists, and other values decode without error (see IsKnown).
 //
 // Always `ok`.
-type AckResponseStatus string
+type AckResultStatus string
 
-// Values of AckResponseStatus.
+// Values of AckResultStatus.
 const (
-	// AckResponseStatusOk is the value "ok".
-	AckResponseStatusOk AckResponseStatus = "ok"
+	// AckResultStatusOk is the value "ok".
+	AckResultStatusOk AckResultStatus = "ok"
 )
 
 // IsKnown reports whether v is one of the values the spec lists.
-func (v AckResponseStatus) IsKnown() bool {
+func (v AckResultStatus) IsKnown() bool {
 	switch v {
-	case AckResponseStatusOk:
+	case AckResultStatusOk:
 		return true
 	}
 	return false
@@ -2349,24 +2349,24 @@ func (v LaggedFrameType) IsKnown() bool {
 	return false
 }
 
-// ProjectionStatusResponseStatus is an open enumeration: the constants below are the values the spec
+// ProjectionStatusStatus is an open enumeration: the constants below are the values the spec
 // lists, and other values decode without error (see IsKnown).
 //
 // The projection's status now.
-type ProjectionStatusResponseStatus string
+type ProjectionStatusStatus string
 
-// Values of ProjectionStatusResponseStatus.
+// Values of ProjectionStatusStatus.
 const (
-	// ProjectionStatusResponseStatusRunning is the value "running".
-	ProjectionStatusResponseStatusRunning ProjectionStatusResponseStatus = "running"
-	// ProjectionStatusResponseStatusPaused is the value "paused".
-	ProjectionStatusResponseStatusPaused ProjectionStatusResponseStatus = "paused"
+	// ProjectionStatusStatusRunning is the value "running".
+	ProjectionStatusStatusRunning ProjectionStatusStatus = "running"
+	// ProjectionStatusStatusPaused is the value "paused".
+	ProjectionStatusStatusPaused ProjectionStatusStatus = "paused"
 )
 
 // IsKnown reports whether v is one of the values the spec lists.
-func (v ProjectionStatusResponseStatus) IsKnown() bool {
+func (v ProjectionStatusStatus) IsKnown() bool {
 	switch v {
-	case ProjectionStatusResponseStatusRunning, ProjectionStatusResponseStatusPaused:
+	case ProjectionStatusStatusRunning, ProjectionStatusStatusPaused:
 		return true
 	}
 	return false
@@ -2458,36 +2458,36 @@ func (v SubscribeFrameType) IsKnown() bool {
 	return false
 }
 
-// RegisterConsumerX422Error is one of: ErrorObject, ErrorMessage. Kind says which field holds the value; a value
+// UnprocessableEntity is one of: ErrorObject, ErrorMessage. Kind says which field holds the value; a value
 // that matches no variant is kept in Raw with an empty Kind.
-type RegisterConsumerX422Error struct {
+type UnprocessableEntity struct {
 	// Kind says which variant is set.
-	Kind RegisterConsumerX422ErrorKind
-	// ErrorObject is set when Kind is RegisterConsumerX422ErrorKindErrorObject.
+	Kind UnprocessableEntityKind
+	// ErrorObject is set when Kind is UnprocessableEntityKindErrorObject.
 	ErrorObject common.ErrorObject
-	// ErrorMessage is set when Kind is RegisterConsumerX422ErrorKindErrorMessage.
+	// ErrorMessage is set when Kind is UnprocessableEntityKindErrorMessage.
 	ErrorMessage common.ErrorMessage
 	// Raw holds a value that matched no variant.
 	Raw json.RawMessage
 }
 
-// RegisterConsumerX422ErrorKind names a variant of RegisterConsumerX422Error.
-type RegisterConsumerX422ErrorKind string
+// UnprocessableEntityKind names a variant of UnprocessableEntity.
+type UnprocessableEntityKind string
 
-// Variants of RegisterConsumerX422Error.
+// Variants of UnprocessableEntity.
 const (
-	// RegisterConsumerX422ErrorKindErrorObject marks the ErrorObject variant.
-	RegisterConsumerX422ErrorKindErrorObject RegisterConsumerX422ErrorKind = "ErrorObject"
-	// RegisterConsumerX422ErrorKindErrorMessage marks the ErrorMessage variant.
-	RegisterConsumerX422ErrorKindErrorMessage RegisterConsumerX422ErrorKind = "ErrorMessage"
+	// UnprocessableEntityKindErrorObject marks the ErrorObject variant.
+	UnprocessableEntityKindErrorObject UnprocessableEntityKind = "ErrorObject"
+	// UnprocessableEntityKindErrorMessage marks the ErrorMessage variant.
+	UnprocessableEntityKindErrorMessage UnprocessableEntityKind = "ErrorMessage"
 )
 
 // MarshalJSON encodes the variant Kind names, or Raw.
-func (v RegisterConsumerX422Error) MarshalJSON() ([]byte, error) {
+func (v UnprocessableEntity) MarshalJSON() ([]byte, error) {
 	switch v.Kind {
-	case RegisterConsumerX422ErrorKindErrorObject:
+	case UnprocessableEntityKindErrorObject:
 		return json.Marshal(v.ErrorObject)
-	case RegisterConsumerX422ErrorKindErrorMessage:
+	case UnprocessableEntityKindErrorMessage:
 		return json.Marshal(v.ErrorMessage)
 	}
 	if len(v.Raw) > 0 {
@@ -2498,16 +2498,16 @@ func (v RegisterConsumerX422Error) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON decodes the variant the JSON value matches, or keeps the value
 // in Raw when none does.
-func (v *RegisterConsumerX422Error) UnmarshalJSON(data []byte) error {
-	*v = RegisterConsumerX422Error{}
+func (v *UnprocessableEntity) UnmarshalJSON(data []byte) error {
+	*v = UnprocessableEntity{}
 	switch jsonKindOf(data) {
 	case '{':
 		if json.Unmarshal(data, &v.ErrorObject) == nil {
-			v.Kind = RegisterConsumerX422ErrorKindErrorObject
+			v.Kind = UnprocessableEntityKindErrorObject
 			return nil
 		}
-		*v = RegisterConsumerX422Error{}
-		v.Kind = RegisterConsumerX422ErrorKindErrorMessage
+		*v = UnprocessableEntity{}
+		v.Kind = UnprocessableEntityKindErrorMessage
 		return json.Unmarshal(data, &v.ErrorMessage)
 	}
 	v.Raw = bytes.Clone(data)
@@ -2535,36 +2535,36 @@ func (v ListEntitiesOrder) IsKnown() bool {
 	return false
 }
 
-// IngestEventX409Error is one of: VersionConflict, ReadOnly. Kind says which field holds the value; a value
+// IngestConflict is one of: VersionConflict, ReadOnly. Kind says which field holds the value; a value
 // that matches no variant is kept in Raw with an empty Kind.
-type IngestEventX409Error struct {
+type IngestConflict struct {
 	// Kind says which variant is set.
-	Kind IngestEventX409ErrorKind
-	// VersionConflict is set when Kind is IngestEventX409ErrorKindVersionConflict.
+	Kind IngestConflictKind
+	// VersionConflict is set when Kind is IngestConflictKindVersionConflict.
 	VersionConflict common.VersionConflict
-	// ReadOnly is set when Kind is IngestEventX409ErrorKindReadOnly.
+	// ReadOnly is set when Kind is IngestConflictKindReadOnly.
 	ReadOnly common.ReadOnly
 	// Raw holds a value that matched no variant.
 	Raw json.RawMessage
 }
 
-// IngestEventX409ErrorKind names a variant of IngestEventX409Error.
-type IngestEventX409ErrorKind string
+// IngestConflictKind names a variant of IngestConflict.
+type IngestConflictKind string
 
-// Variants of IngestEventX409Error.
+// Variants of IngestConflict.
 const (
-	// IngestEventX409ErrorKindVersionConflict marks the VersionConflict variant.
-	IngestEventX409ErrorKindVersionConflict IngestEventX409ErrorKind = "VersionConflict"
-	// IngestEventX409ErrorKindReadOnly marks the ReadOnly variant.
-	IngestEventX409ErrorKindReadOnly IngestEventX409ErrorKind = "ReadOnly"
+	// IngestConflictKindVersionConflict marks the VersionConflict variant.
+	IngestConflictKindVersionConflict IngestConflictKind = "VersionConflict"
+	// IngestConflictKindReadOnly marks the ReadOnly variant.
+	IngestConflictKindReadOnly IngestConflictKind = "ReadOnly"
 )
 
 // MarshalJSON encodes the variant Kind names, or Raw.
-func (v IngestEventX409Error) MarshalJSON() ([]byte, error) {
+func (v IngestConflict) MarshalJSON() ([]byte, error) {
 	switch v.Kind {
-	case IngestEventX409ErrorKindVersionConflict:
+	case IngestConflictKindVersionConflict:
 		return json.Marshal(v.VersionConflict)
-	case IngestEventX409ErrorKindReadOnly:
+	case IngestConflictKindReadOnly:
 		return json.Marshal(v.ReadOnly)
 	}
 	if len(v.Raw) > 0 {
@@ -2575,8 +2575,8 @@ func (v IngestEventX409Error) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON decodes the variant the JSON value matches, or keeps the value
 // in Raw when none does.
-func (v *IngestEventX409Error) UnmarshalJSON(data []byte) error {
-	*v = IngestEventX409Error{}
+func (v *IngestConflict) UnmarshalJSON(data []byte) error {
+	*v = IngestConflict{}
 	switch jsonKindOf(data) {
 	case '{':
 		members, err := probe(data)
@@ -2584,11 +2584,11 @@ func (v *IngestEventX409Error) UnmarshalJSON(data []byte) error {
 			return err
 		}
 		if memberIs(members, "error", "version_conflict") {
-			v.Kind = IngestEventX409ErrorKindVersionConflict
+			v.Kind = IngestConflictKindVersionConflict
 			return json.Unmarshal(data, &v.VersionConflict)
 		}
 		if memberIs(members, "error", "read_only") {
-			v.Kind = IngestEventX409ErrorKindReadOnly
+			v.Kind = IngestConflictKindReadOnly
 			return json.Unmarshal(data, &v.ReadOnly)
 		}
 	}

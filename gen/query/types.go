@@ -12,10 +12,6 @@ import (
 //
 // Health of the Query Service and of the Core behind it.
 type Health struct {
-	// Backend is the "backend" member (required).
-	//
-	// Health of the Core backend.
-	Backend HealthBackend `json:"backend"`
 	// Service is the "service" member (required).
 	//
 	// Always `query_service_ex`.
@@ -24,6 +20,10 @@ type Health struct {
 	//
 	// `healthy` when the service serves requests.
 	Status string `json:"status"`
+	// Backend is the "backend" member (required).
+	//
+	// Health of the Core backend.
+	Backend HealthBackend `json:"backend"`
 	// Timestamp is the "timestamp" member (required).
 	//
 	// Server time of the check.
@@ -54,7 +54,7 @@ func (v *Health) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
 		return err
 	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "backend", "service", "status", "timestamp", "version")
+	extra, err := unmarshalExtra[json.RawMessage](data, "service", "status", "backend", "timestamp", "version")
 	if err != nil {
 		return err
 	}
@@ -66,11 +66,11 @@ func (v *Health) UnmarshalJSON(data []byte) error {
 //
 // 402 body of the Query Service.
 type PaymentRequiredError struct {
-	// Error2 is the "error" member (required).
+	// Error is the "error" member (required).
 	//
 	// `subscription_required` carries `subscription_status`; `quota_exceeded`
 	// carries the usage figures.
-	Error2 PaymentRequiredErrorError `json:"error"`
+	Error PaymentRequiredErrorError `json:"error"`
 	// AdditionalProperties holds the members the schema does not describe, so that they
 	// survive a decode and encode round trip.
 	AdditionalProperties map[string]json.RawMessage `json:"-"`
@@ -105,10 +105,10 @@ func (v *PaymentRequiredError) UnmarshalJSON(data []byte) error {
 //
 // 429 body of the Query Service.
 type RateLimitError struct {
-	// Error2 is the "error" member (required).
+	// Error is the "error" member (required).
 	//
 	// What was exceeded and when to retry.
-	Error2 RateLimitErrorError `json:"error"`
+	Error RateLimitErrorError `json:"error"`
 	// AdditionalProperties holds the members the schema does not describe, so that they
 	// survive a decode and encode round trip.
 	AdditionalProperties map[string]json.RawMessage `json:"-"`
@@ -143,10 +143,10 @@ func (v *RateLimitError) UnmarshalJSON(data []byte) error {
 //
 // 401 body of the Query Service.
 type UnauthorizedError struct {
-	// Error2 is the "error" member (required).
+	// Error is the "error" member (required).
 	//
 	// Why the request was refused.
-	Error2 UnauthorizedErrorError `json:"error"`
+	Error UnauthorizedErrorError `json:"error"`
 	// AdditionalProperties holds the members the schema does not describe, so that they
 	// survive a decode and encode round trip.
 	AdditionalProperties map[string]json.RawMessage `json:"-"`
@@ -213,26 +213,10 @@ type PaymentRequiredErrorError struct {
 	//
 	// Human-readable explanation.
 	Message string `json:"message"`
-	// Percentage is the "percentage" member (optional).
-	//
-	// Usage as a percentage of the quota.
-	Percentage runtime.Opt[float64] `json:"percentage,omitzero"`
-	// Quota is the "quota" member (optional).
-	//
-	// The period's quota.
-	Quota runtime.Opt[int64] `json:"quota,omitzero"`
-	// ResetAt is the "reset_at" member (optional).
-	//
-	// When the quota resets, as an ISO 8601 timestamp.
-	ResetAt runtime.Opt[string] `json:"reset_at,omitzero"`
 	// SubscriptionStatus is the "subscription_status" member (optional).
 	//
 	// The subscription's status (`subscription_required`).
 	SubscriptionStatus runtime.Opt[string] `json:"subscription_status,omitzero"`
-	// UpgradeURL is the "upgrade_url" member (optional).
-	//
-	// Where to upgrade the plan.
-	UpgradeURL runtime.Opt[string] `json:"upgrade_url,omitzero"`
 	// UsageType is the "usage_type" member (optional).
 	//
 	// The exhausted quota (`quota_exceeded`).
@@ -241,6 +225,22 @@ type PaymentRequiredErrorError struct {
 	//
 	// Usage so far in the period.
 	Used runtime.Opt[int64] `json:"used,omitzero"`
+	// Quota is the "quota" member (optional).
+	//
+	// The period's quota.
+	Quota runtime.Opt[int64] `json:"quota,omitzero"`
+	// Percentage is the "percentage" member (optional).
+	//
+	// Usage as a percentage of the quota.
+	Percentage runtime.Opt[float64] `json:"percentage,omitzero"`
+	// ResetAt is the "reset_at" member (optional).
+	//
+	// When the quota resets, as an ISO 8601 timestamp.
+	ResetAt runtime.Opt[string] `json:"reset_at,omitzero"`
+	// UpgradeURL is the "upgrade_url" member (optional).
+	//
+	// Where to upgrade the plan.
+	UpgradeURL runtime.Opt[string] `json:"upgrade_url,omitzero"`
 	// AdditionalProperties holds the members the schema does not describe, so that they
 	// survive a decode and encode round trip.
 	AdditionalProperties map[string]json.RawMessage `json:"-"`
@@ -263,7 +263,7 @@ func (v *PaymentRequiredErrorError) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
 		return err
 	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "code", "message", "percentage", "quota", "reset_at", "subscription_status", "upgrade_url", "usage_type", "used")
+	extra, err := unmarshalExtra[json.RawMessage](data, "code", "message", "subscription_status", "usage_type", "used", "quota", "percentage", "reset_at", "upgrade_url")
 	if err != nil {
 		return err
 	}
@@ -279,10 +279,6 @@ type RateLimitErrorError struct {
 	//
 	// Always `rate_limit_exceeded`.
 	Code RateLimitErrorErrorCode `json:"code"`
-	// Limit is the "limit" member (optional).
-	//
-	// The tier's limit, in requests per second.
-	Limit runtime.Opt[int64] `json:"limit,omitzero"`
 	// Message is the "message" member (required).
 	//
 	// Human-readable explanation.
@@ -295,6 +291,10 @@ type RateLimitErrorError struct {
 	//
 	// The tenant's subscription tier.
 	Tier runtime.Opt[string] `json:"tier,omitzero"`
+	// Limit is the "limit" member (optional).
+	//
+	// The tier's limit, in requests per second.
+	Limit runtime.Opt[int64] `json:"limit,omitzero"`
 	// UpgradeURL is the "upgrade_url" member (optional).
 	//
 	// Where to upgrade the plan.
@@ -321,7 +321,7 @@ func (v *RateLimitErrorError) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
 		return err
 	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "code", "limit", "message", "retry_after_seconds", "tier", "upgrade_url")
+	extra, err := unmarshalExtra[json.RawMessage](data, "code", "message", "retry_after_seconds", "tier", "limit", "upgrade_url")
 	if err != nil {
 		return err
 	}
@@ -337,14 +337,14 @@ type UnauthorizedErrorError struct {
 	//
 	// Always `unauthorized`.
 	Code UnauthorizedErrorErrorCode `json:"code"`
-	// CorrelationID is the "correlation_id" member (optional).
-	//
-	// Request id to quote when reporting the problem.
-	CorrelationID runtime.Opt[string] `json:"correlation_id,omitzero"`
 	// Message is the "message" member (required).
 	//
 	// Why the credentials were refused.
 	Message string `json:"message"`
+	// CorrelationID is the "correlation_id" member (optional).
+	//
+	// Request id to quote when reporting the problem.
+	CorrelationID runtime.Opt[string] `json:"correlation_id,omitzero"`
 	// Timestamp is the "timestamp" member (optional).
 	//
 	// Server time of the refusal.
@@ -371,7 +371,7 @@ func (v *UnauthorizedErrorError) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
 		return err
 	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "code", "correlation_id", "message", "timestamp")
+	extra, err := unmarshalExtra[json.RawMessage](data, "code", "message", "correlation_id", "timestamp")
 	if err != nil {
 		return err
 	}
