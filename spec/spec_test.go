@@ -781,3 +781,21 @@ func TestEverythingDescribed(t *testing.T) {
 		}
 	}
 }
+
+// TestNoGeneratedNameClashes asserts that no schema takes a name Go
+// generators derive from an operation id (oapi-codegen's <Op>Response
+// wrapper, <Op>Params and <Op>JSONRequestBody), so generated code for these
+// documents compiles with default options.
+func TestNoGeneratedNameClashes(t *testing.T) {
+	for _, name := range []string{Core, Query} {
+		doc := validated(t, name)
+		for _, op := range operations(doc) {
+			base := strings.ToUpper(op.id[:1]) + op.id[1:]
+			for _, suffix := range []string{"Response", "Params", "JSONRequestBody", "JSONBody"} {
+				if _, ok := doc.Components.Schemas[base+suffix]; ok {
+					t.Errorf("%s: schema %s%s clashes with the name generated for operation %s", name, base, suffix, op.id)
+				}
+			}
+		}
+	}
+}
