@@ -167,16 +167,16 @@ func (c *Client) do(ctx context.Context, cfg *config, req *Request, result any) 
 		last = err
 		if b := cfg.breaker; b != nil && b.State() == CircuitOpen {
 			open := &CircuitOpenError{RetryAt: time.Unix(0, b.retryAt.Load()), Last: last}
-			k.logRetry(n, 0, "stop: circuit breaker open")
+			k.logRetry(n, 0, "not retrying: circuit breaker open")
 			return fmt.Errorf("%s: %w", req.OperationID, open)
 		}
 		if dl, ok := k.ctx.Deadline(); ok && time.Until(dl) < wait {
-			k.logRetry(n, wait, "stop: context deadline before the retry")
+			k.logRetry(n, wait, "not retrying: the context ends before the wait would")
 			return err
 		}
-		k.logRetry(n, wait, "")
+		k.logRetry(n, wait, "retrying")
 		if werr := cfg.wait(k.ctx, wait); werr != nil {
-			return fmt.Errorf("%s: waiting to retry: %w; last attempt: %w", req.OperationID, werr, last)
+			return fmt.Errorf("%w (while waiting to retry after: %w)", werr, last)
 		}
 		if k.stream != nil && !k.stream.rewind() {
 			return err
@@ -265,7 +265,13 @@ func (k *call) finish(a *attempt, result any) (retry bool, wait time.Duration, e
 	status := a.resp.StatusCode
 	if status >= 200 && status <= 299 {
 		if a.readErr != nil {
-			err = k.protocolError(a, "reading the response body", a.readErr)
+			// A body cut short by the server is a broken response; one cut
+			// short by a timeout or cancellation is a transport failure.
+			if k.ctx.Err() != nil || errors.Is(a.readErr, context.DeadlineExceeded) || errors.Is(a.readErr, context.Canceled) {
+				err = k.transportError(a, a.readErr)
+			} else {
+				err = k.protocolError(a, "reading the response body", a.readErr)
+			}
 			if k.ctx.Err() != nil || !canRetry || !req.RetrySafe {
 				return false, 0, err
 			}
@@ -532,20 +538,15 @@ func (k *call) log(a *attempt, d time.Duration, err error) {
 }
 
 // logRetry writes a retry decision at debug level.
-func (k *call) logRetry(n int, wait time.Duration, note string) {
+func (k *call) logRetry(n int, wait time.Duration, decision string) {
 	l := k.cfg.logger
 	if l == nil || !l.Enabled(k.ctx, slog.LevelDebug) {
 		return
 	}
-	msg := "runtime: retrying"
-	if note != "" {
-		msg = "runtime: not retrying"
-	}
-	l.LogAttrs(k.ctx, slog.LevelDebug, msg,
+	l.LogAttrs(k.ctx, slog.LevelDebug, "runtime: "+decision,
 		slog.String("op", k.req.OperationID),
 		slog.Int("attempt", n),
-		slog.Duration("wait", wait),
-		slog.String("note", note))
+		slog.Duration("wait", wait))
 }
 
 func (c *Client) getBuffer() *bytes.Buffer {
