@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -149,4 +150,22 @@ func (q queryResp) field(name string) []any {
 		out[i] = e[name]
 	}
 	return out
+}
+
+// violations collects spec violations reported by a server.
+type violations struct {
+	mu   sync.Mutex
+	errs []error
+}
+
+func (v *violations) report(err error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.errs = append(v.errs, err)
+}
+
+func (v *violations) list() []error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return append([]error(nil), v.errs...)
 }

@@ -1,0 +1,220 @@
+package coretest
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+var uuidV4 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+
+// Reference §4.1 and §5.2: the ingest response and the stored event's wire
+// shape (every member present, metadata null when absent, RFC 3339 UTC
+// timestamps, tenant "default").
+func TestIngest_ResponseAndEventShape_Ref4_1(t *testing.T) {
+	s := newTestServer(t)
+	c := coreClient(t, s)
+	before := time.Now().UTC()
+	res := c.ingest("user.created", "user-1", map[string]any{"name": "Ada"})
+	if !uuidV4.MatchString(res["event_id"].(string)) {
+		t.Errorf("event_id %v is not a UUID v4", res["event_id"])
+	}
+	ts, err := time.Parse(time.RFC3339Nano, res["timestamp"].(string))
+	if err != nil || !strings.HasSuffix(res["timestamp"].(string), "Z") {
+		t.Fatalf("timestamp %v: not RFC 3339 UTC: %v", res["timestamp"], err)
+	}
+	if ts.Before(before.Add(-time.Second)) || ts.After(time.Now().Add(time.Second)) {
+		t.Errorf("timestamp %v is not server time", ts)
+	}
+	if res["version"] != float64(1) {
+		t.Errorf("version %v, want 1", res["version"])
+	}
+	r := c.must(http.StatusOK, "GET", "/api/v1/events/query?tenant_id=default&entity_id=user-1", nil)
+	want := `{"id":"` + res["event_id"].(string) + `","event_type":"user.created","entity_id":"user-1","tenant_id":"default","payload":{"name":"Ada"},"timestamp":"` + res["timestamp"].(string) + `","metadata":null,"version":1}`
+	if !strings.Contains(string(r.body), want) {
+		t.Errorf("query body %s\nwant event %s", r.body, want)
+	}
+	c.ingest("user.created", "user-2", []any{1, "two"}, "metadata", map[string]any{"source": "test"}, "tenant_id", "acme")
+	q := c.query("tenant_id=acme")
+	if q.Count != 1 || q.Events[0]["tenant_id"] != "acme" {
+		t.Fatalf("acme events %+v", q.Events)
+	}
+	if m, ok := q.Events[0]["metadata"].(map[string]any); !ok || m["source"] != "test" {
+		t.Errorf("metadata %v", q.Events[0]["metadata"])
+	}
+	if p, ok := q.Events[0]["payload"].([]any); !ok || len(p) != 2 {
+		t.Errorf("non-object payload not stored verbatim: %v", q.Events[0]["payload"])
+	}
+}
+
+// Reference §4.1: per-entity versions start at 1 and count per entity.
+func TestIngest_PerEntityVersions_Ref4_1(t *testing.T) {
+	s := newTestServer(t)
+	c := coreClient(t, s)
+	for i, want := range []float64{1, 2, 3} {
+		if v := c.ingest("a.b", "e1", map[string]any{"i": i})["version"]; v != want {
+			t.Fatalf("e1 event %d: version %v, want %v", i, v, want)
+		}
+	}
+	if v := c.ingest("a.b", "e2", map[string]any{})["version"]; v != float64(1) {
+		t.Fatalf("e2: version %v, want 1", v)
+	}
+	if v := c.ingest("a.b", "e1", map[string]any{}, "tenant_id", "other")["version"]; v != float64(1) {
+		t.Fatalf("e1 in tenant other: version %v, want 1", v)
+	}
+}
+
+// Reference §4.2 and §3: validation rules with Core's 400 body
+// {"error":"Invalid input: ..."}.
+func TestIngest_ValidationRules_Ref4_2(t *testing.T) {
+	s := newTestServer(t)
+	c := coreClient(t, s)
+	long := strings.Repeat("a", 129)
+	cases := []struct {
+		name  string
+		body  ev
+		valid bool
+	}{
+		{"type ok", ev{"event_type": "order_v2.placed.9", "entity_id": "e"}, true},
+		{"type empty", ev{"event_type": "", "entity_id": "e"}, false},
+		{"type uppercase", ev{"event_type": "Order.placed", "entity_id": "e"}, false},
+		{"type dash", ev{"event_type": "order-placed", "entity_id": "e"}, false},
+		{"type leading dot", ev{"event_type": ".order", "entity_id": "e"}, false},
+		{"type trailing dot", ev{"event_type": "order.", "entity_id": "e"}, false},
+		{"type double dot", ev{"event_type": "order..placed", "entity_id": "e"}, false},
+		{"type 128", ev{"event_type": long[:128], "entity_id": "e"}, true},
+		{"type 129", ev{"event_type": long, "entity_id": "e"}, false},
+		{"type reserved", ev{"event_type": "_system.consumer", "entity_id": "e"}, false},
+		{"entity free-form", ev{"event_type": "a", "entity_id": "user:1@x/y z"}, true},
+		{"entity empty", ev{"event_type": "a", "entity_id": ""}, false},
+		{"entity spaces", ev{"event_type": "a", "entity_id": "   "}, false},
+		{"entity leading space", ev{"event_type": "a", "entity_id": " e"}, false},
+		{"entity control", ev{"event_type": "a", "entity_id": "e\x01"}, false},
+		{"entity 128", ev{"event_type": "a", "entity_id": long[:128]}, true},
+		{"entity 129", ev{"event_type": "a", "entity_id": long}, false},
+		{"tenant ok", ev{"event_type": "a", "entity_id": "e", "tenant_id": "Acme_1-x"}, true},
+		{"tenant empty", ev{"event_type": "a", "entity_id": "e", "tenant_id": ""}, false},
+		{"tenant dot", ev{"event_type": "a", "entity_id": "e", "tenant_id": "acme.io"}, false},
+		{"tenant 65", ev{"event_type": "a", "entity_id": "e", "tenant_id": strings.Repeat("t", 65)}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.body["payload"] = map[string]any{}
+			r := c.send("POST", "/api/v1/events", tc.body)
+			if tc.valid {
+				if r.status != http.StatusOK {
+					t.Fatalf("status %d, want 200: %s", r.status, r.body)
+				}
+				return
+			}
+			if r.status != http.StatusBadRequest {
+				t.Fatalf("status %d, want 400: %s", r.status, r.body)
+			}
+			msg, _ := r.object(t)["error"].(string)
+			if !strings.HasPrefix(msg, "Invalid input: ") {
+				t.Errorf("error %q does not start with %q", msg, "Invalid input: ")
+			}
+		})
+	}
+}
+
+// Reference §3: Axum's plain-text extractor rejections for a missing
+// member (422), malformed JSON (400) and a wrong content type (415).
+func TestIngest_ExtractorRejections_Ref3(t *testing.T) {
+	s := newTestServer(t)
+	c := coreClient(t, s)
+	r := c.send("POST", "/api/v1/events", ev{"event_type": "a", "entity_id": "e"})
+	if r.status != http.StatusUnprocessableEntity || !strings.Contains(string(r.body), "missing field `payload`") {
+		t.Errorf("missing payload: %d %s", r.status, r.body)
+	}
+	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
+		t.Errorf("missing payload: content type %q", ct)
+	}
+	r = c.send("POST", "/api/v1/events", []byte(`{"event_type":`))
+	if r.status != http.StatusBadRequest {
+		t.Errorf("malformed JSON: %d %s", r.status, r.body)
+	}
+	r = c.send("POST", "/api/v1/events", []byte(`{"event_type":"a","entity_id":"e","payload":{}}`), "Content-Type", "text/plain")
+	if r.status != http.StatusUnsupportedMediaType {
+		t.Errorf("text/plain body: %d %s", r.status, r.body)
+	}
+	r = c.send("POST", "/api/v1/events", ev{"event_type": "a", "entity_id": "e", "payload": 1, "expected_version": -1})
+	if r.status != http.StatusUnprocessableEntity {
+		t.Errorf("negative expected_version: %d %s", r.status, r.body)
+	}
+}
+
+// Reference §3 and §5.2: expected_version mismatch is 409 with
+// {"error":"version_conflict","expected_version":N,"current_version":M};
+// expected_version 0 means "create only if absent".
+func TestIngest_ExpectedVersionConflict_Ref5_2(t *testing.T) {
+	s := newTestServer(t)
+	c := coreClient(t, s)
+	if v := c.ingest("a.b", "e", map[string]any{}, "expected_version", 0)["version"]; v != float64(1) {
+		t.Fatalf("create-only: version %v", v)
+	}
+	r := c.must(http.StatusConflict, "POST", "/api/v1/events", ev{"event_type": "a.b", "entity_id": "e", "payload": 1, "expected_version": 0})
+	body := r.object(t)
+	if body["error"] != "version_conflict" || body["expected_version"] != float64(0) || body["current_version"] != float64(1) {
+		t.Errorf("conflict body %s", r.body)
+	}
+	if v := c.ingest("a.b", "e", map[string]any{}, "expected_version", 1)["version"]; v != float64(2) {
+		t.Fatalf("expected 1: version %v", v)
+	}
+	r = c.must(http.StatusConflict, "POST", "/api/v1/events", ev{"event_type": "a.b", "entity_id": "e", "payload": 1, "expected_version": 7})
+	if b := r.object(t); b["expected_version"] != float64(7) || b["current_version"] != float64(2) {
+		t.Errorf("conflict body %s", r.body)
+	}
+	if q := c.query("tenant_id=default&entity_id=e"); q.Count != 2 {
+		t.Errorf("conflicting writes were stored: %d events", q.Count)
+	}
+}
+
+// Reference §5.2: a batch answers {"total","ingested","events":[...]} and
+// is not atomic: items before the failing one stay stored, and the request
+// fails with that item's error.
+func TestIngestBatch_NotAtomic_Ref5_2(t *testing.T) {
+	s := newTestServer(t)
+	c := coreClient(t, s)
+	r := c.must(http.StatusOK, "POST", "/api/v1/events/batch", map[string]any{"events": []ev{
+		{"event_type": "a.one", "entity_id": "e", "payload": 1},
+		{"event_type": "a.two", "entity_id": "e", "payload": 2, "tenant_id": "t2"},
+		{"event_type": "a.three", "entity_id": "e", "payload": 3, "expected_version": 1},
+	}})
+	var ok struct {
+		Total, Ingested int
+		Events          []struct {
+			EventID   string `json:"event_id"`
+			Timestamp string
+			Version   int
+		}
+	}
+	r.decode(t, &ok)
+	if ok.Total != 3 || ok.Ingested != 3 || len(ok.Events) != 3 {
+		t.Fatalf("batch response %s", r.body)
+	}
+	if ok.Events[0].Version != 1 || ok.Events[1].Version != 1 || ok.Events[2].Version != 2 {
+		t.Errorf("versions %+v (tenant honoured per item)", ok.Events)
+	}
+	r = c.must(http.StatusConflict, "POST", "/api/v1/events/batch", map[string]any{"events": []ev{
+		{"event_type": "b.one", "entity_id": "x", "payload": 1},
+		{"event_type": "b.two", "entity_id": "x", "payload": 2, "expected_version": 5},
+		{"event_type": "b.three", "entity_id": "x", "payload": 3},
+	}})
+	if b := r.object(t); b["error"] != "version_conflict" || b["current_version"] != float64(1) {
+		t.Errorf("conflict body %s", r.body)
+	}
+	q := c.query("tenant_id=default&entity_id=x")
+	if q.Count != 1 || q.Events[0]["event_type"] != "b.one" {
+		t.Errorf("after failed batch: %+v, want only b.one", q.field("event_type"))
+	}
+	c.must(http.StatusBadRequest, "POST", "/api/v1/events/batch", map[string]any{"events": []ev{
+		{"event_type": "c.one", "entity_id": "y", "payload": 1},
+		{"event_type": "C.TWO", "entity_id": "y", "payload": 2},
+	}})
+	if q := c.query("tenant_id=default&entity_id=y"); q.Count != 1 {
+		t.Errorf("after invalid item: %d events, want 1", q.Count)
+	}
+}
