@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -221,7 +222,7 @@ func (k *call) send(a *attempt) outcome {
 		}
 		a.err = err
 		k.log(a, time.Since(start), err)
-		if k.parent.Err() != nil {
+		if k.parent.Err() != nil || permanent(err) {
 			return outcomeExcluded
 		}
 		return outcomeFailure
@@ -257,7 +258,7 @@ func (k *call) finish(a *attempt, result any) (retry bool, wait time.Duration, e
 		return false, 0, a.fatal
 	case a.err != nil:
 		err = k.transportError(a, a.err)
-		if k.ctx.Err() != nil || !canRetry || (!req.RetrySafe && a.gotConn) {
+		if k.ctx.Err() != nil || !canRetry || (!req.RetrySafe && a.gotConn) || permanent(a.err) {
 			return false, 0, err
 		}
 		return true, p.backoff(a.n), err
@@ -353,6 +354,22 @@ func (k *call) newHTTPRequest(ctx context.Context) (*http.Request, error) {
 }
 
 func noBody() (io.ReadCloser, error) { return http.NoBody, nil }
+
+// permanent reports whether a transport failure will not go away by
+// trying again: the server's certificate is not trusted, or the server
+// does not speak TLS. Such failures are not retried and, being the
+// client's configuration problem, do not count against the server in the
+// circuit breaker.
+func permanent(err error) bool {
+	var (
+		cv *tls.CertificateVerificationError
+		ua x509.UnknownAuthorityError
+		he x509.HostnameError
+		ci x509.CertificateInvalidError
+		rh tls.RecordHeaderError
+	)
+	return errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ci) || errors.As(err, &rh)
+}
 
 // readBody reads resp's body into buf, up to limit bytes. It reports
 // whether the body was longer than limit.

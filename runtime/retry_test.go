@@ -1,0 +1,77 @@
+package runtime
+
+import (
+	"net/http"
+	"testing"
+	"time"
+)
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 11, 22, 6, 0, 0, 0, time.UTC)
+	cases := []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"", 0, false},
+		{"5", 5 * time.Second, true},
+		{" 0 ", 0, true},
+		{"-1", 0, false},
+		{"soon", 0, false},
+		{"1.5", 0, false},
+		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second, true},
+		{now.Add(-time.Minute).Format(http.TimeFormat), 0, true},
+		{"99999999999", 24 * time.Hour, true},
+	}
+	for _, tc := range cases {
+		got, ok := parseRetryAfter(tc.in, now)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("parseRetryAfter(%q) = %v %v, want %v %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestBackoffEqualJitter(t *testing.T) {
+	p := DefaultRetryPolicy()
+	for n := 1; n <= 70; n++ {
+		ceil := p.MaxDelay
+		if n < 20 {
+			ceil = min(p.MaxDelay, p.BaseDelay<<(n-1))
+		}
+		seen := map[time.Duration]bool{}
+		for range 50 {
+			d := p.backoff(n)
+			if d < ceil/2 || d > ceil {
+				t.Fatalf("backoff(%d) = %v, want within [%v, %v]", n, d, ceil/2, ceil)
+			}
+			seen[d] = true
+		}
+		if len(seen) < 10 {
+			t.Errorf("backoff(%d) drew only %d distinct values in 50: no jitter?", n, len(seen))
+		}
+	}
+}
+
+func TestRetryPolicyDefaults(t *testing.T) {
+	d := DefaultRetryPolicy()
+	if d.MaxRetries != 3 || d.BaseDelay != 200*time.Millisecond || d.MaxDelay != 10*time.Second {
+		t.Errorf("defaults = %+v", d)
+	}
+	for _, s := range []int{408, 429, 502, 503, 504} {
+		if !d.retriesStatus(s) {
+			t.Errorf("%d not retried by default", s)
+		}
+	}
+	for _, s := range []int{400, 401, 404, 409, 500, 501} {
+		if d.retriesStatus(s) {
+			t.Errorf("%d retried by default", s)
+		}
+	}
+	p := RetryPolicy{MaxRetries: -2, BaseDelay: time.Second, MaxDelay: time.Millisecond, Statuses: []int{500}}.withDefaults()
+	if p.MaxRetries != 0 || p.MaxDelay != time.Second || !p.retriesStatus(500) || p.retriesStatus(503) {
+		t.Errorf("withDefaults = %+v", p)
+	}
+	if q := (RetryPolicy{MaxRetries: 1}).withDefaults(); q.BaseDelay != d.BaseDelay || q.MaxDelay != d.MaxDelay || len(q.Statuses) != len(d.Statuses) {
+		t.Errorf("zero fields not defaulted: %+v", q)
+	}
+}
