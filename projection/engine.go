@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -95,7 +96,7 @@ type engine[S any] struct {
 	// snapshot), restored when events were missed.
 	durable Snapshot
 
-	stats Stats
+	stats counters
 }
 
 // Stats counts what a worker has done since it started.
@@ -122,6 +123,21 @@ type Stats struct {
 	// Pushes is the number of successful state pushes to Core's projection
 	// store.
 	Pushes int64
+}
+
+// counters are the Stats, updated by the driver and read by anyone.
+type counters struct {
+	applied, duplicates, replayed, live, checkpoints, acked, position,
+	connects, recoveries, pushes atomic.Int64
+}
+
+func (c *counters) load() Stats {
+	return Stats{
+		Applied: c.applied.Load(), Duplicates: c.duplicates.Load(), Replayed: c.replayed.Load(),
+		Live: c.live.Load(), Checkpoints: c.checkpoints.Load(), Acked: c.acked.Load(),
+		Position: c.position.Load(), Connects: c.connects.Load(), Recoveries: c.recoveries.Load(),
+		Pushes: c.pushes.Load(),
+	}
 }
 
 func newEngine[S any](consumer string, reduce Reducer[S], initial func() S, filters []string) *engine[S] {
@@ -178,7 +194,7 @@ func (e *engine[S]) apply(ev *Event) (bool, error) {
 		return false, nil
 	}
 	if ev.Version > 0 && ev.Version <= e.version(ev.TenantID, ev.EntityID) {
-		e.stats.Duplicates++
+		e.stats.duplicates.Add(1)
 		return false, nil
 	}
 	e.mu.Lock()
@@ -194,7 +210,7 @@ func (e *engine[S]) apply(ev *Event) (bool, error) {
 		e.setVersion(ev.TenantID, ev.EntityID, ev.Version)
 	}
 	e.applied++
-	e.stats.Applied++
+	e.stats.applied.Add(1)
 	if e.trackTouched {
 		if e.touched == nil {
 			e.touched = make(map[string]struct{})
@@ -209,13 +225,13 @@ func (e *engine[S]) apply(ev *Event) (bool, error) {
 // cursor never passes confirmed, so after it the state is complete up to
 // pos.
 func (e *engine[S]) replay(pos int64, ev *Event) error {
-	e.stats.Replayed++
+	e.stats.replayed.Add(1)
 	e.progress++
 	if len(e.liveIDs) > 0 {
 		delete(e.liveIDs, ev.ID)
 	}
 	if pos <= e.confirmed {
-		e.stats.Duplicates++
+		e.stats.duplicates.Add(1)
 		return nil
 	}
 	ev.Position = pos
@@ -223,13 +239,13 @@ func (e *engine[S]) replay(pos int64, ev *Event) error {
 		return err
 	}
 	e.confirmed = pos
-	e.stats.Position = pos
+	e.stats.position.Store(pos)
 	return nil
 }
 
 // live handles an event received live, without a position.
 func (e *engine[S]) live(ev *Event) error {
-	e.stats.Live++
+	e.stats.live.Add(1)
 	ev.Position = 0
 	ok, err := e.apply(ev)
 	if err != nil {
@@ -285,7 +301,7 @@ func (e *engine[S]) advance(pending []pendingEvent, now time.Time) (int64, error
 		delete(e.liveIDs, pending[i].ID)
 	}
 	e.confirmed = pos
-	e.stats.Position = pos
+	e.stats.position.Store(pos)
 	return pos, nil
 }
 
@@ -313,8 +329,21 @@ func (e *engine[S]) checkStall(rest []pendingEvent, now time.Time) error {
 	return nil
 }
 
-// snapshot encodes the state, versions and confirmed position.
+// exact reports whether the state reflects exactly the matching events at
+// or below confirmed: no event applied live is still waiting for its
+// position to be confirmed. Only an exact state is snapshotted, so that no
+// snapshot can hold an event that follows one the worker missed.
+func (e *engine[S]) exact() bool { return len(e.liveIDs) == 0 }
+
+// errNotExact is returned by snapshot when the state is not exact.
+var errNotExact = errors.New("projection: state holds live events whose positions are not yet confirmed")
+
+// snapshot encodes the state, versions and confirmed position. It fails
+// with errNotExact unless the state is exact.
 func (e *engine[S]) snapshot(now time.Time) (Snapshot, error) {
+	if !e.exact() {
+		return Snapshot{}, errNotExact
+	}
 	// The driver is the only writer, so it reads the state without the lock.
 	data, err := json.Marshal(e.state)
 	if err != nil {
@@ -345,7 +374,7 @@ func (e *engine[S]) snapshot(now time.Time) (Snapshot, error) {
 func (e *engine[S]) saved(s Snapshot) {
 	e.durable = s
 	e.progress = 0
-	e.stats.Checkpoints++
+	e.stats.checkpoints.Add(1)
 }
 
 // restore replaces the engine's state with s.
@@ -375,7 +404,7 @@ func (e *engine[S]) restore(s Snapshot) error {
 	e.versions = versions
 	e.confirmed = s.Position
 	e.applied = s.Applied
-	e.stats.Position = s.Position
+	e.stats.position.Store(s.Position)
 	e.clearVolatile()
 	e.durable = s
 	return nil
@@ -384,7 +413,7 @@ func (e *engine[S]) restore(s Snapshot) error {
 // rollback returns to the last durable snapshot, dropping every event
 // applied after it.
 func (e *engine[S]) rollback() error {
-	e.stats.Recoveries++
+	e.stats.recoveries.Add(1)
 	if e.durable.State == nil {
 		d := e.durable
 		e.reset()

@@ -63,8 +63,8 @@ func TestEngineReplayThenLiveDedup(t *testing.T) {
 	if !equalHistory(e.state, want) {
 		t.Fatalf("state %v, want %v", e.state, want)
 	}
-	if e.stats.Duplicates != 1 || e.stats.Applied != 5 {
-		t.Fatalf("stats %+v", e.stats)
+	if e.stats.duplicates.Load() != 1 || e.stats.applied.Load() != 5 {
+		t.Fatalf("stats %+v", e.stats.load())
 	}
 	// A reconnect replays from the cursor (1 here): position and version
 	// dedup together skip what is already applied.
@@ -179,6 +179,9 @@ func TestEngineSnapshotRestoreRollback(t *testing.T) {
 	}
 	e.saved(s)
 	mustLive(t, e, ev("a", 2))
+	if _, err := e.snapshot(time.Unix(6, 0)); !errors.Is(err, errNotExact) {
+		t.Fatalf("snapshot with an unconfirmed live event: err = %v, want errNotExact", err)
+	}
 	if err := e.rollback(); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,714 @@
+package projection
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/allsource-go/allsource/allsource"
+)
+
+// Defaults for Config.
+const (
+	DefaultCheckpointEvery    = 1000
+	DefaultCheckpointInterval = 5 * time.Second
+	DefaultPushInterval       = 5 * time.Second
+	DefaultStallTimeout       = 5 * time.Second
+)
+
+// ErrSnapshotBehind is matched by the error Start returns when Core's cursor
+// for the consumer is ahead of the worker's snapshot (or there is no
+// snapshot): Core would not replay the events in between, so the state
+// would silently miss them. Restore the snapshot, or start over under a new
+// consumer name.
+var ErrSnapshotBehind = errors.New("projection: consumer cursor is ahead of the snapshot")
+
+// ErrStopped is returned by WaitCaughtUp when the worker stopped cleanly
+// before catching up.
+var ErrStopped = errors.New("projection: worker stopped")
+
+// Config configures a worker over state of type S. S must round-trip
+// through encoding/json.
+type Config[S any] struct {
+	// Name is the durable consumer name; Core keeps its cursor. Required.
+	Name string
+	// EventTypes are the consumer's event-type filters: exact types
+	// ("asset.registered") or prefix patterns ("asset.*"). None means every
+	// type.
+	EventTypes []string
+	// Reducer folds one event into the state. Required.
+	Reducer Reducer[S]
+	// Initial returns the state before any event; nil means the zero S.
+	Initial func() S
+	// Store keeps the snapshots. Required: without a durable snapshot the
+	// consumer's cursor could not be acknowledged.
+	Store SnapshotStore
+	// CheckpointEvery is the number of events after which a checkpoint
+	// (snapshot, then acknowledgement) is taken; default
+	// DefaultCheckpointEvery. A restart replays at most about this many
+	// events, plus what arrived during CheckpointInterval.
+	CheckpointEvery int
+	// CheckpointInterval is the longest time between checkpoints while
+	// events arrive; default DefaultCheckpointInterval.
+	CheckpointInterval time.Duration
+	// Push, when set, pushes reduced state to Core's projection store.
+	Push *Push[S]
+	// MinBackoff and MaxBackoff bound the reconnection delay; defaults
+	// DefaultMinBackoff and DefaultMaxBackoff. The delay doubles after each
+	// failed attempt, is jittered, and starts over after a connection that
+	// caught up.
+	MinBackoff, MaxBackoff time.Duration
+	// StallTimeout is how long an event may stay missing from the live
+	// stream while later events arrive before the worker treats it as lost
+	// and rebuilds from its last snapshot; default DefaultStallTimeout.
+	StallTimeout time.Duration
+	// Logger receives the worker's log; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Push configures pushing reduced state to Core's projection store.
+type Push[S any] struct {
+	// Projection is the projection name in Core's store; default the
+	// consumer name.
+	Projection string
+	// Entities returns the entries to push, given the ids of the entities
+	// that had events applied since the last push. It runs on the worker's
+	// goroutine and must not keep state.
+	Entities func(state S, touched []string) []EntityState
+	// Every pushes after this many applied events; 0 pushes on the
+	// interval only.
+	Every int
+	// Interval is the longest time between pushes while events arrive;
+	// default DefaultPushInterval.
+	Interval time.Duration
+}
+
+// EntityState is one entry of Core's projection store.
+type EntityState struct {
+	// EntityID is the entry's key within the projection.
+	EntityID string
+	// State is encoded with encoding/json.
+	State any
+}
+
+// Handle controls a running worker. Its methods are safe for concurrent
+// use.
+type Handle[S any] struct {
+	w *worker[S]
+}
+
+type worker[S any] struct {
+	cfg       Config[S]
+	api       coreAPI
+	eng       *engine[S]
+	log       *slog.Logger
+	bo        *backoff
+	filters   []string
+	projName  string
+	now       func() time.Time
+	ctx       context.Context // canceled when the worker must give up at once
+	cancel    context.CancelFunc
+	done      chan struct{}
+	stopping  chan struct{}
+	stopOnce  sync.Once
+	caughtUp  chan struct{}
+	caughtOne sync.Once
+	upNow     atomic.Bool
+
+	mu      sync.Mutex
+	err     error // the error the worker stopped with
+	lastErr error // the last transient error
+
+	// Driver-only fields.
+	savedPos     int64
+	acked        int64
+	lastCkpt     time.Time
+	lastPush     time.Time
+	sincePush    int
+	pollLimit    int
+	maxPollLimit int
+}
+
+// start validates cfg, registers the consumer, loads the snapshot and
+// starts the worker's goroutine.
+func start[S any](ctx context.Context, api coreAPI, cfg Config[S]) (*Handle[S], error) {
+	if err := normalize(&cfg); err != nil {
+		return nil, err
+	}
+	w := &worker[S]{
+		cfg:      cfg,
+		api:      api,
+		eng:      newEngine(cfg.Name, cfg.Reducer, cfg.Initial, cfg.EventTypes),
+		log:      cfg.Logger.With("consumer", cfg.Name),
+		bo:       newBackoff(cfg.MinBackoff, cfg.MaxBackoff, nil),
+		filters:  streamFilters(cfg.EventTypes),
+		projName: cfg.Name,
+		now:      time.Now,
+		done:     make(chan struct{}),
+		stopping: make(chan struct{}),
+		caughtUp: make(chan struct{}),
+	}
+	w.eng.stallTimeout = cfg.StallTimeout
+	if cfg.Push != nil {
+		w.eng.trackTouched = true
+		if cfg.Push.Projection != "" {
+			w.projName = cfg.Push.Projection
+		}
+	}
+	w.pollLimit = max(2*cfg.CheckpointEvery, 1000)
+	w.maxPollLimit = max(w.pollLimit, 100_000)
+
+	cursor, err := api.register(ctx, cfg.Name, cfg.EventTypes)
+	if err != nil {
+		return nil, fmt.Errorf("projection: register consumer %q: %w", cfg.Name, err)
+	}
+	snap, found, err := cfg.Store.Load(ctx, cfg.Name)
+	if err != nil {
+		return nil, fmt.Errorf("projection: consumer %q: %w", cfg.Name, err)
+	}
+	if found {
+		if err := w.eng.restore(snap); err != nil {
+			return nil, fmt.Errorf("projection: consumer %q: %w", cfg.Name, err)
+		}
+		w.savedPos = snap.Position
+	}
+	if cursor > w.savedPos {
+		what := fmt.Sprintf("the snapshot covers position %d", w.savedPos)
+		if !found {
+			what = "there is no snapshot"
+		}
+		return nil, fmt.Errorf("%w: consumer %q has acknowledged position %d but %s", ErrSnapshotBehind, cfg.Name, cursor, what)
+	}
+	w.acked = cursor
+	w.eng.stats.acked.Store(cursor)
+	w.lastCkpt, w.lastPush = w.now(), w.now()
+	w.log.Info("projection worker starting", "position", w.savedPos, "cursor", cursor, "snapshot", found)
+	w.ctx, w.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	context.AfterFunc(ctx, w.cancel)
+	go w.run()
+	return &Handle[S]{w: w}, nil
+}
+
+func normalize[S any](cfg *Config[S]) error {
+	bad := func(msg string) error { return fmt.Errorf("projection: config: %s", msg) }
+	switch {
+	case cfg.Name == "":
+		return bad("Name is required")
+	case cfg.Reducer == nil:
+		return bad("Reducer is required")
+	case cfg.Store == nil:
+		return bad("Store is required")
+	case cfg.Push != nil && cfg.Push.Entities == nil:
+		return bad("Push.Entities is required when Push is set")
+	}
+	for _, f := range cfg.EventTypes {
+		if err := allsource.ValidateFilter(f); err != nil {
+			return fmt.Errorf("projection: config: EventTypes: %w", err)
+		}
+	}
+	if cfg.CheckpointEvery <= 0 {
+		cfg.CheckpointEvery = DefaultCheckpointEvery
+	}
+	if cfg.CheckpointInterval <= 0 {
+		cfg.CheckpointInterval = DefaultCheckpointInterval
+	}
+	if cfg.Push != nil && cfg.Push.Interval <= 0 {
+		p := *cfg.Push
+		p.Interval = DefaultPushInterval
+		cfg.Push = &p
+	}
+	if cfg.MinBackoff <= 0 {
+		cfg.MinBackoff = DefaultMinBackoff
+	}
+	if cfg.MaxBackoff <= 0 {
+		cfg.MaxBackoff = DefaultMaxBackoff
+	}
+	if cfg.StallTimeout <= 0 {
+		cfg.StallTimeout = DefaultStallTimeout
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return nil
+}
+
+// errStopping ends a session because Stop was called.
+var errStopping = errors.New("projection: stopping")
+
+// errLagged ends a session because Core dropped live events.
+var errLagged = errors.New("projection: the stream lagged and events were dropped")
+
+// run is the worker's goroutine: sessions with backoff between them, then
+// the final checkpoint.
+func (w *worker[S]) run() {
+	defer close(w.done)
+	defer w.cancel()
+	for {
+		err := w.session()
+		switch {
+		case errors.Is(err, errStopping):
+			w.finish()
+			return
+		case w.ctx.Err() != nil:
+			w.fail(fmt.Errorf("projection: consumer %q abandoned: %w", w.cfg.Name, context.Cause(w.ctx)))
+			return
+		case isFatal(err):
+			w.log.Error("projection worker stopped", "err", err)
+			w.fail(err)
+			return
+		case errors.Is(err, errGap), errors.Is(err, errLagged):
+			w.log.Warn("events were missed; rebuilding from the last snapshot", "err", err, "position", w.savedPos)
+			if rerr := w.eng.rollback(); rerr != nil {
+				w.fail(rerr)
+				return
+			}
+			w.upNow.Store(false)
+		}
+		if err != nil {
+			w.setLastErr(err)
+		}
+		d := w.bo.next()
+		w.log.Info("reconnecting", "in", d, "err", err)
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-w.stopping:
+			t.Stop()
+			w.finish()
+			return
+		case <-w.ctx.Done():
+			t.Stop()
+		}
+	}
+}
+
+func isFatal(err error) bool {
+	var re *ReducerError
+	return errors.As(err, &re)
+}
+
+// session runs one stream connection until it ends.
+func (w *worker[S]) session() error {
+	st, err := w.api.connect(w.ctx, w.cfg.Name, w.filters)
+	if err != nil {
+		return fmt.Errorf("projection: connect: %w", err)
+	}
+	w.eng.stats.connects.Add(1)
+	rctx, cancel := context.WithCancel(w.ctx)
+	frames := make(chan frameResult, 1024)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			f, err := st.next(rctx)
+			select {
+			case frames <- frameResult{f, err}:
+			case <-rctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	defer func() {
+		cancel()
+		_ = st.close()
+		wg.Wait()
+	}()
+
+	tick := w.cfg.CheckpointInterval
+	if w.cfg.Push != nil {
+		tick = min(tick, w.cfg.Push.Interval)
+	}
+	ticker := time.NewTicker(max(tick/2, time.Millisecond))
+	defer ticker.Stop()
+	for {
+		select {
+		case <-w.stopping:
+			// Drain: apply what has already been received.
+			for {
+				select {
+				case fr := <-frames:
+					if fr.err != nil {
+						return errStopping
+					}
+					if err := w.handle(fr.f, false); err != nil {
+						return err
+					}
+				default:
+					return errStopping
+				}
+			}
+		case <-w.ctx.Done():
+			return w.ctx.Err()
+		case <-ticker.C:
+			if err := w.onTick(); err != nil {
+				return err
+			}
+		case fr := <-frames:
+			if fr.err != nil {
+				return fmt.Errorf("projection: stream: %w", fr.err)
+			}
+			if err := w.handle(fr.f, true); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+type frameResult struct {
+	f   frame
+	err error
+}
+
+// handle applies one frame; checkpoints are taken when due unless
+// draining.
+func (w *worker[S]) handle(f frame, checkpoints bool) error {
+	switch f.kind {
+	case frameReplay:
+		for i := range f.events {
+			if err := w.eng.replay(f.position, &f.events[i]); err != nil {
+				return err
+			}
+		}
+		w.sincePush += len(f.events)
+	case frameLive:
+		for i := range f.events {
+			if err := w.eng.live(&f.events[i]); err != nil {
+				return err
+			}
+		}
+		w.sincePush += len(f.events)
+	case frameReplayComplete:
+		if !checkpoints {
+			return nil
+		}
+		if err := w.checkpoint(w.ctx); err != nil {
+			return err
+		}
+		w.pushNow(w.ctx)
+		w.bo.reset()
+		w.upNow.Store(true)
+		w.caughtOne.Do(func() { close(w.caughtUp) })
+		w.log.Info("caught up", "replayed", f.replayed, "position", w.eng.confirmed)
+		return nil
+	case frameLagged:
+		return fmt.Errorf("%w: %d events missed", errLagged, f.missed)
+	default:
+		return nil
+	}
+	if !checkpoints {
+		return nil
+	}
+	if w.eng.progress >= w.cfg.CheckpointEvery {
+		if err := w.checkpoint(w.ctx); err != nil {
+			return err
+		}
+	}
+	if p := w.cfg.Push; p != nil && p.Every > 0 && w.sincePush >= p.Every {
+		w.pushNow(w.ctx)
+	}
+	return nil
+}
+
+// onTick takes a checkpoint and a push when their intervals have passed.
+func (w *worker[S]) onTick() error {
+	now := w.now()
+	if now.Sub(w.lastCkpt) >= w.cfg.CheckpointInterval && (w.eng.progress > 0 || !w.eng.exact() || w.eng.confirmed > w.savedPos) {
+		if err := w.checkpoint(w.ctx); err != nil {
+			return err
+		}
+	}
+	if p := w.cfg.Push; p != nil && now.Sub(w.lastPush) >= p.Interval {
+		w.pushNow(w.ctx)
+	}
+	return nil
+}
+
+// checkpoint confirms the positions of live events when needed, saves a
+// snapshot when the state is exact and ahead of the last one, and then
+// acknowledges its position. Failures of Core or the store are logged and
+// retried at the next checkpoint; only a detected gap is returned.
+func (w *worker[S]) checkpoint(ctx context.Context) error {
+	w.lastCkpt = w.now()
+	w.eng.progress = 0
+	if err := w.confirmLive(ctx); err != nil {
+		return err
+	}
+	if !w.eng.exact() {
+		return nil
+	}
+	if w.eng.confirmed > w.savedPos {
+		if err := w.save(ctx); err != nil {
+			w.transient("save snapshot", err)
+			return nil
+		}
+	}
+	if err := w.ackSaved(ctx); err != nil {
+		w.transient("acknowledge", err)
+	}
+	return nil
+}
+
+// confirmLive reads the consumer's pending events to learn the positions of
+// live events, until the state is exact or no more can be learned now.
+func (w *worker[S]) confirmLive(ctx context.Context) error {
+	for !w.eng.exact() {
+		pending, err := w.api.pending(ctx, w.cfg.Name, w.pollLimit)
+		if err != nil {
+			w.transient("read pending events", err)
+			return nil
+		}
+		if _, err := w.eng.advance(pending, w.now()); err != nil {
+			return err
+		}
+		if w.eng.exact() || len(pending) < w.pollLimit || w.pollLimit >= w.maxPollLimit {
+			return nil
+		}
+		// Every pending event read was applied and more follow: read more.
+		w.pollLimit = min(2*w.pollLimit, w.maxPollLimit)
+	}
+	return nil
+}
+
+func (w *worker[S]) save(ctx context.Context) error {
+	snap, err := w.eng.snapshot(w.now())
+	if err != nil {
+		return err
+	}
+	if err := w.cfg.Store.Save(ctx, w.cfg.Name, snap); err != nil {
+		return err
+	}
+	w.eng.saved(snap)
+	w.savedPos = snap.Position
+	return nil
+}
+
+func (w *worker[S]) ackSaved(ctx context.Context) error {
+	if w.savedPos <= w.acked {
+		return nil
+	}
+	if err := w.api.ack(ctx, w.cfg.Name, w.savedPos); err != nil {
+		return err
+	}
+	w.acked = w.savedPos
+	w.eng.stats.acked.Store(w.acked)
+	return nil
+}
+
+// pushNow pushes the state of the touched entities to Core's projection
+// store; on failure they are pushed again next time.
+func (w *worker[S]) pushNow(ctx context.Context) {
+	p := w.cfg.Push
+	if p == nil {
+		return
+	}
+	w.lastPush = w.now()
+	w.sincePush = 0
+	ids := w.eng.takeTouched()
+	if len(ids) == 0 {
+		return
+	}
+	entries := p.Entities(w.eng.state, ids)
+	if len(entries) == 0 {
+		return
+	}
+	if err := w.api.putStates(ctx, w.projName, entries); err != nil {
+		w.eng.retouch(ids)
+		w.transient("push state", err)
+		return
+	}
+	w.eng.stats.pushes.Add(1)
+}
+
+// finish is the clean stop: a last checkpoint and push, retried until they
+// succeed or the Stop deadline passes.
+func (w *worker[S]) finish() {
+	ctx := w.ctx
+	var err error
+	for {
+		err = w.finalCheckpoint(ctx)
+		if err == nil || ctx.Err() != nil {
+			break
+		}
+		w.transient("final checkpoint", err)
+		t := time.NewTimer(w.bo.next())
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
+	}
+	if err != nil {
+		w.fail(fmt.Errorf("projection: consumer %q: final checkpoint: %w", w.cfg.Name, err))
+		return
+	}
+	w.log.Info("projection worker stopped", "position", w.savedPos, "acked", w.acked)
+}
+
+func (w *worker[S]) finalCheckpoint(ctx context.Context) error {
+	if err := w.confirmLive(ctx); err != nil {
+		if errors.Is(err, errGap) {
+			// The live state is unsound; the last snapshot stands.
+			w.log.Warn("events were missed; keeping the last snapshot", "err", err)
+			return nil
+		}
+		return err
+	}
+	if w.eng.exact() && w.eng.confirmed > w.savedPos {
+		if err := w.save(ctx); err != nil {
+			return err
+		}
+	}
+	if err := w.ackSaved(ctx); err != nil {
+		return err
+	}
+	if p := w.cfg.Push; p != nil {
+		w.pushNow(ctx)
+		if len(w.eng.touched) > 0 {
+			return errors.New("push state failed")
+		}
+	}
+	if !w.eng.exact() {
+		w.log.Warn("stopping with live events whose positions are not confirmed; a restart replays them", "position", w.savedPos)
+	}
+	return nil
+}
+
+func (w *worker[S]) transient(what string, err error) {
+	err = fmt.Errorf("projection: %s: %w", what, err)
+	w.log.Warn("projection worker: "+what+" failed; will retry", "err", err)
+	w.setLastErr(err)
+}
+
+func (w *worker[S]) setLastErr(err error) {
+	w.mu.Lock()
+	w.lastErr = err
+	w.mu.Unlock()
+}
+
+func (w *worker[S]) fail(err error) {
+	w.mu.Lock()
+	w.err = err
+	w.lastErr = err
+	w.mu.Unlock()
+}
+
+// Read calls fn with the current state under a read lock, so fn sees a
+// consistent state between two events. fn must not modify the state or
+// keep references into it after it returns, and must not call the
+// handle's Stop.
+func (h *Handle[S]) Read(fn func(state S)) {
+	h.w.eng.mu.RLock()
+	defer h.w.eng.mu.RUnlock()
+	fn(h.w.eng.state)
+}
+
+// State returns a deep copy of the current state, made by an
+// encoding/json round trip.
+func (h *Handle[S]) State() (S, error) {
+	h.w.eng.mu.RLock()
+	data, err := json.Marshal(h.w.eng.state)
+	h.w.eng.mu.RUnlock()
+	var s S
+	if err != nil {
+		return s, fmt.Errorf("projection: copy state: %w", err)
+	}
+	s = h.w.cfg.Initial()
+	if err := json.Unmarshal(data, &s); err != nil {
+		return s, fmt.Errorf("projection: copy state: %w", err)
+	}
+	return s, nil
+}
+
+// EntityState reads one entity's state from Core's projection store, as
+// last pushed by a worker with Push configured; found is false when Core
+// holds none.
+func (h *Handle[S]) EntityState(ctx context.Context, entityID string) (state json.RawMessage, found bool, err error) {
+	state, found, err = h.w.api.getState(ctx, h.w.projName, entityID)
+	if err != nil {
+		return nil, false, fmt.Errorf("projection: read state of %q from projection %q: %w", entityID, h.w.projName, err)
+	}
+	return state, found, nil
+}
+
+// CaughtUp returns a channel that is closed once the worker has applied
+// every event Core held when it first connected (replay_complete).
+func (h *Handle[S]) CaughtUp() <-chan struct{} { return h.w.caughtUp }
+
+// IsCaughtUp reports whether the worker is caught up now: false again while
+// it rebuilds from a snapshot after missed events.
+func (h *Handle[S]) IsCaughtUp() bool { return h.w.upNow.Load() }
+
+// WaitCaughtUp waits until the worker has caught up. It returns the
+// worker's error if it stopped first, ErrStopped if it was stopped, or
+// ctx's error.
+func (h *Handle[S]) WaitCaughtUp(ctx context.Context) error {
+	select {
+	case <-h.w.caughtUp:
+		return nil
+	case <-h.w.done:
+		select {
+		case <-h.w.caughtUp:
+			return nil
+		default:
+		}
+		if err := h.Err(); err != nil {
+			return err
+		}
+		return ErrStopped
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Err returns the error that stopped the worker (a *ReducerError, say), or
+// nil while it runs or after a clean stop.
+func (h *Handle[S]) Err() error {
+	h.w.mu.Lock()
+	defer h.w.mu.Unlock()
+	return h.w.err
+}
+
+// LastError returns the most recent error the worker met, including the
+// transient ones it recovers from (a dropped connection, a failed
+// acknowledgement), or nil.
+func (h *Handle[S]) LastError() error {
+	h.w.mu.Lock()
+	defer h.w.mu.Unlock()
+	return h.w.lastErr
+}
+
+// Done returns a channel that is closed when the worker has stopped, by
+// Stop, by an error, or because the context given to Start was canceled.
+func (h *Handle[S]) Done() <-chan struct{} { return h.w.done }
+
+// Stats returns the worker's counters.
+func (h *Handle[S]) Stats() Stats { return h.w.eng.stats.load() }
+
+// Stop stops the worker cleanly: it stops reading the stream, applies the
+// frames already received, saves a last snapshot, acknowledges it and
+// pushes state, retrying until ctx's deadline. It returns the error that
+// stopped the worker earlier, the final checkpoint's error, or ctx's error
+// when the deadline passed first (the worker then gives up at once).
+func (h *Handle[S]) Stop(ctx context.Context) error {
+	w := h.w
+	w.stopOnce.Do(func() {
+		close(w.stopping)
+		context.AfterFunc(ctx, w.cancel)
+	})
+	select {
+	case <-w.done:
+		return h.Err()
+	case <-ctx.Done():
+		<-w.done
+		return fmt.Errorf("projection: stop consumer %q: %w", w.cfg.Name, ctx.Err())
+	}
+}

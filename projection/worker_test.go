@@ -1,0 +1,137 @@
+package projection
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestColdStartAppliesEveryEvent(t *testing.T) {
+	f := newFixture(t)
+	f.ingest(1000, 37, "test.created")
+	store := NewFileStore(t.TempDir())
+	h := f.start(f.config("cold", store))
+	waitCaughtUp(t, h)
+	f.waitState(h)
+	st := h.Stats()
+	if st.Applied != 1000 || st.Replayed != 1000 {
+		t.Fatalf("stats %+v, want 1000 applied and replayed", st)
+	}
+	if st.Acked != 1000 || f.cursor("cold") != 1000 {
+		t.Fatalf("acked %d, cursor %d, want 1000", st.Acked, f.cursor("cold"))
+	}
+	snap, found, err := store.Load(context.Background(), "cold")
+	if err != nil || !found || snap.Position != 1000 {
+		t.Fatalf("snapshot at %d (found %v, err %v), want 1000", snap.Position, found, err)
+	}
+	// Live events after the catch-up.
+	f.ingest(300, 37, "test.updated")
+	f.waitState(h)
+	stop(t, h)
+	if c := f.cursor("cold"); c != 1300 {
+		t.Fatalf("cursor after Stop = %d, want 1300", c)
+	}
+}
+
+func TestRestartResumesFromSnapshot(t *testing.T) {
+	f := newFixture(t)
+	store := NewFileStore(t.TempDir())
+	f.ingest(500, 10, "test.created")
+	h := f.start(f.config("restart", store))
+	waitCaughtUp(t, h)
+	f.ingest(200, 10, "test.updated") // live
+	f.waitState(h)
+	stop(t, h)
+
+	f.ingest(250, 13, "test.updated") // while stopped
+	h2 := f.start(f.config("restart", store))
+	waitCaughtUp(t, h2)
+	f.waitState(h2)
+	st := h2.Stats()
+	if st.Replayed != 250 || st.Applied != 250 {
+		t.Fatalf("restart replayed %d and applied %d events, want the 250 written while stopped", st.Replayed, st.Applied)
+	}
+	got, err := h2.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lost, twice, diff := f.truth.compare(got); diff != "" || lost != 0 || twice != 0 {
+		t.Fatalf("state after restart: lost %d, twice %d: %s", lost, twice, diff)
+	}
+}
+
+func TestLiveBatchesAndCheckpointsWhileLive(t *testing.T) {
+	f := newFixture(t, withBatching())
+	store := NewFileStore(t.TempDir())
+	h := f.start(f.config("batches", store))
+	waitCaughtUp(t, h)
+	for range 10 {
+		f.ingest(100, 7, "test.created")
+		time.Sleep(10 * time.Millisecond)
+	}
+	f.waitState(h)
+	// The checkpoint keeps advancing while live, without a stop.
+	deadline := time.Now().Add(10 * time.Second)
+	for f.cursor("batches") != 1000 {
+		if time.Now().After(deadline) {
+			t.Fatalf("cursor %d while live, want 1000; stats %+v", f.cursor("batches"), h.Stats())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if st := h.Stats(); st.Live != 1000 || st.Replayed != 0 {
+		t.Fatalf("stats %+v, want 1000 live events", st)
+	}
+}
+
+func TestReducerErrorStopsWorker(t *testing.T) {
+	f := newFixture(t)
+	f.ingest(450, 5, "test.created")
+	store := NewFileStore(t.TempDir())
+	cfg := f.config("failing", store)
+	boom := errors.New("boom")
+	cfg.Reducer = func(s aggState, ev Event) (aggState, error) {
+		if ev.Position == 321 {
+			return s, boom
+		}
+		return aggReducer(s, ev)
+	}
+	h, err := Start(context.Background(), f.c, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-h.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("worker still running after a reducer error")
+	}
+	var re *ReducerError
+	if err := h.Err(); !errors.As(err, &re) || !errors.Is(err, boom) || re.Event.Position != 321 {
+		t.Fatalf("Err() = %v, want the reducer error at position 321", err)
+	}
+	if err := h.WaitCaughtUp(context.Background()); !errors.Is(err, boom) {
+		t.Fatalf("WaitCaughtUp = %v, want the reducer error", err)
+	}
+	if c := f.cursor("failing"); c >= 321 {
+		t.Fatalf("cursor %d: the failing event's position was acknowledged", c)
+	}
+	if snap, _, _ := store.Load(context.Background(), "failing"); snap.Position >= 321 {
+		t.Fatalf("snapshot at %d, past the failing event", snap.Position)
+	}
+	if err := h.Stop(context.Background()); !errors.Is(err, boom) {
+		t.Fatalf("Stop = %v, want the reducer error", err)
+	}
+}
+
+func TestStartRefusesCursorAheadOfSnapshot(t *testing.T) {
+	f := newFixture(t)
+	f.ingest(10, 2, "test.created")
+	store := NewFileStore(t.TempDir())
+	h := f.start(f.config("lost-snapshot", store))
+	waitCaughtUp(t, h)
+	stop(t, h)
+	_, err := Start(context.Background(), f.c, f.config("lost-snapshot", NewFileStore(t.TempDir())))
+	if !errors.Is(err, ErrSnapshotBehind) {
+		t.Fatalf("Start with an empty store and cursor 10: err = %v, want ErrSnapshotBehind", err)
+	}
+}
