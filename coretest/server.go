@@ -139,6 +139,9 @@ type Server struct {
 	persist     *persister
 	specs       *specValidator
 
+	streamsMu sync.Mutex
+	streams   map[*streamConn]struct{}
+
 	ctx       context.Context
 	cancel    context.CancelFunc
 	coreSrv   *http.Server
@@ -194,7 +197,7 @@ func Listen(coreAddr, queryAddr string, opts ...Option) (*Server, error) {
 	if cfg.logger == nil {
 		cfg.logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg}
+	s := &Server{cfg: cfg, streams: make(map[*streamConn]struct{})}
 	s.store = newStore(cfg.now)
 	s.hub = newHub()
 	s.consumers = newConsumerRegistry()

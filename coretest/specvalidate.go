@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -31,16 +32,28 @@ type specValidator struct {
 
 var pathParamRe = regexp.MustCompile(`\{([^}]+)\}`)
 
-func newSpecValidator(report func(error)) (*specValidator, error) {
+// loadSpecs loads the documents once per process: loading takes tens of
+// milliseconds and tests start many servers. The documents are only read
+// after loading, never modified, so sharing them is safe.
+var loadSpecs = sync.OnceValues(func() (map[service]*openapi3.T, error) {
 	ctx := context.Background()
-	v := &specValidator{report: report, docs: make(map[service]*openapi3.T)}
+	docs := make(map[service]*openapi3.T)
 	for svc, name := range map[service]string{serviceCore: spec.Core, serviceQuery: spec.Query} {
 		doc, err := spec.Load(ctx, name)
 		if err != nil {
 			return nil, fmt.Errorf("spec validation: %w", err)
 		}
-		v.docs[svc] = doc
+		docs[svc] = doc
 	}
+	return docs, nil
+})
+
+func newSpecValidator(report func(error)) (*specValidator, error) {
+	docs, err := loadSpecs()
+	if err != nil {
+		return nil, err
+	}
+	v := &specValidator{report: report, docs: docs}
 	v.opts = &openapi3filter.Options{
 		MultiError:            true,
 		IncludeResponseStatus: true,

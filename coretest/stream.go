@@ -223,6 +223,14 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request, _ *caller)
 		}
 	}()
 	sc := &streamConn{s: s, c: c, sub: sub, dropAt: s.faults.takeStreamDrop()}
+	s.streamsMu.Lock()
+	s.streams[sc] = struct{}{}
+	s.streamsMu.Unlock()
+	defer func() {
+		s.streamsMu.Lock()
+		delete(s.streams, sc)
+		s.streamsMu.Unlock()
+	}()
 	if durable && len(consumerID) > 0 {
 		if err := sc.replay(ctx, consumerID[0]); err != nil {
 			sc.finish(err)
@@ -395,4 +403,13 @@ func (sc *streamConn) live(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// StreamClients returns the number of open WebSocket streams, counting
+// from when the upgrade was accepted. Tests use it to wait until a client
+// is connected before storing the events it should see live.
+func (s *Server) StreamClients() int {
+	s.streamsMu.Lock()
+	defer s.streamsMu.Unlock()
+	return len(s.streams)
 }
