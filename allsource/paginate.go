@@ -20,23 +20,9 @@ type Page[T any] struct {
 // pageFetcher fetches the page of at most limit items that starts at offset.
 type pageFetcher[T any] func(ctx context.Context, offset, limit int64) (Page[T], error)
 
-// ProtocolError reports a server that broke the API's contract, such as one
-// that ignores the pagination offset. Retrying does not help.
-type ProtocolError struct {
-	// Op names the operation.
-	Op string
-	// Reason says what the server did wrong.
-	Reason string
-}
-
-// Error describes the broken contract.
-func (e *ProtocolError) Error() string {
-	return fmt.Sprintf("allsource: %s: server broke the protocol: %s", e.Op, e.Reason)
-}
-
 // paginate yields every item of every page, fetching pages of pageSize lazily
 // as the caller ranges. It stops after a page with HasMore false or a short
-// page (older servers do not send has_more), and yields a *ProtocolError and
+// page (older servers do not send has_more), and yields a *runtime.ProtocolError and
 // stops when a page starts with the same item as the page before it (the
 // server ignored the offset), so a broken server can never cause an endless
 // loop. same reports whether two items are the same item.
@@ -59,11 +45,11 @@ func paginate[T any](ctx context.Context, op string, pageSize int64, fetch pageF
 				return
 			}
 			if page > 0 && same(&p.Items[0], &prevFirst) {
-				yield(zero, &ProtocolError{Op: op, Reason: fmt.Sprintf("page at offset %d starts with the same item as the page before it: the offset was ignored", offset)})
+				yield(zero, &runtime.ProtocolError{OperationID: op, Reason: fmt.Sprintf("page at offset %d starts with the same item as the page before it: the offset was ignored", offset)})
 				return
 			}
 			if int64(len(p.Items)) > pageSize {
-				yield(zero, &ProtocolError{Op: op, Reason: fmt.Sprintf("asked for at most %d items, got %d", pageSize, len(p.Items))})
+				yield(zero, &runtime.ProtocolError{OperationID: op, Reason: fmt.Sprintf("asked for at most %d items, got %d", pageSize, len(p.Items))})
 				return
 			}
 			prevFirst = p.Items[0]

@@ -89,7 +89,7 @@ func TestPaginateShortPageStopsWithoutHasMore(t *testing.T) {
 func TestPaginateIgnoredOffsetIsProtocolError(t *testing.T) {
 	f := &fakeList{items: seq(30), ignore: true}
 	got, err := collect(t, f, 10)
-	var pe *ProtocolError
+	var pe *runtime.ProtocolError
 	if !errors.As(err, &pe) {
 		t.Fatalf("err = %v, want *ProtocolError", err)
 	}
@@ -101,7 +101,7 @@ func TestPaginateIgnoredOffsetIsProtocolError(t *testing.T) {
 func TestPaginateOverfullPageIsProtocolError(t *testing.T) {
 	f := &fakeList{items: seq(30), overfill: true}
 	_, err := collect(t, f, 10)
-	var pe *ProtocolError
+	var pe *runtime.ProtocolError
 	if !errors.As(err, &pe) {
 		t.Fatalf("err = %v, want *ProtocolError", err)
 	}

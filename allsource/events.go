@@ -1,0 +1,390 @@
+package allsource
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"iter"
+	"strings"
+	"time"
+
+	"github.com/allsource-go/allsource/gen/common"
+	"github.com/allsource-go/allsource/gen/core"
+	"github.com/allsource-go/allsource/gen/query"
+	"github.com/allsource-go/allsource/runtime"
+)
+
+// Event is a stored event, as queries, consumers and the stream return it.
+// Payload and Metadata stay raw JSON: decode them with DecodePayload.
+type Event = common.Event
+
+// DecodePayload decodes an event's payload into a value of the caller's type.
+func DecodePayload[T any](e *Event) (T, error) {
+	v, err := runtime.Decode[T](e.Payload)
+	if err != nil {
+		return v, fmt.Errorf("allsource: decode payload of event %s (%s): %w", e.ID, e.EventType, err)
+	}
+	return v, nil
+}
+
+// NewEvent is an event to ingest.
+type NewEvent struct {
+	// Type is the event type, such as "order.placed" (see ValidateEventType).
+	Type string
+	// EntityID names the entity (stream) the event belongs to.
+	EntityID string
+	// Payload is the event body: a json.RawMessage or []byte holding JSON is
+	// sent as is, anything else is encoded with encoding/json. Nil sends {}.
+	Payload any
+	// Metadata is optional caller metadata, encoded like Payload; nil sends
+	// none.
+	Metadata any
+	// TenantID scopes the event; empty means Core's "default" tenant.
+	TenantID string
+	// ExpectedVersion makes the append conditional: it fails with a
+	// version conflict (errors.Is(err, runtime.ErrVersionConflict)) unless
+	// the entity is at exactly this version; 0 means "only if the entity
+	// has no events". A conditional append is also safe to retry.
+	ExpectedVersion runtime.Opt[int64]
+}
+
+func rawJSON(v any, field string) (json.RawMessage, error) {
+	switch x := v.(type) {
+	case nil:
+		return nil, nil
+	case json.RawMessage:
+		if !json.Valid(x) {
+			return nil, &ArgumentError{Field: field, Value: truncateArg(string(x)), Reason: "not valid JSON"}
+		}
+		return x, nil
+	case []byte:
+		if !json.Valid(x) {
+			return nil, &ArgumentError{Field: field, Value: truncateArg(string(x)), Reason: "not valid JSON"}
+		}
+		return x, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("allsource: encode %s: %w", field, err)
+	}
+	return b, nil
+}
+
+func truncateArg(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
+}
+
+func (c *clientConfig) eventType(t string) (string, error) {
+	if c.normalize {
+		t = NormalizeEventType(t)
+	}
+	return t, ValidateEventType(t)
+}
+
+func (c *clientConfig) ingestRequest(e NewEvent) (core.IngestEventRequest, error) {
+	var req core.IngestEventRequest
+	t, err := c.eventType(e.Type)
+	if err != nil {
+		return req, err
+	}
+	if err := ValidateEntityID(e.EntityID); err != nil {
+		return req, err
+	}
+	if e.TenantID != "" {
+		if err := ValidateTenantID(e.TenantID); err != nil {
+			return req, err
+		}
+		req.TenantID = runtime.Some(common.TenantID(e.TenantID))
+	}
+	if v, ok := e.ExpectedVersion.Get(); ok && v < 0 {
+		return req, &ArgumentError{Field: "expected_version", Value: fmt.Sprint(v), Reason: "must not be negative"}
+	}
+	payload, err := rawJSON(e.Payload, "payload")
+	if err != nil {
+		return req, err
+	}
+	if payload == nil {
+		payload = json.RawMessage("{}")
+	}
+	meta, err := rawJSON(e.Metadata, "metadata")
+	if err != nil {
+		return req, err
+	}
+	req.EventType = common.EventType(t)
+	req.EntityID = common.EntityID(e.EntityID)
+	req.Payload = payload
+	req.Metadata = meta
+	req.ExpectedVersion = e.ExpectedVersion
+	return req, nil
+}
+
+// Ingest appends one event and returns its id, timestamp and the entity's
+// new version. Arguments Core would refuse are rejected before any request.
+// A plain append is retried only when the failure proves Core never stored
+// it, so it is never duplicated by a retry; a conditional append
+// (ExpectedVersion set) is retried like any idempotent call.
+func (c CoreClient) Ingest(ctx context.Context, e NewEvent, opts ...runtime.Option) (*core.IngestResult, error) {
+	req, err := c.cfg.ingestRequest(e)
+	if err != nil {
+		return nil, err
+	}
+	return c.api.IngestEvent(ctx, req, opts...)
+}
+
+// IngestBatch appends events in one round trip, in order. The batch is not
+// atomic: when an item fails, the items before it are stored and the error
+// says which status the failing item got. Every item is validated before
+// the request is sent.
+func (c CoreClient) IngestBatch(ctx context.Context, events []NewEvent, opts ...runtime.Option) (*core.BatchIngestResult, error) {
+	if len(events) == 0 {
+		return nil, &ArgumentError{Field: "events", Reason: "batch is empty"}
+	}
+	body := core.IngestEventsRequest{Events: make([]core.IngestEventRequest, len(events))}
+	for i, e := range events {
+		req, err := c.cfg.ingestRequest(e)
+		if err != nil {
+			return nil, fmt.Errorf("allsource: batch item %d: %w", i, err)
+		}
+		body.Events[i] = req
+	}
+	return c.api.IngestEvents(ctx, body, opts...)
+}
+
+// Order is the order of query results.
+type Order string
+
+// Orders.
+const (
+	Ascending  Order = "asc"  // oldest first (the default)
+	Descending Order = "desc" // newest first
+)
+
+// Query selects events. The zero value of a field means "no filter".
+type Query struct {
+	// TenantID scopes the query; empty uses the authenticated tenant.
+	TenantID string
+	// EntityID selects one entity's events.
+	EntityID string
+	// EventType selects exactly this type.
+	EventType string
+	// EventTypePrefix selects types starting with it (a plain prefix, such
+	// as "order."). Core ignores it when EventType is set without EntityID.
+	EventTypePrefix string
+	// ExcludeEventTypePrefixes leaves out types starting with any of them.
+	ExcludeEventTypePrefixes []string
+	// Since and Until bound the timestamp, inclusive.
+	Since, Until time.Time
+	// AsOf reads the events as of that instant (timestamp <= AsOf).
+	AsOf time.Time
+	// PayloadFilter selects events whose payload has each of these
+	// top-level members equal (as JSON: "42" does not equal 42).
+	PayloadFilter map[string]any
+	// Limit caps the number of events of one Query call (Core has no
+	// default: an unset limit returns everything). Events and FoldEvents
+	// ignore it and page through every match.
+	Limit int64
+	// Offset skips that many matches.
+	Offset int64
+	// Order sorts by (timestamp, version); Ascending by default.
+	Order Order
+}
+
+func (q *Query) coreParams(c *clientConfig) (core.QueryEventsParams, error) {
+	var p core.QueryEventsParams
+	if q.TenantID != "" {
+		if err := ValidateTenantID(q.TenantID); err != nil {
+			return p, err
+		}
+		p.TenantID = runtime.Some(common.TenantID(q.TenantID))
+	}
+	if q.EntityID != "" {
+		if err := ValidateEntityID(q.EntityID); err != nil {
+			return p, err
+		}
+		p.EntityID = runtime.Some(common.EntityID(q.EntityID))
+	}
+	if q.EventType != "" {
+		t, err := c.eventType(q.EventType)
+		if err != nil {
+			return p, err
+		}
+		p.EventType = runtime.Some(t)
+	}
+	if q.EventTypePrefix != "" {
+		p.EventTypePrefix = runtime.Some(q.EventTypePrefix)
+	}
+	if len(q.ExcludeEventTypePrefixes) > 0 {
+		for _, x := range q.ExcludeEventTypePrefixes {
+			if x == "" || strings.Contains(x, ",") {
+				return p, &ArgumentError{Field: "exclude_event_type_prefix", Value: x, Reason: "must be non-empty and contain no ','"}
+			}
+		}
+		p.ExcludeEventTypePrefix = runtime.Some(strings.Join(q.ExcludeEventTypePrefixes, ","))
+	}
+	if !q.Since.IsZero() {
+		p.Since = runtime.Some(q.Since.UTC())
+	}
+	if !q.Until.IsZero() {
+		p.Until = runtime.Some(q.Until.UTC())
+	}
+	if !q.AsOf.IsZero() {
+		p.AsOf = runtime.Some(q.AsOf.UTC())
+	}
+	if len(q.PayloadFilter) > 0 {
+		b, err := json.Marshal(q.PayloadFilter)
+		if err != nil {
+			return p, fmt.Errorf("allsource: encode payload filter: %w", err)
+		}
+		p.PayloadFilter = runtime.Some(string(b))
+	}
+	if q.Limit < 0 || q.Offset < 0 {
+		return p, &ArgumentError{Field: "limit/offset", Value: fmt.Sprint(q.Limit, q.Offset), Reason: "must not be negative"}
+	}
+	if q.Limit > 0 {
+		p.Limit = runtime.Some(q.Limit)
+	}
+	if q.Offset > 0 {
+		p.Offset = runtime.Some(q.Offset)
+	}
+	switch q.Order {
+	case "":
+	case Ascending, Descending:
+		p.Order = runtime.Some(core.QueryEventsOrder(q.Order))
+	default:
+		return p, &ArgumentError{Field: "order", Value: string(q.Order), Reason: `must be "asc" or "desc"`}
+	}
+	return p, nil
+}
+
+// queryParams converts q for the Query Service, which forwards only the
+// entity, exact type, time window, limit and offset filters to Core: any
+// other filter is rejected rather than silently dropped.
+func (q *Query) queryParams(c *clientConfig) (query.QueryEventsParams, error) {
+	var p query.QueryEventsParams
+	unsupported := func(field string) error {
+		return &ArgumentError{Field: field, Reason: "the Query Service does not forward this filter; query Core with a CoreClient"}
+	}
+	switch {
+	case q.TenantID != "":
+		return p, &ArgumentError{Field: "tenant_id", Value: q.TenantID, Reason: "the Query Service scopes queries to the key's tenant"}
+	case q.EventTypePrefix != "":
+		return p, unsupported("event_type_prefix")
+	case len(q.ExcludeEventTypePrefixes) > 0:
+		return p, unsupported("exclude_event_type_prefix")
+	case len(q.PayloadFilter) > 0:
+		return p, unsupported("payload_filter")
+	case q.Order != "" && q.Order != Ascending:
+		return p, unsupported("order")
+	}
+	cp, err := q.coreParams(c)
+	if err != nil {
+		return p, err
+	}
+	p.EntityID, p.Since, p.Until, p.AsOf, p.Limit, p.Offset = cp.EntityID, cp.Since, cp.Until, cp.AsOf, cp.Limit, cp.Offset
+	if t, ok := cp.EventType.Get(); ok {
+		p.EventType = runtime.Some(t)
+	}
+	return p, nil
+}
+
+// QueryResult is one page of events.
+type QueryResult = common.QueryEventsResponse
+
+// Query returns the events q selects, as one response (use Events to page
+// through them all).
+func (c CoreClient) Query(ctx context.Context, q Query, opts ...runtime.Option) (*QueryResult, error) {
+	p, err := q.coreParams(c.cfg)
+	if err != nil {
+		return nil, err
+	}
+	return c.api.QueryEvents(ctx, p, opts...)
+}
+
+// Query returns the events q selects, as one response. The Query Service
+// applies a default limit of 100.
+func (c QueryClient) Query(ctx context.Context, q Query, opts ...runtime.Option) (*QueryResult, error) {
+	p, err := q.queryParams(c.cfg)
+	if err != nil {
+		return nil, err
+	}
+	return c.api.QueryEvents(ctx, p, opts...)
+}
+
+// EventSource is what both clients offer for reading every event a query
+// selects, page by page.
+type EventSource interface {
+	Events(ctx context.Context, q Query, opts ...runtime.Option) iter.Seq2[Event, error]
+}
+
+func sameEvent(a, b *Event) bool { return a.ID == b.ID }
+
+// Events returns every event q selects, fetching pages lazily as the caller
+// ranges (q.Limit and q.Offset are ignored). A server that ignores the
+// offset yields a *runtime.ProtocolError instead of looping forever.
+func (c CoreClient) Events(ctx context.Context, q Query, opts ...runtime.Option) iter.Seq2[Event, error] {
+	q.Limit, q.Offset = 0, 0
+	p, err := q.coreParams(c.cfg)
+	if err != nil {
+		return failed[Event](err)
+	}
+	return paginate(ctx, "queryEvents", c.cfg.pageSize, func(ctx context.Context, offset, limit int64) (Page[Event], error) {
+		p.Offset, p.Limit = runtime.Some(offset), runtime.Some(limit)
+		r, err := c.api.QueryEvents(ctx, p, opts...)
+		if err != nil {
+			return Page[Event]{}, err
+		}
+		return Page[Event]{Items: r.Events, HasMore: runtime.Some(r.HasMore)}, nil
+	}, sameEvent)
+}
+
+// Events returns every event q selects, page by page (see CoreClient.Events).
+func (c QueryClient) Events(ctx context.Context, q Query, opts ...runtime.Option) iter.Seq2[Event, error] {
+	q.Limit, q.Offset = 0, 0
+	p, err := q.queryParams(c.cfg)
+	if err != nil {
+		return failed[Event](err)
+	}
+	return paginate(ctx, "queryEvents", c.cfg.pageSize, func(ctx context.Context, offset, limit int64) (Page[Event], error) {
+		p.Offset, p.Limit = runtime.Some(offset), runtime.Some(limit)
+		r, err := c.api.QueryEvents(ctx, p, opts...)
+		if err != nil {
+			return Page[Event]{}, err
+		}
+		return Page[Event]{Items: r.Events, HasMore: runtime.Some(r.HasMore)}, nil
+	}, sameEvent)
+}
+
+func failed[T any](err error) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
+		yield(zero, err)
+	}
+}
+
+// Folder folds events into a state.
+type Folder[S any] interface {
+	Fold(state S, e *Event) (S, error)
+}
+
+// FolderFunc adapts a function to Folder.
+type FolderFunc[S any] func(state S, e *Event) (S, error)
+
+// Fold calls f.
+func (f FolderFunc[S]) Fold(state S, e *Event) (S, error) { return f(state, e) }
+
+// FoldEvents folds every event q selects into a state, in order, page by
+// page in constant memory, and returns the final state and how many events
+// it folded: n == 0 tells an empty result from a fold that produced the
+// zero state.
+func FoldEvents[S any](ctx context.Context, src EventSource, q Query, initial S, f Folder[S], opts ...runtime.Option) (state S, n int64, err error) {
+	return Fold(src.Events(ctx, q, opts...), initial, func(s S, e Event) (S, error) {
+		s, err := f.Fold(s, &e)
+		if err != nil {
+			return s, fmt.Errorf("event %s (%s): %w", e.ID, e.EventType, err)
+		}
+		return s, nil
+	})
+}
