@@ -115,7 +115,9 @@ type StreamError struct {
 }
 
 // Error describes the failure.
-func (e *StreamError) Error() string { return fmt.Sprintf("allsource: stream %s %s: %v", e.Op, e.URL, e.Err) }
+func (e *StreamError) Error() string {
+	return fmt.Sprintf("allsource: stream %s %s: %v", e.Op, e.URL, e.Err)
+}
 
 // Unwrap returns the cause.
 func (e *StreamError) Unwrap() error { return e.Err }
