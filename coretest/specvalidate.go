@@ -3,6 +3,7 @@ package coretest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -28,6 +29,10 @@ type specValidator struct {
 	report func(error)
 	docs   map[service]*openapi3.T
 	opts   *openapi3filter.Options
+
+	framesOnce sync.Once
+	frames     *frameSchemas
+	framesErr  error
 }
 
 var pathParamRe = regexp.MustCompile(`\{([^}]+)\}`)
@@ -122,5 +127,89 @@ func (v *specValidator) checkResponse(r *http.Request, op *operation, body []byt
 	out.SetBodyBytes(rec.body.Bytes())
 	if err := openapi3filter.ValidateResponse(r.Context(), out); err != nil {
 		v.report(fmt.Errorf("%s response %d to %s %s: %w (body %.300s)", op.id, rec.status, r.Method, r.URL.RequestURI(), err, rec.body.Bytes()))
+	}
+}
+
+// frameSchemas are the schemas of the frames a stream server sends, from
+// the x-websocket extension of the streamEvents operation.
+type frameSchemas struct {
+	typeField string
+	tagged    map[string]*openapi3.Schema
+	untagged  *openapi3.Schema // object without the type field
+	array     *openapi3.Schema // JSON array frame
+}
+
+// streamFrames reads x-websocket from the Core document.
+func (v *specValidator) streamFrames() (*frameSchemas, error) {
+	doc := v.docs[serviceCore]
+	item := doc.Paths.Value("/api/v1/events/stream")
+	if item == nil || item.Get == nil {
+		return nil, fmt.Errorf("spec: no GET /api/v1/events/stream")
+	}
+	raw, ok := item.Get.Extensions["x-websocket"]
+	if !ok {
+		return nil, fmt.Errorf("spec: streamEvents has no x-websocket")
+	}
+	b, err := json.Marshal(raw)
+	if err != nil {
+		return nil, fmt.Errorf("spec: x-websocket: %w", err)
+	}
+	var ext struct {
+		TypeField    string `json:"typeField"`
+		ServerFrames []struct {
+			Name, Schema, Match string
+		} `json:"serverFrames"`
+	}
+	if err := json.Unmarshal(b, &ext); err != nil {
+		return nil, fmt.Errorf("spec: x-websocket: %w", err)
+	}
+	fs := &frameSchemas{typeField: ext.TypeField, tagged: make(map[string]*openapi3.Schema)}
+	for _, f := range ext.ServerFrames {
+		ref := doc.Components.Schemas[f.Schema]
+		if ref == nil || ref.Value == nil {
+			return nil, fmt.Errorf("spec: x-websocket frame %s: no schema %s", f.Name, f.Schema)
+		}
+		switch f.Match {
+		case "untagged-object":
+			fs.untagged = ref.Value
+		case "array":
+			fs.array = ref.Value
+		default:
+			fs.tagged[f.Name] = ref.Value
+		}
+	}
+	return fs, nil
+}
+
+// checkFrame validates one server frame and reports a violation.
+func (v *specValidator) checkFrame(data []byte) {
+	v.framesOnce.Do(func() { v.frames, v.framesErr = v.streamFrames() })
+	if v.framesErr != nil {
+		v.report(v.framesErr)
+		return
+	}
+	var val any
+	if err := json.Unmarshal(data, &val); err != nil {
+		v.report(fmt.Errorf("stream frame %.200s is not JSON: %w", data, err))
+		return
+	}
+	var schema *openapi3.Schema
+	kind := ""
+	switch x := val.(type) {
+	case []any:
+		schema, kind = v.frames.array, "array"
+	case map[string]any:
+		if tag, ok := x[v.frames.typeField].(string); ok {
+			schema, kind = v.frames.tagged[tag], tag
+		} else {
+			schema, kind = v.frames.untagged, "untagged object"
+		}
+	}
+	if schema == nil {
+		v.report(fmt.Errorf("stream frame %.200s matches no frame of x-websocket", data))
+		return
+	}
+	if err := schema.VisitJSON(val, openapi3.MultiErrors()); err != nil {
+		v.report(fmt.Errorf("stream frame (%s) %.300s: %w", kind, data, err))
 	}
 }

@@ -184,6 +184,9 @@ var errDropped = errors.New("stream dropped by fault injection")
 
 // write sends one text frame, applying DropStreamAfter.
 func (sc *streamConn) write(ctx context.Context, b []byte) error {
+	if sc.s.specs != nil {
+		sc.s.specs.checkFrame(b)
+	}
 	if err := sc.c.Write(ctx, websocket.MessageText, b); err != nil {
 		return err
 	}
