@@ -129,7 +129,8 @@ func (tr *truth) compare(got aggState) (lost, twice int64, diff string) {
 type fixture struct {
 	t     testing.TB
 	srv   *coretest.Server
-	c     *core.Client
+	c     *core.Client // the worker's client
+	w     *core.Client // the client that writes events
 	truth *truth
 	seq   int64
 }
@@ -137,12 +138,16 @@ type fixture struct {
 func newFixture(t testing.TB, opts ...coretest.Option) *fixture {
 	t.Helper()
 	srv := coretest.NewTestServer(t, append([]coretest.Option{coretest.WithAPIKeys(testKey)}, opts...)...)
-	return &fixture{t: t, srv: srv, c: newClient(t, srv.URL), truth: newTruth()}
+	return &fixture{t: t, srv: srv, c: newClient(t, srv.URL), w: newClient(t, srv.URL), truth: newTruth()}
 }
 
+// newClient returns a client that leaves retrying to the worker and whose
+// circuit breaker cools down quickly, so that fault tests run fast.
 func newClient(t testing.TB, url string) *core.Client {
 	t.Helper()
-	c, err := core.NewClient(url, core.WithBearerAuth(testKey), runtime.WithRetry(runtime.RetryPolicy{MaxRetries: 1}))
+	c, err := core.NewClient(url, core.WithBearerAuth(testKey),
+		runtime.WithRetry(runtime.RetryPolicy{MaxRetries: 0}),
+		runtime.WithCircuitBreaker(runtime.NewCircuitBreaker(runtime.CircuitBreakerSettings{Cooldown: 20 * time.Millisecond})))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +173,7 @@ func (f *fixture) ingest(n int, entities int, typ string) {
 				Payload:   json.RawMessage(fmt.Sprintf(`{"n":%d}`, f.seq)),
 			}
 		}
-		if _, err := f.c.IngestEvents(context.Background(), req); err != nil {
+		if _, err := f.w.IngestEvents(context.Background(), req); err != nil {
 			f.t.Fatalf("ingest: %v", err)
 		}
 		for i := range k {
