@@ -230,6 +230,9 @@ func (s *Server) authenticateCore(r *http.Request) (tenant, msg string) {
 	if vals, ok := r.Header["Authorization"]; ok {
 		v := strings.TrimSpace(strings.Join(vals, ""))
 		switch {
+		case v == "Bearer" || v == "bearer":
+			// "Bearer " with its trailing space trimmed in transit.
+			v = ""
 		case strings.HasPrefix(v, "Bearer "):
 			v = v[len("Bearer "):]
 		case strings.HasPrefix(v, "bearer "):
