@@ -6,3 +6,5 @@ import (
 )
 
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
+
+func containsString(s, sub string) bool { return bytes.Contains([]byte(s), []byte(sub)) }
