@@ -157,6 +157,13 @@ func newClient(t testing.TB, url string) *core.Client {
 // ingest writes n events spread over entities, in batches.
 func (f *fixture) ingest(n int, entities int, typ string) {
 	f.t.Helper()
+	if err := f.tryIngest(n, entities, typ); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// tryIngest is ingest for any goroutine.
+func (f *fixture) tryIngest(n int, entities int, typ string) error {
 	const batch = 500
 	for done := 0; done < n; {
 		k := min(batch, n-done)
@@ -174,13 +181,14 @@ func (f *fixture) ingest(n int, entities int, typ string) {
 			}
 		}
 		if _, err := f.w.IngestEvents(context.Background(), req); err != nil {
-			f.t.Fatalf("ingest: %v", err)
+			return fmt.Errorf("ingest: %w", err)
 		}
 		for i := range k {
 			f.truth.add(ents[i], ns[i])
 		}
 		done += k
 	}
+	return nil
 }
 
 func testLogger(t testing.TB) *slog.Logger {

@@ -1,0 +1,174 @@
+package projection
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/allsource-go/allsource/coretest"
+)
+
+// TestSoak runs the worker through a random, seeded schedule of faults
+// while events are written, then checks that its state equals a fold from
+// scratch with no event lost and none applied twice. PROJECTION_SOAK_SEED
+// replays a schedule; PROJECTION_SOAK_EVENTS sets the size (default
+// 100,000; 20,000 with -short).
+func TestSoak(t *testing.T) {
+	events := 100_000
+	if testing.Short() {
+		events = 20_000
+	}
+	if v := os.Getenv("PROJECTION_SOAK_EVENTS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			t.Fatalf("PROJECTION_SOAK_EVENTS: %v", err)
+		}
+		events = n
+	}
+	seed := uint64(time.Now().UnixNano())
+	if v := os.Getenv("PROJECTION_SOAK_SEED"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("PROJECTION_SOAK_SEED: %v", err)
+		}
+		seed = n
+	}
+	const entities = 2000
+	rng := rand.New(rand.NewPCG(seed, 0x50a4))
+	batching := rng.IntN(2) == 0
+	fmt.Printf("soak: seed %d (PROJECTION_SOAK_SEED=%d replays it), %d events, %d entities, live batching %v\n",
+		seed, seed, events, entities, batching)
+
+	opts := []coretest.Option{coretest.WithStreamBuffer(64)}
+	if batching {
+		opts = append(opts, withBatching())
+	}
+	f := newFixture(t, opts...)
+	store := NewCoreStore(f.c, "")
+	var slow atomic.Bool
+	cfg := f.config("soak", store)
+	cfg.CheckpointEvery = 1000
+	cfg.CheckpointInterval = 100 * time.Millisecond
+	cfg.Reducer = func(s aggState, ev Event) (aggState, error) {
+		if slow.Load() && ev.Position == 0 {
+			time.Sleep(50 * time.Microsecond)
+		}
+		return aggReducer(s, ev)
+	}
+
+	var (
+		h      *Handle[aggState]
+		cancel context.CancelFunc
+	)
+	startWorker := func() {
+		var ctx context.Context
+		ctx, cancel = context.WithCancel(context.Background())
+		var err error
+		for range 50 {
+			if h, err = Start(ctx, f.c, cfg); err == nil {
+				return
+			}
+			time.Sleep(20 * time.Millisecond) // a fault hit registration
+		}
+		t.Fatalf("Start: %v", err)
+	}
+	startWorker()
+
+	// The writer.
+	var wg sync.WaitGroup
+	wg.Add(1)
+	writerRng := rand.New(rand.NewPCG(seed, 0x77))
+	var writeErr error
+	go func() {
+		defer wg.Done()
+		for written := 0; written < events; {
+			k := min(1+writerRng.IntN(400), events-written)
+			if writeErr = f.tryIngest(k, entities, "test.soak"); writeErr != nil {
+				return
+			}
+			written += k
+		}
+	}()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+
+	faults := map[string]int{}
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+			continue
+		case <-time.After(time.Duration(5+rng.IntN(40)) * time.Millisecond):
+		}
+		switch k := rng.IntN(10); k {
+		case 0:
+			f.srv.DropStreams()
+			faults["drop stream"]++
+		case 1:
+			f.srv.DropStreamAfter(1 + rng.IntN(3000))
+			faults["drop stream after n frames"]++
+		case 2:
+			f.srv.FailNext("ackConsumer", 1+rng.IntN(5), []int{500, 503}[rng.IntN(2)])
+			faults["5xx on ack"]++
+		case 3:
+			f.srv.FailNext("putProjectionEntityState", 1+rng.IntN(5), []int{500, 503}[rng.IntN(2)])
+			faults["5xx on snapshot save"]++
+		case 4:
+			f.srv.FailNext("pollConsumerEvents", 1+rng.IntN(5), 500)
+			faults["5xx on pending read"]++
+		case 5:
+			f.srv.FailNext("streamEvents", 1+rng.IntN(3), 503)
+			faults["5xx on stream handshake"]++
+		case 6:
+			slow.Store(!slow.Load())
+			faults["slow reducer toggled (lag)"]++
+		case 7:
+			ctx, c := context.WithTimeout(context.Background(), 10*time.Second)
+			err := h.Stop(ctx)
+			c()
+			cancel()
+			if err != nil {
+				t.Logf("stop: %v", err)
+			}
+			startWorker()
+			faults["clean restart"]++
+		case 8:
+			cancel()
+			<-h.Done()
+			startWorker()
+			faults["crash and restart"]++
+		case 9:
+			// A quiet spell.
+		}
+	}
+	if writeErr != nil {
+		t.Fatal(writeErr)
+	}
+	slow.Store(false)
+	f.srv.Reset()
+	f.waitState(h)
+	stats := h.Stats()
+
+	// A last restart from the snapshot must give the same state.
+	stop(t, h)
+	cancel()
+	startWorker()
+	defer cancel()
+	waitCaughtUp(t, h)
+	f.waitState(h)
+	var lost, twice int64
+	var diff string
+	h.Read(func(s aggState) { lost, twice, diff = f.truth.compare(s) })
+	stop(t, h)
+	fmt.Printf("soak: seed %d: %d events, %d lost, %d applied twice; faults %v; last worker %+v\n",
+		seed, f.truth.total(), lost, twice, faults, stats)
+	if lost != 0 || twice != 0 || diff != "" {
+		t.Fatalf("seed %d: lost %d, applied twice %d: %s", seed, lost, twice, diff)
+	}
+}
