@@ -184,3 +184,26 @@ func TestErrorTypes(t *testing.T) {
 		t.Errorf("Error() = %q", s)
 	}
 }
+
+// FuzzParseErrorBody checks that no error body, however malformed, makes
+// the parser panic, and that the raw body is always kept.
+func FuzzParseErrorBody(f *testing.F) {
+	for _, s := range []string{
+		`{"error":"x"}`, `{"error":{"code":"c","message":"m"}}`, `{"error":"version_conflict","expected_version":1,"current_version":2}`,
+		`{"error":"read_only","message":"m"}`, `plain`, `{"error":null}`, `{"error":[1]}`, `{"error":{"retry_after_seconds":-3}}`, `{`,
+	} {
+		f.Add(409, []byte(s))
+	}
+	f.Fuzz(func(t *testing.T, status int, body []byte) {
+		e := &APIError{StatusCode: status, Body: body, Header: http.Header{}}
+		e.parseErrorBody()
+		_ = e.Error()
+		_, _ = e.RetryAfter()
+		if string(e.Body) != string(body) {
+			t.Fatal("body changed")
+		}
+		for _, s := range []error{ErrNotFound, ErrConflict, ErrVersionConflict, ErrReadOnly, ErrRateLimited} {
+			_ = errors.Is(e, s)
+		}
+	})
+}

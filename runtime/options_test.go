@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -397,3 +398,78 @@ func TestTLSVerification(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestConcurrentUse(t *testing.T) {
+	srv := newRecorder(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		if n%7 == 0 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = io.WriteString(w, `{"n":1}`)
+	})
+	c := mustNew(t, srv.URL, WithAPIKey("k"), WithRetry(fastRetry()))
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for i := range 64 {
+		wg.Go(func() {
+			var out struct{ N int }
+			var opts []Option
+			if i%2 == 0 {
+				opts = append(opts, WithHeader("X-I", "even"), WithMiddleware(func(next RoundTripFunc) RoundTripFunc { return next }))
+			}
+			if err := c.Do(context.Background(), getReq(), &out, opts...); err != nil || out.N != 1 {
+				errs <- fmt.Errorf("call %d: %v %+v", i, err, out)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func TestDebugLog(t *testing.T) {
+	srv := newRecorder(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Request-Id", fmt.Sprintf("rid-%d", n))
+		if n == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = io.WriteString(w, `{}`)
+	})
+	var buf strings.Builder
+	var mu sync.Mutex
+	l := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.Write(p)
+	}), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c := mustNew(t, srv.URL+"/", WithAPIKey("log-key"), WithLogger(l), WithRetry(fastRetry()))
+	if err := c.Do(context.Background(), getReq(), nil); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{
+		`msg="runtime: attempt" op=getThing method=GET url=` + srv.URL + `/api/v1/things/1 attempt=1 status=503 request_id=rid-1 duration=`,
+		`msg="runtime: retrying" op=getThing attempt=1 wait=`,
+		`attempt=2 status=200 request_id=rid-2 duration=`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "log-key") {
+		t.Error("log leaks the key")
+	}
+	// A logger above debug level costs nothing and writes nothing.
+	buf.Reset()
+	c = mustNew(t, srv.URL, WithLogger(slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))))
+	if err := c.Do(context.Background(), getReq(), nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type writerFunc func(p []byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
