@@ -33,12 +33,8 @@ func (c *Client) Authorize(ctx context.Context, r *http.Request) error {
 }
 
 // HTTPClient returns the *http.Client the client sends requests through:
-// the one passed with WithHTTPClient, or the client's own pooled one. Use it
-// for connections made outside Do (a WebSocket, say) so that they share the
-// connection pool and TLS settings.
-func (c *Client) HTTPClient() *http.Client {
-	if c.cfg.httpClient != nil {
-		return c.cfg.httpClient
-	}
-	return c.own
-}
+// the one passed with WithHTTPClient, or the client's own pooled one, with
+// the runtime's redirect policy (credentials removed on a redirect to another
+// origin). Use it for connections made outside Do (a WebSocket, say) so that
+// they share the connection pool, TLS settings and redirect safety.
+func (c *Client) HTTPClient() *http.Client { return c.cfg.hc }

@@ -75,6 +75,7 @@ type config struct {
 
 	// Derived by (*Client).finalize from the fields above.
 	dirty  bool // a field that derived state depends on changed
+	hc     *http.Client // httpClient (or the client's own) with the redirect policy
 	send   RoundTripFunc
 	uaHdr  []string
 	accept []string

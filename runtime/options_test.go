@@ -473,3 +473,39 @@ func TestDebugLog(t *testing.T) {
 type writerFunc func(p []byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+func TestAuthorizeAndHTTPClient(t *testing.T) {
+	var got http.Header
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = r.Header.Clone() }))
+	defer other.Close()
+	origin := httptest.NewServer(http.RedirectHandler(other.URL+"/ws", http.StatusFound))
+	defer origin.Close()
+
+	c := mustNew(t, origin.URL, WithAPIKeyHeader(HeaderAPIKey, "hs-key"), WithUserAgent("ua/1"), WithHeader("X-Tenant", "acme"))
+	r, err := http.NewRequestWithContext(context.Background(), http.MethodGet, origin.URL+"/api/v1/events/stream", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Authorize(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Header.Get("X-API-Key") != "hs-key" || r.Header.Get("User-Agent") != "ua/1" || r.Header.Get("X-Tenant") != "acme" {
+		t.Fatalf("Authorize set %v", r.Header)
+	}
+	// The request owns its header values: changing them leaves the client's alone.
+	r.Header["X-Api-Key"][0] = "changed"
+	r2, _ := http.NewRequest(http.MethodGet, origin.URL, nil)
+	if err := c.Authorize(context.Background(), r2); err != nil || r2.Header.Get("X-API-Key") != "hs-key" {
+		t.Fatalf("Authorize after a caller's change: %v %v", r2.Header, err)
+	}
+	// HTTPClient carries the redirect policy: the key does not follow the
+	// redirect to another origin.
+	resp, err := c.HTTPClient().Do(r2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got == nil || got.Get("X-API-Key") != "" || got.Get("X-Tenant") != "acme" {
+		t.Errorf("redirect target saw %v", got)
+	}
+}

@@ -150,6 +150,7 @@ func (c *Client) finalize(cfg *config) {
 		Timeout:       hc.Timeout,
 		CheckRedirect: redirectPolicy(cfg.auth, hc.CheckRedirect),
 	}
+	cfg.hc = wrapped
 	send := RoundTripFunc(wrapped.Do)
 	for i := len(cfg.middleware) - 1; i >= 0; i-- {
 		send = cfg.middleware[i](send)
