@@ -39,6 +39,9 @@ func (e *emitter) scalar(t *typeRef, v jen.Code) jen.Code {
 		if t.pkg == "time" && t.name == "Time" {
 			return jen.Add(v).Dot("Format").Call(jen.Qual("time", "RFC3339Nano"))
 		}
+		if t.under != nil {
+			return e.scalar(t.under, jen.Id(t.under.name).Call(v))
+		}
 	case tNamed:
 		n := t.named
 		switch n.kind {
@@ -296,30 +299,30 @@ func (e *emitter) operation(f *jen.File, o *operation) {
 		return jen.Return(zero, err)
 	}
 	var body []jen.Code
-	fields := jen.Dict{
-		jen.Id("OperationID"): jen.Lit(opLabel(o)),
-		jen.Id("Method"):      methodConst(o.method),
-		jen.Id("Path"):        e.pathExpr(o, args),
-		jen.Id("RetrySafe"):   jen.Lit(o.retrySafe),
+	fields := map[string]jen.Code{
+		"OperationID": jen.Lit(opLabel(o)),
+		"Method":      methodConst(o.method),
+		"Path":        e.pathExpr(o, args),
+		"RetrySafe":   jen.Lit(o.retrySafe),
 	}
 	if o.errorFunc != "" {
-		fields[jen.Id("ErrorBody")] = jen.Id(o.errorFunc)
+		fields["ErrorBody"] = jen.Id(o.errorFunc)
 	}
 	if len(o.query) > 0 {
-		fields[jen.Id("Query")] = jen.Id(paramsName).Dot("encodeQuery").Call()
+		fields["Query"] = jen.Id(paramsName).Dot("encodeQuery").Call()
 	}
 	if len(o.header) > 0 {
-		fields[jen.Id("Header")] = jen.Id(paramsName).Dot("encodeHeader").Call()
+		fields["Header"] = jen.Id(paramsName).Dot("encodeHeader").Call()
 	}
 	switch o.result.kind {
 	case bodyText:
-		fields[jen.Id("Accept")] = jen.Lit("text/plain")
+		fields["Accept"] = jen.Lit("text/plain")
 	case bodyBinary:
-		fields[jen.Id("Accept")] = jen.Lit("application/octet-stream")
+		fields["Accept"] = jen.Lit("application/octet-stream")
 	}
 	errDeclared := false
 	if b := o.body; b != nil {
-		fields[jen.Id("ContentType")] = jen.Lit(b.contentType)
+		fields["ContentType"] = jen.Lit(b.contentType)
 		data := ns.Unexported("data")
 		switch b.kind {
 		case bodyJSON:
@@ -328,22 +331,26 @@ func (e *emitter) operation(f *jen.File, o *operation) {
 				jen.If(jen.Id(errName).Op("!=").Nil()).Block(ret(jen.Qual("fmt", "Errorf").Call(jen.Lit(opLabel(o)+": encode request body: %w"), jen.Id(errName)))),
 			)
 			errDeclared = true
-			fields[jen.Id("Body")] = jen.Id(data)
+			fields["Body"] = jen.Id(data)
 		case bodyForm:
-			fields[jen.Id("Body")] = jen.Index().Byte().Call(e.formValues(ns, b.typ.named, jen.Id(bodyName)).Dot("Encode").Call())
+			fields["Body"] = jen.Index().Byte().Call(e.formValues(ns, b.typ.named, jen.Id(bodyName)).Dot("Encode").Call())
 		case bodyMultipart:
 			ct := ns.Unexported("contentType")
 			body = append(body, e.multipart(ns, b.typ.named, jen.Id(bodyName), data, ct, errName, ret)...)
 			errDeclared = true
-			fields[jen.Id("Body")] = jen.Id(data)
-			fields[jen.Id("ContentType")] = jen.Id(ct)
+			fields["Body"] = jen.Id(data)
+			fields["ContentType"] = jen.Id(ct)
 		case bodyText:
-			fields[jen.Id("Body")] = jen.Index().Byte().Call(jen.Id(bodyName))
+			fields["Body"] = jen.Index().Byte().Call(jen.Id(bodyName))
 		default:
-			fields[jen.Id("Body")] = jen.Id(bodyName)
+			fields["Body"] = jen.Id(bodyName)
 		}
 	}
-	body = append(body, jen.Id(req).Op(":=").Qual(g.cfg.RuntimeImport, "Request").Values(fields))
+	dict := jen.Dict{}
+	for _, k := range sortedKeys(fields) {
+		dict[jen.Id(k)] = fields[k]
+	}
+	body = append(body, jen.Id(req).Op(":=").Qual(g.cfg.RuntimeImport, "Request").Values(dict))
 	assign := ":="
 	if errDeclared {
 		assign = "="

@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/getkin/kin-openapi/openapi2"
 	"github.com/getkin/kin-openapi/openapi2conv"
@@ -41,40 +43,47 @@ func load(ctx context.Context, path string) (*openapi3.T, error) {
 	if err != nil {
 		return nil, &SpecError{Diagnostic: Diagnostic{File: path, Message: "cannot read spec: " + unwrapPathError(err)}, Err: err}
 	}
-	var head struct {
-		Swagger string `json:"swagger"`
-		OpenAPI string `json:"openapi"`
-	}
-	js, err := yaml.YAMLToJSON(data)
-	if err != nil {
-		return nil, specError(path, err, "cannot parse spec")
-	}
-	if err := json.Unmarshal(js, &head); err != nil {
-		return nil, specError(path, err, "spec is not an object with a version")
-	}
 	loader := openapi3.NewLoader()
 	loader.IsExternalRefsAllowed = true
 	loader.Context = ctx
 	loc := &url.URL{Path: filepath.ToSlash(path)}
 	var doc *openapi3.T
-	switch {
-	case head.Swagger != "":
-		if head.Swagger != "2.0" {
-			return nil, &SpecError{Diagnostic: Diagnostic{File: path, Line: 1, Column: 1, Message: fmt.Sprintf("unsupported swagger version %q", head.Swagger)}}
+	switch detectVersion(data) {
+	case "swagger":
+		js, err := yaml.YAMLToJSON(data)
+		if err != nil {
+			return nil, specError(path, err, "cannot parse spec")
 		}
 		var doc2 openapi2.T
-		if err := json.Unmarshal(js, &doc2); err != nil {
+		if err := json.Unmarshal(dropPathExtensions(js), &doc2); err != nil {
 			return nil, specError(path, err, "cannot read Swagger 2.0 document")
 		}
-		doc, err = openapi2conv.ToV3WithLoader(&doc2, loader, loc)
+		if doc2.Swagger != "2.0" {
+			return nil, &SpecError{Diagnostic: Diagnostic{File: path, Line: 1, Column: 1, Message: fmt.Sprintf("unsupported swagger version %q", doc2.Swagger)}}
+		}
+		doc, err = openapi2conv.ToV3(&doc2)
 		if err != nil {
 			return nil, specError(path, err, "cannot convert Swagger 2.0 document")
 		}
-	case head.OpenAPI != "":
+		if err := loader.ResolveRefsIn(doc, loc); err != nil {
+			return nil, specError(path, err, "cannot resolve references of the converted Swagger 2.0 document")
+		}
+	case "openapi":
 		loader.IncludeOrigin = true
-		doc, err = loader.LoadFromDataWithPath(data, loc)
+		doc, err = loader.LoadFromDataWithPath(withOrigins(data), loc)
+		if err != nil && isJSON(data) {
+			// The YAML reading of a JSON document failed: load it as JSON,
+			// without origins.
+			loader = openapi3.NewLoader()
+			loader.IsExternalRefsAllowed = true
+			loader.Context = ctx
+			doc, err = loader.LoadFromDataWithPath(data, loc)
+		}
 		if err != nil {
 			return nil, specError(path, err, "cannot load spec")
+		}
+		if !strings.HasPrefix(doc.OpenAPI, "3.") {
+			return nil, &SpecError{Diagnostic: Diagnostic{File: path, Line: 1, Column: 1, Message: fmt.Sprintf("unsupported openapi version %q", doc.OpenAPI)}}
 		}
 	default:
 		return nil, &SpecError{Diagnostic: Diagnostic{File: path, Line: 1, Column: 1, Message: "not an OpenAPI document: no \"openapi\" or \"swagger\" version field"}}
@@ -91,4 +100,85 @@ func unwrapPathError(err error) string {
 		return pe.Err.Error()
 	}
 	return err.Error()
+}
+
+var (
+	yamlSwaggerRE = regexp.MustCompile(`(?m)^["']?swagger["']?\s*:`)
+	yamlOpenAPIRE = regexp.MustCompile(`(?m)^["']?openapi["']?\s*:`)
+	jsonSwaggerRE = regexp.MustCompile(`"swagger"\s*:\s*"`)
+	jsonOpenAPIRE = regexp.MustCompile(`"openapi"\s*:`)
+)
+
+// detectVersion tells a Swagger 2.0 document from an OpenAPI 3 one without
+// parsing it: "swagger", "openapi", or "" for neither.
+func detectVersion(data []byte) string {
+	trimmed := bytes.TrimLeft(data, " \t\r\n\ufeff")
+	if len(trimmed) > 0 && trimmed[0] == '{' {
+		sw, oa := jsonSwaggerRE.FindIndex(data), jsonOpenAPIRE.FindIndex(data)
+		switch {
+		case sw != nil && (oa == nil || sw[0] < oa[0]):
+			return "swagger"
+		case oa != nil:
+			return "openapi"
+		}
+		return ""
+	}
+	switch {
+	case yamlSwaggerRE.Match(data):
+		return "swagger"
+	case yamlOpenAPIRE.Match(data):
+		return "openapi"
+	}
+	return ""
+}
+
+// dropPathExtensions removes x- members of a Swagger document's paths
+// object, which the Swagger model cannot hold.
+func dropPathExtensions(js []byte) []byte {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(js, &top) != nil {
+		return js
+	}
+	var paths map[string]json.RawMessage
+	if json.Unmarshal(top["paths"], &paths) != nil {
+		return js
+	}
+	changed := false
+	for k := range paths {
+		if strings.HasPrefix(k, "x-") {
+			delete(paths, k)
+			changed = true
+		}
+	}
+	if !changed {
+		return js
+	}
+	p, err := json.Marshal(paths)
+	if err != nil {
+		return js
+	}
+	top["paths"] = p
+	out, err := json.Marshal(top)
+	if err != nil {
+		return js
+	}
+	return out
+}
+
+func isJSON(data []byte) bool {
+	trimmed := bytes.TrimLeft(data, " \t\r\n\ufeff")
+	return len(trimmed) > 0 && trimmed[0] == '{'
+}
+
+// withOrigins makes a JSON document take the loader's YAML path, the one
+// that records file, line and column of every element: a trailing YAML
+// comment makes it invalid JSON while leaving it the same YAML document, with
+// the same line numbers.
+func withOrigins(data []byte) []byte {
+	if !isJSON(data) {
+		return data
+	}
+	out := make([]byte, 0, len(data)+2)
+	out = append(out, data...)
+	return append(out, "\n#"...)
 }

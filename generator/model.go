@@ -28,6 +28,7 @@ type typeRef struct {
 	pkg   string     // import path for tQual
 	elem  *typeRef   // tSlice, tMap
 	named *namedType // tNamed
+	under *typeRef   // tQual of a mapped spec: the basic type a scalar schema is defined as, or nil
 }
 
 var (
@@ -187,6 +188,7 @@ type gen struct {
 	helpers  map[string]string // helper role -> allocated name
 	warned   map[string]bool
 	comps    map[string]*typeRef // component schema name -> its type
+	err      *SpecError          // first reason to refuse the spec
 }
 
 func newGen(cfg Config, doc *openapi3.T) *gen {
@@ -215,6 +217,21 @@ func (g *gen) warn(o *openapi3.Origin, format string, args ...any) {
 		g.warned[k] = true
 		g.warnings = append(g.warnings, d)
 	}
+}
+
+// fail records a reason to refuse the spec, at the origin of o.
+func (g *gen) fail(o *openapi3.Origin, format string, args ...any) {
+	if g.err != nil {
+		return
+	}
+	d := Diagnostic{File: g.cfg.Source, Message: fmt.Sprintf(format, args...)}
+	if o != nil && o.Key != nil {
+		if o.Key.File != "" {
+			d.File = o.Key.File
+		}
+		d.Line, d.Column = o.Key.Line, o.Key.Column
+	}
+	g.err = &SpecError{Diagnostic: d}
 }
 
 func originOf(s *openapi3.Schema) *openapi3.Origin {
@@ -355,8 +372,13 @@ const (
 func classify(s *openapi3.Schema) (category, *openapi3.SchemaRef) {
 	types, _ := schemaTypes(s)
 	if len(s.AllOf) > 0 {
-		if len(s.AllOf) == 1 && len(s.Properties) == 0 && s.AllOf[0] != nil {
-			return catSame, s.AllOf[0]
+		if len(s.Properties) == 0 {
+			if len(s.AllOf) == 1 && s.AllOf[0] != nil {
+				return catSame, s.AllOf[0]
+			}
+			if first := primitiveParts(s.AllOf); first != nil {
+				return catSame, first
+			}
 		}
 		return catStruct, nil
 	}
@@ -370,7 +392,7 @@ func classify(s *openapi3.Schema) (category, *openapi3.SchemaRef) {
 	if len(alts) > 1 {
 		return catSum, nil
 	}
-	if len(s.Enum) > 0 && (len(types) == 0 || types[0] == "string") && allStrings(s.Enum) {
+	if len(s.Enum) > 0 && (len(types) == 0 && allStrings(s.Enum) || len(types) == 1 && types[0] == "string") {
 		return catEnum, nil
 	}
 	if len(types) > 1 {
@@ -410,7 +432,7 @@ func (g *gen) resolve(r *openapi3.SchemaRef, hint string) *typeRef {
 				goName = ExportedName(name)
 			}
 			g.importName(p)
-			return &typeRef{kind: tQual, pkg: p, name: goName}
+			return &typeRef{kind: tQual, pkg: p, name: goName, under: basicUnder(r.Value)}
 		}
 		if t, ok := g.byPtr[r.Value]; ok {
 			return t
@@ -463,6 +485,7 @@ func (g *gen) declare(s *openapi3.Schema, name string, ext map[string]any) *type
 // inline returns the type of an unnamed schema, declaring a named type
 // called hint when the schema needs one (objects, enums, sums).
 func (g *gen) inline(s *openapi3.Schema, hint string) *typeRef {
+	g.checkValues(s)
 	cat, same := classify(s)
 	switch cat {
 	case catSame:
@@ -528,6 +551,7 @@ func (g *gen) fill(n *namedType) {
 	}
 	n.filled = true
 	s := n.schema
+	g.checkValues(s)
 	cat, same := classify(s)
 	switch cat {
 	case catStruct:
@@ -540,6 +564,7 @@ func (g *gen) fill(n *namedType) {
 		n.kind = ntDef
 		n.under = g.resolve(same, n.name+"Value")
 		if n.under.kind == tNamed && n.under.named == n {
+			g.fail(originOf(s), "schema %s is defined only in terms of itself", n.name)
 			n.under = tRaw
 		}
 		if n.under.kind == tNamed || n.under.kind == tQual && !n.under.isRaw() && n.under.pkg != "time" {
@@ -555,7 +580,7 @@ func (g *gen) fill(n *namedType) {
 // parts.
 func (g *gen) collectProps(s *openapi3.Schema, props map[string]*openapi3.SchemaRef, order *[]string, req map[string]bool, depth int) {
 	if depth > 32 {
-		g.warn(originOf(s), "allOf nesting too deep; remaining parts ignored")
+		g.fail(originOf(s), "allOf refers back to itself or nests too deep")
 		return
 	}
 	for _, part := range s.AllOf {
@@ -569,8 +594,11 @@ func (g *gen) collectProps(s *openapi3.Schema, props map[string]*openapi3.Schema
 	}
 	names := propOrder(s.Properties)
 	for _, k := range names {
-		if _, ok := props[k]; !ok {
+		prev, ok := props[k]
+		if !ok {
 			*order = append(*order, k)
+		} else if conflicting(prev, s.Properties[k]) {
+			g.fail(originOf(s), "allOf parts give property %q conflicting types", k)
 		}
 		props[k] = s.Properties[k]
 	}
@@ -582,6 +610,14 @@ func (g *gen) collectProps(s *openapi3.Schema, props map[string]*openapi3.Schema
 func (g *gen) fillStruct(n *namedType) {
 	n.kind = ntStruct
 	s := n.schema
+	for _, part := range s.AllOf {
+		if part == nil || part.Value == nil {
+			continue
+		}
+		if ts, _ := schemaTypes(part.Value); len(ts) == 1 && ts[0] != "object" {
+			g.fail(originOf(part.Value), "allOf mixes an object with a %s", ts[0])
+		}
+	}
 	props := make(map[string]*openapi3.SchemaRef)
 	var order []string
 	req := make(map[string]bool)
@@ -630,7 +666,13 @@ func (g *gen) fillEnum(n *namedType) {
 	n.under = tString
 	seen := make(map[string]bool)
 	for _, v := range n.schema.Enum {
-		s, _ := v.(string)
+		if v == nil {
+			continue
+		}
+		s, ok := v.(string)
+		if !ok {
+			s = jsonText(v)
+		}
 		if seen[s] {
 			continue
 		}
@@ -664,6 +706,10 @@ func (g *gen) fillSum(n *namedType) {
 	}
 	for i, a := range alts {
 		t := g.resolve(a, fmt.Sprintf("%s%d", n.name, i+1))
+		if t.kind == tNamed && t.named == n {
+			g.fail(originOf(s), "schema %s lists itself as one of its alternatives", n.name)
+			continue
+		}
 		v := &variant{typ: t}
 		v.name = vns.Exported(t.label())
 		v.kindConst = g.ns.Exported(n.kindType + v.name)
@@ -784,7 +830,11 @@ func (g *gen) build() error {
 		return err
 	}
 	g.drain()
+	g.checkCycles()
 	g.breakCycles()
+	if g.err != nil {
+		return g.err
+	}
 	return nil
 }
 
@@ -902,4 +952,156 @@ func propLine(r *openapi3.SchemaRef) int {
 		return r.Value.Origin.Key.Line
 	}
 	return 0
+}
+
+// primitiveParts returns the first part of an allOf whose parts all have the
+// same non-object type (constraints on one string, say), or nil.
+func primitiveParts(parts openapi3.SchemaRefs) *openapi3.SchemaRef {
+	want := ""
+	var first *openapi3.SchemaRef
+	for _, p := range parts {
+		if p == nil || p.Value == nil {
+			return nil
+		}
+		if len(p.Value.Properties) > 0 || len(p.Value.AllOf) > 0 || len(p.Value.OneOf) > 0 || len(p.Value.AnyOf) > 0 {
+			return nil
+		}
+		ts, _ := schemaTypes(p.Value)
+		switch {
+		case len(ts) == 0:
+			continue // constraints only
+		case len(ts) != 1 || ts[0] == "object":
+			return nil
+		case want == "":
+			want, first = ts[0], p
+		case ts[0] != want:
+			return nil
+		}
+	}
+	return first
+}
+
+// checkValues refuses a schema whose default or enum values do not have its
+// type.
+func (g *gen) checkValues(s *openapi3.Schema) {
+	types, null := schemaTypes(s)
+	if len(types) != 1 {
+		return
+	}
+	ok := func(v any) bool {
+		if v == nil {
+			return null || s.Nullable
+		}
+		switch types[0] {
+		case "string":
+			_, is := v.(string)
+			return is
+		case "integer":
+			f, is := v.(float64)
+			return is && f == float64(int64(f))
+		case "number":
+			_, is := v.(float64)
+			return is
+		case "boolean":
+			_, is := v.(bool)
+			return is
+		case "array":
+			_, is := v.([]any)
+			return is
+		case "object":
+			_, is := v.(map[string]any)
+			return is
+		}
+		return true
+	}
+	if s.Default != nil || hasNullDefault(s) {
+		if !ok(s.Default) {
+			g.fail(s.Origin, "default value %s does not have the schema's type %s", jsonText(s.Default), types[0])
+		}
+	}
+	for _, v := range s.Enum {
+		if types[0] == "string" && v != nil {
+			continue // numbers listed for a string are read as their text
+		}
+		if !ok(v) {
+			g.fail(s.Origin, "enum value %s does not have the schema's type %s", jsonText(v), types[0])
+			return
+		}
+	}
+}
+
+// hasNullDefault reports whether the spec writes "default: null".
+func hasNullDefault(s *openapi3.Schema) bool {
+	if s.Origin == nil {
+		return false
+	}
+	_, ok := s.Origin.Fields.Lookup("default")
+	return ok && s.Default == nil
+}
+
+// checkCycles refuses named types that are defined only in terms of
+// themselves (an alias of an alias of itself, say).
+func (g *gen) checkCycles() {
+	for _, n := range g.types {
+		if n.kind != ntAlias && n.kind != ntDef {
+			continue
+		}
+		seen := map[*namedType]bool{n: true}
+		t := n.under
+		for t != nil && t.kind == tNamed && (t.named.kind == ntAlias || t.named.kind == ntDef) {
+			if seen[t.named] {
+				g.fail(originOf(n.schema), "schema %s is defined only in terms of itself", n.name)
+				return
+			}
+			seen[t.named] = true
+			t = t.named.under
+		}
+		if t != nil && t.kind == tNamed && t.named == n {
+			g.fail(originOf(n.schema), "schema %s is defined only in terms of itself", n.name)
+			return
+		}
+	}
+}
+
+// conflicting reports whether two schemas for one property have different
+// types.
+func conflicting(a, b *openapi3.SchemaRef) bool {
+	if a == nil || b == nil || a.Value == nil || b.Value == nil {
+		return false
+	}
+	ta, _ := schemaTypes(a.Value)
+	tb, _ := schemaTypes(b.Value)
+	return len(ta) == 1 && len(tb) == 1 && ta[0] != tb[0]
+}
+
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+// basicUnder returns the basic Go type a scalar schema is defined as (a
+// string, integer, number or boolean, enums included), or nil. It lets a
+// parameter whose type lives in a mapped package be formatted as plain text.
+func basicUnder(s *openapi3.Schema) *typeRef {
+	if s == nil || s.Type == nil || len(s.Type.Slice()) != 1 {
+		return nil
+	}
+	switch {
+	case s.Type.Is("string") && s.Format != "date-time" && s.Format != "date" && s.Format != "byte" && s.Format != "binary":
+		return tString
+	case s.Type.Is("integer") && s.Format == "int32":
+		return tInt32
+	case s.Type.Is("integer"):
+		return tInt64
+	case s.Type.Is("number") && s.Format == "float":
+		return tFloat32
+	case s.Type.Is("number"):
+		return tFloat64
+	case s.Type.Is("boolean"):
+		return tBool
+	}
+	return nil
 }

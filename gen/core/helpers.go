@@ -95,9 +95,3 @@ func jsonKindOf(data []byte) byte {
 	}
 	return 0
 }
-
-// formatJSON encodes a parameter value that has no plain text form as JSON.
-func formatJSON(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
-}

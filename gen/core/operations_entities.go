@@ -102,7 +102,7 @@ func (c *Client) GetEntitySnapshot(ctx context.Context, entityID common.EntityID
 		ErrorBody:   getEntitySnapshotErrorBody,
 		Method:      http.MethodGet,
 		OperationID: "getEntitySnapshot",
-		Path:        "/api/v1/entities/" + url.PathEscape(formatJSON(entityID)) + "/snapshot",
+		Path:        "/api/v1/entities/" + url.PathEscape(string(entityID)) + "/snapshot",
 		Query:       params.encodeQuery(),
 		RetrySafe:   true,
 	}
@@ -143,7 +143,7 @@ func (c *Client) GetEntityState(ctx context.Context, entityID common.EntityID, p
 		ErrorBody:   getEntityStateErrorBody,
 		Method:      http.MethodGet,
 		OperationID: "getEntityState",
-		Path:        "/api/v1/entities/" + url.PathEscape(formatJSON(entityID)) + "/state",
+		Path:        "/api/v1/entities/" + url.PathEscape(string(entityID)) + "/state",
 		Query:       params.encodeQuery(),
 		RetrySafe:   true,
 	}

@@ -121,7 +121,7 @@ type GetEntitySnapshotParams struct {
 func (p GetEntitySnapshotParams) encodeQuery() url.Values {
 	out := make(url.Values)
 	if v, ok := p.TenantID.Get(); ok {
-		out.Set("tenant_id", formatJSON(v))
+		out.Set("tenant_id", string(v))
 	}
 	return out
 }
@@ -145,7 +145,7 @@ func (p GetEntityStateParams) encodeQuery() url.Values {
 		out.Set("as_of", v.Format(time.RFC3339Nano))
 	}
 	if v2, ok2 := p.TenantID.Get(); ok2 {
-		out.Set("tenant_id", formatJSON(v2))
+		out.Set("tenant_id", string(v2))
 	}
 	return out
 }
@@ -170,7 +170,7 @@ type ListEventTypesParams struct {
 func (p ListEventTypesParams) encodeQuery() url.Values {
 	out := make(url.Values)
 	if v, ok := p.TenantID.Get(); ok {
-		out.Set("tenant_id", formatJSON(v))
+		out.Set("tenant_id", string(v))
 	}
 	if v2, ok2 := p.Limit.Get(); ok2 {
 		out.Set("limit", strconv.FormatInt(v2, 10))
@@ -251,10 +251,10 @@ type QueryEventsParams struct {
 func (p QueryEventsParams) encodeQuery() url.Values {
 	out := make(url.Values)
 	if v, ok := p.TenantID.Get(); ok {
-		out.Set("tenant_id", formatJSON(v))
+		out.Set("tenant_id", string(v))
 	}
 	if v2, ok2 := p.EntityID.Get(); ok2 {
-		out.Set("entity_id", formatJSON(v2))
+		out.Set("entity_id", string(v2))
 	}
 	if v3, ok3 := p.EventType.Get(); ok3 {
 		out.Set("event_type", v3)
@@ -352,7 +352,7 @@ type GetStatsParams struct {
 func (p GetStatsParams) encodeQuery() url.Values {
 	out := make(url.Values)
 	if v, ok := p.TenantID.Get(); ok {
-		out.Set("tenant_id", formatJSON(v))
+		out.Set("tenant_id", string(v))
 	}
 	return out
 }
@@ -377,7 +377,7 @@ type ListStreamsParams struct {
 func (p ListStreamsParams) encodeQuery() url.Values {
 	out := make(url.Values)
 	if v, ok := p.TenantID.Get(); ok {
-		out.Set("tenant_id", formatJSON(v))
+		out.Set("tenant_id", string(v))
 	}
 	if v2, ok2 := p.Limit.Get(); ok2 {
 		out.Set("limit", strconv.FormatInt(v2, 10))

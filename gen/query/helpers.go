@@ -62,9 +62,3 @@ func unmarshalExtra[V any](data []byte, known ...string) (map[string]V, error) {
 	}
 	return out, nil
 }
-
-// formatJSON encodes a parameter value that has no plain text form as JSON.
-func formatJSON(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
-}

@@ -46,7 +46,7 @@ type QueryEventsParams struct {
 func (p QueryEventsParams) encodeQuery() url.Values {
 	out := make(url.Values)
 	if v, ok := p.EntityID.Get(); ok {
-		out.Set("entity_id", formatJSON(v))
+		out.Set("entity_id", string(v))
 	}
 	if v2, ok2 := p.EventType.Get(); ok2 {
 		out.Set("event_type", v2)
