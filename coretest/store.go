@@ -75,6 +75,7 @@ type store struct {
 	entities []entity
 	entIdx   map[entityKey]uint32
 	lastTS   int64
+	uuids    uuidSource
 	now      func() time.Time
 }
 
@@ -216,7 +217,7 @@ func (s *store) append(ne *newEvent) (appendResult, error) {
 		r.id = *ne.restoredID
 		r.ts = ne.restoredTS
 	} else {
-		r.id = newUUID()
+		r.id = s.uuids.next()
 		ts := s.now().UnixNano()
 		if ts <= s.lastTS {
 			ts = s.lastTS + 1
@@ -355,6 +356,26 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
+// uuidSource hands out random version 4 UUIDs, reading randomness in
+// blocks rather than once per event.
+type uuidSource struct {
+	buf [64 * 16]byte
+	off int
+}
+
+func (u *uuidSource) next() [16]byte {
+	if u.off == 0 || u.off == len(u.buf) {
+		_, _ = rand.Read(u.buf[:]) // crypto/rand.Read never fails
+		u.off = 0
+	}
+	var id [16]byte
+	copy(id[:], u.buf[u.off:u.off+16])
+	u.off += 16
+	id[6] = id[6]&0x0f | 0x40
+	id[8] = id[8]&0x3f | 0x80
+	return id
+}
+
 func newUUID() [16]byte {
 	var u [16]byte
 	_, _ = rand.Read(u[:]) // crypto/rand.Read never fails
@@ -433,8 +454,13 @@ func (s *store) searchTS(positions []int32, ts int64) int {
 	return sort.Search(len(positions), func(i int) bool { return s.rec(int(positions[i])).ts >= ts })
 }
 
-// compactJSON returns raw compacted, or an error when it is not JSON.
+// compactJSON returns raw compacted, or an error when it is not JSON. Raw
+// is already valid JSON (it was decoded), so without insignificant
+// whitespace it is returned as it is.
 func compactJSON(raw []byte) ([]byte, error) {
+	if !bytes.ContainsAny(raw, " \t\r\n") {
+		return raw, nil
+	}
 	var buf bytes.Buffer
 	buf.Grow(len(raw))
 	if err := json.Compact(&buf, raw); err != nil {

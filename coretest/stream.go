@@ -182,12 +182,14 @@ type streamConn struct {
 
 var errDropped = errors.New("stream dropped by fault injection")
 
-// write sends one text frame, applying DropStreamAfter.
-func (sc *streamConn) write(ctx context.Context, b []byte) error {
+// write sends one text frame, applying DropStreamAfter. It writes without
+// a context: a cancellable one costs a timer registration per frame, and
+// the connection is closed by the handler's watcher when the stream ends.
+func (sc *streamConn) write(b []byte) error {
 	if sc.s.specs != nil {
 		sc.s.specs.checkFrame(b)
 	}
-	if err := sc.c.Write(ctx, websocket.MessageText, b); err != nil {
+	if err := sc.c.Write(context.Background(), websocket.MessageText, b); err != nil {
 		return err
 	}
 	sc.sent++
@@ -277,6 +279,9 @@ func (sc *streamConn) replay(ctx context.Context, consumerID string) error {
 	frames := make([][]byte, 0, 256)
 	buf := make([]byte, 0, 256*256)
 	for pos < end {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		frames, buf = frames[:0], buf[:0]
 		st.mu.RLock()
 		for ; pos < end && len(frames) < cap(frames); pos++ {
@@ -298,14 +303,14 @@ func (sc *streamConn) replay(ctx context.Context, consumerID string) error {
 		}
 		st.mu.RUnlock()
 		for _, f := range frames {
-			if err := sc.write(ctx, f); err != nil {
+			if err := sc.write(f); err != nil {
 				return err
 			}
 			replayed++
 		}
 	}
 	b := append([]byte(`{"type":"replay_complete","replayed":`), appendInt(nil, int64(replayed))...)
-	if err := sc.write(ctx, append(b, '}')); err != nil {
+	if err := sc.write(append(b, '}')); err != nil {
 		return err
 	}
 	sc.mu.Lock()
@@ -348,7 +353,7 @@ func (sc *streamConn) live(ctx context.Context) error {
 			return nil
 		}
 		batch = append(batch, ']')
-		err := sc.write(ctx, batch)
+		err := sc.write(batch)
 		batch, pending = batch[:0], 0
 		return err
 	}
@@ -384,7 +389,7 @@ func (sc *streamConn) live(ctx context.Context) error {
 			}
 			st.mu.RUnlock()
 			if ok && tick == nil {
-				if err := sc.write(ctx, frame); err != nil {
+				if err := sc.write(frame); err != nil {
 					return err
 				}
 			}
@@ -400,7 +405,7 @@ func (sc *streamConn) live(ctx context.Context) error {
 					return err
 				}
 				b := append([]byte(`{"type":"lagged","missed":`), appendInt(nil, missed)...)
-				if err := sc.write(ctx, append(b, '}')); err != nil {
+				if err := sc.write(append(b, '}')); err != nil {
 					return err
 				}
 			}

@@ -1,0 +1,149 @@
+package coretest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// smallBatch encodes a batch of n small events starting at index from.
+func smallBatch(from, n int) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"events":[`)
+	for i := from; i < from+n; i++ {
+		if i > from {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"event_type":"order.placed","entity_id":"order-%d","payload":{"n":%d}}`, i%1000, i)
+	}
+	b.WriteString(`]}`)
+	return b.Bytes()
+}
+
+// BenchmarkBatchIngest measures batch ingest over HTTP, 1000 small events
+// per request; events/s is the figure to report.
+func BenchmarkBatchIngest(b *testing.B) {
+	s := NewServer(WithAPIKeys(testKey))
+	defer s.Close()
+	body := smallBatch(0, 1000)
+	client := &http.Client{}
+	b.SetBytes(int64(len(body)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		req, _ := http.NewRequest("POST", s.URL+"/api/v1/events/batch", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+testKey)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+	b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "events/s")
+}
+
+// heapInUse returns the live heap after a full collection.
+func heapInUse() uint64 {
+	var m runtime.MemStats
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// BenchmarkMemoryPerEvent stores 1,000,000 small events (1000 entities,
+// one type, payload {"n":i}) through the ingest path and reports the heap
+// they hold per event. Run it with -benchtime=1x.
+func BenchmarkMemoryPerEvent(b *testing.B) {
+	const total, batch = 1_000_000, 1000
+	for i := 0; i < b.N; i++ {
+		base := heapInUse()
+		s := NewServer(WithAPIKeys(testKey))
+		evs := make([]*newEvent, batch)
+		for from := 0; from < total; from += batch {
+			for j := range evs {
+				n := from + j
+				evs[j] = &newEvent{
+					eventType: "order.placed",
+					entityID:  "order-" + itoa(n%1000),
+					tenantID:  "default",
+					payload:   []byte(`{"n":` + itoa(n) + `}`),
+				}
+			}
+			if _, err := s.ingest(evs); err != nil {
+				b.Fatal(err)
+			}
+		}
+		evs = nil
+		used := heapInUse() - base
+		b.ReportMetric(float64(used)/total, "bytes/event")
+		b.ReportMetric(float64(used)/(1<<20), "MiB")
+		runtime.KeepAlive(s)
+		s.Close()
+	}
+}
+
+func itoa(n int) string { return string(appendInt(nil, int64(n))) }
+
+// BenchmarkReplay measures consumer replay over the WebSocket: each
+// iteration opens a stream for a new consumer and reads every stored event
+// until replay_complete; events/s is the figure to report.
+func BenchmarkReplay(b *testing.B) {
+	const stored = 100_000
+	s := NewServer(WithAPIKeys(testKey))
+	defer s.Close()
+	for from := 0; from < stored; from += 1000 {
+		evs := make([]*newEvent, 1000)
+		for j := range evs {
+			n := from + j
+			evs[j] = &newEvent{eventType: "order.placed", entityID: "order-" + itoa(n%1000), tenantID: "default", payload: []byte(`{"n":` + itoa(n) + `}`)}
+		}
+		if _, err := s.ingest(evs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	u := "ws" + strings.TrimPrefix(s.URL, "http") + "/api/v1/events/stream?consumer_id="
+	hdr := http.Header{"Authorization": {"Bearer " + testKey}}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		c, _, err := websocket.Dial(ctx, u+"bench-"+itoa(i), &websocket.DialOptions{HTTPHeader: hdr})
+		if err != nil {
+			b.Fatal(err)
+		}
+		c.SetReadLimit(1 << 20)
+		frames := 0
+		stop := context.AfterFunc(ctx, func() { c.CloseNow() })
+		for {
+			// Read without a deadline per frame; the AfterFunc above
+			// bounds the whole replay.
+			_, data, err := c.Read(context.Background())
+			if err != nil {
+				b.Fatal(err)
+			}
+			if bytes.HasPrefix(data, []byte(`{"type":"replay_complete"`)) {
+				break
+			}
+			frames++
+		}
+		if frames != stored {
+			b.Fatalf("replayed %d, want %d", frames, stored)
+		}
+		stop()
+		c.CloseNow()
+		cancel()
+	}
+	b.ReportMetric(float64(b.N*stored)/b.Elapsed().Seconds(), "events/s")
+}
