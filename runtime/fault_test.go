@@ -63,7 +63,7 @@ func TestFaults(t *testing.T) {
 	t.Run("ResetBeforeRequestWritten", func(t *testing.T) {
 		// The server resets every connection during the TLS handshake: no
 		// byte of the HTTP request is ever written, so ingest is retried.
-		ln := newResetListener(t)
+		ln := newResetListener(t, false)
 		e := newEnv(h)
 		c := e.client(t, "https://"+ln.ln.Addr().String(), false)
 		err := e.do(ctx, c, ingestReq(), nil)
@@ -72,6 +72,29 @@ func TestFaults(t *testing.T) {
 		}
 		wantAttempts(t, "attempts", e.attempts.Load(), 4)
 		wantAttempts(t, "connections", ln.accepted.Load(), 4)
+	})
+
+	t.Run("ResetWhileRequestIsWritten", func(t *testing.T) {
+		// The server resets the connection as soon as the first byte of
+		// the request arrives: it may or may not have acted on a partial
+		// request as far as the client can tell. The rules take the safe
+		// side: ingest is not retried, a GET is.
+		ln := newResetListener(t, true)
+		e := newEnv(h)
+		c := e.client(t, "http://"+ln.ln.Addr().String(), false)
+		if err := e.do(ctx, c, ingestReq(), nil); err == nil {
+			t.Fatal("ingest: no error")
+		}
+		wantAttempts(t, "ingest attempts", e.attempts.Load(), 1)
+		wantAttempts(t, "ingest connections", ln.accepted.Load(), 1)
+
+		e = newEnv(h)
+		c = e.client(t, "http://"+ln.ln.Addr().String(), false)
+		if err := e.do(ctx, c, getReq(), nil); err == nil {
+			t.Fatal("get: no error")
+		}
+		wantAttempts(t, "get attempts", e.attempts.Load(), 4)
+		wantAttempts(t, "all connections", ln.accepted.Load(), 5)
 	})
 
 	t.Run("ResetAfterRequestWritten", func(t *testing.T) {

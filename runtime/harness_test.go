@@ -162,20 +162,22 @@ func resetConn(t *testing.T, w http.ResponseWriter) {
 
 // resetListener accepts TCP connections and resets each one at once,
 // before reading anything: a TLS client never completes its handshake, so
-// no byte of any HTTP request is written.
+// no byte of any HTTP request is written. With readFirst set, it waits for
+// the first byte of the request before the reset.
 type resetListener struct {
-	ln       net.Listener
-	accepted atomic.Int64
-	done     chan struct{}
+	ln        net.Listener
+	accepted  atomic.Int64
+	done      chan struct{}
+	readFirst bool
 }
 
-func newResetListener(t *testing.T) *resetListener {
+func newResetListener(t *testing.T, readFirst bool) *resetListener {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &resetListener{ln: ln, done: make(chan struct{})}
+	r := &resetListener{ln: ln, done: make(chan struct{}), readFirst: readFirst}
 	go func() {
 		defer close(r.done)
 		for {
@@ -184,6 +186,9 @@ func newResetListener(t *testing.T) *resetListener {
 				return
 			}
 			r.accepted.Add(1)
+			if r.readFirst {
+				_, _ = conn.Read(make([]byte, 1))
+			}
 			if tc, ok := conn.(*net.TCPConn); ok {
 				_ = tc.SetLinger(0)
 			}
