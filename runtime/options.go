@@ -74,7 +74,7 @@ type config struct {
 	wait func(ctx context.Context, d time.Duration) error
 
 	// Derived by (*Client).finalize from the fields above.
-	dirty  bool // a field that derived state depends on changed
+	dirty  bool         // a field that derived state depends on changed
 	hc     *http.Client // httpClient (or the client's own) with the redirect policy
 	send   RoundTripFunc
 	uaHdr  []string
