@@ -187,24 +187,40 @@ func TestFaults(t *testing.T) {
 	})
 
 	t.Run("RateLimitBurst", func(t *testing.T) {
-		// Core's 429: plain text with Retry-After in seconds.
-		srv := newCounted(t, h, func(n int64, w http.ResponseWriter, r *http.Request) {
-			if n <= 2 {
-				w.Header().Set("Retry-After", "2")
-				w.WriteHeader(http.StatusTooManyRequests)
-				_, _ = io.WriteString(w, "Rate limit exceeded. Limit: 60 requests/min")
-				return
+		// Core's 429: plain text, with Retry-After in seconds (omitted by
+		// Core when it rounds to zero).
+		for _, retryAfter := range []string{"2", ""} {
+			var stored atomic.Int64
+			srv := newCounted(t, h, func(n int64, w http.ResponseWriter, r *http.Request) {
+				if n <= 2 {
+					if retryAfter != "" {
+						w.Header().Set("Retry-After", retryAfter)
+					}
+					w.WriteHeader(http.StatusTooManyRequests)
+					_, _ = io.WriteString(w, "Rate limit exceeded. Limit: 60 requests/min")
+					return
+				}
+				stored.Add(1)
+				_, _ = io.WriteString(w, `{}`)
+			})
+			e := newEnv(h)
+			c := e.client(t, srv.URL, false, WithRetry(RetryPolicy{MaxRetries: 3, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Second}))
+			if err := e.do(ctx, c, ingestReq(), nil); err != nil {
+				t.Fatal(err)
 			}
-			_, _ = io.WriteString(w, `{}`)
-		})
-		e := newEnv(h)
-		c := e.client(t, srv.URL, false, WithRetry(RetryPolicy{MaxRetries: 3, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Second}))
-		if err := e.do(ctx, c, ingestReq(), nil); err != nil {
-			t.Fatal(err)
-		}
-		wantAttempts(t, "attempts", e.attempts.Load(), 3)
-		if ws := e.waits.all(); len(ws) != 2 || ws[0] != 2*time.Second || ws[1] != 2*time.Second {
-			t.Errorf("waits = %v, want [2s 2s]", ws)
+			wantAttempts(t, "attempts", e.attempts.Load(), 3)
+			wantAttempts(t, "requests received", srv.hits.Load(), 3)
+			wantAttempts(t, "events stored", stored.Load(), 1)
+			ws := e.waits.all()
+			if len(ws) != 2 {
+				t.Fatalf("waits = %v", ws)
+			}
+			if retryAfter == "2" && (ws[0] != 2*time.Second || ws[1] != 2*time.Second) {
+				t.Errorf("waits = %v, want [2s 2s]", ws)
+			}
+			if retryAfter == "" && (ws[0] > time.Millisecond || ws[1] > 2*time.Millisecond) {
+				t.Errorf("waits = %v, want the 1ms-base backoff", ws)
+			}
 		}
 	})
 
