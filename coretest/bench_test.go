@@ -67,26 +67,11 @@ func heapInUse() uint64 {
 // one type, payload {"n":i}) through the ingest path and reports the heap
 // they hold per event. Run it with -benchtime=1x.
 func BenchmarkMemoryPerEvent(b *testing.B) {
-	const total, batch = 1_000_000, 1000
+	const total = 1_000_000
 	for i := 0; i < b.N; i++ {
 		base := heapInUse()
 		s := NewServer(WithAPIKeys(testKey))
-		evs := make([]*newEvent, batch)
-		for from := 0; from < total; from += batch {
-			for j := range evs {
-				n := from + j
-				evs[j] = &newEvent{
-					eventType: "order.placed",
-					entityID:  "order-" + itoa(n%1000),
-					tenantID:  "default",
-					payload:   []byte(`{"n":` + itoa(n) + `}`),
-				}
-			}
-			if _, err := s.ingest(evs); err != nil {
-				b.Fatal(err)
-			}
-		}
-		evs = nil
+		seedSmall(b, s, total)
 		used := heapInUse() - base
 		b.ReportMetric(float64(used)/total, "bytes/event")
 		b.ReportMetric(float64(used)/(1<<20), "MiB")
@@ -97,6 +82,22 @@ func BenchmarkMemoryPerEvent(b *testing.B) {
 
 func itoa(n int) string { return string(appendInt(nil, int64(n))) }
 
+// seedSmall stores total small events (1000 entities, one type, payload
+// {"n":i}) in batches of 1000.
+func seedSmall(b *testing.B, s *Server, total int) {
+	b.Helper()
+	evs := make([]SeedEvent, 1000)
+	for from := 0; from < total; from += len(evs) {
+		for j := range evs {
+			n := from + j
+			evs[j] = SeedEvent{Type: "order.placed", EntityID: "order-" + itoa(n%1000), Payload: []byte(`{"n":` + itoa(n) + `}`)}
+		}
+		if _, err := s.Seed(evs...); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkReplay measures consumer replay over the WebSocket: each
 // iteration opens a stream for a new consumer and reads every stored event
 // until replay_complete; events/s is the figure to report.
@@ -104,16 +105,7 @@ func BenchmarkReplay(b *testing.B) {
 	const stored = 100_000
 	s := NewServer(WithAPIKeys(testKey))
 	defer s.Close()
-	for from := 0; from < stored; from += 1000 {
-		evs := make([]*newEvent, 1000)
-		for j := range evs {
-			n := from + j
-			evs[j] = &newEvent{eventType: "order.placed", entityID: "order-" + itoa(n%1000), tenantID: "default", payload: []byte(`{"n":` + itoa(n) + `}`)}
-		}
-		if _, err := s.ingest(evs); err != nil {
-			b.Fatal(err)
-		}
-	}
+	seedSmall(b, s, stored)
 	u := "ws" + strings.TrimPrefix(s.URL, "http") + "/api/v1/events/stream?consumer_id="
 	hdr := http.Header{"Authorization": {"Bearer " + testKey}}
 	b.ResetTimer()

@@ -89,8 +89,8 @@ func newStore(now func() time.Time) *store {
 	}
 }
 
-// Event is the wire form of a stored event (reference §4.1).
-type Event struct {
+// wireEvent is the wire form of a stored event (reference §4.1).
+type wireEvent struct {
 	ID        string          `json:"id"`
 	EventType string          `json:"event_type"`
 	EntityID  string          `json:"entity_id"`
@@ -243,11 +243,11 @@ func (s *store) append(ne *newEvent) (appendResult, error) {
 
 // event materialises the event at 0-based position pos. The caller holds a
 // lock. Payload and metadata alias the arena, which is append-only.
-func (s *store) event(pos int) Event {
+func (s *store) event(pos int) wireEvent {
 	r := s.rec(pos)
 	ent := &s.entities[r.entity]
 	chunk := s.arena[r.chunk]
-	ev := Event{
+	ev := wireEvent{
 		EventType: s.types[r.typ].name,
 		EntityID:  ent.id,
 		TenantID:  s.tenants[ent.tenant].name,
@@ -266,7 +266,7 @@ func (s *store) event(pos int) Event {
 
 // appendEventJSON appends the JSON encoding of ev (reference §4.1: metadata
 // is null when absent, timestamps are RFC 3339 UTC with nanoseconds).
-func appendEventJSON(b []byte, ev *Event) []byte {
+func appendEventJSON(b []byte, ev *wireEvent) []byte {
 	b = append(b, `{"id":"`...)
 	b = append(b, ev.ID...)
 	b = append(b, `","event_type":`...)
@@ -288,11 +288,6 @@ func appendEventJSON(b []byte, ev *Event) []byte {
 	b = append(b, `,"version":`...)
 	b = appendInt(b, ev.Version)
 	return append(b, '}')
-}
-
-// MarshalJSON encodes the event in Core's wire form.
-func (ev Event) MarshalJSON() ([]byte, error) {
-	return appendEventJSON(nil, &ev), nil
 }
 
 func appendTimestamp(b []byte, t time.Time) []byte {

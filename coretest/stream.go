@@ -121,7 +121,7 @@ type liveFilter struct {
 // matches applies the WebSocket grammar: "x.*" requires "x." as a prefix
 // (bare x does not match, unlike the consumer registry); other entries are
 // exact.
-func (f *liveFilter) matches(ev *Event) bool {
+func (f *liveFilter) matches(ev *wireEvent) bool {
 	if f.entityID != nil && ev.EntityID != *f.entityID {
 		return false
 	}
