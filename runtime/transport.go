@@ -191,10 +191,13 @@ func (c *Client) do(ctx context.Context, cfg *config, req *Request, result any) 
 func (k *call) send(a *attempt) outcome {
 	cfg, req := k.cfg, k.req
 	ctx := k.ctx
-	if cfg.attemptTimeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, cfg.attemptTimeout)
-		defer cancel()
+	if d := cfg.attemptTimeout; d > 0 {
+		// A context that ends sooner anyway needs no timer of its own.
+		if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > d {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, d)
+			defer cancel()
+		}
 	}
 	var traced *atomic.Bool
 	if !req.RetrySafe && cfg.retry.MaxRetries > 0 {
