@@ -218,3 +218,27 @@ func TestIngestBatch_NotAtomic_Ref5_2(t *testing.T) {
 		t.Errorf("after invalid item: %d events, want 1", q.Count)
 	}
 }
+
+// Reference §5.3 orders by (timestamp, version, position): the server
+// keeps timestamps strictly increasing with position, so time windows and
+// that order agree even when the clock stands still.
+func TestIngest_TimestampsStrictlyIncrease_Ref5_3(t *testing.T) {
+	frozen := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := newTestServer(t, WithClock(func() time.Time { return frozen }))
+	c := coreClient(t, s)
+	var stamps []string
+	for i := 0; i < 3; i++ {
+		stamps = append(stamps, c.ingest("a.b", "e", i)["timestamp"].(string))
+	}
+	want := []string{"2026-01-01T00:00:00Z", "2026-01-01T00:00:00.000000001Z", "2026-01-01T00:00:00.000000002Z"}
+	for i := range want {
+		if stamps[i] != want[i] {
+			t.Errorf("timestamps %v, want %v", stamps, want)
+			break
+		}
+	}
+	q := c.query("tenant_id=default&until=" + stamps[1])
+	if q.Count != 2 {
+		t.Errorf("until the second timestamp: %d events", q.Count)
+	}
+}

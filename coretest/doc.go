@@ -1,0 +1,65 @@
+// Package coretest is an in-memory AllSource server for tests, examples and
+// demos, in the spirit of net/http/httptest: it behaves like AllSource Core
+// and the Query Service closely enough that code which works against it
+// works against the real servers.
+//
+// Start one per test:
+//
+//	srv := coretest.NewTestServer(t, coretest.WithAPIKeys("ask_test"))
+//	// Point a Core client at srv.URL (like :3900) and a Query Service
+//	// client at srv.QueryURL() (like :3902), with the key "ask_test".
+//
+// NewTestServer closes the server when the test ends and checks every
+// request it receives and every response and WebSocket frame it sends
+// against the OpenAPI documents in spec/, with kin-openapi's openapi3filter;
+// a violation fails the test. Responses and frames are always checked. A
+// request that breaks the spec is reported when the server accepted it: a
+// client that drifted from the spec but still got a 2xx is the drift that
+// would otherwise go unnoticed, while a refused request already fails, and
+// tests must be able to send deliberately bad requests to reach the
+// server's own validation. NewServer starts a server without these checks
+// (faster, for benchmarks); Listen starts one on given addresses (see the
+// command cmd/allsource-server).
+//
+// # Behaviour
+//
+// The Core endpoints follow the operations of spec/core.yaml with Core's
+// semantics: event validation rules and "Invalid input" 400 bodies,
+// per-entity versions from 1, expected_version conflicts (409
+// version_conflict), batches that are not atomic, every query filter with
+// total_count, has_more and entity_version, entities and duplicates, entity
+// state and snapshots, stats, streams and event types, the built-in
+// projections entity_snapshots and event_counters, the projection state
+// store, durable consumers (get-or-create, a cursor that only moves
+// forward, 1-based global positions, the "x.*" filter grammar), and the
+// WebSocket stream (consumer replay frames, replay_complete, live bare
+// events or JSON arrays when batching, subscribe and legacy filter frames,
+// lagged notices from a bounded per-client buffer). Authentication takes a
+// bearer token, a raw Authorization token or X-API-Key, with Core's
+// plain-text 401s; /health is public; the WebSocket upgrade is not. Rate
+// limiting is a token bucket per tenant with a plain-text 429 and
+// Retry-After. The Query Service endpoints (health and the events query)
+// have their own shapes: JSON 401 and 429 bodies, the tenant taken from the
+// credentials, limit 100 by default.
+//
+// Like Core, the server trusts tenant_id from requests; entities,
+// duplicates, events by id, consumers, the live stream and the projection
+// state store are not tenant-scoped.
+//
+// # Faults
+//
+// Tests drive failures with FailNext (fail the next N requests of an
+// operation with a status and Core's body for it), Delay, CutBodyNext (the
+// request is processed, the response is cut mid-body and the connection
+// closed), DropStreamAfter and DropStreams (WebSocket streams end without a
+// close frame), and Reset. Operations are named by the spec's operationIds.
+//
+// # Storage
+//
+// Events are kept in fixed-size records in blocks, payloads and metadata in
+// a chunked byte arena, indexes as int32 positions, and repeated strings
+// interned: about 85 bytes per small event. WithDataDir adds append-only
+// JSON-lines logs of events, consumer cursors and the projection state
+// store, replayed at start; writes reach the operating system before the
+// response is sent and are synced to disk on Close.
+package coretest
