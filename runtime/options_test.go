@@ -247,6 +247,11 @@ func TestResultKinds(t *testing.T) {
 	if err := c.Do(ctx, req, &m); err != nil {
 		t.Errorf("204 into a struct: %v", err)
 	}
+	req = getReq()
+	req.Method = http.MethodHead
+	if err := c.Do(ctx, req, &m); err != nil {
+		t.Errorf("HEAD into a struct: %v", err)
+	}
 }
 
 func TestMiddlewareOrder(t *testing.T) {

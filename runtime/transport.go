@@ -284,7 +284,7 @@ func (k *call) finish(a *attempt, result any) (retry bool, wait time.Duration, e
 		if a.tooLarge {
 			return false, 0, k.protocolError(a, "response body larger than "+strconv.FormatInt(k.cfg.maxBodyBytes, 10)+" bytes", nil)
 		}
-		if err := decodeResult(a.body.Bytes(), status, result); err != nil {
+		if err := decodeResult(a.body.Bytes(), status, req.Method == http.MethodHead, result); err != nil {
 			return false, 0, k.protocolError(a, "decoding the response body", err)
 		}
 		return false, 0, nil
@@ -406,7 +406,7 @@ func readBody(buf *bytes.Buffer, resp *http.Response, limit int64) (tooLarge boo
 }
 
 // decodeResult decodes a 2xx body into result.
-func decodeResult(data []byte, status int, result any) error {
+func decodeResult(data []byte, status int, head bool, result any) error {
 	switch r := result.(type) {
 	case nil:
 		return nil
@@ -418,7 +418,7 @@ func decodeResult(data []byte, status int, result any) error {
 		return nil
 	}
 	if len(data) == 0 {
-		if status == http.StatusNoContent || status == http.StatusResetContent {
+		if head || status == http.StatusNoContent || status == http.StatusResetContent {
 			return nil
 		}
 		return errors.New("empty body")
