@@ -360,7 +360,10 @@ func (e *emitter) helpersFile() *jen.File {
 			jen.Id("keys").Op(":=").Make(jen.Index().String(), jen.Lit(0), jen.Len(jen.Id("extra"))),
 			jen.For(jen.Id("k").Op(":=").Range().Id("extra")).Block(jen.Id("keys").Op("=").Append(jen.Id("keys"), jen.Id("k"))),
 			jen.Qual("slices", "Sort").Call(jen.Id("keys")),
-			jen.Id("out").Op(":=").Qual("bytes", "TrimRight").Call(jen.Id("known"), jen.Lit(" \n}")),
+			jen.Id("out").Op(":=").Qual("bytes", "TrimSpace").Call(jen.Id("known")),
+			jen.If(jen.Len(jen.Id("out")).Op("<").Lit(2).Op("||").Id("out").Index(jen.Len(jen.Id("out")).Op("-").Lit(1)).Op("!=").LitRune('}')).Block(
+				jen.Return(jen.Nil(), jen.Qual("errors", "New").Call(jen.Lit("additional properties of a value that is not a JSON object")))),
+			jen.Id("out").Op("=").Qual("slices", "Clip").Call(jen.Id("out").Index(jen.Empty(), jen.Len(jen.Id("out")).Op("-").Lit(1))),
 			jen.For(jen.List(jen.Id("i"), jen.Id("k")).Op(":=").Range().Id("keys")).Block(
 				jen.If(jen.Id("i").Op(">").Lit(0).Op("||").Len(jen.Id("out")).Op(">").Lit(1)).Block(jen.Id("out").Op("=").Append(jen.Id("out"), jen.LitRune(','))),
 				jen.List(jen.Id("kb"), jen.Err()).Op(":=").Qual("encoding/json", "Marshal").Call(jen.Id("k")),
@@ -432,9 +435,11 @@ func (e *emitter) helpersFile() *jen.File {
 		f.Line()
 	}
 	if e.used["formatJSON"] {
-		f.Add(doc(h["formatJSON"] + " encodes a parameter value that has no plain text form as JSON."))
+		f.Add(doc(h["formatJSON"] + " encodes a parameter value that has no plain text form as JSON; a\nvalue that encodes to a JSON string is sent as that string, unquoted."))
 		f.Func().Id(h["formatJSON"]).Params(jen.Id("v").Any()).String().Block(
 			jen.List(jen.Id("b"), jen.Id("_")).Op(":=").Qual("encoding/json", "Marshal").Call(jen.Id("v")),
+			jen.Var().Id("s").String(),
+			jen.If(jen.Qual("encoding/json", "Unmarshal").Call(jen.Id("b"), jen.Op("&").Id("s")).Op("==").Nil()).Block(jen.Return(jen.Id("s"))),
 			jen.Return(jen.String().Call(jen.Id("b"))),
 		)
 		f.Line()

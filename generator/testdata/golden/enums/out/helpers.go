@@ -5,6 +5,7 @@ package enumsapi
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 )
@@ -19,7 +20,11 @@ func marshalExtra[V any](known []byte, extra map[string]V) ([]byte, error) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	out := bytes.TrimRight(known, " \n}")
+	out := bytes.TrimSpace(known)
+	if len(out) < 2 || out[len(out)-1] != '}' {
+		return nil, errors.New("additional properties of a value that is not a JSON object")
+	}
+	out = slices.Clip(out[:len(out)-1])
 	for i, k := range keys {
 		if i > 0 || len(out) > 1 {
 			out = append(out, ',')
