@@ -281,13 +281,15 @@ func (s *Server) ingest(evs []*newEvent) ([]appendResult, error) {
 		res = append(res, a)
 	}
 	last := s.store.n
-	if s.persist != nil && last > first {
-		s.persist.appendEvents(s.store, first, last)
-	}
-	s.store.mu.Unlock()
 	if last > first {
+		if s.persist != nil {
+			s.persist.appendEvents(s.store, first, last)
+		}
+		// Publish under the lock so that streams see events in position
+		// order when batches are ingested concurrently.
 		s.hub.publish(first, last)
 	}
+	s.store.mu.Unlock()
 	if s.persist != nil && last > first {
 		if perr := s.persist.flushEvents(); perr != nil && err == nil {
 			err = perr

@@ -351,3 +351,34 @@ func TestStream_UpgradeNeedsAuth_Ref2_1(t *testing.T) {
 	}
 	c.CloseNow()
 }
+
+// Concurrent ingests into one entity get distinct consecutive versions,
+// and a live stream sees every event once, in position order.
+func TestStream_ConcurrentIngestInOrder_Ref4_1(t *testing.T) {
+	s := newTestServer(t)
+	ws := dial(t, s, "")
+	waitSubscribers(t, s, 1)
+	const workers, each = 8, 25
+	done := make(chan error, workers)
+	for w := 0; w < workers; w++ {
+		go func() {
+			for i := 0; i < each; i++ {
+				if _, err := s.Seed(SeedEvent{Type: "a.b", EntityID: "shared", Payload: json.RawMessage(`{}`)}); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for w := 0; w < workers; w++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for want := 1; want <= workers*each; want++ {
+		if f := ws.nextObject(); f["version"] != float64(want) {
+			t.Fatalf("live event %d has version %v", want, f["version"])
+		}
+	}
+}

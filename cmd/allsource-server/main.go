@@ -19,6 +19,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -44,14 +45,20 @@ func (k *keyList) Set(v string) error {
 }
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv("ALLSOURCE_API_KEY"), os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "allsource-server:", err)
+		stop()
 		os.Exit(1)
 	}
 }
 
-func run(args []string) error {
+// run serves until ctx ends, then shuts down. envKeys is the value of
+// ALLSOURCE_API_KEY; logs go to stderr.
+func run(ctx context.Context, args []string, envKeys string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("allsource-server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:3900", "listen address of the Core endpoints")
 	queryAddr := fs.String("query-addr", "127.0.0.1:3902", "listen address of the Query Service endpoints; empty for none")
 	var keys keyList
@@ -66,8 +73,8 @@ func run(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if env := os.Getenv("ALLSOURCE_API_KEY"); env != "" {
-		_ = keys.Set(env)
+	if envKeys != "" {
+		_ = keys.Set(envKeys)
 	}
 	if len(keys) == 0 && !*dev {
 		return errors.New("no API key: pass -api-key KEY (or set ALLSOURCE_API_KEY), or -dev")
@@ -76,7 +83,7 @@ func run(args []string) error {
 	if *verbose {
 		level = slog.LevelDebug
 	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
 	opts := []coretest.Option{coretest.WithAPIKeys(keys...), coretest.WithLogger(logger)}
 	if *dev {
@@ -105,10 +112,7 @@ func run(args []string) error {
 	logger.Info("serving", "core", srv.URL, "query", srv.QueryURL(), "keys", len(keys),
 		"dev", *dev, "data_dir", *dataDir, "rate_limit", *rate)
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	<-ctx.Done()
-	stop()
 	logger.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
