@@ -161,6 +161,7 @@ func (s *Server) Reset() {
 	s.faults.dropStream = 0
 	s.faults.mu.Unlock()
 	s.limiter.reset()
+	s.qsLimiter.reset()
 }
 
 // writeInjectedFailure writes a realistic failure for status.

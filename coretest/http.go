@@ -298,9 +298,9 @@ func (s *Server) admitQuery(w http.ResponseWriter, r *http.Request, op *operatio
 		}})
 		return nil, false
 	}
-	if s.limiter.enabled() && !s.cfg.devMode {
-		perSecond := max(1, (s.limiter.perMinute+59)/60)
-		ok, remaining, retry := s.limiter.take(c.tenant)
+	if s.qsLimiter.enabled() && !s.cfg.devMode {
+		perSecond := max(1, (s.qsLimiter.perMinute+59)/60)
+		ok, remaining, retry := s.qsLimiter.take(c.tenant)
 		if !ok {
 			secs := max(1, int((retry+time.Second-1)/time.Second))
 			w.Header().Set("Retry-After", strconv.Itoa(secs))

@@ -135,7 +135,8 @@ type Server struct {
 	consumers   *consumerRegistry
 	projections *projectionStore
 	faults      *faults
-	limiter     *rateLimiter
+	limiter     *rateLimiter // Core's buckets
+	qsLimiter   *rateLimiter // the Query Service's own buckets
 	persist     *persister
 	specs       *specValidator
 
@@ -204,6 +205,7 @@ func Listen(coreAddr, queryAddr string, opts ...Option) (*Server, error) {
 	s.projections = newProjectionStore()
 	s.faults = newFaults()
 	s.limiter = newRateLimiter(cfg.ratePerMinute, cfg.rateBurst, time.Now)
+	s.qsLimiter = newRateLimiter(cfg.ratePerMinute, cfg.rateBurst, time.Now)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if cfg.specReport != nil {
 		v, err := newSpecValidator(cfg.specReport)

@@ -382,3 +382,29 @@ func TestStream_ConcurrentIngestInOrder_Ref4_1(t *testing.T) {
 		}
 	}
 }
+
+// Shutdown ends open streams with a going-away close frame.
+func TestStream_ShutdownSendsGoingAway(t *testing.T) {
+	s := NewServer(WithAPIKeys(testKey))
+	defer s.Close()
+	ws := dial(t, s, "")
+	waitSubscribers(t, s, 1)
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		done <- s.Shutdown(ctx)
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, _, err := ws.c.Read(ctx)
+	if websocket.CloseStatus(err) != websocket.StatusGoingAway {
+		t.Fatalf("read: %v, want going away", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	if _, err := http.Get(s.URL + "/health"); err == nil {
+		t.Error("server still serving after Shutdown")
+	}
+}
