@@ -3,6 +3,7 @@ package coretest
 import (
 	"fmt"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -94,6 +95,18 @@ func (r *consumerRegistry) restore(s consumerSnapshot) {
 		c.cursor = *s.CursorPosition
 	}
 	r.m[c.id] = c
+}
+
+// all returns every consumer, sorted by id.
+func (r *consumerRegistry) all() []consumerSnapshot {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]consumerSnapshot, 0, len(r.m))
+	for _, c := range r.m {
+		out = append(out, c.snapshot())
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ConsumerID < out[j].ConsumerID })
+	return out
 }
 
 // consumerFilterMatches is the registry's filter grammar (reference §5.6):

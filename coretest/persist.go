@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"sync"
 	"time"
 )
@@ -19,7 +20,9 @@ import (
 //	consumers.jsonl    a consumer's full state after each change (last wins)
 //	projections.jsonl  state-store puts and projection deletions
 //
-// They are replayed at start. A line cut short by a crash is dropped and
+// They are replayed at start, and the consumer and projection logs are then
+// rewritten with one line per live entry, so they do not grow without
+// bound across restarts. A line cut short by a crash is dropped and
 // the file truncated to the last whole line. Writes reach the operating
 // system before the response that depends on them is sent, so they survive
 // the process being killed; the files are synced to disk on Close, not per
@@ -71,16 +74,95 @@ func openPersister(dir string, s *Server) (*persister, error) {
 		return nil, err
 	}
 	p.ew = bufio.NewWriterSize(p.events, 1<<20)
-	if p.consumers, err = replayLog(filepath.Join(dir, consumersFile), s.restoreConsumer); err != nil {
+	if p.consumers, err = replayLog(filepath.Join(dir, consumersFile), s.restoreConsumer); err == nil {
+		p.consumers, err = rewriteLog(p.consumers, s.consumerLines())
+	}
+	if err != nil {
 		_ = p.events.Close()
 		return nil, err
 	}
-	if p.projections, err = replayLog(filepath.Join(dir, projectionsFile), s.restoreProjection); err != nil {
+	if p.projections, err = replayLog(filepath.Join(dir, projectionsFile), s.restoreProjection); err == nil {
+		p.projections, err = rewriteLog(p.projections, s.projectionLines())
+	}
+	if err != nil {
 		_ = p.events.Close()
 		_ = p.consumers.Close()
 		return nil, err
 	}
 	return p, nil
+}
+
+// rewriteLog replaces the log f with lines, atomically (a new file renamed
+// over the old one), and returns the new file opened for appending. f is
+// closed.
+func rewriteLog(f *os.File, lines []any) (*os.File, error) {
+	path := f.Name()
+	_ = f.Close()
+	tmp := path + ".tmp"
+	out, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("data dir: compact %s: %w", filepath.Base(path), err)
+	}
+	w := bufio.NewWriter(out)
+	for _, l := range lines {
+		b, err := json.Marshal(l)
+		if err != nil {
+			_ = out.Close()
+			return nil, fmt.Errorf("data dir: compact %s: %w", filepath.Base(path), err)
+		}
+		_, _ = w.Write(append(b, '\n'))
+	}
+	err = w.Flush()
+	if err == nil {
+		err = out.Sync()
+	}
+	if err != nil {
+		_ = out.Close()
+		return nil, fmt.Errorf("data dir: compact %s: %w", filepath.Base(path), err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		_ = out.Close()
+		return nil, fmt.Errorf("data dir: compact %s: %w", filepath.Base(path), err)
+	}
+	return out, nil
+}
+
+// consumerLines is the compacted consumer log.
+func (s *Server) consumerLines() []any {
+	var lines []any
+	for _, c := range s.consumers.all() {
+		lines = append(lines, c)
+	}
+	return lines
+}
+
+// projectionLines is the compacted projection log: deletions of built-in
+// projections, then every stored state in a stable order.
+func (s *Server) projectionLines() []any {
+	s.projections.mu.RLock()
+	defer s.projections.mu.RUnlock()
+	var lines []any
+	for _, name := range []string{projEntitySnapshots, projEventCounters} {
+		if _, ok := s.projections.registered[name]; !ok {
+			lines = append(lines, projectionRecord{Op: "delete", Name: name})
+		}
+	}
+	names := make([]string, 0, len(s.projections.kv))
+	for name := range s.projections.kv {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		ids := make([]string, 0, len(s.projections.kv[name]))
+		for id := range s.projections.kv[name] {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			lines = append(lines, projectionRecord{Op: "put", Name: name, EntityID: id, State: s.projections.kv[name][id]})
+		}
+	}
+	return lines
 }
 
 // replayLog calls apply for each whole line of path, truncates a torn last

@@ -1,6 +1,7 @@
 package coretest
 
 import (
+	"bytes"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -92,5 +93,58 @@ func TestDataDir_TornLastLine(t *testing.T) {
 	}
 	if _, err := Listen("127.0.0.1:0", "", WithDataDir(dir)); err == nil {
 		t.Fatal("corrupt log accepted")
+	}
+}
+
+// The consumer and projection logs are compacted at start: one line per
+// consumer and per stored state, whatever happened before.
+func TestDataDir_CompactsAtStart(t *testing.T) {
+	dir := t.TempDir()
+	s := newTestServer(t, WithDataDir(dir))
+	c := coreClient(t, s)
+	for i := 0; i < 20; i++ {
+		c.ingest("a.b", "e", i)
+		c.must(http.StatusOK, "POST", "/api/v1/consumers/w/ack", map[string]any{"position": i + 1})
+		c.must(http.StatusOK, "PUT", "/api/v1/projections/p/e/state", map[string]any{"state": i})
+	}
+	c.must(http.StatusOK, "DELETE", "/api/v1/projections/event_counters", nil)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	lines := func(name string) int {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return bytes.Count(b, []byte("\n"))
+	}
+	if n := lines(consumersFile); n != 20 {
+		t.Fatalf("consumer log has %d lines before restart, want 20", n)
+	}
+	s2 := newTestServer(t, WithDataDir(dir))
+	if n := lines(consumersFile); n != 1 {
+		t.Errorf("consumer log has %d lines after compaction, want 1", n)
+	}
+	if n := lines(projectionsFile); n != 2 {
+		t.Errorf("projection log has %d lines after compaction, want 2", n)
+	}
+	c2 := coreClient(t, s2)
+	var cr consumerResp
+	c2.must(http.StatusOK, "GET", "/api/v1/consumers/w", nil).decode(t, &cr)
+	if cr.CursorPosition == nil || *cr.CursorPosition != 20 {
+		t.Errorf("cursor after compaction %+v", cr)
+	}
+	if b := c2.must(http.StatusOK, "GET", "/api/v1/projections/p/e/state", nil).object(t); b["state"] != float64(19) {
+		t.Errorf("state after compaction %v", b)
+	}
+	c2.must(http.StatusNotFound, "GET", "/api/v1/projections/event_counters", nil)
+	c2.must(http.StatusOK, "POST", "/api/v1/consumers/w/ack", map[string]any{"position": 20})
+	if err := s2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s3 := newTestServer(t, WithDataDir(dir))
+	coreClient(t, s3).must(http.StatusOK, "GET", "/api/v1/consumers/w", nil).decode(t, &cr)
+	if *cr.CursorPosition != 20 {
+		t.Errorf("cursor after second restart %+v", cr)
 	}
 }
