@@ -8,6 +8,7 @@ import (
 	"iter"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -136,6 +137,11 @@ func (s *Stream) connect(ctx context.Context) error {
 		HTTPHeader: hreq.Header,
 	})
 	if err != nil {
+		if secrets := addedQueryValues(s.url, hreq.URL); len(secrets) > 0 {
+			// A key sent as a query parameter is in the dialled URL,
+			// which the dial error repeats: hide it.
+			err = &redactedError{err: err, secrets: secrets}
+		}
 		if resp != nil {
 			err = fmt.Errorf("handshake answered %s: %w", resp.Status, err)
 		}
@@ -288,3 +294,41 @@ func (s *Stream) Close() error {
 	}
 	return conn.Close(websocket.StatusNormalClosure, "")
 }
+
+// addedQueryValues returns the values of the query parameters of u that
+// the URL before authorization, orig, does not have: credentials.
+func addedQueryValues(orig string, u *url.URL) []string {
+	before, err := url.Parse(orig)
+	if err != nil {
+		return nil
+	}
+	had := before.Query()
+	var out []string
+	for k, vs := range u.Query() {
+		if _, ok := had[k]; ok {
+			continue
+		}
+		for _, v := range vs {
+			if v != "" {
+				out = append(out, v, url.QueryEscape(v))
+			}
+		}
+	}
+	return out
+}
+
+// redactedError shows err with every secret replaced.
+type redactedError struct {
+	err     error
+	secrets []string
+}
+
+func (e *redactedError) Error() string {
+	msg := e.err.Error()
+	for _, s := range e.secrets {
+		msg = strings.ReplaceAll(msg, s, "REDACTED")
+	}
+	return msg
+}
+
+func (e *redactedError) Unwrap() error { return e.err }

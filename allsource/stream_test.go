@@ -11,6 +11,7 @@ import (
 	"github.com/allsource-go/allsource/allsource"
 	"github.com/allsource-go/allsource/coretest"
 	"github.com/allsource-go/allsource/gen/core"
+	"github.com/allsource-go/allsource/runtime"
 )
 
 func ingestN(t *testing.T, c allsource.CoreClient, typ, entity string, n int) {
@@ -264,5 +265,26 @@ func TestStreamReconnectReplaysFromCursor(t *testing.T) {
 	}
 	if fmt.Sprint(seen[len(seen)-3:]) != "[3 4 5]" || seen[0] != 3 {
 		t.Fatalf("positions = %v, want replay from 3 (the cursor is 2), repeated after the reconnect", seen)
+	}
+}
+
+// A key sent as a query parameter must not appear in a handshake error.
+func TestStreamDialErrorHidesQueryKey(t *testing.T) {
+	srv := newServer(t)
+	const secret = "ask_query-secret-42"
+	c, err := allsource.NewCoreClient(srv.URL, "", allsource.WithRuntimeOptions(runtime.WithAPIKeyQuery("api_key", secret)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Close() // the dial fails and the error names the URL
+	_, err = c.Subscribe(context.Background(), allsource.StreamOptions{ConsumerID: "c"})
+	if err == nil {
+		t.Fatal("dial to a closed server succeeded")
+	}
+	if containsString(err.Error(), secret) {
+		t.Fatalf("error leaks the key: %v", err)
+	}
+	if !containsString(err.Error(), "consumer_id=c") {
+		t.Fatalf("error lost the URL: %v", err)
 	}
 }
