@@ -242,7 +242,12 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request, _ *caller)
 			return
 		}
 	}
-	go sc.readLoop(ctx, cancel)
+	// The reader has a context of its own: a Read whose context ends closes
+	// the connection at once, which would cut the going-away close frame
+	// that finish sends on shutdown.
+	readCtx, stopRead := context.WithCancel(context.Background())
+	defer stopRead()
+	go sc.readLoop(readCtx, cancel)
 	sc.finish(sc.live(ctx))
 }
 
@@ -320,9 +325,9 @@ func (sc *streamConn) replay(ctx context.Context, consumerID string) error {
 }
 
 // readLoop applies client frames to the live filter until the connection
-// ends.
-func (sc *streamConn) readLoop(ctx context.Context, cancel context.CancelFunc) {
-	defer cancel()
+// ends, then cancels the stream through done.
+func (sc *streamConn) readLoop(ctx context.Context, done context.CancelFunc) {
+	defer done()
 	for {
 		typ, data, err := sc.c.Read(ctx)
 		if err != nil {
