@@ -19,6 +19,14 @@ const coreVersion = "0.24.0"
 
 func (s *Server) coreHandler() http.Handler {
 	mux := http.NewServeMux()
+	for _, op := range s.coreOperations() {
+		s.register(mux, op)
+	}
+	return mux
+}
+
+// coreOperations lists Core's operations, named by the spec's operationIds.
+func (s *Server) coreOperations() []operation {
 	ops := []operation{
 		{id: "health", method: "GET", pattern: "/health", public: true, handle: s.handleHealth},
 		{id: "ingestEvent", method: "POST", pattern: "/api/v1/events", write: true, handle: s.handleIngestEvent},
@@ -50,11 +58,10 @@ func (s *Server) coreHandler() http.Handler {
 		{id: "pollConsumerEvents", method: "GET", pattern: "/api/v1/consumers/{consumer_id}/events", handle: s.handlePollConsumer},
 		{id: "ackConsumer", method: "POST", pattern: "/api/v1/consumers/{consumer_id}/ack", handle: s.handleAckConsumer},
 	}
-	for _, op := range ops {
-		op.svc = serviceCore
-		s.register(mux, op)
+	for i := range ops {
+		ops[i].svc = serviceCore
 	}
-	return mux
+	return ops
 }
 
 // handleHealth serves GET /health (reference §5.1).

@@ -11,15 +11,22 @@ const queryServiceVersion = coreVersion
 
 func (s *Server) queryHandler() http.Handler {
 	mux := http.NewServeMux()
+	for _, op := range s.queryOperations() {
+		s.register(mux, op)
+	}
+	return mux
+}
+
+// queryOperations lists the Query Service's operations.
+func (s *Server) queryOperations() []operation {
 	ops := []operation{
 		{id: "health", method: "GET", pattern: "/health", public: true, handle: s.handleQueryHealth},
 		{id: "queryEvents", method: "GET", pattern: "/api/v1/events/query", handle: s.handleQueryServiceEvents},
 	}
-	for _, op := range ops {
-		op.svc = serviceQuery
-		s.register(mux, op)
+	for i := range ops {
+		ops[i].svc = serviceQuery
 	}
-	return mux
+	return ops
 }
 
 // handleQueryHealth serves the Query Service's GET /health (reference §6).

@@ -102,3 +102,32 @@ func TestSpecValidation_StreamFrames(t *testing.T) {
 		t.Fatalf("%d violations for 5 bad frames: %v", len(got), got)
 	}
 }
+
+// The server serves exactly the operations of core.yaml and query.yaml,
+// under the spec's operationIds.
+func TestSpecValidation_EveryOperationServed(t *testing.T) {
+	docs, err := loadSpecs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewServer()
+	defer s.Close()
+	for svc, ops := range map[service][]operation{serviceCore: s.coreOperations(), serviceQuery: s.queryOperations()} {
+		served := make(map[string]string)
+		for _, op := range ops {
+			served[op.method+" "+op.pattern] = op.id
+		}
+		inSpec := 0
+		for path, item := range docs[svc].Paths.Map() {
+			for method, op := range item.Operations() {
+				inSpec++
+				if id, ok := served[method+" "+path]; !ok || id != op.OperationID {
+					t.Errorf("%s: %s %s (%s) served as %q", svc, method, path, op.OperationID, id)
+				}
+			}
+		}
+		if inSpec != len(ops) {
+			t.Errorf("%s: %d operations in the spec, %d served", svc, inSpec, len(ops))
+		}
+	}
+}
