@@ -234,16 +234,17 @@ func TestRunAttributesOutcomes(t *testing.T) {
 func TestCheckRefusals(t *testing.T) {
 	gen := sourceGen{"accepted.yaml": "package PKG\n", "panics.yaml": "panic"}
 	docs := []Document{{Path: "refused.yaml"}, {Path: "accepted.yaml"}, {Path: "panics.yaml"}}
-	refused, problems, err := CheckRefusals(context.Background(), gen, docs, t.TempDir())
+	got, err := CheckRefusals(context.Background(), gen, docs, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if refused != 1 {
-		t.Errorf("refused = %d, want 1", refused)
+	want := []Refusal{
+		{Doc: docs[0], Refused: true},
+		{Doc: docs[1], Problem: "accepted, must be refused"},
+		{Doc: docs[2], Problem: "panicked: generator bug"},
 	}
-	want := []string{"accepted.yaml: accepted, must be refused", "panics.yaml: panicked: generator bug"}
-	if !reflect.DeepEqual(problems, want) {
-		t.Errorf("problems = %q, want %q", problems, want)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("CheckRefusals = %+v, want %+v", got, want)
 	}
 }
 

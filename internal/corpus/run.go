@@ -440,31 +440,47 @@ func firstLine(s string) string {
 	return s
 }
 
+// Refusal is what a generator did with a document it must refuse.
+type Refusal struct {
+	// Doc is the document.
+	Doc Document
+	// Refused reports that the generator returned an error, as it must.
+	Refused bool
+	// Problem says what went wrong when Refused is false: the document was
+	// accepted, or the generator panicked.
+	Problem string
+}
+
 // CheckRefusals runs gen on each of docs, which must all be refused, into a
-// scratch directory. It returns how many gen refused with an error, and one
-// line for each document it accepted or panicked on.
-func CheckRefusals(ctx context.Context, gen Generator, docs []Document, corpusDir string) (refused int, problems []string, err error) {
+// scratch directory, and reports what it did with each.
+func CheckRefusals(ctx context.Context, gen Generator, docs []Document, corpusDir string) ([]Refusal, error) {
 	work, err := os.MkdirTemp("", "corpus-invalid-")
 	if err != nil {
-		return 0, nil, fmt.Errorf("check refusals: %w", err)
+		return nil, fmt.Errorf("check refusals: %w", err)
 	}
 	defer os.RemoveAll(work)
+	var out []Refusal
 	for i, d := range docs {
 		dir := filepath.Join(work, fmt.Sprintf("p%03d", i+1))
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return 0, nil, fmt.Errorf("check refusals: %w", err)
+			return nil, fmt.Errorf("check refusals: %w", err)
 		}
 		job := Job{Doc: d, SpecPath: filepath.Join(corpusDir, filepath.FromSlash(d.Path)), Package: filepath.Base(dir), Dir: dir}
 		genErr := SafeGenerate(ctx, gen, job)
+		r := Refusal{Doc: d}
 		var p *PanicError
 		switch {
 		case errors.As(genErr, &p):
-			problems = append(problems, fmt.Sprintf("%s: panicked: %v", d.Path, p.Value))
+			r.Problem = fmt.Sprintf("panicked: %v", firstLine(fmt.Sprint(p.Value)))
 		case genErr == nil:
-			problems = append(problems, fmt.Sprintf("%s: accepted, must be refused", d.Path))
+			r.Problem = "accepted, must be refused"
 		default:
-			refused++
+			r.Refused = true
+		}
+		out = append(out, r)
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
 	}
-	return refused, problems, nil
+	return out, nil
 }

@@ -17,6 +17,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -71,14 +72,17 @@ func run(w io.Writer) error {
 			valid = append(valid, d)
 		}
 	}
-	fmt.Fprintf(w, "corpus: %d root documents (%d under invalid/), %d fragments skipped\n",
+	fmt.Fprintf(w, "documents: %d root documents (%d under invalid/), %d fragments skipped\n",
 		len(docs), len(invalid), len(fragments))
 
 	sides := []side{
+		{"apigen", "corpus", corpus.Apigen{}},
 		{"oapi-codegen", "corpus (oapi-codegen v2)", corpus.OapiCodegen{}},
 	}
 	var reports []*corpus.Report
 	var labels []string
+	var refusals []corpus.Refusal
+	var apigen *corpus.Report
 	for _, s := range sides {
 		if *only != "" && *only != s.key {
 			continue
@@ -99,9 +103,10 @@ func run(w io.Writer) error {
 		reports = append(reports, rep)
 		labels = append(labels, s.label)
 		if s.key == "apigen" {
-			if err := printRefusals(ctx, w, s.gen, invalid, *dir); err != nil {
+			if refusals, err = corpus.CheckRefusals(ctx, s.gen, invalid, *dir); err != nil {
 				return err
 			}
+			apigen = rep
 		}
 	}
 	if len(reports) == 0 {
@@ -110,6 +115,15 @@ func run(w io.Writer) error {
 
 	for i, rep := range reports {
 		fmt.Fprintln(w, rep.Line(labels[i]))
+	}
+	if apigen != nil {
+		refused := 0
+		for _, r := range refusals {
+			if r.Refused {
+				refused++
+			}
+		}
+		fmt.Fprintf(w, "invalid: %d of %d documents refused\n", refused, len(refusals))
 	}
 	for i, rep := range reports {
 		fmt.Fprintf(w, "\n%s (generate %.1fs, build %.1fs, vet %.1fs)\n", labels[i],
@@ -123,8 +137,54 @@ func run(w io.Writer) error {
 		for _, o := range fails {
 			fmt.Fprintf(w, "    %s [%s] %s\n", o.Doc.Path, o.Stage, o.Err)
 		}
+		if rep == apigen {
+			fmt.Fprintln(w, "  invalid documents not refused:")
+			for _, r := range refusals {
+				if !r.Refused {
+					fmt.Fprintf(w, "    %s: %s\n", r.Doc.Path, r.Problem)
+				}
+			}
+		}
+	}
+	if apigen != nil {
+		gaps, err := corpus.ReadKnownGaps(filepath.Join(root, "internal", "corpus", "known_gaps.txt"))
+		if err != nil {
+			return err
+		}
+		printGapChanges(w, gaps, apigen, refusals)
 	}
 	return nil
+}
+
+// printGapChanges compares this run of apigen with known_gaps.txt: documents
+// that fail but are not listed, and listed documents that pass now.
+func printGapChanges(w io.Writer, gaps map[string]string, rep *corpus.Report, refusals []corpus.Refusal) {
+	var added, fixed []string
+	for _, o := range rep.Outcomes {
+		_, listed := gaps[o.Doc.Path]
+		switch {
+		case !o.OK() && !listed:
+			added = append(added, fmt.Sprintf("%s # %s: %s", o.Doc.Path, o.Stage, o.Err))
+		case o.OK() && listed:
+			fixed = append(fixed, o.Doc.Path)
+		}
+	}
+	for _, r := range refusals {
+		_, listed := gaps[r.Doc.Path]
+		switch {
+		case !r.Refused && !listed:
+			added = append(added, fmt.Sprintf("%s # %s", r.Doc.Path, r.Problem))
+		case r.Refused && listed:
+			fixed = append(fixed, r.Doc.Path)
+		}
+	}
+	fmt.Fprintf(w, "\nknown_gaps.txt: %d new failures, %d listed documents pass now\n", len(added), len(fixed))
+	for _, a := range added {
+		fmt.Fprintf(w, "  new:   %s\n", a)
+	}
+	for _, f := range fixed {
+		fmt.Fprintf(w, "  fixed: %s\n", f)
+	}
 }
 
 // part is a named subset of the corpus.
@@ -161,18 +221,4 @@ func sortedKeys(m map[string]bool) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// printRefusals runs gen on the documents under invalid/ and prints how many
-// it refused; accepting one, or panicking, is reported per document.
-func printRefusals(ctx context.Context, w io.Writer, gen corpus.Generator, invalid []corpus.Document, dir string) error {
-	refused, bad, err := corpus.CheckRefusals(ctx, gen, invalid, dir)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "corpus: %d of %d invalid documents refused\n", refused, len(invalid))
-	for _, b := range bad {
-		fmt.Fprintf(w, "  %s\n", b)
-	}
-	return nil
 }
