@@ -422,6 +422,7 @@ func parseQuery(w http.ResponseWriter, r *http.Request, c *caller, qs bool) (que
 	}
 	order, hasOrder := p.str("order")
 	pf, hasPF := p.str("payload_filter")
+	integrity, hasIntegrity := p.str("integrity")
 	if p.err != "" {
 		if qs {
 			writeQueryError(w, http.StatusBadRequest, p.err)
@@ -446,7 +447,41 @@ func parseQuery(w http.ResponseWriter, r *http.Request, c *caller, qs bool) (que
 		}
 		q.payloadFilter = f
 	}
+	if hasIntegrity && !qs {
+		if msg := checkIntegrity(r.URL.Query(), integrity); msg != "" {
+			writeInvalid(w, msg)
+			return q, false
+		}
+		q.integrity = integrity
+	}
 	return q, true
+}
+
+// integrityProtocol is the strict archive read of reference §5.3.
+const integrityProtocol = "retained-entity-v1"
+
+// checkIntegrity enforces the rules of a strict archive read: tenant_id,
+// entity_id and a limit of 1 to 1001, no other filter, no offset, no desc.
+func checkIntegrity(v url.Values, protocol string) string {
+	if protocol != integrityProtocol {
+		return fmt.Sprintf("unknown integrity protocol '%s'", protocol)
+	}
+	if v.Get("tenant_id") == "" || v.Get("entity_id") == "" {
+		return "integrity reads require tenant_id and entity_id"
+	}
+	limit, err := strconv.Atoi(v.Get("limit"))
+	if err != nil || limit < 1 || limit > 1001 {
+		return "integrity reads require a limit between 1 and 1001"
+	}
+	for _, k := range []string{"event_type", "event_type_prefix", "exclude_event_type_prefix", "since", "until", "as_of", "payload_filter", "offset"} {
+		if v.Has(k) {
+			return fmt.Sprintf("integrity reads do not accept %s", k)
+		}
+	}
+	if strings.EqualFold(v.Get("order"), "desc") {
+		return "integrity reads do not accept order=desc"
+	}
+	return ""
 }
 
 func writeInvalidFor(w http.ResponseWriter, qs bool, msg string) {
@@ -492,6 +527,15 @@ func (s *Server) runQuery(q *query) []byte {
 	if q.hasEntity {
 		b = append(b, `,"entity_version":`...)
 		b = appendInt(b, res.entityVersion)
+	}
+	if q.integrity != "" {
+		b = append(b, `,"archive_integrity":{"protocol":`...)
+		b = appendJSONString(b, q.integrity)
+		b = append(b, `,"tenant_id":`...)
+		b = appendJSONString(b, q.tenant)
+		b = append(b, `,"entity_id":`...)
+		b = appendJSONString(b, q.entityID)
+		b = append(b, '}')
 	}
 	return append(b, '}')
 }

@@ -20,6 +20,7 @@ type query struct {
 	limit         int // -1 = unbounded
 	offset        int
 	desc          bool
+	integrity     string // strict archive read protocol, or ""
 }
 
 func newQuery() query {

@@ -193,3 +193,41 @@ func TestQuery_TenantFallbackFailClosed_Ref5_3(t *testing.T) {
 		t.Errorf("dev-tenant query saw %d events of tenant default (events %v)", q.TotalCount, q.Events)
 	}
 }
+
+// Reference §5.3: integrity=retained-entity-v1 is a strict archive read
+// of one entity that requires tenant_id, entity_id and a limit of 1 to
+// 1001, allows nothing else, and carries archive_integrity.
+func TestQuery_IntegrityRead_Ref5_3(t *testing.T) {
+	s := newTestServer(t)
+	c := coreClient(t, s)
+	seedOrders(t, c)
+	base := "tenant_id=default&entity_id=o1&integrity=retained-entity-v1"
+	var res struct {
+		queryResp
+		ArchiveIntegrity map[string]string `json:"archive_integrity"`
+	}
+	c.must(http.StatusOK, "GET", "/api/v1/events/query?"+base+"&limit=2", nil).decode(t, &res)
+	if res.Count != 2 || res.TotalCount != 3 || !res.HasMore || res.ArchiveIntegrity["protocol"] != "retained-entity-v1" ||
+		res.ArchiveIntegrity["tenant_id"] != "default" || res.ArchiveIntegrity["entity_id"] != "o1" {
+		t.Errorf("integrity read %+v", res)
+	}
+	if q := c.query("tenant_id=default&entity_id=o1"); q.Count != 3 {
+		t.Errorf("plain read %+v", q)
+	}
+	for _, bad := range []string{
+		"entity_id=o1&integrity=retained-entity-v1&limit=1",
+		"tenant_id=default&integrity=retained-entity-v1&limit=1",
+		base,
+		base + "&limit=0",
+		base + "&limit=1002",
+		base + "&limit=5&offset=1",
+		base + "&limit=5&order=desc",
+		base + "&limit=5&event_type=order.paid",
+		base + "&limit=5&since=2026-01-01T00:00:00Z",
+	} {
+		r := c.send("GET", "/api/v1/events/query?"+bad, nil)
+		if r.status != http.StatusBadRequest || !strings.HasPrefix(r.object(t)["error"].(string), "Invalid input: ") {
+			t.Errorf("%s: %d %s", bad, r.status, r.body)
+		}
+	}
+}
