@@ -136,7 +136,7 @@ func ExportedName(s string) string {
 	if out == "" {
 		return ""
 	}
-	if r, _ := utf8.DecodeRuneInString(out); !unicode.IsLetter(r) {
+	if r, _ := utf8.DecodeRuneInString(out); !unicode.IsUpper(r) {
 		out = "X" + out
 	}
 	return out
@@ -195,7 +195,7 @@ func unexport(s string) string {
 		rs[j] = unicode.ToLower(rs[j])
 	}
 	out := string(rs)
-	if r, _ := utf8.DecodeRuneInString(out); !unicode.IsLetter(r) && r != '_' {
+	if r, _ := utf8.DecodeRuneInString(out); !unicode.IsLetter(r) && r != '_' || unicode.IsUpper(r) {
 		out = "x" + out
 	}
 	return out
