@@ -54,10 +54,10 @@ func TestGeneratedUpToDate(t *testing.T) {
 // The shared Event is one type: what the stream, consumers and both query
 // operations return can be folded by one reducer.
 var (
-	_ common.Event = core.Event{}
-	_ common.Event = core.ReplayFrame{}.Event
-	_ []common.Event = common.QueryEventsResponse{}.Events
-	_ func(*core.Client, context.Context, core.QueryEventsParams, ...runtime.Option) (*common.QueryEventsResponse, error) = (*core.Client).QueryEvents
+	_ common.Event                                                                                                          = core.Event{}
+	_ common.Event                                                                                                          = core.ReplayFrame{}.Event
+	_ []common.Event                                                                                                        = common.QueryEventsResponse{}.Events
+	_ func(*core.Client, context.Context, core.QueryEventsParams, ...runtime.Option) (*common.QueryEventsResponse, error)   = (*core.Client).QueryEvents
 	_ func(*query.Client, context.Context, query.QueryEventsParams, ...runtime.Option) (*common.QueryEventsResponse, error) = (*query.Client).QueryEvents
 )
 
