@@ -194,7 +194,15 @@ func writeInjectedFailure(w http.ResponseWriter, op *operation, status int) {
 		w.Header().Set("Retry-After", "1")
 		writeError(w, status, "Service unavailable: queue full")
 	case http.StatusConflict:
-		writeJSON(w, status, map[string]any{"error": "version_conflict", "expected_version": 0, "current_version": 1})
+		if op.id == "ingestEvent" || op.id == "ingestEvents" {
+			writeJSON(w, status, map[string]any{"error": "version_conflict", "expected_version": 0, "current_version": 1})
+			return
+		}
+		writeJSON(w, status, map[string]string{"error": "read_only", "message": "This node is a read-only follower"})
+	case http.StatusUnsupportedMediaType:
+		writeText(w, status, "Expected request with `Content-Type: application/json`")
+	case http.StatusUnprocessableEntity:
+		writeText(w, status, "Failed to deserialize the JSON body into the target type: injected failure")
 	case http.StatusNotFound:
 		writeError(w, status, "Entity not found: injected")
 	case http.StatusBadRequest:

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -144,3 +145,45 @@ func TestFaults_Reset(t *testing.T) {
 	}
 	ws.none(50 * time.Millisecond)
 }
+
+// Injected failures carry the body the spec documents for the status, for
+// every operation: the test server validates them like real responses.
+func TestFaults_InjectedBodiesMatchSpec(t *testing.T) {
+	var vs violations
+	s := NewServer(WithAPIKeys(testKey), WithSpecValidation(vs.report))
+	defer s.Close()
+	c := coreClient(t, s)
+	qc := queryClient(t, s)
+	checked := 0
+	for _, op := range append(s.coreOperations(), s.queryOperations()...) {
+		if op.streaming {
+			continue
+		}
+		for _, status := range []int{400, 401, 404, 409, 415, 422, 429, 500, 503} {
+			if !s.specs.documents(&op, status) {
+				continue
+			}
+			path := pathPattern.ReplaceAllString(op.pattern, "x")
+			var body any
+			if op.method == "POST" || op.method == "PUT" {
+				body = map[string]any{}
+			}
+			if op.svc == serviceQuery {
+				s.FailNextQuery(op.id, 1, status)
+				qc.must(status, op.method, path, body)
+			} else {
+				s.FailNext(op.id, 1, status)
+				c.must(status, op.method, path, body)
+			}
+			checked++
+		}
+	}
+	if checked < 100 {
+		t.Errorf("only %d documented failures checked", checked)
+	}
+	for _, err := range vs.list() {
+		t.Error(err)
+	}
+}
+
+var pathPattern = regexp.MustCompile(`\{[^}]+\}`)

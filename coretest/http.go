@@ -112,6 +112,10 @@ func (s *Server) serveOp(w http.ResponseWriter, r *http.Request, op *operation) 
 	if f.failStatus != 0 {
 		rec := newRecorder()
 		writeInjectedFailure(rec, op, f.failStatus)
+		if s.specs != nil && s.specs.documents(op, rec.status) {
+			// An injected failure must look like the real one.
+			s.specs.checkResponse(r, op, reqBody, rec)
+		}
 		s.flush(w, rec, false)
 		s.logRequest(r, op, rec.status, start)
 		return

@@ -110,6 +110,15 @@ func (v *specValidator) checkRequest(r *http.Request, op *operation, body []byte
 	return nil
 }
 
+// documents reports whether the spec documents status for op.
+func (v *specValidator) documents(op *operation, status int) bool {
+	item := v.docs[op.svc].Paths.Value(op.pattern)
+	if item == nil || item.GetOperation(op.method) == nil {
+		return false
+	}
+	return item.GetOperation(op.method).Responses.Status(status) != nil
+}
+
 // checkResponse validates the recorded response to r and reports a
 // violation.
 func (v *specValidator) checkResponse(r *http.Request, op *operation, body []byte, rec *recorder) {
