@@ -187,3 +187,40 @@ func TestFaults_InjectedBodiesMatchSpec(t *testing.T) {
 }
 
 var pathPattern = regexp.MustCompile(`\{[^}]+\}`)
+
+// Close does not wait out an injected delay, and returns only after the
+// delayed handler has ended.
+func TestFaults_CloseDuringDelay(t *testing.T) {
+	s := NewServer(WithAPIKeys(testKey))
+	s.Delay("getStats", time.Hour)
+	errc := make(chan error, 1)
+	go func() {
+		req, _ := http.NewRequest("GET", s.URL+"/api/v1/stats", nil)
+		req.Header.Set("Authorization", "Bearer "+testKey)
+		_, err := http.DefaultClient.Do(req)
+		errc <- err
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		s.handlers.mu.Lock()
+		running := s.handlers.running
+		s.handlers.mu.Unlock()
+		if running == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("request never reached the handler")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	start := time.Now()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("Close took %v", d)
+	}
+	if err := <-errc; err == nil {
+		t.Error("delayed request succeeded after Close")
+	}
+}

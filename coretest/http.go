@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -81,8 +82,55 @@ const maxBody = 64 << 20
 // response.
 func (s *Server) register(mux *http.ServeMux, op operation) {
 	mux.HandleFunc(op.method+" "+op.pattern, func(w http.ResponseWriter, r *http.Request) {
+		if !s.handlers.enter() {
+			writeText(w, http.StatusServiceUnavailable, "Server shutting down")
+			return
+		}
+		defer s.handlers.leave()
 		s.serveOp(w, r, &op)
 	})
+}
+
+// handlerTracker counts running handlers so that Close returns only after
+// the last one, and no spec violation is reported after the server (and
+// the test that owns it) is done.
+type handlerTracker struct {
+	mu      sync.Mutex
+	running int
+	closed  bool
+	idle    *sync.Cond
+}
+
+func (h *handlerTracker) enter() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return false
+	}
+	h.running++
+	return true
+}
+
+func (h *handlerTracker) leave() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.running--
+	if h.running == 0 && h.idle != nil {
+		h.idle.Broadcast()
+	}
+}
+
+// closeAndWait refuses new handlers and waits for the running ones.
+func (h *handlerTracker) closeAndWait() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closed = true
+	if h.idle == nil {
+		h.idle = sync.NewCond(&h.mu)
+	}
+	for h.running > 0 {
+		h.idle.Wait()
+	}
 }
 
 func (s *Server) serveOp(w http.ResponseWriter, r *http.Request, op *operation) {

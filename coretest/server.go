@@ -140,6 +140,7 @@ type Server struct {
 	persist     *persister
 	specs       *specValidator
 
+	handlers  handlerTracker
 	streamsMu sync.Mutex
 	streams   map[*streamConn]struct{}
 
@@ -284,6 +285,7 @@ func (s *Server) Close() error {
 			}
 		}
 		s.hub.closeAll()
+		s.handlers.closeAndWait()
 		s.wg.Wait()
 		if err := s.closePersist(); err != nil {
 			errs = append(errs, err)
