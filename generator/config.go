@@ -19,6 +19,7 @@ type fileConfig struct {
 	Output        string            `json:"output,omitempty"`
 	Runtime       string            `json:"runtime,omitempty"`
 	ImportMapping map[string]string `json:"import-mapping,omitempty"`
+	Command       string            `json:"command,omitempty"`
 }
 
 // LoadConfig reads a config file (gen.yaml):
@@ -29,6 +30,7 @@ type fileConfig struct {
 //	runtime: github.com/allsource-go/allsource/runtime   # optional
 //	import-mapping:                 # optional: $ref file -> Go import path
 //	  common.yaml: github.com/allsource-go/allsource/gen/common
+//	command: go tool apigen         # optional: the go:generate command in doc.go
 //
 // Paths in the returned Config are joined to the config file's directory;
 // Source keeps the spec path as written, for generated headers.
@@ -63,17 +65,21 @@ func LoadConfig(path string) (Config, error) {
 		ImportMapping: fc.ImportMapping,
 		Source:        filepath.ToSlash(fc.Spec),
 		ConfigFile:    filepath.Base(path),
+		Command:       fc.Command,
 	}, nil
 }
 
 // ConfigYAML renders cfg as a config file whose paths are relative to the
 // directory holding it.
-func ConfigYAML(spec, pkg, runtime string, mapping map[string]string) []byte {
+func ConfigYAML(spec, pkg, runtime, command string, mapping map[string]string) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# apigen configuration: go generate runs apigen with it (see doc.go).\n")
 	fmt.Fprintf(&b, "spec: %s\npackage: %s\noutput: .\n", quoteYAML(filepath.ToSlash(spec)), pkg)
 	if runtime != "" {
 		fmt.Fprintf(&b, "runtime: %s\n", quoteYAML(runtime))
+	}
+	if command != "" {
+		fmt.Fprintf(&b, "command: %s\n", quoteYAML(command))
 	}
 	if len(mapping) > 0 {
 		b.WriteString("import-mapping:\n")

@@ -289,7 +289,11 @@ func (e *emitter) operation(f *jen.File, o *operation) {
 		results = []jen.Code{jen.Index().Byte(), jen.Error()}
 		zero = jen.Nil()
 	default:
-		results = []jen.Code{jen.Op("*").Add(e.typ(o.result.typ)), jen.Error()}
+		if byValue(o.result.typ) {
+			results = []jen.Code{e.typ(o.result.typ), jen.Error()}
+		} else {
+			results = []jen.Code{jen.Op("*").Add(e.typ(o.result.typ)), jen.Error()}
+		}
 		zero = jen.Nil()
 	}
 	ret := func(err jen.Code) jen.Code {
@@ -373,7 +377,7 @@ func (e *emitter) operation(f *jen.File, o *operation) {
 			jen.Id(errName).Op(assign).Id(recv).Dot("rt").Dot("Do").Call(jen.Id(ctx), jen.Op("&").Id(req), jen.Op("&").Id(out), jen.Id(opts).Op("...")),
 			jen.If(jen.Id(errName).Op("!=").Nil()).Block(ret(jen.Id(errName))),
 		)
-		if o.result.kind == bodyJSON {
+		if o.result.kind == bodyJSON && !byValue(o.result.typ) {
 			body = append(body, jen.Return(jen.Op("&").Id(out), jen.Nil()))
 		} else {
 			body = append(body, jen.Return(jen.Id(out), jen.Nil()))
@@ -535,4 +539,10 @@ func withoutBinary(n *namedType) *namedType {
 		}
 	}
 	return &c
+}
+
+// byValue reports whether a JSON result of type t is returned as is rather
+// than by pointer: slices, maps and raw JSON, whose zero value is nil.
+func byValue(t *typeRef) bool {
+	return t.kind == tSlice || t.kind == tMap || t.isRaw()
 }

@@ -135,7 +135,7 @@ func TestWriteFilesAndDiff(t *testing.T) {
 func TestLoadConfig(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "gen.yaml")
-	if err := os.WriteFile(p, ConfigYAML("../spec/core.yaml", "core", "", map[string]string{"common.yaml": "example.com/common"}), 0o644); err != nil {
+	if err := os.WriteFile(p, ConfigYAML("../spec/core.yaml", "core", "", "go tool apigen", map[string]string{"common.yaml": "example.com/common"}), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := LoadConfig(p)
@@ -143,7 +143,7 @@ func TestLoadConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.Spec != filepath.Join(dir, "..", "spec", "core.yaml") || cfg.Source != "../spec/core.yaml" || cfg.Output != dir ||
-		cfg.Package != "core" || cfg.ImportMapping["common.yaml"] != "example.com/common" {
+		cfg.Package != "core" || cfg.ImportMapping["common.yaml"] != "example.com/common" || cfg.Command != "go tool apigen" {
 		t.Errorf("config %+v", cfg)
 	}
 	if err := os.WriteFile(p, []byte("spec: a.yaml\npackage: p\nunknown: 1\n"), 0o644); err != nil {

@@ -4,7 +4,7 @@
 //
 //	apigen -config gen.yaml [-check]
 //	apigen -spec api.yaml -package api [-o dir] [-runtime importpath] [-import-mapping file=importpath,...] [-check]
-//	apigen init -spec path/to/api.yaml -package api [dir]
+//	apigen init -spec path/to/api.yaml -package api [-command "go tool apigen"] [dir]
 //
 // With -check, apigen writes nothing and exits with status 1, listing the
 // files, when the output on disk differs from what it would generate.
@@ -104,6 +104,7 @@ func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	pkg := fs.String("package", "", "Go package name")
 	rt := fs.String("runtime", "", "import path of the runtime package")
 	mapping := fs.String("import-mapping", "", "comma-separated file=importpath pairs for referenced spec files")
+	command := fs.String("command", "", `go:generate command in doc.go (default "`+generator.DefaultCommand+`"; "go tool apigen" after go get -tool)`)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -122,16 +123,20 @@ func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fail(stderr, err)
 	}
-	rel, err := filepath.Rel(dir, *spec)
-	if err != nil || filepath.IsAbs(*spec) {
-		rel = *spec
+	rel := *spec
+	absDir, err1 := filepath.Abs(dir)
+	absSpec, err2 := filepath.Abs(*spec)
+	if err1 == nil && err2 == nil {
+		if r, err := filepath.Rel(absDir, absSpec); err == nil {
+			rel = r
+		}
 	}
 	cfgPath := filepath.Join(dir, "gen.yaml")
 	if _, err := os.Stat(cfgPath); err == nil {
 		fmt.Fprintf(stderr, "apigen init: %s exists; not overwritten\n", cfgPath)
 		return 1
 	}
-	if err := os.WriteFile(cfgPath, generator.ConfigYAML(rel, *pkg, *rt, m), 0o644); err != nil {
+	if err := os.WriteFile(cfgPath, generator.ConfigYAML(filepath.ToSlash(rel), *pkg, *rt, *command, m), 0o644); err != nil {
 		return fail(stderr, err)
 	}
 	fmt.Fprintf(stdout, "wrote %s\n", cfgPath)

@@ -46,7 +46,7 @@ func (c *Client) PostForm(ctx context.Context, body PostFormRequest, opts ...run
 // PutJSON calls PUT /json (operation putJSON).
 //
 // A non-2xx response is returned as a *runtime.APIError.
-func (c *Client) PutJSON(ctx context.Context, body []int64, opts ...runtime.Option) (*map[string]int64, error) {
+func (c *Client) PutJSON(ctx context.Context, body []int64, opts ...runtime.Option) (map[string]int64, error) {
 	data, err := json.Marshal(body)
 	if err != nil {
 		return nil, fmt.Errorf("putJSON: encode request body: %w", err)
@@ -64,7 +64,7 @@ func (c *Client) PutJSON(ctx context.Context, body []int64, opts ...runtime.Opti
 	if err != nil {
 		return nil, err
 	}
-	return &out, nil
+	return out, nil
 }
 
 // PostRaw calls POST /raw (operation postRaw).
