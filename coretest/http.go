@@ -154,7 +154,9 @@ func (s *Server) serveOp(w http.ResponseWriter, r *http.Request, op *operation) 
 		select {
 		case <-time.After(f.delay):
 		case <-r.Context().Done():
-			return
+			// The server is closing or the client left: abort without a
+			// response rather than answer an empty 200.
+			panic(http.ErrAbortHandler)
 		}
 	}
 	if f.failStatus != 0 {

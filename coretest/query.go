@@ -93,6 +93,13 @@ func (s *store) run(q *query) queryResult {
 	if len(q.payloadFilter) > 0 {
 		filter = decodeFilter(q.payloadFilter)
 	}
+	if filter == nil && !checkTenant && allTrue(typeOK) {
+		// Every candidate matches: page through the index without a scan,
+		// so deep pages of a large log stay cheap.
+		res.total = len(candidates)
+		res.page = pageOf(candidates, q.offset, q.limit, q.desc)
+		return res
+	}
 	matches := make([]int32, 0, min(len(candidates), 1024))
 	for _, p := range candidates {
 		r := s.rec(int(p))
@@ -123,6 +130,37 @@ func (s *store) run(q *query) queryResult {
 	}
 	res.page = matches
 	return res
+}
+
+func allTrue(v []bool) bool {
+	for _, b := range v {
+		if !b {
+			return false
+		}
+	}
+	return true
+}
+
+// pageOf copies the page [offset, offset+limit) of positions, counted from
+// the end when desc; limit < 0 means no limit.
+func pageOf(positions []int32, offset, limit int, desc bool) []int32 {
+	n := len(positions)
+	if offset >= n {
+		return nil
+	}
+	size := n - offset
+	if limit >= 0 && limit < size {
+		size = limit
+	}
+	page := make([]int32, size)
+	for i := range page {
+		if desc {
+			page[i] = positions[n-1-offset-i]
+		} else {
+			page[i] = positions[offset+i]
+		}
+	}
+	return page
 }
 
 // decodeFilter turns each filter value into its comparable form.
