@@ -224,3 +224,17 @@ func TestFaults_CloseDuringDelay(t *testing.T) {
 		t.Error("delayed request succeeded after Close")
 	}
 }
+
+// FailNext applies to the WebSocket handshake too.
+func TestFaults_FailStreamHandshake(t *testing.T) {
+	s := newTestServer(t)
+	s.FailNext("streamEvents", 1, http.StatusServiceUnavailable)
+	_, resp, err := dialRaw(s, "w")
+	if err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("dial: %v, %v; want a 503 handshake", err, resp)
+	}
+	ws := dial(t, s, "w")
+	if f := ws.nextObject(); f["type"] != "replay_complete" {
+		t.Fatalf("after the failed handshake: %v", f)
+	}
+}
