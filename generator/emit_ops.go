@@ -76,7 +76,7 @@ func unwrapColl(t *typeRef) *typeRef {
 
 // encodeParam appends statements adding parameter p, whose value is v, to
 // the url.Values or http.Header named dst.
-func (e *emitter) encodeParam(ns *Namespace, p *param, v jen.Code, dst string) []jen.Code {
+func (e *emitter) encodeParam(ns *scope, p *param, v jen.Code, dst string) []jen.Code {
 	u := unwrapColl(p.typ)
 	sep := ","
 	switch p.style {
@@ -141,7 +141,7 @@ func (e *emitter) params(f *jen.File, o *operation) {
 		if len(set.ps) == 0 || o.websocket && set.name == "encodeHeader" {
 			continue
 		}
-		ns := e.g.ns.Child()
+		ns := newScope(e.g.ns)
 		recv := ns.Unexported("p")
 		dst := ns.Unexported("out")
 		body := []jen.Code{jen.Id(dst).Op(":=").Add(set.mk)}
@@ -337,10 +337,10 @@ func (e *emitter) operation(f *jen.File, o *operation) {
 			errDeclared = true
 			fields["Body"] = jen.Id(data)
 		case bodyForm:
-			fields["Body"] = jen.Index().Byte().Call(e.formValues(ns, b.typ.named, jen.Id(bodyName)).Dot("Encode").Call())
+			fields["Body"] = jen.Index().Byte().Call(e.formValues(&scope{ns: ns}, b.typ.named, jen.Id(bodyName)).Dot("Encode").Call())
 		case bodyMultipart:
 			ct := ns.Unexported("contentType")
-			body = append(body, e.multipart(ns, b.typ.named, jen.Id(bodyName), data, ct, errName, ret)...)
+			body = append(body, e.multipart(&scope{ns: ns}, b.typ.named, jen.Id(bodyName), data, ct, errName, ret)...)
 			errDeclared = true
 			fields["Body"] = jen.Id(data)
 			fields["ContentType"] = jen.Id(ct)
@@ -458,7 +458,7 @@ func atoi(s string) int {
 }
 
 // formValues builds url.Values from the struct value v of type n.
-func (e *emitter) formValues(ns *Namespace, n *namedType, v jen.Code) *jen.Statement {
+func (e *emitter) formValues(ns *scope, n *namedType, v jen.Code) *jen.Statement {
 	vals := ns.Unexported("form")
 	var stmts []jen.Code
 	stmts = append(stmts, jen.Id(vals).Op(":=").Make(jen.Qual("net/url", "Values")))
@@ -481,7 +481,7 @@ func (e *emitter) formValues(ns *Namespace, n *namedType, v jen.Code) *jen.State
 
 // multipart renders statements encoding the struct value v of type n as a
 // multipart/form-data body into data, with its content type in ct.
-func (e *emitter) multipart(ns *Namespace, n *namedType, v jen.Code, data, ct, errName string, ret func(jen.Code) jen.Code) []jen.Code {
+func (e *emitter) multipart(ns *scope, n *namedType, v jen.Code, data, ct, errName string, ret func(jen.Code) jen.Code) []jen.Code {
 	buf, w := ns.Unexported("buf"), ns.Unexported("mw")
 	form := e.formValues(ns, withoutBinary(n), v)
 	fv := ns.Unexported("fields")
@@ -545,4 +545,27 @@ func withoutBinary(n *namedType) *namedType {
 // than by pointer: slices, maps and raw JSON, whose zero value is nil.
 func byValue(t *typeRef) bool {
 	return t.kind == tSlice || t.kind == tMap || t.isRaw()
+}
+
+// scope hands out the names of the locals of one generated function. Each
+// local name is allocated once and reused: the generated blocks that use
+// them do not nest.
+type scope struct {
+	ns    *Namespace
+	names map[string]string
+}
+
+func newScope(parent *Namespace) *scope { return &scope{ns: parent.Child()} }
+
+// Unexported returns the function's local named after base.
+func (s *scope) Unexported(base string) string {
+	if n, ok := s.names[base]; ok {
+		return n
+	}
+	if s.names == nil {
+		s.names = map[string]string{}
+	}
+	n := s.ns.Unexported(base)
+	s.names[base] = n
+	return n
 }

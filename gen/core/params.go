@@ -60,17 +60,17 @@ func (p ListEntitiesParams) encodeQuery() url.Values {
 	if v, ok := p.EventTypePrefix.Get(); ok {
 		out.Set("event_type_prefix", v)
 	}
-	if v2, ok2 := p.PayloadFilter.Get(); ok2 {
-		out.Set("payload_filter", v2)
+	if v, ok := p.PayloadFilter.Get(); ok {
+		out.Set("payload_filter", v)
 	}
-	if v3, ok3 := p.Limit.Get(); ok3 {
-		out.Set("limit", strconv.FormatInt(v3, 10))
+	if v, ok := p.Limit.Get(); ok {
+		out.Set("limit", strconv.FormatInt(v, 10))
 	}
-	if v4, ok4 := p.Offset.Get(); ok4 {
-		out.Set("offset", strconv.FormatInt(v4, 10))
+	if v, ok := p.Offset.Get(); ok {
+		out.Set("offset", strconv.FormatInt(v, 10))
 	}
-	if v5, ok5 := p.Order.Get(); ok5 {
-		out.Set("order", string(v5))
+	if v, ok := p.Order.Get(); ok {
+		out.Set("order", string(v))
 	}
 	return out
 }
@@ -103,8 +103,8 @@ func (p DetectDuplicatesParams) encodeQuery() url.Values {
 	if v, ok := p.Limit.Get(); ok {
 		out.Set("limit", strconv.FormatInt(v, 10))
 	}
-	if v2, ok2 := p.Offset.Get(); ok2 {
-		out.Set("offset", strconv.FormatInt(v2, 10))
+	if v, ok := p.Offset.Get(); ok {
+		out.Set("offset", strconv.FormatInt(v, 10))
 	}
 	return out
 }
@@ -144,8 +144,8 @@ func (p GetEntityStateParams) encodeQuery() url.Values {
 	if v, ok := p.AsOf.Get(); ok {
 		out.Set("as_of", v.Format(time.RFC3339Nano))
 	}
-	if v2, ok2 := p.TenantID.Get(); ok2 {
-		out.Set("tenant_id", string(v2))
+	if v, ok := p.TenantID.Get(); ok {
+		out.Set("tenant_id", string(v))
 	}
 	return out
 }
@@ -172,11 +172,11 @@ func (p ListEventTypesParams) encodeQuery() url.Values {
 	if v, ok := p.TenantID.Get(); ok {
 		out.Set("tenant_id", string(v))
 	}
-	if v2, ok2 := p.Limit.Get(); ok2 {
-		out.Set("limit", strconv.FormatInt(v2, 10))
+	if v, ok := p.Limit.Get(); ok {
+		out.Set("limit", strconv.FormatInt(v, 10))
 	}
-	if v3, ok3 := p.Offset.Get(); ok3 {
-		out.Set("offset", strconv.FormatInt(v3, 10))
+	if v, ok := p.Offset.Get(); ok {
+		out.Set("offset", strconv.FormatInt(v, 10))
 	}
 	return out
 }
@@ -253,41 +253,41 @@ func (p QueryEventsParams) encodeQuery() url.Values {
 	if v, ok := p.TenantID.Get(); ok {
 		out.Set("tenant_id", string(v))
 	}
-	if v2, ok2 := p.EntityID.Get(); ok2 {
-		out.Set("entity_id", string(v2))
+	if v, ok := p.EntityID.Get(); ok {
+		out.Set("entity_id", string(v))
 	}
-	if v3, ok3 := p.EventType.Get(); ok3 {
-		out.Set("event_type", v3)
+	if v, ok := p.EventType.Get(); ok {
+		out.Set("event_type", v)
 	}
-	if v4, ok4 := p.EventTypePrefix.Get(); ok4 {
-		out.Set("event_type_prefix", v4)
+	if v, ok := p.EventTypePrefix.Get(); ok {
+		out.Set("event_type_prefix", v)
 	}
-	if v5, ok5 := p.ExcludeEventTypePrefix.Get(); ok5 {
-		out.Set("exclude_event_type_prefix", v5)
+	if v, ok := p.ExcludeEventTypePrefix.Get(); ok {
+		out.Set("exclude_event_type_prefix", v)
 	}
-	if v6, ok6 := p.Since.Get(); ok6 {
-		out.Set("since", v6.Format(time.RFC3339Nano))
+	if v, ok := p.Since.Get(); ok {
+		out.Set("since", v.Format(time.RFC3339Nano))
 	}
-	if v7, ok7 := p.Until.Get(); ok7 {
-		out.Set("until", v7.Format(time.RFC3339Nano))
+	if v, ok := p.Until.Get(); ok {
+		out.Set("until", v.Format(time.RFC3339Nano))
 	}
-	if v8, ok8 := p.AsOf.Get(); ok8 {
-		out.Set("as_of", v8.Format(time.RFC3339Nano))
+	if v, ok := p.AsOf.Get(); ok {
+		out.Set("as_of", v.Format(time.RFC3339Nano))
 	}
-	if v9, ok9 := p.PayloadFilter.Get(); ok9 {
-		out.Set("payload_filter", v9)
+	if v, ok := p.PayloadFilter.Get(); ok {
+		out.Set("payload_filter", v)
 	}
-	if v10, ok10 := p.Limit.Get(); ok10 {
-		out.Set("limit", strconv.FormatInt(v10, 10))
+	if v, ok := p.Limit.Get(); ok {
+		out.Set("limit", strconv.FormatInt(v, 10))
 	}
-	if v11, ok11 := p.Offset.Get(); ok11 {
-		out.Set("offset", strconv.FormatInt(v11, 10))
+	if v, ok := p.Offset.Get(); ok {
+		out.Set("offset", strconv.FormatInt(v, 10))
 	}
-	if v12, ok12 := p.Order.Get(); ok12 {
-		out.Set("order", string(v12))
+	if v, ok := p.Order.Get(); ok {
+		out.Set("order", string(v))
 	}
-	if v13, ok13 := p.Integrity.Get(); ok13 {
-		out.Set("integrity", string(v13))
+	if v, ok := p.Integrity.Get(); ok {
+		out.Set("integrity", string(v))
 	}
 	return out
 }
@@ -331,11 +331,11 @@ func (p GetProjectionStateSummaryParams) encodeQuery() url.Values {
 	if v, ok := p.Limit.Get(); ok {
 		out.Set("limit", strconv.FormatInt(v, 10))
 	}
-	if v2, ok2 := p.Offset.Get(); ok2 {
-		out.Set("offset", strconv.FormatInt(v2, 10))
+	if v, ok := p.Offset.Get(); ok {
+		out.Set("offset", strconv.FormatInt(v, 10))
 	}
-	if v3, ok3 := p.EntityIDPrefix.Get(); ok3 {
-		out.Set("entity_id_prefix", v3)
+	if v, ok := p.EntityIDPrefix.Get(); ok {
+		out.Set("entity_id_prefix", v)
 	}
 	return out
 }
@@ -379,11 +379,11 @@ func (p ListStreamsParams) encodeQuery() url.Values {
 	if v, ok := p.TenantID.Get(); ok {
 		out.Set("tenant_id", string(v))
 	}
-	if v2, ok2 := p.Limit.Get(); ok2 {
-		out.Set("limit", strconv.FormatInt(v2, 10))
+	if v, ok := p.Limit.Get(); ok {
+		out.Set("limit", strconv.FormatInt(v, 10))
 	}
-	if v3, ok3 := p.Offset.Get(); ok3 {
-		out.Set("offset", strconv.FormatInt(v3, 10))
+	if v, ok := p.Offset.Get(); ok {
+		out.Set("offset", strconv.FormatInt(v, 10))
 	}
 	return out
 }

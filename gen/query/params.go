@@ -48,23 +48,23 @@ func (p QueryEventsParams) encodeQuery() url.Values {
 	if v, ok := p.EntityID.Get(); ok {
 		out.Set("entity_id", string(v))
 	}
-	if v2, ok2 := p.EventType.Get(); ok2 {
-		out.Set("event_type", v2)
+	if v, ok := p.EventType.Get(); ok {
+		out.Set("event_type", v)
 	}
-	if v3, ok3 := p.Since.Get(); ok3 {
-		out.Set("since", v3.Format(time.RFC3339Nano))
+	if v, ok := p.Since.Get(); ok {
+		out.Set("since", v.Format(time.RFC3339Nano))
 	}
-	if v4, ok4 := p.Until.Get(); ok4 {
-		out.Set("until", v4.Format(time.RFC3339Nano))
+	if v, ok := p.Until.Get(); ok {
+		out.Set("until", v.Format(time.RFC3339Nano))
 	}
-	if v5, ok5 := p.AsOf.Get(); ok5 {
-		out.Set("as_of", v5.Format(time.RFC3339Nano))
+	if v, ok := p.AsOf.Get(); ok {
+		out.Set("as_of", v.Format(time.RFC3339Nano))
 	}
-	if v6, ok6 := p.Limit.Get(); ok6 {
-		out.Set("limit", strconv.FormatInt(v6, 10))
+	if v, ok := p.Limit.Get(); ok {
+		out.Set("limit", strconv.FormatInt(v, 10))
 	}
-	if v7, ok7 := p.Offset.Get(); ok7 {
-		out.Set("offset", strconv.FormatInt(v7, 10))
+	if v, ok := p.Offset.Get(); ok {
+		out.Set("offset", strconv.FormatInt(v, 10))
 	}
 	return out
 }

@@ -24,8 +24,8 @@ func (p ListTodosParams) encodeQuery() url.Values {
 	if v, ok := p.Done.Get(); ok {
 		out.Set("done", strconv.FormatBool(v))
 	}
-	if v2, ok2 := p.Limit.Get(); ok2 {
-		out.Set("limit", strconv.FormatInt(int64(v2), 10))
+	if v, ok := p.Limit.Get(); ok {
+		out.Set("limit", strconv.FormatInt(int64(v), 10))
 	}
 	return out
 }

@@ -27,8 +27,8 @@ func (c *Client) PostForm(ctx context.Context, body PostFormRequest, opts ...run
 			if v, ok := body.Age.Get(); ok {
 				form.Set("age", strconv.FormatInt(v, 10))
 			}
-			if v2, ok2 := body.Tags.Get(); ok2 {
-				for _, x := range v2 {
+			if v, ok := body.Tags.Get(); ok {
+				for _, x := range v {
 					form.Add("tags", x)
 				}
 			}

@@ -27,8 +27,8 @@ func (p CollideParams) encodeQuery() url.Values {
 	if v, ok := p.Opts.Get(); ok {
 		out.Set("opts", v)
 	}
-	if v2, ok2 := p.Req.Get(); ok2 {
-		out.Set("req", strconv.FormatBool(v2))
+	if v, ok := p.Req.Get(); ok {
+		out.Set("req", strconv.FormatBool(v))
 	}
 	return out
 }
@@ -66,21 +66,21 @@ func (p ListItemsParams) encodeQuery() url.Values {
 	if v, ok := p.Limit.Get(); ok {
 		out.Set("limit", strconv.FormatInt(v, 10))
 	}
-	if v2, ok2 := p.Order.Get(); ok2 {
-		out.Set("order", string(v2))
+	if v, ok := p.Order.Get(); ok {
+		out.Set("order", string(v))
 	}
 	for _, x := range p.Tag {
 		out.Add("tag", x)
 	}
 	parts := make([]string, 0, len(p.Ids))
-	for _, x2 := range p.Ids {
-		parts = append(parts, strconv.FormatInt(x2, 10))
+	for _, x := range p.Ids {
+		parts = append(parts, strconv.FormatInt(x, 10))
 	}
 	if len(parts) > 0 {
 		out.Set("ids", strings.Join(parts, ","))
 	}
-	for k, x3 := range p.Filter {
-		out.Add("filter["+k+"]", x3)
+	for k, x := range p.Filter {
+		out.Add("filter["+k+"]", x)
 	}
 	out.Set("since", p.Since.Format(time.RFC3339Nano))
 	return out
