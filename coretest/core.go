@@ -618,7 +618,7 @@ func (s *Server) handleListEntities(w http.ResponseWriter, r *http.Request, _ *c
 			if prefix != "" && !strings.HasPrefix(st.types[rec.typ].name, prefix) {
 				continue
 			}
-			if filter != nil && !payloadMatches(st.arena[rec.chunk][rec.off:rec.off+rec.plen], filter) {
+			if filter != nil && !payloadMatches(st.payload(rec), filter) {
 				continue
 			}
 			row := byID[e.id]
@@ -725,7 +725,7 @@ func (s *Server) handleDuplicates(w http.ResponseWriter, r *http.Request, _ *cal
 				continue
 			}
 			if cur, ok := latestByID[e.id]; !ok || rec.ts > cur.ts {
-				latestByID[e.id] = latest{ts: rec.ts, payload: st.arena[rec.chunk][rec.off : rec.off+rec.plen]}
+				latestByID[e.id] = latest{ts: rec.ts, payload: st.payload(rec)}
 			}
 			break
 		}
@@ -818,7 +818,7 @@ func (s *store) mergePayloads(positions []int32) map[string]json.RawMessage {
 	for _, p := range positions {
 		rec := s.rec(int(p))
 		var obj map[string]json.RawMessage
-		if json.Unmarshal(s.arena[rec.chunk][rec.off:rec.off+rec.plen], &obj) == nil {
+		if json.Unmarshal(s.payload(rec), &obj) == nil {
 			for k, v := range obj {
 				state[k] = v
 			}

@@ -109,7 +109,7 @@ func (s *store) run(q *query) queryResult {
 		if checkTenant && s.entities[r.entity].tenant != t {
 			continue
 		}
-		if filter != nil && !payloadMatches(s.arena[r.chunk][r.off:r.off+r.plen], filter) {
+		if filter != nil && !payloadMatches(s.payload(r), filter) {
 			continue
 		}
 		matches = append(matches, p)

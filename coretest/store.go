@@ -3,6 +3,7 @@ package coretest
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/json"
 	"sort"
 	"strings"
@@ -32,8 +33,29 @@ type record struct {
 	entity  uint32 // index into store.entities
 	chunk   uint32 // arena chunk holding payload then metadata
 	off     uint32 // offset of the payload in the chunk
-	plen    uint32 // payload length
-	mlen    uint32 // metadata length; 0 means absent (null)
+	plen    uint32 // payload length; the top bit flags metadata
+}
+
+// hasMeta flags, in record.plen, metadata stored after the payload as a
+// 4-byte little-endian length and the bytes.
+const hasMeta = 1 << 31
+
+// payload returns the record's payload bytes. The caller holds a lock.
+func (s *store) payload(r *record) []byte {
+	n := r.plen &^ hasMeta
+	return s.arena[r.chunk][r.off : r.off+n : r.off+n]
+}
+
+// metadata returns the record's metadata bytes, or nil. The caller holds a
+// lock.
+func (s *store) metadata(r *record) []byte {
+	if r.plen&hasMeta == 0 {
+		return nil
+	}
+	chunk := s.arena[r.chunk]
+	m := r.off + r.plen&^hasMeta
+	n := binary.LittleEndian.Uint32(chunk[m:])
+	return chunk[m+4 : m+4+n : m+4+n]
 }
 
 // entity is the state kept per (tenant, entity id).
@@ -170,23 +192,30 @@ func (s *store) lookupEntity(tenant, id string) int {
 }
 
 func (s *store) storeBytes(payload, metadata []byte) (chunk, off uint32) {
-	need := len(payload) + len(metadata)
+	need := len(payload)
+	if metadata != nil {
+		need += 4 + len(metadata)
+	}
+	var dst *[]byte
 	if need > arenaChunk/4 {
 		// Large values get a chunk of their own.
-		buf := make([]byte, 0, need)
-		buf = append(buf, payload...)
-		buf = append(buf, metadata...)
-		s.arena = append(s.arena, buf)
-		return uint32(len(s.arena) - 1), 0
+		s.arena = append(s.arena, make([]byte, 0, need))
+		chunk = uint32(len(s.arena) - 1)
+	} else {
+		if s.cur < 0 || cap(s.arena[s.cur])-len(s.arena[s.cur]) < need {
+			s.arena = append(s.arena, make([]byte, 0, arenaChunk))
+			s.cur = len(s.arena) - 1
+		}
+		chunk = uint32(s.cur)
 	}
-	if s.cur < 0 || cap(s.arena[s.cur])-len(s.arena[s.cur]) < need {
-		s.arena = append(s.arena, make([]byte, 0, arenaChunk))
-		s.cur = len(s.arena) - 1
+	dst = &s.arena[chunk]
+	off = uint32(len(*dst))
+	*dst = append(*dst, payload...)
+	if metadata != nil {
+		*dst = binary.LittleEndian.AppendUint32(*dst, uint32(len(metadata)))
+		*dst = append(*dst, metadata...)
 	}
-	off = uint32(len(s.arena[s.cur]))
-	s.arena[s.cur] = append(s.arena[s.cur], payload...)
-	s.arena[s.cur] = append(s.arena[s.cur], metadata...)
-	return uint32(s.cur), off
+	return chunk, off
 }
 
 // append adds one event. The caller holds the write lock.
@@ -232,7 +261,9 @@ func (s *store) append(ne *newEvent) (appendResult, error) {
 	r.entity = ei
 	r.chunk, r.off = s.storeBytes(ne.payload, ne.metadata)
 	r.plen = uint32(len(ne.payload))
-	r.mlen = uint32(len(ne.metadata))
+	if ne.metadata != nil {
+		r.plen |= hasMeta
+	}
 	s.n++
 	p32 := int32(pos)
 	s.entities[ei].positions = append(s.entities[ei].positions, p32)
@@ -246,21 +277,17 @@ func (s *store) append(ne *newEvent) (appendResult, error) {
 func (s *store) event(pos int) wireEvent {
 	r := s.rec(pos)
 	ent := &s.entities[r.entity]
-	chunk := s.arena[r.chunk]
 	ev := wireEvent{
 		EventType: s.types[r.typ].name,
 		EntityID:  ent.id,
 		TenantID:  s.tenants[ent.tenant].name,
-		Payload:   chunk[r.off : r.off+r.plen : r.off+r.plen],
+		Payload:   s.payload(r),
 		Timestamp: time.Unix(0, r.ts).UTC(),
 		Version:   int64(r.version),
 		position:  pos + 1,
 	}
 	ev.ID = formatUUID(r.id)
-	if r.mlen > 0 {
-		m := r.off + r.plen
-		ev.Metadata = chunk[m : m+r.mlen : m+r.mlen]
-	}
+	ev.Metadata = s.metadata(r)
 	return ev
 }
 
