@@ -1,6 +1,7 @@
 package coretest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -143,28 +144,40 @@ func (f *liveFilter) matches(ev *wireEvent) bool {
 	return false
 }
 
-// parseClientFrame applies a client text frame to f: a subscribe frame sets
-// prefix filters and clears the exact type; any other JSON object replaces
-// every filter (the legacy form); anything else is ignored.
+// subscribeFrame is the client's {"type":"subscribe","filters":[...]}.
+type subscribeFrame struct {
+	Type    string   `json:"type"`
+	Filters []string `json:"filters"`
+}
+
+// legacyFrame is the client's legacy filter object.
+type legacyFrame struct {
+	EntityID  *string   `json:"entity_id"`
+	EventType *string   `json:"event_type"`
+	Prefixes  *[]string `json:"event_type_prefixes"`
+}
+
+// parseClientFrame applies a client text frame to f, as Core tries its
+// message forms in turn: a subscribe frame sets prefix filters and clears
+// the exact type; otherwise an object that reads as the legacy filter
+// replaces every filter; anything else is ignored.
 func parseClientFrame(data []byte, f *liveFilter) {
-	var msg struct {
-		Type    *string   `json:"type"`
-		Filters []string  `json:"filters"`
-		Entity  *string   `json:"entity_id"`
-		Event   *string   `json:"event_type"`
-		Prefix  *[]string `json:"event_type_prefixes"`
+	if trimmed := bytes.TrimSpace(data); len(trimmed) == 0 || trimmed[0] != '{' {
+		return // not an object (Go would read null as an empty struct)
 	}
-	if err := json.Unmarshal(data, &msg); err != nil {
-		return
-	}
-	if msg.Type != nil && *msg.Type == "subscribe" {
-		f.prefixes = msg.Filters
+	var sub subscribeFrame
+	if json.Unmarshal(data, &sub) == nil && sub.Type == "subscribe" {
+		f.prefixes = sub.Filters
 		f.eventType = nil
 		return
 	}
-	*f = liveFilter{entityID: msg.Entity, eventType: msg.Event}
-	if msg.Prefix != nil {
-		f.prefixes = *msg.Prefix
+	var legacy legacyFrame
+	if err := json.Unmarshal(data, &legacy); err != nil {
+		return
+	}
+	*f = liveFilter{entityID: legacy.EntityID, eventType: legacy.EventType}
+	if legacy.Prefixes != nil {
+		f.prefixes = *legacy.Prefixes
 	}
 }
 
