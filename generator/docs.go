@@ -20,6 +20,7 @@ type docData struct {
 	Source, Package, Title, Version, Intro, Command, ConfigFile string
 	Operations                                                  []docOp
 	Types                                                       []string
+	ResponseTypes                                               []string
 }
 
 func commentLines(s string) string {
@@ -68,6 +69,9 @@ func (g *gen) docs(ops []*operation) ([]File, error) {
 	}
 	for _, n := range g.types {
 		d.Types = append(d.Types, n.name)
+	}
+	for _, n := range g.responseTypes() {
+		d.ResponseTypes = append(d.ResponseTypes, n.name)
 	}
 	funcs := template.FuncMap{"comment": commentLines}
 	tmpl, err := template.New("").Funcs(funcs).ParseFS(templates.FS(), "*.tmpl")

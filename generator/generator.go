@@ -6,6 +6,61 @@
 // operations, parameters, bodies, responses) -> emit (Go code rendered with
 // jennifer, plus package docs and an operation index from text templates).
 // Generate runs it in memory; WriteFiles puts the result on disk.
+//
+// # Schemas
+//
+// An object schema becomes a struct. A required member is a plain field, an
+// optional one a runtime.Opt, one that may be null a runtime.Nullable, so
+// absent, null and a value stay apart without pointers; only a member that
+// would make a type contain itself is held by pointer. Unless the schema
+// says additionalProperties: false, members it does not describe are kept in
+// an AdditionalProperties map and written back on encode. Arrays are slices,
+// additionalProperties-only objects maps, a schema with no type json.RawMessage
+// (decode it with runtime.Decode). String enums are open: a defined string
+// type with constants and IsKnown. allOf is merged into one struct; oneOf and
+// anyOf become a struct with a Kind and one field per variant, chosen by the
+// discriminator (explicit mapping, or schema names), else by constant-valued
+// or required members only one variant has, else by JSON kind, else by
+// trying the variants in order; a value that matches none is kept in Raw.
+// Formats: date-time is time.Time, byte and binary []byte, int32 int32,
+// other integers int64, float float32, other numbers float64; date and uuid
+// stay strings (their text is what the wire carries).
+//
+// # Operations
+//
+// Each operation is a method of Client: ctx first, path parameters in path
+// order, a params struct for query and header parameters (form, simple,
+// deepObject, pipe- and space-delimited styles, explode), the request body
+// (JSON, form, multipart, octet-stream, text), then per-call options. The
+// success result is typed; every documented JSON error body is decoded into
+// runtime.APIError.Detail. Security schemes become With<Scheme> options.
+//
+// # Vendor extensions
+//
+//   - x-go-name on a schema, property, parameter or operation sets its Go
+//     name.
+//   - x-retry-safe: true on an operation marks a non-idempotent method safe to
+//     retry (runtime.Request.RetrySafe).
+//   - x-websocket on a GET operation describes a WebSocket endpoint: typeField,
+//     clientFrames (schema names) and serverFrames ({name, schema, match} with
+//     match "" for an object tagged by typeField, "untagged-object" or
+//     "array"). It becomes a path function, the StreamFrame sum with its
+//     StreamUnknown variant, DecodeStreamFrame and EncodeStreamClientFrame;
+//     no HTTP method is generated for it.
+//
+// # Shared schemas
+//
+// Config.ImportMapping maps a referenced file to the Go package generated
+// from it: its schemas are referenced, not generated again, so several
+// packages share one type.
+//
+// # Diagnostics
+//
+// A spec that cannot be read or typed (a schema defined only by itself,
+// conflicting allOf parts, defaults or enums of the wrong type) is refused
+// with a *SpecError naming file, line and column. A construct that can only
+// be typed loosely is typed as raw JSON and reported in Result.Warnings. A
+// panic inside Generate is returned as an "internal error".
 package generator
 
 import (

@@ -1105,3 +1105,50 @@ func basicUnder(s *openapi3.Schema) *typeRef {
 	}
 	return nil
 }
+
+// responseTypes returns the named types a success response decodes into,
+// directly or through their members, in declaration order. It is the list
+// a reflection-free decoder generator would cover: the emitter renders
+// types.go first, so such decoders can be added as one more file built from
+// this list without changing the types themselves.
+func (g *gen) responseTypes() []*namedType {
+	seen := map[*namedType]bool{}
+	var visit func(t *typeRef)
+	visit = func(t *typeRef) {
+		for t != nil && (t.kind == tSlice || t.kind == tMap) {
+			t = t.elem
+		}
+		if t == nil || t.kind != tNamed || seen[t.named] {
+			return
+		}
+		n := t.named
+		seen[n] = true
+		for _, f := range n.fields {
+			visit(f.typ)
+		}
+		if n.extra != nil {
+			visit(n.extra)
+		}
+		for _, v := range n.variants {
+			visit(v.typ)
+		}
+		visit(n.under)
+	}
+	for _, o := range g.ops {
+		if o.result.kind == bodyJSON {
+			visit(o.result.typ)
+		}
+	}
+	if g.stream != nil {
+		for _, f := range g.stream.frames {
+			visit(f.typ)
+		}
+	}
+	var out []*namedType
+	for _, n := range g.types {
+		if seen[n] {
+			out = append(out, n)
+		}
+	}
+	return out
+}
