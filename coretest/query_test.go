@@ -313,3 +313,24 @@ func TestQuery_EngineMatchesBruteForce_Ref5_3(t *testing.T) {
 		}
 	}
 }
+
+// Reference §3: Axum's plain-text 400s for a query string or path it
+// cannot read, and a repeated tenant_id.
+func TestQuery_PlainTextRejections_Ref3(t *testing.T) {
+	s := newTestServer(t)
+	c := coreClient(t, s)
+	for _, path := range []string{
+		"/api/v1/events/query?tenant_id=default&limit=-1",
+		"/api/v1/events/query?tenant_id=default&offset=x",
+		"/api/v1/events/query?tenant_id=a&tenant_id=b",
+		"/api/v1/events/not-a-uuid",
+		"/api/v1/consumers/c/events?limit=many",
+	} {
+		r := c.must(http.StatusBadRequest, "GET", path, nil)
+		if !strings.HasPrefix(r.header.Get("Content-Type"), "text/plain") || len(r.body) == 0 {
+			t.Errorf("%s: %s %q", path, r.header.Get("Content-Type"), r.body)
+		}
+	}
+	// Unknown parameters are ignored.
+	c.must(http.StatusOK, "GET", "/api/v1/events/query?tenant_id=default&sort=desc&whatever=1", nil)
+}
