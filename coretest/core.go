@@ -143,10 +143,16 @@ func readJSONBody(w http.ResponseWriter, r *http.Request, v any) bool {
 		writeText(w, http.StatusUnsupportedMediaType, "Expected request with `Content-Type: application/json`")
 		return false
 	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		writeText(w, http.StatusBadRequest, "Failed to buffer the request body")
-		return false
+	var body []byte
+	if bb, ok := r.Body.(*bufferedBody); ok {
+		body = bb.b
+	} else {
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			writeText(w, http.StatusBadRequest, "Failed to buffer the request body")
+			return false
+		}
+		body = b
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		var syn *json.SyntaxError

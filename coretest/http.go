@@ -137,13 +137,13 @@ func (s *Server) serveOp(w http.ResponseWriter, r *http.Request, op *operation) 
 	start := time.Now()
 	var reqBody []byte
 	if r.Body != nil && r.Body != http.NoBody {
-		b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		b, err := readBody(w, r)
 		if err != nil {
 			writeText(w, http.StatusRequestEntityTooLarge, "Failed to buffer the request body: length limit exceeded")
 			return
 		}
 		reqBody = b
-		r.Body = io.NopCloser(bytes.NewReader(b))
+		r.Body = newBufferedBody(b)
 	}
 	var reqViolation error
 	if s.specs != nil {
@@ -196,6 +196,33 @@ func (s *Server) serveOp(w http.ResponseWriter, r *http.Request, op *operation) 
 	s.flush(w, rec, f.cutBody)
 	s.logRequest(r, op, rec.status, start)
 }
+
+// readBody reads the whole request body, at most maxBody bytes.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	body := http.MaxBytesReader(w, r.Body, maxBody)
+	if n := r.ContentLength; n > 0 && n <= maxBody {
+		b := make([]byte, n)
+		if _, err := io.ReadFull(body, b); err != nil {
+			return nil, err
+		}
+		return b, nil
+	}
+	return io.ReadAll(body)
+}
+
+// bufferedBody is a request body already read into memory; handlers
+// decode its bytes without copying them again.
+type bufferedBody struct {
+	*bytes.Reader
+	b []byte
+}
+
+func newBufferedBody(b []byte) *bufferedBody {
+	return &bufferedBody{Reader: bytes.NewReader(b), b: b}
+}
+
+// Close implements io.Closer.
+func (*bufferedBody) Close() error { return nil }
 
 func (s *Server) logRequest(r *http.Request, op *operation, status int, start time.Time) {
 	s.cfg.logger.Debug("request", "service", op.svc.String(), "operation", op.id,

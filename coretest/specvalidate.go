@@ -1,11 +1,9 @@
 package coretest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"regexp"
 	"sync"
@@ -102,8 +100,8 @@ func (v *specValidator) checkRequest(r *http.Request, op *operation, body []byte
 		v.report(err)
 		return nil
 	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	defer func() { r.Body = io.NopCloser(bytes.NewReader(body)) }()
+	r.Body = newBufferedBody(body)
+	defer func() { r.Body = newBufferedBody(body) }()
 	if err := openapi3filter.ValidateRequest(r.Context(), in); err != nil {
 		return fmt.Errorf("%s request %s %s: %w", op.id, r.Method, r.URL.RequestURI(), err)
 	}
@@ -126,7 +124,7 @@ func (v *specValidator) checkResponse(r *http.Request, op *operation, body []byt
 	if err != nil {
 		return // reported by checkRequest
 	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.Body = newBufferedBody(body)
 	out := &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: in,
 		Status:                 rec.status,
