@@ -202,6 +202,44 @@ func (e *emitter) sumType(f *jen.File, n *namedType) {
 		}
 		byKind[k] = append(byKind[k], v)
 	}
+	// String enums are told apart from other strings by their values.
+	var enums, plain []*variant
+	for _, v := range byKind["string"] {
+		if v.typ.kind == tNamed && v.typ.named.kind == ntEnum && len(v.typ.named.values) > 0 {
+			enums = append(enums, v)
+		} else {
+			plain = append(plain, v)
+		}
+	}
+	var stringCase []jen.Code
+	if len(enums) > 0 {
+		str := ns.Unexported("s")
+		stringCase = append(stringCase,
+			jen.Var().Id(str).String(),
+			jen.If(jen.Err().Op(":=").Qual("encoding/json", "Unmarshal").Call(jen.Id(data), jen.Op("&").Id(str)), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())))
+		var cases []jen.Code
+		for _, v := range enums {
+			var lits []jen.Code
+			for _, ev := range v.typ.named.values {
+				lits = append(lits, jen.Lit(ev.value))
+			}
+			cases = append(cases, jen.Case(lits...).Block(set(v)...))
+		}
+		stringCase = append(stringCase, jen.Switch(jen.Id(str)).Block(cases...))
+		if len(plain) > 0 {
+			stringCase = append(stringCase, set(plain[0])...)
+		} else {
+			stringCase = append(stringCase, set(enums[0])...)
+		}
+	} else if len(plain) > 0 {
+		stringCase = set(plain[0])
+	}
+	byKind["string"] = plain
+	for _, k := range []string{"array", "string", "boolean"} {
+		if vs := byKind[k]; len(vs) > 1 {
+			e.g.warn(originOf(n.schema), "variants %s and %s of %s are both JSON %ss and nothing tells them apart; such values decode as %s", vs[0].name, vs[1].name, n.name, k, vs[0].name)
+		}
+	}
 	var outer []jen.Code
 	if objs := byKind["object"]; len(objs) > 0 {
 		var body []jen.Code
@@ -297,7 +335,9 @@ func (e *emitter) sumType(f *jen.File, n *namedType) {
 		outer = append(outer, jen.Case(lits...).Block(set(vs[0])...))
 	}
 	simple("array", '[')
-	simple("string", '"')
+	if len(stringCase) > 0 {
+		outer = append(outer, jen.Case(jen.LitRune('"')).Block(stringCase...))
+	}
 	simple("boolean", 't', 'f')
 	if nums := byKind["number"]; len(nums) > 0 {
 		var lits []jen.Code

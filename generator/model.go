@@ -641,10 +641,8 @@ func (g *gen) fillStruct(n *namedType) {
 		}
 		f := &field{name: fns.Exported(name), json: k, required: req[k], nullable: nullable(p), doc: p.Value.Description}
 		f.typ = g.resolve(p, n.name+ExportedName(k))
-		if p.Value.Type != nil && p.Value.Type.Is("string") && len(p.Value.Enum) == 1 {
-			if v, ok := p.Value.Enum[0].(string); ok {
-				f.constVal = v
-			}
+		if v, ok := constString(p.Value); ok {
+			f.constVal = v
 		}
 		n.fields = append(n.fields, f)
 	}
@@ -751,8 +749,8 @@ func (g *gen) inferVariants(n *namedType, alts openapi3.SchemaRefs) {
 			objProps[i][k] = true
 			count[k]++
 			p := props[k]
-			if req[k] && p != nil && p.Value != nil && len(p.Value.Enum) == 1 {
-				if sv, ok := p.Value.Enum[0].(string); ok {
+			if req[k] && p != nil && p.Value != nil {
+				if sv, ok := constString(p.Value); ok {
 					n.variants[i].consts = append(n.variants[i].consts, [2]string{k, sv})
 				}
 			}
@@ -1151,4 +1149,17 @@ func (g *gen) responseTypes() []*namedType {
 		}
 	}
 	return out
+}
+
+// constString returns the one string value a schema allows (a one-value
+// enum, or const), if any.
+func constString(s *openapi3.Schema) (string, bool) {
+	if v, ok := s.Const.(string); ok {
+		return v, true
+	}
+	if len(s.Enum) == 1 {
+		v, ok := s.Enum[0].(string)
+		return v, ok
+	}
+	return "", false
 }

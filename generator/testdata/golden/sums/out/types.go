@@ -156,6 +156,89 @@ func (v *Dog) UnmarshalJSON(data []byte) error {
 // Email is a value of the schema Email.
 type Email string
 
+// Folder is an open enumeration: the constants below are the values the spec
+// lists, and other values decode without error (see IsKnown).
+type Folder string
+
+// Values of Folder.
+const (
+	// FolderInbox is the value "inbox".
+	FolderInbox Folder = "inbox"
+	// FolderOutbox is the value "outbox".
+	FolderOutbox Folder = "outbox"
+)
+
+// IsKnown reports whether v is one of the values the spec lists.
+func (v Folder) IsKnown() bool {
+	switch v {
+	case FolderInbox, FolderOutbox:
+		return true
+	}
+	return false
+}
+
+// Mailbox is one of: String, Folder. Kind says which field holds the value; a value
+// that matches no variant is kept in Raw with an empty Kind.
+//
+// A folder name or a uuid; the enum is tried first.
+type Mailbox struct {
+	// Kind says which variant is set.
+	Kind MailboxKind
+	// String is set when Kind is MailboxKindString.
+	String string
+	// Folder is set when Kind is MailboxKindFolder.
+	Folder Folder
+	// Raw holds a value that matched no variant.
+	Raw json.RawMessage
+}
+
+// MailboxKind names a variant of Mailbox.
+type MailboxKind string
+
+// Variants of Mailbox.
+const (
+	// MailboxKindString marks the String variant.
+	MailboxKindString MailboxKind = "String"
+	// MailboxKindFolder marks the Folder variant.
+	MailboxKindFolder MailboxKind = "Folder"
+)
+
+// MarshalJSON encodes the variant Kind names, or Raw.
+func (v Mailbox) MarshalJSON() ([]byte, error) {
+	switch v.Kind {
+	case MailboxKindString:
+		return json.Marshal(v.String)
+	case MailboxKindFolder:
+		return json.Marshal(v.Folder)
+	}
+	if len(v.Raw) > 0 {
+		return v.Raw, nil
+	}
+	return []byte("null"), nil
+}
+
+// UnmarshalJSON decodes the variant the JSON value matches, or keeps the value
+// in Raw when none does.
+func (v *Mailbox) UnmarshalJSON(data []byte) error {
+	*v = Mailbox{}
+	switch jsonKindOf(data) {
+	case '"':
+		var s string
+		if err := json.Unmarshal(data, &s); err != nil {
+			return err
+		}
+		switch s {
+		case "inbox", "outbox":
+			v.Kind = MailboxKindFolder
+			return json.Unmarshal(data, &v.Folder)
+		}
+		v.Kind = MailboxKindString
+		return json.Unmarshal(data, &v.String)
+	}
+	v.Raw = bytes.Clone(data)
+	return nil
+}
+
 // MaybeCat is one of: Cat, String. Kind says which field holds the value; a value
 // that matches no variant is kept in Raw with an empty Kind.
 type MaybeCat struct {
