@@ -242,3 +242,29 @@ func TestIngest_TimestampsStrictlyIncrease_Ref5_3(t *testing.T) {
 		t.Errorf("until the second timestamp: %d events", q.Count)
 	}
 }
+
+// Large payloads (stored outside the shared arena chunks) and metadata
+// round-trip byte for byte, also across a restart.
+func TestIngest_LargePayloadRoundTrip_Ref4_1(t *testing.T) {
+	dir := t.TempDir()
+	s := newTestServer(t, WithDataDir(dir))
+	c := coreClient(t, s)
+	big := strings.Repeat("x", 3<<20)
+	c.ingest("a.small", "e", map[string]any{"n": 1}, "metadata", map[string]any{"m": "before"})
+	id := c.ingest("a.big", "e", map[string]any{"blob": big}, "metadata", map[string]any{"m": "big"})["event_id"].(string)
+	c.ingest("a.small", "e", map[string]any{"n": 2})
+	check := func(c *apiClient) {
+		t.Helper()
+		q := c.query("tenant_id=default&entity_id=e")
+		if q.Count != 3 || q.Events[1]["id"] != id || q.Events[1]["payload"].(map[string]any)["blob"] != big ||
+			q.Events[1]["metadata"].(map[string]any)["m"] != "big" || q.Events[0]["metadata"].(map[string]any)["m"] != "before" ||
+			q.Events[2]["metadata"] != nil || q.Events[2]["payload"].(map[string]any)["n"] != float64(2) {
+			t.Fatalf("events after a large payload: %d events", q.Count)
+		}
+	}
+	check(c)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	check(coreClient(t, newTestServer(t, WithDataDir(dir))))
+}
