@@ -3,6 +3,7 @@ package coretest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -137,9 +138,10 @@ func (v *specValidator) checkResponse(r *http.Request, op *operation, body []byt
 	}
 }
 
-// frameSchemas are the schemas of the frames a stream server sends, from
-// the x-websocket extension of the streamEvents operation.
+// frameSchemas are the schemas of the stream's frames, from the
+// x-websocket extension of the streamEvents operation.
 type frameSchemas struct {
+	client    []*openapi3.Schema // frames a client may send
 	typeField string
 	tagged    map[string]*openapi3.Schema
 	untagged  *openapi3.Schema // object without the type field
@@ -162,7 +164,8 @@ func (v *specValidator) streamFrames() (*frameSchemas, error) {
 		return nil, fmt.Errorf("spec: x-websocket: %w", err)
 	}
 	var ext struct {
-		TypeField    string `json:"typeField"`
+		TypeField    string   `json:"typeField"`
+		ClientFrames []string `json:"clientFrames"`
 		ServerFrames []struct {
 			Name, Schema, Match string
 		} `json:"serverFrames"`
@@ -171,6 +174,13 @@ func (v *specValidator) streamFrames() (*frameSchemas, error) {
 		return nil, fmt.Errorf("spec: x-websocket: %w", err)
 	}
 	fs := &frameSchemas{typeField: ext.TypeField, tagged: make(map[string]*openapi3.Schema)}
+	for _, name := range ext.ClientFrames {
+		ref := doc.Components.Schemas[name]
+		if ref == nil || ref.Value == nil {
+			return nil, fmt.Errorf("spec: x-websocket client frame: no schema %s", name)
+		}
+		fs.client = append(fs.client, ref.Value)
+	}
 	for _, f := range ext.ServerFrames {
 		ref := doc.Components.Schemas[f.Schema]
 		if ref == nil || ref.Value == nil {
@@ -188,11 +198,41 @@ func (v *specValidator) streamFrames() (*frameSchemas, error) {
 	return fs, nil
 }
 
-// checkFrame validates one server frame and reports a violation.
-func (v *specValidator) checkFrame(data []byte) {
+// loadFrames reads the frame schemas once, reporting a failure.
+func (v *specValidator) loadFrames() bool {
 	v.framesOnce.Do(func() { v.frames, v.framesErr = v.streamFrames() })
 	if v.framesErr != nil {
 		v.report(v.framesErr)
+		return false
+	}
+	return true
+}
+
+// checkClientFrame validates a frame a client sent and reports it when it
+// matches none of the client frames of x-websocket.
+func (v *specValidator) checkClientFrame(data []byte) {
+	if !v.loadFrames() {
+		return
+	}
+	var val any
+	if err := json.Unmarshal(data, &val); err != nil {
+		v.report(fmt.Errorf("client stream frame %.200s is not JSON: %w", data, err))
+		return
+	}
+	var errs []error
+	for _, schema := range v.frames.client {
+		err := schema.VisitJSON(val, openapi3.MultiErrors())
+		if err == nil {
+			return
+		}
+		errs = append(errs, err)
+	}
+	v.report(fmt.Errorf("client stream frame %.200s matches no client frame of x-websocket: %w", data, errors.Join(errs...)))
+}
+
+// checkFrame validates one server frame and reports a violation.
+func (v *specValidator) checkFrame(data []byte) {
+	if !v.loadFrames() {
 		return
 	}
 	var val any

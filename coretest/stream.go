@@ -349,6 +349,9 @@ func (sc *streamConn) readLoop(ctx context.Context, done context.CancelFunc) {
 		if typ != websocket.MessageText {
 			continue
 		}
+		if sc.s.specs != nil {
+			sc.s.specs.checkClientFrame(data)
+		}
 		sc.mu.Lock()
 		parseClientFrame(data, &sc.filter)
 		sc.mu.Unlock()

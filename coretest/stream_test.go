@@ -193,7 +193,16 @@ func waitSubscribers(t *testing.T, s *Server, n int) {
 // exact; the legacy object replaces every filter; unparseable frames are
 // ignored.
 func TestStream_SubscribeAndLegacyFilters_Ref5_7(t *testing.T) {
-	s := newTestServer(t)
+	// The two malformed frames below break the spec on purpose: collect
+	// the violations and expect exactly those.
+	var vs violations
+	s := newTestServer(t, WithSpecValidation(vs.report))
+	defer func() {
+		got := vs.list()
+		if len(got) != 2 || !strings.Contains(got[0].Error(), "not an object") || !strings.Contains(got[1].Error(), "{garbage") {
+			t.Errorf("violations %v, want the two malformed client frames", got)
+		}
+	}()
 	c := coreClient(t, s)
 	ws := dial(t, s, "")
 	ws.send(map[string]any{"type": "subscribe", "filters": []string{"asset.*", "trade.created"}})
