@@ -264,10 +264,15 @@ func (e *emitter) helper(role string) *jen.Statement {
 func (e *emitter) client() *jen.File {
 	f := e.newFile()
 	rt := e.g.cfg.RuntimeImport
+	if e.g.baseURL != "" {
+		f.Add(doc(fmt.Sprintf("%s is the first server URL the spec lists.", e.g.baseURLName)))
+		f.Const().Id(e.g.baseURLName).Op("=").Lit(e.g.baseURL)
+		f.Line()
+	}
 	f.Add(doc("Client calls the operations of the API. It is cheap to copy and safe for\nconcurrent use; all copies share the runtime client's connection pool."))
 	f.Type().Id("Client").Struct(jen.Id("rt").Op("*").Qual(rt, "Client"))
 	f.Line()
-	f.Add(doc("NewClient returns a Client for baseURL configured by opts (authentication,\nretries, timeouts: see the runtime package)."))
+	f.Add(doc("NewClient returns a Client for baseURL configured by opts (authentication,\nretries, timeouts: see the runtime package). baseURL includes any base path\nof the server; operation paths are appended to it."))
 	f.Func().Id("NewClient").Params(jen.Id("baseURL").String(), jen.Id("opts").Op("...").Qual(rt, "Option")).Params(jen.Op("*").Id("Client"), jen.Error()).Block(
 		jen.List(jen.Id("rt"), jen.Err()).Op(":=").Qual(rt, "New").Call(jen.Id("baseURL"), jen.Id("opts").Op("...")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit(e.g.cfg.Package+": new client: %w"), jen.Err()))),

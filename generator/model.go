@@ -174,21 +174,23 @@ type variant struct {
 
 // gen holds the state of one generation run.
 type gen struct {
-	cfg      Config
-	doc      *openapi3.T
-	ns       *Namespace
-	warnings []Diagnostic
-	byPtr    map[*openapi3.Schema]*typeRef
-	types    []*namedType
-	queue    []*namedType
-	imports  map[string]string // mapped import path -> package name
-	ops      []*operation
-	auth     []*authScheme
-	stream   *streamSpec
-	helpers  map[string]string // helper role -> allocated name
-	warned   map[string]bool
-	comps    map[string]*typeRef // component schema name -> its type
-	err      *SpecError          // first reason to refuse the spec
+	cfg         Config
+	doc         *openapi3.T
+	ns          *Namespace
+	warnings    []Diagnostic
+	byPtr       map[*openapi3.Schema]*typeRef
+	types       []*namedType
+	queue       []*namedType
+	imports     map[string]string // mapped import path -> package name
+	ops         []*operation
+	auth        []*authScheme
+	stream      *streamSpec
+	helpers     map[string]string // helper role -> allocated name
+	warned      map[string]bool
+	comps       map[string]*typeRef // component schema name -> its type
+	err         *SpecError          // first reason to refuse the spec
+	baseURL     string              // first server URL, when it has no variables
+	baseURLName string
 }
 
 func newGen(cfg Config, doc *openapi3.T) *gen {
@@ -823,6 +825,12 @@ func (g *gen) build() error {
 		}
 	}
 	g.drain()
+	if len(g.doc.Servers) > 0 && g.doc.Servers[0] != nil {
+		if u := g.doc.Servers[0].URL; strings.Contains(u, "://") && !strings.ContainsAny(u, "{}") {
+			g.baseURL = u
+			g.baseURLName = g.ns.Exported("DefaultBaseURL")
+		}
+	}
 	g.buildAuth()
 	if err := g.buildOps(); err != nil {
 		return err

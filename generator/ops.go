@@ -186,6 +186,10 @@ func (g *gen) buildOp(methods *Namespace, p, method string, item *openapi3.PathI
 				prm.explode = false
 			}
 		}
+		if pv.In == "path" && (prm.style == "label" || prm.style == "matrix") {
+			g.warn(pv.Origin, "path parameter %q of %s %s: style %s is sent as simple", pv.Name, method, p, prm.style)
+			prm.style = "simple"
+		}
 		if prm.style == "" {
 			switch pv.In {
 			case "query", "cookie":

@@ -7,6 +7,9 @@ import (
 	"github.com/allsource-go/allsource/runtime"
 )
 
+// DefaultBaseURL is the first server URL the spec lists.
+const DefaultBaseURL = "http://localhost:8080"
+
 // Client calls the operations of the API. It is cheap to copy and safe for
 // concurrent use; all copies share the runtime client's connection pool.
 type Client struct {
@@ -14,7 +17,8 @@ type Client struct {
 }
 
 // NewClient returns a Client for baseURL configured by opts (authentication,
-// retries, timeouts: see the runtime package).
+// retries, timeouts: see the runtime package). baseURL includes any base path
+// of the server; operation paths are appended to it.
 func NewClient(baseURL string, opts ...runtime.Option) (*Client, error) {
 	rt, err := runtime.New(baseURL, opts...)
 	if err != nil {

@@ -14,7 +14,8 @@ type Client struct {
 }
 
 // NewClient returns a Client for baseURL configured by opts (authentication,
-// retries, timeouts: see the runtime package).
+// retries, timeouts: see the runtime package). baseURL includes any base path
+// of the server; operation paths are appended to it.
 func NewClient(baseURL string, opts ...runtime.Option) (*Client, error) {
 	rt, err := runtime.New(baseURL, opts...)
 	if err != nil {
