@@ -17,7 +17,8 @@
 // client that drifted from the spec but still got a 2xx is the drift that
 // would otherwise go unnoticed, while a refused request already fails, and
 // tests must be able to send deliberately bad requests to reach the
-// server's own validation. NewServer starts a server without these checks
+// server's own validation (WithStrictRequests reports those too).
+// NewServer starts a server without these checks
 // (faster, for benchmarks); Listen starts one on given addresses (see the
 // command cmd/allsource-server).
 //

@@ -188,7 +188,7 @@ func (s *Server) serveOp(w http.ResponseWriter, r *http.Request, op *operation) 
 		rec.status = http.StatusOK
 	}
 	if s.specs != nil {
-		if reqViolation != nil && rec.status < 300 {
+		if reqViolation != nil && (rec.status < 300 || s.cfg.strictReqs) {
 			s.specs.report(reqViolation)
 		}
 		s.specs.checkResponse(r, op, reqBody, rec)

@@ -29,6 +29,7 @@ type config struct {
 	streamBuffer  int
 	follower      bool
 	specReport    func(error)
+	strictReqs    bool
 	logger        *slog.Logger
 	now           func() time.Time
 }
@@ -109,6 +110,14 @@ func WithFollower() Option {
 // violation. report may be called from several goroutines at once.
 func WithSpecValidation(report func(error)) Option {
 	return func(c *config) { c.specReport = report }
+}
+
+// WithStrictRequests makes spec validation report every request that
+// breaks the spec, also those the server refuses. By default a request
+// violation is reported only when the server accepted the request, so
+// that tests can send deliberately bad requests.
+func WithStrictRequests() Option {
+	return func(c *config) { c.strictReqs = true }
 }
 
 // WithLogger logs each request at debug level and server problems at

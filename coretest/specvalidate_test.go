@@ -131,3 +131,16 @@ func TestSpecValidation_EveryOperationServed(t *testing.T) {
 		}
 	}
 }
+
+// WithStrictRequests reports refused spec-breaking requests too.
+func TestSpecValidation_StrictRequests(t *testing.T) {
+	var vs violations
+	s := NewServer(WithAPIKeys(testKey), WithSpecValidation(vs.report), WithStrictRequests())
+	defer s.Close()
+	c := coreClient(t, s)
+	c.must(http.StatusBadRequest, "POST", "/api/v1/events", ev{"event_type": "Bad Type", "entity_id": "e", "payload": 1})
+	c.must(http.StatusOK, "POST", "/api/v1/events", ev{"event_type": "good.type", "entity_id": "e", "payload": 1})
+	if got := vs.list(); len(got) != 1 || !strings.Contains(got[0].Error(), "event_type") {
+		t.Fatalf("violations %v, want the refused bad event type", got)
+	}
+}
