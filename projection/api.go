@@ -39,7 +39,8 @@ const (
 type frame struct {
 	kind     frameKind
 	position int64   // replay
-	events   []Event // replay (one) and live (one, or a batch)
+	event    Event   // replay, and a single live event
+	batch    []Event // a live batch; nil for a single event
 	replayed int64   // replay_complete
 	missed   int64   // lagged
 }

@@ -1,12 +1,12 @@
 package projection
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
+		"net/http"
 	"net/url"
 	"strconv"
 	"time"
@@ -189,23 +189,32 @@ func (cc *coreClient) connect(ctx context.Context, consumer string, filters []st
 
 // wsStream reads frames from a WebSocket connection.
 type wsStream struct {
-	c *websocket.Conn
+	c   *websocket.Conn
+	buf bytes.Buffer
+	in  interner
 }
 
-func (s *wsStream) next(ctx context.Context) (frame, error) {
+// next reads the next frame. The connection is not bound to ctx (binding
+// costs a timer per frame); close ends a pending read instead.
+func (s *wsStream) next(context.Context) (frame, error) {
 	for {
-		typ, r, err := s.c.Reader(ctx)
+		typ, r, err := s.c.Reader(context.Background())
 		if err != nil {
 			return frame{}, err
 		}
-		data, err := io.ReadAll(r)
-		if err != nil {
+		s.buf.Reset()
+		if _, err := s.buf.ReadFrom(r); err != nil {
 			return frame{}, err
 		}
 		if typ != websocket.MessageText {
 			continue
 		}
-		f, err := decodeFrame(data)
+		// Decoded events alias the frame, so each frame gets its own copy.
+		data := bytes.Clone(s.buf.Bytes())
+		if s.buf.Cap() > 1<<20 {
+			s.buf = bytes.Buffer{}
+		}
+		f, err := decodeFrameWith(data, &s.in)
 		if err != nil {
 			return frame{}, err
 		}

@@ -1,6 +1,7 @@
 package projection
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,7 +25,13 @@ import (
 // the worker ignores. TestDecodeFrameMatchesGenerated checks it against the
 // generated decoder.
 func decodeFrame(data []byte) (frame, error) {
-	d := decoder{data: data}
+	return decodeFrameWith(data, nil)
+}
+
+// decodeFrameWith is decodeFrame with an interner for the strings that
+// repeat from frame to frame (event types, tenants); in may be nil.
+func decodeFrameWith(data []byte, in *interner) (frame, error) {
+	d := decoder{data: data, in: in}
 	d.skipSpace()
 	switch d.peek() {
 	case '[':
@@ -35,7 +42,10 @@ func decodeFrame(data []byte) (frame, error) {
 		if err := d.end(); err != nil {
 			return frame{}, err
 		}
-		return frame{kind: frameLive, events: evs}, nil
+		if evs == nil {
+			evs = []Event{}
+		}
+		return frame{kind: frameLive, batch: evs}, nil
 	case '{':
 		f, err := d.objectFrame()
 		if err != nil {
@@ -52,6 +62,30 @@ func decodeFrame(data []byte) (frame, error) {
 type decoder struct {
 	data []byte
 	pos  int
+	in   *interner
+}
+
+// interner keeps one copy of strings that repeat across frames.
+type interner struct {
+	m map[string]string
+}
+
+// maxInterned bounds an interner; it starts over when full.
+const maxInterned = 4096
+
+func (in *interner) intern(b []byte) string {
+	if in == nil {
+		return string(b)
+	}
+	if s, ok := in.m[string(b)]; ok {
+		return s
+	}
+	if in.m == nil || len(in.m) >= maxInterned {
+		in.m = make(map[string]string)
+	}
+	s := string(b)
+	in.m[s] = s
+	return s
 }
 
 // frameError is a malformed frame.
@@ -155,25 +189,31 @@ func (d *decoder) rawString() ([]byte, error) {
 		return nil, d.errorf("want a string")
 	}
 	start := d.pos + 1
-	for i := start; i < len(d.data); i++ {
-		switch c := d.data[i]; {
-		case c == '"':
-			d.pos = i + 1
-			return d.data[start:i], nil
-		case c == '\\':
-			end, err := d.stringEnd(i)
-			if err != nil {
-				return nil, err
-			}
-			d.pos = end
-			return d.data[start-1 : end], nil // quoted, with escapes
-		case c < 0x20:
-			d.pos = i
+	n := bytes.IndexByte(d.data[start:], '"')
+	if n < 0 {
+		d.pos = len(d.data)
+		return nil, d.errorf("unterminated string")
+	}
+	span := d.data[start : start+n]
+	if i := bytes.IndexByte(span, '\\'); i >= 0 {
+		span = span[:i]
+	}
+	for i, c := range span {
+		if c < 0x20 {
+			d.pos = start + i
 			return nil, d.errorf("control character in string")
 		}
 	}
-	d.pos = len(d.data)
-	return nil, d.errorf("unterminated string")
+	if i := len(span); i < n {
+		end, err := d.stringEnd(start + i)
+		if err != nil {
+			return nil, err
+		}
+		d.pos = end
+		return d.data[start-1 : end], nil // quoted, with escapes
+	}
+	d.pos = start + n + 1
+	return span, nil
 }
 
 // stringEnd validates the rest of a string with escapes from i and returns
@@ -224,6 +264,11 @@ func isHex(c byte) bool {
 
 // str decodes the string at the cursor.
 func (d *decoder) str() (string, error) {
+	return d.strWith(nil)
+}
+
+// strWith decodes the string at the cursor, interned by in when not nil.
+func (d *decoder) strWith(in *interner) (string, error) {
 	raw, err := d.rawString()
 	if err != nil {
 		return "", err
@@ -234,6 +279,9 @@ func (d *decoder) str() (string, error) {
 			return "", d.errorf("string: %v", err)
 		}
 		return s, nil
+	}
+	if in != nil {
+		return in.intern(raw), nil
 	}
 	return string(raw), nil
 }
@@ -383,13 +431,13 @@ func (d *decoder) eventMember(key []byte, ev *Event, seen *eventFields) error {
 		ev.ID, err = d.str()
 		*seen |= fID
 	case "event_type":
-		ev.Type, err = d.str()
+		ev.Type, err = d.strWith(d.in)
 		*seen |= fType
 	case "entity_id":
 		ev.EntityID, err = d.str()
 		*seen |= fEntity
 	case "tenant_id":
-		ev.TenantID, err = d.str()
+		ev.TenantID, err = d.strWith(d.in)
 		*seen |= fTenant
 	case "payload":
 		ev.Payload, err = d.value()
@@ -529,14 +577,14 @@ func (d *decoder) objectFrame() (frame, error) {
 		if bareSeen&fAll != fAll {
 			return frame{}, d.errorf("live event lacks required members")
 		}
-		return frame{kind: frameLive, events: []Event{bare}}, nil
+		return frame{kind: frameLive, event: bare}, nil
 	}
 	switch typ {
 	case "replay":
 		if !hasPos || !hasInner || innerSeen != fAll {
 			return frame{}, d.errorf("replay frame lacks position or event")
 		}
-		return frame{kind: frameReplay, position: position, events: []Event{inner}}, nil
+		return frame{kind: frameReplay, position: position, event: inner}, nil
 	case "replay_complete":
 		if !hasRepl {
 			return frame{}, d.errorf("replay_complete frame lacks replayed")

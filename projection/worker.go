@@ -309,8 +309,13 @@ func (w *worker[S]) session() error {
 			f, err := st.next(rctx)
 			select {
 			case frames <- frameResult{f, err}:
-			case <-rctx.Done():
-				return
+			default:
+				// The worker is behind: wait for room.
+				select {
+				case frames <- frameResult{f, err}:
+				case <-rctx.Done():
+					return
+				}
 			}
 			if err != nil {
 				return
@@ -329,6 +334,24 @@ func (w *worker[S]) session() error {
 	}
 	ticker := time.NewTicker(max(tick/2, time.Millisecond))
 	defer ticker.Stop()
+	// handleFrame applies one frame, then every frame already waiting, so
+	// that the select below runs only when the worker has caught up with
+	// the reader.
+	handleFrame := func(fr frameResult) error {
+		for {
+			if fr.err != nil {
+				return fmt.Errorf("projection: stream: %w", fr.err)
+			}
+			if err := w.handle(fr.f, true); err != nil {
+				return err
+			}
+			select {
+			case fr = <-frames:
+			default:
+				return nil
+			}
+		}
+	}
 	for {
 		select {
 		case <-w.stopping:
@@ -353,10 +376,7 @@ func (w *worker[S]) session() error {
 				return err
 			}
 		case fr := <-frames:
-			if fr.err != nil {
-				return fmt.Errorf("projection: stream: %w", fr.err)
-			}
-			if err := w.handle(fr.f, true); err != nil {
+			if err := handleFrame(fr); err != nil {
 				return err
 			}
 		}
@@ -373,19 +393,24 @@ type frameResult struct {
 func (w *worker[S]) handle(f frame, checkpoints bool) error {
 	switch f.kind {
 	case frameReplay:
-		for i := range f.events {
-			if err := w.eng.replay(f.position, &f.events[i]); err != nil {
-				return err
-			}
+		if err := w.eng.replay(f.position, &f.event); err != nil {
+			return err
 		}
-		w.sincePush += len(f.events)
+		w.sincePush++
 	case frameLive:
-		for i := range f.events {
-			if err := w.eng.live(&f.events[i]); err != nil {
+		if f.batch == nil {
+			if err := w.eng.live(&f.event); err != nil {
+				return err
+			}
+			w.sincePush++
+			break
+		}
+		for i := range f.batch {
+			if err := w.eng.live(&f.batch[i]); err != nil {
 				return err
 			}
 		}
-		w.sincePush += len(f.events)
+		w.sincePush += len(f.batch)
 	case frameReplayComplete:
 		if !checkpoints {
 			return nil
