@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/allsource-go/allsource/allsource"
 	"github.com/allsource-go/allsource/coretest"
 	"github.com/allsource-go/allsource/gen/common"
 	"github.com/allsource-go/allsource/gen/core"
@@ -28,7 +29,8 @@ func countReducer(s counts, ev Event) (counts, error) {
 // benchmarks of one run (writing a million events takes a while).
 type benchServer struct {
 	srv *coretest.Server
-	c   *core.Client
+	c   *core.Client         // writes events
+	sdk allsource.CoreClient // runs workers
 	n   int
 }
 
@@ -53,7 +55,12 @@ func sharedBenchServer(b *testing.B) *benchServer {
 			benchErr = err
 			return
 		}
-		benchSrv = &benchServer{srv: srv, c: c, n: catchUpEvents}
+		sdk, err := allsource.NewCoreClient(srv.URL, testKey)
+		if err != nil {
+			benchErr = err
+			return
+		}
+		benchSrv = &benchServer{srv: srv, c: c, sdk: sdk, n: catchUpEvents}
 	})
 	if benchErr != nil {
 		b.Fatal(benchErr)
@@ -122,7 +129,7 @@ func BenchmarkCatchUp(b *testing.B) {
 					Initial: func() counts { return counts{} },
 					Store:   NewFileStore(dir), CheckpointEvery: every, Logger: quiet,
 				}
-				h, err := Start(context.Background(), bs.c, cfg)
+				h, err := Start(context.Background(), bs.sdk, cfg)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -154,6 +161,10 @@ func BenchmarkLiveLatency(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	sdk, err := allsource.NewCoreClient(srv.URL, testKey)
+	if err != nil {
+		b.Fatal(err)
+	}
 	seen := make(chan time.Time, 1)
 	cfg := Config[counts]{
 		Name: "latency", Initial: func() counts { return counts{} }, Store: NewFileStore(b.TempDir()),
@@ -163,7 +174,7 @@ func BenchmarkLiveLatency(b *testing.B) {
 		},
 		Logger: quiet,
 	}
-	h, err := Start(context.Background(), c, cfg)
+	h, err := Start(context.Background(), sdk, cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -200,12 +211,16 @@ func BenchmarkRestartCost(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		sdk, err := allsource.NewCoreClient(srv.URL, testKey)
+		if err != nil {
+			b.Fatal(err)
+		}
 		cfg := Config[counts]{
 			Name: "restart", Reducer: countReducer, Initial: func() counts { return counts{} },
 			Store: NewFileStore(b.TempDir()), CheckpointEvery: every, CheckpointInterval: time.Hour, Logger: quiet,
 		}
 		ctx, cancel := context.WithCancel(context.Background())
-		h, err := Start(ctx, c, cfg)
+		h, err := Start(ctx, sdk, cfg)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -223,7 +238,7 @@ func BenchmarkRestartCost(b *testing.B) {
 		cancel()
 		<-h.Done()
 		b.StartTimer()
-		h2, err := Start(context.Background(), c, cfg)
+		h2, err := Start(context.Background(), sdk, cfg)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -541,12 +541,12 @@ func (d *decoder) objectFrame() (frame, error) {
 		var err error
 		switch string(key) {
 		case "type":
+			hasType = true
 			if d.peek() == 'n' {
-				// "type": null counts as absent.
+				// "type": null is a frame of no known type.
 				return d.literal("null")
 			}
 			typ, err = d.str()
-			hasType = true
 		case "position":
 			position, err = d.int()
 			hasPos = true

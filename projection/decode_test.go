@@ -157,6 +157,9 @@ func TestDecodeFrameShapes(t *testing.T) {
 	if f, err := decodeFrame([]byte(frameCorpus[7])); err != nil || f.kind != 0 {
 		t.Fatalf("unknown type: %+v, %v", f, err)
 	}
+	if f, err := decodeFrame([]byte(`{"type":null,` + evJSON[1:])); err != nil || f.kind != 0 {
+		t.Fatalf("null type: %+v, %v", f, err)
+	}
 	for _, bad := range frameCorpus[9:] {
 		if bad == `{"type":null,`+evJSON[1:] {
 			continue

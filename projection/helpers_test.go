@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/allsource-go/allsource/allsource"
 	"github.com/allsource-go/allsource/coretest"
 	"github.com/allsource-go/allsource/gen/common"
 	"github.com/allsource-go/allsource/gen/core"
@@ -129,7 +130,7 @@ func (tr *truth) compare(got aggState) (lost, twice int64, diff string) {
 type fixture struct {
 	t     testing.TB
 	srv   *coretest.Server
-	c     *core.Client // the worker's client
+	c     allsource.CoreClient // the worker's client
 	w     *core.Client // the client that writes events
 	truth *truth
 	seq   int64
@@ -138,16 +139,31 @@ type fixture struct {
 func newFixture(t testing.TB, opts ...coretest.Option) *fixture {
 	t.Helper()
 	srv := coretest.NewTestServer(t, append([]coretest.Option{coretest.WithAPIKeys(testKey)}, opts...)...)
-	return &fixture{t: t, srv: srv, c: newClient(t, srv.URL), w: newClient(t, srv.URL), truth: newTruth()}
+	return &fixture{t: t, srv: srv, c: newSDKClient(t, srv.URL), w: newClient(t, srv.URL), truth: newTruth()}
+}
+
+// newSDKClient is newClient for the SDK.
+func newSDKClient(t testing.TB, url string) allsource.CoreClient {
+	t.Helper()
+	c, err := allsource.NewCoreClient(url, testKey, allsource.WithRuntimeOptions(testRuntimeOptions()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func testRuntimeOptions() []runtime.Option {
+	return []runtime.Option{
+		runtime.WithRetry(runtime.RetryPolicy{MaxRetries: 0}),
+		runtime.WithCircuitBreaker(runtime.NewCircuitBreaker(runtime.CircuitBreakerSettings{Cooldown: 20 * time.Millisecond})),
+	}
 }
 
 // newClient returns a client that leaves retrying to the worker and whose
 // circuit breaker cools down quickly, so that fault tests run fast.
 func newClient(t testing.TB, url string) *core.Client {
 	t.Helper()
-	c, err := core.NewClient(url, core.WithBearerAuth(testKey),
-		runtime.WithRetry(runtime.RetryPolicy{MaxRetries: 0}),
-		runtime.WithCircuitBreaker(runtime.NewCircuitBreaker(runtime.CircuitBreakerSettings{Cooldown: 20 * time.Millisecond})))
+	c, err := core.NewClient(url, append(testRuntimeOptions(), core.WithBearerAuth(testKey))...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +276,7 @@ func (f *fixture) waitState(h *Handle[aggState]) {
 
 func (f *fixture) cursor(name string) int64 {
 	f.t.Helper()
-	res, err := f.c.GetConsumer(context.Background(), name)
+	res, err := f.w.GetConsumer(context.Background(), name)
 	if err != nil {
 		f.t.Fatal(err)
 	}

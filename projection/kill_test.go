@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/allsource-go/allsource/gen/core"
+	"github.com/allsource-go/allsource/allsource"
 	"github.com/allsource-go/allsource/runtime"
 )
 
@@ -32,7 +32,7 @@ func runChild(spec string) int {
 		fmt.Fprintln(os.Stderr, "bad child spec")
 		return 2
 	}
-	c, err := core.NewClient(url, core.WithBearerAuth(testKey), runtime.WithRetry(runtime.RetryPolicy{MaxRetries: 0}))
+	c, err := allsource.NewCoreClient(url, testKey, allsource.WithRuntimeOptions(runtime.WithRetry(runtime.RetryPolicy{MaxRetries: 0})))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
