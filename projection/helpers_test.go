@@ -131,7 +131,7 @@ type fixture struct {
 	t     testing.TB
 	srv   *coretest.Server
 	c     allsource.CoreClient // the worker's client
-	w     *core.Client // the client that writes events
+	w     *core.Client         // the client that writes events
 	truth *truth
 	seq   int64
 }
