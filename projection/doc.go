@@ -15,42 +15,47 @@
 //
 // # Why no event is lost or applied twice
 //
-// Invariant. A snapshot (state S, per-entity versions V, position P) means:
-// every event matching the worker's event types whose position is at or
-// below P is reflected in S, and for every entity the events reflected in S
-// are a prefix of that entity's events, the last of which has version
-// V[entity]. S may also reflect events beyond P; they are recorded in V.
+// Invariant. A snapshot (state S, per-entity versions V, position P) holds
+// exactly the events matching the worker's event types whose position is
+// at or below P, each applied once, and V[entity] is the version of the
+// last of that entity's events in S.
 //
 // Replay. Core sends the events after the consumer's cursor in position
 // order, and each entity's events in version order. A replayed event at or
-// below P, or whose version is at or below V[entity], is already in S and is
-// skipped; every other event is applied. Applied events stay a prefix of
-// every entity, so the state after the replay equals a fold from scratch.
+// below the position the state is complete up to is skipped; so is one
+// whose version is at or below V[entity] (Core subscribes a socket to live
+// events before replaying, so live frames may repeat replayed events).
+// Every other event is applied, so the state after the replay equals a
+// fold from scratch.
 //
 // Acknowledgement. The consumer's cursor is acknowledged only after Save of
 // a snapshot holding that position returned: the cursor never passes the
 // durable snapshot, so no event Core stops replaying is missing from it. A
-// restarted worker loads its snapshot and lets Core replay the rest. A
+// restarted worker loads its snapshot and lets Core replay what follows. A
 // consumer whose cursor is ahead of the snapshot (the snapshot was lost)
-// is refused with ErrSnapshotBehind instead of silently missing events.
+// is refused with ErrSnapshotBehind rather than silently missing events.
 //
 // Checkpoints while live. Live frames carry no position. The worker learns
 // positions from the consumer's pending events (the events after the
 // cursor, with positions; reading them does not move the cursor): the end
 // of the longest run of pending events the worker has applied, matched by
-// event id, is a position P every event up to which is reflected. It then
-// saves a snapshot at P and acknowledges P. So a restart after a long live
-// period replays what came after the last checkpoint, not everything since
-// the worker started.
+// event id, is a position P every event up to which is in the state. When
+// every event applied live is accounted for that way, the state is exact
+// at P: the worker saves a snapshot at P and acknowledges P. It never
+// snapshots a state holding a live event whose position is unconfirmed,
+// because that event might follow one the worker missed. So a restart
+// after a long live period replays what came after the last checkpoint,
+// not everything since the worker started.
 //
 // Missed events. A lagged notice means Core dropped live frames for this
 // connection; a pending event whose entity has moved past it, or that stays
-// missing while later events keep arriving, means the same. Version dedup
-// would then skip the missed events forever, so the worker returns to its
-// last durable snapshot (or to the empty state) and reconnects: Core
-// replays from the cursor, which is at or below that snapshot's position.
-// A dropped connection loses only the tail of the stream, which replay
-// after reconnecting delivers, so it needs no rollback.
+// missing for StallTimeout while later events keep arriving, means the
+// same. Version dedup would skip the missed events forever, so the worker
+// returns to its last durable snapshot (or to the empty state) and
+// reconnects: Core replays from the cursor, which is at or below that
+// snapshot's position, and the snapshot, being exact, holds no event after
+// a missed one. A dropped connection loses only the tail of the stream,
+// which the replay after reconnecting delivers, so it needs no rollback.
 //
 // Reducer errors. A reducer error stops the worker with a *ReducerError on
 // the handle; the failing event's position is not acknowledged and no

@@ -19,11 +19,10 @@ const SnapshotFormat = 1
 // Snapshot is the worker's durable checkpoint: the reduced state and the
 // per-entity versions, together with the consumer position they cover.
 //
-// Invariant: every event matching the worker's event types with a position
-// at or below Position is reflected in State, and Versions holds, for every
-// entity the worker has applied events of, the version of the last one
-// applied. Events beyond Position may be reflected too; replay skips them
-// by version.
+// Invariant: State holds exactly the events matching the worker's event
+// types whose position is at or below Position, each applied once, and
+// Versions holds, for every entity in it, the version of the last of that
+// entity's events applied.
 type Snapshot struct {
 	// Format is the encoding version (SnapshotFormat).
 	Format int `json:"format"`
