@@ -161,3 +161,77 @@ func TestCoreIngestConflict(t *testing.T) {
 		t.Fatalf("detail %#v", apiErr.Detail)
 	}
 }
+
+func BenchmarkDecodeStreamFrame(b *testing.B) {
+	frames := map[string][]byte{
+		"replay": []byte(`{"type":"replay","position":42,"event":` + eventJSON + `}`),
+		"live":   []byte(eventJSON),
+		"batch":  []byte(`[` + eventJSON + `,` + eventJSON + `,` + eventJSON + `,` + eventJSON + `]`),
+	}
+	for _, name := range []string{"replay", "live", "batch"} {
+		data := frames[name]
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := core.DecodeStreamFrame(data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// FuzzDecodeStreamFrame feeds arbitrary frames to the generated decoder: it
+// never panics, returns either a frame or a *StreamFrameError, and keeps in
+// an event's AdditionalProperties exactly the members Event does not
+// describe.
+func FuzzDecodeStreamFrame(f *testing.F) {
+	for _, s := range []string{
+		`{"type":"replay","position":42,"event":` + eventJSON + `}`,
+		`{"type":"replay_complete","replayed":17}`,
+		`{"type":"lagged","missed":3}`,
+		eventJSON,
+		`[` + eventJSON + `]`,
+		`{"type":"new","x":[1,{"y":"}"}]}`,
+		`{"t\u0079pe":"lagged","missed":1}`,
+		`{"id":"a","extra":{"a":"\"}"},"z":[]}`,
+		``, `{`, `[`, `"x"`, `{"type":}`,
+	} {
+		f.Add([]byte(s))
+	}
+	known := map[string]bool{"id": true, "event_type": true, "entity_id": true, "tenant_id": true, "payload": true, "timestamp": true, "metadata": true, "version": true}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fr, err := core.DecodeStreamFrame(data)
+		if err != nil {
+			var fe *core.StreamFrameError
+			if !errors.As(err, &fe) {
+				t.Fatalf("error %T %v is not a *StreamFrameError", err, err)
+			}
+			return
+		}
+		switch fr := fr.(type) {
+		case core.StreamUnknown:
+			if !json.Valid(fr.Raw) {
+				t.Fatalf("unknown frame with invalid JSON %q", fr.Raw)
+			}
+		case core.StreamEvent:
+			var all map[string]json.RawMessage
+			if err := json.Unmarshal(data, &all); err != nil {
+				t.Fatalf("decoded an event from invalid JSON %q", data)
+			}
+			want := 0
+			for k := range all {
+				if !known[k] {
+					want++
+					if _, ok := fr.AdditionalProperties[k]; !ok {
+						t.Fatalf("member %q lost from %q", k, data)
+					}
+				}
+			}
+			if len(fr.AdditionalProperties) != want {
+				t.Fatalf("additional properties %v, want %d members, from %q", fr.AdditionalProperties, want, data)
+			}
+		}
+	})
+}

@@ -73,26 +73,36 @@ func (g *gen) docs(ops []*operation) ([]File, error) {
 	for _, n := range g.responseTypes() {
 		d.ResponseTypes = append(d.ResponseTypes, n.name)
 	}
-	funcs := template.FuncMap{"comment": commentLines}
-	tmpl, err := template.New("").Funcs(funcs).ParseFS(templates.FS(), "*.tmpl")
-	if err != nil {
-		return nil, fmt.Errorf("apigen: parse templates: %w", err)
-	}
 	var out []File
 	for _, t := range []struct{ tmpl, name string }{{"doc.go.tmpl", "doc.go"}, {"api.md.tmpl", "api.md"}} {
-		var buf bytes.Buffer
-		if err := tmpl.ExecuteTemplate(&buf, t.tmpl, d); err != nil {
-			return nil, fmt.Errorf("apigen: render %s: %w", t.name, err)
+		f, err := g.renderTemplate(t.tmpl, t.name, d)
+		if err != nil {
+			return nil, err
 		}
-		content := buf.Bytes()
-		if strings.HasSuffix(t.name, ".go") {
-			if content, err = format.Source(content); err != nil {
-				return nil, fmt.Errorf("apigen: format %s: %w", t.name, err)
-			}
-		}
-		out = append(out, File{Name: t.name, Content: content})
+		out = append(out, f)
 	}
 	return out, nil
+}
+
+// renderTemplate renders the named template of the templates package into
+// file name, formatting Go source.
+func (g *gen) renderTemplate(tmplName, name string, data any) (File, error) {
+	funcs := template.FuncMap{"comment": commentLines}
+	tmpl, err := template.New(tmplName).Funcs(funcs).ParseFS(templates.FS(), tmplName)
+	if err != nil {
+		return File{}, fmt.Errorf("apigen: parse template %s: %w", tmplName, err)
+	}
+	var buf bytes.Buffer
+	if err := tmpl.ExecuteTemplate(&buf, tmplName, data); err != nil {
+		return File{}, fmt.Errorf("apigen: render %s: %w", name, err)
+	}
+	content := buf.Bytes()
+	if strings.HasSuffix(name, ".go") {
+		if content, err = format.Source(content); err != nil {
+			return File{}, fmt.Errorf("apigen: format %s: %w", name, err)
+		}
+	}
+	return File{Name: name, Content: content}, nil
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

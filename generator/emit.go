@@ -230,9 +230,11 @@ func (e *emitter) emit() ([]File, error) {
 		}
 	}
 	if len(e.used) > 0 {
-		if err := add("helpers.go", e.helpersFile()); err != nil {
+		f, err := e.helpersFile()
+		if err != nil {
 			return nil, err
 		}
+		files = append(files, f)
 	}
 	docs, err := g.docs(httpOps)
 	if err != nil {

@@ -76,7 +76,7 @@ func (e *emitter) streamFile() *jen.File {
 
 	ns := e.g.ns.Child()
 	data := ns.Unexported("data")
-	head := ns.Unexported("head")
+	head := ns.Unexported("frameType")
 	v := ns.Unexported("v")
 	decodeInto := func(fr *streamFrame) []jen.Code {
 		return []jen.Code{
@@ -107,22 +107,26 @@ func (e *emitter) streamFile() *jen.File {
 	if arrayFrame != nil {
 		cases = append(cases, jen.Case(jen.LitRune('[')).Block(decodeInto(arrayFrame)...))
 	}
+	found := ns.Unexported("found")
 	obj := []jen.Code{
-		jen.Var().Id(head).Struct(jen.Id("Type").Op("*").String().Tag(map[string]string{"json": s.TypeField})),
-		jen.If(jen.Err().Op(":=").Qual("encoding/json", "Unmarshal").Call(jen.Id(data), jen.Op("&").Id(head)), jen.Err().Op("!=").Nil()).Block(
+		jen.List(jen.Id(head), jen.Id(found), jen.Err()).Op(":=").Add(e.helper("memberText")).Call(jen.Id(data), jen.Lit(s.TypeField)),
+		jen.If(jen.Err().Op("!=").Nil()).Block(
 			jen.Return(jen.Nil(), jen.Op("&").Id(s.errType).Values(jen.Dict{jen.Id("Reason"): jen.Lit("invalid JSON object"), jen.Id("Err"): jen.Err()})),
 		),
 	}
 	if untagged != nil {
-		obj = append(obj, jen.If(jen.Id(head).Dot("Type").Op("==").Nil()).Block(decodeInto(untagged)...))
+		obj = append(obj, jen.If(jen.Op("!").Id(found)).Block(decodeInto(untagged)...))
 	} else {
-		obj = append(obj, jen.If(jen.Id(head).Dot("Type").Op("==").Nil()).Block(
+		obj = append(obj, jen.If(jen.Op("!").Id(found)).Block(
 			jen.Return(jen.Nil(), jen.Op("&").Id(s.errType).Values(jen.Dict{jen.Id("Reason"): jen.Lit(fmt.Sprintf("object without a %q member", s.TypeField))}))))
 	}
 	if len(tagged) > 0 {
-		obj = append(obj, jen.Switch(jen.Op("*").Id(head).Dot("Type")).Block(tagged...))
+		obj = append(obj, jen.Switch(jen.Id(head)).Block(tagged...))
 	}
-	obj = append(obj, jen.Return(jen.Id(s.unknown).Values(jen.Dict{jen.Id("Type"): jen.Op("*").Id(head).Dot("Type"), jen.Id("Raw"): jen.Qual("bytes", "Clone").Call(jen.Id(data))}), jen.Nil()))
+	obj = append(obj,
+		jen.If(jen.Op("!").Qual("encoding/json", "Valid").Call(jen.Id(data))).Block(
+			jen.Return(jen.Nil(), jen.Op("&").Id(s.errType).Values(jen.Dict{jen.Id("Frame"): jen.Id(head), jen.Id("Reason"): jen.Lit("invalid JSON object")}))),
+		jen.Return(jen.Id(s.unknown).Values(jen.Dict{jen.Id("Type"): jen.Id(head), jen.Id("Raw"): jen.Qual("bytes", "Clone").Call(jen.Id(data))}), jen.Nil()))
 	cases = append(cases, jen.Case(jen.LitRune('{')).Block(obj...))
 	f.Add(doc(fmt.Sprintf("%s decodes one server frame of %s %s. A frame with an unknown\n%q is returned as %s, so that a newer server does not break the client;\nmalformed frames are a *%s.", s.decode, o.method, o.path, s.TypeField, s.unknown, s.errType)))
 	f.Func().Id(s.decode).Params(jen.Id(data).Index().Byte()).Params(jen.Id(s.iface), jen.Error()).Block(

@@ -389,100 +389,25 @@ func isIntType(t *typeRef) bool {
 	return t.kind == tBasic && strings.HasPrefix(t.name, "int")
 }
 
-// helpersFile renders the unexported helpers generated code uses.
-func (e *emitter) helpersFile() *jen.File {
-	f := e.newFile()
-	h := e.g.helpers
-	if e.used["marshalExtra"] {
-		f.Add(doc(h["marshalExtra"] + " appends the members of extra to the encoded object known."))
-		f.Func().Id(h["marshalExtra"]).Types(jen.Id("V").Any()).Params(jen.Id("known").Index().Byte(), jen.Id("extra").Map(jen.String()).Id("V")).Params(jen.Index().Byte(), jen.Error()).Block(
-			jen.If(jen.Len(jen.Id("extra")).Op("==").Lit(0)).Block(jen.Return(jen.Id("known"), jen.Nil())),
-			jen.Id("keys").Op(":=").Make(jen.Index().String(), jen.Lit(0), jen.Len(jen.Id("extra"))),
-			jen.For(jen.Id("k").Op(":=").Range().Id("extra")).Block(jen.Id("keys").Op("=").Append(jen.Id("keys"), jen.Id("k"))),
-			jen.Qual("slices", "Sort").Call(jen.Id("keys")),
-			jen.Id("out").Op(":=").Qual("bytes", "TrimSpace").Call(jen.Id("known")),
-			jen.If(jen.Len(jen.Id("out")).Op("<").Lit(2).Op("||").Id("out").Index(jen.Len(jen.Id("out")).Op("-").Lit(1)).Op("!=").LitRune('}')).Block(
-				jen.Return(jen.Nil(), jen.Qual("errors", "New").Call(jen.Lit("additional properties of a value that is not a JSON object")))),
-			jen.Id("out").Op("=").Qual("slices", "Clip").Call(jen.Id("out").Index(jen.Empty(), jen.Len(jen.Id("out")).Op("-").Lit(1))),
-			jen.For(jen.List(jen.Id("i"), jen.Id("k")).Op(":=").Range().Id("keys")).Block(
-				jen.If(jen.Id("i").Op(">").Lit(0).Op("||").Len(jen.Id("out")).Op(">").Lit(1)).Block(jen.Id("out").Op("=").Append(jen.Id("out"), jen.LitRune(','))),
-				jen.List(jen.Id("kb"), jen.Err()).Op(":=").Qual("encoding/json", "Marshal").Call(jen.Id("k")),
-				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
-				jen.List(jen.Id("vb"), jen.Err()).Op(":=").Qual("encoding/json", "Marshal").Call(jen.Id("extra").Index(jen.Id("k"))),
-				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit("member %q: %w"), jen.Id("k"), jen.Err()))),
-				jen.Id("out").Op("=").Append(jen.Id("out"), jen.Id("kb").Op("...")),
-				jen.Id("out").Op("=").Append(jen.Id("out"), jen.LitRune(':')),
-				jen.Id("out").Op("=").Append(jen.Id("out"), jen.Id("vb").Op("...")),
-			),
-			jen.Return(jen.Append(jen.Id("out"), jen.LitRune('}')), jen.Nil()),
-		)
-		f.Line()
+// helpersFile renders the unexported helpers generated code uses, from the
+// helpers.go template.
+func (e *emitter) helpersFile() (File, error) {
+	used := map[string]bool{}
+	for k, v := range e.used {
+		used[k] = v
 	}
-	if e.used["unmarshalExtra"] {
-		f.Add(doc(h["unmarshalExtra"] + " returns the members of the JSON object data not named in known,\nor nil when there are none."))
-		f.Func().Id(h["unmarshalExtra"]).Types(jen.Id("V").Any()).Params(jen.Id("data").Index().Byte(), jen.Id("known").Op("...").String()).Params(jen.Map(jen.String()).Id("V"), jen.Error()).Block(
-			jen.Var().Id("all").Map(jen.String()).Qual("encoding/json", "RawMessage"),
-			jen.If(jen.Err().Op(":=").Qual("encoding/json", "Unmarshal").Call(jen.Id("data"), jen.Op("&").Id("all")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
-			jen.For(jen.List(jen.Id("_"), jen.Id("k")).Op(":=").Range().Id("known")).Block(jen.Delete(jen.Id("all"), jen.Id("k"))),
-			jen.If(jen.Len(jen.Id("all")).Op("==").Lit(0)).Block(jen.Return(jen.Nil(), jen.Nil())),
-			jen.Id("out").Op(":=").Make(jen.Map(jen.String()).Id("V"), jen.Len(jen.Id("all"))),
-			jen.For(jen.List(jen.Id("k"), jen.Id("raw")).Op(":=").Range().Id("all")).Block(
-				jen.Var().Id("v").Id("V"),
-				jen.If(jen.Err().Op(":=").Qual("encoding/json", "Unmarshal").Call(jen.Id("raw"), jen.Op("&").Id("v")), jen.Err().Op("!=").Nil()).Block(
-					jen.Return(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit("member %q: %w"), jen.Id("k"), jen.Err()))),
-				jen.Id("out").Index(jen.Id("k")).Op("=").Id("v"),
-			),
-			jen.Return(jen.Id("out"), jen.Nil()),
-		)
-		f.Line()
+	if used["unmarshalExtra"] || used["memberText"] {
+		used["eachMember"] = true
 	}
-	if e.used["probe"] {
-		f.Add(doc(h["probe"] + " decodes the members of the JSON object data without decoding their values."))
-		f.Func().Id(h["probe"]).Params(jen.Id("data").Index().Byte()).Params(jen.Map(jen.String()).Qual("encoding/json", "RawMessage"), jen.Error()).Block(
-			jen.Var().Id("m").Map(jen.String()).Qual("encoding/json", "RawMessage"),
-			jen.If(jen.Err().Op(":=").Qual("encoding/json", "Unmarshal").Call(jen.Id("data"), jen.Op("&").Id("m")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
-			jen.Return(jen.Id("m"), jen.Nil()),
-		)
-		f.Line()
+	imports := map[string]bool{
+		"bytes":  used["marshalExtra"] || used["memberText"],
+		"errors": used["marshalExtra"] || used["eachMember"],
+		"fmt":    used["marshalExtra"] || used["unmarshalExtra"],
+		"slices": used["marshalExtra"],
+		"utf8":   used["eachMember"] || used["memberText"],
+		"json": used["marshalExtra"] || used["unmarshalExtra"] || used["eachMember"] || used["probe"] ||
+			used["has"] || used["memberIs"] || used["formatJSON"] || used["memberText"],
 	}
-	if e.used["has"] {
-		f.Add(doc(h["has"] + " reports whether the decoded object m has member k."))
-		f.Func().Id(h["has"]).Params(jen.Id("m").Map(jen.String()).Qual("encoding/json", "RawMessage"), jen.Id("k").String()).Bool().Block(
-			jen.List(jen.Id("_"), jen.Id("ok")).Op(":=").Id("m").Index(jen.Id("k")),
-			jen.Return(jen.Id("ok")),
-		)
-		f.Line()
-	}
-	if e.used["memberIs"] {
-		f.Add(doc(h["memberIs"] + " reports whether member k of the decoded object m is the string want."))
-		f.Func().Id(h["memberIs"]).Params(jen.Id("m").Map(jen.String()).Qual("encoding/json", "RawMessage"), jen.List(jen.Id("k"), jen.Id("want")).String()).Bool().Block(
-			jen.Var().Id("s").String(),
-			jen.Return(jen.Qual("encoding/json", "Unmarshal").Call(jen.Id("m").Index(jen.Id("k")), jen.Op("&").Id("s")).Op("==").Nil().Op("&&").Id("s").Op("==").Id("want")),
-		)
-		f.Line()
-	}
-	if e.used["jsonKindOf"] {
-		f.Add(doc(h["jsonKindOf"] + " returns the first byte of the JSON value data, which tells its kind."))
-		f.Func().Id(h["jsonKindOf"]).Params(jen.Id("data").Index().Byte()).Byte().Block(
-			jen.For(jen.List(jen.Id("_"), jen.Id("c")).Op(":=").Range().Id("data")).Block(
-				jen.Switch(jen.Id("c")).Block(
-					jen.Case(jen.LitRune(' '), jen.LitRune('\t'), jen.LitRune('\n'), jen.LitRune('\r')).Block(jen.Continue()),
-				),
-				jen.Return(jen.Id("c")),
-			),
-			jen.Return(jen.Lit(0)),
-		)
-		f.Line()
-	}
-	if e.used["formatJSON"] {
-		f.Add(doc(h["formatJSON"] + " encodes a parameter value that has no plain text form as JSON; a\nvalue that encodes to a JSON string is sent as that string, unquoted."))
-		f.Func().Id(h["formatJSON"]).Params(jen.Id("v").Any()).String().Block(
-			jen.List(jen.Id("b"), jen.Id("_")).Op(":=").Qual("encoding/json", "Marshal").Call(jen.Id("v")),
-			jen.Var().Id("s").String(),
-			jen.If(jen.Qual("encoding/json", "Unmarshal").Call(jen.Id("b"), jen.Op("&").Id("s")).Op("==").Nil()).Block(jen.Return(jen.Id("s"))),
-			jen.Return(jen.String().Call(jen.Id("b"))),
-		)
-		f.Line()
-	}
-	return f
+	data := map[string]any{"Source": e.g.cfg.Source, "Package": e.g.cfg.Package, "Names": e.g.helpers, "Used": used, "Imports": imports}
+	return e.g.renderTemplate("helpers.go.tmpl", "helpers.go", data)
 }

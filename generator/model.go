@@ -865,7 +865,8 @@ func (g *gen) reserve() {
 	for _, p := range sortedKeys(g.cfg.ImportMapping) {
 		g.importName(g.cfg.ImportMapping[p])
 	}
-	for _, h := range []string{"marshalExtra", "unmarshalExtra", "formatJSON", "probe", "jsonKindOf", "has", "memberIs"} {
+	for _, h := range []string{"marshalExtra", "unmarshalExtra", "formatJSON", "probe", "jsonKindOf", "has", "memberIs",
+		"eachMember", "skipSpace", "scanString", "skipValue", "memberText"} {
 		g.helpers[h] = g.ns.Unexported(h)
 	}
 }

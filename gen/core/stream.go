@@ -134,16 +134,14 @@ func DecodeStreamFrame(data []byte) (StreamFrame, error) {
 		}
 		return v, nil
 	case '{':
-		var head struct {
-			Type *string `json:"type"`
-		}
-		if err := json.Unmarshal(data, &head); err != nil {
+		frameType, found, err := memberText(data, "type")
+		if err != nil {
 			return nil, &StreamFrameError{
 				Err:    err,
 				Reason: "invalid JSON object",
 			}
 		}
-		if head.Type == nil {
+		if !found {
 			var v StreamEvent
 			if err := json.Unmarshal(data, &v.Event); err != nil {
 				return nil, &StreamFrameError{
@@ -154,7 +152,7 @@ func DecodeStreamFrame(data []byte) (StreamFrame, error) {
 			}
 			return v, nil
 		}
-		switch *head.Type {
+		switch frameType {
 		case "replay":
 			var v StreamReplay
 			if err := json.Unmarshal(data, &v.ReplayFrame); err != nil {
@@ -186,9 +184,15 @@ func DecodeStreamFrame(data []byte) (StreamFrame, error) {
 			}
 			return v, nil
 		}
+		if !json.Valid(data) {
+			return nil, &StreamFrameError{
+				Frame:  frameType,
+				Reason: "invalid JSON object",
+			}
+		}
 		return StreamUnknown{
 			Raw:  bytes.Clone(data),
-			Type: *head.Type,
+			Type: frameType,
 		}, nil
 	}
 	return nil, &StreamFrameError{Reason: "not a JSON object or array"}

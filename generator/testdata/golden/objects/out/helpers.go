@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"unicode/utf8"
 )
 
 // marshalExtra appends the members of extra to the encoded object known.
@@ -15,16 +16,16 @@ func marshalExtra[V any](known []byte, extra map[string]V) ([]byte, error) {
 	if len(extra) == 0 {
 		return known, nil
 	}
-	keys := make([]string, 0, len(extra))
-	for k := range extra {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
 	out := bytes.TrimSpace(known)
 	if len(out) < 2 || out[len(out)-1] != '}' {
 		return nil, errors.New("additional properties of a value that is not a JSON object")
 	}
 	out = slices.Clip(out[:len(out)-1])
+	keys := make([]string, 0, len(extra))
+	for k := range extra {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
 	for i, k := range keys {
 		if i > 0 || len(out) > 1 {
 			out = append(out, ',')
@@ -44,26 +45,151 @@ func marshalExtra[V any](known []byte, extra map[string]V) ([]byte, error) {
 	return append(out, '}'), nil
 }
 
-// unmarshalExtra returns the members of the JSON object data not named in known,
-// or nil when there are none.
+// unmarshalExtra returns the members of the JSON object data not named in
+// known, or nil when there are none. It scans the object without decoding the
+// members it keeps out.
 func unmarshalExtra[V any](data []byte, known ...string) (map[string]V, error) {
-	var all map[string]json.RawMessage
-	if err := json.Unmarshal(data, &all); err != nil {
-		return nil, err
-	}
-	for _, k := range known {
-		delete(all, k)
-	}
-	if len(all) == 0 {
-		return nil, nil
-	}
-	out := make(map[string]V, len(all))
-	for k, raw := range all {
-		var v V
-		if err := json.Unmarshal(raw, &v); err != nil {
-			return nil, fmt.Errorf("member %q: %w", k, err)
+	var out map[string]V
+	var err error
+	scanErr := eachMember(data, func(key, value []byte) bool {
+		for _, k := range known {
+			if string(key) == k {
+				return true
+			}
 		}
-		out[k] = v
+		var v V
+		if err = json.Unmarshal(value, &v); err != nil {
+			err = fmt.Errorf("member %q: %w", key, err)
+			return false
+		}
+		if out == nil {
+			out = make(map[string]V)
+		}
+		out[string(key)] = v
+		return true
+	})
+	if scanErr != nil {
+		return nil, scanErr
 	}
-	return out, nil
+	return out, err
+}
+
+// eachMember calls fn with the name and the raw value of every member of
+// the JSON object data, in order, until fn returns false. It checks the
+// structure it walks but leaves validating values to the decoder.
+func eachMember(data []byte, fn func(key, value []byte) bool) error {
+	malformed := errors.New("malformed JSON object")
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return errors.New("not a JSON object")
+	}
+	i++
+	for {
+		i = skipSpace(data, i)
+		if i < len(data) && data[i] == '}' {
+			return nil
+		}
+		if i >= len(data) || data[i] != '"' {
+			return malformed
+		}
+		end, escaped := scanString(data, i)
+		if end < 0 {
+			return malformed
+		}
+		key := data[i+1 : end-1]
+		if escaped || !utf8.Valid(key) {
+			var s string
+			if err := json.Unmarshal(data[i:end], &s); err != nil {
+				return err
+			}
+			key = []byte(s)
+		}
+		i = skipSpace(data, end)
+		if i >= len(data) || data[i] != ':' {
+			return malformed
+		}
+		i = skipSpace(data, i+1)
+		vend := skipValue(data, i)
+		if vend < 0 {
+			return malformed
+		}
+		if !fn(key, data[i:vend]) {
+			return nil
+		}
+		i = skipSpace(data, vend)
+		switch {
+		case i < len(data) && data[i] == ',':
+			i++
+		case i < len(data) && data[i] == '}':
+			return nil
+		default:
+			return malformed
+		}
+	}
+}
+
+// skipSpace returns the index of the first non-space byte of data at or
+// after i.
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// scanString returns the index after the JSON string starting at
+// data[i], or -1, and whether the string holds escapes.
+func scanString(data []byte, i int) (int, bool) {
+	escaped := false
+	for j := i + 1; j < len(data); j++ {
+		switch data[j] {
+		case '\\':
+			escaped = true
+			j++
+		case '"':
+			return j + 1, escaped
+		}
+	}
+	return -1, escaped
+}
+
+// skipValue returns the index after the JSON value starting at data[i],
+// or -1.
+func skipValue(data []byte, i int) int {
+	if i >= len(data) {
+		return -1
+	}
+	switch data[i] {
+	case '"':
+		end, _ := scanString(data, i)
+		return end
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(data); j++ {
+			switch data[j] {
+			case '"':
+				end, _ := scanString(data, j)
+				if end < 0 {
+					return -1
+				}
+				j = end - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return -1
+	}
+	j := i
+	for j < len(data) && data[j] != ',' && data[j] != '}' && data[j] != ']' && data[j] != ' ' && data[j] != '\t' && data[j] != '\n' && data[j] != '\r' {
+		j++
+	}
+	if j == i {
+		return -1
+	}
+	return j
 }

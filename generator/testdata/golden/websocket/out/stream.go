@@ -104,16 +104,14 @@ func DecodeStreamFrame(data []byte) (StreamFrame, error) {
 		}
 		return v, nil
 	case '{':
-		var head struct {
-			Type *string `json:"kind"`
-		}
-		if err := json.Unmarshal(data, &head); err != nil {
+		frameType, found, err := memberText(data, "kind")
+		if err != nil {
 			return nil, &StreamFrameError{
 				Err:    err,
 				Reason: "invalid JSON object",
 			}
 		}
-		if head.Type == nil {
+		if !found {
 			var v StreamItem
 			if err := json.Unmarshal(data, &v.Item); err != nil {
 				return nil, &StreamFrameError{
@@ -124,7 +122,7 @@ func DecodeStreamFrame(data []byte) (StreamFrame, error) {
 			}
 			return v, nil
 		}
-		switch *head.Type {
+		switch frameType {
 		case "welcome":
 			var v StreamWelcome
 			if err := json.Unmarshal(data, &v.Welcome); err != nil {
@@ -136,9 +134,15 @@ func DecodeStreamFrame(data []byte) (StreamFrame, error) {
 			}
 			return v, nil
 		}
+		if !json.Valid(data) {
+			return nil, &StreamFrameError{
+				Frame:  frameType,
+				Reason: "invalid JSON object",
+			}
+		}
 		return StreamUnknown{
 			Raw:  bytes.Clone(data),
-			Type: *head.Type,
+			Type: frameType,
 		}, nil
 	}
 	return nil, &StreamFrameError{Reason: "not a JSON object or array"}
