@@ -113,7 +113,7 @@ func run(ctx context.Context) error {
 		CheckpointEvery: 100,
 		Logger:          slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
-	h, err := projection.Start(ctx, core.API(), cfg)
+	h, err := projection.Start(ctx, core, cfg)
 	if err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
@@ -134,7 +134,7 @@ func run(ctx context.Context) error {
 	if err := ingest(600, 700); err != nil { // while the worker is down
 		return err
 	}
-	h, err = projection.Start(ctx, core.API(), cfg)
+	h, err = projection.Start(ctx, core, cfg)
 	if err != nil {
 		return fmt.Errorf("restart worker: %w", err)
 	}
