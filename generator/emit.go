@@ -3,7 +3,6 @@ package generator
 import (
 	"bytes"
 	"fmt"
-	"go/format"
 	"net/http"
 	"strings"
 
@@ -31,11 +30,9 @@ func render(name string, f *jen.File) (File, error) {
 	if err := f.Render(&buf); err != nil {
 		return File{}, fmt.Errorf("apigen: render %s: %w", name, err)
 	}
-	out, err := format.Source(joinDocs(buf.Bytes()))
-	if err != nil {
-		return File{}, fmt.Errorf("apigen: format %s: %w", name, err)
-	}
-	return File{Name: name, Content: out}, nil
+	// Render formats the file; removing the blank lines between doc comments
+	// and declarations keeps it formatted.
+	return File{Name: name, Content: joinDocs(buf.Bytes())}, nil
 }
 
 // joinDocs removes the blank line jennifer leaves between a top-level doc

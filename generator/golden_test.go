@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"go/format"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -67,6 +68,13 @@ func TestGolden(t *testing.T) {
 					t.Fatal(err)
 				}
 				return
+			}
+			for _, f := range res.Files {
+				if strings.HasSuffix(f.Name, ".go") {
+					if formatted, err := format.Source(f.Content); err != nil || !bytes.Equal(formatted, f.Content) {
+						t.Errorf("%s is not gofmt-clean: %v", f.Name, err)
+					}
+				}
 			}
 			diff, err := Diff(c.cfg.Output, res.Files)
 			if err != nil {

@@ -171,14 +171,14 @@ func isJSON(data []byte) bool {
 }
 
 // withOrigins makes a JSON document take the loader's YAML path, the one
-// that records file, line and column of every element: a trailing YAML
-// comment makes it invalid JSON while leaving it the same YAML document, with
-// the same line numbers.
+// that records file, line and column of every element: a leading byte order
+// mark makes the JSON decoder give up at once, while the YAML decoder skips
+// it, so the document and its line numbers stay the same.
 func withOrigins(data []byte) []byte {
 	if !isJSON(data) {
 		return data
 	}
-	out := make([]byte, 0, len(data)+2)
-	out = append(out, data...)
-	return append(out, "\n#"...)
+	out := make([]byte, 0, len(data)+3)
+	out = append(out, "\ufeff"...)
+	return append(out, data...)
 }

@@ -24,7 +24,8 @@ var predeclared = []string{
 // the parameters and locals of each generated function, so no input can make
 // it emit a redeclared or shadowed name.
 type Namespace struct {
-	used map[string]bool
+	parent *Namespace
+	used   map[string]bool
 }
 
 // NewNamespace returns a Namespace in which Go keywords and predeclared
@@ -37,13 +38,12 @@ func NewNamespace() *Namespace {
 	return ns
 }
 
-// Child returns a new Namespace that starts with every name taken in ns.
+// Child returns a new Namespace in which every name taken in ns (now or
+// later) is taken too. Names allocated in the child do not affect ns: use a
+// child for the locals of one generated function, after the package-level
+// names are allocated.
 func (ns *Namespace) Child() *Namespace {
-	c := &Namespace{used: make(map[string]bool, len(ns.used))}
-	for k := range ns.used {
-		c.used[k] = true
-	}
-	return c
+	return &Namespace{parent: ns, used: make(map[string]bool)}
 }
 
 // Reserve marks names as taken without checking them.
@@ -54,7 +54,14 @@ func (ns *Namespace) Reserve(names ...string) {
 }
 
 // Taken reports whether name is already allocated.
-func (ns *Namespace) Taken(name string) bool { return ns.used[name] || token.IsKeyword(name) }
+func (ns *Namespace) Taken(name string) bool {
+	for n := ns; n != nil; n = n.parent {
+		if n.used[name] {
+			return true
+		}
+	}
+	return token.IsKeyword(name)
+}
 
 // Exported allocates an exported identifier derived from s.
 func (ns *Namespace) Exported(s string) string {
