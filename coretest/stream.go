@@ -185,6 +185,7 @@ func parseClientFrame(data []byte, f *liveFilter) {
 type streamConn struct {
 	s       *Server
 	c       *websocket.Conn
+	conn    *corkConn // the connection under c
 	sub     *subscriber
 	dropAt  int // drop after this many frames; 0 = never
 	sent    int
@@ -208,6 +209,7 @@ func (sc *streamConn) write(b []byte) error {
 	sc.sent++
 	if sc.dropAt > 0 && sc.sent >= sc.dropAt {
 		sc.dropped = true
+		_ = sc.conn.uncork() // the frames counted must reach the client
 		return errDropped
 	}
 	return nil
@@ -222,7 +224,8 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request, _ *caller)
 		return
 	}
 	defer s.hub.unsubscribe(sub)
-	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+	cw := &corkingWriter{ResponseWriter: w}
+	c, err := websocket.Accept(cw, r, &websocket.AcceptOptions{
 		InsecureSkipVerify: true, // any origin, as Core's CORS layer allows
 		CompressionMode:    websocket.CompressionDisabled,
 	})
@@ -240,7 +243,7 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request, _ *caller)
 		case <-ctx.Done():
 		}
 	}()
-	sc := &streamConn{s: s, c: c, sub: sub, dropAt: s.faults.takeStreamDrop()}
+	sc := &streamConn{s: s, c: c, conn: cw.conn, sub: sub, dropAt: s.faults.takeStreamDrop()}
 	s.streamsMu.Lock()
 	s.streams[sc] = struct{}{}
 	s.streamsMu.Unlock()
@@ -266,6 +269,9 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request, _ *caller)
 
 // finish closes the connection the way err calls for.
 func (sc *streamConn) finish(err error) {
+	if uerr := sc.conn.uncork(); uerr != nil && err == nil {
+		err = uerr
+	}
 	switch {
 	case sc.dropped:
 		sc.c.CloseNow()
@@ -320,11 +326,15 @@ func (sc *streamConn) replay(ctx context.Context, consumerID string) error {
 			frames = append(frames, buf[start:len(buf):len(buf)])
 		}
 		st.mu.RUnlock()
+		sc.conn.cork()
 		for _, f := range frames {
 			if err := sc.write(f); err != nil {
 				return err
 			}
 			replayed++
+		}
+		if err := sc.conn.uncork(); err != nil {
+			return err
 		}
 	}
 	b := append([]byte(`{"type":"replay_complete","replayed":`), appendInt(nil, int64(replayed))...)
@@ -380,6 +390,12 @@ func (sc *streamConn) live(ctx context.Context) error {
 	}
 	var frame []byte
 	for {
+		if len(sc.sub.ch) == 0 {
+			// Never wait for events with frames held back.
+			if err := sc.conn.uncork(); err != nil {
+				return err
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -389,6 +405,9 @@ func (sc *streamConn) live(ctx context.Context) error {
 			}
 			continue
 		case pos := <-sc.sub.ch:
+			if len(sc.sub.ch) > 0 {
+				sc.conn.cork() // a backlog: send it in few writes
+			}
 			st := sc.s.store
 			st.mu.RLock()
 			ev := st.event(int(pos))
