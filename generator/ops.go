@@ -261,6 +261,9 @@ func (g *gen) buildOp(methods *Namespace, p, method string, item *openapi3.PathI
 		}
 	}
 	if o.websocket {
+		if len(o.header) > 0 {
+			g.warn(op.Origin, "header parameters of the WebSocket operation %s %s are left to the caller, who sets them on the upgrade request", method, p)
+		}
 		g.buildStream(o, op)
 	}
 	g.ops = append(g.ops, o)
