@@ -20,6 +20,9 @@ import (
 //	consumers.jsonl    a consumer's full state after each change (last wins)
 //	projections.jsonl  state-store puts and projection deletions
 //
+// plus a LOCK file that one server at a time holds (where the platform has
+// file locks), so that two servers never append to the same logs.
+//
 // They are replayed at start, and the consumer and projection logs are then
 // rewritten with one line per live entry, so they do not grow without
 // bound across restarts. A line cut short by a crash is dropped and
@@ -35,6 +38,7 @@ const (
 )
 
 type persister struct {
+	lock        *os.File // held for the data directory's lifetime; nil where unsupported
 	mu          sync.Mutex
 	events      *os.File
 	ew          *bufio.Writer
@@ -68,9 +72,13 @@ func openPersister(dir string, s *Server) (*persister, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	p := &persister{}
-	var err error
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	p := &persister{lock: lock}
 	if p.events, err = replayLog(filepath.Join(dir, eventsFile), s.restoreEvent); err != nil {
+		p.unlock()
 		return nil, err
 	}
 	p.ew = bufio.NewWriterSize(p.events, 1<<20)
@@ -79,6 +87,7 @@ func openPersister(dir string, s *Server) (*persister, error) {
 	}
 	if err != nil {
 		_ = p.events.Close()
+		p.unlock()
 		return nil, err
 	}
 	if p.projections, err = replayLog(filepath.Join(dir, projectionsFile), s.restoreProjection); err == nil {
@@ -87,6 +96,7 @@ func openPersister(dir string, s *Server) (*persister, error) {
 	if err != nil {
 		_ = p.events.Close()
 		_ = p.consumers.Close()
+		p.unlock()
 		return nil, err
 	}
 	return p, nil
@@ -306,10 +316,18 @@ func (p *persister) writeProjection(rec projectionRecord) error {
 	return p.writeLine(p.projections, rec)
 }
 
-// close flushes, syncs and closes the logs.
+// unlock releases the data directory.
+func (p *persister) unlock() {
+	if p.lock != nil {
+		_ = p.lock.Close()
+	}
+}
+
+// close flushes, syncs and closes the logs, then releases the directory.
 func (p *persister) close() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	defer p.unlock()
 	var errs []error
 	if err := p.ew.Flush(); err != nil {
 		errs = append(errs, err)

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -147,4 +149,25 @@ func TestDataDir_CompactsAtStart(t *testing.T) {
 	if *cr.CursorPosition != 20 {
 		t.Errorf("cursor after second restart %+v", cr)
 	}
+}
+
+// Two servers cannot share a data directory; the second may start once the
+// first has closed.
+func TestDataDir_Exclusive(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no directory lock on windows")
+	}
+	dir := t.TempDir()
+	s := newTestServer(t, WithDataDir(dir))
+	if _, err := Listen("127.0.0.1:0", "", WithDataDir(dir)); err == nil || !strings.Contains(err.Error(), "in use") {
+		t.Fatalf("second server on the same directory: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := Listen("127.0.0.1:0", "", WithDataDir(dir))
+	if err != nil {
+		t.Fatalf("after close: %v", err)
+	}
+	s2.Close()
 }
