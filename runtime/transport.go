@@ -423,6 +423,12 @@ func decodeResult(data []byte, status int, head bool, result any) error {
 		}
 		return errors.New("empty body")
 	}
+	if v, ok := result.(JSONDecoder); ok {
+		// A generated type decodes itself in one pass, checking the JSON as
+		// it goes; json.Unmarshal would first scan the whole body to
+		// validate it, then hand it to the type's UnmarshalJSON.
+		return DecodeJSONBytes(data, v)
+	}
 	return json.Unmarshal(data, result)
 }
 

@@ -1,0 +1,163 @@
+package runtime
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"time"
+	"unicode/utf8"
+
+	"github.com/go-faster/jx"
+)
+
+// This file holds what generated single-pass JSON decoders share. They are
+// built on jx, a reflection-free JSON decoder: each generated type walks its
+// object once, decoding members by their Go type, instead of letting
+// encoding/json scan the input, decode it by reflection, and scan it again
+// for the members the schema does not describe.
+//
+// The decoders keep encoding/json's results: a JSON null leaves a scalar or
+// a struct unchanged and sets a slice, map or pointer to nil; a duplicate
+// member is decoded again over the first (the last one wins); strings with
+// invalid UTF-8 get U+FFFD as encoding/json gives them. Unlike encoding/json
+// they match member names exactly, not case-insensitively: a member whose
+// name differs from the schema's in case only is an unknown member.
+
+// JSONDecoder is implemented by generated types that decode themselves from
+// a jx.Decoder in one pass. DecodeJSON reads exactly one JSON value from d;
+// a JSON null leaves the value unchanged. Whatever it keeps is copied, so the
+// input may be reused afterwards.
+type JSONDecoder interface {
+	DecodeJSON(d *jx.Decoder) error
+}
+
+// DecodeJSONBytes decodes data into v with v's DecodeJSON and reports an
+// error when anything but white space follows the value. Generated
+// UnmarshalJSON methods call it.
+func DecodeJSONBytes(data []byte, v JSONDecoder) error {
+	d := jx.GetDecoder()
+	defer jx.PutDecoder(d)
+	d.ResetBytes(data)
+	if err := v.DecodeJSON(d); err != nil {
+		return err
+	}
+	return DecodeJSONEnd(d)
+}
+
+// DecodeJSONEnd reports an error unless only white space is left in d.
+func DecodeJSONEnd(d *jx.Decoder) error {
+	switch err := d.Skip(); {
+	case err == io.EOF:
+		return nil
+	case err != nil:
+		return fmt.Errorf("after the JSON value: %w", err)
+	}
+	return errors.New("data after the JSON value")
+}
+
+// DecodeJSONValue decodes the next value of d into v, which must be a
+// pointer: with v's DecodeJSON when it has one, and with encoding/json
+// otherwise. Generated decoders use it for types they cannot decode member by
+// member (types of other packages, base64 bytes, float32).
+func DecodeJSONValue(d *jx.Decoder, v any) error {
+	if dv, ok := v.(JSONDecoder); ok {
+		return dv.DecodeJSON(d)
+	}
+	raw, err := d.Raw()
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(raw, v)
+}
+
+// DecodeJSONString decodes a JSON string, as encoding/json does: escapes
+// resolved, invalid UTF-8 replaced by U+FFFD. Any other JSON value is an
+// error.
+func DecodeJSONString(d *jx.Decoder) (string, error) {
+	raw, err := d.Raw()
+	if err != nil {
+		return "", err
+	}
+	if len(raw) < 2 || raw[0] != '"' {
+		return "", fmt.Errorf("want a JSON string, got %s", raw.Type())
+	}
+	body := raw[1 : len(raw)-1]
+	if bytes.IndexByte(body, '\\') < 0 && utf8.Valid(body) {
+		return string(body), nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "", err
+	}
+	return s, nil
+}
+
+// DecodeJSONInt32 decodes a JSON integer that fits in an int32. (jx's own
+// Int32 lets some ten-digit values wrap around.)
+func DecodeJSONInt32(d *jx.Decoder) (int32, error) {
+	n, err := d.Int64()
+	if err != nil {
+		return 0, err
+	}
+	if n < math.MinInt32 || n > math.MaxInt32 {
+		return 0, fmt.Errorf("%d overflows int32", n)
+	}
+	return int32(n), nil
+}
+
+// DecodeJSONRaw returns a copy of the next JSON value of d, null included.
+func DecodeJSONRaw(d *jx.Decoder) (json.RawMessage, error) {
+	raw, err := d.Raw()
+	if err != nil {
+		return nil, err
+	}
+	return bytes.Clone(raw), nil
+}
+
+// DecodeJSONTime decodes an RFC 3339 time as encoding/json does; a JSON null
+// leaves t unchanged.
+func DecodeJSONTime(d *jx.Decoder, t *time.Time) error {
+	raw, err := d.Raw()
+	if err != nil {
+		return err
+	}
+	return t.UnmarshalJSON(raw)
+}
+
+// JSONKey returns a member name decoded by jx as the string encoding/json
+// gives it: each byte that is not valid UTF-8 becomes U+FFFD.
+func JSONKey(key []byte) string {
+	if utf8.Valid(key) {
+		return string(key)
+	}
+	out := make([]byte, 0, len(key)+8)
+	for len(key) > 0 {
+		r, n := utf8.DecodeRune(key)
+		out = utf8.AppendRune(out, r)
+		key = key[n:]
+	}
+	return string(out)
+}
+
+// JSONSliceAt returns s with an element at index i (i <= len(s)) to decode
+// into, the way encoding/json decodes arrays: an element already there is
+// decoded over, the slice grows by one otherwise.
+func JSONSliceAt[T any](s []T, i int) []T {
+	switch {
+	case i < len(s):
+		return s
+	case i < cap(s):
+		return s[:i+1]
+	}
+	var zero T
+	return append(s, zero)
+}
+
+// JSONMemberError wraps err, the failure to decode member of a typ, with
+// both names.
+func JSONMemberError(typ, member string, err error) error {
+	return fmt.Errorf("%s.%s: %w", typ, member, err)
+}
