@@ -168,6 +168,11 @@ func (e *emitter) emit() ([]File, error) {
 		if err := add("types.go", f); err != nil {
 			return nil, err
 		}
+		if f := e.jsonFile(); f != nil {
+			if err := add("json.go", f); err != nil {
+				return nil, err
+			}
+		}
 	}
 	var httpOps []*operation
 	for _, o := range g.ops {

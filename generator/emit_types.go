@@ -90,6 +90,9 @@ func (e *emitter) structType(f *jen.File, n *namedType) {
 		jen.Return(e.helper("marshalExtra").Call(jen.Id(b), jen.Id(recv).Dot(n.extraF))),
 	)
 	f.Line()
+	if e.decodesJSON(n) {
+		return // json.go decodes it
+	}
 	f.Add(doc(fmt.Sprintf("UnmarshalJSON decodes %s, keeping the members the schema does not\ndescribe in %s.", n.name, n.extraF)))
 	f.Func().Params(jen.Id(recv).Op("*").Id(n.name)).Id("UnmarshalJSON").Params(jen.Id(data).Index().Byte()).Error().Block(
 		jen.Type().Id(plain).Id(n.name),

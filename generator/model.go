@@ -625,7 +625,7 @@ func (g *gen) fillStruct(n *namedType) {
 	req := make(map[string]bool)
 	g.collectProps(s, props, &order, req, 0)
 	fns := NewNamespace()
-	fns.Reserve("MarshalJSON", "UnmarshalJSON")
+	fns.Reserve("MarshalJSON", "UnmarshalJSON", "DecodeJSON")
 	for _, k := range order {
 		p := props[k]
 		if p == nil || p.Value == nil {

@@ -39,21 +39,6 @@ func (v ArchiveIntegrity) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes ArchiveIntegrity, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *ArchiveIntegrity) UnmarshalJSON(data []byte) error {
-	type plain ArchiveIntegrity
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "protocol", "tenant_id", "entity_id")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // EntityID is a value of the schema EntityID.
 //
 // An entity (stream) id: 1 to 128 characters, no control characters, no leading or
@@ -91,21 +76,6 @@ func (v ErrorDetail) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes ErrorDetail, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *ErrorDetail) UnmarshalJSON(data []byte) error {
-	type plain ErrorDetail
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "code", "message", "details")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // ErrorMessage is the object schema ErrorMessage.
 //
 // The most common JSON error body: `{"error": "<message>"}`. Core renders every
@@ -132,21 +102,6 @@ func (v ErrorMessage) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes ErrorMessage, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *ErrorMessage) UnmarshalJSON(data []byte) error {
-	type plain ErrorMessage
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "error")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // ErrorObject is the object schema ErrorObject.
 //
 // A JSON error body whose `error` member is an object with a machine-readable
@@ -171,21 +126,6 @@ func (v ErrorObject) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes ErrorObject, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *ErrorObject) UnmarshalJSON(data []byte) error {
-	type plain ErrorObject
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "error")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }
 
 // Event is the object schema Event.
@@ -242,21 +182,6 @@ func (v Event) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes Event, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *Event) UnmarshalJSON(data []byte) error {
-	type plain Event
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "id", "event_type", "entity_id", "tenant_id", "payload", "timestamp", "metadata", "version")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // EventType is a value of the schema EventType.
 //
 // An event type as Core accepts it at ingest: 1 to 128 characters, only lowercase
@@ -310,21 +235,6 @@ func (v QueryEventsResponse) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes QueryEventsResponse, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *QueryEventsResponse) UnmarshalJSON(data []byte) error {
-	type plain QueryEventsResponse
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "events", "count", "total_count", "has_more", "entity_version", "archive_integrity")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // ReadOnly is the object schema ReadOnly.
 //
 // 409 body of a write sent to a Core node that is a read-only follower.
@@ -350,21 +260,6 @@ func (v ReadOnly) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes ReadOnly, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *ReadOnly) UnmarshalJSON(data []byte) error {
-	type plain ReadOnly
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "error", "message")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }
 
 // TenantID is a value of the schema TenantID.
@@ -402,21 +297,6 @@ func (v VersionConflict) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes VersionConflict, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *VersionConflict) UnmarshalJSON(data []byte) error {
-	type plain VersionConflict
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "error", "expected_version", "current_version")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }
 
 // ReadOnlyError is an open enumeration: the constants below are the values the spec

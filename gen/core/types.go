@@ -33,21 +33,6 @@ func (v AckRequest) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes AckRequest, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *AckRequest) UnmarshalJSON(data []byte) error {
-	type plain AckRequest
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "position")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // AckResult is the object schema AckResult.
 //
 // Result of an ack.
@@ -77,21 +62,6 @@ func (v AckResult) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes AckResult, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *AckResult) UnmarshalJSON(data []byte) error {
-	type plain AckResult
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "status", "consumer_id", "position")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }
 
 // ArchiveIndexIncomplete is the object schema ArchiveIndexIncomplete.
@@ -127,21 +97,6 @@ func (v ArchiveIndexIncomplete) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes ArchiveIndexIncomplete, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *ArchiveIndexIncomplete) UnmarshalJSON(data []byte) error {
-	type plain ArchiveIndexIncomplete
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "error", "remaining_files", "stopped_by")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // BatchIngestResult is the object schema BatchIngestResult.
 //
 // The result of a batch append.
@@ -173,21 +128,6 @@ func (v BatchIngestResult) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes BatchIngestResult, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *BatchIngestResult) UnmarshalJSON(data []byte) error {
-	type plain BatchIngestResult
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "total", "ingested", "events")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // BulkGetProjectionStatesRequest is the object schema BulkGetProjectionStatesRequest.
 //
 // The entities whose states to read.
@@ -209,21 +149,6 @@ func (v BulkGetProjectionStatesRequest) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes BulkGetProjectionStatesRequest, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *BulkGetProjectionStatesRequest) UnmarshalJSON(data []byte) error {
-	type plain BulkGetProjectionStatesRequest
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "entity_ids")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }
 
 // BulkProjectionState is the object schema BulkProjectionState.
@@ -257,21 +182,6 @@ func (v BulkProjectionState) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes BulkProjectionState, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *BulkProjectionState) UnmarshalJSON(data []byte) error {
-	type plain BulkProjectionState
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "entity_id", "state", "found")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // BulkProjectionStates is the object schema BulkProjectionStates.
 //
 // States of the requested entities, in request order.
@@ -303,21 +213,6 @@ func (v BulkProjectionStates) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes BulkProjectionStates, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *BulkProjectionStates) UnmarshalJSON(data []byte) error {
-	type plain BulkProjectionStates
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "projection", "states", "total")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // BulkSaveProjectionStatesRequest is the object schema BulkSaveProjectionStatesRequest.
 //
 // The states to store.
@@ -339,21 +234,6 @@ func (v BulkSaveProjectionStatesRequest) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes BulkSaveProjectionStatesRequest, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *BulkSaveProjectionStatesRequest) UnmarshalJSON(data []byte) error {
-	type plain BulkSaveProjectionStatesRequest
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "states")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }
 
 // BulkSaveResult is the object schema BulkSaveResult.
@@ -387,21 +267,6 @@ func (v BulkSaveResult) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes BulkSaveResult, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *BulkSaveResult) UnmarshalJSON(data []byte) error {
-	type plain BulkSaveResult
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "projection", "saved", "total")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // Consumer is the object schema Consumer.
 //
 // A durable consumer and its cursor.
@@ -432,21 +297,6 @@ func (v Consumer) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes Consumer, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *Consumer) UnmarshalJSON(data []byte) error {
-	type plain Consumer
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "consumer_id", "event_type_filters", "cursor_position")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }
 
 // ConsumerEvent is the object schema ConsumerEvent.
@@ -504,21 +354,6 @@ func (v ConsumerEvent) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes ConsumerEvent, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *ConsumerEvent) UnmarshalJSON(data []byte) error {
-	type plain ConsumerEvent
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "id", "event_type", "entity_id", "tenant_id", "payload", "timestamp", "metadata", "version", "position")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // ConsumerEvents is the object schema ConsumerEvents.
 //
 // The next events after a consumer's cursor.
@@ -544,21 +379,6 @@ func (v ConsumerEvents) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes ConsumerEvents, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *ConsumerEvents) UnmarshalJSON(data []byte) error {
-	type plain ConsumerEvents
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "events", "count")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }
 
 // DuplicateGroup is the object schema DuplicateGroup.
@@ -592,21 +412,6 @@ func (v DuplicateGroup) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes DuplicateGroup, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *DuplicateGroup) UnmarshalJSON(data []byte) error {
-	type plain DuplicateGroup
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "key", "entity_ids", "count")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // DuplicatePage is the object schema DuplicatePage.
 //
 // One page of duplicate groups, largest first.
@@ -636,21 +441,6 @@ func (v DuplicatePage) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes DuplicatePage, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *DuplicatePage) UnmarshalJSON(data []byte) error {
-	type plain DuplicatePage
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "duplicates", "total", "has_more")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }
 
 // EntityHistoryEntry is the object schema EntityHistoryEntry.
@@ -688,21 +478,6 @@ func (v EntityHistoryEntry) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes EntityHistoryEntry, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *EntityHistoryEntry) UnmarshalJSON(data []byte) error {
-	type plain EntityHistoryEntry
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "event_id", "type", "timestamp", "payload")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // EntityPage is the object schema EntityPage.
 //
 // One page of entities.
@@ -732,21 +507,6 @@ func (v EntityPage) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes EntityPage, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *EntityPage) UnmarshalJSON(data []byte) error {
-	type plain EntityPage
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "entities", "total", "has_more")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }
 
 // EntitySnapshot is one of: EntityState, ProjectionSnapshot. Kind says which field holds the value; a value
@@ -856,21 +616,6 @@ func (v EntityState) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes EntityState, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *EntityState) UnmarshalJSON(data []byte) error {
-	type plain EntityState
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "entity_id", "last_updated", "event_count", "as_of", "current_state", "history")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // EntitySummary is the object schema EntitySummary.
 //
 // An entity and its latest activity.
@@ -904,21 +649,6 @@ func (v EntitySummary) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes EntitySummary, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *EntitySummary) UnmarshalJSON(data []byte) error {
-	type plain EntitySummary
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "entity_id", "event_count", "last_event_type", "last_event_at")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }
 
 // EventBatch is a value of the schema EventBatch.
@@ -957,21 +687,6 @@ func (v EventLookup) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes EventLookup, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *EventLookup) UnmarshalJSON(data []byte) error {
-	type plain EventLookup
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "event", "found")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // EventTypePage is the object schema EventTypePage.
 //
 // One page of event types, most used first.
@@ -997,21 +712,6 @@ func (v EventTypePage) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes EventTypePage, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *EventTypePage) UnmarshalJSON(data []byte) error {
-	type plain EventTypePage
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "event_types", "total")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }
 
 // EventTypeSummary is the object schema EventTypeSummary.
@@ -1045,21 +745,6 @@ func (v EventTypeSummary) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes EventTypeSummary, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *EventTypeSummary) UnmarshalJSON(data []byte) error {
-	type plain EventTypeSummary
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "event_type", "event_count", "last_event_at")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // FilterFrame is the object schema FilterFrame.
 //
 // Legacy client frame replacing all live filters.
@@ -1089,21 +774,6 @@ func (v FilterFrame) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes FilterFrame, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *FilterFrame) UnmarshalJSON(data []byte) error {
-	type plain FilterFrame
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "entity_id", "event_type", "event_type_prefixes")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }
 
 // Health is the object schema Health.
@@ -1149,21 +819,6 @@ func (v Health) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes Health, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *Health) UnmarshalJSON(data []byte) error {
-	type plain Health
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "status", "service", "version", "role", "system_streams", "replication")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }
 
 // IngestEventRequest is the object schema IngestEventRequest.
@@ -1214,21 +869,6 @@ func (v IngestEventRequest) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes IngestEventRequest, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *IngestEventRequest) UnmarshalJSON(data []byte) error {
-	type plain IngestEventRequest
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "event_type", "entity_id", "tenant_id", "payload", "metadata", "expected_version")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // IngestEventsRequest is the object schema IngestEventsRequest.
 //
 // A batch of events to append, in order.
@@ -1250,21 +890,6 @@ func (v IngestEventsRequest) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes IngestEventsRequest, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *IngestEventsRequest) UnmarshalJSON(data []byte) error {
-	type plain IngestEventsRequest
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "events")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }
 
 // IngestResult is the object schema IngestResult.
@@ -1298,21 +923,6 @@ func (v IngestResult) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes IngestResult, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *IngestResult) UnmarshalJSON(data []byte) error {
-	type plain IngestResult
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "event_id", "timestamp", "version")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // LaggedFrame is the object schema LaggedFrame.
 //
 // Server frame saying the socket fell behind and live events were dropped; the
@@ -1339,21 +949,6 @@ func (v LaggedFrame) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes LaggedFrame, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *LaggedFrame) UnmarshalJSON(data []byte) error {
-	type plain LaggedFrame
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "type", "missed")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }
 
 // Projection is the object schema Projection.
@@ -1383,21 +978,6 @@ func (v Projection) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes Projection, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *Projection) UnmarshalJSON(data []byte) error {
-	type plain Projection
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "name", "found")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // ProjectionDeletion is the object schema ProjectionDeletion.
 //
 // Result of deleting a projection.
@@ -1423,21 +1003,6 @@ func (v ProjectionDeletion) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes ProjectionDeletion, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *ProjectionDeletion) UnmarshalJSON(data []byte) error {
-	type plain ProjectionDeletion
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "projection", "deleted")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }
 
 // ProjectionEntityState is the object schema ProjectionEntityState.
@@ -1475,21 +1040,6 @@ func (v ProjectionEntityState) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes ProjectionEntityState, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *ProjectionEntityState) UnmarshalJSON(data []byte) error {
-	type plain ProjectionEntityState
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "projection", "entity_id", "state", "found")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // ProjectionList is the object schema ProjectionList.
 //
 // The registered projections.
@@ -1515,21 +1065,6 @@ func (v ProjectionList) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes ProjectionList, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *ProjectionList) UnmarshalJSON(data []byte) error {
-	type plain ProjectionList
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "projections", "total")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }
 
 // ProjectionReset is the object schema ProjectionReset.
@@ -1563,21 +1098,6 @@ func (v ProjectionReset) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes ProjectionReset, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *ProjectionReset) UnmarshalJSON(data []byte) error {
-	type plain ProjectionReset
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "projection", "reset", "events_reprocessed")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // ProjectionSnapshot is the object schema ProjectionSnapshot.
 //
 // An entity's entry in the built-in `entity_snapshots` projection.
@@ -1609,21 +1129,6 @@ func (v ProjectionSnapshot) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes ProjectionSnapshot, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *ProjectionSnapshot) UnmarshalJSON(data []byte) error {
-	type plain ProjectionSnapshot
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "entity_id", "snapshot", "from_projection")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // ProjectionStateEntry is the object schema ProjectionStateEntry.
 //
 // One entity's state in a projection.
@@ -1649,21 +1154,6 @@ func (v ProjectionStateEntry) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes ProjectionStateEntry, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *ProjectionStateEntry) UnmarshalJSON(data []byte) error {
-	type plain ProjectionStateEntry
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "entity_id", "state")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }
 
 // ProjectionStateSummary is the object schema ProjectionStateSummary.
@@ -1705,21 +1195,6 @@ func (v ProjectionStateSummary) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes ProjectionStateSummary, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *ProjectionStateSummary) UnmarshalJSON(data []byte) error {
-	type plain ProjectionStateSummary
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "projection", "states", "count", "total", "has_more")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // ProjectionStatus is the object schema ProjectionStatus.
 //
 // A projection's status after pause or start.
@@ -1745,21 +1220,6 @@ func (v ProjectionStatus) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes ProjectionStatus, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *ProjectionStatus) UnmarshalJSON(data []byte) error {
-	type plain ProjectionStatus
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "projection", "status")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }
 
 // ProjectionSummary is the object schema ProjectionSummary.
@@ -1793,21 +1253,6 @@ func (v ProjectionSummary) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes ProjectionSummary, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *ProjectionSummary) UnmarshalJSON(data []byte) error {
-	type plain ProjectionSummary
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "name", "type", "status")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // RegisterConsumerRequest is the object schema RegisterConsumerRequest.
 //
 // A durable consumer to register.
@@ -1836,21 +1281,6 @@ func (v RegisterConsumerRequest) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes RegisterConsumerRequest, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *RegisterConsumerRequest) UnmarshalJSON(data []byte) error {
-	type plain RegisterConsumerRequest
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "consumer_id", "event_type_filters")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // ReplayCompleteFrame is the object schema ReplayCompleteFrame.
 //
 // Server frame sent once after the replay; live events follow.
@@ -1876,21 +1306,6 @@ func (v ReplayCompleteFrame) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes ReplayCompleteFrame, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *ReplayCompleteFrame) UnmarshalJSON(data []byte) error {
-	type plain ReplayCompleteFrame
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "type", "replayed")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }
 
 // ReplayFrame is the object schema ReplayFrame.
@@ -1927,21 +1342,6 @@ func (v ReplayFrame) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes ReplayFrame, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *ReplayFrame) UnmarshalJSON(data []byte) error {
-	type plain ReplayFrame
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "type", "position", "event")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // SaveProjectionStateRequest is the object schema SaveProjectionStateRequest.
 //
 // The state to store.
@@ -1963,21 +1363,6 @@ func (v SaveProjectionStateRequest) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes SaveProjectionStateRequest, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *SaveProjectionStateRequest) UnmarshalJSON(data []byte) error {
-	type plain SaveProjectionStateRequest
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "state")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }
 
 // SavedProjectionState is the object schema SavedProjectionState.
@@ -2009,21 +1394,6 @@ func (v SavedProjectionState) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes SavedProjectionState, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *SavedProjectionState) UnmarshalJSON(data []byte) error {
-	type plain SavedProjectionState
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "projection", "entity_id", "saved")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }
 
 // Stats is the object schema Stats.
@@ -2074,21 +1444,6 @@ func (v Stats) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes Stats, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *Stats) UnmarshalJSON(data []byte) error {
-	type plain Stats
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "total_events", "total_entities", "total_event_types", "total_ingested", "event_types", "oldest_event", "newest_event")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // StreamPage is the object schema StreamPage.
 //
 // One page of streams, most recent first.
@@ -2114,21 +1469,6 @@ func (v StreamPage) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes StreamPage, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *StreamPage) UnmarshalJSON(data []byte) error {
-	type plain StreamPage
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "streams", "total")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }
 
 // StreamSummary is the object schema StreamSummary.
@@ -2162,21 +1502,6 @@ func (v StreamSummary) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes StreamSummary, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *StreamSummary) UnmarshalJSON(data []byte) error {
-	type plain StreamSummary
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "stream_id", "event_count", "last_event_at")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // SubscribeFrame is the object schema SubscribeFrame.
 //
 // Client frame setting the live filters. Each entry `x.*` matches types starting
@@ -2204,21 +1529,6 @@ func (v SubscribeFrame) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes SubscribeFrame, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *SubscribeFrame) UnmarshalJSON(data []byte) error {
-	type plain SubscribeFrame
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "type", "filters")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }
 
 // SystemStreams is the object schema SystemStreams.
@@ -2259,21 +1569,6 @@ func (v SystemStreams) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes SystemStreams, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *SystemStreams) UnmarshalJSON(data []byte) error {
-	type plain SystemStreams
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "status", "mode", "total_events", "tenant_events", "config_events")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }
 
 // Event is the type Event of package common.

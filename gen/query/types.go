@@ -47,21 +47,6 @@ func (v Health) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes Health, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *Health) UnmarshalJSON(data []byte) error {
-	type plain Health
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "service", "status", "backend", "timestamp", "version")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // PaymentRequiredError is the object schema PaymentRequiredError.
 //
 // 402 body of the Query Service.
@@ -84,21 +69,6 @@ func (v PaymentRequiredError) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes PaymentRequiredError, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *PaymentRequiredError) UnmarshalJSON(data []byte) error {
-	type plain PaymentRequiredError
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "error")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }
 
 // RateLimitError is the object schema RateLimitError.
@@ -124,21 +94,6 @@ func (v RateLimitError) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes RateLimitError, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *RateLimitError) UnmarshalJSON(data []byte) error {
-	type plain RateLimitError
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "error")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // UnauthorizedError is the object schema UnauthorizedError.
 //
 // 401 body of the Query Service.
@@ -160,21 +115,6 @@ func (v UnauthorizedError) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes UnauthorizedError, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *UnauthorizedError) UnmarshalJSON(data []byte) error {
-	type plain UnauthorizedError
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "error")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }
 
 // HealthBackend is an open enumeration: the constants below are the values the spec
@@ -256,21 +196,6 @@ func (v PaymentRequiredErrorError) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes PaymentRequiredErrorError, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *PaymentRequiredErrorError) UnmarshalJSON(data []byte) error {
-	type plain PaymentRequiredErrorError
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "code", "message", "subscription_status", "usage_type", "used", "quota", "percentage", "reset_at", "upgrade_url")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // RateLimitErrorError is the object schema RateLimitErrorError.
 //
 // What was exceeded and when to retry.
@@ -314,21 +239,6 @@ func (v RateLimitErrorError) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes RateLimitErrorError, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *RateLimitErrorError) UnmarshalJSON(data []byte) error {
-	type plain RateLimitErrorError
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "code", "message", "retry_after_seconds", "tier", "limit", "upgrade_url")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // UnauthorizedErrorError is the object schema UnauthorizedErrorError.
 //
 // Why the request was refused.
@@ -362,21 +272,6 @@ func (v UnauthorizedErrorError) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes UnauthorizedErrorError, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *UnauthorizedErrorError) UnmarshalJSON(data []byte) error {
-	type plain UnauthorizedErrorError
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "code", "message", "correlation_id", "timestamp")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }
 
 // PaymentRequiredErrorErrorCode is an open enumeration: the constants below are the values the spec

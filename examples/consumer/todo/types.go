@@ -27,21 +27,6 @@ func (v Error) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes Error, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *Error) UnmarshalJSON(data []byte) error {
-	type plain Error
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "error")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // NewTodo is the object schema NewTodo.
 type NewTodo struct {
 	// Title is the "title" member (required).
@@ -63,21 +48,6 @@ func (v NewTodo) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes NewTodo, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *NewTodo) UnmarshalJSON(data []byte) error {
-	type plain NewTodo
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "title", "priority", "due")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }
 
 // Priority is an open enumeration: the constants below are the values the spec
@@ -128,19 +98,4 @@ func (v Todo) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes Todo, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *Todo) UnmarshalJSON(data []byte) error {
-	type plain Todo
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "id", "title", "done", "priority", "due")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }

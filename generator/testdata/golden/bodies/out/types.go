@@ -30,21 +30,6 @@ func (v PostFormRequest) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes PostFormRequest, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *PostFormRequest) UnmarshalJSON(data []byte) error {
-	type plain PostFormRequest
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "name", "age", "tags")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // PostTextResponse is the object schema PostTextResponse.
 type PostTextResponse struct {
 	// Ok is the "ok" member (optional).
@@ -62,21 +47,6 @@ func (v PostTextResponse) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes PostTextResponse, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *PostTextResponse) UnmarshalJSON(data []byte) error {
-	type plain PostTextResponse
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "ok")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }
 
 // UploadRequest is the object schema UploadRequest.
@@ -98,19 +68,4 @@ func (v UploadRequest) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes UploadRequest, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *UploadRequest) UnmarshalJSON(data []byte) error {
-	type plain UploadRequest
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "file", "note")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }

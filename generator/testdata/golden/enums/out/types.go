@@ -30,21 +30,6 @@ func (v Holder) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes Holder, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *Holder) UnmarshalJSON(data []byte) error {
-	type plain Holder
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "order", "mode")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // Level is a value of the schema Level.
 type Level int64
 

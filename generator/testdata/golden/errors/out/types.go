@@ -28,21 +28,6 @@ func (v Problem) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes Problem, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *Problem) UnmarshalJSON(data []byte) error {
-	type plain Problem
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "title", "status")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // NotFound is the object schema NotFound.
 type NotFound struct {
 	// Error is the "error" member (optional).
@@ -62,21 +47,6 @@ func (v NotFound) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes NotFound, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *NotFound) UnmarshalJSON(data []byte) error {
-	type plain NotFound
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "error")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // GetThing409Error is the object schema GetThing409Error.
 type GetThing409Error struct {
 	// Current is the "current" member (required).
@@ -94,19 +64,4 @@ func (v GetThing409Error) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes GetThing409Error, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *GetThing409Error) UnmarshalJSON(data []byte) error {
-	type plain GetThing409Error
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "current")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }

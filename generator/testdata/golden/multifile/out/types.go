@@ -26,21 +26,6 @@ func (v Money) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes Money, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *Money) UnmarshalJSON(data []byte) error {
-	type plain Money
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "amount")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // Order is the object schema Order.
 type Order struct {
 	// ID is the "id" member (required).
@@ -62,21 +47,6 @@ func (v Order) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes Order, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *Order) UnmarshalJSON(data []byte) error {
-	type plain Order
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "id", "lines", "total")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }
 
 // Line is the object schema Line.
@@ -102,21 +72,6 @@ func (v Line) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes Line, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *Line) UnmarshalJSON(data []byte) error {
-	type plain Line
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "sku", "money")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // Money2 is the object schema Money2.
 //
 // Another Money, local to this file.
@@ -136,19 +91,4 @@ func (v Money2) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes Money2, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *Money2) UnmarshalJSON(data []byte) error {
-	type plain Money2
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "cents")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }

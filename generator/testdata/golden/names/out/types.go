@@ -37,21 +37,6 @@ func (v Client2) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties3)
 }
 
-// UnmarshalJSON decodes Client2, keeping the members the schema does not
-// describe in AdditionalProperties3.
-func (v *Client2) UnmarshalJSON(data []byte) error {
-	type plain Client2
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "AdditionalProperties", "additional_properties", "type", "MarshalJSON", "9lives", "renamed")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties3 = extra
-	return nil
-}
-
 // Kind is one of: String, Int64. Kind says which field holds the value; a value
 // that matches no variant is kept in Raw with an empty Kind.
 type Kind struct {
@@ -134,21 +119,6 @@ func (v Client3) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes Client3, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *Client3) UnmarshalJSON(data []byte) error {
-	type plain Client3
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "a")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // JSON is the object schema JSON.
 type JSON struct {
 	// X is the "x" member (optional).
@@ -166,21 +136,6 @@ func (v JSON) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes JSON, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *JSON) UnmarshalJSON(data []byte) error {
-	type plain JSON
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "x")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }
 
 // String is a value of the schema String.

@@ -52,21 +52,6 @@ func (v Node) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes Node, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *Node) UnmarshalJSON(data []byte) error {
-	type plain Node
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "value", "parent", "children")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // Thing is the object schema Thing.
 //
 // A thing with every kind of member.
@@ -124,21 +109,6 @@ func (v Thing) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes Thing, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *Thing) UnmarshalJSON(data []byte) error {
-	type plain Thing
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "id", "name", "count", "total", "ratio", "score", "active", "created", "day", "blob", "nullable_required", "nullable_optional", "tags", "labels", "payload", "inner", "node")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // ThingInner is the object schema ThingInner.
 type ThingInner struct {
 	// X is the "x" member (optional).
@@ -156,19 +126,4 @@ func (v ThingInner) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes ThingInner, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *ThingInner) UnmarshalJSON(data []byte) error {
-	type plain ThingInner
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "x")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }

@@ -33,18 +33,3 @@ func (v Item) MarshalJSON() ([]byte, error) {
 	}
 	return marshalExtra(b, v.AdditionalProperties)
 }
-
-// UnmarshalJSON decodes Item, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *Item) UnmarshalJSON(data []byte) error {
-	type plain Item
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "id", "note", "maybe", "either", "several")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}

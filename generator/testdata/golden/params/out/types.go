@@ -26,21 +26,6 @@ func (v CollideRequest) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes CollideRequest, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *CollideRequest) UnmarshalJSON(data []byte) error {
-	type plain CollideRequest
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "err")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // CollideResponse is the object schema CollideResponse.
 type CollideResponse struct {
 	// Out is the "out" member (optional).
@@ -58,21 +43,6 @@ func (v CollideResponse) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes CollideResponse, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *CollideResponse) UnmarshalJSON(data []byte) error {
-	type plain CollideResponse
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "out")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }
 
 // ListItemsOrder is an open enumeration: the constants below are the values the spec

@@ -26,21 +26,6 @@ func (v Error) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes Error, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *Error) UnmarshalJSON(data []byte) error {
-	type plain Error
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "error")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // Event is the object schema Event.
 type Event struct {
 	// ID is the "id" member (required).
@@ -62,21 +47,6 @@ func (v Event) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes Event, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *Event) UnmarshalJSON(data []byte) error {
-	type plain Event
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "id", "meta")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // Meta is the object schema Meta.
 type Meta struct {
 	// Source is the "source" member (optional).
@@ -94,19 +64,4 @@ func (v Meta) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes Meta, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *Meta) UnmarshalJSON(data []byte) error {
-	type plain Meta
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "source")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }

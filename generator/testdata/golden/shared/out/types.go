@@ -27,21 +27,6 @@ func (v Local) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes Local, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *Local) UnmarshalJSON(data []byte) error {
-	type plain Local
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "event")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // Event is the type Event of package sharedcommon.
 type Event = sharedcommon.Event
 
@@ -62,19 +47,4 @@ func (v ListEventsResponse) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes ListEventsResponse, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *ListEventsResponse) UnmarshalJSON(data []byte) error {
-	type plain ListEventsResponse
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "events")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }

@@ -30,21 +30,6 @@ func (v Branch) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes Branch, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *Branch) UnmarshalJSON(data []byte) error {
-	type plain Branch
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "left", "right")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // Cat is the object schema Cat.
 type Cat struct {
 	// PetType is the "pet_type" member (required).
@@ -64,21 +49,6 @@ func (v Cat) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes Cat, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *Cat) UnmarshalJSON(data []byte) error {
-	type plain Cat
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "pet_type", "meows")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }
 
 // Conflict is the object schema Conflict.
@@ -102,21 +72,6 @@ func (v Conflict) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes Conflict, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *Conflict) UnmarshalJSON(data []byte) error {
-	type plain Conflict
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "error", "expected")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // Dog is the object schema Dog.
 type Dog struct {
 	// PetType is the "pet_type" member (required).
@@ -136,21 +91,6 @@ func (v Dog) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes Dog, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *Dog) UnmarshalJSON(data []byte) error {
-	type plain Dog
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "pet_type", "barks")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }
 
 // Email is a value of the schema Email.
@@ -316,21 +256,6 @@ func (v Mixed) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes Mixed, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *Mixed) UnmarshalJSON(data []byte) error {
-	type plain Mixed
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "pet_type", "meows", "name")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }
 
 // OnlyOne is the type Cat.
@@ -556,21 +481,6 @@ func (v ReadOnly) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes ReadOnly, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *ReadOnly) UnmarshalJSON(data []byte) error {
-	type plain ReadOnly
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "error", "message")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }
 
 // Scalar is one of: String, Int64, Float64, Bool, StringList. Kind says which field holds the value; a value

@@ -26,21 +26,6 @@ func (v Error) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes Error, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *Error) UnmarshalJSON(data []byte) error {
-	type plain Error
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "message")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // Pet is the object schema Pet.
 type Pet struct {
 	// ID is the "id" member (required).
@@ -60,19 +45,4 @@ func (v Pet) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes Pet, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *Pet) UnmarshalJSON(data []byte) error {
-	type plain Pet
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "id", "name")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }

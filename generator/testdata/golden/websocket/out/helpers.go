@@ -45,35 +45,6 @@ func marshalExtra[V any](known []byte, extra map[string]V) ([]byte, error) {
 	return append(out, '}'), nil
 }
 
-// unmarshalExtra returns the members of the JSON object data not named in
-// known, or nil when there are none. It scans the object without decoding the
-// members it keeps out.
-func unmarshalExtra[V any](data []byte, known ...string) (map[string]V, error) {
-	var out map[string]V
-	var err error
-	scanErr := eachMember(data, func(key, value []byte) bool {
-		for _, k := range known {
-			if string(key) == k {
-				return true
-			}
-		}
-		var v V
-		if err = json.Unmarshal(value, &v); err != nil {
-			err = fmt.Errorf("member %q: %w", key, err)
-			return false
-		}
-		if out == nil {
-			out = make(map[string]V)
-		}
-		out[string(key)] = v
-		return true
-	})
-	if scanErr != nil {
-		return nil, scanErr
-	}
-	return out, err
-}
-
 // eachMember calls fn with the name and the raw value of every member of
 // the JSON object data, in order, until fn returns false. It checks the
 // structure it walks but leaves validating values to the decoder.

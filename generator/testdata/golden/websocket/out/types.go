@@ -28,21 +28,6 @@ func (v Hello) MarshalJSON() ([]byte, error) {
 	return marshalExtra(b, v.AdditionalProperties)
 }
 
-// UnmarshalJSON decodes Hello, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *Hello) UnmarshalJSON(data []byte) error {
-	type plain Hello
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "kind", "filters")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
-}
-
 // Item is the object schema Item.
 type Item struct {
 	// ID is the "id" member (required).
@@ -60,21 +45,6 @@ func (v Item) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes Item, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *Item) UnmarshalJSON(data []byte) error {
-	type plain Item
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "id")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }
 
 // Items is a value of the schema Items.
@@ -99,21 +69,6 @@ func (v Welcome) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return marshalExtra(b, v.AdditionalProperties)
-}
-
-// UnmarshalJSON decodes Welcome, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *Welcome) UnmarshalJSON(data []byte) error {
-	type plain Welcome
-	if err := json.Unmarshal(data, (*plain)(v)); err != nil {
-		return err
-	}
-	extra, err := unmarshalExtra[json.RawMessage](data, "kind", "session")
-	if err != nil {
-		return err
-	}
-	v.AdditionalProperties = extra
-	return nil
 }
 
 // HelloKind is an open enumeration: the constants below are the values the spec

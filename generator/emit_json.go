@@ -1,0 +1,336 @@
+package generator
+
+import (
+	"fmt"
+
+	"github.com/dave/jennifer/jen"
+)
+
+// jxPath is the import path of jx, the reflection-free JSON decoder the
+// generated decoders are built on.
+const jxPath = "github.com/go-faster/jx"
+
+// decodesJSON reports whether n gets a generated single-pass decoder in
+// json.go (DecodeJSON and UnmarshalJSON); types.go then leaves out its
+// encoding/json based UnmarshalJSON. Sum types keep theirs: their variants
+// are chosen by looking at the value first.
+func (e *emitter) decodesJSON(n *namedType) bool {
+	return n.kind == ntStruct
+}
+
+// jsonFile renders json.go: for every struct type, a DecodeJSON method that
+// decodes the object in one pass over the input with jx, and an
+// UnmarshalJSON that calls it. It returns nil when no type needs one.
+func (e *emitter) jsonFile() *jen.File {
+	var structs []*namedType
+	for _, n := range e.g.types {
+		if e.decodesJSON(n) {
+			structs = append(structs, n)
+		}
+	}
+	if len(structs) == 0 {
+		return nil
+	}
+	f := e.newFile()
+	f.ImportName(jxPath, "jx")
+	for _, n := range structs {
+		e.structDecoder(f, n)
+	}
+	return f
+}
+
+// jsonFn builds the body of one generated decoding function.
+type jsonFn struct {
+	e     *emitter
+	ns    *Namespace
+	d     string // the *jx.Decoder parameter
+	owner string // the Go type being decoded, for error messages
+}
+
+func (e *emitter) structDecoder(f *jen.File, n *namedType) {
+	ns := e.g.ns.Child()
+	recv := ns.Unexported("v")
+	d := ns.Unexported("d")
+	it := ns.Unexported("members")
+	j := &jsonFn{e: e, ns: ns, d: d, owner: n.name}
+
+	var cases []jen.Code
+	for _, fl := range n.fields {
+		if !validTag(fl.json) {
+			continue // not a struct member: kept with the additional properties
+		}
+		cases = append(cases, jen.Case(jen.Lit(fl.json)).Block(j.member(fl, jen.Id(recv).Dot(fl.name))...))
+	}
+	var dflt []jen.Code
+	if n.extra == nil {
+		dflt = []jen.Code{jen.If(jen.Err().Op(":=").Id(d).Dot("Skip").Call(), jen.Err().Op("!=").Nil()).Block(
+			jen.Return(j.e.rt("JSONMemberError").Call(jen.Lit(n.name), jen.String().Call(jen.Id(it).Dot("Key").Call()), jen.Err())))}
+	} else {
+		key := ns.Unexported("key")
+		x := ns.Unexported("x")
+		extra := jen.Id(recv).Dot(n.extraF)
+		dflt = append(dflt, jen.Id(key).Op(":=").Add(e.rt("JSONKey")).Call(jen.Id(it).Dot("Key").Call()))
+		if n.extra.isRaw() {
+			dflt = append(dflt,
+				jen.List(jen.Id(x), jen.Err()).Op(":=").Add(e.rt("DecodeJSONRaw")).Call(jen.Id(d)),
+				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(e.rt("JSONMemberError").Call(jen.Lit(n.name), jen.Id(key), jen.Err()))))
+		} else {
+			dflt = append(dflt, jen.Var().Id(x).Add(e.typ(n.extra)))
+			dflt = append(dflt, j.withMember(jen.Id(key)).value(n.extra, jen.Id(x))...)
+		}
+		dflt = append(dflt,
+			jen.If(jen.Add(extra).Op("==").Nil()).Block(jen.Add(extra).Op("=").Make(jen.Map(jen.String()).Add(e.typ(n.extra)))),
+			jen.Add(extra).Index(jen.Id(key)).Op("=").Id(x),
+		)
+	}
+	cases = append(cases, jen.Default().Block(dflt...))
+
+	f.Add(doc(fmt.Sprintf("DecodeJSON decodes %s from d in one pass over the input, as\nUnmarshalJSON does; a JSON null leaves %s unchanged.", n.name, recv)))
+	f.Func().Params(jen.Id(recv).Op("*").Id(n.name)).Id("DecodeJSON").Params(jen.Id(d).Op("*").Qual(jxPath, "Decoder")).Error().Block(
+		jen.If(jen.Id(d).Dot("Next").Call().Op("==").Qual(jxPath, "Null")).Block(jen.Return(jen.Id(d).Dot("Null").Call())),
+		jen.List(jen.Id(it), jen.Err()).Op(":=").Id(d).Dot("ObjIter").Call(),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(n.name+": %w"), jen.Err()))),
+		jen.For(jen.Id(it).Dot("Next").Call()).Block(
+			jen.Switch(jen.String().Call(jen.Id(it).Dot("Key").Call())).Block(cases...),
+		),
+		jen.If(jen.Err().Op(":=").Id(it).Dot("Err").Call(), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(n.name+": %w"), jen.Err()))),
+		jen.Return(jen.Nil()),
+	)
+	f.Line()
+	var extraText string
+	if n.extra != nil {
+		extraText = fmt.Sprintf(", keeping the members the schema does not\ndescribe in %s", n.extraF)
+	} else {
+		extraText = ", skipping the members the schema does not describe"
+	}
+	data := ns.Unexported("data")
+	f.Add(doc(fmt.Sprintf("UnmarshalJSON decodes %s in one pass with DecodeJSON%s.", n.name, extraText)))
+	f.Func().Params(jen.Id(recv).Op("*").Id(n.name)).Id("UnmarshalJSON").Params(jen.Id(data).Index().Byte()).Error().Block(
+		jen.Return(e.rt("DecodeJSONBytes").Call(jen.Id(data), jen.Id(recv))),
+	)
+	f.Line()
+}
+
+// withMember returns a copy of j whose errors name the member given by the
+// expression member (a string).
+func (j *jsonFn) withMember(member jen.Code) *jsonMember {
+	return &jsonMember{jsonFn: j, member: member}
+}
+
+// jsonMember decodes the value of one member.
+type jsonMember struct {
+	*jsonFn
+	member  jen.Code // the member name, a string expression
+	nonNull bool     // the value is known not to be null
+}
+
+// nested returns the decoder of values nested in m's value (elements,
+// map values), which may be null.
+func (m *jsonMember) nested() *jsonMember {
+	return &jsonMember{jsonFn: m.jsonFn, member: m.member}
+}
+
+// ifNull returns "if null { consume; onNull } else { body }", or just body
+// when the value is known not to be null.
+func (m *jsonMember) ifNull(onNull []jen.Code, body ...jen.Code) []jen.Code {
+	if m.nonNull {
+		return body
+	}
+	return []jen.Code{jen.If(m.isNull()).Block(append([]jen.Code{m.readNull()}, onNull...)...).Else().Block(body...)}
+}
+
+// fail returns a statement that returns err wrapped with the member name.
+func (m *jsonMember) fail(err jen.Code) jen.Code {
+	return jen.Return(m.e.rt("JSONMemberError").Call(jen.Lit(m.owner), m.member, err))
+}
+
+// check returns "if err != nil { return wrapped }".
+func (m *jsonMember) check() jen.Code {
+	return jen.If(jen.Err().Op("!=").Nil()).Block(m.fail(jen.Err()))
+}
+
+// isNull is the condition that the next value is a JSON null.
+func (m *jsonMember) isNull() *jen.Statement {
+	return jen.Id(m.d).Dot("Next").Call().Op("==").Qual(jxPath, "Null")
+}
+
+// readNull consumes a null.
+func (m *jsonMember) readNull() jen.Code {
+	return jen.If(jen.Err().Op(":=").Id(m.d).Dot("Null").Call(), jen.Err().Op("!=").Nil()).Block(m.fail(jen.Err()))
+}
+
+// member returns the statements decoding the value of field fl into lv.
+func (j *jsonFn) member(fl *field, lv jen.Code) []jen.Code {
+	m := j.withMember(jen.Lit(fl.json))
+	some := &jsonMember{jsonFn: j, member: m.member, nonNull: true}
+	switch {
+	case fl.ptr:
+		target := jen.Parens(jen.Op("*").Add(lv))
+		if fl.typ.kind == tNamed && fl.typ.named.kind == ntStruct {
+			target = jen.Add(lv)
+		}
+		return []jen.Code{jen.If(m.isNull()).Block(m.readNull(), jen.Add(lv).Op("=").Nil()).Else().Block(
+			append([]jen.Code{jen.If(jen.Add(lv).Op("==").Nil()).Block(jen.Add(lv).Op("=").New(j.e.typ(fl.typ)))}, some.value(fl.typ, target)...)...)}
+	case fl.typ.isRaw():
+		return m.value(fl.typ, lv)
+	case fl.nullable:
+		return []jen.Code{jen.If(m.isNull()).Block(
+			m.readNull(),
+			jen.Add(lv).Op("=").Add(j.e.rt("Nullable").Types(j.e.typ(fl.typ))).Values(jen.Dict{jen.Id("Set"): jen.True(), jen.Id("Null"): jen.True()}),
+		).Else().Block(append(some.value(fl.typ, jen.Add(lv).Dot("Value")),
+			jen.List(jen.Add(lv).Dot("Set"), jen.Add(lv).Dot("Null")).Op("=").List(jen.True(), jen.False()))...)}
+	case !fl.required:
+		return []jen.Code{jen.If(m.isNull()).Block(
+			m.readNull(),
+			jen.Add(lv).Op("=").Add(j.e.rt("Opt").Types(j.e.typ(fl.typ))).Values(),
+		).Else().Block(append(some.value(fl.typ, jen.Add(lv).Dot("Value")),
+			jen.Add(lv).Dot("Set").Op("=").True())...)}
+	}
+	return m.value(fl.typ, lv)
+}
+
+// scalarRead returns the call reading a JSON scalar of the basic type name
+// from d, and false when there is none that decodes it exactly as
+// encoding/json does.
+func (m *jsonMember) scalarRead(name string) (jen.Code, bool) {
+	switch name {
+	case "string":
+		return m.e.rt("DecodeJSONString").Call(jen.Id(m.d)), true
+	case "int64":
+		return jen.Id(m.d).Dot("Int64").Call(), true
+	case "int32":
+		return m.e.rt("DecodeJSONInt32").Call(jen.Id(m.d)), true
+	case "float64":
+		return jen.Id(m.d).Dot("Float64").Call(), true
+	case "bool":
+		return jen.Id(m.d).Dot("Bool").Call(), true
+	}
+	return nil, false
+}
+
+// scalar decodes a scalar read into lv, converted by conv when not nil; a
+// null leaves lv unchanged.
+func (m *jsonMember) scalar(read jen.Code, lv jen.Code, conv jen.Code) []jen.Code {
+	x := m.ns.Unexported("x")
+	val := jen.Id(x)
+	if conv != nil {
+		val = jen.Add(conv).Call(jen.Id(x))
+	}
+	return m.ifNull(nil,
+		jen.List(jen.Id(x), jen.Err()).Op(":=").Add(read),
+		m.check(),
+		jen.Add(lv).Op("=").Add(val),
+	)
+}
+
+// generic decodes into lv with runtime.DecodeJSONValue.
+func (m *jsonMember) generic(lv jen.Code) []jen.Code {
+	return []jen.Code{jen.If(jen.Err().Op(":=").Add(m.e.rt("DecodeJSONValue")).Call(jen.Id(m.d), jen.Op("&").Add(lv)), jen.Err().Op("!=").Nil()).Block(m.fail(jen.Err()))}
+}
+
+// value returns the statements decoding the next value of d, of type t,
+// into the addressable expression lv.
+func (m *jsonMember) value(t *typeRef, lv jen.Code) []jen.Code {
+	e := m.e
+	switch t.kind {
+	case tBasic:
+		if read, ok := m.scalarRead(t.name); ok {
+			return m.scalar(read, lv, nil)
+		}
+		return m.generic(lv)
+	case tQual:
+		switch {
+		case t.isRaw():
+			x := m.ns.Unexported("x")
+			return []jen.Code{
+				jen.List(jen.Id(x), jen.Err()).Op(":=").Add(e.rt("DecodeJSONRaw")).Call(jen.Id(m.d)),
+				m.check(),
+				jen.Add(lv).Op("=").Id(x),
+			}
+		case t.pkg == "time" && t.name == "Time":
+			return []jen.Code{jen.If(jen.Err().Op(":=").Add(e.rt("DecodeJSONTime")).Call(jen.Id(m.d), jen.Op("&").Add(lv)), jen.Err().Op("!=").Nil()).Block(m.fail(jen.Err()))}
+		case t.under != nil && t.under.kind == tBasic:
+			if read, ok := m.scalarRead(t.under.name); ok {
+				return m.scalar(read, lv, e.typ(t))
+			}
+		}
+		return m.generic(lv)
+	case tNamed:
+		n := t.named
+		switch n.kind {
+		case ntStruct:
+			return []jen.Code{jen.If(jen.Err().Op(":=").Add(lv).Dot("DecodeJSON").Call(jen.Id(m.d)), jen.Err().Op("!=").Nil()).Block(m.fail(jen.Err()))}
+		case ntEnum:
+			return m.scalar(e.rt("DecodeJSONString").Call(jen.Id(m.d)), lv, jen.Id(n.name))
+		case ntAlias:
+			if n.under != nil {
+				return m.value(n.under, lv)
+			}
+		case ntDef:
+			u := n.under
+			switch {
+			case u == nil:
+			case u.kind == tBasic:
+				if read, ok := m.scalarRead(u.name); ok {
+					return m.scalar(read, lv, jen.Id(n.name))
+				}
+			case u.isRaw():
+				x := m.ns.Unexported("x")
+				return []jen.Code{
+					jen.List(jen.Id(x), jen.Err()).Op(":=").Add(e.rt("DecodeJSONRaw")).Call(jen.Id(m.d)),
+					m.check(),
+					jen.Add(lv).Op("=").Id(n.name).Call(jen.Id(x)),
+				}
+			case u.kind == tSlice || u.kind == tMap:
+				return m.value(u, jen.Parens(jen.Op("*").Parens(jen.Op("*").Add(e.typ(u))).Call(jen.Op("&").Add(lv))))
+			}
+		case ntSum:
+			// A sum type looks at the whole value to choose its variant.
+			raw := m.ns.Unexported("raw")
+			return []jen.Code{
+				jen.List(jen.Id(raw), jen.Err()).Op(":=").Id(m.d).Dot("Raw").Call(),
+				m.check(),
+				jen.If(jen.Err().Op(":=").Add(lv).Dot("UnmarshalJSON").Call(jen.Id(raw)), jen.Err().Op("!=").Nil()).Block(m.fail(jen.Err())),
+			}
+		}
+		return m.generic(lv)
+	case tSlice:
+		if t.elem.kind == tBasic && t.elem.name == "byte" {
+			return m.generic(lv) // base64
+		}
+		it, s, i := m.ns.Unexported("elems"), m.ns.Unexported("s"), m.ns.Unexported("i")
+		elem := jen.Id(s).Index(jen.Id(i))
+		loop := append([]jen.Code{jen.Id(s).Op("=").Add(e.rt("JSONSliceAt")).Call(jen.Id(s), jen.Id(i))}, m.nested().value(t.elem, elem)...)
+		loop = append(loop, jen.Id(i).Op("++"))
+		return m.ifNull([]jen.Code{jen.Add(lv).Op("=").Nil()},
+			jen.List(jen.Id(it), jen.Err()).Op(":=").Id(m.d).Dot("ArrIter").Call(),
+			m.check(),
+			jen.List(jen.Id(s), jen.Id(i)).Op(":=").List(lv, jen.Lit(0)),
+			jen.For(jen.Id(it).Dot("Next").Call()).Block(loop...),
+			jen.If(jen.Err().Op(":=").Id(it).Dot("Err").Call(), jen.Err().Op("!=").Nil()).Block(m.fail(jen.Err())),
+			jen.If(jen.Id(i).Op("==").Lit(0)).Block(
+				jen.Id(s).Op("=").Add(e.typ(t)).Values(),
+			).Else().Block(
+				jen.Id(s).Op("=").Id(s).Index(jen.Empty(), jen.Id(i)),
+			),
+			jen.Add(lv).Op("=").Id(s),
+		)
+	case tMap:
+		it, key, x := m.ns.Unexported("members"), m.ns.Unexported("key"), m.ns.Unexported("x")
+		inner := m.nested()
+		loop := []jen.Code{
+			jen.Id(key).Op(":=").Add(e.rt("JSONKey")).Call(jen.Id(it).Dot("Key").Call()),
+			jen.Var().Id(x).Add(e.typ(t.elem)),
+		}
+		loop = append(loop, inner.value(t.elem, jen.Id(x))...)
+		loop = append(loop, jen.Add(lv).Index(jen.Id(key)).Op("=").Id(x))
+		return m.ifNull([]jen.Code{jen.Add(lv).Op("=").Nil()},
+			jen.List(jen.Id(it), jen.Err()).Op(":=").Id(m.d).Dot("ObjIter").Call(),
+			m.check(),
+			jen.If(jen.Add(lv).Op("==").Nil()).Block(jen.Add(lv).Op("=").Make(e.typ(t))),
+			jen.For(jen.Id(it).Dot("Next").Call()).Block(loop...),
+			jen.If(jen.Err().Op(":=").Id(it).Dot("Err").Call(), jen.Err().Op("!=").Nil()).Block(m.fail(jen.Err())),
+		)
+	}
+	return m.generic(lv)
+}
