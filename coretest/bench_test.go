@@ -148,3 +148,55 @@ func BenchmarkReplay(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*stored)/b.Elapsed().Seconds(), "events/s")
 }
+
+// BenchmarkLive measures live delivery over the WebSocket: events are
+// stored in batches of 1000 while one client without a consumer reads
+// them as bare event frames; events/s is the figure to report.
+func BenchmarkLive(b *testing.B) {
+	s := NewServer(WithAPIKeys(testKey), WithStreamBuffer(1<<20))
+	defer s.Close()
+	u := "ws" + strings.TrimPrefix(s.URL, "http") + "/api/v1/events/stream"
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + testKey}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.CloseNow()
+	stop := context.AfterFunc(ctx, func() { c.CloseNow() })
+	defer stop()
+	for s.StreamClients() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	total := b.N * 1000
+	errc := make(chan error, 1)
+	go func() {
+		evs := make([]SeedEvent, 1000)
+		for i := 0; i < b.N; i++ {
+			for j := range evs {
+				n := i*1000 + j
+				evs[j] = SeedEvent{Type: "order.placed", EntityID: "order-" + itoa(n%1000), Payload: []byte(`{"n":` + itoa(n) + `}`)}
+			}
+			if _, err := s.Seed(evs...); err != nil {
+				errc <- err
+				return
+			}
+		}
+		errc <- nil
+	}()
+	b.ResetTimer()
+	for got := 0; got < total; got++ {
+		_, data, err := c.Read(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if bytes.HasPrefix(data, []byte(`{"type":"lagged"`)) {
+			b.Fatalf("lagged: %s", data)
+		}
+	}
+	b.StopTimer()
+	if err := <-errc; err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "events/s")
+}
