@@ -1,9 +1,12 @@
 package coretest
 
 import (
+	"bytes"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -187,4 +190,38 @@ func TestQueryService_Ref2_2_Ref6(t *testing.T) {
 	if ra, _ := strconv.Atoi(r.header.Get("Retry-After")); ra < 1 {
 		t.Errorf("QS Retry-After %q, want >= 1", r.header.Get("Retry-After"))
 	}
+}
+
+// Request logs never carry credentials, whichever header brings them.
+func TestLogger_NoSecrets(t *testing.T) {
+	var logs syncBuffer
+	s := newTestServer(t, WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	c := coreClient(t, s)
+	c.ingest("a.b", "e", 1)
+	c.must(http.StatusOK, "GET", "/api/v1/stats", nil, "Authorization", "", "X-API-Key", testKey)
+	c.must(http.StatusUnauthorized, "GET", "/api/v1/stats", nil, "Authorization", "Bearer ask_leaked_secret")
+	ws := dial(t, s, "w")
+	ws.nextObject()
+	if out := logs.String(); strings.Contains(out, testKey) || strings.Contains(out, "ask_leaked_secret") || !strings.Contains(out, "operation=ingestEvent") {
+		t.Errorf("logs:\n%s", out)
+	}
+}
+
+// syncBuffer is a bytes.Buffer that the server's goroutines and the test
+// can share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
