@@ -85,7 +85,8 @@ func (s *Server) FailNext(operationID string, n, status int) {
 }
 
 // FailNextQuery is FailNext for a Query Service operation ("health",
-// "queryEvents"), with the Query Service's error bodies.
+// "queryEvents"), with the Query Service's error bodies (402 is
+// subscription_required).
 func (s *Server) FailNextQuery(operationID string, n, status int) {
 	s.failNext(serviceQuery, operationID, n, status)
 }
@@ -178,6 +179,11 @@ func writeInjectedFailure(w http.ResponseWriter, op *operation, status int) {
 			writeJSON(w, status, map[string]any{"error": map[string]any{
 				"code": "unauthorized", "message": "Invalid API key",
 				"correlation_id": formatUUID(newUUID()), "timestamp": time.Now().UTC().Format(time.RFC3339),
+			}})
+		case http.StatusPaymentRequired:
+			writeJSON(w, status, map[string]any{"error": map[string]any{
+				"code": "subscription_required", "message": "An active subscription is required",
+				"subscription_status": "canceled",
 			}})
 		default:
 			writeQueryError(w, status, http.StatusText(status))

@@ -159,7 +159,7 @@ func TestFaults_InjectedBodiesMatchSpec(t *testing.T) {
 		if op.streaming {
 			continue
 		}
-		for _, status := range []int{400, 401, 404, 409, 415, 422, 429, 500, 503} {
+		for _, status := range []int{400, 401, 402, 404, 409, 415, 422, 429, 500, 503} {
 			if !s.specs.documents(&op, status) {
 				continue
 			}
