@@ -130,9 +130,18 @@ func (s *Server) delay(svc service, op string, d time.Duration) {
 // is the ambiguous failure in which a write happened and the client cannot
 // know.
 func (s *Server) CutBodyNext(operationID string, n int) {
+	s.cutBodyNext(serviceCore, operationID, n)
+}
+
+// CutBodyNextQuery is CutBodyNext for a Query Service operation.
+func (s *Server) CutBodyNextQuery(operationID string, n int) {
+	s.cutBodyNext(serviceQuery, operationID, n)
+}
+
+func (s *Server) cutBodyNext(svc service, operationID string, n int) {
 	s.faults.mu.Lock()
 	defer s.faults.mu.Unlock()
-	k := faultKey{serviceCore, operationID}
+	k := faultKey{svc, operationID}
 	if n <= 0 {
 		delete(s.faults.cut, k)
 		return

@@ -95,6 +95,20 @@ func TestFaults_CutBodyNext(t *testing.T) {
 		t.Errorf("cut request was not processed: %d events", q.Count)
 	}
 	c.must(http.StatusOK, "POST", "/api/v1/events/batch", []byte(body))
+
+	s.CutBodyNextQuery("queryEvents", 1)
+	req, _ = http.NewRequest("GET", s.QueryURL()+"/api/v1/events/query", nil)
+	req.Header.Set("Authorization", "Bearer "+testKey)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("query service headers should arrive: %v", err)
+	}
+	_, err = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("query service body: %v, want unexpected EOF", err)
+	}
+	queryClient(t, s).must(http.StatusOK, "GET", "/api/v1/events/query", nil)
 }
 
 // DropStreamAfter drops the next stream after n frames without a close
