@@ -53,7 +53,8 @@
 // operation with a status and Core's body for it), Delay, CutBodyNext (the
 // request is processed, the response is cut mid-body and the connection
 // closed), DropStreamAfter and DropStreams (WebSocket streams end without a
-// close frame), and Reset. Operations are named by the spec's operationIds.
+// close frame), and Reset. Operations are named by the spec's operationIds;
+// FailNextQuery, DelayQuery and CutBodyNextQuery target the Query Service.
 //
 // # Storage
 //
