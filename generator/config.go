@@ -20,6 +20,7 @@ type fileConfig struct {
 	Runtime       string            `json:"runtime,omitempty"`
 	ImportMapping map[string]string `json:"import-mapping,omitempty"`
 	Command       string            `json:"command,omitempty"`
+	RemoteRefs    bool              `json:"allow-remote-refs,omitempty"`
 }
 
 // LoadConfig reads a config file (gen.yaml):
@@ -31,6 +32,7 @@ type fileConfig struct {
 //	import-mapping:                 # optional: $ref file -> Go import path
 //	  common.yaml: github.com/allsource-go/allsource/gen/common
 //	command: go tool apigen         # optional: the go:generate command in doc.go
+//	allow-remote-refs: false        # optional: let $ref name http(s) URLs
 //
 // Paths in the returned Config are joined to the config file's directory;
 // Source keeps the spec path as written, for generated headers.
@@ -58,14 +60,15 @@ func LoadConfig(path string) (Config, error) {
 		out = "."
 	}
 	return Config{
-		Spec:          filepath.Join(dir, filepath.FromSlash(fc.Spec)),
-		Package:       fc.Package,
-		Output:        filepath.Join(dir, filepath.FromSlash(out)),
-		RuntimeImport: fc.Runtime,
-		ImportMapping: fc.ImportMapping,
-		Source:        filepath.ToSlash(fc.Spec),
-		ConfigFile:    filepath.Base(path),
-		Command:       fc.Command,
+		Spec:            filepath.Join(dir, filepath.FromSlash(fc.Spec)),
+		Package:         fc.Package,
+		Output:          filepath.Join(dir, filepath.FromSlash(out)),
+		RuntimeImport:   fc.Runtime,
+		ImportMapping:   fc.ImportMapping,
+		Source:          filepath.ToSlash(fc.Spec),
+		ConfigFile:      filepath.Base(path),
+		Command:         fc.Command,
+		AllowRemoteRefs: fc.RemoteRefs,
 	}, nil
 }
 

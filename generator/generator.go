@@ -107,6 +107,9 @@ type Config struct {
 	ConfigFile string
 	// Command is the command of the go:generate line; default DefaultCommand.
 	Command string
+	// AllowRemoteRefs lets $ref name http and https URLs; by default only
+	// local files are read.
+	AllowRemoteRefs bool
 }
 
 // Diagnostic is a message about a place in a spec.
@@ -164,7 +167,7 @@ func Generate(ctx context.Context, cfg Config) (res *Result, err error) {
 	if err := cfg.normalize(); err != nil {
 		return nil, err
 	}
-	doc, err := load(ctx, cfg.Spec)
+	doc, err := load(ctx, cfg.Spec, cfg.AllowRemoteRefs)
 	if err != nil {
 		return nil, err
 	}

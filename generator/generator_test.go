@@ -83,6 +83,10 @@ func TestSpecErrors(t *testing.T) {
 			}
 		})
 	}
+	remote := writeSpec(t, "remote.yaml", "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n    A:\n      $ref: 'https://example.invalid/a.yaml#/components/schemas/A'\n")
+	if _, err := Generate(context.Background(), Config{Spec: remote, Package: "p"}); err == nil || !strings.Contains(err.Error(), "remote references are not allowed") {
+		t.Errorf("remote reference: %v", err)
+	}
 	_, err := Generate(context.Background(), Config{Spec: filepath.Join(t.TempDir(), "missing.yaml"), Package: "p"})
 	var se *SpecError
 	if !errors.As(err, &se) || !strings.Contains(se.Error(), "missing.yaml") {

@@ -6,12 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi2"
 	"github.com/getkin/kin-openapi/openapi2conv"
@@ -38,14 +41,20 @@ func specError(file string, err error, what string) *SpecError {
 
 // load reads the document at path (OpenAPI 3.x, or Swagger 2.0 converted to
 // 3.0), resolving references into other files and recording origins.
-func load(ctx context.Context, path string) (*openapi3.T, error) {
+func load(ctx context.Context, path string, remote bool) (*openapi3.T, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, &SpecError{Diagnostic: Diagnostic{File: path, Message: "cannot read spec: " + unwrapPathError(err)}, Err: err}
 	}
-	loader := openapi3.NewLoader()
-	loader.IsExternalRefsAllowed = true
-	loader.Context = ctx
+	read := readRefs(ctx, remote)
+	newLoader := func() *openapi3.Loader {
+		l := openapi3.NewLoader()
+		l.IsExternalRefsAllowed = true
+		l.Context = ctx
+		l.ReadFromURIFunc = read
+		return l
+	}
+	loader := newLoader()
 	loc := &url.URL{Path: filepath.ToSlash(path)}
 	var doc *openapi3.T
 	switch detectVersion(data) {
@@ -74,9 +83,7 @@ func load(ctx context.Context, path string) (*openapi3.T, error) {
 		if err != nil && isJSON(data) {
 			// The YAML reading of a JSON document failed: load it as JSON,
 			// without origins.
-			loader = openapi3.NewLoader()
-			loader.IsExternalRefsAllowed = true
-			loader.Context = ctx
+			loader = newLoader()
 			doc, err = loader.LoadFromDataWithPath(data, loc)
 		}
 		if err != nil {
@@ -181,4 +188,48 @@ func withOrigins(data []byte) []byte {
 	out := make([]byte, 0, len(data)+3)
 	out = append(out, "\ufeff"...)
 	return append(out, data...)
+}
+
+// readRefs returns how the loader reads the files $ref names: local files,
+// each read once per generation, and http(s) URLs only when remote is set.
+// Unlike the loader's default it keeps no cache between generations.
+func readRefs(ctx context.Context, remote bool) openapi3.ReadFromURIFunc {
+	cache := map[string][]byte{}
+	client := &http.Client{Timeout: 30 * time.Second}
+	return func(l *openapi3.Loader, u *url.URL) ([]byte, error) {
+		key := u.String()
+		if data, ok := cache[key]; ok {
+			return data, nil
+		}
+		var data []byte
+		var err error
+		switch u.Scheme {
+		case "http", "https":
+			if !remote {
+				return nil, fmt.Errorf("reference to %s: remote references are not allowed (Config.AllowRemoteRefs)", u.Redacted())
+			}
+			req, rerr := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+			if rerr != nil {
+				return nil, rerr
+			}
+			resp, rerr := client.Do(req)
+			if rerr != nil {
+				return nil, rerr
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode > 299 {
+				return nil, fmt.Errorf("reference to %s: %s", u.Redacted(), resp.Status)
+			}
+			data, err = io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+		case "", "file":
+			data, err = openapi3.ReadFromFile(l, u)
+		default:
+			return nil, fmt.Errorf("reference to %s: unsupported scheme %q", u.Redacted(), u.Scheme)
+		}
+		if err != nil {
+			return nil, err
+		}
+		cache[key] = data
+		return data, nil
+	}
 }

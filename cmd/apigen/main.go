@@ -50,6 +50,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	rt := fs.String("runtime", "", "import path of the runtime package")
 	mapping := fs.String("import-mapping", "", "comma-separated file=importpath pairs for referenced spec files")
 	check := fs.Bool("check", false, "write nothing; exit 1 when the output on disk is stale")
+	remote := fs.Bool("allow-remote-refs", false, "let $ref name http(s) URLs (with -spec; in a config file: allow-remote-refs: true)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -65,7 +66,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			return fail(stderr, err)
 		}
-		cfg = generator.Config{Spec: *spec, Package: *pkg, Output: *out, RuntimeImport: *rt, ImportMapping: m}
+		cfg = generator.Config{Spec: *spec, Package: *pkg, Output: *out, RuntimeImport: *rt, ImportMapping: m, AllowRemoteRefs: *remote}
 	}
 	return generate(ctx, cfg, *check, stdout, stderr)
 }
