@@ -132,6 +132,23 @@ func TestIngest_ExtractorRejections_Ref3(t *testing.T) {
 	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
 		t.Errorf("missing payload: content type %q", ct)
 	}
+	// Missing is 422; present but empty is the 400 of the validation rules.
+	r = c.send("POST", "/api/v1/events", ev{"entity_id": "e", "payload": 1})
+	if r.status != http.StatusUnprocessableEntity || !strings.Contains(string(r.body), "missing field `event_type`") {
+		t.Errorf("missing event_type: %d %s", r.status, r.body)
+	}
+	c.must(http.StatusBadRequest, "POST", "/api/v1/events", ev{"event_type": "", "entity_id": "e", "payload": 1})
+	r = c.send("POST", "/api/v1/events/batch", map[string]any{"events": []ev{
+		{"event_type": "a", "entity_id": "", "payload": 1},
+		{"event_type": "a", "payload": 1},
+	}})
+	if r.status != http.StatusUnprocessableEntity || !strings.Contains(string(r.body), "events[1]: missing field `entity_id`") {
+		t.Errorf("batch item without entity_id: %d %s", r.status, r.body)
+	}
+	r = c.send("POST", "/api/v1/events/batch", map[string]any{"events": []ev{{"event_type": "a", "entity_id": "", "payload": 1}}})
+	if r.status != http.StatusBadRequest {
+		t.Errorf("batch item with empty entity_id: %d %s", r.status, r.body)
+	}
 	r = c.send("POST", "/api/v1/events", []byte(`{"event_type":`))
 	if r.status != http.StatusBadRequest {
 		t.Errorf("malformed JSON: %d %s", r.status, r.body)

@@ -225,7 +225,7 @@ func (s *Server) restoreEvent(line []byte) error {
 	if !ok {
 		return fmt.Errorf("bad event id %q", l.ID)
 	}
-	ne := &newEvent{
+	ne := newEvent{
 		eventType: l.EventType, entityID: l.EntityID, tenantID: l.TenantID,
 		payload: l.Payload, restoredID: &id, restoredTS: l.Timestamp.UnixNano(),
 	}
@@ -234,7 +234,7 @@ func (s *Server) restoreEvent(line []byte) error {
 	}
 	s.store.mu.Lock()
 	defer s.store.mu.Unlock()
-	_, err := s.store.append(ne)
+	_, err := s.store.append(&ne)
 	return err
 }
 

@@ -30,7 +30,7 @@ var ErrInvalidEvent = errors.New("invalid event")
 // and the events before it stay stored. Streams see seeded events live.
 // It returns how many events were stored.
 func (s *Server) Seed(events ...SeedEvent) (int, error) {
-	evs := make([]*newEvent, 0, len(events))
+	evs := make([]newEvent, 0, len(events))
 	var invalid error
 	for i, e := range events {
 		tenant := e.TenantID
@@ -41,7 +41,7 @@ func (s *Server) Seed(events ...SeedEvent) (int, error) {
 		if payload == nil {
 			payload = json.RawMessage("{}")
 		}
-		req := ingestRequest{EventType: &e.Type, EntityID: &e.EntityID, TenantID: &tenant, Payload: payload, Metadata: e.Metadata}
+		req := ingestRequest{EventType: e.Type, EntityID: e.EntityID, TenantID: &tenant, Payload: payload, Metadata: e.Metadata}
 		if !json.Valid(payload) || (e.Metadata != nil && !json.Valid(e.Metadata)) {
 			invalid = fmt.Errorf("coretest: seed event %d: %w: payload or metadata is not JSON", i, ErrInvalidEvent)
 			break
