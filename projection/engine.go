@@ -373,7 +373,6 @@ func (e *engine[S]) snapshot(now time.Time) (Snapshot, error) {
 // saved records that s is durable.
 func (e *engine[S]) saved(s Snapshot) {
 	e.durable = s
-	e.progress = 0
 	e.stats.checkpoints.Add(1)
 }
 

@@ -246,7 +246,7 @@ func (f *fixture) start(cfg Config[aggState]) *Handle[aggState] {
 
 func waitCaughtUp(t testing.TB, h *Handle[aggState]) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := h.WaitCaughtUp(ctx); err != nil {
 		t.Fatalf("WaitCaughtUp: %v (last error %v)", err, h.LastError())
@@ -256,7 +256,13 @@ func waitCaughtUp(t testing.TB, h *Handle[aggState]) {
 // waitState waits until the worker's state equals the truth.
 func (f *fixture) waitState(h *Handle[aggState]) {
 	f.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	f.waitStateFor(h, 30*time.Second)
+}
+
+// waitStateFor is waitState with a deadline.
+func (f *fixture) waitStateFor(h *Handle[aggState], d time.Duration) {
+	f.t.Helper()
+	deadline := time.Now().Add(d)
 	for {
 		var diff string
 		var lost, twice int64
@@ -294,3 +300,15 @@ func stop(t testing.TB, h *Handle[aggState]) {
 }
 
 func withBatching() coretest.Option { return coretest.WithLiveBatching(2*time.Millisecond, 50) }
+
+// eventually waits up to 10 s for cond, then fails with msg().
+func eventually(t testing.TB, cond func() bool, msg func() string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal(msg())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

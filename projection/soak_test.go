@@ -152,7 +152,8 @@ func TestSoak(t *testing.T) {
 	}
 	slow.Store(false)
 	f.srv.Reset()
-	f.waitState(h)
+	// Catching up can take a while under the race detector.
+	f.waitStateFor(h, 5*time.Minute)
 	stats := h.Stats()
 
 	// A last restart from the snapshot must give the same state.
@@ -161,7 +162,7 @@ func TestSoak(t *testing.T) {
 	startWorker()
 	defer cancel()
 	waitCaughtUp(t, h)
-	f.waitState(h)
+	f.waitStateFor(h, 5*time.Minute)
 	var lost, twice int64
 	var diff string
 	h.Read(func(s aggState) { lost, twice, diff = f.truth.compare(s) })

@@ -127,6 +127,8 @@ type worker[S any] struct {
 	// Driver-only fields.
 	savedPos     int64
 	acked        int64
+	saving       bool            // a persist goroutine is running
+	saveDone     chan saveResult // its result
 	lastCkpt     time.Time
 	lastPush     time.Time
 	sincePush    int
@@ -151,6 +153,7 @@ func start[S any](ctx context.Context, api coreAPI, cfg Config[S]) (*Handle[S], 
 		now:      time.Now,
 		done:     make(chan struct{}),
 		stopping: make(chan struct{}),
+		saveDone: make(chan saveResult, 1),
 		caughtUp: make(chan struct{}),
 	}
 	w.eng.stallTimeout = cfg.StallTimeout
@@ -326,6 +329,7 @@ func (w *worker[S]) session() error {
 		cancel()
 		_ = st.close()
 		wg.Wait()
+		w.waitSave()
 	}()
 
 	tick := w.cfg.CheckpointInterval
@@ -371,6 +375,8 @@ func (w *worker[S]) session() error {
 			}
 		case <-w.ctx.Done():
 			return w.ctx.Err()
+		case r := <-w.saveDone:
+			w.onSaved(r)
 		case <-ticker.C:
 			if err := w.onTick(); err != nil {
 				return err
@@ -457,29 +463,94 @@ func (w *worker[S]) onTick() error {
 	return nil
 }
 
-// checkpoint confirms the positions of live events when needed, saves a
-// snapshot when the state is exact and ahead of the last one, and then
-// acknowledges its position. Failures of Core or the store are logged and
-// retried at the next checkpoint; only a detected gap is returned.
+// checkpoint confirms the positions of live events when needed and, when
+// the state is exact and ahead of the last snapshot, takes a snapshot and
+// hands it to a goroutine that saves it and then acknowledges its position,
+// while the worker goes on applying events (a durable save takes
+// milliseconds). One save is in flight at a time; a checkpoint due meanwhile
+// is skipped, and the next one covers its events. Failures of Core or the
+// store are logged and retried at the next checkpoint; only a detected gap
+// is returned.
 func (w *worker[S]) checkpoint(ctx context.Context) error {
 	w.lastCkpt = w.now()
 	w.eng.progress = 0
+	if w.saving {
+		return nil
+	}
 	if err := w.confirmLive(ctx); err != nil {
 		return err
 	}
 	if !w.eng.exact() {
 		return nil
 	}
-	if w.eng.confirmed > w.savedPos {
-		if err := w.save(ctx); err != nil {
-			w.transient("save snapshot", err)
+	var snap *Snapshot
+	switch {
+	case w.eng.confirmed > w.savedPos:
+		s, err := w.eng.snapshot(w.now())
+		if err != nil {
+			w.transient("snapshot", err)
 			return nil
 		}
+		snap = &s
+	case w.savedPos > w.acked:
+		// Saved, but the acknowledgement failed: acknowledge again.
+	default:
+		return nil
 	}
-	if err := w.ackSaved(ctx); err != nil {
-		w.transient("acknowledge", err)
+	w.saving = true
+	pos := w.savedPos
+	if snap != nil {
+		pos = snap.Position
 	}
+	go func() { w.saveDone <- w.persist(ctx, snap, pos) }()
 	return nil
+}
+
+// saveResult is the outcome of persist.
+type saveResult struct {
+	snap    *Snapshot // the snapshot saved, or nil for an acknowledgement only
+	pos     int64     // the position acknowledged
+	saveErr error
+	ackErr  error
+}
+
+// persist saves snap (unless nil) and, once it is durable, acknowledges
+// pos. It runs on its own goroutine and touches no worker state.
+func (w *worker[S]) persist(ctx context.Context, snap *Snapshot, pos int64) saveResult {
+	r := saveResult{snap: snap, pos: pos}
+	if snap != nil {
+		if r.saveErr = w.cfg.Store.Save(ctx, w.cfg.Name, *snap); r.saveErr != nil {
+			return r
+		}
+	}
+	r.ackErr = w.api.ack(ctx, w.cfg.Name, pos)
+	return r
+}
+
+// onSaved records the outcome of persist.
+func (w *worker[S]) onSaved(r saveResult) {
+	w.saving = false
+	if r.saveErr != nil {
+		w.transient("save snapshot", r.saveErr)
+		return
+	}
+	if r.snap != nil {
+		w.eng.saved(*r.snap)
+		w.savedPos = max(w.savedPos, r.snap.Position)
+	}
+	if r.ackErr != nil {
+		w.transient("acknowledge", r.ackErr)
+		return
+	}
+	w.acked = max(w.acked, r.pos)
+	w.eng.stats.acked.Store(w.acked)
+}
+
+// waitSave waits for the save in flight, if any.
+func (w *worker[S]) waitSave() {
+	if w.saving {
+		w.onSaved(<-w.saveDone)
+	}
 }
 
 // confirmLive reads the consumer's pending events to learn the positions of
@@ -556,6 +627,7 @@ func (w *worker[S]) pushNow(ctx context.Context) {
 // finish is the clean stop: a last checkpoint and push, retried until they
 // succeed or the Stop deadline passes.
 func (w *worker[S]) finish() {
+	w.waitSave()
 	ctx := w.ctx
 	var err error
 	for {

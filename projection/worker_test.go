@@ -3,6 +3,7 @@ package projection
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -18,9 +19,8 @@ func TestColdStartAppliesEveryEvent(t *testing.T) {
 	if st.Applied != 1000 || st.Replayed != 1000 {
 		t.Fatalf("stats %+v, want 1000 applied and replayed", st)
 	}
-	if st.Acked != 1000 || f.cursor("cold") != 1000 {
-		t.Fatalf("acked %d, cursor %d, want 1000", st.Acked, f.cursor("cold"))
-	}
+	eventually(t, func() bool { return h.Stats().Acked == 1000 && f.cursor("cold") == 1000 },
+		func() string { return fmt.Sprintf("acked %d, cursor %d, want 1000", h.Stats().Acked, f.cursor("cold")) })
 	snap, found, err := store.Load(context.Background(), "cold")
 	if err != nil || !found || snap.Position != 1000 {
 		t.Fatalf("snapshot at %d (found %v, err %v), want 1000", snap.Position, found, err)
