@@ -2,6 +2,7 @@ package coretest
 
 import (
 	"bytes"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -170,4 +171,38 @@ func TestDataDir_Exclusive(t *testing.T) {
 		t.Fatalf("after close: %v", err)
 	}
 	s2.Close()
+}
+
+// Serve runs on listeners the caller made, and closes them when it cannot
+// start.
+func TestServe_OnListeners(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Serve(ln, nil, WithDevMode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	(&apiClient{t: t, base: s.URL}).must(http.StatusOK, "GET", "/health", nil)
+	if s.QueryURL() != "" {
+		t.Errorf("QueryURL %q without a Query Service listener", s.QueryURL())
+	}
+	s.Close()
+
+	if runtime.GOOS == "windows" {
+		return // no directory lock to fail on
+	}
+	dir := t.TempDir()
+	newTestServer(t, WithDataDir(dir)) // holds the directory
+	ln2, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Serve(ln2, nil, WithDataDir(dir)); err == nil {
+		t.Fatal("second server on a locked data directory started")
+	}
+	if _, err := ln2.Accept(); err == nil {
+		t.Error("listener left open after a failed start")
+	}
 }

@@ -197,6 +197,46 @@ func NewTestServer(t testing.TB, opts ...Option) *Server {
 // Listen starts a server with Core on coreAddr and the Query Service on
 // queryAddr (no Query Service listener when queryAddr is empty).
 func Listen(coreAddr, queryAddr string, opts ...Option) (*Server, error) {
+	coreLn, err := net.Listen("tcp", coreAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", coreAddr, err)
+	}
+	var queryLn net.Listener
+	if queryAddr != "" {
+		if queryLn, err = net.Listen("tcp", queryAddr); err != nil {
+			_ = coreLn.Close()
+			return nil, fmt.Errorf("listen on %s: %w", queryAddr, err)
+		}
+	}
+	return Serve(coreLn, queryLn, opts...)
+}
+
+// Serve starts a server that serves Core on coreLn and the Query Service on
+// queryLn (none when queryLn is nil). The server owns the listeners and
+// closes them, also when it fails to start.
+func Serve(coreLn, queryLn net.Listener, opts ...Option) (*Server, error) {
+	s, err := newServer(opts)
+	if err != nil {
+		_ = coreLn.Close()
+		if queryLn != nil {
+			_ = queryLn.Close()
+		}
+		return nil, err
+	}
+	s.URL = "http://" + coreLn.Addr().String()
+	s.coreSrv = s.newHTTPServer(s.coreHandler())
+	s.serve(s.coreSrv, coreLn)
+	if queryLn != nil {
+		s.queryURL = "http://" + queryLn.Addr().String()
+		s.querySrv = s.newHTTPServer(s.queryHandler())
+		s.serve(s.querySrv, queryLn)
+	}
+	return s, nil
+}
+
+// newServer builds a server that is not yet serving: its store, loaded
+// from the data directory when there is one, and its spec validator.
+func newServer(opts []Option) (*Server, error) {
 	cfg := config{
 		keys:         make(map[string]string),
 		streamBuffer: DefaultStreamBuffer,
@@ -232,25 +272,6 @@ func Listen(coreAddr, queryAddr string, opts ...Option) (*Server, error) {
 			return nil, err
 		}
 		s.persist = p
-	}
-	coreLn, err := net.Listen("tcp", coreAddr)
-	if err != nil {
-		s.cancel()
-		s.closePersist()
-		return nil, fmt.Errorf("listen on %s: %w", coreAddr, err)
-	}
-	s.URL = "http://" + coreLn.Addr().String()
-	s.coreSrv = s.newHTTPServer(s.coreHandler())
-	s.serve(s.coreSrv, coreLn)
-	if queryAddr != "" {
-		queryLn, err := net.Listen("tcp", queryAddr)
-		if err != nil {
-			_ = s.Close()
-			return nil, fmt.Errorf("listen on %s: %w", queryAddr, err)
-		}
-		s.queryURL = "http://" + queryLn.Addr().String()
-		s.querySrv = s.newHTTPServer(s.queryHandler())
-		s.serve(s.querySrv, queryLn)
 	}
 	return s, nil
 }
