@@ -19,7 +19,8 @@
 // tests must be able to send deliberately bad requests to reach the
 // server's own validation (WithStrictRequests reports those too).
 // NewServer starts a server without these checks
-// (faster, for benchmarks); Listen starts one on given addresses (see the
+// (faster, for benchmarks); Listen starts one on given addresses and Serve on
+// given listeners (see the
 // command cmd/allsource-server).
 //
 // # Behaviour
