@@ -18,10 +18,9 @@
 // would otherwise go unnoticed, while a refused request already fails, and
 // tests must be able to send deliberately bad requests to reach the
 // server's own validation (WithStrictRequests reports those too).
-// NewServer starts a server without these checks
-// (faster, for benchmarks); Listen starts one on given addresses and Serve on
-// given listeners (see the
-// command cmd/allsource-server).
+// NewServer starts a server without these checks (faster, for benchmarks);
+// Listen starts one on given addresses and Serve on given listeners (see
+// the command cmd/allsource-server).
 //
 // # Behaviour
 //
