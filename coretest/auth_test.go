@@ -162,6 +162,12 @@ func TestQueryService_Ref2_2_Ref6(t *testing.T) {
 		t.Errorf("QS rate-limit headers %v", r.header)
 	}
 	qc.must(http.StatusOK, "GET", "/api/v1/events/query?limit=5", nil, "Authorization", "", "X-API-Key", "qs_acme")
+	// Parameters the Query Service does not forward have no effect.
+	var unforwarded queryResp
+	qc.must(http.StatusOK, "GET", "/api/v1/events/query?event_type_prefix=zzz&order=desc&limit=1", nil).decode(t, &unforwarded)
+	if unforwarded.TotalCount != 120 || unforwarded.Events[0]["version"] != float64(1) {
+		t.Errorf("unforwarded parameters applied: total %d, first version %v", unforwarded.TotalCount, unforwarded.Events[0]["version"])
+	}
 	for _, hdr := range [][]string{
 		{"Authorization", ""},
 		{"Authorization", "bearer qs_acme"},
