@@ -1,0 +1,209 @@
+package runtime
+
+import (
+	"encoding/json"
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/go-faster/jx"
+)
+
+// point decodes itself with a DecodeJSON that counts its calls.
+type point struct {
+	X, Y  int64
+	calls int
+}
+
+func (p *point) DecodeJSON(d *jx.Decoder) error {
+	p.calls++
+	if d.Next() == jx.Null {
+		return d.Null()
+	}
+	return d.ObjBytes(func(d *jx.Decoder, key []byte) error {
+		var err error
+		switch string(key) {
+		case "x":
+			p.X, err = d.Int64()
+		case "y":
+			p.Y, err = d.Int64()
+		default:
+			err = d.Skip()
+		}
+		return err
+	})
+}
+
+func TestDecodeJSONBytes(t *testing.T) {
+	var p point
+	if err := DecodeJSONBytes([]byte(" {\"x\":1,\"y\":-2}\n\t"), &p); err != nil || p.X != 1 || p.Y != -2 {
+		t.Fatalf("%+v %v", p, err)
+	}
+	for _, in := range []string{`{"x":1} {}`, `{"x":1}x`, `{"x":1`, ``, `{"x":"1"}`} {
+		if err := DecodeJSONBytes([]byte(in), &point{}); err == nil {
+			t.Errorf("%q accepted", in)
+		}
+	}
+}
+
+func TestDecodeResultUsesDecodeJSON(t *testing.T) {
+	var p point
+	if err := decodeResult([]byte(`{"x":3}`), 200, false, &p); err != nil || p.X != 3 || p.calls != 1 {
+		t.Fatalf("%+v %v", p, err)
+	}
+	if err := decodeResult([]byte(`{"x":3}]`), 200, false, &point{}); err == nil {
+		t.Fatal("trailing data accepted")
+	}
+	// Other Unmarshalers still go through json.Unmarshal, which validates
+	// the whole body first.
+	var raw json.RawMessage
+	if err := decodeResult([]byte(`{"x":`), 200, false, &raw); err == nil {
+		t.Fatal("invalid JSON accepted into a RawMessage")
+	}
+}
+
+func TestDecodeJSONValue(t *testing.T) {
+	var p point
+	d := jx.DecodeStr(`{"x":5}`)
+	if err := DecodeJSONValue(d, &p); err != nil || p.X != 5 || p.calls != 1 {
+		t.Fatalf("%+v %v", p, err)
+	}
+	var f float32
+	if err := DecodeJSONValue(jx.DecodeStr(`1.5`), &f); err != nil || f != 1.5 {
+		t.Fatalf("%v %v", f, err)
+	}
+	var b []byte
+	if err := DecodeJSONValue(jx.DecodeStr(`"aGk="`), &b); err != nil || string(b) != "hi" {
+		t.Fatalf("%q %v", b, err)
+	}
+}
+
+func TestDecodeJSONStringAgreesWithEncodingJSON(t *testing.T) {
+	for _, in := range []string{
+		`"plain"`, `""`, `"esc \" \\ \/ \b \f \n \r \t"`, `"\u00e9\u2028"`, `"\ud83d\ude00"`,
+		`"\ud800"`, `"\ud800\u0041"`, "\"bad \xff\xfe utf8\"", "\"\xed\xa0\x80\"",
+		`"ctl` + "\x01" + `"`, `"\x"`, `"open`, `5`, `null`, `[]`, `{}`, `true`,
+	} {
+		got, gotErr := DecodeJSONString(jx.DecodeStr(in))
+		var want string
+		wantErr := json.Unmarshal([]byte(in), &want)
+		if in == `null` {
+			// The generated code checks for null before reading a string.
+			if gotErr == nil {
+				t.Errorf("null read as the string %q", got)
+			}
+			continue
+		}
+		if (gotErr != nil) != (wantErr != nil) || got != want {
+			t.Errorf("%q: got %q, %v; encoding/json %q, %v", in, got, gotErr, want, wantErr)
+		}
+	}
+}
+
+func TestDecodeJSONInt32(t *testing.T) {
+	for _, in := range []string{"0", "-0", "2147483647", "-2147483648", "2147483648", "-2147483649",
+		"9999999999", "-9999999999", "4294967296", "1.0", "1e3", "01", "-", "99999999999999999999"} {
+		got, err := DecodeJSONInt32(jx.DecodeStr(in))
+		var want int32
+		werr := json.Unmarshal([]byte(in), &want)
+		if (err != nil) != (werr != nil) || (err == nil && got != want) {
+			t.Errorf("%s: got %d, %v; want %d, %v", in, got, err, want, werr)
+		}
+	}
+}
+
+func TestDecodeJSONRawCopies(t *testing.T) {
+	in := []byte(`{"a": [1, 2]} `)
+	raw, err := DecodeJSONRaw(jx.DecodeBytes(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in[2] = 'X'
+	if string(raw) != `{"a": [1, 2]}` {
+		t.Fatalf("raw %s aliases its input", raw)
+	}
+	if raw, err := DecodeJSONRaw(jx.DecodeStr(`null`)); err != nil || string(raw) != "null" {
+		t.Fatalf("null: %s %v", raw, err)
+	}
+}
+
+func TestDecodeJSONTime(t *testing.T) {
+	var tm time.Time
+	if err := DecodeJSONTime(jx.DecodeStr(`"2024-01-02T03:04:05.123+02:00"`), &tm); err != nil || tm.UTC().Hour() != 1 || tm.Nanosecond() != 123000000 {
+		t.Fatalf("%v %v", tm, err)
+	}
+	before := tm
+	if err := DecodeJSONTime(jx.DecodeStr(`null`), &tm); err != nil || !tm.Equal(before) {
+		t.Fatalf("null changed the time: %v %v", tm, err)
+	}
+	for _, in := range []string{`"2024-13-01T00:00:00Z"`, `"yesterday"`, `5`, `"\u0032024-01-01T00:00:00Z"`} {
+		if err := DecodeJSONTime(jx.DecodeStr(in), &tm); err == nil {
+			t.Errorf("%s accepted", in)
+		}
+	}
+}
+
+func TestJSONKey(t *testing.T) {
+	var want map[string]int
+	in := "{\"ok\":1,\"\xffa\xfe\":2}"
+	if err := json.Unmarshal([]byte(in), &want); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	err := jx.DecodeStr(in).ObjBytes(func(d *jx.Decoder, key []byte) error {
+		n, err := d.Int()
+		got[JSONKey(key)] = n
+		return err
+	})
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %v %v, want %v", got, err, want)
+	}
+}
+
+func TestJSONSliceAt(t *testing.T) {
+	s := JSONSliceAt[int](nil, 0)
+	if len(s) != 1 {
+		t.Fatalf("%v", s)
+	}
+	s = []int{7, 8, 9}[:1]
+	if got := JSONSliceAt(s, 0); len(got) != 1 || got[0] != 7 {
+		t.Fatalf("existing element: %v", got)
+	}
+	// Within capacity the slice is extended over what is there, as
+	// encoding/json's reflect.Value.SetLen does.
+	if got := JSONSliceAt(s, 1); len(got) != 2 || got[1] != 8 {
+		t.Fatalf("within capacity: %v", got)
+	}
+}
+
+func TestJSONMemberError(t *testing.T) {
+	base := errors.New("boom")
+	err := JSONMemberError("Event", "version", base)
+	if !errors.Is(err, base) || err.Error() != "Event.version: boom" {
+		t.Fatalf("%v", err)
+	}
+}
+
+// FuzzDecodeJSONString compares DecodeJSONString with encoding/json on
+// arbitrary input.
+func FuzzDecodeJSONString(f *testing.F) {
+	for _, s := range []string{`"a"`, `"\u00e9"`, `"\ud800"`, "\"\xff\"", `"\n"`, `5`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d := jx.DecodeBytes(data)
+		if d.Next() == jx.Null {
+			return
+		}
+		got, err := DecodeJSONString(d)
+		if err == nil {
+			err = DecodeJSONEnd(d)
+		}
+		var want string
+		werr := json.Unmarshal(data, &want)
+		if (err != nil) != (werr != nil) || err == nil && got != want {
+			t.Fatalf("%q: got %q, %v; encoding/json %q, %v", data, got, err, want, werr)
+		}
+	})
+}
