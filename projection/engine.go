@@ -67,6 +67,10 @@ type engine[S any] struct {
 	// stream while later events arrive before it is declared lost.
 	stallTimeout time.Duration
 	trackTouched bool
+	// strict is set when the worker takes every event type: then each
+	// entity's events arrive with consecutive versions, and a live event
+	// that skips a version proves one was missed.
+	strict bool
 
 	mu    sync.RWMutex // guards state against readers; only the driver writes
 	state S
@@ -150,6 +154,7 @@ func newEngine[S any](consumer string, reduce Reducer[S], initial func() S, filt
 		initial:      initial,
 		filter:       newTypeFilter(filters),
 		stallTimeout: 5 * time.Second,
+		strict:       len(filters) == 0,
 	}
 	e.reset()
 	return e
@@ -247,6 +252,12 @@ func (e *engine[S]) replay(pos int64, ev *Event) error {
 func (e *engine[S]) live(ev *Event) error {
 	e.stats.live.Add(1)
 	ev.Position = 0
+	if e.strict && ev.Version > 1 {
+		if cur := e.version(ev.TenantID, ev.EntityID); ev.Version > cur+1 {
+			return fmt.Errorf("%w: %s event %s (entity %q) has version %d, but the last applied is %d",
+				errGap, ev.Type, ev.ID, ev.EntityID, ev.Version, cur)
+		}
+	}
 	ok, err := e.apply(ev)
 	if err != nil {
 		return err

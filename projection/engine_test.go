@@ -125,7 +125,9 @@ func TestEngineAdvanceLearnsLivePositions(t *testing.T) {
 }
 
 func TestEngineAdvanceDetectsMissedEvent(t *testing.T) {
-	e := newTestEngine()
+	// With filters, a version jump alone proves nothing; the pending events
+	// do.
+	e := newEngine[history]("c", recordReducer, nil, []string{"asset.*"})
 	a1, a2, a3 := ev("a", 1), ev("a", 2), ev("a", 3)
 	mustReplay(t, e, 1, a1)
 	// a2 was lost; a3 arrived and was applied.
@@ -296,4 +298,24 @@ func equalHistory(a, b history) bool {
 		}
 	}
 	return true
+}
+
+func TestEngineLiveVersionJumpIsAGapWithoutFilters(t *testing.T) {
+	e := newTestEngine()
+	mustReplay(t, e, 1, ev("a", 1))
+	x := ev("a", 3)
+	if err := e.live(&x); !errors.Is(err, errGap) {
+		t.Fatalf("live a@3 after a@1: err = %v, want errGap", err)
+	}
+	y := ev("b", 2)
+	if err := e.live(&y); !errors.Is(err, errGap) {
+		t.Fatalf("live b@2 with b unseen: err = %v, want errGap", err)
+	}
+	if len(e.state["a"]) != 1 || len(e.state["b"]) != 0 {
+		t.Fatalf("state %v: an event after a gap was applied", e.state)
+	}
+	// With filters, versions of other types legitimately fall in between.
+	f := newEngine[history]("c", recordReducer, nil, []string{"asset.*"})
+	mustReplay(t, f, 1, ev("a", 1))
+	mustLive(t, f, ev("a", 3))
 }

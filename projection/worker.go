@@ -214,6 +214,9 @@ func normalize[S any](cfg *Config[S]) error {
 			return fmt.Errorf("projection: config: EventTypes: %w", err)
 		}
 	}
+	if cfg.Initial == nil {
+		cfg.Initial = func() S { var zero S; return zero }
+	}
 	if cfg.CheckpointEvery <= 0 {
 		cfg.CheckpointEvery = DefaultCheckpointEvery
 	}

@@ -2,6 +2,7 @@ package projection
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"testing"
@@ -133,5 +134,93 @@ func TestStartRefusesCursorAheadOfSnapshot(t *testing.T) {
 	_, err := Start(context.Background(), f.c, f.config("lost-snapshot", NewFileStore(t.TempDir())))
 	if !errors.Is(err, ErrSnapshotBehind) {
 		t.Fatalf("Start with an empty store and cursor 10: err = %v, want ErrSnapshotBehind", err)
+	}
+}
+
+func TestStopFlushesAndAcks(t *testing.T) {
+	f := newFixture(t)
+	f.ingest(100, 5, "test.created")
+	store := NewFileStore(t.TempDir())
+	cfg := f.config("stop-flush", store)
+	cfg.Initial = nil // the zero state: a nil map the reducer makes
+	// No checkpoint but the one Stop takes, and no push but Stop's.
+	cfg.CheckpointEvery = 1 << 30
+	cfg.CheckpointInterval = time.Hour
+	cfg.Push = &Push[aggState]{
+		Interval: time.Hour,
+		Entities: func(s aggState, touched []string) []EntityState {
+			var out []EntityState
+			for _, id := range touched {
+				out = append(out, EntityState{EntityID: id, State: s[id]})
+			}
+			return out
+		},
+	}
+	h := f.start(cfg)
+	waitCaughtUp(t, h)
+	eventually(t, func() bool { return f.cursor("stop-flush") == 100 }, func() string { return "replay not acknowledged" })
+	f.ingest(250, 5, "test.updated") // live: nothing checkpoints these
+	f.waitState(h)
+	if c := f.cursor("stop-flush"); c != 100 {
+		t.Fatalf("cursor %d before Stop, want 100", c)
+	}
+	// The push at the catch-up holds e-1's first 20 events; the live ones
+	// wait for Stop.
+	pushed := func() agg {
+		raw, found, err := h.EntityState(context.Background(), "e-1")
+		if err != nil || !found {
+			t.Fatalf("EntityState(e-1): found %v, err %v", found, err)
+		}
+		var a agg
+		if err := json.Unmarshal(raw, &a); err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	if a := pushed(); a.Count != 20 {
+		t.Fatalf("pushed e-1 holds %d events before Stop, want the 20 of the replay", a.Count)
+	}
+	stop(t, h)
+	if c := f.cursor("stop-flush"); c != 350 {
+		t.Fatalf("cursor %d after Stop, want 350", c)
+	}
+	snap, _, err := store.Load(context.Background(), "stop-flush")
+	if err != nil || snap.Position != 350 || snap.Applied != 350 {
+		t.Fatalf("snapshot at %d with %d applied (err %v), want 350", snap.Position, snap.Applied, err)
+	}
+	if a := pushed(); a != *f.truth.m["e-1"] {
+		t.Fatalf("pushed e-1 after Stop = %+v, want %+v", a, *f.truth.m["e-1"])
+	}
+	st, err := h.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lost, twice, diff := f.truth.compare(st); lost+twice != 0 || diff != "" {
+		t.Fatalf("state after Stop: %s", diff)
+	}
+}
+
+func TestStopDeadline(t *testing.T) {
+	f := newFixture(t)
+	f.ingest(50, 5, "test.created")
+	h := f.start(f.config("stop-deadline", NewFileStore(t.TempDir())))
+	waitCaughtUp(t, h)
+	f.ingest(50, 5, "test.updated")
+	f.waitState(h)
+	f.srv.Delay("pollConsumerEvents", 2*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := h.Stop(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Stop = %v, want the deadline", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("Stop took %v past a 100ms deadline", d)
+	}
+	select {
+	case <-h.Done():
+	default:
+		t.Fatal("worker still running after Stop returned")
 	}
 }
