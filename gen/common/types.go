@@ -151,9 +151,9 @@ type Event struct {
 	//
 	// Owning tenant; `default` when none was given at ingest.
 	TenantID string `json:"tenant_id"`
-	// Payload is the "payload" member (required), any JSON value; decode it with runtime.Decode.
+	// Payload is the "payload" member (required, may be null), any JSON value; decode it with runtime.Decode.
 	//
-	// The event body, any JSON value, stored verbatim.
+	// The event body, any JSON value (`null` included), stored verbatim.
 	Payload json.RawMessage `json:"payload"`
 	// Timestamp is the "timestamp" member (required).
 	//

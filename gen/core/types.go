@@ -319,9 +319,9 @@ type ConsumerEvent struct {
 	//
 	// Owning tenant; `default` when none was given at ingest.
 	TenantID string `json:"tenant_id"`
-	// Payload is the "payload" member (required), any JSON value; decode it with runtime.Decode.
+	// Payload is the "payload" member (required, may be null), any JSON value; decode it with runtime.Decode.
 	//
-	// The event body, any JSON value, stored verbatim.
+	// The event body, any JSON value (`null` included), stored verbatim.
 	Payload json.RawMessage `json:"payload"`
 	// Timestamp is the "timestamp" member (required).
 	//
@@ -841,11 +841,11 @@ type IngestEventRequest struct {
 	//
 	// A tenant id, 1 to 64 characters of letters, digits, `-` and `_`.
 	TenantID runtime.Opt[common.TenantID] `json:"tenant_id,omitzero"`
-	// Payload is the "payload" member (required), any JSON value; decode it with runtime.Decode.
+	// Payload is the "payload" member (required, may be null), any JSON value; decode it with runtime.Decode.
 	//
-	// The event body, any JSON value; `{}` is allowed.
+	// The event body, any JSON value; `{}` and `null` are allowed.
 	Payload json.RawMessage `json:"payload"`
-	// Metadata is the "metadata" member (optional), any JSON value; decode it with runtime.Decode.
+	// Metadata is the "metadata" member (optional, may be null), any JSON value; decode it with runtime.Decode.
 	//
 	// Optional metadata, any JSON value.
 	Metadata json.RawMessage `json:"metadata,omitempty"`
@@ -1137,9 +1137,9 @@ type ProjectionStateEntry struct {
 	//
 	// The entity id.
 	EntityID string `json:"entity_id"`
-	// State is the "state" member (required), any JSON value; decode it with runtime.Decode.
+	// State is the "state" member (required, may be null), any JSON value; decode it with runtime.Decode.
 	//
-	// The stored state, any JSON value.
+	// The stored state, any JSON value (`null` included).
 	State json.RawMessage `json:"state"`
 	// AdditionalProperties holds the members the schema does not describe, so that they
 	// survive a decode and encode round trip.
@@ -1346,9 +1346,9 @@ func (v ReplayFrame) MarshalJSON() ([]byte, error) {
 //
 // The state to store.
 type SaveProjectionStateRequest struct {
-	// State is the "state" member (required), any JSON value; decode it with runtime.Decode.
+	// State is the "state" member (required, may be null), any JSON value; decode it with runtime.Decode.
 	//
-	// The state, any JSON value.
+	// The state, any JSON value (`null` included).
 	State json.RawMessage `json:"state"`
 	// AdditionalProperties holds the members the schema does not describe, so that they
 	// survive a decode and encode round trip.
