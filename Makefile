@@ -6,7 +6,7 @@ PKGS     := ./...
 CONFIGS  := gen/common/gen.yaml gen/core/gen.yaml gen/query/gen.yaml
 BENCHTIME ?= 1s
 
-.PHONY: all generate check-generated test bench demo lint corpus consumer
+.PHONY: all generate check-generated test bench bench-server demo lint corpus
 
 all: lint test
 
@@ -26,6 +26,13 @@ test:
 ## bench: run every benchmark, side by side with its baseline.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS)
+
+## bench-server: the embedded server's figures at their documented sizes
+## (1,000,000 events for ingest and memory, 100,000 per replay).
+bench-server:
+	$(GO) test -run '^$$' -bench BatchIngest -benchmem -benchtime 1000x ./coretest
+	$(GO) test -run '^$$' -bench MemoryPerEvent -benchtime 1000000x ./coretest
+	$(GO) test -run '^$$' -bench 'Replay|Live' -benchmem -benchtime 5x ./coretest
 
 ## demo: regenerate the clients, then run the demo against the embedded server.
 demo: generate
