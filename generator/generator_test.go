@@ -67,6 +67,7 @@ func TestSpecErrors(t *testing.T) {
 	}{
 		{"bad.yaml", "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a: [\n", "cannot load spec", 4},
 		{"noversion.yaml", "info: {title: t}\npaths: {}\n", "not an OpenAPI document", 1},
+		{"badref.yaml", "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n    A:\n      type: object\n      properties:\n        b: {$ref: '#/components/schemas/Missing'}\n", "Missing", 9},
 		{"self.yaml", "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n    A:\n      allOf:\n        - $ref: '#/components/schemas/A'\n", "defined only in terms of itself", 6},
 		{"enum.json", "{\"openapi\":\"3.0.3\",\"info\":{\"title\":\"t\",\"version\":\"1\"},\"paths\":{},\n\"components\":{\"schemas\":{\"A\":{\"type\":\"integer\",\"enum\":[\"x\"]}}}}", "enum value \"x\"", 2},
 	}

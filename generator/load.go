@@ -28,15 +28,60 @@ var lineRE = regexp.MustCompile(`line (\d+)(?:, column (\d+))?`)
 // specError builds a *SpecError for file from err, taking the line from the
 // parser's message when it names one.
 func specError(file string, err error, what string) *SpecError {
+	return specErrorIn(file, nil, err, what)
+}
+
+// quotedRE finds the quoted names (references, keys) in loader messages.
+var quotedRE = regexp.MustCompile(`"([^"\s]{1,200})"`)
+
+// specErrorIn is specError for a document whose text is data: when the
+// message names no line, the first place data mentions a name the message
+// quotes (a reference that does not resolve, say) gives it.
+func specErrorIn(file string, data []byte, err error, what string) *SpecError {
 	d := Diagnostic{File: file, Line: 1, Column: 1}
-	if m := lineRE.FindStringSubmatch(err.Error()); m != nil {
+	msg := err.Error()
+	if i := strings.Index(msg, ", yaml error: "); i >= 0 && strings.HasPrefix(msg, "failed to unmarshal data: json error: ") && !isJSON(data) {
+		// A YAML document: the JSON attempt's complaint is noise.
+		msg = "failed to unmarshal data: " + msg[i+len(", yaml error: "):]
+	}
+	if m := lineRE.FindStringSubmatch(msg); m != nil {
 		d.Line, _ = strconv.Atoi(m[1])
 		if m[2] != "" {
 			d.Column, _ = strconv.Atoi(m[2])
 		}
+	} else if data != nil {
+		for _, q := range quotedRE.FindAllStringSubmatch(msg, -1) {
+			if line, col, ok := locate(data, q[1]); ok {
+				d.Line, d.Column = line, col
+				break
+			}
+		}
 	}
-	d.Message = what + ": " + err.Error()
+	d.Message = what + ": " + msg
 	return &SpecError{Diagnostic: d, Err: err}
+}
+
+// locate returns the line and column of the first mention of name in data,
+// preferring a mention at the end of a reference ("/name").
+func locate(data []byte, name string) (line, col int, ok bool) {
+	i := -1
+	if !strings.ContainsAny(name, "#/") {
+		for _, end := range []string{"'", "\"", "\n"} {
+			if j := bytes.Index(data, []byte("/"+name+end)); j >= 0 && (i < 0 || j < i) {
+				i = j + 1
+			}
+		}
+	}
+	if i < 0 {
+		i = bytes.Index(data, []byte(name))
+	}
+	if i < 0 {
+		return 0, 0, false
+	}
+	before := data[:i]
+	line = bytes.Count(before, []byte("\n")) + 1
+	col = i - (bytes.LastIndexByte(before, '\n') + 1) + 1
+	return line, col, true
 }
 
 // load reads the document at path (OpenAPI 3.x, or Swagger 2.0 converted to
@@ -72,10 +117,10 @@ func load(ctx context.Context, path string, remote bool) (*openapi3.T, error) {
 		}
 		doc, err = openapi2conv.ToV3(&doc2)
 		if err != nil {
-			return nil, specError(path, err, "cannot convert Swagger 2.0 document")
+			return nil, specErrorIn(path, data, err, "cannot convert Swagger 2.0 document")
 		}
 		if err := loader.ResolveRefsIn(doc, loc); err != nil {
-			return nil, specError(path, err, "cannot resolve references of the converted Swagger 2.0 document")
+			return nil, specErrorIn(path, data, err, "cannot resolve references of the converted Swagger 2.0 document")
 		}
 	case "openapi":
 		loader.IncludeOrigin = true
@@ -87,7 +132,7 @@ func load(ctx context.Context, path string, remote bool) (*openapi3.T, error) {
 			doc, err = loader.LoadFromDataWithPath(data, loc)
 		}
 		if err != nil {
-			return nil, specError(path, err, "cannot load spec")
+			return nil, specErrorIn(path, data, err, "cannot load spec")
 		}
 		if !strings.HasPrefix(doc.OpenAPI, "3.") {
 			return nil, &SpecError{Diagnostic: Diagnostic{File: path, Line: 1, Column: 1, Message: fmt.Sprintf("unsupported openapi version %q", doc.OpenAPI)}}
