@@ -1,7 +1,6 @@
 package projection
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -189,31 +188,31 @@ func (d *decoder) rawString() ([]byte, error) {
 		return nil, d.errorf("want a string")
 	}
 	start := d.pos + 1
-	n := bytes.IndexByte(d.data[start:], '"')
-	if n < 0 {
-		d.pos = len(d.data)
-		return nil, d.errorf("unterminated string")
-	}
-	span := d.data[start : start+n]
-	if i := bytes.IndexByte(span, '\\'); i >= 0 {
-		span = span[:i]
-	}
-	for i, c := range span {
-		if c < 0x20 {
-			d.pos = start + i
+	// One tight pass: the strings of a frame are short, where a call to
+	// bytes.IndexByte costs more than it saves.
+	for i := start; i < len(d.data); i++ {
+		c := d.data[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		switch c {
+		case '"':
+			d.pos = i + 1
+			return d.data[start:i], nil
+		case '\\':
+			end, err := d.stringEnd(i)
+			if err != nil {
+				return nil, err
+			}
+			d.pos = end
+			return d.data[start-1 : end], nil // quoted, with escapes
+		default:
+			d.pos = i
 			return nil, d.errorf("control character in string")
 		}
 	}
-	if i := len(span); i < n {
-		end, err := d.stringEnd(start + i)
-		if err != nil {
-			return nil, err
-		}
-		d.pos = end
-		return d.data[start-1 : end], nil // quoted, with escapes
-	}
-	d.pos = start + n + 1
-	return span, nil
+	d.pos = len(d.data)
+	return nil, d.errorf("unterminated string")
 }
 
 // stringEnd validates the rest of a string with escapes from i and returns

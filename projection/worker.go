@@ -306,27 +306,12 @@ func (w *worker[S]) session() error {
 	}
 	w.eng.stats.connects.Add(1)
 	rctx, cancel := context.WithCancel(w.ctx)
-	frames := make(chan frameResult, 1024)
+	batches := make(chan frameBatch, 64)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		for {
-			f, err := st.next(rctx)
-			select {
-			case frames <- frameResult{f, err}:
-			default:
-				// The worker is behind: wait for room.
-				select {
-				case frames <- frameResult{f, err}:
-				case <-rctx.Done():
-					return
-				}
-			}
-			if err != nil {
-				return
-			}
-		}
+		w.read(rctx, st, batches)
 	}()
 	defer func() {
 		cancel()
@@ -341,19 +326,24 @@ func (w *worker[S]) session() error {
 	}
 	ticker := time.NewTicker(max(tick/2, time.Millisecond))
 	defer ticker.Stop()
-	// handleFrame applies one frame, then every frame already waiting, so
+	// handleBatches applies a batch, then every batch already waiting, so
 	// that the select below runs only when the worker has caught up with
 	// the reader.
-	handleFrame := func(fr frameResult) error {
+	handleBatches := func(b frameBatch, checkpoints bool) error {
 		for {
-			if fr.err != nil {
-				return fmt.Errorf("projection: stream: %w", fr.err)
+			for _, f := range b.frames {
+				if err := w.handle(f, checkpoints); err != nil {
+					return err
+				}
 			}
-			if err := w.handle(fr.f, true); err != nil {
-				return err
+			if b.err != nil {
+				if !checkpoints {
+					return errStopping
+				}
+				return fmt.Errorf("projection: stream: %w", b.err)
 			}
 			select {
-			case fr = <-frames:
+			case b = <-batches:
 			default:
 				return nil
 			}
@@ -363,19 +353,14 @@ func (w *worker[S]) session() error {
 		select {
 		case <-w.stopping:
 			// Drain: apply what has already been received.
-			for {
-				select {
-				case fr := <-frames:
-					if fr.err != nil {
-						return errStopping
-					}
-					if err := w.handle(fr.f, false); err != nil {
-						return err
-					}
-				default:
-					return errStopping
+			select {
+			case b := <-batches:
+				if err := handleBatches(b, false); err != nil {
+					return err
 				}
+			default:
 			}
+			return errStopping
 		case <-w.ctx.Done():
 			return w.ctx.Err()
 		case r := <-w.saveDone:
@@ -384,17 +369,63 @@ func (w *worker[S]) session() error {
 			if err := w.onTick(); err != nil {
 				return err
 			}
-		case fr := <-frames:
-			if err := handleFrame(fr); err != nil {
+		case b := <-batches:
+			if err := handleBatches(b, true); err != nil {
 				return err
 			}
 		}
 	}
 }
 
-type frameResult struct {
-	f   frame
-	err error
+// frameBatch is frames read in a row, then possibly the error that ended
+// the stream.
+type frameBatch struct {
+	frames []frame
+	err    error
+}
+
+// maxBatch bounds the frames the reader groups into one batch.
+const maxBatch = 256
+
+// read reads frames into batches until the stream fails. Handing frames
+// over one by one costs a wake-up of the worker each when it keeps up, so
+// replay frames are grouped while the worker is busy: a replay frame is
+// always followed by more (the replay_complete sentinel at least), so
+// holding one back never delays it for long. Any other frame is sent at
+// once, so live events are never held back.
+func (w *worker[S]) read(ctx context.Context, st stream, batches chan<- frameBatch) {
+	send := func(b frameBatch) bool {
+		select {
+		case batches <- b:
+			return true
+		default:
+		}
+		select {
+		case batches <- b:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	var batch []frame
+	for {
+		f, err := st.next(ctx)
+		if err != nil {
+			send(frameBatch{frames: batch, err: err})
+			return
+		}
+		if batch == nil {
+			batch = make([]frame, 0, 16)
+		}
+		batch = append(batch, f)
+		if f.kind == frameReplay && len(batch) < maxBatch && len(batches) > 0 {
+			continue
+		}
+		if !send(frameBatch{frames: batch}) {
+			return
+		}
+		batch = nil
+	}
 }
 
 // handle applies one frame; checkpoints are taken when due unless
