@@ -477,6 +477,7 @@ func (g *gen) declare(s *openapi3.Schema, name string, ext map[string]any) *type
 	if n.doc == "" {
 		n.doc = s.Title
 	}
+	n.doc = withDeprecated(n.doc, s.Deprecated)
 	t := &typeRef{kind: tNamed, name: n.name, named: n}
 	g.byPtr[s] = t
 	g.types = append(g.types, n)
@@ -641,7 +642,7 @@ func (g *gen) fillStruct(n *namedType) {
 		if name == "" {
 			name = k
 		}
-		f := &field{name: fns.Exported(name), json: k, required: req[k], nullable: nullable(p), doc: p.Value.Description}
+		f := &field{name: fns.Exported(name), json: k, required: req[k], nullable: nullable(p), doc: withDeprecated(p.Value.Description, p.Value.Deprecated)}
 		f.typ = g.resolve(p, n.name+ExportedName(k))
 		if v, ok := constString(p.Value); ok {
 			f.constVal = v
@@ -1171,4 +1172,17 @@ func constString(s *openapi3.Schema) (string, bool) {
 		return v, ok
 	}
 	return "", false
+}
+
+// withDeprecated appends a Deprecated paragraph to doc when the spec marks
+// the element deprecated.
+func withDeprecated(doc string, deprecated bool) string {
+	if !deprecated {
+		return doc
+	}
+	const note = "Deprecated: the spec marks this deprecated."
+	if strings.TrimSpace(doc) == "" {
+		return note
+	}
+	return strings.TrimRight(doc, "\n ") + "\n\n" + note
 }

@@ -177,7 +177,7 @@ func (g *gen) buildOp(methods *Namespace, p, method string, item *openapi3.PathI
 	var pathByName = map[string]*param{}
 	for _, pr := range params {
 		pv := pr.Value
-		prm := &param{name: pv.Name, in: pv.In, required: pv.Required || pv.In == "path", doc: pv.Description, style: pv.Style}
+		prm := &param{name: pv.Name, in: pv.In, required: pv.Required || pv.In == "path", doc: withDeprecated(pv.Description, pv.Deprecated), style: pv.Style}
 		if pv.Explode != nil {
 			prm.explode = *pv.Explode
 		} else {

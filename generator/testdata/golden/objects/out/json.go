@@ -64,6 +64,56 @@ func (v *Closed) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
 }
 
+// DecodeJSON decodes Legacy from d in one pass over the input, as
+// UnmarshalJSON does; a JSON null leaves v unchanged.
+func (v *Legacy) DecodeJSON(d *jx.Decoder) error {
+	if d.Next() == jx.Null {
+		return d.Null()
+	}
+	members, err := d.ObjIter()
+	if err != nil {
+		return fmt.Errorf("Legacy: %w", err)
+	}
+	for members.Next() {
+		switch string(members.Key()) {
+		case "old":
+			if d.Next() == jx.Null {
+				if err := d.Null(); err != nil {
+					return runtime.JSONMemberError("Legacy", "old", err)
+				}
+				v.Old = runtime.Opt[string]{}
+			} else {
+				x, err := runtime.DecodeJSONString(d)
+				if err != nil {
+					return runtime.JSONMemberError("Legacy", "old", err)
+				}
+				v.Old.Value = x
+				v.Old.Set = true
+			}
+		default:
+			key := runtime.JSONKey(members.Key())
+			x2, err := runtime.DecodeJSONRaw(d)
+			if err != nil {
+				return runtime.JSONMemberError("Legacy", key, err)
+			}
+			if v.AdditionalProperties == nil {
+				v.AdditionalProperties = make(map[string]json.RawMessage)
+			}
+			v.AdditionalProperties[key] = x2
+		}
+	}
+	if err := members.Err(); err != nil {
+		return fmt.Errorf("Legacy: %w", err)
+	}
+	return nil
+}
+
+// UnmarshalJSON decodes Legacy in one pass with DecodeJSON, keeping the members the schema does not
+// describe in AdditionalProperties.
+func (v *Legacy) UnmarshalJSON(data []byte) error {
+	return runtime.DecodeJSONBytes(data, v)
+}
+
 // DecodeJSON decodes Node from d in one pass over the input, as
 // UnmarshalJSON does; a JSON null leaves v unchanged.
 func (v *Node) DecodeJSON(d *jx.Decoder) error {

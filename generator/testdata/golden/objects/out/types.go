@@ -22,6 +22,31 @@ type Closed struct {
 // Counts is a value of the schema Counts.
 type Counts map[string]int64
 
+// Legacy is the object schema Legacy.
+//
+// An old shape.
+//
+// Deprecated: the spec marks this deprecated.
+type Legacy struct {
+	// Old is the "old" member (optional).
+	//
+	// Deprecated: the spec marks this deprecated.
+	Old runtime.Opt[string] `json:"old,omitzero"`
+	// AdditionalProperties holds the members the schema does not describe, so that they
+	// survive a decode and encode round trip.
+	AdditionalProperties map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON encodes Legacy with its additional properties.
+func (v Legacy) MarshalJSON() ([]byte, error) {
+	type plain Legacy
+	b, err := json.Marshal(plain(v))
+	if err != nil {
+		return nil, err
+	}
+	return marshalExtra(b, v.AdditionalProperties)
+}
+
 // Names is a value of the schema Names.
 type Names []string
 
