@@ -15,7 +15,17 @@ const jxPath = "github.com/go-faster/jx"
 // encoding/json based UnmarshalJSON. Sum types keep theirs: their variants
 // are chosen by looking at the value first.
 func (e *emitter) decodesJSON(n *namedType) bool {
-	return n.kind == ntStruct
+	return n.kind == ntStruct || isCollectionDef(n)
+}
+
+// isCollectionDef reports whether n is a defined slice or map type (not
+// base64 bytes), which gets a generated decoder too.
+func isCollectionDef(n *namedType) bool {
+	if n.kind != ntDef || n.under == nil {
+		return false
+	}
+	u := n.under
+	return u.kind == tMap || u.kind == tSlice && !(u.elem.kind == tBasic && u.elem.name == "byte")
 }
 
 // jsonFile renders json.go: for every struct type, a DecodeJSON method that
@@ -34,7 +44,11 @@ func (e *emitter) jsonFile() *jen.File {
 	f := e.newFile()
 	f.ImportName(jxPath, "jx")
 	for _, n := range structs {
-		e.structDecoder(f, n)
+		if n.kind == ntStruct {
+			e.structDecoder(f, n)
+		} else {
+			e.collectionDecoder(f, n)
+		}
 	}
 	return f
 }
@@ -111,6 +125,27 @@ func (e *emitter) structDecoder(f *jen.File, n *namedType) {
 	f.Line()
 }
 
+// collectionDecoder renders DecodeJSON and UnmarshalJSON for a defined
+// slice or map type.
+func (e *emitter) collectionDecoder(f *jen.File, n *namedType) {
+	ns := e.g.ns.Child()
+	recv := ns.Unexported("v")
+	d := ns.Unexported("d")
+	data := ns.Unexported("data")
+	m := &jsonMember{jsonFn: &jsonFn{e: e, ns: ns, d: d, owner: n.name}}
+	body := m.value(n.under, jen.Parens(jen.Op("*").Id(recv)))
+	f.Add(doc(fmt.Sprintf("DecodeJSON decodes %s from d in one pass over the input, as\nUnmarshalJSON does; a JSON null sets %s to nil.", n.name, recv)))
+	f.Func().Params(jen.Id(recv).Op("*").Id(n.name)).Id("DecodeJSON").Params(jen.Id(d).Op("*").Qual(jxPath, "Decoder")).Error().Block(
+		append(body, jen.Return(jen.Nil()))...,
+	)
+	f.Line()
+	f.Add(doc(fmt.Sprintf("UnmarshalJSON decodes %s in one pass with DecodeJSON.", n.name)))
+	f.Func().Params(jen.Id(recv).Op("*").Id(n.name)).Id("UnmarshalJSON").Params(jen.Id(data).Index().Byte()).Error().Block(
+		jen.Return(e.rt("DecodeJSONBytes").Call(jen.Id(data), jen.Id(recv))),
+	)
+	f.Line()
+}
+
 // withMember returns a copy of j whose errors name the member given by the
 // expression member (a string).
 func (j *jsonFn) withMember(member jen.Code) *jsonMember {
@@ -141,6 +176,9 @@ func (m *jsonMember) ifNull(onNull []jen.Code, body ...jen.Code) []jen.Code {
 
 // fail returns a statement that returns err wrapped with the member name.
 func (m *jsonMember) fail(err jen.Code) jen.Code {
+	if m.member == nil {
+		return jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(m.owner+": %w"), err))
+	}
 	return jen.Return(m.e.rt("JSONMemberError").Call(jen.Lit(m.owner), m.member, err))
 }
 
@@ -281,8 +319,8 @@ func (m *jsonMember) value(t *typeRef, lv jen.Code) []jen.Code {
 					m.check(),
 					jen.Add(lv).Op("=").Id(n.name).Call(jen.Id(x)),
 				}
-			case u.kind == tSlice || u.kind == tMap:
-				return m.value(u, jen.Parens(jen.Op("*").Parens(jen.Op("*").Add(e.typ(u))).Call(jen.Op("&").Add(lv))))
+			case isCollectionDef(n):
+				return []jen.Code{jen.If(jen.Err().Op(":=").Add(lv).Dot("DecodeJSON").Call(jen.Id(m.d)), jen.Err().Op("!=").Nil()).Block(m.fail(jen.Err()))}
 			}
 		case ntSum:
 			// A sum type looks at the whole value to choose its variant.

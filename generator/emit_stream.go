@@ -81,7 +81,7 @@ func (e *emitter) streamFile() *jen.File {
 	decodeInto := func(fr *streamFrame) []jen.Code {
 		return []jen.Code{
 			jen.Var().Id(v).Id(fr.wrapper),
-			jen.If(jen.Err().Op(":=").Qual("encoding/json", "Unmarshal").Call(jen.Id(data), jen.Op("&").Id(v).Dot(embeddedName(fr.typ))), jen.Err().Op("!=").Nil()).Block(
+			jen.If(jen.Err().Op(":=").Add(e.rt("UnmarshalJSON")).Call(jen.Id(data), jen.Op("&").Id(v).Dot(embeddedName(fr.typ))), jen.Err().Op("!=").Nil()).Block(
 				jen.Return(jen.Nil(), jen.Op("&").Id(s.errType).Values(jen.Dict{jen.Id("Frame"): jen.Lit(fr.name), jen.Id("Reason"): jen.Lit("content does not match the schema"), jen.Id("Err"): jen.Err()})),
 			),
 			jen.Return(jen.Id(v), jen.Nil()),

@@ -47,6 +47,16 @@ func DecodeJSONBytes(data []byte, v JSONDecoder) error {
 	return DecodeJSONEnd(d)
 }
 
+// UnmarshalJSON decodes data into v, which must be a pointer: in one pass
+// with DecodeJSONBytes when v implements JSONDecoder, and with
+// json.Unmarshal otherwise.
+func UnmarshalJSON(data []byte, v any) error {
+	if dv, ok := v.(JSONDecoder); ok {
+		return DecodeJSONBytes(data, dv)
+	}
+	return json.Unmarshal(data, v)
+}
+
 // DecodeJSONEnd reports an error unless only white space is left in d.
 func DecodeJSONEnd(d *jx.Decoder) error {
 	switch err := d.Skip(); {

@@ -1537,6 +1537,45 @@ func (v *EntitySummary) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
 }
 
+// DecodeJSON decodes EventBatch from d in one pass over the input, as
+// UnmarshalJSON does; a JSON null sets v to nil.
+func (v *EventBatch) DecodeJSON(d *jx.Decoder) error {
+	if d.Next() == jx.Null {
+		if err := d.Null(); err != nil {
+			return fmt.Errorf("EventBatch: %w", err)
+		}
+		(*v) = nil
+	} else {
+		elems, err := d.ArrIter()
+		if err != nil {
+			return fmt.Errorf("EventBatch: %w", err)
+		}
+		s, i := (*v), 0
+		for elems.Next() {
+			s = runtime.JSONSliceAt(s, i)
+			if err := runtime.DecodeJSONValue(d, &s[i]); err != nil {
+				return fmt.Errorf("EventBatch: %w", err)
+			}
+			i++
+		}
+		if err := elems.Err(); err != nil {
+			return fmt.Errorf("EventBatch: %w", err)
+		}
+		if i == 0 {
+			s = []common.Event{}
+		} else {
+			s = s[:i]
+		}
+		(*v) = s
+	}
+	return nil
+}
+
+// UnmarshalJSON decodes EventBatch in one pass with DecodeJSON.
+func (v *EventBatch) UnmarshalJSON(data []byte) error {
+	return runtime.DecodeJSONBytes(data, v)
+}
+
 // DecodeJSON decodes EventLookup from d in one pass over the input, as
 // UnmarshalJSON does; a JSON null leaves v unchanged.
 func (v *EventLookup) DecodeJSON(d *jx.Decoder) error {

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/allsource-go/allsource/runtime"
 	"strconv"
 )
 
@@ -125,7 +126,7 @@ func DecodeStreamFrame(data []byte) (StreamFrame, error) {
 	switch jsonKindOf(data) {
 	case '[':
 		var v StreamEventBatch
-		if err := json.Unmarshal(data, &v.EventBatch); err != nil {
+		if err := runtime.UnmarshalJSON(data, &v.EventBatch); err != nil {
 			return nil, &StreamFrameError{
 				Err:    err,
 				Frame:  "event_batch",
@@ -143,7 +144,7 @@ func DecodeStreamFrame(data []byte) (StreamFrame, error) {
 		}
 		if !found {
 			var v StreamEvent
-			if err := json.Unmarshal(data, &v.Event); err != nil {
+			if err := runtime.UnmarshalJSON(data, &v.Event); err != nil {
 				return nil, &StreamFrameError{
 					Err:    err,
 					Frame:  "event",
@@ -155,7 +156,7 @@ func DecodeStreamFrame(data []byte) (StreamFrame, error) {
 		switch frameType {
 		case "replay":
 			var v StreamReplay
-			if err := json.Unmarshal(data, &v.ReplayFrame); err != nil {
+			if err := runtime.UnmarshalJSON(data, &v.ReplayFrame); err != nil {
 				return nil, &StreamFrameError{
 					Err:    err,
 					Frame:  "replay",
@@ -165,7 +166,7 @@ func DecodeStreamFrame(data []byte) (StreamFrame, error) {
 			return v, nil
 		case "replay_complete":
 			var v StreamReplayComplete
-			if err := json.Unmarshal(data, &v.ReplayCompleteFrame); err != nil {
+			if err := runtime.UnmarshalJSON(data, &v.ReplayCompleteFrame); err != nil {
 				return nil, &StreamFrameError{
 					Err:    err,
 					Frame:  "replay_complete",
@@ -175,7 +176,7 @@ func DecodeStreamFrame(data []byte) (StreamFrame, error) {
 			return v, nil
 		case "lagged":
 			var v StreamLagged
-			if err := json.Unmarshal(data, &v.LaggedFrame); err != nil {
+			if err := runtime.UnmarshalJSON(data, &v.LaggedFrame); err != nil {
 				return nil, &StreamFrameError{
 					Err:    err,
 					Frame:  "lagged",

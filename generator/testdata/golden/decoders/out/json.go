@@ -233,6 +233,53 @@ func (v *Item) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
 }
 
+// DecodeJSON decodes Names from d in one pass over the input, as
+// UnmarshalJSON does; a JSON null sets v to nil.
+func (v *Names) DecodeJSON(d *jx.Decoder) error {
+	if d.Next() == jx.Null {
+		if err := d.Null(); err != nil {
+			return fmt.Errorf("Names: %w", err)
+		}
+		(*v) = nil
+	} else {
+		elems, err := d.ArrIter()
+		if err != nil {
+			return fmt.Errorf("Names: %w", err)
+		}
+		s, i := (*v), 0
+		for elems.Next() {
+			s = runtime.JSONSliceAt(s, i)
+			if d.Next() == jx.Null {
+				if err := d.Null(); err != nil {
+					return fmt.Errorf("Names: %w", err)
+				}
+			} else {
+				x, err := runtime.DecodeJSONString(d)
+				if err != nil {
+					return fmt.Errorf("Names: %w", err)
+				}
+				s[i] = x
+			}
+			i++
+		}
+		if err := elems.Err(); err != nil {
+			return fmt.Errorf("Names: %w", err)
+		}
+		if i == 0 {
+			s = []string{}
+		} else {
+			s = s[:i]
+		}
+		(*v) = s
+	}
+	return nil
+}
+
+// UnmarshalJSON decodes Names in one pass with DecodeJSON.
+func (v *Names) UnmarshalJSON(data []byte) error {
+	return runtime.DecodeJSONBytes(data, v)
+}
+
 // DecodeJSON decodes Record from d in one pass over the input, as
 // UnmarshalJSON does; a JSON null leaves v unchanged.
 func (v *Record) DecodeJSON(d *jx.Decoder) error {
@@ -587,35 +634,9 @@ func (v *Record) DecodeJSON(d *jx.Decoder) error {
 				}
 				v.Names = runtime.Opt[Names]{}
 			} else {
-				elems5, err := d.ArrIter()
-				if err != nil {
+				if err := v.Names.Value.DecodeJSON(d); err != nil {
 					return runtime.JSONMemberError("Record", "names", err)
 				}
-				s5, i5 := (*(*[]string)(&v.Names.Value)), 0
-				for elems5.Next() {
-					s5 = runtime.JSONSliceAt(s5, i5)
-					if d.Next() == jx.Null {
-						if err := d.Null(); err != nil {
-							return runtime.JSONMemberError("Record", "names", err)
-						}
-					} else {
-						x14, err := runtime.DecodeJSONString(d)
-						if err != nil {
-							return runtime.JSONMemberError("Record", "names", err)
-						}
-						s5[i5] = x14
-					}
-					i5++
-				}
-				if err := elems5.Err(); err != nil {
-					return runtime.JSONMemberError("Record", "names", err)
-				}
-				if i5 == 0 {
-					s5 = []string{}
-				} else {
-					s5 = s5[:i5]
-				}
-				(*(*[]string)(&v.Names.Value)) = s5
 				v.Names.Set = true
 			}
 		case "shape":
@@ -672,14 +693,14 @@ func (v *Record) DecodeJSON(d *jx.Decoder) error {
 			}
 		default:
 			key2 := runtime.JSONKey(members.Key())
-			x15, err := runtime.DecodeJSONRaw(d)
+			x14, err := runtime.DecodeJSONRaw(d)
 			if err != nil {
 				return runtime.JSONMemberError("Record", key2, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key2] = x15
+			v.AdditionalProperties[key2] = x14
 		}
 	}
 	if err := members.Err(); err != nil {

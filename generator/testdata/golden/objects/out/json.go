@@ -64,6 +64,50 @@ func (v *Closed) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
 }
 
+// DecodeJSON decodes Counts from d in one pass over the input, as
+// UnmarshalJSON does; a JSON null sets v to nil.
+func (v *Counts) DecodeJSON(d *jx.Decoder) error {
+	if d.Next() == jx.Null {
+		if err := d.Null(); err != nil {
+			return fmt.Errorf("Counts: %w", err)
+		}
+		(*v) = nil
+	} else {
+		members, err := d.ObjIter()
+		if err != nil {
+			return fmt.Errorf("Counts: %w", err)
+		}
+		if (*v) == nil {
+			(*v) = make(map[string]int64)
+		}
+		for members.Next() {
+			key := runtime.JSONKey(members.Key())
+			var x int64
+			if d.Next() == jx.Null {
+				if err := d.Null(); err != nil {
+					return fmt.Errorf("Counts: %w", err)
+				}
+			} else {
+				x2, err := d.Int64()
+				if err != nil {
+					return fmt.Errorf("Counts: %w", err)
+				}
+				x = x2
+			}
+			(*v)[key] = x
+		}
+		if err := members.Err(); err != nil {
+			return fmt.Errorf("Counts: %w", err)
+		}
+	}
+	return nil
+}
+
+// UnmarshalJSON decodes Counts in one pass with DecodeJSON.
+func (v *Counts) UnmarshalJSON(data []byte) error {
+	return runtime.DecodeJSONBytes(data, v)
+}
+
 // DecodeJSON decodes Legacy from d in one pass over the input, as
 // UnmarshalJSON does; a JSON null leaves v unchanged.
 func (v *Legacy) DecodeJSON(d *jx.Decoder) error {
@@ -111,6 +155,53 @@ func (v *Legacy) DecodeJSON(d *jx.Decoder) error {
 // UnmarshalJSON decodes Legacy in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Legacy) UnmarshalJSON(data []byte) error {
+	return runtime.DecodeJSONBytes(data, v)
+}
+
+// DecodeJSON decodes Names from d in one pass over the input, as
+// UnmarshalJSON does; a JSON null sets v to nil.
+func (v *Names) DecodeJSON(d *jx.Decoder) error {
+	if d.Next() == jx.Null {
+		if err := d.Null(); err != nil {
+			return fmt.Errorf("Names: %w", err)
+		}
+		(*v) = nil
+	} else {
+		elems, err := d.ArrIter()
+		if err != nil {
+			return fmt.Errorf("Names: %w", err)
+		}
+		s, i := (*v), 0
+		for elems.Next() {
+			s = runtime.JSONSliceAt(s, i)
+			if d.Next() == jx.Null {
+				if err := d.Null(); err != nil {
+					return fmt.Errorf("Names: %w", err)
+				}
+			} else {
+				x, err := runtime.DecodeJSONString(d)
+				if err != nil {
+					return fmt.Errorf("Names: %w", err)
+				}
+				s[i] = x
+			}
+			i++
+		}
+		if err := elems.Err(); err != nil {
+			return fmt.Errorf("Names: %w", err)
+		}
+		if i == 0 {
+			s = []string{}
+		} else {
+			s = s[:i]
+		}
+		(*v) = s
+	}
+	return nil
+}
+
+// UnmarshalJSON decodes Names in one pass with DecodeJSON.
+func (v *Names) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
 }
 

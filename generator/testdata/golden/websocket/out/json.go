@@ -143,6 +143,45 @@ func (v *Item) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
 }
 
+// DecodeJSON decodes Items from d in one pass over the input, as
+// UnmarshalJSON does; a JSON null sets v to nil.
+func (v *Items) DecodeJSON(d *jx.Decoder) error {
+	if d.Next() == jx.Null {
+		if err := d.Null(); err != nil {
+			return fmt.Errorf("Items: %w", err)
+		}
+		(*v) = nil
+	} else {
+		elems, err := d.ArrIter()
+		if err != nil {
+			return fmt.Errorf("Items: %w", err)
+		}
+		s, i := (*v), 0
+		for elems.Next() {
+			s = runtime.JSONSliceAt(s, i)
+			if err := s[i].DecodeJSON(d); err != nil {
+				return fmt.Errorf("Items: %w", err)
+			}
+			i++
+		}
+		if err := elems.Err(); err != nil {
+			return fmt.Errorf("Items: %w", err)
+		}
+		if i == 0 {
+			s = []Item{}
+		} else {
+			s = s[:i]
+		}
+		(*v) = s
+	}
+	return nil
+}
+
+// UnmarshalJSON decodes Items in one pass with DecodeJSON.
+func (v *Items) UnmarshalJSON(data []byte) error {
+	return runtime.DecodeJSONBytes(data, v)
+}
+
 // DecodeJSON decodes Welcome from d in one pass over the input, as
 // UnmarshalJSON does; a JSON null leaves v unchanged.
 func (v *Welcome) DecodeJSON(d *jx.Decoder) error {

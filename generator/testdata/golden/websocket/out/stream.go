@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/allsource-go/allsource/runtime"
 	"net/url"
 	"strconv"
 )
@@ -95,7 +96,7 @@ func DecodeStreamFrame(data []byte) (StreamFrame, error) {
 	switch jsonKindOf(data) {
 	case '[':
 		var v StreamItems
-		if err := json.Unmarshal(data, &v.Items); err != nil {
+		if err := runtime.UnmarshalJSON(data, &v.Items); err != nil {
 			return nil, &StreamFrameError{
 				Err:    err,
 				Frame:  "items",
@@ -113,7 +114,7 @@ func DecodeStreamFrame(data []byte) (StreamFrame, error) {
 		}
 		if !found {
 			var v StreamItem
-			if err := json.Unmarshal(data, &v.Item); err != nil {
+			if err := runtime.UnmarshalJSON(data, &v.Item); err != nil {
 				return nil, &StreamFrameError{
 					Err:    err,
 					Frame:  "item",
@@ -125,7 +126,7 @@ func DecodeStreamFrame(data []byte) (StreamFrame, error) {
 		switch frameType {
 		case "welcome":
 			var v StreamWelcome
-			if err := json.Unmarshal(data, &v.Welcome); err != nil {
+			if err := runtime.UnmarshalJSON(data, &v.Welcome); err != nil {
 				return nil, &StreamFrameError{
 					Err:    err,
 					Frame:  "welcome",
