@@ -47,8 +47,8 @@ type frame struct {
 
 // stream is an open event stream.
 type stream interface {
-	// next returns the next frame.
-	next(ctx context.Context) (frame, error)
+	// next returns the next text frame, undecoded; the worker owns it.
+	next(ctx context.Context) ([]byte, error)
 	// close closes the connection.
 	close() error
 }

@@ -164,20 +164,19 @@ func (cc *coreClient) connect(ctx context.Context, consumer string, filters []st
 type wsStream struct {
 	c   *websocket.Conn
 	buf bytes.Buffer
-	in  interner
 }
 
-// next reads the next frame. The connection is not bound to ctx (binding
-// costs a timer per frame); close ends a pending read instead.
-func (s *wsStream) next(context.Context) (frame, error) {
+// next reads the next text frame. The connection is not bound to ctx
+// (binding costs a timer per frame); close ends a pending read instead.
+func (s *wsStream) next(context.Context) ([]byte, error) {
 	for {
 		typ, r, err := s.c.Reader(context.Background())
 		if err != nil {
-			return frame{}, err
+			return nil, err
 		}
 		s.buf.Reset()
 		if _, err := s.buf.ReadFrom(r); err != nil {
-			return frame{}, err
+			return nil, err
 		}
 		if typ != websocket.MessageText {
 			continue
@@ -187,14 +186,7 @@ func (s *wsStream) next(context.Context) (frame, error) {
 		if s.buf.Cap() > 1<<20 {
 			s.buf = bytes.Buffer{}
 		}
-		f, err := decodeFrameWith(data, &s.in)
-		if err != nil {
-			return frame{}, err
-		}
-		if f.kind == 0 {
-			continue // a frame type from a newer server
-		}
-		return f, nil
+		return data, nil
 	}
 }
 

@@ -1,6 +1,7 @@
 package projection
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -329,9 +330,17 @@ func (w *worker[S]) session() error {
 	// handleBatches applies a batch, then every batch already waiting, so
 	// that the select below runs only when the worker has caught up with
 	// the reader.
+	var in interner
 	handleBatches := func(b frameBatch, checkpoints bool) error {
 		for {
-			for _, f := range b.frames {
+			for _, data := range b.frames {
+				f, err := decodeFrameWith(data, &in)
+				if err != nil {
+					return fmt.Errorf("projection: stream: %w", err)
+				}
+				if f.kind == 0 {
+					continue // a frame type from a newer server
+				}
 				if err := w.handle(f, checkpoints); err != nil {
 					return err
 				}
@@ -377,22 +386,30 @@ func (w *worker[S]) session() error {
 	}
 }
 
-// frameBatch is frames read in a row, then possibly the error that ended
-// the stream.
+// frameBatch is frames read in a row, undecoded, then possibly the error
+// that ended the stream.
 type frameBatch struct {
-	frames []frame
+	frames [][]byte
 	err    error
 }
 
 // maxBatch bounds the frames the reader groups into one batch.
 const maxBatch = 256
 
-// read reads frames into batches until the stream fails. Handing frames
-// over one by one costs a wake-up of the worker each when it keeps up, so
-// replay frames are grouped while the worker is busy: a replay frame is
-// always followed by more (the replay_complete sentinel at least), so
-// holding one back never delays it for long. Any other frame is sent at
-// once, so live events are never held back.
+// replayPrefix starts every replay frame Core sends. Frames that start
+// otherwise are never held back, so a replay frame that does not is merely
+// sent at once.
+var replayPrefix = []byte(`{"type":"replay",`)
+
+func isReplayFrame(data []byte) bool { return bytes.HasPrefix(data, replayPrefix) }
+
+// read reads frames into batches until the stream fails. It leaves the
+// decoding to the worker's goroutine, so that reading and decoding run in
+// parallel. Handing frames over one by one costs a wake-up of the worker
+// each when it keeps up, so replay frames are grouped while the worker is
+// busy: a replay frame is always followed by more (the replay_complete
+// sentinel at least), so holding one back never delays it for long. Any
+// other frame is sent at once, so live events are never held back.
 func (w *worker[S]) read(ctx context.Context, st stream, batches chan<- frameBatch) {
 	send := func(b frameBatch) bool {
 		select {
@@ -407,18 +424,18 @@ func (w *worker[S]) read(ctx context.Context, st stream, batches chan<- frameBat
 			return false
 		}
 	}
-	var batch []frame
+	var batch [][]byte
 	for {
-		f, err := st.next(ctx)
+		data, err := st.next(ctx)
 		if err != nil {
 			send(frameBatch{frames: batch, err: err})
 			return
 		}
 		if batch == nil {
-			batch = make([]frame, 0, 16)
+			batch = make([][]byte, 0, 16)
 		}
-		batch = append(batch, f)
-		if f.kind == frameReplay && len(batch) < maxBatch && len(batches) > 0 {
+		batch = append(batch, data)
+		if isReplayFrame(data) && len(batch) < maxBatch && len(batches) > 0 {
 			continue
 		}
 		if !send(frameBatch{frames: batch}) {
