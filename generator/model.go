@@ -527,6 +527,10 @@ func (g *gen) inline(s *openapi3.Schema, hint string) *typeRef {
 	case "boolean":
 		return tBool
 	case "array":
+		if len(s.PrefixItems) > 0 {
+			g.warn(originOf(s), "tuple (prefixItems) is typed as a slice of raw JSON")
+			return &typeRef{kind: tSlice, elem: tRaw}
+		}
 		if s.Items == nil {
 			return &typeRef{kind: tSlice, elem: tRaw}
 		}
@@ -648,6 +652,9 @@ func (g *gen) fillStruct(n *namedType) {
 			f.constVal = v
 		}
 		n.fields = append(n.fields, f)
+	}
+	if len(s.PatternProperties) > 0 {
+		g.warn(originOf(s), "patternProperties of %s are kept as raw JSON additional properties", n.name)
 	}
 	ap := s.AdditionalProperties
 	switch {

@@ -113,3 +113,53 @@ func (v *Item) DecodeJSON(d *jx.Decoder) error {
 func (v *Item) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
 }
+
+// DecodeJSON decodes Patterned from d in one pass over the input, as
+// UnmarshalJSON does; a JSON null leaves v unchanged.
+func (v *Patterned) DecodeJSON(d *jx.Decoder) error {
+	if d.Next() == jx.Null {
+		return d.Null()
+	}
+	members, err := d.ObjIter()
+	if err != nil {
+		return fmt.Errorf("Patterned: %w", err)
+	}
+	for members.Next() {
+		switch string(members.Key()) {
+		case "name":
+			if d.Next() == jx.Null {
+				if err := d.Null(); err != nil {
+					return runtime.JSONMemberError("Patterned", "name", err)
+				}
+				v.Name = runtime.Opt[string]{}
+			} else {
+				x, err := runtime.DecodeJSONString(d)
+				if err != nil {
+					return runtime.JSONMemberError("Patterned", "name", err)
+				}
+				v.Name.Value = x
+				v.Name.Set = true
+			}
+		default:
+			key := runtime.JSONKey(members.Key())
+			x2, err := runtime.DecodeJSONRaw(d)
+			if err != nil {
+				return runtime.JSONMemberError("Patterned", key, err)
+			}
+			if v.AdditionalProperties == nil {
+				v.AdditionalProperties = make(map[string]json.RawMessage)
+			}
+			v.AdditionalProperties[key] = x2
+		}
+	}
+	if err := members.Err(); err != nil {
+		return fmt.Errorf("Patterned: %w", err)
+	}
+	return nil
+}
+
+// UnmarshalJSON decodes Patterned in one pass with DecodeJSON, keeping the members the schema does not
+// describe in AdditionalProperties.
+func (v *Patterned) UnmarshalJSON(data []byte) error {
+	return runtime.DecodeJSONBytes(data, v)
+}

@@ -33,3 +33,25 @@ func (v Item) MarshalJSON() ([]byte, error) {
 	}
 	return marshalExtra(b, v.AdditionalProperties)
 }
+
+// Pair is a value of the schema Pair.
+type Pair []json.RawMessage
+
+// Patterned is the object schema Patterned.
+type Patterned struct {
+	// Name is the "name" member (optional).
+	Name runtime.Opt[string] `json:"name,omitzero"`
+	// AdditionalProperties holds the members the schema does not describe, so that they
+	// survive a decode and encode round trip.
+	AdditionalProperties map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON encodes Patterned with its additional properties.
+func (v Patterned) MarshalJSON() ([]byte, error) {
+	type plain Patterned
+	b, err := json.Marshal(plain(v))
+	if err != nil {
+		return nil, err
+	}
+	return marshalExtra(b, v.AdditionalProperties)
+}
