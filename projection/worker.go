@@ -472,6 +472,7 @@ func (w *worker[S]) handle(f frame, checkpoints bool) error {
 		if !checkpoints {
 			return nil
 		}
+		w.waitSave() // so that the checkpoint below is not skipped
 		if err := w.checkpoint(w.ctx); err != nil {
 			return err
 		}
@@ -752,7 +753,7 @@ func (w *worker[S]) fail(err error) {
 // Read calls fn with the current state under a read lock, so fn sees a
 // consistent state between two events. fn must not modify the state or
 // keep references into it after it returns, and must not call the
-// handle's Stop.
+// handle's Stop; the reducer must not call Read.
 func (h *Handle[S]) Read(fn func(state S)) {
 	h.w.eng.mu.RLock()
 	defer h.w.eng.mu.RUnlock()
