@@ -111,8 +111,51 @@ func (e *emitter) encodeParam(ns *scope, p *param, v jen.Code, dst string) []jen
 		}
 		return []jen.Code{jen.For(jen.List(jen.Id(k), jen.Id(x)).Op(":=").Range().Add(v)).Block(
 			jen.Id(dst).Dot(add).Call(key, e.textOf(u.elem, jen.Id(x))))}
+	case u.kind == tNamed && u.named.kind == ntStruct && p.in == "query" && (p.style == "deepObject" || p.explode):
+		return e.encodeObject(ns, p, u.named, v, dst)
 	}
 	return []jen.Code{jen.Id(dst).Dot("Set").Call(jen.Lit(p.name), e.textOf(p.typ, v))}
+}
+
+// encodeObject adds the members of the object parameter p, whose value v
+// has struct type n: as name[member]=value for deepObject, as member=value
+// for exploded form.
+func (e *emitter) encodeObject(ns *scope, p *param, n *namedType, v jen.Code, dst string) []jen.Code {
+	var out []jen.Code
+	for _, fl := range n.fields {
+		if !validTag(fl.json) {
+			continue
+		}
+		key := fl.json
+		if p.style == "deepObject" {
+			key = p.name + "[" + fl.json + "]"
+		}
+		val := jen.Add(v).Dot(fl.name)
+		switch {
+		case fl.ptr:
+			out = append(out, jen.If(jen.Add(val).Op("!=").Nil()).Block(
+				jen.Id(dst).Dot("Set").Call(jen.Lit(key), e.textOf(fl.typ, jen.Op("*").Add(val)))))
+		case fl.typ.isRaw():
+			out = append(out, jen.If(jen.Len(val).Op(">").Lit(0)).Block(
+				jen.Id(dst).Dot("Set").Call(jen.Lit(key), jen.String().Call(val))))
+		case fl.required && !fl.nullable:
+			out = append(out, jen.Id(dst).Dot("Set").Call(jen.Lit(key), e.textOf(fl.typ, val)))
+		default:
+			fv, fok := ns.Unexported("member"), ns.Unexported("present")
+			out = append(out, jen.If(jen.List(jen.Id(fv), jen.Id(fok)).Op(":=").Add(val).Dot("Get").Call(), jen.Id(fok)).Block(
+				jen.Id(dst).Dot("Set").Call(jen.Lit(key), e.textOf(fl.typ, jen.Id(fv)))))
+		}
+	}
+	if n.extra != nil {
+		k, x := ns.Unexported("k"), ns.Unexported("x")
+		key := jen.Id(k)
+		if p.style == "deepObject" {
+			key = jen.Lit(p.name + "[").Op("+").Id(k).Op("+").Lit("]")
+		}
+		out = append(out, jen.For(jen.List(jen.Id(k), jen.Id(x)).Op(":=").Range().Add(v).Dot(n.extraF)).Block(
+			jen.Id(dst).Dot("Add").Call(key, e.textOf(n.extra, jen.Id(x)))))
+	}
+	return out
 }
 
 // params renders the params struct of o and its encoding methods.

@@ -114,6 +114,47 @@ func (v *Item) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
 }
 
+// DecodeJSON decodes Pair from d in one pass over the input, as
+// UnmarshalJSON does; a JSON null sets v to nil.
+func (v *Pair) DecodeJSON(d *jx.Decoder) error {
+	if d.Next() == jx.Null {
+		if err := d.Null(); err != nil {
+			return fmt.Errorf("Pair: %w", err)
+		}
+		(*v) = nil
+	} else {
+		elems, err := d.ArrIter()
+		if err != nil {
+			return fmt.Errorf("Pair: %w", err)
+		}
+		s, i := (*v), 0
+		for elems.Next() {
+			s = runtime.JSONSliceAt(s, i)
+			x, err := runtime.DecodeJSONRaw(d)
+			if err != nil {
+				return fmt.Errorf("Pair: %w", err)
+			}
+			s[i] = x
+			i++
+		}
+		if err := elems.Err(); err != nil {
+			return fmt.Errorf("Pair: %w", err)
+		}
+		if i == 0 {
+			s = []json.RawMessage{}
+		} else {
+			s = s[:i]
+		}
+		(*v) = s
+	}
+	return nil
+}
+
+// UnmarshalJSON decodes Pair in one pass with DecodeJSON.
+func (v *Pair) UnmarshalJSON(data []byte) error {
+	return runtime.DecodeJSONBytes(data, v)
+}
+
 // DecodeJSON decodes Patterned from d in one pass over the input, as
 // UnmarshalJSON does; a JSON null leaves v unchanged.
 func (v *Patterned) DecodeJSON(d *jx.Decoder) error {

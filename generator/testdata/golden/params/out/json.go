@@ -108,3 +108,58 @@ func (v *CollideResponse) DecodeJSON(d *jx.Decoder) error {
 func (v *CollideResponse) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
 }
+
+// DecodeJSON decodes ListItemsPage from d in one pass over the input, as
+// UnmarshalJSON does; a JSON null leaves v unchanged.
+func (v *ListItemsPage) DecodeJSON(d *jx.Decoder) error {
+	if d.Next() == jx.Null {
+		return d.Null()
+	}
+	members, err := d.ObjIter()
+	if err != nil {
+		return fmt.Errorf("ListItemsPage: %w", err)
+	}
+	for members.Next() {
+		switch string(members.Key()) {
+		case "size":
+			if d.Next() == jx.Null {
+				if err := d.Null(); err != nil {
+					return runtime.JSONMemberError("ListItemsPage", "size", err)
+				}
+			} else {
+				x, err := d.Int64()
+				if err != nil {
+					return runtime.JSONMemberError("ListItemsPage", "size", err)
+				}
+				v.Size = x
+			}
+		case "after":
+			if d.Next() == jx.Null {
+				if err := d.Null(); err != nil {
+					return runtime.JSONMemberError("ListItemsPage", "after", err)
+				}
+				v.After = runtime.Opt[string]{}
+			} else {
+				x2, err := runtime.DecodeJSONString(d)
+				if err != nil {
+					return runtime.JSONMemberError("ListItemsPage", "after", err)
+				}
+				v.After.Value = x2
+				v.After.Set = true
+			}
+		default:
+			if err := d.Skip(); err != nil {
+				return runtime.JSONMemberError("ListItemsPage", string(members.Key()), err)
+			}
+		}
+	}
+	if err := members.Err(); err != nil {
+		return fmt.Errorf("ListItemsPage: %w", err)
+	}
+	return nil
+}
+
+// UnmarshalJSON decodes ListItemsPage in one pass with DecodeJSON, skipping the members the schema does not describe.
+func (v *ListItemsPage) UnmarshalJSON(data []byte) error {
+	return runtime.DecodeJSONBytes(data, v)
+}

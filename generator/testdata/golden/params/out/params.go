@@ -54,6 +54,8 @@ type ListItemsParams struct {
 	Filter map[string]string
 	// Since is the query parameter "since" (required).
 	Since time.Time
+	// Page is the query parameter "page" (optional).
+	Page runtime.Opt[ListItemsPage]
 	// XRequestID is the header parameter "X-Request-ID" (optional).
 	XRequestID runtime.Opt[string]
 	// XFlags is the header parameter "X-Flags" (optional).
@@ -83,6 +85,12 @@ func (p ListItemsParams) encodeQuery() url.Values {
 		out.Add("filter["+k+"]", x)
 	}
 	out.Set("since", p.Since.Format(time.RFC3339Nano))
+	if v, ok := p.Page.Get(); ok {
+		out.Set("page[size]", strconv.FormatInt(v.Size, 10))
+		if member, present := v.After.Get(); present {
+			out.Set("page[after]", member)
+		}
+	}
 	return out
 }
 

@@ -65,3 +65,11 @@ func (v ListItemsOrder) IsKnown() bool {
 	}
 	return false
 }
+
+// ListItemsPage is the object schema ListItemsPage.
+type ListItemsPage struct {
+	// Size is the "size" member (required).
+	Size int64 `json:"size"`
+	// After is the "after" member (optional).
+	After runtime.Opt[string] `json:"after,omitzero"`
+}
