@@ -530,7 +530,11 @@ func (w *worker[S]) checkpoint(ctx context.Context) error {
 		return nil
 	}
 	if err := w.confirmLive(ctx); err != nil {
-		return err
+		if errors.Is(err, errGap) {
+			return err
+		}
+		w.transient("read pending events", err)
+		return nil
 	}
 	if !w.eng.exact() {
 		return nil
@@ -606,13 +610,13 @@ func (w *worker[S]) waitSave() {
 }
 
 // confirmLive reads the consumer's pending events to learn the positions of
-// live events, until the state is exact or no more can be learned now.
+// live events, until the state is exact or no more can be learned now. It
+// returns errGap when events were missed, or the error of the read.
 func (w *worker[S]) confirmLive(ctx context.Context) error {
 	for !w.eng.exact() {
 		pending, err := w.api.pending(ctx, w.cfg.Name, w.pollLimit)
 		if err != nil {
-			w.transient("read pending events", err)
-			return nil
+			return err
 		}
 		if _, err := w.eng.advance(pending, w.now()); err != nil {
 			return err
@@ -709,7 +713,7 @@ func (w *worker[S]) finalCheckpoint(ctx context.Context) error {
 			w.log.Warn("events were missed; keeping the last snapshot", "err", err)
 			return nil
 		}
-		return err
+		return fmt.Errorf("read pending events: %w", err)
 	}
 	if w.eng.exact() && w.eng.confirmed > w.savedPos {
 		if err := w.save(ctx); err != nil {
