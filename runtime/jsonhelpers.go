@@ -1,0 +1,127 @@
+package runtime
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/go-faster/jx"
+)
+
+// The functions in this file are the JSON helpers generated packages share:
+// they used to be copied into every generated package.
+
+// MarshalJSONExtra appends the members of extra, sorted by name, to known,
+// the encoding of an object. Generated MarshalJSON methods use it to write
+// the members a schema does not describe.
+func MarshalJSONExtra[V any](known []byte, extra map[string]V) ([]byte, error) {
+	if len(extra) == 0 {
+		return known, nil
+	}
+	out := bytes.TrimSpace(known)
+	if len(out) < 2 || out[len(out)-1] != '}' {
+		return nil, errors.New("additional properties of a value that is not a JSON object")
+	}
+	out = slices.Clip(out[:len(out)-1])
+	keys := make([]string, 0, len(extra))
+	for k := range extra {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for i, k := range keys {
+		if i > 0 || len(out) > 1 {
+			out = append(out, ',')
+		}
+		kb, err := json.Marshal(k)
+		if err != nil {
+			return nil, err
+		}
+		vb, err := json.Marshal(extra[k])
+		if err != nil {
+			return nil, fmt.Errorf("member %q: %w", k, err)
+		}
+		out = append(out, kb...)
+		out = append(out, ':')
+		out = append(out, vb...)
+	}
+	return append(out, '}'), nil
+}
+
+// JSONMemberText returns the text of the member key of the JSON object
+// data, and whether the object has that member, reading the object only up
+// to that member. A null member has the text "". Generated stream decoders
+// use it to find a frame's type before decoding the frame.
+func JSONMemberText(data []byte, key string) (string, bool, error) {
+	d := jx.GetDecoder()
+	defer jx.PutDecoder(d)
+	d.ResetBytes(data)
+	it, err := d.ObjIter()
+	if err != nil {
+		return "", false, err
+	}
+	for it.Next() {
+		if string(it.Key()) != key {
+			if err := d.Skip(); err != nil {
+				return "", false, err
+			}
+			continue
+		}
+		if d.Next() == jx.Null {
+			return "", true, d.Null()
+		}
+		s, err := DecodeJSONString(d)
+		return s, true, err
+	}
+	return "", false, it.Err()
+}
+
+// JSONKind returns the first byte of the JSON value data after white space,
+// which tells its kind: '{', '[', '"', 't', 'f', 'n', a digit or '-'; 0 for
+// nothing.
+func JSONKind(data []byte) byte {
+	for _, c := range data {
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		}
+		return c
+	}
+	return 0
+}
+
+// JSONMembers decodes the members of the JSON object data without decoding
+// their values. Generated sum types use it to choose a variant.
+func JSONMembers(data []byte) (map[string]json.RawMessage, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// JSONHas reports whether the decoded object m has member k.
+func JSONHas(m map[string]json.RawMessage, k string) bool {
+	_, ok := m[k]
+	return ok
+}
+
+// JSONMemberIs reports whether member k of the decoded object m is the
+// string want.
+func JSONMemberIs(m map[string]json.RawMessage, k, want string) bool {
+	var s string
+	return json.Unmarshal(m[k], &s) == nil && s == want
+}
+
+// FormatJSONParam encodes a parameter value that has no plain text form as
+// JSON; a value that encodes to a JSON string is sent as that string,
+// unquoted.
+func FormatJSONParam(v any) string {
+	b, _ := json.Marshal(v)
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		return s
+	}
+	return string(b)
+}
