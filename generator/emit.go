@@ -261,6 +261,9 @@ func (g *gen) emit() ([]File, error) {
 
 // helper returns the name of a generated helper and marks it used.
 func (e *emitter) helper(role string) *jen.Statement {
+	if name, ok := runtimeHelpers[role]; ok {
+		return e.rt(name)
+	}
 	e.used[role] = true
 	return jen.Id(e.g.helpers[role])
 }

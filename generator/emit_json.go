@@ -10,6 +10,19 @@ import (
 // generated decoders are built on.
 const jxPath = "github.com/go-faster/jx"
 
+// runtimeHelpers maps the roles of generated helpers to the runtime
+// functions that replace them, so generated packages do not each carry a
+// copy.
+var runtimeHelpers = map[string]string{
+	"marshalExtra": "MarshalJSONExtra",
+	"memberText":   "JSONMemberText",
+	"jsonKindOf":   "JSONKind",
+	"probe":        "JSONMembers",
+	"has":          "JSONHas",
+	"memberIs":     "JSONMemberIs",
+	"formatJSON":   "FormatJSONParam",
+}
+
 // decodesJSON reports whether n gets a generated single-pass decoder in
 // json.go (DecodeJSON and UnmarshalJSON); types.go then leaves out its
 // encoding/json based UnmarshalJSON. Sum types keep theirs: their variants

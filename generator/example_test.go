@@ -56,7 +56,6 @@ paths:
 	// api.md
 	// client.go
 	// doc.go
-	// helpers.go
 	// json.go
 	// operations.go
 	// types.go

@@ -123,7 +123,7 @@ func (e *StreamFrameError) Unwrap() error {
 // "type" is returned as StreamUnknown, so that a newer server does not break the client;
 // malformed frames are a *StreamFrameError.
 func DecodeStreamFrame(data []byte) (StreamFrame, error) {
-	switch jsonKindOf(data) {
+	switch runtime.JSONKind(data) {
 	case '[':
 		var v StreamEventBatch
 		if err := runtime.UnmarshalJSON(data, &v.EventBatch); err != nil {
@@ -135,7 +135,7 @@ func DecodeStreamFrame(data []byte) (StreamFrame, error) {
 		}
 		return v, nil
 	case '{':
-		frameType, found, err := memberText(data, "type")
+		frameType, found, err := runtime.JSONMemberText(data, "type")
 		if err != nil {
 			return nil, &StreamFrameError{
 				Err:    err,

@@ -30,7 +30,7 @@ func (v AckRequest) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // AckResult is the object schema AckResult.
@@ -61,7 +61,7 @@ func (v AckResult) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // ArchiveIndexIncomplete is the object schema ArchiveIndexIncomplete.
@@ -94,7 +94,7 @@ func (v ArchiveIndexIncomplete) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // BatchIngestResult is the object schema BatchIngestResult.
@@ -125,7 +125,7 @@ func (v BatchIngestResult) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // BulkGetProjectionStatesRequest is the object schema BulkGetProjectionStatesRequest.
@@ -148,7 +148,7 @@ func (v BulkGetProjectionStatesRequest) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // BulkProjectionState is the object schema BulkProjectionState.
@@ -179,7 +179,7 @@ func (v BulkProjectionState) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // BulkProjectionStates is the object schema BulkProjectionStates.
@@ -210,7 +210,7 @@ func (v BulkProjectionStates) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // BulkSaveProjectionStatesRequest is the object schema BulkSaveProjectionStatesRequest.
@@ -233,7 +233,7 @@ func (v BulkSaveProjectionStatesRequest) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // BulkSaveResult is the object schema BulkSaveResult.
@@ -264,7 +264,7 @@ func (v BulkSaveResult) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // Consumer is the object schema Consumer.
@@ -296,7 +296,7 @@ func (v Consumer) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // ConsumerEvent is the object schema ConsumerEvent.
@@ -351,7 +351,7 @@ func (v ConsumerEvent) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // ConsumerEvents is the object schema ConsumerEvents.
@@ -378,7 +378,7 @@ func (v ConsumerEvents) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // DuplicateGroup is the object schema DuplicateGroup.
@@ -409,7 +409,7 @@ func (v DuplicateGroup) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // DuplicatePage is the object schema DuplicatePage.
@@ -440,7 +440,7 @@ func (v DuplicatePage) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // EntityHistoryEntry is the object schema EntityHistoryEntry.
@@ -475,7 +475,7 @@ func (v EntityHistoryEntry) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // EntityPage is the object schema EntityPage.
@@ -506,7 +506,7 @@ func (v EntityPage) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // EntitySnapshot is one of: EntityState, ProjectionSnapshot. Kind says which field holds the value; a value
@@ -554,17 +554,17 @@ func (v EntitySnapshot) MarshalJSON() ([]byte, error) {
 // in Raw when none does.
 func (v *EntitySnapshot) UnmarshalJSON(data []byte) error {
 	*v = EntitySnapshot{}
-	switch jsonKindOf(data) {
+	switch runtime.JSONKind(data) {
 	case '{':
-		members, err := probe(data)
+		members, err := runtime.JSONMembers(data)
 		if err != nil {
 			return err
 		}
-		if has(members, "last_updated") && has(members, "event_count") && has(members, "as_of") && has(members, "current_state") && has(members, "history") {
+		if runtime.JSONHas(members, "last_updated") && runtime.JSONHas(members, "event_count") && runtime.JSONHas(members, "as_of") && runtime.JSONHas(members, "current_state") && runtime.JSONHas(members, "history") {
 			v.Kind = EntitySnapshotKindEntityState
 			return json.Unmarshal(data, &v.EntityState)
 		}
-		if has(members, "snapshot") && has(members, "from_projection") {
+		if runtime.JSONHas(members, "snapshot") && runtime.JSONHas(members, "from_projection") {
 			v.Kind = EntitySnapshotKindProjectionSnapshot
 			return json.Unmarshal(data, &v.ProjectionSnapshot)
 		}
@@ -613,7 +613,7 @@ func (v EntityState) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // EntitySummary is the object schema EntitySummary.
@@ -648,7 +648,7 @@ func (v EntitySummary) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // EventBatch is a value of the schema EventBatch.
@@ -684,7 +684,7 @@ func (v EventLookup) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // EventTypePage is the object schema EventTypePage.
@@ -711,7 +711,7 @@ func (v EventTypePage) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // EventTypeSummary is the object schema EventTypeSummary.
@@ -742,7 +742,7 @@ func (v EventTypeSummary) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // FilterFrame is the object schema FilterFrame.
@@ -773,7 +773,7 @@ func (v FilterFrame) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // Health is the object schema Health.
@@ -818,7 +818,7 @@ func (v Health) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // IngestEventRequest is the object schema IngestEventRequest.
@@ -866,7 +866,7 @@ func (v IngestEventRequest) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // IngestEventsRequest is the object schema IngestEventsRequest.
@@ -889,7 +889,7 @@ func (v IngestEventsRequest) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // IngestResult is the object schema IngestResult.
@@ -920,7 +920,7 @@ func (v IngestResult) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // LaggedFrame is the object schema LaggedFrame.
@@ -948,7 +948,7 @@ func (v LaggedFrame) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // Projection is the object schema Projection.
@@ -975,7 +975,7 @@ func (v Projection) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // ProjectionDeletion is the object schema ProjectionDeletion.
@@ -1002,7 +1002,7 @@ func (v ProjectionDeletion) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // ProjectionEntityState is the object schema ProjectionEntityState.
@@ -1037,7 +1037,7 @@ func (v ProjectionEntityState) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // ProjectionList is the object schema ProjectionList.
@@ -1064,7 +1064,7 @@ func (v ProjectionList) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // ProjectionReset is the object schema ProjectionReset.
@@ -1095,7 +1095,7 @@ func (v ProjectionReset) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // ProjectionSnapshot is the object schema ProjectionSnapshot.
@@ -1126,7 +1126,7 @@ func (v ProjectionSnapshot) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // ProjectionStateEntry is the object schema ProjectionStateEntry.
@@ -1153,7 +1153,7 @@ func (v ProjectionStateEntry) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // ProjectionStateSummary is the object schema ProjectionStateSummary.
@@ -1192,7 +1192,7 @@ func (v ProjectionStateSummary) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // ProjectionStatus is the object schema ProjectionStatus.
@@ -1219,7 +1219,7 @@ func (v ProjectionStatus) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // ProjectionSummary is the object schema ProjectionSummary.
@@ -1250,7 +1250,7 @@ func (v ProjectionSummary) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // RegisterConsumerRequest is the object schema RegisterConsumerRequest.
@@ -1278,7 +1278,7 @@ func (v RegisterConsumerRequest) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // ReplayCompleteFrame is the object schema ReplayCompleteFrame.
@@ -1305,7 +1305,7 @@ func (v ReplayCompleteFrame) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // ReplayFrame is the object schema ReplayFrame.
@@ -1339,7 +1339,7 @@ func (v ReplayFrame) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // SaveProjectionStateRequest is the object schema SaveProjectionStateRequest.
@@ -1362,7 +1362,7 @@ func (v SaveProjectionStateRequest) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // SavedProjectionState is the object schema SavedProjectionState.
@@ -1393,7 +1393,7 @@ func (v SavedProjectionState) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // Stats is the object schema Stats.
@@ -1441,7 +1441,7 @@ func (v Stats) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // StreamPage is the object schema StreamPage.
@@ -1468,7 +1468,7 @@ func (v StreamPage) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // StreamSummary is the object schema StreamSummary.
@@ -1499,7 +1499,7 @@ func (v StreamSummary) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // SubscribeFrame is the object schema SubscribeFrame.
@@ -1528,7 +1528,7 @@ func (v SubscribeFrame) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // SystemStreams is the object schema SystemStreams.
@@ -1568,7 +1568,7 @@ func (v SystemStreams) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // Event is the type Event of package common.
@@ -1795,7 +1795,7 @@ func (v UnprocessableEntity) MarshalJSON() ([]byte, error) {
 // in Raw when none does.
 func (v *UnprocessableEntity) UnmarshalJSON(data []byte) error {
 	*v = UnprocessableEntity{}
-	switch jsonKindOf(data) {
+	switch runtime.JSONKind(data) {
 	case '{':
 		if json.Unmarshal(data, &v.ErrorObject) == nil {
 			v.Kind = UnprocessableEntityKindErrorObject
@@ -1872,17 +1872,17 @@ func (v IngestConflict) MarshalJSON() ([]byte, error) {
 // in Raw when none does.
 func (v *IngestConflict) UnmarshalJSON(data []byte) error {
 	*v = IngestConflict{}
-	switch jsonKindOf(data) {
+	switch runtime.JSONKind(data) {
 	case '{':
-		members, err := probe(data)
+		members, err := runtime.JSONMembers(data)
 		if err != nil {
 			return err
 		}
-		if memberIs(members, "error", "version_conflict") {
+		if runtime.JSONMemberIs(members, "error", "version_conflict") {
 			v.Kind = IngestConflictKindVersionConflict
 			return json.Unmarshal(data, &v.VersionConflict)
 		}
-		if memberIs(members, "error", "read_only") {
+		if runtime.JSONMemberIs(members, "error", "read_only") {
 			v.Kind = IngestConflictKindReadOnly
 			return json.Unmarshal(data, &v.ReadOnly)
 		}

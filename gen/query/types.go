@@ -44,7 +44,7 @@ func (v Health) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // PaymentRequiredError is the object schema PaymentRequiredError.
@@ -68,7 +68,7 @@ func (v PaymentRequiredError) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // RateLimitError is the object schema RateLimitError.
@@ -91,7 +91,7 @@ func (v RateLimitError) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // UnauthorizedError is the object schema UnauthorizedError.
@@ -114,7 +114,7 @@ func (v UnauthorizedError) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // HealthBackend is an open enumeration: the constants below are the values the spec
@@ -193,7 +193,7 @@ func (v PaymentRequiredErrorError) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // RateLimitErrorError is the object schema RateLimitErrorError.
@@ -236,7 +236,7 @@ func (v RateLimitErrorError) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // UnauthorizedErrorError is the object schema UnauthorizedErrorError.
@@ -271,7 +271,7 @@ func (v UnauthorizedErrorError) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // PaymentRequiredErrorErrorCode is an open enumeration: the constants below are the values the spec

@@ -24,7 +24,7 @@ func (v Error) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // NewTodo is the object schema NewTodo.
@@ -47,7 +47,7 @@ func (v NewTodo) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // Priority is an open enumeration: the constants below are the values the spec
@@ -97,5 +97,5 @@ func (v Todo) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }

@@ -28,7 +28,7 @@ func (v Circle) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // Closed is the object schema Closed.
@@ -60,7 +60,7 @@ func (v Counts) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // Item is the object schema Item.
@@ -81,7 +81,7 @@ func (v Item) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // Kind is an open enumeration: the constants below are the values the spec
@@ -178,7 +178,7 @@ func (v Record) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // Shape is one of: Circle, Square. Kind says which field holds the value; a value
@@ -223,9 +223,9 @@ func (v Shape) MarshalJSON() ([]byte, error) {
 // in Raw when none does.
 func (v *Shape) UnmarshalJSON(data []byte) error {
 	*v = Shape{}
-	switch jsonKindOf(data) {
+	switch runtime.JSONKind(data) {
 	case '{':
-		members, err := probe(data)
+		members, err := runtime.JSONMembers(data)
 		if err != nil {
 			return err
 		}
@@ -266,7 +266,7 @@ func (v Square) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // Tree is the object schema Tree.
@@ -289,7 +289,7 @@ func (v Tree) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // ItemAlias is the type Item.

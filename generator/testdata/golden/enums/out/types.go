@@ -27,7 +27,7 @@ func (v Holder) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // Level is a value of the schema Level.

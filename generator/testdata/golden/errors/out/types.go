@@ -25,7 +25,7 @@ func (v Problem) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // NotFound is the object schema NotFound.
@@ -44,7 +44,7 @@ func (v NotFound) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // GetThing409Error is the object schema GetThing409Error.
@@ -63,5 +63,5 @@ func (v GetThing409Error) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }

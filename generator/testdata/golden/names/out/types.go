@@ -34,7 +34,7 @@ func (v Client2) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties3)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties3)
 }
 
 // Kind is one of: String, Int64. Kind says which field holds the value; a value
@@ -79,7 +79,7 @@ func (v Kind) MarshalJSON() ([]byte, error) {
 // in Raw when none does.
 func (v *Kind) UnmarshalJSON(data []byte) error {
 	*v = Kind{}
-	switch jsonKindOf(data) {
+	switch runtime.JSONKind(data) {
 	case '"':
 		v.Kind = KindKind2String
 		return json.Unmarshal(data, &v.String)
@@ -116,7 +116,7 @@ func (v Client3) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // JSON is the object schema JSON.
@@ -135,7 +135,7 @@ func (v JSON) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // String is a value of the schema String.

@@ -31,7 +31,7 @@ func (v Item) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // Pair is a value of the schema Pair.
@@ -53,5 +53,5 @@ func (v Patterned) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }

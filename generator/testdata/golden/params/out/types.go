@@ -23,7 +23,7 @@ func (v CollideRequest) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // CollideResponse is the object schema CollideResponse.
@@ -42,7 +42,7 @@ func (v CollideResponse) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // ListItemsOrder is an open enumeration: the constants below are the values the spec

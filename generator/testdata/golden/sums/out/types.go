@@ -27,7 +27,7 @@ func (v Branch) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // Cat is the object schema Cat.
@@ -48,7 +48,7 @@ func (v Cat) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // Conflict is the object schema Conflict.
@@ -69,7 +69,7 @@ func (v Conflict) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // Dog is the object schema Dog.
@@ -90,7 +90,7 @@ func (v Dog) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // Email is a value of the schema Email.
@@ -161,7 +161,7 @@ func (v Mailbox) MarshalJSON() ([]byte, error) {
 // in Raw when none does.
 func (v *Mailbox) UnmarshalJSON(data []byte) error {
 	*v = Mailbox{}
-	switch jsonKindOf(data) {
+	switch runtime.JSONKind(data) {
 	case '"':
 		var s string
 		if err := json.Unmarshal(data, &s); err != nil {
@@ -221,7 +221,7 @@ func (v MaybeCat) MarshalJSON() ([]byte, error) {
 // in Raw when none does.
 func (v *MaybeCat) UnmarshalJSON(data []byte) error {
 	*v = MaybeCat{}
-	switch jsonKindOf(data) {
+	switch runtime.JSONKind(data) {
 	case '{':
 		v.Kind = MaybeCatKindCat
 		return json.Unmarshal(data, &v.Cat)
@@ -255,7 +255,7 @@ func (v Mixed) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // OnlyOne is the type Cat.
@@ -305,9 +305,9 @@ func (v Pet) MarshalJSON() ([]byte, error) {
 // in Raw when none does.
 func (v *Pet) UnmarshalJSON(data []byte) error {
 	*v = Pet{}
-	switch jsonKindOf(data) {
+	switch runtime.JSONKind(data) {
 	case '{':
-		members, err := probe(data)
+		members, err := runtime.JSONMembers(data)
 		if err != nil {
 			return err
 		}
@@ -374,9 +374,9 @@ func (v PetImplicit) MarshalJSON() ([]byte, error) {
 // in Raw when none does.
 func (v *PetImplicit) UnmarshalJSON(data []byte) error {
 	*v = PetImplicit{}
-	switch jsonKindOf(data) {
+	switch runtime.JSONKind(data) {
 	case '{':
-		members, err := probe(data)
+		members, err := runtime.JSONMembers(data)
 		if err != nil {
 			return err
 		}
@@ -443,17 +443,17 @@ func (v PetInferred) MarshalJSON() ([]byte, error) {
 // in Raw when none does.
 func (v *PetInferred) UnmarshalJSON(data []byte) error {
 	*v = PetInferred{}
-	switch jsonKindOf(data) {
+	switch runtime.JSONKind(data) {
 	case '{':
-		members, err := probe(data)
+		members, err := runtime.JSONMembers(data)
 		if err != nil {
 			return err
 		}
-		if has(members, "meows") {
+		if runtime.JSONHas(members, "meows") {
 			v.Kind = PetInferredKindCat
 			return json.Unmarshal(data, &v.Cat)
 		}
-		if has(members, "barks") {
+		if runtime.JSONHas(members, "barks") {
 			v.Kind = PetInferredKindDog
 			return json.Unmarshal(data, &v.Dog)
 		}
@@ -480,7 +480,7 @@ func (v ReadOnly) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // Scalar is one of: String, Int64, Float64, Bool, StringList. Kind says which field holds the value; a value
@@ -545,7 +545,7 @@ func (v Scalar) MarshalJSON() ([]byte, error) {
 // in Raw when none does.
 func (v *Scalar) UnmarshalJSON(data []byte) error {
 	*v = Scalar{}
-	switch jsonKindOf(data) {
+	switch runtime.JSONKind(data) {
 	case '[':
 		v.Kind = ScalarKindStringList
 		return json.Unmarshal(data, &v.StringList)
@@ -609,7 +609,7 @@ func (v Tree) MarshalJSON() ([]byte, error) {
 // in Raw when none does.
 func (v *Tree) UnmarshalJSON(data []byte) error {
 	*v = Tree{}
-	switch jsonKindOf(data) {
+	switch runtime.JSONKind(data) {
 	case '{':
 		v.Kind = TreeKindBranch
 		return json.Unmarshal(data, &v.Branch)
@@ -665,17 +665,17 @@ func (v WriteError) MarshalJSON() ([]byte, error) {
 // in Raw when none does.
 func (v *WriteError) UnmarshalJSON(data []byte) error {
 	*v = WriteError{}
-	switch jsonKindOf(data) {
+	switch runtime.JSONKind(data) {
 	case '{':
-		members, err := probe(data)
+		members, err := runtime.JSONMembers(data)
 		if err != nil {
 			return err
 		}
-		if memberIs(members, "error", "conflict") {
+		if runtime.JSONMemberIs(members, "error", "conflict") {
 			v.Kind = WriteErrorKindConflict
 			return json.Unmarshal(data, &v.Conflict)
 		}
-		if memberIs(members, "error", "read_only") {
+		if runtime.JSONMemberIs(members, "error", "read_only") {
 			v.Kind = WriteErrorKindReadOnly
 			return json.Unmarshal(data, &v.ReadOnly)
 		}

@@ -93,7 +93,7 @@ func (e *StreamFrameError) Unwrap() error {
 // "kind" is returned as StreamUnknown, so that a newer server does not break the client;
 // malformed frames are a *StreamFrameError.
 func DecodeStreamFrame(data []byte) (StreamFrame, error) {
-	switch jsonKindOf(data) {
+	switch runtime.JSONKind(data) {
 	case '[':
 		var v StreamItems
 		if err := runtime.UnmarshalJSON(data, &v.Items); err != nil {
@@ -105,7 +105,7 @@ func DecodeStreamFrame(data []byte) (StreamFrame, error) {
 		}
 		return v, nil
 	case '{':
-		frameType, found, err := memberText(data, "kind")
+		frameType, found, err := runtime.JSONMemberText(data, "kind")
 		if err != nil {
 			return nil, &StreamFrameError{
 				Err:    err,

@@ -25,7 +25,7 @@ func (v Hello) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // Item is the object schema Item.
@@ -44,7 +44,7 @@ func (v Item) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // Items is a value of the schema Items.
@@ -68,7 +68,7 @@ func (v Welcome) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return marshalExtra(b, v.AdditionalProperties)
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // HelloKind is an open enumeration: the constants below are the values the spec
