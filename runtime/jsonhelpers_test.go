@@ -31,7 +31,7 @@ func TestMarshalJSONExtra(t *testing.T) {
 
 func TestJSONMemberText(t *testing.T) {
 	for _, c := range []struct {
-		in, text string
+		in, text   string
 		found, err bool
 	}{
 		{`{"type":"replay","x":1}`, "replay", true, false},
