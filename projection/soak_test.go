@@ -45,7 +45,7 @@ func TestSoak(t *testing.T) {
 	fmt.Printf("soak: seed %d (PROJECTION_SOAK_SEED=%d replays it), %d events, %d entities, live batching %v\n",
 		seed, seed, events, entities, batching)
 
-	opts := []coretest.Option{coretest.WithStreamBuffer(64)}
+	opts := []coretest.Option{coretest.WithStreamBuffer(256)}
 	if batching {
 		opts = append(opts, withBatching())
 	}
@@ -65,7 +65,18 @@ func TestSoak(t *testing.T) {
 	var (
 		h      *Handle[aggState]
 		cancel context.CancelFunc
+		total  Stats // over every worker run
 	)
+	addStats := func() {
+		st := h.Stats()
+		total.Applied += st.Applied
+		total.Duplicates += st.Duplicates
+		total.Replayed += st.Replayed
+		total.Live += st.Live
+		total.Checkpoints += st.Checkpoints
+		total.Connects += st.Connects
+		total.Recoveries += st.Recoveries
+	}
 	startWorker := func() {
 		var ctx context.Context
 		ctx, cancel = context.WithCancel(context.Background())
@@ -87,12 +98,14 @@ func TestSoak(t *testing.T) {
 	var writeErr error
 	go func() {
 		defer wg.Done()
+		// Paced so that the worker spends much of the run live.
 		for written := 0; written < events; {
 			k := min(1+writerRng.IntN(400), events-written)
 			if writeErr = f.tryIngest(k, entities, "test.soak"); writeErr != nil {
 				return
 			}
 			written += k
+			time.Sleep(time.Duration(writerRng.IntN(40)) * time.Millisecond)
 		}
 	}()
 	done := make(chan struct{})
@@ -106,29 +119,32 @@ func TestSoak(t *testing.T) {
 			continue
 		case <-time.After(time.Duration(5+rng.IntN(40)) * time.Millisecond):
 		}
-		switch k := rng.IntN(10); k {
-		case 0:
+		switch k := rng.IntN(20); {
+		case k < 2:
 			f.srv.DropStreams()
 			faults["drop stream"]++
-		case 1:
+		case k < 3:
 			f.srv.DropStreamAfter(1 + rng.IntN(3000))
 			faults["drop stream after n frames"]++
-		case 2:
+		case k < 5:
 			f.srv.FailNext("ackConsumer", 1+rng.IntN(5), []int{500, 503}[rng.IntN(2)])
 			faults["5xx on ack"]++
-		case 3:
+		case k < 7:
 			f.srv.FailNext("putProjectionEntityState", 1+rng.IntN(5), []int{500, 503}[rng.IntN(2)])
 			faults["5xx on snapshot save"]++
-		case 4:
+		case k < 9:
 			f.srv.FailNext("pollConsumerEvents", 1+rng.IntN(5), 500)
 			faults["5xx on pending read"]++
-		case 5:
+		case k < 10:
 			f.srv.FailNext("streamEvents", 1+rng.IntN(3), 503)
 			faults["5xx on stream handshake"]++
-		case 6:
-			slow.Store(!slow.Load())
-			faults["slow reducer toggled (lag)"]++
-		case 7:
+		case k < 11:
+			// A slow spell: the live stream overflows and lags.
+			slow.Store(true)
+			spell := time.Duration(20+rng.IntN(100)) * time.Millisecond
+			time.AfterFunc(spell, func() { slow.Store(false) })
+			faults["slow reducer spell (lag)"]++
+		case k < 12:
 			ctx, c := context.WithTimeout(context.Background(), 10*time.Second)
 			err := h.Stop(ctx)
 			c()
@@ -136,14 +152,16 @@ func TestSoak(t *testing.T) {
 			if err != nil {
 				t.Logf("stop: %v", err)
 			}
+			addStats()
 			startWorker()
 			faults["clean restart"]++
-		case 8:
+		case k < 13:
 			cancel()
 			<-h.Done()
+			addStats()
 			startWorker()
 			faults["crash and restart"]++
-		case 9:
+		default:
 			// A quiet spell.
 		}
 	}
@@ -154,11 +172,11 @@ func TestSoak(t *testing.T) {
 	f.srv.Reset()
 	// Catching up can take a while under the race detector.
 	f.waitStateFor(h, 5*time.Minute)
-	stats := h.Stats()
 
 	// A last restart from the snapshot must give the same state.
 	stop(t, h)
 	cancel()
+	addStats()
 	startWorker()
 	defer cancel()
 	waitCaughtUp(t, h)
@@ -167,8 +185,11 @@ func TestSoak(t *testing.T) {
 	var diff string
 	h.Read(func(s aggState) { lost, twice, diff = f.truth.compare(s) })
 	stop(t, h)
-	fmt.Printf("soak: seed %d: %d events, %d lost, %d applied twice; faults %v; last worker %+v\n",
-		seed, f.truth.total(), lost, twice, faults, stats)
+	addStats()
+	fmt.Printf("soak: seed %d: %d events, %d lost, %d applied twice\n", seed, f.truth.total(), lost, twice)
+	fmt.Printf("soak: faults %v\n", faults)
+	fmt.Printf("soak: over all worker runs: %d replay frames, %d live events, %d duplicates skipped, %d reductions, %d connections, %d recoveries from missed events, %d checkpoints\n",
+		total.Replayed, total.Live, total.Duplicates, total.Applied, total.Connects, total.Recoveries, total.Checkpoints)
 	if lost != 0 || twice != 0 || diff != "" {
 		t.Fatalf("seed %d: lost %d, applied twice %d: %s", seed, lost, twice, diff)
 	}
