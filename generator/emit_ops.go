@@ -119,7 +119,8 @@ func (e *emitter) encodeParam(ns *scope, p *param, v jen.Code, dst string) []jen
 
 // encodeObject adds the members of the object parameter p, whose value v
 // has struct type n: as name[member]=value for deepObject, as member=value
-// for exploded form.
+// for exploded form (and form bodies). Array members repeat their key;
+// members that are objects themselves are sent as JSON.
 func (e *emitter) encodeObject(ns *scope, p *param, n *namedType, v jen.Code, dst string) []jen.Code {
 	var out []jen.Code
 	for _, fl := range n.fields {
@@ -130,20 +131,28 @@ func (e *emitter) encodeObject(ns *scope, p *param, n *namedType, v jen.Code, ds
 		if p.style == "deepObject" {
 			key = p.name + "[" + fl.json + "]"
 		}
+		sub := &param{name: key, in: "query", style: "form", explode: true, typ: fl.typ}
+		if u := unwrapColl(fl.typ); u.kind == tNamed && u.named.kind == ntStruct {
+			sub.typ = tRaw // nested objects: JSON text
+		}
+		encode := func(x jen.Code) []jen.Code {
+			if sub.typ.isRaw() {
+				return []jen.Code{jen.Id(dst).Dot("Set").Call(jen.Lit(key), e.helper("formatJSON").Call(x))}
+			}
+			return e.encodeParam(ns, sub, x, dst)
+		}
 		val := jen.Add(v).Dot(fl.name)
 		switch {
 		case fl.ptr:
-			out = append(out, jen.If(jen.Add(val).Op("!=").Nil()).Block(
-				jen.Id(dst).Dot("Set").Call(jen.Lit(key), e.textOf(fl.typ, jen.Op("*").Add(val)))))
+			out = append(out, jen.If(jen.Add(val).Op("!=").Nil()).Block(encode(jen.Op("*").Add(val))...))
 		case fl.typ.isRaw():
 			out = append(out, jen.If(jen.Len(val).Op(">").Lit(0)).Block(
 				jen.Id(dst).Dot("Set").Call(jen.Lit(key), jen.String().Call(val))))
 		case fl.required && !fl.nullable:
-			out = append(out, jen.Id(dst).Dot("Set").Call(jen.Lit(key), e.textOf(fl.typ, val)))
+			out = append(out, encode(val)...)
 		default:
 			fv, fok := ns.Unexported("member"), ns.Unexported("present")
-			out = append(out, jen.If(jen.List(jen.Id(fv), jen.Id(fok)).Op(":=").Add(val).Dot("Get").Call(), jen.Id(fok)).Block(
-				jen.Id(dst).Dot("Set").Call(jen.Lit(key), e.textOf(fl.typ, jen.Id(fv)))))
+			out = append(out, jen.If(jen.List(jen.Id(fv), jen.Id(fok)).Op(":=").Add(val).Dot("Get").Call(), jen.Id(fok)).Block(encode(jen.Id(fv))...))
 		}
 	}
 	if n.extra != nil {
@@ -503,21 +512,8 @@ func atoi(s string) int {
 // formValues builds url.Values from the struct value v of type n.
 func (e *emitter) formValues(ns *scope, n *namedType, v jen.Code) *jen.Statement {
 	vals := ns.Unexported("form")
-	var stmts []jen.Code
-	stmts = append(stmts, jen.Id(vals).Op(":=").Make(jen.Qual("net/url", "Values")))
-	for _, fl := range n.fields {
-		p := &param{name: fl.json, in: "query", style: "form", explode: true, typ: fl.typ, required: fl.required && !fl.nullable && !fl.ptr}
-		val := jen.Add(v).Dot(fl.name)
-		switch {
-		case fl.ptr:
-			stmts = append(stmts, jen.If(jen.Add(val).Op("!=").Nil()).Block(jen.Id(vals).Dot("Set").Call(jen.Lit(fl.json), e.helper("formatJSON").Call(val))))
-		case p.required || fl.typ.isRaw():
-			stmts = append(stmts, e.encodeParam(ns, p, val, vals)...)
-		default:
-			x, ok := ns.Unexported("v"), ns.Unexported("ok")
-			stmts = append(stmts, jen.If(jen.List(jen.Id(x), jen.Id(ok)).Op(":=").Add(val).Dot("Get").Call(), jen.Id(ok)).Block(e.encodeParam(ns, p, jen.Id(x), vals)...))
-		}
-	}
+	stmts := []jen.Code{jen.Id(vals).Op(":=").Make(jen.Qual("net/url", "Values"))}
+	stmts = append(stmts, e.encodeObject(ns, &param{style: "form", explode: true}, n, v, vals)...)
 	stmts = append(stmts, jen.Return(jen.Id(vals)))
 	return jen.Func().Params().Qual("net/url", "Values").Block(stmts...).Call()
 }

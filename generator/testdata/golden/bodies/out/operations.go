@@ -24,13 +24,16 @@ func (c *Client) PostForm(ctx context.Context, body PostFormRequest, opts ...run
 		Body: []byte(func() url.Values {
 			form := make(url.Values)
 			form.Set("name", body.Name)
-			if v, ok := body.Age.Get(); ok {
-				form.Set("age", strconv.FormatInt(v, 10))
+			if member, present := body.Age.Get(); present {
+				form.Set("age", strconv.FormatInt(member, 10))
 			}
-			if v, ok := body.Tags.Get(); ok {
-				for _, x := range v {
+			if member, present := body.Tags.Get(); present {
+				for _, x := range member {
 					form.Add("tags", x)
 				}
+			}
+			for k, x := range body.AdditionalProperties {
+				form.Add(k, runtime.FormatJSONParam(x))
 			}
 			return form
 		}().Encode()),
@@ -116,8 +119,11 @@ func (c *Client) Upload(ctx context.Context, body UploadRequest, opts ...runtime
 	mw := multipart.NewWriter(&buf)
 	fields := func() url.Values {
 		form := make(url.Values)
-		if v, ok := body.Note.Get(); ok {
-			form.Set("note", v)
+		if member, present := body.Note.Get(); present {
+			form.Set("note", member)
+		}
+		for k, x := range body.AdditionalProperties {
+			form.Add(k, runtime.FormatJSONParam(x))
 		}
 		return form
 	}()
