@@ -9,9 +9,9 @@ import (
 )
 
 // decodeFrame decodes one server frame of the event stream. It is the
-// worker's hot path during catch-up, so instead of encoding/json (which
-// needs several passes and reflection per frame: several microseconds) it
-// makes one validating pass over the frame's known shapes (reference §5.7):
+// worker's hot path during catch-up, so instead of encoding/json (several
+// passes and reflection per frame) it makes one validating pass over the
+// frame's known shapes (reference §5.7):
 //
 //	{"type":"replay","position":N,"event":{Event}}
 //	{"type":"replay_complete","replayed":N}

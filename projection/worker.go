@@ -16,7 +16,7 @@ import (
 
 // Defaults for Config.
 const (
-	DefaultCheckpointEvery    = 1000
+	DefaultCheckpointEvery    = 10_000
 	DefaultCheckpointInterval = 5 * time.Second
 	DefaultPushInterval       = 5 * time.Second
 	DefaultStallTimeout       = 5 * time.Second
@@ -49,10 +49,11 @@ type Config[S any] struct {
 	// Store keeps the snapshots. Required: without a durable snapshot the
 	// consumer's cursor could not be acknowledged.
 	Store SnapshotStore
-	// CheckpointEvery is the number of events after which a checkpoint
-	// (snapshot, then acknowledgement) is taken; default
-	// DefaultCheckpointEvery. A restart replays at most about this many
-	// events, plus what arrived during CheckpointInterval.
+	// CheckpointEvery bounds the events applied but not yet in a durable
+	// snapshot, which is what a restart replays (plus, while live, what
+	// arrived during CheckpointInterval); default DefaultCheckpointEvery.
+	// A checkpoint (snapshot, save, then acknowledgement) is started every
+	// half CheckpointEvery events.
 	CheckpointEvery int
 	// CheckpointInterval is the longest time between checkpoints while
 	// events arrive; default DefaultCheckpointInterval.
@@ -135,6 +136,7 @@ type worker[S any] struct {
 	sincePush    int
 	pollLimit    int
 	maxPollLimit int
+	ckptStep     int // events between checkpoints: half CheckpointEvery
 }
 
 // start validates cfg, registers the consumer, loads the snapshot and
@@ -164,6 +166,7 @@ func start[S any](ctx context.Context, api coreAPI, cfg Config[S]) (*Handle[S], 
 			w.projName = cfg.Push.Projection
 		}
 	}
+	w.ckptStep = max(cfg.CheckpointEvery/2, 1)
 	w.pollLimit = max(2*cfg.CheckpointEvery, 1000)
 	w.maxPollLimit = max(w.pollLimit, 100_000)
 
@@ -472,7 +475,6 @@ func (w *worker[S]) handle(f frame, checkpoints bool) error {
 		if !checkpoints {
 			return nil
 		}
-		w.waitSave() // so that the checkpoint below is not skipped
 		if err := w.checkpoint(w.ctx); err != nil {
 			return err
 		}
@@ -490,7 +492,7 @@ func (w *worker[S]) handle(f frame, checkpoints bool) error {
 	if !checkpoints {
 		return nil
 	}
-	if w.eng.progress >= w.cfg.CheckpointEvery {
+	if w.eng.progress >= w.ckptStep {
 		if err := w.checkpoint(w.ctx); err != nil {
 			return err
 		}
@@ -519,16 +521,16 @@ func (w *worker[S]) onTick() error {
 // the state is exact and ahead of the last snapshot, takes a snapshot and
 // hands it to a goroutine that saves it and then acknowledges its position,
 // while the worker goes on applying events (a durable save takes
-// milliseconds). One save is in flight at a time; a checkpoint due meanwhile
-// is skipped, and the next one covers its events. Failures of Core or the
+// milliseconds). One save is in flight at a time: a checkpoint first waits
+// for the previous one. Checkpoints are taken every half CheckpointEvery
+// events, so that at any time at most CheckpointEvery events are not yet
+// in a durable snapshot: what a restart replays. Failures of Core or the
 // store are logged and retried at the next checkpoint; only a detected gap
 // is returned.
 func (w *worker[S]) checkpoint(ctx context.Context) error {
 	w.lastCkpt = w.now()
 	w.eng.progress = 0
-	if w.saving {
-		return nil
-	}
+	w.waitSave()
 	if err := w.confirmLive(ctx); err != nil {
 		if errors.Is(err, errGap) {
 			return err

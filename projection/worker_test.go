@@ -203,7 +203,10 @@ func TestStopFlushesAndAcks(t *testing.T) {
 func TestStopDeadline(t *testing.T) {
 	f := newFixture(t)
 	f.ingest(50, 5, "test.created")
-	h := f.start(f.config("stop-deadline", NewFileStore(t.TempDir())))
+	cfg := f.config("stop-deadline", NewFileStore(t.TempDir()))
+	cfg.CheckpointEvery = 1 << 30 // only Stop checkpoints the live events
+	cfg.CheckpointInterval = time.Hour
+	h := f.start(cfg)
 	waitCaughtUp(t, h)
 	f.ingest(50, 5, "test.updated")
 	f.waitState(h)
