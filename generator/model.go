@@ -713,7 +713,11 @@ func (g *gen) fillSum(n *namedType) {
 		mapping = d.Mapping
 	}
 	for i, a := range alts {
-		t := g.resolve(a, fmt.Sprintf("%s%d", n.name, i+1))
+		hint := fmt.Sprintf("%s%d", n.name, i+1)
+		if a.Ref == "" && a.Value != nil && ExportedName(a.Value.Title) != "" {
+			hint = ExportedName(a.Value.Title)
+		}
+		t := g.resolve(a, hint)
 		if t.kind == tNamed && t.named == n {
 			g.fail(originOf(s), "schema %s lists itself as one of its alternatives", n.name)
 			continue

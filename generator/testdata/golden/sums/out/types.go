@@ -567,6 +567,69 @@ func (v *Scalar) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
+// Shape is one of: Circle, Square. Kind says which field holds the value; a value
+// that matches no variant is kept in Raw with an empty Kind.
+//
+// Inline variants named by their titles.
+type Shape struct {
+	// Kind says which variant is set.
+	Kind ShapeKind
+	// Circle is set when Kind is ShapeKindCircle.
+	Circle Circle
+	// Square is set when Kind is ShapeKindSquare.
+	Square Square
+	// Raw holds a value that matched no variant.
+	Raw json.RawMessage
+}
+
+// ShapeKind names a variant of Shape.
+type ShapeKind string
+
+// Variants of Shape.
+const (
+	// ShapeKindCircle marks the Circle variant.
+	ShapeKindCircle ShapeKind = "Circle"
+	// ShapeKindSquare marks the Square variant.
+	ShapeKindSquare ShapeKind = "Square"
+)
+
+// MarshalJSON encodes the variant Kind names, or Raw.
+func (v Shape) MarshalJSON() ([]byte, error) {
+	switch v.Kind {
+	case ShapeKindCircle:
+		return json.Marshal(v.Circle)
+	case ShapeKindSquare:
+		return json.Marshal(v.Square)
+	}
+	if len(v.Raw) > 0 {
+		return v.Raw, nil
+	}
+	return []byte("null"), nil
+}
+
+// UnmarshalJSON decodes the variant the JSON value matches, or keeps the value
+// in Raw when none does.
+func (v *Shape) UnmarshalJSON(data []byte) error {
+	*v = Shape{}
+	switch runtime.JSONKind(data) {
+	case '{':
+		members, err := runtime.JSONMembers(data)
+		if err != nil {
+			return err
+		}
+		if runtime.JSONHas(members, "radius") {
+			v.Kind = ShapeKindCircle
+			return json.Unmarshal(data, &v.Circle)
+		}
+		if runtime.JSONHas(members, "side") {
+			v.Kind = ShapeKindSquare
+			return json.Unmarshal(data, &v.Square)
+		}
+	}
+	v.Raw = bytes.Clone(data)
+	return nil
+}
+
 // Tree is one of: String, Branch. Kind says which field holds the value; a value
 // that matches no variant is kept in Raw with an empty Kind.
 type Tree struct {
@@ -720,4 +783,46 @@ func (v ReadOnlyError) IsKnown() bool {
 		return true
 	}
 	return false
+}
+
+// Circle is the object schema Circle.
+//
+// circle
+type Circle struct {
+	// Radius is the "radius" member (required).
+	Radius float64 `json:"radius"`
+	// AdditionalProperties holds the members the schema does not describe, so that they
+	// survive a decode and encode round trip.
+	AdditionalProperties map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON encodes Circle with its additional properties.
+func (v Circle) MarshalJSON() ([]byte, error) {
+	type plain Circle
+	b, err := json.Marshal(plain(v))
+	if err != nil {
+		return nil, err
+	}
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
+}
+
+// Square is the object schema Square.
+//
+// square
+type Square struct {
+	// Side is the "side" member (required).
+	Side float64 `json:"side"`
+	// AdditionalProperties holds the members the schema does not describe, so that they
+	// survive a decode and encode round trip.
+	AdditionalProperties map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON encodes Square with its additional properties.
+func (v Square) MarshalJSON() ([]byte, error) {
+	type plain Square
+	b, err := json.Marshal(plain(v))
+	if err != nil {
+		return nil, err
+	}
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
