@@ -97,14 +97,8 @@ func (e *emitter) structDecoder(f *jen.File, n *namedType) {
 		x := ns.Unexported("x")
 		extra := jen.Id(recv).Dot(n.extraF)
 		dflt = append(dflt, jen.Id(key).Op(":=").Add(e.rt("JSONKey")).Call(jen.Id(it).Dot("Key").Call()))
-		if n.extra.isRaw() {
-			dflt = append(dflt,
-				jen.List(jen.Id(x), jen.Err()).Op(":=").Add(e.rt("DecodeJSONRaw")).Call(jen.Id(d)),
-				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(e.rt("JSONMemberError").Call(jen.Lit(n.name), jen.Id(key), jen.Err()))))
-		} else {
-			dflt = append(dflt, jen.Var().Id(x).Add(e.typ(n.extra)))
-			dflt = append(dflt, j.withMember(jen.Id(key)).value(n.extra, jen.Id(x))...)
-		}
+		dflt = append(dflt, jen.Var().Id(x).Add(e.typ(n.extra)))
+		dflt = append(dflt, j.withMember(jen.Id(key)).value(n.extra, jen.Id(x))...)
 		dflt = append(dflt,
 			jen.If(jen.Add(extra).Op("==").Nil()).Block(jen.Add(extra).Op("=").Make(jen.Map(jen.String()).Add(e.typ(n.extra)))),
 			jen.Add(extra).Index(jen.Id(key)).Op("=").Id(x),
@@ -224,6 +218,22 @@ func (j *jsonFn) member(fl *field, lv jen.Code) []jen.Code {
 			append([]jen.Code{jen.If(jen.Add(lv).Op("==").Nil()).Block(jen.Add(lv).Op("=").New(j.e.typ(fl.typ)))}, some.value(fl.typ, target)...)...)}
 	case fl.typ.isRaw():
 		return m.value(fl.typ, lv)
+	case fl.nullable || !fl.required:
+		fn, ok := m.scalarFunc(fl.typ)
+		if !ok {
+			break
+		}
+		wrap := "DecodeJSONOpt"
+		if fl.nullable {
+			wrap = "DecodeJSONNullable"
+		}
+		dec := j.e.rt(fn)
+		if fn != "DecodeJSONTime" {
+			dec = dec.Types(j.e.typ(fl.typ))
+		}
+		return []jen.Code{jen.If(jen.Err().Op(":=").Add(j.e.rt(wrap)).Call(jen.Id(j.d), jen.Op("&").Add(lv), dec), jen.Err().Op("!=").Nil()).Block(m.fail(jen.Err()))}
+	}
+	switch {
 	case fl.nullable:
 		return []jen.Code{jen.If(m.isNull()).Block(
 			m.readNull(),
@@ -240,38 +250,53 @@ func (j *jsonFn) member(fl *field, lv jen.Code) []jen.Code {
 	return m.value(fl.typ, lv)
 }
 
-// scalarRead returns the call reading a JSON scalar of the basic type name
-// from d, and false when there is none that decodes it exactly as
-// encoding/json does.
-func (m *jsonMember) scalarRead(name string) (jen.Code, bool) {
-	switch name {
-	case "string":
-		return m.e.rt("DecodeJSONString").Call(jen.Id(m.d)), true
-	case "int64":
-		return jen.Id(m.d).Dot("Int64").Call(), true
-	case "int32":
-		return m.e.rt("DecodeJSONInt32").Call(jen.Id(m.d)), true
-	case "float64":
-		return jen.Id(m.d).Dot("Float64").Call(), true
-	case "bool":
-		return jen.Id(m.d).Dot("Bool").Call(), true
+// scalarFunc returns the runtime function that decodes a value of type t
+// (func(*jx.Decoder, *T) error, generic over T), when there is one.
+func (m *jsonMember) scalarFunc(t *typeRef) (string, bool) {
+	switch t.kind {
+	case tBasic:
+		return basicFunc(t.name)
+	case tQual:
+		switch {
+		case t.isRaw():
+			return "DecodeJSONRawTo", true
+		case t.pkg == "time" && t.name == "Time":
+			return "DecodeJSONTime", true
+		case t.under != nil && t.under.kind == tBasic:
+			return basicFunc(t.under.name)
+		}
+	case tNamed:
+		n := t.named
+		switch {
+		case n.kind == ntEnum:
+			return "DecodeJSONStringTo", true
+		case n.kind == ntAlias && n.under != nil:
+			return m.scalarFunc(n.under)
+		case n.kind == ntDef && n.under != nil && n.under.kind == tBasic:
+			return basicFunc(n.under.name)
+		case n.kind == ntDef && n.under != nil && n.under.isRaw():
+			return "DecodeJSONRawTo", true
+		}
 	}
-	return nil, false
+	return "", false
 }
 
-// scalar decodes a scalar read into lv, converted by conv when not nil; a
-// null leaves lv unchanged.
-func (m *jsonMember) scalar(read jen.Code, lv jen.Code, conv jen.Code) []jen.Code {
-	x := m.ns.Unexported("x")
-	val := jen.Id(x)
-	if conv != nil {
-		val = jen.Add(conv).Call(jen.Id(x))
+// basicFunc returns the runtime function decoding the basic type name
+// exactly as encoding/json does, if any.
+func basicFunc(name string) (string, bool) {
+	switch name {
+	case "string":
+		return "DecodeJSONStringTo", true
+	case "int64":
+		return "DecodeJSONInt64To", true
+	case "int32":
+		return "DecodeJSONInt32To", true
+	case "float64":
+		return "DecodeJSONFloat64To", true
+	case "bool":
+		return "DecodeJSONBoolTo", true
 	}
-	return m.ifNull(nil,
-		jen.List(jen.Id(x), jen.Err()).Op(":=").Add(read),
-		m.check(),
-		jen.Add(lv).Op("=").Add(val),
-	)
+	return "", false
 }
 
 // generic decodes into lv with runtime.DecodeJSONValue.
@@ -283,59 +308,18 @@ func (m *jsonMember) generic(lv jen.Code) []jen.Code {
 // into the addressable expression lv.
 func (m *jsonMember) value(t *typeRef, lv jen.Code) []jen.Code {
 	e := m.e
+	if fn, ok := m.scalarFunc(t); ok {
+		return []jen.Code{jen.If(jen.Err().Op(":=").Add(e.rt(fn)).Call(jen.Id(m.d), jen.Op("&").Add(lv)), jen.Err().Op("!=").Nil()).Block(m.fail(jen.Err()))}
+	}
 	switch t.kind {
-	case tBasic:
-		if read, ok := m.scalarRead(t.name); ok {
-			return m.scalar(read, lv, nil)
-		}
-		return m.generic(lv)
-	case tQual:
-		switch {
-		case t.isRaw():
-			x := m.ns.Unexported("x")
-			return []jen.Code{
-				jen.List(jen.Id(x), jen.Err()).Op(":=").Add(e.rt("DecodeJSONRaw")).Call(jen.Id(m.d)),
-				m.check(),
-				jen.Add(lv).Op("=").Id(x),
-			}
-		case t.pkg == "time" && t.name == "Time":
-			return []jen.Code{jen.If(jen.Err().Op(":=").Add(e.rt("DecodeJSONTime")).Call(jen.Id(m.d), jen.Op("&").Add(lv)), jen.Err().Op("!=").Nil()).Block(m.fail(jen.Err()))}
-		case t.under != nil && t.under.kind == tBasic:
-			if read, ok := m.scalarRead(t.under.name); ok {
-				return m.scalar(read, lv, e.typ(t))
-			}
-		}
-		return m.generic(lv)
 	case tNamed:
 		n := t.named
-		switch n.kind {
-		case ntStruct:
+		switch {
+		case n.kind == ntStruct, isCollectionDef(n):
 			return []jen.Code{jen.If(jen.Err().Op(":=").Add(lv).Dot("DecodeJSON").Call(jen.Id(m.d)), jen.Err().Op("!=").Nil()).Block(m.fail(jen.Err()))}
-		case ntEnum:
-			return m.scalar(e.rt("DecodeJSONString").Call(jen.Id(m.d)), lv, jen.Id(n.name))
-		case ntAlias:
-			if n.under != nil {
-				return m.value(n.under, lv)
-			}
-		case ntDef:
-			u := n.under
-			switch {
-			case u == nil:
-			case u.kind == tBasic:
-				if read, ok := m.scalarRead(u.name); ok {
-					return m.scalar(read, lv, jen.Id(n.name))
-				}
-			case u.isRaw():
-				x := m.ns.Unexported("x")
-				return []jen.Code{
-					jen.List(jen.Id(x), jen.Err()).Op(":=").Add(e.rt("DecodeJSONRaw")).Call(jen.Id(m.d)),
-					m.check(),
-					jen.Add(lv).Op("=").Id(n.name).Call(jen.Id(x)),
-				}
-			case isCollectionDef(n):
-				return []jen.Code{jen.If(jen.Err().Op(":=").Add(lv).Dot("DecodeJSON").Call(jen.Id(m.d)), jen.Err().Op("!=").Nil()).Block(m.fail(jen.Err()))}
-			}
-		case ntSum:
+		case n.kind == ntAlias && n.under != nil:
+			return m.value(n.under, lv)
+		case n.kind == ntSum:
 			// A sum type looks at the whole value to choose its variant.
 			raw := m.ns.Unexported("raw")
 			return []jen.Code{

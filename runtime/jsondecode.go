@@ -137,6 +137,116 @@ func DecodeJSONTime(d *jx.Decoder, t *time.Time) error {
 	return t.UnmarshalJSON(raw)
 }
 
+// DecodeJSONStringTo decodes a JSON string into *p; a null leaves *p
+// unchanged. Generated decoders use the DecodeJSON...To functions for
+// members of scalar types.
+func DecodeJSONStringTo[T ~string](d *jx.Decoder, p *T) error {
+	if d.Next() == jx.Null {
+		return d.Null()
+	}
+	s, err := DecodeJSONString(d)
+	if err != nil {
+		return err
+	}
+	*p = T(s)
+	return nil
+}
+
+// DecodeJSONInt64To decodes a JSON integer into *p; a null leaves *p
+// unchanged.
+func DecodeJSONInt64To[T ~int64](d *jx.Decoder, p *T) error {
+	if d.Next() == jx.Null {
+		return d.Null()
+	}
+	n, err := d.Int64()
+	if err != nil {
+		return err
+	}
+	*p = T(n)
+	return nil
+}
+
+// DecodeJSONInt32To decodes a JSON integer that fits in an int32 into *p; a
+// null leaves *p unchanged.
+func DecodeJSONInt32To[T ~int32](d *jx.Decoder, p *T) error {
+	if d.Next() == jx.Null {
+		return d.Null()
+	}
+	n, err := DecodeJSONInt32(d)
+	if err != nil {
+		return err
+	}
+	*p = T(n)
+	return nil
+}
+
+// DecodeJSONFloat64To decodes a JSON number into *p; a null leaves *p
+// unchanged.
+func DecodeJSONFloat64To[T ~float64](d *jx.Decoder, p *T) error {
+	if d.Next() == jx.Null {
+		return d.Null()
+	}
+	f, err := d.Float64()
+	if err != nil {
+		return err
+	}
+	*p = T(f)
+	return nil
+}
+
+// DecodeJSONBoolTo decodes a JSON boolean into *p; a null leaves *p
+// unchanged.
+func DecodeJSONBoolTo[T ~bool](d *jx.Decoder, p *T) error {
+	if d.Next() == jx.Null {
+		return d.Null()
+	}
+	b, err := d.Bool()
+	if err != nil {
+		return err
+	}
+	*p = T(b)
+	return nil
+}
+
+// DecodeJSONRawTo stores a copy of the next JSON value, null included, in
+// *p.
+func DecodeJSONRawTo[T ~[]byte](d *jx.Decoder, p *T) error {
+	raw, err := DecodeJSONRaw(d)
+	if err != nil {
+		return err
+	}
+	*p = T(raw)
+	return nil
+}
+
+// DecodeJSONOpt decodes an optional value into *o with dec; a null makes *o
+// absent, as Opt's UnmarshalJSON does.
+func DecodeJSONOpt[T any](d *jx.Decoder, o *Opt[T], dec func(*jx.Decoder, *T) error) error {
+	if d.Next() == jx.Null {
+		*o = Opt[T]{}
+		return d.Null()
+	}
+	if err := dec(d, &o.Value); err != nil {
+		return err
+	}
+	o.Set = true
+	return nil
+}
+
+// DecodeJSONNullable decodes a value or null into *n with dec, as
+// Nullable's UnmarshalJSON does.
+func DecodeJSONNullable[T any](d *jx.Decoder, n *Nullable[T], dec func(*jx.Decoder, *T) error) error {
+	if d.Next() == jx.Null {
+		*n = Nullable[T]{Set: true, Null: true}
+		return d.Null()
+	}
+	if err := dec(d, &n.Value); err != nil {
+		return err
+	}
+	n.Set, n.Null = true, false
+	return nil
+}
+
 // JSONKey returns a member name decoded by jx as the string encoding/json
 // gives it: each byte that is not valid UTF-8 becomes U+FFFD.
 func JSONKey(key []byte) string {

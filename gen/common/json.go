@@ -22,51 +22,27 @@ func (v *ArchiveIntegrity) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "protocol":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ArchiveIntegrity", "protocol", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("ArchiveIntegrity", "protocol", err)
-				}
-				v.Protocol = x
+			if err := runtime.DecodeJSONStringTo(d, &v.Protocol); err != nil {
+				return runtime.JSONMemberError("ArchiveIntegrity", "protocol", err)
 			}
 		case "tenant_id":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ArchiveIntegrity", "tenant_id", err)
-				}
-			} else {
-				x2, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("ArchiveIntegrity", "tenant_id", err)
-				}
-				v.TenantID = x2
+			if err := runtime.DecodeJSONStringTo(d, &v.TenantID); err != nil {
+				return runtime.JSONMemberError("ArchiveIntegrity", "tenant_id", err)
 			}
 		case "entity_id":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ArchiveIntegrity", "entity_id", err)
-				}
-			} else {
-				x3, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("ArchiveIntegrity", "entity_id", err)
-				}
-				v.EntityID = x3
+			if err := runtime.DecodeJSONStringTo(d, &v.EntityID); err != nil {
+				return runtime.JSONMemberError("ArchiveIntegrity", "entity_id", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x4, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("ArchiveIntegrity", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x4
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -94,45 +70,27 @@ func (v *ErrorDetail) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "code":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ErrorDetail", "code", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("ErrorDetail", "code", err)
-				}
-				v.Code = x
+			if err := runtime.DecodeJSONStringTo(d, &v.Code); err != nil {
+				return runtime.JSONMemberError("ErrorDetail", "code", err)
 			}
 		case "message":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ErrorDetail", "message", err)
-				}
-			} else {
-				x2, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("ErrorDetail", "message", err)
-				}
-				v.Message = x2
+			if err := runtime.DecodeJSONStringTo(d, &v.Message); err != nil {
+				return runtime.JSONMemberError("ErrorDetail", "message", err)
 			}
 		case "details":
-			x3, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			if err := runtime.DecodeJSONRawTo(d, &v.Details); err != nil {
 				return runtime.JSONMemberError("ErrorDetail", "details", err)
 			}
-			v.Details = x3
 		default:
 			key := runtime.JSONKey(members.Key())
-			x4, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("ErrorDetail", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x4
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -160,27 +118,19 @@ func (v *ErrorMessage) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "error":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ErrorMessage", "error", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("ErrorMessage", "error", err)
-				}
-				v.Error = x
+			if err := runtime.DecodeJSONStringTo(d, &v.Error); err != nil {
+				return runtime.JSONMemberError("ErrorMessage", "error", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x2, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("ErrorMessage", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x2
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -213,8 +163,8 @@ func (v *ErrorObject) DecodeJSON(d *jx.Decoder) error {
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("ErrorObject", key, err)
 			}
 			if v.AdditionalProperties == nil {
@@ -248,91 +198,47 @@ func (v *Event) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "id":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Event", "id", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Event", "id", err)
-				}
-				v.ID = x
+			if err := runtime.DecodeJSONStringTo(d, &v.ID); err != nil {
+				return runtime.JSONMemberError("Event", "id", err)
 			}
 		case "event_type":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Event", "event_type", err)
-				}
-			} else {
-				x2, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Event", "event_type", err)
-				}
-				v.EventType = x2
+			if err := runtime.DecodeJSONStringTo(d, &v.EventType); err != nil {
+				return runtime.JSONMemberError("Event", "event_type", err)
 			}
 		case "entity_id":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Event", "entity_id", err)
-				}
-			} else {
-				x3, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Event", "entity_id", err)
-				}
-				v.EntityID = x3
+			if err := runtime.DecodeJSONStringTo(d, &v.EntityID); err != nil {
+				return runtime.JSONMemberError("Event", "entity_id", err)
 			}
 		case "tenant_id":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Event", "tenant_id", err)
-				}
-			} else {
-				x4, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Event", "tenant_id", err)
-				}
-				v.TenantID = x4
+			if err := runtime.DecodeJSONStringTo(d, &v.TenantID); err != nil {
+				return runtime.JSONMemberError("Event", "tenant_id", err)
 			}
 		case "payload":
-			x5, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			if err := runtime.DecodeJSONRawTo(d, &v.Payload); err != nil {
 				return runtime.JSONMemberError("Event", "payload", err)
 			}
-			v.Payload = x5
 		case "timestamp":
 			if err := runtime.DecodeJSONTime(d, &v.Timestamp); err != nil {
 				return runtime.JSONMemberError("Event", "timestamp", err)
 			}
 		case "metadata":
-			x6, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			if err := runtime.DecodeJSONRawTo(d, &v.Metadata); err != nil {
 				return runtime.JSONMemberError("Event", "metadata", err)
 			}
-			v.Metadata = x6
 		case "version":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Event", "version", err)
-				}
-			} else {
-				x7, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("Event", "version", err)
-				}
-				v.Version = x7
+			if err := runtime.DecodeJSONInt64To(d, &v.Version); err != nil {
+				return runtime.JSONMemberError("Event", "version", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x8, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("Event", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x8
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -389,54 +295,20 @@ func (v *QueryEventsResponse) DecodeJSON(d *jx.Decoder) error {
 				v.Events = s
 			}
 		case "count":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("QueryEventsResponse", "count", err)
-				}
-			} else {
-				x, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("QueryEventsResponse", "count", err)
-				}
-				v.Count = x
+			if err := runtime.DecodeJSONInt64To(d, &v.Count); err != nil {
+				return runtime.JSONMemberError("QueryEventsResponse", "count", err)
 			}
 		case "total_count":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("QueryEventsResponse", "total_count", err)
-				}
-			} else {
-				x2, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("QueryEventsResponse", "total_count", err)
-				}
-				v.TotalCount = x2
+			if err := runtime.DecodeJSONInt64To(d, &v.TotalCount); err != nil {
+				return runtime.JSONMemberError("QueryEventsResponse", "total_count", err)
 			}
 		case "has_more":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("QueryEventsResponse", "has_more", err)
-				}
-			} else {
-				x3, err := d.Bool()
-				if err != nil {
-					return runtime.JSONMemberError("QueryEventsResponse", "has_more", err)
-				}
-				v.HasMore = x3
+			if err := runtime.DecodeJSONBoolTo(d, &v.HasMore); err != nil {
+				return runtime.JSONMemberError("QueryEventsResponse", "has_more", err)
 			}
 		case "entity_version":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("QueryEventsResponse", "entity_version", err)
-				}
-				v.EntityVersion = runtime.Opt[int64]{}
-			} else {
-				x4, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("QueryEventsResponse", "entity_version", err)
-				}
-				v.EntityVersion.Value = x4
-				v.EntityVersion.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.EntityVersion, runtime.DecodeJSONInt64To[int64]); err != nil {
+				return runtime.JSONMemberError("QueryEventsResponse", "entity_version", err)
 			}
 		case "archive_integrity":
 			if d.Next() == jx.Null {
@@ -452,14 +324,14 @@ func (v *QueryEventsResponse) DecodeJSON(d *jx.Decoder) error {
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x5, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("QueryEventsResponse", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x5
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -487,39 +359,23 @@ func (v *ReadOnly) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "error":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ReadOnly", "error", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("ReadOnly", "error", err)
-				}
-				v.Error = ReadOnlyError(x)
+			if err := runtime.DecodeJSONStringTo(d, &v.Error); err != nil {
+				return runtime.JSONMemberError("ReadOnly", "error", err)
 			}
 		case "message":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ReadOnly", "message", err)
-				}
-			} else {
-				x2, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("ReadOnly", "message", err)
-				}
-				v.Message = x2
+			if err := runtime.DecodeJSONStringTo(d, &v.Message); err != nil {
+				return runtime.JSONMemberError("ReadOnly", "message", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x3, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("ReadOnly", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x3
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -547,51 +403,27 @@ func (v *VersionConflict) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "error":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("VersionConflict", "error", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("VersionConflict", "error", err)
-				}
-				v.Error = VersionConflictError(x)
+			if err := runtime.DecodeJSONStringTo(d, &v.Error); err != nil {
+				return runtime.JSONMemberError("VersionConflict", "error", err)
 			}
 		case "expected_version":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("VersionConflict", "expected_version", err)
-				}
-			} else {
-				x2, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("VersionConflict", "expected_version", err)
-				}
-				v.ExpectedVersion = x2
+			if err := runtime.DecodeJSONInt64To(d, &v.ExpectedVersion); err != nil {
+				return runtime.JSONMemberError("VersionConflict", "expected_version", err)
 			}
 		case "current_version":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("VersionConflict", "current_version", err)
-				}
-			} else {
-				x3, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("VersionConflict", "current_version", err)
-				}
-				v.CurrentVersion = x3
+			if err := runtime.DecodeJSONInt64To(d, &v.CurrentVersion); err != nil {
+				return runtime.JSONMemberError("VersionConflict", "current_version", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x4, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("VersionConflict", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x4
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {

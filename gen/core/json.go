@@ -8,7 +8,6 @@ import (
 	"github.com/allsource-go/allsource/gen/common"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
-	"time"
 )
 
 // DecodeJSON decodes AckRequest from d in one pass over the input, as
@@ -24,27 +23,19 @@ func (v *AckRequest) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "position":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("AckRequest", "position", err)
-				}
-			} else {
-				x, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("AckRequest", "position", err)
-				}
-				v.Position = x
+			if err := runtime.DecodeJSONInt64To(d, &v.Position); err != nil {
+				return runtime.JSONMemberError("AckRequest", "position", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x2, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("AckRequest", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x2
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -72,51 +63,27 @@ func (v *AckResult) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "status":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("AckResult", "status", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("AckResult", "status", err)
-				}
-				v.Status = AckResultStatus(x)
+			if err := runtime.DecodeJSONStringTo(d, &v.Status); err != nil {
+				return runtime.JSONMemberError("AckResult", "status", err)
 			}
 		case "consumer_id":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("AckResult", "consumer_id", err)
-				}
-			} else {
-				x2, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("AckResult", "consumer_id", err)
-				}
-				v.ConsumerID = x2
+			if err := runtime.DecodeJSONStringTo(d, &v.ConsumerID); err != nil {
+				return runtime.JSONMemberError("AckResult", "consumer_id", err)
 			}
 		case "position":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("AckResult", "position", err)
-				}
-			} else {
-				x3, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("AckResult", "position", err)
-				}
-				v.Position = x3
+			if err := runtime.DecodeJSONInt64To(d, &v.Position); err != nil {
+				return runtime.JSONMemberError("AckResult", "position", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x4, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("AckResult", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x4
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -144,55 +111,27 @@ func (v *ArchiveIndexIncomplete) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "error":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ArchiveIndexIncomplete", "error", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("ArchiveIndexIncomplete", "error", err)
-				}
-				v.Error = x
+			if err := runtime.DecodeJSONStringTo(d, &v.Error); err != nil {
+				return runtime.JSONMemberError("ArchiveIndexIncomplete", "error", err)
 			}
 		case "remaining_files":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ArchiveIndexIncomplete", "remaining_files", err)
-				}
-				v.RemainingFiles = runtime.Opt[int64]{}
-			} else {
-				x2, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("ArchiveIndexIncomplete", "remaining_files", err)
-				}
-				v.RemainingFiles.Value = x2
-				v.RemainingFiles.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.RemainingFiles, runtime.DecodeJSONInt64To[int64]); err != nil {
+				return runtime.JSONMemberError("ArchiveIndexIncomplete", "remaining_files", err)
 			}
 		case "stopped_by":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ArchiveIndexIncomplete", "stopped_by", err)
-				}
-				v.StoppedBy = runtime.Opt[string]{}
-			} else {
-				x3, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("ArchiveIndexIncomplete", "stopped_by", err)
-				}
-				v.StoppedBy.Value = x3
-				v.StoppedBy.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.StoppedBy, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("ArchiveIndexIncomplete", "stopped_by", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x4, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("ArchiveIndexIncomplete", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x4
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -220,28 +159,12 @@ func (v *BatchIngestResult) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "total":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("BatchIngestResult", "total", err)
-				}
-			} else {
-				x, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("BatchIngestResult", "total", err)
-				}
-				v.Total = x
+			if err := runtime.DecodeJSONInt64To(d, &v.Total); err != nil {
+				return runtime.JSONMemberError("BatchIngestResult", "total", err)
 			}
 		case "ingested":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("BatchIngestResult", "ingested", err)
-				}
-			} else {
-				x2, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("BatchIngestResult", "ingested", err)
-				}
-				v.Ingested = x2
+			if err := runtime.DecodeJSONInt64To(d, &v.Ingested); err != nil {
+				return runtime.JSONMemberError("BatchIngestResult", "ingested", err)
 			}
 		case "events":
 			if d.Next() == jx.Null {
@@ -274,14 +197,14 @@ func (v *BatchIngestResult) DecodeJSON(d *jx.Decoder) error {
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x3, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("BatchIngestResult", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x3
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -322,16 +245,8 @@ func (v *BulkGetProjectionStatesRequest) DecodeJSON(d *jx.Decoder) error {
 				s, i := v.EntityIds, 0
 				for elems.Next() {
 					s = runtime.JSONSliceAt(s, i)
-					if d.Next() == jx.Null {
-						if err := d.Null(); err != nil {
-							return runtime.JSONMemberError("BulkGetProjectionStatesRequest", "entity_ids", err)
-						}
-					} else {
-						x, err := runtime.DecodeJSONString(d)
-						if err != nil {
-							return runtime.JSONMemberError("BulkGetProjectionStatesRequest", "entity_ids", err)
-						}
-						s[i] = x
+					if err := runtime.DecodeJSONStringTo(d, &s[i]); err != nil {
+						return runtime.JSONMemberError("BulkGetProjectionStatesRequest", "entity_ids", err)
 					}
 					i++
 				}
@@ -347,14 +262,14 @@ func (v *BulkGetProjectionStatesRequest) DecodeJSON(d *jx.Decoder) error {
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x2, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("BulkGetProjectionStatesRequest", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x2
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -382,45 +297,27 @@ func (v *BulkProjectionState) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "entity_id":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("BulkProjectionState", "entity_id", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("BulkProjectionState", "entity_id", err)
-				}
-				v.EntityID = x
+			if err := runtime.DecodeJSONStringTo(d, &v.EntityID); err != nil {
+				return runtime.JSONMemberError("BulkProjectionState", "entity_id", err)
 			}
 		case "state":
-			x2, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			if err := runtime.DecodeJSONRawTo(d, &v.State); err != nil {
 				return runtime.JSONMemberError("BulkProjectionState", "state", err)
 			}
-			v.State = x2
 		case "found":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("BulkProjectionState", "found", err)
-				}
-			} else {
-				x3, err := d.Bool()
-				if err != nil {
-					return runtime.JSONMemberError("BulkProjectionState", "found", err)
-				}
-				v.Found = x3
+			if err := runtime.DecodeJSONBoolTo(d, &v.Found); err != nil {
+				return runtime.JSONMemberError("BulkProjectionState", "found", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x4, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("BulkProjectionState", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x4
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -448,16 +345,8 @@ func (v *BulkProjectionStates) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "projection":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("BulkProjectionStates", "projection", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("BulkProjectionStates", "projection", err)
-				}
-				v.Projection = x
+			if err := runtime.DecodeJSONStringTo(d, &v.Projection); err != nil {
+				return runtime.JSONMemberError("BulkProjectionStates", "projection", err)
 			}
 		case "states":
 			if d.Next() == jx.Null {
@@ -489,27 +378,19 @@ func (v *BulkProjectionStates) DecodeJSON(d *jx.Decoder) error {
 				v.States = s
 			}
 		case "total":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("BulkProjectionStates", "total", err)
-				}
-			} else {
-				x2, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("BulkProjectionStates", "total", err)
-				}
-				v.Total = x2
+			if err := runtime.DecodeJSONInt64To(d, &v.Total); err != nil {
+				return runtime.JSONMemberError("BulkProjectionStates", "total", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x3, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("BulkProjectionStates", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x3
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -567,8 +448,8 @@ func (v *BulkSaveProjectionStatesRequest) DecodeJSON(d *jx.Decoder) error {
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("BulkSaveProjectionStatesRequest", key, err)
 			}
 			if v.AdditionalProperties == nil {
@@ -602,51 +483,27 @@ func (v *BulkSaveResult) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "projection":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("BulkSaveResult", "projection", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("BulkSaveResult", "projection", err)
-				}
-				v.Projection = x
+			if err := runtime.DecodeJSONStringTo(d, &v.Projection); err != nil {
+				return runtime.JSONMemberError("BulkSaveResult", "projection", err)
 			}
 		case "saved":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("BulkSaveResult", "saved", err)
-				}
-			} else {
-				x2, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("BulkSaveResult", "saved", err)
-				}
-				v.Saved = x2
+			if err := runtime.DecodeJSONInt64To(d, &v.Saved); err != nil {
+				return runtime.JSONMemberError("BulkSaveResult", "saved", err)
 			}
 		case "total":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("BulkSaveResult", "total", err)
-				}
-			} else {
-				x3, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("BulkSaveResult", "total", err)
-				}
-				v.Total = x3
+			if err := runtime.DecodeJSONInt64To(d, &v.Total); err != nil {
+				return runtime.JSONMemberError("BulkSaveResult", "total", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x4, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("BulkSaveResult", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x4
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -674,16 +531,8 @@ func (v *Consumer) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "consumer_id":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Consumer", "consumer_id", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Consumer", "consumer_id", err)
-				}
-				v.ConsumerID = x
+			if err := runtime.DecodeJSONStringTo(d, &v.ConsumerID); err != nil {
+				return runtime.JSONMemberError("Consumer", "consumer_id", err)
 			}
 		case "event_type_filters":
 			if d.Next() == jx.Null {
@@ -699,16 +548,8 @@ func (v *Consumer) DecodeJSON(d *jx.Decoder) error {
 				s, i := v.EventTypeFilters, 0
 				for elems.Next() {
 					s = runtime.JSONSliceAt(s, i)
-					if d.Next() == jx.Null {
-						if err := d.Null(); err != nil {
-							return runtime.JSONMemberError("Consumer", "event_type_filters", err)
-						}
-					} else {
-						x2, err := runtime.DecodeJSONString(d)
-						if err != nil {
-							return runtime.JSONMemberError("Consumer", "event_type_filters", err)
-						}
-						s[i] = x2
+					if err := runtime.DecodeJSONStringTo(d, &s[i]); err != nil {
+						return runtime.JSONMemberError("Consumer", "event_type_filters", err)
 					}
 					i++
 				}
@@ -723,32 +564,19 @@ func (v *Consumer) DecodeJSON(d *jx.Decoder) error {
 				v.EventTypeFilters = s
 			}
 		case "cursor_position":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Consumer", "cursor_position", err)
-				}
-				v.CursorPosition = runtime.Nullable[int64]{
-					Null: true,
-					Set:  true,
-				}
-			} else {
-				x3, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("Consumer", "cursor_position", err)
-				}
-				v.CursorPosition.Value = x3
-				v.CursorPosition.Set, v.CursorPosition.Null = true, false
+			if err := runtime.DecodeJSONNullable(d, &v.CursorPosition, runtime.DecodeJSONInt64To[int64]); err != nil {
+				return runtime.JSONMemberError("Consumer", "cursor_position", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x4, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("Consumer", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x4
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -776,103 +604,51 @@ func (v *ConsumerEvent) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "id":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ConsumerEvent", "id", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("ConsumerEvent", "id", err)
-				}
-				v.ID = x
+			if err := runtime.DecodeJSONStringTo(d, &v.ID); err != nil {
+				return runtime.JSONMemberError("ConsumerEvent", "id", err)
 			}
 		case "event_type":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ConsumerEvent", "event_type", err)
-				}
-			} else {
-				x2, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("ConsumerEvent", "event_type", err)
-				}
-				v.EventType = x2
+			if err := runtime.DecodeJSONStringTo(d, &v.EventType); err != nil {
+				return runtime.JSONMemberError("ConsumerEvent", "event_type", err)
 			}
 		case "entity_id":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ConsumerEvent", "entity_id", err)
-				}
-			} else {
-				x3, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("ConsumerEvent", "entity_id", err)
-				}
-				v.EntityID = x3
+			if err := runtime.DecodeJSONStringTo(d, &v.EntityID); err != nil {
+				return runtime.JSONMemberError("ConsumerEvent", "entity_id", err)
 			}
 		case "tenant_id":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ConsumerEvent", "tenant_id", err)
-				}
-			} else {
-				x4, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("ConsumerEvent", "tenant_id", err)
-				}
-				v.TenantID = x4
+			if err := runtime.DecodeJSONStringTo(d, &v.TenantID); err != nil {
+				return runtime.JSONMemberError("ConsumerEvent", "tenant_id", err)
 			}
 		case "payload":
-			x5, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			if err := runtime.DecodeJSONRawTo(d, &v.Payload); err != nil {
 				return runtime.JSONMemberError("ConsumerEvent", "payload", err)
 			}
-			v.Payload = x5
 		case "timestamp":
 			if err := runtime.DecodeJSONTime(d, &v.Timestamp); err != nil {
 				return runtime.JSONMemberError("ConsumerEvent", "timestamp", err)
 			}
 		case "metadata":
-			x6, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			if err := runtime.DecodeJSONRawTo(d, &v.Metadata); err != nil {
 				return runtime.JSONMemberError("ConsumerEvent", "metadata", err)
 			}
-			v.Metadata = x6
 		case "version":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ConsumerEvent", "version", err)
-				}
-			} else {
-				x7, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("ConsumerEvent", "version", err)
-				}
-				v.Version = x7
+			if err := runtime.DecodeJSONInt64To(d, &v.Version); err != nil {
+				return runtime.JSONMemberError("ConsumerEvent", "version", err)
 			}
 		case "position":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ConsumerEvent", "position", err)
-				}
-			} else {
-				x8, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("ConsumerEvent", "position", err)
-				}
-				v.Position = x8
+			if err := runtime.DecodeJSONInt64To(d, &v.Position); err != nil {
+				return runtime.JSONMemberError("ConsumerEvent", "position", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x9, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("ConsumerEvent", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x9
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -929,27 +705,19 @@ func (v *ConsumerEvents) DecodeJSON(d *jx.Decoder) error {
 				v.Events = s
 			}
 		case "count":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ConsumerEvents", "count", err)
-				}
-			} else {
-				x, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("ConsumerEvents", "count", err)
-				}
-				v.Count = x
+			if err := runtime.DecodeJSONInt64To(d, &v.Count); err != nil {
+				return runtime.JSONMemberError("ConsumerEvents", "count", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x2, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("ConsumerEvents", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x2
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -993,11 +761,9 @@ func (v *DuplicateGroup) DecodeJSON(d *jx.Decoder) error {
 				for members2.Next() {
 					key := runtime.JSONKey(members2.Key())
 					var x json.RawMessage
-					x2, err := runtime.DecodeJSONRaw(d)
-					if err != nil {
+					if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 						return runtime.JSONMemberError("DuplicateGroup", "key", err)
 					}
-					x = x2
 					v.Key[key] = x
 				}
 				if err := members2.Err(); err != nil {
@@ -1018,16 +784,8 @@ func (v *DuplicateGroup) DecodeJSON(d *jx.Decoder) error {
 				s, i := v.EntityIds, 0
 				for elems.Next() {
 					s = runtime.JSONSliceAt(s, i)
-					if d.Next() == jx.Null {
-						if err := d.Null(); err != nil {
-							return runtime.JSONMemberError("DuplicateGroup", "entity_ids", err)
-						}
-					} else {
-						x3, err := runtime.DecodeJSONString(d)
-						if err != nil {
-							return runtime.JSONMemberError("DuplicateGroup", "entity_ids", err)
-						}
-						s[i] = x3
+					if err := runtime.DecodeJSONStringTo(d, &s[i]); err != nil {
+						return runtime.JSONMemberError("DuplicateGroup", "entity_ids", err)
 					}
 					i++
 				}
@@ -1042,27 +800,19 @@ func (v *DuplicateGroup) DecodeJSON(d *jx.Decoder) error {
 				v.EntityIds = s
 			}
 		case "count":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("DuplicateGroup", "count", err)
-				}
-			} else {
-				x4, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("DuplicateGroup", "count", err)
-				}
-				v.Count = x4
+			if err := runtime.DecodeJSONInt64To(d, &v.Count); err != nil {
+				return runtime.JSONMemberError("DuplicateGroup", "count", err)
 			}
 		default:
 			key2 := runtime.JSONKey(members.Key())
-			x5, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x2 json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x2); err != nil {
 				return runtime.JSONMemberError("DuplicateGroup", key2, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key2] = x5
+			v.AdditionalProperties[key2] = x2
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -1119,39 +869,23 @@ func (v *DuplicatePage) DecodeJSON(d *jx.Decoder) error {
 				v.Duplicates = s
 			}
 		case "total":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("DuplicatePage", "total", err)
-				}
-			} else {
-				x, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("DuplicatePage", "total", err)
-				}
-				v.Total = x
+			if err := runtime.DecodeJSONInt64To(d, &v.Total); err != nil {
+				return runtime.JSONMemberError("DuplicatePage", "total", err)
 			}
 		case "has_more":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("DuplicatePage", "has_more", err)
-				}
-			} else {
-				x2, err := d.Bool()
-				if err != nil {
-					return runtime.JSONMemberError("DuplicatePage", "has_more", err)
-				}
-				v.HasMore = x2
+			if err := runtime.DecodeJSONBoolTo(d, &v.HasMore); err != nil {
+				return runtime.JSONMemberError("DuplicatePage", "has_more", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x3, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("DuplicatePage", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x3
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -1179,49 +913,31 @@ func (v *EntityHistoryEntry) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "event_id":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("EntityHistoryEntry", "event_id", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("EntityHistoryEntry", "event_id", err)
-				}
-				v.EventID = x
+			if err := runtime.DecodeJSONStringTo(d, &v.EventID); err != nil {
+				return runtime.JSONMemberError("EntityHistoryEntry", "event_id", err)
 			}
 		case "type":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("EntityHistoryEntry", "type", err)
-				}
-			} else {
-				x2, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("EntityHistoryEntry", "type", err)
-				}
-				v.Type = x2
+			if err := runtime.DecodeJSONStringTo(d, &v.Type); err != nil {
+				return runtime.JSONMemberError("EntityHistoryEntry", "type", err)
 			}
 		case "timestamp":
 			if err := runtime.DecodeJSONTime(d, &v.Timestamp); err != nil {
 				return runtime.JSONMemberError("EntityHistoryEntry", "timestamp", err)
 			}
 		case "payload":
-			x3, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			if err := runtime.DecodeJSONRawTo(d, &v.Payload); err != nil {
 				return runtime.JSONMemberError("EntityHistoryEntry", "payload", err)
 			}
-			v.Payload = x3
 		default:
 			key := runtime.JSONKey(members.Key())
-			x4, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("EntityHistoryEntry", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x4
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -1278,39 +994,23 @@ func (v *EntityPage) DecodeJSON(d *jx.Decoder) error {
 				v.Entities = s
 			}
 		case "total":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("EntityPage", "total", err)
-				}
-			} else {
-				x, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("EntityPage", "total", err)
-				}
-				v.Total = x
+			if err := runtime.DecodeJSONInt64To(d, &v.Total); err != nil {
+				return runtime.JSONMemberError("EntityPage", "total", err)
 			}
 		case "has_more":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("EntityPage", "has_more", err)
-				}
-			} else {
-				x2, err := d.Bool()
-				if err != nil {
-					return runtime.JSONMemberError("EntityPage", "has_more", err)
-				}
-				v.HasMore = x2
+			if err := runtime.DecodeJSONBoolTo(d, &v.HasMore); err != nil {
+				return runtime.JSONMemberError("EntityPage", "has_more", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x3, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("EntityPage", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x3
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -1338,47 +1038,20 @@ func (v *EntityState) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "entity_id":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("EntityState", "entity_id", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("EntityState", "entity_id", err)
-				}
-				v.EntityID = x
+			if err := runtime.DecodeJSONStringTo(d, &v.EntityID); err != nil {
+				return runtime.JSONMemberError("EntityState", "entity_id", err)
 			}
 		case "last_updated":
 			if err := runtime.DecodeJSONTime(d, &v.LastUpdated); err != nil {
 				return runtime.JSONMemberError("EntityState", "last_updated", err)
 			}
 		case "event_count":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("EntityState", "event_count", err)
-				}
-			} else {
-				x2, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("EntityState", "event_count", err)
-				}
-				v.EventCount = x2
+			if err := runtime.DecodeJSONInt64To(d, &v.EventCount); err != nil {
+				return runtime.JSONMemberError("EntityState", "event_count", err)
 			}
 		case "as_of":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("EntityState", "as_of", err)
-				}
-				v.AsOf = runtime.Nullable[time.Time]{
-					Null: true,
-					Set:  true,
-				}
-			} else {
-				if err := runtime.DecodeJSONTime(d, &v.AsOf.Value); err != nil {
-					return runtime.JSONMemberError("EntityState", "as_of", err)
-				}
-				v.AsOf.Set, v.AsOf.Null = true, false
+			if err := runtime.DecodeJSONNullable(d, &v.AsOf, runtime.DecodeJSONTime); err != nil {
+				return runtime.JSONMemberError("EntityState", "as_of", err)
 			}
 		case "current_state":
 			if d.Next() == jx.Null {
@@ -1396,13 +1069,11 @@ func (v *EntityState) DecodeJSON(d *jx.Decoder) error {
 				}
 				for members2.Next() {
 					key := runtime.JSONKey(members2.Key())
-					var x3 json.RawMessage
-					x4, err := runtime.DecodeJSONRaw(d)
-					if err != nil {
+					var x json.RawMessage
+					if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 						return runtime.JSONMemberError("EntityState", "current_state", err)
 					}
-					x3 = x4
-					v.CurrentState[key] = x3
+					v.CurrentState[key] = x
 				}
 				if err := members2.Err(); err != nil {
 					return runtime.JSONMemberError("EntityState", "current_state", err)
@@ -1439,14 +1110,14 @@ func (v *EntityState) DecodeJSON(d *jx.Decoder) error {
 			}
 		default:
 			key2 := runtime.JSONKey(members.Key())
-			x5, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x2 json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x2); err != nil {
 				return runtime.JSONMemberError("EntityState", key2, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key2] = x5
+			v.AdditionalProperties[key2] = x2
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -1474,40 +1145,16 @@ func (v *EntitySummary) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "entity_id":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("EntitySummary", "entity_id", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("EntitySummary", "entity_id", err)
-				}
-				v.EntityID = x
+			if err := runtime.DecodeJSONStringTo(d, &v.EntityID); err != nil {
+				return runtime.JSONMemberError("EntitySummary", "entity_id", err)
 			}
 		case "event_count":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("EntitySummary", "event_count", err)
-				}
-			} else {
-				x2, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("EntitySummary", "event_count", err)
-				}
-				v.EventCount = x2
+			if err := runtime.DecodeJSONInt64To(d, &v.EventCount); err != nil {
+				return runtime.JSONMemberError("EntitySummary", "event_count", err)
 			}
 		case "last_event_type":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("EntitySummary", "last_event_type", err)
-				}
-			} else {
-				x3, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("EntitySummary", "last_event_type", err)
-				}
-				v.LastEventType = x3
+			if err := runtime.DecodeJSONStringTo(d, &v.LastEventType); err != nil {
+				return runtime.JSONMemberError("EntitySummary", "last_event_type", err)
 			}
 		case "last_event_at":
 			if err := runtime.DecodeJSONTime(d, &v.LastEventAt); err != nil {
@@ -1515,14 +1162,14 @@ func (v *EntitySummary) DecodeJSON(d *jx.Decoder) error {
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x4, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("EntitySummary", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x4
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -1593,27 +1240,19 @@ func (v *EventLookup) DecodeJSON(d *jx.Decoder) error {
 				return runtime.JSONMemberError("EventLookup", "event", err)
 			}
 		case "found":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("EventLookup", "found", err)
-				}
-			} else {
-				x, err := d.Bool()
-				if err != nil {
-					return runtime.JSONMemberError("EventLookup", "found", err)
-				}
-				v.Found = x
+			if err := runtime.DecodeJSONBoolTo(d, &v.Found); err != nil {
+				return runtime.JSONMemberError("EventLookup", "found", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x2, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("EventLookup", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x2
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -1670,27 +1309,19 @@ func (v *EventTypePage) DecodeJSON(d *jx.Decoder) error {
 				v.EventTypes = s
 			}
 		case "total":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("EventTypePage", "total", err)
-				}
-			} else {
-				x, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("EventTypePage", "total", err)
-				}
-				v.Total = x
+			if err := runtime.DecodeJSONInt64To(d, &v.Total); err != nil {
+				return runtime.JSONMemberError("EventTypePage", "total", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x2, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("EventTypePage", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x2
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -1718,28 +1349,12 @@ func (v *EventTypeSummary) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "event_type":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("EventTypeSummary", "event_type", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("EventTypeSummary", "event_type", err)
-				}
-				v.EventType = x
+			if err := runtime.DecodeJSONStringTo(d, &v.EventType); err != nil {
+				return runtime.JSONMemberError("EventTypeSummary", "event_type", err)
 			}
 		case "event_count":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("EventTypeSummary", "event_count", err)
-				}
-			} else {
-				x2, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("EventTypeSummary", "event_count", err)
-				}
-				v.EventCount = x2
+			if err := runtime.DecodeJSONInt64To(d, &v.EventCount); err != nil {
+				return runtime.JSONMemberError("EventTypeSummary", "event_count", err)
 			}
 		case "last_event_at":
 			if err := runtime.DecodeJSONTime(d, &v.LastEventAt); err != nil {
@@ -1747,14 +1362,14 @@ func (v *EventTypeSummary) DecodeJSON(d *jx.Decoder) error {
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x3, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("EventTypeSummary", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x3
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -1782,32 +1397,12 @@ func (v *FilterFrame) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "entity_id":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("FilterFrame", "entity_id", err)
-				}
-				v.EntityID = runtime.Opt[string]{}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("FilterFrame", "entity_id", err)
-				}
-				v.EntityID.Value = x
-				v.EntityID.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.EntityID, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("FilterFrame", "entity_id", err)
 			}
 		case "event_type":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("FilterFrame", "event_type", err)
-				}
-				v.EventType = runtime.Opt[string]{}
-			} else {
-				x2, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("FilterFrame", "event_type", err)
-				}
-				v.EventType.Value = x2
-				v.EventType.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.EventType, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("FilterFrame", "event_type", err)
 			}
 		case "event_type_prefixes":
 			if d.Next() == jx.Null {
@@ -1823,16 +1418,8 @@ func (v *FilterFrame) DecodeJSON(d *jx.Decoder) error {
 				s, i := v.EventTypePrefixes.Value, 0
 				for elems.Next() {
 					s = runtime.JSONSliceAt(s, i)
-					if d.Next() == jx.Null {
-						if err := d.Null(); err != nil {
-							return runtime.JSONMemberError("FilterFrame", "event_type_prefixes", err)
-						}
-					} else {
-						x3, err := runtime.DecodeJSONString(d)
-						if err != nil {
-							return runtime.JSONMemberError("FilterFrame", "event_type_prefixes", err)
-						}
-						s[i] = x3
+					if err := runtime.DecodeJSONStringTo(d, &s[i]); err != nil {
+						return runtime.JSONMemberError("FilterFrame", "event_type_prefixes", err)
 					}
 					i++
 				}
@@ -1849,14 +1436,14 @@ func (v *FilterFrame) DecodeJSON(d *jx.Decoder) error {
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x4, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("FilterFrame", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x4
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -1884,54 +1471,20 @@ func (v *Health) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "status":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Health", "status", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Health", "status", err)
-				}
-				v.Status = x
+			if err := runtime.DecodeJSONStringTo(d, &v.Status); err != nil {
+				return runtime.JSONMemberError("Health", "status", err)
 			}
 		case "service":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Health", "service", err)
-				}
-			} else {
-				x2, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Health", "service", err)
-				}
-				v.Service = x2
+			if err := runtime.DecodeJSONStringTo(d, &v.Service); err != nil {
+				return runtime.JSONMemberError("Health", "service", err)
 			}
 		case "version":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Health", "version", err)
-				}
-			} else {
-				x3, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Health", "version", err)
-				}
-				v.Version = x3
+			if err := runtime.DecodeJSONStringTo(d, &v.Version); err != nil {
+				return runtime.JSONMemberError("Health", "version", err)
 			}
 		case "role":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Health", "role", err)
-				}
-				v.Role = runtime.Opt[HealthRole]{}
-			} else {
-				x4, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Health", "role", err)
-				}
-				v.Role.Value = HealthRole(x4)
-				v.Role.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Role, runtime.DecodeJSONStringTo[HealthRole]); err != nil {
+				return runtime.JSONMemberError("Health", "role", err)
 			}
 		case "system_streams":
 			if d.Next() == jx.Null {
@@ -1964,13 +1517,11 @@ func (v *Health) DecodeJSON(d *jx.Decoder) error {
 				}
 				for members2.Next() {
 					key := runtime.JSONKey(members2.Key())
-					var x5 json.RawMessage
-					x6, err := runtime.DecodeJSONRaw(d)
-					if err != nil {
+					var x json.RawMessage
+					if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 						return runtime.JSONMemberError("Health", "replication", err)
 					}
-					x5 = x6
-					v.Replication.Value[key] = x5
+					v.Replication.Value[key] = x
 				}
 				if err := members2.Err(); err != nil {
 					return runtime.JSONMemberError("Health", "replication", err)
@@ -1979,14 +1530,14 @@ func (v *Health) DecodeJSON(d *jx.Decoder) error {
 			}
 		default:
 			key2 := runtime.JSONKey(members.Key())
-			x7, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x2 json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x2); err != nil {
 				return runtime.JSONMemberError("Health", key2, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key2] = x7
+			v.AdditionalProperties[key2] = x2
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -2014,79 +1565,39 @@ func (v *IngestEventRequest) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "event_type":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("IngestEventRequest", "event_type", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("IngestEventRequest", "event_type", err)
-				}
-				v.EventType = common.EventType(x)
+			if err := runtime.DecodeJSONStringTo(d, &v.EventType); err != nil {
+				return runtime.JSONMemberError("IngestEventRequest", "event_type", err)
 			}
 		case "entity_id":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("IngestEventRequest", "entity_id", err)
-				}
-			} else {
-				x2, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("IngestEventRequest", "entity_id", err)
-				}
-				v.EntityID = common.EntityID(x2)
+			if err := runtime.DecodeJSONStringTo(d, &v.EntityID); err != nil {
+				return runtime.JSONMemberError("IngestEventRequest", "entity_id", err)
 			}
 		case "tenant_id":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("IngestEventRequest", "tenant_id", err)
-				}
-				v.TenantID = runtime.Opt[common.TenantID]{}
-			} else {
-				x3, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("IngestEventRequest", "tenant_id", err)
-				}
-				v.TenantID.Value = common.TenantID(x3)
-				v.TenantID.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.TenantID, runtime.DecodeJSONStringTo[common.TenantID]); err != nil {
+				return runtime.JSONMemberError("IngestEventRequest", "tenant_id", err)
 			}
 		case "payload":
-			x4, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			if err := runtime.DecodeJSONRawTo(d, &v.Payload); err != nil {
 				return runtime.JSONMemberError("IngestEventRequest", "payload", err)
 			}
-			v.Payload = x4
 		case "metadata":
-			x5, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			if err := runtime.DecodeJSONRawTo(d, &v.Metadata); err != nil {
 				return runtime.JSONMemberError("IngestEventRequest", "metadata", err)
 			}
-			v.Metadata = x5
 		case "expected_version":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("IngestEventRequest", "expected_version", err)
-				}
-				v.ExpectedVersion = runtime.Opt[int64]{}
-			} else {
-				x6, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("IngestEventRequest", "expected_version", err)
-				}
-				v.ExpectedVersion.Value = x6
-				v.ExpectedVersion.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.ExpectedVersion, runtime.DecodeJSONInt64To[int64]); err != nil {
+				return runtime.JSONMemberError("IngestEventRequest", "expected_version", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x7, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("IngestEventRequest", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x7
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -2144,8 +1655,8 @@ func (v *IngestEventsRequest) DecodeJSON(d *jx.Decoder) error {
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("IngestEventsRequest", key, err)
 			}
 			if v.AdditionalProperties == nil {
@@ -2179,43 +1690,27 @@ func (v *IngestResult) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "event_id":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("IngestResult", "event_id", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("IngestResult", "event_id", err)
-				}
-				v.EventID = x
+			if err := runtime.DecodeJSONStringTo(d, &v.EventID); err != nil {
+				return runtime.JSONMemberError("IngestResult", "event_id", err)
 			}
 		case "timestamp":
 			if err := runtime.DecodeJSONTime(d, &v.Timestamp); err != nil {
 				return runtime.JSONMemberError("IngestResult", "timestamp", err)
 			}
 		case "version":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("IngestResult", "version", err)
-				}
-			} else {
-				x2, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("IngestResult", "version", err)
-				}
-				v.Version = x2
+			if err := runtime.DecodeJSONInt64To(d, &v.Version); err != nil {
+				return runtime.JSONMemberError("IngestResult", "version", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x3, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("IngestResult", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x3
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -2243,39 +1738,23 @@ func (v *LaggedFrame) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "type":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("LaggedFrame", "type", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("LaggedFrame", "type", err)
-				}
-				v.Type = LaggedFrameType(x)
+			if err := runtime.DecodeJSONStringTo(d, &v.Type); err != nil {
+				return runtime.JSONMemberError("LaggedFrame", "type", err)
 			}
 		case "missed":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("LaggedFrame", "missed", err)
-				}
-			} else {
-				x2, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("LaggedFrame", "missed", err)
-				}
-				v.Missed = x2
+			if err := runtime.DecodeJSONInt64To(d, &v.Missed); err != nil {
+				return runtime.JSONMemberError("LaggedFrame", "missed", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x3, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("LaggedFrame", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x3
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -2303,39 +1782,23 @@ func (v *Projection) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "name":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Projection", "name", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Projection", "name", err)
-				}
-				v.Name = x
+			if err := runtime.DecodeJSONStringTo(d, &v.Name); err != nil {
+				return runtime.JSONMemberError("Projection", "name", err)
 			}
 		case "found":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Projection", "found", err)
-				}
-			} else {
-				x2, err := d.Bool()
-				if err != nil {
-					return runtime.JSONMemberError("Projection", "found", err)
-				}
-				v.Found = x2
+			if err := runtime.DecodeJSONBoolTo(d, &v.Found); err != nil {
+				return runtime.JSONMemberError("Projection", "found", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x3, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("Projection", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x3
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -2363,39 +1826,23 @@ func (v *ProjectionDeletion) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "projection":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ProjectionDeletion", "projection", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("ProjectionDeletion", "projection", err)
-				}
-				v.Projection = x
+			if err := runtime.DecodeJSONStringTo(d, &v.Projection); err != nil {
+				return runtime.JSONMemberError("ProjectionDeletion", "projection", err)
 			}
 		case "deleted":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ProjectionDeletion", "deleted", err)
-				}
-			} else {
-				x2, err := d.Bool()
-				if err != nil {
-					return runtime.JSONMemberError("ProjectionDeletion", "deleted", err)
-				}
-				v.Deleted = x2
+			if err := runtime.DecodeJSONBoolTo(d, &v.Deleted); err != nil {
+				return runtime.JSONMemberError("ProjectionDeletion", "deleted", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x3, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("ProjectionDeletion", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x3
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -2423,57 +1870,31 @@ func (v *ProjectionEntityState) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "projection":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ProjectionEntityState", "projection", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("ProjectionEntityState", "projection", err)
-				}
-				v.Projection = x
+			if err := runtime.DecodeJSONStringTo(d, &v.Projection); err != nil {
+				return runtime.JSONMemberError("ProjectionEntityState", "projection", err)
 			}
 		case "entity_id":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ProjectionEntityState", "entity_id", err)
-				}
-			} else {
-				x2, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("ProjectionEntityState", "entity_id", err)
-				}
-				v.EntityID = x2
+			if err := runtime.DecodeJSONStringTo(d, &v.EntityID); err != nil {
+				return runtime.JSONMemberError("ProjectionEntityState", "entity_id", err)
 			}
 		case "state":
-			x3, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			if err := runtime.DecodeJSONRawTo(d, &v.State); err != nil {
 				return runtime.JSONMemberError("ProjectionEntityState", "state", err)
 			}
-			v.State = x3
 		case "found":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ProjectionEntityState", "found", err)
-				}
-			} else {
-				x4, err := d.Bool()
-				if err != nil {
-					return runtime.JSONMemberError("ProjectionEntityState", "found", err)
-				}
-				v.Found = x4
+			if err := runtime.DecodeJSONBoolTo(d, &v.Found); err != nil {
+				return runtime.JSONMemberError("ProjectionEntityState", "found", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x5, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("ProjectionEntityState", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x5
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -2530,27 +1951,19 @@ func (v *ProjectionList) DecodeJSON(d *jx.Decoder) error {
 				v.Projections = s
 			}
 		case "total":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ProjectionList", "total", err)
-				}
-			} else {
-				x, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("ProjectionList", "total", err)
-				}
-				v.Total = x
+			if err := runtime.DecodeJSONInt64To(d, &v.Total); err != nil {
+				return runtime.JSONMemberError("ProjectionList", "total", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x2, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("ProjectionList", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x2
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -2578,51 +1991,27 @@ func (v *ProjectionReset) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "projection":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ProjectionReset", "projection", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("ProjectionReset", "projection", err)
-				}
-				v.Projection = x
+			if err := runtime.DecodeJSONStringTo(d, &v.Projection); err != nil {
+				return runtime.JSONMemberError("ProjectionReset", "projection", err)
 			}
 		case "reset":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ProjectionReset", "reset", err)
-				}
-			} else {
-				x2, err := d.Bool()
-				if err != nil {
-					return runtime.JSONMemberError("ProjectionReset", "reset", err)
-				}
-				v.Reset = x2
+			if err := runtime.DecodeJSONBoolTo(d, &v.Reset); err != nil {
+				return runtime.JSONMemberError("ProjectionReset", "reset", err)
 			}
 		case "events_reprocessed":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ProjectionReset", "events_reprocessed", err)
-				}
-			} else {
-				x3, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("ProjectionReset", "events_reprocessed", err)
-				}
-				v.EventsReprocessed = x3
+			if err := runtime.DecodeJSONInt64To(d, &v.EventsReprocessed); err != nil {
+				return runtime.JSONMemberError("ProjectionReset", "events_reprocessed", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x4, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("ProjectionReset", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x4
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -2650,45 +2039,27 @@ func (v *ProjectionSnapshot) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "entity_id":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ProjectionSnapshot", "entity_id", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("ProjectionSnapshot", "entity_id", err)
-				}
-				v.EntityID = x
+			if err := runtime.DecodeJSONStringTo(d, &v.EntityID); err != nil {
+				return runtime.JSONMemberError("ProjectionSnapshot", "entity_id", err)
 			}
 		case "snapshot":
-			x2, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			if err := runtime.DecodeJSONRawTo(d, &v.Snapshot); err != nil {
 				return runtime.JSONMemberError("ProjectionSnapshot", "snapshot", err)
 			}
-			v.Snapshot = x2
 		case "from_projection":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ProjectionSnapshot", "from_projection", err)
-				}
-			} else {
-				x3, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("ProjectionSnapshot", "from_projection", err)
-				}
-				v.FromProjection = x3
+			if err := runtime.DecodeJSONStringTo(d, &v.FromProjection); err != nil {
+				return runtime.JSONMemberError("ProjectionSnapshot", "from_projection", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x4, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("ProjectionSnapshot", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x4
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -2716,33 +2087,23 @@ func (v *ProjectionStateEntry) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "entity_id":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ProjectionStateEntry", "entity_id", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("ProjectionStateEntry", "entity_id", err)
-				}
-				v.EntityID = x
+			if err := runtime.DecodeJSONStringTo(d, &v.EntityID); err != nil {
+				return runtime.JSONMemberError("ProjectionStateEntry", "entity_id", err)
 			}
 		case "state":
-			x2, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			if err := runtime.DecodeJSONRawTo(d, &v.State); err != nil {
 				return runtime.JSONMemberError("ProjectionStateEntry", "state", err)
 			}
-			v.State = x2
 		default:
 			key := runtime.JSONKey(members.Key())
-			x3, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("ProjectionStateEntry", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x3
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -2770,16 +2131,8 @@ func (v *ProjectionStateSummary) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "projection":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ProjectionStateSummary", "projection", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("ProjectionStateSummary", "projection", err)
-				}
-				v.Projection = x
+			if err := runtime.DecodeJSONStringTo(d, &v.Projection); err != nil {
+				return runtime.JSONMemberError("ProjectionStateSummary", "projection", err)
 			}
 		case "states":
 			if d.Next() == jx.Null {
@@ -2811,51 +2164,27 @@ func (v *ProjectionStateSummary) DecodeJSON(d *jx.Decoder) error {
 				v.States = s
 			}
 		case "count":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ProjectionStateSummary", "count", err)
-				}
-			} else {
-				x2, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("ProjectionStateSummary", "count", err)
-				}
-				v.Count = x2
+			if err := runtime.DecodeJSONInt64To(d, &v.Count); err != nil {
+				return runtime.JSONMemberError("ProjectionStateSummary", "count", err)
 			}
 		case "total":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ProjectionStateSummary", "total", err)
-				}
-			} else {
-				x3, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("ProjectionStateSummary", "total", err)
-				}
-				v.Total = x3
+			if err := runtime.DecodeJSONInt64To(d, &v.Total); err != nil {
+				return runtime.JSONMemberError("ProjectionStateSummary", "total", err)
 			}
 		case "has_more":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ProjectionStateSummary", "has_more", err)
-				}
-			} else {
-				x4, err := d.Bool()
-				if err != nil {
-					return runtime.JSONMemberError("ProjectionStateSummary", "has_more", err)
-				}
-				v.HasMore = x4
+			if err := runtime.DecodeJSONBoolTo(d, &v.HasMore); err != nil {
+				return runtime.JSONMemberError("ProjectionStateSummary", "has_more", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x5, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("ProjectionStateSummary", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x5
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -2883,39 +2212,23 @@ func (v *ProjectionStatus) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "projection":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ProjectionStatus", "projection", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("ProjectionStatus", "projection", err)
-				}
-				v.Projection = x
+			if err := runtime.DecodeJSONStringTo(d, &v.Projection); err != nil {
+				return runtime.JSONMemberError("ProjectionStatus", "projection", err)
 			}
 		case "status":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ProjectionStatus", "status", err)
-				}
-			} else {
-				x2, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("ProjectionStatus", "status", err)
-				}
-				v.Status = ProjectionStatusStatus(x2)
+			if err := runtime.DecodeJSONStringTo(d, &v.Status); err != nil {
+				return runtime.JSONMemberError("ProjectionStatus", "status", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x3, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("ProjectionStatus", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x3
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -2943,51 +2256,27 @@ func (v *ProjectionSummary) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "name":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ProjectionSummary", "name", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("ProjectionSummary", "name", err)
-				}
-				v.Name = x
+			if err := runtime.DecodeJSONStringTo(d, &v.Name); err != nil {
+				return runtime.JSONMemberError("ProjectionSummary", "name", err)
 			}
 		case "type":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ProjectionSummary", "type", err)
-				}
-			} else {
-				x2, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("ProjectionSummary", "type", err)
-				}
-				v.Type = x2
+			if err := runtime.DecodeJSONStringTo(d, &v.Type); err != nil {
+				return runtime.JSONMemberError("ProjectionSummary", "type", err)
 			}
 		case "status":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ProjectionSummary", "status", err)
-				}
-			} else {
-				x3, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("ProjectionSummary", "status", err)
-				}
-				v.Status = ProjectionSummaryStatus(x3)
+			if err := runtime.DecodeJSONStringTo(d, &v.Status); err != nil {
+				return runtime.JSONMemberError("ProjectionSummary", "status", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x4, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("ProjectionSummary", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x4
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -3015,16 +2304,8 @@ func (v *RegisterConsumerRequest) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "consumer_id":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("RegisterConsumerRequest", "consumer_id", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("RegisterConsumerRequest", "consumer_id", err)
-				}
-				v.ConsumerID = x
+			if err := runtime.DecodeJSONStringTo(d, &v.ConsumerID); err != nil {
+				return runtime.JSONMemberError("RegisterConsumerRequest", "consumer_id", err)
 			}
 		case "event_type_filters":
 			if d.Next() == jx.Null {
@@ -3040,16 +2321,8 @@ func (v *RegisterConsumerRequest) DecodeJSON(d *jx.Decoder) error {
 				s, i := v.EventTypeFilters.Value, 0
 				for elems.Next() {
 					s = runtime.JSONSliceAt(s, i)
-					if d.Next() == jx.Null {
-						if err := d.Null(); err != nil {
-							return runtime.JSONMemberError("RegisterConsumerRequest", "event_type_filters", err)
-						}
-					} else {
-						x2, err := runtime.DecodeJSONString(d)
-						if err != nil {
-							return runtime.JSONMemberError("RegisterConsumerRequest", "event_type_filters", err)
-						}
-						s[i] = x2
+					if err := runtime.DecodeJSONStringTo(d, &s[i]); err != nil {
+						return runtime.JSONMemberError("RegisterConsumerRequest", "event_type_filters", err)
 					}
 					i++
 				}
@@ -3066,14 +2339,14 @@ func (v *RegisterConsumerRequest) DecodeJSON(d *jx.Decoder) error {
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x3, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("RegisterConsumerRequest", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x3
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -3101,39 +2374,23 @@ func (v *ReplayCompleteFrame) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "type":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ReplayCompleteFrame", "type", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("ReplayCompleteFrame", "type", err)
-				}
-				v.Type = ReplayCompleteFrameType(x)
+			if err := runtime.DecodeJSONStringTo(d, &v.Type); err != nil {
+				return runtime.JSONMemberError("ReplayCompleteFrame", "type", err)
 			}
 		case "replayed":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ReplayCompleteFrame", "replayed", err)
-				}
-			} else {
-				x2, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("ReplayCompleteFrame", "replayed", err)
-				}
-				v.Replayed = x2
+			if err := runtime.DecodeJSONInt64To(d, &v.Replayed); err != nil {
+				return runtime.JSONMemberError("ReplayCompleteFrame", "replayed", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x3, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("ReplayCompleteFrame", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x3
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -3161,28 +2418,12 @@ func (v *ReplayFrame) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "type":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ReplayFrame", "type", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("ReplayFrame", "type", err)
-				}
-				v.Type = ReplayFrameType(x)
+			if err := runtime.DecodeJSONStringTo(d, &v.Type); err != nil {
+				return runtime.JSONMemberError("ReplayFrame", "type", err)
 			}
 		case "position":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ReplayFrame", "position", err)
-				}
-			} else {
-				x2, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("ReplayFrame", "position", err)
-				}
-				v.Position = x2
+			if err := runtime.DecodeJSONInt64To(d, &v.Position); err != nil {
+				return runtime.JSONMemberError("ReplayFrame", "position", err)
 			}
 		case "event":
 			if err := runtime.DecodeJSONValue(d, &v.Event); err != nil {
@@ -3190,14 +2431,14 @@ func (v *ReplayFrame) DecodeJSON(d *jx.Decoder) error {
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x3, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("ReplayFrame", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x3
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -3225,21 +2466,19 @@ func (v *SaveProjectionStateRequest) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "state":
-			x, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			if err := runtime.DecodeJSONRawTo(d, &v.State); err != nil {
 				return runtime.JSONMemberError("SaveProjectionStateRequest", "state", err)
 			}
-			v.State = x
 		default:
 			key := runtime.JSONKey(members.Key())
-			x2, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("SaveProjectionStateRequest", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x2
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -3267,51 +2506,27 @@ func (v *SavedProjectionState) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "projection":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("SavedProjectionState", "projection", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("SavedProjectionState", "projection", err)
-				}
-				v.Projection = x
+			if err := runtime.DecodeJSONStringTo(d, &v.Projection); err != nil {
+				return runtime.JSONMemberError("SavedProjectionState", "projection", err)
 			}
 		case "entity_id":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("SavedProjectionState", "entity_id", err)
-				}
-			} else {
-				x2, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("SavedProjectionState", "entity_id", err)
-				}
-				v.EntityID = x2
+			if err := runtime.DecodeJSONStringTo(d, &v.EntityID); err != nil {
+				return runtime.JSONMemberError("SavedProjectionState", "entity_id", err)
 			}
 		case "saved":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("SavedProjectionState", "saved", err)
-				}
-			} else {
-				x3, err := d.Bool()
-				if err != nil {
-					return runtime.JSONMemberError("SavedProjectionState", "saved", err)
-				}
-				v.Saved = x3
+			if err := runtime.DecodeJSONBoolTo(d, &v.Saved); err != nil {
+				return runtime.JSONMemberError("SavedProjectionState", "saved", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x4, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("SavedProjectionState", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x4
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -3339,52 +2554,20 @@ func (v *Stats) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "total_events":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Stats", "total_events", err)
-				}
-			} else {
-				x, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("Stats", "total_events", err)
-				}
-				v.TotalEvents = x
+			if err := runtime.DecodeJSONInt64To(d, &v.TotalEvents); err != nil {
+				return runtime.JSONMemberError("Stats", "total_events", err)
 			}
 		case "total_entities":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Stats", "total_entities", err)
-				}
-			} else {
-				x2, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("Stats", "total_entities", err)
-				}
-				v.TotalEntities = x2
+			if err := runtime.DecodeJSONInt64To(d, &v.TotalEntities); err != nil {
+				return runtime.JSONMemberError("Stats", "total_entities", err)
 			}
 		case "total_event_types":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Stats", "total_event_types", err)
-				}
-			} else {
-				x3, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("Stats", "total_event_types", err)
-				}
-				v.TotalEventTypes = x3
+			if err := runtime.DecodeJSONInt64To(d, &v.TotalEventTypes); err != nil {
+				return runtime.JSONMemberError("Stats", "total_event_types", err)
 			}
 		case "total_ingested":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Stats", "total_ingested", err)
-				}
-			} else {
-				x4, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("Stats", "total_ingested", err)
-				}
-				v.TotalIngested = x4
+			if err := runtime.DecodeJSONInt64To(d, &v.TotalIngested); err != nil {
+				return runtime.JSONMemberError("Stats", "total_ingested", err)
 			}
 		case "event_types":
 			if d.Next() == jx.Null {
@@ -3402,19 +2585,11 @@ func (v *Stats) DecodeJSON(d *jx.Decoder) error {
 				}
 				for members2.Next() {
 					key := runtime.JSONKey(members2.Key())
-					var x5 int64
-					if d.Next() == jx.Null {
-						if err := d.Null(); err != nil {
-							return runtime.JSONMemberError("Stats", "event_types", err)
-						}
-					} else {
-						x6, err := d.Int64()
-						if err != nil {
-							return runtime.JSONMemberError("Stats", "event_types", err)
-						}
-						x5 = x6
+					var x int64
+					if err := runtime.DecodeJSONInt64To(d, &x); err != nil {
+						return runtime.JSONMemberError("Stats", "event_types", err)
 					}
-					v.EventTypes.Value[key] = x5
+					v.EventTypes.Value[key] = x
 				}
 				if err := members2.Err(); err != nil {
 					return runtime.JSONMemberError("Stats", "event_types", err)
@@ -3422,45 +2597,23 @@ func (v *Stats) DecodeJSON(d *jx.Decoder) error {
 				v.EventTypes.Set = true
 			}
 		case "oldest_event":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Stats", "oldest_event", err)
-				}
-				v.OldestEvent = runtime.Nullable[time.Time]{
-					Null: true,
-					Set:  true,
-				}
-			} else {
-				if err := runtime.DecodeJSONTime(d, &v.OldestEvent.Value); err != nil {
-					return runtime.JSONMemberError("Stats", "oldest_event", err)
-				}
-				v.OldestEvent.Set, v.OldestEvent.Null = true, false
+			if err := runtime.DecodeJSONNullable(d, &v.OldestEvent, runtime.DecodeJSONTime); err != nil {
+				return runtime.JSONMemberError("Stats", "oldest_event", err)
 			}
 		case "newest_event":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Stats", "newest_event", err)
-				}
-				v.NewestEvent = runtime.Nullable[time.Time]{
-					Null: true,
-					Set:  true,
-				}
-			} else {
-				if err := runtime.DecodeJSONTime(d, &v.NewestEvent.Value); err != nil {
-					return runtime.JSONMemberError("Stats", "newest_event", err)
-				}
-				v.NewestEvent.Set, v.NewestEvent.Null = true, false
+			if err := runtime.DecodeJSONNullable(d, &v.NewestEvent, runtime.DecodeJSONTime); err != nil {
+				return runtime.JSONMemberError("Stats", "newest_event", err)
 			}
 		default:
 			key2 := runtime.JSONKey(members.Key())
-			x7, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x2 json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x2); err != nil {
 				return runtime.JSONMemberError("Stats", key2, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key2] = x7
+			v.AdditionalProperties[key2] = x2
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -3517,27 +2670,19 @@ func (v *StreamPage) DecodeJSON(d *jx.Decoder) error {
 				v.Streams = s
 			}
 		case "total":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("StreamPage", "total", err)
-				}
-			} else {
-				x, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("StreamPage", "total", err)
-				}
-				v.Total = x
+			if err := runtime.DecodeJSONInt64To(d, &v.Total); err != nil {
+				return runtime.JSONMemberError("StreamPage", "total", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x2, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("StreamPage", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x2
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -3565,28 +2710,12 @@ func (v *StreamSummary) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "stream_id":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("StreamSummary", "stream_id", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("StreamSummary", "stream_id", err)
-				}
-				v.StreamID = x
+			if err := runtime.DecodeJSONStringTo(d, &v.StreamID); err != nil {
+				return runtime.JSONMemberError("StreamSummary", "stream_id", err)
 			}
 		case "event_count":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("StreamSummary", "event_count", err)
-				}
-			} else {
-				x2, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("StreamSummary", "event_count", err)
-				}
-				v.EventCount = x2
+			if err := runtime.DecodeJSONInt64To(d, &v.EventCount); err != nil {
+				return runtime.JSONMemberError("StreamSummary", "event_count", err)
 			}
 		case "last_event_at":
 			if err := runtime.DecodeJSONTime(d, &v.LastEventAt); err != nil {
@@ -3594,14 +2723,14 @@ func (v *StreamSummary) DecodeJSON(d *jx.Decoder) error {
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x3, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("StreamSummary", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x3
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -3629,16 +2758,8 @@ func (v *SubscribeFrame) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "type":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("SubscribeFrame", "type", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("SubscribeFrame", "type", err)
-				}
-				v.Type = SubscribeFrameType(x)
+			if err := runtime.DecodeJSONStringTo(d, &v.Type); err != nil {
+				return runtime.JSONMemberError("SubscribeFrame", "type", err)
 			}
 		case "filters":
 			if d.Next() == jx.Null {
@@ -3654,16 +2775,8 @@ func (v *SubscribeFrame) DecodeJSON(d *jx.Decoder) error {
 				s, i := v.Filters, 0
 				for elems.Next() {
 					s = runtime.JSONSliceAt(s, i)
-					if d.Next() == jx.Null {
-						if err := d.Null(); err != nil {
-							return runtime.JSONMemberError("SubscribeFrame", "filters", err)
-						}
-					} else {
-						x2, err := runtime.DecodeJSONString(d)
-						if err != nil {
-							return runtime.JSONMemberError("SubscribeFrame", "filters", err)
-						}
-						s[i] = x2
+					if err := runtime.DecodeJSONStringTo(d, &s[i]); err != nil {
+						return runtime.JSONMemberError("SubscribeFrame", "filters", err)
 					}
 					i++
 				}
@@ -3679,14 +2792,14 @@ func (v *SubscribeFrame) DecodeJSON(d *jx.Decoder) error {
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x3, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("SubscribeFrame", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x3
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -3714,81 +2827,35 @@ func (v *SystemStreams) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "status":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("SystemStreams", "status", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("SystemStreams", "status", err)
-				}
-				v.Status = x
+			if err := runtime.DecodeJSONStringTo(d, &v.Status); err != nil {
+				return runtime.JSONMemberError("SystemStreams", "status", err)
 			}
 		case "mode":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("SystemStreams", "mode", err)
-				}
-			} else {
-				x2, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("SystemStreams", "mode", err)
-				}
-				v.Mode = x2
+			if err := runtime.DecodeJSONStringTo(d, &v.Mode); err != nil {
+				return runtime.JSONMemberError("SystemStreams", "mode", err)
 			}
 		case "total_events":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("SystemStreams", "total_events", err)
-				}
-				v.TotalEvents = runtime.Opt[int64]{}
-			} else {
-				x3, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("SystemStreams", "total_events", err)
-				}
-				v.TotalEvents.Value = x3
-				v.TotalEvents.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.TotalEvents, runtime.DecodeJSONInt64To[int64]); err != nil {
+				return runtime.JSONMemberError("SystemStreams", "total_events", err)
 			}
 		case "tenant_events":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("SystemStreams", "tenant_events", err)
-				}
-				v.TenantEvents = runtime.Opt[int64]{}
-			} else {
-				x4, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("SystemStreams", "tenant_events", err)
-				}
-				v.TenantEvents.Value = x4
-				v.TenantEvents.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.TenantEvents, runtime.DecodeJSONInt64To[int64]); err != nil {
+				return runtime.JSONMemberError("SystemStreams", "tenant_events", err)
 			}
 		case "config_events":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("SystemStreams", "config_events", err)
-				}
-				v.ConfigEvents = runtime.Opt[int64]{}
-			} else {
-				x5, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("SystemStreams", "config_events", err)
-				}
-				v.ConfigEvents.Value = x5
-				v.ConfigEvents.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.ConfigEvents, runtime.DecodeJSONInt64To[int64]); err != nil {
+				return runtime.JSONMemberError("SystemStreams", "config_events", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x6, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("SystemStreams", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x6
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
-	"time"
 )
 
 // DecodeJSON decodes Health from d in one pass over the input, as
@@ -23,67 +22,35 @@ func (v *Health) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "service":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Health", "service", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Health", "service", err)
-				}
-				v.Service = x
+			if err := runtime.DecodeJSONStringTo(d, &v.Service); err != nil {
+				return runtime.JSONMemberError("Health", "service", err)
 			}
 		case "status":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Health", "status", err)
-				}
-			} else {
-				x2, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Health", "status", err)
-				}
-				v.Status = x2
+			if err := runtime.DecodeJSONStringTo(d, &v.Status); err != nil {
+				return runtime.JSONMemberError("Health", "status", err)
 			}
 		case "backend":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Health", "backend", err)
-				}
-			} else {
-				x3, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Health", "backend", err)
-				}
-				v.Backend = HealthBackend(x3)
+			if err := runtime.DecodeJSONStringTo(d, &v.Backend); err != nil {
+				return runtime.JSONMemberError("Health", "backend", err)
 			}
 		case "timestamp":
 			if err := runtime.DecodeJSONTime(d, &v.Timestamp); err != nil {
 				return runtime.JSONMemberError("Health", "timestamp", err)
 			}
 		case "version":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Health", "version", err)
-				}
-			} else {
-				x4, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Health", "version", err)
-				}
-				v.Version = x4
+			if err := runtime.DecodeJSONStringTo(d, &v.Version); err != nil {
+				return runtime.JSONMemberError("Health", "version", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x5, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("Health", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x5
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -116,8 +83,8 @@ func (v *PaymentRequiredError) DecodeJSON(d *jx.Decoder) error {
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("PaymentRequiredError", key, err)
 			}
 			if v.AdditionalProperties == nil {
@@ -156,8 +123,8 @@ func (v *RateLimitError) DecodeJSON(d *jx.Decoder) error {
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("RateLimitError", key, err)
 			}
 			if v.AdditionalProperties == nil {
@@ -196,8 +163,8 @@ func (v *UnauthorizedError) DecodeJSON(d *jx.Decoder) error {
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("UnauthorizedError", key, err)
 			}
 			if v.AdditionalProperties == nil {
@@ -231,137 +198,51 @@ func (v *PaymentRequiredErrorError) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "code":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("PaymentRequiredErrorError", "code", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("PaymentRequiredErrorError", "code", err)
-				}
-				v.Code = PaymentRequiredErrorErrorCode(x)
+			if err := runtime.DecodeJSONStringTo(d, &v.Code); err != nil {
+				return runtime.JSONMemberError("PaymentRequiredErrorError", "code", err)
 			}
 		case "message":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("PaymentRequiredErrorError", "message", err)
-				}
-			} else {
-				x2, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("PaymentRequiredErrorError", "message", err)
-				}
-				v.Message = x2
+			if err := runtime.DecodeJSONStringTo(d, &v.Message); err != nil {
+				return runtime.JSONMemberError("PaymentRequiredErrorError", "message", err)
 			}
 		case "subscription_status":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("PaymentRequiredErrorError", "subscription_status", err)
-				}
-				v.SubscriptionStatus = runtime.Opt[string]{}
-			} else {
-				x3, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("PaymentRequiredErrorError", "subscription_status", err)
-				}
-				v.SubscriptionStatus.Value = x3
-				v.SubscriptionStatus.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.SubscriptionStatus, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("PaymentRequiredErrorError", "subscription_status", err)
 			}
 		case "usage_type":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("PaymentRequiredErrorError", "usage_type", err)
-				}
-				v.UsageType = runtime.Opt[string]{}
-			} else {
-				x4, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("PaymentRequiredErrorError", "usage_type", err)
-				}
-				v.UsageType.Value = x4
-				v.UsageType.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.UsageType, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("PaymentRequiredErrorError", "usage_type", err)
 			}
 		case "used":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("PaymentRequiredErrorError", "used", err)
-				}
-				v.Used = runtime.Opt[int64]{}
-			} else {
-				x5, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("PaymentRequiredErrorError", "used", err)
-				}
-				v.Used.Value = x5
-				v.Used.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Used, runtime.DecodeJSONInt64To[int64]); err != nil {
+				return runtime.JSONMemberError("PaymentRequiredErrorError", "used", err)
 			}
 		case "quota":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("PaymentRequiredErrorError", "quota", err)
-				}
-				v.Quota = runtime.Opt[int64]{}
-			} else {
-				x6, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("PaymentRequiredErrorError", "quota", err)
-				}
-				v.Quota.Value = x6
-				v.Quota.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Quota, runtime.DecodeJSONInt64To[int64]); err != nil {
+				return runtime.JSONMemberError("PaymentRequiredErrorError", "quota", err)
 			}
 		case "percentage":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("PaymentRequiredErrorError", "percentage", err)
-				}
-				v.Percentage = runtime.Opt[float64]{}
-			} else {
-				x7, err := d.Float64()
-				if err != nil {
-					return runtime.JSONMemberError("PaymentRequiredErrorError", "percentage", err)
-				}
-				v.Percentage.Value = x7
-				v.Percentage.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Percentage, runtime.DecodeJSONFloat64To[float64]); err != nil {
+				return runtime.JSONMemberError("PaymentRequiredErrorError", "percentage", err)
 			}
 		case "reset_at":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("PaymentRequiredErrorError", "reset_at", err)
-				}
-				v.ResetAt = runtime.Opt[string]{}
-			} else {
-				x8, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("PaymentRequiredErrorError", "reset_at", err)
-				}
-				v.ResetAt.Value = x8
-				v.ResetAt.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.ResetAt, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("PaymentRequiredErrorError", "reset_at", err)
 			}
 		case "upgrade_url":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("PaymentRequiredErrorError", "upgrade_url", err)
-				}
-				v.UpgradeURL = runtime.Opt[string]{}
-			} else {
-				x9, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("PaymentRequiredErrorError", "upgrade_url", err)
-				}
-				v.UpgradeURL.Value = x9
-				v.UpgradeURL.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.UpgradeURL, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("PaymentRequiredErrorError", "upgrade_url", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x10, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("PaymentRequiredErrorError", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x10
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -389,93 +270,39 @@ func (v *RateLimitErrorError) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "code":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("RateLimitErrorError", "code", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("RateLimitErrorError", "code", err)
-				}
-				v.Code = RateLimitErrorErrorCode(x)
+			if err := runtime.DecodeJSONStringTo(d, &v.Code); err != nil {
+				return runtime.JSONMemberError("RateLimitErrorError", "code", err)
 			}
 		case "message":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("RateLimitErrorError", "message", err)
-				}
-			} else {
-				x2, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("RateLimitErrorError", "message", err)
-				}
-				v.Message = x2
+			if err := runtime.DecodeJSONStringTo(d, &v.Message); err != nil {
+				return runtime.JSONMemberError("RateLimitErrorError", "message", err)
 			}
 		case "retry_after_seconds":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("RateLimitErrorError", "retry_after_seconds", err)
-				}
-			} else {
-				x3, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("RateLimitErrorError", "retry_after_seconds", err)
-				}
-				v.RetryAfterSeconds = x3
+			if err := runtime.DecodeJSONInt64To(d, &v.RetryAfterSeconds); err != nil {
+				return runtime.JSONMemberError("RateLimitErrorError", "retry_after_seconds", err)
 			}
 		case "tier":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("RateLimitErrorError", "tier", err)
-				}
-				v.Tier = runtime.Opt[string]{}
-			} else {
-				x4, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("RateLimitErrorError", "tier", err)
-				}
-				v.Tier.Value = x4
-				v.Tier.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Tier, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("RateLimitErrorError", "tier", err)
 			}
 		case "limit":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("RateLimitErrorError", "limit", err)
-				}
-				v.Limit = runtime.Opt[int64]{}
-			} else {
-				x5, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("RateLimitErrorError", "limit", err)
-				}
-				v.Limit.Value = x5
-				v.Limit.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Limit, runtime.DecodeJSONInt64To[int64]); err != nil {
+				return runtime.JSONMemberError("RateLimitErrorError", "limit", err)
 			}
 		case "upgrade_url":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("RateLimitErrorError", "upgrade_url", err)
-				}
-				v.UpgradeURL = runtime.Opt[string]{}
-			} else {
-				x6, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("RateLimitErrorError", "upgrade_url", err)
-				}
-				v.UpgradeURL.Value = x6
-				v.UpgradeURL.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.UpgradeURL, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("RateLimitErrorError", "upgrade_url", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x7, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("RateLimitErrorError", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x7
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -503,65 +330,31 @@ func (v *UnauthorizedErrorError) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "code":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("UnauthorizedErrorError", "code", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("UnauthorizedErrorError", "code", err)
-				}
-				v.Code = UnauthorizedErrorErrorCode(x)
+			if err := runtime.DecodeJSONStringTo(d, &v.Code); err != nil {
+				return runtime.JSONMemberError("UnauthorizedErrorError", "code", err)
 			}
 		case "message":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("UnauthorizedErrorError", "message", err)
-				}
-			} else {
-				x2, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("UnauthorizedErrorError", "message", err)
-				}
-				v.Message = x2
+			if err := runtime.DecodeJSONStringTo(d, &v.Message); err != nil {
+				return runtime.JSONMemberError("UnauthorizedErrorError", "message", err)
 			}
 		case "correlation_id":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("UnauthorizedErrorError", "correlation_id", err)
-				}
-				v.CorrelationID = runtime.Opt[string]{}
-			} else {
-				x3, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("UnauthorizedErrorError", "correlation_id", err)
-				}
-				v.CorrelationID.Value = x3
-				v.CorrelationID.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.CorrelationID, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("UnauthorizedErrorError", "correlation_id", err)
 			}
 		case "timestamp":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("UnauthorizedErrorError", "timestamp", err)
-				}
-				v.Timestamp = runtime.Opt[time.Time]{}
-			} else {
-				if err := runtime.DecodeJSONTime(d, &v.Timestamp.Value); err != nil {
-					return runtime.JSONMemberError("UnauthorizedErrorError", "timestamp", err)
-				}
-				v.Timestamp.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Timestamp, runtime.DecodeJSONTime); err != nil {
+				return runtime.JSONMemberError("UnauthorizedErrorError", "timestamp", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x4, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("UnauthorizedErrorError", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x4
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {

@@ -332,3 +332,42 @@ func FuzzQueryPage(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkDecodePage decodes a 1,000-event page from memory: the generated
+// decoder against encoding/json into the method-less mirror, without the
+// HTTP round trip of internal/benchcmp.
+func BenchmarkDecodePage(b *testing.B) {
+	one := realPage(b)
+	var p refPage
+	if err := json.Unmarshal(one, &p); err != nil {
+		b.Fatal(err)
+	}
+	for len(p.Events) < 1000 {
+		p.Events = append(p.Events, p.Events...)
+	}
+	p.Events = p.Events[:1000]
+	data, err := json.Marshal(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("decoder=generated", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			var v common.QueryEventsResponse
+			if err := v.UnmarshalJSON(data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("decoder=encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			var v refPage
+			if err := json.Unmarshal(data, &v); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
-	"time"
 )
 
 // DecodeJSON decodes Error from d in one pass over the input, as
@@ -23,27 +22,19 @@ func (v *Error) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "error":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Error", "error", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Error", "error", err)
-				}
-				v.Error = x
+			if err := runtime.DecodeJSONStringTo(d, &v.Error); err != nil {
+				return runtime.JSONMemberError("Error", "error", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x2, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("Error", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x2
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -71,53 +62,27 @@ func (v *NewTodo) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "title":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("NewTodo", "title", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("NewTodo", "title", err)
-				}
-				v.Title = x
+			if err := runtime.DecodeJSONStringTo(d, &v.Title); err != nil {
+				return runtime.JSONMemberError("NewTodo", "title", err)
 			}
 		case "priority":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("NewTodo", "priority", err)
-				}
-				v.Priority = runtime.Opt[Priority]{}
-			} else {
-				x2, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("NewTodo", "priority", err)
-				}
-				v.Priority.Value = Priority(x2)
-				v.Priority.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Priority, runtime.DecodeJSONStringTo[Priority]); err != nil {
+				return runtime.JSONMemberError("NewTodo", "priority", err)
 			}
 		case "due":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("NewTodo", "due", err)
-				}
-				v.Due = runtime.Opt[time.Time]{}
-			} else {
-				if err := runtime.DecodeJSONTime(d, &v.Due.Value); err != nil {
-					return runtime.JSONMemberError("NewTodo", "due", err)
-				}
-				v.Due.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Due, runtime.DecodeJSONTime); err != nil {
+				return runtime.JSONMemberError("NewTodo", "due", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x3, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("NewTodo", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x3
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -145,80 +110,35 @@ func (v *Todo) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "id":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Todo", "id", err)
-				}
-			} else {
-				x, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("Todo", "id", err)
-				}
-				v.ID = x
+			if err := runtime.DecodeJSONInt64To(d, &v.ID); err != nil {
+				return runtime.JSONMemberError("Todo", "id", err)
 			}
 		case "title":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Todo", "title", err)
-				}
-			} else {
-				x2, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Todo", "title", err)
-				}
-				v.Title = x2
+			if err := runtime.DecodeJSONStringTo(d, &v.Title); err != nil {
+				return runtime.JSONMemberError("Todo", "title", err)
 			}
 		case "done":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Todo", "done", err)
-				}
-			} else {
-				x3, err := d.Bool()
-				if err != nil {
-					return runtime.JSONMemberError("Todo", "done", err)
-				}
-				v.Done = x3
+			if err := runtime.DecodeJSONBoolTo(d, &v.Done); err != nil {
+				return runtime.JSONMemberError("Todo", "done", err)
 			}
 		case "priority":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Todo", "priority", err)
-				}
-				v.Priority = runtime.Opt[Priority]{}
-			} else {
-				x4, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Todo", "priority", err)
-				}
-				v.Priority.Value = Priority(x4)
-				v.Priority.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Priority, runtime.DecodeJSONStringTo[Priority]); err != nil {
+				return runtime.JSONMemberError("Todo", "priority", err)
 			}
 		case "due":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Todo", "due", err)
-				}
-				v.Due = runtime.Nullable[time.Time]{
-					Null: true,
-					Set:  true,
-				}
-			} else {
-				if err := runtime.DecodeJSONTime(d, &v.Due.Value); err != nil {
-					return runtime.JSONMemberError("Todo", "due", err)
-				}
-				v.Due.Set, v.Due.Null = true, false
+			if err := runtime.DecodeJSONNullable(d, &v.Due, runtime.DecodeJSONTime); err != nil {
+				return runtime.JSONMemberError("Todo", "due", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x5, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("Todo", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x5
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {

@@ -22,30 +22,12 @@ func (v *PostFormRequest) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "name":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("PostFormRequest", "name", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("PostFormRequest", "name", err)
-				}
-				v.Name = x
+			if err := runtime.DecodeJSONStringTo(d, &v.Name); err != nil {
+				return runtime.JSONMemberError("PostFormRequest", "name", err)
 			}
 		case "age":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("PostFormRequest", "age", err)
-				}
-				v.Age = runtime.Opt[int64]{}
-			} else {
-				x2, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("PostFormRequest", "age", err)
-				}
-				v.Age.Value = x2
-				v.Age.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Age, runtime.DecodeJSONInt64To[int64]); err != nil {
+				return runtime.JSONMemberError("PostFormRequest", "age", err)
 			}
 		case "tags":
 			if d.Next() == jx.Null {
@@ -61,16 +43,8 @@ func (v *PostFormRequest) DecodeJSON(d *jx.Decoder) error {
 				s, i := v.Tags.Value, 0
 				for elems.Next() {
 					s = runtime.JSONSliceAt(s, i)
-					if d.Next() == jx.Null {
-						if err := d.Null(); err != nil {
-							return runtime.JSONMemberError("PostFormRequest", "tags", err)
-						}
-					} else {
-						x3, err := runtime.DecodeJSONString(d)
-						if err != nil {
-							return runtime.JSONMemberError("PostFormRequest", "tags", err)
-						}
-						s[i] = x3
+					if err := runtime.DecodeJSONStringTo(d, &s[i]); err != nil {
+						return runtime.JSONMemberError("PostFormRequest", "tags", err)
 					}
 					i++
 				}
@@ -87,14 +61,14 @@ func (v *PostFormRequest) DecodeJSON(d *jx.Decoder) error {
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x4, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("PostFormRequest", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x4
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -122,29 +96,19 @@ func (v *PostTextResponse) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "ok":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("PostTextResponse", "ok", err)
-				}
-				v.Ok = runtime.Opt[bool]{}
-			} else {
-				x, err := d.Bool()
-				if err != nil {
-					return runtime.JSONMemberError("PostTextResponse", "ok", err)
-				}
-				v.Ok.Value = x
-				v.Ok.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Ok, runtime.DecodeJSONBoolTo[bool]); err != nil {
+				return runtime.JSONMemberError("PostTextResponse", "ok", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x2, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("PostTextResponse", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x2
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -176,29 +140,19 @@ func (v *UploadRequest) DecodeJSON(d *jx.Decoder) error {
 				return runtime.JSONMemberError("UploadRequest", "file", err)
 			}
 		case "note":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("UploadRequest", "note", err)
-				}
-				v.Note = runtime.Opt[string]{}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("UploadRequest", "note", err)
-				}
-				v.Note.Value = x
-				v.Note.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Note, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("UploadRequest", "note", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x2, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("UploadRequest", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x2
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {

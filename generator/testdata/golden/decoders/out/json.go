@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
-	"time"
 )
 
 // DecodeJSON decodes Circle from d in one pass over the input, as
@@ -23,39 +22,23 @@ func (v *Circle) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "type":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Circle", "type", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Circle", "type", err)
-				}
-				v.Type = x
+			if err := runtime.DecodeJSONStringTo(d, &v.Type); err != nil {
+				return runtime.JSONMemberError("Circle", "type", err)
 			}
 		case "r":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Circle", "r", err)
-				}
-			} else {
-				x2, err := d.Float64()
-				if err != nil {
-					return runtime.JSONMemberError("Circle", "r", err)
-				}
-				v.R = x2
+			if err := runtime.DecodeJSONFloat64To(d, &v.R); err != nil {
+				return runtime.JSONMemberError("Circle", "r", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x3, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("Circle", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x3
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -83,18 +66,8 @@ func (v *Closed) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "a":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Closed", "a", err)
-				}
-				v.A = runtime.Opt[string]{}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Closed", "a", err)
-				}
-				v.A.Value = x
-				v.A.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.A, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("Closed", "a", err)
 			}
 		default:
 			if err := d.Skip(); err != nil {
@@ -126,37 +99,19 @@ func (v *Counts) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "total":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Counts", "total", err)
-				}
-				v.Total = runtime.Opt[int64]{}
-			} else {
-				x, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("Counts", "total", err)
-				}
-				v.Total.Value = x
-				v.Total.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Total, runtime.DecodeJSONInt64To[int64]); err != nil {
+				return runtime.JSONMemberError("Counts", "total", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			var x2 int64
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Counts", key, err)
-				}
-			} else {
-				x3, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("Counts", key, err)
-				}
-				x2 = x3
+			var x int64
+			if err := runtime.DecodeJSONInt64To(d, &x); err != nil {
+				return runtime.JSONMemberError("Counts", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]int64)
 			}
-			v.AdditionalProperties[key] = x2
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -184,41 +139,23 @@ func (v *Item) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "n":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Item", "n", err)
-				}
-			} else {
-				x, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("Item", "n", err)
-				}
-				v.N = x
+			if err := runtime.DecodeJSONInt64To(d, &v.N); err != nil {
+				return runtime.JSONMemberError("Item", "n", err)
 			}
 		case "label":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Item", "label", err)
-				}
-				v.Label = runtime.Opt[string]{}
-			} else {
-				x2, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Item", "label", err)
-				}
-				v.Label.Value = x2
-				v.Label.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Label, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("Item", "label", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x3, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("Item", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x3
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -249,16 +186,8 @@ func (v *Names) DecodeJSON(d *jx.Decoder) error {
 		s, i := (*v), 0
 		for elems.Next() {
 			s = runtime.JSONSliceAt(s, i)
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return fmt.Errorf("Names: %w", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return fmt.Errorf("Names: %w", err)
-				}
-				s[i] = x
+			if err := runtime.DecodeJSONStringTo(d, &s[i]); err != nil {
+				return fmt.Errorf("Names: %w", err)
 			}
 			i++
 		}
@@ -293,52 +222,20 @@ func (v *Record) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "id":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Record", "id", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Record", "id", err)
-				}
-				v.ID = x
+			if err := runtime.DecodeJSONStringTo(d, &v.ID); err != nil {
+				return runtime.JSONMemberError("Record", "id", err)
 			}
 		case "count":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Record", "count", err)
-				}
-			} else {
-				x2, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("Record", "count", err)
-				}
-				v.Count = x2
+			if err := runtime.DecodeJSONInt64To(d, &v.Count); err != nil {
+				return runtime.JSONMemberError("Record", "count", err)
 			}
 		case "small":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Record", "small", err)
-				}
-			} else {
-				x3, err := runtime.DecodeJSONInt32(d)
-				if err != nil {
-					return runtime.JSONMemberError("Record", "small", err)
-				}
-				v.Small = x3
+			if err := runtime.DecodeJSONInt32To(d, &v.Small); err != nil {
+				return runtime.JSONMemberError("Record", "small", err)
 			}
 		case "score":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Record", "score", err)
-				}
-			} else {
-				x4, err := d.Float64()
-				if err != nil {
-					return runtime.JSONMemberError("Record", "score", err)
-				}
-				v.Score = x4
+			if err := runtime.DecodeJSONFloat64To(d, &v.Score); err != nil {
+				return runtime.JSONMemberError("Record", "score", err)
 			}
 		case "ratio":
 			if d.Next() == jx.Null {
@@ -353,16 +250,8 @@ func (v *Record) DecodeJSON(d *jx.Decoder) error {
 				v.Ratio.Set = true
 			}
 		case "ok":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Record", "ok", err)
-				}
-			} else {
-				x5, err := d.Bool()
-				if err != nil {
-					return runtime.JSONMemberError("Record", "ok", err)
-				}
-				v.Ok = x5
+			if err := runtime.DecodeJSONBoolTo(d, &v.Ok); err != nil {
+				return runtime.JSONMemberError("Record", "ok", err)
 			}
 		case "at":
 			if err := runtime.DecodeJSONTime(d, &v.At); err != nil {
@@ -381,11 +270,9 @@ func (v *Record) DecodeJSON(d *jx.Decoder) error {
 				v.Blob.Set = true
 			}
 		case "payload":
-			x6, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			if err := runtime.DecodeJSONRawTo(d, &v.Payload); err != nil {
 				return runtime.JSONMemberError("Record", "payload", err)
 			}
-			v.Payload = x6
 		case "tags":
 			if d.Next() == jx.Null {
 				if err := d.Null(); err != nil {
@@ -400,16 +287,8 @@ func (v *Record) DecodeJSON(d *jx.Decoder) error {
 				s, i := v.Tags, 0
 				for elems.Next() {
 					s = runtime.JSONSliceAt(s, i)
-					if d.Next() == jx.Null {
-						if err := d.Null(); err != nil {
-							return runtime.JSONMemberError("Record", "tags", err)
-						}
-					} else {
-						x7, err := runtime.DecodeJSONString(d)
-						if err != nil {
-							return runtime.JSONMemberError("Record", "tags", err)
-						}
-						s[i] = x7
+					if err := runtime.DecodeJSONStringTo(d, &s[i]); err != nil {
+						return runtime.JSONMemberError("Record", "tags", err)
 					}
 					i++
 				}
@@ -424,76 +303,24 @@ func (v *Record) DecodeJSON(d *jx.Decoder) error {
 				v.Tags = s
 			}
 		case "kind":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Record", "kind", err)
-				}
-			} else {
-				x8, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Record", "kind", err)
-				}
-				v.Kind = Kind(x8)
+			if err := runtime.DecodeJSONStringTo(d, &v.Kind); err != nil {
+				return runtime.JSONMemberError("Record", "kind", err)
 			}
 		case "code":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Record", "code", err)
-				}
-				v.Code = runtime.Opt[Code]{}
-			} else {
-				x9, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Record", "code", err)
-				}
-				v.Code.Value = Code(x9)
-				v.Code.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Code, runtime.DecodeJSONStringTo[Code]); err != nil {
+				return runtime.JSONMemberError("Record", "code", err)
 			}
 		case "maybe":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Record", "maybe", err)
-				}
-				v.Maybe = runtime.Nullable[string]{
-					Null: true,
-					Set:  true,
-				}
-			} else {
-				x10, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Record", "maybe", err)
-				}
-				v.Maybe.Value = x10
-				v.Maybe.Set, v.Maybe.Null = true, false
+			if err := runtime.DecodeJSONNullable(d, &v.Maybe, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("Record", "maybe", err)
 			}
 		case "later":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Record", "later", err)
-				}
-				v.Later = runtime.Nullable[int64]{
-					Null: true,
-					Set:  true,
-				}
-			} else {
-				x11, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("Record", "later", err)
-				}
-				v.Later.Value = x11
-				v.Later.Set, v.Later.Null = true, false
+			if err := runtime.DecodeJSONNullable(d, &v.Later, runtime.DecodeJSONInt64To[int64]); err != nil {
+				return runtime.JSONMemberError("Record", "later", err)
 			}
 		case "opt_time":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Record", "opt_time", err)
-				}
-				v.OptTime = runtime.Opt[time.Time]{}
-			} else {
-				if err := runtime.DecodeJSONTime(d, &v.OptTime.Value); err != nil {
-					return runtime.JSONMemberError("Record", "opt_time", err)
-				}
-				v.OptTime.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.OptTime, runtime.DecodeJSONTime); err != nil {
+				return runtime.JSONMemberError("Record", "opt_time", err)
 			}
 		case "counts":
 			if d.Next() == jx.Null {
@@ -553,11 +380,11 @@ func (v *Record) DecodeJSON(d *jx.Decoder) error {
 				}
 				for members2.Next() {
 					key := runtime.JSONKey(members2.Key())
-					var x12 Item
-					if err := x12.DecodeJSON(d); err != nil {
+					var x Item
+					if err := x.DecodeJSON(d); err != nil {
 						return runtime.JSONMemberError("Record", "by_name", err)
 					}
-					v.ByName.Value[key] = x12
+					v.ByName.Value[key] = x
 				}
 				if err := members2.Err(); err != nil {
 					return runtime.JSONMemberError("Record", "by_name", err)
@@ -591,16 +418,8 @@ func (v *Record) DecodeJSON(d *jx.Decoder) error {
 						s4, i4 := s3[i3], 0
 						for elems4.Next() {
 							s4 = runtime.JSONSliceAt(s4, i4)
-							if d.Next() == jx.Null {
-								if err := d.Null(); err != nil {
-									return runtime.JSONMemberError("Record", "matrix", err)
-								}
-							} else {
-								x13, err := d.Int64()
-								if err != nil {
-									return runtime.JSONMemberError("Record", "matrix", err)
-								}
-								s4[i4] = x13
+							if err := runtime.DecodeJSONInt64To(d, &s4[i4]); err != nil {
+								return runtime.JSONMemberError("Record", "matrix", err)
 							}
 							i4++
 						}
@@ -693,14 +512,14 @@ func (v *Record) DecodeJSON(d *jx.Decoder) error {
 			}
 		default:
 			key2 := runtime.JSONKey(members.Key())
-			x14, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x2 json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x2); err != nil {
 				return runtime.JSONMemberError("Record", key2, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key2] = x14
+			v.AdditionalProperties[key2] = x2
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -728,39 +547,23 @@ func (v *Square) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "type":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Square", "type", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Square", "type", err)
-				}
-				v.Type = x
+			if err := runtime.DecodeJSONStringTo(d, &v.Type); err != nil {
+				return runtime.JSONMemberError("Square", "type", err)
 			}
 		case "side":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Square", "side", err)
-				}
-			} else {
-				x2, err := d.Float64()
-				if err != nil {
-					return runtime.JSONMemberError("Square", "side", err)
-				}
-				v.Side = x2
+			if err := runtime.DecodeJSONFloat64To(d, &v.Side); err != nil {
+				return runtime.JSONMemberError("Square", "side", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x3, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("Square", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x3
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -788,18 +591,8 @@ func (v *Tree) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "value":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Tree", "value", err)
-				}
-				v.Value = runtime.Opt[string]{}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Tree", "value", err)
-				}
-				v.Value.Value = x
-				v.Value.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Value, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("Tree", "value", err)
 			}
 		case "left":
 			if d.Next() == jx.Null {
@@ -831,14 +624,14 @@ func (v *Tree) DecodeJSON(d *jx.Decoder) error {
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x2, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("Tree", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x2
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {

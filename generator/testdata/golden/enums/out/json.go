@@ -22,43 +22,23 @@ func (v *Holder) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "order":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Holder", "order", err)
-				}
-				v.Order = runtime.Opt[Order]{}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Holder", "order", err)
-				}
-				v.Order.Value = Order(x)
-				v.Order.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Order, runtime.DecodeJSONStringTo[Order]); err != nil {
+				return runtime.JSONMemberError("Holder", "order", err)
 			}
 		case "mode":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Holder", "mode", err)
-				}
-				v.Mode = runtime.Opt[HolderMode]{}
-			} else {
-				x2, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Holder", "mode", err)
-				}
-				v.Mode.Value = HolderMode(x2)
-				v.Mode.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Mode, runtime.DecodeJSONStringTo[HolderMode]); err != nil {
+				return runtime.JSONMemberError("Holder", "mode", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x3, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("Holder", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x3
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {

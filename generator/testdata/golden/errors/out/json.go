@@ -22,43 +22,23 @@ func (v *Problem) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "title":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Problem", "title", err)
-				}
-				v.Title = runtime.Opt[string]{}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Problem", "title", err)
-				}
-				v.Title.Value = x
-				v.Title.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Title, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("Problem", "title", err)
 			}
 		case "status":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Problem", "status", err)
-				}
-				v.Status = runtime.Opt[int64]{}
-			} else {
-				x2, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("Problem", "status", err)
-				}
-				v.Status.Value = x2
-				v.Status.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Status, runtime.DecodeJSONInt64To[int64]); err != nil {
+				return runtime.JSONMemberError("Problem", "status", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x3, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("Problem", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x3
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -86,29 +66,19 @@ func (v *NotFound) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "error":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("NotFound", "error", err)
-				}
-				v.Error = runtime.Opt[string]{}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("NotFound", "error", err)
-				}
-				v.Error.Value = x
-				v.Error.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Error, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("NotFound", "error", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x2, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("NotFound", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x2
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -136,27 +106,19 @@ func (v *GetThing409Error) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "current":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("GetThing409Error", "current", err)
-				}
-			} else {
-				x, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("GetThing409Error", "current", err)
-				}
-				v.Current = x
+			if err := runtime.DecodeJSONInt64To(d, &v.Current); err != nil {
+				return runtime.JSONMemberError("GetThing409Error", "current", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x2, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("GetThing409Error", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x2
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {

@@ -22,99 +22,39 @@ func (v *Client2) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "AdditionalProperties":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Client2", "AdditionalProperties", err)
-				}
-				v.AdditionalProperties = runtime.Opt[string]{}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Client2", "AdditionalProperties", err)
-				}
-				v.AdditionalProperties.Value = x
-				v.AdditionalProperties.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.AdditionalProperties, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("Client2", "AdditionalProperties", err)
 			}
 		case "additional_properties":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Client2", "additional_properties", err)
-				}
-				v.AdditionalProperties2 = runtime.Opt[string]{}
-			} else {
-				x2, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Client2", "additional_properties", err)
-				}
-				v.AdditionalProperties2.Value = x2
-				v.AdditionalProperties2.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.AdditionalProperties2, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("Client2", "additional_properties", err)
 			}
 		case "type":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Client2", "type", err)
-				}
-				v.Type = runtime.Opt[string]{}
-			} else {
-				x3, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Client2", "type", err)
-				}
-				v.Type.Value = x3
-				v.Type.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Type, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("Client2", "type", err)
 			}
 		case "MarshalJSON":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Client2", "MarshalJSON", err)
-				}
-				v.MarshalJSON2 = runtime.Opt[string]{}
-			} else {
-				x4, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Client2", "MarshalJSON", err)
-				}
-				v.MarshalJSON2.Value = x4
-				v.MarshalJSON2.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.MarshalJSON2, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("Client2", "MarshalJSON", err)
 			}
 		case "9lives":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Client2", "9lives", err)
-				}
-				v.X9lives = runtime.Opt[string]{}
-			} else {
-				x5, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Client2", "9lives", err)
-				}
-				v.X9lives.Value = x5
-				v.X9lives.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.X9lives, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("Client2", "9lives", err)
 			}
 		case "renamed":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Client2", "renamed", err)
-				}
-				v.Custom = runtime.Opt[string]{}
-			} else {
-				x6, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Client2", "renamed", err)
-				}
-				v.Custom.Value = x6
-				v.Custom.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Custom, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("Client2", "renamed", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x7, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("Client2", key, err)
 			}
 			if v.AdditionalProperties3 == nil {
 				v.AdditionalProperties3 = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties3[key] = x7
+			v.AdditionalProperties3[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -142,29 +82,19 @@ func (v *Client3) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "a":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Client3", "a", err)
-				}
-				v.A = runtime.Opt[string]{}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Client3", "a", err)
-				}
-				v.A.Value = x
-				v.A.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.A, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("Client3", "a", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x2, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("Client3", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x2
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -192,29 +122,19 @@ func (v *JSON) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "x":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("JSON", "x", err)
-				}
-				v.X = runtime.Opt[string]{}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("JSON", "x", err)
-				}
-				v.X.Value = x
-				v.X.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.X, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("JSON", "x", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x2, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("JSON", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x2
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {

@@ -22,30 +22,12 @@ func (v *Closed) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "a":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Closed", "a", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Closed", "a", err)
-				}
-				v.A = x
+			if err := runtime.DecodeJSONStringTo(d, &v.A); err != nil {
+				return runtime.JSONMemberError("Closed", "a", err)
 			}
 		case "b":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Closed", "b", err)
-				}
-				v.B = runtime.Opt[int64]{}
-			} else {
-				x2, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("Closed", "b", err)
-				}
-				v.B.Value = x2
-				v.B.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.B, runtime.DecodeJSONInt64To[int64]); err != nil {
+				return runtime.JSONMemberError("Closed", "b", err)
 			}
 		default:
 			if err := d.Skip(); err != nil {
@@ -83,16 +65,8 @@ func (v *Counts) DecodeJSON(d *jx.Decoder) error {
 		for members.Next() {
 			key := runtime.JSONKey(members.Key())
 			var x int64
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return fmt.Errorf("Counts: %w", err)
-				}
-			} else {
-				x2, err := d.Int64()
-				if err != nil {
-					return fmt.Errorf("Counts: %w", err)
-				}
-				x = x2
+			if err := runtime.DecodeJSONInt64To(d, &x); err != nil {
+				return fmt.Errorf("Counts: %w", err)
 			}
 			(*v)[key] = x
 		}
@@ -121,29 +95,19 @@ func (v *Legacy) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "old":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Legacy", "old", err)
-				}
-				v.Old = runtime.Opt[string]{}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Legacy", "old", err)
-				}
-				v.Old.Value = x
-				v.Old.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Old, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("Legacy", "old", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x2, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("Legacy", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x2
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -174,16 +138,8 @@ func (v *Names) DecodeJSON(d *jx.Decoder) error {
 		s, i := (*v), 0
 		for elems.Next() {
 			s = runtime.JSONSliceAt(s, i)
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return fmt.Errorf("Names: %w", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return fmt.Errorf("Names: %w", err)
-				}
-				s[i] = x
+			if err := runtime.DecodeJSONStringTo(d, &s[i]); err != nil {
+				return fmt.Errorf("Names: %w", err)
 			}
 			i++
 		}
@@ -218,18 +174,8 @@ func (v *Node) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "value":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Node", "value", err)
-				}
-				v.Value = runtime.Opt[string]{}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Node", "value", err)
-				}
-				v.Value.Value = x
-				v.Value.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Value, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("Node", "value", err)
 			}
 		case "parent":
 			if d.Next() == jx.Null {
@@ -277,14 +223,14 @@ func (v *Node) DecodeJSON(d *jx.Decoder) error {
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x2, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("Node", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x2
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -312,56 +258,20 @@ func (v *Thing) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "id":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Thing", "id", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Thing", "id", err)
-				}
-				v.ID = x
+			if err := runtime.DecodeJSONStringTo(d, &v.ID); err != nil {
+				return runtime.JSONMemberError("Thing", "id", err)
 			}
 		case "name":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Thing", "name", err)
-				}
-			} else {
-				x2, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Thing", "name", err)
-				}
-				v.Name = x2
+			if err := runtime.DecodeJSONStringTo(d, &v.Name); err != nil {
+				return runtime.JSONMemberError("Thing", "name", err)
 			}
 		case "count":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Thing", "count", err)
-				}
-				v.Count = runtime.Opt[int32]{}
-			} else {
-				x3, err := runtime.DecodeJSONInt32(d)
-				if err != nil {
-					return runtime.JSONMemberError("Thing", "count", err)
-				}
-				v.Count.Value = x3
-				v.Count.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Count, runtime.DecodeJSONInt32To[int32]); err != nil {
+				return runtime.JSONMemberError("Thing", "count", err)
 			}
 		case "total":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Thing", "total", err)
-				}
-				v.Total = runtime.Opt[int64]{}
-			} else {
-				x4, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("Thing", "total", err)
-				}
-				v.Total.Value = x4
-				v.Total.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Total, runtime.DecodeJSONInt64To[int64]); err != nil {
+				return runtime.JSONMemberError("Thing", "total", err)
 			}
 		case "ratio":
 			if d.Next() == jx.Null {
@@ -376,50 +286,20 @@ func (v *Thing) DecodeJSON(d *jx.Decoder) error {
 				v.Ratio.Set = true
 			}
 		case "score":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Thing", "score", err)
-				}
-				v.Score = runtime.Opt[float64]{}
-			} else {
-				x5, err := d.Float64()
-				if err != nil {
-					return runtime.JSONMemberError("Thing", "score", err)
-				}
-				v.Score.Value = x5
-				v.Score.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Score, runtime.DecodeJSONFloat64To[float64]); err != nil {
+				return runtime.JSONMemberError("Thing", "score", err)
 			}
 		case "active":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Thing", "active", err)
-				}
-				v.Active = runtime.Opt[bool]{}
-			} else {
-				x6, err := d.Bool()
-				if err != nil {
-					return runtime.JSONMemberError("Thing", "active", err)
-				}
-				v.Active.Value = x6
-				v.Active.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Active, runtime.DecodeJSONBoolTo[bool]); err != nil {
+				return runtime.JSONMemberError("Thing", "active", err)
 			}
 		case "created":
 			if err := runtime.DecodeJSONTime(d, &v.Created); err != nil {
 				return runtime.JSONMemberError("Thing", "created", err)
 			}
 		case "day":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Thing", "day", err)
-				}
-				v.Day = runtime.Opt[string]{}
-			} else {
-				x7, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Thing", "day", err)
-				}
-				v.Day.Value = x7
-				v.Day.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Day, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("Thing", "day", err)
 			}
 		case "blob":
 			if d.Next() == jx.Null {
@@ -434,38 +314,12 @@ func (v *Thing) DecodeJSON(d *jx.Decoder) error {
 				v.Blob.Set = true
 			}
 		case "nullable_required":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Thing", "nullable_required", err)
-				}
-				v.NullableRequired = runtime.Nullable[string]{
-					Null: true,
-					Set:  true,
-				}
-			} else {
-				x8, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Thing", "nullable_required", err)
-				}
-				v.NullableRequired.Value = x8
-				v.NullableRequired.Set, v.NullableRequired.Null = true, false
+			if err := runtime.DecodeJSONNullable(d, &v.NullableRequired, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("Thing", "nullable_required", err)
 			}
 		case "nullable_optional":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Thing", "nullable_optional", err)
-				}
-				v.NullableOptional = runtime.Nullable[int64]{
-					Null: true,
-					Set:  true,
-				}
-			} else {
-				x9, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("Thing", "nullable_optional", err)
-				}
-				v.NullableOptional.Value = x9
-				v.NullableOptional.Set, v.NullableOptional.Null = true, false
+			if err := runtime.DecodeJSONNullable(d, &v.NullableOptional, runtime.DecodeJSONInt64To[int64]); err != nil {
+				return runtime.JSONMemberError("Thing", "nullable_optional", err)
 			}
 		case "tags":
 			if d.Next() == jx.Null {
@@ -481,16 +335,8 @@ func (v *Thing) DecodeJSON(d *jx.Decoder) error {
 				s, i := v.Tags.Value, 0
 				for elems.Next() {
 					s = runtime.JSONSliceAt(s, i)
-					if d.Next() == jx.Null {
-						if err := d.Null(); err != nil {
-							return runtime.JSONMemberError("Thing", "tags", err)
-						}
-					} else {
-						x10, err := runtime.DecodeJSONString(d)
-						if err != nil {
-							return runtime.JSONMemberError("Thing", "tags", err)
-						}
-						s[i] = x10
+					if err := runtime.DecodeJSONStringTo(d, &s[i]); err != nil {
+						return runtime.JSONMemberError("Thing", "tags", err)
 					}
 					i++
 				}
@@ -521,19 +367,11 @@ func (v *Thing) DecodeJSON(d *jx.Decoder) error {
 				}
 				for members2.Next() {
 					key := runtime.JSONKey(members2.Key())
-					var x11 string
-					if d.Next() == jx.Null {
-						if err := d.Null(); err != nil {
-							return runtime.JSONMemberError("Thing", "labels", err)
-						}
-					} else {
-						x12, err := runtime.DecodeJSONString(d)
-						if err != nil {
-							return runtime.JSONMemberError("Thing", "labels", err)
-						}
-						x11 = x12
+					var x string
+					if err := runtime.DecodeJSONStringTo(d, &x); err != nil {
+						return runtime.JSONMemberError("Thing", "labels", err)
 					}
-					v.Labels.Value[key] = x11
+					v.Labels.Value[key] = x
 				}
 				if err := members2.Err(); err != nil {
 					return runtime.JSONMemberError("Thing", "labels", err)
@@ -541,11 +379,9 @@ func (v *Thing) DecodeJSON(d *jx.Decoder) error {
 				v.Labels.Set = true
 			}
 		case "payload":
-			x13, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			if err := runtime.DecodeJSONRawTo(d, &v.Payload); err != nil {
 				return runtime.JSONMemberError("Thing", "payload", err)
 			}
-			v.Payload = x13
 		case "inner":
 			if d.Next() == jx.Null {
 				if err := d.Null(); err != nil {
@@ -572,14 +408,14 @@ func (v *Thing) DecodeJSON(d *jx.Decoder) error {
 			}
 		default:
 			key2 := runtime.JSONKey(members.Key())
-			x14, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x2 json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x2); err != nil {
 				return runtime.JSONMemberError("Thing", key2, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key2] = x14
+			v.AdditionalProperties[key2] = x2
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -607,29 +443,19 @@ func (v *ThingInner) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "x":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ThingInner", "x", err)
-				}
-				v.X = runtime.Opt[int64]{}
-			} else {
-				x, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("ThingInner", "x", err)
-				}
-				v.X.Value = x
-				v.X.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.X, runtime.DecodeJSONInt64To[int64]); err != nil {
+				return runtime.JSONMemberError("ThingInner", "x", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x2, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("ThingInner", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x2
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {

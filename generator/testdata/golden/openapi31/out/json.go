@@ -22,84 +22,35 @@ func (v *Item) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "id":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Item", "id", err)
-				}
-			} else {
-				x, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("Item", "id", err)
-				}
-				v.ID = x
+			if err := runtime.DecodeJSONInt64To(d, &v.ID); err != nil {
+				return runtime.JSONMemberError("Item", "id", err)
 			}
 		case "note":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Item", "note", err)
-				}
-				v.Note = runtime.Nullable[string]{
-					Null: true,
-					Set:  true,
-				}
-			} else {
-				x2, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Item", "note", err)
-				}
-				v.Note.Value = x2
-				v.Note.Set, v.Note.Null = true, false
+			if err := runtime.DecodeJSONNullable(d, &v.Note, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("Item", "note", err)
 			}
 		case "maybe":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Item", "maybe", err)
-				}
-				v.Maybe = runtime.Nullable[int64]{
-					Null: true,
-					Set:  true,
-				}
-			} else {
-				x3, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("Item", "maybe", err)
-				}
-				v.Maybe.Value = x3
-				v.Maybe.Set, v.Maybe.Null = true, false
+			if err := runtime.DecodeJSONNullable(d, &v.Maybe, runtime.DecodeJSONInt64To[int64]); err != nil {
+				return runtime.JSONMemberError("Item", "maybe", err)
 			}
 		case "either":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Item", "either", err)
-				}
-				v.Either = runtime.Nullable[string]{
-					Null: true,
-					Set:  true,
-				}
-			} else {
-				x4, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Item", "either", err)
-				}
-				v.Either.Value = x4
-				v.Either.Set, v.Either.Null = true, false
+			if err := runtime.DecodeJSONNullable(d, &v.Either, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("Item", "either", err)
 			}
 		case "several":
-			x5, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			if err := runtime.DecodeJSONRawTo(d, &v.Several); err != nil {
 				return runtime.JSONMemberError("Item", "several", err)
 			}
-			v.Several = x5
 		default:
 			key := runtime.JSONKey(members.Key())
-			x6, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("Item", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x6
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -130,11 +81,9 @@ func (v *Pair) DecodeJSON(d *jx.Decoder) error {
 		s, i := (*v), 0
 		for elems.Next() {
 			s = runtime.JSONSliceAt(s, i)
-			x, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			if err := runtime.DecodeJSONRawTo(d, &s[i]); err != nil {
 				return fmt.Errorf("Pair: %w", err)
 			}
-			s[i] = x
 			i++
 		}
 		if err := elems.Err(); err != nil {
@@ -168,29 +117,19 @@ func (v *Patterned) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "name":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Patterned", "name", err)
-				}
-				v.Name = runtime.Opt[string]{}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Patterned", "name", err)
-				}
-				v.Name.Value = x
-				v.Name.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Name, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("Patterned", "name", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x2, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("Patterned", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x2
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {

@@ -22,29 +22,19 @@ func (v *CollideRequest) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "err":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("CollideRequest", "err", err)
-				}
-				v.Err = runtime.Opt[string]{}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("CollideRequest", "err", err)
-				}
-				v.Err.Value = x
-				v.Err.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Err, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("CollideRequest", "err", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x2, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("CollideRequest", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x2
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -72,29 +62,19 @@ func (v *CollideResponse) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "out":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("CollideResponse", "out", err)
-				}
-				v.Out = runtime.Opt[string]{}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("CollideResponse", "out", err)
-				}
-				v.Out.Value = x
-				v.Out.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Out, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("CollideResponse", "out", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x2, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("CollideResponse", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x2
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -122,30 +102,12 @@ func (v *ListItemsPage) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "size":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ListItemsPage", "size", err)
-				}
-			} else {
-				x, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("ListItemsPage", "size", err)
-				}
-				v.Size = x
+			if err := runtime.DecodeJSONInt64To(d, &v.Size); err != nil {
+				return runtime.JSONMemberError("ListItemsPage", "size", err)
 			}
 		case "after":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ListItemsPage", "after", err)
-				}
-				v.After = runtime.Opt[string]{}
-			} else {
-				x2, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("ListItemsPage", "after", err)
-				}
-				v.After.Value = x2
-				v.After.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.After, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("ListItemsPage", "after", err)
 			}
 		default:
 			if err := d.Skip(); err != nil {

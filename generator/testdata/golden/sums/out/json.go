@@ -59,8 +59,8 @@ func (v *Branch) DecodeJSON(d *jx.Decoder) error {
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("Branch", key, err)
 			}
 			if v.AdditionalProperties == nil {
@@ -94,39 +94,23 @@ func (v *Cat) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "pet_type":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Cat", "pet_type", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Cat", "pet_type", err)
-				}
-				v.PetType = x
+			if err := runtime.DecodeJSONStringTo(d, &v.PetType); err != nil {
+				return runtime.JSONMemberError("Cat", "pet_type", err)
 			}
 		case "meows":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Cat", "meows", err)
-				}
-			} else {
-				x2, err := d.Bool()
-				if err != nil {
-					return runtime.JSONMemberError("Cat", "meows", err)
-				}
-				v.Meows = x2
+			if err := runtime.DecodeJSONBoolTo(d, &v.Meows); err != nil {
+				return runtime.JSONMemberError("Cat", "meows", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x3, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("Cat", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x3
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -154,39 +138,23 @@ func (v *Conflict) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "error":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Conflict", "error", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Conflict", "error", err)
-				}
-				v.Error = ConflictError(x)
+			if err := runtime.DecodeJSONStringTo(d, &v.Error); err != nil {
+				return runtime.JSONMemberError("Conflict", "error", err)
 			}
 		case "expected":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Conflict", "expected", err)
-				}
-			} else {
-				x2, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("Conflict", "expected", err)
-				}
-				v.Expected = x2
+			if err := runtime.DecodeJSONInt64To(d, &v.Expected); err != nil {
+				return runtime.JSONMemberError("Conflict", "expected", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x3, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("Conflict", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x3
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -214,39 +182,23 @@ func (v *Dog) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "pet_type":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Dog", "pet_type", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Dog", "pet_type", err)
-				}
-				v.PetType = x
+			if err := runtime.DecodeJSONStringTo(d, &v.PetType); err != nil {
+				return runtime.JSONMemberError("Dog", "pet_type", err)
 			}
 		case "barks":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Dog", "barks", err)
-				}
-			} else {
-				x2, err := d.Bool()
-				if err != nil {
-					return runtime.JSONMemberError("Dog", "barks", err)
-				}
-				v.Barks = x2
+			if err := runtime.DecodeJSONBoolTo(d, &v.Barks); err != nil {
+				return runtime.JSONMemberError("Dog", "barks", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x3, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("Dog", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x3
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -274,51 +226,27 @@ func (v *Mixed) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "pet_type":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Mixed", "pet_type", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Mixed", "pet_type", err)
-				}
-				v.PetType = x
+			if err := runtime.DecodeJSONStringTo(d, &v.PetType); err != nil {
+				return runtime.JSONMemberError("Mixed", "pet_type", err)
 			}
 		case "meows":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Mixed", "meows", err)
-				}
-			} else {
-				x2, err := d.Bool()
-				if err != nil {
-					return runtime.JSONMemberError("Mixed", "meows", err)
-				}
-				v.Meows = x2
+			if err := runtime.DecodeJSONBoolTo(d, &v.Meows); err != nil {
+				return runtime.JSONMemberError("Mixed", "meows", err)
 			}
 		case "name":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Mixed", "name", err)
-				}
-			} else {
-				x3, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Mixed", "name", err)
-				}
-				v.Name = x3
+			if err := runtime.DecodeJSONStringTo(d, &v.Name); err != nil {
+				return runtime.JSONMemberError("Mixed", "name", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x4, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("Mixed", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x4
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -346,41 +274,23 @@ func (v *ReadOnly) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "error":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ReadOnly", "error", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("ReadOnly", "error", err)
-				}
-				v.Error = ReadOnlyError(x)
+			if err := runtime.DecodeJSONStringTo(d, &v.Error); err != nil {
+				return runtime.JSONMemberError("ReadOnly", "error", err)
 			}
 		case "message":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ReadOnly", "message", err)
-				}
-				v.Message = runtime.Opt[string]{}
-			} else {
-				x2, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("ReadOnly", "message", err)
-				}
-				v.Message.Value = x2
-				v.Message.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Message, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("ReadOnly", "message", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x3, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("ReadOnly", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x3
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -392,101 +302,5 @@ func (v *ReadOnly) DecodeJSON(d *jx.Decoder) error {
 // UnmarshalJSON decodes ReadOnly in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *ReadOnly) UnmarshalJSON(data []byte) error {
-	return runtime.DecodeJSONBytes(data, v)
-}
-
-// DecodeJSON decodes Circle from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
-func (v *Circle) DecodeJSON(d *jx.Decoder) error {
-	if d.Next() == jx.Null {
-		return d.Null()
-	}
-	members, err := d.ObjIter()
-	if err != nil {
-		return fmt.Errorf("Circle: %w", err)
-	}
-	for members.Next() {
-		switch string(members.Key()) {
-		case "radius":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Circle", "radius", err)
-				}
-			} else {
-				x, err := d.Float64()
-				if err != nil {
-					return runtime.JSONMemberError("Circle", "radius", err)
-				}
-				v.Radius = x
-			}
-		default:
-			key := runtime.JSONKey(members.Key())
-			x2, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
-				return runtime.JSONMemberError("Circle", key, err)
-			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x2
-		}
-	}
-	if err := members.Err(); err != nil {
-		return fmt.Errorf("Circle: %w", err)
-	}
-	return nil
-}
-
-// UnmarshalJSON decodes Circle in one pass with DecodeJSON, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *Circle) UnmarshalJSON(data []byte) error {
-	return runtime.DecodeJSONBytes(data, v)
-}
-
-// DecodeJSON decodes Square from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
-func (v *Square) DecodeJSON(d *jx.Decoder) error {
-	if d.Next() == jx.Null {
-		return d.Null()
-	}
-	members, err := d.ObjIter()
-	if err != nil {
-		return fmt.Errorf("Square: %w", err)
-	}
-	for members.Next() {
-		switch string(members.Key()) {
-		case "side":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Square", "side", err)
-				}
-			} else {
-				x, err := d.Float64()
-				if err != nil {
-					return runtime.JSONMemberError("Square", "side", err)
-				}
-				v.Side = x
-			}
-		default:
-			key := runtime.JSONKey(members.Key())
-			x2, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
-				return runtime.JSONMemberError("Square", key, err)
-			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x2
-		}
-	}
-	if err := members.Err(); err != nil {
-		return fmt.Errorf("Square: %w", err)
-	}
-	return nil
-}
-
-// UnmarshalJSON decodes Square in one pass with DecodeJSON, keeping the members the schema does not
-// describe in AdditionalProperties.
-func (v *Square) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
 }

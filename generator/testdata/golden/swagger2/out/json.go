@@ -22,29 +22,19 @@ func (v *Error) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "message":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Error", "message", err)
-				}
-				v.Message = runtime.Opt[string]{}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Error", "message", err)
-				}
-				v.Message.Value = x
-				v.Message.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Message, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("Error", "message", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x2, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("Error", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x2
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -72,41 +62,23 @@ func (v *Pet) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "id":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Pet", "id", err)
-				}
-			} else {
-				x, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("Pet", "id", err)
-				}
-				v.ID = x
+			if err := runtime.DecodeJSONInt64To(d, &v.ID); err != nil {
+				return runtime.JSONMemberError("Pet", "id", err)
 			}
 		case "name":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Pet", "name", err)
-				}
-				v.Name = runtime.Opt[string]{}
-			} else {
-				x2, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Pet", "name", err)
-				}
-				v.Name.Value = x2
-				v.Name.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Name, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("Pet", "name", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x3, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("Pet", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x3
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {

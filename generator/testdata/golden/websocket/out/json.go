@@ -22,16 +22,8 @@ func (v *Hello) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "kind":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Hello", "kind", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Hello", "kind", err)
-				}
-				v.Kind = HelloKind(x)
+			if err := runtime.DecodeJSONStringTo(d, &v.Kind); err != nil {
+				return runtime.JSONMemberError("Hello", "kind", err)
 			}
 		case "filters":
 			if d.Next() == jx.Null {
@@ -47,16 +39,8 @@ func (v *Hello) DecodeJSON(d *jx.Decoder) error {
 				s, i := v.Filters.Value, 0
 				for elems.Next() {
 					s = runtime.JSONSliceAt(s, i)
-					if d.Next() == jx.Null {
-						if err := d.Null(); err != nil {
-							return runtime.JSONMemberError("Hello", "filters", err)
-						}
-					} else {
-						x2, err := runtime.DecodeJSONString(d)
-						if err != nil {
-							return runtime.JSONMemberError("Hello", "filters", err)
-						}
-						s[i] = x2
+					if err := runtime.DecodeJSONStringTo(d, &s[i]); err != nil {
+						return runtime.JSONMemberError("Hello", "filters", err)
 					}
 					i++
 				}
@@ -73,14 +57,14 @@ func (v *Hello) DecodeJSON(d *jx.Decoder) error {
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x3, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("Hello", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x3
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -108,27 +92,19 @@ func (v *Item) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "id":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Item", "id", err)
-				}
-			} else {
-				x, err := d.Int64()
-				if err != nil {
-					return runtime.JSONMemberError("Item", "id", err)
-				}
-				v.ID = x
+			if err := runtime.DecodeJSONInt64To(d, &v.ID); err != nil {
+				return runtime.JSONMemberError("Item", "id", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x2, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("Item", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x2
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -195,39 +171,23 @@ func (v *Welcome) DecodeJSON(d *jx.Decoder) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "kind":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Welcome", "kind", err)
-				}
-			} else {
-				x, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Welcome", "kind", err)
-				}
-				v.Kind = WelcomeKind(x)
+			if err := runtime.DecodeJSONStringTo(d, &v.Kind); err != nil {
+				return runtime.JSONMemberError("Welcome", "kind", err)
 			}
 		case "session":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Welcome", "session", err)
-				}
-			} else {
-				x2, err := runtime.DecodeJSONString(d)
-				if err != nil {
-					return runtime.JSONMemberError("Welcome", "session", err)
-				}
-				v.Session = x2
+			if err := runtime.DecodeJSONStringTo(d, &v.Session); err != nil {
+				return runtime.JSONMemberError("Welcome", "session", err)
 			}
 		default:
 			key := runtime.JSONKey(members.Key())
-			x3, err := runtime.DecodeJSONRaw(d)
-			if err != nil {
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
 				return runtime.JSONMemberError("Welcome", key, err)
 			}
 			if v.AdditionalProperties == nil {
 				v.AdditionalProperties = make(map[string]json.RawMessage)
 			}
-			v.AdditionalProperties[key] = x3
+			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
