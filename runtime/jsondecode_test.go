@@ -207,3 +207,68 @@ func FuzzDecodeJSONString(f *testing.F) {
 		}
 	})
 }
+
+type label string
+
+func TestDecodeJSONScalarsInto(t *testing.T) {
+	var l label = "kept"
+	if err := DecodeJSONStringTo(jx.DecodeStr(`null`), &l); err != nil || l != "kept" {
+		t.Fatalf("null: %q %v", l, err)
+	}
+	if err := DecodeJSONStringTo(jx.DecodeStr(`"new"`), &l); err != nil || l != "new" {
+		t.Fatalf("string: %q %v", l, err)
+	}
+	var n int64
+	if err := DecodeJSONInt64To(jx.DecodeStr(`-12`), &n); err != nil || n != -12 {
+		t.Fatalf("int64: %d %v", n, err)
+	}
+	var small int32
+	if err := DecodeJSONInt32To(jx.DecodeStr(`2147483648`), &small); err == nil {
+		t.Fatal("int32 overflow accepted")
+	}
+	var f float64
+	if err := DecodeJSONFloat64To(jx.DecodeStr(`1e400`), &f); err == nil {
+		t.Fatal("float64 overflow accepted")
+	}
+	var b bool
+	if err := DecodeJSONBoolTo(jx.DecodeStr(`true`), &b); err != nil || !b {
+		t.Fatalf("bool: %v %v", b, err)
+	}
+	var raw json.RawMessage
+	if err := DecodeJSONRawTo(jx.DecodeStr(`null`), &raw); err != nil || string(raw) != "null" {
+		t.Fatalf("raw: %s %v", raw, err)
+	}
+	if err := DecodeJSONBoolTo(jx.DecodeStr(`"true"`), &b); err == nil {
+		t.Fatal("a string decoded as a bool")
+	}
+}
+
+func TestDecodeJSONOptAndNullable(t *testing.T) {
+	o := Some[int64](5)
+	if err := DecodeJSONOpt(jx.DecodeStr(`null`), &o, DecodeJSONInt64To[int64]); err != nil || o.Set || o.Value != 0 {
+		t.Fatalf("null Opt: %+v %v", o, err)
+	}
+	if err := DecodeJSONOpt(jx.DecodeStr(`7`), &o, DecodeJSONInt64To[int64]); err != nil || !o.Set || o.Value != 7 {
+		t.Fatalf("Opt: %+v %v", o, err)
+	}
+	var n Nullable[string]
+	if err := DecodeJSONNullable(jx.DecodeStr(`null`), &n, DecodeJSONStringTo[string]); err != nil || !n.IsNull() {
+		t.Fatalf("null Nullable: %+v %v", n, err)
+	}
+	if err := DecodeJSONNullable(jx.DecodeStr(`"v"`), &n, DecodeJSONStringTo[string]); err != nil || n.IsNull() || n.Value != "v" {
+		t.Fatalf("Nullable: %+v %v", n, err)
+	}
+	var tm Opt[time.Time]
+	if err := DecodeJSONOpt(jx.DecodeStr(`"2024-01-02T03:04:05Z"`), &tm, DecodeJSONTime); err != nil || !tm.Set || tm.Value.Year() != 2024 {
+		t.Fatalf("Opt time: %+v %v", tm, err)
+	}
+	// Each must agree with the type's own UnmarshalJSON.
+	for _, in := range []string{`null`, `3`, `"x"`} {
+		var a, b Opt[int64]
+		errA := json.Unmarshal([]byte(in), &a)
+		errB := DecodeJSONOpt(jx.DecodeStr(in), &b, DecodeJSONInt64To[int64])
+		if (errA != nil) != (errB != nil) || a != b {
+			t.Errorf("%s: UnmarshalJSON %+v %v, DecodeJSONOpt %+v %v", in, a, errA, b, errB)
+		}
+	}
+}
