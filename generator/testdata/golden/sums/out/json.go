@@ -304,3 +304,83 @@ func (v *ReadOnly) DecodeJSON(d *jx.Decoder) error {
 func (v *ReadOnly) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
 }
+
+// DecodeJSON decodes Circle from d in one pass over the input, as
+// UnmarshalJSON does; a JSON null leaves v unchanged.
+func (v *Circle) DecodeJSON(d *jx.Decoder) error {
+	if d.Next() == jx.Null {
+		return d.Null()
+	}
+	members, err := d.ObjIter()
+	if err != nil {
+		return fmt.Errorf("Circle: %w", err)
+	}
+	for members.Next() {
+		switch string(members.Key()) {
+		case "radius":
+			if err := runtime.DecodeJSONFloat64To(d, &v.Radius); err != nil {
+				return runtime.JSONMemberError("Circle", "radius", err)
+			}
+		default:
+			key := runtime.JSONKey(members.Key())
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+				return runtime.JSONMemberError("Circle", key, err)
+			}
+			if v.AdditionalProperties == nil {
+				v.AdditionalProperties = make(map[string]json.RawMessage)
+			}
+			v.AdditionalProperties[key] = x
+		}
+	}
+	if err := members.Err(); err != nil {
+		return fmt.Errorf("Circle: %w", err)
+	}
+	return nil
+}
+
+// UnmarshalJSON decodes Circle in one pass with DecodeJSON, keeping the members the schema does not
+// describe in AdditionalProperties.
+func (v *Circle) UnmarshalJSON(data []byte) error {
+	return runtime.DecodeJSONBytes(data, v)
+}
+
+// DecodeJSON decodes Square from d in one pass over the input, as
+// UnmarshalJSON does; a JSON null leaves v unchanged.
+func (v *Square) DecodeJSON(d *jx.Decoder) error {
+	if d.Next() == jx.Null {
+		return d.Null()
+	}
+	members, err := d.ObjIter()
+	if err != nil {
+		return fmt.Errorf("Square: %w", err)
+	}
+	for members.Next() {
+		switch string(members.Key()) {
+		case "side":
+			if err := runtime.DecodeJSONFloat64To(d, &v.Side); err != nil {
+				return runtime.JSONMemberError("Square", "side", err)
+			}
+		default:
+			key := runtime.JSONKey(members.Key())
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+				return runtime.JSONMemberError("Square", key, err)
+			}
+			if v.AdditionalProperties == nil {
+				v.AdditionalProperties = make(map[string]json.RawMessage)
+			}
+			v.AdditionalProperties[key] = x
+		}
+	}
+	if err := members.Err(); err != nil {
+		return fmt.Errorf("Square: %w", err)
+	}
+	return nil
+}
+
+// UnmarshalJSON decodes Square in one pass with DecodeJSON, keeping the members the schema does not
+// describe in AdditionalProperties.
+func (v *Square) UnmarshalJSON(data []byte) error {
+	return runtime.DecodeJSONBytes(data, v)
+}
