@@ -6,17 +6,19 @@ PKGS     := ./...
 CONFIGS  := gen/common/gen.yaml gen/core/gen.yaml gen/query/gen.yaml
 BENCHTIME ?= 1s
 
-.PHONY: all generate check-generated test bench bench-server demo lint corpus
+.PHONY: all generate check-generated test bench bench-server demo lint fuzz corpus
 
 all: lint test
 
-## generate: regenerate gen/ from spec/.
+## generate: regenerate gen/ from spec/, and the example consumer module.
 generate:
 	$(GO) generate ./gen/...
+	cd examples/consumer && $(GO) generate ./...
 
 ## check-generated: fail when gen/ differs from what spec/ generates.
 check-generated:
 	@for c in $(CONFIGS); do $(GO) run ./cmd/apigen -check -config $$c || exit 1; done
+	@cd examples/consumer && $(GO) tool apigen -check -config todo/gen.yaml
 	@echo "check-generated: gen/ is up to date"
 
 ## test: run every test (the corpus test included).
@@ -43,6 +45,12 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 	$(GO) tool staticcheck $(PKGS)
+	cd examples/consumer && $(GO) build ./... && $(GO) vet ./...
+
+## fuzz: a short run of every fuzz target (FUZZTIME each).
+FUZZTIME ?= 30s
+fuzz:
+	@for f in FuzzNameAllocator FuzzLoad FuzzDecodeStreamFrame; do $(GO) test ./generator -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; done
 
 ## corpus: compile rate of generated clients over ../shared/corpus, beside oapi-codegen's.
 corpus:
