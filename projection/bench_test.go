@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -41,6 +42,10 @@ var (
 )
 
 const catchUpEvents = 1_000_000
+
+// benchConsumers numbers the consumers of the benchmarks, which share one
+// server across -count runs.
+var benchConsumers atomic.Int64
 
 func sharedBenchServer(b *testing.B) *benchServer {
 	b.Helper()
@@ -126,7 +131,7 @@ func BenchmarkCatchUp(b *testing.B) {
 			for b.Loop() {
 				i++
 				cfg := Config[counts]{
-					Name: fmt.Sprintf("catchup-%d-%d", every, i), Reducer: countReducer,
+					Name: fmt.Sprintf("catchup-%d-%d", every, benchConsumers.Add(1)), Reducer: countReducer,
 					Initial: func() counts { return counts{} },
 					Store:   NewFileStore(dir), CheckpointEvery: every, Logger: quiet,
 				}
