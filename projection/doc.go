@@ -50,7 +50,8 @@
 // Missed events. A lagged notice means Core dropped live frames for this
 // connection; a pending event whose entity has moved past it, or that stays
 // missing for StallTimeout while later events keep arriving, means the
-// same. Version dedup would skip the missed events forever, so the worker
+// same, and so does, for a worker that takes every event type, a live event
+// that skips a version of its entity. Version dedup would skip the missed events forever, so the worker
 // returns to its last durable snapshot (or to the empty state) and
 // reconnects: Core replays from the cursor, which is at or below that
 // snapshot's position, and the snapshot, being exact, holds no event after
