@@ -134,6 +134,8 @@ type fixture struct {
 	w     *core.Client         // the client that writes events
 	truth *truth
 	seq   int64
+	// prefix starts the entity ids ingest writes.
+	prefix string
 }
 
 func newFixture(t testing.TB, opts ...coretest.Option) *fixture {
@@ -188,7 +190,7 @@ func (f *fixture) tryIngest(n int, entities int, typ string) error {
 		ns := make([]int64, k)
 		for i := range k {
 			f.seq++
-			ents[i] = fmt.Sprintf("e-%d", f.seq%int64(entities))
+			ents[i] = fmt.Sprintf("%se-%d", f.prefix, f.seq%int64(entities))
 			ns[i] = f.seq
 			req.Events[i] = core.IngestEventRequest{
 				EventType: common.EventType(typ),

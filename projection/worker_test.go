@@ -227,3 +227,26 @@ func TestStopDeadline(t *testing.T) {
 		t.Fatal("worker still running after Stop returned")
 	}
 }
+
+func TestFiltersMatchLikeTheConsumerRegistry(t *testing.T) {
+	// The registry's "test.*" also matches the type "test"; the live
+	// stream's does not, so the worker subscribes to "test" as well.
+	// Events of other types are neither applied nor block checkpoints.
+	f := newFixture(t)
+	f.ingest(100, 5, "test")
+	other := &fixture{t: t, srv: f.srv, w: f.w, truth: newTruth(), prefix: "other-"}
+	other.ingest(50, 3, "other.created")
+	h := f.start(f.config("filters", NewFileStore(t.TempDir())))
+	waitCaughtUp(t, h)
+	f.ingest(100, 5, "test")
+	other.ingest(50, 3, "other.created")
+	f.ingest(100, 5, "test.updated")
+	f.waitState(h)
+	if st := h.Stats(); st.Applied != 300 || st.Live != 200 {
+		t.Fatalf("stats %+v, want 300 applied, 200 of them live", st)
+	}
+	stop(t, h)
+	if c := f.cursor("filters"); c != 400 {
+		t.Fatalf("cursor %d after Stop, want 400 (the last matching event)", c)
+	}
+}
