@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -60,6 +61,7 @@ type pendingEvent struct {
 // by one goroutine; readers of the state take mu.
 type engine[S any] struct {
 	consumer string
+	types    []string // the event-type filters, sorted
 	reduce   Reducer[S]
 	initial  func() S
 	filter   typeFilter
@@ -148,8 +150,12 @@ func newEngine[S any](consumer string, reduce Reducer[S], initial func() S, filt
 	if initial == nil {
 		initial = func() S { var zero S; return zero }
 	}
+	types := slices.Clone(filters)
+	slices.Sort(types)
+	types = slices.Compact(types)
 	e := &engine[S]{
 		consumer:     consumer,
+		types:        types,
 		reduce:       reduce,
 		initial:      initial,
 		filter:       newTypeFilter(filters),
@@ -169,7 +175,7 @@ func (e *engine[S]) reset() {
 	e.confirmed = 0
 	e.applied = 0
 	e.clearVolatile()
-	e.durable = Snapshot{Format: SnapshotFormat, Consumer: e.consumer, Versions: map[string]int64{}}
+	e.durable = Snapshot{Format: SnapshotFormat, Consumer: e.consumer, EventTypes: e.types, Versions: map[string]int64{}}
 }
 
 func (e *engine[S]) clearVolatile() {
@@ -371,13 +377,14 @@ func (e *engine[S]) snapshot(now time.Time) (Snapshot, error) {
 		}
 	}
 	return Snapshot{
-		Format:   SnapshotFormat,
-		Consumer: e.consumer,
-		Position: e.confirmed,
-		Versions: versions,
-		Applied:  e.applied,
-		SavedAt:  now.UTC(),
-		State:    data,
+		Format:     SnapshotFormat,
+		Consumer:   e.consumer,
+		EventTypes: e.types,
+		Position:   e.confirmed,
+		Versions:   versions,
+		Applied:    e.applied,
+		SavedAt:    now.UTC(),
+		State:      data,
 	}, nil
 }
 

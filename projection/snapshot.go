@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -28,6 +29,9 @@ type Snapshot struct {
 	Format int `json:"format"`
 	// Consumer is the durable consumer name the snapshot belongs to.
 	Consumer string `json:"consumer"`
+	// EventTypes are the event-type filters the state was folded with,
+	// sorted; none means every type.
+	EventTypes []string `json:"event_types,omitempty"`
 	// Position is Core's global position the snapshot covers.
 	Position int64 `json:"position"`
 	// Versions maps "tenant/entity" to the version of the last event of
@@ -153,6 +157,11 @@ func writeFileAtomic(path string, data []byte) (err error) {
 }
 
 func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		// Windows cannot sync a directory; its rename is already durable
+		// as far as the system allows.
+		return nil
+	}
 	d, err := os.Open(dir)
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,6 +29,13 @@ const (
 // would silently miss them. Restore the snapshot, or start over under a new
 // consumer name.
 var ErrSnapshotBehind = errors.New("projection: consumer cursor is ahead of the snapshot")
+
+// ErrEventTypesChanged is matched by the error Start returns when the
+// snapshot was folded with other event types than the config names: Core
+// would replay only the events after the snapshot, so the state would lack
+// the earlier events of an added type (or keep those of a removed one).
+// Start a new consumer name to fold with the new types.
+var ErrEventTypesChanged = errors.New("projection: event types differ from the snapshot's")
 
 // ErrStopped is returned by WaitCaughtUp when the worker stopped cleanly
 // before catching up.
@@ -170,19 +178,27 @@ func start[S any](ctx context.Context, api coreAPI, cfg Config[S]) (*Handle[S], 
 	w.pollLimit = max(2*cfg.CheckpointEvery, 1000)
 	w.maxPollLimit = max(w.pollLimit, 100_000)
 
-	cursor, err := api.register(ctx, cfg.Name, cfg.EventTypes)
-	if err != nil {
-		return nil, fmt.Errorf("projection: register consumer %q: %w", cfg.Name, err)
-	}
 	snap, found, err := cfg.Store.Load(ctx, cfg.Name)
 	if err != nil {
 		return nil, fmt.Errorf("projection: consumer %q: %w", cfg.Name, err)
 	}
 	if found {
+		got := slices.Clone(snap.EventTypes)
+		slices.Sort(got)
+		if !slices.Equal(slices.Compact(got), w.eng.types) {
+			return nil, fmt.Errorf("%w: consumer %q was folded with %q, the config names %q",
+				ErrEventTypesChanged, cfg.Name, snap.EventTypes, cfg.EventTypes)
+		}
 		if err := w.eng.restore(snap); err != nil {
 			return nil, fmt.Errorf("projection: consumer %q: %w", cfg.Name, err)
 		}
 		w.savedPos = snap.Position
+	}
+	// Registering replaces the consumer's filters, so it comes after the
+	// snapshot's event types were checked.
+	cursor, err := api.register(ctx, cfg.Name, cfg.EventTypes)
+	if err != nil {
+		return nil, fmt.Errorf("projection: register consumer %q: %w", cfg.Name, err)
 	}
 	if cursor > w.savedPos {
 		what := fmt.Sprintf("the snapshot covers position %d", w.savedPos)

@@ -250,3 +250,22 @@ func TestFiltersMatchLikeTheConsumerRegistry(t *testing.T) {
 		t.Fatalf("cursor %d after Stop, want 400 (the last matching event)", c)
 	}
 }
+
+func TestStartRefusesChangedEventTypes(t *testing.T) {
+	f := newFixture(t)
+	f.ingest(10, 2, "test.created")
+	store := NewFileStore(t.TempDir())
+	h := f.start(f.config("types", store))
+	waitCaughtUp(t, h)
+	stop(t, h)
+	cfg := f.config("types", store)
+	cfg.EventTypes = []string{"test.*", "other.*"}
+	if _, err := Start(context.Background(), f.c, cfg); !errors.Is(err, ErrEventTypesChanged) {
+		t.Fatalf("Start with another event type: err = %v, want ErrEventTypesChanged", err)
+	}
+	// The same types in another order are the same filter.
+	cfg.EventTypes = []string{"test.*", "test.*"}
+	h = f.start(cfg)
+	waitCaughtUp(t, h)
+	f.waitState(h)
+}
