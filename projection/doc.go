@@ -33,7 +33,9 @@
 // durable snapshot, so no event Core stops replaying is missing from it. A
 // restarted worker loads its snapshot and lets Core replay what follows. A
 // consumer whose cursor is ahead of the snapshot (the snapshot was lost)
-// is refused with ErrSnapshotBehind rather than silently missing events.
+// is refused with ErrSnapshotBehind rather than silently missing events,
+// and so is, with ErrEventTypesChanged, a snapshot folded with other event
+// types than the worker's.
 //
 // Checkpoints while live. Live frames carry no position. The worker learns
 // positions from the consumer's pending events (the events after the
