@@ -22,7 +22,7 @@ import (
 type counts map[string]int64
 
 func countReducer(s counts, ev Event) (counts, error) {
-	s[ev.Type]++
+	s[ev.EventType]++
 	return s, nil
 }
 

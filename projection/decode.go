@@ -430,7 +430,7 @@ func (d *decoder) eventMember(key []byte, ev *Event, seen *eventFields) error {
 		ev.ID, err = d.str()
 		*seen |= fID
 	case "event_type":
-		ev.Type, err = d.strWith(d.in)
+		ev.EventType, err = d.strWith(d.in)
 		*seen |= fType
 	case "entity_id":
 		ev.EntityID, err = d.str()
@@ -442,13 +442,7 @@ func (d *decoder) eventMember(key []byte, ev *Event, seen *eventFields) error {
 		ev.Payload, err = d.value()
 		*seen |= fPayload
 	case "metadata":
-		var m json.RawMessage
-		if m, err = d.value(); err == nil {
-			if string(m) == "null" {
-				m = nil
-			}
-			ev.Metadata = m
-		}
+		ev.Metadata, err = d.value()
 		*seen |= fMetadata
 	case "timestamp":
 		var s []byte

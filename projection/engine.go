@@ -32,7 +32,7 @@ func (e *ReducerError) Error() string {
 		pos = fmt.Sprintf("position %d", e.Event.Position)
 	}
 	return fmt.Sprintf("projection: reducer failed on %s event %s (entity %q, version %d, %s): %v",
-		e.Event.Type, e.Event.ID, e.Event.EntityID, e.Event.Version, pos, e.Err)
+		e.Event.EventType, e.Event.ID, e.Event.EntityID, e.Event.Version, pos, e.Err)
 }
 
 // Unwrap returns the reducer's error.
@@ -201,7 +201,7 @@ func (e *engine[S]) setVersion(tenant, entity string, v int64) {
 // apply reduces ev unless it does not match the filters or its entity is
 // already at or past its version. It reports whether the reducer ran.
 func (e *engine[S]) apply(ev *Event) (bool, error) {
-	if !e.filter.match(ev.Type) {
+	if !e.filter.match(ev.EventType) {
 		return false, nil
 	}
 	if ev.Version > 0 && ev.Version <= e.version(ev.TenantID, ev.EntityID) {
@@ -261,7 +261,7 @@ func (e *engine[S]) live(ev *Event) error {
 	if e.strict && ev.Version > 1 {
 		if cur := e.version(ev.TenantID, ev.EntityID); ev.Version > cur+1 {
 			return fmt.Errorf("%w: %s event %s (entity %q) has version %d, but the last applied is %d",
-				errGap, ev.Type, ev.ID, ev.EntityID, ev.Version, cur)
+				errGap, ev.EventType, ev.ID, ev.EntityID, ev.Version, cur)
 		}
 	}
 	ok, err := e.apply(ev)

@@ -3,6 +3,7 @@ package projection
 import (
 	"errors"
 	"fmt"
+	"github.com/allsource-go/allsource/allsource"
 	"slices"
 	"testing"
 	"time"
@@ -21,11 +22,11 @@ func recordReducer(h history, ev Event) (history, error) {
 }
 
 func ev(entity string, version int64) Event {
-	return Event{ID: fmt.Sprintf("%s@%d", entity, version), Type: "asset.updated", EntityID: entity, TenantID: "default", Version: version}
+	return Event{Event: allsource.Event{ID: fmt.Sprintf("%s@%d", entity, version), EventType: "asset.updated", EntityID: entity, TenantID: "default", Version: version}}
 }
 
 func pend(pos int64, e Event) pendingEvent {
-	return pendingEvent{Position: pos, ID: e.ID, Type: e.Type, TenantID: e.TenantID, EntityID: e.EntityID, Version: e.Version}
+	return pendingEvent{Position: pos, ID: e.ID, Type: e.EventType, TenantID: e.TenantID, EntityID: e.EntityID, Version: e.Version}
 }
 
 func newTestEngine() *engine[history] {
@@ -85,10 +86,10 @@ func TestEngineReplayThenLiveDedup(t *testing.T) {
 func TestEngineFiltersTypes(t *testing.T) {
 	e := newEngine[history]("c", recordReducer, nil, []string{"asset.*"})
 	x := ev("a", 1)
-	x.Type = "trade.created"
+	x.EventType = "trade.created"
 	mustReplay(t, e, 1, x)
 	y := ev("b", 1)
-	y.Type = "asset"
+	y.EventType = "asset"
 	mustReplay(t, e, 2, y)
 	if len(e.state["a"]) != 0 || len(e.state["b"]) != 1 || e.confirmed != 2 {
 		t.Fatalf("state %v confirmed %d", e.state, e.confirmed)
@@ -279,11 +280,11 @@ func TestTypeFilter(t *testing.T) {
 
 func TestDecode(t *testing.T) {
 	type p struct{ Symbol string }
-	v, err := Decode[p](Event{Payload: []byte(`{"Symbol":"BTC"}`)})
+	v, err := Decode[p](Event{Event: allsource.Event{Payload: []byte(`{"Symbol":"BTC"}`)}})
 	if err != nil || v.Symbol != "BTC" {
 		t.Fatalf("Decode = %+v, %v", v, err)
 	}
-	if _, err := Decode[p](Event{Type: "asset.registered", ID: "e1", Payload: []byte(`[1]`)}); err == nil {
+	if _, err := Decode[p](Event{Event: allsource.Event{EventType: "asset.registered", ID: "e1", Payload: []byte(`[1]`)}}); err == nil {
 		t.Fatal("Decode of a mismatched payload succeeded")
 	}
 }

@@ -4,31 +4,20 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"time"
+
+	"github.com/allsource-go/allsource/allsource"
 )
 
-// Event is one event as the reducer sees it.
+// Event is one event as the reducer sees it: the stored event, of the same
+// type queries and the stream return (so one fold function can serve
+// allsource.FoldEvents and a worker's reducer: pass it &ev.Event), and its
+// position.
 type Event struct {
-	// ID is the event's unique id, assigned by Core.
-	ID string
-	// Type is the event type, for example "asset.registered".
-	Type string
-	// EntityID is the id of the entity (stream) the event belongs to.
-	EntityID string
-	// TenantID is the tenant the event was written for.
-	TenantID string
-	// Version is the event's 1-based version within its entity.
-	Version int64
+	allsource.Event
 	// Position is the event's global position in Core, or 0 when it is not
 	// known: Core sends positions with replayed events only, never with
 	// live ones.
 	Position int64
-	// Timestamp is the time Core stored the event.
-	Timestamp time.Time
-	// Payload is the event's JSON payload; decode it with Decode.
-	Payload json.RawMessage
-	// Metadata is the event's JSON metadata, or nil when it has none.
-	Metadata json.RawMessage
 }
 
 // Decode decodes the payload of ev into a value of type T.
@@ -36,7 +25,7 @@ func Decode[T any](ev Event) (T, error) {
 	var v T
 	if err := json.Unmarshal(ev.Payload, &v); err != nil {
 		return v, fmt.Errorf("projection: decode payload of %s event %s (entity %q, version %d): %w",
-			ev.Type, ev.ID, ev.EntityID, ev.Version, err)
+			ev.EventType, ev.ID, ev.EntityID, ev.Version, err)
 	}
 	return v, nil
 }

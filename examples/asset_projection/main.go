@@ -67,7 +67,7 @@ type mappingSet struct {
 
 // reduce folds one event into the assets.
 func reduce(s Assets, ev projection.Event) (Assets, error) {
-	switch ev.Type {
+	switch ev.EventType {
 	case "asset.registered":
 		p, err := projection.Decode[registered](ev)
 		if err != nil {
@@ -79,9 +79,9 @@ func reduce(s Assets, ev projection.Event) (Assets, error) {
 	}
 	a := s.BySymbol[s.SymbolOf[ev.EntityID]]
 	if a == nil {
-		return s, fmt.Errorf("%s for unregistered asset %q", ev.Type, ev.EntityID)
+		return s, fmt.Errorf("%s for unregistered asset %q", ev.EventType, ev.EntityID)
 	}
-	switch ev.Type {
+	switch ev.EventType {
 	case "asset.updated":
 		p, err := projection.Decode[updated](ev)
 		if err != nil {

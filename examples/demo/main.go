@@ -27,12 +27,14 @@ type placed struct {
 	TotalCents int64  `json:"total_cents"`
 }
 
-// reduce folds one order event into revenue per customer.
-func reduce(r Revenue, ev projection.Event) (Revenue, error) {
-	if ev.Type != "order.placed" {
+// revenue folds one order event into revenue per customer. The same
+// function serves allsource.FoldEvents (a fold from scratch over a query)
+// and the projection worker's reducer.
+func revenue(r Revenue, e *allsource.Event) (Revenue, error) {
+	if e.EventType != "order.placed" {
 		return r, nil
 	}
-	p, err := projection.Decode[placed](ev)
+	p, err := allsource.DecodePayload[placed](e)
 	if err != nil {
 		return r, err
 	}
@@ -107,7 +109,7 @@ func run(ctx context.Context) error {
 	cfg := projection.Config[Revenue]{
 		Name:            "revenue-by-customer",
 		EventTypes:      []string{"order.placed"},
-		Reducer:         reduce,
+		Reducer:         func(r Revenue, ev projection.Event) (Revenue, error) { return revenue(r, &ev.Event) },
 		Initial:         func() Revenue { return Revenue{} },
 		Store:           projection.NewFileStore(dir),
 		CheckpointEvery: 100,
@@ -149,6 +151,14 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	scratch, n, err := allsource.FoldEvents(ctx, core, allsource.Query{EventType: "order.placed"}, Revenue{}, allsource.FolderFunc[Revenue](revenue))
+	if err != nil {
+		return fmt.Errorf("fold from scratch: %w", err)
+	}
+	if !equal(scratch, got) {
+		return fmt.Errorf("worker state %v differs from a fold from scratch %v", got, scratch)
+	}
+	fmt.Printf("a fold from scratch over %d order.placed events with the same function agrees\n", n)
 	for _, c := range customers {
 		fmt.Printf("  %-8s %8.2f\n", c, float64(got[c])/100)
 	}
