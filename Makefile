@@ -36,9 +36,10 @@ bench-server:
 	$(GO) test -run '^$$' -bench MemoryPerEvent -benchtime 1000000x ./coretest
 	$(GO) test -run '^$$' -bench 'Replay|Live' -benchmem -benchtime 5x ./coretest
 
-## demo: regenerate the clients, then run the demo against the embedded server.
+## demo: regenerate the clients, then run the demos against the embedded server.
 demo: generate
 	$(GO) run ./examples/demo
+	$(GO) run ./examples/asset_projection
 
 ## lint: gofmt, go vet and staticcheck over everything, generated code included.
 lint:
