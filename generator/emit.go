@@ -11,8 +11,7 @@ import (
 
 // emitter renders the model into files.
 type emitter struct {
-	g    *gen
-	used map[string]bool // helpers referenced by generated code
+	g *gen
 }
 
 // newFile starts a Go file with the generated-code header.
@@ -159,7 +158,7 @@ func (e *emitter) emit() ([]File, error) {
 		files = append(files, out)
 		return nil
 	}
-	// Types first: they record which helpers are used.
+	// Types first.
 	if len(g.types) > 0 {
 		f := e.newFile()
 		for _, n := range g.types {
@@ -231,13 +230,6 @@ func (e *emitter) emit() ([]File, error) {
 			return nil, err
 		}
 	}
-	if len(e.used) > 0 {
-		f, err := e.helpersFile()
-		if err != nil {
-			return nil, err
-		}
-		files = append(files, f)
-	}
 	docs, err := g.docs(httpOps)
 	if err != nil {
 		return nil, err
@@ -255,17 +247,17 @@ func hasWebsocket(ops []*operation) bool {
 }
 
 func (g *gen) emit() ([]File, error) {
-	e := &emitter{g: g, used: map[string]bool{}}
+	e := &emitter{g: g}
 	return e.emit()
 }
 
-// helper returns the name of a generated helper and marks it used.
+// helper returns the runtime function that plays role in generated code.
 func (e *emitter) helper(role string) *jen.Statement {
-	if name, ok := runtimeHelpers[role]; ok {
-		return e.rt(name)
+	name, ok := runtimeHelpers[role]
+	if !ok {
+		panic("apigen: no runtime helper for " + role)
 	}
-	e.used[role] = true
-	return jen.Id(e.g.helpers[role])
+	return e.rt(name)
 }
 
 func (e *emitter) client() *jen.File {

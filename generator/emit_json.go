@@ -10,9 +10,9 @@ import (
 // generated decoders are built on.
 const jxPath = "github.com/go-faster/jx"
 
-// runtimeHelpers maps the roles of generated helpers to the runtime
-// functions that replace them, so generated packages do not each carry a
-// copy.
+// runtimeHelpers maps the roles of the JSON helpers generated code calls to
+// the runtime functions that play them, so generated packages do not each
+// carry a copy.
 var runtimeHelpers = map[string]string{
 	"marshalExtra": "MarshalJSONExtra",
 	"memberText":   "JSONMemberText",

@@ -39,7 +39,6 @@ func typeWords(t *typeRef) string {
 
 func (e *emitter) structType(f *jen.File, n *namedType) {
 	var fields []jen.Code
-	var known []jen.Code
 	for _, fl := range n.fields {
 		if !validTag(fl.json) {
 			e.g.warn(originOf(n.schema), "member %q of %s cannot be a struct tag; it is kept with the additional properties", fl.json, n.name)
@@ -64,7 +63,6 @@ func (e *emitter) structType(f *jen.File, n *namedType) {
 			text += fmt.Sprintf("; always %q", fl.constVal)
 		}
 		fields = append(fields, doc(text+".", fl.doc).Id(fl.name).Add(t).Tag(map[string]string{"json": fl.json + opt}))
-		known = append(known, jen.Lit(fl.json))
 	}
 	if n.extra != nil {
 		fields = append(fields, doc(n.extraF+" holds the members the schema does not describe, so that they\nsurvive a decode and encode round trip.").
@@ -80,27 +78,12 @@ func (e *emitter) structType(f *jen.File, n *namedType) {
 	recv := ns.Unexported("v")
 	plain := ns.Unexported("plain")
 	b := ns.Unexported("b")
-	data := ns.Unexported("data")
-	extra := ns.Unexported("extra")
 	f.Add(doc(fmt.Sprintf("MarshalJSON encodes %s with its additional properties.", n.name)))
 	f.Func().Params(jen.Id(recv).Id(n.name)).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()).Block(
 		jen.Type().Id(plain).Id(n.name),
 		jen.List(jen.Id(b), jen.Err()).Op(":=").Qual("encoding/json", "Marshal").Call(jen.Id(plain).Call(jen.Id(recv))),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 		jen.Return(e.helper("marshalExtra").Call(jen.Id(b), jen.Id(recv).Dot(n.extraF))),
-	)
-	f.Line()
-	if e.decodesJSON(n) {
-		return // json.go decodes it
-	}
-	f.Add(doc(fmt.Sprintf("UnmarshalJSON decodes %s, keeping the members the schema does not\ndescribe in %s.", n.name, n.extraF)))
-	f.Func().Params(jen.Id(recv).Op("*").Id(n.name)).Id("UnmarshalJSON").Params(jen.Id(data).Index().Byte()).Error().Block(
-		jen.Type().Id(plain).Id(n.name),
-		jen.If(jen.Err().Op(":=").Qual("encoding/json", "Unmarshal").Call(jen.Id(data), jen.Parens(jen.Op("*").Id(plain)).Call(jen.Id(recv))), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
-		jen.List(jen.Id(extra), jen.Err()).Op(":=").Add(e.helper("unmarshalExtra")).Types(e.typ(n.extra)).Call(append([]jen.Code{jen.Id(data)}, known...)...),
-		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
-		jen.Id(recv).Dot(n.extraF).Op("=").Id(extra),
-		jen.Return(jen.Nil()),
 	)
 	f.Line()
 }
@@ -390,27 +373,4 @@ func isIntType(t *typeRef) bool {
 		t = t.named.under
 	}
 	return t.kind == tBasic && strings.HasPrefix(t.name, "int")
-}
-
-// helpersFile renders the unexported helpers generated code uses, from the
-// helpers.go template.
-func (e *emitter) helpersFile() (File, error) {
-	used := map[string]bool{}
-	for k, v := range e.used {
-		used[k] = v
-	}
-	if used["unmarshalExtra"] || used["memberText"] {
-		used["eachMember"] = true
-	}
-	imports := map[string]bool{
-		"bytes":  used["marshalExtra"] || used["memberText"],
-		"errors": used["marshalExtra"] || used["eachMember"],
-		"fmt":    used["marshalExtra"] || used["unmarshalExtra"],
-		"slices": used["marshalExtra"],
-		"utf8":   used["eachMember"] || used["memberText"],
-		"json": used["marshalExtra"] || used["unmarshalExtra"] || used["eachMember"] || used["probe"] ||
-			used["has"] || used["memberIs"] || used["formatJSON"] || used["memberText"],
-	}
-	data := map[string]any{"Source": e.g.cfg.Source, "Package": e.g.cfg.Package, "Names": e.g.helpers, "Used": used, "Imports": imports}
-	return e.g.renderTemplate("helpers.go.tmpl", "helpers.go", data)
 }

@@ -167,7 +167,7 @@ func Generate(ctx context.Context, cfg Config) (res *Result, err error) {
 	if err := cfg.normalize(); err != nil {
 		return nil, err
 	}
-	doc, err := load(ctx, cfg.Spec, cfg.AllowRemoteRefs)
+	doc, repairs, err := load(ctx, cfg.Spec, cfg.AllowRemoteRefs)
 	if err != nil {
 		return nil, err
 	}
@@ -175,6 +175,7 @@ func Generate(ctx context.Context, cfg Config) (res *Result, err error) {
 		return nil, err
 	}
 	g := newGen(cfg, doc)
+	g.warnings = append(g.warnings, repairs...)
 	if err := g.build(); err != nil {
 		return nil, err
 	}
@@ -222,17 +223,31 @@ func owned(content []byte) bool {
 
 // WriteFiles writes files into dir, creating it if needed, and removes files
 // in dir that the generator wrote earlier but no longer produces. Files not
-// written by the generator are left alone.
+// written by the generator are left alone. Run by go generate in dir, it
+// cannot remove a file go generate is yet to read (go generate would stop):
+// such a file becomes a build-ignored stub, removed by the next run.
 func WriteFiles(dir string, files []File) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("apigen: create output directory: %w", err)
 	}
-	stale, err := staleFiles(dir, files)
+	stale, err := staleFiles(dir, files, false)
 	if err != nil {
 		return err
 	}
+	pending := unreadByGenerate(dir)
 	for _, name := range stale {
-		if err := os.Remove(filepath.Join(dir, name)); err != nil {
+		p := filepath.Join(dir, name)
+		if pending(name) {
+			// go generate has listed this file and stops when it cannot
+			// read it: leave a stub the build ignores; the next run, which
+			// does not list it, removes it.
+			pkg := packageClause(p)
+			if err := os.WriteFile(p, []byte("// "+generatedMarker+": stale file, removed on the next run. DO NOT EDIT.\n\n//go:build ignore\n\npackage "+pkg+"\n"), 0o644); err != nil {
+				return fmt.Errorf("apigen: replace stale file: %w", err)
+			}
+			continue
+		}
+		if err := os.Remove(p); err != nil {
 			return fmt.Errorf("apigen: remove stale file: %w", err)
 		}
 	}
@@ -249,8 +264,9 @@ func WriteFiles(dir string, files []File) error {
 }
 
 // Diff returns the names of files in dir that differ from files: missing,
-// changed, or generated earlier and now stale. An empty result means dir is
-// up to date.
+// changed, or generated earlier and now stale (a build-ignored stub left by
+// WriteFiles under go generate excepted). An empty result means dir is up
+// to date.
 func Diff(dir string, files []File) ([]string, error) {
 	var out []string
 	for _, f := range files {
@@ -259,7 +275,7 @@ func Diff(dir string, files []File) ([]string, error) {
 			out = append(out, f.Name)
 		}
 	}
-	stale, err := staleFiles(dir, files)
+	stale, err := staleFiles(dir, files, true)
 	if err != nil {
 		return nil, err
 	}
@@ -268,7 +284,10 @@ func Diff(dir string, files []File) ([]string, error) {
 	return out, nil
 }
 
-func staleFiles(dir string, files []File) ([]string, error) {
+// staleFiles lists the files of dir the generator wrote earlier and no
+// longer produces. With stubsOnly set, stubs left for go generate are not
+// counted: the build ignores them and the next run removes them.
+func staleFiles(dir string, files []File, stubsOnly bool) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
@@ -289,9 +308,54 @@ func staleFiles(dir string, files []File) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("apigen: read %s: %w", e.Name(), err)
 		}
-		if owned(content) {
+		if owned(content) && !(stubsOnly && isStub(content)) {
 			stale = append(stale, e.Name())
 		}
 	}
 	return stale, nil
+}
+
+// isStub reports whether content is the build-ignored stub WriteFiles leaves
+// for a stale file go generate was about to read.
+func isStub(content []byte) bool {
+	first, _, _ := bytes.Cut(content, []byte("\n"))
+	return bytes.Contains(first, []byte(generatedMarker+": stale file")) && bytes.Contains(content, []byte("\n//go:build ignore\n"))
+}
+
+// unreadByGenerate returns a test of whether go generate, running the
+// command now ($GOFILE in $PWD), has yet to read the named file of dir: it
+// reads a package's files in name order, the build-ignored ones excepted.
+func unreadByGenerate(dir string) func(name string) bool {
+	gofile := os.Getenv("GOFILE")
+	wd, err := os.Getwd()
+	if gofile == "" || err != nil {
+		return func(string) bool { return false }
+	}
+	same := false
+	if a, err := filepath.Abs(dir); err == nil {
+		same = filepath.Clean(a) == filepath.Clean(wd)
+	}
+	return func(name string) bool {
+		if !same || !strings.HasSuffix(name, ".go") || name < gofile {
+			return false
+		}
+		content, err := os.ReadFile(filepath.Join(dir, name))
+		return err == nil && !isStub(content)
+	}
+}
+
+// packageClause returns the package name of the Go file at path, or "p".
+func packageClause(path string) string {
+	content, err := os.ReadFile(path)
+	if err != nil {
+		return "p"
+	}
+	for line := range strings.Lines(string(content)) {
+		if name, ok := strings.CutPrefix(line, "package "); ok {
+			if f := strings.Fields(name); len(f) > 0 && isIdent(f[0]) {
+				return f[0]
+			}
+		}
+	}
+	return "p"
 }

@@ -2,6 +2,7 @@ package generator
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -85,13 +87,44 @@ func locate(data []byte, name string) (line, col int, ok bool) {
 }
 
 // load reads the document at path (OpenAPI 3.x, or Swagger 2.0 converted to
-// 3.0), resolving references into other files and recording origins.
-func load(ctx context.Context, path string, remote bool) (*openapi3.T, error) {
+// 3.0), resolving references into other files and recording origins. When
+// the loader refuses the document, the repair stage (repair.go) mends what it
+// soundly can and the mended text is loaded instead; its warnings are
+// returned. A document the repair stage cannot mend keeps the loader's
+// refusal.
+func load(ctx context.Context, path string, remote bool) (*openapi3.T, []Diagnostic, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, &SpecError{Diagnostic: Diagnostic{File: path, Message: "cannot read spec: " + unwrapPathError(err)}, Err: err}
+		return nil, nil, &SpecError{Diagnostic: Diagnostic{File: path, Message: "cannot read spec: " + unwrapPathError(err)}, Err: err}
 	}
-	read := readRefs(ctx, remote)
+	doc, err := loadData(ctx, path, data, readRefs(ctx, remote, nil))
+	if err == nil {
+		return doc, nil, nil
+	}
+	var se *SpecError
+	if !errors.As(err, &se) || ctx.Err() != nil {
+		return nil, nil, err
+	}
+	r := newRepairer(remote)
+	if _, perr := r.parse(path, data); perr != nil || !r.changed() {
+		return nil, nil, err
+	}
+	if fixed, ok := r.repaired(path); ok {
+		data = fixed
+	}
+	doc, rerr := loadData(ctx, path, data, readRefs(ctx, remote, r.repaired))
+	if rerr != nil {
+		return nil, nil, rerr
+	}
+	slices.SortStableFunc(r.warnings, func(a, b Diagnostic) int {
+		return cmp.Or(strings.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
+	})
+	return doc, r.warnings, nil
+}
+
+// loadData loads the document at path whose content is data, reading the
+// files it references with read.
+func loadData(ctx context.Context, path string, data []byte, read openapi3.ReadFromURIFunc) (*openapi3.T, error) {
 	newLoader := func() *openapi3.Loader {
 		l := openapi3.NewLoader()
 		l.IsExternalRefsAllowed = true
@@ -102,6 +135,7 @@ func load(ctx context.Context, path string, remote bool) (*openapi3.T, error) {
 	loader := newLoader()
 	loc := &url.URL{Path: filepath.ToSlash(path)}
 	var doc *openapi3.T
+	var err error
 	switch detectVersion(data) {
 	case "swagger":
 		js, err := yaml.YAMLToJSON(data)
@@ -237,8 +271,9 @@ func withOrigins(data []byte) []byte {
 
 // readRefs returns how the loader reads the files $ref names: local files,
 // each read once per generation, and http(s) URLs only when remote is set.
-// Unlike the loader's default it keeps no cache between generations.
-func readRefs(ctx context.Context, remote bool) openapi3.ReadFromURIFunc {
+// Unlike the loader's default it keeps no cache between generations. When
+// repaired is set, a local file it has mended text for is read as that text.
+func readRefs(ctx context.Context, remote bool, repaired func(path string) ([]byte, bool)) openapi3.ReadFromURIFunc {
 	cache := map[string][]byte{}
 	client := &http.Client{Timeout: 30 * time.Second}
 	return func(l *openapi3.Loader, u *url.URL) ([]byte, error) {
@@ -267,6 +302,10 @@ func readRefs(ctx context.Context, remote bool) openapi3.ReadFromURIFunc {
 			}
 			data, err = io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 		case "", "file":
+			if fixed, ok := repairedFile(repaired, u); ok {
+				data = withOrigins(fixed)
+				break
+			}
 			data, err = openapi3.ReadFromFile(l, u)
 		default:
 			return nil, fmt.Errorf("reference to %s: unsupported scheme %q", u.Redacted(), u.Scheme)
@@ -277,4 +316,12 @@ func readRefs(ctx context.Context, remote bool) openapi3.ReadFromURIFunc {
 		cache[key] = data
 		return data, nil
 	}
+}
+
+// repairedFile returns the mended text of the local file u names, if any.
+func repairedFile(repaired func(path string) ([]byte, bool), u *url.URL) ([]byte, bool) {
+	if repaired == nil {
+		return nil, false
+	}
+	return repaired(filepath.FromSlash(u.Path))
 }

@@ -185,7 +185,6 @@ type gen struct {
 	ops         []*operation
 	auth        []*authScheme
 	stream      *streamSpec
-	helpers     map[string]string // helper role -> allocated name
 	warned      map[string]bool
 	comps       map[string]*typeRef // component schema name -> its type
 	err         *SpecError          // first reason to refuse the spec
@@ -200,7 +199,6 @@ func newGen(cfg Config, doc *openapi3.T) *gen {
 		ns:      NewNamespace(),
 		byPtr:   make(map[*openapi3.Schema]*typeRef),
 		imports: make(map[string]string),
-		helpers: make(map[string]string),
 		warned:  make(map[string]bool),
 		comps:   make(map[string]*typeRef),
 	}
@@ -339,6 +337,9 @@ func nullable(r *openapi3.SchemaRef) bool {
 	}
 	if _, null := schemaTypes(s); null {
 		return true
+	}
+	if slices.Contains(s.Enum, nil) {
+		return true // an enum that lists null allows it
 	}
 	for _, v := range append(slices.Clip(s.OneOf), s.AnyOf...) {
 		if isNullSchema(v) {
@@ -877,10 +878,6 @@ func (g *gen) reserve() {
 	for _, p := range sortedKeys(g.cfg.ImportMapping) {
 		g.importName(g.cfg.ImportMapping[p])
 	}
-	for _, h := range []string{"marshalExtra", "unmarshalExtra", "formatJSON", "probe", "jsonKindOf", "has", "memberIs",
-		"eachMember", "skipSpace", "scanString", "skipValue", "memberText"} {
-		g.helpers[h] = g.ns.Unexported(h)
-	}
 }
 
 // breakCycles marks struct fields and sum variants that would make a type
@@ -1034,7 +1031,13 @@ func (g *gen) checkValues(s *openapi3.Schema) {
 		return true
 	}
 	if s.Default != nil || hasNullDefault(s) {
-		if !ok(s.Default) {
+		switch {
+		case ok(s.Default):
+		case quotedNumber(s.Default, types[0]):
+			// A number written as a string (a decimal kept exact, say): the
+			// value agrees with the type, only its spelling does not.
+			g.warn(s.Origin, "default value %s of a schema of type %s is a number written as a string; read as the number", jsonText(s.Default), types[0])
+		default:
 			g.fail(s.Origin, "default value %s does not have the schema's type %s", jsonText(s.Default), types[0])
 		}
 	}
@@ -1042,11 +1045,31 @@ func (g *gen) checkValues(s *openapi3.Schema) {
 		if types[0] == "string" && v != nil {
 			continue // numbers listed for a string are read as their text
 		}
+		if v == nil {
+			continue // an enum that lists null makes the schema nullable
+		}
 		if !ok(v) {
 			g.fail(s.Origin, "enum value %s does not have the schema's type %s", jsonText(v), types[0])
 			return
 		}
 	}
+}
+
+// quotedNumber reports whether v is a string holding a JSON number that is
+// a valid value of type typ ("number" or "integer").
+func quotedNumber(v any, typ string) bool {
+	text, is := v.(string)
+	if !is || (typ != "number" && typ != "integer") {
+		return false
+	}
+	var n json.Number
+	if json.Unmarshal([]byte(text), &n) != nil || string(n) != text {
+		return false
+	}
+	if typ == "integer" {
+		return !strings.ContainsAny(text, ".eE")
+	}
+	return true
 }
 
 // hasNullDefault reports whether the spec writes "default: null".

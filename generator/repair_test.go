@@ -1,0 +1,187 @@
+package generator
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// repairCases are the specs of testdata/repair, each showing one kind of
+// repair; the warnings each gives are in <spec>.warnings.txt (go test -run
+// TestRepair -update rewrites them).
+var repairCases = []string{
+	"scalars.yaml", "tuple.json", "paramcontent.yaml", "refs.yaml", "dupkeys.yaml",
+	"swagger.yaml", "external.yaml", "values.yaml",
+}
+
+func repairConfig(name string) Config {
+	pkg := strings.TrimSuffix(strings.TrimSuffix(name, ".yaml"), ".json")
+	return Config{Spec: filepath.Join("testdata", "repair", name), Package: pkg, Source: name}
+}
+
+// TestRepair generates every repair spec and compares its warnings, each
+// with file, line and column, with the expected ones.
+func TestRepair(t *testing.T) {
+	for _, name := range repairCases {
+		t.Run(name, func(t *testing.T) {
+			cfg := repairConfig(name)
+			res, err := Generate(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got strings.Builder
+			for _, d := range res.Warnings {
+				got.WriteString(d.String() + "\n")
+			}
+			wantFile := cfg.Spec + ".warnings.txt"
+			if *update {
+				if err := os.WriteFile(wantFile, []byte(got.String()), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(wantFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.String() != string(want) {
+				t.Errorf("warnings:\n%s\nwant:\n%s", got.String(), want)
+			}
+		})
+	}
+}
+
+// TestRepairBuild compiles and vets the packages the repaired specs give.
+func TestRepairBuild(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the generated packages with the go command")
+	}
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod := t.TempDir()
+	gomod := "module repair.test\n\ngo 1.26\n\nrequire github.com/allsource-go/allsource v0.0.0\n\nreplace github.com/allsource-go/allsource => " + root + "\n"
+	if err := os.WriteFile(filepath.Join(mod, "go.mod"), []byte(gomod), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(mod, "go.sum"), sum, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range repairCases {
+		cfg := repairConfig(name)
+		res, err := Generate(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteFiles(filepath.Join(mod, cfg.Package), res.Files); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, args := range [][]string{{"build", "./..."}, {"vet", "./..."}} {
+		cmd := exec.Command("go", args...)
+		cmd.Dir = mod
+		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+}
+
+// TestRepairKeepsRefusals checks that what cannot be mended soundly is still
+// refused, with file and line.
+func TestRepairKeepsRefusals(t *testing.T) {
+	cases := []struct {
+		name, content, want string
+		line                int
+	}{
+		// Two different types for one member: no value can be preferred.
+		{"conflict.yaml", "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n    A:\n      type: object\n      properties:\n        a:\n          type: string\n          type: integer\n", "already defined", 11},
+		// A default that contradicts its type.
+		{"default.yaml", "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n    A:\n      type: integer\n      default: amongus\n", "default value \"amongus\"", 6},
+		// A version that is an object has no text to use.
+		{"version.yaml", "openapi: 3.0.3\ninfo:\n  title: t\n  version: {major: 1}\npaths: {}\n", "cannot load spec", 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := writeSpec(t, c.name, c.content)
+			_, err := Generate(context.Background(), Config{Spec: p, Package: "p"})
+			var se *SpecError
+			if !errors.As(err, &se) {
+				t.Fatalf("error %v, want a *SpecError", err)
+			}
+			if !strings.Contains(se.Message, c.want) || se.Line != c.line || se.File != p {
+				t.Errorf("got %s, want %s:%d: ...%s...", se, p, c.line, c.want)
+			}
+		})
+	}
+}
+
+// TestEmitLines checks that the mended text reads back as the same tree,
+// every node on its line.
+func TestEmitLines(t *testing.T) {
+	src := []byte(`openapi: 3.0.3 # comment
+info:
+  title: "quoted: text"
+  version: '1'
+  description: |
+    two
+    lines
+base: &base
+  a: 1
+  b: [x, "y z", null, true, 2.5, 0x1F]
+derived:
+  <<: *base
+  c: ~
+empty: {}
+list: []
+`)
+	var want yaml.Node
+	if err := yaml.Unmarshal(src, &want); err != nil {
+		t.Fatal(err)
+	}
+	out := emitLines(want.Content[0])
+	var got yaml.Node
+	if err := yaml.Unmarshal(out, &got); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var a, b any
+	if err := want.Decode(&a); err != nil {
+		t.Fatal(err)
+	}
+	if err := got.Decode(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !equalYAML(a, b) {
+		t.Errorf("read back as %v, want %v\n%s", b, a, out)
+	}
+	var walk func(w, g *yaml.Node)
+	walk = func(w, g *yaml.Node) {
+		if w.Line != g.Line {
+			t.Errorf("node %q on line %d, want %d", w.Value, g.Line, w.Line)
+		}
+		for i := range w.Content {
+			if i < len(g.Content) {
+				walk(w.Content[i], g.Content[i])
+			}
+		}
+	}
+	walk(want.Content[0], got.Content[0])
+}
+
+func equalYAML(a, b any) bool {
+	x, err1 := yaml.Marshal(a)
+	y, err2 := yaml.Marshal(b)
+	return err1 == nil && err2 == nil && bytes.Equal(x, y)
+}
