@@ -197,6 +197,10 @@ func (e *emitter) params(f *jen.File, o *operation) {
 		recv := ns.Unexported("p")
 		dst := ns.Unexported("out")
 		body := []jen.Code{jen.Id(dst).Op(":=").Add(set.mk)}
+		// Statements a parameter adds at the top level may declare locals
+		// (the parts of a list); a second such parameter gets a block of
+		// its own, so the names do not clash.
+		topLocals := false
 		for _, p := range set.ps {
 			field := jen.Id(recv).Dot(p.goName)
 			if p.required || p.typ.kind == tSlice || p.typ.kind == tMap || p.typ.isRaw() {
@@ -204,7 +208,13 @@ func (e *emitter) params(f *jen.File, o *operation) {
 					body = append(body, jen.If(jen.Len(field).Op(">").Lit(0)).Block(jen.Id(dst).Dot("Set").Call(jen.Lit(p.name), jen.String().Call(jen.Id(recv).Dot(p.goName)))))
 					continue
 				}
-				body = append(body, e.encodeParam(ns, p, field, dst)...)
+				stmts := e.encodeParam(ns, p, field, dst)
+				if len(stmts) > 1 && topLocals {
+					body = append(body, jen.Block(stmts...))
+					continue
+				}
+				topLocals = topLocals || len(stmts) > 1
+				body = append(body, stmts...)
 				continue
 			}
 			v, ok := ns.Unexported("v"), ns.Unexported("ok")

@@ -161,6 +161,8 @@ func (g *gen) buildOp(methods *Namespace, p, method string, item *openapi3.PathI
 
 	// Parameters: operation-level override path-level ones with the same name and location.
 	var params openapi3.Parameters
+	g.checkDuplicateParams(item.Parameters, "", p)
+	g.checkDuplicateParams(op.Parameters, method+" ", p)
 	seen := map[string]bool{}
 	for _, pr := range op.Parameters {
 		if pr != nil && pr.Value != nil {
@@ -560,3 +562,24 @@ func (g *gen) buildStream(o *operation, op *openapi3.Operation) {
 }
 
 func (o *operation) String() string { return fmt.Sprintf("%s %s", o.method, o.path) }
+
+// checkDuplicateParams refuses a parameter list that declares one name in
+// one location twice (header names compared without case): the spec forbids
+// it, and no request can carry both.
+func (g *gen) checkDuplicateParams(list openapi3.Parameters, method, path string) {
+	seen := map[string]bool{}
+	for _, pr := range list {
+		if pr == nil || pr.Value == nil {
+			continue
+		}
+		key := pr.Value.In + " " + pr.Value.Name
+		if pr.Value.In == "header" {
+			key = strings.ToLower(key)
+		}
+		if seen[key] {
+			g.fail(pr.Value.Origin, "%s parameter %q is declared twice for %s%s", pr.Value.In, pr.Value.Name, method, path)
+			return
+		}
+		seen[key] = true
+	}
+}

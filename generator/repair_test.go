@@ -110,6 +110,8 @@ func TestRepairKeepsRefusals(t *testing.T) {
 		{"conflict.yaml", "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n    A:\n      type: object\n      properties:\n        a:\n          type: string\n          type: integer\n", "already defined", 11},
 		// A default that contradicts its type.
 		{"default.yaml", "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n    A:\n      type: integer\n      default: amongus\n", "default value \"amongus\"", 6},
+		// One parameter declared twice: no request can carry both.
+		{"dupparam.yaml", "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      parameters:\n        - {name: limit, in: query, schema: {type: integer}}\n        - {name: limit, in: query, schema: {type: string}}\n      responses:\n        '204': {description: done}\n", "query parameter \"limit\" is declared twice for GET /a", 8},
 		// A version that is an object has no text to use.
 		{"version.yaml", "openapi: 3.0.3\ninfo:\n  title: t\n  version: {major: 1}\npaths: {}\n", "cannot load spec", 1},
 	}

@@ -60,6 +60,8 @@ type ListItemsParams struct {
 	XRequestID runtime.Opt[string]
 	// XFlags is the header parameter "X-Flags" (optional).
 	XFlags []string
+	// XScopes is the header parameter "X-Scopes" (optional).
+	XScopes []string
 }
 
 // encodeQuery encodes the query parameters.
@@ -106,6 +108,15 @@ func (p ListItemsParams) encodeHeader() http.Header {
 	}
 	if len(parts) > 0 {
 		out.Set("X-Flags", strings.Join(parts, ","))
+	}
+	{
+		parts := make([]string, 0, len(p.XScopes))
+		for _, x := range p.XScopes {
+			parts = append(parts, x)
+		}
+		if len(parts) > 0 {
+			out.Set("X-Scopes", strings.Join(parts, ","))
+		}
 	}
 	return out
 }
