@@ -45,9 +45,16 @@ func FuzzNameAllocator(f *testing.F) {
 }
 
 // FuzzLoad feeds mutated specs to Generate: it may refuse them, but never
-// panic (Generate reports a recovered panic as an internal error).
+// panic (Generate reports a recovered panic as an internal error). The
+// repair specs among the seeds send mutations through the repair stage.
 func FuzzLoad(f *testing.F) {
 	seeds, _ := filepath.Glob(filepath.Join("testdata", "golden", "*", "spec.yaml"))
+	repairs, _ := filepath.Glob(filepath.Join("testdata", "repair", "*.*"))
+	for _, p := range repairs {
+		if !strings.HasSuffix(p, ".txt") {
+			seeds = append(seeds, p)
+		}
+	}
 	for _, p := range seeds {
 		data, err := os.ReadFile(p)
 		if err != nil {

@@ -42,7 +42,7 @@ var quotedRE = regexp.MustCompile(`"([^"\s]{1,200})"`)
 func specErrorIn(file string, data []byte, err error, what string) *SpecError {
 	d := Diagnostic{File: file, Line: 1, Column: 1}
 	msg := err.Error()
-	if i := strings.Index(msg, ", yaml error: "); i >= 0 && strings.HasPrefix(msg, "failed to unmarshal data: json error: ") && !isJSON(data) {
+	if i := strings.Index(msg, ", yaml error: "); i >= 0 && strings.HasPrefix(msg, "failed to unmarshal data: json error: ") && (!isJSON(data) || isRepaired(data)) {
 		// A YAML document: the JSON attempt's complaint is noise.
 		msg = "failed to unmarshal data: " + msg[i+len(", yaml error: "):]
 	}
@@ -249,6 +249,12 @@ func dropPathExtensions(js []byte) []byte {
 		return js
 	}
 	return out
+}
+
+// isRepaired reports whether data is text the repair stage wrote: the
+// loader's JSON attempt at it says nothing of use.
+func isRepaired(data []byte) bool {
+	return bytes.HasSuffix(data, []byte(repairedEnd))
 }
 
 func isJSON(data []byte) bool {

@@ -216,20 +216,30 @@ func isEmpty(n *yaml.Node) bool {
 	return n.Kind == yaml.ScalarNode && (n.ShortTag() == "!!null" || (n.ShortTag() == "!!str" && strings.TrimSpace(n.Value) == ""))
 }
 
+// sameNode reports whether a and b hold the same value. It gives up (false)
+// after comparing 10,000 nodes, so aliases cannot make it run for long.
 func sameNode(a, b *yaml.Node) bool {
-	a, b = deref(a), deref(b)
-	if a.Kind != b.Kind || len(a.Content) != len(b.Content) {
-		return false
-	}
-	if a.Kind == yaml.ScalarNode {
-		return a.Value == b.Value && a.ShortTag() == b.ShortTag()
-	}
-	for i := range a.Content {
-		if !sameNode(a.Content[i], b.Content[i]) {
+	budget := 10000
+	var same func(a, b *yaml.Node) bool
+	same = func(a, b *yaml.Node) bool {
+		a, b = deref(a), deref(b)
+		if a == b {
+			return true
+		}
+		if budget--; budget < 0 || a == nil || b == nil || a.Kind != b.Kind || len(a.Content) != len(b.Content) {
 			return false
 		}
+		if a.Kind == yaml.ScalarNode {
+			return a.Value == b.Value && a.ShortTag() == b.ShortTag()
+		}
+		for i := range a.Content {
+			if !same(a.Content[i], b.Content[i]) {
+				return false
+			}
+		}
+		return true
 	}
-	return true
+	return same(a, b)
 }
 
 // fixStrings mends members of m that must be strings: a number or boolean
@@ -576,9 +586,13 @@ func (r *repairer) resolve(f *yfile, ref string) (problem string, tf *yfile, tar
 func emitLines(n *yaml.Node) []byte {
 	w := &lineWriter{line: 1, col: 1}
 	w.node(n)
-	w.buf.WriteByte('\n')
+	w.buf.WriteString(repairedEnd)
 	return w.buf.Bytes()
 }
+
+// repairedEnd ends the text emitLines writes, after the last node, so that
+// messages about it can tell it from a JSON document.
+const repairedEnd = "\n# repaired by apigen\n"
 
 // lineWriter tracks the line and column of the text it writes.
 type lineWriter struct {

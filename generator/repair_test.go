@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -112,6 +113,9 @@ func TestRepairKeepsRefusals(t *testing.T) {
 		{"default.yaml", "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n    A:\n      type: integer\n      default: amongus\n", "default value \"amongus\"", 6},
 		// One parameter declared twice: no request can carry both.
 		{"dupparam.yaml", "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      parameters:\n        - {name: limit, in: query, schema: {type: integer}}\n        - {name: limit, in: query, schema: {type: string}}\n      responses:\n        '204': {description: done}\n", "query parameter \"limit\" is declared twice for GET /a", 8},
+		// An alias bomb: the repair stage compares the duplicate values
+		// without expanding them, and the loader refuses the aliasing.
+		{"bomb.yaml", aliasBomb(), "excessive aliasing", 1},
 		// A version that is an object has no text to use.
 		{"version.yaml", "openapi: 3.0.3\ninfo:\n  title: t\n  version: {major: 1}\npaths: {}\n", "cannot load spec", 1},
 	}
@@ -186,4 +190,16 @@ func equalYAML(a, b any) bool {
 	x, err1 := yaml.Marshal(a)
 	y, err2 := yaml.Marshal(b)
 	return err1 == nil && err2 == nil && bytes.Equal(x, y)
+}
+
+// aliasBomb returns a spec whose duplicate example key holds an alias that
+// expands to 2^40 scalars.
+func aliasBomb() string {
+	var b strings.Builder
+	b.WriteString("openapi: 3.0.3\ninfo: {title: t, version: 1}\npaths: {}\nx-a0: &a0 [x, x]\n")
+	for i := 1; i < 40; i++ {
+		fmt.Fprintf(&b, "x-a%d: &a%d [*a%d, *a%d]\n", i, i, i-1, i-1)
+	}
+	b.WriteString("components:\n  schemas:\n    A:\n      example: *a39\n      example: *a39\n")
+	return b.String()
 }
