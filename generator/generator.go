@@ -57,10 +57,27 @@
 // # Diagnostics
 //
 // A spec that cannot be read or typed (a schema defined only by itself,
-// conflicting allOf parts, defaults or enums of the wrong type) is refused
-// with a *SpecError naming file, line and column. A construct that can only
-// be typed loosely is typed as raw JSON and reported in Result.Warnings. A
-// panic inside Generate is returned as an "internal error".
+// conflicting allOf parts, defaults or enums of the wrong type, a parameter
+// declared twice) is refused with a *SpecError naming file, line and column.
+// A construct that can only be typed loosely is typed as raw JSON and
+// reported in Result.Warnings. A panic inside Generate is returned as an
+// "internal error".
+//
+// # Repairs
+//
+// A document the loader refuses goes through a repair stage first: it mends
+// what a client generator can soundly work around and reports each repair in
+// Result.Warnings at its file, line and column. A number or boolean where a
+// string belongs (openapi, info.version, a title, summary or description) is
+// read as its text; a description that is an object is left out; a schema
+// written as a list is typed as raw JSON; a parameter with both schema and
+// content keeps its schema; a reference that names nothing (a missing
+// component or file, a remote file with remote references off, a component of
+// another kind) becomes raw JSON in a schema position, a response without
+// content, and otherwise is left out with what holds it (a parameter, a link,
+// a path item); a key written twice keeps its last value when the values
+// agree, one is empty, or the key only documents. Anything else stays
+// refused.
 package generator
 
 import (
