@@ -275,14 +275,15 @@ func (r *repairer) fixStrings(f *yfile, m *yaml.Node, names ...string) {
 var scalarKinds = map[string]string{"!!int": "an integer", "!!float": "a number", "!!bool": "a boolean"}
 
 // members walks every value of mapping n as kind, removing those the
-// walker drops.
+// walker drops. Extensions (x- members) are skipped, except in maps of
+// schemas, where x- is just the start of a name.
 func (r *repairer) members(f *yfile, n *yaml.Node, kind string) {
 	n = deref(n)
 	if n == nil || n.Kind != yaml.MappingNode {
 		return
 	}
 	for i := 0; i+1 < len(n.Content); {
-		if strings.HasPrefix(n.Content[i].Value, "x-") {
+		if kind != "schema" && strings.HasPrefix(n.Content[i].Value, "x-") {
 			i += 2
 			continue
 		}
@@ -539,7 +540,10 @@ func (r *repairer) resolve(f *yfile, ref string) (problem string, tf *yfile, tar
 	case u.Scheme != "" && u.Scheme != "file":
 		return fmt.Sprintf("reference %q has unsupported scheme %q", ref, u.Scheme), nil, nil
 	case u.Path != "":
-		p := filepath.Join(filepath.Dir(f.path), filepath.FromSlash(u.Path))
+		p := filepath.FromSlash(u.Path)
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(filepath.Dir(f.path), p)
+		}
 		if tf, err = r.file(p); err != nil {
 			if os.IsNotExist(err) {
 				return fmt.Sprintf("reference %q names file %s, which does not exist", ref, u.Path), nil, nil
