@@ -203,3 +203,41 @@ func aliasBomb() string {
 	b.WriteString("components:\n  schemas:\n    A:\n      example: *a39\n      example: *a39\n")
 	return b.String()
 }
+
+// BenchmarkRepair measures the repair stage (YAML tree, walk, mended text)
+// on the corpus's largest document it mends, libopenapi/stripe-old.yaml (a
+// key written twice), beside the loader reading the mended text: the
+// repair stage's cost relative to the load it makes possible.
+func BenchmarkRepair(b *testing.B) {
+	p := filepath.Join("..", "..", "shared", "corpus", "libopenapi", "stripe-old.yaml")
+	data, err := os.ReadFile(p)
+	if err != nil {
+		b.Skipf("corpus document not found (../shared/corpus beside the repository): %v", err)
+	}
+	ctx := context.Background()
+	b.Run("repair", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			r := newRepairer(false)
+			if _, err := r.parse(p, data); err != nil {
+				b.Fatal(err)
+			}
+			if _, ok := r.repaired(p); !ok {
+				b.Fatal("nothing repaired")
+			}
+		}
+	})
+	r := newRepairer(false)
+	if _, err := r.parse(p, data); err != nil {
+		b.Fatal(err)
+	}
+	fixed, _ := r.repaired(p)
+	b.Run("load-repaired", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := loadData(ctx, p, fixed, readRefs(ctx, false, r.repaired)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
