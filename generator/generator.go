@@ -136,8 +136,13 @@ type Diagnostic struct {
 	Message      string
 }
 
-// String formats the diagnostic as "file:line:col: message".
+// String formats the diagnostic as "file:line:col: message", or as
+// "file: message" when the line is not known (Line 0: a Swagger 2.0
+// document, whose conversion keeps no origins).
 func (d Diagnostic) String() string {
+	if d.Line == 0 {
+		return fmt.Sprintf("%s: %s", d.File, d.Message)
+	}
 	return fmt.Sprintf("%s:%d:%d: %s", d.File, d.Line, d.Column, d.Message)
 }
 

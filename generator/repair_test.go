@@ -116,6 +116,9 @@ func TestRepairKeepsRefusals(t *testing.T) {
 		// An alias bomb: the repair stage compares the duplicate values
 		// without expanding them, and the loader refuses the aliasing.
 		{"bomb.yaml", aliasBomb(), "excessive aliasing", 1},
+		// The same in a Swagger 2.0 document, whose conversion keeps no
+		// line: the message names the file alone.
+		{"default2.yaml", "swagger: '2.0'\ninfo: {title: t, version: '1'}\npaths:\n  /a/{id}:\n    get:\n      parameters:\n        - {name: id, in: path, required: true, type: integer, default: {a: b}}\n      responses:\n        '204': {description: done}\n", "default value {\"a\":\"b\"}", 0},
 		// A version that is an object has no text to use.
 		{"version.yaml", "openapi: 3.0.3\ninfo:\n  title: t\n  version: {major: 1}\npaths: {}\n", "cannot load spec", 1},
 	}
@@ -129,6 +132,9 @@ func TestRepairKeepsRefusals(t *testing.T) {
 			}
 			if !strings.Contains(se.Message, c.want) || se.Line != c.line || se.File != p {
 				t.Errorf("got %s, want %s:%d: ...%s...", se, p, c.line, c.want)
+			}
+			if c.line == 0 && se.Error() != p+": "+se.Message {
+				t.Errorf("got %q, want the file and the message alone", se.Error())
 			}
 		})
 	}
