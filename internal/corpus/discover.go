@@ -24,7 +24,7 @@ import (
 	"sort"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // InvalidDir is the corpus directory whose documents must be refused.
