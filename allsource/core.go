@@ -40,28 +40,13 @@ func (q *EntityQuery) params() (core.ListEntitiesParams, error) {
 	if q.EventTypePrefix != "" {
 		p.EventTypePrefix = runtime.Some(q.EventTypePrefix)
 	}
-	if len(q.PayloadFilter) > 0 {
-		b, err := json.Marshal(q.PayloadFilter)
-		if err != nil {
-			return p, fmt.Errorf("allsource: encode payload filter: %w", err)
-		}
-		p.PayloadFilter = runtime.Some(string(b))
+	w, err := windowOf(q.PayloadFilter, q.Limit, q.Offset, q.Order)
+	if err != nil {
+		return p, err
 	}
-	if q.Limit < 0 || q.Offset < 0 {
-		return p, &ArgumentError{Field: "limit/offset", Value: fmt.Sprint(q.Limit, q.Offset), Reason: "must not be negative"}
-	}
-	if q.Limit > 0 {
-		p.Limit = runtime.Some(q.Limit)
-	}
-	if q.Offset > 0 {
-		p.Offset = runtime.Some(q.Offset)
-	}
-	switch q.Order {
-	case "":
-	case Ascending, Descending:
-		p.Order = runtime.Some(core.ListEntitiesOrder(q.Order))
-	default:
-		return p, &ArgumentError{Field: "order", Value: string(q.Order), Reason: `must be "asc" or "desc"`}
+	p.PayloadFilter, p.Limit, p.Offset = w.payloadFilter, w.limit, w.offset
+	if o, ok := w.order.Get(); ok {
+		p.Order = runtime.Some(core.ListEntitiesOrder(o))
 	}
 	return p, nil
 }

@@ -233,30 +233,51 @@ func (q *Query) coreParams(c *clientConfig) (core.QueryEventsParams, error) {
 	if !q.AsOf.IsZero() {
 		p.AsOf = runtime.Some(q.AsOf.UTC())
 	}
-	if len(q.PayloadFilter) > 0 {
-		b, err := json.Marshal(q.PayloadFilter)
-		if err != nil {
-			return p, fmt.Errorf("allsource: encode payload filter: %w", err)
-		}
-		p.PayloadFilter = runtime.Some(string(b))
+	w, err := windowOf(q.PayloadFilter, q.Limit, q.Offset, q.Order)
+	if err != nil {
+		return p, err
 	}
-	if q.Limit < 0 || q.Offset < 0 {
-		return p, &ArgumentError{Field: "limit/offset", Value: fmt.Sprint(q.Limit, q.Offset), Reason: "must not be negative"}
-	}
-	if q.Limit > 0 {
-		p.Limit = runtime.Some(q.Limit)
-	}
-	if q.Offset > 0 {
-		p.Offset = runtime.Some(q.Offset)
-	}
-	switch q.Order {
-	case "":
-	case Ascending, Descending:
-		p.Order = runtime.Some(core.QueryEventsOrder(q.Order))
-	default:
-		return p, &ArgumentError{Field: "order", Value: string(q.Order), Reason: `must be "asc" or "desc"`}
+	p.PayloadFilter, p.Limit, p.Offset = w.payloadFilter, w.limit, w.offset
+	if o, ok := w.order.Get(); ok {
+		p.Order = runtime.Some(core.QueryEventsOrder(o))
 	}
 	return p, nil
+}
+
+// window holds the payload filter, paging and order shared by event and
+// entity queries, checked and encoded.
+type window struct {
+	payloadFilter runtime.Opt[string]
+	limit, offset runtime.Opt[int64]
+	order         runtime.Opt[Order]
+}
+
+func windowOf(payloadFilter map[string]any, limit, offset int64, order Order) (window, error) {
+	var w window
+	if len(payloadFilter) > 0 {
+		b, err := json.Marshal(payloadFilter)
+		if err != nil {
+			return w, fmt.Errorf("allsource: encode payload filter: %w", err)
+		}
+		w.payloadFilter = runtime.Some(string(b))
+	}
+	if limit < 0 || offset < 0 {
+		return w, &ArgumentError{Field: "limit/offset", Value: fmt.Sprint(limit, offset), Reason: "must not be negative"}
+	}
+	if limit > 0 {
+		w.limit = runtime.Some(limit)
+	}
+	if offset > 0 {
+		w.offset = runtime.Some(offset)
+	}
+	switch order {
+	case "":
+	case Ascending, Descending:
+		w.order = runtime.Some(order)
+	default:
+		return w, &ArgumentError{Field: "order", Value: string(order), Reason: `must be "asc" or "desc"`}
+	}
+	return w, nil
 }
 
 // queryParams converts q for the Query Service, which forwards only the
@@ -319,8 +340,6 @@ type EventSource interface {
 	Events(ctx context.Context, q Query, opts ...runtime.Option) iter.Seq2[Event, error]
 }
 
-func sameEvent(a, b *Event) bool { return a.ID == b.ID }
-
 // Events returns every event q selects, fetching pages lazily as the caller
 // ranges (q.Limit and q.Offset are ignored). A server that ignores the
 // offset yields a *runtime.ProtocolError instead of looping forever.
@@ -330,14 +349,10 @@ func (c CoreClient) Events(ctx context.Context, q Query, opts ...runtime.Option)
 	if err != nil {
 		return failed[Event](err)
 	}
-	return paginate(ctx, "queryEvents", c.cfg.pageSize, func(ctx context.Context, offset, limit int64) (Page[Event], error) {
+	return eventPages(ctx, c.cfg.pageSize, func(ctx context.Context, offset, limit int64) (*QueryResult, error) {
 		p.Offset, p.Limit = runtime.Some(offset), runtime.Some(limit)
-		r, err := c.api.QueryEvents(ctx, p, opts...)
-		if err != nil {
-			return Page[Event]{}, err
-		}
-		return Page[Event]{Items: r.Events, HasMore: runtime.Some(r.HasMore)}, nil
-	}, sameEvent)
+		return c.api.QueryEvents(ctx, p, opts...)
+	})
 }
 
 // Events returns every event q selects, page by page (see CoreClient.Events).
@@ -347,14 +362,22 @@ func (c QueryClient) Events(ctx context.Context, q Query, opts ...runtime.Option
 	if err != nil {
 		return failed[Event](err)
 	}
-	return paginate(ctx, "queryEvents", c.cfg.pageSize, func(ctx context.Context, offset, limit int64) (Page[Event], error) {
+	return eventPages(ctx, c.cfg.pageSize, func(ctx context.Context, offset, limit int64) (*QueryResult, error) {
 		p.Offset, p.Limit = runtime.Some(offset), runtime.Some(limit)
-		r, err := c.api.QueryEvents(ctx, p, opts...)
+		return c.api.QueryEvents(ctx, p, opts...)
+	})
+}
+
+// eventPages pages through an events query whose page at offset query
+// fetches.
+func eventPages(ctx context.Context, pageSize int64, query func(ctx context.Context, offset, limit int64) (*QueryResult, error)) iter.Seq2[Event, error] {
+	return paginate(ctx, "queryEvents", pageSize, func(ctx context.Context, offset, limit int64) (Page[Event], error) {
+		r, err := query(ctx, offset, limit)
 		if err != nil {
 			return Page[Event]{}, err
 		}
 		return Page[Event]{Items: r.Events, HasMore: runtime.Some(r.HasMore)}, nil
-	}, sameEvent)
+	}, func(a, b *Event) bool { return a.ID == b.ID })
 }
 
 func failed[T any](err error) iter.Seq2[T, error] {
