@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"iter"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
@@ -229,7 +228,7 @@ func (s *Stream) redial(ctx context.Context, cause error) error {
 		if s.opts.OnReconnect != nil {
 			s.opts.OnReconnect(s.attempt, cause)
 		}
-		t := time.NewTimer(backoff(s.attempt, s.opts.ReconnectMin, s.opts.ReconnectMax))
+		t := time.NewTimer(runtime.Backoff(s.attempt, s.opts.ReconnectMin, s.opts.ReconnectMax))
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -245,21 +244,6 @@ func (s *Stream) redial(ctx context.Context, cause error) error {
 		}
 		cause = err
 	}
-}
-
-// backoff returns the wait before reconnect attempt n (1-based): an
-// exponential step from min, capped at max, with "equal jitter" (half fixed,
-// half random) so that many clients do not reconnect in lockstep.
-func backoff(n int, min, max time.Duration) time.Duration {
-	d := min
-	for i := 1; i < n && d < max; i++ {
-		d *= 2
-	}
-	if d > max {
-		d = max
-	}
-	half := d / 2
-	return half + rand.N(half+1)
 }
 
 // Frames returns the stream's frames as an iterator that ends at the first

@@ -86,12 +86,22 @@ func (p *RetryPolicy) retriesStatus(status int) bool {
 }
 
 // backoff returns the jittered wait before retry n (n >= 1).
-func (p *RetryPolicy) backoff(n int) time.Duration {
-	d := p.MaxDelay
-	if n <= 32 {
-		if e := p.BaseDelay << (n - 1); e > 0 && e < d {
+func (p *RetryPolicy) backoff(n int) time.Duration { return Backoff(n, p.BaseDelay, p.MaxDelay) }
+
+// Backoff returns the wait before attempt n (n >= 1) of an exponential
+// backoff from base, capped at max, with "equal jitter": a uniform draw from
+// the upper half of the step, so that many clients retrying at once spread
+// out while each still waits at least half the step. The retries of Do and
+// the SDK's stream reconnections use it.
+func Backoff(n int, base, max time.Duration) time.Duration {
+	d := max
+	if n >= 1 && n <= 32 {
+		if e := base << (n - 1); e > 0 && e < d {
 			d = e
 		}
+	}
+	if d <= 0 {
+		return 0
 	}
 	half := d / 2
 	return half + rand.N(d-half+1)

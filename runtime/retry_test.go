@@ -75,3 +75,17 @@ func TestRetryPolicyDefaults(t *testing.T) {
 		t.Errorf("zero fields not defaulted: %+v", q)
 	}
 }
+
+func TestBackoffBoundsAndCap(t *testing.T) {
+	const base, max = 100 * time.Millisecond, 30 * time.Second
+	for n, ceil := range map[int]time.Duration{1: base, 2: 2 * base, 9: 25600 * time.Millisecond, 10: max, 64: max, 1000: max} {
+		for range 20 {
+			if d := Backoff(n, base, max); d < ceil/2 || d > ceil {
+				t.Fatalf("Backoff(%d) = %v, want within [%v, %v]", n, d, ceil/2, ceil)
+			}
+		}
+	}
+	if d := Backoff(1, 0, 0); d != 0 {
+		t.Fatalf("Backoff with zero bounds = %v, want 0", d)
+	}
+}
