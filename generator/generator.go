@@ -89,6 +89,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
 )
 
 // DefaultRuntimeImport is the import path of the runtime generated code
@@ -160,6 +162,22 @@ type Result struct {
 	Files []File
 	// Warnings name constructs that were typed loosely (as raw JSON, say).
 	Warnings []Diagnostic
+	// Types lists the Go types declared for the document's component
+	// schemas, in the order of their names, with the schemas they were
+	// generated from. Tests that check generated code against its schemas
+	// (round trips of synthesized instances, say) start from it.
+	Types []SchemaType
+}
+
+// SchemaType is a Go type generated for one component schema.
+type SchemaType struct {
+	// Component is the schema's name under #/components/schemas.
+	Component string
+	// GoName is the name of the Go type in the generated package.
+	GoName string
+	// Schema is the schema as loaded (after any repair), with its
+	// references resolved.
+	Schema *openapi3.Schema
 }
 
 // SpecError is a spec that cannot be read or used. Its Error method formats
@@ -206,7 +224,7 @@ func Generate(ctx context.Context, cfg Config) (res *Result, err error) {
 		return nil, err
 	}
 	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Name, b.Name) })
-	return &Result{Files: files, Warnings: g.warnings}, nil
+	return &Result{Files: files, Warnings: g.warnings, Types: g.schemaTypes()}, nil
 }
 
 func (cfg *Config) normalize() error {

@@ -857,6 +857,20 @@ func (g *gen) build() error {
 	return nil
 }
 
+// schemaTypes lists the Go types declared for component schemas, in the
+// order of the schema names.
+func (g *gen) schemaTypes() []SchemaType {
+	var out []SchemaType
+	for _, name := range sortedKeys(g.comps) {
+		t := g.comps[name]
+		if t.kind != tNamed || t.named.schema == nil {
+			continue
+		}
+		out = append(out, SchemaType{Component: name, GoName: t.name, Schema: t.named.schema})
+	}
+	return out
+}
+
 // drain fills every declared type, including those declared while filling.
 func (g *gen) drain() {
 	for len(g.queue) > 0 {
