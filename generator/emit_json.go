@@ -20,6 +20,8 @@ var runtimeHelpers = map[string]string{
 	"probe":        "JSONMembers",
 	"has":          "JSONHas",
 	"memberIs":     "JSONMemberIs",
+	"memberIn":     "JSONMemberIn",
+	"only":         "JSONOnly",
 	"formatJSON":   "FormatJSONParam",
 }
 
@@ -81,12 +83,24 @@ func (e *emitter) structDecoder(f *jen.File, n *namedType) {
 	it := ns.Unexported("members")
 	j := &jsonFn{e: e, ns: ns, d: d, owner: n.name}
 
+	// Required members are counted in a bit set, so that an object that
+	// lacks one is refused (a response that breaks its contract, or a
+	// oneOf variant that does not fit) instead of decoding to a zero value.
+	// Members only requests carry (writeOnly) are not counted, and neither
+	// are those past the 64th.
+	seen := ns.Unexported("seen")
+	var reqNames []jen.Code
 	var cases []jen.Code
 	for _, fl := range n.fields {
 		if !validTag(fl.json) {
 			continue // not a struct member: kept with the additional properties
 		}
-		cases = append(cases, jen.Case(jen.Lit(fl.json)).Block(j.member(fl, jen.Id(recv).Dot(fl.name))...))
+		body := j.member(fl, jen.Id(recv).Dot(fl.name))
+		if fl.required && !fl.writeOnly && len(reqNames) < 64 {
+			body = append(body, jen.Id(seen).Op("|=").Id(fmt.Sprintf("%#x", uint64(1)<<len(reqNames))))
+			reqNames = append(reqNames, jen.Lit(fl.json))
+		}
+		cases = append(cases, jen.Case(jen.Lit(fl.json)).Block(body...))
 	}
 	var dflt []jen.Code
 	if n.extra == nil {
@@ -106,17 +120,28 @@ func (e *emitter) structDecoder(f *jen.File, n *namedType) {
 	}
 	cases = append(cases, jen.Default().Block(dflt...))
 
-	f.Add(doc(fmt.Sprintf("DecodeJSON decodes %s from d in one pass over the input, as\nUnmarshalJSON does; a JSON null leaves %s unchanged.", n.name, recv)))
-	f.Func().Params(jen.Id(recv).Op("*").Id(n.name)).Id("DecodeJSON").Params(jen.Id(d).Op("*").Qual(jxPath, "Decoder")).Error().Block(
+	f.Add(doc(fmt.Sprintf("DecodeJSON decodes %s from d in one pass over the input, as\nUnmarshalJSON does: an object replaces the whole value (a member given\ntwice keeps its last value), a JSON null leaves %s unchanged.", n.name, recv)))
+	body := []jen.Code{
 		jen.If(jen.Id(d).Dot("Next").Call().Op("==").Qual(jxPath, "Null")).Block(jen.Return(jen.Id(d).Dot("Null").Call())),
+		jen.Op("*").Id(recv).Op("=").Id(n.name).Values(),
 		jen.List(jen.Id(it), jen.Err()).Op(":=").Id(d).Dot("ObjIter").Call(),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(n.name+": %w"), jen.Err()))),
+	}
+	if len(reqNames) > 0 {
+		body = append(body, jen.Var().Id(seen).Uint64())
+	}
+	body = append(body,
 		jen.For(jen.Id(it).Dot("Next").Call()).Block(
 			jen.Switch(jen.String().Call(jen.Id(it).Dot("Key").Call())).Block(cases...),
 		),
 		jen.If(jen.Err().Op(":=").Id(it).Dot("Err").Call(), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(n.name+": %w"), jen.Err()))),
-		jen.Return(jen.Nil()),
 	)
+	if len(reqNames) > 0 {
+		body = append(body, jen.If(jen.Id(seen).Op("!=").Id(fmt.Sprintf("%#x", uint64(1)<<len(reqNames)-1))).Block(
+			jen.Return(e.rt("JSONMissing").Call(append([]jen.Code{jen.Lit(n.name), jen.Id(seen)}, reqNames...)...))))
+	}
+	body = append(body, jen.Return(jen.Nil()))
+	f.Func().Params(jen.Id(recv).Op("*").Id(n.name)).Id("DecodeJSON").Params(jen.Id(d).Op("*").Qual(jxPath, "Decoder")).Error().Block(body...)
 	f.Line()
 	var extraText string
 	if n.extra != nil {
@@ -362,7 +387,7 @@ func (m *jsonMember) value(t *typeRef, lv jen.Code) []jen.Code {
 		return m.ifNull([]jen.Code{jen.Add(lv).Op("=").Nil()},
 			jen.List(jen.Id(it), jen.Err()).Op(":=").Id(m.d).Dot("ObjIter").Call(),
 			m.check(),
-			jen.If(jen.Add(lv).Op("==").Nil()).Block(jen.Add(lv).Op("=").Make(e.typ(t))),
+			jen.Add(lv).Op("=").Make(e.typ(t)),
 			jen.For(jen.Id(it).Dot("Next").Call()).Block(loop...),
 			jen.If(jen.Err().Op(":=").Id(it).Dot("Err").Call(), jen.Err().Op("!=").Nil()).Block(m.fail(jen.Err())),
 		)

@@ -2,6 +2,7 @@ package generator
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/dave/jennifer/jen"
@@ -16,7 +17,11 @@ func (e *emitter) namedType(f *jen.File, n *namedType) {
 	case ntSum:
 		e.sumType(f, n)
 	case ntAlias:
-		f.Add(doc(fmt.Sprintf("%s is %s.", n.name, typeWords(n.under)), n.doc))
+		words := typeWords(n.under)
+		if n.under.isRaw() {
+			words = "any JSON value, kept as it was received; decode it with runtime.Decode"
+		}
+		f.Add(doc(fmt.Sprintf("%s is %s.", n.name, words), n.doc))
 		f.Type().Id(n.name).Op("=").Add(e.typ(n.under))
 		f.Line()
 	default:
@@ -151,9 +156,6 @@ func (e *emitter) sumType(f *jen.File, n *namedType) {
 	ns := e.g.ns.Child()
 	recv := ns.Unexported("v")
 	data := ns.Unexported("data")
-	m := ns.Unexported("members")
-	tag := ns.Unexported("tag")
-	raw, ok := ns.Unexported("raw"), ns.Unexported("ok")
 	// MarshalJSON
 	var mcases []jen.Code
 	for _, v := range n.variants {
@@ -229,83 +231,10 @@ func (e *emitter) sumType(f *jen.File, n *namedType) {
 	var outer []jen.Code
 	if objs := byKind["object"]; len(objs) > 0 {
 		var body []jen.Code
-		conds := make([][]jen.Code, len(objs))
-		needMembers := n.discriminator != ""
-		if n.discriminator == "" && len(objs) > 1 {
-			for i, v := range objs {
-				for _, c := range v.consts {
-					conds[i] = append(conds[i], e.helper("memberIs").Call(jen.Id(m), jen.Lit(c[0]), jen.Lit(c[1])))
-				}
-				if len(conds[i]) == 0 {
-					for _, r := range v.required {
-						conds[i] = append(conds[i], e.helper("has").Call(jen.Id(m), jen.Lit(r)))
-					}
-				}
-				if len(conds[i]) > 0 {
-					needMembers = true
-				}
-			}
-		}
-		if needMembers {
-			body = append(body,
-				jen.List(jen.Id(m), jen.Err()).Op(":=").Add(e.helper("probe")).Call(jen.Id(data)),
-				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
-			)
-		}
 		if n.discriminator != "" {
-			var cases []jen.Code
-			for _, v := range objs {
-				if len(v.tags) == 0 {
-					continue
-				}
-				var lits []jen.Code
-				for _, t := range v.tags {
-					lits = append(lits, jen.Lit(t))
-				}
-				cases = append(cases, jen.Case(lits...).Block(set(v)...))
-			}
-			body = append(body,
-				jen.Var().Id(tag).String(),
-				jen.If(jen.List(jen.Id(raw), jen.Id(ok)).Op(":=").Id(m).Index(jen.Lit(n.discriminator)), jen.Id(ok)).Block(
-					jen.If(jen.Err().Op("=").Qual("encoding/json", "Unmarshal").Call(jen.Id(raw), jen.Op("&").Id(tag)), jen.Err().Op("!=").Nil()).Block(
-						jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("%s: discriminator %q: %%w", n.name, n.discriminator)), jen.Err())))),
-			)
-			if len(cases) > 0 {
-				body = append(body, jen.Switch(jen.Id(tag)).Block(cases...))
-			}
+			body = e.sumByTag(n, objs, set)
 		} else {
-			var rest []*variant
-			for i, v := range objs {
-				if len(conds[i]) == 0 {
-					rest = append(rest, v)
-					continue
-				}
-				cond := conds[i][0]
-				for _, c := range conds[i][1:] {
-					cond = jen.Add(cond).Op("&&").Add(c)
-				}
-				body = append(body, jen.If(cond).Block(set(v)...))
-			}
-			// Variants nothing tells apart are tried in order: the first
-			// that decodes wins, and the last one reports its error.
-			for i, v := range rest {
-				if i == len(rest)-1 {
-					body = append(body, set(v)...)
-					break
-				}
-				target := jen.Op("&").Id(recv).Dot(v.name)
-				var pre []jen.Code
-				if n.recursive {
-					pre = append(pre, jen.Id(recv).Dot(v.name).Op("=").New(e.typ(v.typ)))
-					target = jen.Id(recv).Dot(v.name)
-				}
-				body = append(body, pre...)
-				body = append(body,
-					jen.If(jen.Qual("encoding/json", "Unmarshal").Call(jen.Id(data), target).Op("==").Nil()).Block(
-						jen.Id(recv).Dot("Kind").Op("=").Id(v.kindConst), jen.Return(jen.Nil())),
-					jen.Op("*").Id(recv).Op("=").Id(n.name).Values(),
-				)
-			}
+			body = e.sumByMembers(n, objs)
 		}
 		outer = append(outer, jen.Case(jen.LitRune('{')).Block(body...))
 	}
@@ -373,4 +302,120 @@ func isIntType(t *typeRef) bool {
 		t = t.named.under
 	}
 	return t.kind == tBasic && strings.HasPrefix(t.name, "int")
+}
+
+// sumLocals are the names the UnmarshalJSON of a sum type uses; every
+// piece of it allocates them the same way, from a fresh child namespace.
+func (e *emitter) sumLocals() (recv, data, members, tag, raw, ok string) {
+	ns := e.g.ns.Child()
+	return ns.Unexported("v"), ns.Unexported("data"), ns.Unexported("members"), ns.Unexported("tag"), ns.Unexported("raw"), ns.Unexported("ok")
+}
+
+// sumByTag returns the statements choosing among the object variants objs
+// of n by the value of its discriminator member.
+func (e *emitter) sumByTag(n *namedType, objs []*variant, set func(*variant) []jen.Code) []jen.Code {
+	_, data, m, tag, raw, ok := e.sumLocals()
+	var cases []jen.Code
+	for _, v := range objs {
+		if len(v.tags) == 0 {
+			continue
+		}
+		var lits []jen.Code
+		for _, t := range v.tags {
+			lits = append(lits, jen.Lit(t))
+		}
+		cases = append(cases, jen.Case(lits...).Block(set(v)...))
+	}
+	body := []jen.Code{
+		jen.List(jen.Id(m), jen.Err()).Op(":=").Add(e.helper("probe")).Call(jen.Id(data)),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
+		jen.Var().Id(tag).String(),
+		jen.If(jen.List(jen.Id(raw), jen.Id(ok)).Op(":=").Id(m).Index(jen.Lit(n.discriminator)), jen.Id(ok)).Block(
+			jen.If(jen.Err().Op("=").Qual("encoding/json", "Unmarshal").Call(jen.Id(raw), jen.Op("&").Id(tag)), jen.Err().Op("!=").Nil()).Block(
+				jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("%s: discriminator %q: %%w", n.name, n.discriminator)), jen.Err())))),
+	}
+	if len(cases) > 0 {
+		body = append(body, jen.Switch(jen.Id(tag)).Block(cases...))
+	}
+	return body
+}
+
+// sumByMembers returns the statements choosing among the object variants
+// objs of n, which has no discriminator: the variants whose conditions
+// (required members, listed values, no unknown members for a closed one)
+// the object meets are tried most specific first, ties in the order the
+// spec lists them, and the first that decodes wins. An object no variant
+// takes falls through to the caller's fallback, so nothing is lost and
+// nothing is invented.
+func (e *emitter) sumByMembers(n *namedType, objs []*variant) []jen.Code {
+	recv, data, m, _, _, _ := e.sumLocals()
+	order := slices.Clone(objs)
+	slices.SortStableFunc(order, func(a, b *variant) int { return b.specificity() - a.specificity() })
+	var body []jen.Code
+	probed := false
+	for _, v := range order {
+		var conds []jen.Code
+		for _, r := range v.required {
+			if !slices.ContainsFunc(v.values, func(mv memberValues) bool { return mv.name == r && mv.required }) {
+				conds = append(conds, e.helper("has").Call(jen.Id(m), jen.Lit(r)))
+			}
+		}
+		for _, mv := range v.values {
+			args := []jen.Code{jen.Id(m), jen.Lit(mv.name), jen.Lit(mv.required)}
+			for _, val := range mv.values {
+				args = append(args, jen.Lit(val))
+			}
+			conds = append(conds, e.helper("memberIn").Call(args...))
+		}
+		if v.closed {
+			args := []jen.Code{jen.Id(m)}
+			for _, k := range v.known {
+				args = append(args, jen.Lit(k))
+			}
+			conds = append(conds, e.helper("only").Call(args...))
+		}
+		if len(conds) > 0 && !probed {
+			probed = true
+			body = append(body,
+				jen.List(jen.Id(m), jen.Err()).Op(":=").Add(e.helper("probe")).Call(jen.Id(data)),
+				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
+			)
+		}
+		target := jen.Op("&").Id(recv).Dot(v.name)
+		var try []jen.Code
+		if n.recursive {
+			try = append(try, jen.Id(recv).Dot(v.name).Op("=").New(e.typ(v.typ)))
+			target = jen.Id(recv).Dot(v.name)
+		}
+		ok := jen.Qual("encoding/json", "Unmarshal").Call(jen.Id(data), target).Op("==").Nil()
+		if isSum(v.typ) {
+			// A nested union takes any value, keeping what it cannot type
+			// in its Raw: it is this variant only when one of its own
+			// variants took the value.
+			ok = ok.Op("&&").Id(recv).Dot(v.name).Dot("Kind").Op("!=").Lit("")
+		}
+		try = append(try,
+			jen.If(ok).Block(
+				jen.Id(recv).Dot("Kind").Op("=").Id(v.kindConst), jen.Return(jen.Nil())),
+			jen.Op("*").Id(recv).Op("=").Id(n.name).Values(),
+		)
+		if len(conds) == 0 {
+			body = append(body, try...)
+			continue
+		}
+		cond := conds[0]
+		for _, c := range conds[1:] {
+			cond = jen.Add(cond).Op("&&").Add(c)
+		}
+		body = append(body, jen.If(cond).Block(try...))
+	}
+	return body
+}
+
+// isSum reports whether t is a union type, through aliases.
+func isSum(t *typeRef) bool {
+	for t.kind == tNamed && t.named.kind == ntAlias && t.named.under != nil {
+		t = t.named.under
+	}
+	return t.kind == tNamed && t.named.kind == ntSum
 }

@@ -70,6 +70,11 @@ func (t *typeRef) label() string {
 // jsonKind is the JSON value kind that values of t encode to: "object",
 // "array", "string", "number", "boolean", or "" for any.
 func (t *typeRef) jsonKind() string {
+	return t.jsonKindIn(map[*namedType]bool{})
+}
+
+// jsonKindIn is jsonKind, with the sums already being looked at in seen.
+func (t *typeRef) jsonKindIn(seen map[*namedType]bool) string {
 	switch t.kind {
 	case tBasic:
 		switch t.name {
@@ -101,12 +106,25 @@ func (t *typeRef) jsonKind() string {
 		case ntStruct:
 			return "object"
 		case ntEnum:
-			return n.under.jsonKind()
+			return n.under.jsonKindIn(seen)
 		case ntDef, ntAlias:
 			if n.under == nil {
 				return ""
 			}
-			return n.under.jsonKind()
+			return n.under.jsonKindIn(seen)
+		case ntSum:
+			// A union whose variants are all of one kind is of that kind.
+			if seen[n] || len(n.variants) == 0 {
+				return ""
+			}
+			seen[n] = true
+			kind := n.variants[0].typ.jsonKindIn(seen)
+			for _, v := range n.variants[1:] {
+				if v.typ.jsonKindIn(seen) != kind {
+					return ""
+				}
+			}
+			return kind
 		}
 	}
 	return ""
@@ -154,6 +172,9 @@ type field struct {
 	ptr      bool // held by pointer to break a recursive type
 	doc      string
 	constVal string // single allowed string value, if any
+	// writeOnly marks a member only requests carry: a response is not
+	// required to have it even when the schema lists it as required.
+	writeOnly bool
 }
 
 // enumVal is one constant of an enum.
@@ -168,8 +189,14 @@ type variant struct {
 	kindConst string   // Kind constant
 	typ       *typeRef // variant type
 	tags      []string // discriminator values selecting it
-	required  []string // JSON members that only this variant has, all required
-	consts    [][2]string
+
+	// Object variants of a sum without a discriminator: what an object
+	// must look like to be this variant.
+	required []string       // members it must have
+	reqTypes []string       // the schema types of the required members
+	values   []memberValues // members whose string values are listed
+	closed   bool           // it forbids members it does not describe
+	known    []string       // closed: the members it describes
 }
 
 // gen holds the state of one generation run.
@@ -575,12 +602,18 @@ func (g *gen) fill(n *namedType) {
 			g.fail(originOf(s), "schema %s is defined only in terms of itself", n.name)
 			n.under = tRaw
 		}
-		if n.under.kind == tNamed || n.under.kind == tQual && !n.under.isRaw() && n.under.pkg != "time" {
+		if n.under.kind == tNamed || n.under.kind == tQual {
 			n.kind = ntAlias
 		}
 	default:
 		n.kind = ntDef
 		n.under = g.inline(s, n.name+"Value")
+		if n.under.kind == tQual {
+			// time.Time and json.RawMessage carry their JSON methods: a
+			// defined type over them would lose them (a timestamp refused,
+			// raw JSON encoded as base64), so the name is an alias.
+			n.kind = ntAlias
+		}
 	}
 }
 
@@ -648,6 +681,7 @@ func (g *gen) fillStruct(n *namedType) {
 			name = k
 		}
 		f := &field{name: fns.Exported(name), json: k, required: req[k], nullable: nullable(p), doc: withDeprecated(p.Value.Description, p.Value.Deprecated)}
+		f.writeOnly = p.Value.WriteOnly
 		f.typ = g.resolve(p, n.name+ExportedName(k))
 		if v, ok := constString(p.Value); ok {
 			f.constVal = v
@@ -740,20 +774,100 @@ func (g *gen) fillSum(n *namedType) {
 		}
 		n.variants = append(n.variants, v)
 	}
+	if n.discriminator != "" {
+		nestedTags(n, alts, mapping)
+	}
 	g.inferVariants(n, alts)
 }
 
-// inferVariants finds, for object variants, the required members or
-// constant-valued members that tell them apart.
+// nestedTags gives a variant that is itself a oneOf/anyOf the discriminator
+// values of its own alternatives: the tags of the mapping that name one of
+// them, and the names of those it references when the mapping does not
+// list them. Without it such tags would select nothing.
+func nestedTags(n *namedType, alts openapi3.SchemaRefs, mapping map[string]openapi3.MappingRef) {
+	claimed := map[string]bool{}
+	for _, v := range n.variants {
+		for _, t := range v.tags {
+			claimed[t] = true
+		}
+	}
+	mapped := map[string]bool{}
+	for _, m := range mapping {
+		if m.Ref != "" {
+			mapped[refName(m.Ref)] = true
+		}
+	}
+	for i, a := range alts {
+		if a == nil || a.Value == nil || i >= len(n.variants) {
+			continue
+		}
+		v := n.variants[i]
+		for _, tag := range sortedKeys(mapping) {
+			if !claimed[tag] && containsSchema(a.Value, mapping[tag], 0) {
+				v.tags = append(v.tags, tag)
+				claimed[tag] = true
+			}
+		}
+		for _, r := range nestedRefs(a.Value, 0) {
+			if name := refName(r); !claimed[name] && !mapped[name] {
+				v.tags = append(v.tags, name)
+				claimed[name] = true
+			}
+		}
+	}
+}
+
+// containsSchema reports whether the oneOf/anyOf alternatives of s,
+// searched through nested unions, include the schema m names.
+func containsSchema(s *openapi3.Schema, m openapi3.MappingRef, depth int) bool {
+	if depth > 8 {
+		return false
+	}
+	for _, r := range append(slices.Clip(s.OneOf), s.AnyOf...) {
+		if r == nil || r.Value == nil {
+			continue
+		}
+		if m.Value != nil && m.Value == r.Value || m.Ref != "" && r.Ref != "" && (m.Ref == r.Ref || strings.HasSuffix(r.Ref, "/"+m.Ref) || refName(m.Ref) == refName(r.Ref)) {
+			return true
+		}
+		if containsSchema(r.Value, m, depth+1) {
+			return true
+		}
+	}
+	return false
+}
+
+// nestedRefs returns the references among the oneOf/anyOf alternatives of
+// s, searched through nested unions.
+func nestedRefs(s *openapi3.Schema, depth int) []string {
+	if depth > 8 {
+		return nil
+	}
+	var out []string
+	for _, r := range append(slices.Clip(s.OneOf), s.AnyOf...) {
+		if r == nil || r.Value == nil {
+			continue
+		}
+		if r.Ref != "" {
+			out = append(out, r.Ref)
+		}
+		out = append(out, nestedRefs(r.Value, depth+1)...)
+	}
+	return out
+}
+
+// inferVariants records, for object variants of a sum without a
+// discriminator, what an object must look like to be a value of each: its
+// required members, the values its constant and enumerated string members
+// allow, and, for a closed object, every member it may have. The decoder
+// tries the variants whose conditions an object meets, most specific first.
 func (g *gen) inferVariants(n *namedType, alts openapi3.SchemaRefs) {
 	if n.discriminator != "" {
 		return
 	}
-	count := make(map[string]int)
-	objProps := make([]map[string]bool, len(alts))
 	for i, a := range alts {
-		objProps[i] = map[string]bool{}
-		if n.variants[i].typ.jsonKind() != "object" {
+		v := n.variants[i]
+		if v.typ.jsonKind() != "object" || a.Value == nil {
 			continue
 		}
 		props := make(map[string]*openapi3.SchemaRef)
@@ -761,30 +875,90 @@ func (g *gen) inferVariants(n *namedType, alts openapi3.SchemaRefs) {
 		req := make(map[string]bool)
 		g.collectProps(a.Value, props, &order, req, 0)
 		for _, k := range order {
-			objProps[i][k] = true
-			count[k]++
 			p := props[k]
-			if req[k] && p != nil && p.Value != nil {
-				if sv, ok := constString(p.Value); ok {
-					n.variants[i].consts = append(n.variants[i].consts, [2]string{k, sv})
-				}
+			if p == nil || p.Value == nil {
+				continue
+			}
+			if req[k] && !p.Value.WriteOnly {
+				v.required = append(v.required, k)
+				ts, _ := schemaTypes(p.Value)
+				v.reqTypes = append(v.reqTypes, strings.Join(ts, ","))
+			}
+			if vals, ok := stringValues(p.Value); ok {
+				v.values = append(v.values, memberValues{name: k, values: vals, required: req[k]})
 			}
 		}
-		for _, k := range order {
-			if req[k] {
-				n.variants[i].required = append(n.variants[i].required, k)
+		if ap := a.Value.AdditionalProperties; ap.Has != nil && !*ap.Has && ap.Schema == nil && len(a.Value.PatternProperties) == 0 {
+			v.closed = true
+			v.known = order
+		}
+	}
+	// Variants that nothing tells apart decode as the first of them.
+	for i, a := range n.variants {
+		for _, b := range n.variants[i+1:] {
+			if a.typ.jsonKind() == "object" && b.typ.jsonKind() == "object" && a.sameConditions(b) {
+				g.warn(originOf(n.schema), "variants %s and %s of %s require the same members and values, so nothing tells them apart; such objects decode as %s", a.name, b.name, n.name, a.name)
 			}
 		}
 	}
-	for i, v := range n.variants {
-		var uniq []string
-		for _, k := range v.required {
-			if count[k] == 1 && objProps[i][k] {
-				uniq = append(uniq, k)
-			}
+}
+
+// memberValues is a member of an object variant whose string values are
+// limited to a list (a const or an enum).
+type memberValues struct {
+	name     string
+	values   []string
+	required bool
+}
+
+// specificity counts the conditions an object must meet to be v: the more
+// there are, the earlier v is tried.
+func (v *variant) specificity() int {
+	n := len(v.required)
+	for _, mv := range v.values {
+		if mv.required {
+			n++
 		}
-		v.required = uniq
 	}
+	if v.closed {
+		n++
+	}
+	return n
+}
+
+// sameConditions reports whether v and w accept the same objects as far as
+// their conditions tell.
+func (v *variant) sameConditions(w *variant) bool {
+	if v.closed || w.closed || !slices.Equal(v.required, w.required) || !slices.Equal(v.reqTypes, w.reqTypes) || len(v.values) != len(w.values) {
+		return false
+	}
+	for i, mv := range v.values {
+		wv := w.values[i]
+		if mv.name != wv.name || mv.required != wv.required || !slices.Equal(mv.values, wv.values) {
+			return false
+		}
+	}
+	return true
+}
+
+// stringValues returns the string values s allows when it lists them (a
+// const, or an enum of strings only).
+func stringValues(s *openapi3.Schema) ([]string, bool) {
+	if v, ok := s.Const.(string); ok {
+		return []string{v}, true
+	}
+	if len(s.Enum) == 0 {
+		return nil, false
+	}
+	out := make([]string, 0, len(s.Enum))
+	for _, e := range s.Enum {
+		v, ok := e.(string)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, v)
+	}
+	return out, true
 }
 
 func sortedKeys[V any](m map[string]V) []string {

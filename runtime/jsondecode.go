@@ -281,3 +281,30 @@ func JSONSliceAt[T any](s []T, i int) []T {
 func JSONMemberError(typ, member string, err error) error {
 	return fmt.Errorf("%s.%s: %w", typ, member, err)
 }
+
+// MissingMemberError reports a JSON object that lacks a member its schema
+// requires: a server response that breaks its contract, or a value that is
+// not of the type it was decoded into (a oneOf variant tried and refused).
+type MissingMemberError struct {
+	// Type is the Go type being decoded.
+	Type string
+	// Member is the first required member that is missing.
+	Member string
+}
+
+// Error names the type and the member.
+func (e *MissingMemberError) Error() string {
+	return fmt.Sprintf("%s: required member %q is missing", e.Type, e.Member)
+}
+
+// JSONMissing returns the *MissingMemberError for the first of names (the
+// required members of typ, in the order of their bits in seen) whose bit is
+// not set in seen.
+func JSONMissing(typ string, seen uint64, names ...string) error {
+	for i, n := range names {
+		if seen&(1<<i) == 0 {
+			return &MissingMemberError{Type: typ, Member: n}
+		}
+	}
+	return &MissingMemberError{Type: typ}
+}

@@ -114,6 +114,34 @@ func JSONMemberIs(m map[string]json.RawMessage, k, want string) bool {
 	return json.Unmarshal(m[k], &s) == nil && s == want
 }
 
+// JSONMemberIn reports whether member k of the decoded object m is one of
+// the strings values; a member that is absent passes when it is not
+// required. Generated sum types use it to test a variant's constants and
+// enumerations.
+func JSONMemberIn(m map[string]json.RawMessage, k string, required bool, values ...string) bool {
+	raw, ok := m[k]
+	if !ok {
+		return !required
+	}
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return false
+	}
+	return slices.Contains(values, s)
+}
+
+// JSONOnly reports whether every member of the decoded object m is one of
+// known: a variant that forbids other members must not take an object that
+// has them, or they would be lost.
+func JSONOnly(m map[string]json.RawMessage, known ...string) bool {
+	for k := range m {
+		if !slices.Contains(known, k) {
+			return false
+		}
+	}
+	return true
+}
+
 // FormatJSONParam encodes a parameter value that has no plain text form as
 // JSON; a value that encodes to a JSON string is sent as that string,
 // unquoted.

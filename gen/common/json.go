@@ -10,29 +10,35 @@ import (
 )
 
 // DecodeJSON decodes ArchiveIntegrity from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *ArchiveIntegrity) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = ArchiveIntegrity{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("ArchiveIntegrity: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "protocol":
 			if err := runtime.DecodeJSONStringTo(d, &v.Protocol); err != nil {
 				return runtime.JSONMemberError("ArchiveIntegrity", "protocol", err)
 			}
+			seen |= 0x1
 		case "tenant_id":
 			if err := runtime.DecodeJSONStringTo(d, &v.TenantID); err != nil {
 				return runtime.JSONMemberError("ArchiveIntegrity", "tenant_id", err)
 			}
+			seen |= 0x2
 		case "entity_id":
 			if err := runtime.DecodeJSONStringTo(d, &v.EntityID); err != nil {
 				return runtime.JSONMemberError("ArchiveIntegrity", "entity_id", err)
 			}
+			seen |= 0x4
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -48,6 +54,9 @@ func (v *ArchiveIntegrity) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("ArchiveIntegrity: %w", err)
 	}
+	if seen != 0x7 {
+		return runtime.JSONMissing("ArchiveIntegrity", seen, "protocol", "tenant_id", "entity_id")
+	}
 	return nil
 }
 
@@ -58,25 +67,30 @@ func (v *ArchiveIntegrity) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes ErrorDetail from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *ErrorDetail) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = ErrorDetail{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("ErrorDetail: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "code":
 			if err := runtime.DecodeJSONStringTo(d, &v.Code); err != nil {
 				return runtime.JSONMemberError("ErrorDetail", "code", err)
 			}
+			seen |= 0x1
 		case "message":
 			if err := runtime.DecodeJSONStringTo(d, &v.Message); err != nil {
 				return runtime.JSONMemberError("ErrorDetail", "message", err)
 			}
+			seen |= 0x2
 		case "details":
 			if err := runtime.DecodeJSONRawTo(d, &v.Details); err != nil {
 				return runtime.JSONMemberError("ErrorDetail", "details", err)
@@ -96,6 +110,9 @@ func (v *ErrorDetail) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("ErrorDetail: %w", err)
 	}
+	if seen != 0x3 {
+		return runtime.JSONMissing("ErrorDetail", seen, "code", "message")
+	}
 	return nil
 }
 
@@ -106,21 +123,25 @@ func (v *ErrorDetail) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes ErrorMessage from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *ErrorMessage) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = ErrorMessage{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("ErrorMessage: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "error":
 			if err := runtime.DecodeJSONStringTo(d, &v.Error); err != nil {
 				return runtime.JSONMemberError("ErrorMessage", "error", err)
 			}
+			seen |= 0x1
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -136,6 +157,9 @@ func (v *ErrorMessage) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("ErrorMessage: %w", err)
 	}
+	if seen != 0x1 {
+		return runtime.JSONMissing("ErrorMessage", seen, "error")
+	}
 	return nil
 }
 
@@ -146,21 +170,25 @@ func (v *ErrorMessage) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes ErrorObject from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *ErrorObject) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = ErrorObject{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("ErrorObject: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "error":
 			if err := v.Error.DecodeJSON(d); err != nil {
 				return runtime.JSONMemberError("ErrorObject", "error", err)
 			}
+			seen |= 0x1
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -176,6 +204,9 @@ func (v *ErrorObject) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("ErrorObject: %w", err)
 	}
+	if seen != 0x1 {
+		return runtime.JSONMissing("ErrorObject", seen, "error")
+	}
 	return nil
 }
 
@@ -186,49 +217,60 @@ func (v *ErrorObject) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes Event from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Event) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Event{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Event: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "id":
 			if err := runtime.DecodeJSONStringTo(d, &v.ID); err != nil {
 				return runtime.JSONMemberError("Event", "id", err)
 			}
+			seen |= 0x1
 		case "event_type":
 			if err := runtime.DecodeJSONStringTo(d, &v.EventType); err != nil {
 				return runtime.JSONMemberError("Event", "event_type", err)
 			}
+			seen |= 0x2
 		case "entity_id":
 			if err := runtime.DecodeJSONStringTo(d, &v.EntityID); err != nil {
 				return runtime.JSONMemberError("Event", "entity_id", err)
 			}
+			seen |= 0x4
 		case "tenant_id":
 			if err := runtime.DecodeJSONStringTo(d, &v.TenantID); err != nil {
 				return runtime.JSONMemberError("Event", "tenant_id", err)
 			}
+			seen |= 0x8
 		case "payload":
 			if err := runtime.DecodeJSONRawTo(d, &v.Payload); err != nil {
 				return runtime.JSONMemberError("Event", "payload", err)
 			}
+			seen |= 0x10
 		case "timestamp":
 			if err := runtime.DecodeJSONTime(d, &v.Timestamp); err != nil {
 				return runtime.JSONMemberError("Event", "timestamp", err)
 			}
+			seen |= 0x20
 		case "metadata":
 			if err := runtime.DecodeJSONRawTo(d, &v.Metadata); err != nil {
 				return runtime.JSONMemberError("Event", "metadata", err)
 			}
+			seen |= 0x40
 		case "version":
 			if err := runtime.DecodeJSONInt64To(d, &v.Version); err != nil {
 				return runtime.JSONMemberError("Event", "version", err)
 			}
+			seen |= 0x80
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -244,6 +286,9 @@ func (v *Event) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("Event: %w", err)
 	}
+	if seen != 0xff {
+		return runtime.JSONMissing("Event", seen, "id", "event_type", "entity_id", "tenant_id", "payload", "timestamp", "metadata", "version")
+	}
 	return nil
 }
 
@@ -254,15 +299,18 @@ func (v *Event) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes QueryEventsResponse from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *QueryEventsResponse) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = QueryEventsResponse{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("QueryEventsResponse: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "events":
@@ -294,18 +342,22 @@ func (v *QueryEventsResponse) DecodeJSON(d *jx.Decoder) error {
 				}
 				v.Events = s
 			}
+			seen |= 0x1
 		case "count":
 			if err := runtime.DecodeJSONInt64To(d, &v.Count); err != nil {
 				return runtime.JSONMemberError("QueryEventsResponse", "count", err)
 			}
+			seen |= 0x2
 		case "total_count":
 			if err := runtime.DecodeJSONInt64To(d, &v.TotalCount); err != nil {
 				return runtime.JSONMemberError("QueryEventsResponse", "total_count", err)
 			}
+			seen |= 0x4
 		case "has_more":
 			if err := runtime.DecodeJSONBoolTo(d, &v.HasMore); err != nil {
 				return runtime.JSONMemberError("QueryEventsResponse", "has_more", err)
 			}
+			seen |= 0x8
 		case "entity_version":
 			if err := runtime.DecodeJSONOpt(d, &v.EntityVersion, runtime.DecodeJSONInt64To[int64]); err != nil {
 				return runtime.JSONMemberError("QueryEventsResponse", "entity_version", err)
@@ -337,6 +389,9 @@ func (v *QueryEventsResponse) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("QueryEventsResponse: %w", err)
 	}
+	if seen != 0xf {
+		return runtime.JSONMissing("QueryEventsResponse", seen, "events", "count", "total_count", "has_more")
+	}
 	return nil
 }
 
@@ -347,25 +402,30 @@ func (v *QueryEventsResponse) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes ReadOnly from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *ReadOnly) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = ReadOnly{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("ReadOnly: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "error":
 			if err := runtime.DecodeJSONStringTo(d, &v.Error); err != nil {
 				return runtime.JSONMemberError("ReadOnly", "error", err)
 			}
+			seen |= 0x1
 		case "message":
 			if err := runtime.DecodeJSONStringTo(d, &v.Message); err != nil {
 				return runtime.JSONMemberError("ReadOnly", "message", err)
 			}
+			seen |= 0x2
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -381,6 +441,9 @@ func (v *ReadOnly) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("ReadOnly: %w", err)
 	}
+	if seen != 0x3 {
+		return runtime.JSONMissing("ReadOnly", seen, "error", "message")
+	}
 	return nil
 }
 
@@ -391,29 +454,35 @@ func (v *ReadOnly) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes VersionConflict from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *VersionConflict) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = VersionConflict{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("VersionConflict: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "error":
 			if err := runtime.DecodeJSONStringTo(d, &v.Error); err != nil {
 				return runtime.JSONMemberError("VersionConflict", "error", err)
 			}
+			seen |= 0x1
 		case "expected_version":
 			if err := runtime.DecodeJSONInt64To(d, &v.ExpectedVersion); err != nil {
 				return runtime.JSONMemberError("VersionConflict", "expected_version", err)
 			}
+			seen |= 0x2
 		case "current_version":
 			if err := runtime.DecodeJSONInt64To(d, &v.CurrentVersion); err != nil {
 				return runtime.JSONMemberError("VersionConflict", "current_version", err)
 			}
+			seen |= 0x4
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -428,6 +497,9 @@ func (v *VersionConflict) DecodeJSON(d *jx.Decoder) error {
 	}
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("VersionConflict: %w", err)
+	}
+	if seen != 0x7 {
+		return runtime.JSONMissing("VersionConflict", seen, "error", "expected_version", "current_version")
 	}
 	return nil
 }

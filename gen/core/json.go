@@ -11,21 +11,25 @@ import (
 )
 
 // DecodeJSON decodes AckRequest from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *AckRequest) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = AckRequest{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("AckRequest: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "position":
 			if err := runtime.DecodeJSONInt64To(d, &v.Position); err != nil {
 				return runtime.JSONMemberError("AckRequest", "position", err)
 			}
+			seen |= 0x1
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -41,6 +45,9 @@ func (v *AckRequest) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("AckRequest: %w", err)
 	}
+	if seen != 0x1 {
+		return runtime.JSONMissing("AckRequest", seen, "position")
+	}
 	return nil
 }
 
@@ -51,29 +58,35 @@ func (v *AckRequest) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes AckResult from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *AckResult) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = AckResult{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("AckResult: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "status":
 			if err := runtime.DecodeJSONStringTo(d, &v.Status); err != nil {
 				return runtime.JSONMemberError("AckResult", "status", err)
 			}
+			seen |= 0x1
 		case "consumer_id":
 			if err := runtime.DecodeJSONStringTo(d, &v.ConsumerID); err != nil {
 				return runtime.JSONMemberError("AckResult", "consumer_id", err)
 			}
+			seen |= 0x2
 		case "position":
 			if err := runtime.DecodeJSONInt64To(d, &v.Position); err != nil {
 				return runtime.JSONMemberError("AckResult", "position", err)
 			}
+			seen |= 0x4
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -89,6 +102,9 @@ func (v *AckResult) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("AckResult: %w", err)
 	}
+	if seen != 0x7 {
+		return runtime.JSONMissing("AckResult", seen, "status", "consumer_id", "position")
+	}
 	return nil
 }
 
@@ -99,21 +115,25 @@ func (v *AckResult) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes ArchiveIndexIncomplete from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *ArchiveIndexIncomplete) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = ArchiveIndexIncomplete{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("ArchiveIndexIncomplete: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "error":
 			if err := runtime.DecodeJSONStringTo(d, &v.Error); err != nil {
 				return runtime.JSONMemberError("ArchiveIndexIncomplete", "error", err)
 			}
+			seen |= 0x1
 		case "remaining_files":
 			if err := runtime.DecodeJSONOpt(d, &v.RemainingFiles, runtime.DecodeJSONInt64To[int64]); err != nil {
 				return runtime.JSONMemberError("ArchiveIndexIncomplete", "remaining_files", err)
@@ -137,6 +157,9 @@ func (v *ArchiveIndexIncomplete) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("ArchiveIndexIncomplete: %w", err)
 	}
+	if seen != 0x1 {
+		return runtime.JSONMissing("ArchiveIndexIncomplete", seen, "error")
+	}
 	return nil
 }
 
@@ -147,25 +170,30 @@ func (v *ArchiveIndexIncomplete) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes BatchIngestResult from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *BatchIngestResult) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = BatchIngestResult{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("BatchIngestResult: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "total":
 			if err := runtime.DecodeJSONInt64To(d, &v.Total); err != nil {
 				return runtime.JSONMemberError("BatchIngestResult", "total", err)
 			}
+			seen |= 0x1
 		case "ingested":
 			if err := runtime.DecodeJSONInt64To(d, &v.Ingested); err != nil {
 				return runtime.JSONMemberError("BatchIngestResult", "ingested", err)
 			}
+			seen |= 0x2
 		case "events":
 			if d.Next() == jx.Null {
 				if err := d.Null(); err != nil {
@@ -195,6 +223,7 @@ func (v *BatchIngestResult) DecodeJSON(d *jx.Decoder) error {
 				}
 				v.Events = s
 			}
+			seen |= 0x4
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -210,6 +239,9 @@ func (v *BatchIngestResult) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("BatchIngestResult: %w", err)
 	}
+	if seen != 0x7 {
+		return runtime.JSONMissing("BatchIngestResult", seen, "total", "ingested", "events")
+	}
 	return nil
 }
 
@@ -220,15 +252,18 @@ func (v *BatchIngestResult) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes BulkGetProjectionStatesRequest from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *BulkGetProjectionStatesRequest) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = BulkGetProjectionStatesRequest{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("BulkGetProjectionStatesRequest: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "entity_ids":
@@ -260,6 +295,7 @@ func (v *BulkGetProjectionStatesRequest) DecodeJSON(d *jx.Decoder) error {
 				}
 				v.EntityIds = s
 			}
+			seen |= 0x1
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -275,6 +311,9 @@ func (v *BulkGetProjectionStatesRequest) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("BulkGetProjectionStatesRequest: %w", err)
 	}
+	if seen != 0x1 {
+		return runtime.JSONMissing("BulkGetProjectionStatesRequest", seen, "entity_ids")
+	}
 	return nil
 }
 
@@ -285,29 +324,35 @@ func (v *BulkGetProjectionStatesRequest) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes BulkProjectionState from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *BulkProjectionState) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = BulkProjectionState{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("BulkProjectionState: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "entity_id":
 			if err := runtime.DecodeJSONStringTo(d, &v.EntityID); err != nil {
 				return runtime.JSONMemberError("BulkProjectionState", "entity_id", err)
 			}
+			seen |= 0x1
 		case "state":
 			if err := runtime.DecodeJSONRawTo(d, &v.State); err != nil {
 				return runtime.JSONMemberError("BulkProjectionState", "state", err)
 			}
+			seen |= 0x2
 		case "found":
 			if err := runtime.DecodeJSONBoolTo(d, &v.Found); err != nil {
 				return runtime.JSONMemberError("BulkProjectionState", "found", err)
 			}
+			seen |= 0x4
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -323,6 +368,9 @@ func (v *BulkProjectionState) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("BulkProjectionState: %w", err)
 	}
+	if seen != 0x7 {
+		return runtime.JSONMissing("BulkProjectionState", seen, "entity_id", "state", "found")
+	}
 	return nil
 }
 
@@ -333,21 +381,25 @@ func (v *BulkProjectionState) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes BulkProjectionStates from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *BulkProjectionStates) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = BulkProjectionStates{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("BulkProjectionStates: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "projection":
 			if err := runtime.DecodeJSONStringTo(d, &v.Projection); err != nil {
 				return runtime.JSONMemberError("BulkProjectionStates", "projection", err)
 			}
+			seen |= 0x1
 		case "states":
 			if d.Next() == jx.Null {
 				if err := d.Null(); err != nil {
@@ -377,10 +429,12 @@ func (v *BulkProjectionStates) DecodeJSON(d *jx.Decoder) error {
 				}
 				v.States = s
 			}
+			seen |= 0x2
 		case "total":
 			if err := runtime.DecodeJSONInt64To(d, &v.Total); err != nil {
 				return runtime.JSONMemberError("BulkProjectionStates", "total", err)
 			}
+			seen |= 0x4
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -396,6 +450,9 @@ func (v *BulkProjectionStates) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("BulkProjectionStates: %w", err)
 	}
+	if seen != 0x7 {
+		return runtime.JSONMissing("BulkProjectionStates", seen, "projection", "states", "total")
+	}
 	return nil
 }
 
@@ -406,15 +463,18 @@ func (v *BulkProjectionStates) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes BulkSaveProjectionStatesRequest from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *BulkSaveProjectionStatesRequest) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = BulkSaveProjectionStatesRequest{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("BulkSaveProjectionStatesRequest: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "states":
@@ -446,6 +506,7 @@ func (v *BulkSaveProjectionStatesRequest) DecodeJSON(d *jx.Decoder) error {
 				}
 				v.States = s
 			}
+			seen |= 0x1
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -461,6 +522,9 @@ func (v *BulkSaveProjectionStatesRequest) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("BulkSaveProjectionStatesRequest: %w", err)
 	}
+	if seen != 0x1 {
+		return runtime.JSONMissing("BulkSaveProjectionStatesRequest", seen, "states")
+	}
 	return nil
 }
 
@@ -471,29 +535,35 @@ func (v *BulkSaveProjectionStatesRequest) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes BulkSaveResult from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *BulkSaveResult) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = BulkSaveResult{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("BulkSaveResult: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "projection":
 			if err := runtime.DecodeJSONStringTo(d, &v.Projection); err != nil {
 				return runtime.JSONMemberError("BulkSaveResult", "projection", err)
 			}
+			seen |= 0x1
 		case "saved":
 			if err := runtime.DecodeJSONInt64To(d, &v.Saved); err != nil {
 				return runtime.JSONMemberError("BulkSaveResult", "saved", err)
 			}
+			seen |= 0x2
 		case "total":
 			if err := runtime.DecodeJSONInt64To(d, &v.Total); err != nil {
 				return runtime.JSONMemberError("BulkSaveResult", "total", err)
 			}
+			seen |= 0x4
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -509,6 +579,9 @@ func (v *BulkSaveResult) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("BulkSaveResult: %w", err)
 	}
+	if seen != 0x7 {
+		return runtime.JSONMissing("BulkSaveResult", seen, "projection", "saved", "total")
+	}
 	return nil
 }
 
@@ -519,21 +592,25 @@ func (v *BulkSaveResult) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes Consumer from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Consumer) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Consumer{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Consumer: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "consumer_id":
 			if err := runtime.DecodeJSONStringTo(d, &v.ConsumerID); err != nil {
 				return runtime.JSONMemberError("Consumer", "consumer_id", err)
 			}
+			seen |= 0x1
 		case "event_type_filters":
 			if d.Next() == jx.Null {
 				if err := d.Null(); err != nil {
@@ -563,10 +640,12 @@ func (v *Consumer) DecodeJSON(d *jx.Decoder) error {
 				}
 				v.EventTypeFilters = s
 			}
+			seen |= 0x2
 		case "cursor_position":
 			if err := runtime.DecodeJSONNullable(d, &v.CursorPosition, runtime.DecodeJSONInt64To[int64]); err != nil {
 				return runtime.JSONMemberError("Consumer", "cursor_position", err)
 			}
+			seen |= 0x4
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -582,6 +661,9 @@ func (v *Consumer) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("Consumer: %w", err)
 	}
+	if seen != 0x7 {
+		return runtime.JSONMissing("Consumer", seen, "consumer_id", "event_type_filters", "cursor_position")
+	}
 	return nil
 }
 
@@ -592,53 +674,65 @@ func (v *Consumer) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes ConsumerEvent from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *ConsumerEvent) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = ConsumerEvent{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("ConsumerEvent: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "id":
 			if err := runtime.DecodeJSONStringTo(d, &v.ID); err != nil {
 				return runtime.JSONMemberError("ConsumerEvent", "id", err)
 			}
+			seen |= 0x1
 		case "event_type":
 			if err := runtime.DecodeJSONStringTo(d, &v.EventType); err != nil {
 				return runtime.JSONMemberError("ConsumerEvent", "event_type", err)
 			}
+			seen |= 0x2
 		case "entity_id":
 			if err := runtime.DecodeJSONStringTo(d, &v.EntityID); err != nil {
 				return runtime.JSONMemberError("ConsumerEvent", "entity_id", err)
 			}
+			seen |= 0x4
 		case "tenant_id":
 			if err := runtime.DecodeJSONStringTo(d, &v.TenantID); err != nil {
 				return runtime.JSONMemberError("ConsumerEvent", "tenant_id", err)
 			}
+			seen |= 0x8
 		case "payload":
 			if err := runtime.DecodeJSONRawTo(d, &v.Payload); err != nil {
 				return runtime.JSONMemberError("ConsumerEvent", "payload", err)
 			}
+			seen |= 0x10
 		case "timestamp":
 			if err := runtime.DecodeJSONTime(d, &v.Timestamp); err != nil {
 				return runtime.JSONMemberError("ConsumerEvent", "timestamp", err)
 			}
+			seen |= 0x20
 		case "metadata":
 			if err := runtime.DecodeJSONRawTo(d, &v.Metadata); err != nil {
 				return runtime.JSONMemberError("ConsumerEvent", "metadata", err)
 			}
+			seen |= 0x40
 		case "version":
 			if err := runtime.DecodeJSONInt64To(d, &v.Version); err != nil {
 				return runtime.JSONMemberError("ConsumerEvent", "version", err)
 			}
+			seen |= 0x80
 		case "position":
 			if err := runtime.DecodeJSONInt64To(d, &v.Position); err != nil {
 				return runtime.JSONMemberError("ConsumerEvent", "position", err)
 			}
+			seen |= 0x100
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -654,6 +748,9 @@ func (v *ConsumerEvent) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("ConsumerEvent: %w", err)
 	}
+	if seen != 0x1ff {
+		return runtime.JSONMissing("ConsumerEvent", seen, "id", "event_type", "entity_id", "tenant_id", "payload", "timestamp", "metadata", "version", "position")
+	}
 	return nil
 }
 
@@ -664,15 +761,18 @@ func (v *ConsumerEvent) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes ConsumerEvents from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *ConsumerEvents) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = ConsumerEvents{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("ConsumerEvents: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "events":
@@ -704,10 +804,12 @@ func (v *ConsumerEvents) DecodeJSON(d *jx.Decoder) error {
 				}
 				v.Events = s
 			}
+			seen |= 0x1
 		case "count":
 			if err := runtime.DecodeJSONInt64To(d, &v.Count); err != nil {
 				return runtime.JSONMemberError("ConsumerEvents", "count", err)
 			}
+			seen |= 0x2
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -723,6 +825,9 @@ func (v *ConsumerEvents) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("ConsumerEvents: %w", err)
 	}
+	if seen != 0x3 {
+		return runtime.JSONMissing("ConsumerEvents", seen, "events", "count")
+	}
 	return nil
 }
 
@@ -733,15 +838,18 @@ func (v *ConsumerEvents) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes DuplicateGroup from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *DuplicateGroup) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = DuplicateGroup{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("DuplicateGroup: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "key":
@@ -755,9 +863,7 @@ func (v *DuplicateGroup) DecodeJSON(d *jx.Decoder) error {
 				if err != nil {
 					return runtime.JSONMemberError("DuplicateGroup", "key", err)
 				}
-				if v.Key == nil {
-					v.Key = make(map[string]json.RawMessage)
-				}
+				v.Key = make(map[string]json.RawMessage)
 				for members2.Next() {
 					key := runtime.JSONKey(members2.Key())
 					var x json.RawMessage
@@ -770,6 +876,7 @@ func (v *DuplicateGroup) DecodeJSON(d *jx.Decoder) error {
 					return runtime.JSONMemberError("DuplicateGroup", "key", err)
 				}
 			}
+			seen |= 0x1
 		case "entity_ids":
 			if d.Next() == jx.Null {
 				if err := d.Null(); err != nil {
@@ -799,10 +906,12 @@ func (v *DuplicateGroup) DecodeJSON(d *jx.Decoder) error {
 				}
 				v.EntityIds = s
 			}
+			seen |= 0x2
 		case "count":
 			if err := runtime.DecodeJSONInt64To(d, &v.Count); err != nil {
 				return runtime.JSONMemberError("DuplicateGroup", "count", err)
 			}
+			seen |= 0x4
 		default:
 			key2 := runtime.JSONKey(members.Key())
 			var x2 json.RawMessage
@@ -818,6 +927,9 @@ func (v *DuplicateGroup) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("DuplicateGroup: %w", err)
 	}
+	if seen != 0x7 {
+		return runtime.JSONMissing("DuplicateGroup", seen, "key", "entity_ids", "count")
+	}
 	return nil
 }
 
@@ -828,15 +940,18 @@ func (v *DuplicateGroup) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes DuplicatePage from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *DuplicatePage) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = DuplicatePage{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("DuplicatePage: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "duplicates":
@@ -868,14 +983,17 @@ func (v *DuplicatePage) DecodeJSON(d *jx.Decoder) error {
 				}
 				v.Duplicates = s
 			}
+			seen |= 0x1
 		case "total":
 			if err := runtime.DecodeJSONInt64To(d, &v.Total); err != nil {
 				return runtime.JSONMemberError("DuplicatePage", "total", err)
 			}
+			seen |= 0x2
 		case "has_more":
 			if err := runtime.DecodeJSONBoolTo(d, &v.HasMore); err != nil {
 				return runtime.JSONMemberError("DuplicatePage", "has_more", err)
 			}
+			seen |= 0x4
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -891,6 +1009,9 @@ func (v *DuplicatePage) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("DuplicatePage: %w", err)
 	}
+	if seen != 0x7 {
+		return runtime.JSONMissing("DuplicatePage", seen, "duplicates", "total", "has_more")
+	}
 	return nil
 }
 
@@ -901,33 +1022,40 @@ func (v *DuplicatePage) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes EntityHistoryEntry from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *EntityHistoryEntry) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = EntityHistoryEntry{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("EntityHistoryEntry: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "event_id":
 			if err := runtime.DecodeJSONStringTo(d, &v.EventID); err != nil {
 				return runtime.JSONMemberError("EntityHistoryEntry", "event_id", err)
 			}
+			seen |= 0x1
 		case "type":
 			if err := runtime.DecodeJSONStringTo(d, &v.Type); err != nil {
 				return runtime.JSONMemberError("EntityHistoryEntry", "type", err)
 			}
+			seen |= 0x2
 		case "timestamp":
 			if err := runtime.DecodeJSONTime(d, &v.Timestamp); err != nil {
 				return runtime.JSONMemberError("EntityHistoryEntry", "timestamp", err)
 			}
+			seen |= 0x4
 		case "payload":
 			if err := runtime.DecodeJSONRawTo(d, &v.Payload); err != nil {
 				return runtime.JSONMemberError("EntityHistoryEntry", "payload", err)
 			}
+			seen |= 0x8
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -943,6 +1071,9 @@ func (v *EntityHistoryEntry) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("EntityHistoryEntry: %w", err)
 	}
+	if seen != 0xf {
+		return runtime.JSONMissing("EntityHistoryEntry", seen, "event_id", "type", "timestamp", "payload")
+	}
 	return nil
 }
 
@@ -953,15 +1084,18 @@ func (v *EntityHistoryEntry) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes EntityPage from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *EntityPage) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = EntityPage{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("EntityPage: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "entities":
@@ -993,14 +1127,17 @@ func (v *EntityPage) DecodeJSON(d *jx.Decoder) error {
 				}
 				v.Entities = s
 			}
+			seen |= 0x1
 		case "total":
 			if err := runtime.DecodeJSONInt64To(d, &v.Total); err != nil {
 				return runtime.JSONMemberError("EntityPage", "total", err)
 			}
+			seen |= 0x2
 		case "has_more":
 			if err := runtime.DecodeJSONBoolTo(d, &v.HasMore); err != nil {
 				return runtime.JSONMemberError("EntityPage", "has_more", err)
 			}
+			seen |= 0x4
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -1016,6 +1153,9 @@ func (v *EntityPage) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("EntityPage: %w", err)
 	}
+	if seen != 0x7 {
+		return runtime.JSONMissing("EntityPage", seen, "entities", "total", "has_more")
+	}
 	return nil
 }
 
@@ -1026,33 +1166,40 @@ func (v *EntityPage) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes EntityState from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *EntityState) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = EntityState{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("EntityState: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "entity_id":
 			if err := runtime.DecodeJSONStringTo(d, &v.EntityID); err != nil {
 				return runtime.JSONMemberError("EntityState", "entity_id", err)
 			}
+			seen |= 0x1
 		case "last_updated":
 			if err := runtime.DecodeJSONTime(d, &v.LastUpdated); err != nil {
 				return runtime.JSONMemberError("EntityState", "last_updated", err)
 			}
+			seen |= 0x2
 		case "event_count":
 			if err := runtime.DecodeJSONInt64To(d, &v.EventCount); err != nil {
 				return runtime.JSONMemberError("EntityState", "event_count", err)
 			}
+			seen |= 0x4
 		case "as_of":
 			if err := runtime.DecodeJSONNullable(d, &v.AsOf, runtime.DecodeJSONTime); err != nil {
 				return runtime.JSONMemberError("EntityState", "as_of", err)
 			}
+			seen |= 0x8
 		case "current_state":
 			if d.Next() == jx.Null {
 				if err := d.Null(); err != nil {
@@ -1064,9 +1211,7 @@ func (v *EntityState) DecodeJSON(d *jx.Decoder) error {
 				if err != nil {
 					return runtime.JSONMemberError("EntityState", "current_state", err)
 				}
-				if v.CurrentState == nil {
-					v.CurrentState = make(map[string]json.RawMessage)
-				}
+				v.CurrentState = make(map[string]json.RawMessage)
 				for members2.Next() {
 					key := runtime.JSONKey(members2.Key())
 					var x json.RawMessage
@@ -1079,6 +1224,7 @@ func (v *EntityState) DecodeJSON(d *jx.Decoder) error {
 					return runtime.JSONMemberError("EntityState", "current_state", err)
 				}
 			}
+			seen |= 0x10
 		case "history":
 			if d.Next() == jx.Null {
 				if err := d.Null(); err != nil {
@@ -1108,6 +1254,7 @@ func (v *EntityState) DecodeJSON(d *jx.Decoder) error {
 				}
 				v.History = s
 			}
+			seen |= 0x20
 		default:
 			key2 := runtime.JSONKey(members.Key())
 			var x2 json.RawMessage
@@ -1123,6 +1270,9 @@ func (v *EntityState) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("EntityState: %w", err)
 	}
+	if seen != 0x3f {
+		return runtime.JSONMissing("EntityState", seen, "entity_id", "last_updated", "event_count", "as_of", "current_state", "history")
+	}
 	return nil
 }
 
@@ -1133,33 +1283,40 @@ func (v *EntityState) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes EntitySummary from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *EntitySummary) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = EntitySummary{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("EntitySummary: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "entity_id":
 			if err := runtime.DecodeJSONStringTo(d, &v.EntityID); err != nil {
 				return runtime.JSONMemberError("EntitySummary", "entity_id", err)
 			}
+			seen |= 0x1
 		case "event_count":
 			if err := runtime.DecodeJSONInt64To(d, &v.EventCount); err != nil {
 				return runtime.JSONMemberError("EntitySummary", "event_count", err)
 			}
+			seen |= 0x2
 		case "last_event_type":
 			if err := runtime.DecodeJSONStringTo(d, &v.LastEventType); err != nil {
 				return runtime.JSONMemberError("EntitySummary", "last_event_type", err)
 			}
+			seen |= 0x4
 		case "last_event_at":
 			if err := runtime.DecodeJSONTime(d, &v.LastEventAt); err != nil {
 				return runtime.JSONMemberError("EntitySummary", "last_event_at", err)
 			}
+			seen |= 0x8
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -1174,6 +1331,9 @@ func (v *EntitySummary) DecodeJSON(d *jx.Decoder) error {
 	}
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("EntitySummary: %w", err)
+	}
+	if seen != 0xf {
+		return runtime.JSONMissing("EntitySummary", seen, "entity_id", "event_count", "last_event_type", "last_event_at")
 	}
 	return nil
 }
@@ -1224,25 +1384,30 @@ func (v *EventBatch) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes EventLookup from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *EventLookup) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = EventLookup{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("EventLookup: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "event":
 			if err := runtime.DecodeJSONValue(d, &v.Event); err != nil {
 				return runtime.JSONMemberError("EventLookup", "event", err)
 			}
+			seen |= 0x1
 		case "found":
 			if err := runtime.DecodeJSONBoolTo(d, &v.Found); err != nil {
 				return runtime.JSONMemberError("EventLookup", "found", err)
 			}
+			seen |= 0x2
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -1258,6 +1423,9 @@ func (v *EventLookup) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("EventLookup: %w", err)
 	}
+	if seen != 0x3 {
+		return runtime.JSONMissing("EventLookup", seen, "event", "found")
+	}
 	return nil
 }
 
@@ -1268,15 +1436,18 @@ func (v *EventLookup) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes EventTypePage from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *EventTypePage) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = EventTypePage{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("EventTypePage: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "event_types":
@@ -1308,10 +1479,12 @@ func (v *EventTypePage) DecodeJSON(d *jx.Decoder) error {
 				}
 				v.EventTypes = s
 			}
+			seen |= 0x1
 		case "total":
 			if err := runtime.DecodeJSONInt64To(d, &v.Total); err != nil {
 				return runtime.JSONMemberError("EventTypePage", "total", err)
 			}
+			seen |= 0x2
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -1327,6 +1500,9 @@ func (v *EventTypePage) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("EventTypePage: %w", err)
 	}
+	if seen != 0x3 {
+		return runtime.JSONMissing("EventTypePage", seen, "event_types", "total")
+	}
 	return nil
 }
 
@@ -1337,29 +1513,35 @@ func (v *EventTypePage) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes EventTypeSummary from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *EventTypeSummary) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = EventTypeSummary{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("EventTypeSummary: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "event_type":
 			if err := runtime.DecodeJSONStringTo(d, &v.EventType); err != nil {
 				return runtime.JSONMemberError("EventTypeSummary", "event_type", err)
 			}
+			seen |= 0x1
 		case "event_count":
 			if err := runtime.DecodeJSONInt64To(d, &v.EventCount); err != nil {
 				return runtime.JSONMemberError("EventTypeSummary", "event_count", err)
 			}
+			seen |= 0x2
 		case "last_event_at":
 			if err := runtime.DecodeJSONTime(d, &v.LastEventAt); err != nil {
 				return runtime.JSONMemberError("EventTypeSummary", "last_event_at", err)
 			}
+			seen |= 0x4
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -1375,6 +1557,9 @@ func (v *EventTypeSummary) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("EventTypeSummary: %w", err)
 	}
+	if seen != 0x7 {
+		return runtime.JSONMissing("EventTypeSummary", seen, "event_type", "event_count", "last_event_at")
+	}
 	return nil
 }
 
@@ -1385,11 +1570,13 @@ func (v *EventTypeSummary) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes FilterFrame from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *FilterFrame) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = FilterFrame{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("FilterFrame: %w", err)
@@ -1459,29 +1646,35 @@ func (v *FilterFrame) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes Health from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Health) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Health{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Health: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "status":
 			if err := runtime.DecodeJSONStringTo(d, &v.Status); err != nil {
 				return runtime.JSONMemberError("Health", "status", err)
 			}
+			seen |= 0x1
 		case "service":
 			if err := runtime.DecodeJSONStringTo(d, &v.Service); err != nil {
 				return runtime.JSONMemberError("Health", "service", err)
 			}
+			seen |= 0x2
 		case "version":
 			if err := runtime.DecodeJSONStringTo(d, &v.Version); err != nil {
 				return runtime.JSONMemberError("Health", "version", err)
 			}
+			seen |= 0x4
 		case "role":
 			if err := runtime.DecodeJSONOpt(d, &v.Role, runtime.DecodeJSONStringTo[HealthRole]); err != nil {
 				return runtime.JSONMemberError("Health", "role", err)
@@ -1512,9 +1705,7 @@ func (v *Health) DecodeJSON(d *jx.Decoder) error {
 				if err != nil {
 					return runtime.JSONMemberError("Health", "replication", err)
 				}
-				if v.Replication.Value == nil {
-					v.Replication.Value = make(map[string]json.RawMessage)
-				}
+				v.Replication.Value = make(map[string]json.RawMessage)
 				for members2.Next() {
 					key := runtime.JSONKey(members2.Key())
 					var x json.RawMessage
@@ -1543,6 +1734,9 @@ func (v *Health) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("Health: %w", err)
 	}
+	if seen != 0x7 {
+		return runtime.JSONMissing("Health", seen, "status", "service", "version")
+	}
 	return nil
 }
 
@@ -1553,25 +1747,30 @@ func (v *Health) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes IngestEventRequest from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *IngestEventRequest) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = IngestEventRequest{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("IngestEventRequest: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "event_type":
 			if err := runtime.DecodeJSONStringTo(d, &v.EventType); err != nil {
 				return runtime.JSONMemberError("IngestEventRequest", "event_type", err)
 			}
+			seen |= 0x1
 		case "entity_id":
 			if err := runtime.DecodeJSONStringTo(d, &v.EntityID); err != nil {
 				return runtime.JSONMemberError("IngestEventRequest", "entity_id", err)
 			}
+			seen |= 0x2
 		case "tenant_id":
 			if err := runtime.DecodeJSONOpt(d, &v.TenantID, runtime.DecodeJSONStringTo[common.TenantID]); err != nil {
 				return runtime.JSONMemberError("IngestEventRequest", "tenant_id", err)
@@ -1580,6 +1779,7 @@ func (v *IngestEventRequest) DecodeJSON(d *jx.Decoder) error {
 			if err := runtime.DecodeJSONRawTo(d, &v.Payload); err != nil {
 				return runtime.JSONMemberError("IngestEventRequest", "payload", err)
 			}
+			seen |= 0x4
 		case "metadata":
 			if err := runtime.DecodeJSONRawTo(d, &v.Metadata); err != nil {
 				return runtime.JSONMemberError("IngestEventRequest", "metadata", err)
@@ -1603,6 +1803,9 @@ func (v *IngestEventRequest) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("IngestEventRequest: %w", err)
 	}
+	if seen != 0x7 {
+		return runtime.JSONMissing("IngestEventRequest", seen, "event_type", "entity_id", "payload")
+	}
 	return nil
 }
 
@@ -1613,15 +1816,18 @@ func (v *IngestEventRequest) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes IngestEventsRequest from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *IngestEventsRequest) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = IngestEventsRequest{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("IngestEventsRequest: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "events":
@@ -1653,6 +1859,7 @@ func (v *IngestEventsRequest) DecodeJSON(d *jx.Decoder) error {
 				}
 				v.Events = s
 			}
+			seen |= 0x1
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -1668,6 +1875,9 @@ func (v *IngestEventsRequest) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("IngestEventsRequest: %w", err)
 	}
+	if seen != 0x1 {
+		return runtime.JSONMissing("IngestEventsRequest", seen, "events")
+	}
 	return nil
 }
 
@@ -1678,29 +1888,35 @@ func (v *IngestEventsRequest) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes IngestResult from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *IngestResult) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = IngestResult{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("IngestResult: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "event_id":
 			if err := runtime.DecodeJSONStringTo(d, &v.EventID); err != nil {
 				return runtime.JSONMemberError("IngestResult", "event_id", err)
 			}
+			seen |= 0x1
 		case "timestamp":
 			if err := runtime.DecodeJSONTime(d, &v.Timestamp); err != nil {
 				return runtime.JSONMemberError("IngestResult", "timestamp", err)
 			}
+			seen |= 0x2
 		case "version":
 			if err := runtime.DecodeJSONInt64To(d, &v.Version); err != nil {
 				return runtime.JSONMemberError("IngestResult", "version", err)
 			}
+			seen |= 0x4
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -1716,6 +1932,9 @@ func (v *IngestResult) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("IngestResult: %w", err)
 	}
+	if seen != 0x7 {
+		return runtime.JSONMissing("IngestResult", seen, "event_id", "timestamp", "version")
+	}
 	return nil
 }
 
@@ -1726,25 +1945,30 @@ func (v *IngestResult) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes LaggedFrame from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *LaggedFrame) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = LaggedFrame{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("LaggedFrame: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "type":
 			if err := runtime.DecodeJSONStringTo(d, &v.Type); err != nil {
 				return runtime.JSONMemberError("LaggedFrame", "type", err)
 			}
+			seen |= 0x1
 		case "missed":
 			if err := runtime.DecodeJSONInt64To(d, &v.Missed); err != nil {
 				return runtime.JSONMemberError("LaggedFrame", "missed", err)
 			}
+			seen |= 0x2
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -1760,6 +1984,9 @@ func (v *LaggedFrame) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("LaggedFrame: %w", err)
 	}
+	if seen != 0x3 {
+		return runtime.JSONMissing("LaggedFrame", seen, "type", "missed")
+	}
 	return nil
 }
 
@@ -1770,25 +1997,30 @@ func (v *LaggedFrame) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes Projection from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Projection) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Projection{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Projection: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "name":
 			if err := runtime.DecodeJSONStringTo(d, &v.Name); err != nil {
 				return runtime.JSONMemberError("Projection", "name", err)
 			}
+			seen |= 0x1
 		case "found":
 			if err := runtime.DecodeJSONBoolTo(d, &v.Found); err != nil {
 				return runtime.JSONMemberError("Projection", "found", err)
 			}
+			seen |= 0x2
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -1804,6 +2036,9 @@ func (v *Projection) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("Projection: %w", err)
 	}
+	if seen != 0x3 {
+		return runtime.JSONMissing("Projection", seen, "name", "found")
+	}
 	return nil
 }
 
@@ -1814,25 +2049,30 @@ func (v *Projection) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes ProjectionDeletion from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *ProjectionDeletion) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = ProjectionDeletion{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("ProjectionDeletion: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "projection":
 			if err := runtime.DecodeJSONStringTo(d, &v.Projection); err != nil {
 				return runtime.JSONMemberError("ProjectionDeletion", "projection", err)
 			}
+			seen |= 0x1
 		case "deleted":
 			if err := runtime.DecodeJSONBoolTo(d, &v.Deleted); err != nil {
 				return runtime.JSONMemberError("ProjectionDeletion", "deleted", err)
 			}
+			seen |= 0x2
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -1848,6 +2088,9 @@ func (v *ProjectionDeletion) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("ProjectionDeletion: %w", err)
 	}
+	if seen != 0x3 {
+		return runtime.JSONMissing("ProjectionDeletion", seen, "projection", "deleted")
+	}
 	return nil
 }
 
@@ -1858,33 +2101,40 @@ func (v *ProjectionDeletion) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes ProjectionEntityState from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *ProjectionEntityState) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = ProjectionEntityState{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("ProjectionEntityState: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "projection":
 			if err := runtime.DecodeJSONStringTo(d, &v.Projection); err != nil {
 				return runtime.JSONMemberError("ProjectionEntityState", "projection", err)
 			}
+			seen |= 0x1
 		case "entity_id":
 			if err := runtime.DecodeJSONStringTo(d, &v.EntityID); err != nil {
 				return runtime.JSONMemberError("ProjectionEntityState", "entity_id", err)
 			}
+			seen |= 0x2
 		case "state":
 			if err := runtime.DecodeJSONRawTo(d, &v.State); err != nil {
 				return runtime.JSONMemberError("ProjectionEntityState", "state", err)
 			}
+			seen |= 0x4
 		case "found":
 			if err := runtime.DecodeJSONBoolTo(d, &v.Found); err != nil {
 				return runtime.JSONMemberError("ProjectionEntityState", "found", err)
 			}
+			seen |= 0x8
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -1900,6 +2150,9 @@ func (v *ProjectionEntityState) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("ProjectionEntityState: %w", err)
 	}
+	if seen != 0xf {
+		return runtime.JSONMissing("ProjectionEntityState", seen, "projection", "entity_id", "state", "found")
+	}
 	return nil
 }
 
@@ -1910,15 +2163,18 @@ func (v *ProjectionEntityState) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes ProjectionList from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *ProjectionList) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = ProjectionList{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("ProjectionList: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "projections":
@@ -1950,10 +2206,12 @@ func (v *ProjectionList) DecodeJSON(d *jx.Decoder) error {
 				}
 				v.Projections = s
 			}
+			seen |= 0x1
 		case "total":
 			if err := runtime.DecodeJSONInt64To(d, &v.Total); err != nil {
 				return runtime.JSONMemberError("ProjectionList", "total", err)
 			}
+			seen |= 0x2
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -1969,6 +2227,9 @@ func (v *ProjectionList) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("ProjectionList: %w", err)
 	}
+	if seen != 0x3 {
+		return runtime.JSONMissing("ProjectionList", seen, "projections", "total")
+	}
 	return nil
 }
 
@@ -1979,29 +2240,35 @@ func (v *ProjectionList) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes ProjectionReset from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *ProjectionReset) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = ProjectionReset{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("ProjectionReset: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "projection":
 			if err := runtime.DecodeJSONStringTo(d, &v.Projection); err != nil {
 				return runtime.JSONMemberError("ProjectionReset", "projection", err)
 			}
+			seen |= 0x1
 		case "reset":
 			if err := runtime.DecodeJSONBoolTo(d, &v.Reset); err != nil {
 				return runtime.JSONMemberError("ProjectionReset", "reset", err)
 			}
+			seen |= 0x2
 		case "events_reprocessed":
 			if err := runtime.DecodeJSONInt64To(d, &v.EventsReprocessed); err != nil {
 				return runtime.JSONMemberError("ProjectionReset", "events_reprocessed", err)
 			}
+			seen |= 0x4
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -2017,6 +2284,9 @@ func (v *ProjectionReset) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("ProjectionReset: %w", err)
 	}
+	if seen != 0x7 {
+		return runtime.JSONMissing("ProjectionReset", seen, "projection", "reset", "events_reprocessed")
+	}
 	return nil
 }
 
@@ -2027,29 +2297,35 @@ func (v *ProjectionReset) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes ProjectionSnapshot from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *ProjectionSnapshot) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = ProjectionSnapshot{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("ProjectionSnapshot: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "entity_id":
 			if err := runtime.DecodeJSONStringTo(d, &v.EntityID); err != nil {
 				return runtime.JSONMemberError("ProjectionSnapshot", "entity_id", err)
 			}
+			seen |= 0x1
 		case "snapshot":
 			if err := runtime.DecodeJSONRawTo(d, &v.Snapshot); err != nil {
 				return runtime.JSONMemberError("ProjectionSnapshot", "snapshot", err)
 			}
+			seen |= 0x2
 		case "from_projection":
 			if err := runtime.DecodeJSONStringTo(d, &v.FromProjection); err != nil {
 				return runtime.JSONMemberError("ProjectionSnapshot", "from_projection", err)
 			}
+			seen |= 0x4
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -2065,6 +2341,9 @@ func (v *ProjectionSnapshot) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("ProjectionSnapshot: %w", err)
 	}
+	if seen != 0x7 {
+		return runtime.JSONMissing("ProjectionSnapshot", seen, "entity_id", "snapshot", "from_projection")
+	}
 	return nil
 }
 
@@ -2075,25 +2354,30 @@ func (v *ProjectionSnapshot) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes ProjectionStateEntry from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *ProjectionStateEntry) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = ProjectionStateEntry{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("ProjectionStateEntry: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "entity_id":
 			if err := runtime.DecodeJSONStringTo(d, &v.EntityID); err != nil {
 				return runtime.JSONMemberError("ProjectionStateEntry", "entity_id", err)
 			}
+			seen |= 0x1
 		case "state":
 			if err := runtime.DecodeJSONRawTo(d, &v.State); err != nil {
 				return runtime.JSONMemberError("ProjectionStateEntry", "state", err)
 			}
+			seen |= 0x2
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -2109,6 +2393,9 @@ func (v *ProjectionStateEntry) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("ProjectionStateEntry: %w", err)
 	}
+	if seen != 0x3 {
+		return runtime.JSONMissing("ProjectionStateEntry", seen, "entity_id", "state")
+	}
 	return nil
 }
 
@@ -2119,21 +2406,25 @@ func (v *ProjectionStateEntry) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes ProjectionStateSummary from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *ProjectionStateSummary) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = ProjectionStateSummary{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("ProjectionStateSummary: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "projection":
 			if err := runtime.DecodeJSONStringTo(d, &v.Projection); err != nil {
 				return runtime.JSONMemberError("ProjectionStateSummary", "projection", err)
 			}
+			seen |= 0x1
 		case "states":
 			if d.Next() == jx.Null {
 				if err := d.Null(); err != nil {
@@ -2163,18 +2454,22 @@ func (v *ProjectionStateSummary) DecodeJSON(d *jx.Decoder) error {
 				}
 				v.States = s
 			}
+			seen |= 0x2
 		case "count":
 			if err := runtime.DecodeJSONInt64To(d, &v.Count); err != nil {
 				return runtime.JSONMemberError("ProjectionStateSummary", "count", err)
 			}
+			seen |= 0x4
 		case "total":
 			if err := runtime.DecodeJSONInt64To(d, &v.Total); err != nil {
 				return runtime.JSONMemberError("ProjectionStateSummary", "total", err)
 			}
+			seen |= 0x8
 		case "has_more":
 			if err := runtime.DecodeJSONBoolTo(d, &v.HasMore); err != nil {
 				return runtime.JSONMemberError("ProjectionStateSummary", "has_more", err)
 			}
+			seen |= 0x10
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -2190,6 +2485,9 @@ func (v *ProjectionStateSummary) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("ProjectionStateSummary: %w", err)
 	}
+	if seen != 0x1f {
+		return runtime.JSONMissing("ProjectionStateSummary", seen, "projection", "states", "count", "total", "has_more")
+	}
 	return nil
 }
 
@@ -2200,25 +2498,30 @@ func (v *ProjectionStateSummary) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes ProjectionStatus from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *ProjectionStatus) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = ProjectionStatus{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("ProjectionStatus: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "projection":
 			if err := runtime.DecodeJSONStringTo(d, &v.Projection); err != nil {
 				return runtime.JSONMemberError("ProjectionStatus", "projection", err)
 			}
+			seen |= 0x1
 		case "status":
 			if err := runtime.DecodeJSONStringTo(d, &v.Status); err != nil {
 				return runtime.JSONMemberError("ProjectionStatus", "status", err)
 			}
+			seen |= 0x2
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -2234,6 +2537,9 @@ func (v *ProjectionStatus) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("ProjectionStatus: %w", err)
 	}
+	if seen != 0x3 {
+		return runtime.JSONMissing("ProjectionStatus", seen, "projection", "status")
+	}
 	return nil
 }
 
@@ -2244,29 +2550,35 @@ func (v *ProjectionStatus) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes ProjectionSummary from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *ProjectionSummary) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = ProjectionSummary{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("ProjectionSummary: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "name":
 			if err := runtime.DecodeJSONStringTo(d, &v.Name); err != nil {
 				return runtime.JSONMemberError("ProjectionSummary", "name", err)
 			}
+			seen |= 0x1
 		case "type":
 			if err := runtime.DecodeJSONStringTo(d, &v.Type); err != nil {
 				return runtime.JSONMemberError("ProjectionSummary", "type", err)
 			}
+			seen |= 0x2
 		case "status":
 			if err := runtime.DecodeJSONStringTo(d, &v.Status); err != nil {
 				return runtime.JSONMemberError("ProjectionSummary", "status", err)
 			}
+			seen |= 0x4
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -2282,6 +2594,9 @@ func (v *ProjectionSummary) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("ProjectionSummary: %w", err)
 	}
+	if seen != 0x7 {
+		return runtime.JSONMissing("ProjectionSummary", seen, "name", "type", "status")
+	}
 	return nil
 }
 
@@ -2292,21 +2607,25 @@ func (v *ProjectionSummary) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes RegisterConsumerRequest from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *RegisterConsumerRequest) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = RegisterConsumerRequest{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("RegisterConsumerRequest: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "consumer_id":
 			if err := runtime.DecodeJSONStringTo(d, &v.ConsumerID); err != nil {
 				return runtime.JSONMemberError("RegisterConsumerRequest", "consumer_id", err)
 			}
+			seen |= 0x1
 		case "event_type_filters":
 			if d.Next() == jx.Null {
 				if err := d.Null(); err != nil {
@@ -2352,6 +2671,9 @@ func (v *RegisterConsumerRequest) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("RegisterConsumerRequest: %w", err)
 	}
+	if seen != 0x1 {
+		return runtime.JSONMissing("RegisterConsumerRequest", seen, "consumer_id")
+	}
 	return nil
 }
 
@@ -2362,25 +2684,30 @@ func (v *RegisterConsumerRequest) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes ReplayCompleteFrame from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *ReplayCompleteFrame) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = ReplayCompleteFrame{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("ReplayCompleteFrame: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "type":
 			if err := runtime.DecodeJSONStringTo(d, &v.Type); err != nil {
 				return runtime.JSONMemberError("ReplayCompleteFrame", "type", err)
 			}
+			seen |= 0x1
 		case "replayed":
 			if err := runtime.DecodeJSONInt64To(d, &v.Replayed); err != nil {
 				return runtime.JSONMemberError("ReplayCompleteFrame", "replayed", err)
 			}
+			seen |= 0x2
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -2396,6 +2723,9 @@ func (v *ReplayCompleteFrame) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("ReplayCompleteFrame: %w", err)
 	}
+	if seen != 0x3 {
+		return runtime.JSONMissing("ReplayCompleteFrame", seen, "type", "replayed")
+	}
 	return nil
 }
 
@@ -2406,29 +2736,35 @@ func (v *ReplayCompleteFrame) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes ReplayFrame from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *ReplayFrame) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = ReplayFrame{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("ReplayFrame: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "type":
 			if err := runtime.DecodeJSONStringTo(d, &v.Type); err != nil {
 				return runtime.JSONMemberError("ReplayFrame", "type", err)
 			}
+			seen |= 0x1
 		case "position":
 			if err := runtime.DecodeJSONInt64To(d, &v.Position); err != nil {
 				return runtime.JSONMemberError("ReplayFrame", "position", err)
 			}
+			seen |= 0x2
 		case "event":
 			if err := runtime.DecodeJSONValue(d, &v.Event); err != nil {
 				return runtime.JSONMemberError("ReplayFrame", "event", err)
 			}
+			seen |= 0x4
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -2444,6 +2780,9 @@ func (v *ReplayFrame) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("ReplayFrame: %w", err)
 	}
+	if seen != 0x7 {
+		return runtime.JSONMissing("ReplayFrame", seen, "type", "position", "event")
+	}
 	return nil
 }
 
@@ -2454,21 +2793,25 @@ func (v *ReplayFrame) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes SaveProjectionStateRequest from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *SaveProjectionStateRequest) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = SaveProjectionStateRequest{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("SaveProjectionStateRequest: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "state":
 			if err := runtime.DecodeJSONRawTo(d, &v.State); err != nil {
 				return runtime.JSONMemberError("SaveProjectionStateRequest", "state", err)
 			}
+			seen |= 0x1
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -2484,6 +2827,9 @@ func (v *SaveProjectionStateRequest) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("SaveProjectionStateRequest: %w", err)
 	}
+	if seen != 0x1 {
+		return runtime.JSONMissing("SaveProjectionStateRequest", seen, "state")
+	}
 	return nil
 }
 
@@ -2494,29 +2840,35 @@ func (v *SaveProjectionStateRequest) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes SavedProjectionState from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *SavedProjectionState) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = SavedProjectionState{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("SavedProjectionState: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "projection":
 			if err := runtime.DecodeJSONStringTo(d, &v.Projection); err != nil {
 				return runtime.JSONMemberError("SavedProjectionState", "projection", err)
 			}
+			seen |= 0x1
 		case "entity_id":
 			if err := runtime.DecodeJSONStringTo(d, &v.EntityID); err != nil {
 				return runtime.JSONMemberError("SavedProjectionState", "entity_id", err)
 			}
+			seen |= 0x2
 		case "saved":
 			if err := runtime.DecodeJSONBoolTo(d, &v.Saved); err != nil {
 				return runtime.JSONMemberError("SavedProjectionState", "saved", err)
 			}
+			seen |= 0x4
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -2532,6 +2884,9 @@ func (v *SavedProjectionState) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("SavedProjectionState: %w", err)
 	}
+	if seen != 0x7 {
+		return runtime.JSONMissing("SavedProjectionState", seen, "projection", "entity_id", "saved")
+	}
 	return nil
 }
 
@@ -2542,33 +2897,40 @@ func (v *SavedProjectionState) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes Stats from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Stats) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Stats{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Stats: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "total_events":
 			if err := runtime.DecodeJSONInt64To(d, &v.TotalEvents); err != nil {
 				return runtime.JSONMemberError("Stats", "total_events", err)
 			}
+			seen |= 0x1
 		case "total_entities":
 			if err := runtime.DecodeJSONInt64To(d, &v.TotalEntities); err != nil {
 				return runtime.JSONMemberError("Stats", "total_entities", err)
 			}
+			seen |= 0x2
 		case "total_event_types":
 			if err := runtime.DecodeJSONInt64To(d, &v.TotalEventTypes); err != nil {
 				return runtime.JSONMemberError("Stats", "total_event_types", err)
 			}
+			seen |= 0x4
 		case "total_ingested":
 			if err := runtime.DecodeJSONInt64To(d, &v.TotalIngested); err != nil {
 				return runtime.JSONMemberError("Stats", "total_ingested", err)
 			}
+			seen |= 0x8
 		case "event_types":
 			if d.Next() == jx.Null {
 				if err := d.Null(); err != nil {
@@ -2580,9 +2942,7 @@ func (v *Stats) DecodeJSON(d *jx.Decoder) error {
 				if err != nil {
 					return runtime.JSONMemberError("Stats", "event_types", err)
 				}
-				if v.EventTypes.Value == nil {
-					v.EventTypes.Value = make(map[string]int64)
-				}
+				v.EventTypes.Value = make(map[string]int64)
 				for members2.Next() {
 					key := runtime.JSONKey(members2.Key())
 					var x int64
@@ -2619,6 +2979,9 @@ func (v *Stats) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("Stats: %w", err)
 	}
+	if seen != 0xf {
+		return runtime.JSONMissing("Stats", seen, "total_events", "total_entities", "total_event_types", "total_ingested")
+	}
 	return nil
 }
 
@@ -2629,15 +2992,18 @@ func (v *Stats) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes StreamPage from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *StreamPage) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = StreamPage{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("StreamPage: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "streams":
@@ -2669,10 +3035,12 @@ func (v *StreamPage) DecodeJSON(d *jx.Decoder) error {
 				}
 				v.Streams = s
 			}
+			seen |= 0x1
 		case "total":
 			if err := runtime.DecodeJSONInt64To(d, &v.Total); err != nil {
 				return runtime.JSONMemberError("StreamPage", "total", err)
 			}
+			seen |= 0x2
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -2688,6 +3056,9 @@ func (v *StreamPage) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("StreamPage: %w", err)
 	}
+	if seen != 0x3 {
+		return runtime.JSONMissing("StreamPage", seen, "streams", "total")
+	}
 	return nil
 }
 
@@ -2698,29 +3069,35 @@ func (v *StreamPage) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes StreamSummary from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *StreamSummary) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = StreamSummary{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("StreamSummary: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "stream_id":
 			if err := runtime.DecodeJSONStringTo(d, &v.StreamID); err != nil {
 				return runtime.JSONMemberError("StreamSummary", "stream_id", err)
 			}
+			seen |= 0x1
 		case "event_count":
 			if err := runtime.DecodeJSONInt64To(d, &v.EventCount); err != nil {
 				return runtime.JSONMemberError("StreamSummary", "event_count", err)
 			}
+			seen |= 0x2
 		case "last_event_at":
 			if err := runtime.DecodeJSONTime(d, &v.LastEventAt); err != nil {
 				return runtime.JSONMemberError("StreamSummary", "last_event_at", err)
 			}
+			seen |= 0x4
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -2736,6 +3113,9 @@ func (v *StreamSummary) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("StreamSummary: %w", err)
 	}
+	if seen != 0x7 {
+		return runtime.JSONMissing("StreamSummary", seen, "stream_id", "event_count", "last_event_at")
+	}
 	return nil
 }
 
@@ -2746,21 +3126,25 @@ func (v *StreamSummary) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes SubscribeFrame from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *SubscribeFrame) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = SubscribeFrame{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("SubscribeFrame: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "type":
 			if err := runtime.DecodeJSONStringTo(d, &v.Type); err != nil {
 				return runtime.JSONMemberError("SubscribeFrame", "type", err)
 			}
+			seen |= 0x1
 		case "filters":
 			if d.Next() == jx.Null {
 				if err := d.Null(); err != nil {
@@ -2790,6 +3174,7 @@ func (v *SubscribeFrame) DecodeJSON(d *jx.Decoder) error {
 				}
 				v.Filters = s
 			}
+			seen |= 0x2
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -2805,6 +3190,9 @@ func (v *SubscribeFrame) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("SubscribeFrame: %w", err)
 	}
+	if seen != 0x3 {
+		return runtime.JSONMissing("SubscribeFrame", seen, "type", "filters")
+	}
 	return nil
 }
 
@@ -2815,25 +3203,30 @@ func (v *SubscribeFrame) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes SystemStreams from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *SystemStreams) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = SystemStreams{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("SystemStreams: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "status":
 			if err := runtime.DecodeJSONStringTo(d, &v.Status); err != nil {
 				return runtime.JSONMemberError("SystemStreams", "status", err)
 			}
+			seen |= 0x1
 		case "mode":
 			if err := runtime.DecodeJSONStringTo(d, &v.Mode); err != nil {
 				return runtime.JSONMemberError("SystemStreams", "mode", err)
 			}
+			seen |= 0x2
 		case "total_events":
 			if err := runtime.DecodeJSONOpt(d, &v.TotalEvents, runtime.DecodeJSONInt64To[int64]); err != nil {
 				return runtime.JSONMemberError("SystemStreams", "total_events", err)
@@ -2860,6 +3253,9 @@ func (v *SystemStreams) DecodeJSON(d *jx.Decoder) error {
 	}
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("SystemStreams: %w", err)
+	}
+	if seen != 0x3 {
+		return runtime.JSONMissing("SystemStreams", seen, "status", "mode")
 	}
 	return nil
 }

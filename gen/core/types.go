@@ -560,13 +560,19 @@ func (v *EntitySnapshot) UnmarshalJSON(data []byte) error {
 		if err != nil {
 			return err
 		}
-		if runtime.JSONHas(members, "last_updated") && runtime.JSONHas(members, "event_count") && runtime.JSONHas(members, "as_of") && runtime.JSONHas(members, "current_state") && runtime.JSONHas(members, "history") {
-			v.Kind = EntitySnapshotKindEntityState
-			return json.Unmarshal(data, &v.EntityState)
+		if runtime.JSONHas(members, "entity_id") && runtime.JSONHas(members, "last_updated") && runtime.JSONHas(members, "event_count") && runtime.JSONHas(members, "as_of") && runtime.JSONHas(members, "current_state") && runtime.JSONHas(members, "history") {
+			if json.Unmarshal(data, &v.EntityState) == nil {
+				v.Kind = EntitySnapshotKindEntityState
+				return nil
+			}
+			*v = EntitySnapshot{}
 		}
-		if runtime.JSONHas(members, "snapshot") && runtime.JSONHas(members, "from_projection") {
-			v.Kind = EntitySnapshotKindProjectionSnapshot
-			return json.Unmarshal(data, &v.ProjectionSnapshot)
+		if runtime.JSONHas(members, "entity_id") && runtime.JSONHas(members, "snapshot") && runtime.JSONHas(members, "from_projection") {
+			if json.Unmarshal(data, &v.ProjectionSnapshot) == nil {
+				v.Kind = EntitySnapshotKindProjectionSnapshot
+				return nil
+			}
+			*v = EntitySnapshot{}
 		}
 	}
 	v.Raw = bytes.Clone(data)
@@ -1797,13 +1803,24 @@ func (v *UnprocessableEntity) UnmarshalJSON(data []byte) error {
 	*v = UnprocessableEntity{}
 	switch runtime.JSONKind(data) {
 	case '{':
-		if json.Unmarshal(data, &v.ErrorObject) == nil {
-			v.Kind = UnprocessableEntityKindErrorObject
-			return nil
+		members, err := runtime.JSONMembers(data)
+		if err != nil {
+			return err
 		}
-		*v = UnprocessableEntity{}
-		v.Kind = UnprocessableEntityKindErrorMessage
-		return json.Unmarshal(data, &v.ErrorMessage)
+		if runtime.JSONHas(members, "error") {
+			if json.Unmarshal(data, &v.ErrorObject) == nil {
+				v.Kind = UnprocessableEntityKindErrorObject
+				return nil
+			}
+			*v = UnprocessableEntity{}
+		}
+		if runtime.JSONHas(members, "error") {
+			if json.Unmarshal(data, &v.ErrorMessage) == nil {
+				v.Kind = UnprocessableEntityKindErrorMessage
+				return nil
+			}
+			*v = UnprocessableEntity{}
+		}
 	}
 	v.Raw = bytes.Clone(data)
 	return nil
@@ -1878,13 +1895,19 @@ func (v *IngestConflict) UnmarshalJSON(data []byte) error {
 		if err != nil {
 			return err
 		}
-		if runtime.JSONMemberIs(members, "error", "version_conflict") {
-			v.Kind = IngestConflictKindVersionConflict
-			return json.Unmarshal(data, &v.VersionConflict)
+		if runtime.JSONHas(members, "expected_version") && runtime.JSONHas(members, "current_version") && runtime.JSONMemberIn(members, "error", true, "version_conflict") {
+			if json.Unmarshal(data, &v.VersionConflict) == nil {
+				v.Kind = IngestConflictKindVersionConflict
+				return nil
+			}
+			*v = IngestConflict{}
 		}
-		if runtime.JSONMemberIs(members, "error", "read_only") {
-			v.Kind = IngestConflictKindReadOnly
-			return json.Unmarshal(data, &v.ReadOnly)
+		if runtime.JSONHas(members, "message") && runtime.JSONMemberIn(members, "error", true, "read_only") {
+			if json.Unmarshal(data, &v.ReadOnly) == nil {
+				v.Kind = IngestConflictKindReadOnly
+				return nil
+			}
+			*v = IngestConflict{}
 		}
 	}
 	v.Raw = bytes.Clone(data)

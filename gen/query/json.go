@@ -10,37 +10,45 @@ import (
 )
 
 // DecodeJSON decodes Health from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Health) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Health{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Health: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "service":
 			if err := runtime.DecodeJSONStringTo(d, &v.Service); err != nil {
 				return runtime.JSONMemberError("Health", "service", err)
 			}
+			seen |= 0x1
 		case "status":
 			if err := runtime.DecodeJSONStringTo(d, &v.Status); err != nil {
 				return runtime.JSONMemberError("Health", "status", err)
 			}
+			seen |= 0x2
 		case "backend":
 			if err := runtime.DecodeJSONStringTo(d, &v.Backend); err != nil {
 				return runtime.JSONMemberError("Health", "backend", err)
 			}
+			seen |= 0x4
 		case "timestamp":
 			if err := runtime.DecodeJSONTime(d, &v.Timestamp); err != nil {
 				return runtime.JSONMemberError("Health", "timestamp", err)
 			}
+			seen |= 0x8
 		case "version":
 			if err := runtime.DecodeJSONStringTo(d, &v.Version); err != nil {
 				return runtime.JSONMemberError("Health", "version", err)
 			}
+			seen |= 0x10
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -56,6 +64,9 @@ func (v *Health) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("Health: %w", err)
 	}
+	if seen != 0x1f {
+		return runtime.JSONMissing("Health", seen, "service", "status", "backend", "timestamp", "version")
+	}
 	return nil
 }
 
@@ -66,21 +77,25 @@ func (v *Health) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes PaymentRequiredError from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *PaymentRequiredError) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = PaymentRequiredError{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("PaymentRequiredError: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "error":
 			if err := v.Error.DecodeJSON(d); err != nil {
 				return runtime.JSONMemberError("PaymentRequiredError", "error", err)
 			}
+			seen |= 0x1
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -96,6 +111,9 @@ func (v *PaymentRequiredError) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("PaymentRequiredError: %w", err)
 	}
+	if seen != 0x1 {
+		return runtime.JSONMissing("PaymentRequiredError", seen, "error")
+	}
 	return nil
 }
 
@@ -106,21 +124,25 @@ func (v *PaymentRequiredError) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes RateLimitError from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *RateLimitError) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = RateLimitError{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("RateLimitError: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "error":
 			if err := v.Error.DecodeJSON(d); err != nil {
 				return runtime.JSONMemberError("RateLimitError", "error", err)
 			}
+			seen |= 0x1
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -136,6 +158,9 @@ func (v *RateLimitError) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("RateLimitError: %w", err)
 	}
+	if seen != 0x1 {
+		return runtime.JSONMissing("RateLimitError", seen, "error")
+	}
 	return nil
 }
 
@@ -146,21 +171,25 @@ func (v *RateLimitError) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes UnauthorizedError from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *UnauthorizedError) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = UnauthorizedError{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("UnauthorizedError: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "error":
 			if err := v.Error.DecodeJSON(d); err != nil {
 				return runtime.JSONMemberError("UnauthorizedError", "error", err)
 			}
+			seen |= 0x1
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -176,6 +205,9 @@ func (v *UnauthorizedError) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("UnauthorizedError: %w", err)
 	}
+	if seen != 0x1 {
+		return runtime.JSONMissing("UnauthorizedError", seen, "error")
+	}
 	return nil
 }
 
@@ -186,25 +218,30 @@ func (v *UnauthorizedError) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes PaymentRequiredErrorError from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *PaymentRequiredErrorError) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = PaymentRequiredErrorError{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("PaymentRequiredErrorError: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "code":
 			if err := runtime.DecodeJSONStringTo(d, &v.Code); err != nil {
 				return runtime.JSONMemberError("PaymentRequiredErrorError", "code", err)
 			}
+			seen |= 0x1
 		case "message":
 			if err := runtime.DecodeJSONStringTo(d, &v.Message); err != nil {
 				return runtime.JSONMemberError("PaymentRequiredErrorError", "message", err)
 			}
+			seen |= 0x2
 		case "subscription_status":
 			if err := runtime.DecodeJSONOpt(d, &v.SubscriptionStatus, runtime.DecodeJSONStringTo[string]); err != nil {
 				return runtime.JSONMemberError("PaymentRequiredErrorError", "subscription_status", err)
@@ -248,6 +285,9 @@ func (v *PaymentRequiredErrorError) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("PaymentRequiredErrorError: %w", err)
 	}
+	if seen != 0x3 {
+		return runtime.JSONMissing("PaymentRequiredErrorError", seen, "code", "message")
+	}
 	return nil
 }
 
@@ -258,29 +298,35 @@ func (v *PaymentRequiredErrorError) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes RateLimitErrorError from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *RateLimitErrorError) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = RateLimitErrorError{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("RateLimitErrorError: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "code":
 			if err := runtime.DecodeJSONStringTo(d, &v.Code); err != nil {
 				return runtime.JSONMemberError("RateLimitErrorError", "code", err)
 			}
+			seen |= 0x1
 		case "message":
 			if err := runtime.DecodeJSONStringTo(d, &v.Message); err != nil {
 				return runtime.JSONMemberError("RateLimitErrorError", "message", err)
 			}
+			seen |= 0x2
 		case "retry_after_seconds":
 			if err := runtime.DecodeJSONInt64To(d, &v.RetryAfterSeconds); err != nil {
 				return runtime.JSONMemberError("RateLimitErrorError", "retry_after_seconds", err)
 			}
+			seen |= 0x4
 		case "tier":
 			if err := runtime.DecodeJSONOpt(d, &v.Tier, runtime.DecodeJSONStringTo[string]); err != nil {
 				return runtime.JSONMemberError("RateLimitErrorError", "tier", err)
@@ -308,6 +354,9 @@ func (v *RateLimitErrorError) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("RateLimitErrorError: %w", err)
 	}
+	if seen != 0x7 {
+		return runtime.JSONMissing("RateLimitErrorError", seen, "code", "message", "retry_after_seconds")
+	}
 	return nil
 }
 
@@ -318,25 +367,30 @@ func (v *RateLimitErrorError) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes UnauthorizedErrorError from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *UnauthorizedErrorError) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = UnauthorizedErrorError{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("UnauthorizedErrorError: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "code":
 			if err := runtime.DecodeJSONStringTo(d, &v.Code); err != nil {
 				return runtime.JSONMemberError("UnauthorizedErrorError", "code", err)
 			}
+			seen |= 0x1
 		case "message":
 			if err := runtime.DecodeJSONStringTo(d, &v.Message); err != nil {
 				return runtime.JSONMemberError("UnauthorizedErrorError", "message", err)
 			}
+			seen |= 0x2
 		case "correlation_id":
 			if err := runtime.DecodeJSONOpt(d, &v.CorrelationID, runtime.DecodeJSONStringTo[string]); err != nil {
 				return runtime.JSONMemberError("UnauthorizedErrorError", "correlation_id", err)
@@ -359,6 +413,9 @@ func (v *UnauthorizedErrorError) DecodeJSON(d *jx.Decoder) error {
 	}
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("UnauthorizedErrorError: %w", err)
+	}
+	if seen != 0x3 {
+		return runtime.JSONMissing("UnauthorizedErrorError", seen, "code", "message")
 	}
 	return nil
 }

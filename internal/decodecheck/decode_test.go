@@ -173,6 +173,12 @@ func check(data []byte) error {
 	gotErr := got.UnmarshalJSON(in)
 	var want refPage
 	wantErr := json.Unmarshal(data, &want)
+	var missing *runtime.MissingMemberError
+	if errors.As(gotErr, &missing) && wantErr == nil {
+		// encoding/json does not check required members; ours refuse an
+		// object without one (the golden decoder tests pin which).
+		return nil
+	}
 	if (gotErr != nil) != (wantErr != nil) {
 		return fmt.Errorf("generated decoder error %v, encoding/json error %v", gotErr, wantErr)
 	}

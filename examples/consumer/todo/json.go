@@ -10,21 +10,25 @@ import (
 )
 
 // DecodeJSON decodes Error from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Error) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Error{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Error: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "error":
 			if err := runtime.DecodeJSONStringTo(d, &v.Error); err != nil {
 				return runtime.JSONMemberError("Error", "error", err)
 			}
+			seen |= 0x1
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -40,6 +44,9 @@ func (v *Error) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("Error: %w", err)
 	}
+	if seen != 0x1 {
+		return runtime.JSONMissing("Error", seen, "error")
+	}
 	return nil
 }
 
@@ -50,21 +57,25 @@ func (v *Error) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes NewTodo from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *NewTodo) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = NewTodo{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("NewTodo: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "title":
 			if err := runtime.DecodeJSONStringTo(d, &v.Title); err != nil {
 				return runtime.JSONMemberError("NewTodo", "title", err)
 			}
+			seen |= 0x1
 		case "priority":
 			if err := runtime.DecodeJSONOpt(d, &v.Priority, runtime.DecodeJSONStringTo[Priority]); err != nil {
 				return runtime.JSONMemberError("NewTodo", "priority", err)
@@ -88,6 +99,9 @@ func (v *NewTodo) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("NewTodo: %w", err)
 	}
+	if seen != 0x1 {
+		return runtime.JSONMissing("NewTodo", seen, "title")
+	}
 	return nil
 }
 
@@ -98,29 +112,35 @@ func (v *NewTodo) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes Todo from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Todo) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Todo{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Todo: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "id":
 			if err := runtime.DecodeJSONInt64To(d, &v.ID); err != nil {
 				return runtime.JSONMemberError("Todo", "id", err)
 			}
+			seen |= 0x1
 		case "title":
 			if err := runtime.DecodeJSONStringTo(d, &v.Title); err != nil {
 				return runtime.JSONMemberError("Todo", "title", err)
 			}
+			seen |= 0x2
 		case "done":
 			if err := runtime.DecodeJSONBoolTo(d, &v.Done); err != nil {
 				return runtime.JSONMemberError("Todo", "done", err)
 			}
+			seen |= 0x4
 		case "priority":
 			if err := runtime.DecodeJSONOpt(d, &v.Priority, runtime.DecodeJSONStringTo[Priority]); err != nil {
 				return runtime.JSONMemberError("Todo", "priority", err)
@@ -143,6 +163,9 @@ func (v *Todo) DecodeJSON(d *jx.Decoder) error {
 	}
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("Todo: %w", err)
+	}
+	if seen != 0x7 {
+		return runtime.JSONMissing("Todo", seen, "id", "title", "done")
 	}
 	return nil
 }

@@ -10,21 +10,25 @@ import (
 )
 
 // DecodeJSON decodes PostFormRequest from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *PostFormRequest) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = PostFormRequest{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("PostFormRequest: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "name":
 			if err := runtime.DecodeJSONStringTo(d, &v.Name); err != nil {
 				return runtime.JSONMemberError("PostFormRequest", "name", err)
 			}
+			seen |= 0x1
 		case "age":
 			if err := runtime.DecodeJSONOpt(d, &v.Age, runtime.DecodeJSONInt64To[int64]); err != nil {
 				return runtime.JSONMemberError("PostFormRequest", "age", err)
@@ -74,6 +78,9 @@ func (v *PostFormRequest) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("PostFormRequest: %w", err)
 	}
+	if seen != 0x1 {
+		return runtime.JSONMissing("PostFormRequest", seen, "name")
+	}
 	return nil
 }
 
@@ -84,11 +91,13 @@ func (v *PostFormRequest) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes PostTextResponse from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *PostTextResponse) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = PostTextResponse{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("PostTextResponse: %w", err)
@@ -124,21 +133,25 @@ func (v *PostTextResponse) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes UploadRequest from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *UploadRequest) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = UploadRequest{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("UploadRequest: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "file":
 			if err := runtime.DecodeJSONValue(d, &v.File); err != nil {
 				return runtime.JSONMemberError("UploadRequest", "file", err)
 			}
+			seen |= 0x1
 		case "note":
 			if err := runtime.DecodeJSONOpt(d, &v.Note, runtime.DecodeJSONStringTo[string]); err != nil {
 				return runtime.JSONMemberError("UploadRequest", "note", err)
@@ -157,6 +170,9 @@ func (v *UploadRequest) DecodeJSON(d *jx.Decoder) error {
 	}
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("UploadRequest: %w", err)
+	}
+	if seen != 0x1 {
+		return runtime.JSONMissing("UploadRequest", seen, "file")
 	}
 	return nil
 }

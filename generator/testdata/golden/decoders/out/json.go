@@ -10,25 +10,30 @@ import (
 )
 
 // DecodeJSON decodes Circle from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Circle) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Circle{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Circle: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "type":
 			if err := runtime.DecodeJSONStringTo(d, &v.Type); err != nil {
 				return runtime.JSONMemberError("Circle", "type", err)
 			}
+			seen |= 0x1
 		case "r":
 			if err := runtime.DecodeJSONFloat64To(d, &v.R); err != nil {
 				return runtime.JSONMemberError("Circle", "r", err)
 			}
+			seen |= 0x2
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -44,6 +49,9 @@ func (v *Circle) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("Circle: %w", err)
 	}
+	if seen != 0x3 {
+		return runtime.JSONMissing("Circle", seen, "type", "r")
+	}
 	return nil
 }
 
@@ -54,11 +62,13 @@ func (v *Circle) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes Closed from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Closed) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Closed{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Closed: %w", err)
@@ -87,11 +97,13 @@ func (v *Closed) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes Counts from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Counts) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Counts{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Counts: %w", err)
@@ -127,21 +139,25 @@ func (v *Counts) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes Item from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Item) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Item{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Item: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "n":
 			if err := runtime.DecodeJSONInt64To(d, &v.N); err != nil {
 				return runtime.JSONMemberError("Item", "n", err)
 			}
+			seen |= 0x1
 		case "label":
 			if err := runtime.DecodeJSONOpt(d, &v.Label, runtime.DecodeJSONStringTo[string]); err != nil {
 				return runtime.JSONMemberError("Item", "label", err)
@@ -160,6 +176,9 @@ func (v *Item) DecodeJSON(d *jx.Decoder) error {
 	}
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("Item: %w", err)
+	}
+	if seen != 0x1 {
+		return runtime.JSONMissing("Item", seen, "n")
 	}
 	return nil
 }
@@ -210,33 +229,40 @@ func (v *Names) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes Record from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Record) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Record{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Record: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "id":
 			if err := runtime.DecodeJSONStringTo(d, &v.ID); err != nil {
 				return runtime.JSONMemberError("Record", "id", err)
 			}
+			seen |= 0x1
 		case "count":
 			if err := runtime.DecodeJSONInt64To(d, &v.Count); err != nil {
 				return runtime.JSONMemberError("Record", "count", err)
 			}
+			seen |= 0x2
 		case "small":
 			if err := runtime.DecodeJSONInt32To(d, &v.Small); err != nil {
 				return runtime.JSONMemberError("Record", "small", err)
 			}
+			seen |= 0x4
 		case "score":
 			if err := runtime.DecodeJSONFloat64To(d, &v.Score); err != nil {
 				return runtime.JSONMemberError("Record", "score", err)
 			}
+			seen |= 0x8
 		case "ratio":
 			if d.Next() == jx.Null {
 				if err := d.Null(); err != nil {
@@ -253,10 +279,12 @@ func (v *Record) DecodeJSON(d *jx.Decoder) error {
 			if err := runtime.DecodeJSONBoolTo(d, &v.Ok); err != nil {
 				return runtime.JSONMemberError("Record", "ok", err)
 			}
+			seen |= 0x10
 		case "at":
 			if err := runtime.DecodeJSONTime(d, &v.At); err != nil {
 				return runtime.JSONMemberError("Record", "at", err)
 			}
+			seen |= 0x20
 		case "blob":
 			if d.Next() == jx.Null {
 				if err := d.Null(); err != nil {
@@ -273,6 +301,7 @@ func (v *Record) DecodeJSON(d *jx.Decoder) error {
 			if err := runtime.DecodeJSONRawTo(d, &v.Payload); err != nil {
 				return runtime.JSONMemberError("Record", "payload", err)
 			}
+			seen |= 0x40
 		case "tags":
 			if d.Next() == jx.Null {
 				if err := d.Null(); err != nil {
@@ -302,10 +331,12 @@ func (v *Record) DecodeJSON(d *jx.Decoder) error {
 				}
 				v.Tags = s
 			}
+			seen |= 0x80
 		case "kind":
 			if err := runtime.DecodeJSONStringTo(d, &v.Kind); err != nil {
 				return runtime.JSONMemberError("Record", "kind", err)
 			}
+			seen |= 0x100
 		case "code":
 			if err := runtime.DecodeJSONOpt(d, &v.Code, runtime.DecodeJSONStringTo[Code]); err != nil {
 				return runtime.JSONMemberError("Record", "code", err)
@@ -314,6 +345,7 @@ func (v *Record) DecodeJSON(d *jx.Decoder) error {
 			if err := runtime.DecodeJSONNullable(d, &v.Maybe, runtime.DecodeJSONStringTo[string]); err != nil {
 				return runtime.JSONMemberError("Record", "maybe", err)
 			}
+			seen |= 0x200
 		case "later":
 			if err := runtime.DecodeJSONNullable(d, &v.Later, runtime.DecodeJSONInt64To[int64]); err != nil {
 				return runtime.JSONMemberError("Record", "later", err)
@@ -375,9 +407,7 @@ func (v *Record) DecodeJSON(d *jx.Decoder) error {
 				if err != nil {
 					return runtime.JSONMemberError("Record", "by_name", err)
 				}
-				if v.ByName.Value == nil {
-					v.ByName.Value = make(map[string]Item)
-				}
+				v.ByName.Value = make(map[string]Item)
 				for members2.Next() {
 					key := runtime.JSONKey(members2.Key())
 					var x Item
@@ -525,6 +555,9 @@ func (v *Record) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("Record: %w", err)
 	}
+	if seen != 0x3ff {
+		return runtime.JSONMissing("Record", seen, "id", "count", "small", "score", "ok", "at", "payload", "tags", "kind", "maybe")
+	}
 	return nil
 }
 
@@ -535,25 +568,30 @@ func (v *Record) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes Square from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Square) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Square{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Square: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "type":
 			if err := runtime.DecodeJSONStringTo(d, &v.Type); err != nil {
 				return runtime.JSONMemberError("Square", "type", err)
 			}
+			seen |= 0x1
 		case "side":
 			if err := runtime.DecodeJSONFloat64To(d, &v.Side); err != nil {
 				return runtime.JSONMemberError("Square", "side", err)
 			}
+			seen |= 0x2
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -569,6 +607,9 @@ func (v *Square) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("Square: %w", err)
 	}
+	if seen != 0x3 {
+		return runtime.JSONMissing("Square", seen, "type", "side")
+	}
 	return nil
 }
 
@@ -579,11 +620,13 @@ func (v *Square) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes Tree from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Tree) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Tree{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Tree: %w", err)

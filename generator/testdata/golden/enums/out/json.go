@@ -10,11 +10,13 @@ import (
 )
 
 // DecodeJSON decodes Holder from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Holder) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Holder{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Holder: %w", err)

@@ -10,11 +10,13 @@ import (
 )
 
 // DecodeJSON decodes Problem from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Problem) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Problem{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Problem: %w", err)
@@ -54,11 +56,13 @@ func (v *Problem) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes NotFound from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *NotFound) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = NotFound{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("NotFound: %w", err)
@@ -94,21 +98,25 @@ func (v *NotFound) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes GetThing409Error from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *GetThing409Error) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = GetThing409Error{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("GetThing409Error: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "current":
 			if err := runtime.DecodeJSONInt64To(d, &v.Current); err != nil {
 				return runtime.JSONMemberError("GetThing409Error", "current", err)
 			}
+			seen |= 0x1
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -123,6 +131,9 @@ func (v *GetThing409Error) DecodeJSON(d *jx.Decoder) error {
 	}
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("GetThing409Error: %w", err)
+	}
+	if seen != 0x1 {
+		return runtime.JSONMissing("GetThing409Error", seen, "current")
 	}
 	return nil
 }

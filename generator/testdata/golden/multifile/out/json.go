@@ -10,21 +10,25 @@ import (
 )
 
 // DecodeJSON decodes Money from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Money) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Money{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Money: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "amount":
 			if err := runtime.DecodeJSONInt64To(d, &v.Amount); err != nil {
 				return runtime.JSONMemberError("Money", "amount", err)
 			}
+			seen |= 0x1
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -40,6 +44,9 @@ func (v *Money) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("Money: %w", err)
 	}
+	if seen != 0x1 {
+		return runtime.JSONMissing("Money", seen, "amount")
+	}
 	return nil
 }
 
@@ -50,21 +57,25 @@ func (v *Money) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes Order from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Order) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Order{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Order: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "id":
 			if err := runtime.DecodeJSONStringTo(d, &v.ID); err != nil {
 				return runtime.JSONMemberError("Order", "id", err)
 			}
+			seen |= 0x1
 		case "lines":
 			if d.Next() == jx.Null {
 				if err := d.Null(); err != nil {
@@ -94,6 +105,7 @@ func (v *Order) DecodeJSON(d *jx.Decoder) error {
 				}
 				v.Lines = s
 			}
+			seen |= 0x2
 		case "total":
 			if d.Next() == jx.Null {
 				if err := d.Null(); err != nil {
@@ -121,6 +133,9 @@ func (v *Order) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("Order: %w", err)
 	}
+	if seen != 0x3 {
+		return runtime.JSONMissing("Order", seen, "id", "lines")
+	}
 	return nil
 }
 
@@ -131,11 +146,13 @@ func (v *Order) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes Line from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Line) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Line{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Line: %w", err)
@@ -183,11 +200,13 @@ func (v *Line) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes Money2 from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Money2) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Money2{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Money2: %w", err)

@@ -10,11 +10,13 @@ import (
 )
 
 // DecodeJSON decodes Client2 from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Client2) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Client2{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Client2: %w", err)
@@ -70,11 +72,13 @@ func (v *Client2) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes Client3 from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Client3) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Client3{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Client3: %w", err)
@@ -110,11 +114,13 @@ func (v *Client3) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes JSON from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *JSON) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = JSON{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("JSON: %w", err)

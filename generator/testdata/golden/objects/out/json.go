@@ -10,21 +10,25 @@ import (
 )
 
 // DecodeJSON decodes Closed from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Closed) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Closed{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Closed: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "a":
 			if err := runtime.DecodeJSONStringTo(d, &v.A); err != nil {
 				return runtime.JSONMemberError("Closed", "a", err)
 			}
+			seen |= 0x1
 		case "b":
 			if err := runtime.DecodeJSONOpt(d, &v.B, runtime.DecodeJSONInt64To[int64]); err != nil {
 				return runtime.JSONMemberError("Closed", "b", err)
@@ -37,6 +41,9 @@ func (v *Closed) DecodeJSON(d *jx.Decoder) error {
 	}
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("Closed: %w", err)
+	}
+	if seen != 0x1 {
+		return runtime.JSONMissing("Closed", seen, "a")
 	}
 	return nil
 }
@@ -59,9 +66,7 @@ func (v *Counts) DecodeJSON(d *jx.Decoder) error {
 		if err != nil {
 			return fmt.Errorf("Counts: %w", err)
 		}
-		if (*v) == nil {
-			(*v) = make(map[string]int64)
-		}
+		(*v) = make(map[string]int64)
 		for members.Next() {
 			key := runtime.JSONKey(members.Key())
 			var x int64
@@ -83,11 +88,13 @@ func (v *Counts) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes Legacy from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Legacy) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Legacy{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Legacy: %w", err)
@@ -162,11 +169,13 @@ func (v *Names) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes Node from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Node) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Node{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Node: %w", err)
@@ -246,25 +255,30 @@ func (v *Node) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes Thing from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Thing) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Thing{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Thing: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "id":
 			if err := runtime.DecodeJSONStringTo(d, &v.ID); err != nil {
 				return runtime.JSONMemberError("Thing", "id", err)
 			}
+			seen |= 0x1
 		case "name":
 			if err := runtime.DecodeJSONStringTo(d, &v.Name); err != nil {
 				return runtime.JSONMemberError("Thing", "name", err)
 			}
+			seen |= 0x2
 		case "count":
 			if err := runtime.DecodeJSONOpt(d, &v.Count, runtime.DecodeJSONInt32To[int32]); err != nil {
 				return runtime.JSONMemberError("Thing", "count", err)
@@ -297,6 +311,7 @@ func (v *Thing) DecodeJSON(d *jx.Decoder) error {
 			if err := runtime.DecodeJSONTime(d, &v.Created); err != nil {
 				return runtime.JSONMemberError("Thing", "created", err)
 			}
+			seen |= 0x4
 		case "day":
 			if err := runtime.DecodeJSONOpt(d, &v.Day, runtime.DecodeJSONStringTo[string]); err != nil {
 				return runtime.JSONMemberError("Thing", "day", err)
@@ -317,6 +332,7 @@ func (v *Thing) DecodeJSON(d *jx.Decoder) error {
 			if err := runtime.DecodeJSONNullable(d, &v.NullableRequired, runtime.DecodeJSONStringTo[string]); err != nil {
 				return runtime.JSONMemberError("Thing", "nullable_required", err)
 			}
+			seen |= 0x8
 		case "nullable_optional":
 			if err := runtime.DecodeJSONNullable(d, &v.NullableOptional, runtime.DecodeJSONInt64To[int64]); err != nil {
 				return runtime.JSONMemberError("Thing", "nullable_optional", err)
@@ -362,9 +378,7 @@ func (v *Thing) DecodeJSON(d *jx.Decoder) error {
 				if err != nil {
 					return runtime.JSONMemberError("Thing", "labels", err)
 				}
-				if v.Labels.Value == nil {
-					v.Labels.Value = make(map[string]string)
-				}
+				v.Labels.Value = make(map[string]string)
 				for members2.Next() {
 					key := runtime.JSONKey(members2.Key())
 					var x string
@@ -421,6 +435,9 @@ func (v *Thing) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("Thing: %w", err)
 	}
+	if seen != 0xf {
+		return runtime.JSONMissing("Thing", seen, "id", "name", "created", "nullable_required")
+	}
 	return nil
 }
 
@@ -431,11 +448,13 @@ func (v *Thing) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes ThingInner from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *ThingInner) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = ThingInner{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("ThingInner: %w", err)

@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-// AnyValue is a value of the schema AnyValue: any JSON value. Decode it with runtime.Decode.
-type AnyValue json.RawMessage
+// AnyValue is any JSON value, kept as it was received; decode it with runtime.Decode.
+type AnyValue = json.RawMessage
 
 // Closed is the object schema Closed.
 type Closed struct {

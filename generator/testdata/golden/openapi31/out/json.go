@@ -10,25 +10,30 @@ import (
 )
 
 // DecodeJSON decodes Item from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Item) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Item{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Item: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "id":
 			if err := runtime.DecodeJSONInt64To(d, &v.ID); err != nil {
 				return runtime.JSONMemberError("Item", "id", err)
 			}
+			seen |= 0x1
 		case "note":
 			if err := runtime.DecodeJSONNullable(d, &v.Note, runtime.DecodeJSONStringTo[string]); err != nil {
 				return runtime.JSONMemberError("Item", "note", err)
 			}
+			seen |= 0x2
 		case "maybe":
 			if err := runtime.DecodeJSONNullable(d, &v.Maybe, runtime.DecodeJSONInt64To[int64]); err != nil {
 				return runtime.JSONMemberError("Item", "maybe", err)
@@ -55,6 +60,9 @@ func (v *Item) DecodeJSON(d *jx.Decoder) error {
 	}
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("Item: %w", err)
+	}
+	if seen != 0x3 {
+		return runtime.JSONMissing("Item", seen, "id", "note")
 	}
 	return nil
 }
@@ -105,11 +113,13 @@ func (v *Pair) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes Patterned from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Patterned) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Patterned{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Patterned: %w", err)

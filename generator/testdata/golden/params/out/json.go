@@ -10,11 +10,13 @@ import (
 )
 
 // DecodeJSON decodes CollideRequest from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *CollideRequest) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = CollideRequest{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("CollideRequest: %w", err)
@@ -50,11 +52,13 @@ func (v *CollideRequest) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes CollideResponse from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *CollideResponse) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = CollideResponse{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("CollideResponse: %w", err)
@@ -90,21 +94,25 @@ func (v *CollideResponse) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes ListItemsPage from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *ListItemsPage) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = ListItemsPage{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("ListItemsPage: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "size":
 			if err := runtime.DecodeJSONInt64To(d, &v.Size); err != nil {
 				return runtime.JSONMemberError("ListItemsPage", "size", err)
 			}
+			seen |= 0x1
 		case "after":
 			if err := runtime.DecodeJSONOpt(d, &v.After, runtime.DecodeJSONStringTo[string]); err != nil {
 				return runtime.JSONMemberError("ListItemsPage", "after", err)
@@ -117,6 +125,9 @@ func (v *ListItemsPage) DecodeJSON(d *jx.Decoder) error {
 	}
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("ListItemsPage: %w", err)
+	}
+	if seen != 0x1 {
+		return runtime.JSONMissing("ListItemsPage", seen, "size")
 	}
 	return nil
 }

@@ -10,11 +10,13 @@ import (
 )
 
 // DecodeJSON decodes Error from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Error) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Error{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Error: %w", err)
@@ -50,21 +52,25 @@ func (v *Error) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes Event from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Event) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Event{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Event: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "id":
 			if err := runtime.DecodeJSONStringTo(d, &v.ID); err != nil {
 				return runtime.JSONMemberError("Event", "id", err)
 			}
+			seen |= 0x1
 		case "meta":
 			if d.Next() == jx.Null {
 				if err := d.Null(); err != nil {
@@ -92,6 +98,9 @@ func (v *Event) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("Event: %w", err)
 	}
+	if seen != 0x1 {
+		return runtime.JSONMissing("Event", seen, "id")
+	}
 	return nil
 }
 
@@ -102,11 +111,13 @@ func (v *Event) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes Meta from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Meta) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Meta{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Meta: %w", err)

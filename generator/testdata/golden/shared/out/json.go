@@ -11,11 +11,13 @@ import (
 )
 
 // DecodeJSON decodes Local from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Local) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Local{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Local: %w", err)
@@ -59,15 +61,18 @@ func (v *Local) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes ListEventsResponse from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *ListEventsResponse) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = ListEventsResponse{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("ListEventsResponse: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "events":
@@ -99,6 +104,7 @@ func (v *ListEventsResponse) DecodeJSON(d *jx.Decoder) error {
 				}
 				v.Events = s
 			}
+			seen |= 0x1
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -113,6 +119,9 @@ func (v *ListEventsResponse) DecodeJSON(d *jx.Decoder) error {
 	}
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("ListEventsResponse: %w", err)
+	}
+	if seen != 0x1 {
+		return runtime.JSONMissing("ListEventsResponse", seen, "events")
 	}
 	return nil
 }

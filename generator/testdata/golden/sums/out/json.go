@@ -10,15 +10,18 @@ import (
 )
 
 // DecodeJSON decodes Branch from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Branch) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Branch{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Branch: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "left":
@@ -39,6 +42,7 @@ func (v *Branch) DecodeJSON(d *jx.Decoder) error {
 					return runtime.JSONMemberError("Branch", "left", err)
 				}
 			}
+			seen |= 0x1
 		case "right":
 			if d.Next() == jx.Null {
 				if err := d.Null(); err != nil {
@@ -72,6 +76,9 @@ func (v *Branch) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("Branch: %w", err)
 	}
+	if seen != 0x1 {
+		return runtime.JSONMissing("Branch", seen, "left")
+	}
 	return nil
 }
 
@@ -82,25 +89,30 @@ func (v *Branch) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes Cat from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Cat) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Cat{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Cat: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "pet_type":
 			if err := runtime.DecodeJSONStringTo(d, &v.PetType); err != nil {
 				return runtime.JSONMemberError("Cat", "pet_type", err)
 			}
+			seen |= 0x1
 		case "meows":
 			if err := runtime.DecodeJSONBoolTo(d, &v.Meows); err != nil {
 				return runtime.JSONMemberError("Cat", "meows", err)
 			}
+			seen |= 0x2
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -116,6 +128,9 @@ func (v *Cat) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("Cat: %w", err)
 	}
+	if seen != 0x3 {
+		return runtime.JSONMissing("Cat", seen, "pet_type", "meows")
+	}
 	return nil
 }
 
@@ -126,25 +141,30 @@ func (v *Cat) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes Conflict from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Conflict) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Conflict{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Conflict: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "error":
 			if err := runtime.DecodeJSONStringTo(d, &v.Error); err != nil {
 				return runtime.JSONMemberError("Conflict", "error", err)
 			}
+			seen |= 0x1
 		case "expected":
 			if err := runtime.DecodeJSONInt64To(d, &v.Expected); err != nil {
 				return runtime.JSONMemberError("Conflict", "expected", err)
 			}
+			seen |= 0x2
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -160,6 +180,9 @@ func (v *Conflict) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("Conflict: %w", err)
 	}
+	if seen != 0x3 {
+		return runtime.JSONMissing("Conflict", seen, "error", "expected")
+	}
 	return nil
 }
 
@@ -170,25 +193,30 @@ func (v *Conflict) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes Dog from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Dog) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Dog{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Dog: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "pet_type":
 			if err := runtime.DecodeJSONStringTo(d, &v.PetType); err != nil {
 				return runtime.JSONMemberError("Dog", "pet_type", err)
 			}
+			seen |= 0x1
 		case "barks":
 			if err := runtime.DecodeJSONBoolTo(d, &v.Barks); err != nil {
 				return runtime.JSONMemberError("Dog", "barks", err)
 			}
+			seen |= 0x2
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -204,6 +232,9 @@ func (v *Dog) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("Dog: %w", err)
 	}
+	if seen != 0x3 {
+		return runtime.JSONMissing("Dog", seen, "pet_type", "barks")
+	}
 	return nil
 }
 
@@ -214,29 +245,35 @@ func (v *Dog) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes Mixed from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Mixed) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Mixed{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Mixed: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "pet_type":
 			if err := runtime.DecodeJSONStringTo(d, &v.PetType); err != nil {
 				return runtime.JSONMemberError("Mixed", "pet_type", err)
 			}
+			seen |= 0x1
 		case "meows":
 			if err := runtime.DecodeJSONBoolTo(d, &v.Meows); err != nil {
 				return runtime.JSONMemberError("Mixed", "meows", err)
 			}
+			seen |= 0x2
 		case "name":
 			if err := runtime.DecodeJSONStringTo(d, &v.Name); err != nil {
 				return runtime.JSONMemberError("Mixed", "name", err)
 			}
+			seen |= 0x4
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -252,6 +289,9 @@ func (v *Mixed) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("Mixed: %w", err)
 	}
+	if seen != 0x7 {
+		return runtime.JSONMissing("Mixed", seen, "pet_type", "meows", "name")
+	}
 	return nil
 }
 
@@ -262,21 +302,25 @@ func (v *Mixed) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes ReadOnly from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *ReadOnly) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = ReadOnly{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("ReadOnly: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "error":
 			if err := runtime.DecodeJSONStringTo(d, &v.Error); err != nil {
 				return runtime.JSONMemberError("ReadOnly", "error", err)
 			}
+			seen |= 0x1
 		case "message":
 			if err := runtime.DecodeJSONOpt(d, &v.Message, runtime.DecodeJSONStringTo[string]); err != nil {
 				return runtime.JSONMemberError("ReadOnly", "message", err)
@@ -296,6 +340,9 @@ func (v *ReadOnly) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("ReadOnly: %w", err)
 	}
+	if seen != 0x1 {
+		return runtime.JSONMissing("ReadOnly", seen, "error")
+	}
 	return nil
 }
 
@@ -306,21 +353,25 @@ func (v *ReadOnly) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes Circle from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Circle) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Circle{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Circle: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "radius":
 			if err := runtime.DecodeJSONFloat64To(d, &v.Radius); err != nil {
 				return runtime.JSONMemberError("Circle", "radius", err)
 			}
+			seen |= 0x1
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -336,6 +387,9 @@ func (v *Circle) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("Circle: %w", err)
 	}
+	if seen != 0x1 {
+		return runtime.JSONMissing("Circle", seen, "radius")
+	}
 	return nil
 }
 
@@ -346,21 +400,25 @@ func (v *Circle) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes Square from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Square) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Square{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Square: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "side":
 			if err := runtime.DecodeJSONFloat64To(d, &v.Side); err != nil {
 				return runtime.JSONMemberError("Square", "side", err)
 			}
+			seen |= 0x1
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -375,6 +433,9 @@ func (v *Square) DecodeJSON(d *jx.Decoder) error {
 	}
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("Square: %w", err)
+	}
+	if seen != 0x1 {
+		return runtime.JSONMissing("Square", seen, "side")
 	}
 	return nil
 }

@@ -223,8 +223,17 @@ func (v *MaybeCat) UnmarshalJSON(data []byte) error {
 	*v = MaybeCat{}
 	switch runtime.JSONKind(data) {
 	case '{':
-		v.Kind = MaybeCatKindCat
-		return json.Unmarshal(data, &v.Cat)
+		members, err := runtime.JSONMembers(data)
+		if err != nil {
+			return err
+		}
+		if runtime.JSONHas(members, "pet_type") && runtime.JSONHas(members, "meows") {
+			if json.Unmarshal(data, &v.Cat) == nil {
+				v.Kind = MaybeCatKindCat
+				return nil
+			}
+			*v = MaybeCat{}
+		}
 	case '"':
 		v.Kind = MaybeCatKindString
 		return json.Unmarshal(data, &v.String)
@@ -449,13 +458,19 @@ func (v *PetInferred) UnmarshalJSON(data []byte) error {
 		if err != nil {
 			return err
 		}
-		if runtime.JSONHas(members, "meows") {
-			v.Kind = PetInferredKindCat
-			return json.Unmarshal(data, &v.Cat)
+		if runtime.JSONHas(members, "pet_type") && runtime.JSONHas(members, "meows") {
+			if json.Unmarshal(data, &v.Cat) == nil {
+				v.Kind = PetInferredKindCat
+				return nil
+			}
+			*v = PetInferred{}
 		}
-		if runtime.JSONHas(members, "barks") {
-			v.Kind = PetInferredKindDog
-			return json.Unmarshal(data, &v.Dog)
+		if runtime.JSONHas(members, "pet_type") && runtime.JSONHas(members, "barks") {
+			if json.Unmarshal(data, &v.Dog) == nil {
+				v.Kind = PetInferredKindDog
+				return nil
+			}
+			*v = PetInferred{}
 		}
 	}
 	v.Raw = bytes.Clone(data)
@@ -618,12 +633,18 @@ func (v *Shape) UnmarshalJSON(data []byte) error {
 			return err
 		}
 		if runtime.JSONHas(members, "radius") {
-			v.Kind = ShapeKindCircle
-			return json.Unmarshal(data, &v.Circle)
+			if json.Unmarshal(data, &v.Circle) == nil {
+				v.Kind = ShapeKindCircle
+				return nil
+			}
+			*v = Shape{}
 		}
 		if runtime.JSONHas(members, "side") {
-			v.Kind = ShapeKindSquare
-			return json.Unmarshal(data, &v.Square)
+			if json.Unmarshal(data, &v.Square) == nil {
+				v.Kind = ShapeKindSquare
+				return nil
+			}
+			*v = Shape{}
 		}
 	}
 	v.Raw = bytes.Clone(data)
@@ -674,8 +695,17 @@ func (v *Tree) UnmarshalJSON(data []byte) error {
 	*v = Tree{}
 	switch runtime.JSONKind(data) {
 	case '{':
-		v.Kind = TreeKindBranch
-		return json.Unmarshal(data, &v.Branch)
+		members, err := runtime.JSONMembers(data)
+		if err != nil {
+			return err
+		}
+		if runtime.JSONHas(members, "left") {
+			if json.Unmarshal(data, &v.Branch) == nil {
+				v.Kind = TreeKindBranch
+				return nil
+			}
+			*v = Tree{}
+		}
 	case '"':
 		v.Kind = TreeKindString
 		return json.Unmarshal(data, &v.String)
@@ -734,13 +764,19 @@ func (v *WriteError) UnmarshalJSON(data []byte) error {
 		if err != nil {
 			return err
 		}
-		if runtime.JSONMemberIs(members, "error", "conflict") {
-			v.Kind = WriteErrorKindConflict
-			return json.Unmarshal(data, &v.Conflict)
+		if runtime.JSONHas(members, "expected") && runtime.JSONMemberIn(members, "error", true, "conflict") {
+			if json.Unmarshal(data, &v.Conflict) == nil {
+				v.Kind = WriteErrorKindConflict
+				return nil
+			}
+			*v = WriteError{}
 		}
-		if runtime.JSONMemberIs(members, "error", "read_only") {
-			v.Kind = WriteErrorKindReadOnly
-			return json.Unmarshal(data, &v.ReadOnly)
+		if runtime.JSONMemberIn(members, "error", true, "read_only") {
+			if json.Unmarshal(data, &v.ReadOnly) == nil {
+				v.Kind = WriteErrorKindReadOnly
+				return nil
+			}
+			*v = WriteError{}
 		}
 	}
 	v.Raw = bytes.Clone(data)

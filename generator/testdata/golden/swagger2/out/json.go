@@ -10,11 +10,13 @@ import (
 )
 
 // DecodeJSON decodes Error from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Error) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Error{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Error: %w", err)
@@ -50,21 +52,25 @@ func (v *Error) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes Pet from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Pet) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Pet{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Pet: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "id":
 			if err := runtime.DecodeJSONInt64To(d, &v.ID); err != nil {
 				return runtime.JSONMemberError("Pet", "id", err)
 			}
+			seen |= 0x1
 		case "name":
 			if err := runtime.DecodeJSONOpt(d, &v.Name, runtime.DecodeJSONStringTo[string]); err != nil {
 				return runtime.JSONMemberError("Pet", "name", err)
@@ -83,6 +89,9 @@ func (v *Pet) DecodeJSON(d *jx.Decoder) error {
 	}
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("Pet: %w", err)
+	}
+	if seen != 0x1 {
+		return runtime.JSONMissing("Pet", seen, "id")
 	}
 	return nil
 }

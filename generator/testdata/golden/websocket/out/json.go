@@ -10,21 +10,25 @@ import (
 )
 
 // DecodeJSON decodes Hello from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Hello) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Hello{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Hello: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "kind":
 			if err := runtime.DecodeJSONStringTo(d, &v.Kind); err != nil {
 				return runtime.JSONMemberError("Hello", "kind", err)
 			}
+			seen |= 0x1
 		case "filters":
 			if d.Next() == jx.Null {
 				if err := d.Null(); err != nil {
@@ -70,6 +74,9 @@ func (v *Hello) DecodeJSON(d *jx.Decoder) error {
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("Hello: %w", err)
 	}
+	if seen != 0x1 {
+		return runtime.JSONMissing("Hello", seen, "kind")
+	}
 	return nil
 }
 
@@ -80,21 +87,25 @@ func (v *Hello) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes Item from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Item) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Item{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Item: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "id":
 			if err := runtime.DecodeJSONInt64To(d, &v.ID); err != nil {
 				return runtime.JSONMemberError("Item", "id", err)
 			}
+			seen |= 0x1
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -109,6 +120,9 @@ func (v *Item) DecodeJSON(d *jx.Decoder) error {
 	}
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("Item: %w", err)
+	}
+	if seen != 0x1 {
+		return runtime.JSONMissing("Item", seen, "id")
 	}
 	return nil
 }
@@ -159,25 +173,30 @@ func (v *Items) UnmarshalJSON(data []byte) error {
 }
 
 // DecodeJSON decodes Welcome from d in one pass over the input, as
-// UnmarshalJSON does; a JSON null leaves v unchanged.
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
 func (v *Welcome) DecodeJSON(d *jx.Decoder) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
+	*v = Welcome{}
 	members, err := d.ObjIter()
 	if err != nil {
 		return fmt.Errorf("Welcome: %w", err)
 	}
+	var seen uint64
 	for members.Next() {
 		switch string(members.Key()) {
 		case "kind":
 			if err := runtime.DecodeJSONStringTo(d, &v.Kind); err != nil {
 				return runtime.JSONMemberError("Welcome", "kind", err)
 			}
+			seen |= 0x1
 		case "session":
 			if err := runtime.DecodeJSONStringTo(d, &v.Session); err != nil {
 				return runtime.JSONMemberError("Welcome", "session", err)
 			}
+			seen |= 0x2
 		default:
 			key := runtime.JSONKey(members.Key())
 			var x json.RawMessage
@@ -192,6 +211,9 @@ func (v *Welcome) DecodeJSON(d *jx.Decoder) error {
 	}
 	if err := members.Err(); err != nil {
 		return fmt.Errorf("Welcome: %w", err)
+	}
+	if seen != 0x3 {
+		return runtime.JSONMissing("Welcome", seen, "kind", "session")
 	}
 	return nil
 }
