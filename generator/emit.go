@@ -99,6 +99,8 @@ func (e *emitter) typ(t *typeRef) *jen.Statement {
 		return jen.Index().Add(e.typ(t.elem))
 	case tMap:
 		return jen.Map(jen.String()).Add(e.typ(t.elem))
+	case tNull:
+		return e.rt("Nullable").Types(e.typ(t.elem))
 	}
 	return jen.Qual("encoding/json", "RawMessage")
 }
@@ -108,11 +110,21 @@ func (e *emitter) typ(t *typeRef) *jen.Statement {
 func (e *emitter) fieldType(f *field) (*jen.Statement, string) {
 	t := e.typ(f.typ)
 	switch {
+	case f.ptr && f.nullable && !f.required && !f.typ.isNullable():
+		// Absent, null and a value: a nil pointer alone cannot tell the
+		// first two apart.
+		return e.rt("Nullable").Types(jen.Op("*").Add(t)), ",omitzero"
 	case f.ptr:
 		if f.required && !f.nullable {
 			return jen.Op("*").Add(t), ""
 		}
 		return jen.Op("*").Add(t), ",omitempty"
+	case f.typ.isNullable():
+		// The type holds null itself.
+		if f.required {
+			return t, ""
+		}
+		return t, ",omitzero"
 	case f.typ.isRaw():
 		if f.required {
 			return t, ""

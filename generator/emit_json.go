@@ -234,6 +234,18 @@ func (j *jsonFn) member(fl *field, lv jen.Code) []jen.Code {
 	m := j.withMember(jen.Lit(fl.json))
 	some := &jsonMember{jsonFn: j, member: m.member, nonNull: true}
 	switch {
+	case fl.ptr && fl.typ.isNullable():
+		// The pointed-to value holds null itself.
+		return append([]jen.Code{jen.Add(lv).Op("=").New(j.e.typ(fl.typ))}, m.value(fl.typ, jen.Parens(jen.Op("*").Add(lv)))...)
+	case fl.ptr && fl.nullable && !fl.required:
+		// A Nullable of a pointer: absent, null or a value.
+		val := jen.Add(lv).Dot("Value")
+		target := jen.Parens(jen.Op("*").Add(val))
+		if fl.typ.kind == tNamed && fl.typ.named.kind == ntStruct {
+			target = val.Clone()
+		}
+		return []jen.Code{jen.If(m.isNull()).Block(m.readNull(), jen.Add(lv).Op("=").Add(j.e.rt("NullOf").Types(jen.Op("*").Add(j.e.typ(fl.typ)))).Call()).Else().Block(
+			append([]jen.Code{jen.Add(lv).Op("=").Add(j.e.rt("ValueOf")).Call(jen.New(j.e.typ(fl.typ)))}, some.value(fl.typ, target)...)...)}
 	case fl.ptr:
 		target := jen.Parens(jen.Op("*").Add(lv))
 		if fl.typ.kind == tNamed && fl.typ.named.kind == ntStruct {
@@ -241,6 +253,8 @@ func (j *jsonFn) member(fl *field, lv jen.Code) []jen.Code {
 		}
 		return []jen.Code{jen.If(m.isNull()).Block(m.readNull(), jen.Add(lv).Op("=").Nil()).Else().Block(
 			append([]jen.Code{jen.If(jen.Add(lv).Op("==").Nil()).Block(jen.Add(lv).Op("=").New(j.e.typ(fl.typ)))}, some.value(fl.typ, target)...)...)}
+	case fl.typ.isNullable():
+		return m.value(fl.typ, lv)
 	case fl.typ.isRaw():
 		return m.value(fl.typ, lv)
 	case fl.nullable || !fl.required:
@@ -337,6 +351,20 @@ func (m *jsonMember) value(t *typeRef, lv jen.Code) []jen.Code {
 		return []jen.Code{jen.If(jen.Err().Op(":=").Add(e.rt(fn)).Call(jen.Id(m.d), jen.Op("&").Add(lv)), jen.Err().Op("!=").Nil()).Block(m.fail(jen.Err()))}
 	}
 	switch t.kind {
+	case tNull:
+		if fn, ok := m.scalarFunc(t.elem); ok {
+			dec := e.rt(fn)
+			if fn != "DecodeJSONTime" {
+				dec = dec.Types(e.typ(t.elem))
+			}
+			return []jen.Code{jen.If(jen.Err().Op(":=").Add(e.rt("DecodeJSONNullable")).Call(jen.Id(m.d), jen.Op("&").Add(lv), dec), jen.Err().Op("!=").Nil()).Block(m.fail(jen.Err()))}
+		}
+		some := &jsonMember{jsonFn: m.jsonFn, member: m.member, nonNull: true}
+		return []jen.Code{jen.If(m.isNull()).Block(
+			m.readNull(),
+			jen.Add(lv).Op("=").Add(e.typ(t)).Values(jen.Dict{jen.Id("Set"): jen.True(), jen.Id("Null"): jen.True()}),
+		).Else().Block(append(some.value(t.elem, jen.Add(lv).Dot("Value")),
+			jen.List(jen.Add(lv).Dot("Set"), jen.Add(lv).Dot("Null")).Op("=").List(jen.True(), jen.False()))...)}
 	case tNamed:
 		n := t.named
 		switch {

@@ -36,6 +36,12 @@ func (e *emitter) namedType(f *jen.File, n *namedType) {
 }
 
 func typeWords(t *typeRef) string {
+	if t.kind == tNull {
+		return typeWords(t.elem) + " or null (a runtime.Nullable: absent, null or a value)"
+	}
+	if t.kind == tSlice {
+		return "a list of " + strings.TrimPrefix(typeWords(t.elem), "the type ")
+	}
 	if t.kind == tQual {
 		return "the type " + t.name + " of package " + t.pkg[strings.LastIndex(t.pkg, "/")+1:]
 	}

@@ -19,6 +19,7 @@ const (
 	tQual                  // a type of another package (mapped spec, time.Time, json.RawMessage)
 	tSlice                 // []Elem
 	tMap                   // map[string]Elem
+	tNull                  // runtime.Nullable[Elem]: Elem or null
 )
 
 // typeRef is a Go type expression in the model.
@@ -26,7 +27,7 @@ type typeRef struct {
 	kind  typeKind
 	name  string     // basic name, named type name, or qualified name
 	pkg   string     // import path for tQual
-	elem  *typeRef   // tSlice, tMap
+	elem  *typeRef   // tSlice, tMap, tNull
 	named *namedType // tNamed
 	under *typeRef   // tQual of a mapped spec: the basic type a scalar schema is defined as, or nil
 }
@@ -44,7 +45,50 @@ var (
 )
 
 func (t *typeRef) isRaw() bool {
+	for t.kind == tNamed && t.named.kind == ntAlias && t.named.under != nil {
+		t = t.named.under
+	}
 	return t.kind == tQual && t.pkg == "encoding/json" && t.name == "RawMessage"
+}
+
+// holdsNull reports whether a value of type t can itself stand for a JSON
+// null and give it back when encoded: raw JSON, a Nullable, a slice or a
+// map (nil), a union (its Raw) or a name for one of those. A nullable value
+// of any other type needs a Nullable around it.
+func (t *typeRef) holdsNull() bool {
+	switch t.kind {
+	case tNull, tSlice, tMap:
+		return true
+	case tQual:
+		return t.isRaw()
+	case tNamed:
+		n := t.named
+		switch n.kind {
+		case ntSum:
+			return true
+		case ntDef, ntAlias:
+			return n.under != nil && n.under.holdsNull()
+		}
+	}
+	return false
+}
+
+// isNullable reports whether t is a Nullable, or a name for one: a value
+// of t has the three states absent, null and set by itself.
+func (t *typeRef) isNullable() bool {
+	for t.kind == tNamed && t.named.kind == ntAlias && t.named.under != nil {
+		t = t.named.under
+	}
+	return t.kind == tNull
+}
+
+// orNull returns t when its values can stand for null, and a Nullable of t
+// when they cannot, for a schema r that allows null.
+func orNull(t *typeRef, r *openapi3.SchemaRef) *typeRef {
+	if !nullable(r) || t.holdsNull() {
+		return t
+	}
+	return &typeRef{kind: tNull, elem: t}
 }
 
 // label is a short exported word for t, used to name sum-type variants.
@@ -62,6 +106,8 @@ func (t *typeRef) label() string {
 		return t.elem.label() + "List"
 	case tMap:
 		return t.elem.label() + "Map"
+	case tNull:
+		return t.elem.label()
 	default:
 		return ExportedName(t.name)
 	}
@@ -92,6 +138,8 @@ func (t *typeRef) jsonKindIn(seen map[*namedType]bool) string {
 		return "array"
 	case tMap:
 		return "object"
+	case tNull:
+		return t.elem.jsonKindIn(seen)
 	case tQual:
 		if t == tTime || t.pkg == "time" {
 			return "string"
@@ -562,16 +610,16 @@ func (g *gen) inline(s *openapi3.Schema, hint string) *typeRef {
 		if s.Items == nil {
 			return &typeRef{kind: tSlice, elem: tRaw}
 		}
-		return &typeRef{kind: tSlice, elem: g.resolve(s.Items, hint+"Item")}
+		return &typeRef{kind: tSlice, elem: orNull(g.resolve(s.Items, hint+"Item"), s.Items)}
 	case "object", "":
 		if typ == "" && s.Items != nil {
-			return &typeRef{kind: tSlice, elem: g.resolve(s.Items, hint+"Item")}
+			return &typeRef{kind: tSlice, elem: orNull(g.resolve(s.Items, hint+"Item"), s.Items)}
 		}
 		if typ == "" && isAnyJSON(s) {
 			return tRaw
 		}
 		if ap := s.AdditionalProperties.Schema; ap != nil {
-			return &typeRef{kind: tMap, elem: g.resolve(ap, hint+"Value")}
+			return &typeRef{kind: tMap, elem: orNull(g.resolve(ap, hint+"Value"), ap)}
 		}
 		return &typeRef{kind: tMap, elem: tRaw}
 	}
@@ -614,6 +662,36 @@ func (g *gen) fill(n *namedType) {
 			// raw JSON encoded as base64), so the name is an alias.
 			n.kind = ntAlias
 		}
+	}
+	g.nullableNamed(n)
+}
+
+// nullableNamed makes the named type n of a schema that allows null able
+// to hold null, so that a null decodes to null and encodes back as null
+// instead of as a zero value: n becomes a name for runtime.Nullable of what
+// it was. A struct or an enum moves to a new type, n's name plus "Value",
+// which keeps their methods; a scalar or an alias is wrapped as it is.
+func (g *gen) nullableNamed(n *namedType) {
+	self := &typeRef{kind: tNamed, name: n.name, named: n}
+	if !nullable(&openapi3.SchemaRef{Value: n.schema}) || self.holdsNull() || n.kind == ntAlias && n.under == nil {
+		return
+	}
+	switch n.kind {
+	case ntStruct, ntEnum:
+		inner := new(namedType)
+		*inner = *n
+		inner.name = g.ns.Exported(n.name + "Value")
+		inner.doc = fmt.Sprintf("%s is the value of %s when it is not null.", inner.name, n.name)
+		if i := slices.Index(g.types, n); i >= 0 {
+			g.types = slices.Insert(g.types, i+1, inner)
+		} else {
+			g.types = append(g.types, inner)
+		}
+		*n = namedType{name: n.name, doc: n.doc, kind: ntAlias, schema: n.schema, filled: true,
+			under: &typeRef{kind: tNull, elem: &typeRef{kind: tNamed, name: inner.name, named: inner}}}
+	case ntDef, ntAlias:
+		n.kind = ntAlias
+		n.under = &typeRef{kind: tNull, elem: n.under}
 	}
 }
 
@@ -695,7 +773,7 @@ func (g *gen) fillStruct(n *namedType) {
 	switch {
 	case ap.Has != nil && !*ap.Has:
 	case ap.Schema != nil:
-		n.extra = g.resolve(ap.Schema, n.name+"Value")
+		n.extra = orNull(g.resolve(ap.Schema, n.name+"Value"), ap.Schema)
 	default:
 		n.extra = tRaw
 	}
@@ -1091,6 +1169,9 @@ func (g *gen) breakCycles() {
 
 // reachesByValue reports whether a value of type t contains target by value.
 func reachesByValue(t *typeRef, target *namedType, seen map[*namedType]bool) bool {
+	if t != nil && t.kind == tNull {
+		return reachesByValue(t.elem, target, seen)
+	}
 	if t == nil || t.kind != tNamed {
 		return false
 	}
