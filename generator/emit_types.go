@@ -106,7 +106,7 @@ func (e *emitter) enumType(f *jen.File, n *namedType) {
 	if len(n.values) > 0 {
 		var defs []jen.Code
 		for _, v := range n.values {
-			defs = append(defs, doc(fmt.Sprintf("%s is the value %q.", v.name, v.value)).Id(v.name).Id(n.name).Op("=").Lit(v.value))
+			defs = append(defs, doc(fmt.Sprintf("%s is the value %q.", v.name, v.value), v.doc).Id(v.name).Id(n.name).Op("=").Lit(v.value))
 		}
 		f.Add(doc(fmt.Sprintf("Values of %s.", n.name)))
 		f.Const().Defs(defs...)

@@ -98,15 +98,18 @@ func load(ctx context.Context, path string, remote bool) (*openapi3.T, []Diagnos
 		return nil, nil, &SpecError{Diagnostic: Diagnostic{File: path, Message: "cannot read spec: " + unwrapPathError(err)}, Err: err}
 	}
 	doc, err := loadData(ctx, path, data, readRefs(ctx, remote, nil))
-	if err == nil {
+	if err == nil && !hasOperationRefs(doc) {
 		return doc, nil, nil
 	}
 	var se *SpecError
-	if !errors.As(err, &se) || ctx.Err() != nil {
+	if err != nil && (!errors.As(err, &se) || ctx.Err() != nil) {
 		return nil, nil, err
 	}
 	r := newRepairer(remote)
 	if _, perr := r.parse(path, data); perr != nil || !r.changed() {
+		if err == nil {
+			return doc, nil, nil
+		}
 		return nil, nil, err
 	}
 	if fixed, ok := r.repaired(path); ok {
@@ -330,4 +333,24 @@ func repairedFile(repaired func(path string) ([]byte, bool), u *url.URL) ([]byte
 		return nil, false
 	}
 	return repaired(filepath.FromSlash(u.Path))
+}
+
+// hasOperationRefs reports whether an operation of doc was written as a
+// $ref, which the loader keeps as an extension of an empty operation: the
+// repair stage then copies the operations in.
+func hasOperationRefs(doc *openapi3.T) bool {
+	if doc.Paths == nil {
+		return false
+	}
+	for _, item := range doc.Paths.Map() {
+		if item == nil {
+			continue
+		}
+		for _, op := range item.Operations() {
+			if _, ok := op.Extensions["$ref"]; ok {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -229,6 +229,7 @@ type field struct {
 type enumVal struct {
 	name  string
 	value string
+	doc   string // the value's own description, if the spec gives one
 }
 
 // variant is one alternative of a sum type.
@@ -254,6 +255,7 @@ type gen struct {
 	ns          *Namespace
 	warnings    []Diagnostic
 	byPtr       map[*openapi3.Schema]*typeRef
+	byRef       map[string]*typeRef // $ref as written -> the type it names
 	types       []*namedType
 	queue       []*namedType
 	imports     map[string]string // mapped import path -> package name
@@ -273,6 +275,7 @@ func newGen(cfg Config, doc *openapi3.T) *gen {
 		doc:     doc,
 		ns:      NewNamespace(),
 		byPtr:   make(map[*openapi3.Schema]*typeRef),
+		byRef:   make(map[string]*typeRef),
 		imports: make(map[string]string),
 		warned:  make(map[string]bool),
 		comps:   make(map[string]*typeRef),
@@ -464,6 +467,9 @@ func classify(s *openapi3.Schema) (category, *openapi3.SchemaRef) {
 	if len(alts) == 0 {
 		alts = nonNull(s.AnyOf)
 	}
+	if _, ok := titledEnum(s); ok {
+		return catEnum, nil
+	}
 	if len(alts) == 1 && len(s.Properties) == 0 {
 		return catSame, alts[0]
 	}
@@ -512,22 +518,36 @@ func (g *gen) resolve(r *openapi3.SchemaRef, hint string) *typeRef {
 			g.importName(p)
 			return &typeRef{kind: tQual, pkg: p, name: goName, under: basicUnder(r.Value)}
 		}
-		if t, ok := g.byPtr[r.Value]; ok {
+		// A reference with sibling keywords (a description, in OpenAPI
+		// 3.1) is loaded as a copy of the schema it names: it is still that
+		// schema's type, found by the reference itself.
+		if t, ok := g.byRef[r.Ref]; ok && (t.kind != tNamed || t.named.schema == r.Value || shallowSame(t.named.schema, r.Value)) {
 			return t
 		}
-		_, name := splitRef(r.Ref)
-		if cat, _ := classify(r.Value); cat == catStruct || cat == catEnum || cat == catSum {
-			return g.declare(r.Value, name, r.Value.Extensions)
-		}
-		if isAnyJSON(r.Value) {
-			return tRaw
-		}
-		return g.declare(r.Value, name, r.Value.Extensions)
+		t := g.resolveRef(r)
+		g.byRef[r.Ref] = t
+		return t
 	}
 	if t, ok := g.byPtr[r.Value]; ok {
 		return t
 	}
 	return g.inline(r.Value, hint)
+}
+
+// resolveRef returns the Go type of the schema that r, a reference into
+// this package's document, names.
+func (g *gen) resolveRef(r *openapi3.SchemaRef) *typeRef {
+	if t, ok := g.byPtr[r.Value]; ok {
+		return t
+	}
+	_, name := splitRef(r.Ref)
+	if cat, _ := classify(r.Value); cat == catStruct || cat == catEnum || cat == catSum {
+		return g.declare(r.Value, name, r.Value.Extensions)
+	}
+	if isAnyJSON(r.Value) {
+		return tRaw
+	}
+	return g.declare(r.Value, name, r.Value.Extensions)
 }
 
 // isAnyJSON reports whether s accepts any JSON value.
@@ -782,10 +802,65 @@ func (g *gen) fillStruct(n *namedType) {
 	}
 }
 
+// enumConst is one value of a "titled enum": a oneOf/anyOf of constant
+// strings, each with the title that names it.
+type enumConst struct {
+	value, title, doc string
+}
+
+// titledEnum recognises the idiom of an enumeration written as a oneOf (or
+// anyOf) of constant strings, each with its own title and description,
+// under a string type (or none): it is an enumeration, not a union.
+func titledEnum(s *openapi3.Schema) ([]enumConst, bool) {
+	alts := nonNull(s.OneOf)
+	if len(alts) == 0 {
+		alts = nonNull(s.AnyOf)
+	}
+	if len(alts) < 2 || len(s.Properties) > 0 || len(s.AllOf) > 0 || len(s.Enum) > 0 {
+		return nil, false
+	}
+	if types, _ := schemaTypes(s); len(types) > 1 || len(types) == 1 && types[0] != "string" {
+		return nil, false
+	}
+	var out []enumConst
+	for _, a := range alts {
+		v := a.Value
+		if v == nil || len(v.Properties) > 0 || len(v.OneOf) > 0 || len(v.AnyOf) > 0 || len(v.AllOf) > 0 {
+			return nil, false
+		}
+		if types, _ := schemaTypes(v); len(types) > 1 || len(types) == 1 && types[0] != "string" {
+			return nil, false
+		}
+		c, ok := constString(v)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, enumConst{value: c, title: v.Title, doc: v.Description})
+	}
+	return out, true
+}
+
 func (g *gen) fillEnum(n *namedType) {
 	n.kind = ntEnum
 	n.under = tString
 	seen := make(map[string]bool)
+	if consts, ok := titledEnum(n.schema); ok {
+		for _, c := range consts {
+			if seen[c.value] {
+				continue
+			}
+			seen[c.value] = true
+			word := ExportedName(c.title)
+			if word == "" {
+				word = ExportedName(c.value)
+			}
+			if word == "" {
+				word = "Value"
+			}
+			n.values = append(n.values, enumVal{name: g.ns.Exported(n.name + word), value: c.value, doc: c.doc})
+		}
+		return
+	}
 	for _, v := range n.schema.Enum {
 		if v == nil {
 			continue
@@ -1063,6 +1138,7 @@ func (g *gen) build() error {
 			continue
 		}
 		g.comps[name] = g.declare(r.Value, name, r.Extensions)
+		g.byRef["#/components/schemas/"+escapeRef(name)] = g.comps[name]
 	}
 	for _, name := range names {
 		r := comps[name]
@@ -1488,4 +1564,27 @@ func withDeprecated(doc string, deprecated bool) string {
 		return note
 	}
 	return strings.TrimRight(doc, "\n ") + "\n\n" + note
+}
+
+// escapeRef escapes a name for a JSON pointer, as references write it.
+func escapeRef(name string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(name, "~", "~0"), "/", "~1")
+}
+
+// shallowSame reports whether b is a copy of a that shares its parts (the
+// loader's reading of a reference with sibling keywords): the same types,
+// format, and the same sub-schemas.
+func shallowSame(a, b *openapi3.Schema) bool {
+	if a == nil || b == nil || a.Format != b.Format || a.Items != b.Items ||
+		!slices.Equal(a.Type.Slice(), b.Type.Slice()) || len(a.Properties) != len(b.Properties) ||
+		!slices.Equal(a.AllOf, b.AllOf) || !slices.Equal(a.OneOf, b.OneOf) || !slices.Equal(a.AnyOf, b.AnyOf) ||
+		!slices.Equal(a.Required, b.Required) || len(a.Enum) != len(b.Enum) {
+		return false
+	}
+	for k, p := range a.Properties {
+		if b.Properties[k] != p {
+			return false
+		}
+	}
+	return true
 }

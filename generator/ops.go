@@ -117,6 +117,12 @@ func (g *gen) buildOps() error {
 			if op == nil {
 				continue
 			}
+			if ref, ok := op.Extensions["$ref"]; ok {
+				// The repair stage copies referenced operations in; one
+				// left here could not be followed.
+				g.warn(op.Origin, "operation %s %s is a reference (%v) that could not be followed; it is left out", m, p, ref)
+				continue
+			}
 			if err := g.buildOp(methods, p, m, item, op); err != nil {
 				return err
 			}

@@ -33,6 +33,10 @@ import (
 //     response becomes one without content; a parameter, header, request
 //     body, example, link, callback, security scheme or path item is left
 //     out; a link whose operationRef names nothing is left out;
+//   - an operation given as a $ref (which OpenAPI does not define, and the
+//     loader reads as an empty operation): the operation it names is copied
+//     in its place, its own references rewritten to hold from there, on the
+//     line of the reference; one that names nothing is left out;
 //   - a mapping key written twice: when the values agree, or one of them is
 //     empty, or the key is documentation only (description, summary, title,
 //     example), the last non-empty value is kept; otherwise the loader's
@@ -46,7 +50,12 @@ type repairer struct {
 	visited  map[visitKey]bool
 	warnings []Diagnostic
 	at       string // the member walk is looking at, for messages
+	inlined  int    // operation references followed so far
 }
+
+// maxInlined bounds the operation references followed in one document, so
+// that a cycle of them ends.
+const maxInlined = 100000
 
 // yfile is one parsed file.
 type yfile struct {
@@ -347,6 +356,19 @@ func (r *repairer) walk(f *yfile, n *yaml.Node, kind string) (drop bool) {
 			problem, tf, target := r.resolve(f, v.Value)
 			if problem == "" {
 				problem = wrongSection(v.Value, kind, f.swagger)
+			}
+			if problem == "" && kind == "operation" && target != nil {
+				// OpenAPI has no reference to an operation, and the loader
+				// reads one as an operation with nothing in it: the
+				// operation it names is copied in its place.
+				if r.inlined > maxInlined {
+					r.warn(f, k, "operation reference %q is one of too many, or of a cycle; the operation is left out", v.Value)
+					return true
+				}
+				r.inlined++
+				*n = *inlineCopy(target, f, tf, n.Line)
+				f.changed = true
+				return r.walk(f, n, kind)
 			}
 			if problem == "" {
 				if target != nil {
@@ -677,4 +699,51 @@ func scalarText(n *yaml.Node) string {
 	default:
 		return t + " " + strconv.Quote(n.Value)
 	}
+}
+
+// inlineCopy returns a deep copy of node n of file from, to be placed in
+// file to at line: every node is put on that line (the text it came from is
+// elsewhere), and the relative references in it are rewritten to hold from
+// to's place.
+func inlineCopy(n *yaml.Node, to, from *yfile, line int) *yaml.Node {
+	c := *n
+	c.Line, c.Column = line, 0
+	c.Anchor = ""
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		return inlineCopy(n.Alias, to, from, line)
+	}
+	c.Content = make([]*yaml.Node, len(n.Content))
+	for i, sub := range n.Content {
+		c.Content[i] = inlineCopy(sub, to, from, line)
+		if n.Kind == yaml.MappingNode && i%2 == 1 && n.Content[i-1].Value == "$ref" && sub.Kind == yaml.ScalarNode {
+			c.Content[i].Value = rebaseRef(sub.Value, from.path, to.path)
+		}
+	}
+	return &c
+}
+
+// rebaseRef rewrites ref, written in the file at from, to name the same
+// thing when written in the file at to.
+func rebaseRef(ref, from, to string) string {
+	if from == to {
+		return ref
+	}
+	u, err := url.Parse(ref)
+	if err != nil || u.Scheme != "" || u.Host != "" {
+		return ref
+	}
+	target := filepath.Clean(from)
+	if u.Path != "" {
+		p := filepath.FromSlash(u.Path)
+		if filepath.IsAbs(p) {
+			return ref
+		}
+		target = filepath.Join(filepath.Dir(from), p)
+	}
+	rel, err := filepath.Rel(filepath.Dir(to), target)
+	if err != nil {
+		return ref
+	}
+	u.Path = filepath.ToSlash(rel)
+	return u.String()
 }
