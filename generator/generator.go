@@ -207,7 +207,7 @@ func Generate(ctx context.Context, cfg Config) (res *Result, err error) {
 	if err := cfg.normalize(); err != nil {
 		return nil, err
 	}
-	doc, repairs, err := load(ctx, cfg.Spec, cfg.AllowRemoteRefs)
+	doc, repairs, repaired, err := load(ctx, cfg.Spec, cfg.AllowRemoteRefs, false)
 	if err != nil {
 		return nil, err
 	}
@@ -217,7 +217,22 @@ func Generate(ctx context.Context, cfg Config) (res *Result, err error) {
 	g := newGen(cfg, doc)
 	g.warnings = append(g.warnings, repairs...)
 	if err := g.build(); err != nil {
-		return nil, err
+		// The loader took the document but the model refuses it: the
+		// repair stage may mend what it refuses (values of the wrong type),
+		// when it has not run yet.
+		var se *SpecError
+		if repaired || !errors.As(err, &se) {
+			return nil, err
+		}
+		doc, repairs, repaired, lerr := load(ctx, cfg.Spec, cfg.AllowRemoteRefs, true)
+		if lerr != nil || !repaired {
+			return nil, err
+		}
+		g = newGen(cfg, doc)
+		g.warnings = append(g.warnings, repairs...)
+		if err := g.build(); err != nil {
+			return nil, err
+		}
 	}
 	files, err := g.emit()
 	if err != nil {

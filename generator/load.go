@@ -92,37 +92,41 @@ func locate(data []byte, name string) (line, col int, ok bool) {
 // soundly can and the mended text is loaded instead; its warnings are
 // returned. A document the repair stage cannot mend keeps the loader's
 // refusal.
-func load(ctx context.Context, path string, remote bool) (*openapi3.T, []Diagnostic, error) {
+//
+// With force, the repair stage runs even on a document the loader accepts
+// (the model refused it: a default or enum value of the wrong type, say);
+// repaired then reports whether it changed anything.
+func load(ctx context.Context, path string, remote, force bool) (*openapi3.T, []Diagnostic, bool, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, nil, &SpecError{Diagnostic: Diagnostic{File: path, Message: "cannot read spec: " + unwrapPathError(err)}, Err: err}
+		return nil, nil, false, &SpecError{Diagnostic: Diagnostic{File: path, Message: "cannot read spec: " + unwrapPathError(err)}, Err: err}
 	}
 	doc, err := loadData(ctx, path, data, readRefs(ctx, remote, nil))
-	if err == nil && !hasOperationRefs(doc) {
-		return doc, nil, nil
+	if err == nil && !force && !hasOperationRefs(doc) {
+		return doc, nil, false, nil
 	}
 	var se *SpecError
 	if err != nil && (!errors.As(err, &se) || ctx.Err() != nil) {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	r := newRepairer(remote)
 	if _, perr := r.parse(path, data); perr != nil || !r.changed() {
 		if err == nil {
-			return doc, nil, nil
+			return doc, nil, false, nil
 		}
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	if fixed, ok := r.repaired(path); ok {
 		data = fixed
 	}
 	doc, rerr := loadData(ctx, path, data, readRefs(ctx, remote, r.repaired))
 	if rerr != nil {
-		return nil, nil, rerr
+		return nil, nil, false, rerr
 	}
 	slices.SortStableFunc(r.warnings, func(a, b Diagnostic) int {
 		return cmp.Or(strings.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
 	})
-	return doc, r.warnings, nil
+	return doc, r.warnings, true, nil
 }
 
 // loadData loads the document at path whose content is data, reading the

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -37,6 +38,12 @@ import (
 //     loader reads as an empty operation): the operation it names is copied
 //     in its place, its own references rewritten to hold from there, on the
 //     line of the reference; one that names nothing is left out;
+//   - a default or enum value written in the wrong kind of scalar: "true"
+//     or "false" in quotes for a boolean, a number in quotes for a number,
+//     an unquoted number or boolean for a string (its text, as written, is
+//     used); a null default on a schema that does not allow null, or a list
+//     or object default on a scalar schema, is left out; an enum of plain
+//     values written on an array schema is moved to its items;
 //   - a mapping key written twice: when the values agree, or one of them is
 //     empty, or the key is documentation only (description, summary, title,
 //     example), the last non-empty value is kept; otherwise the loader's
@@ -481,6 +488,7 @@ func (r *repairer) walk(f *yfile, n *yaml.Node, kind string) (drop bool) {
 		r.fixStrings(f, n, "summary", "description")
 	case "schema":
 		r.fixStrings(f, n, "title", "description")
+		r.fixValues(f, n)
 		r.members(f, valueOf(n, "properties"), "schema")
 		r.members(f, valueOf(n, "patternProperties"), "schema")
 		r.members(f, valueOf(n, "dependentSchemas"), "schema")
@@ -746,4 +754,89 @@ func rebaseRef(ref, from, to string) string {
 	}
 	u.Path = filepath.ToSlash(rel)
 	return u.String()
+}
+
+// fixValues mends the default and enum values of schema n that do not have
+// its type but say plainly what they mean.
+func (r *repairer) fixValues(f *yfile, n *yaml.Node) {
+	_, tn := lookup(n, "type")
+	tn = deref(tn)
+	if tn == nil || tn.Kind != yaml.ScalarNode {
+		return // no type, or a list of them: nothing to hold values to
+	}
+	typ := tn.Value
+	kd, def := lookup(n, "default")
+	def = deref(def)
+	if def != nil {
+		switch {
+		case def.Kind == yaml.ScalarNode && def.ShortTag() == "!!null" && !allowsNull(n):
+			r.warn(f, kd, "default is null, which a schema of type %s that does not allow null cannot hold; it is left out", typ)
+			remove(n, "default")
+		case def.Kind != yaml.ScalarNode && (typ == "string" || typ == "number" || typ == "integer" || typ == "boolean"):
+			r.warn(f, kd, "default of a schema of type %s is a list or an object; it is left out", typ)
+			remove(n, "default")
+		case def.Kind == yaml.ScalarNode:
+			r.fixScalar(f, def, typ, "default value")
+		}
+	}
+	ke, enum := lookup(n, "enum")
+	enum = deref(enum)
+	if enum == nil || enum.Kind != yaml.SequenceNode {
+		return
+	}
+	if typ == "array" {
+		_, items := lookup(n, "items")
+		items = deref(items)
+		if items == nil || items.Kind != yaml.MappingNode || valueOf(items, "enum") != nil {
+			return
+		}
+		for _, v := range enum.Content {
+			if deref(v) == nil || deref(v).Kind != yaml.ScalarNode {
+				return // lists: a real enum of arrays
+			}
+		}
+		r.warn(f, ke, "enum of plain values is written on an array schema; it is moved to its items")
+		remove(n, "enum")
+		items.Content = append(items.Content, ke, enum)
+		return
+	}
+	for _, v := range enum.Content {
+		if v = deref(v); v != nil && v.Kind == yaml.ScalarNode {
+			r.fixScalar(f, v, typ, "enum value")
+		}
+	}
+}
+
+// fixScalar mends scalar v, a value of a schema of type typ, when it is
+// written as the wrong kind of scalar but its text is a value of typ.
+func (r *repairer) fixScalar(f *yfile, v *yaml.Node, typ, what string) {
+	tag := v.ShortTag()
+	switch {
+	case typ == "boolean" && tag == "!!str" && (v.Value == "true" || v.Value == "false"):
+		r.warn(f, v, "%s %q of a boolean schema is a string; read as the boolean %s", what, v.Value, v.Value)
+		v.Tag, v.Style = "!!bool", 0
+	case (typ == "number" || typ == "integer") && tag == "!!str" && quotedNumber(v.Value, typ):
+		r.warn(f, v, "%s %q of a schema of type %s is a number written as a string; read as the number", what, v.Value, typ)
+		v.Tag, v.Style = "!!float", 0
+		if typ == "integer" {
+			v.Tag = "!!int"
+		}
+	case typ == "string" && (tag == "!!int" || tag == "!!float" || tag == "!!bool"):
+		r.warn(f, v, "%s %s of a string schema is %s; its text %q is used", what, v.Value, scalarKinds[tag], v.Value)
+		v.Tag, v.Style = "!!str", yaml.DoubleQuotedStyle
+	}
+}
+
+// allowsNull reports whether schema n says it may be null.
+func allowsNull(n *yaml.Node) bool {
+	if v := valueOf(n, "nullable"); v != nil && v.Value == "true" {
+		return true
+	}
+	if t := valueOf(n, "type"); t != nil && (t.Value == "null" || t.Kind == yaml.SequenceNode && slices.ContainsFunc(t.Content, func(c *yaml.Node) bool { return c.Value == "null" })) {
+		return true
+	}
+	if e := valueOf(n, "enum"); e != nil && slices.ContainsFunc(e.Content, func(c *yaml.Node) bool { return c.ShortTag() == "!!null" }) {
+		return true
+	}
+	return false
 }

@@ -19,7 +19,7 @@ import (
 // TestRepair -update rewrites them).
 var repairCases = []string{
 	"scalars.yaml", "tuple.json", "paramcontent.yaml", "refs.yaml", "dupkeys.yaml",
-	"swagger.yaml", "external.yaml", "values.yaml",
+	"swagger.yaml", "external.yaml", "values.yaml", "slips.yaml",
 }
 
 func repairConfig(name string) Config {
@@ -119,6 +119,8 @@ func TestRepairKeepsRefusals(t *testing.T) {
 		// The same in a Swagger 2.0 document, whose conversion keeps no
 		// line: the message names the file alone.
 		{"default2.yaml", "swagger: '2.0'\ninfo: {title: t, version: '1'}\npaths:\n  /a/{id}:\n    get:\n      parameters:\n        - {name: id, in: path, required: true, type: integer, default: {a: b}}\n      responses:\n        '204': {description: done}\n", "default value {\"a\":\"b\"}", 0},
+		// Names in an integer enum: no number is meant.
+		{"intenum.yaml", "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n    A:\n      type: integer\n      enum: [low, high]\n", "enum value \"low\"", 6},
 		// A version that is an object has no text to use.
 		{"version.yaml", "openapi: 3.0.3\ninfo:\n  title: t\n  version: {major: 1}\npaths: {}\n", "cannot load spec", 1},
 	}
