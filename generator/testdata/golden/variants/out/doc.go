@@ -13,6 +13,19 @@
 // in an AdditionalProperties map. Formats: date-time is time.Time, byte and
 // binary are []byte, int32 is int32, other integers are int64; date and uuid
 // stay strings.
+//
+// A decode and an encode give back what was decoded: every member, unknown
+// ones and nulls included, comes back as the same JSON value, with these
+// spellings normalised: a date-time is written as time.Time writes RFC 3339
+// (the same instant and offset; Z for a zero offset, fractional seconds
+// without trailing zeros); a byte or binary member is written in padded
+// standard base64; a number is written as Go writes an int64 or a float64 of
+// the same value. Integers must be JSON integers within the range of int64
+// (int32 for format int32): 1.0, 1e2 and larger integers are refused with an
+// error, as encoding/json refuses them. A oneOf/anyOf value is decoded as the
+// most specific variant whose required members and listed values it has, or
+// kept whole in its Raw field when none fits; an object without a member its
+// schema requires is refused.
 package variantsapi
 
 //go:generate go run github.com/allsource-go/allsource/cmd/apigen -config gen.yaml
