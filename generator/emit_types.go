@@ -293,7 +293,16 @@ func (e *emitter) sumType(f *jen.File, n *namedType) {
 			jen.Return(jen.Nil()),
 		}
 	}
-	f.Add(doc(fmt.Sprintf("UnmarshalJSON decodes the variant the JSON value matches, or keeps the value\nin %s when none does.", n.rawField)))
+	text := fmt.Sprintf("UnmarshalJSON decodes the variant the JSON value matches, or keeps the value\nin %s when none does", n.rawField)
+	if anyV == nil && len(outer) > 0 {
+		// A value of a kind no variant has (a boolean where every variant
+		// is an object, say) is refused: it is not a newer variant.
+		text += "; a value of a kind no variant has is refused"
+		outer = append(outer,
+			jen.Case(jen.LitRune('n')),
+			jen.Default().Block(jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(n.name+": a JSON value of this kind is none of its variants: %.40q"), jen.Id(data)))))
+	}
+	f.Add(doc(text + "."))
 	blk := []jen.Code{jen.Op("*").Id(recv).Op("=").Id(n.name).Values()}
 	if len(outer) > 0 {
 		blk = append(blk, jen.Switch(e.helper("jsonKindOf").Call(jen.Id(data))).Block(outer...))

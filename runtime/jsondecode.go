@@ -134,6 +134,17 @@ func DecodeJSONTime(d *jx.Decoder, t *time.Time) error {
 	if err != nil {
 		return err
 	}
+	if bytes.IndexByte(raw, '\\') >= 0 {
+		// A string with escapes (\u0031 for '1', say) is still a time
+		// once unescaped; time.Time reads only the plain spelling.
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return err
+		}
+		if raw, err = json.Marshal(s); err != nil {
+			return err
+		}
+	}
 	return t.UnmarshalJSON(raw)
 }
 

@@ -137,7 +137,7 @@ func TestDecodeJSONTime(t *testing.T) {
 	if err := DecodeJSONTime(jx.DecodeStr(`null`), &tm); err != nil || !tm.Equal(before) {
 		t.Fatalf("null changed the time: %v %v", tm, err)
 	}
-	for _, in := range []string{`"2024-13-01T00:00:00Z"`, `"yesterday"`, `5`, `"\u0032024-01-01T00:00:00Z"`} {
+	for _, in := range []string{`"2024-13-01T00:00:00Z"`, `"yesterday"`, `5`, `"\u0032024-13-01T00:00:00Z"`} {
 		if err := DecodeJSONTime(jx.DecodeStr(in), &tm); err == nil {
 			t.Errorf("%s accepted", in)
 		}
@@ -270,5 +270,19 @@ func TestDecodeJSONOptAndNullable(t *testing.T) {
 		if (errA != nil) != (errB != nil) || a != b {
 			t.Errorf("%s: UnmarshalJSON %+v %v, DecodeJSONOpt %+v %v", in, a, errA, b, errB)
 		}
+	}
+}
+
+func TestDecodeJSONTimeUnescapes(t *testing.T) {
+	var got time.Time
+	d := jx.DecodeStr(`"\u0032024-05-06T07\u003a08:09Z"`)
+	if err := DecodeJSONTime(d, &got); err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC); !got.Equal(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	if err := DecodeJSONTime(jx.DecodeStr(`"\u0032024-13-06T07:08:09Z"`), &got); err == nil {
+		t.Fatal("month 13 accepted")
 	}
 }

@@ -5,6 +5,7 @@ package core
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"github.com/allsource-go/allsource/gen/common"
 	"github.com/allsource-go/allsource/runtime"
 	"time"
@@ -551,7 +552,7 @@ func (v EntitySnapshot) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON decodes the variant the JSON value matches, or keeps the value
-// in Raw when none does.
+// in Raw when none does; a value of a kind no variant has is refused.
 func (v *EntitySnapshot) UnmarshalJSON(data []byte) error {
 	*v = EntitySnapshot{}
 	switch runtime.JSONKind(data) {
@@ -574,6 +575,9 @@ func (v *EntitySnapshot) UnmarshalJSON(data []byte) error {
 			}
 			*v = EntitySnapshot{}
 		}
+	case 'n':
+	default:
+		return fmt.Errorf("EntitySnapshot: a JSON value of this kind is none of its variants: %.40q", data)
 	}
 	v.Raw = bytes.Clone(data)
 	return nil
@@ -1798,7 +1802,7 @@ func (v UnprocessableEntity) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON decodes the variant the JSON value matches, or keeps the value
-// in Raw when none does.
+// in Raw when none does; a value of a kind no variant has is refused.
 func (v *UnprocessableEntity) UnmarshalJSON(data []byte) error {
 	*v = UnprocessableEntity{}
 	switch runtime.JSONKind(data) {
@@ -1821,6 +1825,9 @@ func (v *UnprocessableEntity) UnmarshalJSON(data []byte) error {
 			}
 			*v = UnprocessableEntity{}
 		}
+	case 'n':
+	default:
+		return fmt.Errorf("UnprocessableEntity: a JSON value of this kind is none of its variants: %.40q", data)
 	}
 	v.Raw = bytes.Clone(data)
 	return nil
@@ -1886,7 +1893,7 @@ func (v IngestConflict) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON decodes the variant the JSON value matches, or keeps the value
-// in Raw when none does.
+// in Raw when none does; a value of a kind no variant has is refused.
 func (v *IngestConflict) UnmarshalJSON(data []byte) error {
 	*v = IngestConflict{}
 	switch runtime.JSONKind(data) {
@@ -1909,6 +1916,9 @@ func (v *IngestConflict) UnmarshalJSON(data []byte) error {
 			}
 			*v = IngestConflict{}
 		}
+	case 'n':
+	default:
+		return fmt.Errorf("IngestConflict: a JSON value of this kind is none of its variants: %.40q", data)
 	}
 	v.Raw = bytes.Clone(data)
 	return nil

@@ -220,7 +220,7 @@ func (v Shape) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON decodes the variant the JSON value matches, or keeps the value
-// in Raw when none does.
+// in Raw when none does; a value of a kind no variant has is refused.
 func (v *Shape) UnmarshalJSON(data []byte) error {
 	*v = Shape{}
 	switch runtime.JSONKind(data) {
@@ -243,6 +243,9 @@ func (v *Shape) UnmarshalJSON(data []byte) error {
 			v.Kind = ShapeKindSquare
 			return json.Unmarshal(data, &v.Square)
 		}
+	case 'n':
+	default:
+		return fmt.Errorf("Shape: a JSON value of this kind is none of its variants: %.40q", data)
 	}
 	v.Raw = bytes.Clone(data)
 	return nil

@@ -5,6 +5,7 @@ package namesapi
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"github.com/allsource-go/allsource/runtime"
 )
 
@@ -76,7 +77,7 @@ func (v Kind) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON decodes the variant the JSON value matches, or keeps the value
-// in Raw when none does.
+// in Raw when none does; a value of a kind no variant has is refused.
 func (v *Kind) UnmarshalJSON(data []byte) error {
 	*v = Kind{}
 	switch runtime.JSONKind(data) {
@@ -86,6 +87,9 @@ func (v *Kind) UnmarshalJSON(data []byte) error {
 	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
 		v.Kind = KindKind2Int64
 		return json.Unmarshal(data, &v.Int64)
+	case 'n':
+	default:
+		return fmt.Errorf("Kind: a JSON value of this kind is none of its variants: %.40q", data)
 	}
 	v.Raw = bytes.Clone(data)
 	return nil

@@ -158,7 +158,7 @@ func (v Mailbox) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON decodes the variant the JSON value matches, or keeps the value
-// in Raw when none does.
+// in Raw when none does; a value of a kind no variant has is refused.
 func (v *Mailbox) UnmarshalJSON(data []byte) error {
 	*v = Mailbox{}
 	switch runtime.JSONKind(data) {
@@ -174,6 +174,9 @@ func (v *Mailbox) UnmarshalJSON(data []byte) error {
 		}
 		v.Kind = MailboxKindString
 		return json.Unmarshal(data, &v.String)
+	case 'n':
+	default:
+		return fmt.Errorf("Mailbox: a JSON value of this kind is none of its variants: %.40q", data)
 	}
 	v.Raw = bytes.Clone(data)
 	return nil
@@ -218,7 +221,7 @@ func (v MaybeCat) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON decodes the variant the JSON value matches, or keeps the value
-// in Raw when none does.
+// in Raw when none does; a value of a kind no variant has is refused.
 func (v *MaybeCat) UnmarshalJSON(data []byte) error {
 	*v = MaybeCat{}
 	switch runtime.JSONKind(data) {
@@ -237,6 +240,9 @@ func (v *MaybeCat) UnmarshalJSON(data []byte) error {
 	case '"':
 		v.Kind = MaybeCatKindString
 		return json.Unmarshal(data, &v.String)
+	case 'n':
+	default:
+		return fmt.Errorf("MaybeCat: a JSON value of this kind is none of its variants: %.40q", data)
 	}
 	v.Raw = bytes.Clone(data)
 	return nil
@@ -311,7 +317,7 @@ func (v Pet) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON decodes the variant the JSON value matches, or keeps the value
-// in Raw when none does.
+// in Raw when none does; a value of a kind no variant has is refused.
 func (v *Pet) UnmarshalJSON(data []byte) error {
 	*v = Pet{}
 	switch runtime.JSONKind(data) {
@@ -334,6 +340,9 @@ func (v *Pet) UnmarshalJSON(data []byte) error {
 			v.Kind = PetKindDog
 			return json.Unmarshal(data, &v.Dog)
 		}
+	case 'n':
+	default:
+		return fmt.Errorf("Pet: a JSON value of this kind is none of its variants: %.40q", data)
 	}
 	v.Raw = bytes.Clone(data)
 	return nil
@@ -380,7 +389,7 @@ func (v PetImplicit) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON decodes the variant the JSON value matches, or keeps the value
-// in Raw when none does.
+// in Raw when none does; a value of a kind no variant has is refused.
 func (v *PetImplicit) UnmarshalJSON(data []byte) error {
 	*v = PetImplicit{}
 	switch runtime.JSONKind(data) {
@@ -403,6 +412,9 @@ func (v *PetImplicit) UnmarshalJSON(data []byte) error {
 			v.Kind = PetImplicitKindDog
 			return json.Unmarshal(data, &v.Dog)
 		}
+	case 'n':
+	default:
+		return fmt.Errorf("PetImplicit: a JSON value of this kind is none of its variants: %.40q", data)
 	}
 	v.Raw = bytes.Clone(data)
 	return nil
@@ -449,7 +461,7 @@ func (v PetInferred) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON decodes the variant the JSON value matches, or keeps the value
-// in Raw when none does.
+// in Raw when none does; a value of a kind no variant has is refused.
 func (v *PetInferred) UnmarshalJSON(data []byte) error {
 	*v = PetInferred{}
 	switch runtime.JSONKind(data) {
@@ -472,6 +484,9 @@ func (v *PetInferred) UnmarshalJSON(data []byte) error {
 			}
 			*v = PetInferred{}
 		}
+	case 'n':
+	default:
+		return fmt.Errorf("PetInferred: a JSON value of this kind is none of its variants: %.40q", data)
 	}
 	v.Raw = bytes.Clone(data)
 	return nil
@@ -557,7 +572,7 @@ func (v Scalar) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON decodes the variant the JSON value matches, or keeps the value
-// in Raw when none does.
+// in Raw when none does; a value of a kind no variant has is refused.
 func (v *Scalar) UnmarshalJSON(data []byte) error {
 	*v = Scalar{}
 	switch runtime.JSONKind(data) {
@@ -577,6 +592,9 @@ func (v *Scalar) UnmarshalJSON(data []byte) error {
 		}
 		v.Kind = ScalarKindInt64
 		return json.Unmarshal(data, &v.Int64)
+	case 'n':
+	default:
+		return fmt.Errorf("Scalar: a JSON value of this kind is none of its variants: %.40q", data)
 	}
 	v.Raw = bytes.Clone(data)
 	return nil
@@ -623,7 +641,7 @@ func (v Shape) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON decodes the variant the JSON value matches, or keeps the value
-// in Raw when none does.
+// in Raw when none does; a value of a kind no variant has is refused.
 func (v *Shape) UnmarshalJSON(data []byte) error {
 	*v = Shape{}
 	switch runtime.JSONKind(data) {
@@ -646,6 +664,9 @@ func (v *Shape) UnmarshalJSON(data []byte) error {
 			}
 			*v = Shape{}
 		}
+	case 'n':
+	default:
+		return fmt.Errorf("Shape: a JSON value of this kind is none of its variants: %.40q", data)
 	}
 	v.Raw = bytes.Clone(data)
 	return nil
@@ -690,7 +711,7 @@ func (v Tree) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON decodes the variant the JSON value matches, or keeps the value
-// in Raw when none does.
+// in Raw when none does; a value of a kind no variant has is refused.
 func (v *Tree) UnmarshalJSON(data []byte) error {
 	*v = Tree{}
 	switch runtime.JSONKind(data) {
@@ -709,6 +730,9 @@ func (v *Tree) UnmarshalJSON(data []byte) error {
 	case '"':
 		v.Kind = TreeKindString
 		return json.Unmarshal(data, &v.String)
+	case 'n':
+	default:
+		return fmt.Errorf("Tree: a JSON value of this kind is none of its variants: %.40q", data)
 	}
 	v.Raw = bytes.Clone(data)
 	return nil
@@ -755,7 +779,7 @@ func (v WriteError) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON decodes the variant the JSON value matches, or keeps the value
-// in Raw when none does.
+// in Raw when none does; a value of a kind no variant has is refused.
 func (v *WriteError) UnmarshalJSON(data []byte) error {
 	*v = WriteError{}
 	switch runtime.JSONKind(data) {
@@ -778,6 +802,9 @@ func (v *WriteError) UnmarshalJSON(data []byte) error {
 			}
 			*v = WriteError{}
 		}
+	case 'n':
+	default:
+		return fmt.Errorf("WriteError: a JSON value of this kind is none of its variants: %.40q", data)
 	}
 	v.Raw = bytes.Clone(data)
 	return nil

@@ -109,7 +109,7 @@ func (v Berry) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON decodes the variant the JSON value matches, or keeps the value
-// in Raw when none does.
+// in Raw when none does; a value of a kind no variant has is refused.
 func (v *Berry) UnmarshalJSON(data []byte) error {
 	*v = Berry{}
 	switch runtime.JSONKind(data) {
@@ -132,6 +132,9 @@ func (v *Berry) UnmarshalJSON(data []byte) error {
 			v.Kind = BerryKindCherry
 			return json.Unmarshal(data, &v.Cherry)
 		}
+	case 'n':
+	default:
+		return fmt.Errorf("Berry: a JSON value of this kind is none of its variants: %.40q", data)
 	}
 	v.Raw = bytes.Clone(data)
 	return nil
@@ -207,7 +210,7 @@ func (v Fruit) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON decodes the variant the JSON value matches, or keeps the value
-// in Raw when none does.
+// in Raw when none does; a value of a kind no variant has is refused.
 func (v *Fruit) UnmarshalJSON(data []byte) error {
 	*v = Fruit{}
 	switch runtime.JSONKind(data) {
@@ -230,6 +233,9 @@ func (v *Fruit) UnmarshalJSON(data []byte) error {
 			v.Kind = FruitKindBerry
 			return json.Unmarshal(data, &v.Berry)
 		}
+	case 'n':
+	default:
+		return fmt.Errorf("Fruit: a JSON value of this kind is none of its variants: %.40q", data)
 	}
 	v.Raw = bytes.Clone(data)
 	return nil
@@ -320,7 +326,7 @@ func (v PaymentMethod) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON decodes the variant the JSON value matches, or keeps the value
-// in Raw when none does.
+// in Raw when none does; a value of a kind no variant has is refused.
 func (v *PaymentMethod) UnmarshalJSON(data []byte) error {
 	*v = PaymentMethod{}
 	switch runtime.JSONKind(data) {
@@ -343,6 +349,9 @@ func (v *PaymentMethod) UnmarshalJSON(data []byte) error {
 			}
 			*v = PaymentMethod{}
 		}
+	case 'n':
+	default:
+		return fmt.Errorf("PaymentMethod: a JSON value of this kind is none of its variants: %.40q", data)
 	}
 	v.Raw = bytes.Clone(data)
 	return nil
@@ -437,7 +446,7 @@ func (v Step) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON decodes the variant the JSON value matches, or keeps the value
-// in Raw when none does.
+// in Raw when none does; a value of a kind no variant has is refused.
 func (v *Step) UnmarshalJSON(data []byte) error {
 	*v = Step{}
 	switch runtime.JSONKind(data) {
@@ -467,6 +476,9 @@ func (v *Step) UnmarshalJSON(data []byte) error {
 			}
 			*v = Step{}
 		}
+	case 'n':
+	default:
+		return fmt.Errorf("Step: a JSON value of this kind is none of its variants: %.40q", data)
 	}
 	v.Raw = bytes.Clone(data)
 	return nil
@@ -511,7 +523,7 @@ func (v Target) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON decodes the variant the JSON value matches, or keeps the value
-// in Raw when none does.
+// in Raw when none does; a value of a kind no variant has is refused.
 func (v *Target) UnmarshalJSON(data []byte) error {
 	*v = Target{}
 	switch runtime.JSONKind(data) {
@@ -534,6 +546,9 @@ func (v *Target) UnmarshalJSON(data []byte) error {
 			}
 			*v = Target{}
 		}
+	case 'n':
+	default:
+		return fmt.Errorf("Target: a JSON value of this kind is none of its variants: %.40q", data)
 	}
 	v.Raw = bytes.Clone(data)
 	return nil
