@@ -22,6 +22,7 @@ var runtimeHelpers = map[string]string{
 	"memberIs":     "JSONMemberIs",
 	"memberIn":     "JSONMemberIn",
 	"only":         "JSONOnly",
+	"withTag":      "JSONWithTag",
 	"formatJSON":   "FormatJSONParam",
 }
 

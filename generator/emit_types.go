@@ -153,7 +153,11 @@ func (e *emitter) sumType(f *jen.File, n *namedType) {
 	f.Line()
 	var defs []jen.Code
 	for _, v := range n.variants {
-		defs = append(defs, doc(fmt.Sprintf("%s marks the %s variant.", v.kindConst, v.name)).Id(v.kindConst).Id(n.kindType).Op("=").Lit(v.name))
+		text := fmt.Sprintf("%s marks the %s variant.", v.kindConst, v.name)
+		if n.discriminator != "" && len(v.tags) > 0 {
+			text = fmt.Sprintf("%s marks the %s variant; its value is the tag the %q member carries.", v.kindConst, v.name, n.discriminator)
+		}
+		defs = append(defs, doc(text).Id(v.kindConst).Id(n.kindType).Op("=").Lit(kindValue(n, v)))
 	}
 	f.Add(doc(fmt.Sprintf("Variants of %s.", n.name)))
 	f.Const().Defs(defs...)
@@ -164,16 +168,34 @@ func (e *emitter) sumType(f *jen.File, n *namedType) {
 	data := ns.Unexported("data")
 	// MarshalJSON
 	var mcases []jen.Code
+	b := ns.Unexported("b")
 	for _, v := range n.variants {
-		mcases = append(mcases, jen.Case(jen.Id(v.kindConst)).Block(jen.Return(jen.Qual("encoding/json", "Marshal").Call(jen.Id(recv).Dot(v.name)))))
+		if n.discriminator == "" || len(v.tags) == 0 || v.typ.jsonKind() != "object" {
+			mcases = append(mcases, jen.Case(jen.Id(v.kindConst)).Block(jen.Return(jen.Qual("encoding/json", "Marshal").Call(jen.Id(recv).Dot(v.name)))))
+			continue
+		}
+		args := []jen.Code{jen.Id(b), jen.Lit(n.discriminator)}
+		for _, t := range v.tags {
+			args = append(args, jen.Lit(t))
+		}
+		mcases = append(mcases, jen.Case(jen.Id(v.kindConst)).Block(
+			jen.List(jen.Id(b), jen.Err()).Op(":=").Qual("encoding/json", "Marshal").Call(jen.Id(recv).Dot(v.name)),
+			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+			jen.Return(e.helper("withTag").Call(args...)),
+		))
 	}
-	f.Add(doc(fmt.Sprintf("MarshalJSON encodes the variant Kind names, or %s.", n.rawField)))
+	mtext := fmt.Sprintf("MarshalJSON encodes the variant Kind names, or %s.", n.rawField)
+	if n.discriminator != "" {
+		mtext += fmt.Sprintf(" The %q member is written with the\nvariant's tag, whatever the variant's own field holds (a tag of the variant\nit already holds is kept).", n.discriminator)
+	}
+	f.Add(doc(mtext))
 	f.Func().Params(jen.Id(recv).Id(n.name)).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()).Block(
 		jen.Switch(jen.Id(recv).Dot("Kind")).Block(mcases...),
 		jen.If(jen.Len(jen.Id(recv).Dot(n.rawField)).Op(">").Lit(0)).Block(jen.Return(jen.Id(recv).Dot(n.rawField), jen.Nil())),
 		jen.Return(jen.Index().Byte().Call(jen.Lit("null")), jen.Nil()),
 	)
 	f.Line()
+	e.sumConstructors(f, n)
 
 	set := func(v *variant) []jen.Code {
 		target := jen.Op("&").Id(recv).Dot(v.name)
@@ -433,4 +455,35 @@ func isSum(t *typeRef) bool {
 		t = t.named.under
 	}
 	return t.kind == tNamed && t.named.kind == ntSum
+}
+
+// kindValue is the value of the Kind constant of variant v of n: the wire
+// tag of a discriminated variant, else the variant's name.
+func kindValue(n *namedType, v *variant) string {
+	if n.discriminator != "" && len(v.tags) > 0 {
+		return v.tags[0]
+	}
+	return v.name
+}
+
+// sumConstructors renders a constructor per variant of n, New<Variant><Sum>,
+// which sets Kind so that the value encodes as that variant.
+func (e *emitter) sumConstructors(f *jen.File, n *namedType) {
+	for _, v := range n.variants {
+		name := e.g.ns.Exported("New" + v.name + n.name)
+		arg := e.g.ns.Child().Unexported("v")
+		val := jen.Id(arg)
+		if n.recursive {
+			val = jen.Op("&").Id(arg)
+		}
+		text := fmt.Sprintf("%s returns a %s holding the %s variant.", name, n.name, v.name)
+		if n.discriminator != "" && len(v.tags) > 0 {
+			text = fmt.Sprintf("%s returns a %s holding the %s variant, encoded with %q\nas its %q member.", name, n.name, v.name, v.tags[0], n.discriminator)
+		}
+		f.Add(doc(text))
+		f.Func().Id(name).Params(jen.Id(arg).Add(e.typ(v.typ))).Id(n.name).Block(
+			jen.Return(jen.Id(n.name).Values(jen.Dict{jen.Id("Kind"): jen.Id(v.kindConst), jen.Id(v.name): val})),
+		)
+		f.Line()
+	}
 }

@@ -142,6 +142,50 @@ func JSONOnly(m map[string]json.RawMessage, known ...string) bool {
 	return true
 }
 
+// JSONWithTag returns the encoded object obj with its member k set to the
+// string tags[0], unless it already holds one of tags: a union's encoder
+// uses it so that a variant goes out with its discriminator whatever its
+// own field holds. The tag member comes first; the others keep their order.
+// A value that is not an object is returned as it is.
+func JSONWithTag(obj []byte, k string, tags ...string) ([]byte, error) {
+	if JSONKind(obj) != '{' || len(tags) == 0 {
+		return obj, nil
+	}
+	d := jx.DecodeBytes(obj)
+	var rest [][]byte
+	keep := false
+	err := d.ObjBytes(func(d *jx.Decoder, key []byte) error {
+		raw, err := d.Raw()
+		if err != nil {
+			return err
+		}
+		if string(key) == k {
+			var s string
+			keep = json.Unmarshal(raw, &s) == nil && slices.Contains(tags, s)
+			return nil
+		}
+		var e jx.Encoder
+		e.Str(string(key))
+		rest = append(rest, append(append(e.Bytes(), ':'), raw...))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("set %q: %w", k, err)
+	}
+	if keep {
+		return obj, nil
+	}
+	var e jx.Encoder
+	e.ObjStart()
+	e.FieldStart(k)
+	e.Str(tags[0])
+	out := e.Bytes()
+	for _, m := range rest {
+		out = append(append(out, ','), m...)
+	}
+	return append(out, '}'), nil
+}
+
 // FormatJSONParam encodes a parameter value that has no plain text form as
 // JSON; a value that encodes to a JSON string is sent as that string,
 // unquoted.

@@ -76,3 +76,22 @@ func TestFormatJSONParam(t *testing.T) {
 		}
 	}
 }
+
+func TestJSONWithTag(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{`{"kind":"dog","a":1}`, `{"kind":"dog","a":1}`},
+		{`{"kind":"hound","a":1}`, `{"kind":"hound","a":1}`},
+		{`{"a":1,"kind":""}`, `{"kind":"dog","a":1}`},
+		{`{"a":{"kind":"x"},"kind":"cat"}`, `{"kind":"dog","a":{"kind":"x"}}`},
+		{`{}`, `{"kind":"dog"}`},
+		{`null`, `null`},
+	} {
+		got, err := JSONWithTag([]byte(c.in), "kind", "dog", "hound")
+		if err != nil || string(got) != c.want {
+			t.Errorf("%s: got %s %v, want %s", c.in, got, err, c.want)
+		}
+	}
+	if _, err := JSONWithTag([]byte(`{"a":`), "kind", "dog"); err == nil {
+		t.Error("truncated object accepted")
+	}
+}

@@ -551,6 +551,22 @@ func (v EntitySnapshot) MarshalJSON() ([]byte, error) {
 	return []byte("null"), nil
 }
 
+// NewEntityStateEntitySnapshot returns a EntitySnapshot holding the EntityState variant.
+func NewEntityStateEntitySnapshot(v EntityState) EntitySnapshot {
+	return EntitySnapshot{
+		EntityState: v,
+		Kind:        EntitySnapshotKindEntityState,
+	}
+}
+
+// NewProjectionSnapshotEntitySnapshot returns a EntitySnapshot holding the ProjectionSnapshot variant.
+func NewProjectionSnapshotEntitySnapshot(v ProjectionSnapshot) EntitySnapshot {
+	return EntitySnapshot{
+		Kind:               EntitySnapshotKindProjectionSnapshot,
+		ProjectionSnapshot: v,
+	}
+}
+
 // UnmarshalJSON decodes the variant the JSON value matches, or keeps the value
 // in Raw when none does; a value of a kind no variant has is refused.
 func (v *EntitySnapshot) UnmarshalJSON(data []byte) error {
@@ -1801,6 +1817,22 @@ func (v UnprocessableEntity) MarshalJSON() ([]byte, error) {
 	return []byte("null"), nil
 }
 
+// NewErrorObjectUnprocessableEntity returns a UnprocessableEntity holding the ErrorObject variant.
+func NewErrorObjectUnprocessableEntity(v common.ErrorObject) UnprocessableEntity {
+	return UnprocessableEntity{
+		ErrorObject: v,
+		Kind:        UnprocessableEntityKindErrorObject,
+	}
+}
+
+// NewErrorMessageUnprocessableEntity returns a UnprocessableEntity holding the ErrorMessage variant.
+func NewErrorMessageUnprocessableEntity(v common.ErrorMessage) UnprocessableEntity {
+	return UnprocessableEntity{
+		ErrorMessage: v,
+		Kind:         UnprocessableEntityKindErrorMessage,
+	}
+}
+
 // UnmarshalJSON decodes the variant the JSON value matches, or keeps the value
 // in Raw when none does; a value of a kind no variant has is refused.
 func (v *UnprocessableEntity) UnmarshalJSON(data []byte) error {
@@ -1890,6 +1922,22 @@ func (v IngestConflict) MarshalJSON() ([]byte, error) {
 		return v.Raw, nil
 	}
 	return []byte("null"), nil
+}
+
+// NewVersionConflictIngestConflict returns a IngestConflict holding the VersionConflict variant.
+func NewVersionConflictIngestConflict(v common.VersionConflict) IngestConflict {
+	return IngestConflict{
+		Kind:            IngestConflictKindVersionConflict,
+		VersionConflict: v,
+	}
+}
+
+// NewReadOnlyIngestConflict returns a IngestConflict holding the ReadOnly variant.
+func NewReadOnlyIngestConflict(v common.ReadOnly) IngestConflict {
+	return IngestConflict{
+		Kind:     IngestConflictKindReadOnly,
+		ReadOnly: v,
+	}
 }
 
 // UnmarshalJSON decodes the variant the JSON value matches, or keeps the value

@@ -199,24 +199,52 @@ type ShapeKind string
 
 // Variants of Shape.
 const (
-	// ShapeKindCircle marks the Circle variant.
-	ShapeKindCircle ShapeKind = "Circle"
-	// ShapeKindSquare marks the Square variant.
-	ShapeKindSquare ShapeKind = "Square"
+	// ShapeKindCircle marks the Circle variant; its value is the tag the "type" member carries.
+	ShapeKindCircle ShapeKind = "circle"
+	// ShapeKindSquare marks the Square variant; its value is the tag the "type" member carries.
+	ShapeKindSquare ShapeKind = "square"
 )
 
-// MarshalJSON encodes the variant Kind names, or Raw.
+// MarshalJSON encodes the variant Kind names, or Raw. The "type" member is written with the
+// variant's tag, whatever the variant's own field holds (a tag of the variant
+// it already holds is kept).
 func (v Shape) MarshalJSON() ([]byte, error) {
 	switch v.Kind {
 	case ShapeKindCircle:
-		return json.Marshal(v.Circle)
+		b, err := json.Marshal(v.Circle)
+		if err != nil {
+			return nil, err
+		}
+		return runtime.JSONWithTag(b, "type", "circle")
 	case ShapeKindSquare:
-		return json.Marshal(v.Square)
+		b, err := json.Marshal(v.Square)
+		if err != nil {
+			return nil, err
+		}
+		return runtime.JSONWithTag(b, "type", "square")
 	}
 	if len(v.Raw) > 0 {
 		return v.Raw, nil
 	}
 	return []byte("null"), nil
+}
+
+// NewCircleShape returns a Shape holding the Circle variant, encoded with "circle"
+// as its "type" member.
+func NewCircleShape(v Circle) Shape {
+	return Shape{
+		Circle: v,
+		Kind:   ShapeKindCircle,
+	}
+}
+
+// NewSquareShape returns a Shape holding the Square variant, encoded with "square"
+// as its "type" member.
+func NewSquareShape(v Square) Shape {
+	return Shape{
+		Kind:   ShapeKindSquare,
+		Square: v,
+	}
 }
 
 // UnmarshalJSON decodes the variant the JSON value matches, or keeps the value

@@ -76,6 +76,22 @@ func (v Kind) MarshalJSON() ([]byte, error) {
 	return []byte("null"), nil
 }
 
+// NewStringKind returns a Kind holding the String variant.
+func NewStringKind(v string) Kind {
+	return Kind{
+		Kind:   KindKind2String,
+		String: v,
+	}
+}
+
+// NewInt64Kind returns a Kind holding the Int64 variant.
+func NewInt64Kind(v int64) Kind {
+	return Kind{
+		Int64: v,
+		Kind:  KindKind2Int64,
+	}
+}
+
 // UnmarshalJSON decodes the variant the JSON value matches, or keeps the value
 // in Raw when none does; a value of a kind no variant has is refused.
 func (v *Kind) UnmarshalJSON(data []byte) error {

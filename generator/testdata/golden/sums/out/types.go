@@ -157,6 +157,22 @@ func (v Mailbox) MarshalJSON() ([]byte, error) {
 	return []byte("null"), nil
 }
 
+// NewStringMailbox returns a Mailbox holding the String variant.
+func NewStringMailbox(v string) Mailbox {
+	return Mailbox{
+		Kind:   MailboxKindString,
+		String: v,
+	}
+}
+
+// NewFolderMailbox returns a Mailbox holding the Folder variant.
+func NewFolderMailbox(v Folder) Mailbox {
+	return Mailbox{
+		Folder: v,
+		Kind:   MailboxKindFolder,
+	}
+}
+
 // UnmarshalJSON decodes the variant the JSON value matches, or keeps the value
 // in Raw when none does; a value of a kind no variant has is refused.
 func (v *Mailbox) UnmarshalJSON(data []byte) error {
@@ -218,6 +234,22 @@ func (v MaybeCat) MarshalJSON() ([]byte, error) {
 		return v.Raw, nil
 	}
 	return []byte("null"), nil
+}
+
+// NewCatMaybeCat returns a MaybeCat holding the Cat variant.
+func NewCatMaybeCat(v Cat) MaybeCat {
+	return MaybeCat{
+		Cat:  v,
+		Kind: MaybeCatKindCat,
+	}
+}
+
+// NewStringMaybeCat returns a MaybeCat holding the String variant.
+func NewStringMaybeCat(v string) MaybeCat {
+	return MaybeCat{
+		Kind:   MaybeCatKindString,
+		String: v,
+	}
 }
 
 // UnmarshalJSON decodes the variant the JSON value matches, or keeps the value
@@ -296,24 +328,52 @@ type PetKind string
 
 // Variants of Pet.
 const (
-	// PetKindCat marks the Cat variant.
-	PetKindCat PetKind = "Cat"
-	// PetKindDog marks the Dog variant.
-	PetKindDog PetKind = "Dog"
+	// PetKindCat marks the Cat variant; its value is the tag the "pet_type" member carries.
+	PetKindCat PetKind = "cat"
+	// PetKindDog marks the Dog variant; its value is the tag the "pet_type" member carries.
+	PetKindDog PetKind = "dog"
 )
 
-// MarshalJSON encodes the variant Kind names, or Raw.
+// MarshalJSON encodes the variant Kind names, or Raw. The "pet_type" member is written with the
+// variant's tag, whatever the variant's own field holds (a tag of the variant
+// it already holds is kept).
 func (v Pet) MarshalJSON() ([]byte, error) {
 	switch v.Kind {
 	case PetKindCat:
-		return json.Marshal(v.Cat)
+		b, err := json.Marshal(v.Cat)
+		if err != nil {
+			return nil, err
+		}
+		return runtime.JSONWithTag(b, "pet_type", "cat")
 	case PetKindDog:
-		return json.Marshal(v.Dog)
+		b, err := json.Marshal(v.Dog)
+		if err != nil {
+			return nil, err
+		}
+		return runtime.JSONWithTag(b, "pet_type", "dog", "hound")
 	}
 	if len(v.Raw) > 0 {
 		return v.Raw, nil
 	}
 	return []byte("null"), nil
+}
+
+// NewCatPet returns a Pet holding the Cat variant, encoded with "cat"
+// as its "pet_type" member.
+func NewCatPet(v Cat) Pet {
+	return Pet{
+		Cat:  v,
+		Kind: PetKindCat,
+	}
+}
+
+// NewDogPet returns a Pet holding the Dog variant, encoded with "dog"
+// as its "pet_type" member.
+func NewDogPet(v Dog) Pet {
+	return Pet{
+		Dog:  v,
+		Kind: PetKindDog,
+	}
 }
 
 // UnmarshalJSON decodes the variant the JSON value matches, or keeps the value
@@ -336,7 +396,7 @@ func (v *Pet) UnmarshalJSON(data []byte) error {
 		case "cat":
 			v.Kind = PetKindCat
 			return json.Unmarshal(data, &v.Cat)
-		case "dog":
+		case "dog", "hound":
 			v.Kind = PetKindDog
 			return json.Unmarshal(data, &v.Dog)
 		}
@@ -368,24 +428,52 @@ type PetImplicitKind string
 
 // Variants of PetImplicit.
 const (
-	// PetImplicitKindCat marks the Cat variant.
+	// PetImplicitKindCat marks the Cat variant; its value is the tag the "pet_type" member carries.
 	PetImplicitKindCat PetImplicitKind = "Cat"
-	// PetImplicitKindDog marks the Dog variant.
+	// PetImplicitKindDog marks the Dog variant; its value is the tag the "pet_type" member carries.
 	PetImplicitKindDog PetImplicitKind = "Dog"
 )
 
-// MarshalJSON encodes the variant Kind names, or Raw.
+// MarshalJSON encodes the variant Kind names, or Raw. The "pet_type" member is written with the
+// variant's tag, whatever the variant's own field holds (a tag of the variant
+// it already holds is kept).
 func (v PetImplicit) MarshalJSON() ([]byte, error) {
 	switch v.Kind {
 	case PetImplicitKindCat:
-		return json.Marshal(v.Cat)
+		b, err := json.Marshal(v.Cat)
+		if err != nil {
+			return nil, err
+		}
+		return runtime.JSONWithTag(b, "pet_type", "Cat")
 	case PetImplicitKindDog:
-		return json.Marshal(v.Dog)
+		b, err := json.Marshal(v.Dog)
+		if err != nil {
+			return nil, err
+		}
+		return runtime.JSONWithTag(b, "pet_type", "Dog")
 	}
 	if len(v.Raw) > 0 {
 		return v.Raw, nil
 	}
 	return []byte("null"), nil
+}
+
+// NewCatPetImplicit returns a PetImplicit holding the Cat variant, encoded with "Cat"
+// as its "pet_type" member.
+func NewCatPetImplicit(v Cat) PetImplicit {
+	return PetImplicit{
+		Cat:  v,
+		Kind: PetImplicitKindCat,
+	}
+}
+
+// NewDogPetImplicit returns a PetImplicit holding the Dog variant, encoded with "Dog"
+// as its "pet_type" member.
+func NewDogPetImplicit(v Dog) PetImplicit {
+	return PetImplicit{
+		Dog:  v,
+		Kind: PetImplicitKindDog,
+	}
 }
 
 // UnmarshalJSON decodes the variant the JSON value matches, or keeps the value
@@ -458,6 +546,22 @@ func (v PetInferred) MarshalJSON() ([]byte, error) {
 		return v.Raw, nil
 	}
 	return []byte("null"), nil
+}
+
+// NewCatPetInferred returns a PetInferred holding the Cat variant.
+func NewCatPetInferred(v Cat) PetInferred {
+	return PetInferred{
+		Cat:  v,
+		Kind: PetInferredKindCat,
+	}
+}
+
+// NewDogPetInferred returns a PetInferred holding the Dog variant.
+func NewDogPetInferred(v Dog) PetInferred {
+	return PetInferred{
+		Dog:  v,
+		Kind: PetInferredKindDog,
+	}
 }
 
 // UnmarshalJSON decodes the variant the JSON value matches, or keeps the value
@@ -571,6 +675,46 @@ func (v Scalar) MarshalJSON() ([]byte, error) {
 	return []byte("null"), nil
 }
 
+// NewStringScalar returns a Scalar holding the String variant.
+func NewStringScalar(v string) Scalar {
+	return Scalar{
+		Kind:   ScalarKindString,
+		String: v,
+	}
+}
+
+// NewInt64Scalar returns a Scalar holding the Int64 variant.
+func NewInt64Scalar(v int64) Scalar {
+	return Scalar{
+		Int64: v,
+		Kind:  ScalarKindInt64,
+	}
+}
+
+// NewFloat64Scalar returns a Scalar holding the Float64 variant.
+func NewFloat64Scalar(v float64) Scalar {
+	return Scalar{
+		Float64: v,
+		Kind:    ScalarKindFloat64,
+	}
+}
+
+// NewBoolScalar returns a Scalar holding the Bool variant.
+func NewBoolScalar(v bool) Scalar {
+	return Scalar{
+		Bool: v,
+		Kind: ScalarKindBool,
+	}
+}
+
+// NewStringListScalar returns a Scalar holding the StringList variant.
+func NewStringListScalar(v []string) Scalar {
+	return Scalar{
+		Kind:       ScalarKindStringList,
+		StringList: v,
+	}
+}
+
 // UnmarshalJSON decodes the variant the JSON value matches, or keeps the value
 // in Raw when none does; a value of a kind no variant has is refused.
 func (v *Scalar) UnmarshalJSON(data []byte) error {
@@ -638,6 +782,22 @@ func (v Shape) MarshalJSON() ([]byte, error) {
 		return v.Raw, nil
 	}
 	return []byte("null"), nil
+}
+
+// NewCircleShape returns a Shape holding the Circle variant.
+func NewCircleShape(v Circle) Shape {
+	return Shape{
+		Circle: v,
+		Kind:   ShapeKindCircle,
+	}
+}
+
+// NewSquareShape returns a Shape holding the Square variant.
+func NewSquareShape(v Square) Shape {
+	return Shape{
+		Kind:   ShapeKindSquare,
+		Square: v,
+	}
 }
 
 // UnmarshalJSON decodes the variant the JSON value matches, or keeps the value
@@ -710,6 +870,22 @@ func (v Tree) MarshalJSON() ([]byte, error) {
 	return []byte("null"), nil
 }
 
+// NewStringTree returns a Tree holding the String variant.
+func NewStringTree(v string) Tree {
+	return Tree{
+		Kind:   TreeKindString,
+		String: v,
+	}
+}
+
+// NewBranchTree returns a Tree holding the Branch variant.
+func NewBranchTree(v Branch) Tree {
+	return Tree{
+		Branch: v,
+		Kind:   TreeKindBranch,
+	}
+}
+
 // UnmarshalJSON decodes the variant the JSON value matches, or keeps the value
 // in Raw when none does; a value of a kind no variant has is refused.
 func (v *Tree) UnmarshalJSON(data []byte) error {
@@ -776,6 +952,22 @@ func (v WriteError) MarshalJSON() ([]byte, error) {
 		return v.Raw, nil
 	}
 	return []byte("null"), nil
+}
+
+// NewConflictWriteError returns a WriteError holding the Conflict variant.
+func NewConflictWriteError(v Conflict) WriteError {
+	return WriteError{
+		Conflict: v,
+		Kind:     WriteErrorKindConflict,
+	}
+}
+
+// NewReadOnlyWriteError returns a WriteError holding the ReadOnly variant.
+func NewReadOnlyWriteError(v ReadOnly) WriteError {
+	return WriteError{
+		Kind:     WriteErrorKindReadOnly,
+		ReadOnly: v,
+	}
 }
 
 // UnmarshalJSON decodes the variant the JSON value matches, or keeps the value

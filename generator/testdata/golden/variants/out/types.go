@@ -88,24 +88,52 @@ type BerryKind string
 
 // Variants of Berry.
 const (
-	// BerryKindBanana marks the Banana variant.
-	BerryKindBanana BerryKind = "Banana"
-	// BerryKindCherry marks the Cherry variant.
-	BerryKindCherry BerryKind = "Cherry"
+	// BerryKindBanana marks the Banana variant; its value is the tag the "kind" member carries.
+	BerryKindBanana BerryKind = "banana"
+	// BerryKindCherry marks the Cherry variant; its value is the tag the "kind" member carries.
+	BerryKindCherry BerryKind = "cherry"
 )
 
-// MarshalJSON encodes the variant Kind names, or Raw.
+// MarshalJSON encodes the variant Kind names, or Raw. The "kind" member is written with the
+// variant's tag, whatever the variant's own field holds (a tag of the variant
+// it already holds is kept).
 func (v Berry) MarshalJSON() ([]byte, error) {
 	switch v.Kind {
 	case BerryKindBanana:
-		return json.Marshal(v.Banana)
+		b, err := json.Marshal(v.Banana)
+		if err != nil {
+			return nil, err
+		}
+		return runtime.JSONWithTag(b, "kind", "banana")
 	case BerryKindCherry:
-		return json.Marshal(v.Cherry)
+		b, err := json.Marshal(v.Cherry)
+		if err != nil {
+			return nil, err
+		}
+		return runtime.JSONWithTag(b, "kind", "cherry")
 	}
 	if len(v.Raw) > 0 {
 		return v.Raw, nil
 	}
 	return []byte("null"), nil
+}
+
+// NewBananaBerry returns a Berry holding the Banana variant, encoded with "banana"
+// as its "kind" member.
+func NewBananaBerry(v Banana) Berry {
+	return Berry{
+		Banana: v,
+		Kind:   BerryKindBanana,
+	}
+}
+
+// NewCherryBerry returns a Berry holding the Cherry variant, encoded with "cherry"
+// as its "kind" member.
+func NewCherryBerry(v Cherry) Berry {
+	return Berry{
+		Cherry: v,
+		Kind:   BerryKindCherry,
+	}
 }
 
 // UnmarshalJSON decodes the variant the JSON value matches, or keeps the value
@@ -189,24 +217,52 @@ type FruitKind string
 
 // Variants of Fruit.
 const (
-	// FruitKindApple marks the Apple variant.
-	FruitKindApple FruitKind = "Apple"
-	// FruitKindBerry marks the Berry variant.
+	// FruitKindApple marks the Apple variant; its value is the tag the "kind" member carries.
+	FruitKindApple FruitKind = "apple"
+	// FruitKindBerry marks the Berry variant; its value is the tag the "kind" member carries.
 	FruitKindBerry FruitKind = "Berry"
 )
 
-// MarshalJSON encodes the variant Kind names, or Raw.
+// MarshalJSON encodes the variant Kind names, or Raw. The "kind" member is written with the
+// variant's tag, whatever the variant's own field holds (a tag of the variant
+// it already holds is kept).
 func (v Fruit) MarshalJSON() ([]byte, error) {
 	switch v.Kind {
 	case FruitKindApple:
-		return json.Marshal(v.Apple)
+		b, err := json.Marshal(v.Apple)
+		if err != nil {
+			return nil, err
+		}
+		return runtime.JSONWithTag(b, "kind", "apple")
 	case FruitKindBerry:
-		return json.Marshal(v.Berry)
+		b, err := json.Marshal(v.Berry)
+		if err != nil {
+			return nil, err
+		}
+		return runtime.JSONWithTag(b, "kind", "Berry", "banana", "cherry")
 	}
 	if len(v.Raw) > 0 {
 		return v.Raw, nil
 	}
 	return []byte("null"), nil
+}
+
+// NewAppleFruit returns a Fruit holding the Apple variant, encoded with "apple"
+// as its "kind" member.
+func NewAppleFruit(v Apple) Fruit {
+	return Fruit{
+		Apple: v,
+		Kind:  FruitKindApple,
+	}
+}
+
+// NewBerryFruit returns a Fruit holding the Berry variant, encoded with "Berry"
+// as its "kind" member.
+func NewBerryFruit(v Berry) Fruit {
+	return Fruit{
+		Berry: v,
+		Kind:  FruitKindBerry,
+	}
 }
 
 // UnmarshalJSON decodes the variant the JSON value matches, or keeps the value
@@ -323,6 +379,22 @@ func (v PaymentMethod) MarshalJSON() ([]byte, error) {
 		return v.Raw, nil
 	}
 	return []byte("null"), nil
+}
+
+// NewGenericMethodPaymentMethod returns a PaymentMethod holding the GenericMethod variant.
+func NewGenericMethodPaymentMethod(v GenericMethod) PaymentMethod {
+	return PaymentMethod{
+		GenericMethod: v,
+		Kind:          PaymentMethodKindGenericMethod,
+	}
+}
+
+// NewCardMethodPaymentMethod returns a PaymentMethod holding the CardMethod variant.
+func NewCardMethodPaymentMethod(v CardMethod) PaymentMethod {
+	return PaymentMethod{
+		CardMethod: v,
+		Kind:       PaymentMethodKindCardMethod,
+	}
 }
 
 // UnmarshalJSON decodes the variant the JSON value matches, or keeps the value
@@ -445,6 +517,30 @@ func (v Step) MarshalJSON() ([]byte, error) {
 	return []byte("null"), nil
 }
 
+// NewNextStepStep returns a Step holding the NextStep variant.
+func NewNextStepStep(v NextStep) Step {
+	return Step{
+		Kind:     StepKindNextStep,
+		NextStep: v,
+	}
+}
+
+// NewNamedStepStep returns a Step holding the NamedStep variant.
+func NewNamedStepStep(v NamedStep) Step {
+	return Step{
+		Kind:      StepKindNamedStep,
+		NamedStep: v,
+	}
+}
+
+// NewSkipStepStep returns a Step holding the SkipStep variant.
+func NewSkipStepStep(v SkipStep) Step {
+	return Step{
+		Kind:     StepKindSkipStep,
+		SkipStep: v,
+	}
+}
+
 // UnmarshalJSON decodes the variant the JSON value matches, or keeps the value
 // in Raw when none does; a value of a kind no variant has is refused.
 func (v *Step) UnmarshalJSON(data []byte) error {
@@ -520,6 +616,22 @@ func (v Target) MarshalJSON() ([]byte, error) {
 		return v.Raw, nil
 	}
 	return []byte("null"), nil
+}
+
+// NewPointTarget returns a Target holding the Point variant.
+func NewPointTarget(v Point) Target {
+	return Target{
+		Kind:  TargetKindPoint,
+		Point: v,
+	}
+}
+
+// NewAnchorTarget returns a Target holding the Anchor variant.
+func NewAnchorTarget(v Anchor) Target {
+	return Target{
+		Anchor: v,
+		Kind:   TargetKindAnchor,
+	}
 }
 
 // UnmarshalJSON decodes the variant the JSON value matches, or keeps the value
