@@ -17,12 +17,49 @@ import (
 // coreVersion is the Core release whose behaviour the server follows.
 const coreVersion = "0.24.0"
 
+// coreHandler routes Core's operations behind Core's CORS layer. A path no
+// operation serves gets 404 with an empty body and a known path asked with
+// another method 405, as Core's router answers (reference §14 #8).
 func (s *Server) coreHandler() http.Handler {
 	mux := http.NewServeMux()
+	paths := http.NewServeMux() // the operations' paths, any method
+	seen := make(map[string]bool)
 	for _, op := range s.coreOperations() {
 		s.register(mux, op)
+		if !seen[op.pattern] {
+			seen[op.pattern] = true
+			paths.Handle(op.pattern, http.NotFoundHandler())
+		}
 	}
-	return mux
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := paths.Handler(r); pattern != "" {
+			w.WriteHeader(http.StatusMethodNotAllowed)
+			return
+		}
+		w.WriteHeader(http.StatusNotFound)
+	})
+	return cors(mux)
+}
+
+// cors is Core's CORS layer, outside authentication (reference §14 #7):
+// any origin, method and header, no credentials. A preflight gets 200; a
+// response to a request with an Origin carries Access-Control-Allow-Origin.
+func cors(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Origin") == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		h := w.Header()
+		h.Set("Access-Control-Allow-Origin", "*")
+		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+			h.Set("Access-Control-Allow-Methods", "*")
+			h.Set("Access-Control-Allow-Headers", "*")
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // coreOperations lists Core's operations, named by the spec's operationIds.
@@ -119,39 +156,44 @@ func (r *ingestRequest) maybeMissing() bool {
 }
 
 // toNewEvent validates r (reference §4.2) and returns the event to append,
-// or the message of Core's 400 body.
+// or the whole error text of Core's 400 body: "Invalid input: ..." for the
+// value objects' rules, then the store's reserved-type check.
 func (r *ingestRequest) toNewEvent() (newEvent, string) {
 	ne := newEvent{eventType: r.EventType, entityID: r.EntityID, tenantID: "default", expectedVersion: r.ExpectedVersion}
 	if r.TenantID != nil {
 		ne.tenantID = *r.TenantID
 	}
 	if msg := validateEventType(ne.eventType); msg != "" {
-		return ne, msg
+		return ne, invalidInput + msg
 	}
 	if msg := validateEntityID(ne.entityID); msg != "" {
-		return ne, msg
+		return ne, invalidInput + msg
 	}
 	if msg := validateTenantID(ne.tenantID); msg != "" {
-		return ne, msg
+		return ne, invalidInput + msg
 	}
 	p, err := compactJSON(r.Payload)
 	if err != nil {
-		return ne, "payload is not valid JSON"
+		return ne, invalidInput + "payload is not valid JSON"
 	}
 	ne.payload = p
 	if len(r.Metadata) > 0 && string(r.Metadata) != "null" {
 		m, err := compactJSON(r.Metadata)
 		if err != nil {
-			return ne, "metadata is not valid JSON"
+			return ne, invalidInput + "metadata is not valid JSON"
 		}
 		ne.metadata = m
+	}
+	if strings.HasPrefix(ne.eventType, "_system.") {
+		return ne, reservedTypeError
 	}
 	return ne, ""
 }
 
 // readJSONBody decodes the request body into v like Axum's Json extractor,
-// writing its plain-text rejection and returning false on failure.
-func readJSONBody(w http.ResponseWriter, r *http.Request, v any) bool {
+// writing its plain-text rejection and returning false on failure. m lists
+// the struct members of v that may not repeat.
+func readJSONBody(w http.ResponseWriter, r *http.Request, v any, m members) bool {
 	ct := r.Header.Get("Content-Type")
 	mt, _, err := mime.ParseMediaType(ct)
 	if ct == "" || err != nil || !(mt == "application/json" || strings.HasSuffix(mt, "+json")) {
@@ -174,6 +216,10 @@ func readJSONBody(w http.ResponseWriter, r *http.Request, v any) bool {
 			return false
 		}
 		writeText(w, http.StatusUnprocessableEntity, "Failed to deserialize the JSON body into the target type: "+err.Error())
+		return false
+	}
+	if dup := duplicateMember(body, m); dup != "" {
+		writeText(w, http.StatusUnprocessableEntity, "Failed to deserialize the JSON body into the target type: "+dup)
 		return false
 	}
 	return true
@@ -202,7 +248,7 @@ type ingestResponse struct {
 // handleIngestEvent serves POST /api/v1/events (reference §5.2).
 func (s *Server) handleIngestEvent(w http.ResponseWriter, r *http.Request, _ *caller) {
 	var req ingestRequest
-	if !readJSONBody(w, r, &req) {
+	if !readJSONBody(w, r, &req, ingestMembers) {
 		return
 	}
 	if req.maybeMissing() {
@@ -215,7 +261,7 @@ func (s *Server) handleIngestEvent(w http.ResponseWriter, r *http.Request, _ *ca
 	}
 	ne, msg := req.toNewEvent()
 	if msg != "" {
-		writeInvalid(w, msg)
+		writeError(w, http.StatusBadRequest, msg)
 		return
 	}
 	res, err := s.ingest([]newEvent{ne})
@@ -233,7 +279,7 @@ func (s *Server) handleIngestEvents(w http.ResponseWriter, r *http.Request, _ *c
 	var req struct {
 		Events *[]ingestRequest `json:"events"`
 	}
-	if !readJSONBody(w, r, &req) {
+	if !readJSONBody(w, r, &req, batchMembers) {
 		return
 	}
 	if req.Events == nil {
@@ -274,7 +320,7 @@ func (s *Server) handleIngestEvents(w http.ResponseWriter, r *http.Request, _ *c
 		return
 	}
 	if invalid != "" {
-		writeInvalid(w, invalid)
+		writeError(w, http.StatusBadRequest, invalid)
 		return
 	}
 	b := make([]byte, 0, 64+len(res)*110)
@@ -413,14 +459,14 @@ func parseOrder(v string) (desc bool, msg string) {
 	case "desc":
 		return true, ""
 	}
-	return false, fmt.Sprintf("invalid order '%s': expected 'asc' or 'desc'", v)
+	return false, fmt.Sprintf("invalid 'order' value '%s': expected 'asc' or 'desc'", v)
 }
 
 // parsePayloadFilter parses payload_filter, a JSON object (reference §5.3).
 func parsePayloadFilter(v string) (map[string]json.RawMessage, string) {
 	var f map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(v), &f); err != nil || f == nil {
-		return nil, "payload_filter must be a JSON object"
+		return nil, fmt.Sprintf("invalid 'payload_filter': expected a JSON object of field/value pairs, got '%s'", v)
 	}
 	return f, ""
 }
@@ -430,8 +476,11 @@ func parsePayloadFilter(v string) (map[string]json.RawMessage, string) {
 func parseQuery(w http.ResponseWriter, r *http.Request, c *caller, qs bool) (query, bool) {
 	q := newQuery()
 	p := newParams(r)
-	q.tenant, _ = p.str("tenant_id")
-	if q.tenant == "" {
+	// Core falls back to the caller's tenant only when tenant_id is absent;
+	// an empty one fails closed (reference §14 #9).
+	var hasTenant bool
+	q.tenant, hasTenant = p.str("tenant_id")
+	if !hasTenant || qs && q.tenant == "" {
 		q.tenant = c.tenant
 	}
 	q.entityID, q.hasEntity = p.str("entity_id")
@@ -546,10 +595,12 @@ func (s *Server) handleQueryEvents(w http.ResponseWriter, r *http.Request, c *ca
 func (s *Server) runQuery(q *query) []byte {
 	s.store.mu.RLock()
 	defer s.store.mu.RUnlock()
-	var res queryResult
-	if q.tenant != "" {
-		res = s.store.run(q)
+	if q.tenant == "" {
+		// Core fails closed before it looks at the entity: no
+		// entity_version (reference §14 #9).
+		return []byte(`{"events":[],"count":0,"total_count":0,"has_more":false}`)
 	}
+	res := s.store.run(q)
 	b := make([]byte, 0, 64+len(res.page)*200)
 	b = append(b, `{"events":[`...)
 	for i, p := range res.page {
@@ -918,17 +969,21 @@ func (s *Server) handleEntityState(w http.ResponseWriter, r *http.Request, _ *ca
 	writeJSON(w, http.StatusOK, body)
 }
 
-// handleEntitySnapshot serves GET /api/v1/entities/{entity_id}/snapshot.
+// handleEntitySnapshot serves GET /api/v1/entities/{entity_id}/snapshot:
+// with a tenant, the entity's state (as of as_of when given, reference
+// §14 #10); without, the entity_snapshots projection's state.
 func (s *Server) handleEntitySnapshot(w http.ResponseWriter, r *http.Request, _ *caller) {
 	id := r.PathValue("entity_id")
 	p := newParams(r)
 	tenant, hasTenant := p.str("tenant_id")
+	asOfRaw, _ := p.str("as_of")
+	asOf, hasAsOf := p.time("as_of")
 	if p.err != "" {
 		queryRejection(w, p.err)
 		return
 	}
 	if hasTenant {
-		body := s.entityState(tenant, id, 0, false, "")
+		body := s.entityState(tenant, id, asOf, hasAsOf, asOfRaw)
 		if body == nil {
 			writeError(w, http.StatusNotFound, fmt.Sprintf("Entity not found: %s", id))
 			return

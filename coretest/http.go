@@ -3,6 +3,7 @@ package coretest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -72,9 +73,9 @@ func (r *recorder) Write(p []byte) (int, error) {
 	return r.body.Write(p)
 }
 
-// maxBody bounds request bodies; Core's gateway allows 1 MiB batches, the
-// in-memory server allows more so that large benchmark batches fit.
-const maxBody = 64 << 20
+// maxBody bounds request bodies like Core's HTTP framework does by default
+// (2 MiB, reference §14 #1); a larger body gets a plain-text 413.
+const maxBody = 2 << 20
 
 // register adds op to mux, wrapped in the request pipeline: spec
 // validation of the request, fault injection, authentication, rate
@@ -139,7 +140,12 @@ func (s *Server) serveOp(w http.ResponseWriter, r *http.Request, op *operation) 
 	if r.Body != nil && r.Body != http.NoBody {
 		b, err := readBody(w, r)
 		if err != nil {
-			writeText(w, http.StatusRequestEntityTooLarge, "Failed to buffer the request body: length limit exceeded")
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				writeText(w, http.StatusRequestEntityTooLarge, "Failed to buffer the request body: length limit exceeded")
+				return
+			}
+			writeText(w, http.StatusBadRequest, "Failed to buffer the request body")
 			return
 		}
 		reqBody = b
@@ -434,9 +440,12 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, map[string]string{"error": msg})
 }
 
+// invalidInput starts the message of Core's InvalidInput errors.
+const invalidInput = "Invalid input: "
+
 // writeInvalid writes Core's 400 {"error":"Invalid input: ..."}.
 func writeInvalid(w http.ResponseWriter, msg string) {
-	writeError(w, http.StatusBadRequest, "Invalid input: "+msg)
+	writeError(w, http.StatusBadRequest, invalidInput+msg)
 }
 
 // writeQueryError writes the Query Service's {"error": msg}.
