@@ -104,12 +104,12 @@ type store struct {
 
 func newStore(now func() time.Time) *store {
 	return &store{
-		typeIdx: make(map[string]uint32),
-		tenIdx:  make(map[string]uint32),
+		typeIdx:  make(map[string]uint32),
+		tenIdx:   make(map[string]uint32),
 		entIdx:   make(map[entityKey]uint32),
 		versions: make(map[string]uint32),
 		cur:      -1,
-		now:     now,
+		now:      now,
 	}
 }
 
