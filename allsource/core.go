@@ -123,7 +123,6 @@ func (c CoreClient) DetectDuplicates(ctx context.Context, eventTypePrefix string
 	}, s.runtime...)
 }
 
-
 // checkPathSegment refuses an id that goes into a request path as "." or
 // "..": a client or proxy resolves those as path steps, so the request
 // would reach another endpoint (a put gets 405, a read says "not found", a
