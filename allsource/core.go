@@ -419,7 +419,8 @@ func (c CoreClient) Consumer(ctx context.Context, id string, opts ...Option) (*c
 }
 
 // PositionedEvent is an event with its position: the 1-based index Core
-// acks consumers by.
+// acks consumers by, or 0 for a live stream event, which Core sends
+// without one.
 type PositionedEvent struct {
 	Position int64
 	Event    Event
