@@ -101,4 +101,3 @@ func (n *Nullable[T]) UnmarshalJSON(b []byte) error {
 }
 
 func isNull(b []byte) bool { return bytes.Equal(bytes.TrimSpace(b), []byte("null")) }
-
