@@ -115,11 +115,11 @@ func TestOneOptionTypeForClientsAndCalls(t *testing.T) {
 	if _, err := c.Health(ctx, allsource.WithResponseInto(&resp)); err != nil || resp == nil || resp.StatusCode != 200 {
 		t.Fatalf("per-call WithResponseInto: %v, %v", resp, err)
 	}
-	srv.Delay("health", 200*time.Millisecond)
+	slow := srv.Inject(coretest.Core, "health", 0, coretest.Fault{Delay: 200 * time.Millisecond})
 	if _, err := c.Health(ctx, allsource.WithTimeout(20*time.Millisecond), allsource.WithMaxRetries(0)); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("per-call WithTimeout: %v", err)
 	}
-	srv.Delay("health", 0)
+	slow()
 	if _, err := c.Health(ctx); err != nil {
 		t.Fatalf("the per-call timeout outlived its call: %v", err)
 	}
@@ -246,7 +246,7 @@ func TestErrorHelpers(t *testing.T) {
 	srv := newServer(t)
 	c := newCore(t, srv, allsource.WithMaxRetries(0))
 	ctx := context.Background()
-	srv.FailNext("health", 1, http.StatusServiceUnavailable)
+	srv.Inject(coretest.Core, "health", 1, coretest.Fault{Status: http.StatusServiceUnavailable})
 	_, unavailable := c.Health(ctx)
 	_, badRequest := c.Query(ctx, allsource.Query{}, allsource.WithMiddleware(func(next runtime.RoundTripFunc) runtime.RoundTripFunc {
 		return func(r *http.Request) (*http.Response, error) {

@@ -52,12 +52,15 @@
 //
 // # Faults
 //
-// Tests drive failures with FailNext (fail the next N requests of an
-// operation with a status and Core's body for it), Delay, CutBodyNext (the
-// request is processed, the response is cut mid-body and the connection
-// closed), DropStreamAfter and DropStreams (WebSocket streams end without a
-// close frame), and Reset. Operations are named by the spec's operationIds;
-// FailNextQuery, DelayQuery and CutBodyNextQuery target the Query Service.
+// Tests drive failures through one door, Control (in the spirit of franz-go
+// kfake): a function offered every request, by service and operationId
+// (the spec's), that returns a Fault to apply: a status to fail with (and
+// the real service's body for it), a delay, or a cut body (the request is
+// processed, the response cut mid-body and the connection closed). A
+// control is dropped after it handles a request unless it calls
+// KeepControl. Inject is Control with a counting control, for "the next N
+// requests of this operation". DropStreamAfter and DropStreams end
+// WebSocket streams without a close frame, and Reset removes everything.
 //
 // # Storage
 //

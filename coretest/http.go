@@ -21,11 +21,14 @@ const (
 	serviceQuery
 )
 
-func (v service) String() string {
+func (v service) String() string { return string(v.name()) }
+
+// name returns the service's exported name.
+func (v service) name() Service {
 	if v == serviceQuery {
-		return "query"
+		return Query
 	}
-	return "core"
+	return Core
 }
 
 // caller is the authenticated identity of a request.
@@ -155,19 +158,19 @@ func (s *Server) serveOp(w http.ResponseWriter, r *http.Request, op *operation) 
 	if s.specs != nil {
 		reqViolation = s.specs.checkRequest(r, op, reqBody)
 	}
-	f := s.faults.take(op.svc, op.id)
-	if f.delay > 0 {
+	f := s.faults.take(Request{Service: op.svc.name(), OperationID: op.id, Method: r.Method, Path: r.URL.Path})
+	if f.Delay > 0 {
 		select {
-		case <-time.After(f.delay):
+		case <-time.After(f.Delay):
 		case <-r.Context().Done():
 			// The server is closing or the client left: abort without a
 			// response rather than answer an empty 200.
 			panic(http.ErrAbortHandler)
 		}
 	}
-	if f.failStatus != 0 {
+	if f.Status != 0 {
 		rec := newRecorder()
-		writeInjectedFailure(rec, op, f.failStatus)
+		writeInjectedFailure(rec, op, f.Status)
 		if s.specs != nil && s.specs.documents(op, rec.status) {
 			// An injected failure must look like the real one.
 			s.specs.checkResponse(r, op, reqBody, rec)
@@ -199,7 +202,7 @@ func (s *Server) serveOp(w http.ResponseWriter, r *http.Request, op *operation) 
 		}
 		s.specs.checkResponse(r, op, reqBody, rec)
 	}
-	s.flush(w, rec, f.cutBody)
+	s.flush(w, rec, f.CutBody)
 	s.logRequest(r, op, rec.status, start)
 }
 
