@@ -10,7 +10,8 @@ import (
 // into a struct: serde's derived deserializer refuses a struct member that
 // appears twice (reference §14 #6), while unknown members, and members
 // inside free-form values (payload, metadata, state), may repeat. A member
-// mapped to a non-nil description holds an array of such structs.
+// whose description is non-nil holds an array of such structs. A struct has
+// at most 64 members.
 type members map[string]members
 
 // The struct members of the request bodies of Core's JSON operations.
@@ -32,29 +33,27 @@ func duplicateMember(body []byte, m members) string {
 	if d.Next() != jx.Object {
 		return ""
 	}
-	dup, _ := objectDuplicate(d, m, "")
+	dup, _ := objectDuplicate(d, m)
 	return dup
 }
 
-func objectDuplicate(d *jx.Decoder, m members, path string) (string, error) {
-	var seen [8]string
-	n := 0
+// objectDuplicate checks the object d is at. It allocates only to report a
+// duplicate: members are told apart by their rank in sorted order.
+func objectDuplicate(d *jx.Decoder, m members) (string, error) {
+	var seen uint64
 	var dup string
 	err := d.ObjBytes(func(d *jx.Decoder, key []byte) error {
 		sub, known := m[string(key)]
 		if !known || dup != "" {
 			return d.Skip()
 		}
-		for _, k := range seen[:min(n, len(seen))] {
-			if k == string(key) {
-				dup = fmt.Sprintf("%sduplicate field `%s`", path, key)
-				return d.Skip()
-			}
+		r, name := rank(m, key)
+		bit := uint64(1) << r
+		if seen&bit != 0 {
+			dup = fmt.Sprintf("duplicate field `%s`", key)
+			return d.Skip()
 		}
-		if n < len(seen) {
-			seen[n] = string(key)
-		}
-		n++
+		seen |= bit
 		if sub == nil || d.Next() != jx.Array {
 			return d.Skip()
 		}
@@ -64,12 +63,27 @@ func objectDuplicate(d *jx.Decoder, m members, path string) (string, error) {
 			if d.Next() != jx.Object || dup != "" {
 				return d.Skip()
 			}
-			inner, err := objectDuplicate(d, sub, fmt.Sprintf("%s%s[%d]: ", path, key, i))
-			if dup == "" {
-				dup = inner
+			inner, err := objectDuplicate(d, sub)
+			if dup == "" && inner != "" {
+				dup = fmt.Sprintf("%s[%d]: %s", name, i, inner)
 			}
 			return err
 		})
 	})
 	return dup, err
+}
+
+// rank returns how many members of m sort before key, and m's own copy of
+// key (the decoder's may not outlive the callback).
+func rank(m members, key []byte) (int, string) {
+	n, name := 0, ""
+	for k := range m {
+		switch {
+		case k < string(key):
+			n++
+		case k == string(key):
+			name = k
+		}
+	}
+	return n, name
 }
