@@ -356,7 +356,8 @@ func (c CoreClient) PutProjectionStates(ctx context.Context, name string, states
 		}
 		items[i] = core.ProjectionStateEntry{EntityID: st.EntityID, State: raw}
 	}
-	runs, err := splitBatch(items, core.BulkSaveProjectionStatesRequest{States: []core.ProjectionStateEntry{}}, s.batchBytes, "states")
+	runs, err := splitBatch(items, core.BulkSaveProjectionStatesRequest{States: []core.ProjectionStateEntry{}}, s.batchBytes, "states",
+		func(e *core.ProjectionStateEntry) int { return len(e.EntityID) + len(e.State) })
 	if err != nil {
 		return nil, err
 	}

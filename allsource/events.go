@@ -174,7 +174,10 @@ func (c CoreClient) IngestBatch(ctx context.Context, events []NewEvent, opts ...
 		}
 		items[i] = req
 	}
-	runs, err := splitBatch(items, core.IngestEventsRequest{Events: []core.IngestEventRequest{}}, s.batchBytes, "events")
+	runs, err := splitBatch(items, core.IngestEventsRequest{Events: []core.IngestEventRequest{}}, s.batchBytes, "events",
+		func(r *core.IngestEventRequest) int {
+			return len(r.Payload) + len(r.Metadata) + len(r.EventType) + len(r.EntityID) + len(r.TenantID.Or(""))
+		})
 	if err != nil {
 		return nil, err
 	}
@@ -218,17 +221,36 @@ func (e *BatchError) Unwrap() error { return e.Err }
 // run is a range [start, end) of batch items sent in one request.
 type run struct{ start, end int }
 
+// maxItemOverhead bounds what an encoded batch item adds to its variable
+// parts: member names, quotes, colons, commas, braces and numbers.
+const maxItemOverhead = 256
+
 // splitBatch splits items into runs whose request body, envelope (the
 // request with an empty, non-nil list of items) included, is at most
 // budget bytes. It refuses an item that does not fit a request by itself,
 // naming it by field[i]. Sizes are those of the encoding the generated
-// client sends (json.Marshal of the request).
-func splitBatch[T, E any](items []T, envelope E, budget int, field string) ([]run, error) {
+// client sends (json.Marshal of the request). content returns the bytes of
+// an item's variable parts (strings and raw JSON): when even their worst
+// case encoding fits the budget, the items go in one request without being
+// encoded twice.
+func splitBatch[T, E any](items []T, envelope E, budget int, field string, content func(*T) int) ([]run, error) {
 	env, err := json.Marshal(envelope)
 	if err != nil {
 		return nil, fmt.Errorf("allsource: encode %s: %w", field, err)
 	}
 	base := len(env)
+	// Worst case: every byte escaped as \u00XX (six bytes), plus member
+	// names, punctuation and numbers.
+	bound := base
+	for i := range items {
+		bound += 6*content(&items[i]) + maxItemOverhead
+		if bound > budget {
+			break
+		}
+	}
+	if bound <= budget {
+		return []run{{0, len(items)}}, nil
+	}
 	var runs []run
 	start, size := 0, base
 	for i := range items {
