@@ -307,3 +307,35 @@ func TestErrorHelpers(t *testing.T) {
 		t.Error("IsRetryable(nil) or IsNotFound misclassify")
 	}
 }
+
+// EntityEvents reads one entity's events through either client.
+func TestEntityEventsBothClients(t *testing.T) {
+	srv := newServer(t)
+	c := newCore(t, srv)
+	ctx := context.Background()
+	if _, err := c.IngestBatch(ctx, append(readings(3, 1, "e"), readings(2, 1, "other")...)); err != nil {
+		t.Fatal(err)
+	}
+	count := func(seq func(func(allsource.Event, error) bool)) int {
+		n := 0
+		for e, err := range seq {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.EntityID != "e" {
+				t.Fatalf("event of %q", e.EntityID)
+			}
+			n++
+		}
+		return n
+	}
+	if n := count(c.EntityEvents(ctx, "e")); n != 3 {
+		t.Errorf("CoreClient: %d events", n)
+	}
+	if n := count(newQuery(t, srv).EntityEvents(ctx, "e")); n != 3 {
+		t.Errorf("QueryClient: %d events", n)
+	}
+	if n := count(c.EntityEvents(ctx, "e", allsource.WithPageSize(1))); n != 3 {
+		t.Errorf("pages of one: %d events", n)
+	}
+}
