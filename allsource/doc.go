@@ -11,7 +11,14 @@
 // that match nothing) are rejected before any request is sent, with an error
 // matching ErrInvalidArgument. Server errors are *runtime.APIError values
 // matching the runtime's sentinels (runtime.ErrNotFound,
-// runtime.ErrVersionConflict, runtime.ErrRateLimited, ...).
+// runtime.ErrVersionConflict, runtime.ErrRateLimited, ...), which
+// runtime.IsRetryable, runtime.IsNotFound and the other helpers classify.
+//
+// Options are one type, Option, for a client (NewCoreClient(url, key,
+// opts...)) and for a call (c.Query(ctx, q, opts...)), a call's options
+// applied over its client's. WithTenant scopes writes and reads to one
+// tenant: without it Core stores events sent without a tenant in "default"
+// but answers queries without one from the caller's tenant.
 //
 // # Coming from the Rust SDK
 //
@@ -24,19 +31,20 @@
 //	put_projection_state(name, id, state)      CoreClient.PutProjectionState
 //	bulk_get_projection_states(name, ids)      CoreClient.ProjectionStates
 //	bulk_put_projection_state(name, states)    CoreClient.PutProjectionStates
-//	get_projection_state_summary[_paged]       CoreClient.API().GetProjectionStateSummary
+//	get_projection_state_summary[_paged]       CoreClient.ProjectionStateSummary / ProjectionStateSummaries
 //	register_consumer(id, filters)             CoreClient.RegisterConsumer
 //	get_consumer(id)                           CoreClient.Consumer
 //	poll_consumer_events(id, limit)            CoreClient.PollConsumer
 //	ack_consumer(id, position)                 CoreClient.AckConsumer
 //	save_checkpoint / load_checkpoint          CoreClient.SaveCheckpoint / LoadCheckpoint
 //	QueryClient::query_events(params)          QueryClient.Query, CoreClient.Query
-//	get_entity_events / get_events_by_type     Query{EntityID: ...} / Query{EventType: ...}
+//	get_entity_events / get_events_by_type     CoreClient.EntityEvents / Query{EventType: ...}
 //	events paginator                           CoreClient.Events, QueryClient.Events (iter.Seq2)
 //	query_and_fold (one page)                  FoldEvents (every page, constant memory)
 //	list_entities (+ paginator)                CoreClient.ListEntities, CoreClient.Entities
 //	detect_duplicates                          CoreClient.DetectDuplicates
-//	list_projections                           CoreClient.API().ListProjections
+//	list_projections                           CoreClient.ListProjections
+//	Error::is_retryable, is_not_found, ...     runtime.IsRetryable, runtime.IsNotFound, ...
 //	EventStreamClient::connect(id, filters)    CoreClient.Subscribe(ctx, StreamOptions{...})
 //	ProjectionWorker                           package projection
 //	normalize event types (always on)          WithNormalizedEventTypes (opt-in)

@@ -18,11 +18,14 @@ import (
 // Payload and Metadata stay raw JSON: decode them with DecodePayload.
 type Event = common.Event
 
-// DecodePayload decodes an event's payload into a value of the caller's type.
+// DecodePayload decodes an event's payload into a value of the caller's
+// type. It is the one payload decoder of the SDK: a projection reducer's
+// event passes &ev.Event.
 func DecodePayload[T any](e *Event) (T, error) {
-	v, err := runtime.Decode[T](e.Payload)
-	if err != nil {
-		return v, fmt.Errorf("allsource: decode payload of event %s (%s): %w", e.ID, e.EventType, err)
+	var v T
+	if err := json.Unmarshal(e.Payload, &v); err != nil {
+		return v, fmt.Errorf("allsource: decode payload of %s event %s (entity %q, version %d): %w",
+			e.EventType, e.ID, e.EntityID, e.Version, err)
 	}
 	return v, nil
 }
@@ -39,7 +42,8 @@ type NewEvent struct {
 	// Metadata is optional caller metadata, encoded like Payload; nil sends
 	// none.
 	Metadata any
-	// TenantID scopes the event; empty means Core's "default" tenant.
+	// TenantID scopes the event; empty means the client's WithTenant, or
+	// else Core's "default" tenant.
 	TenantID string
 	// ExpectedVersion makes the append conditional: it fails with a
 	// version conflict (errors.Is(err, runtime.ErrVersionConflict)) unless
@@ -77,15 +81,18 @@ func truncateArg(s string) string {
 	return s
 }
 
-func (c *clientConfig) eventType(t string) (string, error) {
+func (c *settings) eventType(t string) (string, error) {
 	if c.normalize {
 		t = NormalizeEventType(t)
 	}
 	return t, ValidateEventType(t)
 }
 
-func (c *clientConfig) ingestRequest(e NewEvent) (core.IngestEventRequest, error) {
+func (c *settings) ingestRequest(e NewEvent) (core.IngestEventRequest, error) {
 	var req core.IngestEventRequest
+	if e.TenantID == "" {
+		e.TenantID = c.tenant
+	}
 	t, err := c.eventType(e.Type)
 	if err != nil {
 		return req, err
@@ -126,31 +133,147 @@ func (c *clientConfig) ingestRequest(e NewEvent) (core.IngestEventRequest, error
 // A plain append is retried only when the failure proves Core never stored
 // it, so it is never duplicated by a retry; a conditional append
 // (ExpectedVersion set) is retried like any idempotent call.
-func (c CoreClient) Ingest(ctx context.Context, e NewEvent, opts ...runtime.Option) (*core.IngestResult, error) {
-	req, err := c.cfg.ingestRequest(e)
+func (c CoreClient) Ingest(ctx context.Context, e NewEvent, opts ...Option) (*core.IngestResult, error) {
+	s, err := c.cfg.call(opts)
 	if err != nil {
 		return nil, err
 	}
-	return c.api.IngestEvent(ctx, req, opts...)
+	req, err := s.ingestRequest(e)
+	if err != nil {
+		return nil, err
+	}
+	return c.api.IngestEvent(ctx, req, s.runtime...)
 }
 
-// IngestBatch appends events in one round trip, in order. The batch is not
-// atomic: when an item fails, the items before it are stored and the error
-// says which status the failing item got. Every item is validated before
-// the request is sent.
-func (c CoreClient) IngestBatch(ctx context.Context, events []NewEvent, opts ...runtime.Option) (*core.BatchIngestResult, error) {
+// IngestBatch appends events in order and reports them as one call would:
+// one entry per event in Events, Total and Ingested over the whole batch.
+// Every item is validated before anything is sent. A batch whose encoding
+// exceeds the byte budget (WithBatchBytes, DefaultBatchBytes by default;
+// Core refuses bodies over 2 MiB) is sent as several requests in order,
+// each waiting for the one before; an event that alone exceeds the budget
+// is an argument error, before anything is sent.
+//
+// A batch is not atomic: when an item fails, the items before it are stored.
+// If the first request fails, the error is that request's, as for one call.
+// If a later one fails, the result holds the events stored by the requests
+// before it and the error is a *BatchError saying how many (errors.Is and
+// errors.As still reach the server's error).
+func (c CoreClient) IngestBatch(ctx context.Context, events []NewEvent, opts ...Option) (*core.BatchIngestResult, error) {
+	s, err := c.cfg.call(opts)
+	if err != nil {
+		return nil, err
+	}
 	if len(events) == 0 {
 		return nil, &ArgumentError{Field: "events", Reason: "batch is empty"}
 	}
-	body := core.IngestEventsRequest{Events: make([]core.IngestEventRequest, len(events))}
+	items := make([]core.IngestEventRequest, len(events))
 	for i, e := range events {
-		req, err := c.cfg.ingestRequest(e)
+		req, err := s.ingestRequest(e)
 		if err != nil {
 			return nil, fmt.Errorf("allsource: batch item %d: %w", i, err)
 		}
-		body.Events[i] = req
+		items[i] = req
 	}
-	return c.api.IngestEvents(ctx, body, opts...)
+	runs, err := splitBatch(items, core.IngestEventsRequest{Events: []core.IngestEventRequest{}}, s.batchBytes, "events",
+		func(r *core.IngestEventRequest) int {
+			return len(r.Payload) + len(r.Metadata) + len(r.EventType) + len(r.EntityID) + len(r.TenantID.Or(""))
+		})
+	if err != nil {
+		return nil, err
+	}
+	out := &core.BatchIngestResult{Events: make([]core.IngestResult, 0, len(items))}
+	for _, r := range runs {
+		res, err := c.api.IngestEvents(ctx, core.IngestEventsRequest{Events: items[r.start:r.end]}, s.runtime...)
+		if err != nil {
+			if r.start == 0 {
+				return nil, err
+			}
+			return out, &BatchError{Stored: r.start, Start: r.start, End: r.end, Err: err}
+		}
+		out.Total += res.Total
+		out.Ingested += res.Ingested
+		out.Events = append(out.Events, res.Events...)
+	}
+	return out, nil
+}
+
+// BatchError reports a batch sent as several requests (see
+// CoreClient.IngestBatch) whose request for items [Start, End) failed after
+// the earlier requests stored items [0, Stored). Within the failing request
+// Core may have stored the items before the failing one, too.
+type BatchError struct {
+	// Stored is the number of leading items stored by the earlier requests.
+	Stored int
+	// Start and End bound the items of the failing request.
+	Start, End int
+	// Err is the failing request's error.
+	Err error
+}
+
+// Error describes the failure.
+func (e *BatchError) Error() string {
+	return fmt.Sprintf("allsource: batch items %d to %d: %v (items 0 to %d were stored by earlier requests)", e.Start, e.End-1, e.Err, e.Stored-1)
+}
+
+// Unwrap returns the failing request's error.
+func (e *BatchError) Unwrap() error { return e.Err }
+
+// run is a range [start, end) of batch items sent in one request.
+type run struct{ start, end int }
+
+// maxItemOverhead bounds what an encoded batch item adds to its variable
+// parts: member names, quotes, colons, commas, braces and numbers.
+const maxItemOverhead = 256
+
+// splitBatch splits items into runs whose request body, envelope (the
+// request with an empty, non-nil list of items) included, is at most
+// budget bytes. It refuses an item that does not fit a request by itself,
+// naming it by field[i]. Sizes are those of the encoding the generated
+// client sends (json.Marshal of the request). content returns the bytes of
+// an item's variable parts (strings and raw JSON): when even their worst
+// case encoding fits the budget, the items go in one request without being
+// encoded twice.
+func splitBatch[T, E any](items []T, envelope E, budget int, field string, content func(*T) int) ([]run, error) {
+	env, err := json.Marshal(envelope)
+	if err != nil {
+		return nil, fmt.Errorf("allsource: encode %s: %w", field, err)
+	}
+	base := len(env)
+	// Worst case: every byte escaped as \u00XX (six bytes), plus member
+	// names, punctuation and numbers.
+	bound := base
+	for i := range items {
+		bound += 6*content(&items[i]) + maxItemOverhead
+		if bound > budget {
+			break
+		}
+	}
+	if bound <= budget {
+		return []run{{0, len(items)}}, nil
+	}
+	var runs []run
+	start, size := 0, base
+	for i := range items {
+		b, err := json.Marshal(items[i])
+		if err != nil {
+			return nil, fmt.Errorf("allsource: encode %s[%d]: %w", field, i, err)
+		}
+		n := len(b)
+		if base+n > budget {
+			return nil, &ArgumentError{Field: fmt.Sprintf("%s[%d]", field, i), Value: truncateArg(string(b)),
+				Reason: fmt.Sprintf("encodes to %d bytes, more than one request may carry (batch budget %d bytes)", n, budget)}
+		}
+		add := n
+		if i > start {
+			add++ // the comma
+		}
+		if size+add > budget {
+			runs = append(runs, run{start, i})
+			start, size, add = i, base, n
+		}
+		size += add
+	}
+	return append(runs, run{start, len(items)}), nil
 }
 
 // Order is the order of query results.
@@ -164,7 +287,8 @@ const (
 
 // Query selects events. The zero value of a field means "no filter".
 type Query struct {
-	// TenantID scopes the query; empty uses the authenticated tenant.
+	// TenantID scopes the query; empty means the client's WithTenant, or
+	// else the authenticated tenant.
 	TenantID string
 	// EntityID selects one entity's events.
 	EntityID string
@@ -182,23 +306,27 @@ type Query struct {
 	// PayloadFilter selects events whose payload has each of these
 	// top-level members equal (as JSON: "42" does not equal 42).
 	PayloadFilter map[string]any
-	// Limit caps the number of events of one Query call (Core has no
-	// default: an unset limit returns everything). Events and FoldEvents
-	// ignore it and page through every match.
+	// Limit caps the number of events: of one Query call, and of the whole
+	// iteration of Events and FoldEvents, which fetch pages until they have
+	// that many. Zero means no cap (Core has no default limit).
 	Limit int64
-	// Offset skips that many matches.
+	// Offset skips that many matches (for Events, before the first page).
 	Offset int64
 	// Order sorts by (timestamp, version); Ascending by default.
 	Order Order
 }
 
-func (q *Query) coreParams(c *clientConfig) (core.QueryEventsParams, error) {
+func (q *Query) coreParams(c *settings) (core.QueryEventsParams, error) {
 	var p core.QueryEventsParams
-	if q.TenantID != "" {
-		if err := ValidateTenantID(q.TenantID); err != nil {
+	tenant := q.TenantID
+	if tenant == "" {
+		tenant = c.tenant
+	}
+	if tenant != "" {
+		if err := ValidateTenantID(tenant); err != nil {
 			return p, err
 		}
-		p.TenantID = runtime.Some(common.TenantID(q.TenantID))
+		p.TenantID = runtime.Some(common.TenantID(tenant))
 	}
 	if q.EntityID != "" {
 		if err := ValidateEntityID(q.EntityID); err != nil {
@@ -283,8 +411,11 @@ func windowOf(payloadFilter map[string]any, limit, offset int64, order Order) (w
 // queryParams converts q for the Query Service, which forwards only the
 // entity, exact type, time window, limit and offset filters to Core: any
 // other filter is rejected rather than silently dropped.
-func (q *Query) queryParams(c *clientConfig) (query.QueryEventsParams, error) {
+func (q *Query) queryParams(c *settings) (query.QueryEventsParams, error) {
 	var p query.QueryEventsParams
+	if c.tenant != "" {
+		return p, errQueryTenant
+	}
 	unsupported := func(field string) error {
 		return &ArgumentError{Field: field, Reason: "the Query Service does not forward this filter; query Core with a CoreClient"}
 	}
@@ -316,62 +447,98 @@ type QueryResult = common.QueryEventsResponse
 
 // Query returns the events q selects, as one response (use Events to page
 // through them all).
-func (c CoreClient) Query(ctx context.Context, q Query, opts ...runtime.Option) (*QueryResult, error) {
-	p, err := q.coreParams(c.cfg)
+func (c CoreClient) Query(ctx context.Context, q Query, opts ...Option) (*QueryResult, error) {
+	s, err := c.cfg.call(opts)
 	if err != nil {
 		return nil, err
 	}
-	return c.api.QueryEvents(ctx, p, opts...)
+	p, err := q.coreParams(s)
+	if err != nil {
+		return nil, err
+	}
+	return c.api.QueryEvents(ctx, p, s.runtime...)
 }
 
 // Query returns the events q selects, as one response. The Query Service
 // applies a default limit of 100.
-func (c QueryClient) Query(ctx context.Context, q Query, opts ...runtime.Option) (*QueryResult, error) {
-	p, err := q.queryParams(c.cfg)
+func (c QueryClient) Query(ctx context.Context, q Query, opts ...Option) (*QueryResult, error) {
+	s, err := c.cfg.call(opts)
 	if err != nil {
 		return nil, err
 	}
-	return c.api.QueryEvents(ctx, p, opts...)
+	p, err := q.queryParams(s)
+	if err != nil {
+		return nil, err
+	}
+	return c.api.QueryEvents(ctx, p, s.runtime...)
 }
 
 // EventSource is what both clients offer for reading every event a query
 // selects, page by page.
 type EventSource interface {
-	Events(ctx context.Context, q Query, opts ...runtime.Option) iter.Seq2[Event, error]
+	Events(ctx context.Context, q Query, opts ...Option) iter.Seq2[Event, error]
 }
 
-// Events returns every event q selects, fetching pages lazily as the caller
-// ranges (q.Limit and q.Offset are ignored). A server that ignores the
-// offset yields a *runtime.ProtocolError instead of looping forever.
-func (c CoreClient) Events(ctx context.Context, q Query, opts ...runtime.Option) iter.Seq2[Event, error] {
-	q.Limit, q.Offset = 0, 0
-	p, err := q.coreParams(c.cfg)
+// Events returns the events q selects, fetching pages lazily as the caller
+// ranges: from q.Offset on, and at most q.Limit of them when it is set. A
+// server that ignores the offset or the limit yields a
+// *runtime.ProtocolError instead of looping forever.
+func (c CoreClient) Events(ctx context.Context, q Query, opts ...Option) iter.Seq2[Event, error] {
+	s, err := c.cfg.call(opts)
 	if err != nil {
 		return failed[Event](err)
 	}
-	return eventPages(ctx, c.cfg.pageSize, func(ctx context.Context, offset, limit int64) (*QueryResult, error) {
-		p.Offset, p.Limit = runtime.Some(offset), runtime.Some(limit)
-		return c.api.QueryEvents(ctx, p, opts...)
-	})
-}
-
-// Events returns every event q selects, page by page (see CoreClient.Events).
-func (c QueryClient) Events(ctx context.Context, q Query, opts ...runtime.Option) iter.Seq2[Event, error] {
+	w := pageWindow{size: s.pageSize, offset: q.Offset, limit: q.Limit}
 	q.Limit, q.Offset = 0, 0
-	p, err := q.queryParams(c.cfg)
+	p, err := q.coreParams(s)
 	if err != nil {
 		return failed[Event](err)
 	}
-	return eventPages(ctx, c.cfg.pageSize, func(ctx context.Context, offset, limit int64) (*QueryResult, error) {
+	return eventPages(ctx, w, func(ctx context.Context, offset, limit int64) (*QueryResult, error) {
 		p.Offset, p.Limit = runtime.Some(offset), runtime.Some(limit)
-		return c.api.QueryEvents(ctx, p, opts...)
+		return c.api.QueryEvents(ctx, p, s.runtime...)
 	})
+}
+
+// EntityEvents returns every event of one entity, oldest first (in the
+// client's WithTenant, or the authenticated tenant).
+func (c CoreClient) EntityEvents(ctx context.Context, entityID string, opts ...Option) iter.Seq2[Event, error] {
+	if entityID == "" {
+		return failed[Event](&ArgumentError{Field: "entity_id", Reason: "must not be empty"})
+	}
+	return c.Events(ctx, Query{EntityID: entityID}, opts...)
+}
+
+// Events returns the events q selects, page by page (see CoreClient.Events).
+func (c QueryClient) Events(ctx context.Context, q Query, opts ...Option) iter.Seq2[Event, error] {
+	s, err := c.cfg.call(opts)
+	if err != nil {
+		return failed[Event](err)
+	}
+	w := pageWindow{size: s.pageSize, offset: q.Offset, limit: q.Limit}
+	q.Limit, q.Offset = 0, 0
+	p, err := q.queryParams(s)
+	if err != nil {
+		return failed[Event](err)
+	}
+	return eventPages(ctx, w, func(ctx context.Context, offset, limit int64) (*QueryResult, error) {
+		p.Offset, p.Limit = runtime.Some(offset), runtime.Some(limit)
+		return c.api.QueryEvents(ctx, p, s.runtime...)
+	})
+}
+
+// EntityEvents returns every event of one entity, oldest first.
+func (c QueryClient) EntityEvents(ctx context.Context, entityID string, opts ...Option) iter.Seq2[Event, error] {
+	if entityID == "" {
+		return failed[Event](&ArgumentError{Field: "entity_id", Reason: "must not be empty"})
+	}
+	return c.Events(ctx, Query{EntityID: entityID}, opts...)
 }
 
 // eventPages pages through an events query whose page at offset query
 // fetches.
-func eventPages(ctx context.Context, pageSize int64, query func(ctx context.Context, offset, limit int64) (*QueryResult, error)) iter.Seq2[Event, error] {
-	return paginate(ctx, "queryEvents", pageSize, func(ctx context.Context, offset, limit int64) (Page[Event], error) {
+func eventPages(ctx context.Context, w pageWindow, query func(ctx context.Context, offset, limit int64) (*QueryResult, error)) iter.Seq2[Event, error] {
+	return paginate(ctx, "queryEvents", w, func(ctx context.Context, offset, limit int64) (Page[Event], error) {
 		r, err := query(ctx, offset, limit)
 		if err != nil {
 			return Page[Event]{}, err
@@ -398,11 +565,11 @@ type FolderFunc[S any] func(state S, e *Event) (S, error)
 // Fold calls f.
 func (f FolderFunc[S]) Fold(state S, e *Event) (S, error) { return f(state, e) }
 
-// FoldEvents folds every event q selects into a state, in order, page by
-// page in constant memory, and returns the final state and how many events
-// it folded: n == 0 tells an empty result from a fold that produced the
-// zero state.
-func FoldEvents[S any](ctx context.Context, src EventSource, q Query, initial S, f Folder[S], opts ...runtime.Option) (state S, n int64, err error) {
+// FoldEvents folds the events q selects (all of them, or q.Limit) into a
+// state, in order, page by page in constant memory, and returns the final
+// state and how many events it folded: n == 0 tells an empty result from a
+// fold that produced the zero state.
+func FoldEvents[S any](ctx context.Context, src EventSource, q Query, initial S, f Folder[S], opts ...Option) (state S, n int64, err error) {
 	return Fold(src.Events(ctx, q, opts...), initial, func(s S, e Event) (S, error) {
 		s, err := f.Fold(s, &e)
 		if err != nil {

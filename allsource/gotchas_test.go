@@ -59,11 +59,11 @@ func TestGotcha2_IngestRetriesNeverDuplicate(t *testing.T) {
 	srv := newServer(t)
 	c := newCore(t, srv, allsource.WithRuntimeOptions(runtime.WithRetry(runtime.RetryPolicy{MaxRetries: 3, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond})))
 	ctx := context.Background()
-	srv.FailNext("ingestEvent", 1, 502)
+	srv.Inject(coretest.Core, "ingestEvent", 1, coretest.Fault{Status: 502})
 	if _, err := c.Ingest(ctx, allsource.NewEvent{Type: "pay.sent", EntityID: "p1", Payload: 1}); err == nil {
 		t.Fatal("a 502 on ingest was retried: it may have been stored")
 	}
-	srv.CutBodyNext("ingestEvent", 1)
+	srv.Inject(coretest.Core, "ingestEvent", 1, coretest.Fault{CutBody: true})
 	if _, err := c.Ingest(ctx, allsource.NewEvent{Type: "pay.sent", EntityID: "p2", Payload: 1}); err == nil {
 		t.Fatal("an ingest whose response was cut was retried")
 	}
@@ -72,7 +72,7 @@ func TestGotcha2_IngestRetriesNeverDuplicate(t *testing.T) {
 	}
 	// Core's 503 carries Retry-After: 1; a cap of 2 s lets the runtime wait it.
 	patient := newCore(t, srv, allsource.WithRuntimeOptions(runtime.WithRetry(runtime.RetryPolicy{MaxRetries: 3, BaseDelay: time.Millisecond, MaxDelay: 2 * time.Second})))
-	srv.FailNext("ingestEvent", 1, 503)
+	srv.Inject(coretest.Core, "ingestEvent", 1, coretest.Fault{Status: 503})
 	if _, err := patient.Ingest(ctx, allsource.NewEvent{Type: "pay.sent", EntityID: "p3", Payload: 1}); err != nil {
 		t.Fatalf("503s (refused, never processed) should be retried: %v", err)
 	}
@@ -101,7 +101,7 @@ func TestGotcha3_RetryAfterHonoured(t *testing.T) {
 		t.Fatalf("RetryAfter = %v, %v; want the server's Retry-After of a second or more", d, ok)
 	}
 	srv2 := newServer(t)
-	srv2.FailNext("queryEvents", 1, 429) // plain-text 429 with Retry-After: 1
+	srv2.Inject(coretest.Core, "queryEvents", 1, coretest.Fault{Status: 429}) // plain-text 429 with Retry-After: 1
 	patient := newCore(t, srv2, allsource.WithRuntimeOptions(runtime.WithRetry(runtime.RetryPolicy{MaxRetries: 1, BaseDelay: time.Millisecond, MaxDelay: 3 * time.Second})))
 	start := time.Now()
 	if _, err := patient.Query(ctx, allsource.Query{}); err != nil {

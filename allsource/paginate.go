@@ -20,21 +20,33 @@ type Page[T any] struct {
 // pageFetcher fetches the page of at most limit items that starts at offset.
 type pageFetcher[T any] func(ctx context.Context, offset, limit int64) (Page[T], error)
 
-// paginate yields every item of every page, fetching pages of pageSize lazily
-// as the caller ranges. It stops after a page with HasMore false or a short
-// page (older servers do not send has_more), and yields a *runtime.ProtocolError and
-// stops when a page starts with the same item as the page before it (the
-// server ignored the offset), so a broken server can never cause an endless
-// loop. same reports whether two items are the same item.
-func paginate[T any](ctx context.Context, op string, pageSize int64, fetch pageFetcher[T], same func(a, b *T) bool) iter.Seq2[T, error] {
+// pageWindow says which items a paginated listing yields: from offset on,
+// at most limit of them (0: all), fetched size at a time.
+type pageWindow struct {
+	size, offset, limit int64
+}
+
+// paginate yields the items of w, fetching pages lazily as the caller
+// ranges. It stops after a page with HasMore false or a short page (older
+// servers do not send has_more), and yields a *runtime.ProtocolError and
+// stops when a page holds more items than asked for (the server ignored the
+// limit) or starts with the same item as the page before it (the server
+// ignored the offset), so a broken server can never cause an endless loop.
+// same reports whether two items are the same item.
+func paginate[T any](ctx context.Context, op string, w pageWindow, fetch pageFetcher[T], same func(a, b *T) bool) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
-		var offset int64
+		offset := w.offset
+		var yielded int64
 		var prevFirst T
 		for page := 0; ; page++ {
 			var zero T
 			if err := ctx.Err(); err != nil {
 				yield(zero, err)
 				return
+			}
+			pageSize := w.size
+			if w.limit > 0 {
+				pageSize = min(pageSize, w.limit-yielded)
 			}
 			p, err := fetch(ctx, offset, pageSize)
 			if err != nil {
@@ -58,7 +70,8 @@ func paginate[T any](ctx context.Context, op string, pageSize int64, fetch pageF
 					return
 				}
 			}
-			if more, known := p.HasMore.Get(); known && !more || int64(len(p.Items)) < pageSize {
+			yielded += int64(len(p.Items))
+			if more, known := p.HasMore.Get(); known && !more || int64(len(p.Items)) < pageSize || w.limit > 0 && yielded >= w.limit {
 				return
 			}
 			offset += int64(len(p.Items))

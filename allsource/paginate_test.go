@@ -45,7 +45,7 @@ func sameInt(a, b *int) bool { return *a == *b }
 func collect(t *testing.T, f *fakeList, size int64) ([]int, error) {
 	t.Helper()
 	var got []int
-	for v, err := range paginate(context.Background(), "list", size, f.fetch, sameInt) {
+	for v, err := range paginate(context.Background(), "list", pageWindow{size: size}, f.fetch, sameInt) {
 		if err != nil {
 			return got, err
 		}
@@ -109,7 +109,7 @@ func TestPaginateOverfullPageIsProtocolError(t *testing.T) {
 
 func TestPaginateStopsWhenCallerBreaks(t *testing.T) {
 	f := &fakeList{items: seq(100)}
-	for v, err := range paginate(context.Background(), "list", 10, f.fetch, sameInt) {
+	for v, err := range paginate(context.Background(), "list", pageWindow{size: 10}, f.fetch, sameInt) {
 		if err != nil || v == 5 {
 			break
 		}
@@ -129,16 +129,16 @@ func TestPaginateFetchError(t *testing.T) {
 
 func TestFold(t *testing.T) {
 	f := &fakeList{items: seq(100)}
-	sum, n, err := Fold(paginate(context.Background(), "list", 7, f.fetch, sameInt), 0, func(s, v int) (int, error) { return s + v, nil })
+	sum, n, err := Fold(paginate(context.Background(), "list", pageWindow{size: 7}, f.fetch, sameInt), 0, func(s, v int) (int, error) { return s + v, nil })
 	if err != nil || sum != 5050 || n != 100 {
 		t.Fatalf("Fold = %d, %d, %v", sum, n, err)
 	}
 	empty := &fakeList{}
-	sum, n, err = Fold(paginate(context.Background(), "list", 7, empty.fetch, sameInt), 0, func(s, v int) (int, error) { return s + v, nil })
+	sum, n, err = Fold(paginate(context.Background(), "list", pageWindow{size: 7}, empty.fetch, sameInt), 0, func(s, v int) (int, error) { return s + v, nil })
 	if err != nil || sum != 0 || n != 0 {
 		t.Fatalf("empty Fold = %d, %d, %v", sum, n, err)
 	}
-	_, n, err = Fold(paginate(context.Background(), "list", 7, f.fetch, sameInt), 0, func(s, v int) (int, error) {
+	_, n, err = Fold(paginate(context.Background(), "list", pageWindow{size: 7}, f.fetch, sameInt), 0, func(s, v int) (int, error) {
 		if v == 3 {
 			return s, errors.New("bad item")
 		}

@@ -69,6 +69,9 @@ type Stream struct {
 // Subscribe connects to Core's event stream. It returns once the WebSocket
 // handshake has succeeded (and the subscribe frame, if any, is sent).
 func (c CoreClient) Subscribe(ctx context.Context, opts StreamOptions) (*Stream, error) {
+	if c.api == nil {
+		return nil, errZeroClient
+	}
 	for _, f := range opts.Filters {
 		if err := ValidateFilter(f); err != nil {
 			return nil, err

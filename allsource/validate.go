@@ -31,7 +31,8 @@ func (e *ArgumentError) Error() string {
 // Is reports whether target is ErrInvalidArgument.
 func (e *ArgumentError) Is(target error) bool { return target == ErrInvalidArgument }
 
-// Limits Core applies to identifiers (reference §4.2).
+// Limits Core applies to identifiers (reference §4.2): MaxEntityIDLen
+// counts bytes, the others characters.
 const (
 	MaxEventTypeLen = 128
 	MaxEntityIDLen  = 128
@@ -39,14 +40,17 @@ const (
 )
 
 // ValidateEventType checks an event type against Core's rules: 1 to 128
-// characters, only lowercase ASCII letters, digits, '.' and '_', no leading
-// or trailing '.', no "..", and not in the reserved "_system." namespace.
+// characters, only lowercase letters (Unicode ones included, as Rust's
+// char::is_lowercase admits them), ASCII digits, '.' and '_', no leading or
+// trailing '.', no "..", and not in the reserved "_system." namespace.
 func ValidateEventType(t string) error {
 	bad := func(reason string) error { return &ArgumentError{Field: "event_type", Value: t, Reason: reason} }
 	switch {
 	case t == "":
 		return bad("must not be empty")
-	case len(t) > MaxEventTypeLen:
+	case !utf8.ValidString(t):
+		return bad("must be valid UTF-8")
+	case utf8.RuneCountInString(t) > MaxEventTypeLen:
 		return bad(fmt.Sprintf("longer than %d characters", MaxEventTypeLen))
 	case strings.HasPrefix(t, "_system."):
 		return bad(`the "_system." prefix is reserved`)
@@ -55,18 +59,24 @@ func ValidateEventType(t string) error {
 	case strings.Contains(t, ".."):
 		return bad(`must not contain ".."`)
 	}
-	for i := 0; i < len(t); i++ {
-		c := t[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '_') {
-			return bad(fmt.Sprintf("character %q not allowed (use lowercase letters, digits, '.' and '_')", rune(c)))
+	for _, c := range t {
+		if !(isLowercase(c) || c >= '0' && c <= '9' || c == '.' || c == '_') {
+			return bad(fmt.Sprintf("character %q not allowed (use lowercase letters, digits, '.' and '_')", c))
 		}
 	}
 	return nil
 }
 
-// ValidateEntityID checks an entity id against Core's rules: 1 to 128
-// characters, no control characters, not only white space, and no leading or
-// trailing white space. Anything else (':', '@', '/') is allowed.
+// isLowercase reports whether c is lowercase as Rust's char::is_lowercase
+// sees it (the Unicode Lowercase property).
+func isLowercase(c rune) bool {
+	return unicode.IsLower(c) || unicode.Is(unicode.Other_Lowercase, c)
+}
+
+// ValidateEntityID checks an entity id against Core's rules: 1 to 128 bytes
+// of UTF-8 (Core counts bytes, not characters), no control characters, not
+// only white space, and no leading or trailing white space. Anything else
+// (':', '@', '/') is allowed.
 func ValidateEntityID(id string) error {
 	bad := func(reason string) error { return &ArgumentError{Field: "entity_id", Value: id, Reason: reason} }
 	if id == "" {
@@ -75,8 +85,8 @@ func ValidateEntityID(id string) error {
 	if !utf8.ValidString(id) {
 		return bad("must be valid UTF-8")
 	}
-	if utf8.RuneCountInString(id) > MaxEntityIDLen {
-		return bad(fmt.Sprintf("longer than %d characters", MaxEntityIDLen))
+	if len(id) > MaxEntityIDLen {
+		return bad(fmt.Sprintf("longer than %d bytes", MaxEntityIDLen))
 	}
 	if strings.TrimSpace(id) == "" {
 		return bad("must not be only white space")
@@ -95,19 +105,22 @@ func ValidateEntityID(id string) error {
 }
 
 // ValidateTenantID checks a tenant id against Core's rules: 1 to 64
-// characters, ASCII letters, digits, '-' and '_'.
+// characters, letters and digits (Unicode ones included, as Rust's
+// char::is_alphanumeric admits them), '-' and '_'.
 func ValidateTenantID(id string) error {
 	bad := func(reason string) error { return &ArgumentError{Field: "tenant_id", Value: id, Reason: reason} }
 	if id == "" {
 		return bad("must not be empty")
 	}
-	if len(id) > MaxTenantIDLen {
+	if !utf8.ValidString(id) {
+		return bad("must be valid UTF-8")
+	}
+	if utf8.RuneCountInString(id) > MaxTenantIDLen {
 		return bad(fmt.Sprintf("longer than %d characters", MaxTenantIDLen))
 	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return bad(fmt.Sprintf("character %q not allowed (use letters, digits, '-' and '_')", rune(c)))
+	for _, c := range id {
+		if !(unicode.IsLetter(c) || unicode.IsNumber(c) || unicode.Is(unicode.Other_Alphabetic, c) || c == '-' || c == '_') {
+			return bad(fmt.Sprintf("character %q not allowed (use letters, digits, '-' and '_')", c))
 		}
 	}
 	return nil

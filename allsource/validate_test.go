@@ -7,13 +7,14 @@ import (
 )
 
 func TestValidateEventType(t *testing.T) {
-	ok := []string{"user.created", "order.line_item.added", "a", "v2.event", strings.Repeat("a", 128)}
+	// Core admits Unicode lowercase letters (reference §14 #5).
+	ok := []string{"user.created", "order.line_item.added", "a", "v2.event", strings.Repeat("a", 128), "ü", "заказ.создан", strings.Repeat("é", 128)}
 	for _, s := range ok {
 		if err := ValidateEventType(s); err != nil {
 			t.Errorf("ValidateEventType(%q) = %v, want nil", s, err)
 		}
 	}
-	bad := []string{"", "User.Created", ".user", "user.", "user..created", "_system.x", "user-created", "user created", strings.Repeat("a", 129), "ü"}
+	bad := []string{"", "User.Created", ".user", "user.", "user..created", "_system.x", "user-created", "user created", strings.Repeat("a", 129), "Ü", "\xff"}
 	for _, s := range bad {
 		err := ValidateEventType(s)
 		if !errors.Is(err, ErrInvalidArgument) {
@@ -27,13 +28,14 @@ func TestValidateEventType(t *testing.T) {
 }
 
 func TestValidateEntityID(t *testing.T) {
-	ok := []string{"user-1", "order:42", "a@b/c", "Ünïcode id", strings.Repeat("é", 128)}
+	// Core counts the length in bytes (reference §14 #4).
+	ok := []string{"user-1", "order:42", "a@b/c", "Ünïcode id", strings.Repeat("é", 64)}
 	for _, s := range ok {
 		if err := ValidateEntityID(s); err != nil {
 			t.Errorf("ValidateEntityID(%q) = %v, want nil", s, err)
 		}
 	}
-	bad := []string{"", "   ", " lead", "trail ", "tab\tinside", "nl\n", strings.Repeat("x", 129), "\xff"}
+	bad := []string{"", "   ", " lead", "trail ", "tab\tinside", "nl\n", strings.Repeat("x", 129), strings.Repeat("é", 65), "\xff"}
 	for _, s := range bad {
 		if err := ValidateEntityID(s); !errors.Is(err, ErrInvalidArgument) {
 			t.Errorf("ValidateEntityID(%q) = %v, want ErrInvalidArgument", s, err)
@@ -42,12 +44,13 @@ func TestValidateEntityID(t *testing.T) {
 }
 
 func TestValidateTenantID(t *testing.T) {
-	for _, s := range []string{"default", "acme-co_2", strings.Repeat("t", 64)} {
+	// Core admits Unicode alphanumerics (reference §14 #5).
+	for _, s := range []string{"default", "acme-co_2", strings.Repeat("t", 64), "é", "Zürich_東京", strings.Repeat("é", 64)} {
 		if err := ValidateTenantID(s); err != nil {
 			t.Errorf("ValidateTenantID(%q) = %v, want nil", s, err)
 		}
 	}
-	for _, s := range []string{"", "a.b", "a b", "é", strings.Repeat("t", 65)} {
+	for _, s := range []string{"", "a.b", "a b", "a/b", strings.Repeat("t", 65), "\xff"} {
 		if err := ValidateTenantID(s); !errors.Is(err, ErrInvalidArgument) {
 			t.Errorf("ValidateTenantID(%q) = %v, want ErrInvalidArgument", s, err)
 		}

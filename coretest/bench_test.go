@@ -3,6 +3,7 @@ package coretest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -199,4 +200,30 @@ func BenchmarkLive(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkBatchBodyChecks sets the repeated-member check a batch body goes
+// through (reference §14 #6) beside the decode it follows, on the same
+// 1000-event body: the "check" figure over the "decode" one is its cost.
+func BenchmarkBatchBodyChecks(b *testing.B) {
+	body := smallBatch(0, 1000)
+	b.Run("decode", func(b *testing.B) {
+		b.SetBytes(int64(len(body)))
+		for b.Loop() {
+			var req struct {
+				Events *[]ingestRequest `json:"events"`
+			}
+			if err := json.Unmarshal(body, &req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("check", func(b *testing.B) {
+		b.SetBytes(int64(len(body)))
+		for b.Loop() {
+			if dup := duplicateMember(body, batchMembers); dup != "" {
+				b.Fatal(dup)
+			}
+		}
+	})
 }

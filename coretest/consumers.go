@@ -70,7 +70,9 @@ func (r *consumerRegistry) get(id string) (snap consumerSnapshot, created bool) 
 }
 
 // ack moves id's cursor forward to pos; a lower or equal position is a
-// no-op. It reports whether the cursor moved and returns the snapshot.
+// no-op, no cursor counting as 0, so an ack of 0 leaves a new consumer's
+// cursor null (reference §14 #3). It reports whether the cursor moved and
+// returns the snapshot.
 func (r *consumerRegistry) ack(id string, pos int64) (consumerSnapshot, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -79,7 +81,7 @@ func (r *consumerRegistry) ack(id string, pos int64) (consumerSnapshot, bool) {
 		c = &consumer{id: id, cursor: -1}
 		r.m[id] = c
 	}
-	moved := pos > c.cursor
+	moved := pos > max(c.cursor, 0)
 	if moved {
 		c.cursor = pos
 	}
@@ -159,7 +161,7 @@ func (s *Server) handleRegisterConsumer(w http.ResponseWriter, r *http.Request, 
 		ConsumerID       *string  `json:"consumer_id"`
 		EventTypeFilters []string `json:"event_type_filters"`
 	}
-	if !readJSONBody(w, r, &req) {
+	if !readJSONBody(w, r, &req, consumerMembers) {
 		return
 	}
 	if req.ConsumerID == nil {
@@ -247,7 +249,7 @@ func (s *Server) handleAckConsumer(w http.ResponseWriter, r *http.Request, _ *ca
 	var req struct {
 		Position *uint64 `json:"position"`
 	}
-	if !readJSONBody(w, r, &req) {
+	if !readJSONBody(w, r, &req, ackMembers) {
 		return
 	}
 	if req.Position == nil {

@@ -25,9 +25,10 @@
 // # Behaviour
 //
 // The Core endpoints follow the operations of spec/core.yaml with Core's
-// semantics: event validation rules and "Invalid input" 400 bodies,
-// per-entity versions from 1, expected_version conflicts (409
-// version_conflict), batches that are not atomic, every query filter with
+// semantics: event validation rules and Core's 400 texts, JSON bodies of
+// at most 2 MiB (a plain-text 413 beyond), a struct member given twice
+// refused with 422, per-entity versions from 1 counted per entity id across
+// tenants, expected_version conflicts (409 version_conflict), batches that are not atomic, every query filter with
 // total_count, has_more and entity_version, entities and duplicates, entity
 // state and snapshots, stats, streams and event types, the built-in
 // projections entity_snapshots and event_counters, the projection state
@@ -41,7 +42,9 @@
 // limiting is a token bucket per tenant with a plain-text 429 and
 // Retry-After. The Query Service endpoints (health and the events query)
 // have their own shapes: JSON 401 and 429 bodies, the tenant taken from the
-// credentials, limit 100 by default.
+// credentials, limit 100 by default. Core's CORS layer allows any origin
+// (preflights get 200 before authentication), and a path Core does not
+// serve gets 404 with an empty body.
 //
 // Like Core, the server trusts tenant_id from requests; entities,
 // duplicates, events by id, consumers, the live stream and the projection
@@ -49,12 +52,15 @@
 //
 // # Faults
 //
-// Tests drive failures with FailNext (fail the next N requests of an
-// operation with a status and Core's body for it), Delay, CutBodyNext (the
-// request is processed, the response is cut mid-body and the connection
-// closed), DropStreamAfter and DropStreams (WebSocket streams end without a
-// close frame), and Reset. Operations are named by the spec's operationIds;
-// FailNextQuery, DelayQuery and CutBodyNextQuery target the Query Service.
+// Tests drive failures through one door, Control (in the spirit of franz-go
+// kfake): a function offered every request, by service and operationId
+// (the spec's), that returns a Fault to apply: a status to fail with (and
+// the real service's body for it), a delay, or a cut body (the request is
+// processed, the response cut mid-body and the connection closed). A
+// control is dropped after it handles a request unless it calls
+// KeepControl. Inject is Control with a counting control, for "the next N
+// requests of this operation". DropStreamAfter and DropStreams end
+// WebSocket streams without a close frame, and Reset removes everything.
 //
 // # Storage
 //

@@ -26,7 +26,7 @@ func ExampleNewServer() {
 	fmt.Println(resp.Status, srv.EventCount())
 
 	// Faults are injected per operation, named by the spec's operationId.
-	srv.FailNext("getStats", 1, http.StatusServiceUnavailable)
+	srv.Inject(coretest.Core, "getStats", 1, coretest.Fault{Status: http.StatusServiceUnavailable})
 	req, _ = http.NewRequest("GET", srv.URL+"/api/v1/stats", nil)
 	req.Header.Set("X-API-Key", "ask_example")
 	resp, err = http.DefaultClient.Do(req)

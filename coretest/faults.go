@@ -7,62 +7,101 @@ import (
 	"time"
 )
 
-// faults holds the failures tests have asked for.
+// Service names one of the two APIs the server serves.
+type Service string
+
+// The services.
+const (
+	Core  Service = "core"
+	Query Service = "query"
+)
+
+// Request is a request offered to a control: which operation it is for.
+type Request struct {
+	// Service is Core or Query.
+	Service Service
+	// OperationID is the spec's operationId ("ingestEvents", "health").
+	OperationID string
+	// Method and Path are the request's.
+	Method, Path string
+}
+
+// Fault is what a control does to a request. The zero Fault lets the
+// request through unchanged.
+type Fault struct {
+	// Delay holds the request this long before it is processed (or
+	// failed). A request whose client leaves, or whose server closes, in
+	// the meantime gets no response.
+	Delay time.Duration
+	// Status, when set, fails the request without processing it, with the
+	// body the real service sends for that status: for Core plain text for
+	// 401 and 429 (429 with Retry-After: 1), {"error":"..."} otherwise, with
+	// Retry-After: 1 on 503; for the Query Service its JSON bodies (402 is
+	// subscription_required). It applies to the WebSocket handshake too.
+	Status int
+	// CutBody processes the request normally but cuts its response: the
+	// headers promise the whole body, half of it is sent, then the
+	// connection is closed. This is the ambiguous failure in which a write
+	// happened and the client cannot know. It is ignored with Status.
+	CutBody bool
+}
+
+// control is one installed control.
+type control struct {
+	fn      func(Request) (Fault, bool)
+	keep    bool // KeepControl was called during the current run
+	drop    bool // DropControl was called during the current run
+	removed bool
+}
+
+// faults holds the controls tests have installed. Controls run one at a
+// time, under mu, so KeepControl and DropControl act on the one running.
 type faults struct {
 	mu         sync.Mutex
-	fail       map[faultKey]*failSpec
-	delay      map[faultKey]time.Duration
-	cut        map[faultKey]int
+	controls   []*control
+	current    *control
 	dropStream int // frames after which the next stream is dropped; 0 = none
 }
 
-type faultKey struct {
-	svc service
-	op  string
-}
+func newFaults() *faults { return &faults{} }
 
-type failSpec struct {
-	n      int
-	status int
-}
-
-// faultPlan is what happens to one request.
-type faultPlan struct {
-	delay      time.Duration
-	failStatus int
-	cutBody    bool
-}
-
-func newFaults() *faults {
-	return &faults{
-		fail:  make(map[faultKey]*failSpec),
-		delay: make(map[faultKey]time.Duration),
-		cut:   make(map[faultKey]int),
-	}
-}
-
-// take returns the plan for one request of op and consumes it.
-func (f *faults) take(svc service, op string) faultPlan {
+// take offers one request to every control, in the order they were
+// installed, and merges the faults of those that handle it: delays add up,
+// the first status wins, and any cut cuts. A control that handled the
+// request is dropped unless it called KeepControl; one that called
+// DropControl is dropped either way.
+func (f *faults) take(r Request) Fault {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	k := faultKey{svc, op}
-	p := faultPlan{delay: f.delay[k]}
-	if fs := f.fail[k]; fs != nil {
-		p.failStatus = fs.status
-		if fs.n--; fs.n <= 0 {
-			delete(f.fail, k)
+	var out Fault
+	kept := f.controls[:0]
+	for _, c := range f.controls {
+		if c.removed {
+			continue
 		}
-		return p
-	}
-	if n := f.cut[k]; n > 0 {
-		p.cutBody = true
-		if n == 1 {
-			delete(f.cut, k)
-		} else {
-			f.cut[k] = n - 1
+		c.keep, c.drop = false, false
+		f.current = c
+		fault, handled := c.fn(r)
+		f.current = nil
+		if handled {
+			out.Delay += fault.Delay
+			if out.Status == 0 {
+				out.Status = fault.Status
+			}
+			out.CutBody = out.CutBody || fault.CutBody
 		}
+		if c.drop || handled && !c.keep {
+			c.removed = true
+			continue
+		}
+		kept = append(kept, c)
 	}
-	return p
+	clear(f.controls[len(kept):])
+	f.controls = kept
+	if out.Status != 0 {
+		out.CutBody = false
+	}
+	return out
 }
 
 // takeStreamDrop returns after how many frames the stream starting now is
@@ -75,78 +114,70 @@ func (f *faults) takeStreamDrop() int {
 	return n
 }
 
-// FailNext makes the next n requests of the Core operation operationID
-// (the spec's operationId, for example "ingestEvents") fail with status
-// without being processed. The body is the one Core sends for that status:
-// plain text for 401 and 429 (429 with Retry-After: 1), {"error":"..."}
-// otherwise, with Retry-After: 1 on 503.
-func (s *Server) FailNext(operationID string, n, status int) {
-	s.failNext(serviceCore, operationID, n, status)
-}
-
-// FailNextQuery is FailNext for a Query Service operation ("health",
-// "queryEvents"), with the Query Service's error bodies (402 is
-// subscription_required).
-func (s *Server) FailNextQuery(operationID string, n, status int) {
-	s.failNext(serviceQuery, operationID, n, status)
-}
-
-func (s *Server) failNext(svc service, op string, n, status int) {
+// Control installs fn, the server's one door for faults (in the spirit of
+// franz-go kfake's Control). Every request of either service is offered to
+// every installed control, in the order they were installed, before the
+// server authenticates or processes it; fn returns the Fault to apply and
+// whether it handled the request. The faults of all the controls that
+// handle a request apply together: delays add up, the first Status wins,
+// and any CutBody cuts.
+//
+// A control is dropped after it handles a request unless it calls
+// KeepControl while it runs; it may call DropControl to be dropped without
+// handling one. Controls run one at a time, so fn needs no locking of its
+// own, but it must not call Control, Inject or Reset. The returned function
+// removes the control. WebSocket streams have their own faults:
+// DropStreamAfter and DropStreams.
+func (s *Server) Control(fn func(Request) (Fault, bool)) (remove func()) {
+	c := &control{fn: fn}
 	s.faults.mu.Lock()
-	defer s.faults.mu.Unlock()
-	k := faultKey{svc, op}
-	if n <= 0 {
-		delete(s.faults.fail, k)
-		return
+	s.faults.controls = append(s.faults.controls, c)
+	s.faults.mu.Unlock()
+	return func() {
+		s.faults.mu.Lock()
+		defer s.faults.mu.Unlock()
+		c.removed = true
 	}
-	s.faults.fail[k] = &failSpec{n: n, status: status}
 }
 
-// Delay delays every response of the Core operation operationID by d until
-// it is reset with a zero d or Reset.
-func (s *Server) Delay(operationID string, d time.Duration) {
-	s.delay(serviceCore, operationID, d)
-}
-
-// DelayQuery is Delay for a Query Service operation.
-func (s *Server) DelayQuery(operationID string, d time.Duration) {
-	s.delay(serviceQuery, operationID, d)
-}
-
-func (s *Server) delay(svc service, op string, d time.Duration) {
-	s.faults.mu.Lock()
-	defer s.faults.mu.Unlock()
-	k := faultKey{svc, op}
-	if d <= 0 {
-		delete(s.faults.delay, k)
-		return
+// KeepControl, called by a control while it runs, keeps it installed after
+// it handles the current request.
+func (s *Server) KeepControl() {
+	if c := s.faults.current; c != nil {
+		c.keep = true
 	}
-	s.faults.delay[k] = d
 }
 
-// CutBodyNext makes the next n requests of the Core operation operationID
-// be processed normally, but their responses are cut: the headers promise
-// the whole body, half of it is sent, then the connection is closed. This
-// is the ambiguous failure in which a write happened and the client cannot
-// know.
-func (s *Server) CutBodyNext(operationID string, n int) {
-	s.cutBodyNext(serviceCore, operationID, n)
-}
-
-// CutBodyNextQuery is CutBodyNext for a Query Service operation.
-func (s *Server) CutBodyNextQuery(operationID string, n int) {
-	s.cutBodyNext(serviceQuery, operationID, n)
-}
-
-func (s *Server) cutBodyNext(svc service, operationID string, n int) {
-	s.faults.mu.Lock()
-	defer s.faults.mu.Unlock()
-	k := faultKey{svc, operationID}
-	if n <= 0 {
-		delete(s.faults.cut, k)
-		return
+// DropControl, called by a control while it runs, drops it after the
+// current request whether it handled it or not.
+func (s *Server) DropControl() {
+	if c := s.faults.current; c != nil {
+		c.drop = true
 	}
-	s.faults.cut[k] = n
+}
+
+// Inject applies f to the next n requests of the operation operationID of
+// service svc (n <= 0: to every one, until removed or Reset). It is
+// Control with a counting control, for the common case:
+//
+//	srv.Inject(coretest.Core, "ingestEvents", 2, coretest.Fault{Status: 503})
+//	srv.Inject(coretest.Query, "queryEvents", 1, coretest.Fault{CutBody: true})
+//	stop := srv.Inject(coretest.Core, "getStats", 0, coretest.Fault{Delay: time.Second})
+func (s *Server) Inject(svc Service, operationID string, n int, f Fault) (remove func()) {
+	left := n
+	return s.Control(func(r Request) (Fault, bool) {
+		if r.Service != svc || r.OperationID != operationID {
+			return Fault{}, false
+		}
+		if n <= 0 {
+			s.KeepControl()
+			return f, true
+		}
+		if left--; left > 0 {
+			s.KeepControl()
+		}
+		return f, true
+	})
 }
 
 // DropStreamAfter makes the next WebSocket stream that is opened be dropped,
@@ -162,12 +193,14 @@ func (s *Server) DropStreams() {
 	s.hub.dropAll()
 }
 
-// Reset clears every injected fault and refills the rate-limit buckets.
+// Reset removes every control and stream fault and refills the rate-limit
+// buckets.
 func (s *Server) Reset() {
 	s.faults.mu.Lock()
-	clear(s.faults.fail)
-	clear(s.faults.delay)
-	clear(s.faults.cut)
+	for _, c := range s.faults.controls {
+		c.removed = true
+	}
+	s.faults.controls = nil
 	s.faults.dropStream = 0
 	s.faults.mu.Unlock()
 	s.limiter.reset()

@@ -14,13 +14,14 @@ import (
 	"github.com/coder/websocket"
 )
 
-// FailNext fails the next n requests of one operation with Core's body for
-// the status, without processing them, then lets requests through.
-func TestFaults_FailNext(t *testing.T) {
+// An injected status fails the next n requests of one operation with the
+// service's body for it, without processing them, then lets requests
+// through.
+func TestFaults_InjectStatus(t *testing.T) {
 	s := newTestServer(t)
 	c := coreClient(t, s)
-	s.FailNext("ingestEvent", 2, http.StatusServiceUnavailable)
-	s.FailNext("queryEvents", 1, http.StatusTooManyRequests)
+	s.Inject(Core, "ingestEvent", 2, Fault{Status: http.StatusServiceUnavailable})
+	s.Inject(Core, "queryEvents", 1, Fault{Status: http.StatusTooManyRequests})
 	for i := 0; i < 2; i++ {
 		r := c.must(http.StatusServiceUnavailable, "POST", "/api/v1/events", ev{"event_type": "a.b", "entity_id": "e", "payload": i})
 		if _, ok := r.object(t)["error"].(string); !ok || r.header.Get("Retry-After") != "1" {
@@ -35,10 +36,10 @@ func TestFaults_FailNext(t *testing.T) {
 	if q := c.query("tenant_id=default"); q.Count != 1 || q.Events[0]["version"] != float64(1) {
 		t.Errorf("failed requests were processed: %d events", q.Count)
 	}
-	s.FailNext("health", 1, http.StatusInternalServerError)
+	s.Inject(Core, "health", 1, Fault{Status: http.StatusInternalServerError})
 	c.must(http.StatusInternalServerError, "GET", "/health", nil)
 	c.must(http.StatusOK, "GET", "/health", nil)
-	s.FailNextQuery("queryEvents", 1, http.StatusUnauthorized)
+	s.Inject(Query, "queryEvents", 1, Fault{Status: http.StatusUnauthorized})
 	qc := queryClient(t, s)
 	r = qc.must(http.StatusUnauthorized, "GET", "/api/v1/events/query", nil)
 	if e, _ := r.object(t)["error"].(map[string]any); e["code"] != "unauthorized" {
@@ -46,11 +47,12 @@ func TestFaults_FailNext(t *testing.T) {
 	}
 }
 
-// Delay slows every response of an operation until cleared.
-func TestFaults_Delay(t *testing.T) {
+// An injected delay for every request slows each response of an operation
+// until removed.
+func TestFaults_InjectDelay(t *testing.T) {
 	s := newTestServer(t)
 	c := coreClient(t, s)
-	s.Delay("getStats", 150*time.Millisecond)
+	slow := s.Inject(Core, "getStats", 0, Fault{Delay: 150 * time.Millisecond})
 	start := time.Now()
 	c.must(http.StatusOK, "GET", "/api/v1/stats", nil)
 	if d := time.Since(start); d < 150*time.Millisecond {
@@ -64,7 +66,7 @@ func TestFaults_Delay(t *testing.T) {
 	if _, err := http.DefaultClient.Do(req); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("err %v, want deadline exceeded", err)
 	}
-	s.Delay("getStats", 0)
+	slow()
 	start = time.Now()
 	c.must(http.StatusOK, "GET", "/api/v1/stats", nil)
 	if d := time.Since(start); d > 100*time.Millisecond {
@@ -72,12 +74,12 @@ func TestFaults_Delay(t *testing.T) {
 	}
 }
 
-// CutBodyNext processes the request, then sends half the response and
-// closes the connection: the write happened, the client cannot know.
-func TestFaults_CutBodyNext(t *testing.T) {
+// A cut body: the request is processed, then half the response is sent
+// and the connection closed: the write happened, the client cannot know.
+func TestFaults_InjectCutBody(t *testing.T) {
 	s := newTestServer(t)
 	c := coreClient(t, s)
-	s.CutBodyNext("ingestEvents", 1)
+	s.Inject(Core, "ingestEvents", 1, Fault{CutBody: true})
 	body := `{"events":[{"event_type":"a.b","entity_id":"e","payload":1},{"event_type":"a.b","entity_id":"e","payload":2}]}`
 	req, _ := http.NewRequest("POST", s.URL+"/api/v1/events/batch", strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+testKey)
@@ -96,7 +98,7 @@ func TestFaults_CutBodyNext(t *testing.T) {
 	}
 	c.must(http.StatusOK, "POST", "/api/v1/events/batch", []byte(body))
 
-	s.CutBodyNextQuery("queryEvents", 1)
+	s.Inject(Query, "queryEvents", 1, Fault{CutBody: true})
 	req, _ = http.NewRequest("GET", s.QueryURL()+"/api/v1/events/query", nil)
 	req.Header.Set("Authorization", "Bearer "+testKey)
 	resp, err = http.DefaultClient.Do(req)
@@ -143,13 +145,13 @@ func TestFaults_DropStream(t *testing.T) {
 	}
 }
 
-// Reset clears every injected fault.
+// Reset removes every control.
 func TestFaults_Reset(t *testing.T) {
 	s := newTestServer(t)
 	c := coreClient(t, s)
-	s.FailNext("getStats", 5, http.StatusBadGateway)
-	s.Delay("getStats", time.Hour)
-	s.CutBodyNext("getStats", 5)
+	s.Inject(Core, "getStats", 5, Fault{Status: http.StatusBadGateway})
+	s.Inject(Core, "getStats", 0, Fault{Delay: time.Hour})
+	s.Inject(Core, "getStats", 5, Fault{CutBody: true})
 	s.DropStreamAfter(1)
 	s.Reset()
 	c.must(http.StatusOK, "GET", "/api/v1/stats", nil)
@@ -183,10 +185,10 @@ func TestFaults_InjectedBodiesMatchSpec(t *testing.T) {
 				body = map[string]any{}
 			}
 			if op.svc == serviceQuery {
-				s.FailNextQuery(op.id, 1, status)
+				s.Inject(Query, op.id, 1, Fault{Status: status})
 				qc.must(status, op.method, path, body)
 			} else {
-				s.FailNext(op.id, 1, status)
+				s.Inject(Core, op.id, 1, Fault{Status: status})
 				c.must(status, op.method, path, body)
 			}
 			checked++
@@ -206,7 +208,7 @@ var pathPattern = regexp.MustCompile(`\{[^}]+\}`)
 // delayed handler has ended.
 func TestFaults_CloseDuringDelay(t *testing.T) {
 	s := NewServer(WithAPIKeys(testKey))
-	s.Delay("getStats", time.Hour)
+	s.Inject(Core, "getStats", 0, Fault{Delay: time.Hour})
 	errc := make(chan error, 1)
 	go func() {
 		req, _ := http.NewRequest("GET", s.URL+"/api/v1/stats", nil)
@@ -239,10 +241,10 @@ func TestFaults_CloseDuringDelay(t *testing.T) {
 	}
 }
 
-// FailNext applies to the WebSocket handshake too.
+// An injected status applies to the WebSocket handshake too.
 func TestFaults_FailStreamHandshake(t *testing.T) {
 	s := newTestServer(t)
-	s.FailNext("streamEvents", 1, http.StatusServiceUnavailable)
+	s.Inject(Core, "streamEvents", 1, Fault{Status: http.StatusServiceUnavailable})
 	_, resp, err := dialRaw(s, "w")
 	if err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("dial: %v, %v; want a 503 handshake", err, resp)
@@ -251,4 +253,74 @@ func TestFaults_FailStreamHandshake(t *testing.T) {
 	if f := ws.nextObject(); f["type"] != "replay_complete" {
 		t.Fatalf("after the failed handshake: %v", f)
 	}
+}
+
+// Control is the one fault door: a control sees every request of both
+// services, is dropped after it handles one unless it keeps itself, may
+// drop itself without handling, and can be removed; controls that handle
+// the same request combine.
+func TestFaults_Control(t *testing.T) {
+	s := newTestServer(t)
+	c := coreClient(t, s)
+	qc := queryClient(t, s)
+
+	// Dropped after handling one request.
+	var seen []Request
+	s.Control(func(r Request) (Fault, bool) {
+		seen = append(seen, r)
+		return Fault{Status: http.StatusBadGateway}, r.OperationID == "getStats"
+	})
+	c.must(http.StatusOK, "GET", "/health", nil)
+	c.must(http.StatusBadGateway, "GET", "/api/v1/stats", nil)
+	c.must(http.StatusOK, "GET", "/api/v1/stats", nil)
+	if len(seen) != 2 || seen[0] != (Request{Service: Core, OperationID: "health", Method: "GET", Path: "/health"}) || seen[1].OperationID != "getStats" {
+		t.Fatalf("requests seen %+v", seen)
+	}
+
+	// KeepControl keeps it; the service tells Core from the Query Service.
+	n := 0
+	s.Control(func(r Request) (Fault, bool) {
+		if r.Service != Query || r.OperationID != "queryEvents" {
+			return Fault{}, false
+		}
+		if n++; n < 3 {
+			s.KeepControl()
+		}
+		return Fault{Status: http.StatusServiceUnavailable}, true
+	})
+	c.must(http.StatusOK, "GET", "/api/v1/events/query?tenant_id=default", nil)
+	for i := 0; i < 3; i++ {
+		qc.must(http.StatusServiceUnavailable, "GET", "/api/v1/events/query", nil)
+	}
+	qc.must(http.StatusOK, "GET", "/api/v1/events/query", nil)
+
+	// DropControl drops it without handling.
+	offered := 0
+	s.Control(func(Request) (Fault, bool) {
+		offered++
+		s.DropControl()
+		return Fault{}, false
+	})
+	c.must(http.StatusOK, "GET", "/health", nil)
+	c.must(http.StatusOK, "GET", "/health", nil)
+	if offered != 1 {
+		t.Fatalf("dropped control offered %d requests", offered)
+	}
+
+	// Faults of several controls combine; the remove function removes one.
+	s.Inject(Core, "getStats", 1, Fault{Delay: 60 * time.Millisecond})
+	s.Inject(Core, "getStats", 1, Fault{Status: http.StatusInternalServerError})
+	start := time.Now()
+	c.must(http.StatusInternalServerError, "GET", "/api/v1/stats", nil)
+	if d := time.Since(start); d < 60*time.Millisecond {
+		t.Errorf("delay and status did not combine: %v", d)
+	}
+	remove := s.Control(func(r Request) (Fault, bool) {
+		s.KeepControl()
+		return Fault{Status: http.StatusBadGateway}, r.OperationID == "getStats"
+	})
+	c.must(http.StatusBadGateway, "GET", "/api/v1/stats", nil)
+	c.must(http.StatusBadGateway, "GET", "/api/v1/stats", nil)
+	remove()
+	c.must(http.StatusOK, "GET", "/api/v1/stats", nil)
 }

@@ -3,6 +3,7 @@ package coretest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,11 +21,14 @@ const (
 	serviceQuery
 )
 
-func (v service) String() string {
+func (v service) String() string { return string(v.name()) }
+
+// name returns the service's exported name.
+func (v service) name() Service {
 	if v == serviceQuery {
-		return "query"
+		return Query
 	}
-	return "core"
+	return Core
 }
 
 // caller is the authenticated identity of a request.
@@ -72,9 +76,9 @@ func (r *recorder) Write(p []byte) (int, error) {
 	return r.body.Write(p)
 }
 
-// maxBody bounds request bodies; Core's gateway allows 1 MiB batches, the
-// in-memory server allows more so that large benchmark batches fit.
-const maxBody = 64 << 20
+// maxBody bounds request bodies like Core's HTTP framework does by default
+// (2 MiB, reference §14 #1); a larger body gets a plain-text 413.
+const maxBody = 2 << 20
 
 // register adds op to mux, wrapped in the request pipeline: spec
 // validation of the request, fault injection, authentication, rate
@@ -139,7 +143,12 @@ func (s *Server) serveOp(w http.ResponseWriter, r *http.Request, op *operation) 
 	if r.Body != nil && r.Body != http.NoBody {
 		b, err := readBody(w, r)
 		if err != nil {
-			writeText(w, http.StatusRequestEntityTooLarge, "Failed to buffer the request body: length limit exceeded")
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				writeText(w, http.StatusRequestEntityTooLarge, "Failed to buffer the request body: length limit exceeded")
+				return
+			}
+			writeText(w, http.StatusBadRequest, "Failed to buffer the request body")
 			return
 		}
 		reqBody = b
@@ -149,19 +158,19 @@ func (s *Server) serveOp(w http.ResponseWriter, r *http.Request, op *operation) 
 	if s.specs != nil {
 		reqViolation = s.specs.checkRequest(r, op, reqBody)
 	}
-	f := s.faults.take(op.svc, op.id)
-	if f.delay > 0 {
+	f := s.faults.take(Request{Service: op.svc.name(), OperationID: op.id, Method: r.Method, Path: r.URL.Path})
+	if f.Delay > 0 {
 		select {
-		case <-time.After(f.delay):
+		case <-time.After(f.Delay):
 		case <-r.Context().Done():
 			// The server is closing or the client left: abort without a
 			// response rather than answer an empty 200.
 			panic(http.ErrAbortHandler)
 		}
 	}
-	if f.failStatus != 0 {
+	if f.Status != 0 {
 		rec := newRecorder()
-		writeInjectedFailure(rec, op, f.failStatus)
+		writeInjectedFailure(rec, op, f.Status)
 		if s.specs != nil && s.specs.documents(op, rec.status) {
 			// An injected failure must look like the real one.
 			s.specs.checkResponse(r, op, reqBody, rec)
@@ -193,7 +202,7 @@ func (s *Server) serveOp(w http.ResponseWriter, r *http.Request, op *operation) 
 		}
 		s.specs.checkResponse(r, op, reqBody, rec)
 	}
-	s.flush(w, rec, f.cutBody)
+	s.flush(w, rec, f.CutBody)
 	s.logRequest(r, op, rec.status, start)
 }
 
@@ -434,9 +443,12 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, map[string]string{"error": msg})
 }
 
+// invalidInput starts the message of Core's InvalidInput errors.
+const invalidInput = "Invalid input: "
+
 // writeInvalid writes Core's 400 {"error":"Invalid input: ..."}.
 func writeInvalid(w http.ResponseWriter, msg string) {
-	writeError(w, http.StatusBadRequest, "Invalid input: "+msg)
+	writeError(w, http.StatusBadRequest, invalidInput+msg)
 }
 
 // writeQueryError writes the Query Service's {"error": msg}.

@@ -50,6 +50,8 @@ func TestIngest_ResponseAndEventShape_Ref4_1(t *testing.T) {
 }
 
 // Reference §4.1: per-entity versions start at 1 and count per entity.
+// Core: the counter is keyed by entity id alone, across tenants (reference
+// §14 #2), so tenant "other"'s first event on e1 gets version 4.
 func TestIngest_PerEntityVersions_Ref4_1(t *testing.T) {
 	s := newTestServer(t)
 	c := coreClient(t, s)
@@ -61,8 +63,30 @@ func TestIngest_PerEntityVersions_Ref4_1(t *testing.T) {
 	if v := c.ingest("a.b", "e2", map[string]any{})["version"]; v != float64(1) {
 		t.Fatalf("e2: version %v, want 1", v)
 	}
-	if v := c.ingest("a.b", "e1", map[string]any{}, "tenant_id", "other")["version"]; v != float64(1) {
-		t.Fatalf("e1 in tenant other: version %v, want 1", v)
+	if v := c.ingest("a.b", "e1", map[string]any{}, "tenant_id", "other")["version"]; v != float64(4) {
+		t.Fatalf("e1 in tenant other: version %v, want 4", v)
+	}
+}
+
+// Core: tenant B's expected_version conflicts follow from the counter kept
+// across tenants, and a query's entity_version is the shared counter for
+// either tenant (reference §14 #2, store.rs entity_versions).
+func TestIngest_VersionCounterAcrossTenants_Ref14_2(t *testing.T) {
+	s := newTestServer(t)
+	c := coreClient(t, s)
+	c.ingest("a.b", "s", map[string]any{}, "tenant_id", "ta")
+	r := c.must(http.StatusConflict, "POST", "/api/v1/events", ev{"event_type": "a.b", "entity_id": "s", "payload": 1, "tenant_id": "tb", "expected_version": 0})
+	if b := r.object(t); b["expected_version"] != float64(0) || b["current_version"] != float64(1) {
+		t.Errorf("tenant b create-only: conflict body %s", r.body)
+	}
+	if v := c.ingest("a.b", "s", map[string]any{}, "tenant_id", "tb", "expected_version", 1)["version"]; v != float64(2) {
+		t.Fatalf("tenant b at expected version 1: version %v, want 2", v)
+	}
+	for _, tenant := range []string{"ta", "tb"} {
+		q := c.query("tenant_id=" + tenant + "&entity_id=s")
+		if q.Count != 1 || q.EntityVersion == nil || *q.EntityVersion != 2 {
+			t.Errorf("tenant %s: %d events, entity_version %v; want 1 event and entity_version 2", tenant, q.Count, q.EntityVersion)
+		}
 	}
 }
 
@@ -87,14 +111,22 @@ func TestIngest_ValidationRules_Ref4_2(t *testing.T) {
 		{"type 128", ev{"event_type": long[:128], "entity_id": "e"}, true},
 		{"type 129", ev{"event_type": long, "entity_id": "e"}, false},
 		{"type reserved", ev{"event_type": "_system.consumer", "entity_id": "e"}, false},
+		// Core: char::is_lowercase admits Unicode lowercase letters (reference §14 #5).
+		{"type unicode lowercase", ev{"event_type": "заказ.créé", "entity_id": "e"}, true},
+		{"type unicode uppercase", ev{"event_type": "заказ.Créé", "entity_id": "e"}, false},
 		{"entity free-form", ev{"event_type": "a", "entity_id": "user:1@x/y z"}, true},
 		{"entity empty", ev{"event_type": "a", "entity_id": ""}, false},
 		{"entity spaces", ev{"event_type": "a", "entity_id": "   "}, false},
 		{"entity leading space", ev{"event_type": "a", "entity_id": " e"}, false},
 		{"entity control", ev{"event_type": "a", "entity_id": "e\x01"}, false},
 		{"entity 128", ev{"event_type": "a", "entity_id": long[:128]}, true},
+		// Core counts the entity id's length in bytes (reference §14 #4).
+		{"entity 128 bytes", ev{"event_type": "a", "entity_id": strings.Repeat("é", 64)}, true},
+		{"entity 65 chars 130 bytes", ev{"event_type": "a", "entity_id": strings.Repeat("é", 65)}, false},
 		{"entity 129", ev{"event_type": "a", "entity_id": long}, false},
 		{"tenant ok", ev{"event_type": "a", "entity_id": "e", "tenant_id": "Acme_1-x"}, true},
+		// Core: char::is_alphanumeric admits Unicode letters and digits (reference §14 #5).
+		{"tenant unicode", ev{"event_type": "a", "entity_id": "e", "tenant_id": "Zürich_東京"}, true},
 		{"tenant empty", ev{"event_type": "a", "entity_id": "e", "tenant_id": ""}, false},
 		{"tenant dot", ev{"event_type": "a", "entity_id": "e", "tenant_id": "acme.io"}, false},
 		{"tenant 65", ev{"event_type": "a", "entity_id": "e", "tenant_id": strings.Repeat("t", 65)}, false},
@@ -113,8 +145,13 @@ func TestIngest_ValidationRules_Ref4_2(t *testing.T) {
 				t.Fatalf("status %d, want 400: %s", r.status, r.body)
 			}
 			msg, _ := r.object(t)["error"].(string)
-			if !strings.HasPrefix(msg, "Invalid input: ") {
-				t.Errorf("error %q does not start with %q", msg, "Invalid input: ")
+			want := "Invalid input: "
+			if tc.name == "type reserved" {
+				// Core's exact text (reference §14 #11).
+				want = "Validation error: Event types starting with '_system.' are reserved for internal use"
+			}
+			if !strings.HasPrefix(msg, want) {
+				t.Errorf("error %q does not start with %q", msg, want)
 			}
 		})
 	}
@@ -197,7 +234,7 @@ func TestIngestBatch_NotAtomic_Ref5_2(t *testing.T) {
 	c := coreClient(t, s)
 	r := c.must(http.StatusOK, "POST", "/api/v1/events/batch", map[string]any{"events": []ev{
 		{"event_type": "a.one", "entity_id": "e", "payload": 1},
-		{"event_type": "a.two", "entity_id": "e", "payload": 2, "tenant_id": "t2"},
+		{"event_type": "a.two", "entity_id": "e2", "payload": 2, "tenant_id": "t2"},
 		{"event_type": "a.three", "entity_id": "e", "payload": 3, "expected_version": 1},
 	}})
 	var ok struct {
@@ -266,7 +303,7 @@ func TestIngest_LargePayloadRoundTrip_Ref4_1(t *testing.T) {
 	dir := t.TempDir()
 	s := newTestServer(t, WithDataDir(dir))
 	c := coreClient(t, s)
-	big := strings.Repeat("x", 3<<20)
+	big := strings.Repeat("x", 3<<19) // over a quarter arena chunk, under Core's 2 MiB body limit
 	c.ingest("a.small", "e", map[string]any{"n": 1}, "metadata", map[string]any{"m": "before"})
 	id := c.ingest("a.big", "e", map[string]any{"blob": big}, "metadata", map[string]any{"m": "big"})["event_id"].(string)
 	c.ingest("a.small", "e", map[string]any{"n": 2})

@@ -36,8 +36,9 @@ func TestDataDir_SurvivesRestart(t *testing.T) {
 	if string(before) != string(after) {
 		t.Fatalf("events changed across restart:\n%s\n%s", before, after)
 	}
-	if v := c2.ingest("order.shipped", "o1", 1)["version"]; v != float64(3) {
-		t.Errorf("version after restart %v, want 3", v)
+	// The counter is kept per entity id across tenants (reference §14 #2).
+	if v := c2.ingest("order.shipped", "o1", 1)["version"]; v != float64(4) {
+		t.Errorf("version after restart %v, want 4", v)
 	}
 	var p pollResp
 	c2.must(http.StatusOK, "GET", "/api/v1/consumers/w/events", nil).decode(t, &p)

@@ -286,7 +286,7 @@ func (s *Server) handleSaveProjectionState(w http.ResponseWriter, r *http.Reques
 	var req struct {
 		State json.RawMessage `json:"state"`
 	}
-	if !readJSONBody(w, r, &req) {
+	if !readJSONBody(w, r, &req, stateMembers) {
 		return
 	}
 	if req.State == nil {
@@ -325,7 +325,7 @@ func (s *Server) handleBulkGet(w http.ResponseWriter, r *http.Request, _ *caller
 	var req struct {
 		EntityIDs *[]string `json:"entity_ids"`
 	}
-	if !readJSONBody(w, r, &req) {
+	if !readJSONBody(w, r, &req, bulkGetMembers) {
 		return
 	}
 	if req.EntityIDs == nil {
@@ -349,7 +349,7 @@ func (s *Server) handleBulkSave(w http.ResponseWriter, r *http.Request, _ *calle
 			State    json.RawMessage `json:"state"`
 		} `json:"states"`
 	}
-	if !readJSONBody(w, r, &req) {
+	if !readJSONBody(w, r, &req, bulkSaveMembers) {
 		return
 	}
 	if req.States == nil {

@@ -68,8 +68,9 @@ func (s *store) run(q *query) queryResult {
 	case q.hasEntity:
 		if e := s.lookupEntity(q.tenant, q.entityID); e >= 0 {
 			candidates = s.entities[e].positions
-			res.entityVersion = int64(len(candidates))
 		}
+		// Core reports the entity's version across tenants (reference §14 #2).
+		res.entityVersion = int64(s.versions[q.entityID])
 	case !tenantKnown:
 	case q.eventType != "":
 		if ty, ok := s.typeIdx[q.eventType]; ok {

@@ -29,7 +29,7 @@ func TestSeed(t *testing.T) {
 		t.Errorf("seeded default events %v", q.Events)
 	}
 	q = c.query("tenant_id=acme")
-	if p, _ := q.Events[0]["payload"].(map[string]any); q.Count != 1 || p == nil || len(p) != 0 || q.Events[0]["version"] != float64(1) {
+	if p, _ := q.Events[0]["payload"].(map[string]any); q.Count != 1 || p == nil || len(p) != 0 || q.Events[0]["version"] != float64(2) {
 		t.Errorf("seeded acme events %v", q.Events)
 	}
 	if _, err := s.Seed(SeedEvent{Type: "a", EntityID: "e", Payload: json.RawMessage(`{`)}); !errors.Is(err, ErrInvalidEvent) {

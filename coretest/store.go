@@ -96,6 +96,7 @@ type store struct {
 	tenIdx   map[string]uint32
 	entities []entity
 	entIdx   map[entityKey]uint32
+	versions map[string]uint32 // entity id -> version, across tenants
 	lastTS   int64
 	uuids    uuidSource
 	now      func() time.Time
@@ -103,11 +104,12 @@ type store struct {
 
 func newStore(now func() time.Time) *store {
 	return &store{
-		typeIdx: make(map[string]uint32),
-		tenIdx:  make(map[string]uint32),
-		entIdx:  make(map[entityKey]uint32),
-		cur:     -1,
-		now:     now,
+		typeIdx:  make(map[string]uint32),
+		tenIdx:   make(map[string]uint32),
+		entIdx:   make(map[entityKey]uint32),
+		versions: make(map[string]uint32),
+		cur:      -1,
+		now:      now,
 	}
 }
 
@@ -223,10 +225,10 @@ func (s *store) append(ne *newEvent) (appendResult, error) {
 	t := s.internTenant(ne.tenantID)
 	key := entityKey{t, ne.entityID}
 	ei, ok := s.entIdx[key]
-	var current uint64
-	if ok {
-		current = uint64(len(s.entities[ei].positions))
-	}
+	// Core keys the version counter by entity id alone, across tenants
+	// (reference §14 #2): tenant B's first event on an entity tenant A
+	// wrote gets the next version.
+	current := uint64(s.versions[ne.entityID])
 	if ne.expectedVersion != nil && *ne.expectedVersion != current {
 		return appendResult{}, &versionConflict{expected: *ne.expectedVersion, current: current}
 	}
@@ -235,6 +237,10 @@ func (s *store) append(ne *newEvent) (appendResult, error) {
 		id := strings.Clone(ne.entityID)
 		s.entities = append(s.entities, entity{id: id, tenant: t})
 		s.entIdx[entityKey{t, id}] = ei
+	}
+	if current == 0 {
+		// Key the counter with the entity's interned id.
+		s.versions[s.entities[ei].id] = 0
 	}
 	ty := s.internType(ne.eventType)
 	pos := s.n
@@ -264,6 +270,7 @@ func (s *store) append(ne *newEvent) (appendResult, error) {
 	if ne.metadata != nil {
 		r.plen |= hasMeta
 	}
+	s.versions[ne.entityID] = r.version
 	s.n++
 	p32 := int32(pos)
 	s.entities[ei].positions = append(s.entities[ei].positions, p32)

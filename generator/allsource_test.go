@@ -115,9 +115,9 @@ func TestEventRoundTrip(t *testing.T) {
 		t.Errorf("unknown member lost: %v", e.AdditionalProperties)
 	}
 	type user struct{ Name string }
-	u, err := runtime.Decode[user](e.Payload)
-	if err != nil || u.Name != "Ada" {
-		t.Errorf("payload %+v %v", u, err)
+	var u user
+	if err := json.Unmarshal(e.Payload, &u); err != nil || u.Name != "Ada" {
+		t.Errorf("payload %+v", u)
 	}
 	out, err := json.Marshal(e)
 	if err != nil {

@@ -86,11 +86,12 @@ func (cc *coreClient) ack(ctx context.Context, consumer string, pos int64) error
 }
 
 func (cc *coreClient) putStates(ctx context.Context, projection string, entries []EntityState) error {
-	states := make(map[string]any, len(entries))
-	for _, e := range entries {
-		states[e.EntityID] = e.State
+	states := make([]allsource.EntityState, len(entries))
+	for i, e := range entries {
+		states[i] = allsource.EntityState{EntityID: e.EntityID, State: e.State}
 	}
-	return cc.c.PutProjectionStates(ctx, projection, states)
+	_, err := cc.c.PutProjectionStates(ctx, projection, states)
+	return err
 }
 
 func (cc *coreClient) getState(ctx context.Context, projection, entityID string) (json.RawMessage, bool, error) {

@@ -1,8 +1,6 @@
 package projection
 
 import (
-	"encoding/json"
-	"fmt"
 	"strings"
 
 	"github.com/allsource-go/allsource/allsource"
@@ -20,14 +18,11 @@ type Event struct {
 	Position int64
 }
 
-// Decode decodes the payload of ev into a value of type T.
+// Decode decodes the payload of ev into a value of type T: it is
+// allsource.DecodePayload, the SDK's one payload decoder, for a reducer's
+// event.
 func Decode[T any](ev Event) (T, error) {
-	var v T
-	if err := json.Unmarshal(ev.Payload, &v); err != nil {
-		return v, fmt.Errorf("projection: decode payload of %s event %s (entity %q, version %d): %w",
-			ev.EventType, ev.ID, ev.EntityID, ev.Version, err)
-	}
-	return v, nil
+	return allsource.DecodePayload[T](&ev.Event)
 }
 
 // entityKey is the key of an entity in the version map: versions are per

@@ -94,11 +94,11 @@ func TestLaggedNoticeRecoversMissedEvents(t *testing.T) {
 func TestServerErrorsDuringAck(t *testing.T) {
 	f := newFixture(t)
 	f.ingest(1000, 10, "test.created")
-	f.srv.FailNext("ackConsumer", 6, 503)
+	f.srv.Inject(coretest.Core, "ackConsumer", 6, coretest.Fault{Status: 503})
 	h := f.start(f.config("ack-5xx", NewFileStore(t.TempDir())))
 	waitCaughtUp(t, h)
 	f.waitState(h)
-	f.srv.FailNext("ackConsumer", 4, 500)
+	f.srv.Inject(coretest.Core, "ackConsumer", 4, coretest.Fault{Status: 500})
 	f.ingest(500, 10, "test.updated")
 	f.waitState(h)
 	if err := h.LastError(); err == nil {
@@ -121,11 +121,11 @@ func TestServerErrorsDuringSnapshotSave(t *testing.T) {
 	f := newFixture(t)
 	store := NewCoreStore(f.c, "")
 	f.ingest(1000, 10, "test.created")
-	f.srv.FailNext("putProjectionEntityState", 8, 503)
+	f.srv.Inject(coretest.Core, "putProjectionEntityState", 8, coretest.Fault{Status: 503})
 	h := f.start(f.config("save-5xx", store))
 	waitCaughtUp(t, h)
 	f.waitState(h)
-	f.srv.FailNext("putProjectionEntityState", 5, 500)
+	f.srv.Inject(coretest.Core, "putProjectionEntityState", 5, coretest.Fault{Status: 500})
 	f.ingest(500, 10, "test.updated")
 	f.waitState(h)
 	if err := h.LastError(); err == nil {

@@ -127,16 +127,16 @@ func TestSoak(t *testing.T) {
 			f.srv.DropStreamAfter(1 + rng.IntN(3000))
 			faults["drop stream after n frames"]++
 		case k < 5:
-			f.srv.FailNext("ackConsumer", 1+rng.IntN(5), []int{500, 503}[rng.IntN(2)])
+			f.srv.Inject(coretest.Core, "ackConsumer", 1+rng.IntN(5), coretest.Fault{Status: []int{500, 503}[rng.IntN(2)]})
 			faults["5xx on ack"]++
 		case k < 7:
-			f.srv.FailNext("putProjectionEntityState", 1+rng.IntN(5), []int{500, 503}[rng.IntN(2)])
+			f.srv.Inject(coretest.Core, "putProjectionEntityState", 1+rng.IntN(5), coretest.Fault{Status: []int{500, 503}[rng.IntN(2)]})
 			faults["5xx on snapshot save"]++
 		case k < 9:
-			f.srv.FailNext("pollConsumerEvents", 1+rng.IntN(5), 500)
+			f.srv.Inject(coretest.Core, "pollConsumerEvents", 1+rng.IntN(5), coretest.Fault{Status: 500})
 			faults["5xx on pending read"]++
 		case k < 10:
-			f.srv.FailNext("streamEvents", 1+rng.IntN(3), 503)
+			f.srv.Inject(coretest.Core, "streamEvents", 1+rng.IntN(3), coretest.Fault{Status: 503})
 			faults["5xx on stream handshake"]++
 		case k < 11:
 			// A slow spell: the live stream overflows and lags.

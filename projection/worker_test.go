@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/allsource-go/allsource/coretest"
 )
 
 func TestColdStartAppliesEveryEvent(t *testing.T) {
@@ -210,7 +212,7 @@ func TestStopDeadline(t *testing.T) {
 	waitCaughtUp(t, h)
 	f.ingest(50, 5, "test.updated")
 	f.waitState(h)
-	f.srv.Delay("pollConsumerEvents", 2*time.Second)
+	f.srv.Inject(coretest.Core, "pollConsumerEvents", 0, coretest.Fault{Delay: 2 * time.Second})
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	start := time.Now()

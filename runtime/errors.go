@@ -1,10 +1,12 @@
 package runtime
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -333,4 +335,67 @@ func requestID(h http.Header) string {
 		}
 	}
 	return ""
+}
+
+// IsRetryable reports whether the same call may succeed if tried again
+// later, as the Rust SDK's is_retryable does: a 408, 429, 500, 502, 503 or
+// 504 response, an open circuit breaker, or a transport failure (the
+// connection was refused, reset or timed out) — but not a cancelled
+// context, an invalid request, a version conflict (reload and decide
+// instead), or a server that broke the protocol. A request that may have
+// reached the server before failing (a cut response to an ingest, say) is
+// retryable too: whether retrying it can duplicate a write is for the
+// caller to judge, as the runtime's own retries do.
+func IsRetryable(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return false
+	}
+	if errors.Is(err, ErrCircuitOpen) {
+		return true
+	}
+	var api *APIError
+	if errors.As(err, &api) {
+		switch api.StatusCode {
+		case http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusInternalServerError,
+			http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+			return true
+		}
+		return false
+	}
+	var ue *url.Error
+	return errors.As(err, &ue) && !errors.Is(err, ErrProtocol)
+}
+
+// IsNotFound reports whether err is a 404 response.
+func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+
+// IsUnauthorized reports whether err is a 401 response.
+func IsUnauthorized(err error) bool { return errors.Is(err, ErrUnauthorized) }
+
+// IsRateLimited reports whether err is a 429 response; APIError.RetryAfter
+// tells how long to wait.
+func IsRateLimited(err error) bool { return errors.Is(err, ErrRateLimited) }
+
+// IsBadRequest reports whether err is a 400 response.
+func IsBadRequest(err error) bool { return StatusCode(err) == http.StatusBadRequest }
+
+// IsServerError reports whether err is a 5xx response.
+func IsServerError(err error) bool { return StatusCode(err) >= 500 }
+
+// IsCircuitOpen reports whether err is a call refused by an open circuit
+// breaker.
+func IsCircuitOpen(err error) bool { return errors.Is(err, ErrCircuitOpen) }
+
+// IsVersionConflict reports whether err is an optimistic-concurrency
+// failure; errors.As to *VersionConflictError gives the versions.
+func IsVersionConflict(err error) bool { return errors.Is(err, ErrVersionConflict) }
+
+// StatusCode returns the HTTP status of the response err carries, or 0
+// when err is not an *APIError.
+func StatusCode(err error) int {
+	var api *APIError
+	if errors.As(err, &api) {
+		return api.StatusCode
+	}
+	return 0
 }

@@ -101,11 +101,3 @@ func (n *Nullable[T]) UnmarshalJSON(b []byte) error {
 }
 
 func isNull(b []byte) bool { return bytes.Equal(bytes.TrimSpace(b), []byte("null")) }
-
-// Decode decodes raw JSON (an event payload, say) into a value of the
-// caller's type.
-func Decode[T any](raw json.RawMessage) (T, error) {
-	var v T
-	err := json.Unmarshal(raw, &v)
-	return v, err
-}

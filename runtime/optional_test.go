@@ -38,12 +38,4 @@ func TestOptAndNullable(t *testing.T) {
 	if Some(3).Or(9) != 3 || (Opt[int]{}).Or(9) != 9 {
 		t.Error("Or")
 	}
-	type payload struct{ Total int }
-	p, err := Decode[payload](json.RawMessage(`{"Total":42}`))
-	if err != nil || p.Total != 42 {
-		t.Errorf("Decode = %+v %v", p, err)
-	}
-	if _, err := Decode[payload](json.RawMessage(`[`)); err == nil {
-		t.Error("Decode accepted bad JSON")
-	}
 }

@@ -54,6 +54,24 @@ func main() {
 	}
 }
 
+// welcome is the start-up message that leads a newcomer to a working
+// client: the URL, the tenant trap of dev mode and the quick start.
+func welcome(url string, dev, keys bool) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nAllSource Core (in memory) is listening on %s\n", url)
+	if dev {
+		b.WriteString("Dev mode: requests without an API key are served as the tenant \"dev-tenant\".\n")
+	}
+	if keys {
+		b.WriteString("Clients authenticate with one of the API keys given (set ALLSOURCE_API_KEY).\n")
+	}
+	b.WriteString("Events sent without a tenant are stored in \"default\", while queries without one read the\n" +
+		"caller's tenant: give the client one tenant for both, for example\n")
+	fmt.Fprintf(&b, "\n\tcore, err := allsource.NewCoreClient(%q, os.Getenv(\"ALLSOURCE_API_KEY\"), allsource.WithTenant(\"quickstart\"))\n\n", url)
+	fmt.Fprintf(&b, "Try it: ALLSOURCE_URL=%s go run ./examples/quickstart\n\n", url)
+	return b.String()
+}
+
 // run serves until ctx ends, then shuts down. envKeys is the value of
 // ALLSOURCE_API_KEY; logs go to stderr.
 func run(ctx context.Context, args []string, envKeys string, stderr io.Writer) error {
@@ -111,6 +129,7 @@ func run(ctx context.Context, args []string, envKeys string, stderr io.Writer) e
 	}
 	logger.Info("serving", "core", srv.URL, "query", srv.QueryURL(), "keys", len(keys),
 		"dev", *dev, "data_dir", *dataDir, "rate_limit", *rate)
+	fmt.Fprint(stderr, welcome(srv.URL, *dev, len(keys) > 0))
 
 	<-ctx.Done()
 	logger.Info("shutting down")

@@ -130,3 +130,35 @@ func TestRun_ServesAndShutsDown(t *testing.T) {
 		t.Errorf("after restart: %s", body)
 	}
 }
+
+// The start-up message leads to a working client: the URL, the tenant to
+// give the client, and the quick start to run.
+func TestRun_WelcomeLeadsToQuickStart(t *testing.T) {
+	core := freeAddr(t)
+	var logs syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"-addr", core, "-query-addr", "", "-dev"}, "", &logs) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(logs.String(), "Try it:") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no start-up message:\n%s", logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	out := logs.String()
+	for _, want := range []string{
+		"listening on http://" + core,
+		`"dev-tenant"`,
+		`allsource.WithTenant("quickstart")`,
+		"ALLSOURCE_URL=http://" + core + " go run ./examples/quickstart",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("start-up message lacks %q:\n%s", want, out)
+		}
+	}
+}

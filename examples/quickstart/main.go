@@ -1,75 +1,70 @@
-// Command quickstart ingests a few events and reads back an entity's last
-// ten events. It talks to the Core named by ALLSOURCE_URL (with
-// ALLSOURCE_API_KEY), or, when that is unset, to an embedded in-memory
-// server it starts itself.
+// Command quickstart is the README's quick start, verbatim: it ingests a
+// few events into Core and reads them back. Start a Core first; the
+// in-memory one of this repository will do:
+//
+//	go run ./cmd/allsource-server -dev
+//	go run ./examples/quickstart
+//
+// ALLSOURCE_URL and ALLSOURCE_API_KEY point it at another Core.
 package main
 
 import (
 	"context"
 	"fmt"
+	"io"
 	"log"
 	"os"
 	"time"
 
 	"github.com/allsource-go/allsource/allsource"
-	"github.com/allsource-go/allsource/coretest"
 )
 
 func main() {
-	if err := run(context.Background()); err != nil {
+	if _, err := run(context.Background(), os.Stdout); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(ctx context.Context) error {
-	c, stop, err := connect()
+// run ingests three events and prints the entity's events; it returns how
+// many it found.
+func run(ctx context.Context, out io.Writer) (int, error) {
+	// Core at ALLSOURCE_URL (http://localhost:3900 when unset), with the key
+	// in ALLSOURCE_API_KEY (none is needed by a server started with -dev).
+	// WithTenant puts writes and reads in one tenant: without it Core writes
+	// to "default" and reads the key's tenant ("dev-tenant" in dev mode).
+	core, err := allsource.NewCoreClient(os.Getenv("ALLSOURCE_URL"), os.Getenv("ALLSOURCE_API_KEY"),
+		allsource.WithTenant("quickstart"), allsource.WithMaxRetries(3), allsource.WithTimeout(10*time.Second))
 	if err != nil {
-		return err
+		return 0, err
 	}
-	defer stop()
 
-	for i := 1; i <= 12; i++ {
-		res, err := c.Ingest(ctx, allsource.NewEvent{
-			Type:     "sensor.reading",
-			EntityID: "sensor-7",
-			Payload:  map[string]any{"celsius": 20 + float64(i)/4},
-			Metadata: map[string]any{"source": "quickstart"},
+	// Ingest: arguments Core would refuse are rejected before any request,
+	// and a plain append is never duplicated by a retry.
+	for i, total := range []int{4999, 1250, 800} {
+		_, err := core.Ingest(ctx, allsource.NewEvent{
+			Type: "order.placed", EntityID: "customer-ada",
+			Payload: map[string]any{"order": i + 1, "total_cents": total},
 		})
 		if err != nil {
-			return fmt.Errorf("ingest: %w", err)
-		}
-		if i == 1 {
-			fmt.Printf("first event %s stored at version %d\n", res.EventID, res.Version)
+			return 0, fmt.Errorf("ingest: %w (is a Core running? go run ./cmd/allsource-server -dev)", err)
 		}
 	}
 
-	// The entity's last ten events, newest first.
-	page, err := c.Query(ctx, allsource.Query{EntityID: "sensor-7", Order: allsource.Descending, Limit: 10})
-	if err != nil {
-		return fmt.Errorf("query: %w", err)
-	}
-	fmt.Printf("%d of %d events of sensor-7:\n", page.Count, page.TotalCount)
-	for _, e := range page.Events {
-		r, err := allsource.DecodePayload[struct {
-			Celsius float64 `json:"celsius"`
+	// Every event of the entity, page by page, as an iterator.
+	n := 0
+	for e, err := range core.EntityEvents(ctx, "customer-ada") {
+		if err != nil {
+			return n, err
+		}
+		p, err := allsource.DecodePayload[struct {
+			Order      int `json:"order"`
+			TotalCents int `json:"total_cents"`
 		}](&e)
 		if err != nil {
-			return err
+			return n, err
 		}
-		fmt.Printf("  v%-3d %s  %.2f °C\n", e.Version, e.Timestamp.Format(time.RFC3339), r.Celsius)
+		fmt.Fprintf(out, "v%d %s order %d: %d cents\n", e.Version, e.EventType, p.Order, p.TotalCents)
+		n++
 	}
-	return nil
-}
-
-// connect returns a Core client for ALLSOURCE_URL, or for an embedded
-// server when it is unset.
-func connect() (allsource.CoreClient, func(), error) {
-	if os.Getenv(allsource.EnvURL) != "" {
-		c, err := allsource.NewCoreClientFromEnv()
-		return c, func() {}, err
-	}
-	const key = "ask_example-key" // the embedded server accepts this key
-	srv := coretest.NewServer(coretest.WithAPIKeys(key))
-	c, err := allsource.NewCoreClient(srv.URL, key)
-	return c, func() { srv.Close() }, err
+	return n, nil
 }

@@ -41,8 +41,10 @@ func (v ArchiveIntegrity) MarshalJSON() ([]byte, error) {
 
 // EntityID is a value of the schema EntityID.
 //
-// An entity (stream) id: 1 to 128 characters, no control characters, no leading or
-// trailing whitespace; otherwise free-form (`:`, `@` and `/` are allowed).
+// An entity (stream) id: 1 to 128 bytes of UTF-8 (Core counts bytes, so an id of
+// multi-byte characters holds fewer than 128 of them), no control characters, no
+// leading or trailing whitespace; otherwise free-form (`:`, `@` and `/` are
+// allowed).
 type EntityID string
 
 // ErrorDetail is the object schema ErrorDetail.
@@ -185,8 +187,8 @@ func (v Event) MarshalJSON() ([]byte, error) {
 // EventType is a value of the schema EventType.
 //
 // An event type as Core accepts it at ingest: 1 to 128 characters, only lowercase
-// letters, digits, `.` and `_`, no leading or trailing `.` and no `..`. The prefix
-// `_system.` is reserved for Core and rejected with 400.
+// letters (Unicode ones included), digits, `.` and `_`, no leading or trailing `.`
+// and no `..`. The prefix `_system.` is reserved for Core and rejected with 400.
 type EventType string
 
 // QueryEventsResponse is the object schema QueryEventsResponse.
@@ -264,7 +266,8 @@ func (v ReadOnly) MarshalJSON() ([]byte, error) {
 
 // TenantID is a value of the schema TenantID.
 //
-// A tenant id, 1 to 64 characters of letters, digits, `-` and `_`.
+// A tenant id, 1 to 64 characters of letters and digits (Unicode ones included),
+// `-` and `_`.
 type TenantID string
 
 // VersionConflict is the object schema VersionConflict.

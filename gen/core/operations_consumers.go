@@ -24,7 +24,7 @@ import (
 //
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 400: *common.ErrorMessage; 422: *UnprocessableEntity; 500: *common.ErrorMessage.
-// Statuses 401, 415, 429 answer with plain text, kept in Body and Message.
+// Statuses 401, 413, 415, 429 answer with plain text, kept in Body and Message.
 func (c *Client) RegisterConsumer(ctx context.Context, body RegisterConsumerRequest, opts ...runtime.Option) (*Consumer, error) {
 	data, err := json.Marshal(body)
 	if err != nil {
@@ -105,7 +105,7 @@ func getConsumerErrorBody(status int) any {
 //
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 400: *common.ErrorMessage; 422: *UnprocessableEntity; 500: *common.ErrorMessage.
-// Statuses 401, 415, 429 answer with plain text, kept in Body and Message.
+// Statuses 401, 413, 415, 429 answer with plain text, kept in Body and Message.
 func (c *Client) AckConsumer(ctx context.Context, consumerID string, body AckRequest, opts ...runtime.Option) (*AckResult, error) {
 	data, err := json.Marshal(body)
 	if err != nil {

@@ -91,8 +91,9 @@ func detectDuplicatesErrorBody(status int) any {
 //
 // Get an entity's snapshot.
 //
-// With `tenant_id`, the same folded state as getEntityState. Without it, the
-// entity's entry in the built-in `entity_snapshots` projection.
+// With `tenant_id`, the same folded state as getEntityState (as of `as_of` when
+// given). Without it, the entity's entry in the built-in `entity_snapshots`
+// projection. A malformed `as_of` is refused with 400.
 //
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 400: *common.ErrorMessage; 404: *common.ErrorMessage; 500: *common.ErrorMessage.

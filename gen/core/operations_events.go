@@ -61,7 +61,7 @@ func listEventTypesErrorBody(status int) any {
 //
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 400: *common.ErrorMessage; 409: *IngestConflict; 422: *UnprocessableEntity; 500: *common.ErrorMessage; 503: *common.ErrorMessage.
-// Statuses 401, 415, 429 answer with plain text, kept in Body and Message.
+// Statuses 401, 413, 415, 429 answer with plain text, kept in Body and Message.
 func (c *Client) IngestEvent(ctx context.Context, body IngestEventRequest, opts ...runtime.Option) (*IngestResult, error) {
 	data, err := json.Marshal(body)
 	if err != nil {
@@ -111,7 +111,7 @@ func ingestEventErrorBody(status int) any {
 //
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 400: *common.ErrorMessage; 409: *IngestConflict; 422: *UnprocessableEntity; 500: *common.ErrorMessage; 503: *common.ErrorMessage.
-// Statuses 401, 415, 429 answer with plain text, kept in Body and Message.
+// Statuses 401, 413, 415, 429 answer with plain text, kept in Body and Message.
 func (c *Client) IngestEvents(ctx context.Context, body IngestEventsRequest, opts ...runtime.Option) (*BatchIngestResult, error) {
 	data, err := json.Marshal(body)
 	if err != nil {

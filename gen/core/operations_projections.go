@@ -127,7 +127,7 @@ func deleteProjectionErrorBody(status int) any {
 //
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 400: *common.ErrorMessage; 409: *common.ReadOnly; 422: *UnprocessableEntity; 500: *common.ErrorMessage.
-// Statuses 401, 415, 429 answer with plain text, kept in Body and Message.
+// Statuses 401, 413, 415, 429 answer with plain text, kept in Body and Message.
 func (c *Client) BulkGetProjectionStates(ctx context.Context, name string, body BulkGetProjectionStatesRequest, opts ...runtime.Option) (*BulkProjectionStates, error) {
 	data, err := json.Marshal(body)
 	if err != nil {
@@ -173,7 +173,7 @@ func bulkGetProjectionStatesErrorBody(status int) any {
 //
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 400: *common.ErrorMessage; 409: *common.ReadOnly; 422: *UnprocessableEntity; 500: *common.ErrorMessage.
-// Statuses 401, 415, 429 answer with plain text, kept in Body and Message.
+// Statuses 401, 413, 415, 429 answer with plain text, kept in Body and Message.
 func (c *Client) BulkSaveProjectionStates(ctx context.Context, name string, body BulkSaveProjectionStatesRequest, opts ...runtime.Option) (*BulkSaveResult, error) {
 	data, err := json.Marshal(body)
 	if err != nil {
@@ -401,7 +401,7 @@ func getProjectionEntityStateErrorBody(status int) any {
 //
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 400: *common.ErrorMessage; 409: *common.ReadOnly; 422: *UnprocessableEntity; 500: *common.ErrorMessage.
-// Statuses 401, 415, 429 answer with plain text, kept in Body and Message.
+// Statuses 401, 413, 415, 429 answer with plain text, kept in Body and Message.
 func (c *Client) PutProjectionEntityState(ctx context.Context, name string, entityID string, body SaveProjectionStateRequest, opts ...runtime.Option) (*SavedProjectionState, error) {
 	data, err := json.Marshal(body)
 	if err != nil {
@@ -447,7 +447,7 @@ func putProjectionEntityStateErrorBody(status int) any {
 //
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 400: *common.ErrorMessage; 409: *common.ReadOnly; 422: *UnprocessableEntity; 500: *common.ErrorMessage.
-// Statuses 401, 415, 429 answer with plain text, kept in Body and Message.
+// Statuses 401, 413, 415, 429 answer with plain text, kept in Body and Message.
 func (c *Client) SaveProjectionEntityState(ctx context.Context, name string, entityID string, body SaveProjectionStateRequest, opts ...runtime.Option) (*SavedProjectionState, error) {
 	data, err := json.Marshal(body)
 	if err != nil {

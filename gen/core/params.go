@@ -111,15 +111,24 @@ func (p DetectDuplicatesParams) encodeQuery() url.Values {
 
 // GetEntitySnapshotParams holds the query and header parameters of GET /api/v1/entities/{entity_id}/snapshot.
 type GetEntitySnapshotParams struct {
+	// AsOf is the query parameter "as_of" (optional).
+	//
+	// Time travel, only events with timestamp <= as_of (RFC 3339, UTC with `Z`).
+	AsOf runtime.Opt[time.Time]
 	// TenantID is the query parameter "tenant_id" (optional).
 	//
-	// Tenant to scope to; when absent, the authenticated tenant is used.
+	// Tenant to scope to; when absent, the authenticated tenant is used. (Core answers
+	// a query with an empty `tenant_id` with the empty result, without
+	// `entity_version`.)
 	TenantID runtime.Opt[common.TenantID]
 }
 
 // encodeQuery encodes the query parameters.
 func (p GetEntitySnapshotParams) encodeQuery() url.Values {
 	out := make(url.Values)
+	if v, ok := p.AsOf.Get(); ok {
+		out.Set("as_of", v.Format(time.RFC3339Nano))
+	}
 	if v, ok := p.TenantID.Get(); ok {
 		out.Set("tenant_id", string(v))
 	}
@@ -134,7 +143,9 @@ type GetEntityStateParams struct {
 	AsOf runtime.Opt[time.Time]
 	// TenantID is the query parameter "tenant_id" (optional).
 	//
-	// Tenant to scope to; when absent, the authenticated tenant is used.
+	// Tenant to scope to; when absent, the authenticated tenant is used. (Core answers
+	// a query with an empty `tenant_id` with the empty result, without
+	// `entity_version`.)
 	TenantID runtime.Opt[common.TenantID]
 }
 
@@ -154,7 +165,9 @@ func (p GetEntityStateParams) encodeQuery() url.Values {
 type ListEventTypesParams struct {
 	// TenantID is the query parameter "tenant_id" (optional).
 	//
-	// Tenant to scope to; when absent, the authenticated tenant is used.
+	// Tenant to scope to; when absent, the authenticated tenant is used. (Core answers
+	// a query with an empty `tenant_id` with the empty result, without
+	// `entity_version`.)
 	TenantID runtime.Opt[common.TenantID]
 	// Limit is the query parameter "limit" (optional).
 	//
@@ -185,7 +198,9 @@ func (p ListEventTypesParams) encodeQuery() url.Values {
 type QueryEventsParams struct {
 	// TenantID is the query parameter "tenant_id" (optional).
 	//
-	// Tenant to scope to; when absent, the authenticated tenant is used.
+	// Tenant to scope to; when absent, the authenticated tenant is used. (Core answers
+	// a query with an empty `tenant_id` with the empty result, without
+	// `entity_version`.)
 	TenantID runtime.Opt[common.TenantID]
 	// EntityID is the query parameter "entity_id" (optional).
 	//
@@ -344,7 +359,9 @@ func (p GetProjectionStateSummaryParams) encodeQuery() url.Values {
 type GetStatsParams struct {
 	// TenantID is the query parameter "tenant_id" (optional).
 	//
-	// Tenant to scope to; when absent, the authenticated tenant is used.
+	// Tenant to scope to; when absent, the authenticated tenant is used. (Core answers
+	// a query with an empty `tenant_id` with the empty result, without
+	// `entity_version`.)
 	TenantID runtime.Opt[common.TenantID]
 }
 
@@ -361,7 +378,9 @@ func (p GetStatsParams) encodeQuery() url.Values {
 type ListStreamsParams struct {
 	// TenantID is the query parameter "tenant_id" (optional).
 	//
-	// Tenant to scope to; when absent, the authenticated tenant is used.
+	// Tenant to scope to; when absent, the authenticated tenant is used. (Core answers
+	// a query with an empty `tenant_id` with the empty result, without
+	// `entity_version`.)
 	TenantID runtime.Opt[common.TenantID]
 	// Limit is the query parameter "limit" (optional).
 	//

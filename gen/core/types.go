@@ -855,17 +855,20 @@ type IngestEventRequest struct {
 	// EventType is the "event_type" member (required).
 	//
 	// An event type as Core accepts it at ingest: 1 to 128 characters, only lowercase
-	// letters, digits, `.` and `_`, no leading or trailing `.` and no `..`. The prefix
-	// `_system.` is reserved for Core and rejected with 400.
+	// letters (Unicode ones included), digits, `.` and `_`, no leading or trailing `.`
+	// and no `..`. The prefix `_system.` is reserved for Core and rejected with 400.
 	EventType common.EventType `json:"event_type"`
 	// EntityID is the "entity_id" member (required).
 	//
-	// An entity (stream) id: 1 to 128 characters, no control characters, no leading or
-	// trailing whitespace; otherwise free-form (`:`, `@` and `/` are allowed).
+	// An entity (stream) id: 1 to 128 bytes of UTF-8 (Core counts bytes, so an id of
+	// multi-byte characters holds fewer than 128 of them), no control characters, no
+	// leading or trailing whitespace; otherwise free-form (`:`, `@` and `/` are
+	// allowed).
 	EntityID common.EntityID `json:"entity_id"`
 	// TenantID is the "tenant_id" member (optional).
 	//
-	// A tenant id, 1 to 64 characters of letters, digits, `-` and `_`.
+	// A tenant id, 1 to 64 characters of letters and digits (Unicode ones included),
+	// `-` and `_`.
 	TenantID runtime.Opt[common.TenantID] `json:"tenant_id,omitzero"`
 	// Payload is the "payload" member (required, may be null), any JSON value; decode it with runtime.Decode.
 	//
