@@ -17,8 +17,9 @@
 // spellings normalised: a date-time is written as time.Time writes RFC 3339
 // (the same instant and offset; Z for a zero offset, fractional seconds
 // without trailing zeros); a byte or binary member is written in padded
-// standard base64; a number is written as Go writes an int64 or a float64 of
-// the same value. Integers must be JSON integers within the range of int64
+// standard base64 (unused trailing bits of non-canonical input dropped); a
+// number is written as Go writes an int64 or a float64 of the same value
+// (2.50 as 2.5, 1e3 as 1000 in a number member). Integers must be JSON integers within the range of int64
 // (int32 for format int32): 1.0, 1e2 and larger integers are refused with an
 // error, as encoding/json refuses them. A oneOf/anyOf value is decoded as the
 // most specific variant whose required members and listed values it has, or
