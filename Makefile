@@ -6,7 +6,7 @@ PKGS     := ./...
 CONFIGS  := gen/common/gen.yaml gen/core/gen.yaml gen/query/gen.yaml
 BENCHTIME ?= 1s
 
-.PHONY: all generate check-generated test bench bench-server demo lint fuzz corpus
+.PHONY: all generate check-generated test bench bench-server demo lint fuzz corpus roundtrip
 
 all: lint test
 
@@ -21,9 +21,16 @@ check-generated:
 	@cd examples/consumer && $(GO) tool apigen -check -config todo/gen.yaml
 	@echo "check-generated: gen/ is up to date"
 
-## test: run every test (the corpus test included).
+## test: run every test (the corpus and round-trip tests included). The
+## round-trip test runs last and on its own, verbosely: it reuses the corpus
+## packages the corpus test built (from the build cache) and prints its counts.
+ROUNDTRIP_PKG := github.com/allsource-go/allsource/internal/roundtrip
 test:
-	$(GO) test -count=1 $(PKGS)
+	@pkgs=$$($(GO) list $(PKGS)) || exit 1; status=0; \
+	rest=$$(echo "$$pkgs" | grep -vx '$(ROUNDTRIP_PKG)'); \
+	if [ -n "$$rest" ]; then $(GO) test -count=1 $$rest || status=1; fi; \
+	if echo "$$pkgs" | grep -qx '$(ROUNDTRIP_PKG)'; then $(GO) test -count=1 -v $(ROUNDTRIP_PKG) || status=1; fi; \
+	exit $$status
 
 ## bench: run every benchmark, side by side with its baseline.
 bench:
@@ -56,3 +63,10 @@ fuzz:
 ## corpus: compile rate of generated clients over ../shared/corpus, beside oapi-codegen's.
 corpus:
 	$(GO) run ./internal/corpus/cmd/corpus
+
+## roundtrip: decode and re-encode synthesized instances of every type in gen/
+## and in a package generated for every corpus document; print every failure
+## class with examples (ROUNDTRIP_FLAGS: -instances N, -seed S, -numbers value).
+ROUNDTRIP_FLAGS ?=
+roundtrip:
+	$(GO) run ./internal/roundtrip/cmd/roundtrip $(ROUNDTRIP_FLAGS)
