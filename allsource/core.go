@@ -82,20 +82,20 @@ func (c CoreClient) Entities(ctx context.Context, q EntityQuery, opts ...Option)
 	if err != nil {
 		return failed[core.EntitySummary](err)
 	}
-	w := pageWindow{size: s.pageSize, offset: q.Offset, limit: q.Limit}
+	start, total := q.Offset, q.Limit
 	q.Limit, q.Offset = 0, 0
 	p, err := q.params()
 	if err != nil {
 		return failed[core.EntitySummary](err)
 	}
-	return paginate(ctx, "listEntities", w, func(ctx context.Context, offset, limit int64) (Page[core.EntitySummary], error) {
+	return runtime.PaginateOffset(ctx, "listEntities", start, s.pageSize, total, func(ctx context.Context, offset, limit int64) (runtime.Page[core.EntitySummary], error) {
 		p.Offset, p.Limit = runtime.Some(offset), runtime.Some(limit)
 		r, err := c.api.ListEntities(ctx, p, s.runtime...)
 		if err != nil {
-			return Page[core.EntitySummary]{}, err
+			return runtime.Page[core.EntitySummary]{}, err
 		}
-		return Page[core.EntitySummary]{Items: r.Entities, HasMore: runtime.Some(r.HasMore)}, nil
-	}, func(a, b *core.EntitySummary) bool { return a.EntityID == b.EntityID })
+		return runtime.Page[core.EntitySummary]{Items: r.Entities, HasMore: runtime.Some(r.HasMore)}, nil
+	})
 }
 
 // DetectDuplicates groups the entities whose latest event of a type starting
@@ -217,20 +217,20 @@ func (c CoreClient) ProjectionStateSummaries(ctx context.Context, name string, q
 	if err := checkProjection(name, ""); err != nil {
 		return failed[core.ProjectionStateEntry](err)
 	}
-	w := pageWindow{size: s.pageSize, offset: q.Offset, limit: q.Limit}
+	start, total := q.Offset, q.Limit
 	q.Limit, q.Offset = 0, 0
 	p, err := q.params()
 	if err != nil {
 		return failed[core.ProjectionStateEntry](err)
 	}
-	return paginate(ctx, "getProjectionStateSummary", w, func(ctx context.Context, offset, limit int64) (Page[core.ProjectionStateEntry], error) {
+	return runtime.PaginateOffset(ctx, "getProjectionStateSummary", start, s.pageSize, total, func(ctx context.Context, offset, limit int64) (runtime.Page[core.ProjectionStateEntry], error) {
 		p.Offset, p.Limit = runtime.Some(offset), runtime.Some(limit)
 		r, err := c.api.GetProjectionStateSummary(ctx, name, p, s.runtime...)
 		if err != nil {
-			return Page[core.ProjectionStateEntry]{}, err
+			return runtime.Page[core.ProjectionStateEntry]{}, err
 		}
-		return Page[core.ProjectionStateEntry]{Items: r.States, HasMore: runtime.Some(r.HasMore)}, nil
-	}, func(a, b *core.ProjectionStateEntry) bool { return a.EntityID == b.EntityID })
+		return runtime.Page[core.ProjectionStateEntry]{Items: r.States, HasMore: runtime.Some(r.HasMore)}, nil
+	})
 }
 
 // ProjectionState returns the state stored for entityID in the projection

@@ -488,13 +488,13 @@ func (c CoreClient) Events(ctx context.Context, q Query, opts ...Option) iter.Se
 	if err != nil {
 		return failed[Event](err)
 	}
-	w := pageWindow{size: s.pageSize, offset: q.Offset, limit: q.Limit}
+	start, total := q.Offset, q.Limit
 	q.Limit, q.Offset = 0, 0
 	p, err := q.coreParams(s)
 	if err != nil {
 		return failed[Event](err)
 	}
-	return eventPages(ctx, w, func(ctx context.Context, offset, limit int64) (*QueryResult, error) {
+	return eventPages(ctx, start, s.pageSize, total, func(ctx context.Context, offset, limit int64) (*QueryResult, error) {
 		p.Offset, p.Limit = runtime.Some(offset), runtime.Some(limit)
 		return c.api.QueryEvents(ctx, p, s.runtime...)
 	})
@@ -515,13 +515,13 @@ func (c QueryClient) Events(ctx context.Context, q Query, opts ...Option) iter.S
 	if err != nil {
 		return failed[Event](err)
 	}
-	w := pageWindow{size: s.pageSize, offset: q.Offset, limit: q.Limit}
+	start, total := q.Offset, q.Limit
 	q.Limit, q.Offset = 0, 0
 	p, err := q.queryParams(s)
 	if err != nil {
 		return failed[Event](err)
 	}
-	return eventPages(ctx, w, func(ctx context.Context, offset, limit int64) (*QueryResult, error) {
+	return eventPages(ctx, start, s.pageSize, total, func(ctx context.Context, offset, limit int64) (*QueryResult, error) {
 		p.Offset, p.Limit = runtime.Some(offset), runtime.Some(limit)
 		return c.api.QueryEvents(ctx, p, s.runtime...)
 	})
@@ -536,15 +536,17 @@ func (c QueryClient) EntityEvents(ctx context.Context, entityID string, opts ...
 }
 
 // eventPages pages through an events query whose page at offset query
-// fetches.
-func eventPages(ctx context.Context, w pageWindow, query func(ctx context.Context, offset, limit int64) (*QueryResult, error)) iter.Seq2[Event, error] {
-	return paginate(ctx, "queryEvents", w, func(ctx context.Context, offset, limit int64) (Page[Event], error) {
+// fetches: from start on, size at a time, at most total events (0: all),
+// with the runtime's guards against a server that ignores the offset or the
+// limit.
+func eventPages(ctx context.Context, start, size, total int64, query func(ctx context.Context, offset, limit int64) (*QueryResult, error)) iter.Seq2[Event, error] {
+	return runtime.PaginateOffset(ctx, "queryEvents", start, size, total, func(ctx context.Context, offset, limit int64) (runtime.Page[Event], error) {
 		r, err := query(ctx, offset, limit)
 		if err != nil {
-			return Page[Event]{}, err
+			return runtime.Page[Event]{}, err
 		}
-		return Page[Event]{Items: r.Events, HasMore: runtime.Some(r.HasMore)}, nil
-	}, func(a, b *Event) bool { return a.ID == b.ID })
+		return runtime.Page[Event]{Items: r.Events, HasMore: runtime.Some(r.HasMore)}, nil
+	})
 }
 
 func failed[T any](err error) iter.Seq2[T, error] {
@@ -577,4 +579,22 @@ func FoldEvents[S any](ctx context.Context, src EventSource, q Query, initial S,
 		}
 		return s, nil
 	})
+}
+// Fold applies f to every item of seq in order, starting from initial, and
+// returns the final state and the number of items folded, so an empty result
+// (n == 0) is distinguishable from a fold that produced the zero state. It
+// holds one item at a time: memory stays flat however many items there are.
+// It stops at the first error, from seq or from f.
+func Fold[S, T any](seq iter.Seq2[T, error], initial S, f func(S, T) (S, error)) (state S, n int64, err error) {
+	state = initial
+	for item, err := range seq {
+		if err != nil {
+			return state, n, err
+		}
+		if state, err = f(state, item); err != nil {
+			return state, n, fmt.Errorf("allsource: fold item %d: %w", n+1, err)
+		}
+		n++
+	}
+	return state, n, nil
 }

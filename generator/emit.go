@@ -226,6 +226,7 @@ func (e *emitter) emit() ([]File, error) {
 			f := e.newFile()
 			for _, o := range byFile[name] {
 				e.operation(f, o)
+				e.paginator(f, o)
 			}
 			if err := add(name, f); err != nil {
 				return nil, err

@@ -19,7 +19,7 @@ func (e *emitter) namedType(f *jen.File, n *namedType) {
 	case ntAlias:
 		words := typeWords(n.under)
 		if n.under.isRaw() {
-			words = "any JSON value, kept as it was received; decode it with runtime.Decode"
+			words = "any JSON value, kept as it was received; decode it with json.Unmarshal"
 		}
 		f.Add(doc(fmt.Sprintf("%s is %s.", n.name, words), n.doc))
 		f.Type().Id(n.name).Op("=").Add(e.typ(n.under))
@@ -27,7 +27,7 @@ func (e *emitter) namedType(f *jen.File, n *namedType) {
 	default:
 		words := "a value of the schema " + n.name
 		if n.under.isRaw() {
-			words += ": any JSON value. Decode it with runtime.Decode"
+			words += ": any JSON value. Decode it with json.Unmarshal"
 		}
 		f.Add(doc(fmt.Sprintf("%s is %s.", n.name, words), n.doc))
 		f.Type().Id(n.name).Add(e.typ(n.under))
@@ -68,7 +68,7 @@ func (e *emitter) structType(f *jen.File, n *namedType) {
 			text += " (optional)"
 		}
 		if fl.typ.isRaw() {
-			text += ", any JSON value; decode it with runtime.Decode"
+			text += ", any JSON value; decode it with json.Unmarshal"
 		}
 		if fl.constVal != "" {
 			text += fmt.Sprintf("; always %q", fl.constVal)

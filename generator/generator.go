@@ -16,7 +16,7 @@
 // says additionalProperties: false, members it does not describe are kept in
 // an AdditionalProperties map and written back on encode. Arrays are slices,
 // additionalProperties-only objects maps, a schema with no type json.RawMessage
-// (decode it with runtime.Decode). String enums are open: a defined string
+// (decode it with json.Unmarshal). String enums are open: a defined string
 // type with constants and IsKnown. allOf is merged into one struct; oneOf and
 // anyOf become a struct with a Kind and one field per variant, chosen by the
 // discriminator (explicit mapping, or schema names), else by constant-valued

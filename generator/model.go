@@ -761,24 +761,13 @@ func (g *gen) fillStruct(n *namedType) {
 	var order []string
 	req := make(map[string]bool)
 	g.collectProps(s, props, &order, req, 0)
-	fns := NewNamespace()
-	fns.Reserve("MarshalJSON", "UnmarshalJSON", "DecodeJSON")
+	names := fieldNames(props, order)
 	for _, k := range order {
 		p := props[k]
 		if p == nil || p.Value == nil {
 			continue
 		}
-		name := goNameExt(p.Extensions)
-		if name == "" {
-			name = goNameExt(p.Value.Extensions)
-			if p.Ref != "" {
-				name = ""
-			}
-		}
-		if name == "" {
-			name = k
-		}
-		f := &field{name: fns.Exported(name), json: k, required: req[k], nullable: nullable(p), doc: withDeprecated(p.Value.Description, p.Value.Deprecated)}
+		f := &field{name: names[k], json: k, required: req[k], nullable: nullable(p), doc: withDeprecated(p.Value.Description, p.Value.Deprecated)}
 		f.writeOnly = p.Value.WriteOnly
 		f.typ = g.resolve(p, n.name+ExportedName(k))
 		if v, ok := constString(p.Value); ok {
@@ -798,8 +787,37 @@ func (g *gen) fillStruct(n *namedType) {
 		n.extra = tRaw
 	}
 	if n.extra != nil {
-		n.extraF = fns.Exported("AdditionalProperties")
+		n.extraF = names[""]
 	}
+}
+
+// fieldNames returns the Go names of the struct fields of the properties
+// props (in order), and under "" the name of the additional-properties
+// field. It depends on the schema alone, so that code in another package
+// (a paginator over a mapped type, say) can name the fields too.
+func fieldNames(props map[string]*openapi3.SchemaRef, order []string) map[string]string {
+	fns := NewNamespace()
+	fns.Reserve("MarshalJSON", "UnmarshalJSON", "DecodeJSON")
+	out := make(map[string]string, len(order)+1)
+	for _, k := range order {
+		p := props[k]
+		if p == nil || p.Value == nil {
+			continue
+		}
+		name := goNameExt(p.Extensions)
+		if name == "" {
+			name = goNameExt(p.Value.Extensions)
+			if p.Ref != "" {
+				name = ""
+			}
+		}
+		if name == "" {
+			name = k
+		}
+		out[k] = fns.Exported(name)
+	}
+	out[""] = fns.Exported("AdditionalProperties")
+	return out
 }
 
 // enumConst is one value of a "titled enum": a oneOf/anyOf of constant
@@ -1177,6 +1195,7 @@ func (g *gen) build() error {
 		return err
 	}
 	g.drain()
+	g.buildPaginations()
 	g.checkCycles()
 	g.breakCycles()
 	if g.err != nil {

@@ -49,6 +49,7 @@ type result struct {
 	kind   bodyKind
 	status string
 	typ    *typeRef
+	schema *openapi3.SchemaRef // of a JSON result
 }
 
 // errResp is a documented error response with a JSON schema.
@@ -80,6 +81,9 @@ type operation struct {
 	security    []string
 	origin      *openapi3.Origin
 	websocket   bool
+	pageExt     any         // the x-pagination extension, if any
+	paginate    *pagination // what it says, once read
+	allName     string      // the iterator method of a paginated operation
 }
 
 var methodOrder = []string{http.MethodGet, http.MethodPut, http.MethodPost, http.MethodDelete, http.MethodOptions, http.MethodHead, http.MethodPatch, http.MethodTrace, "QUERY"}
@@ -259,6 +263,9 @@ func (g *gen) buildOp(methods *Namespace, p, method string, item *openapi3.PathI
 		o.body = g.buildBody(op.RequestBody.Value, hint)
 	}
 	g.buildResponses(o, op, base)
+	if ext, ok := op.Extensions["x-pagination"]; ok {
+		o.pageExt = ext
+	}
 	if op.Security != nil {
 		for _, req := range *op.Security {
 			for _, k := range sortedKeys(req) {
@@ -383,6 +390,7 @@ func (g *gen) buildResponses(o *operation, op *openapi3.Operation, base string) 
 		switch o.result.kind {
 		case bodyJSON:
 			o.result.typ = g.resolve(media.Schema, base+"Response")
+			o.result.schema = media.Schema
 		case bodyText:
 			o.result.typ = tString
 		default:

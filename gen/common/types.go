@@ -59,7 +59,7 @@ type ErrorDetail struct {
 	//
 	// Human-readable error message.
 	Message string `json:"message"`
-	// Details is the "details" member (optional), any JSON value; decode it with runtime.Decode.
+	// Details is the "details" member (optional), any JSON value; decode it with json.Unmarshal.
 	//
 	// Code-specific detail, any JSON value.
 	Details json.RawMessage `json:"details,omitempty"`
@@ -153,7 +153,7 @@ type Event struct {
 	//
 	// Owning tenant; `default` when none was given at ingest.
 	TenantID string `json:"tenant_id"`
-	// Payload is the "payload" member (required, may be null), any JSON value; decode it with runtime.Decode.
+	// Payload is the "payload" member (required, may be null), any JSON value; decode it with json.Unmarshal.
 	//
 	// The event body, any JSON value (`null` included), stored verbatim.
 	Payload json.RawMessage `json:"payload"`
@@ -161,7 +161,7 @@ type Event struct {
 	//
 	// Server time at ingest, RFC 3339 in UTC with up to nanosecond precision.
 	Timestamp time.Time `json:"timestamp"`
-	// Metadata is the "metadata" member (required, may be null), any JSON value; decode it with runtime.Decode.
+	// Metadata is the "metadata" member (required, may be null), any JSON value; decode it with json.Unmarshal.
 	//
 	// Caller-supplied metadata, any JSON value; `null` when none was given.
 	Metadata json.RawMessage `json:"metadata"`

@@ -6,6 +6,7 @@ import (
 	"context"
 	"github.com/allsource-go/allsource/gen/common"
 	"github.com/allsource-go/allsource/runtime"
+	"iter"
 	"net/http"
 	"net/url"
 )
@@ -46,6 +47,34 @@ func listEntitiesErrorBody(status int) any {
 		return new(common.ErrorMessage)
 	}
 	return nil
+}
+
+// ListEntitiesAll ranges over the items of every page of ListEntities, from params' offset on, limit at a time (the server's page size when unset),
+// fetching each page as the loop reaches it. A server that ignores limit or offset
+// ends the loop with a *runtime.ProtocolError. Stopping the loop early fetches no more pages.
+func (c *Client) ListEntitiesAll(ctx context.Context, params ListEntitiesParams, opts ...runtime.Option) iter.Seq2[EntitySummary, error] {
+	var start int64
+	if params.Offset.Set {
+		start = int64(params.Offset.Value)
+	}
+	var size int64
+	if params.Limit.Set {
+		size = int64(params.Limit.Value)
+	}
+	return runtime.PaginateOffset(ctx, "listEntities", start, size, 0, func(ctx context.Context, offset int64, limit int64) (runtime.Page[EntitySummary], error) {
+		params.Offset = runtime.Some(int64(offset))
+		if limit > 0 {
+			params.Limit = runtime.Some(int64(limit))
+		}
+		res, err := c.ListEntities(ctx, params, opts...)
+		if err != nil {
+			return runtime.Page[EntitySummary]{}, err
+		}
+		return runtime.Page[EntitySummary]{
+			HasMore: runtime.Some(bool(res.HasMore)),
+			Items:   res.Entities,
+		}, nil
+	})
 }
 
 // DetectDuplicates calls GET /api/v1/entities/duplicates (operation detectDuplicates).

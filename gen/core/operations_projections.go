@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"github.com/allsource-go/allsource/gen/common"
 	"github.com/allsource-go/allsource/runtime"
+	"iter"
 	"net/http"
 	"net/url"
 )
@@ -356,6 +357,34 @@ func getProjectionStateSummaryErrorBody(status int) any {
 		return new(common.ErrorMessage)
 	}
 	return nil
+}
+
+// GetProjectionStateSummaryAll ranges over the items of every page of GetProjectionStateSummary, from params' offset on, limit at a time (the server's page size when unset),
+// fetching each page as the loop reaches it. A server that ignores limit or offset
+// ends the loop with a *runtime.ProtocolError. Stopping the loop early fetches no more pages.
+func (c *Client) GetProjectionStateSummaryAll(ctx context.Context, name string, params GetProjectionStateSummaryParams, opts ...runtime.Option) iter.Seq2[ProjectionStateEntry, error] {
+	var start int64
+	if params.Offset.Set {
+		start = int64(params.Offset.Value)
+	}
+	var size int64
+	if params.Limit.Set {
+		size = int64(params.Limit.Value)
+	}
+	return runtime.PaginateOffset(ctx, "getProjectionStateSummary", start, size, 0, func(ctx context.Context, offset int64, limit int64) (runtime.Page[ProjectionStateEntry], error) {
+		params.Offset = runtime.Some(int64(offset))
+		if limit > 0 {
+			params.Limit = runtime.Some(int64(limit))
+		}
+		res, err := c.GetProjectionStateSummary(ctx, name, params, opts...)
+		if err != nil {
+			return runtime.Page[ProjectionStateEntry]{}, err
+		}
+		return runtime.Page[ProjectionStateEntry]{
+			HasMore: runtime.Some(bool(res.HasMore)),
+			Items:   res.States,
+		}, nil
+	})
 }
 
 // GetProjectionEntityState calls GET /api/v1/projections/{name}/{entity_id}/state (operation getProjectionEntityState).

@@ -160,7 +160,7 @@ type BulkProjectionState struct {
 	//
 	// The entity id.
 	EntityID string `json:"entity_id"`
-	// State is the "state" member (required, may be null), any JSON value; decode it with runtime.Decode.
+	// State is the "state" member (required, may be null), any JSON value; decode it with json.Unmarshal.
 	//
 	// The state, any JSON value; `null` when not found.
 	State json.RawMessage `json:"state"`
@@ -320,7 +320,7 @@ type ConsumerEvent struct {
 	//
 	// Owning tenant; `default` when none was given at ingest.
 	TenantID string `json:"tenant_id"`
-	// Payload is the "payload" member (required, may be null), any JSON value; decode it with runtime.Decode.
+	// Payload is the "payload" member (required, may be null), any JSON value; decode it with json.Unmarshal.
 	//
 	// The event body, any JSON value (`null` included), stored verbatim.
 	Payload json.RawMessage `json:"payload"`
@@ -328,7 +328,7 @@ type ConsumerEvent struct {
 	//
 	// Server time at ingest, RFC 3339 in UTC with up to nanosecond precision.
 	Timestamp time.Time `json:"timestamp"`
-	// Metadata is the "metadata" member (required, may be null), any JSON value; decode it with runtime.Decode.
+	// Metadata is the "metadata" member (required, may be null), any JSON value; decode it with json.Unmarshal.
 	//
 	// Caller-supplied metadata, any JSON value; `null` when none was given.
 	Metadata json.RawMessage `json:"metadata"`
@@ -460,7 +460,7 @@ type EntityHistoryEntry struct {
 	//
 	// The event timestamp.
 	Timestamp time.Time `json:"timestamp"`
-	// Payload is the "payload" member (required), any JSON value; decode it with runtime.Decode.
+	// Payload is the "payload" member (required), any JSON value; decode it with json.Unmarshal.
 	//
 	// The event payload, any JSON value.
 	Payload json.RawMessage `json:"payload"`
@@ -870,11 +870,11 @@ type IngestEventRequest struct {
 	// A tenant id, 1 to 64 characters of letters and digits (Unicode ones included),
 	// `-` and `_`.
 	TenantID runtime.Opt[common.TenantID] `json:"tenant_id,omitzero"`
-	// Payload is the "payload" member (required, may be null), any JSON value; decode it with runtime.Decode.
+	// Payload is the "payload" member (required, may be null), any JSON value; decode it with json.Unmarshal.
 	//
 	// The event body, any JSON value; `{}` and `null` are allowed.
 	Payload json.RawMessage `json:"payload"`
-	// Metadata is the "metadata" member (optional, may be null), any JSON value; decode it with runtime.Decode.
+	// Metadata is the "metadata" member (optional, may be null), any JSON value; decode it with json.Unmarshal.
 	//
 	// Optional metadata, any JSON value.
 	Metadata json.RawMessage `json:"metadata,omitempty"`
@@ -1046,7 +1046,7 @@ type ProjectionEntityState struct {
 	//
 	// The entity id.
 	EntityID string `json:"entity_id"`
-	// State is the "state" member (required, may be null), any JSON value; decode it with runtime.Decode.
+	// State is the "state" member (required, may be null), any JSON value; decode it with json.Unmarshal.
 	//
 	// The state, any JSON value; `null` when not found.
 	State json.RawMessage `json:"state"`
@@ -1135,7 +1135,7 @@ type ProjectionSnapshot struct {
 	//
 	// The entity id.
 	EntityID string `json:"entity_id"`
-	// Snapshot is the "snapshot" member (required), any JSON value; decode it with runtime.Decode.
+	// Snapshot is the "snapshot" member (required), any JSON value; decode it with json.Unmarshal.
 	//
 	// The projection's state for the entity, any JSON value.
 	Snapshot json.RawMessage `json:"snapshot"`
@@ -1166,7 +1166,7 @@ type ProjectionStateEntry struct {
 	//
 	// The entity id.
 	EntityID string `json:"entity_id"`
-	// State is the "state" member (required, may be null), any JSON value; decode it with runtime.Decode.
+	// State is the "state" member (required, may be null), any JSON value; decode it with json.Unmarshal.
 	//
 	// The stored state, any JSON value (`null` included).
 	State json.RawMessage `json:"state"`
@@ -1375,7 +1375,7 @@ func (v ReplayFrame) MarshalJSON() ([]byte, error) {
 //
 // The state to store.
 type SaveProjectionStateRequest struct {
-	// State is the "state" member (required, may be null), any JSON value; decode it with runtime.Decode.
+	// State is the "state" member (required, may be null), any JSON value; decode it with json.Unmarshal.
 	//
 	// The state, any JSON value (`null` included).
 	State json.RawMessage `json:"state"`

@@ -6,6 +6,7 @@ import (
 	"context"
 	"github.com/allsource-go/allsource/gen/common"
 	"github.com/allsource-go/allsource/runtime"
+	"iter"
 	"net/http"
 )
 
@@ -54,4 +55,32 @@ func queryEventsErrorBody(status int) any {
 		return new(RateLimitError)
 	}
 	return nil
+}
+
+// QueryEventsAll ranges over the items of every page of QueryEvents, from params' offset on, limit at a time (the server's page size when unset),
+// fetching each page as the loop reaches it. A server that ignores limit or offset
+// ends the loop with a *runtime.ProtocolError. Stopping the loop early fetches no more pages.
+func (c *Client) QueryEventsAll(ctx context.Context, params QueryEventsParams, opts ...runtime.Option) iter.Seq2[common.Event, error] {
+	var start int64
+	if params.Offset.Set {
+		start = int64(params.Offset.Value)
+	}
+	var size int64
+	if params.Limit.Set {
+		size = int64(params.Limit.Value)
+	}
+	return runtime.PaginateOffset(ctx, "queryEvents", start, size, 0, func(ctx context.Context, offset int64, limit int64) (runtime.Page[common.Event], error) {
+		params.Offset = runtime.Some(int64(offset))
+		if limit > 0 {
+			params.Limit = runtime.Some(int64(limit))
+		}
+		res, err := c.QueryEvents(ctx, params, opts...)
+		if err != nil {
+			return runtime.Page[common.Event]{}, err
+		}
+		return runtime.Page[common.Event]{
+			HasMore: runtime.Some(bool(res.HasMore)),
+			Items:   res.Events,
+		}, nil
+	})
 }

@@ -128,7 +128,7 @@ type Record struct {
 	At time.Time `json:"at"`
 	// Blob is the "blob" member (optional).
 	Blob runtime.Opt[[]byte] `json:"blob,omitzero"`
-	// Payload is the "payload" member (required), any JSON value; decode it with runtime.Decode.
+	// Payload is the "payload" member (required), any JSON value; decode it with json.Unmarshal.
 	//
 	// Any JSON value.
 	Payload json.RawMessage `json:"payload"`

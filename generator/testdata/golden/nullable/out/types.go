@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Anything is any JSON value, kept as it was received; decode it with runtime.Decode.
+// Anything is any JSON value, kept as it was received; decode it with json.Unmarshal.
 type Anything = json.RawMessage
 
 // Color is the type ColorValue or null (a runtime.Nullable: absent, null or a value).
@@ -121,7 +121,7 @@ func (v Sparse) MarshalJSON() ([]byte, error) {
 type Stamped struct {
 	// At is the "at" member (required).
 	At Instant `json:"at"`
-	// Data is the "data" member (optional), any JSON value; decode it with runtime.Decode.
+	// Data is the "data" member (optional), any JSON value; decode it with json.Unmarshal.
 	Data Anything `json:"data,omitempty"`
 	// AdditionalProperties holds the members the schema does not describe, so that they
 	// survive a decode and encode round trip.

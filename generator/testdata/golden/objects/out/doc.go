@@ -6,7 +6,7 @@
 // optional one is a runtime.Opt (absent or a value); a member that may be null
 // is a runtime.Nullable (absent, null or a value). Members holding any JSON
 // value are json.RawMessage: decode them into your own type with
-// runtime.Decode. Enumerations are open: unknown values decode and IsKnown
+// json.Unmarshal. Enumerations are open: unknown values decode and IsKnown
 // tells them apart. Objects keep the members their schema does not describe
 // in an AdditionalProperties map. Formats: date-time is time.Time, byte and
 // binary are []byte, int32 is int32, other integers are int64; date and uuid

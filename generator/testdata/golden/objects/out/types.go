@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// AnyValue is any JSON value, kept as it was received; decode it with runtime.Decode.
+// AnyValue is any JSON value, kept as it was received; decode it with json.Unmarshal.
 type AnyValue = json.RawMessage
 
 // Closed is the object schema Closed.
@@ -109,7 +109,7 @@ type Thing struct {
 	Tags runtime.Opt[[]string] `json:"tags,omitzero"`
 	// Labels is the "labels" member (optional).
 	Labels runtime.Opt[map[string]string] `json:"labels,omitzero"`
-	// Payload is the "payload" member (optional), any JSON value; decode it with runtime.Decode.
+	// Payload is the "payload" member (optional), any JSON value; decode it with json.Unmarshal.
 	//
 	// Any JSON value.
 	Payload json.RawMessage `json:"payload,omitempty"`

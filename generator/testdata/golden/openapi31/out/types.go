@@ -17,7 +17,7 @@ type Item struct {
 	Maybe runtime.Nullable[int64] `json:"maybe,omitzero"`
 	// Either is the "either" member (optional, may be null).
 	Either runtime.Nullable[string] `json:"either,omitzero"`
-	// Several is the "several" member (optional), any JSON value; decode it with runtime.Decode.
+	// Several is the "several" member (optional), any JSON value; decode it with json.Unmarshal.
 	Several json.RawMessage `json:"several,omitempty"`
 	// AdditionalProperties holds the members the schema does not describe, so that they
 	// survive a decode and encode round trip.
