@@ -127,6 +127,7 @@ type pending struct {
 	valid   bool
 	variant string
 	why     string
+	path    string
 	input   []byte
 }
 
@@ -165,7 +166,7 @@ func Check(ctx context.Context, moduleDir string, targets []Target, cfg Config) 
 				perDoc[i] = append(perDoc[i], pending{doc: i, typ: st, valid: true, variant: inst.Variant, input: inst.JSON})
 			}
 			for _, inv := range Invalids(st.Schema, valid, seed) {
-				perDoc[i] = append(perDoc[i], pending{doc: i, typ: st, why: inv.Why, input: inv.JSON})
+				perDoc[i] = append(perDoc[i], pending{doc: i, typ: st, why: inv.Why, path: inv.Path, input: inv.JSON})
 			}
 		}
 		rep.Docs = append(rep.Docs, d)
@@ -249,11 +250,16 @@ func judge(p pending, r result, mode NumberMode) (Failure, bool) {
 		suffix = "(" + p.variant + ")"
 	}
 	if !p.valid {
+		f.Path, f.Construct = p.path, describeAt(p.typ.Schema, p.path)
 		switch {
 		case r.Panic != "":
 			f.Effect, f.Detail = EffectPanic+"("+p.why+")", r.Panic
+		case r.RPanic != "":
+			f.Effect, f.Detail = EffectPanic+"("+p.why+")", "runtime.UnmarshalJSON: "+r.RPanic
 		case r.Err == "":
-			f.Effect, f.Detail = EffectInvalidAccepted+"("+p.why+")", "decoded without error"
+			f.Effect, f.Detail = EffectInvalidAccepted+"("+p.why+")", "json.Unmarshal decoded it without error"
+		case r.RErr == "":
+			f.Effect, f.Detail = EffectClientAccepted+"("+p.why+")", "runtime.UnmarshalJSON decoded it without error; json.Unmarshal said: "+r.Err
 		default:
 			return f, false
 		}
@@ -262,6 +268,16 @@ func judge(p pending, r result, mode NumberMode) (Failure, bool) {
 	switch {
 	case r.Panic != "":
 		f.Effect, f.Detail = EffectPanic+suffix, r.Panic
+		return f, true
+	case r.RPanic != "":
+		f.Effect, f.Detail = EffectPanic+suffix, "runtime.UnmarshalJSON: "+r.RPanic
+		return f, true
+	case (r.Err == "") != (r.RErr == "") || (r.Err == "" && r.Out != nil && (r.ROut == nil || *r.ROut != *r.Out)):
+		f.Effect = EffectClientDiffers + suffix
+		f.Detail = fmt.Sprintf("json.Unmarshal: %s; runtime.UnmarshalJSON: %s", orOK(r.Err), orOK(r.RErr))
+		if r.ROut != nil {
+			f.Output = *r.ROut
+		}
 		return f, true
 	case r.Err != "":
 		f.Effect, f.Detail = EffectRefused+suffix, r.Err
@@ -316,6 +332,13 @@ func judge(p pending, r result, mode NumberMode) (Failure, bool) {
 		f.Output = *r.Out2
 	}
 	return f, true
+}
+
+func orOK(err string) string {
+	if err == "" {
+		return "ok"
+	}
+	return err
 }
 
 func joinDiffs(diffs []Diff) string {

@@ -56,6 +56,8 @@ const (
 	EffectLengthChanged   = "length-changed"   // an array of another length
 	EffectUnstable        = "unstable"         // decoding the output and encoding again changed it
 	EffectInvalidAccepted = "invalid-accepted" // an instance the schema refuses was decoded without error
+	EffectClientAccepted  = "client-accepted"  // the same, by runtime.UnmarshalJSON only (json.Unmarshal refused it)
+	EffectClientDiffers   = "client-differs"   // runtime.UnmarshalJSON and json.Unmarshal decode a valid instance differently
 )
 
 // Diff is one difference between an input and an output.

@@ -43,11 +43,17 @@
 //
 // # Invalid instances
 //
-// Valid instances cut short, with syntax errors put in, and values of a
-// JSON kind the schema allows nowhere (true, 0, -1.5, a string, an array,
+// Valid instances cut short, with syntax errors put in, with one member
+// set to a value of a JSON kind its schema allows nowhere, and values of a
+// kind the whole schema allows nowhere (true, 0, -1.5, a string, an array,
 // an object) must be refused with an error. A top-level null is not among
 // them: by the convention of encoding/json a null leaves a Go value
 // unchanged, and at the top level nothing is lost by it.
+//
+// Every instance is decoded twice: with json.Unmarshal, which users call,
+// and with runtime.UnmarshalJSON, the path generated clients take for
+// response bodies, which skips the syntax check json.Unmarshal makes first.
+// The two must agree (client-differs, client-accepted otherwise).
 //
 // # Running
 //

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/allsource-go/allsource/generator"
 )
 
 // driverDir is the directory of the driver program inside the module.
@@ -38,6 +40,13 @@ type result struct {
 	Panic2 string  `json:"panic2,omitempty"`
 	Out2   *string `json:"out2,omitempty"`
 	MErr2  string  `json:"merr2,omitempty"`
+	// RErr, RPanic and ROut are the decode with runtime.UnmarshalJSON, the
+	// path generated clients take for response bodies (it skips the
+	// syntax check json.Unmarshal makes first), and the encoding of its
+	// result.
+	RErr   string  `json:"rerr,omitempty"`
+	RPanic string  `json:"rpanic,omitempty"`
+	ROut   *string `json:"rout,omitempty"`
 }
 
 // typeKey is the registry key of a Go type: import path, dot, type name.
@@ -47,7 +56,7 @@ func typeKey(importPath, goName string) string { return importPath + "." + goNam
 // import path. It reads requests as JSON lines on stdin and writes one
 // result line per request on stdout, flushed at once, so that a crash loses
 // nothing that came before it.
-func driverSource(types map[string][]string) ([]byte, error) {
+func driverSource(types map[string][]string, runtimeImport string) ([]byte, error) {
 	paths := make([]string, 0, len(types))
 	for p := range types {
 		paths = append(paths, p)
@@ -67,7 +76,9 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
-`)
+
+	rt `)
+	fmt.Fprintf(&b, "%q\n", runtimeImport)
 	for i, p := range paths {
 		fmt.Fprintf(&b, "\tt%d %q\n", i, p)
 	}
@@ -101,6 +112,9 @@ type result struct {
 	Panic2 string  ` + "`json:\"panic2,omitempty\"`" + `
 	Out2   *string ` + "`json:\"out2,omitempty\"`" + `
 	MErr2  string  ` + "`json:\"merr2,omitempty\"`" + `
+	RErr   string  ` + "`json:\"rerr,omitempty\"`" + `
+	RPanic string  ` + "`json:\"rpanic,omitempty\"`" + `
+	ROut   *string ` + "`json:\"rout,omitempty\"`" + `
 }
 
 func main() {
@@ -132,6 +146,14 @@ func main() {
 }
 
 func roundTrip(newT func() any, req request) (res result) {
+	rv, err, p := decodeWith(rt.UnmarshalJSON, newT, []byte(req.In))
+	res.RErr, res.RPanic = errText(err), p
+	if err == nil && p == "" && req.Valid {
+		if b, err, p := encode(rv); err == nil && p == "" {
+			s := string(b)
+			res.ROut = &s
+		}
+	}
 	v, err, p := decode(newT, []byte(req.In))
 	res.Err, res.Panic = errText(err), p
 	if err != nil || p != "" || !req.Valid {
@@ -160,13 +182,17 @@ func roundTrip(newT func() any, req request) (res result) {
 }
 
 func decode(newT func() any, data []byte) (v any, err error, p string) {
+	return decodeWith(json.Unmarshal, newT, data)
+}
+
+func decodeWith(unmarshal func([]byte, any) error, newT func() any, data []byte) (v any, err error, p string) {
 	defer func() {
 		if r := recover(); r != nil {
 			p = panicText(r)
 		}
 	}()
 	v = newT()
-	err = json.Unmarshal(data, v)
+	err = unmarshal(data, v)
 	return v, err, ""
 }
 
@@ -209,7 +235,7 @@ func panicText(r any) string {
 // buildDriver writes the driver for types into the module at moduleDir and
 // builds it; it returns the program's path.
 func buildDriver(ctx context.Context, moduleDir string, types map[string][]string) (string, error) {
-	src, err := driverSource(types)
+	src, err := driverSource(types, generator.DefaultRuntimeImport)
 	if err != nil {
 		return "", err
 	}

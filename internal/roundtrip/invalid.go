@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math/big"
 	"math/rand/v2"
+	"sort"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -16,6 +17,8 @@ type Invalid struct {
 	Why string
 	// JSON is the instance's text.
 	JSON []byte
+	// Path is the JSON pointer of the wrong value, for "wrong-kind-member".
+	Path string
 }
 
 // wrongKinds are values of every JSON kind but null, offered as the whole
@@ -37,8 +40,10 @@ var wrongKinds = []struct {
 }
 
 // Invalids returns instances of schema that must be refused: the valid
-// instances cut short, with syntax errors put in, and values of kinds the
-// schema does not allow at all (checked against the validator too).
+// instances cut short, with syntax errors put in, with one member's value
+// replaced by a value of a kind its schema does not allow at all
+// ("wrong-kind-member"), and values of kinds the schema does not allow at
+// all ("wrong-kind"); the last two are checked against the validator too.
 func Invalids(schema *openapi3.Schema, valid []Instance, seed uint64) []Invalid {
 	rng := rand.New(rand.NewPCG(seed, ^seed))
 	var out []Invalid
@@ -70,6 +75,14 @@ func Invalids(schema *openapi3.Schema, valid []Instance, seed uint64) []Invalid 
 	}
 	for _, s := range []string{"", "nul", "tru", "01", "-", "1.e5", "NaN", `"unterminated`, `"bad \x escape"`, "\"raw \t tab\"", `{"a":}`, `{a:1}`, `[1,]`} {
 		add("syntax", s)
+	}
+	for i, inst := range valid {
+		if i >= 4 {
+			break
+		}
+		if inv, ok := wrongMember(schema, inst, rng); ok {
+			out = append(out, inv)
+		}
 	}
 	for _, w := range wrongKinds {
 		if permitsKind(schema, w.kind, 0) {
@@ -151,4 +164,53 @@ func kindName(x any) string {
 		return "null"
 	}
 	return v.Kind.String()
+}
+
+// wrongMember replaces the value of one member of inst, an object, that
+// the schema describes with a value of a kind the member's schema allows
+// nowhere, and reports false when no member lends itself to that.
+func wrongMember(schema *openapi3.Schema, inst Instance, rng *rand.Rand) (Invalid, bool) {
+	s := schema
+	if len(s.AllOf) > 0 {
+		s = mergeAllOf(s)
+	}
+	if len(s.OneOf) > 0 || len(s.AnyOf) > 0 {
+		// Which branch describes a member is not known here.
+		return Invalid{}, false
+	}
+	top, err := ParseJSON(inst.JSON)
+	obj, ok := top.(map[string]any)
+	if err != nil || !ok {
+		return Invalid{}, false
+	}
+	names := make([]string, 0, len(obj))
+	for name := range obj {
+		if p := s.Properties[name]; p != nil && p.Value != nil {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	rng.Shuffle(len(names), func(i, j int) { names[i], names[j] = names[j], names[i] })
+	for _, name := range names {
+		orig := obj[name]
+		ps := s.Properties[name].Value
+		for _, k := range rng.Perm(len(wrongKinds)) {
+			w := wrongKinds[k]
+			if permitsKind(ps, w.kind, 0) {
+				continue
+			}
+			wv, _ := ParseJSON([]byte(w.text))
+			obj[name] = wv
+			if schema.VisitJSON(obj) == nil {
+				continue
+			}
+			v, ok := FromAny(obj)
+			if !ok {
+				return Invalid{}, false
+			}
+			return Invalid{Why: "wrong-kind-member", JSON: v.Encode(nil), Path: "/" + escapePointer(name)}, true
+		}
+		obj[name] = orig
+	}
+	return Invalid{}, false
 }

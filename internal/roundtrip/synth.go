@@ -115,6 +115,9 @@ type synth struct {
 	mode  Mode
 	lim   Limits
 	nodes int
+	// patLo and patHi are the length bounds of the string a pattern is
+	// being matched for.
+	patLo, patHi int
 }
 
 func (g *synth) chance(p float64) bool { return g.rng.Float64() < p }
@@ -318,23 +321,29 @@ func (g *synth) union(s *openapi3.Schema, depth int) *Value {
 		joined = mergeAllOf(&outer)
 	}
 	v := g.value(joined, depth)
+	if v != nil && v.Kind == Object && len(s.OneOf) > 0 {
+		g.spoilOthers(v, joined, s.OneOf, b)
+	}
 	if v == nil || v.Kind != Object || s.Discriminator == nil || s.Discriminator.PropertyName == "" {
 		return v
 	}
+	name := s.Discriminator.PropertyName
+	// The tag is the mapping's key for the branch (a mapping value may be a
+	// reference or a bare schema name); without one, a value the branch
+	// itself fixes (an enum or const) stays, else the schema's name is it.
 	tag := ""
 	for _, k := range sortedKeys(s.Discriminator.Mapping) {
-		if ref := s.Discriminator.Mapping[k]; ref.Ref != "" && ref.Ref == b.Ref {
+		if ref := s.Discriminator.Mapping[k]; ref.Ref != "" && lastSegment(ref.Ref) == lastSegment(b.Ref) {
 			tag = k
 			break
 		}
 	}
-	if tag == "" && b.Ref != "" {
-		tag = b.Ref[strings.LastIndexByte(b.Ref, '/')+1:]
-	}
 	if tag == "" {
-		return v
+		if fixesMember(b.Value, name) || b.Ref == "" {
+			return v
+		}
+		tag = lastSegment(b.Ref)
 	}
-	name := s.Discriminator.PropertyName
 	for i, m := range v.Members {
 		if m.Name == name {
 			if m.Value.Kind == String {
@@ -346,6 +355,78 @@ func (g *synth) union(s *openapi3.Schema, depth int) *Value {
 	v.Members = append(v.Members, Member{Name: name, Value: &Value{Kind: String, Text: tag}})
 	g.rng.Shuffle(len(v.Members), func(i, j int) { v.Members[i], v.Members[j] = v.Members[j], v.Members[i] })
 	return v
+}
+
+// spoilOthers makes the object v, an instance of the oneOf branch chosen
+// (joined with the schema around it), fail the other branches it also
+// matches: it sets a member that such a branch describes, and the chosen
+// one leaves free, to a value of a kind that branch refuses.
+func (g *synth) spoilOthers(v *Value, chosen *openapi3.Schema, branches openapi3.SchemaRefs, picked *openapi3.SchemaRef) {
+	if len(chosen.AllOf) > 0 {
+		chosen = mergeAllOf(chosen)
+	}
+	ap := chosen.AdditionalProperties
+	if ap.Schema != nil || (ap.Has != nil && !*ap.Has) {
+		return
+	}
+	for _, other := range branches {
+		if other == picked || other == nil || other.Value == nil || other.Value.VisitJSON(v.Any()) != nil {
+			continue
+		}
+		os := other.Value
+		if len(os.AllOf) > 0 {
+			os = mergeAllOf(os)
+		}
+		for _, name := range sortedKeys(os.Properties) {
+			if _, mine := chosen.Properties[name]; mine || os.Properties[name] == nil || os.Properties[name].Value == nil {
+				continue
+			}
+			ps := os.Properties[name].Value
+			for _, w := range wrongKinds {
+				wv, _ := ParseJSON([]byte(w.text))
+				if wv == nil || ps.VisitJSON(wv) == nil {
+					continue
+				}
+				val, _ := FromAny(wv)
+				setMember(v, name, val)
+				break
+			}
+			if os.VisitJSON(v.Any()) != nil {
+				break
+			}
+		}
+	}
+}
+
+// setMember sets the member name of v, adding it when v has none.
+func setMember(v *Value, name string, val *Value) {
+	for i, m := range v.Members {
+		if m.Name == name {
+			v.Members[i].Value = val
+			return
+		}
+	}
+	v.Members = append(v.Members, Member{Name: name, Value: val})
+}
+
+// lastSegment returns what follows the last slash of a reference.
+func lastSegment(ref string) string { return ref[strings.LastIndexByte(ref, '/')+1:] }
+
+// fixesMember reports whether s (or one of its allOf parts) gives the
+// member name an enum or a const.
+func fixesMember(s *openapi3.Schema, name string) bool {
+	if s == nil {
+		return false
+	}
+	if p := s.Properties[name]; p != nil && p.Value != nil && (len(p.Value.Enum) > 0 || p.Value.Const != nil) {
+		return true
+	}
+	for _, part := range s.AllOf {
+		if part != nil && fixesMember(part.Value, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // outerIsEmpty reports whether the schema around a union adds nothing to
@@ -562,7 +643,11 @@ func (g *synth) str(s *openapi3.Schema) *Value {
 		hi = int(*s.MaxLength)
 	}
 	if s.Pattern != "" {
-		if t, ok := g.matching(s.Pattern, lo, hi); ok {
+		hiP := 1 << 16
+		if s.MaxLength != nil {
+			hiP = int(min(*s.MaxLength, 1<<16))
+		}
+		if t, ok := g.matching(s.Pattern, lo, hiP); ok {
 			return &Value{Kind: String, Text: t}
 		}
 	}
@@ -630,7 +715,9 @@ func (g *synth) matching(pattern string, lo, hi int) (string, bool) {
 		return "", false
 	}
 	re = re.Simplify()
-	for range 4 {
+	g.patLo, g.patHi = lo, min(hi, 1000)
+	defer func() { g.patLo, g.patHi = 0, 0 }()
+	for range 8 {
 		var b strings.Builder
 		g.regexString(&b, re, 0)
 		t := b.String()
@@ -685,6 +772,14 @@ func (g *synth) regexString(b *strings.Builder, re *syntax.Regexp, depth int) {
 			}
 		}
 		n := lo + g.rng.IntN(hi-lo+1)
+		if re.Op != syntax.OpQuest && re.Op != syntax.OpRepeat && g.patLo > 0 && g.chance(0.5) {
+			// An unbounded repetition under a length constraint: try
+			// filling the constraint with it.
+			n = max(lo, g.patLo)
+			if g.chance(0.3) && g.patHi > g.patLo {
+				n = g.patHi
+			}
+		}
 		for range n {
 			g.regexString(b, re.Sub[0], depth+1)
 		}

@@ -6,7 +6,7 @@
 //
 // Usage:
 //
-//	go run ./internal/roundtrip/cmd/roundtrip [-instances N] [-seed S] [-numbers exact|value] [-examples K] [-spec-only] [-keep] [-list]
+//	go run ./internal/roundtrip/cmd/roundtrip [-instances N] [-seed S] [-numbers exact|value] [-examples K] [-spec-only] [-doc TEXT] [-keep] [-list]
 //
 // It exits with status 1 when an instance fails.
 package main
@@ -42,6 +42,7 @@ func run() (failed bool, err error) {
 	numbers := flag.String("numbers", "exact", "number comparison: exact (same text) or value (same decimal value)")
 	examples := flag.Int("examples", 5, "examples to print per failure class")
 	specOnly := flag.Bool("spec-only", false, "check gen/ only, not the corpus")
+	only := flag.String("doc", "", "check only the documents whose path contains this text (spec/core.yaml, real-world/, ...)")
 	keep := flag.Bool("keep", false, "keep the scratch module and print where it is")
 	list := flag.Bool("list", false, "print the failures as lines of known_failures.txt instead of the report")
 	flag.Parse()
@@ -70,6 +71,9 @@ func run() (failed bool, err error) {
 		defer os.RemoveAll(work)
 	}
 	run := roundtrip.Run{RepoRoot: root, WorkDir: work, Config: roundtrip.Config{Instances: *instances, Seed: *seed, Numbers: mode}}
+	if *only != "" {
+		run.Only = func(doc string) bool { return strings.Contains(doc, *only) }
+	}
 	if !*specOnly {
 		if dir, err := corpus.Dir(root); err == nil {
 			run.CorpusDir = dir
