@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/big"
+	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -108,7 +111,7 @@ func DecodeJSONString(d *jx.Decoder) (string, error) {
 // DecodeJSONInt32 decodes a JSON integer that fits in an int32. (jx's own
 // Int32 lets some ten-digit values wrap around.)
 func DecodeJSONInt32(d *jx.Decoder) (int32, error) {
-	n, err := d.Int64()
+	n, err := DecodeJSONInt64(d)
 	if err != nil {
 		return 0, err
 	}
@@ -169,12 +172,53 @@ func DecodeJSONInt64To[T ~int64](d *jx.Decoder, p *T) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
-	n, err := d.Int64()
+	n, err := DecodeJSONInt64(d)
 	if err != nil {
 		return err
 	}
 	*p = T(n)
 	return nil
+}
+
+// DecodeJSONInt64 decodes a JSON number that is an integer within the range
+// of int64, however it is spelled: 1.0, 1e2 and 1E+0 are the integers 1,
+// 100 and 1 (JSON Schema's integer is a value, not a spelling). A number
+// with a fraction, or out of range, is refused.
+func DecodeJSONInt64(d *jx.Decoder) (int64, error) {
+	if d.Next() != jx.Number {
+		return d.Int64() // refused, with jx's own message
+	}
+	num, err := d.Num()
+	if err != nil {
+		return 0, err
+	}
+	if num.IsInt() {
+		return num.Int64()
+	}
+	return integral(num)
+}
+
+// integral returns the value of num, a JSON number with a fraction or an
+// exponent, when it is an integer within int64.
+func integral(num jx.Num) (int64, error) {
+	text := string(num)
+	if i := strings.IndexAny(text, "eE"); i >= 0 {
+		// Bound the exponent before big.Rat expands it.
+		if exp, err := strconv.Atoi(strings.TrimPrefix(text[i+1:], "+")); err != nil || exp > 40 || exp < -40 {
+			return 0, fmt.Errorf("%s is out of the range of int64", text)
+		}
+	}
+	r, ok := new(big.Rat).SetString(text)
+	if !ok {
+		return 0, fmt.Errorf("%s is not a number", text)
+	}
+	if !r.IsInt() {
+		return 0, fmt.Errorf("%s is not an integer", text)
+	}
+	if !r.Num().IsInt64() {
+		return 0, fmt.Errorf("%s is out of the range of int64", text)
+	}
+	return r.Num().Int64(), nil
 }
 
 // DecodeJSONInt32To decodes a JSON integer that fits in an int32 into *p; a

@@ -3,6 +3,7 @@ package runtime
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"reflect"
 	"testing"
 	"time"
@@ -103,10 +104,15 @@ func TestDecodeJSONStringAgreesWithEncodingJSON(t *testing.T) {
 
 func TestDecodeJSONInt32(t *testing.T) {
 	for _, in := range []string{"0", "-0", "2147483647", "-2147483648", "2147483648", "-2147483649",
-		"9999999999", "-9999999999", "4294967296", "1.0", "1e3", "01", "-", "99999999999999999999"} {
+		"9999999999", "-9999999999", "4294967296", "1.0", "1e3", "1.5", "01", "-", "99999999999999999999"} {
 		got, err := DecodeJSONInt32(jx.DecodeStr(in))
 		var want int32
 		werr := json.Unmarshal([]byte(in), &want)
+		if in == "1.0" || in == "1e3" {
+			// Integers spelled with a fraction or an exponent are integers
+			// (encoding/json refuses them).
+			want, werr = map[string]int32{"1.0": 1, "1e3": 1000}[in], nil
+		}
 		if (err != nil) != (werr != nil) || (err == nil && got != want) {
 			t.Errorf("%s: got %d, %v; want %d, %v", in, got, err, want, werr)
 		}
@@ -284,5 +290,27 @@ func TestDecodeJSONTimeUnescapes(t *testing.T) {
 	}
 	if err := DecodeJSONTime(jx.DecodeStr(`"\u0032024-13-06T07:08:09Z"`), &got); err == nil {
 		t.Fatal("month 13 accepted")
+	}
+}
+
+func TestDecodeJSONInt64Spellings(t *testing.T) {
+	for in, want := range map[string]int64{
+		`1`: 1, `-7`: -7, `1.0`: 1, `1e2`: 100, `1E+0`: 1, `250e-1`: 25, `-0.0`: 0,
+		`9223372036854775807`: math.MaxInt64, `9223372036854775807.000`: math.MaxInt64,
+	} {
+		var got int64
+		if err := DecodeJSONInt64To(jx.DecodeStr(in), &got); err != nil || got != want {
+			t.Errorf("%s: got %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{`1.5`, `1e-1`, `9223372036854775808`, `9.3e18`, `1e400`, `1e99999999999`, `"1"`, `true`, `{}`} {
+		var got int64
+		if err := DecodeJSONInt64To(jx.DecodeStr(in), &got); err == nil {
+			t.Errorf("%s accepted as %d", in, got)
+		}
+	}
+	var small int32
+	if err := DecodeJSONInt32To(jx.DecodeStr(`2147483648.0`), &small); err == nil {
+		t.Error("int32 overflow accepted")
 	}
 }

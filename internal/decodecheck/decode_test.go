@@ -179,6 +179,12 @@ func check(data []byte) error {
 		// object without one (the golden decoder tests pin which).
 		return nil
 	}
+	var ute *json.UnmarshalTypeError
+	if gotErr == nil && errors.As(wantErr, &ute) && strings.HasPrefix(ute.Value, "number ") {
+		// An integer spelled with a fraction or an exponent (1.0, 1e3):
+		// ours read its value, encoding/json refuses the spelling.
+		return nil
+	}
 	if (gotErr != nil) != (wantErr != nil) {
 		return fmt.Errorf("generated decoder error %v, encoding/json error %v", gotErr, wantErr)
 	}

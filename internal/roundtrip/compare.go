@@ -16,25 +16,27 @@ import (
 type NumberMode int
 
 const (
-	// NumbersExact, the default, wants a number back with the very text it
-	// was given: 1.0 coming back as 1, or 1e2 as 100, is a difference
-	// (reported as a number-spelling effect, apart from a changed value).
-	NumbersExact NumberMode = iota
-	// NumbersValue wants the same decimal value, compared exactly as
-	// rationals (never through float64): 1.0, 1 and 1e0 are equal, and
-	// 0.1000000000000000001 is not 0.1.
-	NumbersValue
+	// NumbersValue, the default, wants the same decimal value, compared
+	// exactly as rationals (never through float64): 1.0, 1 and 1e0 are
+	// equal, and 0.1000000000000000001 is not 0.1. It is the contract the
+	// generated package docs state: spellings of a number are normalised,
+	// values never change.
+	NumbersValue NumberMode = iota
+	// NumbersExact wants a number back with the very text it was given:
+	// 1.0 coming back as 1, or 1e2 as 100, is a difference (reported as a
+	// number-spelling effect, apart from a changed value).
+	NumbersExact
 )
 
-// ParseNumberMode reads "exact" or "value".
+// ParseNumberMode reads "value" (the default) or "exact".
 func ParseNumberMode(s string) (NumberMode, error) {
 	switch s {
-	case "", "exact":
-		return NumbersExact, nil
-	case "value":
+	case "", "value":
 		return NumbersValue, nil
+	case "exact":
+		return NumbersExact, nil
 	}
-	return 0, fmt.Errorf("number mode %q: want exact or value", s)
+	return 0, fmt.Errorf("number mode %q: want value or exact", s)
 }
 
 // Effects: what went wrong with one instance. A class of failure is an

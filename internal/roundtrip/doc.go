@@ -35,11 +35,12 @@
 // # Comparison
 //
 // Objects are compared as sets of members, arrays element by element,
-// strings and booleans exactly. Numbers are compared by their text by
-// default (NumbersExact): 2.50 coming back as 2.5 is a number-spelling
-// failure, apart from number-changed. NumbersValue compares exact decimal
-// values instead (as rationals, never through float64); it is the mode for
-// a generator that documents that it normalises number spellings.
+// strings and booleans exactly. Numbers are compared by their exact
+// decimal values by default (NumbersValue: as rationals, never through
+// float64), which is what the generated package docs promise: number
+// spellings are normalised, values never change. NumbersExact compares
+// their text instead: 2.50 coming back as 2.5 is then a number-spelling
+// failure, apart from number-changed.
 //
 // # Invalid instances
 //

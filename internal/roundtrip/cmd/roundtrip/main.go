@@ -39,7 +39,7 @@ func main() {
 func run() (failed bool, err error) {
 	instances := flag.Int("instances", roundtrip.DefaultInstances, "valid instances to synthesize per type")
 	seed := flag.Uint64("seed", roundtrip.DefaultSeed, "seed of the synthesis")
-	numbers := flag.String("numbers", "exact", "number comparison: exact (same text) or value (same decimal value)")
+	numbers := flag.String("numbers", "value", "number comparison: value (same decimal value) or exact (same text)")
 	examples := flag.Int("examples", 5, "examples to print per failure class")
 	specOnly := flag.Bool("spec-only", false, "check gen/ only, not the corpus")
 	only := flag.String("doc", "", "check only the documents whose path contains this text (spec/core.yaml, real-world/, ...)")
