@@ -576,7 +576,7 @@ func (e *emitter) multipart(ns *scope, n *namedType, v jen.Code, data, ct, errNa
 }
 
 func isBinaryField(fl *field) bool {
-	return fl.typ.kind == tSlice && fl.typ.elem.kind == tBasic && fl.typ.elem.name == "byte"
+	return fl.typ.kind == tSlice && fl.typ.elem.kind == tBasic && fl.typ.elem.name == "byte" || fl.typ.kind == tQual && fl.typ.text
 }
 
 func withoutBinary(n *namedType) *namedType {

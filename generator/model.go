@@ -30,6 +30,7 @@ type typeRef struct {
 	elem  *typeRef   // tSlice, tMap, tNull
 	named *namedType // tNamed
 	under *typeRef   // tQual of a mapped spec: the basic type a scalar schema is defined as, or nil
+	text  bool       // tQual: a type that encodes as a JSON string (runtime.Binary)
 }
 
 var (
@@ -141,7 +142,7 @@ func (t *typeRef) jsonKindIn(seen map[*namedType]bool) string {
 	case tNull:
 		return t.elem.jsonKindIn(seen)
 	case tQual:
-		if t == tTime || t.pkg == "time" {
+		if t == tTime || t.pkg == "time" || t.text {
 			return "string"
 		}
 		if t.isRaw() {
@@ -606,8 +607,11 @@ func (g *gen) inline(s *openapi3.Schema, hint string) *typeRef {
 		switch s.Format {
 		case "date-time":
 			return tTime
-		case "byte", "binary":
+		case "byte":
 			return tBytes
+		case "binary":
+			// Raw octets: in JSON, the text of the string itself.
+			return &typeRef{kind: tQual, pkg: g.cfg.RuntimeImport, name: "Binary", text: true}
 		}
 		return tString
 	case "integer":

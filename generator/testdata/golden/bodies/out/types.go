@@ -52,7 +52,7 @@ func (v PostTextResponse) MarshalJSON() ([]byte, error) {
 // UploadRequest is the object schema UploadRequest.
 type UploadRequest struct {
 	// File is the "file" member (required).
-	File []byte `json:"file"`
+	File runtime.Binary `json:"file"`
 	// Note is the "note" member (optional).
 	Note runtime.Opt[string] `json:"note,omitzero"`
 	// AdditionalProperties holds the members the schema does not describe, so that they

@@ -9,6 +9,65 @@ import (
 	"github.com/go-faster/jx"
 )
 
+// DecodeJSON decodes File from d in one pass over the input, as
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
+func (v *File) DecodeJSON(d *jx.Decoder) error {
+	if d.Next() == jx.Null {
+		return d.Null()
+	}
+	*v = File{}
+	members, err := d.ObjIter()
+	if err != nil {
+		return fmt.Errorf("File: %w", err)
+	}
+	var seen uint64
+	for members.Next() {
+		switch string(members.Key()) {
+		case "content":
+			if err := runtime.DecodeJSONValue(d, &v.Content); err != nil {
+				return runtime.JSONMemberError("File", "content", err)
+			}
+			seen |= 0x1
+		case "digest":
+			if d.Next() == jx.Null {
+				if err := d.Null(); err != nil {
+					return runtime.JSONMemberError("File", "digest", err)
+				}
+				v.Digest = runtime.Opt[[]byte]{}
+			} else {
+				if err := runtime.DecodeJSONValue(d, &v.Digest.Value); err != nil {
+					return runtime.JSONMemberError("File", "digest", err)
+				}
+				v.Digest.Set = true
+			}
+		default:
+			key := runtime.JSONKey(members.Key())
+			var x json.RawMessage
+			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+				return runtime.JSONMemberError("File", key, err)
+			}
+			if v.AdditionalProperties == nil {
+				v.AdditionalProperties = make(map[string]json.RawMessage)
+			}
+			v.AdditionalProperties[key] = x
+		}
+	}
+	if err := members.Err(); err != nil {
+		return fmt.Errorf("File: %w", err)
+	}
+	if seen != 0x1 {
+		return runtime.JSONMissing("File", seen, "content")
+	}
+	return nil
+}
+
+// UnmarshalJSON decodes File in one pass with DecodeJSON, keeping the members the schema does not
+// describe in AdditionalProperties.
+func (v *File) UnmarshalJSON(data []byte) error {
+	return runtime.DecodeJSONBytes(data, v)
+}
+
 // DecodeJSON decodes Node from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.

@@ -37,6 +37,27 @@ func (v ColorValue) IsKnown() bool {
 	return false
 }
 
+// File is the object schema File.
+type File struct {
+	// Content is the "content" member (required).
+	Content runtime.Binary `json:"content"`
+	// Digest is the "digest" member (optional).
+	Digest runtime.Opt[[]byte] `json:"digest,omitzero"`
+	// AdditionalProperties holds the members the schema does not describe, so that they
+	// survive a decode and encode round trip.
+	AdditionalProperties map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON encodes File with its additional properties.
+func (v File) MarshalJSON() ([]byte, error) {
+	type plain File
+	b, err := json.Marshal(plain(v))
+	if err != nil {
+		return nil, err
+	}
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
+}
+
 // Instant is the type Time of package time.
 type Instant = time.Time
 
