@@ -314,6 +314,9 @@ func (e *emitter) typeName(t *typeRef) string {
 
 func (e *emitter) operation(f *jen.File, o *operation) {
 	g := e.g
+	if o.resultType != "" {
+		e.resultStruct(f, o)
+	}
 	ns := g.ns.Child()
 	recv := ns.Unexported("c")
 	ctx := ns.Unexported("ctx")
@@ -341,22 +344,12 @@ func (e *emitter) operation(f *jen.File, o *operation) {
 
 	var results []jen.Code
 	var zero jen.Code
-	switch o.result.kind {
-	case bodyNone:
-		results = []jen.Code{jen.Error()}
-	case bodyText:
-		results = []jen.Code{jen.String(), jen.Error()}
-		zero = jen.Lit("")
-	case bodyBinary:
-		results = []jen.Code{jen.Index().Byte(), jen.Error()}
+	switch {
+	case o.resultType != "":
+		results = []jen.Code{jen.Op("*").Id(o.resultType), jen.Error()}
 		zero = jen.Nil()
 	default:
-		if byValue(o.result.typ) {
-			results = []jen.Code{e.typ(o.result.typ), jen.Error()}
-		} else {
-			results = []jen.Code{jen.Op("*").Add(e.typ(o.result.typ)), jen.Error()}
-		}
-		zero = jen.Nil()
+		results, zero = e.bodyResults(o)
 	}
 	ret := func(err jen.Code) jen.Code {
 		if zero == nil {
@@ -380,11 +373,8 @@ func (e *emitter) operation(f *jen.File, o *operation) {
 	if len(o.header) > 0 {
 		fields["Header"] = jen.Id(paramsName).Dot("encodeHeader").Call()
 	}
-	switch o.result.kind {
-	case bodyText:
-		fields["Accept"] = jen.Lit("text/plain")
-	case bodyBinary:
-		fields["Accept"] = jen.Lit("application/octet-stream")
+	if o.accept != "" {
+		fields["Accept"] = jen.Lit(o.accept)
 	}
 	errDeclared := false
 	if b := o.body; b != nil {
@@ -409,8 +399,12 @@ func (e *emitter) operation(f *jen.File, o *operation) {
 		case bodyText:
 			fields["Body"] = jen.Index().Byte().Call(jen.Id(bodyName))
 		default:
-			fields["Body"] = jen.Id(bodyName)
+			fields["BodyStream"] = jen.Id(bodyName)
 		}
+	}
+	if o.resultType != "" {
+		body = append([]jen.Code{jen.Var().Id(out).Id(o.resultType)}, body...)
+		fields["Response"] = e.responseFunc(o, ns, out)
 	}
 	dict := jen.Dict{}
 	for _, k := range sortedKeys(fields) {
@@ -421,8 +415,12 @@ func (e *emitter) operation(f *jen.File, o *operation) {
 	if errDeclared {
 		assign = "="
 	}
-	switch o.result.kind {
-	case bodyNone:
+	switch {
+	case o.resultType != "":
+		body = append(body,
+			jen.If(jen.Id(errName).Op(assign).Id(recv).Dot("rt").Dot("Do").Call(jen.Id(ctx), jen.Op("&").Id(req), jen.Nil(), jen.Id(opts).Op("...")), jen.Id(errName).Op("!=").Nil()).Block(ret(jen.Id(errName))),
+			jen.Return(jen.Op("&").Id(out), jen.Nil()))
+	case o.result.kind == bodyNone:
 		body = append(body, jen.Return(jen.Id(recv).Dot("rt").Dot("Do").Call(jen.Id(ctx), jen.Op("&").Id(req), jen.Nil(), jen.Id(opts).Op("..."))))
 	default:
 		var outType jen.Code

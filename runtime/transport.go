@@ -284,6 +284,12 @@ func (k *call) finish(a *attempt, result any) (retry bool, wait time.Duration, e
 		if a.tooLarge {
 			return false, 0, k.protocolError(a, "response body larger than "+strconv.FormatInt(k.cfg.maxBodyBytes, 10)+" bytes", nil)
 		}
+		if req.Response != nil {
+			var herr error
+			if result, herr = req.Response(status, a.resp.Header); herr != nil {
+				return false, 0, k.protocolError(a, "reading the response headers", herr)
+			}
+		}
 		if err := decodeResult(a.body.Bytes(), status, req.Method == http.MethodHead, result); err != nil {
 			return false, 0, k.protocolError(a, "decoding the response body", err)
 		}
