@@ -345,6 +345,11 @@ func (e *emitter) operation(f *jen.File, o *operation) {
 	var results []jen.Code
 	var zero jen.Code
 	switch {
+	case o.stream != nil:
+		results = []jen.Code{jen.Qual("iter", "Seq2").Types(e.streamItem(o), jen.Error())}
+	case o.streaming:
+		results = []jen.Code{jen.Qual("io", "ReadCloser"), jen.Error()}
+		zero = jen.Nil()
 	case o.resultType != "":
 		results = []jen.Code{jen.Op("*").Id(o.resultType), jen.Error()}
 		zero = jen.Nil()
@@ -352,6 +357,9 @@ func (e *emitter) operation(f *jen.File, o *operation) {
 		results, zero = e.bodyResults(o)
 	}
 	ret := func(err jen.Code) jen.Code {
+		if o.stream != nil {
+			return jen.Return(e.rt("StreamError").Types(e.streamItem(o)).Call(err))
+		}
 		if zero == nil {
 			return jen.Return(err)
 		}
@@ -416,6 +424,14 @@ func (e *emitter) operation(f *jen.File, o *operation) {
 		assign = "="
 	}
 	switch {
+	case o.stream != nil:
+		body = append(body, e.streamCall(o, recv, ctx, req, opts))
+	case o.streaming:
+		resp := ns.Unexported("resp")
+		body = append(body,
+			jen.List(jen.Id(resp), jen.Id(errName)).Op(assign).Id(recv).Dot("rt").Dot("Open").Call(jen.Id(ctx), jen.Op("&").Id(req), jen.Id(opts).Op("...")),
+			jen.If(jen.Id(errName).Op("!=").Nil()).Block(ret(jen.Id(errName))),
+			jen.Return(jen.Id(resp).Dot("Body"), jen.Nil()))
 	case o.resultType != "":
 		body = append(body,
 			jen.If(jen.Id(errName).Op(assign).Id(recv).Dot("rt").Dot("Do").Call(jen.Id(ctx), jen.Op("&").Id(req), jen.Nil(), jen.Id(opts).Op("...")), jen.Id(errName).Op("!=").Nil()).Block(ret(jen.Id(errName))),
@@ -455,7 +471,7 @@ func (e *emitter) operation(f *jen.File, o *operation) {
 	if o.description != "" && o.description != o.summary {
 		more = append(more, o.description)
 	}
-	more = append(more, e.errorWords(o))
+	more = append(more, e.streamWords(o), e.errorWords(o))
 	if o.deprecated {
 		more = append(more, "Deprecated: the spec marks this operation deprecated.")
 	}
@@ -464,6 +480,9 @@ func (e *emitter) operation(f *jen.File, o *operation) {
 	f.Line()
 	if o.errorFunc != "" {
 		e.errorFunc(f, o)
+	}
+	if o.stream != nil && o.stream.kind == streamSSE {
+		e.sseEventType(f, o)
 	}
 }
 

@@ -308,6 +308,7 @@ func (g *gen) buildItemStream(o *operation, sk streamKind, mt string, m *openapi
 	}
 	if sk == streamSSE {
 		s.itemType = g.ns.Exported(base + "Event")
+		g.ns.Reserve("decode" + s.itemType)
 	} else if s.item == nil {
 		s.item = tRaw
 	}
