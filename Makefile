@@ -3,7 +3,7 @@
 
 GO       ?= go
 PKGS     := ./...
-CONFIGS  := gen/common/gen.yaml gen/core/gen.yaml gen/query/gen.yaml
+CONFIGS  := gen/common/gen.yaml gen/core/gen.yaml gen/query/gen.yaml examples/pubsub/client/gen.yaml
 BENCHTIME ?= 1s
 
 .PHONY: all generate check-generated test bench bench-server demo lint fuzz corpus
@@ -12,7 +12,7 @@ all: lint test
 
 ## generate: regenerate gen/ from spec/, and the example consumer module.
 generate:
-	$(GO) generate ./gen/...
+	$(GO) generate ./gen/... ./examples/pubsub/...
 	cd examples/consumer && $(GO) generate ./...
 
 ## check-generated: fail when gen/ differs from what spec/ generates.

@@ -48,14 +48,14 @@ func (e *emitter) sseDecodeName(o *operation) string {
 func (e *emitter) sseEventType(f *jen.File, o *operation) {
 	s := o.stream
 	fields := []jen.Code{
-		doc("Event is the event type: its \"event\" field, \"message\" when it has none.").Id("Event").String(),
+		doc("Type is the event type: its \"event\" field, \"message\" when it has none.").Id("Type").String(),
 		doc("ID is the last event ID when the event came: send it as Last-Event-ID\n(runtime.WithHeader) to resume the stream after this event.").Id("ID").String(),
 		doc("Retry is the reconnection time the stream last set, or 0.").Id("Retry").Qual("time", "Duration"),
 	}
 	ev := "ev"
 	out := "out"
 	body := []jen.Code{jen.Id(out).Op(":=").Id(s.itemType).Values(jen.Dict{
-		jen.Id("Event"): jen.Id(ev).Dot("Type"),
+		jen.Id("Type"):  jen.Id(ev).Dot("Type"),
 		jen.Id("ID"):    jen.Id(ev).Dot("ID"),
 		jen.Id("Retry"): jen.Id(ev).Dot("Retry"),
 	})}
@@ -68,7 +68,7 @@ func (e *emitter) sseEventType(f *jen.File, o *operation) {
 		var cases []jen.Code
 		for _, se := range s.events {
 			kinds = append(kinds, fmt.Sprintf("%q", se.name))
-			fields = append(fields, doc(fmt.Sprintf("%s is the data of a %q event; nil for another event.", se.field, se.name)).Id(se.field).Op("*").Add(e.typ(se.typ)))
+			fields = append(fields, doc(fmt.Sprintf("%s is the data of an event named %q; nil for another event.", se.field, se.name)).Id(se.field).Op("*").Add(e.typ(se.typ)))
 			cases = append(cases, jen.Case(jen.Lit(se.name)).Block(
 				jen.Id(out).Dot(se.field).Op("=").New(e.typ(se.typ)),
 				decodeInto(jen.Id(out).Dot(se.field)),

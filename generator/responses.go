@@ -296,7 +296,7 @@ func (g *gen) buildItemStream(o *operation, sk streamKind, mt string, m *openapi
 				g.warn(o.origin, "%s %s: x-sse-events is malformed: %v", o.method, o.path, err)
 			}
 			fields := NewNamespace()
-			fields.Reserve("Event", "ID", "Retry", "Data", "Raw")
+			fields.Reserve("Type", "ID", "Retry", "Data", "Raw")
 			for _, name := range sortedKeys(names) {
 				sch := g.extSchema(o, names[name], "x-sse-events")
 				if sch == nil {

@@ -70,16 +70,16 @@ func (c *Client) Subscribe(ctx context.Context, params SubscribeParams, opts ...
 // SubscribeEvent is one event of the Subscribe stream. The events "cancelled", "inserted" are decoded
 // into their fields; any other is kept in Raw.
 type SubscribeEvent struct {
-	// Event is the event type: its "event" field, "message" when it has none.
-	Event string
+	// Type is the event type: its "event" field, "message" when it has none.
+	Type string
 	// ID is the last event ID when the event came: send it as Last-Event-ID
 	// (runtime.WithHeader) to resume the stream after this event.
 	ID string
 	// Retry is the reconnection time the stream last set, or 0.
 	Retry time.Duration
-	// Cancelled is the data of a "cancelled" event; nil for another event.
+	// Cancelled is the data of an event named "cancelled"; nil for another event.
 	Cancelled *Cancel
-	// Inserted is the data of a "inserted" event; nil for another event.
+	// Inserted is the data of an event named "inserted"; nil for another event.
 	Inserted *Item
 	// Raw is the data of an event of another type, as received: a type this
 	// client does not know is not an error.
@@ -89,9 +89,9 @@ type SubscribeEvent struct {
 // decodeSubscribeEvent turns an event of the Subscribe stream into a SubscribeEvent.
 func decodeSubscribeEvent(ev runtime.SSEEvent) (SubscribeEvent, error) {
 	out := SubscribeEvent{
-		Event: ev.Type,
 		ID:    ev.ID,
 		Retry: ev.Retry,
+		Type:  ev.Type,
 	}
 	switch ev.Type {
 	case "cancelled":
@@ -150,8 +150,8 @@ func (c *Client) Plain(ctx context.Context, opts ...runtime.Option) iter.Seq2[Pl
 
 // PlainEvent is one event of the Plain stream.
 type PlainEvent struct {
-	// Event is the event type: its "event" field, "message" when it has none.
-	Event string
+	// Type is the event type: its "event" field, "message" when it has none.
+	Type string
 	// ID is the last event ID when the event came: send it as Last-Event-ID
 	// (runtime.WithHeader) to resume the stream after this event.
 	ID string
@@ -164,9 +164,9 @@ type PlainEvent struct {
 // decodePlainEvent turns an event of the Plain stream into a PlainEvent.
 func decodePlainEvent(ev runtime.SSEEvent) (PlainEvent, error) {
 	out := PlainEvent{
-		Event: ev.Type,
 		ID:    ev.ID,
 		Retry: ev.Retry,
+		Type:  ev.Type,
 	}
 	out.Data = string(ev.Data)
 	return out, nil
@@ -212,8 +212,8 @@ func (c *Client) Ticks(ctx context.Context, opts ...runtime.Option) iter.Seq2[Ti
 
 // TicksEvent is one event of the Ticks stream.
 type TicksEvent struct {
-	// Event is the event type: its "event" field, "message" when it has none.
-	Event string
+	// Type is the event type: its "event" field, "message" when it has none.
+	Type string
 	// ID is the last event ID when the event came: send it as Last-Event-ID
 	// (runtime.WithHeader) to resume the stream after this event.
 	ID string
@@ -226,9 +226,9 @@ type TicksEvent struct {
 // decodeTicksEvent turns an event of the Ticks stream into a TicksEvent.
 func decodeTicksEvent(ev runtime.SSEEvent) (TicksEvent, error) {
 	out := TicksEvent{
-		Event: ev.Type,
 		ID:    ev.ID,
 		Retry: ev.Retry,
+		Type:  ev.Type,
 	}
 	if err := runtime.DecodeJSONInto(ev.Data, &out.Data); err != nil {
 		return out, err
