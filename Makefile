@@ -6,7 +6,7 @@ PKGS     := ./...
 CONFIGS  := gen/common/gen.yaml gen/core/gen.yaml gen/query/gen.yaml examples/pubsub/client/gen.yaml
 BENCHTIME ?= 1s
 
-.PHONY: all generate check-generated test bench bench-server demo lint fuzz corpus
+.PHONY: all generate check-generated test bench bench-sse bench-server demo lint fuzz corpus
 
 all: lint test
 
@@ -28,6 +28,11 @@ test:
 ## bench: run every benchmark, side by side with its baseline.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS)
+
+## bench-sse: SSE decoding of a generated client beside a plain bufio reader and
+## openai-go's ssestream (a module of its own, so they stay out of go.mod).
+bench-sse:
+	cd internal/ssebench && $(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME)
 
 ## bench-server: the embedded server's figures at their documented sizes
 ## (1,000,000 events for ingest and memory, 100,000 per replay).
