@@ -130,3 +130,59 @@ func BenchmarkSSE(b *testing.B) {
 		perEvent(b, start)
 	})
 }
+
+// repeat serves body again and again as one endless-looking response of
+// total bytes.
+type repeat struct {
+	body        []byte
+	off, remain int
+}
+
+func (r *repeat) Read(p []byte) (int, error) {
+	if r.remain <= 0 {
+		return 0, io.EOF
+	}
+	n := copy(p[:min(len(p), r.remain)], r.body[r.off:])
+	r.off = (r.off + n) % len(r.body)
+	r.remain -= n
+	return n, nil
+}
+
+type repeatResponse struct {
+	body  []byte
+	total int
+}
+
+func (r repeatResponse) RoundTrip(req *http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"text/event-stream"}},
+		Body: io.NopCloser(&repeat{body: r.body, remain: r.total}), Request: req}, nil
+}
+
+// BenchmarkGeneratedSSEFlatMemory streams 1 GiB of typed events through the
+// generated PubSub client and reports the peak heap sampled while it runs.
+func BenchmarkGeneratedSSEFlatMemory(b *testing.B) {
+	const total = 1 << 30
+	data := body()
+	c, err := pubsub.NewClient("http://pubsub.test", runtime.WithHTTPClient(&http.Client{Transport: repeatResponse{body: data, total: total}}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		goruntime.GC()
+		var ms goruntime.MemStats
+		goruntime.ReadMemStats(&ms)
+		before, peak := ms.HeapAlloc, uint64(0)
+		n := 0
+		for _, err := range c.Subscribe(context.Background(), "news", pubsub.SubscribeParams{}) {
+			if err != nil {
+				b.Fatal(err)
+			}
+			if n++; n%100000 == 0 {
+				goruntime.ReadMemStats(&ms)
+				peak = max(peak, ms.HeapAlloc)
+			}
+		}
+		b.Logf("1 GiB, %d events through the generated client: heap before %d KiB, peak while streaming %d KiB", n, before>>10, peak>>10)
+		b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+	}
+}
