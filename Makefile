@@ -3,16 +3,16 @@
 
 GO       ?= go
 PKGS     := ./...
-CONFIGS  := gen/common/gen.yaml gen/core/gen.yaml gen/query/gen.yaml
+CONFIGS  := gen/common/gen.yaml gen/core/gen.yaml gen/query/gen.yaml examples/pubsub/client/gen.yaml
 BENCHTIME ?= 1s
 
-.PHONY: all generate check-generated test bench bench-server demo lint fuzz corpus roundtrip
+.PHONY: all generate check-generated test bench bench-sse bench-server demo lint fuzz corpus roundtrip
 
 all: lint test
 
 ## generate: regenerate gen/ from spec/, and the example consumer module.
 generate:
-	$(GO) generate ./gen/...
+	$(GO) generate ./gen/... ./examples/pubsub/...
 	cd examples/consumer && $(GO) generate ./...
 
 ## check-generated: fail when gen/ differs from what spec/ generates.
@@ -35,6 +35,11 @@ test:
 ## bench: run every benchmark, side by side with its baseline.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS)
+
+## bench-sse: SSE decoding of a generated client beside a plain bufio reader and
+## openai-go's ssestream (a module of its own, so they stay out of go.mod).
+bench-sse:
+	cd internal/ssebench && $(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME)
 
 ## bench-server: the embedded server's figures at their documented sizes
 ## (1,000,000 events for ingest and memory, 100,000 per replay).
@@ -59,6 +64,7 @@ lint:
 FUZZTIME ?= 30s
 fuzz:
 	@for f in FuzzNameAllocator FuzzLoad FuzzDecodeStreamFrame; do $(GO) test ./generator -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; done
+	$(GO) test ./runtime -run '^$$' -fuzz '^FuzzSSEReader$$' -fuzztime $(FUZZTIME)
 
 ## corpus: compile rate of generated clients over ../shared/corpus, beside oapi-codegen's.
 corpus:

@@ -72,7 +72,11 @@ func (c CoreClient) ListEntities(ctx context.Context, q EntityQuery, opts ...Opt
 	if err != nil {
 		return nil, err
 	}
-	return c.api.ListEntities(ctx, p, s.runtime...)
+	res, err := c.api.ListEntities(ctx, p, s.runtime...)
+	if err != nil {
+		return nil, err
+	}
+	return res.Body, nil
 }
 
 // Entities returns the entities q selects, page by page: from q.Offset on,
@@ -94,7 +98,7 @@ func (c CoreClient) Entities(ctx context.Context, q EntityQuery, opts ...Option)
 		if err != nil {
 			return runtime.Page[core.EntitySummary]{}, err
 		}
-		return runtime.Page[core.EntitySummary]{Items: r.Entities, HasMore: runtime.Some(r.HasMore)}, nil
+		return runtime.Page[core.EntitySummary]{Items: r.Body.Entities, HasMore: runtime.Some(r.Body.HasMore)}, nil
 	})
 }
 
@@ -117,10 +121,14 @@ func (c CoreClient) DetectDuplicates(ctx context.Context, eventTypePrefix string
 			return nil, &ArgumentError{Field: "group_by", Value: g, Reason: "must be non-empty and contain no ','"}
 		}
 	}
-	return c.api.DetectDuplicates(ctx, core.DetectDuplicatesParams{
+	res, err := c.api.DetectDuplicates(ctx, core.DetectDuplicatesParams{
 		EventTypePrefix: eventTypePrefix,
 		GroupBy:         strings.Join(groupBy, ","),
 	}, s.runtime...)
+	if err != nil {
+		return nil, err
+	}
+	return res.Body, nil
 }
 
 // checkPathSegment refuses an id that goes into a request path as "." or
@@ -157,7 +165,11 @@ func (c CoreClient) ListProjections(ctx context.Context, opts ...Option) (*core.
 	if err != nil {
 		return nil, err
 	}
-	return c.api.ListProjections(ctx, s.runtime...)
+	res, err := c.api.ListProjections(ctx, s.runtime...)
+	if err != nil {
+		return nil, err
+	}
+	return res.Body, nil
 }
 
 // StateQuery selects entries of a projection's state store for
@@ -202,7 +214,11 @@ func (c CoreClient) ProjectionStateSummary(ctx context.Context, name string, q S
 	if err != nil {
 		return nil, err
 	}
-	return c.api.GetProjectionStateSummary(ctx, name, p, s.runtime...)
+	res, err := c.api.GetProjectionStateSummary(ctx, name, p, s.runtime...)
+	if err != nil {
+		return nil, err
+	}
+	return res.Body, nil
 }
 
 // ProjectionStateSummaries returns the states stored under name, ordered by
@@ -229,7 +245,7 @@ func (c CoreClient) ProjectionStateSummaries(ctx context.Context, name string, q
 		if err != nil {
 			return runtime.Page[core.ProjectionStateEntry]{}, err
 		}
-		return runtime.Page[core.ProjectionStateEntry]{Items: r.States, HasMore: runtime.Some(r.HasMore)}, nil
+		return runtime.Page[core.ProjectionStateEntry]{Items: r.Body.States, HasMore: runtime.Some(r.Body.HasMore)}, nil
 	})
 }
 
@@ -248,10 +264,10 @@ func (c CoreClient) ProjectionState(ctx context.Context, name, entityID string, 
 	if err != nil {
 		return nil, false, err
 	}
-	if !r.Found {
+	if !r.Body.Found {
 		return nil, false, nil
 	}
-	return r.State, true, nil
+	return r.Body.State, true, nil
 }
 
 // GetProjectionState is ProjectionState decoded into the caller's type.
@@ -304,8 +320,8 @@ func (c CoreClient) ProjectionStates(ctx context.Context, name string, entityIDs
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]json.RawMessage, len(r.States))
-	for _, st := range r.States {
+	out := make(map[string]json.RawMessage, len(r.Body.States))
+	for _, st := range r.Body.States {
 		if st.Found {
 			out[st.EntityID] = st.State
 		}
@@ -369,8 +385,8 @@ func (c CoreClient) PutProjectionStates(ctx context.Context, name string, states
 			}
 			return out, &BatchError{Stored: r.start, Start: r.start, End: r.end, Err: err}
 		}
-		out.Saved += res.Saved
-		out.Total += res.Total
+		out.Saved += res.Body.Saved
+		out.Total += res.Body.Total
 	}
 	return out, nil
 }
@@ -403,7 +419,11 @@ func (c CoreClient) RegisterConsumer(ctx context.Context, id string, filters []s
 	if filters != nil {
 		req.EventTypeFilters = runtime.Some(filters)
 	}
-	return c.api.RegisterConsumer(ctx, req, s.runtime...)
+	res, err := c.api.RegisterConsumer(ctx, req, s.runtime...)
+	if err != nil {
+		return nil, err
+	}
+	return res.Body, nil
 }
 
 // Consumer returns the durable consumer id (Core creates it, with no
@@ -416,7 +436,11 @@ func (c CoreClient) Consumer(ctx context.Context, id string, opts ...Option) (*c
 	if err := checkConsumer(id); err != nil {
 		return nil, err
 	}
-	return c.api.GetConsumer(ctx, id, s.runtime...)
+	res, err := c.api.GetConsumer(ctx, id, s.runtime...)
+	if err != nil {
+		return nil, err
+	}
+	return res.Body, nil
 }
 
 // PositionedEvent is an event with its position: the 1-based index Core
@@ -449,8 +473,8 @@ func (c CoreClient) PollConsumer(ctx context.Context, id string, limit int64, op
 	if err != nil {
 		return nil, err
 	}
-	out := make([]PositionedEvent, len(r.Events))
-	for i, e := range r.Events {
+	out := make([]PositionedEvent, len(r.Body.Events))
+	for i, e := range r.Body.Events {
 		out[i] = PositionedEvent{Position: e.Position, Event: Event{
 			ID: e.ID, EventType: e.EventType, EntityID: e.EntityID, TenantID: e.TenantID,
 			Payload: e.Payload, Timestamp: e.Timestamp, Metadata: e.Metadata, Version: e.Version,

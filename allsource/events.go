@@ -142,7 +142,11 @@ func (c CoreClient) Ingest(ctx context.Context, e NewEvent, opts ...Option) (*co
 	if err != nil {
 		return nil, err
 	}
-	return c.api.IngestEvent(ctx, req, s.runtime...)
+	res, err := c.api.IngestEvent(ctx, req, s.runtime...)
+	if err != nil {
+		return nil, err
+	}
+	return res.Body, nil
 }
 
 // IngestBatch appends events in order and reports them as one call would:
@@ -190,9 +194,9 @@ func (c CoreClient) IngestBatch(ctx context.Context, events []NewEvent, opts ...
 			}
 			return out, &BatchError{Stored: r.start, Start: r.start, End: r.end, Err: err}
 		}
-		out.Total += res.Total
-		out.Ingested += res.Ingested
-		out.Events = append(out.Events, res.Events...)
+		out.Total += res.Body.Total
+		out.Ingested += res.Body.Ingested
+		out.Events = append(out.Events, res.Body.Events...)
 	}
 	return out, nil
 }
@@ -456,7 +460,11 @@ func (c CoreClient) Query(ctx context.Context, q Query, opts ...Option) (*QueryR
 	if err != nil {
 		return nil, err
 	}
-	return c.api.QueryEvents(ctx, p, s.runtime...)
+	res, err := c.api.QueryEvents(ctx, p, s.runtime...)
+	if err != nil {
+		return nil, err
+	}
+	return res.Body, nil
 }
 
 // Query returns the events q selects, as one response. The Query Service
@@ -470,7 +478,11 @@ func (c QueryClient) Query(ctx context.Context, q Query, opts ...Option) (*Query
 	if err != nil {
 		return nil, err
 	}
-	return c.api.QueryEvents(ctx, p, s.runtime...)
+	res, err := c.api.QueryEvents(ctx, p, s.runtime...)
+	if err != nil {
+		return nil, err
+	}
+	return res.Body, nil
 }
 
 // EventSource is what both clients offer for reading every event a query
@@ -496,7 +508,11 @@ func (c CoreClient) Events(ctx context.Context, q Query, opts ...Option) iter.Se
 	}
 	return eventPages(ctx, start, s.pageSize, total, func(ctx context.Context, offset, limit int64) (*QueryResult, error) {
 		p.Offset, p.Limit = runtime.Some(offset), runtime.Some(limit)
-		return c.api.QueryEvents(ctx, p, s.runtime...)
+		res, err := c.api.QueryEvents(ctx, p, s.runtime...)
+		if err != nil {
+			return nil, err
+		}
+		return res.Body, nil
 	})
 }
 
@@ -523,7 +539,11 @@ func (c QueryClient) Events(ctx context.Context, q Query, opts ...Option) iter.S
 	}
 	return eventPages(ctx, start, s.pageSize, total, func(ctx context.Context, offset, limit int64) (*QueryResult, error) {
 		p.Offset, p.Limit = runtime.Some(offset), runtime.Some(limit)
-		return c.api.QueryEvents(ctx, p, s.runtime...)
+		res, err := c.api.QueryEvents(ctx, p, s.runtime...)
+		if err != nil {
+			return nil, err
+		}
+		return res.Body, nil
 	})
 }
 

@@ -54,11 +54,13 @@ func TestGeneratedUpToDate(t *testing.T) {
 // The shared Event is one type: what the stream, consumers and both query
 // operations return can be folded by one reducer.
 var (
-	_ common.Event                                                                                                          = core.Event{}
-	_ common.Event                                                                                                          = core.ReplayFrame{}.Event
-	_ []common.Event                                                                                                        = common.QueryEventsResponse{}.Events
-	_ func(*core.Client, context.Context, core.QueryEventsParams, ...runtime.Option) (*common.QueryEventsResponse, error)   = (*core.Client).QueryEvents
-	_ func(*query.Client, context.Context, query.QueryEventsParams, ...runtime.Option) (*common.QueryEventsResponse, error) = (*query.Client).QueryEvents
+	_ common.Event                                                                                                       = core.Event{}
+	_ common.Event                                                                                                       = core.ReplayFrame{}.Event
+	_ []common.Event                                                                                                     = common.QueryEventsResponse{}.Events
+	_ func(*core.Client, context.Context, core.QueryEventsParams, ...runtime.Option) (*core.QueryEventsResult, error)    = (*core.Client).QueryEvents
+	_ *common.QueryEventsResponse                                                                                        = core.QueryEventsResult{}.Body
+	_ func(*query.Client, context.Context, query.QueryEventsParams, ...runtime.Option) (*query.QueryEventsResult, error) = (*query.Client).QueryEvents
+	_ *common.QueryEventsResponse                                                                                        = query.QueryEventsResult{}.Body
 )
 
 const eventJSON = `{"id":"5f0c1a9e-6b7e-4d8f-9a51-0c2b6f3e7d11","event_type":"user.created","entity_id":"user-1","tenant_id":"default","payload":{"name":"Ada"},"timestamp":"2026-01-02T03:04:05.123456789Z","metadata":null,"version":1}`

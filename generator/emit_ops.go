@@ -314,6 +314,9 @@ func (e *emitter) typeName(t *typeRef) string {
 
 func (e *emitter) operation(f *jen.File, o *operation) {
 	g := e.g
+	if o.resultType != "" {
+		e.resultStruct(f, o)
+	}
 	ns := g.ns.Child()
 	recv := ns.Unexported("c")
 	ctx := ns.Unexported("ctx")
@@ -341,24 +344,22 @@ func (e *emitter) operation(f *jen.File, o *operation) {
 
 	var results []jen.Code
 	var zero jen.Code
-	switch o.result.kind {
-	case bodyNone:
-		results = []jen.Code{jen.Error()}
-	case bodyText:
-		results = []jen.Code{jen.String(), jen.Error()}
-		zero = jen.Lit("")
-	case bodyBinary:
-		results = []jen.Code{jen.Index().Byte(), jen.Error()}
+	switch {
+	case o.stream != nil:
+		results = []jen.Code{jen.Qual("iter", "Seq2").Types(e.streamItem(o), jen.Error())}
+	case o.streaming:
+		results = []jen.Code{jen.Qual("io", "ReadCloser"), jen.Error()}
+		zero = jen.Nil()
+	case o.resultType != "":
+		results = []jen.Code{jen.Op("*").Id(o.resultType), jen.Error()}
 		zero = jen.Nil()
 	default:
-		if byValue(o.result.typ) {
-			results = []jen.Code{e.typ(o.result.typ), jen.Error()}
-		} else {
-			results = []jen.Code{jen.Op("*").Add(e.typ(o.result.typ)), jen.Error()}
-		}
-		zero = jen.Nil()
+		results, zero = e.bodyResults(o)
 	}
 	ret := func(err jen.Code) jen.Code {
+		if o.stream != nil {
+			return jen.Return(e.rt("StreamError").Types(e.streamItem(o)).Call(err))
+		}
 		if zero == nil {
 			return jen.Return(err)
 		}
@@ -380,11 +381,8 @@ func (e *emitter) operation(f *jen.File, o *operation) {
 	if len(o.header) > 0 {
 		fields["Header"] = jen.Id(paramsName).Dot("encodeHeader").Call()
 	}
-	switch o.result.kind {
-	case bodyText:
-		fields["Accept"] = jen.Lit("text/plain")
-	case bodyBinary:
-		fields["Accept"] = jen.Lit("application/octet-stream")
+	if o.accept != "" {
+		fields["Accept"] = jen.Lit(o.accept)
 	}
 	errDeclared := false
 	if b := o.body; b != nil {
@@ -409,8 +407,12 @@ func (e *emitter) operation(f *jen.File, o *operation) {
 		case bodyText:
 			fields["Body"] = jen.Index().Byte().Call(jen.Id(bodyName))
 		default:
-			fields["Body"] = jen.Id(bodyName)
+			fields["BodyStream"] = jen.Id(bodyName)
 		}
+	}
+	if o.resultType != "" {
+		body = append([]jen.Code{jen.Var().Id(out).Id(o.resultType)}, body...)
+		fields["Response"] = e.responseFunc(o, ns, out)
 	}
 	dict := jen.Dict{}
 	for _, k := range sortedKeys(fields) {
@@ -421,8 +423,20 @@ func (e *emitter) operation(f *jen.File, o *operation) {
 	if errDeclared {
 		assign = "="
 	}
-	switch o.result.kind {
-	case bodyNone:
+	switch {
+	case o.stream != nil:
+		body = append(body, e.streamCall(o, recv, ctx, req, opts))
+	case o.streaming:
+		resp := ns.Unexported("resp")
+		body = append(body,
+			jen.List(jen.Id(resp), jen.Id(errName)).Op(assign).Id(recv).Dot("rt").Dot("Open").Call(jen.Id(ctx), jen.Op("&").Id(req), jen.Id(opts).Op("...")),
+			jen.If(jen.Id(errName).Op("!=").Nil()).Block(ret(jen.Id(errName))),
+			jen.Return(jen.Id(resp).Dot("Body"), jen.Nil()))
+	case o.resultType != "":
+		body = append(body,
+			jen.If(jen.Id(errName).Op(assign).Id(recv).Dot("rt").Dot("Do").Call(jen.Id(ctx), jen.Op("&").Id(req), jen.Nil(), jen.Id(opts).Op("...")), jen.Id(errName).Op("!=").Nil()).Block(ret(jen.Id(errName))),
+			jen.Return(jen.Op("&").Id(out), jen.Nil()))
+	case o.result.kind == bodyNone:
 		body = append(body, jen.Return(jen.Id(recv).Dot("rt").Dot("Do").Call(jen.Id(ctx), jen.Op("&").Id(req), jen.Nil(), jen.Id(opts).Op("..."))))
 	default:
 		var outType jen.Code
@@ -457,7 +471,7 @@ func (e *emitter) operation(f *jen.File, o *operation) {
 	if o.description != "" && o.description != o.summary {
 		more = append(more, o.description)
 	}
-	more = append(more, e.errorWords(o))
+	more = append(more, e.streamWords(o), e.errorWords(o))
 	if o.deprecated {
 		more = append(more, "Deprecated: the spec marks this operation deprecated.")
 	}
@@ -466,6 +480,9 @@ func (e *emitter) operation(f *jen.File, o *operation) {
 	f.Line()
 	if o.errorFunc != "" {
 		e.errorFunc(f, o)
+	}
+	if o.stream != nil && o.stream.kind == streamSSE {
+		e.sseEventType(f, o)
 	}
 }
 

@@ -84,7 +84,17 @@ type operation struct {
 	pageExt     any         // the x-pagination extension, if any
 	paginate    *pagination // what it says, once read
 	allName     string      // the iterator method of a paginated operation
+	pageBody    string      // the result struct's field holding a page, if any
+	successes   []*success    // the documented 2xx responses
+	headers     []*respHeader // documented headers of the 2xx responses
+	resultType  string        // the result struct, "" when the body alone is returned
+	accept      string        // the Accept header, "" for application/json
+	streaming   bool          // x-streaming: a binary or text body as an io.ReadCloser
+	stream      *itemStream   // a streamed response ranged over, or nil
 }
+
+// tReader is the type of a streamed request body.
+var tReader = &typeRef{kind: tQual, pkg: "io", name: "Reader"}
 
 var methodOrder = []string{http.MethodGet, http.MethodPut, http.MethodPost, http.MethodDelete, http.MethodOptions, http.MethodHead, http.MethodPatch, http.MethodTrace, "QUERY"}
 
@@ -330,12 +340,12 @@ func (g *gen) buildBody(rb *openapi3.RequestBody, hint string) *body {
 		b.typ = g.resolve(media.Schema, hint)
 		if b.typ.kind != tNamed || b.typ.named.kind != ntStruct {
 			g.warn(originOfRef(media.Schema), "%s body that is not an object is sent as raw bytes", mt)
-			b.kind, b.typ = bodyBinary, tBytes
+			b.kind, b.typ = bodyBinary, tReader
 		}
 	case bodyText:
 		b.typ = tString
 	default:
-		b.typ = tBytes
+		b.typ = tReader
 	}
 	if strings.Contains(mt, "*") {
 		b.contentType = "application/octet-stream"
@@ -373,42 +383,7 @@ func (g *gen) buildResponses(o *operation, op *openapi3.Operation, base string) 
 			success = append(success, c)
 		}
 	}
-	for _, c := range success {
-		r := op.Responses.Value(c)
-		if r == nil || r.Value == nil {
-			continue
-		}
-		mt, media := pickMedia(r.Value.Content)
-		if media == nil {
-			if o.result.kind == bodyNone {
-				o.result.status = c
-			}
-			continue
-		}
-		o.result.status = c
-		o.result.kind = mediaKind(mt)
-		switch o.result.kind {
-		case bodyJSON:
-			o.result.typ = g.resolve(media.Schema, base+"Response")
-			o.result.schema = media.Schema
-		case bodyText:
-			o.result.typ = tString
-		default:
-			o.result.kind = bodyBinary
-			o.result.typ = tBytes
-		}
-		break
-	}
-	if len(success) > 1 && o.result.kind != bodyNone {
-		for _, c := range success {
-			r := op.Responses.Value(c)
-			if r != nil && r.Value != nil && c != o.result.status {
-				if mt, media := pickMedia(r.Value.Content); media != nil && mediaKind(mt) != o.result.kind {
-					g.warn(op.Origin, "%s %s: success response %s has another shape than %s; decoded as the latter", o.method, o.path, c, o.result.status)
-				}
-			}
-		}
-	}
+	g.buildSuccesses(o, op, base, success)
 	for _, c := range codes {
 		if statusClass(c) == 2 || statusClass(c) == 1 || statusClass(c) == 3 {
 			continue

@@ -3,6 +3,7 @@ package generator
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/dave/jennifer/jen"
@@ -78,9 +79,22 @@ func (g *gen) buildPagination(o *operation, raw any) {
 	fail := func(format string, args ...any) {
 		g.warn(op.Origin, "x-pagination of %s: "+format+"; no iterator is generated", append([]any{o.goName}, args...)...)
 	}
-	if o.result.kind != bodyJSON || o.result.typ == nil {
+	if o.result.kind != bodyJSON || o.result.typ == nil || o.stream != nil {
 		fail("the operation has no JSON result")
 		return
+	}
+	if o.resultType != "" {
+		// A result struct (headers, several statuses): the body must be
+		// one field of it.
+		for _, sc := range o.successes {
+			if sc.kind == bodyJSON && sc.typ == o.result.typ {
+				o.pageBody = sc.field
+			}
+		}
+		if o.pageBody == "" {
+			fail("the operation's success responses differ in body")
+			return
+		}
 	}
 	query := func(name string) *param {
 		for _, p := range o.query {
@@ -169,28 +183,38 @@ func (e *emitter) paginator(f *jen.File, o *operation) {
 		}
 		return v
 	}
-	// pageOf builds the runtime.Page of res.
-	pageOf := func() []jen.Code {
-		items := jen.Id(res).Clone()
-		if p.items != nil {
-			items = get(jen.Id(res), p.items)
+	// body is the decoded body: the result itself, or the field of the
+	// result struct that holds it.
+	body := jen.Id(res)
+	var pre []jen.Code
+	if o.resultType != "" {
+		body = jen.Id(res).Dot(o.pageBody)
+		if !byValue(o.result.typ) {
+			pre = append(pre, jen.If(jen.Add(body).Op("==").Nil()).Block(jen.Return(page.Clone().Values(),
+				jen.Op("&").Add(e.rt("ProtocolError")).Values(jen.Dict{jen.Id("OperationID"): jen.Lit(opLabel(o)), jen.Id("StatusCode"): jen.Id(res).Dot("StatusCode"), jen.Id("Reason"): jen.Lit("a page without a body")}))))
 		}
-		if !byValue(o.result.typ) && p.items == nil {
-			items = jen.Op("*").Id(res)
+	}
+	// pageOf builds the runtime.Page of the body.
+	pageOf := func() []jen.Code {
+		items := body.Clone()
+		if p.items != nil {
+			items = get(body, p.items)
+		} else if !byValue(o.result.typ) {
+			items = jen.Op("*").Add(body)
 		}
 		dict := jen.Dict{jen.Id("Items"): items}
 		if p.next != nil {
-			dict[jen.Id("Next")] = e.asString(get(jen.Id(res), p.next), p.next.typ)
+			dict[jen.Id("Next")] = e.asString(get(body, p.next), p.next.typ)
 		}
 		if p.hasMore != nil {
-			hm := jen.Add(jen.Id(res)).Dot(p.hasMore.name)
+			hm := jen.Add(body).Dot(p.hasMore.name)
 			if p.hasMore.required && !p.hasMore.nullable {
 				dict[jen.Id("HasMore")] = e.rt("Some").Call(jen.Bool().Call(hm))
 			} else {
 				dict[jen.Id("HasMore")] = e.rt("Opt").Types(jen.Bool()).Values(jen.Dict{jen.Id("Value"): jen.Bool().Call(hm.Clone().Dot("Value")), jen.Id("Set"): hm.Clone().Dot("Set")})
 			}
 		}
-		return []jen.Code{jen.Return(page.Clone().Values(dict), jen.Nil())}
+		return append(slices.Clone(pre), jen.Return(page.Clone().Values(dict), jen.Nil()))
 	}
 	setParam := func(prm *param, v jen.Code) jen.Code {
 		lv := jen.Id(params).Dot(prm.goName)
@@ -224,14 +248,14 @@ func (e *emitter) paginator(f *jen.File, o *operation) {
 		}
 		return jen.If(jen.Id(params).Dot(prm.goName).Dot("Set")).Block(then)
 	}
-	var body []jen.Code
+	var stmts []jen.Code
 	var text string
 	if p.offset != nil {
 		off, lim := ns.Unexported("offset"), ns.Unexported("limit")
 		fetch := jen.Func().Params(jen.Id(ctx).Qual("context", "Context"), jen.Id(off).Int64(), jen.Id(lim).Int64()).Params(page.Clone(), jen.Error()).Block(
 			append([]jen.Code{setParam(p.offset, jen.Id(off)), jen.If(jen.Id(lim).Op(">").Lit(0)).Block(setParam(p.limit, jen.Id(lim))), call, fetchErr}, pageOf()...)...)
 		start, size := ns.Unexported("start"), ns.Unexported("size")
-		body = []jen.Code{
+		stmts = []jen.Code{
 			jen.Var().Id(start).Int64(),
 			ifSet(p.offset, jen.Id(start).Op("=").Add(readParam(p.offset))),
 			jen.Var().Id(size).Int64(),
@@ -244,11 +268,11 @@ func (e *emitter) paginator(f *jen.File, o *operation) {
 			append([]jen.Code{
 				jen.If(jen.Id(cur).Op("!=").Lit("")).Block(setParam(p.cursor, jen.Id(cur))),
 				call, fetchErr}, pageOf()...)...)
-		body = []jen.Code{jen.Return(e.rt("PaginateCursor").Call(jen.Id(ctx), jen.Lit(opLabel(o)), fetch))}
+		stmts = []jen.Code{jen.Return(e.rt("PaginateCursor").Call(jen.Id(ctx), jen.Lit(opLabel(o)), fetch))}
 		text = fmt.Sprintf("%s ranges over the items of every page of %s, following the %q\ncursor from page to page, fetching each page as the loop reaches it. A server\nthat hands back the same cursor twice ends the loop with a *runtime.ProtocolError.", o.allName, o.goName, p.next.json)
 	}
 	f.Add(doc(text + " Stopping the loop early fetches no more pages."))
-	f.Func().Params(jen.Id(recv).Op("*").Id("Client")).Id(o.allName).Params(sig...).Qual("iter", "Seq2").Types(item, jen.Error()).Block(body...)
+	f.Func().Params(jen.Id(recv).Op("*").Id("Client")).Id(o.allName).Params(sig...).Qual("iter", "Seq2").Types(item, jen.Error()).Block(stmts...)
 	f.Line()
 }
 

@@ -288,7 +288,7 @@ func (f *fixture) cursor(name string) int64 {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	v, _ := res.CursorPosition.Get()
+	v, _ := res.Body.CursorPosition.Get()
 	return v
 }
 

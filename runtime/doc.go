@@ -81,6 +81,18 @@
 // *url.Error, net.Error, syscall errno or context error is reachable with
 // errors.Is and errors.As.
 //
+// # Headers, statuses and streams
+//
+// Request.Response lets generated code read the status and the documented
+// headers of a 2xx response (ResponseHeader, RequiredHeader and the Parse
+// functions) and choose where the body goes; a required header that is
+// missing or malformed is a *ProtocolError. Client.Open leaves a 2xx body
+// open for the caller, with the same retries (before the response arrives)
+// and errors as Do; timeouts then bound the wait for the headers only.
+// StreamSSE and StreamRecords range over a text/event-stream or a JSON lines
+// or JSON text sequence response as it arrives, with SSEReader and
+// RecordReader, whose memory stays flat however long the stream.
+//
 // # Security
 //
 // Credentials never appear in an error, a log line or a client's printed

@@ -44,6 +44,12 @@ type Request struct {
 	// with the given status into (the documented error schema), or nil when
 	// the status has none. The decoded value lands in APIError.Detail.
 	ErrorBody func(status int) any
+	// Response, when set, is called with the status and header of a 2xx
+	// response before its body is decoded. It returns the value to decode
+	// the body into, in place of Do's result (nil discards the body), or an
+	// error (a missing or malformed documented header), which fails the call
+	// with a *ProtocolError.
+	Response func(status int, header http.Header) (any, error)
 }
 
 // Client sends Requests to one base URL. It is safe for concurrent use and

@@ -101,6 +101,7 @@ type call struct {
 	parent context.Context // the caller's context
 	u      url.URL         // request URL without credentials
 	stream *streamBody     // non-nil for a BodyStream body
+	open   bool            // Open: a 2xx body is left open for the caller
 }
 
 // attempt is the outcome of one attempt.
@@ -119,8 +120,9 @@ func (c *Client) do(ctx context.Context, cfg *config, req *Request, result any) 
 	if req == nil {
 		return errors.New("runtime: nil Request")
 	}
-	k := call{c: c, cfg: cfg, req: req, parent: ctx, ctx: ctx}
-	if cfg.timeout > 0 {
+	_, open := result.(**http.Response)
+	k := call{c: c, cfg: cfg, req: req, parent: ctx, ctx: ctx, open: open}
+	if cfg.timeout > 0 && !open {
 		var cancel context.CancelFunc
 		k.ctx, cancel = context.WithTimeout(ctx, cfg.timeout)
 		defer cancel()
@@ -191,6 +193,9 @@ func (c *Client) do(ctx context.Context, cfg *config, req *Request, result any) 
 func (k *call) send(a *attempt) outcome {
 	cfg, req := k.cfg, k.req
 	ctx := k.ctx
+	if k.open {
+		return k.sendOpen(a)
+	}
 	if d := cfg.attemptTimeout; d > 0 {
 		// A context that ends sooner anyway needs no timer of its own.
 		if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > d {
@@ -267,6 +272,10 @@ func (k *call) finish(a *attempt, result any) (retry bool, wait time.Duration, e
 		return true, p.backoff(a.n), err
 	}
 	status := a.resp.StatusCode
+	if status >= 200 && status <= 299 && k.open {
+		*result.(**http.Response) = a.resp
+		return false, 0, nil
+	}
 	if status >= 200 && status <= 299 {
 		if a.readErr != nil {
 			// A body cut short by the server is a broken response; one cut
@@ -283,6 +292,12 @@ func (k *call) finish(a *attempt, result any) (retry bool, wait time.Duration, e
 		}
 		if a.tooLarge {
 			return false, 0, k.protocolError(a, "response body larger than "+strconv.FormatInt(k.cfg.maxBodyBytes, 10)+" bytes", nil)
+		}
+		if req.Response != nil {
+			var herr error
+			if result, herr = req.Response(status, a.resp.Header); herr != nil {
+				return false, 0, k.protocolError(a, "reading the response headers", herr)
+			}
 		}
 		if err := decodeResult(a.body.Bytes(), status, req.Method == http.MethodHead, result); err != nil {
 			return false, 0, k.protocolError(a, "decoding the response body", err)

@@ -12,6 +12,24 @@ import (
 	"net/url"
 )
 
+// RegisterConsumerResult is the success response of RegisterConsumer: which status came, its body and
+// its documented headers. A required header the response lacks fails the call
+// with a *runtime.ProtocolError.
+type RegisterConsumerResult struct {
+	// StatusCode is the status of the response (documented: 200).
+	StatusCode int
+	// Body is the body of a 200 response; nil for another status.
+	Body *Consumer
+	// XRateLimitLimit is the X-RateLimit-Limit header of a 200 response (unset when absent).
+	//
+	// The caller's tenant rate limit, in requests per minute.
+	XRateLimitLimit runtime.Opt[int64]
+	// XRateLimitRemaining is the X-RateLimit-Remaining header of a 200 response (unset when absent).
+	//
+	// Requests left in the caller's tenant bucket.
+	XRateLimitRemaining runtime.Opt[int64]
+}
+
 // RegisterConsumer calls POST /api/v1/consumers (operation registerConsumer).
 //
 // Register a durable consumer, or update its filters.
@@ -25,7 +43,8 @@ import (
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 400: *common.ErrorMessage; 422: *UnprocessableEntity; 500: *common.ErrorMessage.
 // Statuses 401, 413, 415, 429 answer with plain text, kept in Body and Message.
-func (c *Client) RegisterConsumer(ctx context.Context, body RegisterConsumerRequest, opts ...runtime.Option) (*Consumer, error) {
+func (c *Client) RegisterConsumer(ctx context.Context, body RegisterConsumerRequest, opts ...runtime.Option) (*RegisterConsumerResult, error) {
+	var out RegisterConsumerResult
 	data, err := json.Marshal(body)
 	if err != nil {
 		return nil, fmt.Errorf("registerConsumer: encode request body: %w", err)
@@ -37,11 +56,29 @@ func (c *Client) RegisterConsumer(ctx context.Context, body RegisterConsumerRequ
 		Method:      http.MethodPost,
 		OperationID: "registerConsumer",
 		Path:        "/api/v1/consumers",
-		RetrySafe:   true,
+		Response: func(status int, header http.Header) (any, error) {
+			out.StatusCode = status
+			switch status {
+			case 200:
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitLimit = runtime.Some(v)
+				}
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitRemaining = runtime.Some(v)
+				}
+				out.Body = new(Consumer)
+				return out.Body, nil
+			}
+			out.Body = new(Consumer)
+			return out.Body, nil
+		},
+		RetrySafe: true,
 	}
-	var out Consumer
-	err = c.rt.Do(ctx, &req, &out, opts...)
-	if err != nil {
+	if err = c.rt.Do(ctx, &req, nil, opts...); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -60,6 +97,24 @@ func registerConsumerErrorBody(status int) any {
 	return nil
 }
 
+// GetConsumerResult is the success response of GetConsumer: which status came, its body and
+// its documented headers. A required header the response lacks fails the call
+// with a *runtime.ProtocolError.
+type GetConsumerResult struct {
+	// StatusCode is the status of the response (documented: 200).
+	StatusCode int
+	// Body is the body of a 200 response; nil for another status.
+	Body *Consumer
+	// XRateLimitLimit is the X-RateLimit-Limit header of a 200 response (unset when absent).
+	//
+	// The caller's tenant rate limit, in requests per minute.
+	XRateLimitLimit runtime.Opt[int64]
+	// XRateLimitRemaining is the X-RateLimit-Remaining header of a 200 response (unset when absent).
+	//
+	// Requests left in the caller's tenant bucket.
+	XRateLimitRemaining runtime.Opt[int64]
+}
+
 // GetConsumer calls GET /api/v1/consumers/{consumer_id} (operation getConsumer).
 //
 // Get a durable consumer and its cursor.
@@ -69,17 +124,36 @@ func registerConsumerErrorBody(status int) any {
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 500: *common.ErrorMessage.
 // Statuses 401, 429 answer with plain text, kept in Body and Message.
-func (c *Client) GetConsumer(ctx context.Context, consumerID string, opts ...runtime.Option) (*Consumer, error) {
+func (c *Client) GetConsumer(ctx context.Context, consumerID string, opts ...runtime.Option) (*GetConsumerResult, error) {
+	var out GetConsumerResult
 	req := runtime.Request{
 		ErrorBody:   getConsumerErrorBody,
 		Method:      http.MethodGet,
 		OperationID: "getConsumer",
 		Path:        "/api/v1/consumers/" + url.PathEscape(consumerID),
-		RetrySafe:   true,
+		Response: func(status int, header http.Header) (any, error) {
+			out.StatusCode = status
+			switch status {
+			case 200:
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitLimit = runtime.Some(v)
+				}
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitRemaining = runtime.Some(v)
+				}
+				out.Body = new(Consumer)
+				return out.Body, nil
+			}
+			out.Body = new(Consumer)
+			return out.Body, nil
+		},
+		RetrySafe: true,
 	}
-	var out Consumer
-	err := c.rt.Do(ctx, &req, &out, opts...)
-	if err != nil {
+	if err := c.rt.Do(ctx, &req, nil, opts...); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -94,6 +168,24 @@ func getConsumerErrorBody(status int) any {
 	return nil
 }
 
+// AckConsumerResult is the success response of AckConsumer: which status came, its body and
+// its documented headers. A required header the response lacks fails the call
+// with a *runtime.ProtocolError.
+type AckConsumerResult struct {
+	// StatusCode is the status of the response (documented: 200).
+	StatusCode int
+	// Body is the body of a 200 response; nil for another status.
+	Body *AckResult
+	// XRateLimitLimit is the X-RateLimit-Limit header of a 200 response (unset when absent).
+	//
+	// The caller's tenant rate limit, in requests per minute.
+	XRateLimitLimit runtime.Opt[int64]
+	// XRateLimitRemaining is the X-RateLimit-Remaining header of a 200 response (unset when absent).
+	//
+	// Requests left in the caller's tenant bucket.
+	XRateLimitRemaining runtime.Opt[int64]
+}
+
 // AckConsumer calls POST /api/v1/consumers/{consumer_id}/ack (operation ackConsumer).
 //
 // Move a consumer's cursor forward.
@@ -106,7 +198,8 @@ func getConsumerErrorBody(status int) any {
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 400: *common.ErrorMessage; 422: *UnprocessableEntity; 500: *common.ErrorMessage.
 // Statuses 401, 413, 415, 429 answer with plain text, kept in Body and Message.
-func (c *Client) AckConsumer(ctx context.Context, consumerID string, body AckRequest, opts ...runtime.Option) (*AckResult, error) {
+func (c *Client) AckConsumer(ctx context.Context, consumerID string, body AckRequest, opts ...runtime.Option) (*AckConsumerResult, error) {
+	var out AckConsumerResult
 	data, err := json.Marshal(body)
 	if err != nil {
 		return nil, fmt.Errorf("ackConsumer: encode request body: %w", err)
@@ -118,11 +211,29 @@ func (c *Client) AckConsumer(ctx context.Context, consumerID string, body AckReq
 		Method:      http.MethodPost,
 		OperationID: "ackConsumer",
 		Path:        "/api/v1/consumers/" + url.PathEscape(consumerID) + "/ack",
-		RetrySafe:   true,
+		Response: func(status int, header http.Header) (any, error) {
+			out.StatusCode = status
+			switch status {
+			case 200:
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitLimit = runtime.Some(v)
+				}
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitRemaining = runtime.Some(v)
+				}
+				out.Body = new(AckResult)
+				return out.Body, nil
+			}
+			out.Body = new(AckResult)
+			return out.Body, nil
+		},
+		RetrySafe: true,
 	}
-	var out AckResult
-	err = c.rt.Do(ctx, &req, &out, opts...)
-	if err != nil {
+	if err = c.rt.Do(ctx, &req, nil, opts...); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -141,6 +252,24 @@ func ackConsumerErrorBody(status int) any {
 	return nil
 }
 
+// PollConsumerEventsResult is the success response of PollConsumerEvents: which status came, its body and
+// its documented headers. A required header the response lacks fails the call
+// with a *runtime.ProtocolError.
+type PollConsumerEventsResult struct {
+	// StatusCode is the status of the response (documented: 200).
+	StatusCode int
+	// Body is the body of a 200 response; nil for another status.
+	Body *ConsumerEvents
+	// XRateLimitLimit is the X-RateLimit-Limit header of a 200 response (unset when absent).
+	//
+	// The caller's tenant rate limit, in requests per minute.
+	XRateLimitLimit runtime.Opt[int64]
+	// XRateLimitRemaining is the X-RateLimit-Remaining header of a 200 response (unset when absent).
+	//
+	// Requests left in the caller's tenant bucket.
+	XRateLimitRemaining runtime.Opt[int64]
+}
+
 // PollConsumerEvents calls GET /api/v1/consumers/{consumer_id}/events (operation pollConsumerEvents).
 //
 // Read the events after a consumer's cursor.
@@ -152,18 +281,37 @@ func ackConsumerErrorBody(status int) any {
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 400: *common.ErrorMessage; 500: *common.ErrorMessage.
 // Statuses 401, 429 answer with plain text, kept in Body and Message.
-func (c *Client) PollConsumerEvents(ctx context.Context, consumerID string, params PollConsumerEventsParams, opts ...runtime.Option) (*ConsumerEvents, error) {
+func (c *Client) PollConsumerEvents(ctx context.Context, consumerID string, params PollConsumerEventsParams, opts ...runtime.Option) (*PollConsumerEventsResult, error) {
+	var out PollConsumerEventsResult
 	req := runtime.Request{
 		ErrorBody:   pollConsumerEventsErrorBody,
 		Method:      http.MethodGet,
 		OperationID: "pollConsumerEvents",
 		Path:        "/api/v1/consumers/" + url.PathEscape(consumerID) + "/events",
 		Query:       params.encodeQuery(),
-		RetrySafe:   true,
+		Response: func(status int, header http.Header) (any, error) {
+			out.StatusCode = status
+			switch status {
+			case 200:
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitLimit = runtime.Some(v)
+				}
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitRemaining = runtime.Some(v)
+				}
+				out.Body = new(ConsumerEvents)
+				return out.Body, nil
+			}
+			out.Body = new(ConsumerEvents)
+			return out.Body, nil
+		},
+		RetrySafe: true,
 	}
-	var out ConsumerEvents
-	err := c.rt.Do(ctx, &req, &out, opts...)
-	if err != nil {
+	if err := c.rt.Do(ctx, &req, nil, opts...); err != nil {
 		return nil, err
 	}
 	return &out, nil

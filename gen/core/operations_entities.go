@@ -11,6 +11,24 @@ import (
 	"net/url"
 )
 
+// ListEntitiesResult is the success response of ListEntities: which status came, its body and
+// its documented headers. A required header the response lacks fails the call
+// with a *runtime.ProtocolError.
+type ListEntitiesResult struct {
+	// StatusCode is the status of the response (documented: 200).
+	StatusCode int
+	// Body is the body of a 200 response; nil for another status.
+	Body *EntityPage
+	// XRateLimitLimit is the X-RateLimit-Limit header of a 200 response (unset when absent).
+	//
+	// The caller's tenant rate limit, in requests per minute.
+	XRateLimitLimit runtime.Opt[int64]
+	// XRateLimitRemaining is the X-RateLimit-Remaining header of a 200 response (unset when absent).
+	//
+	// Requests left in the caller's tenant bucket.
+	XRateLimitRemaining runtime.Opt[int64]
+}
+
 // ListEntities calls GET /api/v1/entities (operation listEntities).
 //
 // List entities by most recent activity.
@@ -21,18 +39,37 @@ import (
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 400: *common.ErrorMessage; 500: *common.ErrorMessage.
 // Statuses 401, 429 answer with plain text, kept in Body and Message.
-func (c *Client) ListEntities(ctx context.Context, params ListEntitiesParams, opts ...runtime.Option) (*EntityPage, error) {
+func (c *Client) ListEntities(ctx context.Context, params ListEntitiesParams, opts ...runtime.Option) (*ListEntitiesResult, error) {
+	var out ListEntitiesResult
 	req := runtime.Request{
 		ErrorBody:   listEntitiesErrorBody,
 		Method:      http.MethodGet,
 		OperationID: "listEntities",
 		Path:        "/api/v1/entities",
 		Query:       params.encodeQuery(),
-		RetrySafe:   true,
+		Response: func(status int, header http.Header) (any, error) {
+			out.StatusCode = status
+			switch status {
+			case 200:
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitLimit = runtime.Some(v)
+				}
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitRemaining = runtime.Some(v)
+				}
+				out.Body = new(EntityPage)
+				return out.Body, nil
+			}
+			out.Body = new(EntityPage)
+			return out.Body, nil
+		},
+		RetrySafe: true,
 	}
-	var out EntityPage
-	err := c.rt.Do(ctx, &req, &out, opts...)
-	if err != nil {
+	if err := c.rt.Do(ctx, &req, nil, opts...); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -70,11 +107,36 @@ func (c *Client) ListEntitiesAll(ctx context.Context, params ListEntitiesParams,
 		if err != nil {
 			return runtime.Page[EntitySummary]{}, err
 		}
+		if res.Body == nil {
+			return runtime.Page[EntitySummary]{}, &runtime.ProtocolError{
+				OperationID: "listEntities",
+				Reason:      "a page without a body",
+				StatusCode:  res.StatusCode,
+			}
+		}
 		return runtime.Page[EntitySummary]{
-			HasMore: runtime.Some(bool(res.HasMore)),
-			Items:   res.Entities,
+			HasMore: runtime.Some(bool(res.Body.HasMore)),
+			Items:   res.Body.Entities,
 		}, nil
 	})
+}
+
+// DetectDuplicatesResult is the success response of DetectDuplicates: which status came, its body and
+// its documented headers. A required header the response lacks fails the call
+// with a *runtime.ProtocolError.
+type DetectDuplicatesResult struct {
+	// StatusCode is the status of the response (documented: 200).
+	StatusCode int
+	// Body is the body of a 200 response; nil for another status.
+	Body *DuplicatePage
+	// XRateLimitLimit is the X-RateLimit-Limit header of a 200 response (unset when absent).
+	//
+	// The caller's tenant rate limit, in requests per minute.
+	XRateLimitLimit runtime.Opt[int64]
+	// XRateLimitRemaining is the X-RateLimit-Remaining header of a 200 response (unset when absent).
+	//
+	// Requests left in the caller's tenant bucket.
+	XRateLimitRemaining runtime.Opt[int64]
 }
 
 // DetectDuplicates calls GET /api/v1/entities/duplicates (operation detectDuplicates).
@@ -88,18 +150,37 @@ func (c *Client) ListEntitiesAll(ctx context.Context, params ListEntitiesParams,
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 400: *common.ErrorMessage; 500: *common.ErrorMessage.
 // Statuses 401, 429 answer with plain text, kept in Body and Message.
-func (c *Client) DetectDuplicates(ctx context.Context, params DetectDuplicatesParams, opts ...runtime.Option) (*DuplicatePage, error) {
+func (c *Client) DetectDuplicates(ctx context.Context, params DetectDuplicatesParams, opts ...runtime.Option) (*DetectDuplicatesResult, error) {
+	var out DetectDuplicatesResult
 	req := runtime.Request{
 		ErrorBody:   detectDuplicatesErrorBody,
 		Method:      http.MethodGet,
 		OperationID: "detectDuplicates",
 		Path:        "/api/v1/entities/duplicates",
 		Query:       params.encodeQuery(),
-		RetrySafe:   true,
+		Response: func(status int, header http.Header) (any, error) {
+			out.StatusCode = status
+			switch status {
+			case 200:
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitLimit = runtime.Some(v)
+				}
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitRemaining = runtime.Some(v)
+				}
+				out.Body = new(DuplicatePage)
+				return out.Body, nil
+			}
+			out.Body = new(DuplicatePage)
+			return out.Body, nil
+		},
+		RetrySafe: true,
 	}
-	var out DuplicatePage
-	err := c.rt.Do(ctx, &req, &out, opts...)
-	if err != nil {
+	if err := c.rt.Do(ctx, &req, nil, opts...); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -116,6 +197,24 @@ func detectDuplicatesErrorBody(status int) any {
 	return nil
 }
 
+// GetEntitySnapshotResult is the success response of GetEntitySnapshot: which status came, its body and
+// its documented headers. A required header the response lacks fails the call
+// with a *runtime.ProtocolError.
+type GetEntitySnapshotResult struct {
+	// StatusCode is the status of the response (documented: 200).
+	StatusCode int
+	// Body is the body of a 200 response; nil for another status.
+	Body *EntitySnapshot
+	// XRateLimitLimit is the X-RateLimit-Limit header of a 200 response (unset when absent).
+	//
+	// The caller's tenant rate limit, in requests per minute.
+	XRateLimitLimit runtime.Opt[int64]
+	// XRateLimitRemaining is the X-RateLimit-Remaining header of a 200 response (unset when absent).
+	//
+	// Requests left in the caller's tenant bucket.
+	XRateLimitRemaining runtime.Opt[int64]
+}
+
 // GetEntitySnapshot calls GET /api/v1/entities/{entity_id}/snapshot (operation getEntitySnapshot).
 //
 // Get an entity's snapshot.
@@ -127,18 +226,37 @@ func detectDuplicatesErrorBody(status int) any {
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 400: *common.ErrorMessage; 404: *common.ErrorMessage; 500: *common.ErrorMessage.
 // Statuses 401, 429 answer with plain text, kept in Body and Message.
-func (c *Client) GetEntitySnapshot(ctx context.Context, entityID common.EntityID, params GetEntitySnapshotParams, opts ...runtime.Option) (*EntitySnapshot, error) {
+func (c *Client) GetEntitySnapshot(ctx context.Context, entityID common.EntityID, params GetEntitySnapshotParams, opts ...runtime.Option) (*GetEntitySnapshotResult, error) {
+	var out GetEntitySnapshotResult
 	req := runtime.Request{
 		ErrorBody:   getEntitySnapshotErrorBody,
 		Method:      http.MethodGet,
 		OperationID: "getEntitySnapshot",
 		Path:        "/api/v1/entities/" + url.PathEscape(string(entityID)) + "/snapshot",
 		Query:       params.encodeQuery(),
-		RetrySafe:   true,
+		Response: func(status int, header http.Header) (any, error) {
+			out.StatusCode = status
+			switch status {
+			case 200:
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitLimit = runtime.Some(v)
+				}
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitRemaining = runtime.Some(v)
+				}
+				out.Body = new(EntitySnapshot)
+				return out.Body, nil
+			}
+			out.Body = new(EntitySnapshot)
+			return out.Body, nil
+		},
+		RetrySafe: true,
 	}
-	var out EntitySnapshot
-	err := c.rt.Do(ctx, &req, &out, opts...)
-	if err != nil {
+	if err := c.rt.Do(ctx, &req, nil, opts...); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -157,6 +275,24 @@ func getEntitySnapshotErrorBody(status int) any {
 	return nil
 }
 
+// GetEntityStateResult is the success response of GetEntityState: which status came, its body and
+// its documented headers. A required header the response lacks fails the call
+// with a *runtime.ProtocolError.
+type GetEntityStateResult struct {
+	// StatusCode is the status of the response (documented: 200).
+	StatusCode int
+	// Body is the body of a 200 response; nil for another status.
+	Body *EntityState
+	// XRateLimitLimit is the X-RateLimit-Limit header of a 200 response (unset when absent).
+	//
+	// The caller's tenant rate limit, in requests per minute.
+	XRateLimitLimit runtime.Opt[int64]
+	// XRateLimitRemaining is the X-RateLimit-Remaining header of a 200 response (unset when absent).
+	//
+	// Requests left in the caller's tenant bucket.
+	XRateLimitRemaining runtime.Opt[int64]
+}
+
 // GetEntityState calls GET /api/v1/entities/{entity_id}/state (operation getEntityState).
 //
 // Fold an entity's events into its current state.
@@ -168,18 +304,37 @@ func getEntitySnapshotErrorBody(status int) any {
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 400: *common.ErrorMessage; 404: *common.ErrorMessage; 500: *common.ErrorMessage.
 // Statuses 401, 429 answer with plain text, kept in Body and Message.
-func (c *Client) GetEntityState(ctx context.Context, entityID common.EntityID, params GetEntityStateParams, opts ...runtime.Option) (*EntityState, error) {
+func (c *Client) GetEntityState(ctx context.Context, entityID common.EntityID, params GetEntityStateParams, opts ...runtime.Option) (*GetEntityStateResult, error) {
+	var out GetEntityStateResult
 	req := runtime.Request{
 		ErrorBody:   getEntityStateErrorBody,
 		Method:      http.MethodGet,
 		OperationID: "getEntityState",
 		Path:        "/api/v1/entities/" + url.PathEscape(string(entityID)) + "/state",
 		Query:       params.encodeQuery(),
-		RetrySafe:   true,
+		Response: func(status int, header http.Header) (any, error) {
+			out.StatusCode = status
+			switch status {
+			case 200:
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitLimit = runtime.Some(v)
+				}
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitRemaining = runtime.Some(v)
+				}
+				out.Body = new(EntityState)
+				return out.Body, nil
+			}
+			out.Body = new(EntityState)
+			return out.Body, nil
+		},
+		RetrySafe: true,
 	}
-	var out EntityState
-	err := c.rt.Do(ctx, &req, &out, opts...)
-	if err != nil {
+	if err := c.rt.Do(ctx, &req, nil, opts...); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -198,6 +353,24 @@ func getEntityStateErrorBody(status int) any {
 	return nil
 }
 
+// ListStreamsResult is the success response of ListStreams: which status came, its body and
+// its documented headers. A required header the response lacks fails the call
+// with a *runtime.ProtocolError.
+type ListStreamsResult struct {
+	// StatusCode is the status of the response (documented: 200).
+	StatusCode int
+	// Body is the body of a 200 response; nil for another status.
+	Body *StreamPage
+	// XRateLimitLimit is the X-RateLimit-Limit header of a 200 response (unset when absent).
+	//
+	// The caller's tenant rate limit, in requests per minute.
+	XRateLimitLimit runtime.Opt[int64]
+	// XRateLimitRemaining is the X-RateLimit-Remaining header of a 200 response (unset when absent).
+	//
+	// Requests left in the caller's tenant bucket.
+	XRateLimitRemaining runtime.Opt[int64]
+}
+
 // ListStreams calls GET /api/v1/streams (operation listStreams).
 //
 // List a tenant's streams by recency.
@@ -207,18 +380,37 @@ func getEntityStateErrorBody(status int) any {
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 400: *common.ErrorMessage; 500: *common.ErrorMessage.
 // Statuses 401, 429 answer with plain text, kept in Body and Message.
-func (c *Client) ListStreams(ctx context.Context, params ListStreamsParams, opts ...runtime.Option) (*StreamPage, error) {
+func (c *Client) ListStreams(ctx context.Context, params ListStreamsParams, opts ...runtime.Option) (*ListStreamsResult, error) {
+	var out ListStreamsResult
 	req := runtime.Request{
 		ErrorBody:   listStreamsErrorBody,
 		Method:      http.MethodGet,
 		OperationID: "listStreams",
 		Path:        "/api/v1/streams",
 		Query:       params.encodeQuery(),
-		RetrySafe:   true,
+		Response: func(status int, header http.Header) (any, error) {
+			out.StatusCode = status
+			switch status {
+			case 200:
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitLimit = runtime.Some(v)
+				}
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitRemaining = runtime.Some(v)
+				}
+				out.Body = new(StreamPage)
+				return out.Body, nil
+			}
+			out.Body = new(StreamPage)
+			return out.Body, nil
+		},
+		RetrySafe: true,
 	}
-	var out StreamPage
-	err := c.rt.Do(ctx, &req, &out, opts...)
-	if err != nil {
+	if err := c.rt.Do(ctx, &req, nil, opts...); err != nil {
 		return nil, err
 	}
 	return &out, nil

@@ -13,6 +13,24 @@ import (
 	"net/url"
 )
 
+// ListEventTypesResult is the success response of ListEventTypes: which status came, its body and
+// its documented headers. A required header the response lacks fails the call
+// with a *runtime.ProtocolError.
+type ListEventTypesResult struct {
+	// StatusCode is the status of the response (documented: 200).
+	StatusCode int
+	// Body is the body of a 200 response; nil for another status.
+	Body *EventTypePage
+	// XRateLimitLimit is the X-RateLimit-Limit header of a 200 response (unset when absent).
+	//
+	// The caller's tenant rate limit, in requests per minute.
+	XRateLimitLimit runtime.Opt[int64]
+	// XRateLimitRemaining is the X-RateLimit-Remaining header of a 200 response (unset when absent).
+	//
+	// Requests left in the caller's tenant bucket.
+	XRateLimitRemaining runtime.Opt[int64]
+}
+
 // ListEventTypes calls GET /api/v1/event-types (operation listEventTypes).
 //
 // List a tenant's event types by count.
@@ -22,18 +40,37 @@ import (
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 400: *common.ErrorMessage; 500: *common.ErrorMessage.
 // Statuses 401, 429 answer with plain text, kept in Body and Message.
-func (c *Client) ListEventTypes(ctx context.Context, params ListEventTypesParams, opts ...runtime.Option) (*EventTypePage, error) {
+func (c *Client) ListEventTypes(ctx context.Context, params ListEventTypesParams, opts ...runtime.Option) (*ListEventTypesResult, error) {
+	var out ListEventTypesResult
 	req := runtime.Request{
 		ErrorBody:   listEventTypesErrorBody,
 		Method:      http.MethodGet,
 		OperationID: "listEventTypes",
 		Path:        "/api/v1/event-types",
 		Query:       params.encodeQuery(),
-		RetrySafe:   true,
+		Response: func(status int, header http.Header) (any, error) {
+			out.StatusCode = status
+			switch status {
+			case 200:
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitLimit = runtime.Some(v)
+				}
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitRemaining = runtime.Some(v)
+				}
+				out.Body = new(EventTypePage)
+				return out.Body, nil
+			}
+			out.Body = new(EventTypePage)
+			return out.Body, nil
+		},
+		RetrySafe: true,
 	}
-	var out EventTypePage
-	err := c.rt.Do(ctx, &req, &out, opts...)
-	if err != nil {
+	if err := c.rt.Do(ctx, &req, nil, opts...); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -50,6 +87,24 @@ func listEventTypesErrorBody(status int) any {
 	return nil
 }
 
+// IngestEventResult is the success response of IngestEvent: which status came, its body and
+// its documented headers. A required header the response lacks fails the call
+// with a *runtime.ProtocolError.
+type IngestEventResult struct {
+	// StatusCode is the status of the response (documented: 200).
+	StatusCode int
+	// Body is the body of a 200 response; nil for another status.
+	Body *IngestResult
+	// XRateLimitLimit is the X-RateLimit-Limit header of a 200 response (unset when absent).
+	//
+	// The caller's tenant rate limit, in requests per minute.
+	XRateLimitLimit runtime.Opt[int64]
+	// XRateLimitRemaining is the X-RateLimit-Remaining header of a 200 response (unset when absent).
+	//
+	// Requests left in the caller's tenant bucket.
+	XRateLimitRemaining runtime.Opt[int64]
+}
+
 // IngestEvent calls POST /api/v1/events (operation ingestEvent).
 //
 // Append one event to an entity.
@@ -63,7 +118,8 @@ func listEventTypesErrorBody(status int) any {
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 400: *common.ErrorMessage; 409: *IngestConflict; 422: *UnprocessableEntity; 500: *common.ErrorMessage; 503: *common.ErrorMessage.
 // Statuses 401, 413, 415, 429 answer with plain text, kept in Body and Message.
-func (c *Client) IngestEvent(ctx context.Context, body IngestEventRequest, opts ...runtime.Option) (*IngestResult, error) {
+func (c *Client) IngestEvent(ctx context.Context, body IngestEventRequest, opts ...runtime.Option) (*IngestEventResult, error) {
+	var out IngestEventResult
 	data, err := json.Marshal(body)
 	if err != nil {
 		return nil, fmt.Errorf("ingestEvent: encode request body: %w", err)
@@ -75,11 +131,29 @@ func (c *Client) IngestEvent(ctx context.Context, body IngestEventRequest, opts 
 		Method:      http.MethodPost,
 		OperationID: "ingestEvent",
 		Path:        "/api/v1/events",
-		RetrySafe:   false,
+		Response: func(status int, header http.Header) (any, error) {
+			out.StatusCode = status
+			switch status {
+			case 200:
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitLimit = runtime.Some(v)
+				}
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitRemaining = runtime.Some(v)
+				}
+				out.Body = new(IngestResult)
+				return out.Body, nil
+			}
+			out.Body = new(IngestResult)
+			return out.Body, nil
+		},
+		RetrySafe: false,
 	}
-	var out IngestResult
-	err = c.rt.Do(ctx, &req, &out, opts...)
-	if err != nil {
+	if err = c.rt.Do(ctx, &req, nil, opts...); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -102,6 +176,24 @@ func ingestEventErrorBody(status int) any {
 	return nil
 }
 
+// IngestEventsResult is the success response of IngestEvents: which status came, its body and
+// its documented headers. A required header the response lacks fails the call
+// with a *runtime.ProtocolError.
+type IngestEventsResult struct {
+	// StatusCode is the status of the response (documented: 200).
+	StatusCode int
+	// Body is the body of a 200 response; nil for another status.
+	Body *BatchIngestResult
+	// XRateLimitLimit is the X-RateLimit-Limit header of a 200 response (unset when absent).
+	//
+	// The caller's tenant rate limit, in requests per minute.
+	XRateLimitLimit runtime.Opt[int64]
+	// XRateLimitRemaining is the X-RateLimit-Remaining header of a 200 response (unset when absent).
+	//
+	// Requests left in the caller's tenant bucket.
+	XRateLimitRemaining runtime.Opt[int64]
+}
+
 // IngestEvents calls POST /api/v1/events/batch (operation ingestEvents).
 //
 // Append a batch of events in one round trip.
@@ -113,7 +205,8 @@ func ingestEventErrorBody(status int) any {
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 400: *common.ErrorMessage; 409: *IngestConflict; 422: *UnprocessableEntity; 500: *common.ErrorMessage; 503: *common.ErrorMessage.
 // Statuses 401, 413, 415, 429 answer with plain text, kept in Body and Message.
-func (c *Client) IngestEvents(ctx context.Context, body IngestEventsRequest, opts ...runtime.Option) (*BatchIngestResult, error) {
+func (c *Client) IngestEvents(ctx context.Context, body IngestEventsRequest, opts ...runtime.Option) (*IngestEventsResult, error) {
+	var out IngestEventsResult
 	data, err := json.Marshal(body)
 	if err != nil {
 		return nil, fmt.Errorf("ingestEvents: encode request body: %w", err)
@@ -125,11 +218,29 @@ func (c *Client) IngestEvents(ctx context.Context, body IngestEventsRequest, opt
 		Method:      http.MethodPost,
 		OperationID: "ingestEvents",
 		Path:        "/api/v1/events/batch",
-		RetrySafe:   false,
+		Response: func(status int, header http.Header) (any, error) {
+			out.StatusCode = status
+			switch status {
+			case 200:
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitLimit = runtime.Some(v)
+				}
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitRemaining = runtime.Some(v)
+				}
+				out.Body = new(BatchIngestResult)
+				return out.Body, nil
+			}
+			out.Body = new(BatchIngestResult)
+			return out.Body, nil
+		},
+		RetrySafe: false,
 	}
-	var out BatchIngestResult
-	err = c.rt.Do(ctx, &req, &out, opts...)
-	if err != nil {
+	if err = c.rt.Do(ctx, &req, nil, opts...); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -152,6 +263,24 @@ func ingestEventsErrorBody(status int) any {
 	return nil
 }
 
+// QueryEventsResult is the success response of QueryEvents: which status came, its body and
+// its documented headers. A required header the response lacks fails the call
+// with a *runtime.ProtocolError.
+type QueryEventsResult struct {
+	// StatusCode is the status of the response (documented: 200).
+	StatusCode int
+	// Body is the body of a 200 response; nil for another status.
+	Body *common.QueryEventsResponse
+	// XRateLimitLimit is the X-RateLimit-Limit header of a 200 response (unset when absent).
+	//
+	// The caller's tenant rate limit, in requests per minute.
+	XRateLimitLimit runtime.Opt[int64]
+	// XRateLimitRemaining is the X-RateLimit-Remaining header of a 200 response (unset when absent).
+	//
+	// Requests left in the caller's tenant bucket.
+	XRateLimitRemaining runtime.Opt[int64]
+}
+
 // QueryEvents calls GET /api/v1/events/query (operation queryEvents).
 //
 // Query events with filters, time window and paging.
@@ -165,18 +294,37 @@ func ingestEventsErrorBody(status int) any {
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 400: *common.ErrorMessage; 500: *common.ErrorMessage; 503: *ArchiveIndexIncomplete.
 // Statuses 401, 429 answer with plain text, kept in Body and Message.
-func (c *Client) QueryEvents(ctx context.Context, params QueryEventsParams, opts ...runtime.Option) (*common.QueryEventsResponse, error) {
+func (c *Client) QueryEvents(ctx context.Context, params QueryEventsParams, opts ...runtime.Option) (*QueryEventsResult, error) {
+	var out QueryEventsResult
 	req := runtime.Request{
 		ErrorBody:   queryEventsErrorBody,
 		Method:      http.MethodGet,
 		OperationID: "queryEvents",
 		Path:        "/api/v1/events/query",
 		Query:       params.encodeQuery(),
-		RetrySafe:   true,
+		Response: func(status int, header http.Header) (any, error) {
+			out.StatusCode = status
+			switch status {
+			case 200:
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitLimit = runtime.Some(v)
+				}
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitRemaining = runtime.Some(v)
+				}
+				out.Body = new(common.QueryEventsResponse)
+				return out.Body, nil
+			}
+			out.Body = new(common.QueryEventsResponse)
+			return out.Body, nil
+		},
+		RetrySafe: true,
 	}
-	var out common.QueryEventsResponse
-	err := c.rt.Do(ctx, &req, &out, opts...)
-	if err != nil {
+	if err := c.rt.Do(ctx, &req, nil, opts...); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -216,11 +364,36 @@ func (c *Client) QueryEventsAll(ctx context.Context, params QueryEventsParams, o
 		if err != nil {
 			return runtime.Page[common.Event]{}, err
 		}
+		if res.Body == nil {
+			return runtime.Page[common.Event]{}, &runtime.ProtocolError{
+				OperationID: "queryEvents",
+				Reason:      "a page without a body",
+				StatusCode:  res.StatusCode,
+			}
+		}
 		return runtime.Page[common.Event]{
-			HasMore: runtime.Some(bool(res.HasMore)),
-			Items:   res.Events,
+			HasMore: runtime.Some(bool(res.Body.HasMore)),
+			Items:   res.Body.Events,
 		}, nil
 	})
+}
+
+// GetEventResult is the success response of GetEvent: which status came, its body and
+// its documented headers. A required header the response lacks fails the call
+// with a *runtime.ProtocolError.
+type GetEventResult struct {
+	// StatusCode is the status of the response (documented: 200).
+	StatusCode int
+	// Body is the body of a 200 response; nil for another status.
+	Body *EventLookup
+	// XRateLimitLimit is the X-RateLimit-Limit header of a 200 response (unset when absent).
+	//
+	// The caller's tenant rate limit, in requests per minute.
+	XRateLimitLimit runtime.Opt[int64]
+	// XRateLimitRemaining is the X-RateLimit-Remaining header of a 200 response (unset when absent).
+	//
+	// Requests left in the caller's tenant bucket.
+	XRateLimitRemaining runtime.Opt[int64]
 }
 
 // GetEvent calls GET /api/v1/events/{event_id} (operation getEvent).
@@ -232,17 +405,36 @@ func (c *Client) QueryEventsAll(ctx context.Context, params QueryEventsParams, o
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 400: *common.ErrorMessage; 404: *common.ErrorMessage; 500: *common.ErrorMessage.
 // Statuses 401, 429 answer with plain text, kept in Body and Message.
-func (c *Client) GetEvent(ctx context.Context, eventID string, opts ...runtime.Option) (*EventLookup, error) {
+func (c *Client) GetEvent(ctx context.Context, eventID string, opts ...runtime.Option) (*GetEventResult, error) {
+	var out GetEventResult
 	req := runtime.Request{
 		ErrorBody:   getEventErrorBody,
 		Method:      http.MethodGet,
 		OperationID: "getEvent",
 		Path:        "/api/v1/events/" + url.PathEscape(eventID),
-		RetrySafe:   true,
+		Response: func(status int, header http.Header) (any, error) {
+			out.StatusCode = status
+			switch status {
+			case 200:
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitLimit = runtime.Some(v)
+				}
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitRemaining = runtime.Some(v)
+				}
+				out.Body = new(EventLookup)
+				return out.Body, nil
+			}
+			out.Body = new(EventLookup)
+			return out.Body, nil
+		},
+		RetrySafe: true,
 	}
-	var out EventLookup
-	err := c.rt.Do(ctx, &req, &out, opts...)
-	if err != nil {
+	if err := c.rt.Do(ctx, &req, nil, opts...); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -261,6 +453,24 @@ func getEventErrorBody(status int) any {
 	return nil
 }
 
+// GetStatsResult is the success response of GetStats: which status came, its body and
+// its documented headers. A required header the response lacks fails the call
+// with a *runtime.ProtocolError.
+type GetStatsResult struct {
+	// StatusCode is the status of the response (documented: 200).
+	StatusCode int
+	// Body is the body of a 200 response; nil for another status.
+	Body *Stats
+	// XRateLimitLimit is the X-RateLimit-Limit header of a 200 response (unset when absent).
+	//
+	// The caller's tenant rate limit, in requests per minute.
+	XRateLimitLimit runtime.Opt[int64]
+	// XRateLimitRemaining is the X-RateLimit-Remaining header of a 200 response (unset when absent).
+	//
+	// Requests left in the caller's tenant bucket.
+	XRateLimitRemaining runtime.Opt[int64]
+}
+
 // GetStats calls GET /api/v1/stats (operation getStats).
 //
 // Count events, entities and event types.
@@ -271,18 +481,37 @@ func getEventErrorBody(status int) any {
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 400: *common.ErrorMessage; 500: *common.ErrorMessage.
 // Statuses 401, 429 answer with plain text, kept in Body and Message.
-func (c *Client) GetStats(ctx context.Context, params GetStatsParams, opts ...runtime.Option) (*Stats, error) {
+func (c *Client) GetStats(ctx context.Context, params GetStatsParams, opts ...runtime.Option) (*GetStatsResult, error) {
+	var out GetStatsResult
 	req := runtime.Request{
 		ErrorBody:   getStatsErrorBody,
 		Method:      http.MethodGet,
 		OperationID: "getStats",
 		Path:        "/api/v1/stats",
 		Query:       params.encodeQuery(),
-		RetrySafe:   true,
+		Response: func(status int, header http.Header) (any, error) {
+			out.StatusCode = status
+			switch status {
+			case 200:
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitLimit = runtime.Some(v)
+				}
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitRemaining = runtime.Some(v)
+				}
+				out.Body = new(Stats)
+				return out.Body, nil
+			}
+			out.Body = new(Stats)
+			return out.Body, nil
+		},
+		RetrySafe: true,
 	}
-	var out Stats
-	err := c.rt.Do(ctx, &req, &out, opts...)
-	if err != nil {
+	if err := c.rt.Do(ctx, &req, nil, opts...); err != nil {
 		return nil, err
 	}
 	return &out, nil

@@ -13,6 +13,24 @@ import (
 	"net/url"
 )
 
+// ListProjectionsResult is the success response of ListProjections: which status came, its body and
+// its documented headers. A required header the response lacks fails the call
+// with a *runtime.ProtocolError.
+type ListProjectionsResult struct {
+	// StatusCode is the status of the response (documented: 200).
+	StatusCode int
+	// Body is the body of a 200 response; nil for another status.
+	Body *ProjectionList
+	// XRateLimitLimit is the X-RateLimit-Limit header of a 200 response (unset when absent).
+	//
+	// The caller's tenant rate limit, in requests per minute.
+	XRateLimitLimit runtime.Opt[int64]
+	// XRateLimitRemaining is the X-RateLimit-Remaining header of a 200 response (unset when absent).
+	//
+	// Requests left in the caller's tenant bucket.
+	XRateLimitRemaining runtime.Opt[int64]
+}
+
 // ListProjections calls GET /api/v1/projections (operation listProjections).
 //
 // List the projections registered on the node.
@@ -20,17 +38,36 @@ import (
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 500: *common.ErrorMessage.
 // Statuses 401, 429 answer with plain text, kept in Body and Message.
-func (c *Client) ListProjections(ctx context.Context, opts ...runtime.Option) (*ProjectionList, error) {
+func (c *Client) ListProjections(ctx context.Context, opts ...runtime.Option) (*ListProjectionsResult, error) {
+	var out ListProjectionsResult
 	req := runtime.Request{
 		ErrorBody:   listProjectionsErrorBody,
 		Method:      http.MethodGet,
 		OperationID: "listProjections",
 		Path:        "/api/v1/projections",
-		RetrySafe:   true,
+		Response: func(status int, header http.Header) (any, error) {
+			out.StatusCode = status
+			switch status {
+			case 200:
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitLimit = runtime.Some(v)
+				}
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitRemaining = runtime.Some(v)
+				}
+				out.Body = new(ProjectionList)
+				return out.Body, nil
+			}
+			out.Body = new(ProjectionList)
+			return out.Body, nil
+		},
+		RetrySafe: true,
 	}
-	var out ProjectionList
-	err := c.rt.Do(ctx, &req, &out, opts...)
-	if err != nil {
+	if err := c.rt.Do(ctx, &req, nil, opts...); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -45,6 +82,24 @@ func listProjectionsErrorBody(status int) any {
 	return nil
 }
 
+// GetProjectionResult is the success response of GetProjection: which status came, its body and
+// its documented headers. A required header the response lacks fails the call
+// with a *runtime.ProtocolError.
+type GetProjectionResult struct {
+	// StatusCode is the status of the response (documented: 200).
+	StatusCode int
+	// Body is the body of a 200 response; nil for another status.
+	Body *Projection
+	// XRateLimitLimit is the X-RateLimit-Limit header of a 200 response (unset when absent).
+	//
+	// The caller's tenant rate limit, in requests per minute.
+	XRateLimitLimit runtime.Opt[int64]
+	// XRateLimitRemaining is the X-RateLimit-Remaining header of a 200 response (unset when absent).
+	//
+	// Requests left in the caller's tenant bucket.
+	XRateLimitRemaining runtime.Opt[int64]
+}
+
 // GetProjection calls GET /api/v1/projections/{name} (operation getProjection).
 //
 // Check that a projection is registered.
@@ -52,17 +107,36 @@ func listProjectionsErrorBody(status int) any {
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 404: *common.ErrorMessage; 500: *common.ErrorMessage.
 // Statuses 401, 429 answer with plain text, kept in Body and Message.
-func (c *Client) GetProjection(ctx context.Context, name string, opts ...runtime.Option) (*Projection, error) {
+func (c *Client) GetProjection(ctx context.Context, name string, opts ...runtime.Option) (*GetProjectionResult, error) {
+	var out GetProjectionResult
 	req := runtime.Request{
 		ErrorBody:   getProjectionErrorBody,
 		Method:      http.MethodGet,
 		OperationID: "getProjection",
 		Path:        "/api/v1/projections/" + url.PathEscape(name),
-		RetrySafe:   true,
+		Response: func(status int, header http.Header) (any, error) {
+			out.StatusCode = status
+			switch status {
+			case 200:
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitLimit = runtime.Some(v)
+				}
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitRemaining = runtime.Some(v)
+				}
+				out.Body = new(Projection)
+				return out.Body, nil
+			}
+			out.Body = new(Projection)
+			return out.Body, nil
+		},
+		RetrySafe: true,
 	}
-	var out Projection
-	err := c.rt.Do(ctx, &req, &out, opts...)
-	if err != nil {
+	if err := c.rt.Do(ctx, &req, nil, opts...); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -79,6 +153,24 @@ func getProjectionErrorBody(status int) any {
 	return nil
 }
 
+// DeleteProjectionResult is the success response of DeleteProjection: which status came, its body and
+// its documented headers. A required header the response lacks fails the call
+// with a *runtime.ProtocolError.
+type DeleteProjectionResult struct {
+	// StatusCode is the status of the response (documented: 200).
+	StatusCode int
+	// Body is the body of a 200 response; nil for another status.
+	Body *ProjectionDeletion
+	// XRateLimitLimit is the X-RateLimit-Limit header of a 200 response (unset when absent).
+	//
+	// The caller's tenant rate limit, in requests per minute.
+	XRateLimitLimit runtime.Opt[int64]
+	// XRateLimitRemaining is the X-RateLimit-Remaining header of a 200 response (unset when absent).
+	//
+	// Requests left in the caller's tenant bucket.
+	XRateLimitRemaining runtime.Opt[int64]
+}
+
 // DeleteProjection calls DELETE /api/v1/projections/{name} (operation deleteProjection).
 //
 // Unregister a projection and clear its stored state.
@@ -89,17 +181,36 @@ func getProjectionErrorBody(status int) any {
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 404: *common.ErrorMessage; 409: *common.ReadOnly; 500: *common.ErrorMessage.
 // Statuses 401, 429 answer with plain text, kept in Body and Message.
-func (c *Client) DeleteProjection(ctx context.Context, name string, opts ...runtime.Option) (*ProjectionDeletion, error) {
+func (c *Client) DeleteProjection(ctx context.Context, name string, opts ...runtime.Option) (*DeleteProjectionResult, error) {
+	var out DeleteProjectionResult
 	req := runtime.Request{
 		ErrorBody:   deleteProjectionErrorBody,
 		Method:      http.MethodDelete,
 		OperationID: "deleteProjection",
 		Path:        "/api/v1/projections/" + url.PathEscape(name),
-		RetrySafe:   true,
+		Response: func(status int, header http.Header) (any, error) {
+			out.StatusCode = status
+			switch status {
+			case 200:
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitLimit = runtime.Some(v)
+				}
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitRemaining = runtime.Some(v)
+				}
+				out.Body = new(ProjectionDeletion)
+				return out.Body, nil
+			}
+			out.Body = new(ProjectionDeletion)
+			return out.Body, nil
+		},
+		RetrySafe: true,
 	}
-	var out ProjectionDeletion
-	err := c.rt.Do(ctx, &req, &out, opts...)
-	if err != nil {
+	if err := c.rt.Do(ctx, &req, nil, opts...); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -118,6 +229,24 @@ func deleteProjectionErrorBody(status int) any {
 	return nil
 }
 
+// BulkGetProjectionStatesResult is the success response of BulkGetProjectionStates: which status came, its body and
+// its documented headers. A required header the response lacks fails the call
+// with a *runtime.ProtocolError.
+type BulkGetProjectionStatesResult struct {
+	// StatusCode is the status of the response (documented: 200).
+	StatusCode int
+	// Body is the body of a 200 response; nil for another status.
+	Body *BulkProjectionStates
+	// XRateLimitLimit is the X-RateLimit-Limit header of a 200 response (unset when absent).
+	//
+	// The caller's tenant rate limit, in requests per minute.
+	XRateLimitLimit runtime.Opt[int64]
+	// XRateLimitRemaining is the X-RateLimit-Remaining header of a 200 response (unset when absent).
+	//
+	// Requests left in the caller's tenant bucket.
+	XRateLimitRemaining runtime.Opt[int64]
+}
+
 // BulkGetProjectionStates calls POST /api/v1/projections/{name}/bulk (operation bulkGetProjectionStates).
 //
 // Get several entities' states in a projection.
@@ -129,7 +258,8 @@ func deleteProjectionErrorBody(status int) any {
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 400: *common.ErrorMessage; 409: *common.ReadOnly; 422: *UnprocessableEntity; 500: *common.ErrorMessage.
 // Statuses 401, 413, 415, 429 answer with plain text, kept in Body and Message.
-func (c *Client) BulkGetProjectionStates(ctx context.Context, name string, body BulkGetProjectionStatesRequest, opts ...runtime.Option) (*BulkProjectionStates, error) {
+func (c *Client) BulkGetProjectionStates(ctx context.Context, name string, body BulkGetProjectionStatesRequest, opts ...runtime.Option) (*BulkGetProjectionStatesResult, error) {
+	var out BulkGetProjectionStatesResult
 	data, err := json.Marshal(body)
 	if err != nil {
 		return nil, fmt.Errorf("bulkGetProjectionStates: encode request body: %w", err)
@@ -141,11 +271,29 @@ func (c *Client) BulkGetProjectionStates(ctx context.Context, name string, body 
 		Method:      http.MethodPost,
 		OperationID: "bulkGetProjectionStates",
 		Path:        "/api/v1/projections/" + url.PathEscape(name) + "/bulk",
-		RetrySafe:   true,
+		Response: func(status int, header http.Header) (any, error) {
+			out.StatusCode = status
+			switch status {
+			case 200:
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitLimit = runtime.Some(v)
+				}
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitRemaining = runtime.Some(v)
+				}
+				out.Body = new(BulkProjectionStates)
+				return out.Body, nil
+			}
+			out.Body = new(BulkProjectionStates)
+			return out.Body, nil
+		},
+		RetrySafe: true,
 	}
-	var out BulkProjectionStates
-	err = c.rt.Do(ctx, &req, &out, opts...)
-	if err != nil {
+	if err = c.rt.Do(ctx, &req, nil, opts...); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -166,6 +314,24 @@ func bulkGetProjectionStatesErrorBody(status int) any {
 	return nil
 }
 
+// BulkSaveProjectionStatesResult is the success response of BulkSaveProjectionStates: which status came, its body and
+// its documented headers. A required header the response lacks fails the call
+// with a *runtime.ProtocolError.
+type BulkSaveProjectionStatesResult struct {
+	// StatusCode is the status of the response (documented: 200).
+	StatusCode int
+	// Body is the body of a 200 response; nil for another status.
+	Body *BulkSaveResult
+	// XRateLimitLimit is the X-RateLimit-Limit header of a 200 response (unset when absent).
+	//
+	// The caller's tenant rate limit, in requests per minute.
+	XRateLimitLimit runtime.Opt[int64]
+	// XRateLimitRemaining is the X-RateLimit-Remaining header of a 200 response (unset when absent).
+	//
+	// Requests left in the caller's tenant bucket.
+	XRateLimitRemaining runtime.Opt[int64]
+}
+
 // BulkSaveProjectionStates calls POST /api/v1/projections/{name}/bulk/save (operation bulkSaveProjectionStates).
 //
 // Store several entities' states in a projection.
@@ -175,7 +341,8 @@ func bulkGetProjectionStatesErrorBody(status int) any {
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 400: *common.ErrorMessage; 409: *common.ReadOnly; 422: *UnprocessableEntity; 500: *common.ErrorMessage.
 // Statuses 401, 413, 415, 429 answer with plain text, kept in Body and Message.
-func (c *Client) BulkSaveProjectionStates(ctx context.Context, name string, body BulkSaveProjectionStatesRequest, opts ...runtime.Option) (*BulkSaveResult, error) {
+func (c *Client) BulkSaveProjectionStates(ctx context.Context, name string, body BulkSaveProjectionStatesRequest, opts ...runtime.Option) (*BulkSaveProjectionStatesResult, error) {
+	var out BulkSaveProjectionStatesResult
 	data, err := json.Marshal(body)
 	if err != nil {
 		return nil, fmt.Errorf("bulkSaveProjectionStates: encode request body: %w", err)
@@ -187,11 +354,29 @@ func (c *Client) BulkSaveProjectionStates(ctx context.Context, name string, body
 		Method:      http.MethodPost,
 		OperationID: "bulkSaveProjectionStates",
 		Path:        "/api/v1/projections/" + url.PathEscape(name) + "/bulk/save",
-		RetrySafe:   true,
+		Response: func(status int, header http.Header) (any, error) {
+			out.StatusCode = status
+			switch status {
+			case 200:
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitLimit = runtime.Some(v)
+				}
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitRemaining = runtime.Some(v)
+				}
+				out.Body = new(BulkSaveResult)
+				return out.Body, nil
+			}
+			out.Body = new(BulkSaveResult)
+			return out.Body, nil
+		},
+		RetrySafe: true,
 	}
-	var out BulkSaveResult
-	err = c.rt.Do(ctx, &req, &out, opts...)
-	if err != nil {
+	if err = c.rt.Do(ctx, &req, nil, opts...); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -212,6 +397,24 @@ func bulkSaveProjectionStatesErrorBody(status int) any {
 	return nil
 }
 
+// PauseProjectionResult is the success response of PauseProjection: which status came, its body and
+// its documented headers. A required header the response lacks fails the call
+// with a *runtime.ProtocolError.
+type PauseProjectionResult struct {
+	// StatusCode is the status of the response (documented: 200).
+	StatusCode int
+	// Body is the body of a 200 response; nil for another status.
+	Body *ProjectionStatus
+	// XRateLimitLimit is the X-RateLimit-Limit header of a 200 response (unset when absent).
+	//
+	// The caller's tenant rate limit, in requests per minute.
+	XRateLimitLimit runtime.Opt[int64]
+	// XRateLimitRemaining is the X-RateLimit-Remaining header of a 200 response (unset when absent).
+	//
+	// Requests left in the caller's tenant bucket.
+	XRateLimitRemaining runtime.Opt[int64]
+}
+
 // PauseProjection calls POST /api/v1/projections/{name}/pause (operation pauseProjection).
 //
 // Stop applying new events to a registered projection.
@@ -219,17 +422,36 @@ func bulkSaveProjectionStatesErrorBody(status int) any {
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 404: *common.ErrorMessage; 409: *common.ReadOnly; 500: *common.ErrorMessage.
 // Statuses 401, 429 answer with plain text, kept in Body and Message.
-func (c *Client) PauseProjection(ctx context.Context, name string, opts ...runtime.Option) (*ProjectionStatus, error) {
+func (c *Client) PauseProjection(ctx context.Context, name string, opts ...runtime.Option) (*PauseProjectionResult, error) {
+	var out PauseProjectionResult
 	req := runtime.Request{
 		ErrorBody:   pauseProjectionErrorBody,
 		Method:      http.MethodPost,
 		OperationID: "pauseProjection",
 		Path:        "/api/v1/projections/" + url.PathEscape(name) + "/pause",
-		RetrySafe:   true,
+		Response: func(status int, header http.Header) (any, error) {
+			out.StatusCode = status
+			switch status {
+			case 200:
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitLimit = runtime.Some(v)
+				}
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitRemaining = runtime.Some(v)
+				}
+				out.Body = new(ProjectionStatus)
+				return out.Body, nil
+			}
+			out.Body = new(ProjectionStatus)
+			return out.Body, nil
+		},
+		RetrySafe: true,
 	}
-	var out ProjectionStatus
-	err := c.rt.Do(ctx, &req, &out, opts...)
-	if err != nil {
+	if err := c.rt.Do(ctx, &req, nil, opts...); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -248,6 +470,24 @@ func pauseProjectionErrorBody(status int) any {
 	return nil
 }
 
+// ResetProjectionResult is the success response of ResetProjection: which status came, its body and
+// its documented headers. A required header the response lacks fails the call
+// with a *runtime.ProtocolError.
+type ResetProjectionResult struct {
+	// StatusCode is the status of the response (documented: 200).
+	StatusCode int
+	// Body is the body of a 200 response; nil for another status.
+	Body *ProjectionReset
+	// XRateLimitLimit is the X-RateLimit-Limit header of a 200 response (unset when absent).
+	//
+	// The caller's tenant rate limit, in requests per minute.
+	XRateLimitLimit runtime.Opt[int64]
+	// XRateLimitRemaining is the X-RateLimit-Remaining header of a 200 response (unset when absent).
+	//
+	// Requests left in the caller's tenant bucket.
+	XRateLimitRemaining runtime.Opt[int64]
+}
+
 // ResetProjection calls POST /api/v1/projections/{name}/reset (operation resetProjection).
 //
 // Rebuild a registered projection from all events.
@@ -255,17 +495,36 @@ func pauseProjectionErrorBody(status int) any {
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 404: *common.ErrorMessage; 409: *common.ReadOnly; 500: *common.ErrorMessage.
 // Statuses 401, 429 answer with plain text, kept in Body and Message.
-func (c *Client) ResetProjection(ctx context.Context, name string, opts ...runtime.Option) (*ProjectionReset, error) {
+func (c *Client) ResetProjection(ctx context.Context, name string, opts ...runtime.Option) (*ResetProjectionResult, error) {
+	var out ResetProjectionResult
 	req := runtime.Request{
 		ErrorBody:   resetProjectionErrorBody,
 		Method:      http.MethodPost,
 		OperationID: "resetProjection",
 		Path:        "/api/v1/projections/" + url.PathEscape(name) + "/reset",
-		RetrySafe:   true,
+		Response: func(status int, header http.Header) (any, error) {
+			out.StatusCode = status
+			switch status {
+			case 200:
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitLimit = runtime.Some(v)
+				}
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitRemaining = runtime.Some(v)
+				}
+				out.Body = new(ProjectionReset)
+				return out.Body, nil
+			}
+			out.Body = new(ProjectionReset)
+			return out.Body, nil
+		},
+		RetrySafe: true,
 	}
-	var out ProjectionReset
-	err := c.rt.Do(ctx, &req, &out, opts...)
-	if err != nil {
+	if err := c.rt.Do(ctx, &req, nil, opts...); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -284,6 +543,24 @@ func resetProjectionErrorBody(status int) any {
 	return nil
 }
 
+// StartProjectionResult is the success response of StartProjection: which status came, its body and
+// its documented headers. A required header the response lacks fails the call
+// with a *runtime.ProtocolError.
+type StartProjectionResult struct {
+	// StatusCode is the status of the response (documented: 200).
+	StatusCode int
+	// Body is the body of a 200 response; nil for another status.
+	Body *ProjectionStatus
+	// XRateLimitLimit is the X-RateLimit-Limit header of a 200 response (unset when absent).
+	//
+	// The caller's tenant rate limit, in requests per minute.
+	XRateLimitLimit runtime.Opt[int64]
+	// XRateLimitRemaining is the X-RateLimit-Remaining header of a 200 response (unset when absent).
+	//
+	// Requests left in the caller's tenant bucket.
+	XRateLimitRemaining runtime.Opt[int64]
+}
+
 // StartProjection calls POST /api/v1/projections/{name}/start (operation startProjection).
 //
 // Resume applying new events to a registered projection.
@@ -291,17 +568,36 @@ func resetProjectionErrorBody(status int) any {
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 404: *common.ErrorMessage; 409: *common.ReadOnly; 500: *common.ErrorMessage.
 // Statuses 401, 429 answer with plain text, kept in Body and Message.
-func (c *Client) StartProjection(ctx context.Context, name string, opts ...runtime.Option) (*ProjectionStatus, error) {
+func (c *Client) StartProjection(ctx context.Context, name string, opts ...runtime.Option) (*StartProjectionResult, error) {
+	var out StartProjectionResult
 	req := runtime.Request{
 		ErrorBody:   startProjectionErrorBody,
 		Method:      http.MethodPost,
 		OperationID: "startProjection",
 		Path:        "/api/v1/projections/" + url.PathEscape(name) + "/start",
-		RetrySafe:   true,
+		Response: func(status int, header http.Header) (any, error) {
+			out.StatusCode = status
+			switch status {
+			case 200:
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitLimit = runtime.Some(v)
+				}
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitRemaining = runtime.Some(v)
+				}
+				out.Body = new(ProjectionStatus)
+				return out.Body, nil
+			}
+			out.Body = new(ProjectionStatus)
+			return out.Body, nil
+		},
+		RetrySafe: true,
 	}
-	var out ProjectionStatus
-	err := c.rt.Do(ctx, &req, &out, opts...)
-	if err != nil {
+	if err := c.rt.Do(ctx, &req, nil, opts...); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -320,6 +616,24 @@ func startProjectionErrorBody(status int) any {
 	return nil
 }
 
+// GetProjectionStateSummaryResult is the success response of GetProjectionStateSummary: which status came, its body and
+// its documented headers. A required header the response lacks fails the call
+// with a *runtime.ProtocolError.
+type GetProjectionStateSummaryResult struct {
+	// StatusCode is the status of the response (documented: 200).
+	StatusCode int
+	// Body is the body of a 200 response; nil for another status.
+	Body *ProjectionStateSummary
+	// XRateLimitLimit is the X-RateLimit-Limit header of a 200 response (unset when absent).
+	//
+	// The caller's tenant rate limit, in requests per minute.
+	XRateLimitLimit runtime.Opt[int64]
+	// XRateLimitRemaining is the X-RateLimit-Remaining header of a 200 response (unset when absent).
+	//
+	// Requests left in the caller's tenant bucket.
+	XRateLimitRemaining runtime.Opt[int64]
+}
+
 // GetProjectionStateSummary calls GET /api/v1/projections/{name}/state (operation getProjectionStateSummary).
 //
 // List a projection's stored states, by entity id.
@@ -331,18 +645,37 @@ func startProjectionErrorBody(status int) any {
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 400: *common.ErrorMessage; 500: *common.ErrorMessage.
 // Statuses 401, 429 answer with plain text, kept in Body and Message.
-func (c *Client) GetProjectionStateSummary(ctx context.Context, name string, params GetProjectionStateSummaryParams, opts ...runtime.Option) (*ProjectionStateSummary, error) {
+func (c *Client) GetProjectionStateSummary(ctx context.Context, name string, params GetProjectionStateSummaryParams, opts ...runtime.Option) (*GetProjectionStateSummaryResult, error) {
+	var out GetProjectionStateSummaryResult
 	req := runtime.Request{
 		ErrorBody:   getProjectionStateSummaryErrorBody,
 		Method:      http.MethodGet,
 		OperationID: "getProjectionStateSummary",
 		Path:        "/api/v1/projections/" + url.PathEscape(name) + "/state",
 		Query:       params.encodeQuery(),
-		RetrySafe:   true,
+		Response: func(status int, header http.Header) (any, error) {
+			out.StatusCode = status
+			switch status {
+			case 200:
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitLimit = runtime.Some(v)
+				}
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitRemaining = runtime.Some(v)
+				}
+				out.Body = new(ProjectionStateSummary)
+				return out.Body, nil
+			}
+			out.Body = new(ProjectionStateSummary)
+			return out.Body, nil
+		},
+		RetrySafe: true,
 	}
-	var out ProjectionStateSummary
-	err := c.rt.Do(ctx, &req, &out, opts...)
-	if err != nil {
+	if err := c.rt.Do(ctx, &req, nil, opts...); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -380,11 +713,36 @@ func (c *Client) GetProjectionStateSummaryAll(ctx context.Context, name string, 
 		if err != nil {
 			return runtime.Page[ProjectionStateEntry]{}, err
 		}
+		if res.Body == nil {
+			return runtime.Page[ProjectionStateEntry]{}, &runtime.ProtocolError{
+				OperationID: "getProjectionStateSummary",
+				Reason:      "a page without a body",
+				StatusCode:  res.StatusCode,
+			}
+		}
 		return runtime.Page[ProjectionStateEntry]{
-			HasMore: runtime.Some(bool(res.HasMore)),
-			Items:   res.States,
+			HasMore: runtime.Some(bool(res.Body.HasMore)),
+			Items:   res.Body.States,
 		}, nil
 	})
+}
+
+// GetProjectionEntityStateResult is the success response of GetProjectionEntityState: which status came, its body and
+// its documented headers. A required header the response lacks fails the call
+// with a *runtime.ProtocolError.
+type GetProjectionEntityStateResult struct {
+	// StatusCode is the status of the response (documented: 200).
+	StatusCode int
+	// Body is the body of a 200 response; nil for another status.
+	Body *ProjectionEntityState
+	// XRateLimitLimit is the X-RateLimit-Limit header of a 200 response (unset when absent).
+	//
+	// The caller's tenant rate limit, in requests per minute.
+	XRateLimitLimit runtime.Opt[int64]
+	// XRateLimitRemaining is the X-RateLimit-Remaining header of a 200 response (unset when absent).
+	//
+	// Requests left in the caller's tenant bucket.
+	XRateLimitRemaining runtime.Opt[int64]
 }
 
 // GetProjectionEntityState calls GET /api/v1/projections/{name}/{entity_id}/state (operation getProjectionEntityState).
@@ -397,17 +755,36 @@ func (c *Client) GetProjectionStateSummaryAll(ctx context.Context, name string, 
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 500: *common.ErrorMessage.
 // Statuses 401, 429 answer with plain text, kept in Body and Message.
-func (c *Client) GetProjectionEntityState(ctx context.Context, name string, entityID string, opts ...runtime.Option) (*ProjectionEntityState, error) {
+func (c *Client) GetProjectionEntityState(ctx context.Context, name string, entityID string, opts ...runtime.Option) (*GetProjectionEntityStateResult, error) {
+	var out GetProjectionEntityStateResult
 	req := runtime.Request{
 		ErrorBody:   getProjectionEntityStateErrorBody,
 		Method:      http.MethodGet,
 		OperationID: "getProjectionEntityState",
 		Path:        "/api/v1/projections/" + url.PathEscape(name) + "/" + url.PathEscape(entityID) + "/state",
-		RetrySafe:   true,
+		Response: func(status int, header http.Header) (any, error) {
+			out.StatusCode = status
+			switch status {
+			case 200:
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitLimit = runtime.Some(v)
+				}
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitRemaining = runtime.Some(v)
+				}
+				out.Body = new(ProjectionEntityState)
+				return out.Body, nil
+			}
+			out.Body = new(ProjectionEntityState)
+			return out.Body, nil
+		},
+		RetrySafe: true,
 	}
-	var out ProjectionEntityState
-	err := c.rt.Do(ctx, &req, &out, opts...)
-	if err != nil {
+	if err := c.rt.Do(ctx, &req, nil, opts...); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -422,6 +799,24 @@ func getProjectionEntityStateErrorBody(status int) any {
 	return nil
 }
 
+// PutProjectionEntityStateResult is the success response of PutProjectionEntityState: which status came, its body and
+// its documented headers. A required header the response lacks fails the call
+// with a *runtime.ProtocolError.
+type PutProjectionEntityStateResult struct {
+	// StatusCode is the status of the response (documented: 200).
+	StatusCode int
+	// Body is the body of a 200 response; nil for another status.
+	Body *SavedProjectionState
+	// XRateLimitLimit is the X-RateLimit-Limit header of a 200 response (unset when absent).
+	//
+	// The caller's tenant rate limit, in requests per minute.
+	XRateLimitLimit runtime.Opt[int64]
+	// XRateLimitRemaining is the X-RateLimit-Remaining header of a 200 response (unset when absent).
+	//
+	// Requests left in the caller's tenant bucket.
+	XRateLimitRemaining runtime.Opt[int64]
+}
+
 // PutProjectionEntityState calls PUT /api/v1/projections/{name}/{entity_id}/state (operation putProjectionEntityState).
 //
 // Store one entity's state in a projection (PUT).
@@ -431,7 +826,8 @@ func getProjectionEntityStateErrorBody(status int) any {
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 400: *common.ErrorMessage; 409: *common.ReadOnly; 422: *UnprocessableEntity; 500: *common.ErrorMessage.
 // Statuses 401, 413, 415, 429 answer with plain text, kept in Body and Message.
-func (c *Client) PutProjectionEntityState(ctx context.Context, name string, entityID string, body SaveProjectionStateRequest, opts ...runtime.Option) (*SavedProjectionState, error) {
+func (c *Client) PutProjectionEntityState(ctx context.Context, name string, entityID string, body SaveProjectionStateRequest, opts ...runtime.Option) (*PutProjectionEntityStateResult, error) {
+	var out PutProjectionEntityStateResult
 	data, err := json.Marshal(body)
 	if err != nil {
 		return nil, fmt.Errorf("putProjectionEntityState: encode request body: %w", err)
@@ -443,11 +839,29 @@ func (c *Client) PutProjectionEntityState(ctx context.Context, name string, enti
 		Method:      http.MethodPut,
 		OperationID: "putProjectionEntityState",
 		Path:        "/api/v1/projections/" + url.PathEscape(name) + "/" + url.PathEscape(entityID) + "/state",
-		RetrySafe:   true,
+		Response: func(status int, header http.Header) (any, error) {
+			out.StatusCode = status
+			switch status {
+			case 200:
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitLimit = runtime.Some(v)
+				}
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitRemaining = runtime.Some(v)
+				}
+				out.Body = new(SavedProjectionState)
+				return out.Body, nil
+			}
+			out.Body = new(SavedProjectionState)
+			return out.Body, nil
+		},
+		RetrySafe: true,
 	}
-	var out SavedProjectionState
-	err = c.rt.Do(ctx, &req, &out, opts...)
-	if err != nil {
+	if err = c.rt.Do(ctx, &req, nil, opts...); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -468,6 +882,24 @@ func putProjectionEntityStateErrorBody(status int) any {
 	return nil
 }
 
+// SaveProjectionEntityStateResult is the success response of SaveProjectionEntityState: which status came, its body and
+// its documented headers. A required header the response lacks fails the call
+// with a *runtime.ProtocolError.
+type SaveProjectionEntityStateResult struct {
+	// StatusCode is the status of the response (documented: 200).
+	StatusCode int
+	// Body is the body of a 200 response; nil for another status.
+	Body *SavedProjectionState
+	// XRateLimitLimit is the X-RateLimit-Limit header of a 200 response (unset when absent).
+	//
+	// The caller's tenant rate limit, in requests per minute.
+	XRateLimitLimit runtime.Opt[int64]
+	// XRateLimitRemaining is the X-RateLimit-Remaining header of a 200 response (unset when absent).
+	//
+	// Requests left in the caller's tenant bucket.
+	XRateLimitRemaining runtime.Opt[int64]
+}
+
 // SaveProjectionEntityState calls POST /api/v1/projections/{name}/{entity_id}/state (operation saveProjectionEntityState).
 //
 // Store one entity's state in a projection (POST).
@@ -477,7 +909,8 @@ func putProjectionEntityStateErrorBody(status int) any {
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 400: *common.ErrorMessage; 409: *common.ReadOnly; 422: *UnprocessableEntity; 500: *common.ErrorMessage.
 // Statuses 401, 413, 415, 429 answer with plain text, kept in Body and Message.
-func (c *Client) SaveProjectionEntityState(ctx context.Context, name string, entityID string, body SaveProjectionStateRequest, opts ...runtime.Option) (*SavedProjectionState, error) {
+func (c *Client) SaveProjectionEntityState(ctx context.Context, name string, entityID string, body SaveProjectionStateRequest, opts ...runtime.Option) (*SaveProjectionEntityStateResult, error) {
+	var out SaveProjectionEntityStateResult
 	data, err := json.Marshal(body)
 	if err != nil {
 		return nil, fmt.Errorf("saveProjectionEntityState: encode request body: %w", err)
@@ -489,11 +922,29 @@ func (c *Client) SaveProjectionEntityState(ctx context.Context, name string, ent
 		Method:      http.MethodPost,
 		OperationID: "saveProjectionEntityState",
 		Path:        "/api/v1/projections/" + url.PathEscape(name) + "/" + url.PathEscape(entityID) + "/state",
-		RetrySafe:   true,
+		Response: func(status int, header http.Header) (any, error) {
+			out.StatusCode = status
+			switch status {
+			case 200:
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitLimit = runtime.Some(v)
+				}
+				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRateLimitRemaining = runtime.Some(v)
+				}
+				out.Body = new(SavedProjectionState)
+				return out.Body, nil
+			}
+			out.Body = new(SavedProjectionState)
+			return out.Body, nil
+		},
+		RetrySafe: true,
 	}
-	var out SavedProjectionState
-	err = c.rt.Do(ctx, &req, &out, opts...)
-	if err != nil {
+	if err = c.rt.Do(ctx, &req, nil, opts...); err != nil {
 		return nil, err
 	}
 	return &out, nil

@@ -10,6 +10,28 @@ import (
 	"net/http"
 )
 
+// QueryEventsResult is the success response of QueryEvents: which status came, its body and
+// its documented headers. A required header the response lacks fails the call
+// with a *runtime.ProtocolError.
+type QueryEventsResult struct {
+	// StatusCode is the status of the response (documented: 200).
+	StatusCode int
+	// Body is the body of a 200 response; nil for another status.
+	Body *common.QueryEventsResponse
+	// XRatelimitLimit is the x-ratelimit-limit header of a 200 response (unset when absent).
+	//
+	// The tenant's rate limit, in requests per second.
+	XRatelimitLimit runtime.Opt[int64]
+	// XRatelimitRemaining is the x-ratelimit-remaining header of a 200 response (unset when absent).
+	//
+	// Requests left in the tenant's bucket (0 on a 429).
+	XRatelimitRemaining runtime.Opt[int64]
+	// XRatelimitReset is the x-ratelimit-reset header of a 200 response (unset when absent).
+	//
+	// When the bucket is full again, in Unix seconds.
+	XRatelimitReset runtime.Opt[int64]
+}
+
 // QueryEvents calls GET /api/v1/events/query (operation queryEvents).
 //
 // Query the caller's tenant's events.
@@ -21,18 +43,42 @@ import (
 //
 // A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
 // the documented statuses: 400: *common.ErrorMessage; 401: *UnauthorizedError; 402: *PaymentRequiredError; 404: *common.ErrorMessage; 422: *common.ErrorMessage; 429: *RateLimitError.
-func (c *Client) QueryEvents(ctx context.Context, params QueryEventsParams, opts ...runtime.Option) (*common.QueryEventsResponse, error) {
+func (c *Client) QueryEvents(ctx context.Context, params QueryEventsParams, opts ...runtime.Option) (*QueryEventsResult, error) {
+	var out QueryEventsResult
 	req := runtime.Request{
 		ErrorBody:   queryEventsErrorBody,
 		Method:      http.MethodGet,
 		OperationID: "queryEvents",
 		Path:        "/api/v1/events/query",
 		Query:       params.encodeQuery(),
-		RetrySafe:   true,
+		Response: func(status int, header http.Header) (any, error) {
+			out.StatusCode = status
+			switch status {
+			case 200:
+				if v, ok, herr := runtime.ResponseHeader(header, "x-ratelimit-limit", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRatelimitLimit = runtime.Some(v)
+				}
+				if v, ok, herr := runtime.ResponseHeader(header, "x-ratelimit-remaining", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRatelimitRemaining = runtime.Some(v)
+				}
+				if v, ok, herr := runtime.ResponseHeader(header, "x-ratelimit-reset", runtime.ParseInt64); herr != nil {
+					return nil, herr
+				} else if ok {
+					out.XRatelimitReset = runtime.Some(v)
+				}
+				out.Body = new(common.QueryEventsResponse)
+				return out.Body, nil
+			}
+			out.Body = new(common.QueryEventsResponse)
+			return out.Body, nil
+		},
+		RetrySafe: true,
 	}
-	var out common.QueryEventsResponse
-	err := c.rt.Do(ctx, &req, &out, opts...)
-	if err != nil {
+	if err := c.rt.Do(ctx, &req, nil, opts...); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -78,9 +124,16 @@ func (c *Client) QueryEventsAll(ctx context.Context, params QueryEventsParams, o
 		if err != nil {
 			return runtime.Page[common.Event]{}, err
 		}
+		if res.Body == nil {
+			return runtime.Page[common.Event]{}, &runtime.ProtocolError{
+				OperationID: "queryEvents",
+				Reason:      "a page without a body",
+				StatusCode:  res.StatusCode,
+			}
+		}
 		return runtime.Page[common.Event]{
-			HasMore: runtime.Some(bool(res.HasMore)),
-			Items:   res.Events,
+			HasMore: runtime.Some(bool(res.Body.HasMore)),
+			Items:   res.Body.Events,
 		}, nil
 	})
 }

@@ -172,11 +172,11 @@ func TestClientsDecodeTheSamePage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ours.Events) != pageSize || len(theirs.JSON200.Events) != pageSize || len(hand.Events) != pageSize {
-		t.Fatalf("events: ours %d, oapi-codegen %d, hand-written %d", len(ours.Events), len(theirs.JSON200.Events), len(hand.Events))
+	if len(ours.Body.Events) != pageSize || len(theirs.JSON200.Events) != pageSize || len(hand.Events) != pageSize {
+		t.Fatalf("events: ours %d, oapi-codegen %d, hand-written %d", len(ours.Body.Events), len(theirs.JSON200.Events), len(hand.Events))
 	}
 	for i := range pageSize {
-		o, h := ours.Events[i], hand.Events[i]
+		o, h := ours.Body.Events[i], hand.Events[i]
 		got := handEvent{ID: o.ID, EventType: o.EventType, EntityID: o.EntityID, TenantID: o.TenantID, Payload: o.Payload, Timestamp: o.Timestamp, Metadata: o.Metadata, Version: o.Version}
 		if !reflect.DeepEqual(got, h) {
 			t.Fatalf("event %d differs:\n ours %+v\n hand %+v", i, got, h)
@@ -198,7 +198,7 @@ func BenchmarkQueryPage(b *testing.B) {
 		b.SetBytes(int64(len(body)))
 		for b.Loop() {
 			r, err := cl.ours.QueryEvents(ctx, oursParams)
-			if err != nil || len(r.Events) != pageSize {
+			if err != nil || len(r.Body.Events) != pageSize {
 				b.Fatal(err)
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/allsource-go/allsource/runtime"
+	"io"
 	"maps"
 	"mime/multipart"
 	"net/http"
@@ -73,10 +74,10 @@ func (c *Client) PutJSON(ctx context.Context, body []int64, opts ...runtime.Opti
 // PostRaw calls POST /raw (operation postRaw).
 //
 // A non-2xx response is returned as a *runtime.APIError.
-func (c *Client) PostRaw(ctx context.Context, body []byte, opts ...runtime.Option) ([]byte, error) {
+func (c *Client) PostRaw(ctx context.Context, body io.Reader, opts ...runtime.Option) ([]byte, error) {
 	req := runtime.Request{
 		Accept:      "application/octet-stream",
-		Body:        body,
+		BodyStream:  body,
 		ContentType: "application/octet-stream",
 		Method:      http.MethodPost,
 		OperationID: "postRaw",
@@ -96,6 +97,7 @@ func (c *Client) PostRaw(ctx context.Context, body []byte, opts ...runtime.Optio
 // A non-2xx response is returned as a *runtime.APIError.
 func (c *Client) PostText(ctx context.Context, body string, opts ...runtime.Option) (*PostTextResponse, error) {
 	req := runtime.Request{
+		Accept:      "application/problem+json",
 		Body:        []byte(body),
 		ContentType: "text/plain",
 		Method:      http.MethodPost,
