@@ -87,14 +87,14 @@ func (in *interner) intern(b []byte) string {
 	return s
 }
 
-// frameError is a malformed frame.
+// frameError is a malformed frame (or snapshot record).
 type frameError struct {
 	offset int
 	msg    string
 }
 
 func (e *frameError) Error() string {
-	return fmt.Sprintf("projection: malformed stream frame at byte %d: %s", e.offset, e.msg)
+	return fmt.Sprintf("malformed JSON at byte %d: %s", e.offset, e.msg)
 }
 
 func (d *decoder) errorf(format string, args ...any) error {

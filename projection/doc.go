@@ -74,11 +74,29 @@
 // gives the state to a function under a read lock; Handle.State returns a
 // deep copy.
 //
+// A checkpoint must cost what changed, not the size of the state: a worker
+// that folds a million entities and encodes them all at every checkpoint
+// spends its time re-writing what did not change. The worker cannot diff an
+// arbitrary S, so there are two kinds of state. A keyed state, *Map[V], is a
+// map from keys (entity ids, usually) to values that records which keys
+// were set or deleted since the last checkpoint: a checkpoint encodes those
+// entries only, with the versions of the entities that had events since,
+// and the store keeps it as a delta on top of a base. Any other S is a
+// whole-value state, encoded whole at each checkpoint (its versions still
+// go as a delta): simple, and right for small read models (totals, a few
+// thousand rows). A Map rather than a diff of the state: a diff costs the
+// state again at each checkpoint, and recording changes where they happen
+// costs one map write per change.
+//
 // # Snapshot stores
 //
-// FileStore keeps snapshots in local files, written atomically and synced.
-// CoreStore keeps them in Core's projection store, as the state of a
-// reserved entity; Core keeps that store in memory, so it is only as
-// durable as the Core process, and each snapshot travels in one request,
-// so it suits small states.
+// A store keeps, per consumer, a base snapshot and the deltas saved after
+// it; Load merges them. The worker saves a whole snapshot first (and after
+// any failed save, whose changes it no longer tracks), then deltas. Once the
+// deltas outweigh the base (or number 512), the store merges them into a new
+// base in the background, so the work of compaction stays proportional to
+// what was written. FileStore keeps base and deltas in local files, each
+// written atomically and synced. CoreStore keeps them in Core's projection
+// store, cut into chunks under Core's 2 MiB request limit; Core keeps that
+// store in memory, so it is only as durable as the Core process.
 package projection

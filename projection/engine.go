@@ -80,6 +80,12 @@ type engine[S any] struct {
 	// versions maps tenant, then entity id, to the version of the last
 	// event applied.
 	versions map[string]map[string]int64
+	// dirtyVersions holds the entities whose version changed since the
+	// last snapshot.
+	dirtyVersions map[versionKey]int64
+	// full is set when the next snapshot must be whole: there is no
+	// durable snapshot to apply a delta to, or a save failed.
+	full bool
 	// confirmed is the position up to which every matching event is
 	// reflected in state.
 	confirmed int64
@@ -97,10 +103,6 @@ type engine[S any] struct {
 	// while later events had already been applied.
 	stallID    string
 	stallSince time.Time
-
-	// durable is the last snapshot known to be durable (or the empty
-	// snapshot), restored when events were missed.
-	durable Snapshot
 
 	stats counters
 }
@@ -172,11 +174,15 @@ func (e *engine[S]) reset() {
 	e.state = e.initial()
 	e.mu.Unlock()
 	e.versions = make(map[string]map[string]int64)
+	e.dirtyVersions = make(map[versionKey]int64)
+	e.full = true
 	e.confirmed = 0
 	e.applied = 0
 	e.clearVolatile()
-	e.durable = Snapshot{Format: SnapshotFormat, Consumer: e.consumer, EventTypes: e.types, Versions: map[string]int64{}}
 }
+
+// versionKey names an entity in the version map.
+type versionKey struct{ tenant, entity string }
 
 func (e *engine[S]) clearVolatile() {
 	e.liveIDs = make(map[string]struct{})
@@ -196,6 +202,7 @@ func (e *engine[S]) setVersion(tenant, entity string, v int64) {
 		e.versions[tenant] = m
 	}
 	m[entity] = v
+	e.dirtyVersions[versionKey{tenant, entity}] = v
 }
 
 // apply reduces ev unless it does not match the filters or its entity is
@@ -355,51 +362,97 @@ func (e *engine[S]) exact() bool { return len(e.liveIDs) == 0 }
 // errNotExact is returned by snapshot when the state is not exact.
 var errNotExact = errors.New("projection: state holds live events whose positions are not yet confirmed")
 
-// snapshot encodes the state, versions and confirmed position. It fails
-// with errNotExact unless the state is exact.
+// snapshot encodes the confirmed position, and the state and versions:
+// whole when e.full is set, otherwise the changes since the last snapshot
+// (a delta; a whole-value state is encoded whole in it). It fails with
+// errNotExact unless the state is exact. Afterwards the changes are
+// forgotten: the caller sets e.full when the snapshot is not saved.
 func (e *engine[S]) snapshot(now time.Time) (Snapshot, error) {
 	if !e.exact() {
 		return Snapshot{}, errNotExact
 	}
-	// The driver is the only writer, so it reads the state without the lock.
-	data, err := json.Marshal(e.state)
-	if err != nil {
-		return Snapshot{}, fmt.Errorf("projection: encode state: %w", err)
-	}
-	n := 0
-	for _, m := range e.versions {
-		n += len(m)
-	}
-	versions := make(map[string]int64, n)
-	for tenant, m := range e.versions {
-		for entity, v := range m {
-			versions[entityKey(tenant, entity)] = v
-		}
-	}
-	return Snapshot{
+	full := e.full
+	s := Snapshot{
 		Format:     SnapshotFormat,
 		Consumer:   e.consumer,
 		EventTypes: e.types,
 		Position:   e.confirmed,
-		Versions:   versions,
 		Applied:    e.applied,
 		SavedAt:    now.UTC(),
-		State:      data,
-	}, nil
+		Delta:      !full,
+	}
+	// The driver is the only writer, so it reads the state without the lock.
+	if ks, ok := any(e.state).(keyedState); ok && !isNil(ks) {
+		set, deleted, err := ks.changes(full)
+		if err != nil {
+			e.full = true
+			return Snapshot{}, err
+		}
+		s.Keyed, s.Entries, s.Deleted = true, set, deleted
+	} else {
+		data, err := json.Marshal(e.state)
+		if err != nil {
+			return Snapshot{}, fmt.Errorf("projection: encode state: %w", err)
+		}
+		s.State = data
+	}
+	if full {
+		n := 0
+		for _, m := range e.versions {
+			n += len(m)
+		}
+		s.Versions = make(map[string]int64, n)
+		for tenant, m := range e.versions {
+			for entity, v := range m {
+				s.Versions[entityKey(tenant, entity)] = v
+			}
+		}
+	} else {
+		s.Versions = make(map[string]int64, len(e.dirtyVersions))
+		for k, v := range e.dirtyVersions {
+			s.Versions[entityKey(k.tenant, k.entity)] = v
+		}
+	}
+	clear(e.dirtyVersions)
+	e.full = false
+	return s, nil
 }
 
-// saved records that s is durable.
-func (e *engine[S]) saved(s Snapshot) {
-	e.durable = s
+// isNil reports whether a keyed state is a nil pointer.
+func isNil(ks keyedState) bool {
+	type nilCheck interface{ isNil() bool }
+	n, ok := ks.(nilCheck)
+	return ok && n.isNil()
+}
+
+// saved records that a snapshot is durable.
+func (e *engine[S]) saved() {
 	e.stats.checkpoints.Add(1)
 }
 
-// restore replaces the engine's state with s.
-func (e *engine[S]) restore(s Snapshot) error {
+// restore replaces the engine's state with the whole snapshot s, or with
+// the empty state when found is false.
+func (e *engine[S]) restore(s Snapshot, found bool) error {
+	if !found {
+		e.reset()
+		return nil
+	}
 	state := e.initial()
-	if len(s.State) > 0 {
-		if err := json.Unmarshal(s.State, &state); err != nil {
-			return fmt.Errorf("projection: decode snapshot state: %w", err)
+	if ks, ok := any(state).(keyedState); ok && !isNil(ks) {
+		if !s.Keyed && len(s.State) > 0 {
+			return errors.New("projection: snapshot holds a whole-value state, the worker's state is keyed")
+		}
+		if err := ks.load(s.Entries); err != nil {
+			return err
+		}
+	} else {
+		if s.Keyed {
+			return errors.New("projection: snapshot holds a keyed state, the worker's state is not")
+		}
+		if len(s.State) > 0 {
+			if err := json.Unmarshal(s.State, &state); err != nil {
+				return fmt.Errorf("projection: decode snapshot state: %w", err)
+			}
 		}
 	}
 	versions := make(map[string]map[string]int64)
@@ -419,26 +472,13 @@ func (e *engine[S]) restore(s Snapshot) error {
 	e.state = state
 	e.mu.Unlock()
 	e.versions = versions
+	e.dirtyVersions = make(map[versionKey]int64)
+	e.full = false
 	e.confirmed = s.Position
 	e.applied = s.Applied
 	e.stats.position.Store(s.Position)
 	e.clearVolatile()
-	e.durable = s
 	return nil
-}
-
-// rollback returns to the last durable snapshot, dropping every event
-// applied after it.
-func (e *engine[S]) rollback() error {
-	e.stats.recoveries.Add(1)
-	if e.durable.State == nil {
-		d := e.durable
-		e.reset()
-		e.durable = d
-		e.confirmed = d.Position
-		return nil
-	}
-	return e.restore(e.durable)
 }
 
 // takeTouched returns and forgets the entities touched since the last push.

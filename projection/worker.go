@@ -136,6 +136,7 @@ type worker[S any] struct {
 
 	// Driver-only fields.
 	savedPos     int64
+	needRollback bool // events were missed; the state must be reloaded
 	acked        int64
 	saving       bool            // a persist goroutine is running
 	saveDone     chan saveResult // its result
@@ -189,7 +190,7 @@ func start[S any](ctx context.Context, api coreAPI, cfg Config[S]) (*Handle[S], 
 			return nil, fmt.Errorf("%w: consumer %q was folded with %q, the config names %q",
 				ErrEventTypesChanged, cfg.Name, snap.EventTypes, cfg.EventTypes)
 		}
-		if err := w.eng.restore(snap); err != nil {
+		if err := w.eng.restore(snap, true); err != nil {
 			return nil, fmt.Errorf("projection: consumer %q: %w", cfg.Name, err)
 		}
 		w.savedPos = snap.Position
@@ -235,7 +236,13 @@ func normalize[S any](cfg *Config[S]) error {
 		}
 	}
 	if cfg.Initial == nil {
-		cfg.Initial = func() S { var zero S; return zero }
+		var zero S
+		if ks, ok := any(zero).(keyedState); ok {
+			// A nil *Map: start from an empty one.
+			cfg.Initial = func() S { return ks.fresh().(S) }
+		} else {
+			cfg.Initial = func() S { return zero }
+		}
 	}
 	if cfg.CheckpointEvery <= 0 {
 		cfg.CheckpointEvery = DefaultCheckpointEvery
@@ -275,7 +282,12 @@ func (w *worker[S]) run() {
 	defer close(w.done)
 	defer w.cancel()
 	for {
-		err := w.session()
+		var err error
+		if w.needRollback {
+			err = w.rollback()
+		} else {
+			err = w.session()
+		}
 		switch {
 		case errors.Is(err, errStopping):
 			w.finish()
@@ -289,11 +301,11 @@ func (w *worker[S]) run() {
 			return
 		case errors.Is(err, errGap), errors.Is(err, errLagged):
 			w.log.Warn("events were missed; rebuilding from the last snapshot", "err", err, "position", w.savedPos)
-			if rerr := w.eng.rollback(); rerr != nil {
-				w.fail(rerr)
-				return
-			}
+			w.needRollback = true
 			w.upNow.Store(false)
+			if rerr := w.rollback(); rerr != nil {
+				err = rerr
+			}
 		}
 		if err != nil {
 			w.setLastErr(err)
@@ -311,6 +323,25 @@ func (w *worker[S]) run() {
 			t.Stop()
 		}
 	}
+}
+
+// rollback returns to the last durable snapshot, read from the store,
+// dropping every event applied after it. The store keeps the snapshot as
+// a base and deltas, so the worker holds no copy of it in memory.
+func (w *worker[S]) rollback() error {
+	snap, found, err := w.cfg.Store.Load(w.ctx, w.cfg.Name)
+	if err != nil {
+		return fmt.Errorf("projection: consumer %q: reload snapshot: %w", w.cfg.Name, err)
+	}
+	if found && snap.Position < w.savedPos {
+		return fmt.Errorf("projection: consumer %q: the store returned a snapshot at position %d, older than the one saved at %d", w.cfg.Name, snap.Position, w.savedPos)
+	}
+	if err := w.eng.restore(snap, found); err != nil {
+		return fmt.Errorf("projection: consumer %q: %w", w.cfg.Name, err)
+	}
+	w.eng.stats.recoveries.Add(1)
+	w.needRollback = false
+	return nil
 }
 
 func isFatal(err error) bool {
@@ -355,7 +386,7 @@ func (w *worker[S]) session() error {
 			for _, data := range b.frames {
 				f, err := decodeFrameWith(data, &in)
 				if err != nil {
-					return fmt.Errorf("projection: stream: %w", err)
+					return fmt.Errorf("projection: stream frame: %w", err)
 				}
 				if f.kind == 0 {
 					continue // a frame type from a newer server
@@ -605,11 +636,14 @@ func (w *worker[S]) persist(ctx context.Context, snap *Snapshot, pos int64) save
 func (w *worker[S]) onSaved(r saveResult) {
 	w.saving = false
 	if r.saveErr != nil {
+		// The changes the snapshot held are no longer tracked: the next
+		// one is whole.
+		w.eng.full = true
 		w.transient("save snapshot", r.saveErr)
 		return
 	}
 	if r.snap != nil {
-		w.eng.saved(*r.snap)
+		w.eng.saved()
 		w.savedPos = max(w.savedPos, r.snap.Position)
 	}
 	if r.ackErr != nil {
@@ -654,9 +688,10 @@ func (w *worker[S]) save(ctx context.Context) error {
 		return err
 	}
 	if err := w.cfg.Store.Save(ctx, w.cfg.Name, snap); err != nil {
+		w.eng.full = true
 		return err
 	}
-	w.eng.saved(snap)
+	w.eng.saved()
 	w.savedPos = snap.Position
 	return nil
 }
@@ -702,6 +737,11 @@ func (w *worker[S]) pushNow(ctx context.Context) {
 // succeed or the Stop deadline passes.
 func (w *worker[S]) finish() {
 	w.waitSave()
+	if w.needRollback {
+		// The state missed events; the last snapshot stands.
+		w.log.Info("projection worker stopped", "position", w.savedPos, "acked", w.acked)
+		return
+	}
 	ctx := w.ctx
 	var err error
 	for {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -268,4 +270,94 @@ func TestStartRefusesChangedEventTypes(t *testing.T) {
 	h = f.start(cfg)
 	waitCaughtUp(t, h)
 	f.waitState(h)
+}
+
+// keyedAgg is aggReducer over a keyed state.
+func keyedAgg(m *Map[agg], ev Event) (*Map[agg], error) {
+	a, _ := m.Get(ev.EntityID)
+	s := aggState{ev.EntityID: &a}
+	if _, err := aggReducer(s, ev); err != nil {
+		return m, err
+	}
+	m.Set(ev.EntityID, a)
+	return m, nil
+}
+
+func keyedConfig(f *fixture, name string, store SnapshotStore) Config[*Map[agg]] {
+	c := f.config(name, store)
+	return Config[*Map[agg]]{
+		Name: c.Name, EventTypes: c.EventTypes, Reducer: keyedAgg, Store: store,
+		CheckpointEvery: c.CheckpointEvery, CheckpointInterval: c.CheckpointInterval,
+		MinBackoff: c.MinBackoff, MaxBackoff: c.MaxBackoff, StallTimeout: c.StallTimeout, Logger: c.Logger,
+	}
+}
+
+func keyedSnapshotOf(h *Handle[*Map[agg]]) aggState {
+	out := aggState{}
+	h.Read(func(m *Map[agg]) {
+		for k, v := range m.All() {
+			out[k] = &v
+		}
+	})
+	return out
+}
+
+func TestKeyedStateCheckpointsChangesAndResumes(t *testing.T) {
+	f := newFixture(t)
+	dir := t.TempDir()
+	store := NewFileStore(dir)
+	f.ingest(500, 50, "test.created")
+	cfg := keyedConfig(f, "keyed", store)
+	h, err := Start(context.Background(), f.c, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.WaitCaughtUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f.ingest(300, 7, "test.updated") // live, touching 7 entities
+	eventually(t, func() bool { _, _, d := f.truth.compare(keyedSnapshotOf(h)); return d == "" },
+		func() string { _, _, d := f.truth.compare(keyedSnapshotOf(h)); return d })
+	if err := h.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// The checkpoints after the first hold the changes only: deltas of at
+	// most 50 entries, not the state again.
+	files, _ := filepath.Glob(filepath.Join(dir, "*.delta-*.json"))
+	if len(files) == 0 {
+		t.Fatal("no delta was saved")
+	}
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r record
+		if err := json.Unmarshal(data, &r); err != nil {
+			t.Fatal(err)
+		}
+		if !r.Delta || len(r.Entries) > 50 || len(r.Versions) != len(r.Entries) {
+			t.Fatalf("%s: delta %v with %d entries and %d versions", filepath.Base(file), r.Delta, len(r.Entries), len(r.Versions))
+		}
+	}
+
+	f.ingest(250, 13, "test.updated") // while stopped
+	h2, err := Start(context.Background(), f.c, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h2.Stop(context.Background())
+	if err := h2.WaitCaughtUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st := h2.Stats(); st.Replayed != 250 || st.Applied != 250 {
+		t.Fatalf("restart replayed %d and applied %d events, want the 250 written while stopped", st.Replayed, st.Applied)
+	}
+	if lost, twice, diff := f.truth.compare(keyedSnapshotOf(h2)); diff != "" || lost != 0 || twice != 0 {
+		t.Fatalf("state after restart: lost %d, twice %d: %s", lost, twice, diff)
+	}
+	got, err := h2.State()
+	if err != nil || got.Len() != 50 {
+		t.Fatalf("State() = %d entries, %v", got.Len(), err)
+	}
 }
