@@ -159,7 +159,7 @@ func start[S any](ctx context.Context, api coreAPI, cfg Config[S]) (*Handle[S], 
 		api:      api,
 		eng:      newEngine(cfg.Name, cfg.Reducer, cfg.Initial, cfg.EventTypes),
 		log:      cfg.Logger.With("consumer", cfg.Name),
-		bo:       newBackoff(cfg.MinBackoff, cfg.MaxBackoff, nil),
+		bo:       newBackoff(cfg.MinBackoff, cfg.MaxBackoff),
 		filters:  streamFilters(cfg.EventTypes),
 		projName: cfg.Name,
 		now:      time.Now,
@@ -356,13 +356,21 @@ func (w *worker[S]) session() error {
 		return fmt.Errorf("projection: connect: %w", err)
 	}
 	w.eng.stats.connects.Add(1)
+	// Three stages, each on its goroutine: read frames, decode them, apply
+	// them (here), so that on two cores decoding and applying overlap.
 	rctx, cancel := context.WithCancel(w.ctx)
-	batches := make(chan frameBatch, 64)
+	raw := make(chan frameBatch, 64)
+	batches := make(chan decodedBatch, 64)
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		w.read(rctx, st, batches)
+		defer close(raw)
+		w.read(rctx, st, raw)
+	}()
+	go func() {
+		defer wg.Done()
+		decodeBatches(rctx, raw, batches)
 	}()
 	defer func() {
 		cancel()
@@ -380,20 +388,15 @@ func (w *worker[S]) session() error {
 	// handleBatches applies a batch, then every batch already waiting, so
 	// that the select below runs only when the worker has caught up with
 	// the reader.
-	var in interner
-	handleBatches := func(b frameBatch, checkpoints bool) error {
+	handleBatches := func(b decodedBatch, checkpoints bool) error {
 		for {
-			for _, data := range b.frames {
-				f, err := decodeFrameWith(data, &in)
-				if err != nil {
-					return fmt.Errorf("projection: stream frame: %w", err)
-				}
-				if f.kind == 0 {
-					continue // a frame type from a newer server
-				}
-				if err := w.handle(f, checkpoints); err != nil {
+			for i := range b.frames {
+				if err := w.handle(b.frames[i], checkpoints); err != nil {
 					return err
 				}
+			}
+			if b.malformed != nil {
+				return b.malformed
 			}
 			if b.err != nil {
 				if !checkpoints {
@@ -432,6 +435,43 @@ func (w *worker[S]) session() error {
 			if err := handleBatches(b, true); err != nil {
 				return err
 			}
+		}
+	}
+}
+
+// decodedBatch is a frameBatch decoded: its frames, then the error that
+// ended the stream, or the error of a malformed frame (after which the
+// session ends).
+type decodedBatch struct {
+	frames    []frame
+	err       error
+	malformed error
+}
+
+// decodeBatches decodes the batches of raw until it is closed or ctx is
+// done, and stops after a malformed frame.
+func decodeBatches(ctx context.Context, raw <-chan frameBatch, out chan<- decodedBatch) {
+	var in interner
+	for b := range raw {
+		d := decodedBatch{frames: make([]frame, 0, len(b.frames)), err: b.err}
+		for _, data := range b.frames {
+			f, err := decodeFrameWith(data, &in)
+			if err != nil {
+				d.err, d.malformed = nil, fmt.Errorf("projection: stream frame: %w", err)
+				break
+			}
+			if f.kind == 0 {
+				continue // a frame type from a newer server
+			}
+			d.frames = append(d.frames, f)
+		}
+		select {
+		case out <- d:
+		case <-ctx.Done():
+			return
+		}
+		if d.malformed != nil {
+			return
 		}
 	}
 }
