@@ -60,11 +60,15 @@
 // a missed one. A dropped connection loses only the tail of the stream,
 // which the replay after reconnecting delivers, so it needs no rollback.
 //
-// Reducer errors. A reducer error stops the worker with a *ReducerError on
-// the handle; the failing event's position is not acknowledged and no
-// snapshot past it is saved, so a restarted worker meets the same event
-// again. The in-memory state may hold a partial effect of the failing
-// event and must not be trusted after the error.
+// Reducer errors. A reducer that returns an error or panics (the panic is
+// recovered and becomes a *PanicError) is handled by the worker's
+// PoisonPolicy: it may retry the event with backoff, then either stop the
+// worker with a *ReducerError on the handle (the default) or skip the event,
+// recording it in a DeadLetterStore the caller can list and replay with
+// Handle.ReplayDeadLetters. A stopped worker's failing event is not
+// acknowledged and no snapshot past it is saved, so a restarted worker
+// meets the same event again. A reducer must leave the state as it found
+// it when it fails, or the state holds a partial effect of the event.
 //
 // # State
 //

@@ -63,6 +63,10 @@ type engine[S any] struct {
 	consumer string
 	types    []string // the event-type filters, sorted
 	reduce   Reducer[S]
+	// poisoned, when set, handles a reducer failure: it returns nil when a
+	// retry succeeded, errSkipped when the event was skipped, or the
+	// error to stop with.
+	poisoned func(ev *Event, err error) error
 	initial  func() S
 	filter   typeFilter
 	// stallTimeout is how long an event may stay missing from the live
@@ -131,12 +135,14 @@ type Stats struct {
 	// Pushes is the number of successful state pushes to Core's projection
 	// store.
 	Pushes int64
+	// Skipped is the number of events the poison policy skipped.
+	Skipped int64
 }
 
 // counters are the Stats, updated by the driver and read by anyone.
 type counters struct {
 	applied, duplicates, replayed, live, checkpoints, acked, position,
-	connects, recoveries, pushes atomic.Int64
+	connects, recoveries, pushes, skipped atomic.Int64
 }
 
 func (c *counters) load() Stats {
@@ -144,7 +150,7 @@ func (c *counters) load() Stats {
 		Applied: c.applied.Load(), Duplicates: c.duplicates.Load(), Replayed: c.replayed.Load(),
 		Live: c.live.Load(), Checkpoints: c.checkpoints.Load(), Acked: c.acked.Load(),
 		Position: c.position.Load(), Connects: c.connects.Load(), Recoveries: c.recoveries.Load(),
-		Pushes: c.pushes.Load(),
+		Pushes: c.pushes.Load(), Skipped: c.skipped.Load(),
 	}
 }
 
@@ -215,20 +221,25 @@ func (e *engine[S]) apply(ev *Event) (bool, error) {
 		e.stats.duplicates.Add(1)
 		return false, nil
 	}
-	e.mu.Lock()
-	s, err := e.reduce(e.state, *ev)
-	if err == nil {
-		e.state = s
-	}
-	e.mu.Unlock()
-	if err != nil {
-		return false, &ReducerError{Event: *ev, Err: err}
+	skipped := false
+	if err := e.reduceSafe(ev); err != nil {
+		if e.poisoned == nil {
+			return false, &ReducerError{Event: *ev, Err: err}
+		}
+		switch err := e.poisoned(ev, err); {
+		case errors.Is(err, errSkipped):
+			skipped = true
+		case err != nil:
+			return false, err
+		}
 	}
 	if ev.Version > 0 {
 		e.setVersion(ev.TenantID, ev.EntityID, ev.Version)
 	}
-	e.applied++
-	e.stats.applied.Add(1)
+	if !skipped {
+		e.applied++
+		e.stats.applied.Add(1)
+	}
 	if e.trackTouched {
 		if e.touched == nil {
 			e.touched = make(map[string]struct{})

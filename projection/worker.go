@@ -77,6 +77,9 @@ type Config[S any] struct {
 	// stream while later events arrive before the worker treats it as lost
 	// and rebuilds from its last snapshot; default DefaultStallTimeout.
 	StallTimeout time.Duration
+	// Poison says what the worker does when its reducer fails on an event
+	// (an error or a panic); the zero value stops the worker.
+	Poison PoisonPolicy
 	// Logger receives the worker's log; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -130,6 +133,8 @@ type worker[S any] struct {
 	caughtOne sync.Once
 	upNow     atomic.Bool
 
+	replays chan replayRequest // ReplayDeadLetters to the driver
+
 	mu      sync.Mutex
 	err     error // the error the worker stopped with
 	lastErr error // the last transient error
@@ -167,8 +172,12 @@ func start[S any](ctx context.Context, api coreAPI, cfg Config[S]) (*Handle[S], 
 		stopping: make(chan struct{}),
 		saveDone: make(chan saveResult, 1),
 		caughtUp: make(chan struct{}),
+		replays:  make(chan replayRequest),
 	}
 	w.eng.stallTimeout = cfg.StallTimeout
+	if cfg.Poison.Retries > 0 || cfg.Poison.Action == PoisonSkip {
+		w.eng.poisoned = w.poisoned
+	}
 	if cfg.Push != nil {
 		w.eng.trackTouched = true
 		if cfg.Push.Projection != "" {
@@ -229,6 +238,12 @@ func normalize[S any](cfg *Config[S]) error {
 		return bad("Store is required")
 	case cfg.Push != nil && cfg.Push.Entities == nil:
 		return bad("Push.Entities is required when Push is set")
+	case cfg.Poison.Retries < 0:
+		return bad("Poison.Retries must not be negative")
+	case cfg.Poison.Action != PoisonStop && cfg.Poison.Action != PoisonSkip:
+		return bad(fmt.Sprintf("Poison.Action %d is not PoisonStop or PoisonSkip", cfg.Poison.Action))
+	case cfg.Poison.Action == PoisonSkip && cfg.Poison.DeadLetters == nil:
+		return bad("Poison.DeadLetters is required with PoisonSkip")
 	}
 	for _, f := range cfg.EventTypes {
 		if err := allsource.ValidateFilter(f); err != nil {
@@ -260,6 +275,12 @@ func normalize[S any](cfg *Config[S]) error {
 	}
 	if cfg.MaxBackoff <= 0 {
 		cfg.MaxBackoff = DefaultMaxBackoff
+	}
+	if cfg.Poison.MinBackoff <= 0 {
+		cfg.Poison.MinBackoff = DefaultPoisonMinBackoff
+	}
+	if cfg.Poison.MaxBackoff <= 0 {
+		cfg.Poison.MaxBackoff = DefaultPoisonMaxBackoff
 	}
 	if cfg.StallTimeout <= 0 {
 		cfg.StallTimeout = DefaultStallTimeout
@@ -427,6 +448,12 @@ func (w *worker[S]) session() error {
 			return w.ctx.Err()
 		case r := <-w.saveDone:
 			w.onSaved(r)
+		case req := <-w.replays:
+			n, err := w.replayDeadLetters(req.ctx)
+			req.reply <- replayResult{n, err}
+			if errors.Is(err, errGap) {
+				return err
+			}
 		case <-ticker.C:
 			if err := w.onTick(); err != nil {
 				return err
