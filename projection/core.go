@@ -23,9 +23,20 @@ import (
 const maxFrameBytes = 64 << 20
 
 // Start registers the worker's durable consumer with Core, loads its last
-// snapshot and starts the worker. Canceling ctx later abandons the worker
-// at once, without a final checkpoint (like a crash; nothing is lost, a
-// restart replays from the last checkpoint); Handle.Stop stops it cleanly.
+// snapshot and starts the worker. ctx governs the start only (registration
+// and loading the snapshot): once Start has returned, the worker runs until
+// Handle.Stop or Handle.Drain ends it with a final checkpoint, or a fatal
+// error stops it. With signal.NotifyContext, wait for the context and then
+// call Stop:
+//
+//	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
+//	defer cancel()
+//	h, err := projection.Start(ctx, c, cfg)
+//	...
+//	<-ctx.Done()
+//	stopCtx, done := context.WithTimeout(context.Background(), 10*time.Second)
+//	defer done()
+//	err = h.Stop(stopCtx)
 func Start[S any](ctx context.Context, c allsource.CoreClient, cfg Config[S]) (*Handle[S], error) {
 	if c.API() == nil {
 		return nil, errors.New("projection: zero CoreClient (use allsource.NewCoreClient)")

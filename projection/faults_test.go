@@ -15,8 +15,8 @@ func TestReplayOverlapIsDeduplicated(t *testing.T) {
 	cfg := f.config("overlap", NewFileStore(t.TempDir()))
 	// No checkpoint while live: after a reconnect, Core replays the live
 	// events the worker has already applied.
-	cfg.CheckpointEvery = 1 << 30
-	cfg.CheckpointInterval = time.Hour
+	cfg.CheckpointEvents = 1 << 30
+	cfg.CheckpointPeriod = time.Hour
 	h := f.start(cfg)
 	waitCaughtUp(t, h)
 	f.ingest(400, 20, "test.updated")
@@ -151,7 +151,7 @@ func TestPushAndEntityState(t *testing.T) {
 	cfg := f.config("pushed", NewFileStore(t.TempDir()))
 	cfg.Push = &Push[aggState]{
 		Projection: "test-aggs",
-		Every:      50,
+		Events:     50,
 		Entities: func(s aggState, touched []string) []EntityState {
 			out := make([]EntityState, 0, len(touched))
 			for _, id := range touched {

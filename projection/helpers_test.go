@@ -218,17 +218,17 @@ func testLogger(t testing.TB) *slog.Logger {
 
 func (f *fixture) config(name string, store SnapshotStore) Config[aggState] {
 	return Config[aggState]{
-		Name:               name,
-		EventTypes:         []string{"test.*"},
-		Reducer:            aggReducer,
-		Initial:            newAggState,
-		Store:              store,
-		CheckpointEvery:    100,
-		CheckpointInterval: 50 * time.Millisecond,
-		MinBackoff:         5 * time.Millisecond,
-		MaxBackoff:         50 * time.Millisecond,
-		StallTimeout:       500 * time.Millisecond,
-		Logger:             testLogger(f.t),
+		Name:             name,
+		EventTypes:       []string{"test.*"},
+		Reducer:          aggReducer,
+		Initial:          newAggState,
+		Store:            store,
+		CheckpointEvents: 100,
+		CheckpointPeriod: 50 * time.Millisecond,
+		MinBackoff:       5 * time.Millisecond,
+		MaxBackoff:       50 * time.Millisecond,
+		StallTimeout:     500 * time.Millisecond,
+		Logger:           testLogger(f.t),
 	}
 }
 

@@ -39,7 +39,7 @@ func runChild(spec string) int {
 	}
 	cfg := Config[aggState]{
 		Name: "killed", EventTypes: []string{"test.*"}, Reducer: aggReducer, Initial: newAggState,
-		Store: NewFileStore(dir), CheckpointEvery: 200, CheckpointInterval: 20 * time.Millisecond,
+		Store: NewFileStore(dir), CheckpointEvents: 200, CheckpointPeriod: 20 * time.Millisecond,
 		MinBackoff: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond,
 		Logger: slog.New(slog.DiscardHandler),
 	}

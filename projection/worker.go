@@ -17,10 +17,10 @@ import (
 
 // Defaults for Config.
 const (
-	DefaultCheckpointEvery    = 10_000
-	DefaultCheckpointInterval = 5 * time.Second
-	DefaultPushInterval       = 5 * time.Second
-	DefaultStallTimeout       = 5 * time.Second
+	DefaultCheckpointEvents = 10_000
+	DefaultCheckpointPeriod = 5 * time.Second
+	DefaultPushPeriod       = 5 * time.Second
+	DefaultStallTimeout     = 5 * time.Second
 )
 
 // ErrSnapshotBehind is matched by the error Start returns when Core's cursor
@@ -36,6 +36,11 @@ var ErrSnapshotBehind = errors.New("projection: consumer cursor is ahead of the 
 // the earlier events of an added type (or keep those of a removed one).
 // Start a new consumer name to fold with the new types.
 var ErrEventTypesChanged = errors.New("projection: event types differ from the snapshot's")
+
+// ErrInvalidConfig is matched by the error Start returns for a Config it
+// refuses: a missing required field, or a value that makes no sense (a
+// negative count, a duration under a millisecond).
+var ErrInvalidConfig = errors.New("projection: invalid config")
 
 // ErrStopped is returned by WaitCaughtUp when the worker stopped cleanly
 // before catching up.
@@ -57,15 +62,17 @@ type Config[S any] struct {
 	// Store keeps the snapshots. Required: without a durable snapshot the
 	// consumer's cursor could not be acknowledged.
 	Store SnapshotStore
-	// CheckpointEvery bounds the events applied but not yet in a durable
-	// snapshot, which is what a restart replays (plus, while live, what
-	// arrived during CheckpointInterval); default DefaultCheckpointEvery.
-	// A checkpoint (snapshot, save, then acknowledgement) is started every
-	// half CheckpointEvery events.
-	CheckpointEvery int
-	// CheckpointInterval is the longest time between checkpoints while
-	// events arrive; default DefaultCheckpointInterval.
-	CheckpointInterval time.Duration
+	// CheckpointEvents, a number of events, bounds the events applied but
+	// not yet in a durable snapshot, which is what a restart replays (plus,
+	// while live, what arrived during CheckpointPeriod); default
+	// DefaultCheckpointEvents. A checkpoint (snapshot, save, then
+	// acknowledgement) is started every half CheckpointEvents events.
+	CheckpointEvents int
+	// CheckpointPeriod, a duration, is the longest time between
+	// checkpoints while events arrive; default DefaultCheckpointPeriod.
+	// Durations under a millisecond are refused: 100 here is 100 ns, not
+	// 100 events.
+	CheckpointPeriod time.Duration
 	// Push, when set, pushes reduced state to Core's projection store.
 	Push *Push[S]
 	// MinBackoff and MaxBackoff bound the reconnection delay; defaults
@@ -93,12 +100,12 @@ type Push[S any] struct {
 	// that had events applied since the last push. It runs on the worker's
 	// goroutine and must not keep state.
 	Entities func(state S, touched []string) []EntityState
-	// Every pushes after this many applied events; 0 pushes on the
-	// interval only.
-	Every int
-	// Interval is the longest time between pushes while events arrive;
-	// default DefaultPushInterval.
-	Interval time.Duration
+	// Events pushes after this many applied events; 0 pushes on the
+	// period only.
+	Events int
+	// Period, a duration, is the longest time between pushes while events
+	// arrive; default DefaultPushPeriod.
+	Period time.Duration
 }
 
 // EntityState is one entry of Core's projection store.
@@ -150,7 +157,7 @@ type worker[S any] struct {
 	sincePush    int
 	pollLimit    int
 	maxPollLimit int
-	ckptStep     int // events between checkpoints: half CheckpointEvery
+	ckptStep     int // events between checkpoints: half CheckpointEvents
 }
 
 // start validates cfg, registers the consumer, loads the snapshot and
@@ -184,8 +191,8 @@ func start[S any](ctx context.Context, api coreAPI, cfg Config[S]) (*Handle[S], 
 			w.projName = cfg.Push.Projection
 		}
 	}
-	w.ckptStep = max(cfg.CheckpointEvery/2, 1)
-	w.pollLimit = max(2*cfg.CheckpointEvery, 1000)
+	w.ckptStep = max(cfg.CheckpointEvents/2, 1)
+	w.pollLimit = max(2*cfg.CheckpointEvents, 1000)
 	w.maxPollLimit = max(w.pollLimit, 100_000)
 
 	snap, found, err := cfg.Store.Load(ctx, cfg.Name)
@@ -221,14 +228,17 @@ func start[S any](ctx context.Context, api coreAPI, cfg Config[S]) (*Handle[S], 
 	w.eng.stats.acked.Store(cursor)
 	w.lastCkpt, w.lastPush = w.now(), w.now()
 	w.log.Info("projection worker starting", "position", w.savedPos, "cursor", cursor, "snapshot", found)
+	// ctx governs the start only: the worker runs until Stop (or a fatal
+	// error), whatever becomes of ctx.
 	w.ctx, w.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	context.AfterFunc(ctx, w.cancel)
 	go w.run()
 	return &Handle[S]{w: w}, nil
 }
 
 func normalize[S any](cfg *Config[S]) error {
-	bad := func(msg string) error { return fmt.Errorf("projection: config: %s", msg) }
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s", ErrInvalidConfig, fmt.Sprintf(format, args...))
+	}
 	switch {
 	case cfg.Name == "":
 		return bad("Name is required")
@@ -239,15 +249,43 @@ func normalize[S any](cfg *Config[S]) error {
 	case cfg.Push != nil && cfg.Push.Entities == nil:
 		return bad("Push.Entities is required when Push is set")
 	case cfg.Poison.Retries < 0:
-		return bad("Poison.Retries must not be negative")
+		return bad("Poison.Retries is %d; it must not be negative", cfg.Poison.Retries)
 	case cfg.Poison.Action != PoisonStop && cfg.Poison.Action != PoisonSkip:
-		return bad(fmt.Sprintf("Poison.Action %d is not PoisonStop or PoisonSkip", cfg.Poison.Action))
+		return bad("Poison.Action %d is not PoisonStop or PoisonSkip", cfg.Poison.Action)
 	case cfg.Poison.Action == PoisonSkip && cfg.Poison.DeadLetters == nil:
 		return bad("Poison.DeadLetters is required with PoisonSkip")
+	case cfg.CheckpointEvents < 0:
+		return bad("CheckpointEvents is %d; it must not be negative", cfg.CheckpointEvents)
+	case cfg.Push != nil && cfg.Push.Events < 0:
+		return bad("Push.Events is %d; it must not be negative", cfg.Push.Events)
+	}
+	durations := []struct {
+		name string
+		d    time.Duration
+	}{
+		{"CheckpointPeriod", cfg.CheckpointPeriod}, {"MinBackoff", cfg.MinBackoff}, {"MaxBackoff", cfg.MaxBackoff},
+		{"StallTimeout", cfg.StallTimeout}, {"Poison.MinBackoff", cfg.Poison.MinBackoff}, {"Poison.MaxBackoff", cfg.Poison.MaxBackoff},
+	}
+	if cfg.Push != nil {
+		durations = append(durations, struct {
+			name string
+			d    time.Duration
+		}{"Push.Period", cfg.Push.Period})
+	}
+	for _, d := range durations {
+		switch {
+		case d.d < 0:
+			return bad("%s is %v; it must not be negative", d.name, d.d)
+		case d.d > 0 && d.d < time.Millisecond:
+			return bad("%s is %v, under a millisecond: it is a duration (write 100*time.Millisecond), not a count of events", d.name, d.d)
+		}
+	}
+	if cfg.MaxBackoff > 0 && cfg.MinBackoff > cfg.MaxBackoff {
+		return bad("MinBackoff %v is above MaxBackoff %v", cfg.MinBackoff, cfg.MaxBackoff)
 	}
 	for _, f := range cfg.EventTypes {
 		if err := allsource.ValidateFilter(f); err != nil {
-			return fmt.Errorf("projection: config: EventTypes: %w", err)
+			return fmt.Errorf("%w: EventTypes: %w", ErrInvalidConfig, err)
 		}
 	}
 	if cfg.Initial == nil {
@@ -259,30 +297,30 @@ func normalize[S any](cfg *Config[S]) error {
 			cfg.Initial = func() S { return zero }
 		}
 	}
-	if cfg.CheckpointEvery <= 0 {
-		cfg.CheckpointEvery = DefaultCheckpointEvery
+	if cfg.CheckpointEvents == 0 {
+		cfg.CheckpointEvents = DefaultCheckpointEvents
 	}
-	if cfg.CheckpointInterval <= 0 {
-		cfg.CheckpointInterval = DefaultCheckpointInterval
+	if cfg.CheckpointPeriod == 0 {
+		cfg.CheckpointPeriod = DefaultCheckpointPeriod
 	}
-	if cfg.Push != nil && cfg.Push.Interval <= 0 {
+	if cfg.Push != nil && cfg.Push.Period == 0 {
 		p := *cfg.Push
-		p.Interval = DefaultPushInterval
+		p.Period = DefaultPushPeriod
 		cfg.Push = &p
 	}
-	if cfg.MinBackoff <= 0 {
+	if cfg.MinBackoff == 0 {
 		cfg.MinBackoff = DefaultMinBackoff
 	}
-	if cfg.MaxBackoff <= 0 {
-		cfg.MaxBackoff = DefaultMaxBackoff
+	if cfg.MaxBackoff == 0 {
+		cfg.MaxBackoff = max(DefaultMaxBackoff, cfg.MinBackoff)
 	}
-	if cfg.Poison.MinBackoff <= 0 {
+	if cfg.Poison.MinBackoff == 0 {
 		cfg.Poison.MinBackoff = DefaultPoisonMinBackoff
 	}
-	if cfg.Poison.MaxBackoff <= 0 {
-		cfg.Poison.MaxBackoff = DefaultPoisonMaxBackoff
+	if cfg.Poison.MaxBackoff == 0 {
+		cfg.Poison.MaxBackoff = max(DefaultPoisonMaxBackoff, cfg.Poison.MinBackoff)
 	}
-	if cfg.StallTimeout <= 0 {
+	if cfg.StallTimeout == 0 {
 		cfg.StallTimeout = DefaultStallTimeout
 	}
 	if cfg.Logger == nil {
@@ -400,9 +438,9 @@ func (w *worker[S]) session() error {
 		w.waitSave()
 	}()
 
-	tick := w.cfg.CheckpointInterval
+	tick := w.cfg.CheckpointPeriod
 	if w.cfg.Push != nil {
-		tick = min(tick, w.cfg.Push.Interval)
+		tick = min(tick, w.cfg.Push.Period)
 	}
 	ticker := time.NewTicker(max(tick/2, time.Millisecond))
 	defer ticker.Stop()
@@ -611,7 +649,7 @@ func (w *worker[S]) handle(f frame, checkpoints bool) error {
 			return err
 		}
 	}
-	if p := w.cfg.Push; p != nil && p.Every > 0 && w.sincePush >= p.Every {
+	if p := w.cfg.Push; p != nil && p.Events > 0 && w.sincePush >= p.Events {
 		w.pushNow(w.ctx)
 	}
 	return nil
@@ -620,12 +658,12 @@ func (w *worker[S]) handle(f frame, checkpoints bool) error {
 // onTick takes a checkpoint and a push when their intervals have passed.
 func (w *worker[S]) onTick() error {
 	now := w.now()
-	if now.Sub(w.lastCkpt) >= w.cfg.CheckpointInterval && (w.eng.progress > 0 || !w.eng.exact() || w.eng.confirmed > w.savedPos) {
+	if now.Sub(w.lastCkpt) >= w.cfg.CheckpointPeriod && (w.eng.progress > 0 || !w.eng.exact() || w.eng.confirmed > w.savedPos) {
 		if err := w.checkpoint(w.ctx); err != nil {
 			return err
 		}
 	}
-	if p := w.cfg.Push; p != nil && now.Sub(w.lastPush) >= p.Interval {
+	if p := w.cfg.Push; p != nil && now.Sub(w.lastPush) >= p.Period {
 		w.pushNow(w.ctx)
 	}
 	return nil
@@ -636,8 +674,8 @@ func (w *worker[S]) onTick() error {
 // hands it to a goroutine that saves it and then acknowledges its position,
 // while the worker goes on applying events (a durable save takes
 // milliseconds). One save is in flight at a time: a checkpoint first waits
-// for the previous one. Checkpoints are taken every half CheckpointEvery
-// events, so that at any time at most CheckpointEvery events are not yet
+// for the previous one. Checkpoints are taken every half CheckpointEvents
+// events, so that at any time at most CheckpointEvents events are not yet
 // in a durable snapshot: what a restart replays. Failures of Core or the
 // store are logged and retried at the next checkpoint; only a detected gap
 // is returned.

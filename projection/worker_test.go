@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -146,10 +147,10 @@ func TestStopFlushesAndAcks(t *testing.T) {
 	cfg := f.config("stop-flush", store)
 	cfg.Initial = nil // the zero state: a nil map the reducer makes
 	// No checkpoint but the one Stop takes, and no push but Stop's.
-	cfg.CheckpointEvery = 1 << 30
-	cfg.CheckpointInterval = time.Hour
+	cfg.CheckpointEvents = 1 << 30
+	cfg.CheckpointPeriod = time.Hour
 	cfg.Push = &Push[aggState]{
-		Interval: time.Hour,
+		Period: time.Hour,
 		Entities: func(s aggState, touched []string) []EntityState {
 			var out []EntityState
 			for _, id := range touched {
@@ -206,8 +207,8 @@ func TestStopDeadline(t *testing.T) {
 	f := newFixture(t)
 	f.ingest(50, 5, "test.created")
 	cfg := f.config("stop-deadline", NewFileStore(t.TempDir()))
-	cfg.CheckpointEvery = 1 << 30 // only Stop checkpoints the live events
-	cfg.CheckpointInterval = time.Hour
+	cfg.CheckpointEvents = 1 << 30 // only Stop checkpoints the live events
+	cfg.CheckpointPeriod = time.Hour
 	h := f.start(cfg)
 	waitCaughtUp(t, h)
 	f.ingest(50, 5, "test.updated")
@@ -287,7 +288,7 @@ func keyedConfig(f *fixture, name string, store SnapshotStore) Config[*Map[agg]]
 	c := f.config(name, store)
 	return Config[*Map[agg]]{
 		Name: c.Name, EventTypes: c.EventTypes, Reducer: keyedAgg, Store: store,
-		CheckpointEvery: c.CheckpointEvery, CheckpointInterval: c.CheckpointInterval,
+		CheckpointEvents: c.CheckpointEvents, CheckpointPeriod: c.CheckpointPeriod,
 		MinBackoff: c.MinBackoff, MaxBackoff: c.MaxBackoff, StallTimeout: c.StallTimeout, Logger: c.Logger,
 	}
 }
@@ -359,5 +360,65 @@ func TestKeyedStateCheckpointsChangesAndResumes(t *testing.T) {
 	got, err := h2.State()
 	if err != nil || got.Len() != 50 {
 		t.Fatalf("State() = %d entries, %v", got.Len(), err)
+	}
+}
+
+func TestConfigRefusesNonsenseWithASentinel(t *testing.T) {
+	f := newFixture(t)
+	for name, change := range map[string]func(*Config[aggState]){
+		"no name":                   func(c *Config[aggState]) { c.Name = "" },
+		"no reducer":                func(c *Config[aggState]) { c.Reducer = nil },
+		"no store":                  func(c *Config[aggState]) { c.Store = nil },
+		"events negative":           func(c *Config[aggState]) { c.CheckpointEvents = -1 },
+		"period in events (100 ns)": func(c *Config[aggState]) { c.CheckpointPeriod = 100 },
+		"period negative":           func(c *Config[aggState]) { c.CheckpointPeriod = -time.Second },
+		"stall under 1ms":           func(c *Config[aggState]) { c.StallTimeout = 5 },
+		"backoff min above max":     func(c *Config[aggState]) { c.MinBackoff, c.MaxBackoff = time.Second, time.Millisecond },
+		"push period 50 ns": func(c *Config[aggState]) {
+			c.Push = &Push[aggState]{Period: 50, Entities: func(aggState, []string) []EntityState { return nil }}
+		},
+		"bad filter": func(c *Config[aggState]) { c.EventTypes = []string{"a.*.b"} },
+	} {
+		cfg := f.config("config-"+strings.ReplaceAll(name, " ", "-"), NewFileStore(t.TempDir()))
+		change(&cfg)
+		_, err := Start(context.Background(), f.c, cfg)
+		if !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("%s: Start = %v, want ErrInvalidConfig", name, err)
+		}
+	}
+	cfg := f.config("config-period", NewFileStore(t.TempDir()))
+	cfg.CheckpointPeriod = 100
+	_, err := Start(context.Background(), f.c, cfg)
+	if err == nil || !strings.Contains(err.Error(), "CheckpointPeriod is 100ns, under a millisecond") {
+		t.Errorf("Start with CheckpointPeriod 100 = %v, want it to name the field and the unit", err)
+	}
+}
+
+func TestStartContextGovernsStartOnly(t *testing.T) {
+	f := newFixture(t)
+	f.ingest(100, 5, "test.created")
+	store := NewFileStore(t.TempDir())
+	ctx, cancel := context.WithCancel(context.Background())
+	h, err := Start(ctx, f.c, f.config("start-ctx", store))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitCaughtUp(t, h)
+	cancel()
+	f.ingest(50, 5, "test.updated")
+	f.waitState(h) // still applying live events
+	select {
+	case <-h.Done():
+		t.Fatal("canceling Start's context stopped the worker")
+	default:
+	}
+	stop(t, h) // Stop ends it, with a final checkpoint
+	if c := f.cursor("start-ctx"); c != 150 {
+		t.Fatalf("cursor %d after Stop, want 150", c)
+	}
+	ctx, cancel = context.WithCancel(context.Background())
+	cancel()
+	if _, err := Start(ctx, f.c, f.config("start-ctx", store)); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Start with a canceled context = %v", err)
 	}
 }
