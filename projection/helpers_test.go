@@ -246,7 +246,7 @@ func (f *fixture) start(cfg Config[aggState]) *Handle[aggState] {
 	return h
 }
 
-func waitCaughtUp(t testing.TB, h *Handle[aggState]) {
+func waitCaughtUp[S any](t testing.TB, h *Handle[S]) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -292,7 +292,7 @@ func (f *fixture) cursor(name string) int64 {
 	return v
 }
 
-func stop(t testing.TB, h *Handle[aggState]) {
+func stop[S any](t testing.TB, h *Handle[S]) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -23,6 +23,9 @@ func TestMain(m *testing.M) {
 	if spec := os.Getenv(childEnv); spec != "" {
 		os.Exit(runChild(spec))
 	}
+	if spec := os.Getenv(sqlChildEnv); spec != "" {
+		os.Exit(runSQLChild(spec))
+	}
 	os.Exit(m.Run())
 }
 

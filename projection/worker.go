@@ -149,6 +149,9 @@ type worker[S any] struct {
 	// Driver-only fields.
 	savedPos     int64
 	needRollback bool // events were missed; the state must be reloaded
+	// syncStore is set when Save must run on the driver: it commits the
+	// state (the database mode), so no event may be applied meanwhile.
+	syncStore    bool
 	acked        int64
 	saving       bool            // a persist goroutine is running
 	saveDone     chan saveResult // its result
@@ -163,6 +166,12 @@ type worker[S any] struct {
 // start validates cfg, registers the consumer, loads the snapshot and
 // starts the worker's goroutine.
 func start[S any](ctx context.Context, api coreAPI, cfg Config[S]) (*Handle[S], error) {
+	return startWith(ctx, api, cfg, nil)
+}
+
+// startWith is start with a setup of the worker before it loads its
+// snapshot.
+func startWith[S any](ctx context.Context, api coreAPI, cfg Config[S], setup func(*worker[S])) (*Handle[S], error) {
 	if err := normalize(&cfg); err != nil {
 		return nil, err
 	}
@@ -190,6 +199,9 @@ func start[S any](ctx context.Context, api coreAPI, cfg Config[S]) (*Handle[S], 
 		if cfg.Push.Projection != "" {
 			w.projName = cfg.Push.Projection
 		}
+	}
+	if setup != nil {
+		setup(w)
 	}
 	w.ckptStep = max(cfg.CheckpointEvents/2, 1)
 	w.pollLimit = max(2*cfg.CheckpointEvents, 1000)
@@ -405,7 +417,7 @@ func (w *worker[S]) rollback() error {
 
 func isFatal(err error) bool {
 	var re *ReducerError
-	return errors.As(err, &re)
+	return errors.As(err, &re) || errors.Is(err, ErrConcurrentWorker)
 }
 
 // session runs one stream connection until it ends.
@@ -693,6 +705,23 @@ func (w *worker[S]) checkpoint(ctx context.Context) error {
 	if !w.eng.exact() {
 		return nil
 	}
+	if w.syncStore {
+		if w.eng.confirmed > w.savedPos {
+			if err := w.save(ctx); err != nil {
+				if isFatal(err) {
+					return err
+				}
+				w.transient("commit", err)
+				return nil
+			}
+		}
+		if w.savedPos > w.acked {
+			w.saving = true
+			pos := w.savedPos
+			go func() { w.saveDone <- w.persist(ctx, nil, pos) }()
+		}
+		return nil
+	}
 	var snap *Snapshot
 	switch {
 	case w.eng.confirmed > w.savedPos:
@@ -851,7 +880,7 @@ func (w *worker[S]) finish() {
 	var err error
 	for {
 		err = w.finalCheckpoint(ctx)
-		if err == nil || ctx.Err() != nil {
+		if err == nil || ctx.Err() != nil || isFatal(err) {
 			break
 		}
 		w.transient("final checkpoint", err)
