@@ -191,6 +191,10 @@ type sqlStore struct {
 	minBackoff          time.Duration
 	maxBackoff          time.Duration
 
+	// arrays is set when the driver takes Go slices as array parameters
+	// (pgx does): versions then go in one statement with unnest.
+	arrays bool
+
 	// committed is the position last read or committed: a commit expects
 	// to find it in the database.
 	committed int64
@@ -216,6 +220,8 @@ func (s *sqlStore) createTables(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("projection: create the worker's tables: %w", err)
 	}
+	var n int
+	s.arrays = s.db.QueryRowContext(ctx, `SELECT cardinality($1::text[])`, []string{"a", "b"}).Scan(&n) == nil && n == 2
 	return nil
 }
 
@@ -349,6 +355,20 @@ const versionRows = 1000
 
 func (s *sqlStore) writeVersions(ctx context.Context, tx *sql.Tx, name string, versions map[string]int64) error {
 	if len(versions) == 0 {
+		return nil
+	}
+	if s.arrays {
+		keys := make([]string, 0, len(versions))
+		vals := make([]int64, 0, len(versions))
+		for k, v := range versions {
+			keys = append(keys, k)
+			vals = append(vals, v)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO `+s.versions+` (consumer, entity, version) SELECT $1, * FROM unnest($2::text[], $3::bigint[])
+ON CONFLICT (consumer, entity) DO UPDATE SET version = EXCLUDED.version`, name, keys, vals)
+		if err != nil {
+			return fmt.Errorf("projection: write versions: %w", err)
+		}
 		return nil
 	}
 	args := make([]any, 0, 1+2*min(len(versions), versionRows))

@@ -4,51 +4,33 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/allsource-go/allsource/internal/pgtest"
 )
 
 // upsertCounts is the database-mode benchmark's Apply: events and their
-// prices summed per entity in Go, then one upsert row per entity touched
-// in the transaction, up to 1000 rows a statement.
+// versions summed per entity in Go, then one upsert of every entity the
+// transaction touched, the rows passed as arrays (pgx takes Go slices as
+// array parameters).
 func upsertCounts(ctx context.Context, tx *sql.Tx, events []Event) error {
-	type acc struct{ n, sum int64 }
-	per := make(map[string]*acc, 1024)
-	order := make([]string, 0, 1024)
+	index := make(map[string]int, 1024)
+	var ids []string
+	var ns, sums []int64
 	for i := range events {
 		ev := &events[i]
-		a := per[ev.EntityID]
-		if a == nil {
-			a = &acc{}
-			per[ev.EntityID] = a
-			order = append(order, ev.EntityID)
+		k, ok := index[ev.EntityID]
+		if !ok {
+			k = len(ids)
+			index[ev.EntityID] = k
+			ids, ns, sums = append(ids, ev.EntityID), append(ns, 0), append(sums, 0)
 		}
-		a.n++
-		a.sum += ev.Version
+		ns[k]++
+		sums[k] += ev.Version
 	}
-	var q strings.Builder
-	for start := 0; start < len(order); start += 1000 {
-		part := order[start:min(start+1000, len(order))]
-		q.Reset()
-		q.WriteString(`INSERT INTO counts AS c (entity, events, total) VALUES `)
-		args := make([]any, 0, 3*len(part))
-		for i, id := range part {
-			if i > 0 {
-				q.WriteByte(',')
-			}
-			n := 3 * i
-			q.WriteString("($" + strconv.Itoa(n+1) + ",$" + strconv.Itoa(n+2) + "::bigint,$" + strconv.Itoa(n+3) + "::bigint)")
-			args = append(args, id, per[id].n, per[id].sum)
-		}
-		q.WriteString(` ON CONFLICT (entity) DO UPDATE SET events = c.events + EXCLUDED.events, total = c.total + EXCLUDED.total`)
-		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err := tx.ExecContext(ctx, `INSERT INTO counts AS c (entity, events, total) SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[])
+ON CONFLICT (entity) DO UPDATE SET events = c.events + EXCLUDED.events, total = c.total + EXCLUDED.total`, ids, ns, sums)
+	return err
 }
 
 // BenchmarkSQLCatchUp measures a database-mode worker's catch-up into a
