@@ -137,12 +137,17 @@ type Stats struct {
 	Pushes int64
 	// Skipped is the number of events the poison policy skipped.
 	Skipped int64
+	// CaughtUp tells whether the worker is caught up now: set at
+	// replay_complete, false again while it rebuilds from a snapshot after
+	// missed events.
+	CaughtUp bool
 }
 
 // counters are the Stats, updated by the driver and read by anyone.
 type counters struct {
 	applied, duplicates, replayed, live, checkpoints, acked, position,
 	connects, recoveries, pushes, skipped atomic.Int64
+	caughtUp atomic.Bool
 }
 
 func (c *counters) load() Stats {
@@ -150,7 +155,7 @@ func (c *counters) load() Stats {
 		Applied: c.applied.Load(), Duplicates: c.duplicates.Load(), Replayed: c.replayed.Load(),
 		Live: c.live.Load(), Checkpoints: c.checkpoints.Load(), Acked: c.acked.Load(),
 		Position: c.position.Load(), Connects: c.connects.Load(), Recoveries: c.recoveries.Load(),
-		Pushes: c.pushes.Load(), Skipped: c.skipped.Load(),
+		Pushes: c.pushes.Load(), Skipped: c.skipped.Load(), CaughtUp: c.caughtUp.Load(),
 	}
 }
 

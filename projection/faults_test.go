@@ -101,8 +101,8 @@ func TestServerErrorsDuringAck(t *testing.T) {
 	f.srv.FailNext("ackConsumer", 4, 500)
 	f.ingest(500, 10, "test.updated")
 	f.waitState(h)
-	if err := h.LastError(); err == nil {
-		t.Fatal("LastError = nil after failed acknowledgements")
+	if err := f.lastErr(); err == nil {
+		t.Fatal("OnError saw no error after failed acknowledgements")
 	}
 	stop(t, h)
 	if c := f.cursor("ack-5xx"); c != 1500 {
@@ -128,8 +128,8 @@ func TestServerErrorsDuringSnapshotSave(t *testing.T) {
 	f.srv.FailNext("putProjectionEntityState", 5, 500)
 	f.ingest(500, 10, "test.updated")
 	f.waitState(h)
-	if err := h.LastError(); err == nil {
-		t.Fatal("LastError = nil after failed snapshot saves")
+	if err := f.lastErr(); err == nil {
+		t.Fatal("OnError saw no error after failed snapshot saves")
 	}
 	stop(t, h)
 	// Read back with a client whose circuit breaker the faults did not trip.
@@ -165,7 +165,7 @@ func TestPushAndEntityState(t *testing.T) {
 	f.ingest(100, 4, "test.updated")
 	f.waitState(h)
 	stop(t, h)
-	raw, found, err := h.EntityState(context.Background(), "e-1")
+	raw, found, err := f.pushedState(h.w.projName, "e-1")
 	if err != nil || !found {
 		t.Fatalf("EntityState = found %v, err %v", found, err)
 	}
@@ -176,7 +176,7 @@ func TestPushAndEntityState(t *testing.T) {
 	if want := *f.truth.m["e-1"]; got != want {
 		t.Fatalf("pushed state %+v, want %+v", got, want)
 	}
-	if _, found, err := h.EntityState(context.Background(), "nobody"); err != nil || found {
+	if _, found, err := f.pushedState(h.w.projName, "nobody"); err != nil || found {
 		t.Fatalf("EntityState of an unknown entity: found %v, err %v", found, err)
 	}
 }

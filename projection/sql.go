@@ -70,6 +70,8 @@ type SQLConfig struct {
 	Poison PoisonPolicy
 	// MinBackoff, MaxBackoff and StallTimeout are as in Config.
 	MinBackoff, MaxBackoff, StallTimeout time.Duration
+	// OnError is as in Config.
+	OnError func(err error)
 	// Logger receives the worker's log; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -157,6 +159,7 @@ func startSQL(ctx context.Context, api coreAPI, cfg SQLConfig) (*Handle[*SQLStat
 		MaxBackoff:       cfg.MaxBackoff,
 		StallTimeout:     cfg.StallTimeout,
 		Poison:           PoisonPolicy{Retries: cfg.Poison.Retries, MinBackoff: cfg.Poison.MinBackoff, MaxBackoff: cfg.Poison.MaxBackoff},
+		OnError:          cfg.OnError,
 		Logger:           cfg.Logger,
 	}
 	if err := normalize(&wcfg); err != nil {

@@ -3,13 +3,11 @@ package projection
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/allsource-go/allsource/allsource"
@@ -87,6 +85,12 @@ type Config[S any] struct {
 	// Poison says what the worker does when its reducer fails on an event
 	// (an error or a panic); the zero value stops the worker.
 	Poison PoisonPolicy
+	// OnError, when set, is called with each error the worker meets: the
+	// transient ones it recovers from (a dropped connection, a failed
+	// acknowledgement, a failed save) and the one it stops with. It runs on
+	// the worker's goroutine, so it must not block or call the handle's
+	// Stop or Drain; a panic in it is recovered and logged.
+	OnError func(err error)
 	// Logger receives the worker's log; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -116,12 +120,6 @@ type EntityState struct {
 	State any
 }
 
-// Handle controls a running worker. Its methods are safe for concurrent
-// use.
-type Handle[S any] struct {
-	w *worker[S]
-}
-
 type worker[S any] struct {
 	cfg       Config[S]
 	api       coreAPI
@@ -138,13 +136,12 @@ type worker[S any] struct {
 	stopOnce  sync.Once
 	caughtUp  chan struct{}
 	caughtOne sync.Once
-	upNow     atomic.Bool
 
 	replays chan replayRequest // ReplayDeadLetters to the driver
 
-	mu      sync.Mutex
-	err     error // the error the worker stopped with
-	lastErr error // the last transient error
+	drain bool // set before stopping closes: apply what was received
+	mu    sync.Mutex
+	err   error // the error the worker stopped with
 
 	// Driver-only fields.
 	savedPos     int64
@@ -373,7 +370,7 @@ func (w *worker[S]) run() {
 		case errors.Is(err, errGap), errors.Is(err, errLagged):
 			w.log.Warn("events were missed; rebuilding from the last snapshot", "err", err, "position", w.savedPos)
 			w.needRollback = true
-			w.upNow.Store(false)
+			w.eng.stats.caughtUp.Store(false)
 			if rerr := w.rollback(); rerr != nil {
 				err = rerr
 			}
@@ -485,6 +482,9 @@ func (w *worker[S]) session() error {
 	for {
 		select {
 		case <-w.stopping:
+			if !w.drain {
+				return errStopping
+			}
 			// Drain: apply what has already been received.
 			select {
 			case b := <-batches:
@@ -644,7 +644,7 @@ func (w *worker[S]) handle(f frame, checkpoints bool) error {
 		}
 		w.pushNow(w.ctx)
 		w.bo.reset()
-		w.upNow.Store(true)
+		w.eng.stats.caughtUp.Store(true)
 		w.caughtOne.Do(func() { close(w.caughtUp) })
 		w.log.Info("caught up", "replayed", f.replayed, "position", w.eng.confirmed)
 		return nil
@@ -934,126 +934,25 @@ func (w *worker[S]) transient(what string, err error) {
 }
 
 func (w *worker[S]) setLastErr(err error) {
-	w.mu.Lock()
-	w.lastErr = err
-	w.mu.Unlock()
+	w.report(err)
 }
 
 func (w *worker[S]) fail(err error) {
 	w.mu.Lock()
 	w.err = err
-	w.lastErr = err
 	w.mu.Unlock()
+	w.report(err)
 }
 
-// Read calls fn with the current state under a read lock, so fn sees a
-// consistent state between two events. fn must not modify the state or
-// keep references into it after it returns, and must not call the
-// handle's Stop; the reducer must not call Read.
-func (h *Handle[S]) Read(fn func(state S)) {
-	h.w.eng.mu.RLock()
-	defer h.w.eng.mu.RUnlock()
-	fn(h.w.eng.state)
-}
-
-// State returns a deep copy of the current state, made by an
-// encoding/json round trip.
-func (h *Handle[S]) State() (S, error) {
-	h.w.eng.mu.RLock()
-	data, err := json.Marshal(h.w.eng.state)
-	h.w.eng.mu.RUnlock()
-	var s S
-	if err != nil {
-		return s, fmt.Errorf("projection: copy state: %w", err)
+// report hands err to the OnError callback, recovering a panic in it.
+func (w *worker[S]) report(err error) {
+	if w.cfg.OnError == nil {
+		return
 	}
-	s = h.w.cfg.Initial()
-	if err := json.Unmarshal(data, &s); err != nil {
-		return s, fmt.Errorf("projection: copy state: %w", err)
-	}
-	return s, nil
-}
-
-// EntityState reads one entity's state from Core's projection store, as
-// last pushed by a worker with Push configured; found is false when Core
-// holds none.
-func (h *Handle[S]) EntityState(ctx context.Context, entityID string) (state json.RawMessage, found bool, err error) {
-	state, found, err = h.w.api.getState(ctx, h.w.projName, entityID)
-	if err != nil {
-		return nil, false, fmt.Errorf("projection: read state of %q from projection %q: %w", entityID, h.w.projName, err)
-	}
-	return state, found, nil
-}
-
-// CaughtUp returns a channel that is closed once the worker has applied
-// every event Core held when it first connected (replay_complete).
-func (h *Handle[S]) CaughtUp() <-chan struct{} { return h.w.caughtUp }
-
-// IsCaughtUp reports whether the worker is caught up now: false again while
-// it rebuilds from a snapshot after missed events.
-func (h *Handle[S]) IsCaughtUp() bool { return h.w.upNow.Load() }
-
-// WaitCaughtUp waits until the worker has caught up. It returns the
-// worker's error if it stopped first, ErrStopped if it was stopped, or
-// ctx's error.
-func (h *Handle[S]) WaitCaughtUp(ctx context.Context) error {
-	select {
-	case <-h.w.caughtUp:
-		return nil
-	case <-h.w.done:
-		select {
-		case <-h.w.caughtUp:
-			return nil
-		default:
+	defer func() {
+		if r := recover(); r != nil {
+			w.log.Error("projection worker: OnError panicked", "panic", r, "err", err)
 		}
-		if err := h.Err(); err != nil {
-			return err
-		}
-		return ErrStopped
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// Err returns the error that stopped the worker (a *ReducerError, say), or
-// nil while it runs or after a clean stop.
-func (h *Handle[S]) Err() error {
-	h.w.mu.Lock()
-	defer h.w.mu.Unlock()
-	return h.w.err
-}
-
-// LastError returns the most recent error the worker met, including the
-// transient ones it recovers from (a dropped connection, a failed
-// acknowledgement), or nil.
-func (h *Handle[S]) LastError() error {
-	h.w.mu.Lock()
-	defer h.w.mu.Unlock()
-	return h.w.lastErr
-}
-
-// Done returns a channel that is closed when the worker has stopped, by
-// Stop, by an error, or because the context given to Start was canceled.
-func (h *Handle[S]) Done() <-chan struct{} { return h.w.done }
-
-// Stats returns the worker's counters.
-func (h *Handle[S]) Stats() Stats { return h.w.eng.stats.load() }
-
-// Stop stops the worker cleanly: it stops reading the stream, applies the
-// frames already received, saves a last snapshot, acknowledges it and
-// pushes state, retrying until ctx's deadline. It returns the error that
-// stopped the worker earlier, the final checkpoint's error, or ctx's error
-// when the deadline passed first (the worker then gives up at once).
-func (h *Handle[S]) Stop(ctx context.Context) error {
-	w := h.w
-	w.stopOnce.Do(func() {
-		close(w.stopping)
-		context.AfterFunc(ctx, w.cancel)
-	})
-	select {
-	case <-w.done:
-		return h.Err()
-	case <-ctx.Done():
-		<-w.done
-		return fmt.Errorf("projection: stop consumer %q: %w", w.cfg.Name, ctx.Err())
-	}
+	}()
+	w.cfg.OnError(err)
 }

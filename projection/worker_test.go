@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -170,7 +171,7 @@ func TestStopFlushesAndAcks(t *testing.T) {
 	// The push at the catch-up holds e-1's first 20 events; the live ones
 	// wait for Stop.
 	pushed := func() agg {
-		raw, found, err := h.EntityState(context.Background(), "e-1")
+		raw, found, err := f.pushedState(h.w.projName, "e-1")
 		if err != nil || !found {
 			t.Fatalf("EntityState(e-1): found %v, err %v", found, err)
 		}
@@ -420,5 +421,43 @@ func TestStartContextGovernsStartOnly(t *testing.T) {
 	cancel()
 	if _, err := Start(ctx, f.c, f.config("start-ctx", store)); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Start with a canceled context = %v", err)
+	}
+}
+
+func TestOnErrorSeesTransientErrorsAndMayPanic(t *testing.T) {
+	f := newFixture(t)
+	f.ingest(300, 5, "test.created")
+	f.srv.FailNext("ackConsumer", 3, 503)
+	cfg := f.config("on-error", NewFileStore(t.TempDir()))
+	var seen atomic.Int32
+	cfg.OnError = func(err error) {
+		seen.Add(1)
+		panic("a careless callback")
+	}
+	h := f.start(cfg)
+	waitCaughtUp(t, h)
+	f.ingest(100, 5, "test.updated")
+	f.waitState(h)
+	eventually(t, func() bool { return f.cursor("on-error") == 400 }, func() string { return "cursor never reached 400" })
+	if seen.Load() == 0 || h.Err() != nil {
+		t.Fatalf("OnError called %d times, Err() = %v; want calls and a running worker", seen.Load(), h.Err())
+	}
+}
+
+func TestDrainAppliesWhatWasReceived(t *testing.T) {
+	f := newFixture(t)
+	f.ingest(2000, 5, "test.created")
+	h := f.start(f.config("drain", NewFileStore(t.TempDir())))
+	waitCaughtUp(t, h)
+	f.ingest(200, 5, "test.updated")
+	f.waitState(h)
+	if err := h.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if c := f.cursor("drain"); c != 2200 {
+		t.Fatalf("cursor %d after Drain, want 2200", c)
+	}
+	if err := h.Stop(context.Background()); err != nil {
+		t.Fatalf("Stop after Drain = %v", err)
 	}
 }
