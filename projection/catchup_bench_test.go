@@ -59,24 +59,27 @@ func recordReplay(n, entities int) *recordedStream {
 type memoryCore struct {
 	rec *recordedStream
 
-	mu     sync.Mutex
-	cursor int64
+	mu      sync.Mutex
+	cursors map[string]int64
 }
 
-func (m *memoryCore) register(context.Context, string, []string) (int64, error) {
+func (m *memoryCore) register(_ context.Context, consumer string, _ []string) (int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.cursor, nil
+	return m.cursors[consumer], nil
 }
 
 func (m *memoryCore) pending(context.Context, string, int) ([]pendingEvent, error) {
 	return nil, nil // every event arrives replayed, with its position
 }
 
-func (m *memoryCore) ack(_ context.Context, _ string, pos int64) error {
+func (m *memoryCore) ack(_ context.Context, consumer string, pos int64) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.cursor = max(m.cursor, pos)
+	if m.cursors == nil {
+		m.cursors = make(map[string]int64)
+	}
+	m.cursors[consumer] = max(m.cursors[consumer], pos)
 	return nil
 }
 
@@ -182,6 +185,56 @@ func BenchmarkCatchUpEntities(b *testing.B) {
 			b.ReportMetric(float64(n)*float64(i)/b.Elapsed().Seconds(), "events/s")
 			b.ReportMetric(float64(cpu.Nanoseconds())/float64(n*i), "cpu-ns/event")
 			b.ReportMetric(float64(checkpoints)/float64(i), "checkpoints")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
+
+// BenchmarkCatchUpPartitions measures catch-up of 1,000,000 events over
+// 100,000 entities by 1 and by 2 partitions in one process, each partition
+// a worker with its own consumer reading the whole replay and applying its
+// share, as BenchmarkCatchUpEntities does for one worker.
+func BenchmarkCatchUpPartitions(b *testing.B) {
+	const n, entities = 1_000_000, 100_000
+	rec := recordReplay(n, entities)
+	for _, parts := range []int{1, 2} {
+		b.Run(fmt.Sprintf("partitions=%d", parts), func(b *testing.B) {
+			i := 0
+			for b.Loop() {
+				i++
+				store := NewFileStore(b.TempDir())
+				cfg := Config[*Map[int64]]{Name: "catchup", Reducer: countPerEntity, Store: store, Logger: quiet}
+				core := &memoryCore{rec: rec}
+				var hs []*Handle[*Map[int64]]
+				for p := range parts {
+					pc := cfg
+					pc.Partition = Partition{Index: p, Count: parts}
+					h, err := start(context.Background(), core, pc)
+					if err != nil {
+						b.Fatal(err)
+					}
+					hs = append(hs, h)
+				}
+				var applied int64
+				for _, h := range hs {
+					if err := h.WaitCaughtUp(context.Background()); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StopTimer()
+				for _, h := range hs {
+					applied += h.Stats().Applied
+					if err := h.Stop(context.Background()); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if applied != n {
+					b.Fatalf("applied %d, want %d", applied, n)
+				}
+				store.Close()
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(n)*float64(i)/b.Elapsed().Seconds(), "events/s")
 			b.ReportMetric(0, "ns/op")
 		})
 	}

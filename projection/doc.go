@@ -92,6 +92,17 @@
 // state again at each checkpoint, and recording changes where they happen
 // costs one map write per change.
 //
+// # Partitions
+//
+// Config.Partition splits a projection by entity into Count partitions,
+// each a worker with its own consumer, state and snapshots that applies the
+// events of its entities, in order, and skips the others. StartPartitions
+// runs several in one process, in parallel; separate processes each start
+// the partitions they own. Every partition reads the whole stream (Core has
+// no partitioned consumers), so partitions spread the reducing and the
+// state, not the reading and decoding. A projection keeps its number of
+// partitions: another one is refused with ErrPartitionsChanged.
+//
 // # Snapshot stores
 //
 // A store keeps, per consumer, a base snapshot and the deltas saved after

@@ -69,6 +69,9 @@ type engine[S any] struct {
 	poisoned func(ev *Event, err error) error
 	initial  func() S
 	filter   typeFilter
+	// part is the partition the engine applies; the zero value is the
+	// whole projection.
+	part Partition
 	// stallTimeout is how long an event may stay missing from the live
 	// stream while later events arrive before it is declared lost.
 	stallTimeout time.Duration
@@ -192,6 +195,11 @@ func (e *engine[S]) reset() {
 	e.clearVolatile()
 }
 
+// owns reports whether the entity belongs to the engine's partition.
+func (e *engine[S]) owns(tenant, entity string) bool {
+	return e.part.Count <= 1 || e.part.owns(tenant, entity)
+}
+
 // versionKey names an entity in the version map.
 type versionKey struct{ tenant, entity string }
 
@@ -219,7 +227,7 @@ func (e *engine[S]) setVersion(tenant, entity string, v int64) {
 // apply reduces ev unless it does not match the filters or its entity is
 // already at or past its version. It reports whether the reducer ran.
 func (e *engine[S]) apply(ev *Event) (bool, error) {
-	if !e.filter.match(ev.EventType) {
+	if !e.filter.match(ev.EventType) || !e.owns(ev.TenantID, ev.EntityID) {
 		return false, nil
 	}
 	if ev.Version > 0 && ev.Version <= e.version(ev.TenantID, ev.EntityID) {
@@ -281,6 +289,9 @@ func (e *engine[S]) replay(pos int64, ev *Event) error {
 func (e *engine[S]) live(ev *Event) error {
 	e.stats.live.Add(1)
 	ev.Position = 0
+	if !e.owns(ev.TenantID, ev.EntityID) {
+		return nil // another partition's
+	}
 	if e.strict && ev.Version > 1 {
 		if cur := e.version(ev.TenantID, ev.EntityID); ev.Version > cur+1 {
 			return fmt.Errorf("%w: %s event %s (entity %q) has version %d, but the last applied is %d",
@@ -312,7 +323,7 @@ func (e *engine[S]) advance(pending []pendingEvent, now time.Time) (int64, error
 		if p.Position <= pos {
 			continue
 		}
-		if !e.filter.match(p.Type) {
+		if !e.filter.match(p.Type) || !e.owns(p.TenantID, p.EntityID) {
 			pos = p.Position
 			continue
 		}

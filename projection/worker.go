@@ -82,6 +82,9 @@ type Config[S any] struct {
 	// stream while later events arrive before the worker treats it as lost
 	// and rebuilds from its last snapshot; default DefaultStallTimeout.
 	StallTimeout time.Duration
+	// Partition makes the worker one partition of a projection split by
+	// entity; the zero value is the whole projection.
+	Partition Partition
 	// Poison says what the worker does when its reducer fails on an event
 	// (an error or a panic); the zero value stops the worker.
 	Poison PoisonPolicy
@@ -172,6 +175,11 @@ func startWith[S any](ctx context.Context, api coreAPI, cfg Config[S], setup fun
 	if err := normalize(&cfg); err != nil {
 		return nil, err
 	}
+	if err := checkLayout(ctx, cfg.Store, cfg.Name, cfg.Partition.Count); err != nil {
+		return nil, err
+	}
+	projName := cfg.Name // partitions push into one projection
+	cfg.Name = cfg.Partition.consumer(cfg.Name)
 	w := &worker[S]{
 		cfg:      cfg,
 		api:      api,
@@ -179,7 +187,7 @@ func startWith[S any](ctx context.Context, api coreAPI, cfg Config[S], setup fun
 		log:      cfg.Logger.With("consumer", cfg.Name),
 		bo:       newBackoff(cfg.MinBackoff, cfg.MaxBackoff),
 		filters:  streamFilters(cfg.EventTypes),
-		projName: cfg.Name,
+		projName: projName,
 		now:      time.Now,
 		done:     make(chan struct{}),
 		stopping: make(chan struct{}),
@@ -188,6 +196,7 @@ func startWith[S any](ctx context.Context, api coreAPI, cfg Config[S], setup fun
 		replays:  make(chan replayRequest),
 	}
 	w.eng.stallTimeout = cfg.StallTimeout
+	w.eng.part = cfg.Partition
 	if cfg.Poison.Retries > 0 || cfg.Poison.Action == PoisonSkip {
 		w.eng.poisoned = w.poisoned
 	}
@@ -263,6 +272,8 @@ func normalize[S any](cfg *Config[S]) error {
 		return bad("Poison.Action %d is not PoisonStop or PoisonSkip", cfg.Poison.Action)
 	case cfg.Poison.Action == PoisonSkip && cfg.Poison.DeadLetters == nil:
 		return bad("Poison.DeadLetters is required with PoisonSkip")
+	case cfg.Partition.Count < 0 || cfg.Partition.Count > 1 && (cfg.Partition.Index < 0 || cfg.Partition.Index >= cfg.Partition.Count):
+		return bad("Partition %d of %d does not exist", cfg.Partition.Index, cfg.Partition.Count)
 	case cfg.CheckpointEvents < 0:
 		return bad("CheckpointEvents is %d; it must not be negative", cfg.CheckpointEvents)
 	case cfg.Push != nil && cfg.Push.Events < 0:
