@@ -90,6 +90,8 @@ type engine[S any] struct {
 	// dirtyVersions holds the entities whose version changed since the
 	// last snapshot.
 	dirtyVersions map[versionKey]int64
+	// head is the highest position seen.
+	head int64
 	// full is set when the next snapshot must be whole: there is no
 	// durable snapshot to apply a delta to, or a save failed.
 	full bool
@@ -144,22 +146,40 @@ type Stats struct {
 	// replay_complete, false again while it rebuilds from a snapshot after
 	// missed events.
 	CaughtUp bool
+	// Head is the highest position the worker has seen: of a replayed
+	// event, or of the consumer's pending events it reads while live.
+	Head int64
+	// Lag is the number of positions between Position and Head: how far
+	// behind the state is, as far as the worker knows.
+	Lag int64
+	// LastCheckpoint is when the last snapshot was saved; zero before the
+	// first.
+	LastCheckpoint time.Time
+	// CheckpointDuration is how long the last snapshot's save took.
+	CheckpointDuration time.Duration
 }
 
 // counters are the Stats, updated by the driver and read by anyone.
 type counters struct {
 	applied, duplicates, replayed, live, checkpoints, acked, position,
 	connects, recoveries, pushes, skipped atomic.Int64
-	caughtUp atomic.Bool
+	caughtUp                              atomic.Bool
+	head, lastCheckpoint, checkpointNanos atomic.Int64
 }
 
 func (c *counters) load() Stats {
-	return Stats{
+	s := Stats{
 		Applied: c.applied.Load(), Duplicates: c.duplicates.Load(), Replayed: c.replayed.Load(),
 		Live: c.live.Load(), Checkpoints: c.checkpoints.Load(), Acked: c.acked.Load(),
 		Position: c.position.Load(), Connects: c.connects.Load(), Recoveries: c.recoveries.Load(),
 		Pushes: c.pushes.Load(), Skipped: c.skipped.Load(), CaughtUp: c.caughtUp.Load(),
+		Head: c.head.Load(), CheckpointDuration: time.Duration(c.checkpointNanos.Load()),
 	}
+	s.Lag = max(0, s.Head-s.Position)
+	if t := c.lastCheckpoint.Load(); t != 0 {
+		s.LastCheckpoint = time.Unix(0, t)
+	}
+	return s
 }
 
 func newEngine[S any](consumer string, reduce Reducer[S], initial func() S, filters []string) *engine[S] {
@@ -193,6 +213,14 @@ func (e *engine[S]) reset() {
 	e.confirmed = 0
 	e.applied = 0
 	e.clearVolatile()
+}
+
+// seen records a position the worker has seen.
+func (e *engine[S]) seen(pos int64) {
+	if pos > e.head {
+		e.head = pos
+		e.stats.head.Store(pos)
+	}
 }
 
 // owns reports whether the entity belongs to the engine's partition.
@@ -269,6 +297,7 @@ func (e *engine[S]) apply(ev *Event) (bool, error) {
 func (e *engine[S]) replay(pos int64, ev *Event) error {
 	e.stats.replayed.Add(1)
 	e.progress++
+	e.seen(pos)
 	if len(e.liveIDs) > 0 {
 		delete(e.liveIDs, ev.ID)
 	}
@@ -316,6 +345,9 @@ func (e *engine[S]) live(ev *Event) error {
 // event was missed: a later version of its entity was applied without it,
 // or it stayed missing for stallTimeout while later events kept arriving.
 func (e *engine[S]) advance(pending []pendingEvent, now time.Time) (int64, error) {
+	if len(pending) > 0 {
+		e.seen(pending[len(pending)-1].Position)
+	}
 	pos := e.confirmed
 	blocked := -1
 	for i := range pending {
@@ -452,9 +484,12 @@ func isNil(ks keyedState) bool {
 	return ok && n.isNil()
 }
 
-// saved records that a snapshot is durable.
-func (e *engine[S]) saved() {
+// saved records that a snapshot is durable, at now, after a save that
+// took took.
+func (e *engine[S]) saved(now time.Time, took time.Duration) {
 	e.stats.checkpoints.Add(1)
+	e.stats.lastCheckpoint.Store(now.UnixNano())
+	e.stats.checkpointNanos.Store(int64(took))
 }
 
 // restore replaces the engine's state with the whole snapshot s, or with

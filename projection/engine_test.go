@@ -180,7 +180,7 @@ func TestEngineSnapshotRestoreRollback(t *testing.T) {
 	if s.Position != 2 || s.Versions["default/a"] != 1 || s.Versions["t2/b"] != 1 || s.Applied != 2 {
 		t.Fatalf("snapshot %+v", s)
 	}
-	e.saved()
+	e.saved(time.Unix(5, 0), time.Millisecond)
 	mustLive(t, e, ev("a", 2))
 	if _, err := e.snapshot(time.Unix(6, 0)); !errors.Is(err, errNotExact) {
 		t.Fatalf("snapshot with an unconfirmed live event: err = %v, want errNotExact", err)

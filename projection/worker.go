@@ -762,6 +762,7 @@ type saveResult struct {
 	pos     int64     // the position acknowledged
 	saveErr error
 	ackErr  error
+	took    time.Duration // the save's
 }
 
 // persist saves snap (unless nil) and, once it is durable, acknowledges
@@ -769,9 +770,11 @@ type saveResult struct {
 func (w *worker[S]) persist(ctx context.Context, snap *Snapshot, pos int64) saveResult {
 	r := saveResult{snap: snap, pos: pos}
 	if snap != nil {
+		start := time.Now()
 		if r.saveErr = w.cfg.Store.Save(ctx, w.cfg.Name, *snap); r.saveErr != nil {
 			return r
 		}
+		r.took = time.Since(start)
 	}
 	r.ackErr = w.api.ack(ctx, w.cfg.Name, pos)
 	return r
@@ -788,7 +791,7 @@ func (w *worker[S]) onSaved(r saveResult) {
 		return
 	}
 	if r.snap != nil {
-		w.eng.saved()
+		w.eng.saved(w.now(), r.took)
 		w.savedPos = max(w.savedPos, r.snap.Position)
 	}
 	if r.ackErr != nil {
@@ -832,11 +835,12 @@ func (w *worker[S]) save(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	start := time.Now()
 	if err := w.cfg.Store.Save(ctx, w.cfg.Name, snap); err != nil {
 		w.eng.full = true
 		return err
 	}
-	w.eng.saved()
+	w.eng.saved(w.now(), time.Since(start))
 	w.savedPos = snap.Position
 	return nil
 }
