@@ -166,8 +166,6 @@ func (s *Stream) connect(ctx context.Context) error {
 		return ErrStreamClosed
 	}
 	s.conn = conn
-	s.reads, s.done = make(chan readResult, readAhead), make(chan struct{})
-	go readLoop(conn, s.reads, s.done)
 	return nil
 }
 
@@ -185,7 +183,9 @@ type readResult struct {
 // closed, then sends the error and returns. The reads are not bound to the
 // context of a Next call: coder/websocket closes a connection whose read
 // context ends, so a Next whose context expired would leave the stream
-// dead. Next waits on reads and its context instead.
+// dead. Next waits on reads and its context instead. A Next with a context
+// that cannot end reads conn itself, as long as no readLoop was started:
+// that saves a goroutine hop per frame.
 func readLoop(conn *websocket.Conn, reads chan<- readResult, done <-chan struct{}) {
 	for {
 		typ, data, err := conn.Read(context.Background())
@@ -207,11 +207,28 @@ var ErrStreamClosed = errors.New("allsource: stream closed")
 // stream normally and Reconnect is off, ErrStreamClosed after Close, and a
 // *StreamError or *core.StreamFrameError for a failed connection or a
 // malformed frame. With Reconnect on, a dropped connection is redialled
-// until ctx ends.
+// until ctx ends. A ctx that ends returns its error and leaves the stream
+// usable.
 func (s *Stream) Next(ctx context.Context) (Frame, error) {
+	data, err := s.NextRaw(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return core.DecodeStreamFrame(data)
+}
+
+// NextRaw is Next without decoding: it returns the next text frame as
+// sent, for a caller with a decoder of its own (the projection worker's,
+// made for catch-up throughput). The caller owns the bytes.
+func (s *Stream) NextRaw(ctx context.Context) ([]byte, error) {
 	for {
 		s.mu.Lock()
 		conn, reads, closed := s.conn, s.reads, s.closed
+		if conn != nil && reads == nil && ctx.Done() != nil {
+			s.reads, s.done = make(chan readResult, readAhead), make(chan struct{})
+			reads = s.reads
+			go readLoop(conn, s.reads, s.done)
+		}
 		s.mu.Unlock()
 		if closed {
 			return nil, ErrStreamClosed
@@ -219,11 +236,16 @@ func (s *Stream) Next(ctx context.Context) (Frame, error) {
 		var readErr error
 		if conn != nil {
 			var r readResult
-			select {
-			case r = <-reads:
-			case <-ctx.Done():
-				// The connection stays open; the next call goes on reading.
-				return nil, ctx.Err()
+			if reads == nil {
+				r.typ, r.data, r.err = conn.Read(context.Background())
+			} else {
+				select {
+				case r = <-reads:
+				case <-ctx.Done():
+					// The connection stays open; the next call goes on
+					// reading.
+					return nil, ctx.Err()
+				}
 			}
 			typ, data, err := r.typ, r.data, r.err
 			if err == nil {
@@ -231,7 +253,7 @@ func (s *Stream) Next(ctx context.Context) (Frame, error) {
 				if typ != websocket.MessageText {
 					continue // binary frames carry nothing for us
 				}
-				return core.DecodeStreamFrame(data)
+				return data, nil
 			}
 			readErr = err
 			conn.CloseNow()
