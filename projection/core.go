@@ -1,7 +1,6 @@
 package projection
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -12,8 +11,6 @@ import (
 	"strconv"
 	"sync"
 	"time"
-
-	"github.com/coder/websocket"
 
 	"github.com/allsource-go/allsource/allsource"
 	"github.com/allsource-go/allsource/runtime"
@@ -114,97 +111,32 @@ func (cc *coreClient) getState(ctx context.Context, projection, entityID string)
 	return state, true, nil
 }
 
-// connect opens the stream with the client's credentials, headers and
-// connection pool. The worker reads frames with its own decoder rather than
-// the SDK's Stream: catch-up throughput depends on the cost per frame, and
-// the generated decoder takes over twice as long (BenchmarkDecodeFrame).
+// connect opens the consumer's stream through the SDK's Stream: its
+// dialer, credentials and connection pool. The worker reads the frames
+// undecoded (NextRaw) and decodes them with its own decoder: catch-up
+// throughput depends on the cost per frame, and the generated decoder takes
+// over twice as long (BenchmarkDecodeFrame). Reconnection is the worker's,
+// which must roll back or re-register between connections, so the Stream
+// does not reconnect.
 func (cc *coreClient) connect(ctx context.Context, consumer string, filters []string) (stream, error) {
-	rt := cc.c.API().Runtime()
-	u := rt.BaseURL()
-	switch u.Scheme {
-	case "http":
-		u.Scheme = "ws"
-	case "https":
-		u.Scheme = "wss"
-	}
-	u.Path += "/api/v1/events/stream"
-	u.RawPath = ""
-	u.RawQuery = url.Values{"consumer_id": {consumer}}.Encode()
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return nil, fmt.Errorf("streamEvents: %w", err)
-	}
-	if err := rt.Authorize(ctx, hreq); err != nil {
-		return nil, fmt.Errorf("streamEvents: %w", err)
-	}
 	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	conn, resp, err := websocket.Dial(dctx, hreq.URL.String(), &websocket.DialOptions{
-		HTTPClient:      rt.HTTPClient(),
-		HTTPHeader:      hreq.Header,
-		CompressionMode: websocket.CompressionDisabled,
-	})
+	s, err := cc.c.Subscribe(dctx, allsource.StreamOptions{ConsumerID: consumer, Filters: filters, ReadLimit: maxFrameBytes})
 	if err != nil {
-		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
-			return nil, fmt.Errorf("streamEvents: GET %s: handshake answered %s", u.Redacted(), resp.Status)
-		}
-		if hreq.URL.RawQuery != u.RawQuery {
-			// The credential is a query parameter, so the dial error
-			// would repeat it: keep the error's text out.
-			return nil, fmt.Errorf("streamEvents: GET %s: connection failed", u.Redacted())
-		}
 		return nil, fmt.Errorf("streamEvents: %w", err)
 	}
-	conn.SetReadLimit(maxFrameBytes)
-	if len(filters) > 0 {
-		sub, err := json.Marshal(struct {
-			Type    string   `json:"type"`
-			Filters []string `json:"filters"`
-		}{"subscribe", filters})
-		if err == nil {
-			err = conn.Write(ctx, websocket.MessageText, sub)
-		}
-		if err != nil {
-			conn.CloseNow()
-			return nil, fmt.Errorf("streamEvents: subscribe: %w", err)
-		}
-	}
-	return &wsStream{c: conn}, nil
+	return sdkStream{s}, nil
 }
 
-// wsStream reads frames from a WebSocket connection.
-type wsStream struct {
-	c   *websocket.Conn
-	buf bytes.Buffer
-}
+// sdkStream is the worker's view of an allsource.Stream.
+type sdkStream struct{ s *allsource.Stream }
 
-// next reads the next text frame. The connection is not bound to ctx
-// (binding costs a timer per frame); close ends a pending read instead.
-func (s *wsStream) next(context.Context) ([]byte, error) {
-	for {
-		typ, r, err := s.c.Reader(context.Background())
-		if err != nil {
-			return nil, err
-		}
-		s.buf.Reset()
-		if _, err := s.buf.ReadFrom(r); err != nil {
-			return nil, err
-		}
-		if typ != websocket.MessageText {
-			continue
-		}
-		// Decoded events alias the frame, so each frame gets its own copy.
-		data := bytes.Clone(s.buf.Bytes())
-		if s.buf.Cap() > 1<<20 {
-			s.buf = bytes.Buffer{}
-		}
-		return data, nil
-	}
-}
+// next reads without binding the read to a context that can end (which
+// lets the Stream read in the caller's goroutine); the worker's close ends
+// a pending read instead.
+func (s sdkStream) next(context.Context) ([]byte, error) { return s.s.NextRaw(context.Background()) }
 
-func (s *wsStream) close() error {
-	return s.c.CloseNow()
-}
+func (s sdkStream) close() error { return s.s.Close() }
 
 // DefaultSnapshotProjection is the projection name under which CoreStore
 // keeps snapshots in Core's projection store.
