@@ -7,10 +7,13 @@ import (
 )
 
 // Compaction thresholds of a chain: deltas are merged into the base once
-// they weigh more than the base and at least minCompactBytes, or once there
-// are maxDeltas of them (which bounds the reads of a Load).
+// they weigh twice the base and at least minCompactBytes, or once there are
+// maxDeltas of them (which bounds the reads of a Load). A compaction reads
+// and writes the whole state, so waiting until the deltas outweigh the base
+// keeps its total cost a small multiple of what the deltas wrote.
 const (
-	minCompactBytes = 4 << 20
+	minCompactBytes = 16 << 20
+	compactRatio    = 2
 	maxDeltas       = 512
 )
 
@@ -215,7 +218,7 @@ func (c *chain) saveDelta(ctx context.Context, name string, s Snapshot) error {
 	st.written = seq
 	st.deltaBytes += int64(len(data))
 	st.deltas++
-	if !st.compacting && (st.deltas >= maxDeltas || st.deltaBytes >= max(st.baseBytes, minCompactBytes)) {
+	if !st.compacting && (st.deltas >= maxDeltas || st.deltaBytes >= max(compactRatio*st.baseBytes, minCompactBytes)) {
 		st.compacting = true
 		c.wg.Add(1)
 		go func() {
