@@ -27,6 +27,13 @@ func decodeFrame(data []byte) (frame, error) {
 	return decodeFrameWith(data, nil)
 }
 
+// decodeFrameInto is decodeFrameWith into *f, which must be zero.
+func decodeFrameInto(f *frame, data []byte, in *interner) error {
+	var err error
+	*f, err = decodeFrameWith(data, in)
+	return err
+}
+
 // decodeFrameWith is decodeFrame with an interner for the strings that
 // repeat from frame to frame (event types, tenants); in may be nil.
 func decodeFrameWith(data []byte, in *interner) (frame, error) {

@@ -440,6 +440,9 @@ func (w *worker[S]) session() error {
 	rctx, cancel := context.WithCancel(w.ctx)
 	raw := make(chan frameBatch, 64)
 	batches := make(chan decodedBatch, 64)
+	// Decoded batches go back to the decoder once applied, so that their
+	// frames are not allocated (and scanned by the collector) anew.
+	free := make(chan []frame, 64)
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {
@@ -449,7 +452,7 @@ func (w *worker[S]) session() error {
 	}()
 	go func() {
 		defer wg.Done()
-		decodeBatches(rctx, raw, batches)
+		decodeBatches(rctx, raw, batches, free)
 	}()
 	defer func() {
 		cancel()
@@ -470,9 +473,15 @@ func (w *worker[S]) session() error {
 	handleBatches := func(b decodedBatch, checkpoints bool) error {
 		for {
 			for i := range b.frames {
-				if err := w.handle(b.frames[i], checkpoints); err != nil {
+				if err := w.handle(&b.frames[i], checkpoints); err != nil {
 					return err
 				}
+			}
+			// The reducer got copies of the events: the batch can go back.
+			clear(b.frames)
+			select {
+			case free <- b.frames[:0]:
+			default:
 			}
 			if b.malformed != nil {
 				return b.malformed
@@ -538,20 +547,31 @@ type decodedBatch struct {
 
 // decodeBatches decodes the batches of raw until it is closed or ctx is
 // done, and stops after a malformed frame.
-func decodeBatches(ctx context.Context, raw <-chan frameBatch, out chan<- decodedBatch) {
+func decodeBatches(ctx context.Context, raw <-chan frameBatch, out chan<- decodedBatch, free <-chan []frame) {
 	var in interner
 	for b := range raw {
-		d := decodedBatch{frames: make([]frame, 0, len(b.frames)), err: b.err}
+		d := decodedBatch{err: b.err}
+		select {
+		case fs := <-free:
+			if cap(fs) >= len(b.frames) {
+				d.frames = fs
+			}
+		default:
+		}
+		if d.frames == nil {
+			d.frames = make([]frame, 0, max(len(b.frames), 16))
+		}
 		for _, data := range b.frames {
-			f, err := decodeFrameWith(data, &in)
-			if err != nil {
+			d.frames = append(d.frames, frame{})
+			f := &d.frames[len(d.frames)-1]
+			if err := decodeFrameInto(f, data, &in); err != nil {
+				d.frames = d.frames[:len(d.frames)-1]
 				d.err, d.malformed = nil, fmt.Errorf("projection: stream frame: %w", err)
 				break
 			}
 			if f.kind == 0 {
-				continue // a frame type from a newer server
+				d.frames = d.frames[:len(d.frames)-1] // a frame type from a newer server
 			}
-			d.frames = append(d.frames, f)
 		}
 		select {
 		case out <- d:
@@ -625,7 +645,7 @@ func (w *worker[S]) read(ctx context.Context, st stream, batches chan<- frameBat
 
 // handle applies one frame; checkpoints are taken when due unless
 // draining.
-func (w *worker[S]) handle(f frame, checkpoints bool) error {
+func (w *worker[S]) handle(f *frame, checkpoints bool) error {
 	switch f.kind {
 	case frameReplay:
 		if err := w.eng.replay(f.position, &f.event); err != nil {
