@@ -40,6 +40,7 @@ type chain struct {
 	wg sync.WaitGroup
 
 	mu    sync.Mutex // serializes base writes and loads; guards names
+	idle  *sync.Cond // signaled when a compaction ends
 	names map[string]*chainState
 }
 
@@ -65,7 +66,9 @@ type record struct {
 }
 
 func newChain(b blobs) *chain {
-	return &chain{b: b, names: make(map[string]*chainState)}
+	c := &chain{b: b, names: make(map[string]*chainState)}
+	c.idle = sync.NewCond(&c.mu)
+	return c
 }
 
 // wait waits for the compactions in progress.
@@ -79,8 +82,9 @@ func (c *chain) load(ctx context.Context, name string) (Snapshot, bool, error) {
 		return Snapshot{}, false, fmt.Errorf("projection: load snapshot: %w", err)
 	}
 	if old := c.names[name]; old != nil {
+		// Numbers of deltas that failed are not skipped: a failed write
+		// left no record (Load would have read it).
 		st.gen = old.gen + 1
-		st.next = max(st.next, old.next)
 	}
 	c.names[name] = st
 	return s, found, nil
@@ -165,6 +169,14 @@ func (c *chain) save(ctx context.Context, name string, s Snapshot) error {
 	if err != nil {
 		return fmt.Errorf("projection: save snapshot: %w", err)
 	}
+	// A compaction writes the base outside the lock: a whole save waits
+	// for it, or the compaction's older base could land last.
+	for st.compacting {
+		c.idle.Wait()
+	}
+	if c.names[name] != st {
+		return c.save(ctx, name, s) // a load came in between
+	}
 	// The new base includes every delta numbered so far, written or not.
 	through := st.next - 1
 	data, err := encodeRecord(&record{Snapshot: s, Through: through})
@@ -231,7 +243,9 @@ func (c *chain) saveDelta(ctx context.Context, name string, s Snapshot) error {
 
 // compact merges the base of name and its deltas up to the last written
 // into a new base, unless a whole save or a load replaced the base
-// meanwhile. Failures leave the records as they were.
+// meanwhile. It reads, merges and writes without the lock, so that delta
+// saves go on meanwhile (a whole save waits for it); failures leave the
+// records as they were.
 func (c *chain) compact(name string, st *chainState) {
 	ctx := context.Background()
 	c.mu.Lock()
@@ -240,6 +254,7 @@ func (c *chain) compact(name string, st *chainState) {
 	defer func() {
 		c.mu.Lock()
 		st.compacting = false
+		c.idle.Broadcast()
 		c.mu.Unlock()
 	}()
 	s, read, found, err := c.read(ctx, name, upTo)
@@ -251,13 +266,26 @@ func (c *chain) compact(name string, st *chainState) {
 		return
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.names[name] != st || st.gen != gen {
+	stale := c.names[name] != st || st.gen != gen
+	c.mu.Unlock()
+	if stale {
 		return
 	}
+	// A load may replace the chain's state while the base is written; the
+	// new base holds exactly what the old base and its deltas up to upTo
+	// held, so a load reads the same snapshot from either.
 	if err := c.b.put(ctx, name, 0, data); err != nil {
-		delete(c.names, name)
+		c.mu.Lock()
+		if c.names[name] == st {
+			delete(c.names, name)
+		}
+		c.mu.Unlock()
 		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.names[name] != st || st.gen != gen {
+		return // the deltas stay; a base that includes them ignores them
 	}
 	old := st.through
 	st.gen++
