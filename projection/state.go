@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"iter"
+	"strconv"
 )
 
 // Map is a keyed state: a map from string keys (entity ids, usually) to
@@ -113,7 +114,7 @@ func (m *Map[V]) changes(all bool) (map[string]json.RawMessage, []string, error)
 	var set map[string]json.RawMessage
 	var deleted []string
 	enc := func(k string, v V) error {
-		b, err := json.Marshal(v)
+		b, err := encodeValue(v)
 		if err != nil {
 			return fmt.Errorf("projection: encode state of %q: %w", k, err)
 		}
@@ -160,3 +161,21 @@ func (m *Map[V]) load(entries map[string]json.RawMessage) error {
 func (*Map[V]) fresh() any { return NewMap[V]() }
 
 func (m *Map[V]) isNil() bool { return m == nil }
+
+// encodeValue encodes v as encoding/json does, without reflection for the
+// plain numbers and booleans counters are made of.
+func encodeValue(v any) ([]byte, error) {
+	switch x := v.(type) {
+	case int:
+		return strconv.AppendInt(nil, int64(x), 10), nil
+	case int64:
+		return strconv.AppendInt(nil, x, 10), nil
+	case int32:
+		return strconv.AppendInt(nil, int64(x), 10), nil
+	case uint64:
+		return strconv.AppendUint(nil, x, 10), nil
+	case bool:
+		return strconv.AppendBool(nil, x), nil
+	}
+	return json.Marshal(v)
+}
