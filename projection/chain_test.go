@@ -202,3 +202,43 @@ func TestCoreStoreWritesInChunksUnderTheBodyLimit(t *testing.T) {
 	}
 	checkEntries(t, got, map[string]string{"x": "1"})
 }
+
+func TestFileStoreWholeSavesAndCompactionsInterleave(t *testing.T) {
+	dir := t.TempDir()
+	fs := NewFileStore(dir)
+	ctx := context.Background()
+	want := map[string]string{}
+	pos := int64(0)
+	for round := range 3 {
+		// A whole save replaces everything, then deltas trigger a
+		// compaction in the background while more deltas and, at the end
+		// of the round, the next whole save arrive.
+		pos++
+		want = map[string]string{"base": fmt.Sprint(round)}
+		if err := fs.Save(ctx, "c", keyedSnap(pos, false, want)); err != nil {
+			t.Fatal(err)
+		}
+		for i := range maxDeltas + 40 {
+			pos++
+			k, v := fmt.Sprintf("k%d", i%97), fmt.Sprint(pos)
+			want[k] = v
+			if err := fs.Save(ctx, "c", keyedSnap(pos, true, map[string]string{k: v})); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, _, err := NewFileStore(dir).Load(ctx, "c")
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkEntries(t, got, want)
+	}
+	fs.Close()
+	got, _, err := NewFileStore(dir).Load(ctx, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkEntries(t, got, want)
+	if got.Position != pos {
+		t.Fatalf("position %d, want %d", got.Position, pos)
+	}
+}
