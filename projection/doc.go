@@ -11,7 +11,13 @@
 // positions), then a replay_complete sentinel, then live events (without
 // positions, singly or in JSON-array batches). Each event goes through the
 // reducer once. The handle reads the state, waits until the worker has
-// caught up, reports the error that stopped it and stops it.
+// caught up, reports the error that stopped it and stops it (Stop, or
+// Drain to apply what was received first); Config.OnError hears of each
+// error as it happens. The context given to Start governs the start only.
+//
+// A worker keeps its read model in memory (Start) or in a database
+// (StartSQL), where the events of a transaction, the consumer's position
+// and the entities' versions are committed together, exactly once.
 //
 // # Why no event is lost or applied twice
 //
