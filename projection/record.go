@@ -29,6 +29,13 @@ func appendRecord(b []byte, r *record) []byte {
 	}
 	b = append(b, `,"position":`...)
 	b = strconv.AppendInt(b, r.Position, 10)
+	// The sizes of the maps come first, so that a reader can size them.
+	b = append(b, `,"n_versions":`...)
+	b = strconv.AppendInt(b, int64(len(r.Versions)), 10)
+	if r.Keyed {
+		b = append(b, `,"n_entries":`...)
+		b = strconv.AppendInt(b, int64(len(r.Entries)), 10)
+	}
 	b = append(b, `,"versions":{`...)
 	first := true
 	for k, v := range r.Versions {
@@ -115,6 +122,7 @@ func encodeRecord(r *record) ([]byte, error) {
 func parseRecord(data []byte) (record, error) {
 	d := decoder{data: data}
 	var r record
+	var nVersions, nEntries int64 // the maps' sizes, when written first
 	strings := func() ([]string, error) {
 		if d.peek() == 'n' {
 			return nil, d.literal("null")
@@ -166,11 +174,15 @@ func parseRecord(data []byte) (record, error) {
 			r.EventTypes, err = strings()
 		case "position":
 			r.Position, err = d.int()
+		case "n_versions":
+			nVersions, err = d.int()
+		case "n_entries":
+			nEntries, err = d.int()
 		case "versions":
 			if d.peek() == 'n' {
 				return d.literal("null")
 			}
-			r.Versions = make(map[string]int64)
+			r.Versions = make(map[string]int64, sizeHint(nVersions, len(data)))
 			err = d.members(func(k []byte) error {
 				v, err := d.int()
 				r.Versions[string(k)] = v
@@ -194,7 +206,7 @@ func parseRecord(data []byte) (record, error) {
 			if d.peek() == 'n' {
 				return d.literal("null")
 			}
-			r.Entries = make(map[string]json.RawMessage)
+			r.Entries = make(map[string]json.RawMessage, sizeHint(nEntries, len(data)))
 			err = d.members(func(k []byte) error {
 				v, err := d.value()
 				r.Entries[string(k)] = v
@@ -220,4 +232,11 @@ func parseRecord(data []byte) (record, error) {
 		return record{}, err
 	}
 	return r, nil
+}
+
+// sizeHint bounds a map size read from a record by what a record of size
+// bytes can hold (a member takes at least 4 bytes), so that a corrupt size
+// cannot make a reader allocate without bound.
+func sizeHint(n int64, size int) int {
+	return int(max(0, min(n, int64(size/4))))
 }
