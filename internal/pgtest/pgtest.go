@@ -86,8 +86,8 @@ func start() (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errNoBinaries, err)
 	}
-	// Under /tmp itself rather than a test's temporary directory: the
-	// postgres user must be able to reach it.
+	// In the system temporary directory itself, not a test's own (private
+	// to this user): the postgres user must be able to reach it.
 	dir, err := os.MkdirTemp("", "pgtest-")
 	if err != nil {
 		return nil, err
