@@ -92,6 +92,10 @@ type engine[S any] struct {
 	dirtyVersions map[versionKey]int64
 	// head is the highest position seen.
 	head int64
+	// spareVersions and spareEntries are the maps of a saved delta, for
+	// the next one.
+	spareVersions map[string]int64
+	spareEntries  map[string]json.RawMessage
 	// full is set when the next snapshot must be whole: there is no
 	// durable snapshot to apply a delta to, or a save failed.
 	full bool
@@ -442,7 +446,11 @@ func (e *engine[S]) snapshot(now time.Time) (Snapshot, error) {
 	}
 	// The driver is the only writer, so it reads the state without the lock.
 	if ks, ok := any(e.state).(keyedState); ok && !isNil(ks) {
-		set, deleted, err := ks.changes(full)
+		var set map[string]json.RawMessage
+		if !full {
+			set, e.spareEntries = e.spareEntries, nil
+		}
+		set, deleted, err := ks.changes(full, set)
 		if err != nil {
 			e.full = true
 			return Snapshot{}, err
@@ -467,7 +475,10 @@ func (e *engine[S]) snapshot(now time.Time) (Snapshot, error) {
 			}
 		}
 	} else {
-		s.Versions = make(map[string]int64, len(e.dirtyVersions))
+		s.Versions, e.spareVersions = e.spareVersions, nil
+		if s.Versions == nil {
+			s.Versions = make(map[string]int64, len(e.dirtyVersions))
+		}
 		for k, v := range e.dirtyVersions {
 			s.Versions[entityKey(k.tenant, k.entity)] = v
 		}
@@ -475,6 +486,22 @@ func (e *engine[S]) snapshot(now time.Time) (Snapshot, error) {
 	clear(e.dirtyVersions)
 	e.full = false
 	return s, nil
+}
+
+// recycle takes back the maps of a delta the store is done with (Save
+// returned: stores do not retain a snapshot), so that the next delta does
+// not allocate maps of thousands of entries anew.
+func (e *engine[S]) recycle(s *Snapshot) {
+	if s == nil || !s.Delta {
+		return
+	}
+	clear(s.Versions)
+	e.spareVersions = s.Versions
+	if s.Keyed {
+		clear(s.Entries)
+		e.spareEntries = s.Entries
+	}
+	s.Versions, s.Entries = nil, nil
 }
 
 // isNil reports whether a keyed state is a nil pointer.

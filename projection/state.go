@@ -101,8 +101,9 @@ func (m *Map[V]) UnmarshalJSON(data []byte) error {
 // implementation.
 type keyedState interface {
 	// changes encodes the entries set since the last call (all of them
-	// when all is true) and lists the keys deleted, then forgets them.
-	changes(all bool) (set map[string]json.RawMessage, deleted []string, err error)
+	// when all is true) into set (a new map when nil) and lists the keys
+	// deleted, then forgets them.
+	changes(all bool, set map[string]json.RawMessage) (map[string]json.RawMessage, []string, error)
 	// load replaces the contents with entries and forgets the changes.
 	load(entries map[string]json.RawMessage) error
 	// fresh returns a new empty state of the same type; it may be called
@@ -110,8 +111,7 @@ type keyedState interface {
 	fresh() any
 }
 
-func (m *Map[V]) changes(all bool) (map[string]json.RawMessage, []string, error) {
-	var set map[string]json.RawMessage
+func (m *Map[V]) changes(all bool, set map[string]json.RawMessage) (map[string]json.RawMessage, []string, error) {
 	var deleted []string
 	enc := func(k string, v V) error {
 		b, err := encodeValue(v)
@@ -122,14 +122,18 @@ func (m *Map[V]) changes(all bool) (map[string]json.RawMessage, []string, error)
 		return nil
 	}
 	if all {
-		set = make(map[string]json.RawMessage, len(m.m))
+		if set == nil {
+			set = make(map[string]json.RawMessage, len(m.m))
+		}
 		for k, v := range m.m {
 			if err := enc(k, v); err != nil {
 				return nil, nil, err
 			}
 		}
 	} else {
-		set = make(map[string]json.RawMessage, len(m.dirty))
+		if set == nil {
+			set = make(map[string]json.RawMessage, len(m.dirty))
+		}
 		for k, c := range m.dirty {
 			if c.deleted {
 				deleted = append(deleted, k)

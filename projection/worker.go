@@ -803,6 +803,7 @@ func (w *worker[S]) persist(ctx context.Context, snap *Snapshot, pos int64) save
 // onSaved records the outcome of persist.
 func (w *worker[S]) onSaved(r saveResult) {
 	w.saving = false
+	defer w.eng.recycle(r.snap)
 	if r.saveErr != nil {
 		// The changes the snapshot held are no longer tracked: the next
 		// one is whole.
@@ -856,7 +857,9 @@ func (w *worker[S]) save(ctx context.Context) error {
 		return err
 	}
 	start := time.Now()
-	if err := w.cfg.Store.Save(ctx, w.cfg.Name, snap); err != nil {
+	err = w.cfg.Store.Save(ctx, w.cfg.Name, snap)
+	w.eng.recycle(&snap)
+	if err != nil {
 		w.eng.full = true
 		return err
 	}
