@@ -64,7 +64,10 @@ type Config[S any] struct {
 	// not yet in a durable snapshot, which is what a restart replays (plus,
 	// while live, what arrived during CheckpointPeriod); default
 	// DefaultCheckpointEvents. A checkpoint (snapshot, save, then
-	// acknowledgement) is started every half CheckpointEvents events.
+	// acknowledgement) is started every quarter CheckpointEvents events,
+	// or later while the previous one is still being saved: the worker
+	// waits for a save only when the events not yet durable reach
+	// CheckpointEvents.
 	CheckpointEvents int
 	// CheckpointPeriod, a duration, is the longest time between
 	// checkpoints while events arrive; default DefaultCheckpointPeriod.
@@ -160,7 +163,8 @@ type worker[S any] struct {
 	sincePush    int
 	pollLimit    int
 	maxPollLimit int
-	ckptStep     int // events between checkpoints: half CheckpointEvents
+	ckptStep     int // events between checkpoints
+	inflight     int // events the snapshot being saved took in
 }
 
 // start validates cfg, registers the consumer, loads the snapshot and
@@ -209,7 +213,13 @@ func startWith[S any](ctx context.Context, api coreAPI, cfg Config[S], setup fun
 	if setup != nil {
 		setup(w)
 	}
-	w.ckptStep = max(cfg.CheckpointEvents/2, 1)
+	// A checkpoint every quarter CheckpointEvents, or later while the
+	// previous one is being saved (see handle); the database mode commits
+	// on the worker's goroutine, every half.
+	w.ckptStep = max(cfg.CheckpointEvents/4, 1)
+	if w.syncStore {
+		w.ckptStep = max(cfg.CheckpointEvents/2, 1)
+	}
 	w.pollLimit = max(2*cfg.CheckpointEvents, 1000)
 	w.maxPollLimit = max(w.pollLimit, 100_000)
 
@@ -688,8 +698,19 @@ func (w *worker[S]) handle(f *frame, checkpoints bool) error {
 		return nil
 	}
 	if w.eng.progress >= w.ckptStep {
-		if err := w.checkpoint(w.ctx); err != nil {
-			return err
+		if w.saving {
+			select {
+			case r := <-w.saveDone:
+				w.onSaved(r)
+			default:
+			}
+		}
+		// While the previous snapshot is still being saved, go on
+		// applying until the events not yet durable reach the bound.
+		if !w.saving || w.eng.progress+w.inflight >= w.cfg.CheckpointEvents {
+			if err := w.checkpoint(w.ctx); err != nil {
+				return err
+			}
 		}
 	}
 	if p := w.cfg.Push; p != nil && p.Events > 0 && w.sincePush >= p.Events {
@@ -717,13 +738,15 @@ func (w *worker[S]) onTick() error {
 // hands it to a goroutine that saves it and then acknowledges its position,
 // while the worker goes on applying events (a durable save takes
 // milliseconds). One save is in flight at a time: a checkpoint first waits
-// for the previous one. Checkpoints are taken every half CheckpointEvents
-// events, so that at any time at most CheckpointEvents events are not yet
-// in a durable snapshot: what a restart replays. Failures of Core or the
+// for the previous one. handle takes checkpoints so that the events in the
+// snapshot being saved and those applied since never exceed
+// CheckpointEvents: at most that many events are not yet in a durable
+// snapshot, which is what a restart replays. Failures of Core or the
 // store are logged and retried at the next checkpoint; only a detected gap
 // is returned.
 func (w *worker[S]) checkpoint(ctx context.Context) error {
 	w.lastCkpt = w.now()
+	progress := w.eng.progress
 	w.eng.progress = 0
 	w.waitSave()
 	if err := w.confirmLive(ctx); err != nil {
@@ -768,6 +791,7 @@ func (w *worker[S]) checkpoint(ctx context.Context) error {
 		return nil
 	}
 	w.saving = true
+	w.inflight = progress
 	pos := w.savedPos
 	if snap != nil {
 		pos = snap.Position
