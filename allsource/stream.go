@@ -61,6 +61,8 @@ type Stream struct {
 
 	mu     sync.Mutex
 	conn   *websocket.Conn
+	reads  chan readResult // the frames conn's reader has read
+	done   chan struct{}   // closed to stop conn's reader
 	closed bool
 
 	attempt int // consecutive failed connections
@@ -170,6 +172,37 @@ func (s *Stream) connect(ctx context.Context) error {
 	return nil
 }
 
+// readAhead bounds the frames read ahead of Next.
+const readAhead = 16
+
+// readResult is a frame read, or the error that ended the connection.
+type readResult struct {
+	typ  websocket.MessageType
+	data []byte
+	err  error
+}
+
+// readLoop reads conn's frames into reads until the connection fails or is
+// closed, then sends the error and returns. The reads are not bound to the
+// context of a Next call: coder/websocket closes a connection whose read
+// context ends, so a Next whose context expired would leave the stream
+// dead. Next waits on reads and its context instead. A Next with a context
+// that cannot end reads conn itself, as long as no readLoop was started:
+// that saves a goroutine hop per frame.
+func readLoop(conn *websocket.Conn, reads chan<- readResult, done <-chan struct{}) {
+	for {
+		typ, data, err := conn.Read(context.Background())
+		select {
+		case reads <- readResult{typ, data, err}:
+		case <-done:
+			return
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
 // ErrStreamClosed is returned by Next after Close.
 var ErrStreamClosed = errors.New("allsource: stream closed")
 
@@ -177,33 +210,59 @@ var ErrStreamClosed = errors.New("allsource: stream closed")
 // stream normally and Reconnect is off, ErrStreamClosed after Close, and a
 // *StreamError or *core.StreamFrameError for a failed connection or a
 // malformed frame. With Reconnect on, a dropped connection is redialled
-// until ctx ends.
+// until ctx ends. A ctx that ends returns its error and leaves the stream
+// usable.
 func (s *Stream) Next(ctx context.Context) (Frame, error) {
+	data, err := s.NextRaw(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return core.DecodeStreamFrame(data)
+}
+
+// NextRaw is Next without decoding: it returns the next text frame as
+// sent, for a caller with a decoder of its own (the projection worker's,
+// made for catch-up throughput). The caller owns the bytes.
+func (s *Stream) NextRaw(ctx context.Context) ([]byte, error) {
 	for {
 		s.mu.Lock()
-		conn, closed := s.conn, s.closed
+		conn, reads, closed := s.conn, s.reads, s.closed
+		if conn != nil && reads == nil && ctx.Done() != nil {
+			s.reads, s.done = make(chan readResult, readAhead), make(chan struct{})
+			reads = s.reads
+			go readLoop(conn, s.reads, s.done)
+		}
 		s.mu.Unlock()
 		if closed {
 			return nil, ErrStreamClosed
 		}
 		var readErr error
 		if conn != nil {
-			typ, data, err := conn.Read(ctx)
+			var r readResult
+			if reads == nil {
+				r.typ, r.data, r.err = conn.Read(context.Background())
+			} else {
+				select {
+				case r = <-reads:
+				case <-ctx.Done():
+					// The connection stays open; the next call goes on
+					// reading.
+					return nil, ctx.Err()
+				}
+			}
+			typ, data, err := r.typ, r.data, r.err
 			if err == nil {
 				s.attempt = 0
 				if typ != websocket.MessageText {
 					continue // binary frames carry nothing for us
 				}
-				return core.DecodeStreamFrame(data)
-			}
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
+				return data, nil
 			}
 			readErr = err
 			conn.CloseNow()
 			s.mu.Lock()
 			if s.conn == conn {
-				s.conn = nil
+				s.conn, s.reads, s.done = nil, nil, nil
 			}
 			closed = s.closed
 			s.mu.Unlock()
@@ -273,9 +332,12 @@ func (s *Stream) Frames(ctx context.Context) iter.Seq2[Frame, error] {
 // 1000). Next returns ErrStreamClosed afterwards.
 func (s *Stream) Close() error {
 	s.mu.Lock()
-	conn := s.conn
-	s.closed, s.conn = true, nil
+	conn, done := s.conn, s.done
+	s.closed, s.conn, s.reads, s.done = true, nil, nil, nil
 	s.mu.Unlock()
+	if done != nil {
+		close(done)
+	}
 	if conn == nil {
 		return nil
 	}

@@ -288,3 +288,31 @@ func TestStreamDialErrorHidesQueryKey(t *testing.T) {
 		t.Fatalf("error lost the URL: %v", err)
 	}
 }
+
+// A Next whose context expires returns the context's error and leaves the
+// stream usable: the next call reads on, without Reconnect.
+func TestStreamNextWithExpiredContextKeepsTheStream(t *testing.T) {
+	srv := newServer(t)
+	c := newCore(t, srv)
+	s, err := c.Subscribe(context.Background(), allsource.StreamOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	waitClients(t, srv, 1)
+	short, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := s.Next(short); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Next with an expiring context = %v, want DeadlineExceeded", err)
+	}
+	ingestN(t, c, "user.created", "u-1", 1)
+	ctx, cancel2 := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel2()
+	f, err := s.Next(ctx)
+	if err != nil {
+		t.Fatalf("Next after an expired one = %v, want the event", err)
+	}
+	if ev, ok := f.(core.StreamEvent); !ok || ev.EntityID != "u-1" {
+		t.Fatalf("frame %#v, want the live event of u-1", f)
+	}
+}

@@ -1,14 +1,12 @@
 package projection
 
 import (
-	"math/rand/v2"
 	"testing"
 	"time"
 )
 
 func TestBackoffGrowsCapsAndResets(t *testing.T) {
-	r := rand.New(rand.NewPCG(1, 2))
-	b := newBackoff(100*time.Millisecond, 30*time.Second, r.Int64N)
+	b := newBackoff(100*time.Millisecond, 30*time.Second)
 	wantSteps := []time.Duration{100, 200, 400, 800, 1600, 3200, 6400, 12800, 25600, 30000, 30000}
 	for i, step := range wantSteps {
 		step *= time.Millisecond
@@ -24,10 +22,9 @@ func TestBackoffGrowsCapsAndResets(t *testing.T) {
 }
 
 func TestBackoffJitters(t *testing.T) {
-	r := rand.New(rand.NewPCG(3, 4))
 	seen := map[time.Duration]bool{}
 	for range 20 {
-		b := newBackoff(0, 0, r.Int64N)
+		b := newBackoff(time.Second, time.Minute)
 		b.attempt = 5
 		seen[b.next()] = true
 	}
@@ -37,11 +34,11 @@ func TestBackoffJitters(t *testing.T) {
 }
 
 func TestBackoffDefaults(t *testing.T) {
-	b := newBackoff(0, 0, nil)
+	b := newBackoff(0, 0)
 	if b.min != DefaultMinBackoff || b.max != DefaultMinBackoff {
 		t.Fatalf("min %v max %v", b.min, b.max)
 	}
-	b = newBackoff(time.Second, time.Millisecond, nil)
+	b = newBackoff(time.Second, time.Millisecond)
 	if b.max != time.Second {
 		t.Fatalf("max below min not raised: %v", b.max)
 	}

@@ -122,7 +122,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 // checkpoint bound (file snapshot with fsync, then ack) of 100,000, the
 // default 10,000, or 1,000 events.
 func BenchmarkCatchUp(b *testing.B) {
-	for _, every := range []int{100_000, DefaultCheckpointEvery, 1000} {
+	for _, every := range []int{100_000, DefaultCheckpointEvents, 1000} {
 		b.Run(fmt.Sprintf("checkpoint=%d", every), func(b *testing.B) {
 			bs := sharedBenchServer(b)
 			dir := b.TempDir()
@@ -133,7 +133,7 @@ func BenchmarkCatchUp(b *testing.B) {
 				cfg := Config[counts]{
 					Name: fmt.Sprintf("catchup-%d-%d", every, benchConsumers.Add(1)), Reducer: countReducer,
 					Initial: func() counts { return counts{} },
-					Store:   NewFileStore(dir), CheckpointEvery: every, Logger: quiet,
+					Store:   NewFileStore(dir), CheckpointEvents: every, Logger: quiet,
 				}
 				cpu0 := processCPU()
 				h, err := Start(context.Background(), bs.sdk, cfg)
@@ -211,7 +211,7 @@ func BenchmarkLiveLatency(b *testing.B) {
 
 // BenchmarkRestartCost measures what a restart costs after a long live
 // period: the worker folds 50,000 live events with a checkpoint every 1,000,
-// is killed (its context canceled: no final checkpoint) and restarted, and
+// is killed (abandoned: no final checkpoint) and restarted, and
 // the events the restart replays are counted.
 func BenchmarkRestartCost(b *testing.B) {
 	const live, every = 50_000, 1000
@@ -229,9 +229,9 @@ func BenchmarkRestartCost(b *testing.B) {
 		}
 		cfg := Config[counts]{
 			Name: "restart", Reducer: countReducer, Initial: func() counts { return counts{} },
-			Store: NewFileStore(b.TempDir()), CheckpointEvery: every, CheckpointInterval: time.Hour, Logger: quiet,
+			Store: NewFileStore(b.TempDir()), CheckpointEvents: every, CheckpointPeriod: time.Hour, Logger: quiet,
 		}
-		ctx, cancel := context.WithCancel(context.Background())
+		ctx := context.Background()
 		h, err := Start(ctx, sdk, cfg)
 		if err != nil {
 			b.Fatal(err)
@@ -247,7 +247,7 @@ func BenchmarkRestartCost(b *testing.B) {
 		for h.Stats().Applied < live {
 			time.Sleep(time.Millisecond)
 		}
-		cancel()
+		h.w.cancel() // a crash: no final checkpoint
 		<-h.Done()
 		b.StartTimer()
 		h2, err := Start(context.Background(), sdk, cfg)

@@ -1,17 +1,16 @@
 package projection
 
 import (
-	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
-
-	"github.com/coder/websocket"
 
 	"github.com/allsource-go/allsource/allsource"
 	"github.com/allsource-go/allsource/runtime"
@@ -21,9 +20,20 @@ import (
 const maxFrameBytes = 64 << 20
 
 // Start registers the worker's durable consumer with Core, loads its last
-// snapshot and starts the worker. Canceling ctx later abandons the worker
-// at once, without a final checkpoint (like a crash; nothing is lost, a
-// restart replays from the last checkpoint); Handle.Stop stops it cleanly.
+// snapshot and starts the worker. ctx governs the start only (registration
+// and loading the snapshot): once Start has returned, the worker runs until
+// Handle.Stop or Handle.Drain ends it with a final checkpoint, or a fatal
+// error stops it. With signal.NotifyContext, wait for the context and then
+// call Stop:
+//
+//	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
+//	defer cancel()
+//	h, err := projection.Start(ctx, c, cfg)
+//	...
+//	<-ctx.Done()
+//	stopCtx, done := context.WithTimeout(context.Background(), 10*time.Second)
+//	defer done()
+//	err = h.Stop(stopCtx)
 func Start[S any](ctx context.Context, c allsource.CoreClient, cfg Config[S]) (*Handle[S], error) {
 	if c.API() == nil {
 		return nil, errors.New("projection: zero CoreClient (use allsource.NewCoreClient)")
@@ -102,113 +112,59 @@ func (cc *coreClient) getState(ctx context.Context, projection, entityID string)
 	return state, true, nil
 }
 
-// connect opens the stream with the client's credentials, headers and
-// connection pool. The worker reads frames with its own decoder rather than
-// the SDK's Stream: catch-up throughput depends on the cost per frame, and
-// the generated decoder takes over twice as long (BenchmarkDecodeFrame).
+// connect opens the consumer's stream through the SDK's Stream: its
+// dialer, credentials and connection pool. The worker reads the frames
+// undecoded (NextRaw) and decodes them with its own decoder: catch-up
+// throughput depends on the cost per frame, and the generated decoder takes
+// over twice as long (BenchmarkDecodeFrame). Reconnection is the worker's,
+// which must roll back or re-register between connections, so the Stream
+// does not reconnect.
 func (cc *coreClient) connect(ctx context.Context, consumer string, filters []string) (stream, error) {
-	rt := cc.c.API().Runtime()
-	u := rt.BaseURL()
-	switch u.Scheme {
-	case "http":
-		u.Scheme = "ws"
-	case "https":
-		u.Scheme = "wss"
-	}
-	u.Path += "/api/v1/events/stream"
-	u.RawPath = ""
-	u.RawQuery = url.Values{"consumer_id": {consumer}}.Encode()
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return nil, fmt.Errorf("streamEvents: %w", err)
-	}
-	if err := rt.Authorize(ctx, hreq); err != nil {
-		return nil, fmt.Errorf("streamEvents: %w", err)
-	}
 	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	conn, resp, err := websocket.Dial(dctx, hreq.URL.String(), &websocket.DialOptions{
-		HTTPClient:      rt.HTTPClient(),
-		HTTPHeader:      hreq.Header,
-		CompressionMode: websocket.CompressionDisabled,
-	})
+	s, err := cc.c.Subscribe(dctx, allsource.StreamOptions{ConsumerID: consumer, Filters: filters, ReadLimit: maxFrameBytes})
 	if err != nil {
-		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
-			return nil, fmt.Errorf("streamEvents: GET %s: handshake answered %s", u.Redacted(), resp.Status)
-		}
-		if hreq.URL.RawQuery != u.RawQuery {
-			// The credential is a query parameter, so the dial error
-			// would repeat it: keep the error's text out.
-			return nil, fmt.Errorf("streamEvents: GET %s: connection failed", u.Redacted())
-		}
 		return nil, fmt.Errorf("streamEvents: %w", err)
 	}
-	conn.SetReadLimit(maxFrameBytes)
-	if len(filters) > 0 {
-		sub, err := json.Marshal(struct {
-			Type    string   `json:"type"`
-			Filters []string `json:"filters"`
-		}{"subscribe", filters})
-		if err == nil {
-			err = conn.Write(ctx, websocket.MessageText, sub)
-		}
-		if err != nil {
-			conn.CloseNow()
-			return nil, fmt.Errorf("streamEvents: subscribe: %w", err)
-		}
-	}
-	return &wsStream{c: conn}, nil
+	return sdkStream{s}, nil
 }
 
-// wsStream reads frames from a WebSocket connection.
-type wsStream struct {
-	c   *websocket.Conn
-	buf bytes.Buffer
-}
+// sdkStream is the worker's view of an allsource.Stream.
+type sdkStream struct{ s *allsource.Stream }
 
-// next reads the next text frame. The connection is not bound to ctx
-// (binding costs a timer per frame); close ends a pending read instead.
-func (s *wsStream) next(context.Context) ([]byte, error) {
-	for {
-		typ, r, err := s.c.Reader(context.Background())
-		if err != nil {
-			return nil, err
-		}
-		s.buf.Reset()
-		if _, err := s.buf.ReadFrom(r); err != nil {
-			return nil, err
-		}
-		if typ != websocket.MessageText {
-			continue
-		}
-		// Decoded events alias the frame, so each frame gets its own copy.
-		data := bytes.Clone(s.buf.Bytes())
-		if s.buf.Cap() > 1<<20 {
-			s.buf = bytes.Buffer{}
-		}
-		return data, nil
-	}
-}
+// next reads without binding the read to a context that can end (which
+// lets the Stream read in the caller's goroutine); the worker's close ends
+// a pending read instead.
+func (s sdkStream) next(context.Context) ([]byte, error) { return s.s.NextRaw(context.Background()) }
 
-func (s *wsStream) close() error {
-	return s.c.CloseNow()
-}
+func (s sdkStream) close() error { return s.s.Close() }
 
 // DefaultSnapshotProjection is the projection name under which CoreStore
 // keeps snapshots in Core's projection store.
 const DefaultSnapshotProjection = "allsource.projection.snapshots"
 
-// CoreStore is a SnapshotStore that keeps each snapshot in Core's
-// projection store, as the state of the entity named after the consumer in
-// the projection Projection. Core keeps that store in memory: a snapshot
-// there is as durable as the Core process (a Core restart loses it, and the
-// worker then refuses to start with ErrSnapshotBehind rather than miss
-// events). Each save sends the whole snapshot in one request, so CoreStore
-// suits states of up to a few megabytes; use FileStore (or your own store)
-// for larger ones.
+// DefaultChunkBytes is the size CoreStore cuts records into: encoded in
+// base64 and wrapped in a request, a chunk stays well under the 2 MiB Core
+// accepts in a JSON body.
+const DefaultChunkBytes = 1 << 20
+
+// CoreStore is a SnapshotStore that keeps snapshots in Core's projection
+// store under the projection Projection: the base snapshot of a consumer
+// and each delta as a record, a record as chunks of at most ChunkBytes
+// (Core refuses request bodies over 2 MiB) written first, then a head entry
+// naming them, so a reader sees the old record or the new one, never a
+// mix. Core keeps that store in memory: a snapshot there is as durable as
+// the Core process (a Core restart loses it, and the worker then refuses
+// to start with ErrSnapshotBehind rather than miss events).
 type CoreStore struct {
 	c          allsource.CoreClient
 	projection string
+	// ChunkBytes is the size records are cut into; default
+	// DefaultChunkBytes. Set it before the first Save.
+	ChunkBytes int
+
+	chainOnce sync.Once
+	chain     *chain
 }
 
 // NewCoreStore returns a CoreStore using projection in Core's projection
@@ -220,30 +176,158 @@ func NewCoreStore(c allsource.CoreClient, projection string) *CoreStore {
 	return &CoreStore{c: c, projection: projection}
 }
 
-// Load reads the snapshot of name from Core.
+func (s *CoreStore) getChain() *chain {
+	s.chainOnce.Do(func() { s.chain = newChain(coreBlobs{s}) })
+	return s.chain
+}
+
+// Load reads the snapshot of name from Core: its base and the deltas saved
+// after it.
 func (s *CoreStore) Load(ctx context.Context, name string) (Snapshot, bool, error) {
-	state, found, err := s.c.ProjectionState(ctx, s.projection, name)
+	snap, found, err := s.getChain().load(ctx, name)
 	if err != nil {
-		return Snapshot{}, false, fmt.Errorf("projection: load snapshot from Core: %w", err)
+		return Snapshot{}, false, fmt.Errorf("projection: Core store: %w", err)
 	}
-	if !found || len(state) == 0 || string(state) == "null" {
-		return Snapshot{}, false, nil
-	}
-	snap, err := decodeSnapshot(state, name)
-	if err != nil {
-		return Snapshot{}, false, fmt.Errorf("projection: load snapshot from Core: %w", err)
-	}
-	return snap, true, nil
+	return snap, found, nil
 }
 
 // Save stores the snapshot of name in Core; Core has it when Save returns.
 func (s *CoreStore) Save(ctx context.Context, name string, snap Snapshot) error {
-	b, err := json.Marshal(snap)
+	if err := s.getChain().save(ctx, name, snap); err != nil {
+		return fmt.Errorf("projection: Core store: %w", err)
+	}
+	return nil
+}
+
+// Close waits for the background compactions in progress. The store stays
+// usable.
+func (s *CoreStore) Close() error {
+	s.getChain().wait()
+	return nil
+}
+
+// coreBlobs keeps a chain's records in Core's projection store. Record seq
+// of name is the entry "name" (the base) or "name~d<seq>": a head naming
+// the chunks, entries "<head>~<gen>~<i>" holding the record's bytes in
+// base64.
+type coreBlobs struct{ s *CoreStore }
+
+// coreHead is the head entry of a record.
+type coreHead struct {
+	Gen    int64 `json:"gen"`
+	Chunks int   `json:"chunks"`
+	Bytes  int   `json:"bytes"`
+}
+
+func (b coreBlobs) key(name string, seq int64) string {
+	if seq == 0 {
+		return name
+	}
+	return name + "~d" + strconv.FormatInt(seq, 10)
+}
+
+func chunkKey(head string, gen int64, i int) string {
+	return head + "~" + strconv.FormatInt(gen, 10) + "~" + strconv.Itoa(i)
+}
+
+func (b coreBlobs) head(ctx context.Context, key string) (coreHead, bool, error) {
+	raw, found, err := b.s.c.ProjectionState(ctx, b.s.projection, key)
+	if err != nil || !found || len(raw) == 0 || string(raw) == "null" {
+		return coreHead{}, false, err
+	}
+	var h coreHead
+	if err := json.Unmarshal(raw, &h); err != nil {
+		return coreHead{}, false, fmt.Errorf("decode head of %q: %w", key, err)
+	}
+	if h.Chunks < 0 || h.Bytes < 0 {
+		return coreHead{}, false, fmt.Errorf("head of %q is malformed", key)
+	}
+	return h, true, nil
+}
+
+func (b coreBlobs) put(ctx context.Context, name string, seq int64, data []byte) error {
+	key := b.key(name, seq)
+	old, hadOld, err := b.head(ctx, key)
 	if err != nil {
-		return fmt.Errorf("projection: encode snapshot: %w", err)
+		return err
 	}
-	if err := s.c.PutProjectionState(ctx, s.projection, name, json.RawMessage(b)); err != nil {
-		return fmt.Errorf("projection: save snapshot to Core: %w", err)
+	size := b.s.ChunkBytes
+	if size <= 0 {
+		size = DefaultChunkBytes
 	}
+	h := coreHead{Gen: time.Now().UnixNano(), Bytes: len(data)}
+	if hadOld && h.Gen <= old.Gen {
+		h.Gen = old.Gen + 1
+	}
+	for off := 0; off < len(data) || off == 0; off += size {
+		end := min(off+size, len(data))
+		chunk := base64.StdEncoding.EncodeToString(data[off:end])
+		if err := b.s.c.PutProjectionState(ctx, b.s.projection, chunkKey(key, h.Gen, h.Chunks), chunk); err != nil {
+			return fmt.Errorf("write chunk %d of %q: %w", h.Chunks, key, err)
+		}
+		h.Chunks++
+		if end == len(data) {
+			break
+		}
+	}
+	if err := b.s.c.PutProjectionState(ctx, b.s.projection, key, h); err != nil {
+		return fmt.Errorf("write head of %q: %w", key, err)
+	}
+	if hadOld {
+		b.clearChunks(ctx, key, old)
+	}
+	return nil
+}
+
+// clearChunks overwrites the chunks of an old record with null (Core's
+// projection store has no delete); failures only leave garbage.
+func (b coreBlobs) clearChunks(ctx context.Context, key string, h coreHead) {
+	for i := range h.Chunks {
+		_ = b.s.c.PutProjectionState(ctx, b.s.projection, chunkKey(key, h.Gen, i), nil)
+	}
+}
+
+func (b coreBlobs) get(ctx context.Context, name string, seq int64) ([]byte, bool, error) {
+	key := b.key(name, seq)
+	h, found, err := b.head(ctx, key)
+	if err != nil || !found {
+		return nil, false, err
+	}
+	data := make([]byte, 0, h.Bytes)
+	for i := range h.Chunks {
+		id := chunkKey(key, h.Gen, i)
+		raw, found, err := b.s.c.ProjectionState(ctx, b.s.projection, id)
+		if err != nil {
+			return nil, false, fmt.Errorf("read chunk %d of %q: %w", i, key, err)
+		}
+		var text string
+		if !found {
+			return nil, false, fmt.Errorf("chunk %d of %q is missing", i, key)
+		}
+		if err := json.Unmarshal(raw, &text); err != nil {
+			return nil, false, fmt.Errorf("chunk %d of %q: %w", i, key, err)
+		}
+		part, err := base64.StdEncoding.DecodeString(text)
+		if err != nil {
+			return nil, false, fmt.Errorf("chunk %d of %q: %w", i, key, err)
+		}
+		data = append(data, part...)
+	}
+	if len(data) != h.Bytes {
+		return nil, false, fmt.Errorf("record %q has %d bytes, its head says %d", key, len(data), h.Bytes)
+	}
+	return data, true, nil
+}
+
+func (b coreBlobs) remove(ctx context.Context, name string, seq int64) error {
+	key := b.key(name, seq)
+	h, found, err := b.head(ctx, key)
+	if err != nil || !found {
+		return err
+	}
+	if err := b.s.c.PutProjectionState(ctx, b.s.projection, key, nil); err != nil {
+		return err
+	}
+	b.clearChunks(ctx, key, h)
 	return nil
 }

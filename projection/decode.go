@@ -27,6 +27,13 @@ func decodeFrame(data []byte) (frame, error) {
 	return decodeFrameWith(data, nil)
 }
 
+// decodeFrameInto is decodeFrameWith into *f, which must be zero.
+func decodeFrameInto(f *frame, data []byte, in *interner) error {
+	var err error
+	*f, err = decodeFrameWith(data, in)
+	return err
+}
+
 // decodeFrameWith is decodeFrame with an interner for the strings that
 // repeat from frame to frame (event types, tenants); in may be nil.
 func decodeFrameWith(data []byte, in *interner) (frame, error) {
@@ -87,14 +94,14 @@ func (in *interner) intern(b []byte) string {
 	return s
 }
 
-// frameError is a malformed frame.
+// frameError is a malformed frame (or snapshot record).
 type frameError struct {
 	offset int
 	msg    string
 }
 
 func (e *frameError) Error() string {
-	return fmt.Sprintf("projection: malformed stream frame at byte %d: %s", e.offset, e.msg)
+	return fmt.Sprintf("malformed JSON at byte %d: %s", e.offset, e.msg)
 }
 
 func (d *decoder) errorf(format string, args ...any) error {

@@ -11,7 +11,13 @@
 // positions), then a replay_complete sentinel, then live events (without
 // positions, singly or in JSON-array batches). Each event goes through the
 // reducer once. The handle reads the state, waits until the worker has
-// caught up, reports the error that stopped it and stops it.
+// caught up, reports the error that stopped it and stops it (Stop, or
+// Drain to apply what was received first); Config.OnError hears of each
+// error as it happens. The context given to Start governs the start only.
+//
+// A worker keeps its read model in memory (Start) or in a database
+// (StartSQL), where the events of a transaction, the consumer's position
+// and the entities' versions are committed together, exactly once.
 //
 // # Why no event is lost or applied twice
 //
@@ -60,11 +66,15 @@
 // a missed one. A dropped connection loses only the tail of the stream,
 // which the replay after reconnecting delivers, so it needs no rollback.
 //
-// Reducer errors. A reducer error stops the worker with a *ReducerError on
-// the handle; the failing event's position is not acknowledged and no
-// snapshot past it is saved, so a restarted worker meets the same event
-// again. The in-memory state may hold a partial effect of the failing
-// event and must not be trusted after the error.
+// Reducer errors. A reducer that returns an error or panics (the panic is
+// recovered and becomes a *PanicError) is handled by the worker's
+// PoisonPolicy: it may retry the event with backoff, then either stop the
+// worker with a *ReducerError on the handle (the default) or skip the event,
+// recording it in a DeadLetterStore the caller can list and replay with
+// Handle.ReplayDeadLetters. A stopped worker's failing event is not
+// acknowledged and no snapshot past it is saved, so a restarted worker
+// meets the same event again. A reducer must leave the state as it found
+// it when it fails, or the state holds a partial effect of the event.
 //
 // # State
 //
@@ -74,11 +84,40 @@
 // gives the state to a function under a read lock; Handle.State returns a
 // deep copy.
 //
+// A checkpoint must cost what changed, not the size of the state: a worker
+// that folds a million entities and encodes them all at every checkpoint
+// spends its time re-writing what did not change. The worker cannot diff an
+// arbitrary S, so there are two kinds of state. A keyed state, *Map[V], is a
+// map from keys (entity ids, usually) to values that records which keys
+// were set or deleted since the last checkpoint: a checkpoint encodes those
+// entries only, with the versions of the entities that had events since,
+// and the store keeps it as a delta on top of a base. Any other S is a
+// whole-value state, encoded whole at each checkpoint (its versions still
+// go as a delta): simple, and right for small read models (totals, a few
+// thousand rows). A Map rather than a diff of the state: a diff costs the
+// state again at each checkpoint, and recording changes where they happen
+// costs one map write per change.
+//
+// # Partitions
+//
+// Config.Partition splits a projection by entity into Count partitions,
+// each a worker with its own consumer, state and snapshots that applies the
+// events of its entities, in order, and skips the others. StartPartitions
+// runs several in one process, in parallel; separate processes each start
+// the partitions they own. Every partition reads the whole stream (Core has
+// no partitioned consumers), so partitions spread the reducing and the
+// state, not the reading and decoding. A projection keeps its number of
+// partitions: another one is refused with ErrPartitionsChanged.
+//
 // # Snapshot stores
 //
-// FileStore keeps snapshots in local files, written atomically and synced.
-// CoreStore keeps them in Core's projection store, as the state of a
-// reserved entity; Core keeps that store in memory, so it is only as
-// durable as the Core process, and each snapshot travels in one request,
-// so it suits small states.
+// A store keeps, per consumer, a base snapshot and the deltas saved after
+// it; Load merges them. The worker saves a whole snapshot first (and after
+// any failed save, whose changes it no longer tracks), then deltas. Once the
+// deltas weigh twice the base (and 16 MiB), or number 512, the store merges
+// them into a new base in the background, so the work of compaction stays
+// proportional to what was written. FileStore keeps base and deltas in local files, each
+// written atomically and synced. CoreStore keeps them in Core's projection
+// store, cut into chunks under Core's 2 MiB request limit; Core keeps that
+// store in memory, so it is only as durable as the Core process.
 package projection

@@ -63,8 +63,15 @@ type engine[S any] struct {
 	consumer string
 	types    []string // the event-type filters, sorted
 	reduce   Reducer[S]
+	// poisoned, when set, handles a reducer failure: it returns nil when a
+	// retry succeeded, errSkipped when the event was skipped, or the
+	// error to stop with.
+	poisoned func(ev *Event, err error) error
 	initial  func() S
 	filter   typeFilter
+	// part is the partition the engine applies; the zero value is the
+	// whole projection.
+	part Partition
 	// stallTimeout is how long an event may stay missing from the live
 	// stream while later events arrive before it is declared lost.
 	stallTimeout time.Duration
@@ -80,6 +87,18 @@ type engine[S any] struct {
 	// versions maps tenant, then entity id, to the version of the last
 	// event applied.
 	versions map[string]map[string]int64
+	// dirtyVersions holds the entities whose version changed since the
+	// last snapshot.
+	dirtyVersions map[versionKey]int64
+	// head is the highest position seen.
+	head int64
+	// spareVersions and spareEntries are the maps of a saved delta, for
+	// the next one.
+	spareVersions map[string]int64
+	spareEntries  map[string]json.RawMessage
+	// full is set when the next snapshot must be whole: there is no
+	// durable snapshot to apply a delta to, or a save failed.
+	full bool
 	// confirmed is the position up to which every matching event is
 	// reflected in state.
 	confirmed int64
@@ -97,10 +116,6 @@ type engine[S any] struct {
 	// while later events had already been applied.
 	stallID    string
 	stallSince time.Time
-
-	// durable is the last snapshot known to be durable (or the empty
-	// snapshot), restored when events were missed.
-	durable Snapshot
 
 	stats counters
 }
@@ -129,21 +144,46 @@ type Stats struct {
 	// Pushes is the number of successful state pushes to Core's projection
 	// store.
 	Pushes int64
+	// Skipped is the number of events the poison policy skipped.
+	Skipped int64
+	// CaughtUp tells whether the worker is caught up now: set at
+	// replay_complete, false again while it rebuilds from a snapshot after
+	// missed events.
+	CaughtUp bool
+	// Head is the highest position the worker has seen: of a replayed
+	// event, or of the consumer's pending events it reads while live.
+	Head int64
+	// Lag is the number of positions between Position and Head: how far
+	// behind the state is, as far as the worker knows.
+	Lag int64
+	// LastCheckpoint is when the last snapshot was saved; zero before the
+	// first.
+	LastCheckpoint time.Time
+	// CheckpointDuration is how long the last snapshot's save took.
+	CheckpointDuration time.Duration
 }
 
 // counters are the Stats, updated by the driver and read by anyone.
 type counters struct {
 	applied, duplicates, replayed, live, checkpoints, acked, position,
-	connects, recoveries, pushes atomic.Int64
+	connects, recoveries, pushes, skipped atomic.Int64
+	caughtUp                              atomic.Bool
+	head, lastCheckpoint, checkpointNanos atomic.Int64
 }
 
 func (c *counters) load() Stats {
-	return Stats{
+	s := Stats{
 		Applied: c.applied.Load(), Duplicates: c.duplicates.Load(), Replayed: c.replayed.Load(),
 		Live: c.live.Load(), Checkpoints: c.checkpoints.Load(), Acked: c.acked.Load(),
 		Position: c.position.Load(), Connects: c.connects.Load(), Recoveries: c.recoveries.Load(),
-		Pushes: c.pushes.Load(),
+		Pushes: c.pushes.Load(), Skipped: c.skipped.Load(), CaughtUp: c.caughtUp.Load(),
+		Head: c.head.Load(), CheckpointDuration: time.Duration(c.checkpointNanos.Load()),
 	}
+	s.Lag = max(0, s.Head-s.Position)
+	if t := c.lastCheckpoint.Load(); t != 0 {
+		s.LastCheckpoint = time.Unix(0, t)
+	}
+	return s
 }
 
 func newEngine[S any](consumer string, reduce Reducer[S], initial func() S, filters []string) *engine[S] {
@@ -172,11 +212,28 @@ func (e *engine[S]) reset() {
 	e.state = e.initial()
 	e.mu.Unlock()
 	e.versions = make(map[string]map[string]int64)
+	e.dirtyVersions = make(map[versionKey]int64)
+	e.full = true
 	e.confirmed = 0
 	e.applied = 0
 	e.clearVolatile()
-	e.durable = Snapshot{Format: SnapshotFormat, Consumer: e.consumer, EventTypes: e.types, Versions: map[string]int64{}}
 }
+
+// seen records a position the worker has seen.
+func (e *engine[S]) seen(pos int64) {
+	if pos > e.head {
+		e.head = pos
+		e.stats.head.Store(pos)
+	}
+}
+
+// owns reports whether the entity belongs to the engine's partition.
+func (e *engine[S]) owns(tenant, entity string) bool {
+	return e.part.Count <= 1 || e.part.owns(tenant, entity)
+}
+
+// versionKey names an entity in the version map.
+type versionKey struct{ tenant, entity string }
 
 func (e *engine[S]) clearVolatile() {
 	e.liveIDs = make(map[string]struct{})
@@ -196,32 +253,38 @@ func (e *engine[S]) setVersion(tenant, entity string, v int64) {
 		e.versions[tenant] = m
 	}
 	m[entity] = v
+	e.dirtyVersions[versionKey{tenant, entity}] = v
 }
 
 // apply reduces ev unless it does not match the filters or its entity is
 // already at or past its version. It reports whether the reducer ran.
 func (e *engine[S]) apply(ev *Event) (bool, error) {
-	if !e.filter.match(ev.EventType) {
+	if !e.filter.match(ev.EventType) || !e.owns(ev.TenantID, ev.EntityID) {
 		return false, nil
 	}
 	if ev.Version > 0 && ev.Version <= e.version(ev.TenantID, ev.EntityID) {
 		e.stats.duplicates.Add(1)
 		return false, nil
 	}
-	e.mu.Lock()
-	s, err := e.reduce(e.state, *ev)
-	if err == nil {
-		e.state = s
-	}
-	e.mu.Unlock()
-	if err != nil {
-		return false, &ReducerError{Event: *ev, Err: err}
+	skipped := false
+	if err := e.reduceSafe(ev); err != nil {
+		if e.poisoned == nil {
+			return false, &ReducerError{Event: *ev, Err: err}
+		}
+		switch err := e.poisoned(ev, err); {
+		case errors.Is(err, errSkipped):
+			skipped = true
+		case err != nil:
+			return false, err
+		}
 	}
 	if ev.Version > 0 {
 		e.setVersion(ev.TenantID, ev.EntityID, ev.Version)
 	}
-	e.applied++
-	e.stats.applied.Add(1)
+	if !skipped {
+		e.applied++
+		e.stats.applied.Add(1)
+	}
 	if e.trackTouched {
 		if e.touched == nil {
 			e.touched = make(map[string]struct{})
@@ -238,6 +301,7 @@ func (e *engine[S]) apply(ev *Event) (bool, error) {
 func (e *engine[S]) replay(pos int64, ev *Event) error {
 	e.stats.replayed.Add(1)
 	e.progress++
+	e.seen(pos)
 	if len(e.liveIDs) > 0 {
 		delete(e.liveIDs, ev.ID)
 	}
@@ -258,6 +322,9 @@ func (e *engine[S]) replay(pos int64, ev *Event) error {
 func (e *engine[S]) live(ev *Event) error {
 	e.stats.live.Add(1)
 	ev.Position = 0
+	if !e.owns(ev.TenantID, ev.EntityID) {
+		return nil // another partition's
+	}
 	if e.strict && ev.Version > 1 {
 		if cur := e.version(ev.TenantID, ev.EntityID); ev.Version > cur+1 {
 			return fmt.Errorf("%w: %s event %s (entity %q) has version %d, but the last applied is %d",
@@ -282,6 +349,9 @@ func (e *engine[S]) live(ev *Event) error {
 // event was missed: a later version of its entity was applied without it,
 // or it stayed missing for stallTimeout while later events kept arriving.
 func (e *engine[S]) advance(pending []pendingEvent, now time.Time) (int64, error) {
+	if len(pending) > 0 {
+		e.seen(pending[len(pending)-1].Position)
+	}
 	pos := e.confirmed
 	blocked := -1
 	for i := range pending {
@@ -289,7 +359,7 @@ func (e *engine[S]) advance(pending []pendingEvent, now time.Time) (int64, error
 		if p.Position <= pos {
 			continue
 		}
-		if !e.filter.match(p.Type) {
+		if !e.filter.match(p.Type) || !e.owns(p.TenantID, p.EntityID) {
 			pos = p.Position
 			continue
 		}
@@ -355,51 +425,123 @@ func (e *engine[S]) exact() bool { return len(e.liveIDs) == 0 }
 // errNotExact is returned by snapshot when the state is not exact.
 var errNotExact = errors.New("projection: state holds live events whose positions are not yet confirmed")
 
-// snapshot encodes the state, versions and confirmed position. It fails
-// with errNotExact unless the state is exact.
+// snapshot encodes the confirmed position, and the state and versions:
+// whole when e.full is set, otherwise the changes since the last snapshot
+// (a delta; a whole-value state is encoded whole in it). It fails with
+// errNotExact unless the state is exact. Afterwards the changes are
+// forgotten: the caller sets e.full when the snapshot is not saved.
 func (e *engine[S]) snapshot(now time.Time) (Snapshot, error) {
 	if !e.exact() {
 		return Snapshot{}, errNotExact
 	}
-	// The driver is the only writer, so it reads the state without the lock.
-	data, err := json.Marshal(e.state)
-	if err != nil {
-		return Snapshot{}, fmt.Errorf("projection: encode state: %w", err)
-	}
-	n := 0
-	for _, m := range e.versions {
-		n += len(m)
-	}
-	versions := make(map[string]int64, n)
-	for tenant, m := range e.versions {
-		for entity, v := range m {
-			versions[entityKey(tenant, entity)] = v
-		}
-	}
-	return Snapshot{
+	full := e.full
+	s := Snapshot{
 		Format:     SnapshotFormat,
 		Consumer:   e.consumer,
 		EventTypes: e.types,
 		Position:   e.confirmed,
-		Versions:   versions,
 		Applied:    e.applied,
 		SavedAt:    now.UTC(),
-		State:      data,
-	}, nil
+		Delta:      !full,
+	}
+	// The driver is the only writer, so it reads the state without the lock.
+	if ks, ok := any(e.state).(keyedState); ok && !isNil(ks) {
+		var set map[string]json.RawMessage
+		if !full {
+			set, e.spareEntries = e.spareEntries, nil
+		}
+		set, deleted, err := ks.changes(full, set)
+		if err != nil {
+			e.full = true
+			return Snapshot{}, err
+		}
+		s.Keyed, s.Entries, s.Deleted = true, set, deleted
+	} else {
+		data, err := json.Marshal(e.state)
+		if err != nil {
+			return Snapshot{}, fmt.Errorf("projection: encode state: %w", err)
+		}
+		s.State = data
+	}
+	if full {
+		n := 0
+		for _, m := range e.versions {
+			n += len(m)
+		}
+		s.Versions = make(map[string]int64, n)
+		for tenant, m := range e.versions {
+			for entity, v := range m {
+				s.Versions[entityKey(tenant, entity)] = v
+			}
+		}
+	} else {
+		s.Versions, e.spareVersions = e.spareVersions, nil
+		if s.Versions == nil {
+			s.Versions = make(map[string]int64, len(e.dirtyVersions))
+		}
+		for k, v := range e.dirtyVersions {
+			s.Versions[entityKey(k.tenant, k.entity)] = v
+		}
+	}
+	clear(e.dirtyVersions)
+	e.full = false
+	return s, nil
 }
 
-// saved records that s is durable.
-func (e *engine[S]) saved(s Snapshot) {
-	e.durable = s
+// recycle takes back the maps of a delta the store is done with (Save
+// returned: stores do not retain a snapshot), so that the next delta does
+// not allocate maps of thousands of entries anew.
+func (e *engine[S]) recycle(s *Snapshot) {
+	if s == nil || !s.Delta {
+		return
+	}
+	clear(s.Versions)
+	e.spareVersions = s.Versions
+	if s.Keyed {
+		clear(s.Entries)
+		e.spareEntries = s.Entries
+	}
+	s.Versions, s.Entries = nil, nil
+}
+
+// isNil reports whether a keyed state is a nil pointer.
+func isNil(ks keyedState) bool {
+	type nilCheck interface{ isNil() bool }
+	n, ok := ks.(nilCheck)
+	return ok && n.isNil()
+}
+
+// saved records that a snapshot is durable, at now, after a save that
+// took took.
+func (e *engine[S]) saved(now time.Time, took time.Duration) {
 	e.stats.checkpoints.Add(1)
+	e.stats.lastCheckpoint.Store(now.UnixNano())
+	e.stats.checkpointNanos.Store(int64(took))
 }
 
-// restore replaces the engine's state with s.
-func (e *engine[S]) restore(s Snapshot) error {
+// restore replaces the engine's state with the whole snapshot s, or with
+// the empty state when found is false.
+func (e *engine[S]) restore(s Snapshot, found bool) error {
+	if !found {
+		e.reset()
+		return nil
+	}
 	state := e.initial()
-	if len(s.State) > 0 {
-		if err := json.Unmarshal(s.State, &state); err != nil {
-			return fmt.Errorf("projection: decode snapshot state: %w", err)
+	if ks, ok := any(state).(keyedState); ok && !isNil(ks) {
+		if !s.Keyed && len(s.State) > 0 {
+			return errors.New("projection: snapshot holds a whole-value state, the worker's state is keyed")
+		}
+		if err := ks.load(s.Entries); err != nil {
+			return err
+		}
+	} else {
+		if s.Keyed {
+			return errors.New("projection: snapshot holds a keyed state, the worker's state is not")
+		}
+		if len(s.State) > 0 {
+			if err := json.Unmarshal(s.State, &state); err != nil {
+				return fmt.Errorf("projection: decode snapshot state: %w", err)
+			}
 		}
 	}
 	versions := make(map[string]map[string]int64)
@@ -419,26 +561,13 @@ func (e *engine[S]) restore(s Snapshot) error {
 	e.state = state
 	e.mu.Unlock()
 	e.versions = versions
+	e.dirtyVersions = make(map[versionKey]int64)
+	e.full = false
 	e.confirmed = s.Position
 	e.applied = s.Applied
 	e.stats.position.Store(s.Position)
 	e.clearVolatile()
-	e.durable = s
 	return nil
-}
-
-// rollback returns to the last durable snapshot, dropping every event
-// applied after it.
-func (e *engine[S]) rollback() error {
-	e.stats.recoveries.Add(1)
-	if e.durable.State == nil {
-		d := e.durable
-		e.reset()
-		e.durable = d
-		e.confirmed = d.Position
-		return nil
-	}
-	return e.restore(e.durable)
 }
 
 // takeTouched returns and forgets the entities touched since the last push.

@@ -180,12 +180,12 @@ func TestEngineSnapshotRestoreRollback(t *testing.T) {
 	if s.Position != 2 || s.Versions["default/a"] != 1 || s.Versions["t2/b"] != 1 || s.Applied != 2 {
 		t.Fatalf("snapshot %+v", s)
 	}
-	e.saved(s)
+	e.saved(time.Unix(5, 0), time.Millisecond)
 	mustLive(t, e, ev("a", 2))
 	if _, err := e.snapshot(time.Unix(6, 0)); !errors.Is(err, errNotExact) {
 		t.Fatalf("snapshot with an unconfirmed live event: err = %v, want errNotExact", err)
 	}
-	if err := e.rollback(); err != nil {
+	if err := e.restore(s, true); err != nil {
 		t.Fatal(err)
 	}
 	want := history{"a": {1}, "b": {1}}
@@ -200,7 +200,7 @@ func TestEngineSnapshotRestoreRollback(t *testing.T) {
 	}
 
 	f := newTestEngine()
-	if err := f.restore(s); err != nil {
+	if err := f.restore(s, true); err != nil {
 		t.Fatal(err)
 	}
 	if !equalHistory(f.state, history{"a": {1}, "b": {1}}) || f.version("t2", "b") != 1 || f.applied != 2 {
@@ -211,7 +211,7 @@ func TestEngineSnapshotRestoreRollback(t *testing.T) {
 func TestEngineRollbackWithoutSnapshotStartsEmpty(t *testing.T) {
 	e := newTestEngine()
 	mustLive(t, e, ev("a", 1))
-	if err := e.rollback(); err != nil {
+	if err := e.restore(Snapshot{}, false); err != nil {
 		t.Fatal(err)
 	}
 	if len(e.state) != 0 || e.version("default", "a") != 0 || e.confirmed != 0 {
@@ -319,4 +319,68 @@ func TestEngineLiveVersionJumpIsAGapWithoutFilters(t *testing.T) {
 	f := newEngine[history]("c", recordReducer, nil, []string{"asset.*"})
 	mustReplay(t, f, 1, ev("a", 1))
 	mustLive(t, f, ev("a", 3))
+}
+
+// countMap is a keyed state: events per entity.
+func countMap(m *Map[int], x Event) (*Map[int], error) {
+	n, _ := m.Get(x.EntityID)
+	m.Set(x.EntityID, n+1)
+	return m, nil
+}
+
+func TestEngineKeyedSnapshotsHoldOnlyChanges(t *testing.T) {
+	e := newEngine[*Map[int]]("c", countMap, NewMap[int], nil)
+	for i := range 100 {
+		mustApply(t, e, int64(i+1), ev(fmt.Sprintf("e%d", i), 1))
+	}
+	base, err := e.snapshot(time.Unix(1, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if base.Delta || !base.Keyed || len(base.Entries) != 100 || len(base.Versions) != 100 {
+		t.Fatalf("first snapshot: delta %v keyed %v, %d entries, %d versions; want a whole keyed one of 100",
+			base.Delta, base.Keyed, len(base.Entries), len(base.Versions))
+	}
+	mustApply(t, e, 101, ev("e7", 2))
+	mustApply(t, e, 102, ev("new", 1))
+	e.state.Delete("e3")
+	d, err := e.snapshot(time.Unix(2, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.Delta || len(d.Entries) != 2 || string(d.Entries["e7"]) != "2" || string(d.Entries["new"]) != "1" ||
+		!slices.Equal(d.Deleted, []string{"e3"}) || len(d.Versions) != 2 || d.Versions["default/e7"] != 2 || d.Position != 102 {
+		t.Fatalf("delta = %+v, want e7=2, new=1, e3 deleted, two versions", d)
+	}
+	merged := base
+	merged.Merge(d)
+	f := newEngine[*Map[int]]("c", countMap, NewMap[int], nil)
+	if err := f.restore(merged, true); err != nil {
+		t.Fatal(err)
+	}
+	if f.state.Len() != 100 || f.confirmed != 102 || f.version("default", "e7") != 2 || f.version("default", "new") != 1 {
+		t.Fatalf("restored %d entries at %d", f.state.Len(), f.confirmed)
+	}
+	if n, _ := f.state.Get("e7"); n != 2 {
+		t.Fatalf("e7 = %d, want 2", n)
+	}
+	if _, ok := f.state.Get("e3"); ok {
+		t.Fatal("e3 survived its deletion")
+	}
+	// Nothing changed: the next delta is empty.
+	if d, _ := f.snapshot(time.Unix(3, 0)); !d.Delta || len(d.Entries)+len(d.Deleted)+len(d.Versions) != 0 {
+		t.Fatalf("delta without changes = %+v", d)
+	}
+	// A whole snapshot after a failed save holds everything again.
+	f.full = true
+	if w, _ := f.snapshot(time.Unix(4, 0)); w.Delta || len(w.Entries) != 100 || len(w.Versions) != 101 {
+		t.Fatalf("whole snapshot = delta %v, %d entries, %d versions", w.Delta, len(w.Entries), len(w.Versions))
+	}
+}
+
+func mustApply[S any](t *testing.T, e *engine[S], pos int64, x Event) {
+	t.Helper()
+	if err := e.replay(pos, &x); err != nil {
+		t.Fatal(err)
+	}
 }

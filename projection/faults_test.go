@@ -15,8 +15,8 @@ func TestReplayOverlapIsDeduplicated(t *testing.T) {
 	cfg := f.config("overlap", NewFileStore(t.TempDir()))
 	// No checkpoint while live: after a reconnect, Core replays the live
 	// events the worker has already applied.
-	cfg.CheckpointEvery = 1 << 30
-	cfg.CheckpointInterval = time.Hour
+	cfg.CheckpointEvents = 1 << 30
+	cfg.CheckpointPeriod = time.Hour
 	h := f.start(cfg)
 	waitCaughtUp(t, h)
 	f.ingest(400, 20, "test.updated")
@@ -101,8 +101,8 @@ func TestServerErrorsDuringAck(t *testing.T) {
 	f.srv.Inject(coretest.Core, "ackConsumer", 4, coretest.Fault{Status: 500})
 	f.ingest(500, 10, "test.updated")
 	f.waitState(h)
-	if err := h.LastError(); err == nil {
-		t.Fatal("LastError = nil after failed acknowledgements")
+	if err := f.lastErr(); err == nil {
+		t.Fatal("OnError saw no error after failed acknowledgements")
 	}
 	stop(t, h)
 	if c := f.cursor("ack-5xx"); c != 1500 {
@@ -128,8 +128,8 @@ func TestServerErrorsDuringSnapshotSave(t *testing.T) {
 	f.srv.Inject(coretest.Core, "putProjectionEntityState", 5, coretest.Fault{Status: 500})
 	f.ingest(500, 10, "test.updated")
 	f.waitState(h)
-	if err := h.LastError(); err == nil {
-		t.Fatal("LastError = nil after failed snapshot saves")
+	if err := f.lastErr(); err == nil {
+		t.Fatal("OnError saw no error after failed snapshot saves")
 	}
 	stop(t, h)
 	// Read back with a client whose circuit breaker the faults did not trip.
@@ -151,7 +151,7 @@ func TestPushAndEntityState(t *testing.T) {
 	cfg := f.config("pushed", NewFileStore(t.TempDir()))
 	cfg.Push = &Push[aggState]{
 		Projection: "test-aggs",
-		Every:      50,
+		Events:     50,
 		Entities: func(s aggState, touched []string) []EntityState {
 			out := make([]EntityState, 0, len(touched))
 			for _, id := range touched {
@@ -165,7 +165,7 @@ func TestPushAndEntityState(t *testing.T) {
 	f.ingest(100, 4, "test.updated")
 	f.waitState(h)
 	stop(t, h)
-	raw, found, err := h.EntityState(context.Background(), "e-1")
+	raw, found, err := f.pushedState(h.w.projName, "e-1")
 	if err != nil || !found {
 		t.Fatalf("EntityState = found %v, err %v", found, err)
 	}
@@ -176,7 +176,7 @@ func TestPushAndEntityState(t *testing.T) {
 	if want := *f.truth.m["e-1"]; got != want {
 		t.Fatalf("pushed state %+v, want %+v", got, want)
 	}
-	if _, found, err := h.EntityState(context.Background(), "nobody"); err != nil || found {
+	if _, found, err := f.pushedState(h.w.projName, "nobody"); err != nil || found {
 		t.Fatalf("EntityState of an unknown entity: found %v, err %v", found, err)
 	}
 }

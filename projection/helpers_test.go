@@ -136,6 +136,32 @@ type fixture struct {
 	seq   int64
 	// prefix starts the entity ids ingest writes.
 	prefix string
+
+	errMu sync.Mutex
+	errs  []error // what the workers' OnError received
+}
+
+// onError records an error a worker reports.
+func (f *fixture) onError(err error) {
+	f.errMu.Lock()
+	defer f.errMu.Unlock()
+	f.errs = append(f.errs, err)
+}
+
+// lastErr returns the last error a worker reported, or nil.
+func (f *fixture) lastErr() error {
+	f.errMu.Lock()
+	defer f.errMu.Unlock()
+	if len(f.errs) == 0 {
+		return nil
+	}
+	return f.errs[len(f.errs)-1]
+}
+
+// pushedState reads what a worker pushed for entity to Core's projection
+// store under projection.
+func (f *fixture) pushedState(projection, entity string) (json.RawMessage, bool, error) {
+	return f.c.ProjectionState(context.Background(), projection, entity)
 }
 
 func newFixture(t testing.TB, opts ...coretest.Option) *fixture {
@@ -218,17 +244,18 @@ func testLogger(t testing.TB) *slog.Logger {
 
 func (f *fixture) config(name string, store SnapshotStore) Config[aggState] {
 	return Config[aggState]{
-		Name:               name,
-		EventTypes:         []string{"test.*"},
-		Reducer:            aggReducer,
-		Initial:            newAggState,
-		Store:              store,
-		CheckpointEvery:    100,
-		CheckpointInterval: 50 * time.Millisecond,
-		MinBackoff:         5 * time.Millisecond,
-		MaxBackoff:         50 * time.Millisecond,
-		StallTimeout:       500 * time.Millisecond,
-		Logger:             testLogger(f.t),
+		Name:             name,
+		EventTypes:       []string{"test.*"},
+		Reducer:          aggReducer,
+		Initial:          newAggState,
+		Store:            store,
+		CheckpointEvents: 100,
+		CheckpointPeriod: 50 * time.Millisecond,
+		MinBackoff:       5 * time.Millisecond,
+		MaxBackoff:       50 * time.Millisecond,
+		StallTimeout:     500 * time.Millisecond,
+		OnError:          f.onError,
+		Logger:           testLogger(f.t),
 	}
 }
 
@@ -246,12 +273,12 @@ func (f *fixture) start(cfg Config[aggState]) *Handle[aggState] {
 	return h
 }
 
-func waitCaughtUp(t testing.TB, h *Handle[aggState]) {
+func waitCaughtUp[S any](t testing.TB, h *Handle[S]) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := h.WaitCaughtUp(ctx); err != nil {
-		t.Fatalf("WaitCaughtUp: %v (last error %v)", err, h.LastError())
+		t.Fatalf("WaitCaughtUp: %v (stats %+v)", err, h.Stats())
 	}
 }
 
@@ -276,7 +303,7 @@ func (f *fixture) waitStateFor(h *Handle[aggState], d time.Duration) {
 			f.t.Fatalf("events applied twice: %d (%s)", twice, diff)
 		}
 		if time.Now().After(deadline) {
-			f.t.Fatalf("state never matched the fold from scratch: %s (lost %d); stats %+v, last error %v", diff, lost, h.Stats(), h.LastError())
+			f.t.Fatalf("state never matched the fold from scratch: %s (lost %d); stats %+v, last error %v", diff, lost, h.Stats(), f.lastErr())
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -292,7 +319,7 @@ func (f *fixture) cursor(name string) int64 {
 	return v
 }
 
-func stop(t testing.TB, h *Handle[aggState]) {
+func stop[S any](t testing.TB, h *Handle[S]) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

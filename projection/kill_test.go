@@ -23,6 +23,9 @@ func TestMain(m *testing.M) {
 	if spec := os.Getenv(childEnv); spec != "" {
 		os.Exit(runChild(spec))
 	}
+	if spec := os.Getenv(sqlChildEnv); spec != "" {
+		os.Exit(runSQLChild(spec))
+	}
 	os.Exit(m.Run())
 }
 
@@ -39,7 +42,7 @@ func runChild(spec string) int {
 	}
 	cfg := Config[aggState]{
 		Name: "killed", EventTypes: []string{"test.*"}, Reducer: aggReducer, Initial: newAggState,
-		Store: NewFileStore(dir), CheckpointEvery: 200, CheckpointInterval: 20 * time.Millisecond,
+		Store: NewFileStore(dir), CheckpointEvents: 200, CheckpointPeriod: 20 * time.Millisecond,
 		MinBackoff: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond,
 		Logger: slog.New(slog.DiscardHandler),
 	}

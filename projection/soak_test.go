@@ -53,8 +53,8 @@ func TestSoak(t *testing.T) {
 	store := NewCoreStore(f.c, "")
 	var slow atomic.Bool
 	cfg := f.config("soak", store)
-	cfg.CheckpointEvery = 1000
-	cfg.CheckpointInterval = 100 * time.Millisecond
+	cfg.CheckpointEvents = 1000
+	cfg.CheckpointPeriod = 100 * time.Millisecond
 	cfg.Reducer = func(s aggState, ev Event) (aggState, error) {
 		if slow.Load() && ev.Position == 0 {
 			time.Sleep(50 * time.Microsecond)
@@ -78,11 +78,10 @@ func TestSoak(t *testing.T) {
 		total.Recoveries += st.Recoveries
 	}
 	startWorker := func() {
-		var ctx context.Context
-		ctx, cancel = context.WithCancel(context.Background())
 		var err error
 		for range 50 {
-			if h, err = Start(ctx, f.c, cfg); err == nil {
+			if h, err = Start(context.Background(), f.c, cfg); err == nil {
+				cancel = h.w.cancel // a crash: the worker gives up at once
 				return
 			}
 			time.Sleep(20 * time.Millisecond) // a fault hit registration

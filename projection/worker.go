@@ -3,13 +3,11 @@ package projection
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/allsource-go/allsource/allsource"
@@ -17,10 +15,10 @@ import (
 
 // Defaults for Config.
 const (
-	DefaultCheckpointEvery    = 10_000
-	DefaultCheckpointInterval = 5 * time.Second
-	DefaultPushInterval       = 5 * time.Second
-	DefaultStallTimeout       = 5 * time.Second
+	DefaultCheckpointEvents = 10_000
+	DefaultCheckpointPeriod = 5 * time.Second
+	DefaultPushPeriod       = 5 * time.Second
+	DefaultStallTimeout     = 5 * time.Second
 )
 
 // ErrSnapshotBehind is matched by the error Start returns when Core's cursor
@@ -36,6 +34,11 @@ var ErrSnapshotBehind = errors.New("projection: consumer cursor is ahead of the 
 // the earlier events of an added type (or keep those of a removed one).
 // Start a new consumer name to fold with the new types.
 var ErrEventTypesChanged = errors.New("projection: event types differ from the snapshot's")
+
+// ErrInvalidConfig is matched by the error Start returns for a Config it
+// refuses: a missing required field, or a value that makes no sense (a
+// negative count, a duration under a millisecond).
+var ErrInvalidConfig = errors.New("projection: invalid config")
 
 // ErrStopped is returned by WaitCaughtUp when the worker stopped cleanly
 // before catching up.
@@ -57,15 +60,20 @@ type Config[S any] struct {
 	// Store keeps the snapshots. Required: without a durable snapshot the
 	// consumer's cursor could not be acknowledged.
 	Store SnapshotStore
-	// CheckpointEvery bounds the events applied but not yet in a durable
-	// snapshot, which is what a restart replays (plus, while live, what
-	// arrived during CheckpointInterval); default DefaultCheckpointEvery.
-	// A checkpoint (snapshot, save, then acknowledgement) is started every
-	// half CheckpointEvery events.
-	CheckpointEvery int
-	// CheckpointInterval is the longest time between checkpoints while
-	// events arrive; default DefaultCheckpointInterval.
-	CheckpointInterval time.Duration
+	// CheckpointEvents, a number of events, bounds the events applied but
+	// not yet in a durable snapshot, which is what a restart replays (plus,
+	// while live, what arrived during CheckpointPeriod); default
+	// DefaultCheckpointEvents. A checkpoint (snapshot, save, then
+	// acknowledgement) is started every quarter CheckpointEvents events,
+	// or later while the previous one is still being saved: the worker
+	// waits for a save only when the events not yet durable reach
+	// CheckpointEvents.
+	CheckpointEvents int
+	// CheckpointPeriod, a duration, is the longest time between
+	// checkpoints while events arrive; default DefaultCheckpointPeriod.
+	// Durations under a millisecond are refused: 100 here is 100 ns, not
+	// 100 events.
+	CheckpointPeriod time.Duration
 	// Push, when set, pushes reduced state to Core's projection store.
 	Push *Push[S]
 	// MinBackoff and MaxBackoff bound the reconnection delay; defaults
@@ -77,6 +85,18 @@ type Config[S any] struct {
 	// stream while later events arrive before the worker treats it as lost
 	// and rebuilds from its last snapshot; default DefaultStallTimeout.
 	StallTimeout time.Duration
+	// Partition makes the worker one partition of a projection split by
+	// entity; the zero value is the whole projection.
+	Partition Partition
+	// Poison says what the worker does when its reducer fails on an event
+	// (an error or a panic); the zero value stops the worker.
+	Poison PoisonPolicy
+	// OnError, when set, is called with each error the worker meets: the
+	// transient ones it recovers from (a dropped connection, a failed
+	// acknowledgement, a failed save) and the one it stops with. It runs on
+	// the worker's goroutine, so it must not block or call the handle's
+	// Stop or Drain; a panic in it is recovered and logged.
+	OnError func(err error)
 	// Logger receives the worker's log; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -90,12 +110,12 @@ type Push[S any] struct {
 	// that had events applied since the last push. It runs on the worker's
 	// goroutine and must not keep state.
 	Entities func(state S, touched []string) []EntityState
-	// Every pushes after this many applied events; 0 pushes on the
-	// interval only.
-	Every int
-	// Interval is the longest time between pushes while events arrive;
-	// default DefaultPushInterval.
-	Interval time.Duration
+	// Events pushes after this many applied events; 0 pushes on the
+	// period only.
+	Events int
+	// Period, a duration, is the longest time between pushes while events
+	// arrive; default DefaultPushPeriod.
+	Period time.Duration
 }
 
 // EntityState is one entry of Core's projection store.
@@ -104,12 +124,6 @@ type EntityState struct {
 	EntityID string
 	// State is encoded with encoding/json.
 	State any
-}
-
-// Handle controls a running worker. Its methods are safe for concurrent
-// use.
-type Handle[S any] struct {
-	w *worker[S]
 }
 
 type worker[S any] struct {
@@ -128,14 +142,19 @@ type worker[S any] struct {
 	stopOnce  sync.Once
 	caughtUp  chan struct{}
 	caughtOne sync.Once
-	upNow     atomic.Bool
 
-	mu      sync.Mutex
-	err     error // the error the worker stopped with
-	lastErr error // the last transient error
+	replays chan replayRequest // ReplayDeadLetters to the driver
+
+	drain bool // set before stopping closes: apply what was received
+	mu    sync.Mutex
+	err   error // the error the worker stopped with
 
 	// Driver-only fields.
 	savedPos     int64
+	needRollback bool // events were missed; the state must be reloaded
+	// syncStore is set when Save must run on the driver: it commits the
+	// state (the database mode), so no event may be applied meanwhile.
+	syncStore    bool
 	acked        int64
 	saving       bool            // a persist goroutine is running
 	saveDone     chan saveResult // its result
@@ -144,38 +163,64 @@ type worker[S any] struct {
 	sincePush    int
 	pollLimit    int
 	maxPollLimit int
-	ckptStep     int // events between checkpoints: half CheckpointEvery
+	ckptStep     int // events between checkpoints
+	inflight     int // events the snapshot being saved took in
 }
 
 // start validates cfg, registers the consumer, loads the snapshot and
 // starts the worker's goroutine.
 func start[S any](ctx context.Context, api coreAPI, cfg Config[S]) (*Handle[S], error) {
+	return startWith(ctx, api, cfg, nil)
+}
+
+// startWith is start with a setup of the worker before it loads its
+// snapshot.
+func startWith[S any](ctx context.Context, api coreAPI, cfg Config[S], setup func(*worker[S])) (*Handle[S], error) {
 	if err := normalize(&cfg); err != nil {
 		return nil, err
 	}
+	if err := checkLayout(ctx, cfg.Store, cfg.Name, cfg.Partition.Count); err != nil {
+		return nil, err
+	}
+	projName := cfg.Name // partitions push into one projection
+	cfg.Name = cfg.Partition.consumer(cfg.Name)
 	w := &worker[S]{
 		cfg:      cfg,
 		api:      api,
 		eng:      newEngine(cfg.Name, cfg.Reducer, cfg.Initial, cfg.EventTypes),
 		log:      cfg.Logger.With("consumer", cfg.Name),
-		bo:       newBackoff(cfg.MinBackoff, cfg.MaxBackoff, nil),
+		bo:       newBackoff(cfg.MinBackoff, cfg.MaxBackoff),
 		filters:  streamFilters(cfg.EventTypes),
-		projName: cfg.Name,
+		projName: projName,
 		now:      time.Now,
 		done:     make(chan struct{}),
 		stopping: make(chan struct{}),
 		saveDone: make(chan saveResult, 1),
 		caughtUp: make(chan struct{}),
+		replays:  make(chan replayRequest),
 	}
 	w.eng.stallTimeout = cfg.StallTimeout
+	w.eng.part = cfg.Partition
+	if cfg.Poison.Retries > 0 || cfg.Poison.Action == PoisonSkip {
+		w.eng.poisoned = w.poisoned
+	}
 	if cfg.Push != nil {
 		w.eng.trackTouched = true
 		if cfg.Push.Projection != "" {
 			w.projName = cfg.Push.Projection
 		}
 	}
-	w.ckptStep = max(cfg.CheckpointEvery/2, 1)
-	w.pollLimit = max(2*cfg.CheckpointEvery, 1000)
+	if setup != nil {
+		setup(w)
+	}
+	// A checkpoint every quarter CheckpointEvents, or later while the
+	// previous one is being saved (see handle); the database mode commits
+	// on the worker's goroutine, every half.
+	w.ckptStep = max(cfg.CheckpointEvents/4, 1)
+	if w.syncStore {
+		w.ckptStep = max(cfg.CheckpointEvents/2, 1)
+	}
+	w.pollLimit = max(2*cfg.CheckpointEvents, 1000)
 	w.maxPollLimit = max(w.pollLimit, 100_000)
 
 	snap, found, err := cfg.Store.Load(ctx, cfg.Name)
@@ -189,7 +234,7 @@ func start[S any](ctx context.Context, api coreAPI, cfg Config[S]) (*Handle[S], 
 			return nil, fmt.Errorf("%w: consumer %q was folded with %q, the config names %q",
 				ErrEventTypesChanged, cfg.Name, snap.EventTypes, cfg.EventTypes)
 		}
-		if err := w.eng.restore(snap); err != nil {
+		if err := w.eng.restore(snap, true); err != nil {
 			return nil, fmt.Errorf("projection: consumer %q: %w", cfg.Name, err)
 		}
 		w.savedPos = snap.Position
@@ -211,14 +256,17 @@ func start[S any](ctx context.Context, api coreAPI, cfg Config[S]) (*Handle[S], 
 	w.eng.stats.acked.Store(cursor)
 	w.lastCkpt, w.lastPush = w.now(), w.now()
 	w.log.Info("projection worker starting", "position", w.savedPos, "cursor", cursor, "snapshot", found)
+	// ctx governs the start only: the worker runs until Stop (or a fatal
+	// error), whatever becomes of ctx.
 	w.ctx, w.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	context.AfterFunc(ctx, w.cancel)
 	go w.run()
 	return &Handle[S]{w: w}, nil
 }
 
 func normalize[S any](cfg *Config[S]) error {
-	bad := func(msg string) error { return fmt.Errorf("projection: config: %s", msg) }
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s", ErrInvalidConfig, fmt.Sprintf(format, args...))
+	}
 	switch {
 	case cfg.Name == "":
 		return bad("Name is required")
@@ -228,33 +276,81 @@ func normalize[S any](cfg *Config[S]) error {
 		return bad("Store is required")
 	case cfg.Push != nil && cfg.Push.Entities == nil:
 		return bad("Push.Entities is required when Push is set")
+	case cfg.Poison.Retries < 0:
+		return bad("Poison.Retries is %d; it must not be negative", cfg.Poison.Retries)
+	case cfg.Poison.Action != PoisonStop && cfg.Poison.Action != PoisonSkip:
+		return bad("Poison.Action %d is not PoisonStop or PoisonSkip", cfg.Poison.Action)
+	case cfg.Poison.Action == PoisonSkip && cfg.Poison.DeadLetters == nil:
+		return bad("Poison.DeadLetters is required with PoisonSkip")
+	case cfg.Partition.Count < 0 || cfg.Partition.Count > 1 && (cfg.Partition.Index < 0 || cfg.Partition.Index >= cfg.Partition.Count):
+		return bad("Partition %d of %d does not exist", cfg.Partition.Index, cfg.Partition.Count)
+	case cfg.CheckpointEvents < 0:
+		return bad("CheckpointEvents is %d; it must not be negative", cfg.CheckpointEvents)
+	case cfg.Push != nil && cfg.Push.Events < 0:
+		return bad("Push.Events is %d; it must not be negative", cfg.Push.Events)
+	}
+	durations := []struct {
+		name string
+		d    time.Duration
+	}{
+		{"CheckpointPeriod", cfg.CheckpointPeriod}, {"MinBackoff", cfg.MinBackoff}, {"MaxBackoff", cfg.MaxBackoff},
+		{"StallTimeout", cfg.StallTimeout}, {"Poison.MinBackoff", cfg.Poison.MinBackoff}, {"Poison.MaxBackoff", cfg.Poison.MaxBackoff},
+	}
+	if cfg.Push != nil {
+		durations = append(durations, struct {
+			name string
+			d    time.Duration
+		}{"Push.Period", cfg.Push.Period})
+	}
+	for _, d := range durations {
+		switch {
+		case d.d < 0:
+			return bad("%s is %v; it must not be negative", d.name, d.d)
+		case d.d > 0 && d.d < time.Millisecond:
+			return bad("%s is %v, under a millisecond: it is a duration (write 100*time.Millisecond), not a count of events", d.name, d.d)
+		}
+	}
+	if cfg.MaxBackoff > 0 && cfg.MinBackoff > cfg.MaxBackoff {
+		return bad("MinBackoff %v is above MaxBackoff %v", cfg.MinBackoff, cfg.MaxBackoff)
 	}
 	for _, f := range cfg.EventTypes {
 		if err := allsource.ValidateFilter(f); err != nil {
-			return fmt.Errorf("projection: config: EventTypes: %w", err)
+			return fmt.Errorf("%w: EventTypes: %w", ErrInvalidConfig, err)
 		}
 	}
 	if cfg.Initial == nil {
-		cfg.Initial = func() S { var zero S; return zero }
+		var zero S
+		if ks, ok := any(zero).(keyedState); ok {
+			// A nil *Map: start from an empty one.
+			cfg.Initial = func() S { return ks.fresh().(S) }
+		} else {
+			cfg.Initial = func() S { return zero }
+		}
 	}
-	if cfg.CheckpointEvery <= 0 {
-		cfg.CheckpointEvery = DefaultCheckpointEvery
+	if cfg.CheckpointEvents == 0 {
+		cfg.CheckpointEvents = DefaultCheckpointEvents
 	}
-	if cfg.CheckpointInterval <= 0 {
-		cfg.CheckpointInterval = DefaultCheckpointInterval
+	if cfg.CheckpointPeriod == 0 {
+		cfg.CheckpointPeriod = DefaultCheckpointPeriod
 	}
-	if cfg.Push != nil && cfg.Push.Interval <= 0 {
+	if cfg.Push != nil && cfg.Push.Period == 0 {
 		p := *cfg.Push
-		p.Interval = DefaultPushInterval
+		p.Period = DefaultPushPeriod
 		cfg.Push = &p
 	}
-	if cfg.MinBackoff <= 0 {
+	if cfg.MinBackoff == 0 {
 		cfg.MinBackoff = DefaultMinBackoff
 	}
-	if cfg.MaxBackoff <= 0 {
-		cfg.MaxBackoff = DefaultMaxBackoff
+	if cfg.MaxBackoff == 0 {
+		cfg.MaxBackoff = max(DefaultMaxBackoff, cfg.MinBackoff)
 	}
-	if cfg.StallTimeout <= 0 {
+	if cfg.Poison.MinBackoff == 0 {
+		cfg.Poison.MinBackoff = DefaultPoisonMinBackoff
+	}
+	if cfg.Poison.MaxBackoff == 0 {
+		cfg.Poison.MaxBackoff = max(DefaultPoisonMaxBackoff, cfg.Poison.MinBackoff)
+	}
+	if cfg.StallTimeout == 0 {
 		cfg.StallTimeout = DefaultStallTimeout
 	}
 	if cfg.Logger == nil {
@@ -275,7 +371,12 @@ func (w *worker[S]) run() {
 	defer close(w.done)
 	defer w.cancel()
 	for {
-		err := w.session()
+		var err error
+		if w.needRollback {
+			err = w.rollback()
+		} else {
+			err = w.session()
+		}
 		switch {
 		case errors.Is(err, errStopping):
 			w.finish()
@@ -289,11 +390,11 @@ func (w *worker[S]) run() {
 			return
 		case errors.Is(err, errGap), errors.Is(err, errLagged):
 			w.log.Warn("events were missed; rebuilding from the last snapshot", "err", err, "position", w.savedPos)
-			if rerr := w.eng.rollback(); rerr != nil {
-				w.fail(rerr)
-				return
+			w.needRollback = true
+			w.eng.stats.caughtUp.Store(false)
+			if rerr := w.rollback(); rerr != nil {
+				err = rerr
 			}
-			w.upNow.Store(false)
 		}
 		if err != nil {
 			w.setLastErr(err)
@@ -313,9 +414,28 @@ func (w *worker[S]) run() {
 	}
 }
 
+// rollback returns to the last durable snapshot, read from the store,
+// dropping every event applied after it. The store keeps the snapshot as
+// a base and deltas, so the worker holds no copy of it in memory.
+func (w *worker[S]) rollback() error {
+	snap, found, err := w.cfg.Store.Load(w.ctx, w.cfg.Name)
+	if err != nil {
+		return fmt.Errorf("projection: consumer %q: reload snapshot: %w", w.cfg.Name, err)
+	}
+	if found && snap.Position < w.savedPos {
+		return fmt.Errorf("projection: consumer %q: the store returned a snapshot at position %d, older than the one saved at %d", w.cfg.Name, snap.Position, w.savedPos)
+	}
+	if err := w.eng.restore(snap, found); err != nil {
+		return fmt.Errorf("projection: consumer %q: %w", w.cfg.Name, err)
+	}
+	w.eng.stats.recoveries.Add(1)
+	w.needRollback = false
+	return nil
+}
+
 func isFatal(err error) bool {
 	var re *ReducerError
-	return errors.As(err, &re)
+	return errors.As(err, &re) || errors.Is(err, ErrConcurrentWorker)
 }
 
 // session runs one stream connection until it ends.
@@ -325,13 +445,24 @@ func (w *worker[S]) session() error {
 		return fmt.Errorf("projection: connect: %w", err)
 	}
 	w.eng.stats.connects.Add(1)
+	// Three stages, each on its goroutine: read frames, decode them, apply
+	// them (here), so that on two cores decoding and applying overlap.
 	rctx, cancel := context.WithCancel(w.ctx)
-	batches := make(chan frameBatch, 64)
+	raw := make(chan frameBatch, 64)
+	batches := make(chan decodedBatch, 64)
+	// Decoded batches go back to the decoder once applied, so that their
+	// frames are not allocated (and scanned by the collector) anew.
+	free := make(chan []frame, 64)
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		w.read(rctx, st, batches)
+		defer close(raw)
+		w.read(rctx, st, raw)
+	}()
+	go func() {
+		defer wg.Done()
+		decodeBatches(rctx, raw, batches, free)
 	}()
 	defer func() {
 		cancel()
@@ -340,29 +471,30 @@ func (w *worker[S]) session() error {
 		w.waitSave()
 	}()
 
-	tick := w.cfg.CheckpointInterval
+	tick := w.cfg.CheckpointPeriod
 	if w.cfg.Push != nil {
-		tick = min(tick, w.cfg.Push.Interval)
+		tick = min(tick, w.cfg.Push.Period)
 	}
 	ticker := time.NewTicker(max(tick/2, time.Millisecond))
 	defer ticker.Stop()
 	// handleBatches applies a batch, then every batch already waiting, so
 	// that the select below runs only when the worker has caught up with
 	// the reader.
-	var in interner
-	handleBatches := func(b frameBatch, checkpoints bool) error {
+	handleBatches := func(b decodedBatch, checkpoints bool) error {
 		for {
-			for _, data := range b.frames {
-				f, err := decodeFrameWith(data, &in)
-				if err != nil {
-					return fmt.Errorf("projection: stream: %w", err)
-				}
-				if f.kind == 0 {
-					continue // a frame type from a newer server
-				}
-				if err := w.handle(f, checkpoints); err != nil {
+			for i := range b.frames {
+				if err := w.handle(&b.frames[i], checkpoints); err != nil {
 					return err
 				}
+			}
+			// The reducer got copies of the events: the batch can go back.
+			clear(b.frames)
+			select {
+			case free <- b.frames[:0]:
+			default:
+			}
+			if b.malformed != nil {
+				return b.malformed
 			}
 			if b.err != nil {
 				if !checkpoints {
@@ -380,6 +512,9 @@ func (w *worker[S]) session() error {
 	for {
 		select {
 		case <-w.stopping:
+			if !w.drain {
+				return errStopping
+			}
 			// Drain: apply what has already been received.
 			select {
 			case b := <-batches:
@@ -393,6 +528,12 @@ func (w *worker[S]) session() error {
 			return w.ctx.Err()
 		case r := <-w.saveDone:
 			w.onSaved(r)
+		case req := <-w.replays:
+			n, err := w.replayDeadLetters(req.ctx)
+			req.reply <- replayResult{n, err}
+			if errors.Is(err, errGap) {
+				return err
+			}
 		case <-ticker.C:
 			if err := w.onTick(); err != nil {
 				return err
@@ -401,6 +542,54 @@ func (w *worker[S]) session() error {
 			if err := handleBatches(b, true); err != nil {
 				return err
 			}
+		}
+	}
+}
+
+// decodedBatch is a frameBatch decoded: its frames, then the error that
+// ended the stream, or the error of a malformed frame (after which the
+// session ends).
+type decodedBatch struct {
+	frames    []frame
+	err       error
+	malformed error
+}
+
+// decodeBatches decodes the batches of raw until it is closed or ctx is
+// done, and stops after a malformed frame.
+func decodeBatches(ctx context.Context, raw <-chan frameBatch, out chan<- decodedBatch, free <-chan []frame) {
+	var in interner
+	for b := range raw {
+		d := decodedBatch{err: b.err}
+		select {
+		case fs := <-free:
+			if cap(fs) >= len(b.frames) {
+				d.frames = fs
+			}
+		default:
+		}
+		if d.frames == nil {
+			d.frames = make([]frame, 0, max(len(b.frames), 16))
+		}
+		for _, data := range b.frames {
+			d.frames = append(d.frames, frame{})
+			f := &d.frames[len(d.frames)-1]
+			if err := decodeFrameInto(f, data, &in); err != nil {
+				d.frames = d.frames[:len(d.frames)-1]
+				d.err, d.malformed = nil, fmt.Errorf("projection: stream frame: %w", err)
+				break
+			}
+			if f.kind == 0 {
+				d.frames = d.frames[:len(d.frames)-1] // a frame type from a newer server
+			}
+		}
+		select {
+		case out <- d:
+		case <-ctx.Done():
+			return
+		}
+		if d.malformed != nil {
+			return
 		}
 	}
 }
@@ -466,7 +655,7 @@ func (w *worker[S]) read(ctx context.Context, st stream, batches chan<- frameBat
 
 // handle applies one frame; checkpoints are taken when due unless
 // draining.
-func (w *worker[S]) handle(f frame, checkpoints bool) error {
+func (w *worker[S]) handle(f *frame, checkpoints bool) error {
 	switch f.kind {
 	case frameReplay:
 		if err := w.eng.replay(f.position, &f.event); err != nil {
@@ -496,7 +685,7 @@ func (w *worker[S]) handle(f frame, checkpoints bool) error {
 		}
 		w.pushNow(w.ctx)
 		w.bo.reset()
-		w.upNow.Store(true)
+		w.eng.stats.caughtUp.Store(true)
 		w.caughtOne.Do(func() { close(w.caughtUp) })
 		w.log.Info("caught up", "replayed", f.replayed, "position", w.eng.confirmed)
 		return nil
@@ -509,11 +698,22 @@ func (w *worker[S]) handle(f frame, checkpoints bool) error {
 		return nil
 	}
 	if w.eng.progress >= w.ckptStep {
-		if err := w.checkpoint(w.ctx); err != nil {
-			return err
+		if w.saving {
+			select {
+			case r := <-w.saveDone:
+				w.onSaved(r)
+			default:
+			}
+		}
+		// While the previous snapshot is still being saved, go on
+		// applying until the events not yet durable reach the bound.
+		if !w.saving || w.eng.progress+w.inflight >= w.cfg.CheckpointEvents {
+			if err := w.checkpoint(w.ctx); err != nil {
+				return err
+			}
 		}
 	}
-	if p := w.cfg.Push; p != nil && p.Every > 0 && w.sincePush >= p.Every {
+	if p := w.cfg.Push; p != nil && p.Events > 0 && w.sincePush >= p.Events {
 		w.pushNow(w.ctx)
 	}
 	return nil
@@ -522,12 +722,12 @@ func (w *worker[S]) handle(f frame, checkpoints bool) error {
 // onTick takes a checkpoint and a push when their intervals have passed.
 func (w *worker[S]) onTick() error {
 	now := w.now()
-	if now.Sub(w.lastCkpt) >= w.cfg.CheckpointInterval && (w.eng.progress > 0 || !w.eng.exact() || w.eng.confirmed > w.savedPos) {
+	if now.Sub(w.lastCkpt) >= w.cfg.CheckpointPeriod && (w.eng.progress > 0 || !w.eng.exact() || w.eng.confirmed > w.savedPos) {
 		if err := w.checkpoint(w.ctx); err != nil {
 			return err
 		}
 	}
-	if p := w.cfg.Push; p != nil && now.Sub(w.lastPush) >= p.Interval {
+	if p := w.cfg.Push; p != nil && now.Sub(w.lastPush) >= p.Period {
 		w.pushNow(w.ctx)
 	}
 	return nil
@@ -538,13 +738,15 @@ func (w *worker[S]) onTick() error {
 // hands it to a goroutine that saves it and then acknowledges its position,
 // while the worker goes on applying events (a durable save takes
 // milliseconds). One save is in flight at a time: a checkpoint first waits
-// for the previous one. Checkpoints are taken every half CheckpointEvery
-// events, so that at any time at most CheckpointEvery events are not yet
-// in a durable snapshot: what a restart replays. Failures of Core or the
+// for the previous one. handle takes checkpoints so that the events in the
+// snapshot being saved and those applied since never exceed
+// CheckpointEvents: at most that many events are not yet in a durable
+// snapshot, which is what a restart replays. Failures of Core or the
 // store are logged and retried at the next checkpoint; only a detected gap
 // is returned.
 func (w *worker[S]) checkpoint(ctx context.Context) error {
 	w.lastCkpt = w.now()
+	progress := w.eng.progress
 	w.eng.progress = 0
 	w.waitSave()
 	if err := w.confirmLive(ctx); err != nil {
@@ -555,6 +757,23 @@ func (w *worker[S]) checkpoint(ctx context.Context) error {
 		return nil
 	}
 	if !w.eng.exact() {
+		return nil
+	}
+	if w.syncStore {
+		if w.eng.confirmed > w.savedPos {
+			if err := w.save(ctx); err != nil {
+				if isFatal(err) {
+					return err
+				}
+				w.transient("commit", err)
+				return nil
+			}
+		}
+		if w.savedPos > w.acked {
+			w.saving = true
+			pos := w.savedPos
+			go func() { w.saveDone <- w.persist(ctx, nil, pos) }()
+		}
 		return nil
 	}
 	var snap *Snapshot
@@ -572,6 +791,7 @@ func (w *worker[S]) checkpoint(ctx context.Context) error {
 		return nil
 	}
 	w.saving = true
+	w.inflight = progress
 	pos := w.savedPos
 	if snap != nil {
 		pos = snap.Position
@@ -586,6 +806,7 @@ type saveResult struct {
 	pos     int64     // the position acknowledged
 	saveErr error
 	ackErr  error
+	took    time.Duration // the save's
 }
 
 // persist saves snap (unless nil) and, once it is durable, acknowledges
@@ -593,9 +814,11 @@ type saveResult struct {
 func (w *worker[S]) persist(ctx context.Context, snap *Snapshot, pos int64) saveResult {
 	r := saveResult{snap: snap, pos: pos}
 	if snap != nil {
+		start := time.Now()
 		if r.saveErr = w.cfg.Store.Save(ctx, w.cfg.Name, *snap); r.saveErr != nil {
 			return r
 		}
+		r.took = time.Since(start)
 	}
 	r.ackErr = w.api.ack(ctx, w.cfg.Name, pos)
 	return r
@@ -604,12 +827,16 @@ func (w *worker[S]) persist(ctx context.Context, snap *Snapshot, pos int64) save
 // onSaved records the outcome of persist.
 func (w *worker[S]) onSaved(r saveResult) {
 	w.saving = false
+	defer w.eng.recycle(r.snap)
 	if r.saveErr != nil {
+		// The changes the snapshot held are no longer tracked: the next
+		// one is whole.
+		w.eng.full = true
 		w.transient("save snapshot", r.saveErr)
 		return
 	}
 	if r.snap != nil {
-		w.eng.saved(*r.snap)
+		w.eng.saved(w.now(), r.took)
 		w.savedPos = max(w.savedPos, r.snap.Position)
 	}
 	if r.ackErr != nil {
@@ -653,10 +880,14 @@ func (w *worker[S]) save(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := w.cfg.Store.Save(ctx, w.cfg.Name, snap); err != nil {
+	start := time.Now()
+	err = w.cfg.Store.Save(ctx, w.cfg.Name, snap)
+	w.eng.recycle(&snap)
+	if err != nil {
+		w.eng.full = true
 		return err
 	}
-	w.eng.saved(snap)
+	w.eng.saved(w.now(), time.Since(start))
 	w.savedPos = snap.Position
 	return nil
 }
@@ -702,11 +933,16 @@ func (w *worker[S]) pushNow(ctx context.Context) {
 // succeed or the Stop deadline passes.
 func (w *worker[S]) finish() {
 	w.waitSave()
+	if w.needRollback {
+		// The state missed events; the last snapshot stands.
+		w.log.Info("projection worker stopped", "position", w.savedPos, "acked", w.acked)
+		return
+	}
 	ctx := w.ctx
 	var err error
 	for {
 		err = w.finalCheckpoint(ctx)
-		if err == nil || ctx.Err() != nil {
+		if err == nil || ctx.Err() != nil || isFatal(err) {
 			break
 		}
 		w.transient("final checkpoint", err)
@@ -760,126 +996,25 @@ func (w *worker[S]) transient(what string, err error) {
 }
 
 func (w *worker[S]) setLastErr(err error) {
-	w.mu.Lock()
-	w.lastErr = err
-	w.mu.Unlock()
+	w.report(err)
 }
 
 func (w *worker[S]) fail(err error) {
 	w.mu.Lock()
 	w.err = err
-	w.lastErr = err
 	w.mu.Unlock()
+	w.report(err)
 }
 
-// Read calls fn with the current state under a read lock, so fn sees a
-// consistent state between two events. fn must not modify the state or
-// keep references into it after it returns, and must not call the
-// handle's Stop; the reducer must not call Read.
-func (h *Handle[S]) Read(fn func(state S)) {
-	h.w.eng.mu.RLock()
-	defer h.w.eng.mu.RUnlock()
-	fn(h.w.eng.state)
-}
-
-// State returns a deep copy of the current state, made by an
-// encoding/json round trip.
-func (h *Handle[S]) State() (S, error) {
-	h.w.eng.mu.RLock()
-	data, err := json.Marshal(h.w.eng.state)
-	h.w.eng.mu.RUnlock()
-	var s S
-	if err != nil {
-		return s, fmt.Errorf("projection: copy state: %w", err)
+// report hands err to the OnError callback, recovering a panic in it.
+func (w *worker[S]) report(err error) {
+	if w.cfg.OnError == nil {
+		return
 	}
-	s = h.w.cfg.Initial()
-	if err := json.Unmarshal(data, &s); err != nil {
-		return s, fmt.Errorf("projection: copy state: %w", err)
-	}
-	return s, nil
-}
-
-// EntityState reads one entity's state from Core's projection store, as
-// last pushed by a worker with Push configured; found is false when Core
-// holds none.
-func (h *Handle[S]) EntityState(ctx context.Context, entityID string) (state json.RawMessage, found bool, err error) {
-	state, found, err = h.w.api.getState(ctx, h.w.projName, entityID)
-	if err != nil {
-		return nil, false, fmt.Errorf("projection: read state of %q from projection %q: %w", entityID, h.w.projName, err)
-	}
-	return state, found, nil
-}
-
-// CaughtUp returns a channel that is closed once the worker has applied
-// every event Core held when it first connected (replay_complete).
-func (h *Handle[S]) CaughtUp() <-chan struct{} { return h.w.caughtUp }
-
-// IsCaughtUp reports whether the worker is caught up now: false again while
-// it rebuilds from a snapshot after missed events.
-func (h *Handle[S]) IsCaughtUp() bool { return h.w.upNow.Load() }
-
-// WaitCaughtUp waits until the worker has caught up. It returns the
-// worker's error if it stopped first, ErrStopped if it was stopped, or
-// ctx's error.
-func (h *Handle[S]) WaitCaughtUp(ctx context.Context) error {
-	select {
-	case <-h.w.caughtUp:
-		return nil
-	case <-h.w.done:
-		select {
-		case <-h.w.caughtUp:
-			return nil
-		default:
+	defer func() {
+		if r := recover(); r != nil {
+			w.log.Error("projection worker: OnError panicked", "panic", r, "err", err)
 		}
-		if err := h.Err(); err != nil {
-			return err
-		}
-		return ErrStopped
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// Err returns the error that stopped the worker (a *ReducerError, say), or
-// nil while it runs or after a clean stop.
-func (h *Handle[S]) Err() error {
-	h.w.mu.Lock()
-	defer h.w.mu.Unlock()
-	return h.w.err
-}
-
-// LastError returns the most recent error the worker met, including the
-// transient ones it recovers from (a dropped connection, a failed
-// acknowledgement), or nil.
-func (h *Handle[S]) LastError() error {
-	h.w.mu.Lock()
-	defer h.w.mu.Unlock()
-	return h.w.lastErr
-}
-
-// Done returns a channel that is closed when the worker has stopped, by
-// Stop, by an error, or because the context given to Start was canceled.
-func (h *Handle[S]) Done() <-chan struct{} { return h.w.done }
-
-// Stats returns the worker's counters.
-func (h *Handle[S]) Stats() Stats { return h.w.eng.stats.load() }
-
-// Stop stops the worker cleanly: it stops reading the stream, applies the
-// frames already received, saves a last snapshot, acknowledges it and
-// pushes state, retrying until ctx's deadline. It returns the error that
-// stopped the worker earlier, the final checkpoint's error, or ctx's error
-// when the deadline passed first (the worker then gives up at once).
-func (h *Handle[S]) Stop(ctx context.Context) error {
-	w := h.w
-	w.stopOnce.Do(func() {
-		close(w.stopping)
-		context.AfterFunc(ctx, w.cancel)
-	})
-	select {
-	case <-w.done:
-		return h.Err()
-	case <-ctx.Done():
-		<-w.done
-		return fmt.Errorf("projection: stop consumer %q: %w", w.cfg.Name, ctx.Err())
-	}
+	}()
+	w.cfg.OnError(err)
 }

@@ -5,6 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -146,10 +150,10 @@ func TestStopFlushesAndAcks(t *testing.T) {
 	cfg := f.config("stop-flush", store)
 	cfg.Initial = nil // the zero state: a nil map the reducer makes
 	// No checkpoint but the one Stop takes, and no push but Stop's.
-	cfg.CheckpointEvery = 1 << 30
-	cfg.CheckpointInterval = time.Hour
+	cfg.CheckpointEvents = 1 << 30
+	cfg.CheckpointPeriod = time.Hour
 	cfg.Push = &Push[aggState]{
-		Interval: time.Hour,
+		Period: time.Hour,
 		Entities: func(s aggState, touched []string) []EntityState {
 			var out []EntityState
 			for _, id := range touched {
@@ -169,7 +173,7 @@ func TestStopFlushesAndAcks(t *testing.T) {
 	// The push at the catch-up holds e-1's first 20 events; the live ones
 	// wait for Stop.
 	pushed := func() agg {
-		raw, found, err := h.EntityState(context.Background(), "e-1")
+		raw, found, err := f.pushedState(h.w.projName, "e-1")
 		if err != nil || !found {
 			t.Fatalf("EntityState(e-1): found %v, err %v", found, err)
 		}
@@ -206,8 +210,8 @@ func TestStopDeadline(t *testing.T) {
 	f := newFixture(t)
 	f.ingest(50, 5, "test.created")
 	cfg := f.config("stop-deadline", NewFileStore(t.TempDir()))
-	cfg.CheckpointEvery = 1 << 30 // only Stop checkpoints the live events
-	cfg.CheckpointInterval = time.Hour
+	cfg.CheckpointEvents = 1 << 30 // only Stop checkpoints the live events
+	cfg.CheckpointPeriod = time.Hour
 	h := f.start(cfg)
 	waitCaughtUp(t, h)
 	f.ingest(50, 5, "test.updated")
@@ -270,4 +274,192 @@ func TestStartRefusesChangedEventTypes(t *testing.T) {
 	h = f.start(cfg)
 	waitCaughtUp(t, h)
 	f.waitState(h)
+}
+
+// keyedAgg is aggReducer over a keyed state.
+func keyedAgg(m *Map[agg], ev Event) (*Map[agg], error) {
+	a, _ := m.Get(ev.EntityID)
+	s := aggState{ev.EntityID: &a}
+	if _, err := aggReducer(s, ev); err != nil {
+		return m, err
+	}
+	m.Set(ev.EntityID, a)
+	return m, nil
+}
+
+func keyedConfig(f *fixture, name string, store SnapshotStore) Config[*Map[agg]] {
+	c := f.config(name, store)
+	return Config[*Map[agg]]{
+		Name: c.Name, EventTypes: c.EventTypes, Reducer: keyedAgg, Store: store,
+		CheckpointEvents: c.CheckpointEvents, CheckpointPeriod: c.CheckpointPeriod,
+		MinBackoff: c.MinBackoff, MaxBackoff: c.MaxBackoff, StallTimeout: c.StallTimeout, Logger: c.Logger,
+	}
+}
+
+func keyedSnapshotOf(h *Handle[*Map[agg]]) aggState {
+	out := aggState{}
+	h.Read(func(m *Map[agg]) {
+		for k, v := range m.All() {
+			out[k] = &v
+		}
+	})
+	return out
+}
+
+func TestKeyedStateCheckpointsChangesAndResumes(t *testing.T) {
+	f := newFixture(t)
+	dir := t.TempDir()
+	store := NewFileStore(dir)
+	f.ingest(500, 50, "test.created")
+	cfg := keyedConfig(f, "keyed", store)
+	h, err := Start(context.Background(), f.c, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.WaitCaughtUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f.ingest(300, 7, "test.updated") // live, touching 7 entities
+	eventually(t, func() bool { _, _, d := f.truth.compare(keyedSnapshotOf(h)); return d == "" },
+		func() string { _, _, d := f.truth.compare(keyedSnapshotOf(h)); return d })
+	if err := h.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// The checkpoints after the first hold the changes only: deltas of at
+	// most 50 entries, not the state again.
+	files, _ := filepath.Glob(filepath.Join(dir, "*.delta-*.json"))
+	if len(files) == 0 {
+		t.Fatal("no delta was saved")
+	}
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r record
+		if err := json.Unmarshal(data, &r); err != nil {
+			t.Fatal(err)
+		}
+		if !r.Delta || len(r.Entries) > 50 || len(r.Versions) != len(r.Entries) {
+			t.Fatalf("%s: delta %v with %d entries and %d versions", filepath.Base(file), r.Delta, len(r.Entries), len(r.Versions))
+		}
+	}
+
+	f.ingest(250, 13, "test.updated") // while stopped
+	h2, err := Start(context.Background(), f.c, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h2.Stop(context.Background())
+	if err := h2.WaitCaughtUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st := h2.Stats(); st.Replayed != 250 || st.Applied != 250 {
+		t.Fatalf("restart replayed %d and applied %d events, want the 250 written while stopped", st.Replayed, st.Applied)
+	}
+	if lost, twice, diff := f.truth.compare(keyedSnapshotOf(h2)); diff != "" || lost != 0 || twice != 0 {
+		t.Fatalf("state after restart: lost %d, twice %d: %s", lost, twice, diff)
+	}
+	got, err := h2.State()
+	if err != nil || got.Len() != 50 {
+		t.Fatalf("State() = %d entries, %v", got.Len(), err)
+	}
+}
+
+func TestConfigRefusesNonsenseWithASentinel(t *testing.T) {
+	f := newFixture(t)
+	for name, change := range map[string]func(*Config[aggState]){
+		"no name":                   func(c *Config[aggState]) { c.Name = "" },
+		"no reducer":                func(c *Config[aggState]) { c.Reducer = nil },
+		"no store":                  func(c *Config[aggState]) { c.Store = nil },
+		"events negative":           func(c *Config[aggState]) { c.CheckpointEvents = -1 },
+		"period in events (100 ns)": func(c *Config[aggState]) { c.CheckpointPeriod = 100 },
+		"period negative":           func(c *Config[aggState]) { c.CheckpointPeriod = -time.Second },
+		"stall under 1ms":           func(c *Config[aggState]) { c.StallTimeout = 5 },
+		"backoff min above max":     func(c *Config[aggState]) { c.MinBackoff, c.MaxBackoff = time.Second, time.Millisecond },
+		"push period 50 ns": func(c *Config[aggState]) {
+			c.Push = &Push[aggState]{Period: 50, Entities: func(aggState, []string) []EntityState { return nil }}
+		},
+		"bad filter": func(c *Config[aggState]) { c.EventTypes = []string{"a.*.b"} },
+	} {
+		cfg := f.config("config-"+strings.ReplaceAll(name, " ", "-"), NewFileStore(t.TempDir()))
+		change(&cfg)
+		_, err := Start(context.Background(), f.c, cfg)
+		if !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("%s: Start = %v, want ErrInvalidConfig", name, err)
+		}
+	}
+	cfg := f.config("config-period", NewFileStore(t.TempDir()))
+	cfg.CheckpointPeriod = 100
+	_, err := Start(context.Background(), f.c, cfg)
+	if err == nil || !strings.Contains(err.Error(), "CheckpointPeriod is 100ns, under a millisecond") {
+		t.Errorf("Start with CheckpointPeriod 100 = %v, want it to name the field and the unit", err)
+	}
+}
+
+func TestStartContextGovernsStartOnly(t *testing.T) {
+	f := newFixture(t)
+	f.ingest(100, 5, "test.created")
+	store := NewFileStore(t.TempDir())
+	ctx, cancel := context.WithCancel(context.Background())
+	h, err := Start(ctx, f.c, f.config("start-ctx", store))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitCaughtUp(t, h)
+	cancel()
+	f.ingest(50, 5, "test.updated")
+	f.waitState(h) // still applying live events
+	select {
+	case <-h.Done():
+		t.Fatal("canceling Start's context stopped the worker")
+	default:
+	}
+	stop(t, h) // Stop ends it, with a final checkpoint
+	if c := f.cursor("start-ctx"); c != 150 {
+		t.Fatalf("cursor %d after Stop, want 150", c)
+	}
+	ctx, cancel = context.WithCancel(context.Background())
+	cancel()
+	if _, err := Start(ctx, f.c, f.config("start-ctx", store)); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Start with a canceled context = %v", err)
+	}
+}
+
+func TestOnErrorSeesTransientErrorsAndMayPanic(t *testing.T) {
+	f := newFixture(t)
+	f.ingest(300, 5, "test.created")
+	f.srv.Inject(coretest.Core, "ackConsumer", 3, coretest.Fault{Status: 503})
+	cfg := f.config("on-error", NewFileStore(t.TempDir()))
+	var seen atomic.Int32
+	cfg.OnError = func(err error) {
+		seen.Add(1)
+		panic("a careless callback")
+	}
+	h := f.start(cfg)
+	waitCaughtUp(t, h)
+	f.ingest(100, 5, "test.updated")
+	f.waitState(h)
+	eventually(t, func() bool { return f.cursor("on-error") == 400 }, func() string { return "cursor never reached 400" })
+	if seen.Load() == 0 || h.Err() != nil {
+		t.Fatalf("OnError called %d times, Err() = %v; want calls and a running worker", seen.Load(), h.Err())
+	}
+}
+
+func TestDrainAppliesWhatWasReceived(t *testing.T) {
+	f := newFixture(t)
+	f.ingest(2000, 5, "test.created")
+	h := f.start(f.config("drain", NewFileStore(t.TempDir())))
+	waitCaughtUp(t, h)
+	f.ingest(200, 5, "test.updated")
+	f.waitState(h)
+	if err := h.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if c := f.cursor("drain"); c != 2200 {
+		t.Fatalf("cursor %d after Drain, want 2200", c)
+	}
+	if err := h.Stop(context.Background()); err != nil {
+		t.Fatalf("Stop after Drain = %v", err)
+	}
 }

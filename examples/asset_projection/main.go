@@ -227,7 +227,7 @@ func run(args []string, out io.Writer) error {
 	if err := h.Stop(stopCtx); err != nil {
 		return err
 	}
-	raw, found, err := h.EntityState(ctx, id("SOL"))
+	raw, found, err := c.ProjectionState(ctx, *consumer, id("SOL"))
 	if err != nil {
 		return err
 	}

@@ -107,13 +107,13 @@ func run(ctx context.Context) error {
 	}
 	defer os.RemoveAll(dir)
 	cfg := projection.Config[Revenue]{
-		Name:            "revenue-by-customer",
-		EventTypes:      []string{"order.placed"},
-		Reducer:         func(r Revenue, ev projection.Event) (Revenue, error) { return revenue(r, &ev.Event) },
-		Initial:         func() Revenue { return Revenue{} },
-		Store:           projection.NewFileStore(dir),
-		CheckpointEvery: 100,
-		Logger:          slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Name:             "revenue-by-customer",
+		EventTypes:       []string{"order.placed"},
+		Reducer:          func(r Revenue, ev projection.Event) (Revenue, error) { return revenue(r, &ev.Event) },
+		Initial:          func() Revenue { return Revenue{} },
+		Store:            projection.NewFileStore(dir),
+		CheckpointEvents: 100,
+		Logger:           slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
 	h, err := projection.Start(ctx, core, cfg)
 	if err != nil {

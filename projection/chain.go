@@ -1,0 +1,299 @@
+package projection
+
+import (
+	"context"
+	"fmt"
+	"sync"
+)
+
+// Compaction thresholds of a chain: deltas are merged into the base once
+// they weigh twice the base and at least minCompactBytes, or once there are
+// maxDeltas of them (which bounds the reads of a Load). A compaction reads
+// and writes the whole state, so waiting until the deltas outweigh the base
+// keeps its total cost a small multiple of what the deltas wrote.
+const (
+	minCompactBytes = 16 << 20
+	compactRatio    = 2
+	maxDeltas       = 512
+)
+
+// blobs is the storage a chain keeps its records in: record seq 0 of a
+// name is its base, records 1, 2, ... its deltas. put is atomic and
+// durable when it returns.
+type blobs interface {
+	put(ctx context.Context, name string, seq int64, data []byte) error
+	get(ctx context.Context, name string, seq int64) (data []byte, found bool, err error)
+	remove(ctx context.Context, name string, seq int64) error
+}
+
+// chain implements a SnapshotStore's logic over blobs: a base record
+// holding a whole snapshot and the sequence number of the last delta it
+// includes (through), and delta records numbered from through+1 on. Load
+// reads the base and then deltas through+1, through+2, ... up to the first
+// missing one. A whole Save writes a new base that includes every delta
+// numbered so far; a delta Save writes the next number. A compaction, in
+// the background, merges the base and the deltas written so far into a
+// new base, then removes those deltas; a crash in between leaves deltas
+// the base already includes, which Load does not read.
+type chain struct {
+	b  blobs
+	wg sync.WaitGroup
+
+	mu    sync.Mutex // serializes base writes and loads; guards names
+	idle  *sync.Cond // signaled when a compaction ends
+	names map[string]*chainState
+}
+
+// chainState is what a chain knows of one name's records.
+type chainState struct {
+	through    int64 // the last delta the base includes
+	next       int64 // the number of the next delta
+	written    int64 // the last delta written successfully
+	gen        int64 // bumped by each base write
+	baseBytes  int64
+	deltaBytes int64 // of the deltas after through
+	deltas     int
+	compacting bool
+}
+
+// record is a base or delta as stored.
+type record struct {
+	Snapshot
+	// Through is, in a base, the last delta the base includes.
+	Through int64 `json:"through,omitempty"`
+	// Seq is a delta's number.
+	Seq int64 `json:"seq,omitempty"`
+}
+
+func newChain(b blobs) *chain {
+	c := &chain{b: b, names: make(map[string]*chainState)}
+	c.idle = sync.NewCond(&c.mu)
+	return c
+}
+
+// wait waits for the compactions in progress.
+func (c *chain) wait() { c.wg.Wait() }
+
+func (c *chain) load(ctx context.Context, name string) (Snapshot, bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, st, found, err := c.read(ctx, name, -1)
+	if err != nil {
+		return Snapshot{}, false, fmt.Errorf("projection: load snapshot: %w", err)
+	}
+	if old := c.names[name]; old != nil {
+		// Numbers of deltas that failed are not skipped: a failed write
+		// left no record (Load would have read it).
+		st.gen = old.gen + 1
+	}
+	c.names[name] = st
+	return s, found, nil
+}
+
+// read reads the base of name and the deltas after it, up to upTo (or all
+// of them when upTo < 0), and merges them.
+func (c *chain) read(ctx context.Context, name string, upTo int64) (Snapshot, *chainState, bool, error) {
+	st := &chainState{next: 1}
+	data, found, err := c.b.get(ctx, name, 0)
+	if err != nil || !found {
+		return Snapshot{}, st, false, err
+	}
+	base, err := decodeRecord(data, name)
+	if err != nil {
+		return Snapshot{}, st, false, err
+	}
+	if base.Delta {
+		return Snapshot{}, st, false, fmt.Errorf("snapshot of %q: base record is a delta", name)
+	}
+	s := base.Snapshot
+	st.through, st.baseBytes = base.Through, int64(len(data))
+	seq := base.Through + 1
+	for ; upTo < 0 || seq <= upTo; seq++ {
+		data, found, err := c.b.get(ctx, name, seq)
+		if err != nil {
+			return Snapshot{}, st, false, err
+		}
+		if !found {
+			break
+		}
+		d, err := decodeRecord(data, name)
+		if err != nil {
+			return Snapshot{}, st, false, fmt.Errorf("delta %d: %w", seq, err)
+		}
+		if !d.Delta || d.Seq != seq {
+			return Snapshot{}, st, false, fmt.Errorf("delta %d of %q is not the delta numbered %d", seq, name, seq)
+		}
+		s.Merge(d.Snapshot)
+		st.deltaBytes += int64(len(data))
+		st.deltas++
+	}
+	st.next, st.written = seq, seq-1
+	s.Delta = false
+	return s, st, true, nil
+}
+
+func decodeRecord(data []byte, name string) (record, error) {
+	r, err := parseRecord(data)
+	if err != nil {
+		return record{}, fmt.Errorf("decode: %w", err)
+	}
+	s, err := checkSnapshot(r.Snapshot, name)
+	if err != nil {
+		return record{}, err
+	}
+	r.Snapshot = s
+	return r, nil
+}
+
+// state returns what the chain knows of name, reading it when nothing is
+// known yet. c.mu must be held.
+func (c *chain) state(ctx context.Context, name string) (*chainState, error) {
+	if st := c.names[name]; st != nil {
+		return st, nil
+	}
+	_, st, _, err := c.read(ctx, name, -1)
+	if err != nil {
+		return nil, err
+	}
+	c.names[name] = st
+	return st, nil
+}
+
+func (c *chain) save(ctx context.Context, name string, s Snapshot) error {
+	if s.Delta {
+		return c.saveDelta(ctx, name, s)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st, err := c.state(ctx, name)
+	if err != nil {
+		return fmt.Errorf("projection: save snapshot: %w", err)
+	}
+	// A compaction writes the base outside the lock: a whole save waits
+	// for it, or the compaction's older base could land last.
+	for st.compacting {
+		c.idle.Wait()
+	}
+	if c.names[name] != st {
+		return c.save(ctx, name, s) // a load came in between
+	}
+	// The new base includes every delta numbered so far, written or not.
+	through := st.next - 1
+	data, err := encodeRecord(&record{Snapshot: s, Through: through})
+	if err != nil {
+		return fmt.Errorf("projection: encode snapshot: %w", err)
+	}
+	if err := c.b.put(ctx, name, 0, data); err != nil {
+		// The old base may or may not have been replaced: start over from
+		// what is stored next time.
+		delete(c.names, name)
+		return fmt.Errorf("projection: save snapshot: %w", err)
+	}
+	old := st.through
+	*st = chainState{through: through, next: through + 1, written: through, gen: st.gen + 1, baseBytes: int64(len(data))}
+	for seq := old + 1; seq <= through; seq++ {
+		_ = c.b.remove(ctx, name, seq) // leftovers are never read
+	}
+	return nil
+}
+
+func (c *chain) saveDelta(ctx context.Context, name string, s Snapshot) error {
+	c.mu.Lock()
+	st, err := c.state(ctx, name)
+	if err != nil {
+		c.mu.Unlock()
+		return fmt.Errorf("projection: save snapshot delta: %w", err)
+	}
+	if st.written != st.next-1 {
+		// A delta before this one was not written: this one would not be
+		// read. The worker saves a whole snapshot after a failed Save.
+		c.mu.Unlock()
+		return fmt.Errorf("projection: save snapshot delta: delta %d of %q was not written; save a whole snapshot", st.next-1, name)
+	}
+	seq := st.next
+	st.next++
+	c.mu.Unlock()
+
+	data, err := encodeRecord(&record{Snapshot: s, Seq: seq})
+	if err != nil {
+		return fmt.Errorf("projection: encode snapshot delta: %w", err)
+	}
+	if err := c.b.put(ctx, name, seq, data); err != nil {
+		return fmt.Errorf("projection: save snapshot delta: %w", err)
+	}
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.names[name] != st || st.written != seq-1 {
+		return nil // a whole save or a load came in between
+	}
+	st.written = seq
+	st.deltaBytes += int64(len(data))
+	st.deltas++
+	if !st.compacting && (st.deltas >= maxDeltas || st.deltaBytes >= max(compactRatio*st.baseBytes, minCompactBytes)) {
+		st.compacting = true
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			c.compact(name, st)
+		}()
+	}
+	return nil
+}
+
+// compact merges the base of name and its deltas up to the last written
+// into a new base, unless a whole save or a load replaced the base
+// meanwhile. It reads, merges and writes without the lock, so that delta
+// saves go on meanwhile (a whole save waits for it); failures leave the
+// records as they were.
+func (c *chain) compact(name string, st *chainState) {
+	ctx := context.Background()
+	c.mu.Lock()
+	gen, upTo := st.gen, st.written
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		st.compacting = false
+		c.idle.Broadcast()
+		c.mu.Unlock()
+	}()
+	s, read, found, err := c.read(ctx, name, upTo)
+	if err != nil || !found || read.written != upTo {
+		return
+	}
+	data, err := encodeRecord(&record{Snapshot: s, Through: upTo})
+	if err != nil {
+		return
+	}
+	c.mu.Lock()
+	stale := c.names[name] != st || st.gen != gen
+	c.mu.Unlock()
+	if stale {
+		return
+	}
+	// A load may replace the chain's state while the base is written; the
+	// new base holds exactly what the old base and its deltas up to upTo
+	// held, so a load reads the same snapshot from either.
+	if err := c.b.put(ctx, name, 0, data); err != nil {
+		c.mu.Lock()
+		if c.names[name] == st {
+			delete(c.names, name)
+		}
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.names[name] != st || st.gen != gen {
+		return // the deltas stay; a base that includes them ignores them
+	}
+	old := st.through
+	st.gen++
+	st.through = upTo
+	st.baseBytes = int64(len(data))
+	st.deltaBytes -= read.deltaBytes
+	st.deltas -= read.deltas
+	for seq := old + 1; seq <= upTo; seq++ {
+		_ = c.b.remove(ctx, name, seq)
+	}
+}

@@ -1,0 +1,244 @@
+package projection
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"sync/atomic"
+	"testing"
+
+	"github.com/allsource-go/allsource/allsource"
+	"github.com/allsource-go/allsource/coretest"
+	"github.com/allsource-go/allsource/runtime"
+)
+
+// keyedSnap is a keyed snapshot of consumer "c" at pos.
+func keyedSnap(pos int64, delta bool, entries map[string]string, deleted ...string) Snapshot {
+	s := Snapshot{Format: SnapshotFormat, Consumer: "c", Position: pos, Keyed: true, Delta: delta,
+		Versions: map[string]int64{}, Entries: map[string]json.RawMessage{}, Deleted: deleted}
+	for k, v := range entries {
+		s.Entries[k] = json.RawMessage(v)
+		s.Versions["default/"+k] = pos
+	}
+	return s
+}
+
+// checkEntries fails unless s is whole and holds exactly want.
+func checkEntries(t *testing.T, s Snapshot, want map[string]string) {
+	t.Helper()
+	if s.Delta || len(s.Entries) != len(want) {
+		t.Fatalf("snapshot delta %v with %d entries, want a whole one with %d: %v", s.Delta, len(s.Entries), len(want), s.Entries)
+	}
+	for k, v := range want {
+		if string(s.Entries[k]) != v {
+			t.Fatalf("entry %q = %s, want %s", k, s.Entries[k], v)
+		}
+	}
+}
+
+func TestFileStoreKeepsDeltasAndCompacts(t *testing.T) {
+	dir := t.TempDir()
+	fs := NewFileStore(dir)
+	ctx := context.Background()
+	if err := fs.Save(ctx, "c", keyedSnap(1, false, map[string]string{"a": "1", "b": "1"})); err != nil {
+		t.Fatal(err)
+	}
+	if err := fs.Save(ctx, "c", keyedSnap(2, true, map[string]string{"a": "2"}, "b")); err != nil {
+		t.Fatal(err)
+	}
+	if err := fs.Save(ctx, "c", keyedSnap(3, true, map[string]string{"c": "3"})); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(fs.deltaPath("c", 2)); err != nil {
+		t.Fatalf("a delta is not a file of its own: %v", err)
+	}
+	// A new store instance (a restarted process) reads base and deltas.
+	got, found, err := NewFileStore(dir).Load(ctx, "c")
+	if err != nil || !found {
+		t.Fatalf("Load = %v, %v", found, err)
+	}
+	checkEntries(t, got, map[string]string{"a": "2", "c": "3"})
+	if got.Position != 3 || got.Versions["default/a"] != 2 || got.Versions["default/b"] != 1 {
+		t.Fatalf("merged position %d versions %v", got.Position, got.Versions)
+	}
+
+	// Enough deltas trigger a compaction into the base; deltas saved
+	// meanwhile survive it.
+	want := map[string]string{"a": "2", "c": "3"}
+	for i := range maxDeltas + 10 {
+		k := fmt.Sprintf("k%d", i%50)
+		v := fmt.Sprint(i)
+		want[k] = v
+		if err := fs.Save(ctx, "c", keyedSnap(int64(4+i), true, map[string]string{k: v})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fs.Close()
+	entries, _ := os.ReadDir(dir)
+	if len(entries) > maxDeltas/2 {
+		t.Fatalf("%d files after %d deltas: no compaction", len(entries), maxDeltas+12)
+	}
+	got, _, err = NewFileStore(dir).Load(ctx, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkEntries(t, got, want)
+	if got.Position != int64(4+maxDeltas+9) {
+		t.Fatalf("position %d after compaction", got.Position)
+	}
+
+	// A whole save replaces base and deltas.
+	if err := fs.Save(ctx, "c", keyedSnap(10_000, false, map[string]string{"z": "1"})); err != nil {
+		t.Fatal(err)
+	}
+	got, _, _ = NewFileStore(dir).Load(ctx, "c")
+	checkEntries(t, got, map[string]string{"z": "1"})
+}
+
+func TestFileStoreIgnoresDeltasItsBaseIncludes(t *testing.T) {
+	// A crash between a new base and the removal of the deltas it includes
+	// leaves them behind: Load must not apply them again.
+	dir := t.TempDir()
+	fs := NewFileStore(dir)
+	ctx := context.Background()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(fs.Save(ctx, "c", keyedSnap(1, false, map[string]string{"a": "1"})))
+	must(fs.Save(ctx, "c", keyedSnap(2, true, map[string]string{"a": "2"})))
+	stale, err := os.ReadFile(fs.deltaPath("c", 1))
+	must(err)
+	must(fs.Save(ctx, "c", keyedSnap(3, false, map[string]string{"b": "1"})))
+	must(os.WriteFile(fs.deltaPath("c", 1), stale, 0o644))
+	got, _, err := NewFileStore(dir).Load(ctx, "c")
+	must(err)
+	checkEntries(t, got, map[string]string{"b": "1"})
+}
+
+func TestFileStoreRefusesDeltaAfterFailedDelta(t *testing.T) {
+	dir := t.TempDir()
+	fs := NewFileStore(dir)
+	ctx := context.Background()
+	if err := fs.Save(ctx, "c", keyedSnap(1, false, map[string]string{"a": "1"})); err != nil {
+		t.Fatal(err)
+	}
+	// A directory where the delta's file goes makes its rename fail.
+	if err := os.Mkdir(fs.deltaPath("c", 1), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := fs.Save(ctx, "c", keyedSnap(2, true, map[string]string{"a": "2"})); err == nil {
+		t.Fatal("Save over a directory succeeded")
+	}
+	if err := fs.Save(ctx, "c", keyedSnap(3, true, map[string]string{"b": "3"})); err == nil {
+		t.Fatal("a delta after a failed one was accepted: Load would never read it")
+	}
+	if err := fs.Save(ctx, "c", keyedSnap(3, false, map[string]string{"a": "2", "b": "3"})); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := NewFileStore(dir).Load(ctx, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkEntries(t, got, map[string]string{"a": "2", "b": "3"})
+}
+
+func TestCoreStoreWritesInChunksUnderTheBodyLimit(t *testing.T) {
+	const limit = 2 << 20 // what Core accepts in a JSON body
+	srv := coretest.NewTestServer(t, coretest.WithAPIKeys(testKey))
+	var largest atomic.Int64
+	// Requests over the limit get Core's 413, whatever the server here
+	// accepts.
+	measure := func(next runtime.RoundTripFunc) runtime.RoundTripFunc {
+		return func(r *http.Request) (*http.Response, error) {
+			if r.ContentLength > largest.Load() {
+				largest.Store(r.ContentLength)
+			}
+			if r.ContentLength > limit {
+				return &http.Response{StatusCode: http.StatusRequestEntityTooLarge, Status: "413 Payload Too Large",
+					Body: http.NoBody, Header: http.Header{}, Request: r}, nil
+			}
+			return next(r)
+		}
+	}
+	c, err := allsource.NewCoreClient(srv.URL, testKey, allsource.WithRuntimeOptions(runtime.WithMiddleware(measure)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := NewCoreStore(c, "")
+	ctx := context.Background()
+	// About 4 MB of state: twice the limit.
+	big := map[string]string{}
+	for i := range 60_000 {
+		big[fmt.Sprintf("entity-%06d", i)] = fmt.Sprintf(`{"symbol":"SYM%d","note":"\"quoted\"","n":%d}`, i, i)
+	}
+	if err := store.Save(ctx, "c", keyedSnap(1, false, big)); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Save(ctx, "c", keyedSnap(2, true, map[string]string{"entity-000001": "7"}, "entity-000002")); err != nil {
+		t.Fatal(err)
+	}
+	if largest.Load() > limit {
+		t.Fatalf("largest request body %d bytes, over Core's %d", largest.Load(), limit)
+	}
+	got, found, err := NewCoreStore(c, "").Load(ctx, "c")
+	if err != nil || !found {
+		t.Fatalf("Load = %v, %v", found, err)
+	}
+	big["entity-000001"] = "7"
+	delete(big, "entity-000002")
+	checkEntries(t, got, big)
+	// A second whole save replaces the first.
+	if err := store.Save(ctx, "c", keyedSnap(3, false, map[string]string{"x": "1"})); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err = NewCoreStore(c, "").Load(ctx, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkEntries(t, got, map[string]string{"x": "1"})
+}
+
+func TestFileStoreWholeSavesAndCompactionsInterleave(t *testing.T) {
+	dir := t.TempDir()
+	fs := NewFileStore(dir)
+	ctx := context.Background()
+	want := map[string]string{}
+	pos := int64(0)
+	for round := range 3 {
+		// A whole save replaces everything, then deltas trigger a
+		// compaction in the background while more deltas and, at the end
+		// of the round, the next whole save arrive.
+		pos++
+		want = map[string]string{"base": fmt.Sprint(round)}
+		if err := fs.Save(ctx, "c", keyedSnap(pos, false, want)); err != nil {
+			t.Fatal(err)
+		}
+		for i := range maxDeltas + 40 {
+			pos++
+			k, v := fmt.Sprintf("k%d", i%97), fmt.Sprint(pos)
+			want[k] = v
+			if err := fs.Save(ctx, "c", keyedSnap(pos, true, map[string]string{k: v})); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, _, err := NewFileStore(dir).Load(ctx, "c")
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkEntries(t, got, want)
+	}
+	fs.Close()
+	got, _, err := NewFileStore(dir).Load(ctx, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkEntries(t, got, want)
+	if got.Position != pos {
+		t.Fatalf("position %d, want %d", got.Position, pos)
+	}
+}

@@ -1,0 +1,126 @@
+package projection
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+
+	"github.com/allsource-go/allsource/allsource"
+)
+
+// Partition makes a worker one of Count partitions of a projection split
+// by entity: it applies the events of the entities whose hash (FNV-1a of
+// "tenant/entity") modulo Count is Index, in order, and skips the others.
+// Each partition is a worker of its own, with its own durable consumer
+// (Name + ".p<Index>of<Count>"), state and snapshots, so partitions run in
+// parallel on the cores of one process (StartPartitions) or as separate
+// processes on separate machines, each starting the partitions it owns.
+//
+// A change of Count would move entities between partitions, whose states
+// and versions do not follow: a partition refuses to start, with
+// ErrPartitionsChanged, when the projection was folded with another Count.
+// Rebuild it under a new Name (see Rebuild).
+type Partition struct {
+	// Index is the partition, from 0 to Count-1.
+	Index int
+	// Count is the number of partitions; 0 or 1 means none.
+	Count int
+}
+
+// ErrPartitionsChanged is matched by the error Start returns when the
+// projection was folded with another number of partitions.
+var ErrPartitionsChanged = errors.New("projection: the number of partitions changed")
+
+func (p Partition) owns(tenant, entity string) bool {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(tenant))
+	_, _ = h.Write([]byte{'/'})
+	_, _ = h.Write([]byte(entity))
+	return int(h.Sum32()%uint32(p.Count)) == p.Index
+}
+
+// consumer returns the durable consumer name of the partition of name.
+func (p Partition) consumer(name string) string {
+	if p.Count <= 1 {
+		return name
+	}
+	return name + ".p" + strconv.Itoa(p.Index) + "of" + strconv.Itoa(p.Count)
+}
+
+// layoutName is the name under which a projection's number of partitions
+// is kept in its snapshot store.
+func layoutName(name string) string { return name + ".partitions" }
+
+// checkLayout records the projection's number of partitions in the store
+// on first use, and refuses another one afterwards.
+func checkLayout(ctx context.Context, store SnapshotStore, name string, count int) error {
+	count = max(count, 1)
+	key := layoutName(name)
+	s, found, err := store.Load(ctx, key)
+	if err != nil {
+		return fmt.Errorf("projection: read the partitions of %q: %w", name, err)
+	}
+	if found {
+		var layout struct {
+			Partitions int `json:"partitions"`
+		}
+		if err := json.Unmarshal(s.State, &layout); err != nil {
+			return fmt.Errorf("projection: read the partitions of %q: %w", name, err)
+		}
+		if layout.Partitions != count {
+			return fmt.Errorf("%w: projection %q was folded with %d partitions, the config names %d; rebuild it under a new name",
+				ErrPartitionsChanged, name, layout.Partitions, count)
+		}
+		return nil
+	}
+	if count == 1 {
+		return nil // an unpartitioned projection leaves no record
+	}
+	// A projection folded whole before has its snapshot under name.
+	if _, whole, err := store.Load(ctx, name); err != nil {
+		return fmt.Errorf("projection: read the snapshot of %q: %w", name, err)
+	} else if whole {
+		return fmt.Errorf("%w: projection %q was folded whole, the config names %d partitions; rebuild it under a new name",
+			ErrPartitionsChanged, name, count)
+	}
+	layout := Snapshot{Format: SnapshotFormat, Consumer: key, Versions: map[string]int64{},
+		State: json.RawMessage(`{"partitions":` + strconv.Itoa(count) + `}`)}
+	if err := store.Save(ctx, key, layout); err != nil {
+		return fmt.Errorf("projection: record the partitions of %q: %w", name, err)
+	}
+	return nil
+}
+
+// StartPartitions starts the partitions of cfg's projection given by
+// indexes (all cfg.Partition.Count of them when none), each a worker with
+// its own consumer, state and snapshots, running in parallel. A process
+// that owns some partitions starts those; other processes start the rest.
+// On an error it stops the partitions it started.
+func StartPartitions[S any](ctx context.Context, c allsource.CoreClient, cfg Config[S], indexes ...int) ([]*Handle[S], error) {
+	n := cfg.Partition.Count
+	if n < 2 {
+		return nil, fmt.Errorf("%w: Partition.Count is %d; StartPartitions needs 2 or more", ErrInvalidConfig, n)
+	}
+	if len(indexes) == 0 {
+		for i := range n {
+			indexes = append(indexes, i)
+		}
+	}
+	var hs []*Handle[S]
+	for _, i := range indexes {
+		pc := cfg
+		pc.Partition = Partition{Index: i, Count: n}
+		h, err := Start(ctx, c, pc)
+		if err != nil {
+			for _, h := range hs {
+				_ = h.Stop(ctx)
+			}
+			return nil, err
+		}
+		hs = append(hs, h)
+	}
+	return hs, nil
+}

@@ -1,0 +1,92 @@
+package projection
+
+import (
+	"context"
+	"errors"
+	"testing"
+)
+
+func TestPartitionsSplitByEntityAndRestart(t *testing.T) {
+	f := newFixture(t)
+	f.ingest(3000, 64, "test.created")
+	store := NewFileStore(t.TempDir())
+	cfg := f.config("parts", store)
+	cfg.Partition.Count = 3
+	hs, err := StartPartitions(context.Background(), f.c, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range hs {
+		waitCaughtUp(t, h)
+	}
+	f.ingest(600, 64, "test.updated") // live
+	// Together the partitions hold the fold from scratch; apart, each
+	// holds only its own entities.
+	merged := func() aggState {
+		out := aggState{}
+		for i, h := range hs {
+			h.Read(func(s aggState) {
+				for k, v := range s {
+					if !(Partition{Index: i, Count: 3}).owns("default", k) {
+						t.Errorf("partition %d holds entity %s of another", i, k)
+					}
+					if out[k] != nil {
+						t.Errorf("entity %s in two partitions", k)
+					}
+					c := *v
+					out[k] = &c
+				}
+			})
+		}
+		return out
+	}
+	eventually(t, func() bool { _, _, d := f.truth.compare(merged()); return d == "" },
+		func() string { _, _, d := f.truth.compare(merged()); return d })
+	for i, h := range hs {
+		if st := h.Stats(); st.Applied == 0 || st.Applied == 3600 {
+			t.Errorf("partition %d applied %d of 3600 events", i, st.Applied)
+		}
+		stop(t, h)
+	}
+
+	// Each partition runs on its own (a process owning partition 1, say),
+	// and resumes from its own snapshot.
+	f.ingest(300, 64, "test.updated")
+	one, err := StartPartitions(context.Background(), f.c, cfg, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop(t, one[0])
+	waitCaughtUp(t, one[0])
+	if c := f.cursor("parts.p1of3"); c != 3900 {
+		t.Fatalf("partition 1's cursor %d, want 3900", c)
+	}
+
+	// Another number of partitions, or none, is refused.
+	cfg.Partition.Count = 4
+	if _, err := StartPartitions(context.Background(), f.c, cfg); !errors.Is(err, ErrPartitionsChanged) {
+		t.Fatalf("StartPartitions with 4 after 3 = %v, want ErrPartitionsChanged", err)
+	}
+	cfg.Partition = Partition{}
+	if _, err := Start(context.Background(), f.c, cfg); !errors.Is(err, ErrPartitionsChanged) {
+		t.Fatalf("Start unpartitioned after 3 partitions = %v, want ErrPartitionsChanged", err)
+	}
+}
+
+func TestPartitionsRefuseAWholeProjection(t *testing.T) {
+	f := newFixture(t)
+	f.ingest(100, 5, "test.created")
+	store := NewFileStore(t.TempDir())
+	h := f.start(f.config("whole", store))
+	waitCaughtUp(t, h)
+	stop(t, h)
+	cfg := f.config("whole", store)
+	cfg.Partition.Count = 2
+	if _, err := StartPartitions(context.Background(), f.c, cfg); !errors.Is(err, ErrPartitionsChanged) {
+		t.Fatalf("partitions over a whole projection = %v, want ErrPartitionsChanged", err)
+	}
+	cfg.Partition = Partition{Index: 2, Count: 2}
+	if _, err := Start(context.Background(), f.c, cfg); !errors.Is(err, ErrInvalidConfig) {
+		t.Fatalf("partition 2 of 2 = %v, want ErrInvalidConfig", err)
+	}
+}

@@ -1,0 +1,242 @@
+package projection
+
+import (
+	"encoding/json"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// appendRecord appends the JSON encoding of r, as encoding/json would
+// write it but with map members in no particular order: sorting the keys
+// of a delta with thousands of entries cost a checkpoint more than the
+// rest of its encoding. The encoded values in r (State, Entries) are
+// written as they are; the worker produces them with encoding/json.
+func appendRecord(b []byte, r *record) []byte {
+	b = append(b, `{"format":`...)
+	b = strconv.AppendInt(b, int64(r.Format), 10)
+	b = append(b, `,"consumer":`...)
+	b = appendString(b, r.Consumer)
+	if len(r.EventTypes) > 0 {
+		b = append(b, `,"event_types":[`...)
+		for i, t := range r.EventTypes {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, t)
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"position":`...)
+	b = strconv.AppendInt(b, r.Position, 10)
+	// The sizes of the maps come first, so that a reader can size them.
+	b = append(b, `,"n_versions":`...)
+	b = strconv.AppendInt(b, int64(len(r.Versions)), 10)
+	if r.Keyed {
+		b = append(b, `,"n_entries":`...)
+		b = strconv.AppendInt(b, int64(len(r.Entries)), 10)
+	}
+	b = append(b, `,"versions":{`...)
+	first := true
+	for k, v := range r.Versions {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = appendString(b, k)
+		b = append(b, ':')
+		b = strconv.AppendInt(b, v, 10)
+	}
+	b = append(b, `},"applied":`...)
+	b = strconv.AppendInt(b, r.Applied, 10)
+	b = append(b, `,"saved_at":"`...)
+	b = r.SavedAt.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, '"')
+	if len(r.State) > 0 {
+		b = append(b, `,"state":`...)
+		b = append(b, r.State...)
+	}
+	if r.Keyed {
+		b = append(b, `,"keyed":true,"entries":{`...)
+		first := true
+		for k, v := range r.Entries {
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = appendString(b, k)
+			b = append(b, ':')
+			b = append(b, v...)
+		}
+		b = append(b, '}')
+		if len(r.Deleted) > 0 {
+			b = append(b, `,"deleted":[`...)
+			for i, k := range r.Deleted {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = appendString(b, k)
+			}
+			b = append(b, ']')
+		}
+	}
+	if r.Delta {
+		b = append(b, `,"delta":true`...)
+	}
+	if r.Through != 0 {
+		b = append(b, `,"through":`...)
+		b = strconv.AppendInt(b, r.Through, 10)
+	}
+	if r.Seq != 0 {
+		b = append(b, `,"seq":`...)
+		b = strconv.AppendInt(b, r.Seq, 10)
+	}
+	return append(b, '}')
+}
+
+// appendString appends s as a JSON string.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
+			q, _ := json.Marshal(s) // a string always encodes
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// encodeRecord encodes r, checking the encoded values it holds.
+func encodeRecord(r *record) ([]byte, error) {
+	if len(r.State) > 0 && !json.Valid(r.State) {
+		return nil, &json.UnsupportedValueError{Str: "snapshot state is not valid JSON"}
+	}
+	return appendRecord(make([]byte, 0, 256+48*(len(r.Versions)+len(r.Entries))), r), nil
+}
+
+// parseRecord decodes a record written by appendRecord (or by
+// encoding/json). It is the decoder of the stream frames applied to
+// records: a compaction reads every record of a chain, and encoding/json
+// took several times as long over maps of a million entries.
+func parseRecord(data []byte) (record, error) {
+	d := decoder{data: data}
+	var r record
+	var nVersions, nEntries int64 // the maps' sizes, when written first
+	strings := func() ([]string, error) {
+		if d.peek() == 'n' {
+			return nil, d.literal("null")
+		}
+		if err := d.expect('['); err != nil {
+			return nil, err
+		}
+		var out []string
+		d.skipSpace()
+		if d.peek() == ']' {
+			d.pos++
+			return []string{}, nil
+		}
+		for {
+			d.skipSpace()
+			s, err := d.str()
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, s)
+			d.skipSpace()
+			switch d.peek() {
+			case ',':
+				d.pos++
+			case ']':
+				d.pos++
+				return out, nil
+			default:
+				return nil, d.errorf("want ',' or ']' in array")
+			}
+		}
+	}
+	boolean := func() (bool, error) {
+		if d.peek() == 't' {
+			return true, d.literal("true")
+		}
+		return false, d.literal("false")
+	}
+	err := d.members(func(key []byte) error {
+		var err error
+		switch string(key) {
+		case "format":
+			var n int64
+			n, err = d.int()
+			r.Format = int(n)
+		case "consumer":
+			r.Consumer, err = d.str()
+		case "event_types":
+			r.EventTypes, err = strings()
+		case "position":
+			r.Position, err = d.int()
+		case "n_versions":
+			nVersions, err = d.int()
+		case "n_entries":
+			nEntries, err = d.int()
+		case "versions":
+			if d.peek() == 'n' {
+				return d.literal("null")
+			}
+			r.Versions = make(map[string]int64, sizeHint(nVersions, len(data)))
+			err = d.members(func(k []byte) error {
+				v, err := d.int()
+				r.Versions[string(k)] = v
+				return err
+			})
+		case "applied":
+			r.Applied, err = d.int()
+		case "saved_at":
+			var s string
+			if s, err = d.str(); err == nil {
+				r.SavedAt, err = time.Parse(time.RFC3339Nano, s)
+			}
+		case "state":
+			var v json.RawMessage
+			if v, err = d.value(); err == nil && string(v) != "null" {
+				r.State = v
+			}
+		case "keyed":
+			r.Keyed, err = boolean()
+		case "entries":
+			if d.peek() == 'n' {
+				return d.literal("null")
+			}
+			r.Entries = make(map[string]json.RawMessage, sizeHint(nEntries, len(data)))
+			err = d.members(func(k []byte) error {
+				v, err := d.value()
+				r.Entries[string(k)] = v
+				return err
+			})
+		case "deleted":
+			r.Deleted, err = strings()
+		case "delta":
+			r.Delta, err = boolean()
+		case "through":
+			r.Through, err = d.int()
+		case "seq":
+			r.Seq, err = d.int()
+		default:
+			err = d.skipValue(0)
+		}
+		return err
+	})
+	if err == nil {
+		err = d.end()
+	}
+	if err != nil {
+		return record{}, err
+	}
+	return r, nil
+}
+
+// sizeHint bounds a map size read from a record by what a record of size
+// bytes can hold (a member takes at least 4 bytes), so that a corrupt size
+// cannot make a reader allocate without bound.
+func sizeHint(n int64, size int) int {
+	return int(max(0, min(n, int64(size/4))))
+}
