@@ -32,6 +32,17 @@ func (e *emitter) namedType(f *jen.File, n *namedType) {
 		f.Add(doc(fmt.Sprintf("%s is %s.", n.name, words), n.doc))
 		f.Type().Id(n.name).Add(e.typ(n.under))
 		f.Line()
+		if n.under.kind == tBasic && isIntType(n.under) {
+			// An integer type decodes every spelling of an integer, as the
+			// generated decoders do for its members.
+			if fn, ok := (&jsonMember{jsonFn: &jsonFn{e: e}}).scalarFunc(n.under); ok {
+				recv, data := e.g.ns.Child().Unexported("v"), "data"
+				f.Add(doc(fmt.Sprintf("UnmarshalJSON decodes %s from any spelling of an integer (1.0, 1e2).", n.name)))
+				f.Func().Params(jen.Id(recv).Op("*").Id(n.name)).Id("UnmarshalJSON").Params(jen.Id(data).Index().Byte()).Error().Block(
+					jen.Return(e.rt("DecodeJSONScalarBytes").Call(jen.Id(data), jen.Id(recv), e.rt(fn).Types(jen.Id(n.name)))))
+				f.Line()
+			}
+		}
 	}
 }
 
@@ -204,7 +215,15 @@ func (e *emitter) sumType(f *jen.File, n *namedType) {
 			pre = append(pre, jen.Id(recv).Dot(v.name).Op("=").New(e.typ(v.typ)))
 			target = jen.Id(recv).Dot(v.name)
 		}
-		return append(pre, jen.Id(recv).Dot("Kind").Op("=").Id(v.kindConst), jen.Return(jen.Qual("encoding/json", "Unmarshal").Call(jen.Id(data), target)))
+		decode := jen.Qual("encoding/json", "Unmarshal").Call(jen.Id(data), target)
+		if isIntType(v.typ) && !n.recursive {
+			// Integers decode as the generated decoders decode them, so
+			// that 1.0 and 1e2 are integers here too.
+			if fn, ok := (&jsonMember{jsonFn: &jsonFn{e: e}}).scalarFunc(v.typ); ok {
+				decode = e.rt("DecodeJSONScalarBytes").Call(jen.Id(data), target, e.rt(fn).Types(e.typ(v.typ)))
+			}
+		}
+		return append(pre, jen.Id(recv).Dot("Kind").Op("=").Id(v.kindConst), jen.Return(decode))
 	}
 	byKind := map[string][]*variant{}
 	var anyV *variant

@@ -60,6 +60,20 @@ func UnmarshalJSON(data []byte, v any) error {
 	return json.Unmarshal(data, v)
 }
 
+// DecodeJSONScalarBytes decodes data, one JSON value, into *p with dec (one
+// of the DecodeJSON...To functions), as the generated decoders decode a
+// member of that type: union variants and named scalar types use it, so that
+// a value decodes the same wherever it stands.
+func DecodeJSONScalarBytes[T any](data []byte, p *T, dec func(*jx.Decoder, *T) error) error {
+	d := jx.GetDecoder()
+	defer jx.PutDecoder(d)
+	d.ResetBytes(data)
+	if err := dec(d, p); err != nil {
+		return err
+	}
+	return DecodeJSONEnd(d)
+}
+
 // DecodeJSONEnd reports an error unless only white space is left in d.
 func DecodeJSONEnd(d *jx.Decoder) error {
 	switch err := d.Skip(); {

@@ -33,6 +33,11 @@ func (v Holder) MarshalJSON() ([]byte, error) {
 // Level is a value of the schema Level.
 type Level int64
 
+// UnmarshalJSON decodes Level from any spelling of an integer (1.0, 1e2).
+func (v *Level) UnmarshalJSON(data []byte) error {
+	return runtime.DecodeJSONScalarBytes(data, v, runtime.DecodeJSONInt64To[Level])
+}
+
 // Odd is an open enumeration: the constants below are the values the spec
 // lists, and other values decode without error (see IsKnown).
 type Odd string

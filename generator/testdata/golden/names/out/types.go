@@ -102,7 +102,7 @@ func (v *Kind) UnmarshalJSON(data []byte) error {
 		return json.Unmarshal(data, &v.String)
 	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
 		v.Kind = KindKind2Int64
-		return json.Unmarshal(data, &v.Int64)
+		return runtime.DecodeJSONScalarBytes(data, &v.Int64, runtime.DecodeJSONInt64To[int64])
 	case 'n':
 	default:
 		return fmt.Errorf("Kind: a JSON value of this kind is none of its variants: %.40q", data)

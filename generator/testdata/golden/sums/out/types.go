@@ -735,7 +735,7 @@ func (v *Scalar) UnmarshalJSON(data []byte) error {
 			return json.Unmarshal(data, &v.Float64)
 		}
 		v.Kind = ScalarKindInt64
-		return json.Unmarshal(data, &v.Int64)
+		return runtime.DecodeJSONScalarBytes(data, &v.Int64, runtime.DecodeJSONInt64To[int64])
 	case 'n':
 	default:
 		return fmt.Errorf("Scalar: a JSON value of this kind is none of its variants: %.40q", data)
