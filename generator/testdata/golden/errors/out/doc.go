@@ -19,7 +19,8 @@
 // without trailing zeros); a byte or binary member is written in padded
 // standard base64 (unused trailing bits of non-canonical input dropped); a
 // number is written as Go writes an int64 or a float64 of the same value
-// (2.50 as 2.5, 1e3 as 1000). An integer member takes any spelling of an
+// (2.50 as 2.5, 1e3 as 1000), and a number member is a float64, so digits
+// beyond its precision are rounded. An integer member takes any spelling of an
 // integer (1.0 and 1e2 come back as 1 and 100); integers beyond the range of
 // int64 (int32 for format int32) and numbers with a fraction are refused
 // with an error. A oneOf/anyOf value is decoded as the
