@@ -600,6 +600,7 @@ func FoldEvents[S any](ctx context.Context, src EventSource, q Query, initial S,
 		return s, nil
 	})
 }
+
 // Fold applies f to every item of seq in order, starting from initial, and
 // returns the final state and the number of items folded, so an empty result
 // (n == 0) is distinguishable from a fold that produced the zero state. It

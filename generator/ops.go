@@ -81,10 +81,10 @@ type operation struct {
 	security    []string
 	origin      *openapi3.Origin
 	websocket   bool
-	pageExt     any         // the x-pagination extension, if any
-	paginate    *pagination // what it says, once read
-	allName     string      // the iterator method of a paginated operation
-	pageBody    string      // the result struct's field holding a page, if any
+	pageExt     any           // the x-pagination extension, if any
+	paginate    *pagination   // what it says, once read
+	allName     string        // the iterator method of a paginated operation
+	pageBody    string        // the result struct's field holding a page, if any
 	successes   []*success    // the documented 2xx responses
 	headers     []*respHeader // documented headers of the 2xx responses
 	resultType  string        // the result struct, "" when the body alone is returned
