@@ -41,9 +41,10 @@ import (
 //   - a default or enum value written in the wrong kind of scalar: "true"
 //     or "false" in quotes for a boolean, a number in quotes for a number,
 //     an unquoted number or boolean for a string (its text, as written, is
-//     used); a null default on a schema that does not allow null, or a list
-//     or object default on a scalar schema, is left out; an enum of plain
-//     values written on an array schema is moved to its items;
+//     used); a null default on a branch of an anyOf/oneOf that does not
+//     allow null, beside the null branch, and a list or object default on
+//     the scalar items of an array, are left out; an enum of plain values
+//     written on an array schema is moved to its items;
 //   - a mapping key written twice: when the values agree, or one of them is
 //     empty, or the key is documentation only (description, summary, title,
 //     example), the last non-empty value is kept; otherwise the loader's
@@ -489,6 +490,7 @@ func (r *repairer) walk(f *yfile, n *yaml.Node, kind string) (drop bool) {
 	case "schema":
 		r.fixStrings(f, n, "title", "description")
 		r.fixValues(f, n)
+		r.fixNullDefaults(f, n)
 		r.members(f, valueOf(n, "properties"), "schema")
 		r.members(f, valueOf(n, "patternProperties"), "schema")
 		r.members(f, valueOf(n, "dependentSchemas"), "schema")
@@ -765,18 +767,18 @@ func (r *repairer) fixValues(f *yfile, n *yaml.Node) {
 		return // no type, or a list of them: nothing to hold values to
 	}
 	typ := tn.Value
-	kd, def := lookup(n, "default")
-	def = deref(def)
-	if def != nil {
-		switch {
-		case def.Kind == yaml.ScalarNode && def.ShortTag() == "!!null" && !allowsNull(n):
-			r.warn(f, kd, "default is null, which a schema of type %s that does not allow null cannot hold; it is left out", typ)
-			remove(n, "default")
-		case def.Kind != yaml.ScalarNode && (typ == "string" || typ == "number" || typ == "integer" || typ == "boolean"):
-			r.warn(f, kd, "default of a schema of type %s is a list or an object; it is left out", typ)
-			remove(n, "default")
-		case def.Kind == yaml.ScalarNode:
-			r.fixScalar(f, def, typ, "default value")
+	if _, def := lookup(n, "default"); deref(def) != nil && deref(def).Kind == yaml.ScalarNode {
+		r.fixScalar(f, deref(def), typ, "default value")
+	}
+	// A list default on the scalar items of an array belongs to the array,
+	// which has its own: it is left out. (On a scalar schema of its own, a
+	// list default is a contradiction, and stays refused.)
+	if items := valueOf(n, "items"); typ == "array" && items != nil {
+		if it := valueOf(items, "type"); it != nil && scalarType(it.Value) {
+			if kd, def := lookup(items, "default"); deref(def) != nil && deref(def).Kind != yaml.ScalarNode {
+				r.warn(f, kd, "default of the %s items of an array is a list or an object; it is left out", it.Value)
+				remove(items, "default")
+			}
 		}
 	}
 	ke, enum := lookup(n, "enum")
@@ -801,8 +803,45 @@ func (r *repairer) fixValues(f *yfile, n *yaml.Node) {
 		return
 	}
 	for _, v := range enum.Content {
-		if v = deref(v); v != nil && v.Kind == yaml.ScalarNode {
+		if v = deref(v); v != nil && v.Kind == yaml.ScalarNode && !(typ == "integer" && v.ShortTag() == "!!str") {
+			// (Integer enums of strings stay refused: a quoted integer
+			// there is not told apart from a name.)
 			r.fixScalar(f, v, typ, "enum value")
+		}
+	}
+}
+
+// scalarType reports whether t names a scalar JSON Schema type.
+func scalarType(t string) bool {
+	return t == "string" || t == "number" || t == "integer" || t == "boolean"
+}
+
+// fixNullDefaults leaves out a null default on a branch of the anyOf or
+// oneOf of n when a sibling branch is the null type: the union allows null,
+// the branch alone does not, and the default belongs to the union. (A null
+// default on a schema that allows null nowhere stays refused.)
+func (r *repairer) fixNullDefaults(f *yfile, n *yaml.Node) {
+	for _, name := range []string{"anyOf", "oneOf"} {
+		branches := valueOf(n, name)
+		if branches == nil || branches.Kind != yaml.SequenceNode {
+			continue
+		}
+		hasNull := slices.ContainsFunc(branches.Content, func(b *yaml.Node) bool {
+			t := valueOf(deref(b), "type")
+			return t != nil && t.Value == "null"
+		})
+		if !hasNull {
+			continue
+		}
+		for _, b := range branches.Content {
+			b = deref(b)
+			if b == nil || b.Kind != yaml.MappingNode || allowsNull(b) {
+				continue
+			}
+			if kd, def := lookup(b, "default"); deref(def) != nil && deref(def).ShortTag() == "!!null" {
+				r.warn(f, kd, "default is null on a branch of %s that does not allow null, beside the null branch; it is left out", name)
+				remove(b, "default")
+			}
 		}
 	}
 }
