@@ -206,10 +206,37 @@ func DecodeJSONInt64(d *jx.Decoder) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if num.IsInt() {
-		return num.Int64()
+	if n, ok := plainInt64(num); ok {
+		return n, nil
 	}
 	return integral(num)
+}
+
+// plainInt64 parses num when it is written as a plain integer (digits, an
+// optional minus) within int64, the common case, without a second decoder.
+func plainInt64(num jx.Num) (int64, bool) {
+	b := []byte(num)
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 19 {
+		return 0, false
+	}
+	var u uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		u = u*10 + uint64(c-'0')
+	}
+	switch {
+	case neg && u <= 1<<63:
+		return -int64(u - 1) - 1, true
+	case !neg && u < 1<<63:
+		return int64(u), true
+	}
+	return 0, false
 }
 
 // integral returns the value of num, a JSON number with a fraction or an
