@@ -232,7 +232,7 @@ func plainInt64(num jx.Num) (int64, bool) {
 	}
 	switch {
 	case neg && u <= 1<<63:
-		return -int64(u - 1) - 1, true
+		return -int64(u-1) - 1, true
 	case !neg && u < 1<<63:
 		return int64(u), true
 	}
