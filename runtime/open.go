@@ -50,20 +50,9 @@ func (k *call) sendOpen(a *attempt) outcome {
 	a.gotConn = true
 	if err != nil {
 		cancel()
-		if resp != nil && resp.Body != nil {
-			resp.Body.Close()
-		}
-		a.err = err
-		k.log(a, time.Since(start), err)
-		if k.parent.Err() != nil || permanent(err) {
-			return outcomeExcluded
-		}
-		return outcomeFailure
+		return k.sendFailed(a, start, resp, err)
 	}
-	a.resp = resp
-	if cfg.responseInto != nil {
-		*cfg.responseInto = resp
-	}
+	k.received(a, cfg, resp)
 	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
 		resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
 		k.log(a, time.Since(start), nil)

@@ -225,20 +225,9 @@ func (k *call) send(a *attempt) outcome {
 	}
 	a.gotConn = traced == nil || traced.Load()
 	if err != nil {
-		if resp != nil && resp.Body != nil {
-			resp.Body.Close()
-		}
-		a.err = err
-		k.log(a, time.Since(start), err)
-		if k.parent.Err() != nil || permanent(err) {
-			return outcomeExcluded
-		}
-		return outcomeFailure
+		return k.sendFailed(a, start, resp, err)
 	}
-	a.resp = resp
-	if cfg.responseInto != nil {
-		*cfg.responseInto = resp
-	}
+	k.received(a, cfg, resp)
 	limit := cfg.maxBodyBytes
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		limit = maxErrorBody
@@ -258,6 +247,28 @@ func (k *call) send(a *attempt) outcome {
 
 // finish turns an attempt into the call's error (nil on success, decoding
 // the body into result) and says whether to retry and after how long.
+// sendFailed records err, the failure of attempt a sent at start, closing
+// resp if there is one, and says what it tells the breaker.
+func (k *call) sendFailed(a *attempt, start time.Time, resp *http.Response, err error) outcome {
+	if resp != nil && resp.Body != nil {
+		resp.Body.Close()
+	}
+	a.err = err
+	k.log(a, time.Since(start), err)
+	if k.parent.Err() != nil || permanent(err) {
+		return outcomeExcluded
+	}
+	return outcomeFailure
+}
+
+// received records resp as the response of attempt a.
+func (k *call) received(a *attempt, cfg *config, resp *http.Response) {
+	a.resp = resp
+	if cfg.responseInto != nil {
+		*cfg.responseInto = resp
+	}
+}
+
 func (k *call) finish(a *attempt, result any) (retry bool, wait time.Duration, err error) {
 	req, p := k.req, &k.cfg.retry
 	canRetry := a.n <= p.MaxRetries && (k.stream == nil || k.stream.rewindable())
