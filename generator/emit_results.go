@@ -143,6 +143,13 @@ func (e *emitter) responseFunc(o *operation, ns *Namespace, out string) jen.Code
 				).Block(jen.Return(jen.Nil(), jen.Id(herr))).Else().Block(jen.Add(dst).Op("=").Add(val)))
 				continue
 			}
+			if !sh.h.always {
+				stmts = append(stmts, jen.If(
+					jen.Id(herr).Op(":=").Add(e.rt("OptHeader")).Call(jen.Id(h), jen.Lit(sh.h.name), parse, jen.Op("&").Add(dst)),
+					jen.Id(herr).Op("!=").Nil(),
+				).Block(jen.Return(jen.Nil(), jen.Id(herr))))
+				continue
+			}
 			stmts = append(stmts, jen.If(
 				jen.List(jen.Id(v), jen.Id(ok), jen.Id(herr)).Op(":=").Add(e.rt("ResponseHeader")).Call(jen.Id(h), jen.Lit(sh.h.name), parse),
 				jen.Id(herr).Op("!=").Nil(),

@@ -26,6 +26,19 @@ func ResponseHeader[T any](h http.Header, name string, parse func(string) (T, er
 	return v, true, nil
 }
 
+// OptHeader reads the optional response header name with parse into *dst,
+// which stays unset when the header is absent.
+func OptHeader[T any](h http.Header, name string, parse func(string) (T, error), dst *Opt[T]) error {
+	v, ok, err := ResponseHeader(h, name, parse)
+	if err != nil {
+		return err
+	}
+	if ok {
+		*dst = Some(v)
+	}
+	return nil
+}
+
 // RequiredHeader is ResponseHeader for a header the document requires: a
 // response without it is an error.
 func RequiredHeader[T any](h http.Header, name string, parse func(string) (T, error)) (T, error) {

@@ -60,15 +60,11 @@ func (c *Client) RegisterConsumer(ctx context.Context, body RegisterConsumerRequ
 			out.StatusCode = status
 			switch status {
 			case 200:
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Limit", runtime.ParseInt64, &out.XRateLimitLimit); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitLimit = runtime.Some(v)
 				}
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64, &out.XRateLimitRemaining); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitRemaining = runtime.Some(v)
 				}
 				out.Body = new(Consumer)
 				return out.Body, nil
@@ -135,15 +131,11 @@ func (c *Client) GetConsumer(ctx context.Context, consumerID string, opts ...run
 			out.StatusCode = status
 			switch status {
 			case 200:
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Limit", runtime.ParseInt64, &out.XRateLimitLimit); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitLimit = runtime.Some(v)
 				}
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64, &out.XRateLimitRemaining); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitRemaining = runtime.Some(v)
 				}
 				out.Body = new(Consumer)
 				return out.Body, nil
@@ -215,15 +207,11 @@ func (c *Client) AckConsumer(ctx context.Context, consumerID string, body AckReq
 			out.StatusCode = status
 			switch status {
 			case 200:
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Limit", runtime.ParseInt64, &out.XRateLimitLimit); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitLimit = runtime.Some(v)
 				}
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64, &out.XRateLimitRemaining); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitRemaining = runtime.Some(v)
 				}
 				out.Body = new(AckResult)
 				return out.Body, nil
@@ -293,15 +281,11 @@ func (c *Client) PollConsumerEvents(ctx context.Context, consumerID string, para
 			out.StatusCode = status
 			switch status {
 			case 200:
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Limit", runtime.ParseInt64, &out.XRateLimitLimit); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitLimit = runtime.Some(v)
 				}
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64, &out.XRateLimitRemaining); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitRemaining = runtime.Some(v)
 				}
 				out.Body = new(ConsumerEvents)
 				return out.Body, nil

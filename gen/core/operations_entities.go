@@ -51,15 +51,11 @@ func (c *Client) ListEntities(ctx context.Context, params ListEntitiesParams, op
 			out.StatusCode = status
 			switch status {
 			case 200:
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Limit", runtime.ParseInt64, &out.XRateLimitLimit); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitLimit = runtime.Some(v)
 				}
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64, &out.XRateLimitRemaining); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitRemaining = runtime.Some(v)
 				}
 				out.Body = new(EntityPage)
 				return out.Body, nil
@@ -162,15 +158,11 @@ func (c *Client) DetectDuplicates(ctx context.Context, params DetectDuplicatesPa
 			out.StatusCode = status
 			switch status {
 			case 200:
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Limit", runtime.ParseInt64, &out.XRateLimitLimit); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitLimit = runtime.Some(v)
 				}
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64, &out.XRateLimitRemaining); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitRemaining = runtime.Some(v)
 				}
 				out.Body = new(DuplicatePage)
 				return out.Body, nil
@@ -238,15 +230,11 @@ func (c *Client) GetEntitySnapshot(ctx context.Context, entityID common.EntityID
 			out.StatusCode = status
 			switch status {
 			case 200:
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Limit", runtime.ParseInt64, &out.XRateLimitLimit); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitLimit = runtime.Some(v)
 				}
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64, &out.XRateLimitRemaining); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitRemaining = runtime.Some(v)
 				}
 				out.Body = new(EntitySnapshot)
 				return out.Body, nil
@@ -316,15 +304,11 @@ func (c *Client) GetEntityState(ctx context.Context, entityID common.EntityID, p
 			out.StatusCode = status
 			switch status {
 			case 200:
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Limit", runtime.ParseInt64, &out.XRateLimitLimit); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitLimit = runtime.Some(v)
 				}
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64, &out.XRateLimitRemaining); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitRemaining = runtime.Some(v)
 				}
 				out.Body = new(EntityState)
 				return out.Body, nil
@@ -392,15 +376,11 @@ func (c *Client) ListStreams(ctx context.Context, params ListStreamsParams, opts
 			out.StatusCode = status
 			switch status {
 			case 200:
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Limit", runtime.ParseInt64, &out.XRateLimitLimit); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitLimit = runtime.Some(v)
 				}
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64, &out.XRateLimitRemaining); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitRemaining = runtime.Some(v)
 				}
 				out.Body = new(StreamPage)
 				return out.Body, nil

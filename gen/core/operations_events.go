@@ -52,15 +52,11 @@ func (c *Client) ListEventTypes(ctx context.Context, params ListEventTypesParams
 			out.StatusCode = status
 			switch status {
 			case 200:
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Limit", runtime.ParseInt64, &out.XRateLimitLimit); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitLimit = runtime.Some(v)
 				}
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64, &out.XRateLimitRemaining); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitRemaining = runtime.Some(v)
 				}
 				out.Body = new(EventTypePage)
 				return out.Body, nil
@@ -135,15 +131,11 @@ func (c *Client) IngestEvent(ctx context.Context, body IngestEventRequest, opts 
 			out.StatusCode = status
 			switch status {
 			case 200:
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Limit", runtime.ParseInt64, &out.XRateLimitLimit); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitLimit = runtime.Some(v)
 				}
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64, &out.XRateLimitRemaining); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitRemaining = runtime.Some(v)
 				}
 				out.Body = new(IngestResult)
 				return out.Body, nil
@@ -222,15 +214,11 @@ func (c *Client) IngestEvents(ctx context.Context, body IngestEventsRequest, opt
 			out.StatusCode = status
 			switch status {
 			case 200:
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Limit", runtime.ParseInt64, &out.XRateLimitLimit); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitLimit = runtime.Some(v)
 				}
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64, &out.XRateLimitRemaining); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitRemaining = runtime.Some(v)
 				}
 				out.Body = new(BatchIngestResult)
 				return out.Body, nil
@@ -306,15 +294,11 @@ func (c *Client) QueryEvents(ctx context.Context, params QueryEventsParams, opts
 			out.StatusCode = status
 			switch status {
 			case 200:
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Limit", runtime.ParseInt64, &out.XRateLimitLimit); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitLimit = runtime.Some(v)
 				}
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64, &out.XRateLimitRemaining); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitRemaining = runtime.Some(v)
 				}
 				out.Body = new(common.QueryEventsResponse)
 				return out.Body, nil
@@ -416,15 +400,11 @@ func (c *Client) GetEvent(ctx context.Context, eventID string, opts ...runtime.O
 			out.StatusCode = status
 			switch status {
 			case 200:
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Limit", runtime.ParseInt64, &out.XRateLimitLimit); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitLimit = runtime.Some(v)
 				}
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64, &out.XRateLimitRemaining); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitRemaining = runtime.Some(v)
 				}
 				out.Body = new(EventLookup)
 				return out.Body, nil
@@ -493,15 +473,11 @@ func (c *Client) GetStats(ctx context.Context, params GetStatsParams, opts ...ru
 			out.StatusCode = status
 			switch status {
 			case 200:
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Limit", runtime.ParseInt64, &out.XRateLimitLimit); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitLimit = runtime.Some(v)
 				}
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64, &out.XRateLimitRemaining); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitRemaining = runtime.Some(v)
 				}
 				out.Body = new(Stats)
 				return out.Body, nil

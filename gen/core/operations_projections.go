@@ -49,15 +49,11 @@ func (c *Client) ListProjections(ctx context.Context, opts ...runtime.Option) (*
 			out.StatusCode = status
 			switch status {
 			case 200:
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Limit", runtime.ParseInt64, &out.XRateLimitLimit); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitLimit = runtime.Some(v)
 				}
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64, &out.XRateLimitRemaining); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitRemaining = runtime.Some(v)
 				}
 				out.Body = new(ProjectionList)
 				return out.Body, nil
@@ -118,15 +114,11 @@ func (c *Client) GetProjection(ctx context.Context, name string, opts ...runtime
 			out.StatusCode = status
 			switch status {
 			case 200:
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Limit", runtime.ParseInt64, &out.XRateLimitLimit); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitLimit = runtime.Some(v)
 				}
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64, &out.XRateLimitRemaining); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitRemaining = runtime.Some(v)
 				}
 				out.Body = new(Projection)
 				return out.Body, nil
@@ -192,15 +184,11 @@ func (c *Client) DeleteProjection(ctx context.Context, name string, opts ...runt
 			out.StatusCode = status
 			switch status {
 			case 200:
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Limit", runtime.ParseInt64, &out.XRateLimitLimit); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitLimit = runtime.Some(v)
 				}
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64, &out.XRateLimitRemaining); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitRemaining = runtime.Some(v)
 				}
 				out.Body = new(ProjectionDeletion)
 				return out.Body, nil
@@ -275,15 +263,11 @@ func (c *Client) BulkGetProjectionStates(ctx context.Context, name string, body 
 			out.StatusCode = status
 			switch status {
 			case 200:
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Limit", runtime.ParseInt64, &out.XRateLimitLimit); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitLimit = runtime.Some(v)
 				}
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64, &out.XRateLimitRemaining); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitRemaining = runtime.Some(v)
 				}
 				out.Body = new(BulkProjectionStates)
 				return out.Body, nil
@@ -358,15 +342,11 @@ func (c *Client) BulkSaveProjectionStates(ctx context.Context, name string, body
 			out.StatusCode = status
 			switch status {
 			case 200:
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Limit", runtime.ParseInt64, &out.XRateLimitLimit); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitLimit = runtime.Some(v)
 				}
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64, &out.XRateLimitRemaining); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitRemaining = runtime.Some(v)
 				}
 				out.Body = new(BulkSaveResult)
 				return out.Body, nil
@@ -433,15 +413,11 @@ func (c *Client) PauseProjection(ctx context.Context, name string, opts ...runti
 			out.StatusCode = status
 			switch status {
 			case 200:
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Limit", runtime.ParseInt64, &out.XRateLimitLimit); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitLimit = runtime.Some(v)
 				}
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64, &out.XRateLimitRemaining); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitRemaining = runtime.Some(v)
 				}
 				out.Body = new(ProjectionStatus)
 				return out.Body, nil
@@ -506,15 +482,11 @@ func (c *Client) ResetProjection(ctx context.Context, name string, opts ...runti
 			out.StatusCode = status
 			switch status {
 			case 200:
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Limit", runtime.ParseInt64, &out.XRateLimitLimit); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitLimit = runtime.Some(v)
 				}
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64, &out.XRateLimitRemaining); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitRemaining = runtime.Some(v)
 				}
 				out.Body = new(ProjectionReset)
 				return out.Body, nil
@@ -579,15 +551,11 @@ func (c *Client) StartProjection(ctx context.Context, name string, opts ...runti
 			out.StatusCode = status
 			switch status {
 			case 200:
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Limit", runtime.ParseInt64, &out.XRateLimitLimit); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitLimit = runtime.Some(v)
 				}
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64, &out.XRateLimitRemaining); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitRemaining = runtime.Some(v)
 				}
 				out.Body = new(ProjectionStatus)
 				return out.Body, nil
@@ -657,15 +625,11 @@ func (c *Client) GetProjectionStateSummary(ctx context.Context, name string, par
 			out.StatusCode = status
 			switch status {
 			case 200:
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Limit", runtime.ParseInt64, &out.XRateLimitLimit); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitLimit = runtime.Some(v)
 				}
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64, &out.XRateLimitRemaining); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitRemaining = runtime.Some(v)
 				}
 				out.Body = new(ProjectionStateSummary)
 				return out.Body, nil
@@ -766,15 +730,11 @@ func (c *Client) GetProjectionEntityState(ctx context.Context, name string, enti
 			out.StatusCode = status
 			switch status {
 			case 200:
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Limit", runtime.ParseInt64, &out.XRateLimitLimit); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitLimit = runtime.Some(v)
 				}
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64, &out.XRateLimitRemaining); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitRemaining = runtime.Some(v)
 				}
 				out.Body = new(ProjectionEntityState)
 				return out.Body, nil
@@ -843,15 +803,11 @@ func (c *Client) PutProjectionEntityState(ctx context.Context, name string, enti
 			out.StatusCode = status
 			switch status {
 			case 200:
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Limit", runtime.ParseInt64, &out.XRateLimitLimit); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitLimit = runtime.Some(v)
 				}
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64, &out.XRateLimitRemaining); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitRemaining = runtime.Some(v)
 				}
 				out.Body = new(SavedProjectionState)
 				return out.Body, nil
@@ -926,15 +882,11 @@ func (c *Client) SaveProjectionEntityState(ctx context.Context, name string, ent
 			out.StatusCode = status
 			switch status {
 			case 200:
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Limit", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Limit", runtime.ParseInt64, &out.XRateLimitLimit); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitLimit = runtime.Some(v)
 				}
-				if v, ok, herr := runtime.ResponseHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-RateLimit-Remaining", runtime.ParseInt64, &out.XRateLimitRemaining); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateLimitRemaining = runtime.Some(v)
 				}
 				out.Body = new(SavedProjectionState)
 				return out.Body, nil

@@ -55,20 +55,14 @@ func (c *Client) QueryEvents(ctx context.Context, params QueryEventsParams, opts
 			out.StatusCode = status
 			switch status {
 			case 200:
-				if v, ok, herr := runtime.ResponseHeader(header, "x-ratelimit-limit", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "x-ratelimit-limit", runtime.ParseInt64, &out.XRatelimitLimit); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRatelimitLimit = runtime.Some(v)
 				}
-				if v, ok, herr := runtime.ResponseHeader(header, "x-ratelimit-remaining", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "x-ratelimit-remaining", runtime.ParseInt64, &out.XRatelimitRemaining); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRatelimitRemaining = runtime.Some(v)
 				}
-				if v, ok, herr := runtime.ResponseHeader(header, "x-ratelimit-reset", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "x-ratelimit-reset", runtime.ParseInt64, &out.XRatelimitReset); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRatelimitReset = runtime.Some(v)
 				}
 				out.Body = new(common.QueryEventsResponse)
 				return out.Body, nil

@@ -52,27 +52,19 @@ func (c *Client) GetItem(ctx context.Context, id string, opts ...runtime.Option)
 				} else {
 					out.ETag = v
 				}
-				if v, ok, herr := runtime.ResponseHeader(header, "Last-Modified", runtime.ParseTime); herr != nil {
+				if herr := runtime.OptHeader(header, "Last-Modified", runtime.ParseTime, &out.LastModified); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.LastModified = runtime.Some(v)
 				}
-				if v, ok, herr := runtime.ResponseHeader(header, "X-Mode", func(s string) (Mode, error) {
+				if herr := runtime.OptHeader(header, "X-Mode", func(s string) (Mode, error) {
 					return Mode(s), nil
-				}); herr != nil {
+				}, &out.XMode); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XMode = runtime.Some(v)
 				}
-				if v, ok, herr := runtime.ResponseHeader(header, "X-Rate-Remaining", runtime.ParseInt64); herr != nil {
+				if herr := runtime.OptHeader(header, "X-Rate-Remaining", runtime.ParseInt64, &out.XRateRemaining); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XRateRemaining = runtime.Some(v)
 				}
-				if v, ok, herr := runtime.ResponseHeader(header, "X-Tags", runtime.ParseList(runtime.ParseString)); herr != nil {
+				if herr := runtime.OptHeader(header, "X-Tags", runtime.ParseList(runtime.ParseString), &out.XTags); herr != nil {
 					return nil, herr
-				} else if ok {
-					out.XTags = runtime.Some(v)
 				}
 				out.Body = new(Item)
 				return out.Body, nil
