@@ -53,9 +53,23 @@ func DecodeJSONBytes(data []byte, v JSONDecoder) error {
 // UnmarshalJSON decodes data into v, which must be a pointer: in one pass
 // with DecodeJSONBytes when v implements JSONDecoder, and with
 // json.Unmarshal otherwise.
+//
+// Values of a few standard types decode as generated decoders decode a
+// member of that type, which encoding/json does not: an int64 or int32
+// accepts any spelling of an integer (1.0, 1e2), and a time.Time accepts a
+// string with escapes, and a []byte only a base64 string.
 func UnmarshalJSON(data []byte, v any) error {
-	if dv, ok := v.(JSONDecoder); ok {
-		return DecodeJSONBytes(data, dv)
+	switch p := v.(type) {
+	case JSONDecoder:
+		return DecodeJSONBytes(data, p)
+	case *int64:
+		return DecodeJSONScalarBytes(data, p, DecodeJSONInt64To[int64])
+	case *int32:
+		return DecodeJSONScalarBytes(data, p, DecodeJSONInt32To[int32])
+	case *time.Time:
+		return DecodeJSONScalarBytes(data, p, DecodeJSONTime)
+	case *[]byte:
+		return unmarshalBase64(bytes.TrimSpace(data), p)
 	}
 	return json.Unmarshal(data, v)
 }
@@ -96,6 +110,19 @@ func DecodeJSONValue(d *jx.Decoder, v any) error {
 	raw, err := d.Raw()
 	if err != nil {
 		return err
+	}
+	if _, ok := v.(*[]byte); ok {
+		return unmarshalBase64(raw, v)
+	}
+	return json.Unmarshal(raw, v)
+}
+
+// unmarshalBase64 decodes a base64 string (or null) into v, a *[]byte.
+// encoding/json alone would also take an array of numbers for a []byte,
+// which a schema's format byte does not allow.
+func unmarshalBase64(raw []byte, v any) error {
+	if k := jx.Raw(raw).Type(); k != jx.String && k != jx.Null {
+		return fmt.Errorf("want a base64 string, got %s", k)
 	}
 	return json.Unmarshal(raw, v)
 }
@@ -282,9 +309,20 @@ func DecodeJSONFloat64To[T ~float64](d *jx.Decoder, p *T) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
-	f, err := d.Float64()
+	if d.Next() != jx.Number {
+		_, err := d.Float64() // refused, with jx's own message
+		return err
+	}
+	num, err := d.Num()
 	if err != nil {
 		return err
+	}
+	// The number's text is parsed here rather than by the decoder's own
+	// Float64, which rounds some long mantissas wrongly (a 19-digit
+	// integer part followed by ".0" came back as another number).
+	f, err := strconv.ParseFloat(string(num), 64)
+	if err != nil {
+		return fmt.Errorf("number %s: %w", num, err)
 	}
 	*p = T(f)
 	return nil
@@ -403,4 +441,78 @@ func JSONMissing(typ string, seen uint64, names ...string) error {
 		}
 	}
 	return &MissingMemberError{Type: typ}
+}
+
+// JSONKinds is a set of JSON kinds, for raw JSON members whose schema lists
+// the types it allows (type: [string, integer, "null"], or type: "null").
+type JSONKinds uint8
+
+// The JSON kinds of a JSONKinds set. KindInteger is a number without a
+// fractional part, however it is spelled (1, 1.0, 1e2).
+const (
+	KindNull JSONKinds = 1 << iota
+	KindBoolean
+	KindInteger
+	KindNumber
+	KindString
+	KindArray
+	KindObject
+)
+
+// String lists the kinds of k, as a schema's type names, joined with "|".
+func (k JSONKinds) String() string {
+	names := []string{"null", "boolean", "integer", "number", "string", "array", "object"}
+	var parts []string
+	for i, n := range names {
+		if k&(1<<i) != 0 {
+			parts = append(parts, n)
+		}
+	}
+	return strings.Join(parts, "|")
+}
+
+// Has reports whether raw, one JSON value, is of one of the kinds of k.
+func (k JSONKinds) Has(raw jx.Raw) bool {
+	switch raw.Type() {
+	case jx.Null:
+		return k&KindNull != 0
+	case jx.Bool:
+		return k&KindBoolean != 0
+	case jx.String:
+		return k&KindString != 0
+	case jx.Array:
+		return k&KindArray != 0
+	case jx.Object:
+		return k&KindObject != 0
+	case jx.Number:
+		if k&KindNumber != 0 {
+			return true
+		}
+		if k&KindInteger == 0 {
+			return false
+		}
+		r, ok := new(big.Rat).SetString(string(raw))
+		return ok && r.IsInt()
+	}
+	return false
+}
+
+// DecodeJSONRawKinds decodes the next value of d into *p as raw JSON, kept as
+// it was received, and refuses a value of a kind k does not hold.
+func DecodeJSONRawKinds[T ~[]byte](d *jx.Decoder, p *T, k JSONKinds) error {
+	raw, err := d.Raw()
+	if err != nil {
+		return err
+	}
+	if !k.Has(raw) {
+		return fmt.Errorf("want %s, got %s", k, raw.Type())
+	}
+	*p = T(bytes.Clone(raw))
+	return nil
+}
+
+// UnmarshalJSONRawKinds is DecodeJSONRawKinds over data, which must hold one
+// JSON value and nothing else; generated UnmarshalJSON methods call it.
+func UnmarshalJSONRawKinds[T ~[]byte](data []byte, p *T, k JSONKinds) error {
+	return DecodeJSONScalarBytes(data, p, func(d *jx.Decoder, p *T) error { return DecodeJSONRawKinds(d, p, k) })
 }

@@ -314,3 +314,55 @@ func TestDecodeJSONInt64Spellings(t *testing.T) {
 		t.Error("int32 overflow accepted")
 	}
 }
+
+func TestDecodeJSONFloat64Precision(t *testing.T) {
+	for _, in := range []string{
+		`{"a":2477567443263750000.0,"b":1}`,
+		`{"a":37739318550204700.0,"b":1}`,
+		`{"a":-0.008839430691856540,"b":1}`,
+		`{"a":1e308,"b":1}`,
+	} {
+		var got float64
+		d := jx.DecodeBytes([]byte(in))
+		err := d.Obj(func(d *jx.Decoder, k string) error {
+			if k != "a" {
+				return d.Skip()
+			}
+			return DecodeJSONFloat64To(d, &got)
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		var want struct{ A float64 }
+		if err := json.Unmarshal([]byte(in), &want); err != nil {
+			t.Fatal(err)
+		}
+		if got != want.A {
+			t.Errorf("%s: got %v, want %v", in, got, want.A)
+		}
+	}
+	for _, bad := range []string{`"1.5"`, `true`, `[]`, `1e999`} {
+		var f float64
+		if err := DecodeJSONScalarBytes([]byte(bad), &f, DecodeJSONFloat64To[float64]); err == nil {
+			t.Errorf("%s decoded as %v", bad, f)
+		}
+	}
+}
+
+func TestBase64RefusesArrays(t *testing.T) {
+	var b []byte
+	if err := UnmarshalJSON([]byte(` [1,2] `), &b); err == nil {
+		t.Fatalf("UnmarshalJSON took an array for []byte: %v", b)
+	}
+	var o Opt[[]byte]
+	if err := json.Unmarshal([]byte(`[]`), &o); err == nil {
+		t.Fatalf("Opt[[]byte] took an array: %v", o)
+	}
+	d := jx.DecodeStr(`[]`)
+	if err := DecodeJSONValue(d, &b); err == nil {
+		t.Fatalf("DecodeJSONValue took an array for []byte: %v", b)
+	}
+	if err := UnmarshalJSON([]byte(`"AQI="`), &b); err != nil || string(b) != "\x01\x02" {
+		t.Fatalf("base64: %v, %v", b, err)
+	}
+}

@@ -38,15 +38,16 @@ func (o Opt[T]) MarshalJSON() ([]byte, error) {
 	return json.Marshal(o.Value)
 }
 
-// UnmarshalJSON decodes a value. A JSON null leaves the Opt absent, so that a
-// server that sends null for a field it documents as optional is tolerated.
+// UnmarshalJSON decodes a value as the package's UnmarshalJSON does. A JSON
+// null leaves the Opt absent, so that a server that sends null for a field it
+// documents as optional is tolerated.
 func (o *Opt[T]) UnmarshalJSON(b []byte) error {
 	if isNull(b) {
 		var zero T
 		*o = Opt[T]{Value: zero}
 		return nil
 	}
-	if err := json.Unmarshal(b, &o.Value); err != nil {
+	if err := UnmarshalJSON(b, &o.Value); err != nil {
 		return err
 	}
 	o.Set = true
@@ -86,14 +87,15 @@ func (n Nullable[T]) MarshalJSON() ([]byte, error) {
 	return json.Marshal(n.Value)
 }
 
-// UnmarshalJSON decodes null or a value and marks the field present.
+// UnmarshalJSON decodes null or a value (as the package's UnmarshalJSON
+// does) and marks the field present.
 func (n *Nullable[T]) UnmarshalJSON(b []byte) error {
 	if isNull(b) {
 		var zero T
 		*n = Nullable[T]{Value: zero, Set: true, Null: true}
 		return nil
 	}
-	if err := json.Unmarshal(b, &n.Value); err != nil {
+	if err := UnmarshalJSON(b, &n.Value); err != nil {
 		return err
 	}
 	n.Set, n.Null = true, false

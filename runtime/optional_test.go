@@ -3,6 +3,7 @@ package runtime
 import (
 	"encoding/json"
 	"testing"
+	"time"
 )
 
 func TestOptAndNullable(t *testing.T) {
@@ -37,5 +38,27 @@ func TestOptAndNullable(t *testing.T) {
 	}
 	if Some(3).Or(9) != 3 || (Opt[int]{}).Or(9) != 9 {
 		t.Error("Or")
+	}
+}
+
+func TestNullableAndOptDecodeAsMembers(t *testing.T) {
+	var n Nullable[int64]
+	if err := json.Unmarshal([]byte(`22E+0`), &n); err != nil || n.Value != 22 || !n.Set || n.Null {
+		t.Fatalf("Nullable[int64] from 22E+0: %+v, %v", n, err)
+	}
+	var o Opt[int32]
+	if err := json.Unmarshal([]byte(`1.0`), &o); err != nil || o.Value != 1 || !o.Set {
+		t.Fatalf("Opt[int32] from 1.0: %+v, %v", o, err)
+	}
+	if err := json.Unmarshal([]byte(`1.5`), &o); err == nil {
+		t.Fatalf("Opt[int32] accepted 1.5: %+v", o)
+	}
+	var ts Nullable[time.Time]
+	if err := json.Unmarshal([]byte(`"2026-12-01T10:00:00\u005a"`), &ts); err != nil || ts.Value.Hour() != 10 {
+		t.Fatalf("Nullable[time.Time] with an escape: %+v, %v", ts, err)
+	}
+	var tt time.Time
+	if err := UnmarshalJSON([]byte(`"2026-12-01T10:00:00\u005a"`), &tt); err != nil || tt.Hour() != 10 {
+		t.Fatalf("UnmarshalJSON into time.Time with an escape: %v, %v", tt, err)
 	}
 }
