@@ -2,6 +2,7 @@ package generator
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/dave/jennifer/jen"
 )
@@ -293,6 +294,9 @@ func (j *jsonFn) member(fl *field, lv jen.Code) []jen.Code {
 // scalarFunc returns the runtime function that decodes a value of type t
 // (func(*jx.Decoder, *T) error, generic over T), when there is one.
 func (m *jsonMember) scalarFunc(t *typeRef) (string, bool) {
+	if t.rawKinds() != nil {
+		return "", false // decoded by value, with its kinds
+	}
 	switch t.kind {
 	case tBasic:
 		return basicFunc(t.name)
@@ -348,6 +352,9 @@ func (m *jsonMember) generic(lv jen.Code) []jen.Code {
 // into the addressable expression lv.
 func (m *jsonMember) value(t *typeRef, lv jen.Code) []jen.Code {
 	e := m.e
+	if kinds := t.rawKinds(); kinds != nil {
+		return []jen.Code{jen.If(jen.Err().Op(":=").Add(e.rt("DecodeJSONRawKinds")).Call(jen.Id(m.d), jen.Op("&").Add(lv), e.kindsExpr(kinds)), jen.Err().Op("!=").Nil()).Block(m.fail(jen.Err()))}
+	}
 	if fn, ok := m.scalarFunc(t); ok {
 		return []jen.Code{jen.If(jen.Err().Op(":=").Add(e.rt(fn)).Call(jen.Id(m.d), jen.Op("&").Add(lv)), jen.Err().Op("!=").Nil()).Block(m.fail(jen.Err()))}
 	}
@@ -422,4 +429,18 @@ func (m *jsonMember) value(t *typeRef, lv jen.Code) []jen.Code {
 		)
 	}
 	return m.generic(lv)
+}
+
+// kindsExpr is the runtime.JSONKinds set of the schema type names kinds.
+func (e *emitter) kindsExpr(kinds []string) jen.Code {
+	var x *jen.Statement
+	for _, k := range kinds {
+		c := e.rt("Kind" + strings.ToUpper(k[:1]) + k[1:])
+		if x == nil {
+			x = c
+		} else {
+			x = x.Op("|").Add(c)
+		}
+	}
+	return x
 }

@@ -29,6 +29,10 @@ func (e *emitter) namedType(f *jen.File, n *namedType) {
 		if n.under.isRaw() {
 			words += ": any JSON value. Decode it with json.Unmarshal"
 		}
+		if kinds := n.under.rawKinds(); kinds != nil {
+			e.rawKindsType(f, n, kinds)
+			return
+		}
 		f.Add(doc(fmt.Sprintf("%s is %s.", n.name, words), n.doc))
 		f.Type().Id(n.name).Add(e.typ(n.under))
 		f.Line()
@@ -78,7 +82,9 @@ func (e *emitter) structType(f *jen.File, n *namedType) {
 		default:
 			text += " (optional)"
 		}
-		if fl.typ.isRaw() {
+		if kinds := fl.typ.rawKinds(); kinds != nil {
+			text += fmt.Sprintf(", a JSON %s; decode it with json.Unmarshal", strings.Join(kinds, " or "))
+		} else if fl.typ.isRaw() {
 			text += ", any JSON value; decode it with json.Unmarshal"
 		}
 		if fl.constVal != "" {
@@ -505,4 +511,22 @@ func (e *emitter) sumConstructors(f *jen.File, n *namedType) {
 		)
 		f.Line()
 	}
+}
+
+// rawKindsType renders a named schema that allows only some JSON kinds
+// (type: "null", or a list of types) as raw JSON with methods that keep it
+// raw when encoded and refuse a value of any other kind when decoded.
+func (e *emitter) rawKindsType(f *jen.File, n *namedType, kinds []string) {
+	f.Add(doc(fmt.Sprintf("%s is a JSON %s, kept as it was received; decode it with json.Unmarshal.", n.name, strings.Join(kinds, " or ")), n.doc))
+	f.Type().Id(n.name).Qual("encoding/json", "RawMessage")
+	f.Line()
+	recv, data := e.g.ns.Child().Unexported("v"), "data"
+	f.Add(doc(fmt.Sprintf("MarshalJSON writes %s as it is (null when empty).", n.name)))
+	f.Func().Params(jen.Id(recv).Id(n.name)).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()).Block(
+		jen.Return(jen.Qual("encoding/json", "RawMessage").Call(jen.Id(recv)).Dot("MarshalJSON").Call()))
+	f.Line()
+	f.Add(doc(fmt.Sprintf("UnmarshalJSON keeps data, one JSON %s, as it is.", strings.Join(kinds, " or "))))
+	f.Func().Params(jen.Id(recv).Op("*").Id(n.name)).Id("UnmarshalJSON").Params(jen.Id(data).Index().Byte()).Error().Block(
+		jen.Return(e.rt("UnmarshalJSONRawKinds").Call(jen.Id(data), jen.Id(recv), e.kindsExpr(kinds))))
+	f.Line()
 }

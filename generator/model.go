@@ -31,6 +31,32 @@ type typeRef struct {
 	named *namedType // tNamed
 	under *typeRef   // tQual of a mapped spec: the basic type a scalar schema is defined as, or nil
 	text  bool       // tQual: a type that encodes as a JSON string (runtime.Binary)
+	// kinds, for raw JSON whose schema lists the types it allows, are
+	// those types' names ("string", "integer", "null"...): the decoder
+	// refuses a value of any other kind.
+	kinds []string
+}
+
+// rawOf returns raw JSON that holds only values of the given schema types,
+// and null when null is set.
+func rawOf(types []string, null bool) *typeRef {
+	kinds := slices.Clone(types)
+	if null {
+		kinds = append(kinds, "null")
+	}
+	return &typeRef{kind: tQual, pkg: tRaw.pkg, name: tRaw.name, kinds: kinds}
+}
+
+// rawKinds returns the kinds t's values are limited to, when t is (a name
+// for) raw JSON with a list of kinds.
+func (t *typeRef) rawKinds() []string {
+	for t.kind == tNamed && (t.named.kind == ntAlias || t.named.kind == ntDef) && t.named.under != nil {
+		t = t.named.under
+	}
+	if t.isRaw() {
+		return t.kinds
+	}
+	return nil
 }
 
 var (
@@ -388,7 +414,9 @@ func schemaTypes(s *openapi3.Schema) (types []string, null bool) {
 		return nil, false
 	}
 	for _, t := range s.Type.Slice() {
-		if t == "null" {
+		// An empty name is a YAML null written unquoted in a list of
+		// types (type: [null, string]), which can only mean "null".
+		if t == "null" || t == "" && len(s.Type.Slice()) > 1 {
 			null = true
 			continue
 		}
@@ -553,8 +581,8 @@ func (g *gen) resolveRef(r *openapi3.SchemaRef) *typeRef {
 
 // isAnyJSON reports whether s accepts any JSON value.
 func isAnyJSON(s *openapi3.Schema) bool {
-	types, _ := schemaTypes(s)
-	return len(types) == 0 && len(s.Properties) == 0 && len(s.AllOf) == 0 && len(s.OneOf) == 0 &&
+	types, null := schemaTypes(s)
+	return len(types) == 0 && !null && len(s.Properties) == 0 && len(s.AllOf) == 0 && len(s.OneOf) == 0 &&
 		len(s.AnyOf) == 0 && len(s.Enum) == 0 && s.Items == nil && s.AdditionalProperties.Schema == nil
 }
 
@@ -593,10 +621,13 @@ func (g *gen) inline(s *openapi3.Schema, hint string) *typeRef {
 	case catStruct, catEnum, catSum:
 		return g.declare(s, hint, nil)
 	}
-	types, _ := schemaTypes(s)
+	types, null := schemaTypes(s)
 	if len(types) > 1 {
-		g.warn(originOf(s), "schema with several types %v is typed as raw JSON", types)
-		return tRaw
+		g.warn(originOf(s), "schema with several types %v is typed as raw JSON of those kinds", types)
+		return rawOf(types, null)
+	}
+	if len(types) == 0 && null && len(s.Properties) == 0 && s.Items == nil && s.AdditionalProperties.Schema == nil {
+		return rawOf(nil, true) // type: "null"
 	}
 	typ := ""
 	if len(types) == 1 {
@@ -680,10 +711,12 @@ func (g *gen) fill(n *namedType) {
 	default:
 		n.kind = ntDef
 		n.under = g.inline(s, n.name+"Value")
-		if n.under.kind == tQual {
+		if n.under.kind == tQual && n.under.kinds == nil {
 			// time.Time and json.RawMessage carry their JSON methods: a
 			// defined type over them would lose them (a timestamp refused,
-			// raw JSON encoded as base64), so the name is an alias.
+			// raw JSON encoded as base64), so the name is an alias. Raw
+			// JSON limited to some kinds is a defined type with methods
+			// of its own, which check the kind.
 			n.kind = ntAlias
 		}
 	}

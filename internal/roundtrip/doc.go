@@ -54,6 +54,9 @@
 // Every instance is decoded twice: with json.Unmarshal, which users call,
 // and with runtime.UnmarshalJSON, the path generated clients take for
 // response bodies, which skips the syntax check json.Unmarshal makes first.
+// A generated name that is only an alias of a standard library type (a
+// date-time schema is time.Time) is decoded with runtime.UnmarshalJSON both
+// times: encoding/json's decoding of time.Time is not generated code.
 // The two must agree (client-differs, client-accepted otherwise).
 //
 // # Running

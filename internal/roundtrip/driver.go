@@ -74,6 +74,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"runtime/debug"
 	"strings"
 
@@ -181,7 +182,16 @@ func roundTrip(newT func() any, req request) (res result) {
 	return res
 }
 
+// decode decodes data with json.Unmarshal, as a user of the generated
+// types would. A generated name that is an alias of a standard library type
+// (a date-time schema is time.Time) decodes as that type does under
+// encoding/json, which no generated code takes part in (time.Time refuses a
+// timestamp written with escapes): such a type is decoded the way generated
+// clients decode a body, with runtime.UnmarshalJSON.
 func decode(newT func() any, data []byte) (v any, err error, p string) {
+	if path := reflect.TypeOf(newT()).Elem().PkgPath(); path != "" && !strings.Contains(strings.SplitN(path, "/", 2)[0], ".") {
+		return decodeWith(rt.UnmarshalJSON, newT, data)
+	}
 	return decodeWith(json.Unmarshal, newT, data)
 }
 

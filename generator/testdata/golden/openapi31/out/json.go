@@ -43,8 +43,31 @@ func (v *Item) DecodeJSON(d *jx.Decoder) error {
 				return runtime.JSONMemberError("Item", "either", err)
 			}
 		case "several":
-			if err := runtime.DecodeJSONRawTo(d, &v.Several); err != nil {
+			if err := runtime.DecodeJSONRawKinds(d, &v.Several, runtime.KindString|runtime.KindInteger); err != nil {
 				return runtime.JSONMemberError("Item", "several", err)
+			}
+		case "orNull":
+			if err := runtime.DecodeJSONRawKinds(d, &v.OrNull, runtime.KindString|runtime.KindInteger|runtime.KindNull); err != nil {
+				return runtime.JSONMemberError("Item", "orNull", err)
+			}
+		case "yamlNull":
+			if err := runtime.DecodeJSONNullable(d, &v.YamlNull, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("Item", "yamlNull", err)
+			}
+		case "onlyNull":
+			if d.Next() == jx.Null {
+				if err := d.Null(); err != nil {
+					return runtime.JSONMemberError("Item", "onlyNull", err)
+				}
+				v.OnlyNull = runtime.Nullable[Nothing]{
+					Null: true,
+					Set:  true,
+				}
+			} else {
+				if err := runtime.DecodeJSONRawKinds(d, &v.OnlyNull.Value, runtime.KindNull); err != nil {
+					return runtime.JSONMemberError("Item", "onlyNull", err)
+				}
+				v.OnlyNull.Set, v.OnlyNull.Null = true, false
 			}
 		default:
 			key := runtime.JSONKey(members.Key())

@@ -17,8 +17,14 @@ type Item struct {
 	Maybe runtime.Nullable[int64] `json:"maybe,omitzero"`
 	// Either is the "either" member (optional, may be null).
 	Either runtime.Nullable[string] `json:"either,omitzero"`
-	// Several is the "several" member (optional), any JSON value; decode it with json.Unmarshal.
+	// Several is the "several" member (optional), a JSON string or integer; decode it with json.Unmarshal.
 	Several json.RawMessage `json:"several,omitempty"`
+	// OrNull is the "orNull" member (optional, may be null), a JSON string or integer or null; decode it with json.Unmarshal.
+	OrNull json.RawMessage `json:"orNull,omitempty"`
+	// YamlNull is the "yamlNull" member (optional, may be null).
+	YamlNull runtime.Nullable[string] `json:"yamlNull,omitzero"`
+	// OnlyNull is the "onlyNull" member (optional, may be null), a JSON null; decode it with json.Unmarshal.
+	OnlyNull runtime.Nullable[Nothing] `json:"onlyNull,omitzero"`
 	// AdditionalProperties holds the members the schema does not describe, so that they
 	// survive a decode and encode round trip.
 	AdditionalProperties map[string]json.RawMessage `json:"-"`
@@ -32,6 +38,19 @@ func (v Item) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
+}
+
+// Nothing is a JSON null, kept as it was received; decode it with json.Unmarshal.
+type Nothing json.RawMessage
+
+// MarshalJSON writes Nothing as it is (null when empty).
+func (v Nothing) MarshalJSON() ([]byte, error) {
+	return json.RawMessage(v).MarshalJSON()
+}
+
+// UnmarshalJSON keeps data, one JSON null, as it is.
+func (v *Nothing) UnmarshalJSON(data []byte) error {
+	return runtime.UnmarshalJSONRawKinds(data, v, runtime.KindNull)
 }
 
 // Pair is a value of the schema Pair.
@@ -54,4 +73,17 @@ func (v Patterned) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
+}
+
+// Several is a JSON boolean or array, kept as it was received; decode it with json.Unmarshal.
+type Several json.RawMessage
+
+// MarshalJSON writes Several as it is (null when empty).
+func (v Several) MarshalJSON() ([]byte, error) {
+	return json.RawMessage(v).MarshalJSON()
+}
+
+// UnmarshalJSON keeps data, one JSON boolean or array, as it is.
+func (v *Several) UnmarshalJSON(data []byte) error {
+	return runtime.UnmarshalJSONRawKinds(data, v, runtime.KindBoolean|runtime.KindArray)
 }
