@@ -145,8 +145,8 @@ func TestIngestBatchLaterRequestFails(t *testing.T) {
 	evs[35].ExpectedVersion = runtime.Some[int64](1) // the entity is at 35 by then
 	res, err := c.IngestBatch(context.Background(), evs)
 	var be *allsource.BatchError
-	if !errors.As(err, &be) || !errors.Is(err, runtime.ErrVersionConflict) {
-		t.Fatalf("err = %v, want a *BatchError matching ErrVersionConflict", err)
+	if !errors.As(err, &be) || !errors.Is(err, allsource.ErrVersionConflict) {
+		t.Fatalf("err = %v, want a *BatchError matching allsource.ErrVersionConflict", err)
 	}
 	if be.Stored == 0 || be.Start != be.Stored || be.End <= 35 || be.Start > 35 {
 		t.Fatalf("BatchError %+v", be)

@@ -186,7 +186,7 @@ func newSettings(apiKey string, opts []Option) (*settings, []runtime.Option, err
 	rt := make([]runtime.Option, 0, len(s.runtime)+1)
 	if apiKey != "" {
 		if s.keyHeader {
-			rt = append(rt, runtime.WithAPIKeyHeader(runtime.HeaderAPIKey, apiKey))
+			rt = append(rt, core.WithAPIKeyAuth(apiKey))
 		} else {
 			rt = append(rt, runtime.WithBearerToken(apiKey))
 		}

@@ -10,9 +10,11 @@
 // Arguments Core would refuse (event types, entity ids, tenant ids, filters
 // that match nothing) are rejected before any request is sent, with an error
 // matching ErrInvalidArgument. Server errors are *runtime.APIError values
-// matching the runtime's sentinels (runtime.ErrNotFound,
-// runtime.ErrVersionConflict, runtime.ErrRateLimited, ...), which
-// runtime.IsRetryable, runtime.IsNotFound and the other helpers classify.
+// matching the runtime's status sentinels (runtime.ErrNotFound,
+// runtime.ErrRateLimited, ...) and the error codes AllSource's specs declare
+// (ErrVersionConflict, ErrReadOnly, ErrQuotaExceeded, ...), which
+// runtime.IsRetryable, runtime.IsNotFound and the other helpers classify; a
+// version conflict is a *VersionConflictError with both versions.
 //
 // Options are one type, Option, for a client (NewCoreClient(url, key,
 // opts...)) and for a call (c.Query(ctx, q, opts...)), a call's options

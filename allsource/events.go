@@ -144,7 +144,7 @@ func (c CoreClient) Ingest(ctx context.Context, e NewEvent, opts ...Option) (*co
 	}
 	res, err := c.api.IngestEvent(ctx, req, s.runtime...)
 	if err != nil {
-		return nil, err
+		return nil, versionConflict(err)
 	}
 	return res.Body, nil
 }
@@ -189,6 +189,7 @@ func (c CoreClient) IngestBatch(ctx context.Context, events []NewEvent, opts ...
 	for _, r := range runs {
 		res, err := c.api.IngestEvents(ctx, core.IngestEventsRequest{Events: items[r.start:r.end]}, s.runtime...)
 		if err != nil {
+			err = versionConflict(err)
 			if r.start == 0 {
 				return nil, err
 			}

@@ -283,7 +283,7 @@ func TestErrorHelpers(t *testing.T) {
 	}{
 		{"503", unavailable, true, 503, runtime.IsServerError},
 		{"400", badRequest, false, 400, runtime.IsBadRequest},
-		{"version conflict", conflict, false, 409, runtime.IsVersionConflict},
+		{"version conflict", conflict, false, 409, func(err error) bool { return errors.Is(err, allsource.ErrVersionConflict) }},
 		{"connection refused", refused, true, 0, func(err error) bool { return !runtime.IsServerError(err) }},
 		{"cancelled", canceled, false, 0, func(err error) bool { return errors.Is(err, context.Canceled) }},
 		{"invalid argument", invalid, false, 0, func(err error) bool { return errors.Is(err, allsource.ErrInvalidArgument) }},

@@ -41,8 +41,8 @@ func TestGotcha1_ErrorBodies(t *testing.T) {
 	// 409 version_conflict with both versions.
 	ingestN(t, c, "doc.saved", "doc", 2)
 	_, err = c.Ingest(ctx, allsource.NewEvent{Type: "doc.saved", EntityID: "doc", ExpectedVersion: runtime.Some[int64](1)})
-	var vc *runtime.VersionConflictError
-	if !errors.Is(err, runtime.ErrVersionConflict) || !errors.As(err, &vc) || vc.Expected != 1 || vc.Current != 2 {
+	var vc *allsource.VersionConflictError
+	if !errors.Is(err, allsource.ErrVersionConflict) || !errors.As(err, &vc) || vc.Expected != 1 || vc.Current != 2 {
 		t.Fatalf("version conflict = %v (%+v)", err, vc)
 	}
 	// Plain-text 401.
@@ -248,7 +248,7 @@ func TestGotcha11_BatchNotAtomic(t *testing.T) {
 		{Type: "s.x", EntityID: "s", Payload: 2, ExpectedVersion: runtime.Some[int64](7)},
 		{Type: "s.x", EntityID: "s", Payload: 3},
 	})
-	if !errors.Is(err, runtime.ErrVersionConflict) {
+	if !errors.Is(err, allsource.ErrVersionConflict) {
 		t.Fatalf("err = %v, want a version conflict", err)
 	}
 	if n := count(t, c, "s"); n != 1 {
@@ -261,7 +261,7 @@ func TestGotcha12_FollowerReadOnly(t *testing.T) {
 	srv := newServer(t, coretest.WithFollower())
 	c := newCore(t, srv)
 	_, err := c.Ingest(context.Background(), allsource.NewEvent{Type: "a.b", EntityID: "e", Payload: 1})
-	if !errors.Is(err, runtime.ErrReadOnly) || errors.Is(err, runtime.ErrVersionConflict) {
-		t.Fatalf("err = %v, want ErrReadOnly", err)
+	if !errors.Is(err, allsource.ErrReadOnly) || errors.Is(err, allsource.ErrVersionConflict) {
+		t.Fatalf("err = %v, want allsource.ErrReadOnly", err)
 	}
 }

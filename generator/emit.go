@@ -212,6 +212,11 @@ func (e *emitter) emit() ([]File, error) {
 		if err := add("client.go", e.client()); err != nil {
 			return nil, err
 		}
+		if f := e.errorsFile(); f != nil && len(httpOps) > 0 {
+			if err := add("errors.go", f); err != nil {
+				return nil, err
+			}
+		}
 		byFile := map[string][]*operation{}
 		for _, o := range httpOps {
 			name := "operations.go"
@@ -281,12 +286,23 @@ func (e *emitter) client() *jen.File {
 		f.Const().Id(e.g.baseURLName).Op("=").Lit(e.g.baseURL)
 		f.Line()
 	}
+	if e.g.userAgent != "" {
+		f.Add(doc(fmt.Sprintf("%s is the User-Agent NewClient sends unless an option says otherwise.", e.g.userAgentName)))
+		f.Const().Id(e.g.userAgentName).Op("=").Lit(e.g.userAgent)
+		f.Line()
+	}
 	f.Add(doc("Client calls the operations of the API. It is cheap to copy and safe for\nconcurrent use; all copies share the runtime client's connection pool."))
 	f.Type().Id("Client").Struct(jen.Id("rt").Op("*").Qual(rt, "Client"))
 	f.Line()
+	newRuntime := jen.List(jen.Id("rt"), jen.Err()).Op(":=").Qual(rt, "New").Call(jen.Id("baseURL"), jen.Id("opts").Op("..."))
+	if e.g.userAgent != "" {
+		// The spec's User-Agent first, so that the caller's options win.
+		newRuntime = jen.List(jen.Id("rt"), jen.Err()).Op(":=").Qual(rt, "New").Call(jen.Id("baseURL"),
+			jen.Append(jen.Index().Qual(rt, "Option").Values(jen.Qual(rt, "WithUserAgent").Call(jen.Id(e.g.userAgentName))), jen.Id("opts").Op("...")).Op("..."))
+	}
 	f.Add(doc("NewClient returns a Client for baseURL configured by opts (authentication,\nretries, timeouts: see the runtime package). baseURL includes any base path\nof the server; operation paths are appended to it."))
 	f.Func().Id("NewClient").Params(jen.Id("baseURL").String(), jen.Id("opts").Op("...").Qual(rt, "Option")).Params(jen.Op("*").Id("Client"), jen.Error()).Block(
-		jen.List(jen.Id("rt"), jen.Err()).Op(":=").Qual(rt, "New").Call(jen.Id("baseURL"), jen.Id("opts").Op("...")),
+		newRuntime,
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Qual("fmt", "Errorf").Call(jen.Lit(e.g.cfg.Package+": new client: %w"), jen.Err()))),
 		jen.Return(jen.Op("&").Id("Client").Values(jen.Dict{jen.Id("rt"): jen.Id("rt")}), jen.Nil()),
 	)

@@ -375,6 +375,9 @@ func (e *emitter) operation(f *jen.File, o *operation) {
 	if o.errorFunc != "" {
 		fields["ErrorBody"] = jen.Id(o.errorFunc)
 	}
+	if e.g.errCodesVar != "" {
+		fields["ErrorCodes"] = jen.Id(e.g.errCodesVar)
+	}
 	if len(o.query) > 0 {
 		fields["Query"] = jen.Id(paramsName).Dot("encodeQuery").Call()
 	}

@@ -68,6 +68,9 @@ func TestSpecErrors(t *testing.T) {
 		{"bad.yaml", "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a: [\n", "cannot load spec", 4},
 		{"noversion.yaml", "info: {title: t}\npaths: {}\n", "not an OpenAPI document", 1},
 		{"self.yaml", "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n    A:\n      allOf:\n        - $ref: '#/components/schemas/A'\n", "defined only in terms of itself", 6},
+		{"codes.yaml", "openapi: 3.0.3\ninfo: {title: t, version: '1'}\nx-error-codes:\n  gone: {class: vanished}\npaths: {}\n", "class \"vanished\"", 3},
+		{"codes2.yaml", "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\nx-error-codes: [a, b]\n", "x-error-codes: want a map", 4},
+		{"ua.yaml", "openapi: 3.0.3\ninfo: {title: t, version: '1'}\nx-user-agent: {a: 1}\npaths: {}\n", "x-user-agent: want", 3},
 		{"enum.json", "{\"openapi\":\"3.0.3\",\"info\":{\"title\":\"t\",\"version\":\"1\"},\"paths\":{},\n\"components\":{\"schemas\":{\"A\":{\"type\":\"integer\",\"enum\":[\"x\"]}}}}", "enum value \"x\"", 2},
 	}
 	for _, c := range cases {

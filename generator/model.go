@@ -294,6 +294,11 @@ type gen struct {
 	err         *SpecError          // first reason to refuse the spec
 	baseURL     string              // first server URL, when it has no variables
 	baseURLName string
+	// userAgent (x-user-agent) is the User-Agent NewClient sends, under
+	// the constant userAgentName; "" for none.
+	userAgent, userAgentName string
+	errCodes                 []*errorCode // x-error-codes
+	errCodesVar              string       // the unexported list of errCodes
 }
 
 func newGen(cfg Config, doc *openapi3.T) *gen {
@@ -1228,6 +1233,7 @@ func (g *gen) build() error {
 		}
 	}
 	g.buildAuth()
+	g.buildErrorCodes()
 	if err := g.buildOps(); err != nil {
 		return err
 	}

@@ -37,7 +37,7 @@
 // effect on the server. Generated code sets Request.RetrySafe for GET, HEAD,
 // PUT, DELETE and OPTIONS and for operations the spec marks x-retry-safe;
 // those are retried after any transport failure and after a retried status.
-// Any other request, ingest above all, is retried only when
+// Any other request, a write above all, is retried only when
 //   - no connection was obtained for the attempt (DNS failure, connection
 //     refused, TLS handshake failure): the runtime watches for net/http's
 //     GotConn trace event, which fires before the first byte of the request
@@ -69,15 +69,18 @@
 // # Errors
 //
 // A non-2xx response is an *APIError carrying the status, the code and
-// message parsed from every body shape AllSource sends (JSON with "error" as
-// a string or an object, version conflicts with both versions, a follower's
-// read_only refusal, plain text), the raw body, the request's method and
+// message parsed from the usual body shapes (JSON with "error" as a string or
+// an object, "message", plain text), the body decoded into the operation's
+// documented error schema (Detail), the raw body, the request's method and
 // redacted URL, the request id and the attempt count. errors.Is matches it
-// against ErrNotFound, ErrUnauthorized, ErrForbidden, ErrRateLimited,
-// ErrConflict, ErrVersionConflict and ErrReadOnly; errors.As reaches a
-// *VersionConflictError. A 2xx body that is truncated, malformed or too large
-// is a *ProtocolError (ErrProtocol), which SDK code also raises when a server
-// breaks the contract in other ways. Transport failures stay wrapped: the
+// against ErrNotFound, ErrUnauthorized, ErrForbidden, ErrRateLimited and
+// ErrConflict by status, and against the *ErrorCode sentinels a generated
+// package declares for its API's error codes (x-error-codes), which may also
+// move a code into another status class or out of any. The runtime knows no
+// particular API: codes, their classes and the User-Agent come from the
+// spec through the generated code. A 2xx body that is truncated, malformed
+// or too large is a *ProtocolError (ErrProtocol), which SDK code also raises
+// when a server breaks the contract in other ways. Transport failures stay wrapped: the
 // *url.Error, net.Error, syscall errno or context error is reachable with
 // errors.Is and errors.As.
 //

@@ -7,14 +7,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 )
 
 // Sentinel errors for errors.Is. An *APIError matches the sentinel of its
-// status class; *VersionConflictError, *CircuitOpenError and *ProtocolError
-// match theirs.
+// status class, and the *ErrorCode sentinels an API declares for the code
+// its body carries; *CircuitOpenError and *ProtocolError match theirs.
 var (
 	// ErrNotFound matches a 404 response.
 	ErrNotFound = errors.New("runtime: not found")
@@ -22,18 +21,13 @@ var (
 	ErrUnauthorized = errors.New("runtime: unauthorized")
 	// ErrForbidden matches a 403 response.
 	ErrForbidden = errors.New("runtime: forbidden")
-	// ErrRateLimited matches a 429 response (or a body whose code is
-	// rate_limit_exceeded). APIError.RetryAfter tells how long to wait.
+	// ErrRateLimited matches a 429 response, and a response whose error
+	// code the API declares of this class. APIError.RetryAfter tells how
+	// long to wait.
 	ErrRateLimited = errors.New("runtime: rate limited")
-	// ErrConflict matches a 409 response, except a follower's read_only
-	// refusal, which matches ErrReadOnly instead.
+	// ErrConflict matches a 409 response, unless the API declares its
+	// error code of no class.
 	ErrConflict = errors.New("runtime: conflict")
-	// ErrVersionConflict matches a 409 version_conflict; errors.As to
-	// *VersionConflictError gives the expected and current versions.
-	ErrVersionConflict = errors.New("runtime: version conflict")
-	// ErrReadOnly matches a write refused by a read-only follower node
-	// (409 with error code read_only).
-	ErrReadOnly = errors.New("runtime: read-only node")
 	// ErrCircuitOpen matches a call refused by an open circuit breaker;
 	// errors.As to *CircuitOpenError tells when it will try again.
 	ErrCircuitOpen = errors.New("runtime: circuit breaker open")
@@ -42,6 +36,27 @@ var (
 	// *ProtocolError raised by an SDK.
 	ErrProtocol = errors.New("runtime: protocol error")
 )
+
+// ErrorCode is a sentinel for a machine-readable error code an API
+// documents (generated from the spec's x-error-codes extension):
+// errors.Is(err, code) holds for an *APIError whose body carries that code,
+// whichever client or package the error came from.
+type ErrorCode struct {
+	// Code is the code as error bodies carry it ("version_conflict").
+	Code string
+	// Text is what Error returns.
+	Text string
+	// Class, when set, is the sentinel of a status class (ErrNotFound,
+	// ErrUnauthorized, ErrForbidden, ErrRateLimited, ErrConflict) that a
+	// response with this code matches whatever its status.
+	Class error
+	// NoClass says that a response with this code matches no status
+	// class sentinel: a read-only node's 409 is not a conflict to resolve.
+	NoClass bool
+}
+
+// Error returns the code's text.
+func (c *ErrorCode) Error() string { return c.Text }
 
 // APIError is a non-2xx response.
 type APIError struct {
@@ -68,10 +83,8 @@ type APIError struct {
 	Detail any
 	// Attempts is the number of attempts the call made, this one included.
 	Attempts int
-	// Conflict carries the versions of a version_conflict response, or nil.
-	// errors.As reaches it through Unwrap.
-	Conflict *VersionConflictError
 
+	codes      []*ErrorCode  // the codes the operation's API declares
 	retryAfter time.Duration // from the body when the header has none
 }
 
@@ -89,9 +102,6 @@ func (e *APIError) Error() string {
 	if e.Message != "" && e.Message != e.Code {
 		fmt.Fprintf(&b, ": %s", e.Message)
 	}
-	if e.Conflict != nil {
-		fmt.Fprintf(&b, " (expected version %d, current version %d)", e.Conflict.Expected, e.Conflict.Current)
-	}
 	if e.RequestID != "" {
 		fmt.Fprintf(&b, " [request id %s]", e.RequestID)
 	}
@@ -102,8 +112,20 @@ func (e *APIError) Error() string {
 }
 
 // Is reports whether the response belongs to the class of target, one of
-// the package's sentinel errors.
+// the package's sentinel errors, or carries the code of target, an
+// *ErrorCode.
 func (e *APIError) Is(target error) bool {
+	if c, ok := target.(*ErrorCode); ok {
+		return e.Code != "" && e.Code == c.Code
+	}
+	if c := e.declared(); c != nil {
+		if c.NoClass {
+			return false
+		}
+		if c.Class != nil && c.Class == target {
+			return true
+		}
+	}
 	switch target {
 	case ErrNotFound:
 		return e.StatusCode == http.StatusNotFound
@@ -112,24 +134,24 @@ func (e *APIError) Is(target error) bool {
 	case ErrForbidden:
 		return e.StatusCode == http.StatusForbidden
 	case ErrRateLimited:
-		return e.StatusCode == http.StatusTooManyRequests || e.Code == "rate_limit_exceeded"
+		return e.StatusCode == http.StatusTooManyRequests
 	case ErrConflict:
-		return e.StatusCode == http.StatusConflict && e.Code != "read_only"
-	case ErrVersionConflict:
-		return e.Code == "version_conflict"
-	case ErrReadOnly:
-		return e.Code == "read_only"
+		return e.StatusCode == http.StatusConflict
 	}
 	return false
 }
 
-// Unwrap returns the version conflict carried by the response, if any, so
-// that errors.As(err, &vc) with vc a *VersionConflictError works.
-func (e *APIError) Unwrap() error {
-	if e.Conflict == nil {
+// declared returns the declared error code the body carries, or nil.
+func (e *APIError) declared() *ErrorCode {
+	if e.Code == "" {
 		return nil
 	}
-	return e.Conflict
+	for _, c := range e.codes {
+		if c.Code == e.Code {
+			return c
+		}
+	}
+	return nil
 }
 
 // RetryAfter returns how long the server asked the client to wait before
@@ -143,26 +165,6 @@ func (e *APIError) RetryAfter() (time.Duration, bool) {
 		return e.retryAfter, true
 	}
 	return 0, false
-}
-
-// VersionConflictError is an optimistic-concurrency failure: the caller
-// expected the entity at version Expected but it is at Current.
-type VersionConflictError struct {
-	// Expected is the version the request expected.
-	Expected int64
-	// Current is the entity's version on the server.
-	Current int64
-}
-
-// Error describes the conflict.
-func (e *VersionConflictError) Error() string {
-	return "version conflict: expected version " + strconv.FormatInt(e.Expected, 10) +
-		", current version " + strconv.FormatInt(e.Current, 10)
-}
-
-// Is reports whether target is ErrVersionConflict or ErrConflict.
-func (e *VersionConflictError) Is(target error) bool {
-	return target == ErrVersionConflict || target == ErrConflict
 }
 
 // CircuitOpenError is returned, without a request being sent, when the
@@ -251,24 +253,24 @@ func (e *ProtocolError) Is(target error) bool { return target == ErrProtocol }
 // Unwrap returns the underlying error.
 func (e *ProtocolError) Unwrap() error { return e.Err }
 
-// parseErrorBody fills Code, Message, Conflict, RequestID and the body's
-// retry hint from every error body shape Core and the Query Service send:
+// parseErrorBody fills Code, Message, RequestID and the body's retry hint
+// from the error body shapes HTTP APIs commonly send:
 //
 //	{"error":"text"}
-//	{"error":"code","message":"text"}                    (follower read_only)
-//	{"error":"version_conflict","expected_version":N,"current_version":M}
+//	{"error":"code","message":"text"}                    (other members ignored)
 //	{"error":{"code":"..","message":"..","correlation_id":"..","retry_after_seconds":N}}
-//	plain text (Core's 401 and 429, framework rejections)
+//	{"message":"text"}
+//	plain text
+//
+// The body decoded into the operation's documented schema is Detail.
 func (e *APIError) parseErrorBody() {
 	body := strings.TrimSpace(string(e.Body))
 	if body == "" {
 		return
 	}
 	var env struct {
-		Error           json.RawMessage `json:"error"`
-		Message         string          `json:"message"`
-		ExpectedVersion *int64          `json:"expected_version"`
-		CurrentVersion  *int64          `json:"current_version"`
+		Error   json.RawMessage `json:"error"`
+		Message string          `json:"message"`
 	}
 	if body[0] != '{' || json.Unmarshal(e.Body, &env) != nil {
 		e.Message = truncate(body, 512)
@@ -300,9 +302,6 @@ func (e *APIError) parseErrorBody() {
 		}
 	default:
 		e.Message = env.Message
-	}
-	if e.Code == "version_conflict" && env.ExpectedVersion != nil && env.CurrentVersion != nil {
-		e.Conflict = &VersionConflictError{Expected: *env.ExpectedVersion, Current: *env.CurrentVersion}
 	}
 }
 
@@ -338,12 +337,12 @@ func requestID(h http.Header) string {
 }
 
 // IsRetryable reports whether the same call may succeed if tried again
-// later, as the Rust SDK's is_retryable does: a 408, 429, 500, 502, 503 or
+// later: a 408, 429, 500, 502, 503 or
 // 504 response, an open circuit breaker, or a transport failure (the
 // connection was refused, reset or timed out) — but not a cancelled
 // context, an invalid request, a version conflict (reload and decide
 // instead), or a server that broke the protocol. A request that may have
-// reached the server before failing (a cut response to an ingest, say) is
+// reached the server before failing (a cut response to a write, say) is
 // retryable too: whether retrying it can duplicate a write is for the
 // caller to judge, as the runtime's own retries do.
 func IsRetryable(err error) bool {
@@ -385,10 +384,6 @@ func IsServerError(err error) bool { return StatusCode(err) >= 500 }
 // IsCircuitOpen reports whether err is a call refused by an open circuit
 // breaker.
 func IsCircuitOpen(err error) bool { return errors.Is(err, ErrCircuitOpen) }
-
-// IsVersionConflict reports whether err is an optimistic-concurrency
-// failure; errors.As to *VersionConflictError gives the versions.
-func IsVersionConflict(err error) bool { return errors.Is(err, ErrVersionConflict) }
 
 // StatusCode returns the HTTP status of the response err carries, or 0
 // when err is not an *APIError.

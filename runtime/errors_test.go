@@ -12,9 +12,18 @@ import (
 	"time"
 )
 
-// TestAPIErrorBodies sends every error body shape Core and the Query
-// Service produce (see the wire reference) through a real client and
-// checks the parsed code, message, sentinels and extras.
+// Error codes as an API declares them (x-error-codes), for the tests.
+var (
+	errVersionConflict = &ErrorCode{Code: "version_conflict", Text: "test: version conflict", Class: ErrConflict}
+	errReadOnly        = &ErrorCode{Code: "read_only", Text: "test: read only", NoClass: true}
+	errRateLimit       = &ErrorCode{Code: "rate_limit_exceeded", Text: "test: rate limit exceeded", Class: ErrRateLimited}
+	errQuota           = &ErrorCode{Code: "quota_exceeded", Text: "test: quota exceeded"}
+	testCodes          = []*ErrorCode{errVersionConflict, errReadOnly, errRateLimit, errQuota}
+)
+
+// TestAPIErrorBodies sends the error body shapes of real servers through
+// a real client and checks the parsed code, message, sentinels (of status
+// classes and of declared codes) and extras.
 func TestAPIErrorBodies(t *testing.T) {
 	type errBody struct {
 		Code    string `json:"code"`
@@ -30,7 +39,6 @@ func TestAPIErrorBodies(t *testing.T) {
 		is          []error
 		isNot       []error
 		requestID   string
-		conflict    *VersionConflictError
 		retryAfter  time.Duration
 	}{
 		{name: "core-404", status: 404, body: `{"error":"Entity not found: Event 'x' not found"}`,
@@ -38,12 +46,11 @@ func TestAPIErrorBodies(t *testing.T) {
 		{name: "core-400", status: 400, body: `{"error":"Invalid input: event_type must not be empty"}`,
 			msg: "Invalid input: event_type must not be empty", isNot: []error{ErrNotFound}},
 		{name: "core-version-conflict", status: 409, body: `{"error":"version_conflict","expected_version":3,"current_version":5}`,
-			code: "version_conflict", is: []error{ErrConflict, ErrVersionConflict}, isNot: []error{ErrReadOnly},
-			conflict: &VersionConflictError{Expected: 3, Current: 5}},
+			code: "version_conflict", is: []error{ErrConflict, errVersionConflict}, isNot: []error{errReadOnly}},
 		{name: "core-follower-read-only", status: 409, body: `{"error":"read_only","message":"This node is a read-only follower"}`,
-			code: "read_only", msg: "This node is a read-only follower", is: []error{ErrReadOnly}, isNot: []error{ErrConflict, ErrVersionConflict}},
+			code: "read_only", msg: "This node is a read-only follower", is: []error{errReadOnly}, isNot: []error{ErrConflict, errVersionConflict}},
 		{name: "core-tenant-exists", status: 409, body: `{"error":"Tenant already exists: acme"}`,
-			msg: "Tenant already exists: acme", is: []error{ErrConflict}, isNot: []error{ErrVersionConflict}},
+			msg: "Tenant already exists: acme", is: []error{ErrConflict}, isNot: []error{errVersionConflict, errReadOnly}},
 		{name: "core-401-plain", status: 401, contentType: "text/plain; charset=utf-8", body: "Missing authorization header",
 			msg: "Missing authorization header", is: []error{ErrUnauthorized}},
 		{name: "core-429-plain", status: 429, contentType: "text/plain; charset=utf-8", header: map[string]string{"Retry-After": "7"},
@@ -58,9 +65,11 @@ func TestAPIErrorBodies(t *testing.T) {
 		{name: "qs-401", status: 401, body: `{"error":{"code":"unauthorized","message":"Invalid API key","correlation_id":"c-123","timestamp":"2026-01-01T00:00:00Z"}}`,
 			code: "unauthorized", msg: "Invalid API key", is: []error{ErrUnauthorized}, requestID: "c-123"},
 		{name: "qs-402-quota", status: 402, body: `{"error":{"code":"quota_exceeded","message":"Monthly event quota exceeded","usage_type":"events","used":10,"quota":10}}`,
-			code: "quota_exceeded", msg: "Monthly event quota exceeded"},
+			code: "quota_exceeded", msg: "Monthly event quota exceeded", is: []error{errQuota}, isNot: []error{ErrRateLimited, errRateLimit}},
+		{name: "qs-403-rate-code", status: 403, body: `{"error":{"code":"rate_limit_exceeded","message":"Slow down"}}`,
+			code: "rate_limit_exceeded", msg: "Slow down", is: []error{ErrRateLimited, ErrForbidden, errRateLimit}},
 		{name: "qs-429-json", status: 429, body: `{"error":{"code":"rate_limit_exceeded","message":"Slow down","retry_after_seconds":3,"tier":"free","limit":5}}`,
-			code: "rate_limit_exceeded", msg: "Slow down", is: []error{ErrRateLimited}, retryAfter: 3 * time.Second},
+			code: "rate_limit_exceeded", msg: "Slow down", is: []error{ErrRateLimited, errRateLimit}, retryAfter: 3 * time.Second},
 		{name: "gateway-403", status: 403, body: `{"error":"forbidden","message":"permission denied: write required"}`,
 			code: "forbidden", msg: "permission denied: write required", is: []error{ErrForbidden}},
 		{name: "framework-422-plain", status: 422, contentType: "text/plain", body: "Failed to deserialize the JSON body into the target type: missing field `event_type`",
@@ -96,6 +105,7 @@ func TestAPIErrorBodies(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			req := getReq()
 			req.Query = map[string][]string{"case": {tc.name}}
+			req.ErrorCodes = testCodes
 			req.ErrorBody = func(status int) any {
 				if status == 401 || status == 422 {
 					return new(struct {
@@ -131,12 +141,6 @@ func TestAPIErrorBodies(t *testing.T) {
 					t.Errorf("errors.Is(err, %v) = true", s)
 				}
 			}
-			var vc *VersionConflictError
-			if got := errors.As(err, &vc); got != (tc.conflict != nil) {
-				t.Errorf("errors.As VersionConflictError = %v", got)
-			} else if got && *vc != *tc.conflict {
-				t.Errorf("conflict = %+v, want %+v", *vc, *tc.conflict)
-			}
 			d, ok := ae.RetryAfter()
 			if ok != (tc.retryAfter > 0) || d != tc.retryAfter {
 				t.Errorf("RetryAfter = %v %v, want %v", d, ok, tc.retryAfter)
@@ -156,12 +160,18 @@ func TestAPIErrorBodies(t *testing.T) {
 }
 
 func TestErrorTypes(t *testing.T) {
-	vc := &VersionConflictError{Expected: 1, Current: 2}
-	if !errors.Is(vc, ErrVersionConflict) || !errors.Is(vc, ErrConflict) || errors.Is(vc, ErrNotFound) {
-		t.Error("VersionConflictError sentinels")
+	// A code matches by its text, so that two packages generated from
+	// specs that declare the same code agree.
+	e := &APIError{StatusCode: 409, Code: "version_conflict"}
+	other := &ErrorCode{Code: "version_conflict", Text: "other: version conflict"}
+	if !errors.Is(e, other) || !errors.Is(e, errVersionConflict) || errors.Is(e, errReadOnly) || !errors.Is(e, ErrConflict) {
+		t.Error("declared codes match by code")
 	}
-	if vc.Error() != "version conflict: expected version 1, current version 2" {
-		t.Errorf("Error() = %q", vc.Error())
+	if errors.Is(&APIError{StatusCode: 409}, other) {
+		t.Error("a response without a code matched a code")
+	}
+	if errVersionConflict.Error() != "test: version conflict" {
+		t.Errorf("Error() = %q", errVersionConflict.Error())
 	}
 
 	inner := errors.New("same first item on pages 1 and 2")
@@ -195,14 +205,14 @@ func FuzzParseErrorBody(f *testing.F) {
 		f.Add(409, []byte(s))
 	}
 	f.Fuzz(func(t *testing.T, status int, body []byte) {
-		e := &APIError{StatusCode: status, Body: body, Header: http.Header{}}
+		e := &APIError{StatusCode: status, Body: body, Header: http.Header{}, codes: testCodes}
 		e.parseErrorBody()
 		_ = e.Error()
 		_, _ = e.RetryAfter()
 		if string(e.Body) != string(body) {
 			t.Fatal("body changed")
 		}
-		for _, s := range []error{ErrNotFound, ErrConflict, ErrVersionConflict, ErrReadOnly, ErrRateLimited} {
+		for _, s := range []error{ErrNotFound, ErrConflict, errVersionConflict, errReadOnly, ErrRateLimited, errRateLimit} {
 			_ = errors.Is(e, s)
 		}
 	})

@@ -39,12 +39,27 @@ func ExampleClient_Do() {
 	err = c.Do(context.Background(), &runtime.Request{OperationID: "health", Method: http.MethodGet, Path: "/health", RetrySafe: true}, &health)
 	fmt.Println(health.Status, err)
 
+	// The code an API declares (x-error-codes) is a sentinel, and the
+	// documented error schema of the status is decoded into Detail.
+	errVersionConflict := &runtime.ErrorCode{Code: "version_conflict", Text: "example: version conflict", Class: runtime.ErrConflict}
+	type versionConflict struct {
+		Expected int64 `json:"expected_version"`
+		Current  int64 `json:"current_version"`
+	}
 	err = c.Do(context.Background(), &runtime.Request{
 		OperationID: "ingestEvent", Method: http.MethodPost, Path: "/api/v1/events",
 		Body: []byte(`{"event_type":"order.placed","entity_id":"order-1","payload":{},"expected_version":3}`), ContentType: "application/json",
+		ErrorCodes: []*runtime.ErrorCode{errVersionConflict},
+		ErrorBody: func(status int) any {
+			if status == http.StatusConflict {
+				return new(versionConflict)
+			}
+			return nil
+		},
 	}, nil)
-	var vc *runtime.VersionConflictError
-	if errors.Is(err, runtime.ErrVersionConflict) && errors.As(err, &vc) {
+	var ae *runtime.APIError
+	if errors.Is(err, errVersionConflict) && errors.As(err, &ae) {
+		vc := ae.Detail.(*versionConflict)
 		fmt.Printf("conflict: expected %d, current %d\n", vc.Expected, vc.Current)
 	}
 	// Output:

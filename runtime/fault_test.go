@@ -590,7 +590,7 @@ func TestFaults(t *testing.T) {
 		var got []seen
 		other := newCounted(t, h, func(_ int64, w http.ResponseWriter, r *http.Request) {
 			mu.Lock()
-			got = append(got, seen{r.Header.Get("Authorization"), r.Header.Get(HeaderAPIKey), r.URL.RawQuery})
+			got = append(got, seen{r.Header.Get("Authorization"), r.Header.Get("X-API-Key"), r.URL.RawQuery})
 			mu.Unlock()
 			_, _ = io.WriteString(w, `{}`)
 		})
@@ -601,7 +601,7 @@ func TestFaults(t *testing.T) {
 				http.Redirect(w, r, "/final", http.StatusTemporaryRedirect)
 			case "/final":
 				mu.Lock()
-				got = append(got, seen{r.Header.Get("Authorization"), r.Header.Get(HeaderAPIKey), r.URL.RawQuery})
+				got = append(got, seen{r.Header.Get("Authorization"), r.Header.Get("X-API-Key"), r.URL.RawQuery})
 				mu.Unlock()
 				_, _ = io.WriteString(w, `{}`)
 			case "/other-name":
@@ -616,7 +616,7 @@ func TestFaults(t *testing.T) {
 			opt  Option
 		}{
 			{"bearer", WithAPIKey(testKey)},
-			{"x-api-key", WithAPIKeyHeader(HeaderAPIKey, testKey)},
+			{"x-api-key", WithAPIKeyHeader("X-API-Key", testKey)},
 		} {
 			got = nil
 			e := newEnv(h)

@@ -54,7 +54,7 @@ func (h *harness) logger() *slog.Logger {
 // send it.
 func (h *harness) noteKey(r *http.Request) {
 	if strings.Contains(r.Header.Get("Authorization"), testKey) ||
-		r.Header.Get(HeaderAPIKey) == testKey || r.URL.Query().Get("api_key") == testKey {
+		r.Header.Get("X-API-Key") == testKey || r.URL.Query().Get("api_key") == testKey {
 		h.sawKey.Add(1)
 	}
 }

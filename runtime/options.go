@@ -39,19 +39,9 @@ type TokenSourceFunc func(ctx context.Context) (string, error)
 // Token calls f.
 func (f TokenSourceFunc) Token(ctx context.Context) (string, error) { return f(ctx) }
 
-// HeaderAPIKey is the legacy header AllSource Core accepts an API key in
-// (use it with WithAPIKeyHeader).
-const HeaderAPIKey = "X-API-Key"
-
-// Defaults.
-const (
-	// DefaultUserAgent is the User-Agent sent unless WithUserAgent says
-	// otherwise.
-	DefaultUserAgent = "allsource-go"
-	// DefaultMaxResponseBytes bounds the body of a response read into
-	// memory (see WithMaxResponseBytes).
-	DefaultMaxResponseBytes = 64 << 20
-)
+// DefaultMaxResponseBytes bounds the body of a response read into memory
+// (see WithMaxResponseBytes).
+const DefaultMaxResponseBytes = 64 << 20
 
 type config struct {
 	httpClient     *http.Client // as passed to WithHTTPClient; nil for the client's own
@@ -83,7 +73,6 @@ type config struct {
 
 func defaultConfig() config {
 	return config{
-		userAgent:    DefaultUserAgent,
 		retry:        DefaultRetryPolicy(),
 		maxBodyBytes: DefaultMaxResponseBytes,
 		wait:         sleepContext,
@@ -106,7 +95,8 @@ func WithHTTPClient(hc *http.Client) Option {
 	}
 }
 
-// WithUserAgent sets the User-Agent header.
+// WithUserAgent sets the User-Agent header. Generated clients set the one
+// their spec declares (x-user-agent); without any, net/http's is sent.
 func WithUserAgent(ua string) Option {
 	return func(c *config) { c.userAgent, c.dirty = ua, true }
 }
@@ -123,8 +113,8 @@ func WithHeader(key, value string) Option {
 	}
 }
 
-// WithAPIKey authenticates with "Authorization: Bearer <key>", the scheme
-// AllSource Core, the Query Service and the gateway all accept.
+// WithAPIKey authenticates with "Authorization: Bearer <key>"; for an API
+// that wants the key in a header of its own, use WithAPIKeyHeader.
 func WithAPIKey(key string) Option { return WithBearerToken(key) }
 
 // WithBearerToken authenticates with "Authorization: Bearer <token>".
@@ -151,7 +141,7 @@ func WithTokenSource(ts TokenSource) Option {
 }
 
 // WithAPIKeyHeader authenticates by sending key in the named header (for
-// example HeaderAPIKey, "X-API-Key").
+// example "X-API-Key").
 func WithAPIKeyHeader(header, key string) Option {
 	return func(c *config) {
 		if header == "" || key == "" {

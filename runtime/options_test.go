@@ -88,7 +88,7 @@ func TestCredentials(t *testing.T) {
 	}{
 		{"api-key-bearer", WithAPIKey("k1"), func(r *http.Request) bool { return r.Header.Get("Authorization") == "Bearer k1" }},
 		{"bearer", WithBearerToken("k2"), func(r *http.Request) bool { return r.Header.Get("Authorization") == "Bearer k2" }},
-		{"x-api-key", WithAPIKeyHeader(HeaderAPIKey, "k3"), func(r *http.Request) bool {
+		{"x-api-key", WithAPIKeyHeader("X-API-Key", "k3"), func(r *http.Request) bool {
 			return r.Header.Get("X-API-Key") == "k3" && r.Header.Get("Authorization") == ""
 		}},
 		{"query", WithAPIKeyQuery("api_key", "k4"), func(r *http.Request) bool { return r.URL.Query().Get("api_key") == "k4" }},
@@ -106,7 +106,7 @@ func TestCredentials(t *testing.T) {
 
 	// A per-call credential replaces the client's.
 	c := mustNew(t, srv.URL, WithAPIKey("client"))
-	if err := c.Do(ctx, getReq(), nil, WithAPIKeyHeader(HeaderAPIKey, "call")); err != nil {
+	if err := c.Do(ctx, getReq(), nil, WithAPIKeyHeader("X-API-Key", "call")); err != nil {
 		t.Fatal(err)
 	}
 	if r := srv.last(); r.Header.Get("Authorization") != "" || r.Header.Get("X-API-Key") != "call" {
@@ -486,7 +486,7 @@ func TestAuthorizeAndHTTPClient(t *testing.T) {
 	origin := httptest.NewServer(http.RedirectHandler(other.URL+"/ws", http.StatusFound))
 	defer origin.Close()
 
-	c := mustNew(t, origin.URL, WithAPIKeyHeader(HeaderAPIKey, "hs-key"), WithUserAgent("ua/1"), WithHeader("X-Tenant", "acme"))
+	c := mustNew(t, origin.URL, WithAPIKeyHeader("X-API-Key", "hs-key"), WithUserAgent("ua/1"), WithHeader("X-Tenant", "acme"))
 	r, err := http.NewRequestWithContext(context.Background(), http.MethodGet, origin.URL+"/api/v1/events/stream", nil)
 	if err != nil {
 		t.Fatal(err)

@@ -44,6 +44,10 @@ type Request struct {
 	// with the given status into (the documented error schema), or nil when
 	// the status has none. The decoded value lands in APIError.Detail.
 	ErrorBody func(status int) any
+	// ErrorCodes are the error codes the operation's API declares: an
+	// *APIError whose body carries one of them matches the status class
+	// sentinel the code says (see ErrorCode).
+	ErrorCodes []*ErrorCode
 	// Response, when set, is called with the status and header of a 2xx
 	// response before its body is decoded. It returns the value to decode
 	// the body into, in place of Do's result (nil discards the body), or an

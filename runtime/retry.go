@@ -27,7 +27,7 @@ import (
 //     the spec marks x-retry-safe) is retried after a transport failure
 //     (connection refused or reset, timeout of the attempt, truncated
 //     response) and after a status in Statuses;
-//   - any other request (ingest, for one) is retried only when the failure
+//   - any other request (an append, say) is retried only when the failure
 //     proves the server did not act on it: the client never obtained a
 //     connection (DNS failure, connection refused, TLS handshake failure:
 //     no byte of the request was written), or the server refused it with
@@ -109,8 +109,8 @@ func Backoff(n int, base, max time.Duration) time.Duration {
 
 // refusedStatus reports whether status says the server refused the request
 // without acting on it, so that even a non-retry-safe request may be sent
-// again: 429 (rate limited before the handler ran) and 503 (Core's queue
-// full or archive index incomplete, the gateway's upstream unavailable).
+// again: 429 (rate limited before the handler ran) and 503 (a full queue,
+// a gateway whose upstream is unavailable: the request was not processed).
 func refusedStatus(status int) bool {
 	return status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable
 }

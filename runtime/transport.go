@@ -470,6 +470,7 @@ func (k *call) apiError(a *attempt) *APIError {
 		Body:        bytes.Clone(a.body.Bytes()),
 		RequestID:   requestID(resp.Header),
 		Attempts:    a.n,
+		codes:       req.ErrorCodes,
 	}
 	if e.Body == nil {
 		e.Body = []byte{}

@@ -10,6 +10,9 @@ import (
 // DefaultBaseURL is the first server URL the spec lists.
 const DefaultBaseURL = "http://localhost:3900"
 
+// UserAgent is the User-Agent NewClient sends unless an option says otherwise.
+const UserAgent = "allsource-go"
+
 // Client calls the operations of the API. It is cheap to copy and safe for
 // concurrent use; all copies share the runtime client's connection pool.
 type Client struct {
@@ -20,7 +23,7 @@ type Client struct {
 // retries, timeouts: see the runtime package). baseURL includes any base path
 // of the server; operation paths are appended to it.
 func NewClient(baseURL string, opts ...runtime.Option) (*Client, error) {
-	rt, err := runtime.New(baseURL, opts...)
+	rt, err := runtime.New(baseURL, append([]runtime.Option{runtime.WithUserAgent(UserAgent)}, opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("core: new client: %w", err)
 	}

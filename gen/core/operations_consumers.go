@@ -53,6 +53,7 @@ func (c *Client) RegisterConsumer(ctx context.Context, body RegisterConsumerRequ
 		Body:        data,
 		ContentType: "application/json",
 		ErrorBody:   registerConsumerErrorBody,
+		ErrorCodes:  errorCodes,
 		Method:      http.MethodPost,
 		OperationID: "registerConsumer",
 		Path:        "/api/v1/consumers",
@@ -124,6 +125,7 @@ func (c *Client) GetConsumer(ctx context.Context, consumerID string, opts ...run
 	var out GetConsumerResult
 	req := runtime.Request{
 		ErrorBody:   getConsumerErrorBody,
+		ErrorCodes:  errorCodes,
 		Method:      http.MethodGet,
 		OperationID: "getConsumer",
 		Path:        "/api/v1/consumers/" + url.PathEscape(consumerID),
@@ -200,6 +202,7 @@ func (c *Client) AckConsumer(ctx context.Context, consumerID string, body AckReq
 		Body:        data,
 		ContentType: "application/json",
 		ErrorBody:   ackConsumerErrorBody,
+		ErrorCodes:  errorCodes,
 		Method:      http.MethodPost,
 		OperationID: "ackConsumer",
 		Path:        "/api/v1/consumers/" + url.PathEscape(consumerID) + "/ack",
@@ -273,6 +276,7 @@ func (c *Client) PollConsumerEvents(ctx context.Context, consumerID string, para
 	var out PollConsumerEventsResult
 	req := runtime.Request{
 		ErrorBody:   pollConsumerEventsErrorBody,
+		ErrorCodes:  errorCodes,
 		Method:      http.MethodGet,
 		OperationID: "pollConsumerEvents",
 		Path:        "/api/v1/consumers/" + url.PathEscape(consumerID) + "/events",

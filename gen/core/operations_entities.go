@@ -43,6 +43,7 @@ func (c *Client) ListEntities(ctx context.Context, params ListEntitiesParams, op
 	var out ListEntitiesResult
 	req := runtime.Request{
 		ErrorBody:   listEntitiesErrorBody,
+		ErrorCodes:  errorCodes,
 		Method:      http.MethodGet,
 		OperationID: "listEntities",
 		Path:        "/api/v1/entities",
@@ -150,6 +151,7 @@ func (c *Client) DetectDuplicates(ctx context.Context, params DetectDuplicatesPa
 	var out DetectDuplicatesResult
 	req := runtime.Request{
 		ErrorBody:   detectDuplicatesErrorBody,
+		ErrorCodes:  errorCodes,
 		Method:      http.MethodGet,
 		OperationID: "detectDuplicates",
 		Path:        "/api/v1/entities/duplicates",
@@ -222,6 +224,7 @@ func (c *Client) GetEntitySnapshot(ctx context.Context, entityID common.EntityID
 	var out GetEntitySnapshotResult
 	req := runtime.Request{
 		ErrorBody:   getEntitySnapshotErrorBody,
+		ErrorCodes:  errorCodes,
 		Method:      http.MethodGet,
 		OperationID: "getEntitySnapshot",
 		Path:        "/api/v1/entities/" + url.PathEscape(string(entityID)) + "/snapshot",
@@ -296,6 +299,7 @@ func (c *Client) GetEntityState(ctx context.Context, entityID common.EntityID, p
 	var out GetEntityStateResult
 	req := runtime.Request{
 		ErrorBody:   getEntityStateErrorBody,
+		ErrorCodes:  errorCodes,
 		Method:      http.MethodGet,
 		OperationID: "getEntityState",
 		Path:        "/api/v1/entities/" + url.PathEscape(string(entityID)) + "/state",
@@ -368,6 +372,7 @@ func (c *Client) ListStreams(ctx context.Context, params ListStreamsParams, opts
 	var out ListStreamsResult
 	req := runtime.Request{
 		ErrorBody:   listStreamsErrorBody,
+		ErrorCodes:  errorCodes,
 		Method:      http.MethodGet,
 		OperationID: "listStreams",
 		Path:        "/api/v1/streams",

@@ -44,6 +44,7 @@ func (c *Client) ListEventTypes(ctx context.Context, params ListEventTypesParams
 	var out ListEventTypesResult
 	req := runtime.Request{
 		ErrorBody:   listEventTypesErrorBody,
+		ErrorCodes:  errorCodes,
 		Method:      http.MethodGet,
 		OperationID: "listEventTypes",
 		Path:        "/api/v1/event-types",
@@ -124,6 +125,7 @@ func (c *Client) IngestEvent(ctx context.Context, body IngestEventRequest, opts 
 		Body:        data,
 		ContentType: "application/json",
 		ErrorBody:   ingestEventErrorBody,
+		ErrorCodes:  errorCodes,
 		Method:      http.MethodPost,
 		OperationID: "ingestEvent",
 		Path:        "/api/v1/events",
@@ -207,6 +209,7 @@ func (c *Client) IngestEvents(ctx context.Context, body IngestEventsRequest, opt
 		Body:        data,
 		ContentType: "application/json",
 		ErrorBody:   ingestEventsErrorBody,
+		ErrorCodes:  errorCodes,
 		Method:      http.MethodPost,
 		OperationID: "ingestEvents",
 		Path:        "/api/v1/events/batch",
@@ -286,6 +289,7 @@ func (c *Client) QueryEvents(ctx context.Context, params QueryEventsParams, opts
 	var out QueryEventsResult
 	req := runtime.Request{
 		ErrorBody:   queryEventsErrorBody,
+		ErrorCodes:  errorCodes,
 		Method:      http.MethodGet,
 		OperationID: "queryEvents",
 		Path:        "/api/v1/events/query",
@@ -393,6 +397,7 @@ func (c *Client) GetEvent(ctx context.Context, eventID string, opts ...runtime.O
 	var out GetEventResult
 	req := runtime.Request{
 		ErrorBody:   getEventErrorBody,
+		ErrorCodes:  errorCodes,
 		Method:      http.MethodGet,
 		OperationID: "getEvent",
 		Path:        "/api/v1/events/" + url.PathEscape(eventID),
@@ -465,6 +470,7 @@ func (c *Client) GetStats(ctx context.Context, params GetStatsParams, opts ...ru
 	var out GetStatsResult
 	req := runtime.Request{
 		ErrorBody:   getStatsErrorBody,
+		ErrorCodes:  errorCodes,
 		Method:      http.MethodGet,
 		OperationID: "getStats",
 		Path:        "/api/v1/stats",

@@ -17,6 +17,7 @@ import (
 // A non-2xx response is returned as a *runtime.APIError.
 func (c *Client) Health(ctx context.Context, opts ...runtime.Option) (*Health, error) {
 	req := runtime.Request{
+		ErrorCodes:  errorCodes,
 		Method:      http.MethodGet,
 		OperationID: "health",
 		Path:        "/health",

@@ -42,6 +42,7 @@ func (c *Client) ListProjections(ctx context.Context, opts ...runtime.Option) (*
 	var out ListProjectionsResult
 	req := runtime.Request{
 		ErrorBody:   listProjectionsErrorBody,
+		ErrorCodes:  errorCodes,
 		Method:      http.MethodGet,
 		OperationID: "listProjections",
 		Path:        "/api/v1/projections",
@@ -107,6 +108,7 @@ func (c *Client) GetProjection(ctx context.Context, name string, opts ...runtime
 	var out GetProjectionResult
 	req := runtime.Request{
 		ErrorBody:   getProjectionErrorBody,
+		ErrorCodes:  errorCodes,
 		Method:      http.MethodGet,
 		OperationID: "getProjection",
 		Path:        "/api/v1/projections/" + url.PathEscape(name),
@@ -177,6 +179,7 @@ func (c *Client) DeleteProjection(ctx context.Context, name string, opts ...runt
 	var out DeleteProjectionResult
 	req := runtime.Request{
 		ErrorBody:   deleteProjectionErrorBody,
+		ErrorCodes:  errorCodes,
 		Method:      http.MethodDelete,
 		OperationID: "deleteProjection",
 		Path:        "/api/v1/projections/" + url.PathEscape(name),
@@ -256,6 +259,7 @@ func (c *Client) BulkGetProjectionStates(ctx context.Context, name string, body 
 		Body:        data,
 		ContentType: "application/json",
 		ErrorBody:   bulkGetProjectionStatesErrorBody,
+		ErrorCodes:  errorCodes,
 		Method:      http.MethodPost,
 		OperationID: "bulkGetProjectionStates",
 		Path:        "/api/v1/projections/" + url.PathEscape(name) + "/bulk",
@@ -335,6 +339,7 @@ func (c *Client) BulkSaveProjectionStates(ctx context.Context, name string, body
 		Body:        data,
 		ContentType: "application/json",
 		ErrorBody:   bulkSaveProjectionStatesErrorBody,
+		ErrorCodes:  errorCodes,
 		Method:      http.MethodPost,
 		OperationID: "bulkSaveProjectionStates",
 		Path:        "/api/v1/projections/" + url.PathEscape(name) + "/bulk/save",
@@ -406,6 +411,7 @@ func (c *Client) PauseProjection(ctx context.Context, name string, opts ...runti
 	var out PauseProjectionResult
 	req := runtime.Request{
 		ErrorBody:   pauseProjectionErrorBody,
+		ErrorCodes:  errorCodes,
 		Method:      http.MethodPost,
 		OperationID: "pauseProjection",
 		Path:        "/api/v1/projections/" + url.PathEscape(name) + "/pause",
@@ -475,6 +481,7 @@ func (c *Client) ResetProjection(ctx context.Context, name string, opts ...runti
 	var out ResetProjectionResult
 	req := runtime.Request{
 		ErrorBody:   resetProjectionErrorBody,
+		ErrorCodes:  errorCodes,
 		Method:      http.MethodPost,
 		OperationID: "resetProjection",
 		Path:        "/api/v1/projections/" + url.PathEscape(name) + "/reset",
@@ -544,6 +551,7 @@ func (c *Client) StartProjection(ctx context.Context, name string, opts ...runti
 	var out StartProjectionResult
 	req := runtime.Request{
 		ErrorBody:   startProjectionErrorBody,
+		ErrorCodes:  errorCodes,
 		Method:      http.MethodPost,
 		OperationID: "startProjection",
 		Path:        "/api/v1/projections/" + url.PathEscape(name) + "/start",
@@ -617,6 +625,7 @@ func (c *Client) GetProjectionStateSummary(ctx context.Context, name string, par
 	var out GetProjectionStateSummaryResult
 	req := runtime.Request{
 		ErrorBody:   getProjectionStateSummaryErrorBody,
+		ErrorCodes:  errorCodes,
 		Method:      http.MethodGet,
 		OperationID: "getProjectionStateSummary",
 		Path:        "/api/v1/projections/" + url.PathEscape(name) + "/state",
@@ -723,6 +732,7 @@ func (c *Client) GetProjectionEntityState(ctx context.Context, name string, enti
 	var out GetProjectionEntityStateResult
 	req := runtime.Request{
 		ErrorBody:   getProjectionEntityStateErrorBody,
+		ErrorCodes:  errorCodes,
 		Method:      http.MethodGet,
 		OperationID: "getProjectionEntityState",
 		Path:        "/api/v1/projections/" + url.PathEscape(name) + "/" + url.PathEscape(entityID) + "/state",
@@ -796,6 +806,7 @@ func (c *Client) PutProjectionEntityState(ctx context.Context, name string, enti
 		Body:        data,
 		ContentType: "application/json",
 		ErrorBody:   putProjectionEntityStateErrorBody,
+		ErrorCodes:  errorCodes,
 		Method:      http.MethodPut,
 		OperationID: "putProjectionEntityState",
 		Path:        "/api/v1/projections/" + url.PathEscape(name) + "/" + url.PathEscape(entityID) + "/state",
@@ -875,6 +886,7 @@ func (c *Client) SaveProjectionEntityState(ctx context.Context, name string, ent
 		Body:        data,
 		ContentType: "application/json",
 		ErrorBody:   saveProjectionEntityStateErrorBody,
+		ErrorCodes:  errorCodes,
 		Method:      http.MethodPost,
 		OperationID: "saveProjectionEntityState",
 		Path:        "/api/v1/projections/" + url.PathEscape(name) + "/" + url.PathEscape(entityID) + "/state",

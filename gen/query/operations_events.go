@@ -47,6 +47,7 @@ func (c *Client) QueryEvents(ctx context.Context, params QueryEventsParams, opts
 	var out QueryEventsResult
 	req := runtime.Request{
 		ErrorBody:   queryEventsErrorBody,
+		ErrorCodes:  errorCodes,
 		Method:      http.MethodGet,
 		OperationID: "queryEvents",
 		Path:        "/api/v1/events/query",
