@@ -313,6 +313,23 @@ func mediaKind(mt string) bodyKind {
 	return bodyBinary
 }
 
+// contentKind classifies the media type mt of a content map with its
+// schema: a wildcard type (*/*, application/*, which Swagger 2.0 documents
+// declare for every operation that produces "*/*") carrying a schema that
+// is not a string or any value holds JSON, so that the body keeps its type
+// instead of becoming bytes.
+func contentKind(mt string, m *openapi3.MediaType) bodyKind {
+	k := mediaKind(mt)
+	if k != bodyBinary || !strings.Contains(mt, "*") || m == nil || m.Schema == nil || m.Schema.Value == nil {
+		return k
+	}
+	s := m.Schema.Value
+	if types, _ := schemaTypes(s); slices.Contains(types, "string") || isAnyJSON(s) {
+		return k
+	}
+	return bodyJSON
+}
+
 // pickMedia chooses the media type of a content map: JSON first, then form,
 // multipart, text, and anything else as binary.
 func pickMedia(content openapi3.Content) (string, *openapi3.MediaType) {
@@ -332,7 +349,7 @@ func (g *gen) buildBody(rb *openapi3.RequestBody, hint string) *body {
 	if media == nil {
 		return nil
 	}
-	b := &body{kind: mediaKind(mt), contentType: mt, required: rb.Required}
+	b := &body{kind: contentKind(mt, media), contentType: mt, required: rb.Required}
 	switch b.kind {
 	case bodyJSON:
 		b.typ = g.resolve(media.Schema, hint)
@@ -349,6 +366,9 @@ func (g *gen) buildBody(rb *openapi3.RequestBody, hint string) *body {
 	}
 	if strings.Contains(mt, "*") {
 		b.contentType = "application/octet-stream"
+		if b.kind == bodyJSON {
+			b.contentType = "application/json"
+		}
 	}
 	return b
 }
@@ -396,7 +416,7 @@ func (g *gen) buildResponses(o *operation, op *openapi3.Operation, base string) 
 		if media == nil {
 			continue
 		}
-		switch mediaKind(mt) {
+		switch contentKind(mt, media) {
 		case bodyJSON:
 			if media.Schema == nil {
 				continue

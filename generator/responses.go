@@ -121,7 +121,7 @@ func (g *gen) buildSuccesses(o *operation, op *openapi3.Operation, base string, 
 			continue
 		}
 		if mt, m := pickMedia(r.Value.Content); m != nil {
-			s.kind = mediaKind(mt)
+			s.kind = contentKind(mt, m)
 			switch s.kind {
 			case bodyJSON:
 				s.typ = g.resolve(m.Schema, base+"Response")

@@ -4,11 +4,45 @@ package swagger2api
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"github.com/allsource-go/allsource/runtime"
 	"net/http"
 	"net/url"
 	"strconv"
 )
+
+// PutPets calls POST /pets (operation putPets).
+//
+// A non-2xx response is returned as a *runtime.APIError. Its Detail holds the decoded error body for
+// the documented statuses: any other status: *Error.
+func (c *Client) PutPets(ctx context.Context, body map[string]Pet, opts ...runtime.Option) (map[string][]Pet, error) {
+	data, err := json.Marshal(body)
+	if err != nil {
+		return nil, fmt.Errorf("putPets: encode request body: %w", err)
+	}
+	req := runtime.Request{
+		Accept:      "*/*",
+		Body:        data,
+		ContentType: "application/json",
+		ErrorBody:   putPetsErrorBody,
+		Method:      http.MethodPost,
+		OperationID: "putPets",
+		Path:        "/pets",
+		RetrySafe:   false,
+	}
+	var out map[string][]Pet
+	err = c.rt.Do(ctx, &req, &out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// putPetsErrorBody returns a value to decode the error body of putPets into, by status.
+func putPetsErrorBody(status int) any {
+	return new(Error)
+}
 
 // GetPet calls GET /pets/{id} (operation getPet).
 //
@@ -38,4 +72,23 @@ func getPetErrorBody(status int) any {
 		return new(Error)
 	}
 	return nil
+}
+
+// GetPhoto calls GET /pets/{id}/photo (operation getPhoto).
+//
+// A non-2xx response is returned as a *runtime.APIError.
+func (c *Client) GetPhoto(ctx context.Context, id int64, opts ...runtime.Option) ([]byte, error) {
+	req := runtime.Request{
+		Accept:      "*/*",
+		Method:      http.MethodGet,
+		OperationID: "getPhoto",
+		Path:        "/pets/" + url.PathEscape(strconv.FormatInt(id, 10)) + "/photo",
+		RetrySafe:   true,
+	}
+	var out []byte
+	err := c.rt.Do(ctx, &req, &out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
