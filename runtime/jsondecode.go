@@ -10,6 +10,7 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -30,24 +31,71 @@ import (
 // name differs from the schema's in case only is an unknown member.
 
 // JSONDecoder is implemented by generated types that decode themselves from
-// a jx.Decoder in one pass. DecodeJSON reads exactly one JSON value from d;
-// a JSON null leaves the value unchanged. Whatever it keeps is copied, so the
-// input may be reused afterwards.
+// a JSONReader in one pass. DecodeJSON reads exactly one JSON value from r;
+// a JSON null leaves the value unchanged. What it keeps is copied, so the
+// input may be reused afterwards, unless r says otherwise (Alias).
 type JSONDecoder interface {
-	DecodeJSON(d *jx.Decoder) error
+	DecodeJSON(r *JSONReader) error
 }
+
+// JSONReader is what generated decoders read from: a jx.Decoder over the
+// input, and how to keep what they decode. A zero JSONReader is ready to
+// use (set its input with ResetBytes, or use DecodeBytes); it is not safe
+// for concurrent use. Reusing one for value after value, with
+// DecodeBytes, saves taking a decoder from a pool for each.
+type JSONReader struct {
+	jx.Decoder
+	// Strings, when not nil, gives the string for the bytes of each JSON
+	// string decoded that has no escapes, instead of a copy of them: an
+	// Interner's String, so that strings that repeat from value to value
+	// are allocated once. The bytes are valid only during the call.
+	Strings func([]byte) string
+	// Alias makes raw JSON values (json.RawMessage members) share the
+	// input instead of copying it: the input must then stay unmodified as
+	// long as they are in use. It saves a copy per raw value when the
+	// caller owns the input, as a stream reader owns each frame.
+	Alias bool
+}
+
+// DecodeBytes decodes data, one JSON value and nothing else but white
+// space, into v with v's DecodeJSON, reading with r's settings.
+func (r *JSONReader) DecodeBytes(data []byte, v JSONDecoder) error {
+	r.ResetBytes(data)
+	err := v.DecodeJSON(r)
+	if err == nil {
+		err = DecodeJSONEnd(r)
+	}
+	r.ResetBytes(nil)
+	return err
+}
+
+// Unmarshal decodes data, one JSON value, into v, which must be a pointer:
+// with r's settings when v implements JSONDecoder (as DecodeBytes does),
+// with json.Unmarshal otherwise. A nil r decodes with the default
+// settings.
+func (r *JSONReader) Unmarshal(data []byte, v any) error {
+	dv, ok := v.(JSONDecoder)
+	switch {
+	case !ok:
+		return json.Unmarshal(data, v)
+	case r == nil:
+		return DecodeJSONBytes(data, dv)
+	}
+	return r.DecodeBytes(data, dv)
+}
+
+// readers holds JSONReaders with the default settings, for the functions
+// that decode one value and have no reader of their own.
+var readers = sync.Pool{New: func() any { return new(JSONReader) }}
 
 // DecodeJSONBytes decodes data into v with v's DecodeJSON and reports an
 // error when anything but white space follows the value. Generated
 // UnmarshalJSON methods call it.
 func DecodeJSONBytes(data []byte, v JSONDecoder) error {
-	d := jx.GetDecoder()
-	defer jx.PutDecoder(d)
-	d.ResetBytes(data)
-	if err := v.DecodeJSON(d); err != nil {
-		return err
-	}
-	return DecodeJSONEnd(d)
+	r := readers.Get().(*JSONReader)
+	err := r.DecodeBytes(data, v)
+	readers.Put(r)
+	return err
 }
 
 // UnmarshalJSON decodes data into v, which must be a pointer: in one pass
@@ -64,18 +112,20 @@ func UnmarshalJSON(data []byte, v any) error {
 // of the DecodeJSON...To functions), as the generated decoders decode a
 // member of that type: union variants and named scalar types use it, so that
 // a value decodes the same wherever it stands.
-func DecodeJSONScalarBytes[T any](data []byte, p *T, dec func(*jx.Decoder, *T) error) error {
-	d := jx.GetDecoder()
-	defer jx.PutDecoder(d)
-	d.ResetBytes(data)
-	if err := dec(d, p); err != nil {
-		return err
+func DecodeJSONScalarBytes[T any](data []byte, p *T, dec func(*JSONReader, *T) error) error {
+	r := readers.Get().(*JSONReader)
+	r.ResetBytes(data)
+	err := dec(r, p)
+	if err == nil {
+		err = DecodeJSONEnd(r)
 	}
-	return DecodeJSONEnd(d)
+	r.ResetBytes(nil)
+	readers.Put(r)
+	return err
 }
 
 // DecodeJSONEnd reports an error unless only white space is left in d.
-func DecodeJSONEnd(d *jx.Decoder) error {
+func DecodeJSONEnd(d *JSONReader) error {
 	switch err := d.Skip(); {
 	case err == io.EOF:
 		return nil
@@ -89,7 +139,7 @@ func DecodeJSONEnd(d *jx.Decoder) error {
 // pointer: with v's DecodeJSON when it has one, and with encoding/json
 // otherwise. Generated decoders use it for types they cannot decode member by
 // member (types of other packages, base64 bytes, float32).
-func DecodeJSONValue(d *jx.Decoder, v any) error {
+func DecodeJSONValue(d *JSONReader, v any) error {
 	if dv, ok := v.(JSONDecoder); ok {
 		return dv.DecodeJSON(d)
 	}
@@ -103,16 +153,24 @@ func DecodeJSONValue(d *jx.Decoder, v any) error {
 // DecodeJSONString decodes a JSON string, as encoding/json does: escapes
 // resolved, invalid UTF-8 replaced by U+FFFD. Any other JSON value is an
 // error.
-func DecodeJSONString(d *jx.Decoder) (string, error) {
+func DecodeJSONString(d *JSONReader) (string, error) {
 	raw, err := d.Raw()
 	if err != nil {
 		return "", err
 	}
+	return d.rawString(trimJSONSpace(raw))
+}
+
+// rawString decodes raw, a JSON value, as a string.
+func (d *JSONReader) rawString(raw jx.Raw) (string, error) {
 	if len(raw) < 2 || raw[0] != '"' {
 		return "", fmt.Errorf("want a JSON string, got %s", raw.Type())
 	}
 	body := raw[1 : len(raw)-1]
 	if bytes.IndexByte(body, '\\') < 0 && utf8.Valid(body) {
+		if d.Strings != nil {
+			return d.Strings(body), nil
+		}
 		return string(body), nil
 	}
 	var s string
@@ -122,9 +180,23 @@ func DecodeJSONString(d *jx.Decoder) (string, error) {
 	return s, nil
 }
 
+// trimJSONSpace returns raw without the white space jx may leave before a
+// value at the start of the input.
+func trimJSONSpace(raw jx.Raw) jx.Raw {
+	for len(raw) > 0 {
+		switch raw[0] {
+		case ' ', '\t', '\n', '\r':
+			raw = raw[1:]
+		default:
+			return raw
+		}
+	}
+	return raw
+}
+
 // DecodeJSONInt32 decodes a JSON integer that fits in an int32. (jx's own
 // Int32 lets some ten-digit values wrap around.)
-func DecodeJSONInt32(d *jx.Decoder) (int32, error) {
+func DecodeJSONInt32(d *JSONReader) (int32, error) {
 	n, err := DecodeJSONInt64(d)
 	if err != nil {
 		return 0, err
@@ -135,21 +207,32 @@ func DecodeJSONInt32(d *jx.Decoder) (int32, error) {
 	return int32(n), nil
 }
 
-// DecodeJSONRaw returns a copy of the next JSON value of d, null included.
-func DecodeJSONRaw(d *jx.Decoder) (json.RawMessage, error) {
+// DecodeJSONRaw returns a copy of the next JSON value of d, null included,
+// or the value itself, in the input, when d.Alias is set.
+func DecodeJSONRaw(d *JSONReader) (json.RawMessage, error) {
 	raw, err := d.Raw()
 	if err != nil {
 		return nil, err
+	}
+	if d.Alias {
+		return json.RawMessage(raw[:len(raw):len(raw)]), nil
 	}
 	return bytes.Clone(raw), nil
 }
 
 // DecodeJSONTime decodes an RFC 3339 time as encoding/json does; a JSON null
 // leaves t unchanged.
-func DecodeJSONTime(d *jx.Decoder, t *time.Time) error {
+func DecodeJSONTime(d *JSONReader, t *time.Time) error {
 	raw, err := d.Raw()
 	if err != nil {
 		return err
+	}
+	raw = trimJSONSpace(raw)
+	if len(raw) > 2 && raw[0] == '"' {
+		if v, ok := parseTimeUTC(raw[1 : len(raw)-1]); ok {
+			*t = v
+			return nil
+		}
 	}
 	if bytes.IndexByte(raw, '\\') >= 0 {
 		// A string with escapes (\u0031 for '1', say) is still a time
@@ -165,14 +248,74 @@ func DecodeJSONTime(d *jx.Decoder, t *time.Time) error {
 	return t.UnmarshalJSON(raw)
 }
 
+// parseTimeUTC parses the most common spelling of a time in JSON,
+// 2006-01-02T15:04:05Z with an optional fraction of one to nine digits, to
+// the time time.Time's UnmarshalJSON gives it, without its general parser.
+// It returns false for any other spelling, and for a date or time out of
+// range, which the caller leaves to UnmarshalJSON.
+func parseTimeUTC(b []byte) (time.Time, bool) {
+	n := len(b)
+	if n < 20 || n > 30 || b[n-1] != 'Z' || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' {
+		return time.Time{}, false
+	}
+	num := func(s []byte) int {
+		v := 0
+		for _, c := range s {
+			if c < '0' || c > '9' {
+				return -1
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v
+	}
+	year, month, day := num(b[0:4]), num(b[5:7]), num(b[8:10])
+	hour, minute, sec := num(b[11:13]), num(b[14:16]), num(b[17:19])
+	if year < 0 || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) ||
+		hour < 0 || hour > 23 || minute < 0 || minute > 59 || sec < 0 || sec > 59 {
+		return time.Time{}, false
+	}
+	nsec := 0
+	if n > 20 {
+		frac := b[20 : n-1]
+		if b[19] != '.' || len(frac) == 0 {
+			return time.Time{}, false
+		}
+		if nsec = num(frac); nsec < 0 {
+			return time.Time{}, false
+		}
+		for i := len(frac); i < 9; i++ {
+			nsec *= 10
+		}
+	}
+	return time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC), true
+}
+
+// daysIn returns the number of days in month of year.
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
 // DecodeJSONStringTo decodes a JSON string into *p; a null leaves *p
 // unchanged. Generated decoders use the DecodeJSON...To functions for
 // members of scalar types.
-func DecodeJSONStringTo[T ~string](d *jx.Decoder, p *T) error {
-	if d.Next() == jx.Null {
-		return d.Null()
+func DecodeJSONStringTo[T ~string](d *JSONReader, p *T) error {
+	raw, err := d.Raw()
+	if err != nil {
+		return err
 	}
-	s, err := DecodeJSONString(d)
+	if raw = trimJSONSpace(raw); string(raw) == "null" {
+		return nil
+	}
+	s, err := d.rawString(raw)
 	if err != nil {
 		return err
 	}
@@ -182,11 +325,16 @@ func DecodeJSONStringTo[T ~string](d *jx.Decoder, p *T) error {
 
 // DecodeJSONInt64To decodes a JSON integer into *p; a null leaves *p
 // unchanged.
-func DecodeJSONInt64To[T ~int64](d *jx.Decoder, p *T) error {
-	if d.Next() == jx.Null {
+func DecodeJSONInt64To[T ~int64](d *JSONReader, p *T) error {
+	switch d.Next() {
+	case jx.Null:
 		return d.Null()
+	case jx.Number:
+	default:
+		_, err := d.Int64() // refused, with jx's own message
+		return err
 	}
-	n, err := DecodeJSONInt64(d)
+	n, err := decodeJSONInt64(d)
 	if err != nil {
 		return err
 	}
@@ -198,10 +346,16 @@ func DecodeJSONInt64To[T ~int64](d *jx.Decoder, p *T) error {
 // of int64, however it is spelled: 1.0, 1e2 and 1E+0 are the integers 1,
 // 100 and 1 (JSON Schema's integer is a value, not a spelling). A number
 // with a fraction, or out of range, is refused.
-func DecodeJSONInt64(d *jx.Decoder) (int64, error) {
+func DecodeJSONInt64(d *JSONReader) (int64, error) {
 	if d.Next() != jx.Number {
 		return d.Int64() // refused, with jx's own message
 	}
+	return decodeJSONInt64(d)
+}
+
+// decodeJSONInt64 is DecodeJSONInt64 once the next value is known to be
+// a number.
+func decodeJSONInt64(d *JSONReader) (int64, error) {
 	num, err := d.Num()
 	if err != nil {
 		return 0, err
@@ -264,7 +418,7 @@ func integral(num jx.Num) (int64, error) {
 
 // DecodeJSONInt32To decodes a JSON integer that fits in an int32 into *p; a
 // null leaves *p unchanged.
-func DecodeJSONInt32To[T ~int32](d *jx.Decoder, p *T) error {
+func DecodeJSONInt32To[T ~int32](d *JSONReader, p *T) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -278,7 +432,7 @@ func DecodeJSONInt32To[T ~int32](d *jx.Decoder, p *T) error {
 
 // DecodeJSONFloat64To decodes a JSON number into *p; a null leaves *p
 // unchanged.
-func DecodeJSONFloat64To[T ~float64](d *jx.Decoder, p *T) error {
+func DecodeJSONFloat64To[T ~float64](d *JSONReader, p *T) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -292,7 +446,7 @@ func DecodeJSONFloat64To[T ~float64](d *jx.Decoder, p *T) error {
 
 // DecodeJSONBoolTo decodes a JSON boolean into *p; a null leaves *p
 // unchanged.
-func DecodeJSONBoolTo[T ~bool](d *jx.Decoder, p *T) error {
+func DecodeJSONBoolTo[T ~bool](d *JSONReader, p *T) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -306,7 +460,7 @@ func DecodeJSONBoolTo[T ~bool](d *jx.Decoder, p *T) error {
 
 // DecodeJSONRawTo stores a copy of the next JSON value, null included, in
 // *p.
-func DecodeJSONRawTo[T ~[]byte](d *jx.Decoder, p *T) error {
+func DecodeJSONRawTo[T ~[]byte](d *JSONReader, p *T) error {
 	raw, err := DecodeJSONRaw(d)
 	if err != nil {
 		return err
@@ -317,7 +471,7 @@ func DecodeJSONRawTo[T ~[]byte](d *jx.Decoder, p *T) error {
 
 // DecodeJSONOpt decodes an optional value into *o with dec; a null makes *o
 // absent, as Opt's UnmarshalJSON does.
-func DecodeJSONOpt[T any](d *jx.Decoder, o *Opt[T], dec func(*jx.Decoder, *T) error) error {
+func DecodeJSONOpt[T any](d *JSONReader, o *Opt[T], dec func(*JSONReader, *T) error) error {
 	if d.Next() == jx.Null {
 		*o = Opt[T]{}
 		return d.Null()
@@ -331,7 +485,7 @@ func DecodeJSONOpt[T any](d *jx.Decoder, o *Opt[T], dec func(*jx.Decoder, *T) er
 
 // DecodeJSONNullable decodes a value or null into *n with dec, as
 // Nullable's UnmarshalJSON does.
-func DecodeJSONNullable[T any](d *jx.Decoder, n *Nullable[T], dec func(*jx.Decoder, *T) error) error {
+func DecodeJSONNullable[T any](d *JSONReader, n *Nullable[T], dec func(*JSONReader, *T) error) error {
 	if d.Next() == jx.Null {
 		*n = Nullable[T]{Set: true, Null: true}
 		return d.Null()
