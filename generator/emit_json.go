@@ -6,8 +6,8 @@ import (
 	"github.com/dave/jennifer/jen"
 )
 
-// jxPath is the import path of jx, the reflection-free JSON decoder the
-// generated decoders are built on.
+// jxPath is the import path of jx, whose token types (jx.Null) the
+// generated decoders compare with what runtime.JSONReader reads next.
 const jxPath = "github.com/go-faster/jx"
 
 // runtimeHelpers maps the roles of the JSON helpers generated code calls to
@@ -45,8 +45,8 @@ func isCollectionDef(n *namedType) bool {
 }
 
 // jsonFile renders json.go: for every struct type, a DecodeJSON method that
-// decodes the object in one pass over the input with a runtime.JSONReader
-// (jx underneath), and an
+// decodes the object in one pass over the input with a runtime.JSONReader,
+// and an
 // UnmarshalJSON that calls it. It returns nil when no type needs one.
 func (e *emitter) jsonFile() *jen.File {
 	var structs []*namedType

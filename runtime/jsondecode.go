@@ -3,9 +3,7 @@ package runtime
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"math/big"
 	"strconv"
@@ -17,11 +15,11 @@ import (
 	"github.com/go-faster/jx"
 )
 
-// This file holds what generated single-pass JSON decoders share. They are
-// built on jx, a reflection-free JSON decoder: each generated type walks its
-// object once, decoding members by their Go type, instead of letting
-// encoding/json scan the input, decode it by reflection, and scan it again
-// for the members the schema does not describe.
+// This file holds what generated single-pass JSON decoders share. They read
+// with a JSONReader (jsonreader.go), token by token, with jx's types: each
+// generated type walks its object once, decoding members by their Go type,
+// instead of letting encoding/json scan the input, decode it by reflection,
+// and scan it again for the members the schema does not describe.
 //
 // The decoders keep encoding/json's results: a JSON null leaves a scalar or
 // a struct unchanged and sets a slice, map or pointer to nil; a duplicate
@@ -36,25 +34,6 @@ import (
 // input may be reused afterwards, unless r says otherwise (Alias).
 type JSONDecoder interface {
 	DecodeJSON(r *JSONReader) error
-}
-
-// JSONReader is what generated decoders read from: a jx.Decoder over the
-// input, and how to keep what they decode. A zero JSONReader is ready to
-// use (set its input with ResetBytes, or use DecodeBytes); it is not safe
-// for concurrent use. Reusing one for value after value, with
-// DecodeBytes, saves taking a decoder from a pool for each.
-type JSONReader struct {
-	jx.Decoder
-	// Strings, when not nil, gives the string for the bytes of each JSON
-	// string decoded that has no escapes, instead of a copy of them: an
-	// Interner's String, so that strings that repeat from value to value
-	// are allocated once. The bytes are valid only during the call.
-	Strings func([]byte) string
-	// Alias makes raw JSON values (json.RawMessage members) share the
-	// input instead of copying it: the input must then stay unmodified as
-	// long as they are in use. It saves a copy per raw value when the
-	// caller owns the input, as a stream reader owns each frame.
-	Alias bool
 }
 
 // DecodeBytes decodes data, one JSON value and nothing else but white
@@ -126,13 +105,11 @@ func DecodeJSONScalarBytes[T any](data []byte, p *T, dec func(*JSONReader, *T) e
 
 // DecodeJSONEnd reports an error unless only white space is left in d.
 func DecodeJSONEnd(d *JSONReader) error {
-	switch err := d.Skip(); {
-	case err == io.EOF:
-		return nil
-	case err != nil:
-		return fmt.Errorf("after the JSON value: %w", err)
+	d.skipSpace()
+	if d.pos < len(d.data) {
+		return d.errorf("data after the JSON value")
 	}
-	return errors.New("data after the JSON value")
+	return nil
 }
 
 // DecodeJSONValue decodes the next value of d into v, which must be a
@@ -154,20 +131,13 @@ func DecodeJSONValue(d *JSONReader, v any) error {
 // resolved, invalid UTF-8 replaced by U+FFFD. Any other JSON value is an
 // error.
 func DecodeJSONString(d *JSONReader) (string, error) {
-	raw, err := d.Raw()
+	d.skipSpace()
+	raw, plain, err := d.str()
 	if err != nil {
 		return "", err
 	}
-	return d.rawString(trimJSONSpace(raw))
-}
-
-// rawString decodes raw, a JSON value, as a string.
-func (d *JSONReader) rawString(raw jx.Raw) (string, error) {
-	if len(raw) < 2 || raw[0] != '"' {
-		return "", fmt.Errorf("want a JSON string, got %s", raw.Type())
-	}
 	body := raw[1 : len(raw)-1]
-	if bytes.IndexByte(body, '\\') < 0 && utf8.Valid(body) {
+	if plain || bytes.IndexByte(body, '\\') < 0 && utf8.Valid(body) {
 		if d.Strings != nil {
 			return d.Strings(body), nil
 		}
@@ -178,20 +148,6 @@ func (d *JSONReader) rawString(raw jx.Raw) (string, error) {
 		return "", err
 	}
 	return s, nil
-}
-
-// trimJSONSpace returns raw without the white space jx may leave before a
-// value at the start of the input.
-func trimJSONSpace(raw jx.Raw) jx.Raw {
-	for len(raw) > 0 {
-		switch raw[0] {
-		case ' ', '\t', '\n', '\r':
-			raw = raw[1:]
-		default:
-			return raw
-		}
-	}
-	return raw
 }
 
 // DecodeJSONInt32 decodes a JSON integer that fits in an int32. (jx's own
@@ -227,7 +183,6 @@ func DecodeJSONTime(d *JSONReader, t *time.Time) error {
 	if err != nil {
 		return err
 	}
-	raw = trimJSONSpace(raw)
 	if len(raw) > 2 && raw[0] == '"' {
 		if v, ok := parseTimeUTC(raw[1 : len(raw)-1]); ok {
 			*t = v
@@ -308,14 +263,10 @@ func daysIn(month, year int) int {
 // unchanged. Generated decoders use the DecodeJSON...To functions for
 // members of scalar types.
 func DecodeJSONStringTo[T ~string](d *JSONReader, p *T) error {
-	raw, err := d.Raw()
-	if err != nil {
-		return err
+	if d.Next() == jx.Null {
+		return d.Null()
 	}
-	if raw = trimJSONSpace(raw); string(raw) == "null" {
-		return nil
-	}
-	s, err := d.rawString(raw)
+	s, err := DecodeJSONString(d)
 	if err != nil {
 		return err
 	}
@@ -331,8 +282,7 @@ func DecodeJSONInt64To[T ~int64](d *JSONReader, p *T) error {
 		return d.Null()
 	case jx.Number:
 	default:
-		_, err := d.Int64() // refused, with jx's own message
-		return err
+		return d.errorf("want an integer")
 	}
 	n, err := decodeJSONInt64(d)
 	if err != nil {
@@ -348,7 +298,7 @@ func DecodeJSONInt64To[T ~int64](d *JSONReader, p *T) error {
 // with a fraction, or out of range, is refused.
 func DecodeJSONInt64(d *JSONReader) (int64, error) {
 	if d.Next() != jx.Number {
-		return d.Int64() // refused, with jx's own message
+		return 0, d.errorf("want an integer")
 	}
 	return decodeJSONInt64(d)
 }

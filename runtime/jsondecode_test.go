@@ -24,18 +24,25 @@ func (p *point) DecodeJSON(d *JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
-	return d.ObjBytes(func(d *jx.Decoder, key []byte) error {
+	it, err := d.ObjIter()
+	if err != nil {
+		return err
+	}
+	for it.Next() {
 		var err error
-		switch string(key) {
+		switch string(it.Key()) {
 		case "x":
-			p.X, err = d.Int64()
+			p.X, err = DecodeJSONInt64(d)
 		case "y":
-			p.Y, err = d.Int64()
+			p.Y, err = DecodeJSONInt64(d)
 		default:
 			err = d.Skip()
 		}
-		return err
-	})
+		if err != nil {
+			return err
+		}
+	}
+	return it.Err()
 }
 
 func TestDecodeJSONBytes(t *testing.T) {
@@ -357,15 +364,20 @@ func TestJSONReaderStringsAndAlias(t *testing.T) {
 	r.ResetBytes(in)
 	var a, c string
 	var b json.RawMessage
-	err := r.ObjBytes(func(_ *jx.Decoder, key []byte) error {
-		switch string(key) {
+	it, err := r.ObjIter()
+	for err == nil && it.Next() {
+		switch string(it.Key()) {
 		case "a":
-			return DecodeJSONStringTo(&r, &a)
+			err = DecodeJSONStringTo(&r, &a)
 		case "b":
-			return DecodeJSONRawTo(&r, &b)
+			err = DecodeJSONRawTo(&r, &b)
+		default:
+			err = DecodeJSONStringTo(&r, &c)
 		}
-		return DecodeJSONStringTo(&r, &c)
-	})
+	}
+	if err == nil {
+		err = it.Err()
+	}
 	if err != nil || a != "x" || c != "x" || string(b) != `{"k":[1]}` {
 		t.Fatalf("%q %s %q %v", a, b, c, err)
 	}
@@ -426,4 +438,78 @@ func TestJSONTag(t *testing.T) {
 			t.Errorf("%s: %q %v %v", c.in, text, found, err)
 		}
 	}
+}
+
+// FuzzJSONReaderAcceptsValidJSON checks that a JSONReader reads exactly
+// what encoding/json accepts as one JSON value, and that walking it with
+// the iterators the generated decoders use agrees.
+func FuzzJSONReaderAcceptsValidJSON(f *testing.F) {
+	for _, s := range []string{`{"a":[1,2.5e-3,{"b":null}],"c":"\u00e9\n"}`, `[]`, `{}`, ` 0 `, `-0.1E+2`, `01`, `[1,]`, `{"a":1,}`,
+		`{"a" 1}`, `"\ud800"`, "\"\xff\"", `tru`, `nul`, `[[[[]]]]`, `{"a":{"b":{}}}`, `1 2`, `"a\x01"`, `{"\u0061":1}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		want := json.Valid(data)
+		r := readerOfBytes(data)
+		err := r.Skip()
+		if err == nil {
+			err = DecodeJSONEnd(r)
+		}
+		if (err == nil) != want {
+			t.Fatalf("%q: Skip %v, json.Valid %v", data, err, want)
+		}
+		r = readerOfBytes(data)
+		if err := walk(r); (err == nil) != want {
+			t.Fatalf("%q: walk %v, json.Valid %v", data, err, want)
+		}
+	})
+}
+
+// walk reads a value with the iterators and typed reads, as generated
+// decoders do, then checks nothing follows.
+func walk(r *JSONReader) error {
+	var visit func() error
+	visit = func() error {
+		switch r.Next() {
+		case jx.Object:
+			it, err := r.ObjIter()
+			if err != nil {
+				return err
+			}
+			for it.Next() {
+				JSONKey(it.Key())
+				if err := visit(); err != nil {
+					return err
+				}
+			}
+			return it.Err()
+		case jx.Array:
+			it, err := r.ArrIter()
+			if err != nil {
+				return err
+			}
+			for it.Next() {
+				if err := visit(); err != nil {
+					return err
+				}
+			}
+			return it.Err()
+		case jx.String:
+			_, err := DecodeJSONString(r)
+			return err
+		case jx.Number:
+			_, err := r.Num()
+			return err
+		case jx.Bool:
+			_, err := r.Bool()
+			return err
+		case jx.Null:
+			return r.Null()
+		}
+		return r.Skip()
+	}
+	if err := visit(); err != nil {
+		return err
+	}
+	return DecodeJSONEnd(r)
 }
