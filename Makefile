@@ -6,7 +6,7 @@ PKGS     := ./...
 CONFIGS  := gen/common/gen.yaml gen/core/gen.yaml gen/query/gen.yaml examples/pubsub/client/gen.yaml
 BENCHTIME ?= 1s
 
-.PHONY: all generate check-generated test bench bench-sse bench-server demo lint fuzz corpus roundtrip
+.PHONY: all generate check-generated test bench bench-sse bench-ogen bench-server demo lint fuzz corpus roundtrip
 
 all: lint test
 
@@ -40,6 +40,11 @@ bench:
 ## openai-go's ssestream (a module of its own, so they stay out of go.mod).
 bench-sse:
 	cd internal/ssebench && $(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME)
+
+## bench-ogen: BenchmarkQueryPage of the generated client beside ogen's
+## client for the same spec (a module of its own, so ogen stays out of go.mod).
+bench-ogen:
+	cd internal/ogenbench && $(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME)
 
 ## bench-server: the embedded server's figures at their documented sizes
 ## (1,000,000 events for ingest and memory, 100,000 per replay).

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/allsource-go/allsource/gen/common"
@@ -164,6 +165,38 @@ func TestCoreIngestConflict(t *testing.T) {
 	}
 }
 
+func TestCoreStreamFramesInPlace(t *testing.T) {
+	var v core.StreamFrameValue
+	var in runtime.Interner
+	r := runtime.JSONReader{Strings: in.String, Alias: true}
+	replay := []byte(`{"type":"replay","position":42,"event":` + eventJSON + `}`)
+	for _, s := range []string{string(replay), `{"type":"lagged","missed":3}`, `[` + eventJSON + `]`, eventJSON, `{"type":"new"}`} {
+		want, err := core.DecodeStreamFrame([]byte(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := core.DecodeStreamFrameInto(&r, []byte(s), &v); err != nil || !reflect.DeepEqual(v.Frame(), want) {
+			t.Fatalf("%s: %#v, %v; want %#v", s, v.Frame(), err, want)
+		}
+		if err := core.DecodeStreamFrameInto(nil, []byte(s), &v); err != nil || !reflect.DeepEqual(v.Frame(), want) {
+			t.Fatalf("nil reader: %s: %#v, %v; want %#v", s, v.Frame(), err, want)
+		}
+	}
+	if err := core.DecodeStreamFrameInto(&r, replay, &v); err != nil || v.Kind != core.StreamFrameKindReplay {
+		t.Fatal(v.Kind, err)
+	}
+	// With Alias the payload is the frame's own bytes.
+	i := bytes.Index(replay, []byte(`"Ada"`))
+	replay[i+1] = 'E'
+	if string(v.Replay.Event.Payload) != `{"name":"Eda"}` {
+		t.Errorf("payload %s does not alias the frame", v.Replay.Event.Payload)
+	}
+	var fe *core.StreamFrameError
+	if err := core.DecodeStreamFrameInto(&r, []byte(`{"type":"replay","position":"x"}`), &v); !errors.As(err, &fe) || fe.Frame != "replay" || v.Kind != 0 {
+		t.Errorf("bad replay frame: %v, kind %d", err, v.Kind)
+	}
+}
+
 func BenchmarkDecodeStreamFrame(b *testing.B) {
 	frames := map[string][]byte{
 		"replay": []byte(`{"type":"replay","position":42,"event":` + eventJSON + `}`),
@@ -177,6 +210,18 @@ func BenchmarkDecodeStreamFrame(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				if _, err := core.DecodeStreamFrame(data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(name+"/in-place", func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			var in runtime.Interner
+			r := runtime.JSONReader{Strings: in.String, Alias: true}
+			var v core.StreamFrameValue
+			for b.Loop() {
+				if err := core.DecodeStreamFrameInto(&r, data, &v); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -203,8 +248,18 @@ func FuzzDecodeStreamFrame(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	known := map[string]bool{"id": true, "event_type": true, "entity_id": true, "tenant_id": true, "payload": true, "timestamp": true, "metadata": true, "version": true}
+	// One value and one reader for every input, as a stream reader keeps
+	// them: decoding in place must give what DecodeStreamFrame gives,
+	// whatever earlier frames left in the value.
+	var in runtime.Interner
+	r := runtime.JSONReader{Strings: in.String, Alias: true}
+	var v core.StreamFrameValue
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fr, err := core.DecodeStreamFrame(data)
+		ierr := core.DecodeStreamFrameInto(&r, data, &v)
+		if (err != nil) != (ierr != nil) || err == nil && !reflect.DeepEqual(v.Frame(), fr) || err != nil && v.Kind != 0 {
+			t.Fatalf("%q: DecodeStreamFrame %#v, %v; DecodeStreamFrameInto %#v, %v", data, fr, err, v.Frame(), ierr)
+		}
 		if err != nil {
 			var fe *core.StreamFrameError
 			if !errors.As(err, &fe) {

@@ -7,8 +7,8 @@ import (
 	"github.com/dave/jennifer/jen"
 )
 
-// jxPath is the import path of jx, the reflection-free JSON decoder the
-// generated decoders are built on.
+// jxPath is the import path of jx, whose token types (jx.Null) the
+// generated decoders compare with what runtime.JSONReader reads next.
 const jxPath = "github.com/go-faster/jx"
 
 // runtimeHelpers maps the roles of the JSON helpers generated code calls to
@@ -46,7 +46,8 @@ func isCollectionDef(n *namedType) bool {
 }
 
 // jsonFile renders json.go: for every struct type, a DecodeJSON method that
-// decodes the object in one pass over the input with jx, and an
+// decodes the object in one pass over the input with a runtime.JSONReader,
+// and an
 // UnmarshalJSON that calls it. It returns nil when no type needs one.
 func (e *emitter) jsonFile() *jen.File {
 	var structs []*namedType
@@ -74,7 +75,7 @@ func (e *emitter) jsonFile() *jen.File {
 type jsonFn struct {
 	e     *emitter
 	ns    *Namespace
-	d     string // the *jx.Decoder parameter
+	d     string // the *runtime.JSONReader parameter
 	owner string // the Go type being decoded, for error messages
 }
 
@@ -143,7 +144,7 @@ func (e *emitter) structDecoder(f *jen.File, n *namedType) {
 			jen.Return(e.rt("JSONMissing").Call(append([]jen.Code{jen.Lit(n.name), jen.Id(seen)}, reqNames...)...))))
 	}
 	body = append(body, jen.Return(jen.Nil()))
-	f.Func().Params(jen.Id(recv).Op("*").Id(n.name)).Id("DecodeJSON").Params(jen.Id(d).Op("*").Qual(jxPath, "Decoder")).Error().Block(body...)
+	f.Func().Params(jen.Id(recv).Op("*").Id(n.name)).Id("DecodeJSON").Params(jen.Id(d).Op("*").Add(e.rt("JSONReader"))).Error().Block(body...)
 	f.Line()
 	var extraText string
 	if n.extra != nil {
@@ -169,7 +170,7 @@ func (e *emitter) collectionDecoder(f *jen.File, n *namedType) {
 	m := &jsonMember{jsonFn: &jsonFn{e: e, ns: ns, d: d, owner: n.name}}
 	body := m.value(n.under, jen.Parens(jen.Op("*").Id(recv)))
 	f.Add(doc(fmt.Sprintf("DecodeJSON decodes %s from d in one pass over the input, as\nUnmarshalJSON does; a JSON null sets %s to nil.", n.name, recv)))
-	f.Func().Params(jen.Id(recv).Op("*").Id(n.name)).Id("DecodeJSON").Params(jen.Id(d).Op("*").Qual(jxPath, "Decoder")).Error().Block(
+	f.Func().Params(jen.Id(recv).Op("*").Id(n.name)).Id("DecodeJSON").Params(jen.Id(d).Op("*").Add(e.rt("JSONReader"))).Error().Block(
 		append(body, jen.Return(jen.Nil()))...,
 	)
 	f.Line()
@@ -292,7 +293,7 @@ func (j *jsonFn) member(fl *field, lv jen.Code) []jen.Code {
 }
 
 // scalarFunc returns the runtime function that decodes a value of type t
-// (func(*jx.Decoder, *T) error, generic over T), when there is one.
+// (func(*runtime.JSONReader, *T) error, generic over T), when there is one.
 func (m *jsonMember) scalarFunc(t *typeRef) (string, bool) {
 	if t.rawKinds() != nil {
 		return "", false // decoded by value, with its kinds

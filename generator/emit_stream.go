@@ -26,7 +26,7 @@ func (e *emitter) streamFile() *jen.File {
 		names = append(names, fr.wrapper)
 	}
 	names = append(names, s.unknown)
-	f.Add(doc(fmt.Sprintf("%s is a frame the server sends on %s %s. It is one of %s;\nswitch on its dynamic type. %s decodes one.", s.iface, o.method, o.path, strings.Join(names, ", "), s.decode)))
+	f.Add(doc(fmt.Sprintf("%s is a frame the server sends on %s %s. It is one of %s;\nswitch on its dynamic type. %s decodes one; %s decodes one in place, into a %s.", s.iface, o.method, o.path, strings.Join(names, ", "), s.decode, s.decodeInto, s.value)))
 	f.Type().Id(s.iface).Interface(jen.Id(s.marker).Params())
 	f.Line()
 	for _, fr := range s.frames {
@@ -74,66 +74,8 @@ func (e *emitter) streamFile() *jen.File {
 	f.Func().Params(jen.Id("e").Op("*").Id(s.errType)).Id("Unwrap").Params().Error().Block(jen.Return(jen.Id("e").Dot("Err")))
 	f.Line()
 
-	ns := e.g.ns.Child()
-	data := ns.Unexported("data")
-	head := ns.Unexported("frameType")
-	v := ns.Unexported("v")
-	decodeInto := func(fr *streamFrame) []jen.Code {
-		return []jen.Code{
-			jen.Var().Id(v).Id(fr.wrapper),
-			jen.If(jen.Err().Op(":=").Add(e.rt("UnmarshalJSON")).Call(jen.Id(data), jen.Op("&").Id(v).Dot(embeddedName(fr.typ))), jen.Err().Op("!=").Nil()).Block(
-				jen.Return(jen.Nil(), jen.Op("&").Id(s.errType).Values(jen.Dict{jen.Id("Frame"): jen.Lit(fr.name), jen.Id("Reason"): jen.Lit("content does not match the schema"), jen.Id("Err"): jen.Err()})),
-			),
-			jen.Return(jen.Id(v), jen.Nil()),
-		}
-	}
-	var cases []jen.Code
-	var arrayFrame, untagged *streamFrame
-	var tagged []jen.Code
-	for _, fr := range s.frames {
-		switch fr.match {
-		case "array":
-			if arrayFrame == nil {
-				arrayFrame = fr
-			}
-		case "untagged-object":
-			if untagged == nil {
-				untagged = fr
-			}
-		default:
-			tagged = append(tagged, jen.Case(jen.Lit(fr.name)).Block(decodeInto(fr)...))
-		}
-	}
-	if arrayFrame != nil {
-		cases = append(cases, jen.Case(jen.LitRune('[')).Block(decodeInto(arrayFrame)...))
-	}
-	found := ns.Unexported("found")
-	obj := []jen.Code{
-		jen.List(jen.Id(head), jen.Id(found), jen.Err()).Op(":=").Add(e.helper("memberText")).Call(jen.Id(data), jen.Lit(s.TypeField)),
-		jen.If(jen.Err().Op("!=").Nil()).Block(
-			jen.Return(jen.Nil(), jen.Op("&").Id(s.errType).Values(jen.Dict{jen.Id("Reason"): jen.Lit("invalid JSON object"), jen.Id("Err"): jen.Err()})),
-		),
-	}
-	if untagged != nil {
-		obj = append(obj, jen.If(jen.Op("!").Id(found)).Block(decodeInto(untagged)...))
-	} else {
-		obj = append(obj, jen.If(jen.Op("!").Id(found)).Block(
-			jen.Return(jen.Nil(), jen.Op("&").Id(s.errType).Values(jen.Dict{jen.Id("Reason"): jen.Lit(fmt.Sprintf("object without a %q member", s.TypeField))}))))
-	}
-	if len(tagged) > 0 {
-		obj = append(obj, jen.Switch(jen.Id(head)).Block(tagged...))
-	}
-	obj = append(obj,
-		jen.If(jen.Op("!").Qual("encoding/json", "Valid").Call(jen.Id(data))).Block(
-			jen.Return(jen.Nil(), jen.Op("&").Id(s.errType).Values(jen.Dict{jen.Id("Frame"): jen.Id(head), jen.Id("Reason"): jen.Lit("invalid JSON object")}))),
-		jen.Return(jen.Id(s.unknown).Values(jen.Dict{jen.Id("Type"): jen.Id(head), jen.Id("Raw"): jen.Qual("bytes", "Clone").Call(jen.Id(data))}), jen.Nil()))
-	cases = append(cases, jen.Case(jen.LitRune('{')).Block(obj...))
-	f.Add(doc(fmt.Sprintf("%s decodes one server frame of %s %s. A frame with an unknown\n%q is returned as %s, so that a newer server does not break the client;\nmalformed frames are a *%s.", s.decode, o.method, o.path, s.TypeField, s.unknown, s.errType)))
-	f.Func().Id(s.decode).Params(jen.Id(data).Index().Byte()).Params(jen.Id(s.iface), jen.Error()).Block(
-		jen.Switch(e.helper("jsonKindOf").Call(jen.Id(data))).Block(cases...),
-		jen.Return(jen.Nil(), jen.Op("&").Id(s.errType).Values(jen.Dict{jen.Id("Reason"): jen.Lit("not a JSON object or array")})),
-	)
-	f.Line()
+	e.streamValue(f, s)
+	e.streamDecoders(f, s)
 
 	if len(s.clients) > 0 {
 		var cn []string
@@ -147,7 +89,7 @@ func (e *emitter) streamFile() *jen.File {
 			f.Func().Params(jen.Id(c.name)).Id(s.clientMarker).Params().Block()
 			f.Line()
 		}
-		fr := ns.Unexported("frame")
+		fr := e.g.ns.Child().Unexported("frame")
 		f.Add(doc(fmt.Sprintf("%s encodes a client frame as the text of a WebSocket message.", s.encode)))
 		f.Func().Id(s.encode).Params(jen.Id(fr).Id(s.clientIface)).Params(jen.Index().Byte(), jen.Error()).Block(
 			jen.List(jen.Id("b"), jen.Err()).Op(":=").Qual("encoding/json", "Marshal").Call(jen.Id(fr)),
@@ -191,5 +133,165 @@ func (e *emitter) streamPath(f *jen.File, o *operation) {
 	text += ",\na WebSocket endpoint: dial the base URL with its scheme changed to ws or wss\nand this path appended."
 	f.Add(doc(text, o.summary, o.description))
 	f.Func().Id(o.goName).Params(params...).String().Block(body...)
+	f.Line()
+}
+
+// streamValue renders the struct that holds any server frame, its kinds
+// and its Frame method: what a stream decodes into in place, so that a
+// reader of many frames reuses one value instead of allocating a frame
+// each.
+func (e *emitter) streamValue(f *jen.File, s *streamSpec) {
+	f.Add(doc(fmt.Sprintf("%s says which frame a %s holds.", s.kindType, s.value)))
+	f.Type().Id(s.kindType).Int()
+	f.Line()
+	var consts []jen.Code
+	for i, fr := range s.frames {
+		c := doc(fmt.Sprintf("%s is a %s, in the %s field.", fr.kind, fr.wrapper, fr.field)).Id(fr.kind)
+		if i == 0 {
+			c = c.Id(s.kindType).Op("=").Iota().Op("+").Lit(1)
+		}
+		consts = append(consts, c)
+	}
+	c := doc(fmt.Sprintf("%s is a %s, in the %s field.", s.unknownKind, s.unknown, s.unknownField)).Id(s.unknownKind)
+	if len(s.frames) == 0 {
+		c = c.Id(s.kindType).Op("=").Iota().Op("+").Lit(1)
+	}
+	consts = append(consts, c)
+	f.Add(doc(fmt.Sprintf("The kinds of %s.", s.value)))
+	f.Const().Defs(consts...)
+	f.Line()
+
+	fields := []jen.Code{doc("Kind says which field holds the frame; 0 for none.").Id("Kind").Id(s.kindType)}
+	cases := []jen.Code{}
+	recv := e.g.ns.Child().Unexported("f")
+	for _, fr := range s.frames {
+		fields = append(fields, doc(fmt.Sprintf("%s holds the frame when Kind is %s.", fr.field, fr.kind)).Id(fr.field).Id(fr.wrapper))
+		cases = append(cases, jen.Case(jen.Id(fr.kind)).Block(jen.Return(jen.Id(recv).Dot(fr.field))))
+	}
+	fields = append(fields, doc(fmt.Sprintf("%s holds the frame when Kind is %s: a frame of a type this package does not know.", s.unknownField, s.unknownKind)).Id(s.unknownField).Id(s.unknown))
+	cases = append(cases, jen.Case(jen.Id(s.unknownKind)).Block(jen.Return(jen.Id(recv).Dot(s.unknownField))))
+	f.Add(doc(fmt.Sprintf("%s holds one server frame of %s %s, whichever it is: Kind says which\nfield holds it; the other fields keep what earlier frames left in them.\n%s decodes a frame into one, reusing its memory from frame to frame.", s.value, s.op.method, s.op.path, s.decodeInto)))
+	f.Type().Id(s.value).Struct(fields...)
+	f.Line()
+	f.Add(doc(fmt.Sprintf("Frame returns the frame %s holds as a %s, or nil when it holds none.", recv, s.iface)))
+	f.Func().Params(jen.Id(recv).Op("*").Id(s.value)).Id("Frame").Params().Id(s.iface).Block(
+		jen.Switch(jen.Id(recv).Dot("Kind")).Block(cases...),
+		jen.Return(jen.Nil()),
+	)
+	f.Line()
+}
+
+// streamDecoders renders the function that tells a frame's kind, the
+// decoder into a value and the decoder that returns a StreamFrame.
+func (e *emitter) streamDecoders(f *jen.File, s *streamSpec) {
+	o := s.op
+	ns := e.g.ns.Child()
+	data := ns.Unexported("data")
+	tag := ns.Unexported("tag")
+	found := ns.Unexported("found")
+	frameErr := func(d jen.Dict) jen.Code { return jen.Op("&").Id(s.errType).Values(d) }
+
+	// The kind of a frame: from its first byte, then from its tag.
+	var arrayFrame, untagged *streamFrame
+	var tagged []jen.Code
+	for _, fr := range s.frames {
+		switch fr.match {
+		case "array":
+			if arrayFrame == nil {
+				arrayFrame = fr
+			}
+		case "untagged-object":
+			if untagged == nil {
+				untagged = fr
+			}
+		default:
+			tagged = append(tagged, jen.Case(jen.Lit(fr.name)).Block(jen.Return(jen.Id(fr.kind), jen.Nil(), jen.Nil())))
+		}
+	}
+	var kindCases []jen.Code
+	if arrayFrame != nil {
+		kindCases = append(kindCases, jen.Case(jen.LitRune('[')).Block(jen.Return(jen.Id(arrayFrame.kind), jen.Nil(), jen.Nil())))
+	}
+	obj := []jen.Code{
+		jen.List(jen.Id(tag), jen.Id(found), jen.Err()).Op(":=").Add(e.rt("JSONTag")).Call(jen.Id(data), jen.Lit(s.TypeField)),
+		jen.If(jen.Err().Op("!=").Nil()).Block(
+			jen.Return(jen.Lit(0), jen.Nil(), frameErr(jen.Dict{jen.Id("Reason"): jen.Lit("invalid JSON object"), jen.Id("Err"): jen.Err()})),
+		),
+	}
+	if untagged != nil {
+		obj = append(obj, jen.If(jen.Op("!").Id(found)).Block(jen.Return(jen.Id(untagged.kind), jen.Nil(), jen.Nil())))
+	} else {
+		obj = append(obj, jen.If(jen.Op("!").Id(found)).Block(
+			jen.Return(jen.Lit(0), jen.Nil(), frameErr(jen.Dict{jen.Id("Reason"): jen.Lit(fmt.Sprintf("object without a %q member", s.TypeField))}))))
+	}
+	if len(tagged) > 0 {
+		obj = append(obj, jen.Switch(jen.String().Call(jen.Id(tag))).Block(tagged...))
+	}
+	obj = append(obj,
+		jen.If(jen.Op("!").Qual("encoding/json", "Valid").Call(jen.Id(data))).Block(
+			jen.Return(jen.Lit(0), jen.Nil(), frameErr(jen.Dict{jen.Id("Frame"): jen.String().Call(jen.Id(tag)), jen.Id("Reason"): jen.Lit("invalid JSON object")}))),
+		jen.Return(jen.Id(s.unknownKind), jen.Id(tag), jen.Nil()))
+	kindCases = append(kindCases, jen.Case(jen.LitRune('{')).Block(obj...))
+	f.Add(doc(fmt.Sprintf("%s returns the kind of the frame %s, and for a frame of an unknown\ntype, that type. It reads only as much of the frame as it takes to tell.", s.kindOf, data)))
+	f.Func().Id(s.kindOf).Params(jen.Id(data).Index().Byte()).Params(jen.Id(s.kindType), jen.Index().Byte(), jen.Error()).Block(
+		jen.Switch(e.rt("JSONKind").Call(jen.Id(data))).Block(kindCases...),
+		jen.Return(jen.Lit(0), jen.Nil(), frameErr(jen.Dict{jen.Id("Reason"): jen.Lit("not a JSON object or array")})),
+	)
+	f.Line()
+
+	// DecodeStreamFrameInto.
+	r := ns.Unexported("r")
+	fv := ns.Unexported("f")
+	kind := ns.Unexported("kind")
+	contentErr := func(fr *streamFrame) jen.Code {
+		return jen.Return(frameErr(jen.Dict{jen.Id("Frame"): jen.Lit(fr.name), jen.Id("Reason"): jen.Lit("content does not match the schema"), jen.Id("Err"): jen.Err()}))
+	}
+	var intoCases []jen.Code
+	for _, fr := range s.frames {
+		intoCases = append(intoCases, jen.Case(jen.Id(fr.kind)).Block(
+			jen.If(jen.Err().Op(":=").Id(r).Dot("Unmarshal").Call(jen.Id(data), jen.Op("&").Id(fv).Dot(fr.field).Dot(embeddedName(fr.typ))), jen.Err().Op("!=").Nil()).Block(
+				jen.Id(fv).Dot("Kind").Op("=").Lit(0),
+				contentErr(fr),
+			),
+		))
+	}
+	raw := ns.Unexported("raw")
+	intoCases = append(intoCases, jen.Case(jen.Id(s.unknownKind)).Block(
+		jen.Id(raw).Op(":=").Qual("encoding/json", "RawMessage").Call(jen.Id(data)),
+		jen.If(jen.Id(r).Op("==").Nil().Op("||").Op("!").Id(r).Dot("Alias")).Block(jen.Id(raw).Op("=").Qual("bytes", "Clone").Call(jen.Id(data))),
+		jen.Id(fv).Dot(s.unknownField).Op("=").Id(s.unknown).Values(jen.Dict{jen.Id("Type"): jen.String().Call(jen.Id(tag)), jen.Id("Raw"): jen.Id(raw)}),
+	))
+	f.Add(doc(fmt.Sprintf("%s decodes one server frame of %s %s into %s, as %s does,\nreading with %s's settings (a nil %s reads with the default ones): with a\nruntime.Interner's String as its Strings hook, strings that repeat from frame\nto frame are allocated once; with Alias set, raw JSON members share %s,\nwhich must then stay unmodified as long as they are in use. On an error\n%s.Kind is 0.", s.decodeInto, o.method, o.path, fv, s.decode, r, r, data, fv)))
+	f.Func().Id(s.decodeInto).Params(jen.Id(r).Op("*").Add(e.rt("JSONReader")), jen.Id(data).Index().Byte(), jen.Id(fv).Op("*").Id(s.value)).Error().Block(
+		jen.List(jen.Id(kind), jen.Id(tag), jen.Err()).Op(":=").Id(s.kindOf).Call(jen.Id(data)),
+		jen.Id(fv).Dot("Kind").Op("=").Id(kind),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
+		jen.Switch(jen.Id(kind)).Block(intoCases...),
+		jen.Return(jen.Nil()),
+	)
+	f.Line()
+
+	// DecodeStreamFrame.
+	v := ns.Unexported("v")
+	var cases []jen.Code
+	for _, fr := range s.frames {
+		cases = append(cases, jen.Case(jen.Id(fr.kind)).Block(
+			jen.Var().Id(v).Id(fr.wrapper),
+			jen.If(jen.Err().Op(":=").Add(e.rt("UnmarshalJSON")).Call(jen.Id(data), jen.Op("&").Id(v).Dot(embeddedName(fr.typ))), jen.Err().Op("!=").Nil()).Block(
+				jen.Return(jen.Nil(), frameErr(jen.Dict{jen.Id("Frame"): jen.Lit(fr.name), jen.Id("Reason"): jen.Lit("content does not match the schema"), jen.Id("Err"): jen.Err()})),
+			),
+			jen.Return(jen.Id(v), jen.Nil()),
+		))
+	}
+	f.Add(doc(fmt.Sprintf("%s decodes one server frame of %s %s. A frame with an unknown\n%q is returned as %s, so that a newer server does not break the client;\nmalformed frames are a *%s.", s.decode, o.method, o.path, s.TypeField, s.unknown, s.errType)))
+	f.Func().Id(s.decode).Params(jen.Id(data).Index().Byte()).Params(jen.Id(s.iface), jen.Error()).Block(
+		jen.List(jen.Id(kind), jen.Id(tag), jen.Err()).Op(":=").Id(s.kindOf).Call(jen.Id(data)),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+		jen.If(jen.Id(kind).Op("==").Id(s.unknownKind)).Block(
+			jen.Return(jen.Id(s.unknown).Values(jen.Dict{jen.Id("Type"): jen.String().Call(jen.Id(tag)), jen.Id("Raw"): jen.Qual("bytes", "Clone").Call(jen.Id(data))}), jen.Nil()),
+		),
+		jen.Switch(jen.Id(kind)).Block(cases...),
+		jen.Return(jen.Nil(), jen.Nil()),
+	)
 	f.Line()
 }

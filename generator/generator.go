@@ -45,8 +45,9 @@
 //     clientFrames (schema names) and serverFrames ({name, schema, match} with
 //     match "" for an object tagged by typeField, "untagged-object" or
 //     "array"). It becomes a path function, the StreamFrame sum with its
-//     StreamUnknown variant, DecodeStreamFrame and EncodeStreamClientFrame;
-//     no HTTP method is generated for it.
+//     StreamUnknown variant, DecodeStreamFrame, StreamFrameValue with
+//     DecodeStreamFrameInto (decoding in place, for readers of many frames)
+//     and EncodeStreamClientFrame; no HTTP method is generated for it.
 //
 // # Shared schemas
 //

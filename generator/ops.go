@@ -499,6 +499,12 @@ type streamSpec struct {
 	encode       string
 	marker       string
 	clientMarker string
+	value        string // the struct that holds any frame, for decoding in place
+	kindType     string // the type of its Kind field
+	decodeInto   string // the function that decodes into a value
+	kindOf       string // the unexported function that tells a frame's kind
+	unknownKind  string // the Kind constant of an unknown frame
+	unknownField string // the field of value holding an unknown frame
 }
 
 // streamFrame is one server frame of the stream.
@@ -507,6 +513,8 @@ type streamFrame struct {
 	match   string // "", "untagged-object", "array"
 	wrapper string // Go type of the variant
 	typ     *typeRef
+	kind    string // its Kind constant
+	field   string // the field of the value type that holds it
 }
 
 func (g *gen) schemaByName(name string) *typeRef {
@@ -541,6 +549,12 @@ func (g *gen) buildStream(o *operation, op *openapi3.Operation) {
 	s.encode = g.ns.Exported("EncodeStreamClientFrame")
 	s.marker = g.ns.Unexported("isStreamFrame")
 	s.clientMarker = g.ns.Unexported("isStreamClientFrame")
+	s.value = g.ns.Exported("StreamFrameValue")
+	s.kindType = g.ns.Exported("StreamFrameKind")
+	s.decodeInto = g.ns.Exported("DecodeStreamFrameInto")
+	s.kindOf = g.ns.Unexported("streamFrameKind")
+	fields := NewNamespace()
+	fields.Reserve("Kind", "Frame")
 	for _, f := range s.ServerFrames {
 		t := g.schemaByName(f.Schema)
 		if t == nil {
@@ -553,8 +567,17 @@ func (g *gen) buildStream(o *operation, op *openapi3.Operation) {
 			g.warn(op.Origin, "x-websocket server frame %q has unknown match %q; treated as tagged", f.Name, f.Match)
 			f.Match = ""
 		}
-		s.frames = append(s.frames, &streamFrame{name: f.Name, match: f.Match, typ: t, wrapper: g.ns.Exported("Stream" + ExportedName(f.Name))})
+		s.frames = append(s.frames, &streamFrame{
+			name:    f.Name,
+			match:   f.Match,
+			typ:     t,
+			wrapper: g.ns.Exported("Stream" + ExportedName(f.Name)),
+			kind:    g.ns.Exported("StreamFrameKind" + ExportedName(f.Name)),
+			field:   fields.Exported(f.Name),
+		})
 	}
+	s.unknownKind = g.ns.Exported("StreamFrameKindUnknown")
+	s.unknownField = fields.Exported("Unknown")
 	for _, c := range s.ClientFrames {
 		t := g.schemaByName(c)
 		if t == nil {

@@ -2,17 +2,18 @@ package projection
 
 import (
 	"bytes"
-	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
 
-	"github.com/allsource-go/allsource/gen/common"
 	"github.com/allsource-go/allsource/gen/core"
+	"github.com/allsource-go/allsource/runtime"
 )
 
 const evJSON = `{"id":"11111111-1111-4111-8111-111111111111","event_type":"user.created","entity_id":"user-1","tenant_id":"default","payload":{"name":"Ada","tags":["a",{"b":null}],"n":-1.5e3},"timestamp":"2026-01-01T00:00:00.123456789Z","metadata":null,"version":1}`
 
+// frameCorpus holds frames the worker decodes (up to malformedFrom) and
+// malformed ones it must refuse (from malformedFrom on).
 var frameCorpus = []string{
 	`{"type":"replay","position":42,"event":` + evJSON + `}`,
 	`{"event":` + evJSON + `,"position":7,"type":"replay"}`,
@@ -23,6 +24,8 @@ var frameCorpus = []string{
 	`[]`,
 	`{"type":"subscribe","filters":["a.*"]}`,
 	` { "type" : "replay" , "position" : 1 , "event" : {"id":"e\u00e9\"","event_type":"x","entity_id":"a\\b","tenant_id":"t","payload":"s","timestamp":"2026-01-01T00:00:00Z","metadata":{"k":[1,2]},"version":3,"extra":true} } `,
+	`{"type":null,` + evJSON[1:],
+	// Malformed from here on.
 	`{"type":"replay","position":1}`,
 	`{"type":"replay","position":"1","event":` + evJSON + `}`,
 	`{"type":"replay_complete"}`,
@@ -35,159 +38,157 @@ var frameCorpus = []string{
 	strings.Replace(evJSON, `"version":1`, `"version":01`, 1),
 	strings.Replace(evJSON, `2026-01-01T00:00:00.123456789Z`, `yesterday`, 1),
 	`{"type":"replay","position":1,"event":` + evJSON + `} x`,
+	`{"type":"unknown","x":[1,}`,
 	`"string"`,
 	``,
-	`{"type":null,` + evJSON[1:],
 }
 
-func TestDecodeFrameMatchesGenerated(t *testing.T) {
-	for _, in := range frameCorpus {
-		checkAgainstGenerated(t, []byte(in))
-	}
+const malformedFrom = 10
+
+// frameDecoder decodes frames as decodeBatches does.
+type frameDecoder struct {
+	in runtime.Interner
+	r  runtime.JSONReader
+	v  core.StreamFrameValue
 }
 
-func FuzzDecodeFrame(f *testing.F) {
-	for _, in := range frameCorpus {
-		f.Add([]byte(in))
+func newFrameDecoder() *frameDecoder {
+	d := &frameDecoder{}
+	d.r = runtime.JSONReader{Strings: d.in.String, Alias: true}
+	return d
+}
+
+func (d *frameDecoder) decode(data []byte) (frame, error) {
+	var f frame
+	if err := core.DecodeStreamFrameInto(&d.r, data, &d.v); err != nil {
+		return frame{}, err
 	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		// encoding/json matches member names case-insensitively and
-		// replaces invalid UTF-8; Core never relies on either, and the fast
-		// decoder does neither, so inputs that could spell upper-case or
-		// non-ASCII names are not compared.
-		for _, c := range data {
-			if c >= 0x80 || c >= 'A' && c <= 'Z' {
-				t.Skip()
-			}
+	setFrame(&f, &d.v)
+	return f, nil
+}
+
+func TestDecodeFrameCorpus(t *testing.T) {
+	d := newFrameDecoder()
+	for i, in := range frameCorpus {
+		_, err := d.decode([]byte(in))
+		if malformed := i >= malformedFrom; (err != nil) != malformed {
+			t.Errorf("%s: error %v, malformed %v", in, err, malformed)
 		}
-		if bytes.Contains(data, []byte(`\u`)) {
-			t.Skip() // may spell an upper-case or non-ASCII name
-		}
-		checkAgainstGenerated(t, data)
-	})
-}
-
-// checkAgainstGenerated requires that whatever decodeFrame accepts, the
-// generated decoder accepts too, with the same content.
-func checkAgainstGenerated(t *testing.T, data []byte) {
-	t.Helper()
-	got, err := decodeFrame(data)
-	if err != nil {
-		return // stricter than the generated decoder is fine
 	}
-	gen, gerr := core.DecodeStreamFrame(bytes.Clone(data))
-	if gerr != nil {
-		t.Fatalf("%s: decodeFrame accepted what the generated decoder refuses (%v): %+v", data, gerr, got)
-	}
-	want := fromGenerated(gen)
-	if !reflect.DeepEqual(normalizeFrame(got), normalizeFrame(want)) {
-		t.Fatalf("%s:\ndecodeFrame %+v\ngenerated   %+v", data, got, want)
-	}
-}
-
-func fromGenerated(f core.StreamFrame) frame {
-	conv := func(e common.Event) Event {
-		e.AdditionalProperties = nil // the worker's decoder keeps only the documented members
-		return Event{Event: e}
-	}
-	switch v := f.(type) {
-	case core.StreamReplay:
-		return frame{kind: frameReplay, position: v.Position, event: conv(v.Event)}
-	case core.StreamReplayComplete:
-		return frame{kind: frameReplayComplete, replayed: v.Replayed}
-	case core.StreamLagged:
-		return frame{kind: frameLagged, missed: v.Missed}
-	case core.StreamEvent:
-		return frame{kind: frameLive, event: conv(v.Event)}
-	case core.StreamEventBatch:
-		evs := make([]Event, len(v.EventBatch))
-		for i, e := range v.EventBatch {
-			evs[i] = conv(e)
-		}
-		return frame{kind: frameLive, batch: evs}
-	}
-	return frame{}
-}
-
-func normalizeFrame(f frame) frame {
-	norm := func(e *Event) {
-		e.Payload = compact(e.Payload)
-		e.Metadata = compact(e.Metadata)
-		if string(e.Metadata) == "null" {
-			e.Metadata = nil
-		}
-		e.Timestamp = e.Timestamp.UTC()
-	}
-	norm(&f.event)
-	for i := range f.batch {
-		norm(&f.batch[i])
-	}
-	return f
-}
-
-func compact(raw json.RawMessage) json.RawMessage {
-	if raw == nil {
-		return nil
-	}
-	var b bytes.Buffer
-	if err := json.Compact(&b, raw); err != nil {
-		return raw
-	}
-	return b.Bytes()
 }
 
 func TestDecodeFrameShapes(t *testing.T) {
-	f, err := decodeFrame([]byte(frameCorpus[0]))
+	d := newFrameDecoder()
+	f, err := d.decode([]byte(frameCorpus[0]))
 	if err != nil || f.kind != frameReplay || f.position != 42 || f.batch != nil {
 		t.Fatalf("replay: %+v, %v", f, err)
 	}
 	e := f.event
 	if e.ID != "11111111-1111-4111-8111-111111111111" || e.EventType != "user.created" || e.EntityID != "user-1" ||
 		e.TenantID != "default" || e.Version != 1 || string(e.Metadata) != "null" || e.Timestamp.Nanosecond() != 123456789 ||
-		string(e.Payload) != `{"name":"Ada","tags":["a",{"b":null}],"n":-1.5e3}` {
+		string(e.Payload) != `{"name":"Ada","tags":["a",{"b":null}],"n":-1.5e3}` || e.Position != 0 {
 		t.Fatalf("replay event: %+v", e)
 	}
-	f, err = decodeFrame([]byte(frameCorpus[8]))
-	if err != nil || f.event.ID != "eé\"" || f.event.EntityID != `a\b` || string(f.event.Metadata) != `{"k":[1,2]}` {
+	if f, err := d.decode([]byte(frameCorpus[1])); err != nil || f.kind != frameReplay || f.position != 7 || f.event.ID != e.ID {
+		t.Fatalf("replay with its type last: %+v, %v", f, err)
+	}
+	f, err = d.decode([]byte(frameCorpus[8]))
+	if err != nil || f.event.ID != "eé\"" || f.event.EntityID != `a\b` || string(f.event.Metadata) != `{"k":[1,2]}` ||
+		string(f.event.AdditionalProperties["extra"]) != "true" {
 		t.Fatalf("escapes: %+v, %v", f, err)
 	}
-	if f, err := decodeFrame([]byte(frameCorpus[5])); err != nil || f.kind != frameLive || len(f.batch) != 2 || f.batch[1].Version != 2 {
+	if f, err := d.decode([]byte(frameCorpus[2])); err != nil || f.kind != frameReplayComplete || f.replayed != 17 {
+		t.Fatalf("replay_complete: %+v, %v", f, err)
+	}
+	if f, err := d.decode([]byte(frameCorpus[3])); err != nil || f.kind != frameLagged || f.missed != 3 {
+		t.Fatalf("lagged: %+v, %v", f, err)
+	}
+	if f, err := d.decode([]byte(evJSON)); err != nil || f.kind != frameLive || f.batch != nil || f.event.Version != 1 {
+		t.Fatalf("live: %+v, %v", f, err)
+	}
+	if f, err := d.decode([]byte(frameCorpus[5])); err != nil || f.kind != frameLive || len(f.batch) != 2 || f.batch[1].Version != 2 {
 		t.Fatalf("batch: %+v, %v", f, err)
 	}
-	if f, err := decodeFrame([]byte(frameCorpus[7])); err != nil || f.kind != 0 {
+	if f, err := d.decode([]byte(`[]`)); err != nil || f.kind != frameLive || f.batch == nil || len(f.batch) != 0 {
+		t.Fatalf("empty batch: %+v, %v", f, err)
+	}
+	if f, err := d.decode([]byte(frameCorpus[7])); err != nil || f.kind != 0 {
 		t.Fatalf("unknown type: %+v, %v", f, err)
 	}
-	if f, err := decodeFrame([]byte(`{"type":null,` + evJSON[1:])); err != nil || f.kind != 0 {
+	if f, err := d.decode([]byte(frameCorpus[9])); err != nil || f.kind != 0 {
 		t.Fatalf("null type: %+v, %v", f, err)
 	}
-	for _, bad := range frameCorpus[9:] {
-		if bad == `{"type":null,`+evJSON[1:] {
-			continue
-		}
-		if _, err := decodeFrame([]byte(bad)); err == nil {
-			t.Errorf("decodeFrame(%s) succeeded", bad)
+}
+
+// TestDecodeFrameKeepsNothingOfEarlierFrames decodes frames one after the
+// other, as the worker does with one value, and checks each frame against
+// one decoded on its own.
+func TestDecodeFrameKeepsNothingOfEarlierFrames(t *testing.T) {
+	d := newFrameDecoder()
+	for range 2 {
+		for _, in := range frameCorpus[:malformedFrom] {
+			got, err := d.decode([]byte(in))
+			want, werr := newFrameDecoder().decode([]byte(in))
+			if err != nil || werr != nil || !reflect.DeepEqual(got, want) {
+				t.Fatalf("%s:\n got %+v %v\nwant %+v %v", in, got, err, want, werr)
+			}
 		}
 	}
 }
 
-func BenchmarkDecodeFrame(b *testing.B) {
-	data := []byte(frameCorpus[0])
-	b.Run("fast", func(b *testing.B) {
-		b.ReportAllocs()
-		b.SetBytes(int64(len(data)))
-		for b.Loop() {
-			if _, err := decodeFrame(data); err != nil {
-				b.Fatal(err)
-			}
+// FuzzDecodeFrame checks, on arbitrary frames, that the worker's decoding
+// never panics and gives what DecodeStreamFrame gives.
+func FuzzDecodeFrame(f *testing.F) {
+	for _, in := range frameCorpus {
+		f.Add([]byte(in))
+	}
+	d := newFrameDecoder()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, err := d.decode(bytes.Clone(data))
+		gen, gerr := core.DecodeStreamFrame(data)
+		if (err != nil) != (gerr != nil) {
+			t.Fatalf("%q: worker %v, DecodeStreamFrame %v", data, err, gerr)
+		}
+		if err != nil {
+			return
+		}
+		var want core.StreamFrameValue
+		if err := core.DecodeStreamFrameInto(nil, data, &want); err != nil {
+			t.Fatal(err)
+		}
+		var wf frame
+		setFrame(&wf, &want)
+		if !reflect.DeepEqual(got, wf) || reflect.TypeOf(want.Frame()) != reflect.TypeOf(gen) {
+			t.Fatalf("%q:\nworker %+v\nwant   %+v (%T)", data, got, wf, gen)
 		}
 	})
-	b.Run("generated", func(b *testing.B) {
-		b.ReportAllocs()
-		b.SetBytes(int64(len(data)))
-		for b.Loop() {
-			if _, err := core.DecodeStreamFrame(data); err != nil {
-				b.Fatal(err)
+}
+
+// BenchmarkDecodeFrame decodes a replay frame with the generated decoder,
+// as the worker does (in place, repeated strings interned, payloads left in
+// the frame) and in its plain form.
+func BenchmarkDecodeFrame(b *testing.B) {
+	data := []byte(frameCorpus[0])
+	bench := func(name string, decode func() error) {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(data)))
+			cpu := processCPU()
+			for b.Loop() {
+				if err := decode(); err != nil {
+					b.Fatal(err)
+				}
 			}
-		}
+			b.ReportMetric(float64((processCPU()-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
+		})
+	}
+	bench("generated", func() error {
+		_, err := core.DecodeStreamFrame(data)
+		return err
+	})
+	d := newFrameDecoder()
+	bench("generated/in-place", func() error {
+		_, err := d.decode(data)
+		return err
 	})
 }

@@ -2,9 +2,14 @@ package projection
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/go-faster/jx"
+
+	"github.com/allsource-go/allsource/runtime"
 )
 
 // appendRecord appends the JSON encoding of r, as encoding/json would
@@ -116,117 +121,127 @@ func encodeRecord(r *record) ([]byte, error) {
 }
 
 // parseRecord decodes a record written by appendRecord (or by
-// encoding/json). It is the decoder of the stream frames applied to
-// records: a compaction reads every record of a chain, and encoding/json
-// took several times as long over maps of a million entries.
+// encoding/json) in one pass with the runtime's JSON reader, as generated
+// types decode themselves: a compaction reads every record of a chain, and
+// encoding/json took several times as long over maps of a million
+// entries. The state and the entries alias data.
 func parseRecord(data []byte) (record, error) {
-	d := decoder{data: data}
+	d := runtime.JSONReader{Alias: true}
+	d.ResetBytes(data)
 	var r record
 	var nVersions, nEntries int64 // the maps' sizes, when written first
-	strings := func() ([]string, error) {
-		if d.peek() == 'n' {
-			return nil, d.literal("null")
+	strs := func(p *[]string) error {
+		if d.Next() == jx.Null {
+			*p = nil
+			return d.Null()
 		}
-		if err := d.expect('['); err != nil {
-			return nil, err
-		}
-		var out []string
-		d.skipSpace()
-		if d.peek() == ']' {
-			d.pos++
-			return []string{}, nil
-		}
-		for {
-			d.skipSpace()
-			s, err := d.str()
-			if err != nil {
-				return nil, err
-			}
+		it, err := d.ArrIter()
+		out := []string{}
+		for err == nil && it.Next() {
+			var s string
+			s, err = runtime.DecodeJSONString(&d)
 			out = append(out, s)
-			d.skipSpace()
-			switch d.peek() {
-			case ',':
-				d.pos++
-			case ']':
-				d.pos++
-				return out, nil
-			default:
-				return nil, d.errorf("want ',' or ']' in array")
-			}
 		}
-	}
-	boolean := func() (bool, error) {
-		if d.peek() == 't' {
-			return true, d.literal("true")
+		if err == nil {
+			err = it.Err()
 		}
-		return false, d.literal("false")
+		*p = out
+		return err
 	}
-	err := d.members(func(key []byte) error {
-		var err error
+	boolean := func(p *bool) error {
+		v, err := d.Bool()
+		*p = v
+		return err
+	}
+	integer := func(p *int64) error {
+		v, err := runtime.DecodeJSONInt64(&d)
+		*p = v
+		return err
+	}
+	it, err := d.ObjIter()
+	if err != nil {
+		return record{}, err
+	}
+	for err == nil && it.Next() {
+		key := it.Key()
 		switch string(key) {
 		case "format":
 			var n int64
-			n, err = d.int()
+			err = integer(&n)
 			r.Format = int(n)
 		case "consumer":
-			r.Consumer, err = d.str()
+			r.Consumer, err = runtime.DecodeJSONString(&d)
 		case "event_types":
-			r.EventTypes, err = strings()
+			err = strs(&r.EventTypes)
 		case "position":
-			r.Position, err = d.int()
+			err = integer(&r.Position)
 		case "n_versions":
-			nVersions, err = d.int()
+			err = integer(&nVersions)
 		case "n_entries":
-			nEntries, err = d.int()
+			err = integer(&nEntries)
 		case "versions":
-			if d.peek() == 'n' {
-				return d.literal("null")
+			if d.Next() == jx.Null {
+				err = d.Null()
+				break
 			}
 			r.Versions = make(map[string]int64, sizeHint(nVersions, len(data)))
-			err = d.members(func(k []byte) error {
-				v, err := d.int()
-				r.Versions[string(k)] = v
-				return err
-			})
-		case "applied":
-			r.Applied, err = d.int()
-		case "saved_at":
-			var s string
-			if s, err = d.str(); err == nil {
-				r.SavedAt, err = time.Parse(time.RFC3339Nano, s)
+			var m runtime.JSONObjIter
+			m, err = d.ObjIter()
+			for err == nil && m.Next() {
+				var v int64
+				v, err = runtime.DecodeJSONInt64(&d)
+				r.Versions[runtime.JSONKey(m.Key())] = v
 			}
+			if err == nil {
+				err = m.Err()
+			}
+		case "applied":
+			err = integer(&r.Applied)
+		case "saved_at":
+			err = runtime.DecodeJSONTime(&d, &r.SavedAt)
 		case "state":
 			var v json.RawMessage
-			if v, err = d.value(); err == nil && string(v) != "null" {
+			if v, err = runtime.DecodeJSONRaw(&d); err == nil && string(v) != "null" {
 				r.State = v
 			}
 		case "keyed":
-			r.Keyed, err = boolean()
+			err = boolean(&r.Keyed)
 		case "entries":
-			if d.peek() == 'n' {
-				return d.literal("null")
+			if d.Next() == jx.Null {
+				err = d.Null()
+				break
 			}
 			r.Entries = make(map[string]json.RawMessage, sizeHint(nEntries, len(data)))
-			err = d.members(func(k []byte) error {
-				v, err := d.value()
-				r.Entries[string(k)] = v
-				return err
-			})
+			var m runtime.JSONObjIter
+			m, err = d.ObjIter()
+			for err == nil && m.Next() {
+				var v json.RawMessage
+				v, err = runtime.DecodeJSONRaw(&d)
+				r.Entries[runtime.JSONKey(m.Key())] = v
+			}
+			if err == nil {
+				err = m.Err()
+			}
 		case "deleted":
-			r.Deleted, err = strings()
+			err = strs(&r.Deleted)
 		case "delta":
-			r.Delta, err = boolean()
+			err = boolean(&r.Delta)
 		case "through":
-			r.Through, err = d.int()
+			err = integer(&r.Through)
 		case "seq":
-			r.Seq, err = d.int()
+			err = integer(&r.Seq)
 		default:
-			err = d.skipValue(0)
+			err = d.Skip()
 		}
-		return err
-	})
+		if err != nil {
+			err = fmt.Errorf("%s: %w", runtime.JSONKey(key), err)
+		}
+	}
 	if err == nil {
-		err = d.end()
+		err = it.Err()
+	}
+	if err == nil {
+		err = runtime.DecodeJSONEnd(&d)
 	}
 	if err != nil {
 		return record{}, err

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/allsource-go/allsource/allsource"
+	"github.com/allsource-go/allsource/gen/core"
+	"github.com/allsource-go/allsource/runtime"
 )
 
 // Defaults for Config.
@@ -556,9 +558,14 @@ type decodedBatch struct {
 }
 
 // decodeBatches decodes the batches of raw until it is closed or ctx is
-// done, and stops after a malformed frame.
+// done, and stops after a malformed frame. It decodes with the generated
+// frame decoder, in place: into one value reused from frame to frame, with
+// the strings that repeat (event types, tenants, entity ids) interned, and
+// payloads and metadata left in the frames, which the worker owns.
 func decodeBatches(ctx context.Context, raw <-chan frameBatch, out chan<- decodedBatch, free <-chan []frame) {
-	var in interner
+	var in runtime.Interner
+	r := runtime.JSONReader{Strings: in.String, Alias: true}
+	var v core.StreamFrameValue
 	for b := range raw {
 		d := decodedBatch{err: b.err}
 		select {
@@ -574,11 +581,12 @@ func decodeBatches(ctx context.Context, raw <-chan frameBatch, out chan<- decode
 		for _, data := range b.frames {
 			d.frames = append(d.frames, frame{})
 			f := &d.frames[len(d.frames)-1]
-			if err := decodeFrameInto(f, data, &in); err != nil {
+			if err := core.DecodeStreamFrameInto(&r, data, &v); err != nil {
 				d.frames = d.frames[:len(d.frames)-1]
-				d.err, d.malformed = nil, fmt.Errorf("projection: stream frame: %w", err)
+				d.err, d.malformed = nil, fmt.Errorf("projection: %w", err)
 				break
 			}
+			setFrame(f, &v)
 			if f.kind == 0 {
 				d.frames = d.frames[:len(d.frames)-1] // a frame type from a newer server
 			}
@@ -591,6 +599,30 @@ func decodeBatches(ctx context.Context, raw <-chan frameBatch, out chan<- decode
 		if d.malformed != nil {
 			return
 		}
+	}
+}
+
+// setFrame sets *f to the frame v holds; a frame of a type from a newer
+// server gives the zero frame, which the worker ignores. Core sends
+// positions with replayed events only.
+func setFrame(f *frame, v *core.StreamFrameValue) {
+	switch v.Kind {
+	case core.StreamFrameKindReplay:
+		*f = frame{kind: frameReplay, position: v.Replay.Position, event: Event{Event: v.Replay.Event}}
+	case core.StreamFrameKindReplayComplete:
+		*f = frame{kind: frameReplayComplete, replayed: v.ReplayComplete.Replayed}
+	case core.StreamFrameKindLagged:
+		*f = frame{kind: frameLagged, missed: v.Lagged.Missed}
+	case core.StreamFrameKindEvent:
+		*f = frame{kind: frameLive, event: Event{Event: v.Event.Event}}
+	case core.StreamFrameKindEventBatch:
+		batch := make([]Event, len(v.EventBatch.EventBatch))
+		for i := range batch {
+			batch[i].Event = v.EventBatch.EventBatch[i]
+		}
+		*f = frame{kind: frameLive, batch: batch}
+	default:
+		*f = frame{}
 	}
 }
 

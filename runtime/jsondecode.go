@@ -3,24 +3,23 @@ package runtime
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"math/big"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
 	"github.com/go-faster/jx"
 )
 
-// This file holds what generated single-pass JSON decoders share. They are
-// built on jx, a reflection-free JSON decoder: each generated type walks its
-// object once, decoding members by their Go type, instead of letting
-// encoding/json scan the input, decode it by reflection, and scan it again
-// for the members the schema does not describe.
+// This file holds what generated single-pass JSON decoders share. They read
+// with a JSONReader (jsonreader.go), token by token, with jx's types: each
+// generated type walks its object once, decoding members by their Go type,
+// instead of letting encoding/json scan the input, decode it by reflection,
+// and scan it again for the members the schema does not describe.
 //
 // The decoders keep encoding/json's results: a JSON null leaves a scalar or
 // a struct unchanged and sets a slice, map or pointer to nil; a duplicate
@@ -30,24 +29,52 @@ import (
 // name differs from the schema's in case only is an unknown member.
 
 // JSONDecoder is implemented by generated types that decode themselves from
-// a jx.Decoder in one pass. DecodeJSON reads exactly one JSON value from d;
-// a JSON null leaves the value unchanged. Whatever it keeps is copied, so the
-// input may be reused afterwards.
+// a JSONReader in one pass. DecodeJSON reads exactly one JSON value from r;
+// a JSON null leaves the value unchanged. What it keeps is copied, so the
+// input may be reused afterwards, unless r says otherwise (Alias).
 type JSONDecoder interface {
-	DecodeJSON(d *jx.Decoder) error
+	DecodeJSON(r *JSONReader) error
 }
+
+// DecodeBytes decodes data, one JSON value and nothing else but white
+// space, into v with v's DecodeJSON, reading with r's settings.
+func (r *JSONReader) DecodeBytes(data []byte, v JSONDecoder) error {
+	r.ResetBytes(data)
+	err := v.DecodeJSON(r)
+	if err == nil {
+		err = DecodeJSONEnd(r)
+	}
+	r.ResetBytes(nil)
+	return err
+}
+
+// Unmarshal decodes data, one JSON value, into v, which must be a pointer:
+// with r's settings when v implements JSONDecoder (as DecodeBytes does),
+// with json.Unmarshal otherwise. A nil r decodes with the default
+// settings.
+func (r *JSONReader) Unmarshal(data []byte, v any) error {
+	dv, ok := v.(JSONDecoder)
+	switch {
+	case !ok:
+		return json.Unmarshal(data, v)
+	case r == nil:
+		return DecodeJSONBytes(data, dv)
+	}
+	return r.DecodeBytes(data, dv)
+}
+
+// readers holds JSONReaders with the default settings, for the functions
+// that decode one value and have no reader of their own.
+var readers = sync.Pool{New: func() any { return new(JSONReader) }}
 
 // DecodeJSONBytes decodes data into v with v's DecodeJSON and reports an
 // error when anything but white space follows the value. Generated
 // UnmarshalJSON methods call it.
 func DecodeJSONBytes(data []byte, v JSONDecoder) error {
-	d := jx.GetDecoder()
-	defer jx.PutDecoder(d)
-	d.ResetBytes(data)
-	if err := v.DecodeJSON(d); err != nil {
-		return err
-	}
-	return DecodeJSONEnd(d)
+	r := readers.Get().(*JSONReader)
+	err := r.DecodeBytes(data, v)
+	readers.Put(r)
+	return err
 }
 
 // UnmarshalJSON decodes data into v, which must be a pointer: in one pass
@@ -78,32 +105,32 @@ func UnmarshalJSON(data []byte, v any) error {
 // of the DecodeJSON...To functions), as the generated decoders decode a
 // member of that type: union variants and named scalar types use it, so that
 // a value decodes the same wherever it stands.
-func DecodeJSONScalarBytes[T any](data []byte, p *T, dec func(*jx.Decoder, *T) error) error {
-	d := jx.GetDecoder()
-	defer jx.PutDecoder(d)
-	d.ResetBytes(data)
-	if err := dec(d, p); err != nil {
-		return err
+func DecodeJSONScalarBytes[T any](data []byte, p *T, dec func(*JSONReader, *T) error) error {
+	r := readers.Get().(*JSONReader)
+	r.ResetBytes(data)
+	err := dec(r, p)
+	if err == nil {
+		err = DecodeJSONEnd(r)
 	}
-	return DecodeJSONEnd(d)
+	r.ResetBytes(nil)
+	readers.Put(r)
+	return err
 }
 
 // DecodeJSONEnd reports an error unless only white space is left in d.
-func DecodeJSONEnd(d *jx.Decoder) error {
-	switch err := d.Skip(); {
-	case err == io.EOF:
-		return nil
-	case err != nil:
-		return fmt.Errorf("after the JSON value: %w", err)
+func DecodeJSONEnd(d *JSONReader) error {
+	d.skipSpace()
+	if d.pos < len(d.data) {
+		return d.errorf("data after the JSON value")
 	}
-	return errors.New("data after the JSON value")
+	return nil
 }
 
 // DecodeJSONValue decodes the next value of d into v, which must be a
 // pointer: with v's DecodeJSON when it has one, and with encoding/json
 // otherwise. Generated decoders use it for types they cannot decode member by
 // member (types of other packages, base64 bytes, float32).
-func DecodeJSONValue(d *jx.Decoder, v any) error {
+func DecodeJSONValue(d *JSONReader, v any) error {
 	if dv, ok := v.(JSONDecoder); ok {
 		return dv.DecodeJSON(d)
 	}
@@ -130,16 +157,17 @@ func unmarshalBase64(raw []byte, v any) error {
 // DecodeJSONString decodes a JSON string, as encoding/json does: escapes
 // resolved, invalid UTF-8 replaced by U+FFFD. Any other JSON value is an
 // error.
-func DecodeJSONString(d *jx.Decoder) (string, error) {
-	raw, err := d.Raw()
+func DecodeJSONString(d *JSONReader) (string, error) {
+	d.skipSpace()
+	raw, plain, err := d.str()
 	if err != nil {
 		return "", err
 	}
-	if len(raw) < 2 || raw[0] != '"' {
-		return "", fmt.Errorf("want a JSON string, got %s", raw.Type())
-	}
 	body := raw[1 : len(raw)-1]
-	if bytes.IndexByte(body, '\\') < 0 && utf8.Valid(body) {
+	if plain || bytes.IndexByte(body, '\\') < 0 && utf8.Valid(body) {
+		if d.Strings != nil {
+			return d.Strings(body), nil
+		}
 		return string(body), nil
 	}
 	var s string
@@ -151,7 +179,7 @@ func DecodeJSONString(d *jx.Decoder) (string, error) {
 
 // DecodeJSONInt32 decodes a JSON integer that fits in an int32. (jx's own
 // Int32 lets some ten-digit values wrap around.)
-func DecodeJSONInt32(d *jx.Decoder) (int32, error) {
+func DecodeJSONInt32(d *JSONReader) (int32, error) {
 	n, err := DecodeJSONInt64(d)
 	if err != nil {
 		return 0, err
@@ -162,21 +190,31 @@ func DecodeJSONInt32(d *jx.Decoder) (int32, error) {
 	return int32(n), nil
 }
 
-// DecodeJSONRaw returns a copy of the next JSON value of d, null included.
-func DecodeJSONRaw(d *jx.Decoder) (json.RawMessage, error) {
+// DecodeJSONRaw returns a copy of the next JSON value of d, null included,
+// or the value itself, in the input, when d.Alias is set.
+func DecodeJSONRaw(d *JSONReader) (json.RawMessage, error) {
 	raw, err := d.Raw()
 	if err != nil {
 		return nil, err
+	}
+	if d.Alias {
+		return json.RawMessage(raw[:len(raw):len(raw)]), nil
 	}
 	return bytes.Clone(raw), nil
 }
 
 // DecodeJSONTime decodes an RFC 3339 time as encoding/json does; a JSON null
 // leaves t unchanged.
-func DecodeJSONTime(d *jx.Decoder, t *time.Time) error {
+func DecodeJSONTime(d *JSONReader, t *time.Time) error {
 	raw, err := d.Raw()
 	if err != nil {
 		return err
+	}
+	if len(raw) > 2 && raw[0] == '"' {
+		if v, ok := parseTimeUTC(raw[1 : len(raw)-1]); ok {
+			*t = v
+			return nil
+		}
 	}
 	if bytes.IndexByte(raw, '\\') >= 0 {
 		// A string with escapes (\u0031 for '1', say) is still a time
@@ -192,10 +230,66 @@ func DecodeJSONTime(d *jx.Decoder, t *time.Time) error {
 	return t.UnmarshalJSON(raw)
 }
 
+// parseTimeUTC parses the most common spelling of a time in JSON,
+// 2006-01-02T15:04:05Z with an optional fraction of one to nine digits, to
+// the time time.Time's UnmarshalJSON gives it, without its general parser.
+// It returns false for any other spelling, and for a date or time out of
+// range, which the caller leaves to UnmarshalJSON.
+func parseTimeUTC(b []byte) (time.Time, bool) {
+	n := len(b)
+	if n < 20 || n > 30 || b[n-1] != 'Z' || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' {
+		return time.Time{}, false
+	}
+	num := func(s []byte) int {
+		v := 0
+		for _, c := range s {
+			if c < '0' || c > '9' {
+				return -1
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v
+	}
+	year, month, day := num(b[0:4]), num(b[5:7]), num(b[8:10])
+	hour, minute, sec := num(b[11:13]), num(b[14:16]), num(b[17:19])
+	if year < 0 || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) ||
+		hour < 0 || hour > 23 || minute < 0 || minute > 59 || sec < 0 || sec > 59 {
+		return time.Time{}, false
+	}
+	nsec := 0
+	if n > 20 {
+		frac := b[20 : n-1]
+		if b[19] != '.' || len(frac) == 0 {
+			return time.Time{}, false
+		}
+		if nsec = num(frac); nsec < 0 {
+			return time.Time{}, false
+		}
+		for i := len(frac); i < 9; i++ {
+			nsec *= 10
+		}
+	}
+	return time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC), true
+}
+
+// daysIn returns the number of days in month of year.
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
 // DecodeJSONStringTo decodes a JSON string into *p; a null leaves *p
 // unchanged. Generated decoders use the DecodeJSON...To functions for
 // members of scalar types.
-func DecodeJSONStringTo[T ~string](d *jx.Decoder, p *T) error {
+func DecodeJSONStringTo[T ~string](d *JSONReader, p *T) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -209,11 +303,15 @@ func DecodeJSONStringTo[T ~string](d *jx.Decoder, p *T) error {
 
 // DecodeJSONInt64To decodes a JSON integer into *p; a null leaves *p
 // unchanged.
-func DecodeJSONInt64To[T ~int64](d *jx.Decoder, p *T) error {
-	if d.Next() == jx.Null {
+func DecodeJSONInt64To[T ~int64](d *JSONReader, p *T) error {
+	switch d.Next() {
+	case jx.Null:
 		return d.Null()
+	case jx.Number:
+	default:
+		return d.errorf("want an integer")
 	}
-	n, err := DecodeJSONInt64(d)
+	n, err := decodeJSONInt64(d)
 	if err != nil {
 		return err
 	}
@@ -225,10 +323,16 @@ func DecodeJSONInt64To[T ~int64](d *jx.Decoder, p *T) error {
 // of int64, however it is spelled: 1.0, 1e2 and 1E+0 are the integers 1,
 // 100 and 1 (JSON Schema's integer is a value, not a spelling). A number
 // with a fraction, or out of range, is refused.
-func DecodeJSONInt64(d *jx.Decoder) (int64, error) {
+func DecodeJSONInt64(d *JSONReader) (int64, error) {
 	if d.Next() != jx.Number {
-		return d.Int64() // refused, with jx's own message
+		return 0, d.errorf("want an integer")
 	}
+	return decodeJSONInt64(d)
+}
+
+// decodeJSONInt64 is DecodeJSONInt64 once the next value is known to be
+// a number.
+func decodeJSONInt64(d *JSONReader) (int64, error) {
 	num, err := d.Num()
 	if err != nil {
 		return 0, err
@@ -291,7 +395,7 @@ func integral(num jx.Num) (int64, error) {
 
 // DecodeJSONInt32To decodes a JSON integer that fits in an int32 into *p; a
 // null leaves *p unchanged.
-func DecodeJSONInt32To[T ~int32](d *jx.Decoder, p *T) error {
+func DecodeJSONInt32To[T ~int32](d *JSONReader, p *T) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -305,24 +409,13 @@ func DecodeJSONInt32To[T ~int32](d *jx.Decoder, p *T) error {
 
 // DecodeJSONFloat64To decodes a JSON number into *p; a null leaves *p
 // unchanged.
-func DecodeJSONFloat64To[T ~float64](d *jx.Decoder, p *T) error {
+func DecodeJSONFloat64To[T ~float64](d *JSONReader, p *T) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
-	if d.Next() != jx.Number {
-		_, err := d.Float64() // refused, with jx's own message
-		return err
-	}
-	num, err := d.Num()
+	f, err := d.Float64()
 	if err != nil {
 		return err
-	}
-	// The number's text is parsed here rather than by the decoder's own
-	// Float64, which rounds some long mantissas wrongly (a 19-digit
-	// integer part followed by ".0" came back as another number).
-	f, err := strconv.ParseFloat(string(num), 64)
-	if err != nil {
-		return fmt.Errorf("number %s: %w", num, err)
 	}
 	*p = T(f)
 	return nil
@@ -330,7 +423,7 @@ func DecodeJSONFloat64To[T ~float64](d *jx.Decoder, p *T) error {
 
 // DecodeJSONBoolTo decodes a JSON boolean into *p; a null leaves *p
 // unchanged.
-func DecodeJSONBoolTo[T ~bool](d *jx.Decoder, p *T) error {
+func DecodeJSONBoolTo[T ~bool](d *JSONReader, p *T) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -344,7 +437,7 @@ func DecodeJSONBoolTo[T ~bool](d *jx.Decoder, p *T) error {
 
 // DecodeJSONRawTo stores a copy of the next JSON value, null included, in
 // *p.
-func DecodeJSONRawTo[T ~[]byte](d *jx.Decoder, p *T) error {
+func DecodeJSONRawTo[T ~[]byte](d *JSONReader, p *T) error {
 	raw, err := DecodeJSONRaw(d)
 	if err != nil {
 		return err
@@ -355,7 +448,7 @@ func DecodeJSONRawTo[T ~[]byte](d *jx.Decoder, p *T) error {
 
 // DecodeJSONOpt decodes an optional value into *o with dec; a null makes *o
 // absent, as Opt's UnmarshalJSON does.
-func DecodeJSONOpt[T any](d *jx.Decoder, o *Opt[T], dec func(*jx.Decoder, *T) error) error {
+func DecodeJSONOpt[T any](d *JSONReader, o *Opt[T], dec func(*JSONReader, *T) error) error {
 	if d.Next() == jx.Null {
 		*o = Opt[T]{}
 		return d.Null()
@@ -369,7 +462,7 @@ func DecodeJSONOpt[T any](d *jx.Decoder, o *Opt[T], dec func(*jx.Decoder, *T) er
 
 // DecodeJSONNullable decodes a value or null into *n with dec, as
 // Nullable's UnmarshalJSON does.
-func DecodeJSONNullable[T any](d *jx.Decoder, n *Nullable[T], dec func(*jx.Decoder, *T) error) error {
+func DecodeJSONNullable[T any](d *JSONReader, n *Nullable[T], dec func(*JSONReader, *T) error) error {
 	if d.Next() == jx.Null {
 		*n = Nullable[T]{Set: true, Null: true}
 		return d.Null()
@@ -499,7 +592,7 @@ func (k JSONKinds) Has(raw jx.Raw) bool {
 
 // DecodeJSONRawKinds decodes the next value of d into *p as raw JSON, kept as
 // it was received, and refuses a value of a kind k does not hold.
-func DecodeJSONRawKinds[T ~[]byte](d *jx.Decoder, p *T, k JSONKinds) error {
+func DecodeJSONRawKinds[T ~[]byte](d *JSONReader, p *T, k JSONKinds) error {
 	raw, err := d.Raw()
 	if err != nil {
 		return err
@@ -507,12 +600,16 @@ func DecodeJSONRawKinds[T ~[]byte](d *jx.Decoder, p *T, k JSONKinds) error {
 	if !k.Has(raw) {
 		return fmt.Errorf("want %s, got %s", k, raw.Type())
 	}
-	*p = T(bytes.Clone(raw))
+	if d.Alias {
+		*p = T(raw[:len(raw):len(raw)])
+	} else {
+		*p = T(bytes.Clone(raw))
+	}
 	return nil
 }
 
 // UnmarshalJSONRawKinds is DecodeJSONRawKinds over data, which must hold one
 // JSON value and nothing else; generated UnmarshalJSON methods call it.
 func UnmarshalJSONRawKinds[T ~[]byte](data []byte, p *T, k JSONKinds) error {
-	return DecodeJSONScalarBytes(data, p, func(d *jx.Decoder, p *T) error { return DecodeJSONRawKinds(d, p, k) })
+	return DecodeJSONScalarBytes(data, p, func(d *JSONReader, p *T) error { return DecodeJSONRawKinds(d, p, k) })
 }

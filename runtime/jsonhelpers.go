@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"unicode/utf8"
 
 	"github.com/go-faster/jx"
 )
@@ -51,30 +52,92 @@ func MarshalJSONExtra[V any](known []byte, extra map[string]V) ([]byte, error) {
 
 // JSONMemberText returns the text of the member key of the JSON object
 // data, and whether the object has that member, reading the object only up
-// to that member. A null member has the text "". Generated stream decoders
-// use it to find a frame's type before decoding the frame.
+// to that member. A null member has the text "".
 func JSONMemberText(data []byte, key string) (string, bool, error) {
-	d := jx.GetDecoder()
-	defer jx.PutDecoder(d)
+	text, found, err := JSONTag(data, key)
+	return string(text), found, err
+}
+
+// JSONTag returns the text of the member key of the JSON object data, and
+// whether the object has that member: the tag that says what the object
+// is. A null member has no text. When the object starts with that member,
+// as a tagged object usually does, and its text has no escapes, it is found
+// at a glance, as a slice of data, without reading the rest (which the
+// caller decodes next); otherwise the object is read up to the member.
+// Generated stream decoders use it to find a frame's type.
+func JSONTag(data []byte, key string) ([]byte, bool, error) {
+	if text, ok := leadingText(data, key); ok {
+		return text, true, nil
+	}
+	d := readers.Get().(*JSONReader)
+	defer func() {
+		d.ResetBytes(nil)
+		readers.Put(d)
+	}()
 	d.ResetBytes(data)
 	it, err := d.ObjIter()
 	if err != nil {
-		return "", false, err
+		return nil, false, err
 	}
 	for it.Next() {
 		if string(it.Key()) != key {
 			if err := d.Skip(); err != nil {
-				return "", false, err
+				return nil, false, err
 			}
 			continue
 		}
 		if d.Next() == jx.Null {
-			return "", true, d.Null()
+			return nil, true, d.Null()
 		}
 		s, err := DecodeJSONString(d)
-		return s, true, err
+		return []byte(s), true, err
 	}
-	return "", false, it.Err()
+	return nil, false, it.Err()
+}
+
+// leadingText returns the text of the first member of the JSON object data
+// when that member is key and its value an ASCII string without escapes;
+// it looks no further and does not validate the rest of data.
+func leadingText(data []byte, key string) ([]byte, bool) {
+	i := skipJSONSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return nil, false
+	}
+	i = skipJSONSpace(data, i+1)
+	if i+len(key)+2 > len(data) || data[i] != '"' || string(data[i+1:i+1+len(key)]) != key || data[i+1+len(key)] != '"' {
+		return nil, false
+	}
+	i = skipJSONSpace(data, i+len(key)+2)
+	if i >= len(data) || data[i] != ':' {
+		return nil, false
+	}
+	i = skipJSONSpace(data, i+1)
+	if i >= len(data) || data[i] != '"' {
+		return nil, false
+	}
+	for j := i + 1; j < len(data); j++ {
+		switch c := data[j]; {
+		case c == '"':
+			return data[i+1 : j : j], true
+		case c == '\\' || c < 0x20 || c >= utf8.RuneSelf:
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
+// skipJSONSpace returns the offset of the first byte of data from i that
+// is not JSON white space.
+func skipJSONSpace(data []byte, i int) int {
+	for i < len(data) {
+		switch data[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
 }
 
 // JSONKind returns the first byte of the JSON value data after white space,

@@ -12,7 +12,7 @@ import (
 // DecodeJSON decodes ArchiveIntegrity from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *ArchiveIntegrity) DecodeJSON(d *jx.Decoder) error {
+func (v *ArchiveIntegrity) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -69,7 +69,7 @@ func (v *ArchiveIntegrity) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes ErrorDetail from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *ErrorDetail) DecodeJSON(d *jx.Decoder) error {
+func (v *ErrorDetail) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -125,7 +125,7 @@ func (v *ErrorDetail) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes ErrorMessage from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *ErrorMessage) DecodeJSON(d *jx.Decoder) error {
+func (v *ErrorMessage) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -172,7 +172,7 @@ func (v *ErrorMessage) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes ErrorObject from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *ErrorObject) DecodeJSON(d *jx.Decoder) error {
+func (v *ErrorObject) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -219,7 +219,7 @@ func (v *ErrorObject) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Event from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Event) DecodeJSON(d *jx.Decoder) error {
+func (v *Event) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -301,7 +301,7 @@ func (v *Event) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes QueryEventsResponse from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *QueryEventsResponse) DecodeJSON(d *jx.Decoder) error {
+func (v *QueryEventsResponse) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -404,7 +404,7 @@ func (v *QueryEventsResponse) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes ReadOnly from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *ReadOnly) DecodeJSON(d *jx.Decoder) error {
+func (v *ReadOnly) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -456,7 +456,7 @@ func (v *ReadOnly) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes VersionConflict from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *VersionConflict) DecodeJSON(d *jx.Decoder) error {
+func (v *VersionConflict) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}

@@ -13,7 +13,7 @@ import (
 // DecodeJSON decodes AckRequest from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *AckRequest) DecodeJSON(d *jx.Decoder) error {
+func (v *AckRequest) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -60,7 +60,7 @@ func (v *AckRequest) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes AckResult from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *AckResult) DecodeJSON(d *jx.Decoder) error {
+func (v *AckResult) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -117,7 +117,7 @@ func (v *AckResult) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes ArchiveIndexIncomplete from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *ArchiveIndexIncomplete) DecodeJSON(d *jx.Decoder) error {
+func (v *ArchiveIndexIncomplete) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -172,7 +172,7 @@ func (v *ArchiveIndexIncomplete) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes BatchIngestResult from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *BatchIngestResult) DecodeJSON(d *jx.Decoder) error {
+func (v *BatchIngestResult) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -254,7 +254,7 @@ func (v *BatchIngestResult) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes BulkGetProjectionStatesRequest from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *BulkGetProjectionStatesRequest) DecodeJSON(d *jx.Decoder) error {
+func (v *BulkGetProjectionStatesRequest) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -326,7 +326,7 @@ func (v *BulkGetProjectionStatesRequest) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes BulkProjectionState from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *BulkProjectionState) DecodeJSON(d *jx.Decoder) error {
+func (v *BulkProjectionState) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -383,7 +383,7 @@ func (v *BulkProjectionState) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes BulkProjectionStates from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *BulkProjectionStates) DecodeJSON(d *jx.Decoder) error {
+func (v *BulkProjectionStates) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -465,7 +465,7 @@ func (v *BulkProjectionStates) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes BulkSaveProjectionStatesRequest from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *BulkSaveProjectionStatesRequest) DecodeJSON(d *jx.Decoder) error {
+func (v *BulkSaveProjectionStatesRequest) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -537,7 +537,7 @@ func (v *BulkSaveProjectionStatesRequest) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes BulkSaveResult from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *BulkSaveResult) DecodeJSON(d *jx.Decoder) error {
+func (v *BulkSaveResult) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -594,7 +594,7 @@ func (v *BulkSaveResult) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Consumer from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Consumer) DecodeJSON(d *jx.Decoder) error {
+func (v *Consumer) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -676,7 +676,7 @@ func (v *Consumer) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes ConsumerEvent from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *ConsumerEvent) DecodeJSON(d *jx.Decoder) error {
+func (v *ConsumerEvent) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -763,7 +763,7 @@ func (v *ConsumerEvent) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes ConsumerEvents from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *ConsumerEvents) DecodeJSON(d *jx.Decoder) error {
+func (v *ConsumerEvents) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -840,7 +840,7 @@ func (v *ConsumerEvents) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes DuplicateGroup from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *DuplicateGroup) DecodeJSON(d *jx.Decoder) error {
+func (v *DuplicateGroup) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -942,7 +942,7 @@ func (v *DuplicateGroup) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes DuplicatePage from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *DuplicatePage) DecodeJSON(d *jx.Decoder) error {
+func (v *DuplicatePage) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -1024,7 +1024,7 @@ func (v *DuplicatePage) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes EntityHistoryEntry from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *EntityHistoryEntry) DecodeJSON(d *jx.Decoder) error {
+func (v *EntityHistoryEntry) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -1086,7 +1086,7 @@ func (v *EntityHistoryEntry) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes EntityPage from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *EntityPage) DecodeJSON(d *jx.Decoder) error {
+func (v *EntityPage) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -1168,7 +1168,7 @@ func (v *EntityPage) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes EntityState from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *EntityState) DecodeJSON(d *jx.Decoder) error {
+func (v *EntityState) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -1285,7 +1285,7 @@ func (v *EntityState) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes EntitySummary from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *EntitySummary) DecodeJSON(d *jx.Decoder) error {
+func (v *EntitySummary) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -1346,7 +1346,7 @@ func (v *EntitySummary) UnmarshalJSON(data []byte) error {
 
 // DecodeJSON decodes EventBatch from d in one pass over the input, as
 // UnmarshalJSON does; a JSON null sets v to nil.
-func (v *EventBatch) DecodeJSON(d *jx.Decoder) error {
+func (v *EventBatch) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		if err := d.Null(); err != nil {
 			return fmt.Errorf("EventBatch: %w", err)
@@ -1386,7 +1386,7 @@ func (v *EventBatch) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes EventLookup from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *EventLookup) DecodeJSON(d *jx.Decoder) error {
+func (v *EventLookup) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -1438,7 +1438,7 @@ func (v *EventLookup) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes EventTypePage from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *EventTypePage) DecodeJSON(d *jx.Decoder) error {
+func (v *EventTypePage) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -1515,7 +1515,7 @@ func (v *EventTypePage) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes EventTypeSummary from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *EventTypeSummary) DecodeJSON(d *jx.Decoder) error {
+func (v *EventTypeSummary) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -1572,7 +1572,7 @@ func (v *EventTypeSummary) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes FilterFrame from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *FilterFrame) DecodeJSON(d *jx.Decoder) error {
+func (v *FilterFrame) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -1648,7 +1648,7 @@ func (v *FilterFrame) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Health from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Health) DecodeJSON(d *jx.Decoder) error {
+func (v *Health) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -1749,7 +1749,7 @@ func (v *Health) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes IngestEventRequest from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *IngestEventRequest) DecodeJSON(d *jx.Decoder) error {
+func (v *IngestEventRequest) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -1818,7 +1818,7 @@ func (v *IngestEventRequest) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes IngestEventsRequest from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *IngestEventsRequest) DecodeJSON(d *jx.Decoder) error {
+func (v *IngestEventsRequest) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -1890,7 +1890,7 @@ func (v *IngestEventsRequest) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes IngestResult from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *IngestResult) DecodeJSON(d *jx.Decoder) error {
+func (v *IngestResult) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -1947,7 +1947,7 @@ func (v *IngestResult) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes LaggedFrame from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *LaggedFrame) DecodeJSON(d *jx.Decoder) error {
+func (v *LaggedFrame) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -1999,7 +1999,7 @@ func (v *LaggedFrame) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Projection from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Projection) DecodeJSON(d *jx.Decoder) error {
+func (v *Projection) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -2051,7 +2051,7 @@ func (v *Projection) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes ProjectionDeletion from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *ProjectionDeletion) DecodeJSON(d *jx.Decoder) error {
+func (v *ProjectionDeletion) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -2103,7 +2103,7 @@ func (v *ProjectionDeletion) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes ProjectionEntityState from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *ProjectionEntityState) DecodeJSON(d *jx.Decoder) error {
+func (v *ProjectionEntityState) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -2165,7 +2165,7 @@ func (v *ProjectionEntityState) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes ProjectionList from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *ProjectionList) DecodeJSON(d *jx.Decoder) error {
+func (v *ProjectionList) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -2242,7 +2242,7 @@ func (v *ProjectionList) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes ProjectionReset from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *ProjectionReset) DecodeJSON(d *jx.Decoder) error {
+func (v *ProjectionReset) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -2299,7 +2299,7 @@ func (v *ProjectionReset) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes ProjectionSnapshot from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *ProjectionSnapshot) DecodeJSON(d *jx.Decoder) error {
+func (v *ProjectionSnapshot) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -2356,7 +2356,7 @@ func (v *ProjectionSnapshot) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes ProjectionStateEntry from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *ProjectionStateEntry) DecodeJSON(d *jx.Decoder) error {
+func (v *ProjectionStateEntry) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -2408,7 +2408,7 @@ func (v *ProjectionStateEntry) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes ProjectionStateSummary from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *ProjectionStateSummary) DecodeJSON(d *jx.Decoder) error {
+func (v *ProjectionStateSummary) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -2500,7 +2500,7 @@ func (v *ProjectionStateSummary) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes ProjectionStatus from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *ProjectionStatus) DecodeJSON(d *jx.Decoder) error {
+func (v *ProjectionStatus) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -2552,7 +2552,7 @@ func (v *ProjectionStatus) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes ProjectionSummary from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *ProjectionSummary) DecodeJSON(d *jx.Decoder) error {
+func (v *ProjectionSummary) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -2609,7 +2609,7 @@ func (v *ProjectionSummary) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes RegisterConsumerRequest from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *RegisterConsumerRequest) DecodeJSON(d *jx.Decoder) error {
+func (v *RegisterConsumerRequest) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -2686,7 +2686,7 @@ func (v *RegisterConsumerRequest) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes ReplayCompleteFrame from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *ReplayCompleteFrame) DecodeJSON(d *jx.Decoder) error {
+func (v *ReplayCompleteFrame) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -2738,7 +2738,7 @@ func (v *ReplayCompleteFrame) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes ReplayFrame from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *ReplayFrame) DecodeJSON(d *jx.Decoder) error {
+func (v *ReplayFrame) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -2795,7 +2795,7 @@ func (v *ReplayFrame) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes SaveProjectionStateRequest from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *SaveProjectionStateRequest) DecodeJSON(d *jx.Decoder) error {
+func (v *SaveProjectionStateRequest) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -2842,7 +2842,7 @@ func (v *SaveProjectionStateRequest) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes SavedProjectionState from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *SavedProjectionState) DecodeJSON(d *jx.Decoder) error {
+func (v *SavedProjectionState) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -2899,7 +2899,7 @@ func (v *SavedProjectionState) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Stats from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Stats) DecodeJSON(d *jx.Decoder) error {
+func (v *Stats) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -2994,7 +2994,7 @@ func (v *Stats) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes StreamPage from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *StreamPage) DecodeJSON(d *jx.Decoder) error {
+func (v *StreamPage) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -3071,7 +3071,7 @@ func (v *StreamPage) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes StreamSummary from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *StreamSummary) DecodeJSON(d *jx.Decoder) error {
+func (v *StreamSummary) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -3128,7 +3128,7 @@ func (v *StreamSummary) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes SubscribeFrame from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *SubscribeFrame) DecodeJSON(d *jx.Decoder) error {
+func (v *SubscribeFrame) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -3205,7 +3205,7 @@ func (v *SubscribeFrame) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes SystemStreams from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *SystemStreams) DecodeJSON(d *jx.Decoder) error {
+func (v *SystemStreams) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}

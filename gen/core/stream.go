@@ -39,7 +39,7 @@ func StreamEventsPath(params StreamEventsParams) string {
 }
 
 // StreamFrame is a frame the server sends on GET /api/v1/events/stream. It is one of StreamReplay, StreamReplayComplete, StreamLagged, StreamEvent, StreamEventBatch, StreamUnknown;
-// switch on its dynamic type. DecodeStreamFrame decodes one.
+// switch on its dynamic type. DecodeStreamFrame decodes one; DecodeStreamFrameInto decodes one in place, into a StreamFrameValue.
 type StreamFrame interface {
 	isStreamFrame()
 }
@@ -119,12 +119,227 @@ func (e *StreamFrameError) Unwrap() error {
 	return e.Err
 }
 
+// StreamFrameKind says which frame a StreamFrameValue holds.
+type StreamFrameKind int
+
+// The kinds of StreamFrameValue.
+const (
+	// StreamFrameKindReplay is a StreamReplay, in the Replay field.
+	StreamFrameKindReplay StreamFrameKind = iota + 1
+	// StreamFrameKindReplayComplete is a StreamReplayComplete, in the ReplayComplete field.
+	StreamFrameKindReplayComplete
+	// StreamFrameKindLagged is a StreamLagged, in the Lagged field.
+	StreamFrameKindLagged
+	// StreamFrameKindEvent is a StreamEvent, in the Event field.
+	StreamFrameKindEvent
+	// StreamFrameKindEventBatch is a StreamEventBatch, in the EventBatch field.
+	StreamFrameKindEventBatch
+	// StreamFrameKindUnknown is a StreamUnknown, in the Unknown field.
+	StreamFrameKindUnknown
+)
+
+// StreamFrameValue holds one server frame of GET /api/v1/events/stream, whichever it is: Kind says which
+// field holds it; the other fields keep what earlier frames left in them.
+// DecodeStreamFrameInto decodes a frame into one, reusing its memory from frame to frame.
+type StreamFrameValue struct {
+	// Kind says which field holds the frame; 0 for none.
+	Kind StreamFrameKind
+	// Replay holds the frame when Kind is StreamFrameKindReplay.
+	Replay StreamReplay
+	// ReplayComplete holds the frame when Kind is StreamFrameKindReplayComplete.
+	ReplayComplete StreamReplayComplete
+	// Lagged holds the frame when Kind is StreamFrameKindLagged.
+	Lagged StreamLagged
+	// Event holds the frame when Kind is StreamFrameKindEvent.
+	Event StreamEvent
+	// EventBatch holds the frame when Kind is StreamFrameKindEventBatch.
+	EventBatch StreamEventBatch
+	// Unknown holds the frame when Kind is StreamFrameKindUnknown: a frame of a type this package does not know.
+	Unknown StreamUnknown
+}
+
+// Frame returns the frame f holds as a StreamFrame, or nil when it holds none.
+func (f *StreamFrameValue) Frame() StreamFrame {
+	switch f.Kind {
+	case StreamFrameKindReplay:
+		return f.Replay
+	case StreamFrameKindReplayComplete:
+		return f.ReplayComplete
+	case StreamFrameKindLagged:
+		return f.Lagged
+	case StreamFrameKindEvent:
+		return f.Event
+	case StreamFrameKindEventBatch:
+		return f.EventBatch
+	case StreamFrameKindUnknown:
+		return f.Unknown
+	}
+	return nil
+}
+
+// streamFrameKind returns the kind of the frame data, and for a frame of an unknown
+// type, that type. It reads only as much of the frame as it takes to tell.
+func streamFrameKind(data []byte) (StreamFrameKind, []byte, error) {
+	switch runtime.JSONKind(data) {
+	case '[':
+		return StreamFrameKindEventBatch, nil, nil
+	case '{':
+		tag, found, err := runtime.JSONTag(data, "type")
+		if err != nil {
+			return 0, nil, &StreamFrameError{
+				Err:    err,
+				Reason: "invalid JSON object",
+			}
+		}
+		if !found {
+			return StreamFrameKindEvent, nil, nil
+		}
+		switch string(tag) {
+		case "replay":
+			return StreamFrameKindReplay, nil, nil
+		case "replay_complete":
+			return StreamFrameKindReplayComplete, nil, nil
+		case "lagged":
+			return StreamFrameKindLagged, nil, nil
+		}
+		if !json.Valid(data) {
+			return 0, nil, &StreamFrameError{
+				Frame:  string(tag),
+				Reason: "invalid JSON object",
+			}
+		}
+		return StreamFrameKindUnknown, tag, nil
+	}
+	return 0, nil, &StreamFrameError{Reason: "not a JSON object or array"}
+}
+
+// DecodeStreamFrameInto decodes one server frame of GET /api/v1/events/stream into f, as DecodeStreamFrame does,
+// reading with r's settings (a nil r reads with the default ones): with a
+// runtime.Interner's String as its Strings hook, strings that repeat from frame
+// to frame are allocated once; with Alias set, raw JSON members share data,
+// which must then stay unmodified as long as they are in use. On an error
+// f.Kind is 0.
+func DecodeStreamFrameInto(r *runtime.JSONReader, data []byte, f *StreamFrameValue) error {
+	kind, tag, err := streamFrameKind(data)
+	f.Kind = kind
+	if err != nil {
+		return err
+	}
+	switch kind {
+	case StreamFrameKindReplay:
+		if err := r.Unmarshal(data, &f.Replay.ReplayFrame); err != nil {
+			f.Kind = 0
+			return &StreamFrameError{
+				Err:    err,
+				Frame:  "replay",
+				Reason: "content does not match the schema",
+			}
+		}
+	case StreamFrameKindReplayComplete:
+		if err := r.Unmarshal(data, &f.ReplayComplete.ReplayCompleteFrame); err != nil {
+			f.Kind = 0
+			return &StreamFrameError{
+				Err:    err,
+				Frame:  "replay_complete",
+				Reason: "content does not match the schema",
+			}
+		}
+	case StreamFrameKindLagged:
+		if err := r.Unmarshal(data, &f.Lagged.LaggedFrame); err != nil {
+			f.Kind = 0
+			return &StreamFrameError{
+				Err:    err,
+				Frame:  "lagged",
+				Reason: "content does not match the schema",
+			}
+		}
+	case StreamFrameKindEvent:
+		if err := r.Unmarshal(data, &f.Event.Event); err != nil {
+			f.Kind = 0
+			return &StreamFrameError{
+				Err:    err,
+				Frame:  "event",
+				Reason: "content does not match the schema",
+			}
+		}
+	case StreamFrameKindEventBatch:
+		if err := r.Unmarshal(data, &f.EventBatch.EventBatch); err != nil {
+			f.Kind = 0
+			return &StreamFrameError{
+				Err:    err,
+				Frame:  "event_batch",
+				Reason: "content does not match the schema",
+			}
+		}
+	case StreamFrameKindUnknown:
+		raw := json.RawMessage(data)
+		if r == nil || !r.Alias {
+			raw = bytes.Clone(data)
+		}
+		f.Unknown = StreamUnknown{
+			Raw:  raw,
+			Type: string(tag),
+		}
+	}
+	return nil
+}
+
 // DecodeStreamFrame decodes one server frame of GET /api/v1/events/stream. A frame with an unknown
 // "type" is returned as StreamUnknown, so that a newer server does not break the client;
 // malformed frames are a *StreamFrameError.
 func DecodeStreamFrame(data []byte) (StreamFrame, error) {
-	switch runtime.JSONKind(data) {
-	case '[':
+	kind, tag, err := streamFrameKind(data)
+	if err != nil {
+		return nil, err
+	}
+	if kind == StreamFrameKindUnknown {
+		return StreamUnknown{
+			Raw:  bytes.Clone(data),
+			Type: string(tag),
+		}, nil
+	}
+	switch kind {
+	case StreamFrameKindReplay:
+		var v StreamReplay
+		if err := runtime.UnmarshalJSON(data, &v.ReplayFrame); err != nil {
+			return nil, &StreamFrameError{
+				Err:    err,
+				Frame:  "replay",
+				Reason: "content does not match the schema",
+			}
+		}
+		return v, nil
+	case StreamFrameKindReplayComplete:
+		var v StreamReplayComplete
+		if err := runtime.UnmarshalJSON(data, &v.ReplayCompleteFrame); err != nil {
+			return nil, &StreamFrameError{
+				Err:    err,
+				Frame:  "replay_complete",
+				Reason: "content does not match the schema",
+			}
+		}
+		return v, nil
+	case StreamFrameKindLagged:
+		var v StreamLagged
+		if err := runtime.UnmarshalJSON(data, &v.LaggedFrame); err != nil {
+			return nil, &StreamFrameError{
+				Err:    err,
+				Frame:  "lagged",
+				Reason: "content does not match the schema",
+			}
+		}
+		return v, nil
+	case StreamFrameKindEvent:
+		var v StreamEvent
+		if err := runtime.UnmarshalJSON(data, &v.Event); err != nil {
+			return nil, &StreamFrameError{
+				Err:    err,
+				Frame:  "event",
+				Reason: "content does not match the schema",
+			}
+		}
+		return v, nil
+	case StreamFrameKindEventBatch:
 		var v StreamEventBatch
 		if err := runtime.UnmarshalJSON(data, &v.EventBatch); err != nil {
 			return nil, &StreamFrameError{
@@ -134,69 +349,8 @@ func DecodeStreamFrame(data []byte) (StreamFrame, error) {
 			}
 		}
 		return v, nil
-	case '{':
-		frameType, found, err := runtime.JSONMemberText(data, "type")
-		if err != nil {
-			return nil, &StreamFrameError{
-				Err:    err,
-				Reason: "invalid JSON object",
-			}
-		}
-		if !found {
-			var v StreamEvent
-			if err := runtime.UnmarshalJSON(data, &v.Event); err != nil {
-				return nil, &StreamFrameError{
-					Err:    err,
-					Frame:  "event",
-					Reason: "content does not match the schema",
-				}
-			}
-			return v, nil
-		}
-		switch frameType {
-		case "replay":
-			var v StreamReplay
-			if err := runtime.UnmarshalJSON(data, &v.ReplayFrame); err != nil {
-				return nil, &StreamFrameError{
-					Err:    err,
-					Frame:  "replay",
-					Reason: "content does not match the schema",
-				}
-			}
-			return v, nil
-		case "replay_complete":
-			var v StreamReplayComplete
-			if err := runtime.UnmarshalJSON(data, &v.ReplayCompleteFrame); err != nil {
-				return nil, &StreamFrameError{
-					Err:    err,
-					Frame:  "replay_complete",
-					Reason: "content does not match the schema",
-				}
-			}
-			return v, nil
-		case "lagged":
-			var v StreamLagged
-			if err := runtime.UnmarshalJSON(data, &v.LaggedFrame); err != nil {
-				return nil, &StreamFrameError{
-					Err:    err,
-					Frame:  "lagged",
-					Reason: "content does not match the schema",
-				}
-			}
-			return v, nil
-		}
-		if !json.Valid(data) {
-			return nil, &StreamFrameError{
-				Frame:  frameType,
-				Reason: "invalid JSON object",
-			}
-		}
-		return StreamUnknown{
-			Raw:  bytes.Clone(data),
-			Type: frameType,
-		}, nil
 	}
-	return nil, &StreamFrameError{Reason: "not a JSON object or array"}
+	return nil, nil
 }
 
 // StreamClientFrame is a frame the client may send on GET /api/v1/events/stream: one of SubscribeFrame, FilterFrame.

@@ -12,7 +12,7 @@ import (
 // DecodeJSON decodes Health from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Health) DecodeJSON(d *jx.Decoder) error {
+func (v *Health) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -79,7 +79,7 @@ func (v *Health) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes PaymentRequiredError from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *PaymentRequiredError) DecodeJSON(d *jx.Decoder) error {
+func (v *PaymentRequiredError) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -126,7 +126,7 @@ func (v *PaymentRequiredError) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes RateLimitError from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *RateLimitError) DecodeJSON(d *jx.Decoder) error {
+func (v *RateLimitError) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -173,7 +173,7 @@ func (v *RateLimitError) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes UnauthorizedError from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *UnauthorizedError) DecodeJSON(d *jx.Decoder) error {
+func (v *UnauthorizedError) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -220,7 +220,7 @@ func (v *UnauthorizedError) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes PaymentRequiredErrorError from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *PaymentRequiredErrorError) DecodeJSON(d *jx.Decoder) error {
+func (v *PaymentRequiredErrorError) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -300,7 +300,7 @@ func (v *PaymentRequiredErrorError) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes RateLimitErrorError from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *RateLimitErrorError) DecodeJSON(d *jx.Decoder) error {
+func (v *RateLimitErrorError) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -369,7 +369,7 @@ func (v *RateLimitErrorError) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes UnauthorizedErrorError from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *UnauthorizedErrorError) DecodeJSON(d *jx.Decoder) error {
+func (v *UnauthorizedErrorError) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}

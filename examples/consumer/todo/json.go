@@ -12,7 +12,7 @@ import (
 // DecodeJSON decodes Error from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Error) DecodeJSON(d *jx.Decoder) error {
+func (v *Error) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -59,7 +59,7 @@ func (v *Error) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes NewTodo from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *NewTodo) DecodeJSON(d *jx.Decoder) error {
+func (v *NewTodo) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -114,7 +114,7 @@ func (v *NewTodo) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Todo from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Todo) DecodeJSON(d *jx.Decoder) error {
+func (v *Todo) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}

@@ -12,7 +12,7 @@ import (
 // DecodeJSON decodes Cancellation from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Cancellation) DecodeJSON(d *jx.Decoder) error {
+func (v *Cancellation) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -59,7 +59,7 @@ func (v *Cancellation) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Error from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Error) DecodeJSON(d *jx.Decoder) error {
+func (v *Error) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -106,7 +106,7 @@ func (v *Error) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Event from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Event) DecodeJSON(d *jx.Decoder) error {
+func (v *Event) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -168,7 +168,7 @@ func (v *Event) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes PublishRequest from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *PublishRequest) DecodeJSON(d *jx.Decoder) error {
+func (v *PublishRequest) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}

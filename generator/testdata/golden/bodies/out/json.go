@@ -12,7 +12,7 @@ import (
 // DecodeJSON decodes PostFormRequest from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *PostFormRequest) DecodeJSON(d *jx.Decoder) error {
+func (v *PostFormRequest) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -93,7 +93,7 @@ func (v *PostFormRequest) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes PostTextResponse from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *PostTextResponse) DecodeJSON(d *jx.Decoder) error {
+func (v *PostTextResponse) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -135,7 +135,7 @@ func (v *PostTextResponse) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes UploadRequest from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *UploadRequest) DecodeJSON(d *jx.Decoder) error {
+func (v *UploadRequest) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}

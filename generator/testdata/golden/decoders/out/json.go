@@ -12,7 +12,7 @@ import (
 // DecodeJSON decodes Circle from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Circle) DecodeJSON(d *jx.Decoder) error {
+func (v *Circle) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -64,7 +64,7 @@ func (v *Circle) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Closed from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Closed) DecodeJSON(d *jx.Decoder) error {
+func (v *Closed) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -99,7 +99,7 @@ func (v *Closed) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Counts from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Counts) DecodeJSON(d *jx.Decoder) error {
+func (v *Counts) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -141,7 +141,7 @@ func (v *Counts) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Item from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Item) DecodeJSON(d *jx.Decoder) error {
+func (v *Item) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -191,7 +191,7 @@ func (v *Item) UnmarshalJSON(data []byte) error {
 
 // DecodeJSON decodes Names from d in one pass over the input, as
 // UnmarshalJSON does; a JSON null sets v to nil.
-func (v *Names) DecodeJSON(d *jx.Decoder) error {
+func (v *Names) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		if err := d.Null(); err != nil {
 			return fmt.Errorf("Names: %w", err)
@@ -231,7 +231,7 @@ func (v *Names) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Record from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Record) DecodeJSON(d *jx.Decoder) error {
+func (v *Record) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -570,7 +570,7 @@ func (v *Record) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Square from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Square) DecodeJSON(d *jx.Decoder) error {
+func (v *Square) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -622,7 +622,7 @@ func (v *Square) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Tree from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Tree) DecodeJSON(d *jx.Decoder) error {
+func (v *Tree) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}

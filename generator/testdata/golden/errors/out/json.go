@@ -12,7 +12,7 @@ import (
 // DecodeJSON decodes Problem from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Problem) DecodeJSON(d *jx.Decoder) error {
+func (v *Problem) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -58,7 +58,7 @@ func (v *Problem) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes NotFound from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *NotFound) DecodeJSON(d *jx.Decoder) error {
+func (v *NotFound) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -100,7 +100,7 @@ func (v *NotFound) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes GetThing409Error from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *GetThing409Error) DecodeJSON(d *jx.Decoder) error {
+func (v *GetThing409Error) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}

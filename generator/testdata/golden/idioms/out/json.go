@@ -12,7 +12,7 @@ import (
 // DecodeJSON decodes Channel from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Channel) DecodeJSON(d *jx.Decoder) error {
+func (v *Channel) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -63,7 +63,7 @@ func (v *Channel) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Paint from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Paint) DecodeJSON(d *jx.Decoder) error {
+func (v *Paint) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -143,7 +143,7 @@ func (v *Paint) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes RGBA from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *RGBA) DecodeJSON(d *jx.Decoder) error {
+func (v *RGBA) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}

@@ -12,7 +12,7 @@ import (
 // DecodeJSON decodes Line from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Line) DecodeJSON(d *jx.Decoder) error {
+func (v *Line) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -63,7 +63,7 @@ func (v *Line) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes TicksItem from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *TicksItem) DecodeJSON(d *jx.Decoder) error {
+func (v *TicksItem) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}

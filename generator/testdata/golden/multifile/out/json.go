@@ -12,7 +12,7 @@ import (
 // DecodeJSON decodes Money from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Money) DecodeJSON(d *jx.Decoder) error {
+func (v *Money) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -59,7 +59,7 @@ func (v *Money) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Order from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Order) DecodeJSON(d *jx.Decoder) error {
+func (v *Order) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -148,7 +148,7 @@ func (v *Order) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Line from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Line) DecodeJSON(d *jx.Decoder) error {
+func (v *Line) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -202,7 +202,7 @@ func (v *Line) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Money2 from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Money2) DecodeJSON(d *jx.Decoder) error {
+func (v *Money2) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}

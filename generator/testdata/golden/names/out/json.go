@@ -12,7 +12,7 @@ import (
 // DecodeJSON decodes Client2 from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Client2) DecodeJSON(d *jx.Decoder) error {
+func (v *Client2) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -74,7 +74,7 @@ func (v *Client2) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Client3 from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Client3) DecodeJSON(d *jx.Decoder) error {
+func (v *Client3) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -116,7 +116,7 @@ func (v *Client3) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes JSON from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *JSON) DecodeJSON(d *jx.Decoder) error {
+func (v *JSON) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}

@@ -12,7 +12,7 @@ import (
 // DecodeJSON decodes File from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *File) DecodeJSON(d *jx.Decoder) error {
+func (v *File) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -71,7 +71,7 @@ func (v *File) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Node from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Node) DecodeJSON(d *jx.Decoder) error {
+func (v *Node) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -144,7 +144,7 @@ func (v *Node) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes OwnerValue from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *OwnerValue) DecodeJSON(d *jx.Decoder) error {
+func (v *OwnerValue) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -191,7 +191,7 @@ func (v *OwnerValue) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Sparse from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Sparse) DecodeJSON(d *jx.Decoder) error {
+func (v *Sparse) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -333,7 +333,7 @@ func (v *Sparse) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Stamped from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Stamped) DecodeJSON(d *jx.Decoder) error {
+func (v *Stamped) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}

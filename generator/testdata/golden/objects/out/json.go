@@ -12,7 +12,7 @@ import (
 // DecodeJSON decodes Closed from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Closed) DecodeJSON(d *jx.Decoder) error {
+func (v *Closed) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -55,7 +55,7 @@ func (v *Closed) UnmarshalJSON(data []byte) error {
 
 // DecodeJSON decodes Counts from d in one pass over the input, as
 // UnmarshalJSON does; a JSON null sets v to nil.
-func (v *Counts) DecodeJSON(d *jx.Decoder) error {
+func (v *Counts) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		if err := d.Null(); err != nil {
 			return fmt.Errorf("Counts: %w", err)
@@ -90,7 +90,7 @@ func (v *Counts) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Legacy from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Legacy) DecodeJSON(d *jx.Decoder) error {
+func (v *Legacy) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -131,7 +131,7 @@ func (v *Legacy) UnmarshalJSON(data []byte) error {
 
 // DecodeJSON decodes Names from d in one pass over the input, as
 // UnmarshalJSON does; a JSON null sets v to nil.
-func (v *Names) DecodeJSON(d *jx.Decoder) error {
+func (v *Names) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		if err := d.Null(); err != nil {
 			return fmt.Errorf("Names: %w", err)
@@ -171,7 +171,7 @@ func (v *Names) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Node from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Node) DecodeJSON(d *jx.Decoder) error {
+func (v *Node) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -257,7 +257,7 @@ func (v *Node) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Thing from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Thing) DecodeJSON(d *jx.Decoder) error {
+func (v *Thing) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -450,7 +450,7 @@ func (v *Thing) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes ThingInner from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *ThingInner) DecodeJSON(d *jx.Decoder) error {
+func (v *ThingInner) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}

@@ -12,7 +12,7 @@ import (
 // DecodeJSON decodes Item from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Item) DecodeJSON(d *jx.Decoder) error {
+func (v *Item) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -98,7 +98,7 @@ func (v *Item) UnmarshalJSON(data []byte) error {
 
 // DecodeJSON decodes Pair from d in one pass over the input, as
 // UnmarshalJSON does; a JSON null sets v to nil.
-func (v *Pair) DecodeJSON(d *jx.Decoder) error {
+func (v *Pair) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		if err := d.Null(); err != nil {
 			return fmt.Errorf("Pair: %w", err)
@@ -138,7 +138,7 @@ func (v *Pair) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Patterned from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Patterned) DecodeJSON(d *jx.Decoder) error {
+func (v *Patterned) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}

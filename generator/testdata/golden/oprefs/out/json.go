@@ -12,7 +12,7 @@ import (
 // DecodeJSON decodes Pet from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Pet) DecodeJSON(d *jx.Decoder) error {
+func (v *Pet) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}

@@ -12,7 +12,7 @@ import (
 // DecodeJSON decodes Event from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Event) DecodeJSON(d *jx.Decoder) error {
+func (v *Event) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -59,7 +59,7 @@ func (v *Event) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes ListBrokenResponse from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *ListBrokenResponse) DecodeJSON(d *jx.Decoder) error {
+func (v *ListBrokenResponse) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -127,7 +127,7 @@ func (v *ListBrokenResponse) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes ListEventsResponse from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *ListEventsResponse) DecodeJSON(d *jx.Decoder) error {
+func (v *ListEventsResponse) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -203,7 +203,7 @@ func (v *ListEventsResponse) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes ListPeopleResponse from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *ListPeopleResponse) DecodeJSON(d *jx.Decoder) error {
+func (v *ListPeopleResponse) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}

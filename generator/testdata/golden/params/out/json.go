@@ -12,7 +12,7 @@ import (
 // DecodeJSON decodes CollideRequest from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *CollideRequest) DecodeJSON(d *jx.Decoder) error {
+func (v *CollideRequest) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -54,7 +54,7 @@ func (v *CollideRequest) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes CollideResponse from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *CollideResponse) DecodeJSON(d *jx.Decoder) error {
+func (v *CollideResponse) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -96,7 +96,7 @@ func (v *CollideResponse) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes ListItemsPage from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *ListItemsPage) DecodeJSON(d *jx.Decoder) error {
+func (v *ListItemsPage) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}

@@ -12,7 +12,7 @@ import (
 // DecodeJSON decodes Item from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Item) DecodeJSON(d *jx.Decoder) error {
+func (v *Item) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -59,7 +59,7 @@ func (v *Item) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Job from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Job) DecodeJSON(d *jx.Decoder) error {
+func (v *Job) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}

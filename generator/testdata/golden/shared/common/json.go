@@ -12,7 +12,7 @@ import (
 // DecodeJSON decodes Error from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Error) DecodeJSON(d *jx.Decoder) error {
+func (v *Error) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -54,7 +54,7 @@ func (v *Error) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Event from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Event) DecodeJSON(d *jx.Decoder) error {
+func (v *Event) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -113,7 +113,7 @@ func (v *Event) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Meta from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Meta) DecodeJSON(d *jx.Decoder) error {
+func (v *Meta) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}

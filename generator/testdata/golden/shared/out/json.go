@@ -13,7 +13,7 @@ import (
 // DecodeJSON decodes Local from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Local) DecodeJSON(d *jx.Decoder) error {
+func (v *Local) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -63,7 +63,7 @@ func (v *Local) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes ListEventsResponse from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *ListEventsResponse) DecodeJSON(d *jx.Decoder) error {
+func (v *ListEventsResponse) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}

@@ -12,7 +12,7 @@ import (
 // DecodeJSON decodes Cancel from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Cancel) DecodeJSON(d *jx.Decoder) error {
+func (v *Cancel) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -59,7 +59,7 @@ func (v *Cancel) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Item from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Item) DecodeJSON(d *jx.Decoder) error {
+func (v *Item) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -110,7 +110,7 @@ func (v *Item) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Tick from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Tick) DecodeJSON(d *jx.Decoder) error {
+func (v *Tick) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}

@@ -12,7 +12,7 @@ import (
 // DecodeJSON decodes Branch from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Branch) DecodeJSON(d *jx.Decoder) error {
+func (v *Branch) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -91,7 +91,7 @@ func (v *Branch) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Cat from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Cat) DecodeJSON(d *jx.Decoder) error {
+func (v *Cat) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -143,7 +143,7 @@ func (v *Cat) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Conflict from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Conflict) DecodeJSON(d *jx.Decoder) error {
+func (v *Conflict) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -195,7 +195,7 @@ func (v *Conflict) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Dog from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Dog) DecodeJSON(d *jx.Decoder) error {
+func (v *Dog) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -247,7 +247,7 @@ func (v *Dog) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Mixed from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Mixed) DecodeJSON(d *jx.Decoder) error {
+func (v *Mixed) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -304,7 +304,7 @@ func (v *Mixed) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes ReadOnly from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *ReadOnly) DecodeJSON(d *jx.Decoder) error {
+func (v *ReadOnly) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -355,7 +355,7 @@ func (v *ReadOnly) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Circle from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Circle) DecodeJSON(d *jx.Decoder) error {
+func (v *Circle) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -402,7 +402,7 @@ func (v *Circle) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Square from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Square) DecodeJSON(d *jx.Decoder) error {
+func (v *Square) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}

@@ -12,7 +12,7 @@ import (
 // DecodeJSON decodes Anchor from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Anchor) DecodeJSON(d *jx.Decoder) error {
+func (v *Anchor) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -59,7 +59,7 @@ func (v *Anchor) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Apple from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Apple) DecodeJSON(d *jx.Decoder) error {
+func (v *Apple) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -110,7 +110,7 @@ func (v *Apple) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Banana from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Banana) DecodeJSON(d *jx.Decoder) error {
+func (v *Banana) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -161,7 +161,7 @@ func (v *Banana) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes CardMethod from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *CardMethod) DecodeJSON(d *jx.Decoder) error {
+func (v *CardMethod) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -210,7 +210,7 @@ func (v *CardMethod) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Cherry from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Cherry) DecodeJSON(d *jx.Decoder) error {
+func (v *Cherry) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -261,7 +261,7 @@ func (v *Cherry) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes GenericMethod from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *GenericMethod) DecodeJSON(d *jx.Decoder) error {
+func (v *GenericMethod) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -301,7 +301,7 @@ func (v *GenericMethod) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes NamedStep from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *NamedStep) DecodeJSON(d *jx.Decoder) error {
+func (v *NamedStep) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -353,7 +353,7 @@ func (v *NamedStep) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes NextStep from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *NextStep) DecodeJSON(d *jx.Decoder) error {
+func (v *NextStep) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -400,7 +400,7 @@ func (v *NextStep) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Point from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Point) DecodeJSON(d *jx.Decoder) error {
+func (v *Point) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -452,7 +452,7 @@ func (v *Point) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes SkipStep from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *SkipStep) DecodeJSON(d *jx.Decoder) error {
+func (v *SkipStep) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}

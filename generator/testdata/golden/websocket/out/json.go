@@ -12,7 +12,7 @@ import (
 // DecodeJSON decodes Hello from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Hello) DecodeJSON(d *jx.Decoder) error {
+func (v *Hello) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -89,7 +89,7 @@ func (v *Hello) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Item from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Item) DecodeJSON(d *jx.Decoder) error {
+func (v *Item) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}
@@ -135,7 +135,7 @@ func (v *Item) UnmarshalJSON(data []byte) error {
 
 // DecodeJSON decodes Items from d in one pass over the input, as
 // UnmarshalJSON does; a JSON null sets v to nil.
-func (v *Items) DecodeJSON(d *jx.Decoder) error {
+func (v *Items) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		if err := d.Null(); err != nil {
 			return fmt.Errorf("Items: %w", err)
@@ -175,7 +175,7 @@ func (v *Items) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Welcome from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
-func (v *Welcome) DecodeJSON(d *jx.Decoder) error {
+func (v *Welcome) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		return d.Null()
 	}

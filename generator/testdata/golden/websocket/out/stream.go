@@ -23,7 +23,7 @@ func OpenStreamPath(name string, params OpenStreamParams) string {
 }
 
 // StreamFrame is a frame the server sends on GET /streams/{name}. It is one of StreamWelcome, StreamItem, StreamItems, StreamUnknown;
-// switch on its dynamic type. DecodeStreamFrame decodes one.
+// switch on its dynamic type. DecodeStreamFrame decodes one; DecodeStreamFrameInto decodes one in place, into a StreamFrameValue.
 type StreamFrame interface {
 	isStreamFrame()
 }
@@ -89,12 +89,173 @@ func (e *StreamFrameError) Unwrap() error {
 	return e.Err
 }
 
+// StreamFrameKind says which frame a StreamFrameValue holds.
+type StreamFrameKind int
+
+// The kinds of StreamFrameValue.
+const (
+	// StreamFrameKindWelcome is a StreamWelcome, in the Welcome field.
+	StreamFrameKindWelcome StreamFrameKind = iota + 1
+	// StreamFrameKindItem is a StreamItem, in the Item field.
+	StreamFrameKindItem
+	// StreamFrameKindItems is a StreamItems, in the Items field.
+	StreamFrameKindItems
+	// StreamFrameKindUnknown is a StreamUnknown, in the Unknown field.
+	StreamFrameKindUnknown
+)
+
+// StreamFrameValue holds one server frame of GET /streams/{name}, whichever it is: Kind says which
+// field holds it; the other fields keep what earlier frames left in them.
+// DecodeStreamFrameInto decodes a frame into one, reusing its memory from frame to frame.
+type StreamFrameValue struct {
+	// Kind says which field holds the frame; 0 for none.
+	Kind StreamFrameKind
+	// Welcome holds the frame when Kind is StreamFrameKindWelcome.
+	Welcome StreamWelcome
+	// Item holds the frame when Kind is StreamFrameKindItem.
+	Item StreamItem
+	// Items holds the frame when Kind is StreamFrameKindItems.
+	Items StreamItems
+	// Unknown holds the frame when Kind is StreamFrameKindUnknown: a frame of a type this package does not know.
+	Unknown StreamUnknown
+}
+
+// Frame returns the frame f holds as a StreamFrame, or nil when it holds none.
+func (f *StreamFrameValue) Frame() StreamFrame {
+	switch f.Kind {
+	case StreamFrameKindWelcome:
+		return f.Welcome
+	case StreamFrameKindItem:
+		return f.Item
+	case StreamFrameKindItems:
+		return f.Items
+	case StreamFrameKindUnknown:
+		return f.Unknown
+	}
+	return nil
+}
+
+// streamFrameKind returns the kind of the frame data, and for a frame of an unknown
+// type, that type. It reads only as much of the frame as it takes to tell.
+func streamFrameKind(data []byte) (StreamFrameKind, []byte, error) {
+	switch runtime.JSONKind(data) {
+	case '[':
+		return StreamFrameKindItems, nil, nil
+	case '{':
+		tag, found, err := runtime.JSONTag(data, "kind")
+		if err != nil {
+			return 0, nil, &StreamFrameError{
+				Err:    err,
+				Reason: "invalid JSON object",
+			}
+		}
+		if !found {
+			return StreamFrameKindItem, nil, nil
+		}
+		switch string(tag) {
+		case "welcome":
+			return StreamFrameKindWelcome, nil, nil
+		}
+		if !json.Valid(data) {
+			return 0, nil, &StreamFrameError{
+				Frame:  string(tag),
+				Reason: "invalid JSON object",
+			}
+		}
+		return StreamFrameKindUnknown, tag, nil
+	}
+	return 0, nil, &StreamFrameError{Reason: "not a JSON object or array"}
+}
+
+// DecodeStreamFrameInto decodes one server frame of GET /streams/{name} into f, as DecodeStreamFrame does,
+// reading with r's settings (a nil r reads with the default ones): with a
+// runtime.Interner's String as its Strings hook, strings that repeat from frame
+// to frame are allocated once; with Alias set, raw JSON members share data,
+// which must then stay unmodified as long as they are in use. On an error
+// f.Kind is 0.
+func DecodeStreamFrameInto(r *runtime.JSONReader, data []byte, f *StreamFrameValue) error {
+	kind, tag, err := streamFrameKind(data)
+	f.Kind = kind
+	if err != nil {
+		return err
+	}
+	switch kind {
+	case StreamFrameKindWelcome:
+		if err := r.Unmarshal(data, &f.Welcome.Welcome); err != nil {
+			f.Kind = 0
+			return &StreamFrameError{
+				Err:    err,
+				Frame:  "welcome",
+				Reason: "content does not match the schema",
+			}
+		}
+	case StreamFrameKindItem:
+		if err := r.Unmarshal(data, &f.Item.Item); err != nil {
+			f.Kind = 0
+			return &StreamFrameError{
+				Err:    err,
+				Frame:  "item",
+				Reason: "content does not match the schema",
+			}
+		}
+	case StreamFrameKindItems:
+		if err := r.Unmarshal(data, &f.Items.Items); err != nil {
+			f.Kind = 0
+			return &StreamFrameError{
+				Err:    err,
+				Frame:  "items",
+				Reason: "content does not match the schema",
+			}
+		}
+	case StreamFrameKindUnknown:
+		raw := json.RawMessage(data)
+		if r == nil || !r.Alias {
+			raw = bytes.Clone(data)
+		}
+		f.Unknown = StreamUnknown{
+			Raw:  raw,
+			Type: string(tag),
+		}
+	}
+	return nil
+}
+
 // DecodeStreamFrame decodes one server frame of GET /streams/{name}. A frame with an unknown
 // "kind" is returned as StreamUnknown, so that a newer server does not break the client;
 // malformed frames are a *StreamFrameError.
 func DecodeStreamFrame(data []byte) (StreamFrame, error) {
-	switch runtime.JSONKind(data) {
-	case '[':
+	kind, tag, err := streamFrameKind(data)
+	if err != nil {
+		return nil, err
+	}
+	if kind == StreamFrameKindUnknown {
+		return StreamUnknown{
+			Raw:  bytes.Clone(data),
+			Type: string(tag),
+		}, nil
+	}
+	switch kind {
+	case StreamFrameKindWelcome:
+		var v StreamWelcome
+		if err := runtime.UnmarshalJSON(data, &v.Welcome); err != nil {
+			return nil, &StreamFrameError{
+				Err:    err,
+				Frame:  "welcome",
+				Reason: "content does not match the schema",
+			}
+		}
+		return v, nil
+	case StreamFrameKindItem:
+		var v StreamItem
+		if err := runtime.UnmarshalJSON(data, &v.Item); err != nil {
+			return nil, &StreamFrameError{
+				Err:    err,
+				Frame:  "item",
+				Reason: "content does not match the schema",
+			}
+		}
+		return v, nil
+	case StreamFrameKindItems:
 		var v StreamItems
 		if err := runtime.UnmarshalJSON(data, &v.Items); err != nil {
 			return nil, &StreamFrameError{
@@ -104,49 +265,8 @@ func DecodeStreamFrame(data []byte) (StreamFrame, error) {
 			}
 		}
 		return v, nil
-	case '{':
-		frameType, found, err := runtime.JSONMemberText(data, "kind")
-		if err != nil {
-			return nil, &StreamFrameError{
-				Err:    err,
-				Reason: "invalid JSON object",
-			}
-		}
-		if !found {
-			var v StreamItem
-			if err := runtime.UnmarshalJSON(data, &v.Item); err != nil {
-				return nil, &StreamFrameError{
-					Err:    err,
-					Frame:  "item",
-					Reason: "content does not match the schema",
-				}
-			}
-			return v, nil
-		}
-		switch frameType {
-		case "welcome":
-			var v StreamWelcome
-			if err := runtime.UnmarshalJSON(data, &v.Welcome); err != nil {
-				return nil, &StreamFrameError{
-					Err:    err,
-					Frame:  "welcome",
-					Reason: "content does not match the schema",
-				}
-			}
-			return v, nil
-		}
-		if !json.Valid(data) {
-			return nil, &StreamFrameError{
-				Frame:  frameType,
-				Reason: "invalid JSON object",
-			}
-		}
-		return StreamUnknown{
-			Raw:  bytes.Clone(data),
-			Type: frameType,
-		}, nil
 	}
-	return nil, &StreamFrameError{Reason: "not a JSON object or array"}
+	return nil, nil
 }
 
 // StreamClientFrame is a frame the client may send on GET /streams/{name}: one of Hello.
