@@ -3,7 +3,7 @@
 
 GO       ?= go
 PKGS     := ./...
-CONFIGS  := gen/common/gen.yaml gen/core/gen.yaml gen/query/gen.yaml examples/pubsub/client/gen.yaml
+CONFIGS  := gen/common/gen.yaml gen/core/gen.yaml gen/query/gen.yaml gen/durablestreams/gen.yaml examples/pubsub/client/gen.yaml
 BENCHTIME ?= 1s
 
 .PHONY: all generate check-generated test bench bench-sse bench-server demo lint fuzz corpus roundtrip

@@ -47,6 +47,18 @@
 //     "array"). It becomes a path function, the StreamFrame sum with its
 //     StreamUnknown variant, DecodeStreamFrame and EncodeStreamClientFrame;
 //     no HTTP method is generated for it.
+//   - x-path-segments: true on a string path parameter lets its value span
+//     several segments ("tenants/7/orders"): each segment is escaped, the
+//     slashes between them kept, and an empty path, an empty segment or a
+//     "." or ".." segment is refused before any request
+//     (runtime.EscapePathSegments).
+//
+// A Content-Type header parameter sets the Content-Type of the request (for
+// a body whose media type is a range such as */*, the caller says which). A
+// success response offered both as a stream (text/event-stream, JSON lines)
+// and in another form, chosen by a query parameter or by Accept, gives two
+// methods: <Name> for the other form and <Name>Stream for the stream, with
+// the same parameters.
 //
 // # Shared schemas
 //
