@@ -2,6 +2,8 @@ package runtime
 
 import (
 	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -87,5 +89,32 @@ func TestBackoffBoundsAndCap(t *testing.T) {
 	}
 	if d := Backoff(1, 0, 0); d != 0 {
 		t.Fatalf("Backoff with zero bounds = %v, want 0", d)
+	}
+}
+
+// TestWithRetrySafe: a POST that is not retry-safe ends on a 502 (the
+// server may have acted on it); the same POST made safe per call by
+// WithRetrySafe is retried and succeeds.
+func TestWithRetrySafe(t *testing.T) {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1)%2 == 1 {
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	c, err := New(srv.URL, WithRetry(RetryPolicy{MaxRetries: 2, BaseDelay: time.Millisecond}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := Request{OperationID: "append", Method: http.MethodPost, Path: "/s", Body: []byte("x")}
+	if err := c.Do(t.Context(), &req, nil); err == nil || n.Load() != 1 {
+		t.Fatalf("plain POST: err %v after %d attempts, want a 502 after 1", err, n.Load())
+	}
+	n.Store(0)
+	if err := c.Do(t.Context(), &req, nil, WithRetrySafe()); err != nil || n.Load() != 2 {
+		t.Fatalf("WithRetrySafe POST: err %v after %d attempts, want success after 2", err, n.Load())
 	}
 }

@@ -70,7 +70,7 @@ type CreateParams struct {
 	// StreamClosed is the header parameter "Stream-Closed" (optional).
 	//
 	// `true` to create the stream closed, or to close it with this append.
-	StreamClosed runtime.Opt[CreateStreamClosed]
+	StreamClosed runtime.Opt[ClosedFlag]
 	// StreamForkedFrom is the header parameter "Stream-Forked-From" (optional).
 	//
 	// Path of the source stream of a fork.
@@ -125,7 +125,7 @@ type AppendParams struct {
 	// StreamClosed is the header parameter "Stream-Closed" (optional).
 	//
 	// `true` to create the stream closed, or to close it with this append.
-	StreamClosed runtime.Opt[CreateStreamClosed]
+	StreamClosed runtime.Opt[ClosedFlag]
 	// ProducerID is the header parameter "Producer-Id" (optional).
 	//
 	// Idempotent producer id (with Producer-Epoch and Producer-Seq, all three or none).

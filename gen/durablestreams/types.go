@@ -63,20 +63,20 @@ func (v ReadLive) IsKnown() bool {
 	return false
 }
 
-// CreateStreamClosed is an open enumeration: the constants below are the values the spec
+// ClosedFlag is an open enumeration: the constants below are the values the spec
 // lists, and other values decode without error (see IsKnown).
-type CreateStreamClosed string
+type ClosedFlag string
 
-// Values of CreateStreamClosed.
+// Values of ClosedFlag.
 const (
-	// CreateStreamClosedTrue is the value "true".
-	CreateStreamClosedTrue CreateStreamClosed = "true"
+	// ClosedFlagTrue is the value "true".
+	ClosedFlagTrue ClosedFlag = "true"
 )
 
 // IsKnown reports whether v is one of the values the spec lists.
-func (v CreateStreamClosed) IsKnown() bool {
+func (v ClosedFlag) IsKnown() bool {
 	switch v {
-	case CreateStreamClosedTrue:
+	case ClosedFlagTrue:
 		return true
 	}
 	return false
