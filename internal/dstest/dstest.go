@@ -75,6 +75,17 @@ func Start(tb testing.TB, opts ...Options) *Server {
 	return s
 }
 
+// Run installs the package if needed and starts a server outside a test
+// (examples, benchmarks' tools); the caller stops it with Stop. It returns
+// ErrNoNode when node or npm is missing.
+func Run(o Options) (*Server, error) {
+	dir, err := Install()
+	if err != nil {
+		return nil, err
+	}
+	return start(dir, o)
+}
+
 // ErrNoNode reports that node or npm is not installed.
 var ErrNoNode = errors.New("node and npm not found: install Node.js 20 or later and npm (apt-get install nodejs npm) to run the tests against the Durable Streams reference server")
 
