@@ -24,9 +24,9 @@ func TestMain(m *testing.M) {
 
 // session is the adapter process, driven over its stdin and stdout.
 type session struct {
-	t   *testing.T
-	in  io.WriteCloser
-	out *bufio.Scanner
+	t    *testing.T
+	in   io.WriteCloser
+	out  *bufio.Scanner
 	proc *exec.Cmd
 }
 
