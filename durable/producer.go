@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http/httptrace"
 	"slices"
 	"sync"
 	"time"
@@ -91,6 +92,7 @@ type Producer struct {
 	closed bool   // Close or Detach was called: no more items
 	final  string // the final offset once the stream is closed
 
+	bufs    sync.Pool // *[]byte: bodies of acknowledged batches, reused
 	queue   chan *batch
 	stop    chan struct{}
 	stopped chan struct{}
@@ -111,7 +113,12 @@ type batch struct {
 	// attempt is closed when the current attempt's outcome is known; a
 	// batch that finds a gap before it waits for its predecessor's.
 	attempt chan struct{}
-	prev    *batch
+	// wrote is closed once the current attempt's request is written (or
+	// over): the next batch starts then, so batches reach the server in
+	// order and rarely meet a sequence gap.
+	wrote     chan struct{}
+	wroteOnce *sync.Once
+	prev      *batch
 }
 
 // Producer returns an idempotent producer for the stream. It does no I/O;
@@ -184,15 +191,19 @@ func (p *Producer) add(data []byte) error {
 	b := p.cur
 	if b == nil {
 		b = &batch{}
+		if buf, ok := p.bufs.Get().(*[]byte); ok {
+			b.body = (*buf)[:0]
+		}
 		if p.json {
 			b.body = append(b.body, '[')
 		}
 		p.cur = b
-		p.timer = time.AfterFunc(max(p.o.Linger, 0), p.lingerDone)
+		p.timer = time.AfterFunc(max(p.o.Linger, 0), func() { p.lingerDone(b) })
 	}
 	if p.json && b.items > 0 {
 		b.body = append(b.body, ',')
 	}
+	b.body = grow(b.body, len(data)+2, p.o.MaxBatchBytes+2)
 	b.body = append(b.body, data...)
 	b.items++
 	var also *batch
@@ -208,6 +219,20 @@ func (p *Producer) add(data []byte) error {
 		}
 	}
 	return nil
+}
+
+// grow makes room for n more bytes in buf, doubling its capacity (from
+// 4 KiB, up to limit unless more is needed), so a batch is copied about
+// once however it grows.
+func grow(buf []byte, n, limit int) []byte {
+	if len(buf)+n <= cap(buf) {
+		return buf
+	}
+	c := max(2*cap(buf), 4<<10)
+	c = max(min(c, limit), len(buf)+n)
+	out := make([]byte, len(buf), c)
+	copy(out, buf)
+	return out
 }
 
 // usable says why no item may be added (p.mu held).
@@ -251,16 +276,19 @@ func (p *Producer) push(b *batch) error {
 	}
 }
 
-// lingerDone seals the batch whose linger time passed.
-func (p *Producer) lingerDone() {
+// lingerDone seals b, whose linger time passed, unless it was sealed
+// already.
+func (p *Producer) lingerDone(b *batch) {
 	p.pushMu.Lock()
 	defer p.pushMu.Unlock()
 	p.mu.Lock()
-	b := p.seal()
-	p.mu.Unlock()
-	if b != nil {
-		_ = p.push(b)
+	if p.cur != b {
+		p.mu.Unlock()
+		return
 	}
+	b = p.seal()
+	p.mu.Unlock()
+	_ = p.push(b)
 }
 
 // Flush sends the batch being filled and waits until every item appended
@@ -410,6 +438,7 @@ func (p *Producer) dispatch() {
 	// would be refused (a new epoch must start at sequence 0).
 	confirmed := false
 	var serverEpoch int64
+	var lastWrote chan struct{}
 	launch := func(b *batch) {
 		p.mu.Lock()
 		b.epoch, b.seq = p.epoch, seq
@@ -420,8 +449,21 @@ func (p *Producer) dispatch() {
 			prevAttempt = b.prev.attempt
 		}
 		b.attempt = make(chan struct{})
+		b.wrote, b.wroteOnce = make(chan struct{}), new(sync.Once)
+		lastWrote = b.wrote
 		inFlight++
 		go func() { results <- p.send(ctx, b, prevAttempt) }()
+	}
+	written := func() bool {
+		if lastWrote == nil {
+			return true
+		}
+		select {
+		case <-lastWrote:
+			return true
+		default:
+			return false
+		}
 	}
 	canLaunch := func() bool {
 		if claiming {
@@ -430,7 +472,7 @@ func (p *Producer) dispatch() {
 		if !confirmed {
 			return inFlight == 0
 		}
-		return inFlight < p.o.MaxInFlight
+		return inFlight < p.o.MaxInFlight && written()
 	}
 	for {
 		for len(resend) > 0 && canLaunch() {
@@ -446,7 +488,12 @@ func (p *Producer) dispatch() {
 		if len(resend) == 0 && canLaunch() {
 			queue = p.queue
 		}
+		var wrote chan struct{}
+		if !written() {
+			wrote = lastWrote
+		}
 		select {
+		case <-wrote:
 		case b := <-queue:
 			if err := p.Err(); err != nil {
 				p.settle(b, nil, err)
@@ -456,6 +503,7 @@ func (p *Producer) dispatch() {
 		case r := <-results:
 			inFlight--
 			close(r.b.attempt)
+			r.b.wroteOnce.Do(func() { close(r.b.wrote) })
 			var de *Error
 			switch {
 			case r.err == nil:
@@ -493,6 +541,7 @@ func (p *Producer) drainThenStop(results chan outcome, inFlight *int) {
 		r := <-results
 		*inFlight--
 		close(r.b.attempt)
+		r.b.wroteOnce.Do(func() { close(r.b.wrote) })
 		if r.err != nil {
 			p.fail(r.err)
 		} else {
@@ -531,6 +580,10 @@ func (p *Producer) send(ctx context.Context, b *batch, prevAttempt chan struct{}
 		op = "close"
 		params.StreamClosed = runtime.Some(durablestreams.ClosedFlagTrue)
 	}
+	once, wrote := b.wroteOnce, b.wrote
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteRequest: func(httptrace.WroteRequestInfo) { once.Do(func() { close(wrote) }) },
+	})
 	for gaps := 0; ; gaps++ {
 		res, err := p.s.c.api.Append(ctx, p.s.path, params, bytes.NewReader(b.body), runtime.WithRetrySafe())
 		if err == nil {
@@ -564,6 +617,10 @@ func (p *Producer) settle(b *batch, res *durablestreams.AppendResult, err error)
 			b.offset = p.offset
 		}
 		b.prev = nil
+		if body := b.body; cap(body) > 0 && cap(body) <= 2*p.o.MaxBatchBytes+2 {
+			b.body = nil
+			p.bufs.Put(&body)
+		}
 	}
 	p.finish(b, err)
 }

@@ -1,8 +1,10 @@
 package runtime
 
 import (
+	"bytes"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -116,5 +118,35 @@ func TestWithRetrySafe(t *testing.T) {
 	n.Store(0)
 	if err := c.Do(t.Context(), &req, nil, WithRetrySafe()); err != nil || n.Load() != 2 {
 		t.Fatalf("WithRetrySafe POST: err %v after %d attempts, want success after 2", err, n.Load())
+	}
+}
+
+// TestLargeBytesResult: a *[]byte result larger than the buffer pool keeps
+// takes the buffer itself; two calls give two independent results.
+func TestLargeBytesResult(t *testing.T) {
+	big := make([]byte, 3<<20)
+	for i := range big {
+		big[i] = byte(i)
+	}
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b := slices.Clone(big)
+		b[0] = byte(n.Add(1))
+		_, _ = w.Write(b)
+	}))
+	defer srv.Close()
+	c, err := New(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first, second []byte
+	for _, dst := range []*[]byte{&first, &second} {
+		req := Request{OperationID: "get", Method: http.MethodGet, Path: "/", RetrySafe: true}
+		if err := c.Do(t.Context(), &req, dst); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(first) != len(big) || first[0] != 1 || second[0] != 2 || !bytes.Equal(first[1:], big[1:]) || !bytes.Equal(second[1:], big[1:]) {
+		t.Fatalf("results: %d bytes starting %d, %d bytes starting %d", len(first), first[0], len(second), second[0])
 	}
 }

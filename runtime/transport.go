@@ -311,6 +311,13 @@ func (k *call) finish(a *attempt, result any) (retry bool, wait time.Duration, e
 				return false, 0, k.protocolError(a, "reading the response headers", herr)
 			}
 		}
+		if r, ok := result.(*[]byte); ok && a.body.Cap() > maxPooledBuffer {
+			// A buffer too large for the pool becomes the result as it
+			// is, instead of being copied and dropped.
+			*r = a.body.Bytes()
+			a.body = nil
+			return false, 0, nil
+		}
 		if err := decodeResult(a.body.Bytes(), status, req.Method == http.MethodHead, result); err != nil {
 			return false, 0, k.protocolError(a, "decoding the response body", err)
 		}
@@ -609,8 +616,11 @@ func (c *Client) getBuffer() *bytes.Buffer {
 	return new(bytes.Buffer)
 }
 
+// maxPooledBuffer is the largest response buffer kept for reuse.
+const maxPooledBuffer = 1 << 20
+
 func (c *Client) putBuffer(b *bytes.Buffer) {
-	if b.Cap() > 1<<20 {
+	if b.Cap() > maxPooledBuffer {
 		return
 	}
 	b.Reset()
