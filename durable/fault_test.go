@@ -192,3 +192,51 @@ func TestCorruptJSON(t *testing.T) {
 	}
 	wantKind(t, last, durable.ErrProtocol, "faults/json")
 }
+
+// TestErrorKinds: every status the brief lists becomes its typed error,
+// naming the stream, on appends (statuses injected by the server).
+func TestErrorKinds(t *testing.T) {
+	srv, c := setup(t)
+	ctx := ctxT(t)
+	s := c.Stream("faults/kinds").WithContentType("text/plain")
+	if _, err := s.Create(ctx, durable.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for status, kind := range map[int]error{
+		400: durable.ErrBadRequest,
+		401: durable.ErrUnauthorized,
+		403: durable.ErrForbidden,
+		404: durable.ErrNotFound,
+		405: durable.ErrNotSupported,
+		410: durable.ErrGone,
+		413: durable.ErrTooLarge,
+		418: durable.ErrUnexpectedStatus,
+		501: durable.ErrNotSupported,
+		507: durable.ErrServerError,
+	} {
+		srv.Inject(t, dstest.Fault{Path: "/faults/kinds", Method: http.MethodPost, Status: status})
+		_, err := s.Append(ctx, []byte("x"))
+		wantKind(t, err, kind, "faults/kinds")
+		var de *durable.Error
+		if errors.As(err, &de); de.StatusCode != status || de.Op != "append" {
+			t.Errorf("%d: status %d op %q", status, de.StatusCode, de.Op)
+		}
+	}
+	// A plain append is not retried after a 500 (it may have been
+	// stored); 503 and 429 say it was not, so they are.
+	srv.Inject(t, dstest.Fault{Path: "/faults/kinds", Method: http.MethodPost, Status: 500})
+	_, err := s.Append(ctx, []byte("x"))
+	wantKind(t, err, durable.ErrServerError, "faults/kinds")
+	srv.Inject(t, dstest.Fault{Path: "/faults/kinds", Method: http.MethodPost, Status: 503, Count: 2})
+	if _, err := s.Append(ctx, []byte("y")); err != nil {
+		t.Fatalf("append after two 503s: %v", err)
+	}
+	srv.Inject(t, dstest.Fault{Path: "/faults/kinds", Method: http.MethodPost, Status: 429, Count: 100})
+	_, err = s.Append(ctx, []byte("z"))
+	wantKind(t, err, durable.ErrRateLimited, "faults/kinds")
+	srv.ClearFaults(t)
+	got, _ := collect(t, ctx, s, durable.ReadOptions{})
+	if string(got) != "y" {
+		t.Fatalf("stream holds %q, want y", got)
+	}
+}
