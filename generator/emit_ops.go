@@ -406,9 +406,7 @@ func (e *emitter) operation(f *jen.File, o *operation) {
 		fields["Accept"] = jen.Lit(o.accept)
 	}
 	if b := o.body; b != nil {
-		if !o.typedCT {
-			fields["ContentType"] = jen.Lit(b.contentType)
-		}
+		fields["ContentType"] = jen.Lit(b.contentType)
 		data := ns.Unexported("data")
 		switch b.kind {
 		case bodyJSON:

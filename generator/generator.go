@@ -53,8 +53,9 @@
 //     "." or ".." segment is refused before any request
 //     (runtime.EscapePathSegments).
 //
-// A Content-Type header parameter sets the Content-Type of the request (for
-// a body whose media type is a range such as */*, the caller says which). A
+// A Content-Type header parameter, when set, is the Content-Type of the
+// request, in place of the body's media type (for a body whose media type is
+// a range such as */*, the caller says which). A
 // success response offered both as a stream (text/event-stream, JSON lines)
 // and in another form, chosen by a query parameter or by Accept, gives two
 // methods: <Name> for the other form and <Name>Stream for the stream, with

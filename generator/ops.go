@@ -94,7 +94,6 @@ type operation struct {
 	stream      *itemStream   // a streamed response ranged over, or nil
 	mixed       *itemStream   // a streamed response offered beside other success bodies
 	sibling     bool          // the <Name>Stream method of a mixed operation: its params and ErrorBody are the other's
-	typedCT     bool          // a Content-Type header parameter sets the body's type
 }
 
 // tReader is the type of a streamed request body.
@@ -257,11 +256,6 @@ func (g *gen) buildOp(methods *Namespace, p, method string, item *openapi3.PathI
 		case "header":
 			if strings.EqualFold(pv.Name, "Authorization") || strings.EqualFold(pv.Name, "Accept") {
 				continue
-			}
-			if strings.EqualFold(pv.Name, "Content-Type") {
-				// A declared Content-Type parameter says the caller
-				// chooses the body's type (a media range such as */*).
-				o.typedCT = true
 			}
 			prm.goName = fieldNS.Exported(goName)
 			o.header = append(o.header, prm)

@@ -150,3 +150,28 @@ func TestLargeBytesResult(t *testing.T) {
 		t.Fatalf("results: %d bytes starting %d, %d bytes starting %d", len(first), first[0], len(second), second[0])
 	}
 }
+
+// TestContentTypeParameter: a Content-Type set in the operation's headers
+// (a Content-Type header parameter) is sent in place of the body's media
+// type; without it the body's type is sent.
+func TestContentTypeParameter(t *testing.T) {
+	got := make(chan string, 2)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Header.Get("Content-Type")
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	c, err := New(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []http.Header{{"Content-Type": {"text/plain"}}, nil} {
+		req := Request{OperationID: "put", Method: http.MethodPut, Path: "/", Body: []byte("x"), ContentType: "application/octet-stream", Header: h}
+		if err := c.Do(t.Context(), &req, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if a, b := <-got, <-got; a != "text/plain" || b != "application/octet-stream" {
+		t.Fatalf("Content-Type sent: %q, %q", a, b)
+	}
+}

@@ -371,7 +371,9 @@ func (k *call) newHTTPRequest(ctx context.Context) (*http.Request, error) {
 	for key, vs := range req.Header {
 		h[key] = vs
 	}
-	if req.ContentType != "" && hreq.Body != nil {
+	if _, set := req.Header["Content-Type"]; req.ContentType != "" && hreq.Body != nil && !set {
+		// A Content-Type header parameter, when the operation has one and
+		// the caller set it, says the body's type instead.
 		h.Set("Content-Type", req.ContentType)
 	}
 	if req.Accept == "" {

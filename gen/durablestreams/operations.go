@@ -263,6 +263,7 @@ func (c *Client) Create(ctx context.Context, stream string, params CreateParams,
 	}
 	req := runtime.Request{
 		BodyStream:  body,
+		ContentType: "application/octet-stream",
 		Header:      params.encodeHeader(),
 		Method:      http.MethodPut,
 		OperationID: "create",
@@ -355,6 +356,7 @@ func (c *Client) Append(ctx context.Context, stream string, params AppendParams,
 	}
 	req := runtime.Request{
 		BodyStream:  body,
+		ContentType: "application/octet-stream",
 		Header:      params.encodeHeader(),
 		Method:      http.MethodPost,
 		OperationID: "append",

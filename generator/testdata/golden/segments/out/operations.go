@@ -155,6 +155,7 @@ func (c *Client) PutFile(ctx context.Context, path string, params PutFileParams,
 	}
 	req := runtime.Request{
 		BodyStream:  body,
+		ContentType: "application/octet-stream",
 		Header:      params.encodeHeader(),
 		Method:      http.MethodPut,
 		OperationID: "putFile",
