@@ -54,8 +54,7 @@ func (a *adapter) read(cmd command) result {
 				timedOut = true
 				break
 			}
-			r := failure(cmd.Type, err)
-			return r
+			return failure(cmd.Type, err)
 		}
 		offset, cursor = ch.NextOffset, ch.Cursor
 		upToDate, closed = ch.UpToDate, ch.Closed
@@ -69,13 +68,9 @@ func (a *adapter) read(cmd command) result {
 			}
 			chunks = append(chunks, map[string]string{"data": string(data), "offset": ch.NextOffset})
 		}
-		if len(chunks) >= maxChunks {
-			if !ch.Closed || len(ch.Data) > 0 && ch.Closed {
-				closed = ch.Closed
-			}
-			break
-		}
-		if ch.Closed || (cmd.WaitForUpToDate && ch.UpToDate) {
+		// Closed is true only when this chunk reached the end of a closed
+		// stream, so a read cut by maxChunks reports false before it.
+		if len(chunks) >= maxChunks || ch.Closed || (cmd.WaitForUpToDate && ch.UpToDate) {
 			break
 		}
 	}
