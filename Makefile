@@ -3,7 +3,7 @@
 
 GO       ?= go
 PKGS     := ./...
-CONFIGS  := gen/common/gen.yaml gen/core/gen.yaml gen/query/gen.yaml examples/pubsub/client/gen.yaml
+CONFIGS  := gen/common/gen.yaml gen/core/gen.yaml gen/query/gen.yaml gen/durablestreams/gen.yaml examples/pubsub/client/gen.yaml
 BENCHTIME ?= 1s
 
 .PHONY: all generate check-generated test bench bench-sse bench-ogen bench-server demo lint fuzz corpus roundtrip
@@ -53,10 +53,16 @@ bench-server:
 	$(GO) test -run '^$$' -bench MemoryPerEvent -benchtime 1000000x ./coretest
 	$(GO) test -run '^$$' -bench 'Replay|Live' -benchmem -benchtime 5x ./coretest
 
-## demo: regenerate the clients, then run the demos against the embedded server.
+## demo: regenerate the clients, then run the demos against the embedded server,
+## and the Durable Streams demo against the reference server (Node.js and npm).
 demo: generate
 	$(GO) run ./examples/demo
 	$(GO) run ./examples/asset_projection
+	@if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then \
+		$(GO) run ./examples/durable_streams; \
+	else \
+		echo "demo: examples/durable_streams skipped: it runs against the Durable Streams reference server (npm's @durable-streams/server), which needs Node.js and npm: apt-get install nodejs npm, then make demo again; or run it against a server of your own: go run ./examples/durable_streams -url http://localhost:4437"; \
+	fi
 
 ## lint: gofmt, go vet and staticcheck over everything, generated code included.
 lint:

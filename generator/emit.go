@@ -200,7 +200,7 @@ func (e *emitter) emit() ([]File, error) {
 	if hasParams {
 		f := e.newFile()
 		for _, o := range g.ops {
-			if o.paramsType != "" {
+			if o.paramsType != "" && !o.sibling {
 				e.params(f, o)
 			}
 		}

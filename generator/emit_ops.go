@@ -255,6 +255,10 @@ func (e *emitter) pathExpr(o *operation, args map[*param]string) jen.Code {
 			continue
 		}
 		v := jen.Id(args[p])
+		if p.segments {
+			parts = append(parts, v)
+			continue
+		}
 		u := unwrapColl(p.typ)
 		if u.kind == tSlice {
 			x := "x"
@@ -366,10 +370,27 @@ func (e *emitter) operation(f *jen.File, o *operation) {
 		return jen.Return(zero, err)
 	}
 	var body []jen.Code
+	errDeclared := false
+	pathArgs := map[*param]string{}
+	for _, p := range o.pathParams {
+		pathArgs[p] = args[p]
+		if !p.segments {
+			continue
+		}
+		// A multi-segment parameter is checked and escaped before any
+		// request: an empty path or a "." or ".." segment is refused.
+		local := ns.Unexported(p.goName + "Path")
+		pathArgs[p] = local
+		body = append(body,
+			jen.List(jen.Id(local), jen.Id(errName)).Op(":=").Add(e.rt("EscapePathSegments")).Call(jen.Id(args[p])),
+			jen.If(jen.Id(errName).Op("!=").Nil()).Block(ret(jen.Qual("fmt", "Errorf").Call(jen.Lit(opLabel(o)+": path parameter "+p.name+": %w"), jen.Id(errName)))),
+		)
+		errDeclared = true
+	}
 	fields := map[string]jen.Code{
 		"OperationID": jen.Lit(opLabel(o)),
 		"Method":      methodConst(o.method),
-		"Path":        e.pathExpr(o, args),
+		"Path":        e.pathExpr(o, pathArgs),
 		"RetrySafe":   jen.Lit(o.retrySafe),
 	}
 	if o.errorFunc != "" {
@@ -387,7 +408,6 @@ func (e *emitter) operation(f *jen.File, o *operation) {
 	if o.accept != "" {
 		fields["Accept"] = jen.Lit(o.accept)
 	}
-	errDeclared := false
 	if b := o.body; b != nil {
 		fields["ContentType"] = jen.Lit(b.contentType)
 		data := ns.Unexported("data")
@@ -403,7 +423,7 @@ func (e *emitter) operation(f *jen.File, o *operation) {
 			fields["Body"] = jen.Index().Byte().Call(e.formValues(&scope{ns: ns}, b.typ.named, jen.Id(bodyName)).Dot("Encode").Call())
 		case bodyMultipart:
 			ct := ns.Unexported("contentType")
-			body = append(body, e.multipart(&scope{ns: ns}, b.typ.named, jen.Id(bodyName), data, ct, errName, ret)...)
+			body = append(body, e.multipart(&scope{ns: ns}, b.typ.named, jen.Id(bodyName), data, ct, errName, errDeclared, ret)...)
 			errDeclared = true
 			fields["Body"] = jen.Id(data)
 			fields["ContentType"] = jen.Id(ct)
@@ -481,7 +501,7 @@ func (e *emitter) operation(f *jen.File, o *operation) {
 	f.Add(doc(text, more...))
 	f.Func().Params(jen.Id(recv).Op("*").Id("Client")).Id(o.goName).Params(params...).Params(results...).Block(body...)
 	f.Line()
-	if o.errorFunc != "" {
+	if o.errorFunc != "" && !o.sibling {
 		e.errorFunc(f, o)
 	}
 	if o.stream != nil && o.stream.kind == streamSSE {
@@ -550,7 +570,7 @@ func (e *emitter) formValues(ns *scope, n *namedType, v jen.Code) *jen.Statement
 
 // multipart renders statements encoding the struct value v of type n as a
 // multipart/form-data body into data, with its content type in ct.
-func (e *emitter) multipart(ns *scope, n *namedType, v jen.Code, data, ct, errName string, ret func(jen.Code) jen.Code) []jen.Code {
+func (e *emitter) multipart(ns *scope, n *namedType, v jen.Code, data, ct, errName string, errDeclared bool, ret func(jen.Code) jen.Code) []jen.Code {
 	buf, w := ns.Unexported("buf"), ns.Unexported("mw")
 	form := e.formValues(ns, withoutBinary(n), v)
 	fv := ns.Unexported("fields")
@@ -559,14 +579,18 @@ func (e *emitter) multipart(ns *scope, n *namedType, v jen.Code, data, ct, errNa
 		jen.Var().Id(buf).Qual("bytes", "Buffer"),
 		jen.Id(w).Op(":=").Qual("mime/multipart", "NewWriter").Call(jen.Op("&").Id(buf)),
 		jen.Id(fv).Op(":=").Add(form),
-		jen.Var().Id(errName).Error(),
+	}
+	if !errDeclared {
+		stmts = append(stmts, jen.Var().Id(errName).Error())
+	}
+	stmts = append(stmts,
 		jen.For(jen.List(jen.Id("_"), jen.Id(k)).Op(":=").Range().Qual("slices", "Sorted").Call(jen.Qual("maps", "Keys").Call(jen.Id(fv)))).Block(
 			jen.For(jen.List(jen.Id("_"), jen.Id(x)).Op(":=").Range().Id(fv).Index(jen.Id(k))).Block(
 				jen.If(jen.Id(errName).Op("=").Id(w).Dot("WriteField").Call(jen.Id(k), jen.Id(x)), jen.Id(errName).Op("!=").Nil()).Block(
 					ret(jen.Qual("fmt", "Errorf").Call(jen.Lit("encode multipart body: %w"), jen.Id(errName)))),
 			),
 		),
-	}
+	)
 	for _, fl := range n.fields {
 		if !isBinaryField(fl) {
 			continue

@@ -48,6 +48,22 @@
 //     StreamUnknown variant, DecodeStreamFrame, StreamFrameValue with
 //     DecodeStreamFrameInto (decoding in place, for readers of many frames)
 //     and EncodeStreamClientFrame; no HTTP method is generated for it.
+//   - x-path-segments: true on a string path parameter lets its value span
+//     several segments ("tenants/7/orders"): each segment is escaped, the
+//     slashes between them kept, and an empty path, an empty segment or a
+//     "." or ".." segment is refused before any request
+//     (runtime.EscapePathSegments).
+//   - x-error-codes at the top level declares the codes error bodies carry;
+//     each becomes an Err<Name> *runtime.ErrorCode sentinel, optionally of
+//     a status class. x-user-agent is the User-Agent NewClient sends.
+//
+// A Content-Type header parameter, when set, is the Content-Type of the
+// request, in place of the body's media type (for a body whose media type is
+// a range such as */*, the caller says which). A
+// success response offered both as a stream (text/event-stream, JSON lines)
+// and in another form, chosen by a query parameter or by Accept, gives two
+// methods: <Name> for the other form and <Name>Stream for the stream, with
+// the same parameters.
 //
 // # Shared schemas
 //

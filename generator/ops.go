@@ -34,6 +34,7 @@ type param struct {
 	required bool
 	typ      *typeRef
 	doc      string
+	segments bool // x-path-segments: a path of several segments, each escaped
 }
 
 // body is a request body.
@@ -91,6 +92,8 @@ type operation struct {
 	accept      string        // the Accept header, "" for application/json
 	streaming   bool          // x-streaming: a binary or text body as an io.ReadCloser
 	stream      *itemStream   // a streamed response ranged over, or nil
+	mixed       *itemStream   // a streamed response offered beside other success bodies
+	sibling     bool          // the <Name>Stream method of a mixed operation: its params and ErrorBody are the other's
 }
 
 // tReader is the type of a streamed request body.
@@ -237,12 +240,21 @@ func (g *gen) buildOp(methods *Namespace, p, method string, item *openapi3.PathI
 		switch pv.In {
 		case "path":
 			prm.goName = goName
+			if extBool(pv.Extensions, "x-path-segments") {
+				if prm.typ.kind != tBasic || prm.typ.name != "string" {
+					g.warn(pv.Origin, "path parameter %q of %s %s: x-path-segments applies to strings only", pv.Name, method, p)
+				} else if o.websocket {
+					g.warn(pv.Origin, "path parameter %q of %s %s: x-path-segments is not supported on a WebSocket operation", pv.Name, method, p)
+				} else {
+					prm.segments = true
+				}
+			}
 			pathByName[pv.Name] = prm
 		case "query":
 			prm.goName = fieldNS.Exported(goName)
 			o.query = append(o.query, prm)
 		case "header":
-			if strings.EqualFold(pv.Name, "Authorization") || strings.EqualFold(pv.Name, "Content-Type") || strings.EqualFold(pv.Name, "Accept") {
+			if strings.EqualFold(pv.Name, "Authorization") || strings.EqualFold(pv.Name, "Accept") {
 				continue
 			}
 			prm.goName = fieldNS.Exported(goName)
@@ -273,6 +285,22 @@ func (g *gen) buildOp(methods *Namespace, p, method string, item *openapi3.PathI
 		o.body = g.buildBody(op.RequestBody.Value, hint)
 	}
 	g.buildResponses(o, op, base)
+	var sibling *operation
+	if o.mixed != nil {
+		// A streamed response offered beside other success bodies (content
+		// negotiation, or a query parameter choosing the form) gets a
+		// method of its own, <Name>Stream, sharing the parameters.
+		sib := *o
+		sib.stream, sib.mixed = o.mixed, nil
+		sib.successes, sib.headers, sib.resultType, sib.result = nil, nil, "", result{}
+		sib.accept = o.mixed.media
+		sib.streaming = false
+		sib.sibling = true
+		sib.goName = methods.Exported(o.goName + "Stream")
+		g.ns.Reserve(sib.goName)
+		o.mixed = nil
+		sibling = &sib
+	}
 	if ext, ok := op.Extensions["x-pagination"]; ok {
 		o.pageExt = ext
 	}
@@ -292,6 +320,9 @@ func (g *gen) buildOp(methods *Namespace, p, method string, item *openapi3.PathI
 		g.buildStream(o, op)
 	}
 	g.ops = append(g.ops, o)
+	if sibling != nil {
+		g.ops = append(g.ops, sibling)
+	}
 	return nil
 }
 

@@ -3,6 +3,7 @@ package generator
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -109,18 +110,31 @@ func (g *gen) buildSuccesses(o *operation, op *openapi3.Operation, base string, 
 			continue
 		}
 		s := &success{status: c}
-		for _, mt := range sortedKeys(r.Value.Content) {
+		content := r.Value.Content
+		if sk, mt, mtv := pickStream(content); sk != streamNone {
+			if o.stream == nil && o.mixed == nil {
+				st := g.buildItemStream(o, sk, mt, mtv, base)
+				if len(content) == 1 {
+					o.stream = st
+				} else {
+					o.mixed = st
+				}
+			}
+			if len(content) == 1 {
+				if !slices.Contains(media, mt) {
+					media = append(media, mt)
+				}
+				continue
+			}
+			content = maps.Clone(content)
+			delete(content, mt)
+		}
+		for _, mt := range sortedKeys(content) {
 			if !slices.Contains(media, mt) {
 				media = append(media, mt)
 			}
 		}
-		if sk, mt, mtv := pickStream(r.Value.Content); sk != streamNone {
-			if o.stream == nil {
-				o.stream = g.buildItemStream(o, sk, mt, mtv, base)
-			}
-			continue
-		}
-		if mt, m := pickMedia(r.Value.Content); m != nil {
+		if mt, m := pickMedia(content); m != nil {
 			s.kind = contentKind(mt, m)
 			switch s.kind {
 			case bodyJSON:

@@ -57,6 +57,7 @@ type config struct {
 	logger         *slog.Logger
 	maxBodyBytes   int64
 	responseInto   **http.Response
+	retrySafe      bool
 	err            error
 
 	// wait sleeps between attempts; tests replace it to observe the
@@ -240,6 +241,14 @@ func WithMaxResponseBytes(n int64) Option {
 		}
 		c.maxBodyBytes = n
 	}
+}
+
+// WithRetrySafe marks the call safe to repeat after any retryable failure,
+// as Request.RetrySafe does for an operation: for a request that the caller
+// makes idempotent (an idempotency key, a producer sequence number the
+// server deduplicates), so that a reset connection or a 5xx is retried too.
+func WithRetrySafe() Option {
+	return func(c *config) { c.retrySafe = true }
 }
 
 // WithResponseInto stores the last HTTP response of the call in *dst (per

@@ -1,7 +1,11 @@
 package runtime
 
 import (
+	"bytes"
 	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -87,5 +91,87 @@ func TestBackoffBoundsAndCap(t *testing.T) {
 	}
 	if d := Backoff(1, 0, 0); d != 0 {
 		t.Fatalf("Backoff with zero bounds = %v, want 0", d)
+	}
+}
+
+// TestWithRetrySafe: a POST that is not retry-safe ends on a 502 (the
+// server may have acted on it); the same POST made safe per call by
+// WithRetrySafe is retried and succeeds.
+func TestWithRetrySafe(t *testing.T) {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1)%2 == 1 {
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	c, err := New(srv.URL, WithRetry(RetryPolicy{MaxRetries: 2, BaseDelay: time.Millisecond}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := Request{OperationID: "append", Method: http.MethodPost, Path: "/s", Body: []byte("x")}
+	if err := c.Do(t.Context(), &req, nil); err == nil || n.Load() != 1 {
+		t.Fatalf("plain POST: err %v after %d attempts, want a 502 after 1", err, n.Load())
+	}
+	n.Store(0)
+	if err := c.Do(t.Context(), &req, nil, WithRetrySafe()); err != nil || n.Load() != 2 {
+		t.Fatalf("WithRetrySafe POST: err %v after %d attempts, want success after 2", err, n.Load())
+	}
+}
+
+// TestLargeBytesResult: a *[]byte result larger than the buffer pool keeps
+// takes the buffer itself; two calls give two independent results.
+func TestLargeBytesResult(t *testing.T) {
+	big := make([]byte, 3<<20)
+	for i := range big {
+		big[i] = byte(i)
+	}
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b := slices.Clone(big)
+		b[0] = byte(n.Add(1))
+		_, _ = w.Write(b)
+	}))
+	defer srv.Close()
+	c, err := New(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first, second []byte
+	for _, dst := range []*[]byte{&first, &second} {
+		req := Request{OperationID: "get", Method: http.MethodGet, Path: "/", RetrySafe: true}
+		if err := c.Do(t.Context(), &req, dst); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(first) != len(big) || first[0] != 1 || second[0] != 2 || !bytes.Equal(first[1:], big[1:]) || !bytes.Equal(second[1:], big[1:]) {
+		t.Fatalf("results: %d bytes starting %d, %d bytes starting %d", len(first), first[0], len(second), second[0])
+	}
+}
+
+// TestContentTypeParameter: a Content-Type set in the operation's headers
+// (a Content-Type header parameter) is sent in place of the body's media
+// type; without it the body's type is sent.
+func TestContentTypeParameter(t *testing.T) {
+	got := make(chan string, 2)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Header.Get("Content-Type")
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	c, err := New(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []http.Header{{"Content-Type": {"text/plain"}}, nil} {
+		req := Request{OperationID: "put", Method: http.MethodPut, Path: "/", Body: []byte("x"), ContentType: "application/octet-stream", Header: h}
+		if err := c.Do(t.Context(), &req, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if a, b := <-got, <-got; a != "text/plain" || b != "application/octet-stream" {
+		t.Fatalf("Content-Type sent: %q, %q", a, b)
 	}
 }

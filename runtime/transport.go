@@ -102,6 +102,7 @@ type call struct {
 	u      url.URL         // request URL without credentials
 	stream *streamBody     // non-nil for a BodyStream body
 	open   bool            // Open: a 2xx body is left open for the caller
+	safe   bool            // the request may be repeated (RetrySafe or WithRetrySafe)
 }
 
 // attempt is the outcome of one attempt.
@@ -121,7 +122,7 @@ func (c *Client) do(ctx context.Context, cfg *config, req *Request, result any) 
 		return errors.New("runtime: nil Request")
 	}
 	_, open := result.(**http.Response)
-	k := call{c: c, cfg: cfg, req: req, parent: ctx, ctx: ctx, open: open}
+	k := call{c: c, cfg: cfg, req: req, parent: ctx, ctx: ctx, open: open, safe: req.RetrySafe || cfg.retrySafe}
 	if cfg.timeout > 0 && !open {
 		var cancel context.CancelFunc
 		k.ctx, cancel = context.WithTimeout(ctx, cfg.timeout)
@@ -191,7 +192,7 @@ func (c *Client) do(ctx context.Context, cfg *config, req *Request, result any) 
 // response body, all within the attempt's timeout. It returns what the
 // attempt tells the circuit breaker.
 func (k *call) send(a *attempt) outcome {
-	cfg, req := k.cfg, k.req
+	cfg := k.cfg
 	ctx := k.ctx
 	if k.open {
 		return k.sendOpen(a)
@@ -205,7 +206,7 @@ func (k *call) send(a *attempt) outcome {
 		}
 	}
 	var traced *atomic.Bool
-	if !req.RetrySafe && cfg.retry.MaxRetries > 0 {
+	if !k.safe && cfg.retry.MaxRetries > 0 {
 		// Only a request that is not safe to retry needs proof that it
 		// was never sent; tracing costs allocations, so the others skip it.
 		traced = new(atomic.Bool)
@@ -277,7 +278,7 @@ func (k *call) finish(a *attempt, result any) (retry bool, wait time.Duration, e
 		return false, 0, a.fatal
 	case a.err != nil:
 		err = k.transportError(a, a.err)
-		if k.ctx.Err() != nil || !canRetry || (!req.RetrySafe && a.gotConn) || permanent(a.err) {
+		if k.ctx.Err() != nil || !canRetry || (!k.safe && a.gotConn) || permanent(a.err) {
 			return false, 0, err
 		}
 		return true, p.backoff(a.n), err
@@ -296,7 +297,7 @@ func (k *call) finish(a *attempt, result any) (retry bool, wait time.Duration, e
 			} else {
 				err = k.protocolError(a, "reading the response body", a.readErr)
 			}
-			if k.ctx.Err() != nil || !canRetry || !req.RetrySafe {
+			if k.ctx.Err() != nil || !canRetry || !k.safe {
 				return false, 0, err
 			}
 			return true, p.backoff(a.n), err
@@ -310,13 +311,20 @@ func (k *call) finish(a *attempt, result any) (retry bool, wait time.Duration, e
 				return false, 0, k.protocolError(a, "reading the response headers", herr)
 			}
 		}
+		if r, ok := result.(*[]byte); ok && a.body.Cap() > maxPooledBuffer {
+			// A buffer too large for the pool becomes the result as it
+			// is, instead of being copied and dropped.
+			*r = a.body.Bytes()
+			a.body = nil
+			return false, 0, nil
+		}
 		if err := decodeResult(a.body.Bytes(), status, req.Method == http.MethodHead, result); err != nil {
 			return false, 0, k.protocolError(a, "decoding the response body", err)
 		}
 		return false, 0, nil
 	}
 	e := k.apiError(a)
-	if !canRetry || !p.retriesStatus(status) || (!req.RetrySafe && !refusedStatus(status)) {
+	if !canRetry || !p.retriesStatus(status) || (!k.safe && !refusedStatus(status)) {
 		return false, 0, e
 	}
 	wait = p.backoff(a.n)
@@ -363,7 +371,9 @@ func (k *call) newHTTPRequest(ctx context.Context) (*http.Request, error) {
 	for key, vs := range req.Header {
 		h[key] = vs
 	}
-	if req.ContentType != "" && hreq.Body != nil {
+	if _, set := req.Header["Content-Type"]; req.ContentType != "" && hreq.Body != nil && !set {
+		// A Content-Type header parameter, when the operation has one and
+		// the caller set it, says the body's type instead.
 		h.Set("Content-Type", req.ContentType)
 	}
 	if req.Accept == "" {
@@ -609,8 +619,11 @@ func (c *Client) getBuffer() *bytes.Buffer {
 	return new(bytes.Buffer)
 }
 
+// maxPooledBuffer is the largest response buffer kept for reuse.
+const maxPooledBuffer = 1 << 20
+
 func (c *Client) putBuffer(b *bytes.Buffer) {
-	if b.Cap() > 1<<20 {
+	if b.Cap() > maxPooledBuffer {
 		return
 	}
 	b.Reset()

@@ -4,11 +4,14 @@
 //   - common.yaml: components shared by both services (Event, the query
 //     envelope, validation rules, the JSON error bodies);
 //   - core.yaml: AllSource Core, the event store, with its WebSocket stream;
-//   - query.yaml: the Query Service, the tenant-scoped read API.
+//   - query.yaml: the Query Service, the tenant-scoped read API;
+//   - durable-streams.yaml: the Durable Streams protocol (append-only
+//     streams at any URL path, live reads, idempotent producers).
 //
 // The documents are the source of truth for the generated clients in gen/ and
 // for the request and response validation done by the in-memory test server.
-// Vendor extensions (x-retry-safe, x-go-name, x-websocket) are described in
+// Vendor extensions (x-retry-safe, x-go-name, x-websocket, x-path-segments and
+// others) are described in
 // this directory's README.md.
 package spec
 
@@ -32,6 +35,8 @@ const (
 	Core = "core.yaml"
 	// Query is the AllSource Query Service document.
 	Query = "query.yaml"
+	// DurableStreams is the Durable Streams protocol document.
+	DurableStreams = "durable-streams.yaml"
 )
 
 //go:embed *.yaml
@@ -42,7 +47,7 @@ func FS() fs.FS {
 	return files
 }
 
-// Load reads the named document (Core, Query or Common) from FS, resolving its
+// Load reads the named document (Core, Query, Common or DurableStreams) from FS, resolving its
 // references, including those into common.yaml, from the same file system. It
 // does not validate the document; call Validate for that.
 //

@@ -126,7 +126,7 @@ func operationByID(t *testing.T, doc *openapi3.T, id string) (string, *openapi3.
 }
 
 func TestDocumentsValidate(t *testing.T) {
-	for _, name := range []string{Common, Core, Query} {
+	for _, name := range []string{Common, Core, Query, DurableStreams} {
 		t.Run(name, func(t *testing.T) {
 			doc := validated(t, name)
 			if doc.OpenAPI != "3.0.3" {
@@ -733,7 +733,7 @@ func BenchmarkValidate(b *testing.B) {
 // turns into doc comments. A property that is a bare reference borrows its
 // target's description.
 func TestEverythingDescribed(t *testing.T) {
-	for _, name := range []string{Common, Core, Query} {
+	for _, name := range []string{Common, Core, Query, DurableStreams} {
 		doc := validated(t, name)
 		for schemaName, ref := range doc.Components.Schemas {
 			s := ref.Value

@@ -1,0 +1,175 @@
+package durable
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/allsource-go/allsource/gen/durablestreams"
+	"github.com/allsource-go/allsource/runtime"
+)
+
+// Client talks to one Durable Streams server. It is safe for concurrent
+// use; streams and producers made from it share its connection pool.
+type Client struct {
+	api     *durablestreams.Client
+	retry   runtime.RetryPolicy
+	timeout time.Duration
+}
+
+// Option configures a Client.
+type Option func(*options)
+
+type options struct {
+	timeout    time.Duration
+	header     http.Header
+	headerFunc func(ctx context.Context) (http.Header, error)
+	hc         *http.Client
+	retry      runtime.RetryPolicy
+	rt         []runtime.Option
+}
+
+// WithTimeout bounds every request that is not a live read (create,
+// append, close, delete, HEAD, catch-up reads), its retries included. A
+// long-poll or SSE read is bounded by its context only. Zero (the default)
+// means no bound beyond the context's.
+func WithTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
+
+// WithHeader adds a header sent with every request.
+func WithHeader(key, value string) Option {
+	return func(o *options) {
+		if o.header == nil {
+			o.header = http.Header{}
+		}
+		o.header.Add(key, value)
+	}
+}
+
+// WithHeaderFunc sets a function called before every request, retries and
+// read reconnections included, whose headers are set on it: for a token
+// that is refreshed. An error it returns fails the attempt.
+func WithHeaderFunc(f func(ctx context.Context) (http.Header, error)) Option {
+	return func(o *options) { o.headerFunc = f }
+}
+
+// WithHTTPClient sends requests through hc instead of the client's own.
+func WithHTTPClient(hc *http.Client) Option { return func(o *options) { o.hc = hc } }
+
+// WithRetry sets how failed requests are retried: 408, 429 (waiting at
+// least its Retry-After), 500, 502, 503 and 504 and network failures, with
+// jittered exponential backoff, at most MaxRetries times; then the call
+// fails with a typed error. Reads retry any request; appends only when
+// repeating them cannot store data twice (the server refused them, or an
+// idempotent producer sends them). Reads also reconnect after a dropped
+// connection, at most MaxRetries times in a row without progress. The
+// default is DefaultRetry.
+func WithRetry(p runtime.RetryPolicy) Option { return func(o *options) { o.retry = p } }
+
+// WithRuntimeOptions passes options to the runtime client underneath (a
+// logger, middleware, a circuit breaker, ...).
+func WithRuntimeOptions(opts ...runtime.Option) Option {
+	return func(o *options) { o.rt = append(o.rt, opts...) }
+}
+
+// DefaultRetry is the retry policy of a client without WithRetry: 5 retries
+// from 100 ms, capped at 5 s, of 408, 429, 500, 502, 503 and 504.
+func DefaultRetry() runtime.RetryPolicy {
+	return runtime.RetryPolicy{
+		MaxRetries: 5,
+		BaseDelay:  100 * time.Millisecond,
+		MaxDelay:   5 * time.Second,
+		Statuses:   []int{408, 429, 500, 502, 503, 504},
+	}
+}
+
+// New returns a client of the server at baseURL (for example
+// "http://localhost:4437"); stream paths are appended to it.
+func New(baseURL string, opts ...Option) (*Client, error) {
+	o := options{retry: DefaultRetry()}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.retry.MaxRetries < 0 {
+		return nil, errors.New("durable: negative MaxRetries")
+	}
+	if d := DefaultRetry(); o.retry.BaseDelay <= 0 {
+		o.retry.BaseDelay = d.BaseDelay
+	}
+	if o.retry.MaxDelay < o.retry.BaseDelay {
+		o.retry.MaxDelay = max(o.retry.BaseDelay, DefaultRetry().MaxDelay)
+	}
+	if o.timeout < 0 {
+		return nil, errors.New("durable: negative timeout")
+	}
+	rtOpts := []runtime.Option{
+		runtime.WithRetry(o.retry),
+		// A stream server is one resource among many: a breaker is the
+		// caller's choice (WithRuntimeOptions), not a default.
+		runtime.WithCircuitBreaker(nil),
+	}
+	if o.timeout > 0 {
+		rtOpts = append(rtOpts, runtime.WithTimeout(o.timeout))
+	}
+	for k, vs := range o.header {
+		for _, v := range vs {
+			rtOpts = append(rtOpts, runtime.WithHeader(k, v))
+		}
+	}
+	if o.hc != nil {
+		rtOpts = append(rtOpts, runtime.WithHTTPClient(o.hc))
+	}
+	if f := o.headerFunc; f != nil {
+		rtOpts = append(rtOpts, runtime.WithMiddleware(headerMiddleware(f)))
+	}
+	rtOpts = append(rtOpts, o.rt...)
+	api, err := durablestreams.NewClient(baseURL, rtOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("durable: %w", err)
+	}
+	return &Client{api: api, retry: o.retry, timeout: o.timeout}, nil
+}
+
+// headerMiddleware sets the headers of f on every attempt.
+func headerMiddleware(f func(ctx context.Context) (http.Header, error)) runtime.Middleware {
+	return func(next runtime.RoundTripFunc) runtime.RoundTripFunc {
+		return func(r *http.Request) (*http.Response, error) {
+			h, err := f(r.Context())
+			if err != nil {
+				return nil, fmt.Errorf("durable: header function: %w", err)
+			}
+			for k, vs := range h {
+				r.Header[http.CanonicalHeaderKey(k)] = vs
+			}
+			return next(r)
+		}
+	}
+}
+
+// API returns the generated client underneath, for what this package does
+// not cover.
+func (c *Client) API() *durablestreams.Client { return c.api }
+
+// Stream returns a handle on the stream at path (relative to the base URL,
+// one or more segments; a leading "/" is ignored). Making a handle does no
+// I/O; a malformed path fails the first call with ErrInvalidArgument.
+func (c *Client) Stream(path string) *Stream {
+	return &Stream{c: c, path: strings.TrimPrefix(path, "/")}
+}
+
+// liveOpts are the options of a live read: no call timeout.
+var liveOpts = []runtime.Option{runtime.WithTimeout(0)}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,651 @@
+package durable
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http/httptrace"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/allsource-go/allsource/gen/durablestreams"
+	"github.com/allsource-go/allsource/runtime"
+)
+
+// ProducerOptions configure an idempotent producer.
+type ProducerOptions struct {
+	// ID identifies the producer on the stream (required). A restarted
+	// producer keeps its ID and takes a higher Epoch.
+	ID string
+	// Epoch is the producer's epoch, 0 or more; bump it on restart. The
+	// server fences off the older epoch's requests (ErrStaleEpoch).
+	Epoch int64
+	// AutoClaim recovers from ErrStaleEpoch by taking the server's epoch
+	// plus one and sending the unacknowledged batches again, in order.
+	AutoClaim bool
+	// MaxBatchBytes seals a batch before it grows past this many bytes
+	// (default 1 MiB). A single larger item is sent alone.
+	MaxBatchBytes int
+	// MaxBatchItems seals a batch at this many items (default 10,000).
+	MaxBatchItems int
+	// Linger is how long a batch waits for more items before it is sent
+	// (default 5 ms; negative: it is sent as soon as the dispatcher can
+	// take it, with the items appended meanwhile).
+	Linger time.Duration
+	// MaxInFlight is how many batches may be in flight at once (default
+	// 5); their order is kept.
+	MaxInFlight int
+	// ContentType is the stream's content type; the handle's by default,
+	// else application/octet-stream. On a JSON stream each item is one
+	// JSON value and a batch is sent as one array.
+	ContentType string
+}
+
+// Validate checks the options; the returned error names the offending
+// option and matches ErrInvalidArgument.
+func (o ProducerOptions) Validate() error {
+	bad := func(format string, a ...any) error {
+		return &Error{Op: "producer", Kind: ErrInvalidArgument, Err: fmt.Errorf(format, a...)}
+	}
+	switch {
+	case o.ID == "":
+		return bad("ID is empty")
+	case o.Epoch < 0:
+		return bad("epoch %d is negative", o.Epoch)
+	case o.MaxBatchBytes < 0:
+		return bad("maxBatchBytes %d is negative", o.MaxBatchBytes)
+	case o.MaxBatchItems < 0:
+		return bad("maxBatchItems %d is negative", o.MaxBatchItems)
+	case o.MaxInFlight < 0:
+		return bad("maxInFlight %d is negative", o.MaxInFlight)
+	}
+	return nil
+}
+
+// Producer appends items to a stream exactly once: each batch carries the
+// producer's id, epoch and sequence number, so the server stores a batch
+// once however often it is retried. Items are batched by size, count and
+// linger time; several batches may be in flight, in order. It is safe for
+// concurrent use.
+//
+// An error that ends the producer (a batch refused, retries exhausted) is
+// kept: Append, Flush, Close and Detach return it, and Err reports it.
+type Producer struct {
+	s    *Stream
+	o    ProducerOptions
+	ct   string
+	json bool
+
+	pushMu sync.Mutex // held while a sealed batch is queued: keeps batches in order
+	mu     sync.Mutex
+	cur    *batch // the batch being filled, or nil
+	timer  *time.Timer
+	last   *batch // the last batch queued
+	count  int64  // batches sealed so far
+	offset string
+	epoch  int64
+	err    error
+	closed bool   // Close or Detach was called: no more items
+	final  string // the final offset once the stream is closed
+
+	bufs    sync.Pool // *[]byte: bodies of acknowledged batches, reused
+	queue   chan *batch
+	stop    chan struct{}
+	stopped chan struct{}
+}
+
+// batch is one request of the producer.
+type batch struct {
+	n      int64 // position in the producer's order
+	items  int
+	over   bool // done is closed (guarded by Producer.mu)
+	body   []byte
+	close  bool
+	epoch  int64
+	seq    int64
+	done   chan struct{} // closed when the batch is acknowledged or failed
+	err    error
+	offset string
+	// attempt is closed when the current attempt's outcome is known; a
+	// batch that finds a gap before it waits for its predecessor's.
+	attempt chan struct{}
+	// wrote is closed once the current attempt's request is written (or
+	// over): the next batch starts then, so batches reach the server in
+	// order and rarely meet a sequence gap.
+	wrote     chan struct{}
+	wroteOnce *sync.Once
+	prev      *batch
+}
+
+// Producer returns an idempotent producer for the stream. It does no I/O;
+// bad options fail with ErrInvalidArgument.
+func (s *Stream) Producer(o ProducerOptions) (*Producer, error) {
+	if err := o.Validate(); err != nil {
+		err.(*Error).Path = s.path
+		return nil, err
+	}
+	if o.MaxBatchBytes == 0 {
+		o.MaxBatchBytes = 1 << 20
+	}
+	if o.MaxBatchItems == 0 {
+		o.MaxBatchItems = 10000
+	}
+	if o.Linger == 0 {
+		o.Linger = 5 * time.Millisecond
+	}
+	if o.MaxInFlight == 0 {
+		o.MaxInFlight = 5
+	}
+	ct := o.ContentType
+	if ct == "" {
+		ct = s.contentType
+	}
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	p := &Producer{s: s, o: o, ct: ct, json: isJSON(ct), epoch: o.Epoch,
+		queue: make(chan *batch, o.MaxInFlight), stop: make(chan struct{}), stopped: make(chan struct{})}
+	go p.dispatch()
+	return p, nil
+}
+
+// Append queues data as one item: bytes appended as they are, or one JSON
+// value on a JSON stream. It returns at once unless MaxInFlight batches
+// are waiting to be sent; ErrProducerClosed after Close or Detach, and the
+// producer's error once it failed.
+func (p *Producer) Append(data []byte) error {
+	if p.json && !json.Valid(data) {
+		return &Error{Op: "append", Path: p.s.path, Kind: ErrInvalidArgument, Err: errors.New("item is not a JSON value")}
+	}
+	if len(data) == 0 {
+		return &Error{Op: "append", Path: p.s.path, Kind: ErrInvalidArgument, Err: errors.New("empty item")}
+	}
+	return p.add(data)
+}
+
+// AppendJSON queues v, JSON-encoded, as one message of a JSON stream.
+func (p *Producer) AppendJSON(v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return &Error{Op: "append", Path: p.s.path, Kind: ErrInvalidArgument, Err: err}
+	}
+	return p.add(data)
+}
+
+func (p *Producer) add(data []byte) error {
+	p.pushMu.Lock()
+	defer p.pushMu.Unlock()
+	p.mu.Lock()
+	if err := p.usable(); err != nil {
+		p.mu.Unlock()
+		return err
+	}
+	var full *batch
+	if b := p.cur; b != nil && len(b.body)+len(data)+1 > p.o.MaxBatchBytes {
+		full = p.seal()
+	}
+	b := p.cur
+	if b == nil {
+		b = &batch{}
+		if buf, ok := p.bufs.Get().(*[]byte); ok {
+			b.body = (*buf)[:0]
+		}
+		if p.json {
+			b.body = append(b.body, '[')
+		}
+		p.cur = b
+		p.timer = time.AfterFunc(max(p.o.Linger, 0), func() { p.lingerDone(b) })
+	}
+	if p.json && b.items > 0 {
+		b.body = append(b.body, ',')
+	}
+	b.body = grow(b.body, len(data)+2, p.o.MaxBatchBytes+2)
+	b.body = append(b.body, data...)
+	b.items++
+	var also *batch
+	if b.items >= p.o.MaxBatchItems || len(b.body) >= p.o.MaxBatchBytes {
+		also = p.seal()
+	}
+	p.mu.Unlock()
+	for _, s := range []*batch{full, also} {
+		if s != nil {
+			if err := p.push(s); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// grow makes room for n more bytes in buf, doubling its capacity (from
+// 4 KiB, up to limit unless more is needed), so a batch is copied about
+// once however it grows.
+func grow(buf []byte, n, limit int) []byte {
+	if len(buf)+n <= cap(buf) {
+		return buf
+	}
+	c := max(2*cap(buf), 4<<10)
+	c = max(min(c, limit), len(buf)+n)
+	out := make([]byte, len(buf), c)
+	copy(out, buf)
+	return out
+}
+
+// usable says why no item may be added (p.mu held).
+func (p *Producer) usable() error {
+	if p.err != nil {
+		return p.err
+	}
+	if p.closed {
+		return &Error{Op: "append", Path: p.s.path, Kind: ErrProducerClosed}
+	}
+	return nil
+}
+
+// seal ends the batch being filled and returns it (p.mu held).
+func (p *Producer) seal() *batch {
+	b := p.cur
+	if b == nil {
+		return nil
+	}
+	p.cur = nil
+	if p.timer != nil {
+		p.timer.Stop()
+		p.timer = nil
+	}
+	if p.json {
+		b.body = append(b.body, ']')
+	}
+	b.done = make(chan struct{})
+	b.n, p.count = p.count, p.count+1
+	b.prev, p.last = p.last, b
+	return b
+}
+
+// push queues a sealed batch for the dispatcher (p.pushMu held).
+func (p *Producer) push(b *batch) error {
+	select {
+	case p.queue <- b:
+		return nil
+	case <-p.stopped:
+		return p.Err()
+	}
+}
+
+// lingerDone seals b, whose linger time passed, unless it was sealed
+// already.
+func (p *Producer) lingerDone(b *batch) {
+	p.pushMu.Lock()
+	defer p.pushMu.Unlock()
+	p.mu.Lock()
+	if p.cur != b {
+		p.mu.Unlock()
+		return
+	}
+	b = p.seal()
+	p.mu.Unlock()
+	_ = p.push(b)
+}
+
+// Flush sends the batch being filled and waits until every item appended
+// so far is acknowledged, or returns the producer's error.
+func (p *Producer) Flush(ctx context.Context) error {
+	p.pushMu.Lock()
+	p.mu.Lock()
+	b := p.seal()
+	p.mu.Unlock()
+	if b != nil {
+		if err := p.push(b); err != nil {
+			p.pushMu.Unlock()
+			return err
+		}
+	}
+	p.mu.Lock()
+	last := p.last
+	p.mu.Unlock()
+	p.pushMu.Unlock()
+	if last != nil {
+		select {
+		case <-last.done:
+		case <-ctx.Done():
+			return newError("flush", p.s.path, ctx.Err())
+		}
+	}
+	return p.Err()
+}
+
+// Close flushes, then closes the stream with the producer's headers,
+// appending final first when it is not empty, and stops the producer. It
+// returns the stream's final offset. Closing again returns the same
+// result; a stream closed by someone else gives ErrClosed.
+func (p *Producer) Close(ctx context.Context, final []byte) (string, error) {
+	if err := p.Flush(ctx); err != nil {
+		return "", err
+	}
+	p.pushMu.Lock()
+	p.mu.Lock()
+	if p.closed {
+		off, err := p.final, p.err
+		p.mu.Unlock()
+		p.pushMu.Unlock()
+		if off == "" && err == nil {
+			err = &Error{Op: "close", Path: p.s.path, Kind: ErrProducerClosed}
+		}
+		return off, err
+	}
+	p.closed = true
+	b := &batch{close: true, done: make(chan struct{}), n: p.count}
+	p.count++
+	if len(final) > 0 {
+		if p.json {
+			b.body = wrapArray(final)
+		} else {
+			b.body = final
+		}
+		b.items = 1
+	}
+	b.prev, p.last = p.last, b
+	p.mu.Unlock()
+	err := p.push(b)
+	p.pushMu.Unlock()
+	if err != nil {
+		return "", err
+	}
+	select {
+	case <-b.done:
+	case <-ctx.Done():
+		return "", newError("close", p.s.path, ctx.Err())
+	}
+	p.shutdown()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if b.err != nil {
+		return "", b.err
+	}
+	p.final = b.offset
+	return p.final, nil
+}
+
+// Detach flushes and stops the producer without closing the stream.
+func (p *Producer) Detach(ctx context.Context) error {
+	err := p.Flush(ctx)
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
+	p.shutdown()
+	return err
+}
+
+func (p *Producer) shutdown() {
+	p.mu.Lock()
+	select {
+	case <-p.stop:
+	default:
+		close(p.stop)
+	}
+	p.mu.Unlock()
+	<-p.stopped
+}
+
+// Offset returns the stream offset after the last acknowledged batch; it
+// never moves backwards.
+func (p *Producer) Offset() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.offset
+}
+
+// Epoch returns the producer's current epoch (higher than the one it
+// started with after an auto-claim).
+func (p *Producer) Epoch() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.epoch
+}
+
+// Err returns the error that ended the producer, or nil.
+func (p *Producer) Err() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.err
+}
+
+// outcome is the result of one attempt of a batch.
+type outcome struct {
+	b   *batch
+	res *durablestreams.AppendResult
+	err error
+}
+
+// dispatch sends batches in order, at most MaxInFlight at a time, and
+// settles their outcomes; after a stale epoch with AutoClaim it waits for
+// the batches in flight, takes the next epoch and sends the unacknowledged
+// batches again in order.
+func (p *Producer) dispatch() {
+	defer close(p.stopped)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	results := make(chan outcome, p.o.MaxInFlight)
+	var seq int64
+	inFlight := 0
+	var resend []*batch // batches refused for a stale epoch, in order
+	claiming := false
+	// The first batch of an epoch goes alone: a later one arriving first
+	// would be refused (a new epoch must start at sequence 0).
+	confirmed := false
+	var serverEpoch int64
+	var lastWrote chan struct{}
+	launch := func(b *batch) {
+		p.mu.Lock()
+		b.epoch, b.seq = p.epoch, seq
+		p.mu.Unlock()
+		seq++
+		var prevAttempt chan struct{}
+		if b.prev != nil {
+			prevAttempt = b.prev.attempt
+		}
+		b.attempt = make(chan struct{})
+		b.wrote, b.wroteOnce = make(chan struct{}), new(sync.Once)
+		lastWrote = b.wrote
+		inFlight++
+		go func() { results <- p.send(ctx, b, prevAttempt) }()
+	}
+	written := func() bool {
+		if lastWrote == nil {
+			return true
+		}
+		select {
+		case <-lastWrote:
+			return true
+		default:
+			return false
+		}
+	}
+	canLaunch := func() bool {
+		if claiming {
+			return false
+		}
+		if !confirmed {
+			return inFlight == 0
+		}
+		return inFlight < p.o.MaxInFlight && written()
+	}
+	for {
+		for len(resend) > 0 && canLaunch() {
+			b := resend[0]
+			resend = resend[1:]
+			if err := p.Err(); err != nil {
+				p.settle(b, nil, err)
+				continue
+			}
+			launch(b)
+		}
+		var queue chan *batch
+		if len(resend) == 0 && canLaunch() {
+			queue = p.queue
+		}
+		var wrote chan struct{}
+		if !written() {
+			wrote = lastWrote
+		}
+		select {
+		case <-wrote:
+		case b := <-queue:
+			if err := p.Err(); err != nil {
+				p.settle(b, nil, err)
+				continue
+			}
+			launch(b)
+		case r := <-results:
+			inFlight--
+			close(r.b.attempt)
+			r.b.wroteOnce.Do(func() { close(r.b.wrote) })
+			var de *Error
+			switch {
+			case r.err == nil:
+				p.settle(r.b, r.res, nil)
+				if r.b.epoch == p.Epoch() {
+					confirmed = true
+				}
+			case p.o.AutoClaim && errors.As(r.err, &de) && de.Kind == ErrStaleEpoch:
+				claiming, confirmed = true, false
+				serverEpoch = max(serverEpoch, de.ServerEpoch)
+				resend = append(resend, r.b)
+			default:
+				p.fail(r.err)
+			}
+			if claiming && inFlight == 0 {
+				// Every batch in flight is back: take the next epoch and
+				// send the refused ones again, in order, the first alone.
+				p.mu.Lock()
+				p.epoch = max(p.epoch, serverEpoch) + 1
+				p.mu.Unlock()
+				seq = 0
+				claiming = false
+				sortBatches(resend)
+			}
+		case <-p.stop:
+			p.drainThenStop(results, &inFlight)
+			return
+		}
+	}
+}
+
+// drainThenStop settles what is in flight after stop.
+func (p *Producer) drainThenStop(results chan outcome, inFlight *int) {
+	for *inFlight > 0 {
+		r := <-results
+		*inFlight--
+		close(r.b.attempt)
+		r.b.wroteOnce.Do(func() { close(r.b.wrote) })
+		if r.err != nil {
+			p.fail(r.err)
+		} else {
+			p.settle(r.b, r.res, nil)
+		}
+	}
+	for {
+		select {
+		case b := <-p.queue:
+			p.settle(b, nil, &Error{Op: "append", Path: p.s.path, Kind: ErrProducerClosed})
+		default:
+			return
+		}
+	}
+}
+
+// sortBatches orders batches as they were queued.
+func sortBatches(bs []*batch) {
+	slices.SortFunc(bs, func(a, b *batch) int { return cmp.Compare(a.n, b.n) })
+}
+
+// send makes one attempt of b (the runtime retries transient failures: the
+// producer headers make the append safe to repeat). A sequence gap while
+// the predecessor is still in flight is retried once that attempt is over.
+func (p *Producer) send(ctx context.Context, b *batch, prevAttempt chan struct{}) outcome {
+	params := durablestreams.AppendParams{
+		ProducerID:    runtime.Some(p.o.ID),
+		ProducerEpoch: runtime.Some(b.epoch),
+		ProducerSeq:   runtime.Some(b.seq),
+	}
+	if len(b.body) > 0 {
+		params.ContentType = runtime.Some(p.ct)
+	}
+	op := "append"
+	if b.close {
+		op = "close"
+		params.StreamClosed = runtime.Some(durablestreams.ClosedFlagTrue)
+	}
+	once, wrote := b.wroteOnce, b.wrote
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteRequest: func(httptrace.WroteRequestInfo) { once.Do(func() { close(wrote) }) },
+	})
+	for gaps := 0; ; gaps++ {
+		res, err := p.s.c.api.Append(ctx, p.s.path, params, bytes.NewReader(b.body), runtime.WithRetrySafe())
+		if err == nil {
+			return outcome{b: b, res: res}
+		}
+		err = newError(op, p.s.path, err)
+		var de *Error
+		if errors.As(err, &de) && de.Kind == ErrSequenceGap && de.ExpectedSeq < b.seq && gaps < 3 && prevAttempt != nil {
+			// The predecessor has not landed yet: wait for its attempt.
+			<-prevAttempt
+			prevAttempt = nil
+			continue
+		}
+		return outcome{b: b, err: err}
+	}
+}
+
+// settle records the outcome of b. An acknowledged batch's predecessors
+// are all settled (the server accepts a producer's batches in order), so
+// the link to them is dropped.
+func (p *Producer) settle(b *batch, res *durablestreams.AppendResult, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err == nil && res != nil {
+		if off, ok := res.StreamNextOffset.Get(); ok {
+			b.offset = off
+			if off > p.offset {
+				p.offset = off
+			}
+		} else {
+			b.offset = p.offset
+		}
+		b.prev = nil
+		if body := b.body; cap(body) > 0 && cap(body) <= 2*p.o.MaxBatchBytes+2 {
+			b.body = nil
+			p.bufs.Put(&body)
+		}
+	}
+	p.finish(b, err)
+}
+
+// finish closes b.done once, with err (p.mu held).
+func (p *Producer) finish(b *batch, err error) {
+	if b.over {
+		return
+	}
+	b.over = true
+	if b.err == nil {
+		b.err = err
+	}
+	close(b.done)
+}
+
+// fail ends the producer with err: every batch not yet acknowledged fails
+// with it.
+func (p *Producer) fail(err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.err == nil {
+		p.err = err
+	}
+	for b := p.last; b != nil; b = b.prev {
+		p.finish(b, err)
+	}
+}
