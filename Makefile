@@ -81,6 +81,11 @@ fuzz:
 corpus:
 	$(GO) run ./internal/corpus/cmd/corpus
 
+## buildtime: compile time of the packages generated for the largest corpus
+## documents, beside oapi-codegen's for the same documents (medians).
+buildtime:
+	$(GO) run ./internal/corpus/cmd/buildtime -n 3 -runs 3
+
 ## roundtrip: decode and re-encode synthesized instances of every type in gen/
 ## and in a package generated for every corpus document; print every failure
 ## class with examples (ROUNDTRIP_FLAGS: -instances N, -seed S, -numbers value).
