@@ -6,7 +6,7 @@ PKGS     := ./...
 CONFIGS  := gen/common/gen.yaml gen/core/gen.yaml gen/query/gen.yaml gen/durablestreams/gen.yaml examples/pubsub/client/gen.yaml
 BENCHTIME ?= 1s
 
-.PHONY: all generate check-generated test bench bench-sse bench-ogen bench-server demo lint fuzz corpus roundtrip
+.PHONY: all generate check-generated test bench bench-sse bench-ogen bench-server demo lint fuzz corpus roundtrip buildtime
 
 all: lint test
 
