@@ -94,20 +94,20 @@ func (c *chain) load(ctx context.Context, name string) (Snapshot, bool, error) {
 // of them when upTo < 0), and merges them.
 func (c *chain) read(ctx context.Context, name string, upTo int64) (Snapshot, *chainState, bool, error) {
 	st := &chainState{next: 1}
-	data, found, err := c.b.get(ctx, name, 0)
+	baseData, found, err := c.b.get(ctx, name, 0)
 	if err != nil || !found {
 		return Snapshot{}, st, false, err
 	}
-	base, err := decodeRecord(data, name)
+	through, err := recordThrough(baseData)
 	if err != nil {
 		return Snapshot{}, st, false, err
 	}
-	if base.Delta {
-		return Snapshot{}, st, false, fmt.Errorf("snapshot of %q: base record is a delta", name)
-	}
-	s := base.Snapshot
-	st.through, st.baseBytes = base.Through, int64(len(data))
-	seq := base.Through + 1
+	// The deltas are read first, so that the base's maps are made with
+	// room for what they add: a map of a million entries that grows while
+	// merging rehashes its keys again.
+	var deltas []Snapshot
+	extra := 0
+	seq := through + 1
 	for ; upTo < 0 || seq <= upTo; seq++ {
 		data, found, err := c.b.get(ctx, name, seq)
 		if err != nil {
@@ -116,24 +116,56 @@ func (c *chain) read(ctx context.Context, name string, upTo int64) (Snapshot, *c
 		if !found {
 			break
 		}
-		d, err := decodeRecord(data, name)
+		d, err := decodeRecord(data, name, 0)
 		if err != nil {
 			return Snapshot{}, st, false, fmt.Errorf("delta %d: %w", seq, err)
 		}
 		if !d.Delta || d.Seq != seq {
 			return Snapshot{}, st, false, fmt.Errorf("delta %d of %q is not the delta numbered %d", seq, name, seq)
 		}
-		s.Merge(d.Snapshot)
+		deltas = append(deltas, d.Snapshot)
+		extra += max(len(d.Versions), len(d.Entries))
 		st.deltaBytes += int64(len(data))
 		st.deltas++
+	}
+	base, err := decodeRecord(baseData, name, extra)
+	if err != nil {
+		return Snapshot{}, st, false, err
+	}
+	if base.Delta {
+		return Snapshot{}, st, false, fmt.Errorf("snapshot of %q: base record is a delta", name)
+	}
+	s := base.Snapshot
+	st.through, st.baseBytes = base.Through, int64(len(baseData))
+	for _, d := range deltas {
+		s.Merge(d)
 	}
 	st.next, st.written = seq, seq-1
 	s.Delta = false
 	return s, st, true, nil
 }
 
-func decodeRecord(data []byte, name string) (record, error) {
-	r, err := parseRecord(data)
+// recordThrough reads the "through" member of a base record without
+// decoding the rest.
+func recordThrough(data []byte) (int64, error) {
+	d := decoder{data: data}
+	var through int64
+	err := d.members(func(key []byte) error {
+		if string(key) == "through" {
+			var err error
+			through, err = d.int()
+			return err
+		}
+		return d.skipValue(0)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("decode: %w", err)
+	}
+	return through, nil
+}
+
+func decodeRecord(data []byte, name string, extra int) (record, error) {
+	r, err := parseRecordRoom(data, extra)
 	if err != nil {
 		return record{}, fmt.Errorf("decode: %w", err)
 	}

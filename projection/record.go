@@ -119,7 +119,11 @@ func encodeRecord(r *record) ([]byte, error) {
 // encoding/json). It is the decoder of the stream frames applied to
 // records: a compaction reads every record of a chain, and encoding/json
 // took several times as long over maps of a million entries.
-func parseRecord(data []byte) (record, error) {
+func parseRecord(data []byte) (record, error) { return parseRecordRoom(data, 0) }
+
+// parseRecordRoom is parseRecord with room in the maps for extra more
+// entries, which merging deltas into them will add.
+func parseRecordRoom(data []byte, extra int) (record, error) {
 	d := decoder{data: data}
 	var r record
 	var nVersions, nEntries int64 // the maps' sizes, when written first
@@ -182,7 +186,7 @@ func parseRecord(data []byte) (record, error) {
 			if d.peek() == 'n' {
 				return d.literal("null")
 			}
-			r.Versions = make(map[string]int64, sizeHint(nVersions, len(data)))
+			r.Versions = make(map[string]int64, sizeHint(nVersions, len(data))+extra)
 			err = d.members(func(k []byte) error {
 				v, err := d.int()
 				r.Versions[string(k)] = v
@@ -206,7 +210,7 @@ func parseRecord(data []byte) (record, error) {
 			if d.peek() == 'n' {
 				return d.literal("null")
 			}
-			r.Entries = make(map[string]json.RawMessage, sizeHint(nEntries, len(data)))
+			r.Entries = make(map[string]json.RawMessage, sizeHint(nEntries, len(data))+extra)
 			err = d.members(func(k []byte) error {
 				v, err := d.value()
 				r.Entries[string(k)] = v
