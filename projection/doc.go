@@ -103,11 +103,18 @@
 // Config.Partition splits a projection by entity into Count partitions,
 // each a worker with its own consumer, state and snapshots that applies the
 // events of its entities, in order, and skips the others. StartPartitions
-// runs several in one process, in parallel; separate processes each start
-// the partitions they own. Every partition reads the whole stream (Core has
-// no partitioned consumers), so partitions spread the reducing and the
-// state, not the reading and decoding. A projection keeps its number of
-// partitions: another one is refused with ErrPartitionsChanged.
+// runs several in one process: they share one stream connection, read and
+// decoded once, and each event goes to its partition's worker, which
+// applies it on its own goroutine, in parallel with the others. The stream
+// is that of the partition whose snapshot is oldest (Core has no
+// partitioned consumers), so the others skip what they already hold; after
+// each batch of replayed events every partition learns how far the replay
+// has reached, so its position and acknowledgements move on with the
+// stream even where it holds none of the events. When one partition needs
+// a new connection (missed events, say), they all reconnect. Separate
+// processes each start the partitions they own, each process with its own
+// stream. A projection keeps its number of partitions: another one is
+// refused with ErrPartitionsChanged.
 //
 // # Snapshot stores
 //

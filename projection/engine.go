@@ -306,6 +306,17 @@ func (e *engine[S]) replay(pos int64, ev *Event) error {
 	return nil
 }
 
+// covered records that every matching event of the engine's partition at
+// or below pos was replayed to it: a partition group sends a partition only
+// its own events, and then the position the replay has reached.
+func (e *engine[S]) covered(pos int64) {
+	e.seen(pos)
+	if pos > e.confirmed {
+		e.confirmed = pos
+		e.stats.position.Store(pos)
+	}
+}
+
 // live handles an event received live, without a position.
 func (e *engine[S]) live(ev *Event) error {
 	e.stats.live.Add(1)

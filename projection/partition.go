@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"strconv"
 
 	"github.com/allsource-go/allsource/allsource"
@@ -35,11 +34,22 @@ type Partition struct {
 var ErrPartitionsChanged = errors.New("projection: the number of partitions changed")
 
 func (p Partition) owns(tenant, entity string) bool {
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(tenant))
-	_, _ = h.Write([]byte{'/'})
-	_, _ = h.Write([]byte(entity))
-	return int(h.Sum32()%uint32(p.Count)) == p.Index
+	return partitionOf(tenant, entity, p.Count) == p.Index
+}
+
+// partitionOf returns the partition of an entity among count: FNV-1a of
+// "tenant/entity", modulo count.
+func partitionOf(tenant, entity string, count int) int {
+	const offset, prime = 2166136261, 16777619
+	h := uint32(offset)
+	for i := 0; i < len(tenant); i++ {
+		h = (h ^ uint32(tenant[i])) * prime
+	}
+	h = (h ^ '/') * prime
+	for i := 0; i < len(entity); i++ {
+		h = (h ^ uint32(entity[i])) * prime
+	}
+	return int(h % uint32(count))
 }
 
 // consumer returns the durable consumer name of the partition of name.
@@ -96,10 +106,20 @@ func checkLayout(ctx context.Context, store SnapshotStore, name string, count in
 
 // StartPartitions starts the partitions of cfg's projection given by
 // indexes (all cfg.Partition.Count of them when none), each a worker with
-// its own consumer, state and snapshots, running in parallel. A process
-// that owns some partitions starts those; other processes start the rest.
-// On an error it stops the partitions it started.
+// its own consumer, state and snapshots, applying its events on its own
+// goroutine. The partitions started together share one stream connection:
+// it is read and decoded once, and each event goes to its partition's
+// worker. A process that owns some partitions starts those; other
+// processes start the rest. On an error it stops the partitions it
+// started.
 func StartPartitions[S any](ctx context.Context, c allsource.CoreClient, cfg Config[S], indexes ...int) ([]*Handle[S], error) {
+	if c.API() == nil {
+		return nil, errors.New("projection: zero CoreClient (use allsource.NewCoreClient)")
+	}
+	return startPartitions(ctx, &coreClient{c: c}, cfg, indexes...)
+}
+
+func startPartitions[S any](ctx context.Context, api coreAPI, cfg Config[S], indexes ...int) ([]*Handle[S], error) {
 	n := cfg.Partition.Count
 	if n < 2 {
 		return nil, fmt.Errorf("%w: Partition.Count is %d; StartPartitions needs 2 or more", ErrInvalidConfig, n)
@@ -109,12 +129,33 @@ func StartPartitions[S any](ctx context.Context, c allsource.CoreClient, cfg Con
 			indexes = append(indexes, i)
 		}
 	}
+	seen := make(map[int]bool, len(indexes))
+	for _, i := range indexes {
+		if seen[i] {
+			return nil, fmt.Errorf("%w: partition %d is named twice", ErrInvalidConfig, i)
+		}
+		seen[i] = true
+	}
+	var g *group
+	if len(indexes) > 1 {
+		g = newGroup(api, streamFilters(cfg.EventTypes), n)
+		defer g.seal()
+	}
 	var hs []*Handle[S]
 	for _, i := range indexes {
 		pc := cfg
 		pc.Partition = Partition{Index: i, Count: n}
-		h, err := Start(ctx, c, pc)
+		var setup func(*worker[S])
+		var m *member
+		if g != nil {
+			m = g.add(i, pc.Partition.consumer(cfg.Name))
+			setup = func(w *worker[S]) { w.group, w.member = g, m }
+		}
+		h, err := startWith(ctx, api, pc, setup)
 		if err != nil {
+			if m != nil {
+				g.leave(m)
+			}
 			for _, h := range hs {
 				_ = h.Stop(ctx)
 			}
