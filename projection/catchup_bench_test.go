@@ -219,7 +219,7 @@ func BenchmarkCatchUpPartitions(b *testing.B) {
 				} else {
 					cfg.Partition.Count = parts
 					var err error
-					if hs, err = startPartitions(context.Background(), core, cfg); err != nil {
+					if hs, err = startPartitions(context.Background(), core, cfg, nil); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -17,7 +17,11 @@
 //
 // A worker keeps its read model in memory (Start) or in a database
 // (StartSQL), where the events of a transaction, the consumer's position
-// and the entities' versions are committed together, exactly once.
+// and the entities' versions are committed together, exactly once. The
+// database mode has partitions too (StartSQLPartitions: each partition
+// commits its own position row with its events), and under PoisonSkip it
+// records the events its Apply fails on in a dead-letter table, in the
+// transaction that moves the position past them.
 //
 // # Why no event is lost or applied twice
 //

@@ -112,7 +112,7 @@ func TestPartitionsStartedTogetherShareOneStream(t *testing.T) {
 	core := &memoryCore{rec: recordReplay(n, entities)}
 	cfg := Config[*Map[int64]]{Name: "shared", Reducer: countPerEntity, Store: NewFileStore(t.TempDir()), Logger: quiet}
 	cfg.Partition.Count = parts
-	hs, err := startPartitions(context.Background(), core, cfg)
+	hs, err := startPartitions(context.Background(), core, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestPartitionsStartedTogetherShareOneStream(t *testing.T) {
 			t.Errorf("partition %d acknowledged %d, want %d", i, c, n)
 		}
 	}
-	if _, err := startPartitions(context.Background(), core, cfg, 1, 1); !errors.Is(err, ErrInvalidConfig) {
+	if _, err := startPartitions(context.Background(), core, cfg, nil, 1, 1); !errors.Is(err, ErrInvalidConfig) {
 		t.Errorf("partition 1 named twice = %v, want ErrInvalidConfig", err)
 	}
 }
