@@ -455,6 +455,9 @@ func (e *engine[S]) snapshot(now time.Time) (Snapshot, error) {
 			return Snapshot{}, err
 		}
 		s.Keyed, s.Entries, s.Deleted = true, set, deleted
+		if !full {
+			s.Live = int64(ks.Len() + e.versions.idx.len())
+		}
 	} else {
 		data, err := json.Marshal(e.state)
 		if err != nil {

@@ -83,6 +83,10 @@ func appendRecord(b []byte, r *record) []byte {
 	if r.Delta {
 		b = append(b, `,"delta":true`...)
 	}
+	if r.Live != 0 {
+		b = append(b, `,"live":`...)
+		b = strconv.AppendInt(b, r.Live, 10)
+	}
 	if r.Through != 0 {
 		b = append(b, `,"through":`...)
 		b = strconv.AppendInt(b, r.Through, 10)
@@ -220,6 +224,8 @@ func parseRecordRoom(data []byte, extra int) (record, error) {
 			r.Deleted, err = strings()
 		case "delta":
 			r.Delta, err = boolean()
+		case "live":
+			r.Live, err = d.int()
 		case "through":
 			r.Through, err = d.int()
 		case "seq":

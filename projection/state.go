@@ -170,6 +170,8 @@ type keyedState interface {
 	// fresh returns a new empty state of the same type; it may be called
 	// on a nil receiver.
 	fresh() any
+	// Len returns the number of keys.
+	Len() int
 }
 
 func (m *Map[V]) changes(all bool, set map[string]json.RawMessage) (map[string]json.RawMessage, []string, error) {
