@@ -124,11 +124,15 @@
 //
 // A store keeps, per consumer, a base snapshot and the deltas saved after
 // it; Load merges them. The worker saves a whole snapshot first (and after
-// any failed save, whose changes it no longer tracks), then deltas. Once the
-// deltas weigh twice the base (and 16 MiB), or number 512, the store merges
-// them into a new base in the background, so the work of compaction stays
-// proportional to what was written. FileStore keeps base and deltas in local files, each
-// written atomically and synced. CoreStore keeps them in Core's projection
+// any failed save, whose changes it no longer tracks), then deltas. Once
+// the entries the deltas superseded weigh twice the live ones (and 16 MiB),
+// or the deltas number 512, the store merges them into a new base in the
+// background: deltas that only add entries, as a growing read model's do,
+// are not merged again and again for nothing, and the work of compaction
+// stays proportional to what was written. (A delta of a keyed state says
+// how many entries the whole snapshot holds; for a whole-value state, the
+// deltas count as superseded once they weigh twice the base.) FileStore
+// keeps base and deltas in local files, each written atomically and synced. CoreStore keeps them in Core's projection
 // store, cut into chunks under Core's 2 MiB request limit; Core keeps that
 // store in memory, so it is only as durable as the Core process.
 package projection
