@@ -673,7 +673,11 @@ func readFrames(ctx context.Context, st stream, batches chan<- frameBatch) {
 			return
 		}
 		if batch == nil {
-			batch = make([][]byte, 0, 16)
+			n := 16
+			if isReplayFrame(data) {
+				n = maxBatch // replay frames come in batches of up to that many
+			}
+			batch = make([][]byte, 0, n)
 		}
 		batch = append(batch, data)
 		if isReplayFrame(data) && len(batch) < maxBatch && len(batches) > 0 {
