@@ -147,7 +147,7 @@ func (c *chain) read(ctx context.Context, name string, upTo int64) (Snapshot, *c
 	// merging rehashes its keys again.
 	var deltas []Snapshot
 	var deltaSizes []int64
-	extra := 0
+	extra, total := 0, 0
 	seq := through + 1
 	for ; upTo < 0 || seq <= upTo; seq++ {
 		data, found, err := c.b.get(ctx, name, seq)
@@ -157,7 +157,7 @@ func (c *chain) read(ctx context.Context, name string, upTo int64) (Snapshot, *c
 		if !found {
 			break
 		}
-		d, err := decodeRecord(data, name, 0)
+		d, err := decodeRecord(data, name, 0, 0)
 		if err != nil {
 			return Snapshot{}, st, false, fmt.Errorf("delta %d: %w", seq, err)
 		}
@@ -167,8 +167,13 @@ func (c *chain) read(ctx context.Context, name string, upTo int64) (Snapshot, *c
 		deltas = append(deltas, d.Snapshot)
 		deltaSizes = append(deltaSizes, int64(len(data)))
 		extra += max(len(d.Versions), len(d.Entries))
+		if d.Keyed {
+			total = int(d.Live)
+		}
 	}
-	base, err := decodeRecord(baseData, name, extra)
+	// Deltas that rewrite the same entries add none: the last one's Live
+	// bounds the room to make.
+	base, err := decodeRecord(baseData, name, extra, total)
 	if err != nil {
 		return Snapshot{}, st, false, err
 	}
@@ -207,8 +212,8 @@ func recordThrough(data []byte) (int64, error) {
 	return through, nil
 }
 
-func decodeRecord(data []byte, name string, extra int) (record, error) {
-	r, err := parseRecordRoom(data, extra)
+func decodeRecord(data []byte, name string, extra, total int) (record, error) {
+	r, err := parseRecordRoom(data, extra, total)
 	if err != nil {
 		return record{}, fmt.Errorf("decode: %w", err)
 	}

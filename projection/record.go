@@ -123,12 +123,20 @@ func encodeRecord(r *record) ([]byte, error) {
 // encoding/json). It is the decoder of the stream frames applied to
 // records: a compaction reads every record of a chain, and encoding/json
 // took several times as long over maps of a million entries.
-func parseRecord(data []byte) (record, error) { return parseRecordRoom(data, 0) }
+func parseRecord(data []byte) (record, error) { return parseRecordRoom(data, 0, 0) }
 
-// parseRecordRoom is parseRecord with room in the maps for extra more
+// parseRecordRoom is parseRecord with room in the maps for up to extra
+// more entries, but no more than total in all (when total > 0),
 // entries, which merging deltas into them will add.
-func parseRecordRoom(data []byte, extra int) (record, error) {
+func parseRecordRoom(data []byte, extra, total int) (record, error) {
 	d := decoder{data: data}
+	room := func(n int64) int {
+		h := sizeHint(n, len(data))
+		if total > 0 {
+			return max(h, min(h+extra, total))
+		}
+		return h + extra
+	}
 	var r record
 	var nVersions, nEntries int64 // the maps' sizes, when written first
 	strings := func() ([]string, error) {
@@ -190,7 +198,7 @@ func parseRecordRoom(data []byte, extra int) (record, error) {
 			if d.peek() == 'n' {
 				return d.literal("null")
 			}
-			r.Versions = make(map[string]int64, sizeHint(nVersions, len(data))+extra)
+			r.Versions = make(map[string]int64, room(nVersions))
 			err = d.members(func(k []byte) error {
 				v, err := d.int()
 				r.Versions[string(k)] = v
@@ -214,7 +222,7 @@ func parseRecordRoom(data []byte, extra int) (record, error) {
 			if d.peek() == 'n' {
 				return d.literal("null")
 			}
-			r.Entries = make(map[string]json.RawMessage, sizeHint(nEntries, len(data))+extra)
+			r.Entries = make(map[string]json.RawMessage, room(nEntries))
 			err = d.members(func(k []byte) error {
 				v, err := d.value()
 				r.Entries[string(k)] = v
