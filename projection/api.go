@@ -33,12 +33,16 @@ const (
 	frameReplayComplete
 	frameLive
 	frameLagged
+	// frameCovered is made by a partition group, not sent by Core: every
+	// event of the partition at or below position was replayed to it (the
+	// others between belong to other partitions).
+	frameCovered
 )
 
 // frame is one server frame of the event stream.
 type frame struct {
 	kind     frameKind
-	position int64   // replay
+	position int64   // replay, covered
 	event    Event   // replay, and a single live event
 	batch    []Event // a live batch; nil for a single event
 	replayed int64   // replay_complete

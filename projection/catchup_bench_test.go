@@ -59,8 +59,9 @@ func recordReplay(n, entities int) *recordedStream {
 type memoryCore struct {
 	rec *recordedStream
 
-	mu      sync.Mutex
-	cursors map[string]int64
+	mu       sync.Mutex
+	cursors  map[string]int64
+	connects []string // the consumers streams were opened for
 }
 
 func (m *memoryCore) register(_ context.Context, consumer string, _ []string) (int64, error) {
@@ -83,7 +84,10 @@ func (m *memoryCore) ack(_ context.Context, consumer string, pos int64) error {
 	return nil
 }
 
-func (m *memoryCore) connect(context.Context, string, []string) (stream, error) {
+func (m *memoryCore) connect(_ context.Context, consumer string, _ []string) (stream, error) {
+	m.mu.Lock()
+	m.connects = append(m.connects, consumer)
+	m.mu.Unlock()
 	return &memoryStream{rec: m.rec, closed: make(chan struct{})}, nil
 }
 
@@ -191,13 +195,13 @@ func BenchmarkCatchUpEntities(b *testing.B) {
 }
 
 // BenchmarkCatchUpPartitions measures catch-up of 1,000,000 events over
-// 100,000 entities by 1 and by 2 partitions in one process, each partition
-// a worker with its own consumer reading the whole replay and applying its
-// share, as BenchmarkCatchUpEntities does for one worker.
+// 100,000 entities by 1, 2 and 4 partitions started together in one
+// process (sharing one stream, read and decoded once), as
+// BenchmarkCatchUpEntities does for one worker.
 func BenchmarkCatchUpPartitions(b *testing.B) {
 	const n, entities = 1_000_000, 100_000
 	rec := recordReplay(n, entities)
-	for _, parts := range []int{1, 2} {
+	for _, parts := range []int{1, 2, 4} {
 		b.Run(fmt.Sprintf("partitions=%d", parts), func(b *testing.B) {
 			i := 0
 			for b.Loop() {
@@ -206,22 +210,26 @@ func BenchmarkCatchUpPartitions(b *testing.B) {
 				cfg := Config[*Map[int64]]{Name: "catchup", Reducer: countPerEntity, Store: store, Logger: quiet}
 				core := &memoryCore{rec: rec}
 				var hs []*Handle[*Map[int64]]
-				for p := range parts {
-					pc := cfg
-					pc.Partition = Partition{Index: p, Count: parts}
-					h, err := start(context.Background(), core, pc)
+				if parts == 1 {
+					h, err := start(context.Background(), core, cfg)
 					if err != nil {
 						b.Fatal(err)
 					}
 					hs = append(hs, h)
+				} else {
+					cfg.Partition.Count = parts
+					var err error
+					if hs, err = startPartitions(context.Background(), core, cfg, nil); err != nil {
+						b.Fatal(err)
+					}
 				}
-				var applied int64
 				for _, h := range hs {
 					if err := h.WaitCaughtUp(context.Background()); err != nil {
 						b.Fatal(err)
 					}
 				}
 				b.StopTimer()
+				var applied int64
 				for _, h := range hs {
 					applied += h.Stats().Applied
 					if err := h.Stop(context.Background()); err != nil {

@@ -4,13 +4,21 @@ import (
 	"context"
 	"fmt"
 	"sync"
+
+	"github.com/allsource-go/allsource/runtime"
 )
 
-// Compaction thresholds of a chain: deltas are merged into the base once
-// they weigh twice the base and at least minCompactBytes, or once there are
-// maxDeltas of them (which bounds the reads of a Load). A compaction reads
-// and writes the whole state, so waiting until the deltas outweigh the base
-// keeps its total cost a small multiple of what the deltas wrote.
+// Compaction thresholds of a chain. A compaction reads and writes the whole
+// state; what it gains is what Load no longer reads: the entries that later
+// ones superseded. So deltas are merged into the base once the superseded
+// part of what the chain keeps weighs twice the live part and at least
+// minCompactBytes, or once there are maxDeltas of them (which bounds the
+// reads of a Load). Deltas of a keyed state say how many entries the whole
+// snapshot holds (Snapshot.Live), from which the live part is estimated;
+// for others, the deltas count as superseded once they weigh twice the
+// base. Deltas that only add entries (a read model growing) supersede
+// nothing, and merging them would rewrite the whole state again and again
+// for no gain.
 const (
 	minCompactBytes = 16 << 20
 	compactRatio    = 2
@@ -54,6 +62,40 @@ type chainState struct {
 	deltaBytes int64 // of the deltas after through
 	deltas     int
 	compacting bool
+	// entries counts the versions, entries and deletions in the base and
+	// the deltas after it, and live those in the merged snapshot (0 when
+	// unknown).
+	entries, live int64
+}
+
+// recordEntries returns the number of versions, entries and deletions s
+// holds.
+func recordEntries(s *Snapshot) int64 {
+	return int64(len(s.Versions) + len(s.Entries) + len(s.Deleted))
+}
+
+// add counts delta d, of size bytes, into st.
+func (st *chainState) add(d *Snapshot, size int64) {
+	st.deltaBytes += size
+	st.deltas++
+	st.entries += recordEntries(d)
+	st.live = 0
+	if d.Keyed {
+		st.live = d.Live
+	}
+}
+
+// compactDue reports whether the deltas should be merged into the base.
+func (st *chainState) compactDue() bool {
+	if st.deltas >= maxDeltas {
+		return true
+	}
+	total := st.baseBytes + st.deltaBytes
+	if st.live > 0 && st.entries > 0 {
+		live := total * min(st.live, st.entries) / st.entries
+		return total-live >= max(compactRatio*live, minCompactBytes)
+	}
+	return st.deltaBytes >= max(compactRatio*st.baseBytes, minCompactBytes)
 }
 
 // record is a base or delta as stored.
@@ -94,20 +136,21 @@ func (c *chain) load(ctx context.Context, name string) (Snapshot, bool, error) {
 // of them when upTo < 0), and merges them.
 func (c *chain) read(ctx context.Context, name string, upTo int64) (Snapshot, *chainState, bool, error) {
 	st := &chainState{next: 1}
-	data, found, err := c.b.get(ctx, name, 0)
+	baseData, found, err := c.b.get(ctx, name, 0)
 	if err != nil || !found {
 		return Snapshot{}, st, false, err
 	}
-	base, err := decodeRecord(data, name)
+	through, err := recordThrough(baseData)
 	if err != nil {
 		return Snapshot{}, st, false, err
 	}
-	if base.Delta {
-		return Snapshot{}, st, false, fmt.Errorf("snapshot of %q: base record is a delta", name)
-	}
-	s := base.Snapshot
-	st.through, st.baseBytes = base.Through, int64(len(data))
-	seq := base.Through + 1
+	// The deltas are read first, so that the base's maps are made with
+	// room for what they add: a map of a million entries that grows while
+	// merging rehashes its keys again.
+	var deltas []Snapshot
+	var deltaSizes []int64
+	extra, total := 0, 0
+	seq := through + 1
 	for ; upTo < 0 || seq <= upTo; seq++ {
 		data, found, err := c.b.get(ctx, name, seq)
 		if err != nil {
@@ -116,24 +159,67 @@ func (c *chain) read(ctx context.Context, name string, upTo int64) (Snapshot, *c
 		if !found {
 			break
 		}
-		d, err := decodeRecord(data, name)
+		d, err := decodeRecord(data, name, 0, 0)
 		if err != nil {
 			return Snapshot{}, st, false, fmt.Errorf("delta %d: %w", seq, err)
 		}
 		if !d.Delta || d.Seq != seq {
 			return Snapshot{}, st, false, fmt.Errorf("delta %d of %q is not the delta numbered %d", seq, name, seq)
 		}
-		s.Merge(d.Snapshot)
-		st.deltaBytes += int64(len(data))
-		st.deltas++
+		deltas = append(deltas, d.Snapshot)
+		deltaSizes = append(deltaSizes, int64(len(data)))
+		extra += max(len(d.Versions), len(d.Entries))
+		if d.Keyed {
+			total = int(d.Live)
+		}
+	}
+	// Deltas that rewrite the same entries add none: the last one's Live
+	// bounds the room to make.
+	base, err := decodeRecord(baseData, name, extra, total)
+	if err != nil {
+		return Snapshot{}, st, false, err
+	}
+	if base.Delta {
+		return Snapshot{}, st, false, fmt.Errorf("snapshot of %q: base record is a delta", name)
+	}
+	s := base.Snapshot
+	st.through, st.baseBytes = base.Through, int64(len(baseData))
+	st.entries = recordEntries(&s)
+	st.live = st.entries
+	for i := range deltas {
+		st.add(&deltas[i], deltaSizes[i])
+		s.Merge(deltas[i])
 	}
 	st.next, st.written = seq, seq-1
 	s.Delta = false
 	return s, st, true, nil
 }
 
-func decodeRecord(data []byte, name string) (record, error) {
-	r, err := parseRecord(data)
+// recordThrough reads the "through" member of a base record without
+// decoding the rest.
+func recordThrough(data []byte) (int64, error) {
+	d := runtime.JSONReader{Alias: true}
+	d.ResetBytes(data)
+	var through int64
+	it, err := d.ObjIter()
+	for err == nil && it.Next() {
+		if string(it.Key()) == "through" {
+			through, err = runtime.DecodeJSONInt64(&d)
+		} else {
+			err = d.Skip()
+		}
+	}
+	if err == nil {
+		err = it.Err()
+	}
+	if err != nil {
+		return 0, fmt.Errorf("decode: %w", err)
+	}
+	return through, nil
+}
+
+func decodeRecord(data []byte, name string, extra, total int) (record, error) {
+	r, err := parseRecordRoom(data, extra, total)
 	if err != nil {
 		return record{}, fmt.Errorf("decode: %w", err)
 	}
@@ -190,7 +276,8 @@ func (c *chain) save(ctx context.Context, name string, s Snapshot) error {
 		return fmt.Errorf("projection: save snapshot: %w", err)
 	}
 	old := st.through
-	*st = chainState{through: through, next: through + 1, written: through, gen: st.gen + 1, baseBytes: int64(len(data))}
+	n := recordEntries(&s)
+	*st = chainState{through: through, next: through + 1, written: through, gen: st.gen + 1, baseBytes: int64(len(data)), entries: n, live: n}
 	for seq := old + 1; seq <= through; seq++ {
 		_ = c.b.remove(ctx, name, seq) // leftovers are never read
 	}
@@ -228,9 +315,8 @@ func (c *chain) saveDelta(ctx context.Context, name string, s Snapshot) error {
 		return nil // a whole save or a load came in between
 	}
 	st.written = seq
-	st.deltaBytes += int64(len(data))
-	st.deltas++
-	if !st.compacting && (st.deltas >= maxDeltas || st.deltaBytes >= max(compactRatio*st.baseBytes, minCompactBytes)) {
+	st.add(&s, int64(len(data)))
+	if !st.compacting && st.compactDue() {
 		st.compacting = true
 		c.wg.Add(1)
 		go func() {
@@ -293,6 +379,7 @@ func (c *chain) compact(name string, st *chainState) {
 	st.baseBytes = int64(len(data))
 	st.deltaBytes -= read.deltaBytes
 	st.deltas -= read.deltas
+	st.entries += recordEntries(&s) - read.entries
 	for seq := old + 1; seq <= upTo; seq++ {
 		_ = c.b.remove(ctx, name, seq)
 	}

@@ -242,3 +242,53 @@ func TestFileStoreWholeSavesAndCompactionsInterleave(t *testing.T) {
 		t.Fatalf("position %d, want %d", got.Position, pos)
 	}
 }
+
+// TestCompactionWaitsForSupersededEntries checks the compaction policy:
+// deltas are merged once what they supersede outweighs what is live, not
+// while they only add entries.
+func TestCompactionWaitsForSupersededEntries(t *testing.T) {
+	const mb = 1 << 20
+	for _, c := range []struct {
+		name string
+		st   chainState
+		want bool
+	}{
+		{"deltas that only add entries", chainState{baseBytes: mb, deltaBytes: 40 * mb, deltas: 400, entries: 410_000, live: 410_000}, false},
+		{"deltas that rewrite the same entries", chainState{baseBytes: mb, deltaBytes: 40 * mb, deltas: 400, entries: 410_000, live: 10_000}, true},
+		{"too little superseded to be worth it", chainState{baseBytes: mb, deltaBytes: 8 * mb, deltas: 80, entries: 90_000, live: 10_000}, false},
+		{"a whole-value state, deltas twice the base", chainState{baseBytes: 10 * mb, deltaBytes: 20 * mb, deltas: 20, entries: 1000}, true},
+		{"a whole-value state, deltas under twice the base", chainState{baseBytes: 10 * mb, deltaBytes: 19 * mb, deltas: 20, entries: 1000}, false},
+		{"maxDeltas deltas", chainState{baseBytes: mb, deltaBytes: mb, deltas: maxDeltas, entries: 10, live: 10}, true},
+	} {
+		if got := c.st.compactDue(); got != c.want {
+			t.Errorf("%s: compactDue() = %v, want %v", c.name, got, c.want)
+		}
+	}
+
+	// The counts follow what is saved, and survive a restart.
+	dir := t.TempDir()
+	fs := NewFileStore(dir)
+	ctx := context.Background()
+	if err := fs.Save(ctx, "c", keyedSnap(1, false, map[string]string{"a": "1", "b": "1"})); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		d := keyedSnap(int64(2+i), true, map[string]string{fmt.Sprint("n", i): "1"})
+		d.Live = int64(2 * (3 + i))
+		if err := fs.Save(ctx, "c", d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fs.Close()
+	for i, store := range []*FileStore{fs, NewFileStore(dir)} {
+		if i > 0 {
+			if _, _, err := store.Load(ctx, "c"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		st := store.getChain().names["c"]
+		if st.entries != 4+3*2 || st.live != 10 || st.deltas != 3 {
+			t.Fatalf("chain counts %d entries (%d live) in %d deltas; want 10 (10) in 3", st.entries, st.live, st.deltas)
+		}
+	}
+}

@@ -17,7 +17,11 @@
 //
 // A worker keeps its read model in memory (Start) or in a database
 // (StartSQL), where the events of a transaction, the consumer's position
-// and the entities' versions are committed together, exactly once.
+// and the entities' versions are committed together, exactly once. The
+// database mode has partitions too (StartSQLPartitions: each partition
+// commits its own position row with its events), and under PoisonSkip it
+// records the events its Apply fails on in a dead-letter table, in the
+// transaction that moves the position past them.
 //
 // # Why no event is lost or applied twice
 //
@@ -103,21 +107,32 @@
 // Config.Partition splits a projection by entity into Count partitions,
 // each a worker with its own consumer, state and snapshots that applies the
 // events of its entities, in order, and skips the others. StartPartitions
-// runs several in one process, in parallel; separate processes each start
-// the partitions they own. Every partition reads the whole stream (Core has
-// no partitioned consumers), so partitions spread the reducing and the
-// state, not the reading and decoding. A projection keeps its number of
-// partitions: another one is refused with ErrPartitionsChanged.
+// runs several in one process: they share one stream connection, read and
+// decoded once, and each event goes to its partition's worker, which
+// applies it on its own goroutine, in parallel with the others. The stream
+// is that of the partition whose snapshot is oldest (Core has no
+// partitioned consumers), so the others skip what they already hold; after
+// each batch of replayed events every partition learns how far the replay
+// has reached, so its position and acknowledgements move on with the
+// stream even where it holds none of the events. When one partition needs
+// a new connection (missed events, say), they all reconnect. Separate
+// processes each start the partitions they own, each process with its own
+// stream. A projection keeps its number of partitions: another one is
+// refused with ErrPartitionsChanged.
 //
 // # Snapshot stores
 //
 // A store keeps, per consumer, a base snapshot and the deltas saved after
 // it; Load merges them. The worker saves a whole snapshot first (and after
-// any failed save, whose changes it no longer tracks), then deltas. Once the
-// deltas weigh twice the base (and 16 MiB), or number 512, the store merges
-// them into a new base in the background, so the work of compaction stays
-// proportional to what was written. FileStore keeps base and deltas in local files, each
-// written atomically and synced. CoreStore keeps them in Core's projection
+// any failed save, whose changes it no longer tracks), then deltas. Once
+// the entries the deltas superseded weigh twice the live ones (and 16 MiB),
+// or the deltas number 512, the store merges them into a new base in the
+// background: deltas that only add entries, as a growing read model's do,
+// are not merged again and again for nothing, and the work of compaction
+// stays proportional to what was written. (A delta of a keyed state says
+// how many entries the whole snapshot holds; for a whole-value state, the
+// deltas count as superseded once they weigh twice the base.) FileStore
+// keeps base and deltas in local files, each written atomically and synced. CoreStore keeps them in Core's projection
 // store, cut into chunks under Core's 2 MiB request limit; Core keeps that
 // store in memory, so it is only as durable as the Core process.
 package projection

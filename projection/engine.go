@@ -84,12 +84,9 @@ type engine[S any] struct {
 	mu    sync.RWMutex // guards state against readers; only the driver writes
 	state S
 
-	// versions maps tenant, then entity id, to the version of the last
-	// event applied.
-	versions map[string]map[string]int64
-	// dirtyVersions holds the entities whose version changed since the
-	// last snapshot.
-	dirtyVersions map[versionKey]int64
+	// versions holds, per entity, the version of the last event applied,
+	// and which versions changed since the last snapshot.
+	versions *entityVersions
 	// head is the highest position seen.
 	head int64
 	// spareVersions and spareEntries are the maps of a saved delta, for
@@ -211,8 +208,7 @@ func (e *engine[S]) reset() {
 	e.mu.Lock()
 	e.state = e.initial()
 	e.mu.Unlock()
-	e.versions = make(map[string]map[string]int64)
-	e.dirtyVersions = make(map[versionKey]int64)
+	e.versions = newEntityVersions(0)
 	e.full = true
 	e.confirmed = 0
 	e.applied = 0
@@ -232,9 +228,6 @@ func (e *engine[S]) owns(tenant, entity string) bool {
 	return e.part.Count <= 1 || e.part.owns(tenant, entity)
 }
 
-// versionKey names an entity in the version map.
-type versionKey struct{ tenant, entity string }
-
 func (e *engine[S]) clearVolatile() {
 	e.liveIDs = make(map[string]struct{})
 	e.progress = 0
@@ -243,17 +236,7 @@ func (e *engine[S]) clearVolatile() {
 }
 
 func (e *engine[S]) version(tenant, entity string) int64 {
-	return e.versions[tenant][entity]
-}
-
-func (e *engine[S]) setVersion(tenant, entity string, v int64) {
-	m := e.versions[tenant]
-	if m == nil {
-		m = make(map[string]int64)
-		e.versions[tenant] = m
-	}
-	m[entity] = v
-	e.dirtyVersions[versionKey{tenant, entity}] = v
+	return e.versions.get(e.versions.find(tenant, entity))
 }
 
 // apply reduces ev unless it does not match the filters or its entity is
@@ -262,9 +245,14 @@ func (e *engine[S]) apply(ev *Event) (bool, error) {
 	if !e.filter.match(ev.EventType) || !e.owns(ev.TenantID, ev.EntityID) {
 		return false, nil
 	}
-	if ev.Version > 0 && ev.Version <= e.version(ev.TenantID, ev.EntityID) {
-		e.stats.duplicates.Add(1)
-		return false, nil
+	vi := -1
+	if ev.Version > 0 {
+		// One lookup serves the check and the update.
+		vi = e.versions.find(ev.TenantID, ev.EntityID)
+		if ev.Version <= e.versions.get(vi) {
+			e.stats.duplicates.Add(1)
+			return false, nil
+		}
 	}
 	skipped := false
 	if err := e.reduceSafe(ev); err != nil {
@@ -279,7 +267,7 @@ func (e *engine[S]) apply(ev *Event) (bool, error) {
 		}
 	}
 	if ev.Version > 0 {
-		e.setVersion(ev.TenantID, ev.EntityID, ev.Version)
+		e.versions.set(vi, ev.TenantID, ev.EntityID, ev.Version)
 	}
 	if !skipped {
 		e.applied++
@@ -316,6 +304,17 @@ func (e *engine[S]) replay(pos int64, ev *Event) error {
 	e.confirmed = pos
 	e.stats.position.Store(pos)
 	return nil
+}
+
+// covered records that every matching event of the engine's partition at
+// or below pos was replayed to it: a partition group sends a partition only
+// its own events, and then the position the replay has reached.
+func (e *engine[S]) covered(pos int64) {
+	e.seen(pos)
+	if pos > e.confirmed {
+		e.confirmed = pos
+		e.stats.position.Store(pos)
+	}
 }
 
 // live handles an event received live, without a position.
@@ -456,6 +455,9 @@ func (e *engine[S]) snapshot(now time.Time) (Snapshot, error) {
 			return Snapshot{}, err
 		}
 		s.Keyed, s.Entries, s.Deleted = true, set, deleted
+		if !full {
+			s.Live = int64(ks.Len() + e.versions.idx.len())
+		}
 	} else {
 		data, err := json.Marshal(e.state)
 		if err != nil {
@@ -464,26 +466,12 @@ func (e *engine[S]) snapshot(now time.Time) (Snapshot, error) {
 		s.State = data
 	}
 	if full {
-		n := 0
-		for _, m := range e.versions {
-			n += len(m)
-		}
-		s.Versions = make(map[string]int64, n)
-		for tenant, m := range e.versions {
-			for entity, v := range m {
-				s.Versions[entityKey(tenant, entity)] = v
-			}
-		}
+		s.Versions = e.versions.all()
 	} else {
 		s.Versions, e.spareVersions = e.spareVersions, nil
-		if s.Versions == nil {
-			s.Versions = make(map[string]int64, len(e.dirtyVersions))
-		}
-		for k, v := range e.dirtyVersions {
-			s.Versions[entityKey(k.tenant, k.entity)] = v
-		}
+		s.Versions = e.versions.changes(s.Versions)
 	}
-	clear(e.dirtyVersions)
+	e.versions.forget()
 	e.full = false
 	return s, nil
 }
@@ -544,24 +532,17 @@ func (e *engine[S]) restore(s Snapshot, found bool) error {
 			}
 		}
 	}
-	versions := make(map[string]map[string]int64)
+	versions := newEntityVersions(len(s.Versions))
 	for k, v := range s.Versions {
-		tenant, entity, ok := strings.Cut(k, "/")
-		if !ok {
+		if !strings.Contains(k, "/") {
 			return fmt.Errorf("projection: snapshot version key %q is not tenant/entity", k)
 		}
-		m := versions[tenant]
-		if m == nil {
-			m = make(map[string]int64)
-			versions[tenant] = m
-		}
-		m[entity] = v
+		versions.load(k, v)
 	}
 	e.mu.Lock()
 	e.state = state
 	e.mu.Unlock()
 	e.versions = versions
-	e.dirtyVersions = make(map[versionKey]int64)
 	e.full = false
 	e.confirmed = s.Position
 	e.applied = s.Applied

@@ -14,7 +14,8 @@ import (
 // TestPartitionSoak runs a projection in 3 partitions over a keyed state
 // (checkpointed by deltas into a FileStore) while events are written and
 // faults hit: dropped streams, 5xx answers, partitions crashed or stopped
-// and restarted. At the end the partitions together must hold the fold
+// and restarted, alone (as separate processes) or together (sharing one
+// stream). At the end the partitions together must hold the fold
 // from scratch: 0 lost, 0 applied twice.
 func TestPartitionSoak(t *testing.T) {
 	events := 30_000
@@ -35,10 +36,14 @@ func TestPartitionSoak(t *testing.T) {
 		t.Fatal(err)
 	}
 	var recoveries, checkpoints int64 // over every worker run
-	restart := func(i int) {
-		st := hs[i].Stats()
+	count := func(h *Handle[*Map[agg]]) {
+		st := h.Stats()
 		recoveries += st.Recoveries
 		checkpoints += st.Checkpoints
+	}
+	// restart restarts partition i alone, as a process that owns it would.
+	restart := func(i int) {
+		count(hs[i])
 		pc := cfg
 		pc.Partition.Index = i
 		for range 50 {
@@ -48,6 +53,24 @@ func TestPartitionSoak(t *testing.T) {
 			time.Sleep(20 * time.Millisecond) // a fault hit registration
 		}
 		t.Fatalf("restart partition %d: %v", i, err)
+	}
+	// restartAll restarts every partition together, sharing one stream, as
+	// the process that owns them all would.
+	restartAll := func() {
+		for _, h := range hs {
+			count(h)
+		}
+		for range 50 {
+			if hs, err = StartPartitions(context.Background(), f.c, cfg); err == nil {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Fatalf("restart partitions: %v", err)
+	}
+	crash := func(h *Handle[*Map[agg]]) {
+		h.w.cancel() // a crash: no final checkpoint
+		<-h.Done()
 	}
 
 	var wg sync.WaitGroup
@@ -93,17 +116,30 @@ func TestPartitionSoak(t *testing.T) {
 			faults["5xx on stream handshake"]++
 		case k < 8:
 			i := rng.IntN(parts)
-			hs[i].w.cancel() // a crash: no final checkpoint
-			<-hs[i].Done()
+			crash(hs[i])
 			restart(i)
-			faults["partition crashed and restarted"]++
+			faults["partition crashed and restarted alone"]++
 		case k < 9:
 			i := rng.IntN(parts)
 			ctx, c := context.WithTimeout(context.Background(), 10*time.Second)
 			_ = hs[i].Stop(ctx)
 			c()
 			restart(i)
-			faults["partition stopped and restarted"]++
+			faults["partition stopped and restarted alone"]++
+		case k < 10:
+			for _, h := range hs {
+				crash(h)
+			}
+			restartAll()
+			faults["every partition crashed and restarted together"]++
+		case k < 11:
+			for _, h := range hs {
+				ctx, c := context.WithTimeout(context.Background(), 10*time.Second)
+				_ = h.Stop(ctx)
+				c()
+			}
+			restartAll()
+			faults["every partition stopped and restarted together"]++
 		}
 	}
 	if writeErr != nil {
@@ -131,8 +167,7 @@ func TestPartitionSoak(t *testing.T) {
 	}
 	for _, h := range hs {
 		stop(t, h)
-		recoveries += h.Stats().Recoveries
-		checkpoints += h.Stats().Checkpoints
+		count(h)
 	}
 	fmt.Printf("partition soak: seed %d, %d partitions, %d events, %d lost, %d applied twice; %d checkpoints, %d recoveries from missed events; faults %v\n",
 		seed, parts, f.truth.total(), lost, twice, checkpoints, recoveries, faults)

@@ -3,6 +3,8 @@ package projection
 import (
 	"context"
 	"errors"
+	"fmt"
+	"hash/fnv"
 	"testing"
 )
 
@@ -58,9 +60,9 @@ func TestPartitionsSplitByEntityAndRestart(t *testing.T) {
 	}
 	defer stop(t, one[0])
 	waitCaughtUp(t, one[0])
-	if c := f.cursor("parts.p1of3"); c != 3900 {
-		t.Fatalf("partition 1's cursor %d, want 3900", c)
-	}
+	// The snapshot taken at replay_complete is acknowledged once saved.
+	eventually(t, func() bool { return f.cursor("parts.p1of3") == 3900 },
+		func() string { return fmt.Sprintf("partition 1's cursor %d, want 3900", f.cursor("parts.p1of3")) })
 
 	// Another number of partitions, or none, is refused.
 	cfg.Partition.Count = 4
@@ -88,5 +90,67 @@ func TestPartitionsRefuseAWholeProjection(t *testing.T) {
 	cfg.Partition = Partition{Index: 2, Count: 2}
 	if _, err := Start(context.Background(), f.c, cfg); !errors.Is(err, ErrInvalidConfig) {
 		t.Fatalf("partition 2 of 2 = %v, want ErrInvalidConfig", err)
+	}
+}
+
+func TestPartitionOfIsFNV1a(t *testing.T) {
+	for _, k := range [][2]string{{"default", "e-1"}, {"t", ""}, {"", "é"}, {"acme", "asset-123456"}} {
+		h := fnv.New32a()
+		h.Write([]byte(k[0] + "/" + k[1]))
+		for _, n := range []int{2, 3, 7} {
+			if got, want := partitionOf(k[0], k[1], n), int(h.Sum32()%uint32(n)); got != want {
+				t.Errorf("partitionOf(%q, %q, %d) = %d, want %d", k[0], k[1], n, got, want)
+			}
+		}
+	}
+}
+
+// TestPartitionsStartedTogetherShareOneStream checks that partitions
+// started together read the stream once, each applying its own events and
+// reaching the position of the last event replayed.
+func TestPartitionsStartedTogetherShareOneStream(t *testing.T) {
+	const n, entities, parts = 20_000, 700, 3
+	core := &memoryCore{rec: recordReplay(n, entities)}
+	cfg := Config[*Map[int64]]{Name: "shared", Reducer: countPerEntity, Store: NewFileStore(t.TempDir()), Logger: quiet}
+	cfg.Partition.Count = parts
+	hs, err := startPartitions(context.Background(), core, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var applied int64
+	for i, h := range hs {
+		waitCaughtUp(t, h)
+		st := h.Stats()
+		if st.Position != n || st.Applied == 0 || st.Replayed != st.Applied {
+			t.Errorf("partition %d: position %d, applied %d, replayed %d; want position %d and only its own events", i, st.Position, st.Applied, st.Replayed, n)
+		}
+		applied += st.Applied
+		h.Read(func(m *Map[int64]) {
+			for k := range m.All() {
+				if !(Partition{Index: i, Count: parts}).owns("default", k) {
+					t.Errorf("partition %d holds entity %s of another", i, k)
+				}
+			}
+		})
+	}
+	if applied != n {
+		t.Errorf("the partitions applied %d events, want %d", applied, n)
+	}
+	core.mu.Lock()
+	connects := core.connects
+	core.mu.Unlock()
+	if len(connects) != 1 {
+		t.Errorf("%d streams opened (%q), want 1", len(connects), connects)
+	}
+	for _, h := range hs {
+		stop(t, h)
+	}
+	for i := range parts {
+		if c := core.cursors[Partition{Index: i, Count: parts}.consumer("shared")]; c != n {
+			t.Errorf("partition %d acknowledged %d, want %d", i, c, n)
+		}
+	}
+	if _, err := startPartitions(context.Background(), core, cfg, nil, 1, 1); !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("partition 1 named twice = %v, want ErrInvalidConfig", err)
 	}
 }

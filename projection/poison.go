@@ -341,6 +341,9 @@ func (w *worker[S]) replayDeadLetters(ctx context.Context) (int, error) {
 	if !w.eng.exact() {
 		return 0, errors.New("projection: replay dead letters: live events await their positions; try again")
 	}
+	if w.syncStore {
+		return w.replaySQLDeadLetters(ctx, letters)
+	}
 	var done []string
 	var failed []error
 	for _, d := range letters {
@@ -370,4 +373,37 @@ func (w *worker[S]) replayDeadLetters(ctx context.Context) (int, error) {
 		}
 	}
 	return len(done), errors.Join(failed...)
+}
+
+// replaySQLDeadLetters is replayDeadLetters in database mode: the events
+// are applied, and their dead letters removed, in one transaction; those
+// that fail again are recorded again in it (under PoisonSkip).
+func (w *worker[S]) replaySQLDeadLetters(ctx context.Context, letters []DeadLetter) (int, error) {
+	store, ok := w.cfg.Store.(*sqlStore)
+	if !ok {
+		return 0, errors.New("projection: replay dead letters: the worker's store is not the database's")
+	}
+	ids := make([]string, 0, len(letters))
+	for _, d := range letters {
+		ev := d.Event
+		if err := w.eng.reduceSafe(&ev); err != nil {
+			return 0, fmt.Errorf("projection: replay dead letters: %w", err)
+		}
+		w.eng.applied++
+		ids = append(ids, ev.ID)
+	}
+	store.replaying = ids
+	if err := w.save(ctx); err != nil {
+		store.replaying = nil
+		// The replayed events were not committed: drop them with the
+		// rest of what was not.
+		w.needRollback = true
+		if rerr := w.rollback(); rerr != nil {
+			return 0, fmt.Errorf("%w: replay dead letters: commit failed (%v) and %v", errGap, err, rerr)
+		}
+		return 0, fmt.Errorf("projection: replay dead letters: commit: %w", err)
+	}
+	n := len(letters) - store.reskipped
+	w.eng.stats.applied.Add(int64(n))
+	return n, nil
 }

@@ -88,6 +88,10 @@ func appendRecord(b []byte, r *record) []byte {
 	if r.Delta {
 		b = append(b, `,"delta":true`...)
 	}
+	if r.Live != 0 {
+		b = append(b, `,"live":`...)
+		b = strconv.AppendInt(b, r.Live, 10)
+	}
 	if r.Through != 0 {
 		b = append(b, `,"through":`...)
 		b = strconv.AppendInt(b, r.Through, 10)
@@ -125,9 +129,21 @@ func encodeRecord(r *record) ([]byte, error) {
 // types decode themselves: a compaction reads every record of a chain, and
 // encoding/json took several times as long over maps of a million
 // entries. The state and the entries alias data.
-func parseRecord(data []byte) (record, error) {
+func parseRecord(data []byte) (record, error) { return parseRecordRoom(data, 0, 0) }
+
+// parseRecordRoom is parseRecord with room in the maps for up to extra
+// more entries, but no more than total in all (when total > 0),
+// entries, which merging deltas into them will add.
+func parseRecordRoom(data []byte, extra, total int) (record, error) {
 	d := runtime.JSONReader{Alias: true}
 	d.ResetBytes(data)
+	room := func(n int64) int {
+		h := sizeHint(n, len(data))
+		if total > 0 {
+			return max(h, min(h+extra, total))
+		}
+		return h + extra
+	}
 	var r record
 	var nVersions, nEntries int64 // the maps' sizes, when written first
 	strs := func(p *[]string) error {
@@ -184,7 +200,7 @@ func parseRecord(data []byte) (record, error) {
 				err = d.Null()
 				break
 			}
-			r.Versions = make(map[string]int64, sizeHint(nVersions, len(data)))
+			r.Versions = make(map[string]int64, room(nVersions))
 			var m runtime.JSONObjIter
 			m, err = d.ObjIter()
 			for err == nil && m.Next() {
@@ -211,7 +227,7 @@ func parseRecord(data []byte) (record, error) {
 				err = d.Null()
 				break
 			}
-			r.Entries = make(map[string]json.RawMessage, sizeHint(nEntries, len(data)))
+			r.Entries = make(map[string]json.RawMessage, room(nEntries))
 			var m runtime.JSONObjIter
 			m, err = d.ObjIter()
 			for err == nil && m.Next() {
@@ -230,6 +246,8 @@ func parseRecord(data []byte) (record, error) {
 			err = integer(&r.Through)
 		case "seq":
 			err = integer(&r.Seq)
+		case "live":
+			err = integer(&r.Live)
 		default:
 			err = d.Skip()
 		}

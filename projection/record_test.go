@@ -43,10 +43,10 @@ func TestRecordEncodingRoundTrips(t *testing.T) {
 
 func TestEncodeValueMatchesEncodingJSON(t *testing.T) {
 	for _, v := range []any{0, -7, int64(1) << 62, int32(-5), uint64(1) << 63, true, false, 1.5, "s\"<", []int{1}, nil} {
-		got, err := encodeValue(v)
+		got, err := appendValue(nil, v)
 		want, _ := json.Marshal(v)
 		if err != nil || string(got) != string(want) {
-			t.Errorf("encodeValue(%#v) = %s, %v; want %s", v, got, err, want)
+			t.Errorf("appendValue(nil, %#v) = %s, %v; want %s", v, got, err, want)
 		}
 	}
 }

@@ -63,6 +63,11 @@ type Snapshot struct {
 	// Delta is set when the snapshot holds only the changes since the
 	// previous snapshot saved under the same name.
 	Delta bool `json:"delta,omitempty"`
+	// Live is, in a delta of a keyed state, the number of versions and
+	// entries the whole snapshot holds once the delta is merged; 0 when
+	// unknown. A store compares it with what it keeps to tell how much of
+	// that is superseded.
+	Live int64 `json:"live,omitempty"`
 }
 
 // Merge applies delta d to the whole snapshot s: afterwards s is the
@@ -98,6 +103,7 @@ func (s *Snapshot) Merge(d Snapshot) {
 	}
 	s.Deleted = nil
 	s.Delta = false
+	s.Live = 0
 }
 
 // SnapshotStore keeps one snapshot per consumer name, as a whole snapshot

@@ -61,12 +61,27 @@ type SQLConfig struct {
 	// TxPeriod, a duration, is the longest time an event waits for its
 	// transaction while events arrive; default DefaultTxPeriod.
 	TxPeriod time.Duration
-	// Tables prefixes the names of the two tables the worker keeps its
-	// position (<Tables>_positions) and versions (<Tables>_versions) in;
-	// default DefaultSQLTables. They are created when missing.
+	// Tables prefixes the names of the tables the worker keeps its
+	// position (<Tables>_positions), versions (<Tables>_versions), number
+	// of partitions (<Tables>_partitions) and dead letters
+	// (<Tables>_dead_letters) in; default DefaultSQLTables. They are
+	// created when missing.
 	Tables string
+	// Partition makes the worker one partition of a projection split by
+	// entity, as in Config; each partition commits its own position row
+	// (under its consumer name) with its events. StartSQLPartitions starts
+	// several in one process.
+	Partition Partition
 	// Poison.Retries and its backoff govern retries of a failed
-	// transaction; PoisonSkip is refused (a transaction fails as a whole).
+	// transaction. With PoisonSkip, once the retries are spent, the
+	// transaction is committed without the events Apply fails on: each is
+	// recorded in <Tables>_dead_letters in that same transaction (so it is
+	// skipped exactly when the position moves past it), and
+	// NewSQLDeadLetters lists them; Handle.ReplayDeadLetters applies them
+	// again and removes those that succeed, in one transaction. To tell
+	// which event failed, Apply returns a *ReducerError naming it (as
+	// EachEvent does); otherwise the events of the transaction are applied
+	// one by one to find those that fail. Poison.DeadLetters is not used.
 	Poison PoisonPolicy
 	// MinBackoff, MaxBackoff and StallTimeout are as in Config.
 	MinBackoff, MaxBackoff, StallTimeout time.Duration
@@ -118,7 +133,52 @@ func StartSQL(ctx context.Context, c allsource.CoreClient, cfg SQLConfig) (*Hand
 	return h, err
 }
 
+// StartSQLPartitions starts the partitions of cfg's projection given by
+// indexes (all cfg.Partition.Count of them when none) in database mode, as
+// StartPartitions does in memory: they share one stream, and each commits
+// its own transactions, with its own position row, in parallel.
+func StartSQLPartitions(ctx context.Context, c allsource.CoreClient, cfg SQLConfig, indexes ...int) ([]*Handle[*SQLState], error) {
+	if c.API() == nil {
+		return nil, errors.New("projection: zero CoreClient (use allsource.NewCoreClient)")
+	}
+	m, err := newSQLMode(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return startPartitions(ctx, &coreClient{c: c}, m.wcfg, m.worker, indexes...)
+}
+
 func startSQL(ctx context.Context, api coreAPI, cfg SQLConfig) (*Handle[*SQLState], *sqlStore, error) {
+	m, err := newSQLMode(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	wcfg, setup := m.worker(m.wcfg)
+	h, err := startWith(ctx, api, wcfg, setup)
+	if err != nil {
+		return nil, nil, err
+	}
+	return h, wcfg.Store.(*sqlStore), nil
+}
+
+// sqlMode is a database-mode configuration, checked, with its tables
+// created.
+type sqlMode struct {
+	cfg  SQLConfig
+	wcfg Config[*SQLState] // without a Store: worker gives each its own
+	// The transaction's retries.
+	retries                int
+	minBackoff, maxBackoff time.Duration
+	names                  sqlTables
+	arrays                 bool // the driver takes Go slices as arrays (pgx does)
+}
+
+// sqlTables are the names of the worker's tables.
+type sqlTables struct {
+	positions, versions, partitions, deadLetters string
+}
+
+func newSQLMode(ctx context.Context, cfg SQLConfig) (*sqlMode, error) {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s", ErrInvalidConfig, fmt.Sprintf(format, args...))
 	}
@@ -127,15 +187,15 @@ func startSQL(ctx context.Context, api coreAPI, cfg SQLConfig) (*Handle[*SQLStat
 	}
 	switch {
 	case cfg.DB == nil:
-		return nil, nil, bad("DB is required")
+		return nil, bad("DB is required")
 	case cfg.Apply == nil:
-		return nil, nil, bad("Apply is required")
-	case cfg.Poison.Action == PoisonSkip:
-		return nil, nil, bad("PoisonSkip is not available in database mode: a transaction fails as a whole")
+		return nil, bad("Apply is required")
+	case cfg.Poison.DeadLetters != nil:
+		return nil, bad("Poison.DeadLetters is not used in database mode: skipped events go to the %s_dead_letters table", cfg.Tables)
 	case cfg.TxEvents < 0:
-		return nil, nil, bad("TxEvents is %d; it must not be negative", cfg.TxEvents)
+		return nil, bad("TxEvents is %d; it must not be negative", cfg.TxEvents)
 	case !tablePrefix.MatchString(cfg.Tables):
-		return nil, nil, bad("Tables %q is not a lowercase SQL name of up to 41 characters", cfg.Tables)
+		return nil, bad("Tables %q is not a lowercase SQL name of up to 41 characters", cfg.Tables)
 	}
 	if cfg.TxEvents == 0 {
 		cfg.TxEvents = DefaultTxEvents
@@ -143,8 +203,11 @@ func startSQL(ctx context.Context, api coreAPI, cfg SQLConfig) (*Handle[*SQLStat
 	if cfg.TxPeriod == 0 {
 		cfg.TxPeriod = DefaultTxPeriod
 	}
-	store := &sqlStore{db: cfg.DB, apply: cfg.Apply, positions: cfg.Tables + "_positions", versions: cfg.Tables + "_versions"}
-	wcfg := Config[*SQLState]{
+	m := &sqlMode{cfg: cfg, names: sqlTables{
+		positions: cfg.Tables + "_positions", versions: cfg.Tables + "_versions",
+		partitions: cfg.Tables + "_partitions", deadLetters: cfg.Tables + "_dead_letters",
+	}}
+	m.wcfg = Config[*SQLState]{
 		Name:       cfg.Name,
 		EventTypes: cfg.EventTypes,
 		Reducer: func(s *SQLState, ev Event) (*SQLState, error) {
@@ -152,47 +215,70 @@ func startSQL(ctx context.Context, api coreAPI, cfg SQLConfig) (*Handle[*SQLStat
 			return s, nil
 		},
 		Initial:          func() *SQLState { return &SQLState{} },
-		Store:            store,
+		Store:            &sqlStore{},      // for normalize; worker replaces it
 		CheckpointEvents: 2 * cfg.TxEvents, // a checkpoint every TxEvents
 		CheckpointPeriod: cfg.TxPeriod,
 		MinBackoff:       cfg.MinBackoff,
 		MaxBackoff:       cfg.MaxBackoff,
 		StallTimeout:     cfg.StallTimeout,
+		Partition:        cfg.Partition,
 		Poison:           PoisonPolicy{Retries: cfg.Poison.Retries, MinBackoff: cfg.Poison.MinBackoff, MaxBackoff: cfg.Poison.MaxBackoff},
 		OnError:          cfg.OnError,
 		Logger:           cfg.Logger,
 	}
-	if err := normalize(&wcfg); err != nil {
-		return nil, nil, err
+	if err := normalize(&m.wcfg); err != nil {
+		return nil, err
 	}
-	store.retries, store.minBackoff, store.maxBackoff = wcfg.Poison.Retries, wcfg.Poison.MinBackoff, wcfg.Poison.MaxBackoff
+	m.retries, m.minBackoff, m.maxBackoff = m.wcfg.Poison.Retries, m.wcfg.Poison.MinBackoff, m.wcfg.Poison.MaxBackoff
 	// The transaction's retries are the store's; the worker has nothing to
-	// retry per event.
-	wcfg.Poison = PoisonPolicy{}
-	if err := store.createTables(ctx); err != nil {
-		return nil, nil, err
+	// retry per event. Its dead letters are the table's, for
+	// ReplayDeadLetters.
+	m.wcfg.Poison = PoisonPolicy{DeadLetters: NewSQLDeadLetters(cfg.DB, cfg.Tables)}
+	if err := m.createTables(ctx); err != nil {
+		return nil, err
 	}
-	h, err := startWith(ctx, api, wcfg, func(w *worker[*SQLState]) {
+	return m, nil
+}
+
+// worker returns the config of one worker (a partition, or the whole
+// projection) with its own store, and the setup that ties the store to the
+// worker.
+func (m *sqlMode) worker(pc Config[*SQLState]) (Config[*SQLState], func(*worker[*SQLState])) {
+	store := &sqlStore{
+		db: m.cfg.DB, apply: m.cfg.Apply, sqlTables: m.names, arrays: m.arrays,
+		retries: m.retries, minBackoff: m.minBackoff, maxBackoff: m.maxBackoff,
+		skip: m.cfg.Poison.Action == PoisonSkip, log: pc.Logger,
+	}
+	pc.Store = store
+	return pc, func(w *worker[*SQLState]) {
 		w.syncStore = true
 		store.pending = func() *SQLState { return w.eng.state }
-	})
-	if err != nil {
-		return nil, nil, err
+		store.skipped = func(n int) { w.eng.stats.skipped.Add(int64(n)) }
 	}
-	return h, store, nil
 }
 
 // sqlStore is the SnapshotStore of a database-mode worker: Load reads the
 // committed position and versions, Save commits the pending events with
 // them. Save runs on the worker's goroutine (syncStore).
 type sqlStore struct {
-	db                  *sql.DB
-	apply               func(context.Context, *sql.Tx, []Event) error
-	positions, versions string
-	pending             func() *SQLState
-	retries             int
-	minBackoff          time.Duration
-	maxBackoff          time.Duration
+	db    *sql.DB
+	apply func(context.Context, *sql.Tx, []Event) error
+	sqlTables
+	pending    func() *SQLState
+	retries    int
+	minBackoff time.Duration
+	maxBackoff time.Duration
+	// skip is set for PoisonSkip: skipped is told how many events a
+	// commit recorded as dead letters.
+	skip    bool
+	skipped func(n int)
+	log     *slog.Logger
+	// replaying holds the ids of the dead letters being replayed: the
+	// next commit removes them (and records again those that fail).
+	replaying []string
+	// reskipped is the number of events the last commit recorded as dead
+	// letters.
+	reskipped int
 
 	// arrays is set when the driver takes Go slices as array parameters
 	// (pgx does): versions then go in one statement with unnest.
@@ -204,28 +290,68 @@ type sqlStore struct {
 	found     bool
 }
 
-func (s *sqlStore) createTables(ctx context.Context) error {
-	_, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS `+s.positions+` (
+// createTables creates the worker's tables when missing, and finds out
+// whether the driver takes Go slices as array parameters.
+func (m *sqlMode) createTables(ctx context.Context) error {
+	t := m.names
+	stmts := []string{`CREATE TABLE IF NOT EXISTS ` + t.positions + ` (
 	consumer text PRIMARY KEY,
 	position bigint NOT NULL,
 	applied bigint NOT NULL,
 	event_types text NOT NULL,
 	saved_at timestamptz NOT NULL
-)`)
-	if err == nil {
-		_, err = s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS `+s.versions+` (
+)`, `CREATE TABLE IF NOT EXISTS ` + t.versions + ` (
 	consumer text NOT NULL,
 	entity text NOT NULL,
 	version bigint NOT NULL,
 	PRIMARY KEY (consumer, entity)
-)`)
-	}
-	if err != nil {
-		return fmt.Errorf("projection: create the worker's tables: %w", err)
+)`, `CREATE TABLE IF NOT EXISTS ` + t.partitions + ` (
+	projection text PRIMARY KEY,
+	partitions integer NOT NULL
+)`, `CREATE TABLE IF NOT EXISTS ` + t.deadLetters + ` (
+	consumer text NOT NULL,
+	event_id text NOT NULL,
+	position bigint NOT NULL,
+	event text NOT NULL,
+	error text NOT NULL,
+	at timestamptz NOT NULL,
+	PRIMARY KEY (consumer, event_id)
+)`}
+	for _, q := range stmts {
+		if _, err := m.cfg.DB.ExecContext(ctx, q); err != nil {
+			// Two processes creating the same table at once: one of them
+			// fails on PostgreSQL's catalog; the table is there now.
+			if _, err = m.cfg.DB.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("projection: create the worker's tables: %w", err)
+			}
+		}
 	}
 	var n int
-	s.arrays = s.db.QueryRowContext(ctx, `SELECT cardinality($1::text[])`, []string{"a", "b"}).Scan(&n) == nil && n == 2
+	m.arrays = m.cfg.DB.QueryRowContext(ctx, `SELECT cardinality($1::text[])`, []string{"a", "b"}).Scan(&n) == nil && n == 2
 	return nil
+}
+
+// layout reads the number of partitions recorded for the projection name.
+func (s *sqlStore) layout(ctx context.Context, name string) (int, bool, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT partitions FROM `+s.sqlTables.partitions+` WHERE projection = $1`, name).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	return n, true, nil
+}
+
+// setLayout records count for the projection name unless a number is
+// recorded already, and returns the number recorded.
+func (s *sqlStore) setLayout(ctx context.Context, name string, count int) (int, error) {
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO `+s.sqlTables.partitions+` (projection, partitions) VALUES ($1, $2) ON CONFLICT (projection) DO NOTHING`, name, count); err != nil {
+		return 0, err
+	}
+	n, _, err := s.layout(ctx, name)
+	return n, err
 }
 
 // Load reads the committed position and versions of name.
@@ -271,8 +397,14 @@ func (s *sqlStore) Save(ctx context.Context, name string, snap Snapshot) error {
 	st := s.pending()
 	var err error
 	for try := 0; ; try++ {
-		err = s.commit(ctx, name, snap, st.pending)
-		if err == nil || errors.Is(err, ErrConcurrentWorker) || try >= s.retries || !isApplyError(err) {
+		err = s.commit(ctx, name, snap, st.pending, false)
+		if err == nil || errors.Is(err, ErrConcurrentWorker) || !isApplyError(err) {
+			break
+		}
+		if try >= s.retries {
+			if s.skip {
+				err = s.commit(ctx, name, snap, st.pending, true)
+			}
 			break
 		}
 		t := time.NewTimer(runtime.Backoff(try+1, s.minBackoff, s.maxBackoff))
@@ -288,6 +420,7 @@ func (s *sqlStore) Save(ctx context.Context, name string, snap Snapshot) error {
 	}
 	clear(st.pending)
 	st.pending = st.pending[:0]
+	s.replaying = nil
 	return nil
 }
 
@@ -302,7 +435,10 @@ func isApplyError(err error) bool {
 	return errors.As(err, &a)
 }
 
-func (s *sqlStore) commit(ctx context.Context, name string, snap Snapshot, events []Event) (err error) {
+// commit commits events, the versions in snap and snap's position in one
+// transaction. With skip, the events Apply fails on are recorded as dead
+// letters instead, in the same transaction.
+func (s *sqlStore) commit(ctx context.Context, name string, snap Snapshot, events []Event, skip bool) (err error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("projection: begin transaction: %w", err)
@@ -312,7 +448,20 @@ func (s *sqlStore) commit(ctx context.Context, name string, snap Snapshot, event
 			_ = tx.Rollback()
 		}
 	}()
-	if len(events) > 0 {
+	s.reskipped = 0
+	if len(s.replaying) > 0 {
+		// Dead letters applied again leave the table with the events; any
+		// that fails again is recorded anew below.
+		if err := s.removeDeadLetters(ctx, tx, name, s.replaying); err != nil {
+			return err
+		}
+	}
+	var skipped []DeadLetter
+	if skip && len(events) > 0 {
+		if skipped, err = s.applySkipping(ctx, tx, name, events); err != nil {
+			return err
+		}
+	} else if len(events) > 0 {
 		if err := s.apply(ctx, tx, events); err != nil {
 			var re *ReducerError
 			if !errors.As(err, &re) {
@@ -345,11 +494,208 @@ func (s *sqlStore) commit(ctx context.Context, name string, snap Snapshot, event
 		var pos int64
 		if qerr := s.db.QueryRowContext(ctx, `SELECT position FROM `+s.positions+` WHERE consumer = $1`, name).Scan(&pos); qerr == nil && pos == snap.Position {
 			s.committed, s.found = pos, true
+			s.recordSkips(skipped)
 			return nil
 		}
 		return fmt.Errorf("projection: commit: %w", err)
 	}
 	s.committed, s.found = snap.Position, true
+	s.recordSkips(skipped)
+	return nil
+}
+
+// recordSkips reports the dead letters a commit recorded.
+func (s *sqlStore) recordSkips(skipped []DeadLetter) {
+	s.reskipped = len(skipped)
+	if len(skipped) == 0 {
+		return
+	}
+	for _, d := range skipped {
+		s.log.Warn("Apply failed; event skipped and recorded as a dead letter", "event", d.Event.ID, "entity", d.Event.EntityID, "err", d.Error)
+	}
+	if s.skipped != nil {
+		s.skipped(len(skipped))
+	}
+}
+
+// applySkipping applies events through tx, recording each event Apply
+// fails on as a dead letter instead, and returns those. Each try runs
+// under a savepoint, so that a failed Apply is undone without the rest of
+// the transaction. An Apply error that names its event (a *ReducerError)
+// skips that event and applies the rest; one that does not makes the
+// events be applied one by one.
+func (s *sqlStore) applySkipping(ctx context.Context, tx *sql.Tx, name string, events []Event) ([]DeadLetter, error) {
+	var skipped []DeadLetter
+	try := func(evs []Event) (error, error) {
+		if _, err := tx.ExecContext(ctx, `SAVEPOINT projection_apply`); err != nil {
+			return nil, fmt.Errorf("projection: savepoint: %w", err)
+		}
+		aerr := s.apply(ctx, tx, evs)
+		q := `RELEASE SAVEPOINT projection_apply`
+		if aerr != nil {
+			q = `ROLLBACK TO SAVEPOINT projection_apply`
+		}
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return aerr, fmt.Errorf("projection: savepoint: %w", err)
+		}
+		return aerr, nil
+	}
+	skip := func(ev Event, aerr error) error {
+		var re *ReducerError
+		if errors.As(aerr, &re) && re.Event.ID == ev.ID {
+			aerr = re.Err
+		}
+		d := DeadLetter{Consumer: name, Event: ev, Error: aerr.Error(), At: time.Now().UTC()}
+		if err := s.addDeadLetter(ctx, tx, d); err != nil {
+			return err
+		}
+		skipped = append(skipped, d)
+		return nil
+	}
+	for rest := events; len(rest) > 0; {
+		aerr, err := try(rest)
+		if err != nil {
+			return nil, err
+		}
+		if aerr == nil {
+			break
+		}
+		k := failedEvent(aerr, rest)
+		if k >= 0 {
+			// Apply the events before it again (they succeeded), and skip it.
+			if k > 0 {
+				if perr, err := try(rest[:k]); err != nil {
+					return nil, err
+				} else if perr != nil {
+					k = -1 // they fail now: find out one by one
+				}
+			}
+		}
+		if k < 0 {
+			for _, ev := range rest {
+				aerr, err := try([]Event{ev})
+				if err != nil {
+					return nil, err
+				}
+				if aerr != nil {
+					if err := skip(ev, aerr); err != nil {
+						return nil, err
+					}
+				}
+			}
+			break
+		}
+		if err := skip(rest[k], aerr); err != nil {
+			return nil, err
+		}
+		rest = rest[k+1:]
+	}
+	return skipped, nil
+}
+
+// failedEvent returns the index in events of the event err names (a
+// *ReducerError), or -1.
+func failedEvent(err error, events []Event) int {
+	var re *ReducerError
+	if !errors.As(err, &re) || re.Event.ID == "" {
+		return -1
+	}
+	for i := range events {
+		if events[i].ID == re.Event.ID {
+			return i
+		}
+	}
+	return -1
+}
+
+func (s *sqlStore) addDeadLetter(ctx context.Context, tx *sql.Tx, d DeadLetter) error {
+	ev, err := json.Marshal(d.Event.Event)
+	if err != nil {
+		return fmt.Errorf("projection: encode dead letter: %w", err)
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO `+s.deadLetters+` (consumer, event_id, position, event, error, at) VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (consumer, event_id) DO UPDATE SET position = EXCLUDED.position, event = EXCLUDED.event, error = EXCLUDED.error, at = EXCLUDED.at`,
+		d.Consumer, d.Event.ID, d.Event.Position, string(ev), d.Error, d.At)
+	if err != nil {
+		return fmt.Errorf("projection: record dead letter: %w", err)
+	}
+	return nil
+}
+
+func (s *sqlStore) removeDeadLetters(ctx context.Context, tx *sql.Tx, consumer string, ids []string) error {
+	for _, id := range ids {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+s.deadLetters+` WHERE consumer = $1 AND event_id = $2`, consumer, id); err != nil {
+			return fmt.Errorf("projection: remove dead letter: %w", err)
+		}
+	}
+	return nil
+}
+
+// SQLDeadLetters is the DeadLetterStore of the database mode: the table
+// <Tables>_dead_letters, where a worker with PoisonSkip records, in the
+// transaction that moves its position past them, the events its Apply
+// failed on. Use it to list them; Handle.ReplayDeadLetters applies them
+// again.
+type SQLDeadLetters struct {
+	db    *sql.DB
+	table string
+}
+
+// NewSQLDeadLetters returns the dead letters of the database-mode workers
+// whose SQLConfig has DB db and Tables tables ("" for DefaultSQLTables).
+func NewSQLDeadLetters(db *sql.DB, tables string) *SQLDeadLetters {
+	if tables == "" {
+		tables = DefaultSQLTables
+	}
+	return &SQLDeadLetters{db: db, table: tables + "_dead_letters"}
+}
+
+// Add records d (outside any worker's transaction).
+func (s *SQLDeadLetters) Add(ctx context.Context, d DeadLetter) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("projection: dead letters: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if err := (&sqlStore{sqlTables: sqlTables{deadLetters: s.table}}).addDeadLetter(ctx, tx, d); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("projection: dead letters: %w", err)
+	}
+	return nil
+}
+
+// List returns the dead letters of consumer, oldest first.
+func (s *SQLDeadLetters) List(ctx context.Context, consumer string) ([]DeadLetter, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT event, position, error, at FROM `+s.table+` WHERE consumer = $1 ORDER BY at, position`, consumer)
+	if err != nil {
+		return nil, fmt.Errorf("projection: dead letters: %w", err)
+	}
+	defer rows.Close()
+	var out []DeadLetter
+	for rows.Next() {
+		var ev string
+		d := DeadLetter{Consumer: consumer}
+		if err := rows.Scan(&ev, &d.Event.Position, &d.Error, &d.At); err != nil {
+			return nil, fmt.Errorf("projection: dead letters: %w", err)
+		}
+		if err := json.Unmarshal([]byte(ev), &d.Event.Event); err != nil {
+			return nil, fmt.Errorf("projection: dead letters: decode event: %w", err)
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("projection: dead letters: %w", err)
+	}
+	return out, nil
+}
+
+// Remove forgets the dead letter of consumer for eventID.
+func (s *SQLDeadLetters) Remove(ctx context.Context, consumer, eventID string) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM `+s.table+` WHERE consumer = $1 AND event_id = $2`, consumer, eventID); err != nil {
+		return fmt.Errorf("projection: dead letters: %w", err)
+	}
 	return nil
 }
 

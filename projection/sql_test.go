@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -208,7 +209,9 @@ func TestSQLModeApplyErrorRollsBackAndStops(t *testing.T) {
 const sqlChildEnv = "PROJECTION_SQL_KILL_CHILD"
 
 func runSQLChild(spec string) int {
-	url, dsn, _ := strings.Cut(spec, "|")
+	url, rest, _ := strings.Cut(spec, "|")
+	dsn, partsText, _ := strings.Cut(rest, "|")
+	parts, _ := strconv.Atoi(partsText)
 	c, err := allsource.NewCoreClient(url, testKey, allsource.WithRuntimeOptions(runtime.WithRetry(runtime.RetryPolicy{MaxRetries: 0})))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -219,30 +222,56 @@ func runSQLChild(spec string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	cfg := sqlConfig("sql-killed", db)
+	cfg := sqlConfig(sqlSoakName(parts), db)
 	cfg.TxEvents = 50
-	h, err := StartSQL(context.Background(), c, cfg)
+	var hs []*Handle[*SQLState]
+	if parts > 1 {
+		cfg.Partition.Count = parts
+		hs, err = StartSQLPartitions(context.Background(), c, cfg)
+	} else {
+		var h *Handle[*SQLState]
+		h, err = StartSQL(context.Background(), c, cfg)
+		hs = append(hs, h)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	if err := h.WaitCaughtUp(context.Background()); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
+	for _, h := range hs {
+		if err := h.WaitCaughtUp(context.Background()); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 2
+		}
 	}
 	fmt.Println("caught-up")
-	<-h.Done()
-	fmt.Fprintln(os.Stderr, h.Err())
+	<-hs[0].Done()
+	fmt.Fprintln(os.Stderr, hs[0].Err())
 	return 1
+}
+
+// sqlSoakName is the consumer name of the kill soak with parts partitions.
+func sqlSoakName(parts int) string {
+	if parts > 1 {
+		return fmt.Sprintf("sql-killed-%dparts", parts)
+	}
+	return "sql-killed"
 }
 
 // TestSQLModeKillSoak kills a database-mode worker process with SIGKILL at
 // random moments while events are written, restarts it each time, and
 // checks the table against the fold from scratch: 0 lost, 0 applied twice.
+// It runs with the whole projection in one worker, and with 3 partitions
+// sharing the process's stream.
 func TestSQLModeKillSoak(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts child processes")
 	}
+	for _, parts := range []int{1, 3} {
+		t.Run(fmt.Sprintf("partitions=%d", parts), func(t *testing.T) { sqlKillSoak(t, parts) })
+	}
+}
+
+func sqlKillSoak(t *testing.T, parts int) {
 	pg := pgtest.Start(t)
 	dsn, db := pg.NewDB(t)
 	if _, err := db.Exec(aggTable); err != nil {
@@ -255,7 +284,7 @@ func TestSQLModeKillSoak(t *testing.T) {
 	const kills = 8
 	startChild := func() *exec.Cmd {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), sqlChildEnv+"="+f.srv.URL+"|"+dsn)
+		cmd.Env = append(os.Environ(), sqlChildEnv+"="+f.srv.URL+"|"+dsn+"|"+strconv.Itoa(parts))
 		out, err := cmd.StdoutPipe()
 		if err != nil {
 			t.Fatal(err)
@@ -289,11 +318,25 @@ func TestSQLModeKillSoak(t *testing.T) {
 		_ = cmd.Wait()
 		f.ingest(rng.IntN(200), 40, "test.updated") // while it is down
 	}
-	h, err := StartSQL(context.Background(), f.c, sqlConfig("sql-killed", db))
+	cfg := sqlConfig(sqlSoakName(parts), db)
+	var hs []*Handle[*SQLState]
+	var err error
+	if parts > 1 {
+		cfg.Partition.Count = parts
+		hs, err = StartSQLPartitions(context.Background(), f.c, cfg)
+	} else {
+		var h *Handle[*SQLState]
+		h, err = StartSQL(context.Background(), f.c, cfg)
+		hs = append(hs, h)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer h.Stop(context.Background())
+	defer func() {
+		for _, h := range hs {
+			_ = h.Stop(context.Background())
+		}
+	}()
 	deadline := time.Now().Add(30 * time.Second)
 	var lost, twice int64
 	var diff string
@@ -304,7 +347,7 @@ func TestSQLModeKillSoak(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	fmt.Printf("sql kill soak: seed %d, %d kills, %d events, %d lost, %d applied twice\n", seed, kills, f.truth.total(), lost, twice)
+	fmt.Printf("sql kill soak: seed %d, %d partitions, %d kills, %d events, %d lost, %d applied twice\n", seed, parts, kills, f.truth.total(), lost, twice)
 	if diff != "" {
 		t.Fatalf("table differs from the fold from scratch: %s (lost %d, applied twice %d)", diff, lost, twice)
 	}

@@ -23,51 +23,92 @@ import (
 // A Map is not safe for concurrent use: the worker's reducer writes it, and
 // readers go through Handle.Read, which holds the worker's lock.
 type Map[V any] struct {
-	m     map[string]V
-	dirty map[string]change[V] // keys set or deleted since the last checkpoint
-}
-
-// change is what became of a key since the last checkpoint: its value is
-// kept here too, so a checkpoint does not look it up again in a large map.
-type change[V any] struct {
-	v       V
-	deleted bool
+	idx  *keyIndex
+	vals []V // by index
+	// changed marks the indexes set since the last checkpoint, which
+	// dirty lists; deleted holds the keys deleted since then.
+	changed []bool
+	dirty   []int32
+	deleted map[string]struct{}
 }
 
 // NewMap returns an empty Map.
 func NewMap[V any]() *Map[V] {
-	return &Map[V]{m: make(map[string]V), dirty: make(map[string]change[V])}
+	return newMapSized[V](0)
+}
+
+func newMapSized[V any](n int) *Map[V] {
+	return &Map[V]{idx: newKeyIndex(n), vals: make([]V, 0, n), changed: make([]bool, 0, n)}
 }
 
 // Get returns the value of key and whether it is present.
 func (m *Map[V]) Get(key string) (V, bool) {
-	v, ok := m.m[key]
-	return v, ok
+	if m.idx != nil {
+		if i := m.idx.find(key); i >= 0 {
+			return m.vals[i], true
+		}
+	}
+	var zero V
+	return zero, false
 }
 
 // Set sets the value of key.
 func (m *Map[V]) Set(key string, v V) {
-	m.m[key] = v
-	m.dirty[key] = change[V]{v: v}
+	if m.idx == nil {
+		*m = *NewMap[V]()
+	}
+	i := m.idx.find(key)
+	if i < 0 {
+		var fresh bool
+		i, fresh = m.idx.add(key)
+		if fresh {
+			m.vals = append(grow(m.vals), v)
+			m.changed = append(grow(m.changed), false)
+		}
+		if len(m.deleted) > 0 {
+			delete(m.deleted, key)
+		}
+	}
+	m.vals[i] = v
+	if !m.changed[i] {
+		m.changed[i] = true
+		m.dirty = append(grow(m.dirty), int32(i))
+	}
 }
 
 // Delete removes key.
 func (m *Map[V]) Delete(key string) {
-	if _, ok := m.m[key]; !ok {
+	if m.idx == nil {
 		return
 	}
-	delete(m.m, key)
-	m.dirty[key] = change[V]{deleted: true}
+	i := m.idx.remove(key)
+	if i < 0 {
+		return
+	}
+	var zero V
+	m.vals[i] = zero
+	if m.deleted == nil {
+		m.deleted = make(map[string]struct{})
+	}
+	m.deleted[key] = struct{}{}
 }
 
 // Len returns the number of keys.
-func (m *Map[V]) Len() int { return len(m.m) }
+func (m *Map[V]) Len() int {
+	if m.idx == nil {
+		return 0
+	}
+	return m.idx.len()
+}
 
 // All returns the keys and values, in no particular order.
 func (m *Map[V]) All() iter.Seq2[string, V] {
 	return func(yield func(string, V) bool) {
-		for k, v := range m.m {
-			if !yield(k, v) {
+		if m.idx == nil {
+			return
+		}
+		for i, k := range m.idx.keys {
+			if m.idx.live[i] && !yield(k, m.vals[i]) {
 				return
 			}
 		}
@@ -76,10 +117,14 @@ func (m *Map[V]) All() iter.Seq2[string, V] {
 
 // MarshalJSON encodes the Map as a JSON object.
 func (m *Map[V]) MarshalJSON() ([]byte, error) {
-	if m == nil {
+	if m == nil || m.Len() == 0 {
 		return []byte("{}"), nil
 	}
-	return json.Marshal(m.m)
+	out := make(map[string]V, m.Len())
+	for k, v := range m.All() {
+		out[k] = v
+	}
+	return json.Marshal(out)
 }
 
 // UnmarshalJSON replaces the Map's contents with a JSON object's members.
@@ -88,12 +133,28 @@ func (m *Map[V]) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &in); err != nil {
 		return err
 	}
-	if in == nil {
-		in = make(map[string]V)
+	n := newMapSized[V](len(in))
+	for k, v := range in {
+		n.put(k, v)
 	}
-	m.m = in
-	m.dirty = make(map[string]change[V])
+	*m = *n
 	return nil
+}
+
+// put adds key, absent, with v, unmarked.
+func (m *Map[V]) put(key string, v V) {
+	m.idx.add(key)
+	m.vals = append(m.vals, v)
+	m.changed = append(m.changed, false)
+}
+
+// forget unmarks the changes.
+func (m *Map[V]) forget() {
+	for _, i := range m.dirty {
+		m.changed[i] = false
+	}
+	m.dirty = m.dirty[:0]
+	clear(m.deleted)
 }
 
 // keyedState is what the worker needs from a keyed state (a *Map[V]) to
@@ -109,24 +170,38 @@ type keyedState interface {
 	// fresh returns a new empty state of the same type; it may be called
 	// on a nil receiver.
 	fresh() any
+	// Len returns the number of keys.
+	Len() int
 }
 
 func (m *Map[V]) changes(all bool, set map[string]json.RawMessage) (map[string]json.RawMessage, []string, error) {
+	if m.idx == nil {
+		*m = *NewMap[V]()
+	}
 	var deleted []string
-	enc := func(k string, v V) error {
-		b, err := encodeValue(v)
-		if err != nil {
+	// The encoded values share one buffer: one allocation per checkpoint
+	// rather than one per entry.
+	var buf []byte
+	enc := func(i int) error {
+		k := m.idx.keys[i]
+		start := len(buf)
+		var err error
+		if buf, err = appendValue(buf, m.vals[i]); err != nil {
 			return fmt.Errorf("projection: encode state of %q: %w", k, err)
 		}
-		set[k] = b
+		set[k] = buf[start:len(buf):len(buf)]
 		return nil
 	}
 	if all {
 		if set == nil {
-			set = make(map[string]json.RawMessage, len(m.m))
+			set = make(map[string]json.RawMessage, m.idx.len())
 		}
-		for k, v := range m.m {
-			if err := enc(k, v); err != nil {
+		buf = make([]byte, 0, 8*m.idx.len())
+		for i, live := range m.idx.live {
+			if !live {
+				continue
+			}
+			if err := enc(i); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -134,31 +209,33 @@ func (m *Map[V]) changes(all bool, set map[string]json.RawMessage) (map[string]j
 		if set == nil {
 			set = make(map[string]json.RawMessage, len(m.dirty))
 		}
-		for k, c := range m.dirty {
-			if c.deleted {
-				deleted = append(deleted, k)
-				continue
+		buf = make([]byte, 0, 8*len(m.dirty))
+		for _, i := range m.dirty {
+			if !m.idx.live[i] {
+				continue // deleted since
 			}
-			if err := enc(k, c.v); err != nil {
+			if err := enc(int(i)); err != nil {
 				return nil, nil, err
 			}
 		}
+		for k := range m.deleted {
+			deleted = append(deleted, k)
+		}
 	}
-	clear(m.dirty)
+	m.forget()
 	return set, deleted, nil
 }
 
 func (m *Map[V]) load(entries map[string]json.RawMessage) error {
-	out := make(map[string]V, len(entries))
+	n := newMapSized[V](len(entries))
 	for k, raw := range entries {
 		var v V
 		if err := json.Unmarshal(raw, &v); err != nil {
 			return fmt.Errorf("projection: decode state of %q: %w", k, err)
 		}
-		out[k] = v
+		n.put(k, v)
 	}
-	m.m = out
-	m.dirty = make(map[string]change[V])
+	*m = *n
 	return nil
 }
 
@@ -166,20 +243,22 @@ func (*Map[V]) fresh() any { return NewMap[V]() }
 
 func (m *Map[V]) isNil() bool { return m == nil }
 
-// encodeValue encodes v as encoding/json does, without reflection for the
-// plain numbers and booleans counters are made of.
-func encodeValue(v any) ([]byte, error) {
-	switch x := v.(type) {
+// appendValue appends the encoding of v, as encoding/json writes it,
+// without reflection for the plain numbers and booleans counters are made
+// of.
+func appendValue[V any](b []byte, v V) ([]byte, error) {
+	switch x := any(v).(type) {
 	case int:
-		return strconv.AppendInt(nil, int64(x), 10), nil
+		return strconv.AppendInt(b, int64(x), 10), nil
 	case int64:
-		return strconv.AppendInt(nil, x, 10), nil
+		return strconv.AppendInt(b, x, 10), nil
 	case int32:
-		return strconv.AppendInt(nil, int64(x), 10), nil
+		return strconv.AppendInt(b, int64(x), 10), nil
 	case uint64:
-		return strconv.AppendUint(nil, x, 10), nil
+		return strconv.AppendUint(b, x, 10), nil
 	case bool:
-		return strconv.AppendBool(nil, x), nil
+		return strconv.AppendBool(b, x), nil
 	}
-	return json.Marshal(v)
+	data, err := json.Marshal(v)
+	return append(b, data...), err
 }

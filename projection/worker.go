@@ -147,6 +147,11 @@ type worker[S any] struct {
 
 	replays chan replayRequest // ReplayDeadLetters to the driver
 
+	// group and member are set for a partition that shares its stream
+	// with the other partitions of its process.
+	group  *group
+	member *member
+
 	drain bool // set before stopping closes: apply what was received
 	mu    sync.Mutex
 	err   error // the error the worker stopped with
@@ -372,6 +377,9 @@ var errLagged = errors.New("projection: the stream lagged and events were droppe
 func (w *worker[S]) run() {
 	defer close(w.done)
 	defer w.cancel()
+	if w.group != nil {
+		defer w.group.leave(w.member)
+	}
 	for {
 		var err error
 		if w.needRollback {
@@ -442,6 +450,9 @@ func isFatal(err error) bool {
 
 // session runs one stream connection until it ends.
 func (w *worker[S]) session() error {
+	if w.group != nil {
+		return w.groupSession()
+	}
 	st, err := w.api.connect(w.ctx, w.cfg.Name, w.filters)
 	if err != nil {
 		return fmt.Errorf("projection: connect: %w", err)
@@ -460,7 +471,7 @@ func (w *worker[S]) session() error {
 	go func() {
 		defer wg.Done()
 		defer close(raw)
-		w.read(rctx, st, raw)
+		readFrames(rctx, st, raw)
 	}()
 	go func() {
 		defer wg.Done()
@@ -472,7 +483,13 @@ func (w *worker[S]) session() error {
 		wg.Wait()
 		w.waitSave()
 	}()
+	return w.consume(batches, free)
+}
 
+// consume applies the decoded batches of a session until it ends: by an
+// error, a stop, or the end of the stream (a batch with an error).
+// Applied batches go back through free.
+func (w *worker[S]) consume(batches <-chan decodedBatch, free chan<- []frame) error {
 	tick := w.cfg.CheckpointPeriod
 	if w.cfg.Push != nil {
 		tick = min(tick, w.cfg.Push.Period)
@@ -546,6 +563,22 @@ func (w *worker[S]) session() error {
 			}
 		}
 	}
+}
+
+// groupSession runs one session of the worker's partition group: the
+// group reads and decodes the stream and hands the worker its events.
+func (w *worker[S]) groupSession() error {
+	f, err := w.group.join(w.ctx, w.member, w.savedPos, w.stopping)
+	if err != nil {
+		return err
+	}
+	w.eng.stats.connects.Add(1)
+	err = w.consume(f.batches, f.free)
+	w.waitSave()
+	// A stop or a fatal error leaves the others' session running; any
+	// other error needs a new connection, for every partition.
+	f.leave(!errors.Is(err, errStopping) && !isFatal(err) && w.ctx.Err() == nil)
+	return err
 }
 
 // decodedBatch is a frameBatch decoded: its frames, then the error that
@@ -643,14 +676,14 @@ var replayPrefix = []byte(`{"type":"replay",`)
 
 func isReplayFrame(data []byte) bool { return bytes.HasPrefix(data, replayPrefix) }
 
-// read reads frames into batches until the stream fails. It leaves the
+// readFrames reads frames into batches until the stream fails. It leaves the
 // decoding to the worker's goroutine, so that reading and decoding run in
 // parallel. Handing frames over one by one costs a wake-up of the worker
 // each when it keeps up, so replay frames are grouped while the worker is
 // busy: a replay frame is always followed by more (the replay_complete
 // sentinel at least), so holding one back never delays it for long. Any
 // other frame is sent at once, so live events are never held back.
-func (w *worker[S]) read(ctx context.Context, st stream, batches chan<- frameBatch) {
+func readFrames(ctx context.Context, st stream, batches chan<- frameBatch) {
 	send := func(b frameBatch) bool {
 		select {
 		case batches <- b:
@@ -672,7 +705,11 @@ func (w *worker[S]) read(ctx context.Context, st stream, batches chan<- frameBat
 			return
 		}
 		if batch == nil {
-			batch = make([][]byte, 0, 16)
+			n := 16
+			if isReplayFrame(data) {
+				n = maxBatch // replay frames come in batches of up to that many
+			}
+			batch = make([][]byte, 0, n)
 		}
 		batch = append(batch, data)
 		if isReplayFrame(data) && len(batch) < maxBatch && len(batches) > 0 {
@@ -723,6 +760,9 @@ func (w *worker[S]) handle(f *frame, checkpoints bool) error {
 		return nil
 	case frameLagged:
 		return fmt.Errorf("%w: %d events missed", errLagged, f.missed)
+	case frameCovered:
+		w.eng.covered(f.position)
+		return nil
 	default:
 		return nil
 	}

@@ -1,0 +1,186 @@
+package projection
+
+import (
+	"hash/maphash"
+	"slices"
+)
+
+// keyIndex numbers string keys: it maps each key to a dense index (0, 1,
+// 2, ... in the order the keys were added, reusing the indexes of removed
+// keys), so that what goes with a key (a version, a value, a changed mark)
+// lives in plain slices.
+//
+// It is an open-addressing hash table that keeps 32 bits of each key's
+// hash in its slot. Growing it moves the slots without reading the keys
+// again, and a lookup compares those bits before the key: a Go map rehashes
+// every key when it grows, reading its bytes, which at a million keys is a
+// cache miss per key, and that growth was most of the cost of folding a
+// million entities.
+type keyIndex struct {
+	seed  maphash.Seed
+	slots []indexSlot // a power of two of them, or none
+	keys  []string    // by index; "" for a removed key (see live)
+	live  []bool      // by index
+	free  []int32     // removed indexes, for reuse
+	n     int         // keys present
+}
+
+// indexSlot is a slot of a keyIndex: the key's index plus one (0 is an
+// empty slot) and the low 32 bits of its hash.
+type indexSlot struct {
+	idx  int32
+	hash uint32
+}
+
+// newKeyIndex returns an index sized for n keys.
+func newKeyIndex(n int) *keyIndex {
+	x := &keyIndex{seed: maphash.MakeSeed()}
+	if n > 0 {
+		x.slots = make([]indexSlot, slotsFor(n))
+		x.keys = make([]string, 0, n)
+		x.live = make([]bool, 0, n)
+	}
+	return x
+}
+
+// slotsFor returns the table size for n keys: a power of two at most 70%
+// full.
+func slotsFor(n int) int {
+	s := 8
+	for s*7 < n*10 {
+		s *= 2
+	}
+	return s
+}
+
+// len returns the number of keys present.
+func (x *keyIndex) len() int { return x.n }
+
+// cap returns the number of indexes in use or free: every index is below it.
+func (x *keyIndex) cap() int { return len(x.keys) }
+
+func (x *keyIndex) hash(key string) uint32 { return uint32(maphash.String(x.seed, key)) }
+
+// find returns the index of key, or -1.
+func (x *keyIndex) find(key string) int {
+	if x.n == 0 {
+		return -1
+	}
+	h := x.hash(key)
+	mask := uint32(len(x.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		s := x.slots[i]
+		if s.idx == 0 {
+			return -1
+		}
+		if s.hash == h && x.keys[s.idx-1] == key {
+			return int(s.idx - 1)
+		}
+	}
+}
+
+// findBytes is find for a key given as bytes, without allocating it.
+func (x *keyIndex) findBytes(key []byte) int {
+	if x.n == 0 {
+		return -1
+	}
+	h := uint32(maphash.Bytes(x.seed, key))
+	mask := uint32(len(x.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		s := x.slots[i]
+		if s.idx == 0 {
+			return -1
+		}
+		if s.hash == h && x.keys[s.idx-1] == string(key) {
+			return int(s.idx - 1)
+		}
+	}
+}
+
+// add adds key, which must not be present, and returns its index, and
+// whether the index is new (at cap()-1) rather than reused.
+func (x *keyIndex) add(key string) (int, bool) {
+	if (x.n+1)*10 > len(x.slots)*7 {
+		x.grow()
+	}
+	var idx int
+	fresh := len(x.free) == 0
+	if fresh {
+		idx = len(x.keys)
+		x.keys = append(grow(x.keys), key)
+		x.live = append(grow(x.live), true)
+	} else {
+		idx = int(x.free[len(x.free)-1])
+		x.free = x.free[:len(x.free)-1]
+		x.keys[idx], x.live[idx] = key, true
+	}
+	x.insert(indexSlot{idx: int32(idx + 1), hash: x.hash(key)})
+	x.n++
+	return idx, fresh
+}
+
+func (x *keyIndex) insert(s indexSlot) {
+	mask := uint32(len(x.slots) - 1)
+	i := s.hash & mask
+	for x.slots[i].idx != 0 {
+		i = (i + 1) & mask
+	}
+	x.slots[i] = s
+}
+
+func (x *keyIndex) grow() {
+	old := x.slots
+	x.slots = make([]indexSlot, max(2*len(old), 8))
+	for _, s := range old {
+		if s.idx != 0 {
+			x.insert(s)
+		}
+	}
+}
+
+// remove removes key and returns the index it had, or -1. The index is
+// reused by a later add.
+func (x *keyIndex) remove(key string) int {
+	if x.n == 0 {
+		return -1
+	}
+	h := x.hash(key)
+	mask := uint32(len(x.slots) - 1)
+	i := h & mask
+	for {
+		s := x.slots[i]
+		if s.idx == 0 {
+			return -1
+		}
+		if s.hash == h && x.keys[s.idx-1] == key {
+			break
+		}
+		i = (i + 1) & mask
+	}
+	idx := int(x.slots[i].idx - 1)
+	// Backward-shift deletion: move up the slots after i that would be
+	// unreachable behind an empty slot.
+	for j := (i + 1) & mask; x.slots[j].idx != 0; j = (j + 1) & mask {
+		home := x.slots[j].hash & mask
+		// Slot j may move to i when its home is not in (i, j].
+		if (j-home)&mask >= (j-i)&mask {
+			x.slots[i] = x.slots[j]
+			i = j
+		}
+	}
+	x.slots[i] = indexSlot{}
+	x.keys[idx], x.live[idx] = "", false
+	x.free = append(x.free, int32(idx))
+	x.n--
+	return idx
+}
+
+// grow returns s with room for one more element, doubling its capacity
+// when full: append grows a large slice by a quarter, so a slice appended
+// to a million times would be copied some thirty times over.
+func grow[T any](s []T) []T {
+	if len(s) < cap(s) {
+		return s
+	}
+	return slices.Grow(s, max(len(s), 16))
+}

@@ -1,0 +1,90 @@
+package projection
+
+import (
+	"encoding/json"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"testing"
+)
+
+// TestMapChangesFollowAGoMap sets and deletes keys of a Map at random, with
+// a checkpoint (changes) now and then, and checks that the base plus the
+// deltas, merged as a store merges them, always equal the Map's contents,
+// and that the Map equals a Go map given the same operations.
+func TestMapChangesFollowAGoMap(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	m := NewMap[int]()
+	want := map[string]int{}
+	merged := map[string]json.RawMessage{}
+	for round := range 200 {
+		for range r.IntN(300) {
+			k := "k" + strconv.Itoa(r.IntN(400))
+			if r.IntN(4) == 0 {
+				m.Delete(k)
+				delete(want, k)
+				continue
+			}
+			v := r.IntN(1000)
+			m.Set(k, v)
+			want[k] = v
+		}
+		all := round%50 == 0
+		set, deleted, err := m.changes(all, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if all {
+			clear(merged)
+			if len(deleted) != 0 {
+				t.Fatalf("round %d: a whole snapshot lists deleted keys %q", round, deleted)
+			}
+		}
+		maps.Copy(merged, set)
+		for _, k := range deleted {
+			if _, ok := set[k]; ok {
+				t.Fatalf("round %d: key %q is both set and deleted", round, k)
+			}
+			delete(merged, k)
+		}
+		got := map[string]int{}
+		for k, raw := range merged {
+			var v int
+			if err := json.Unmarshal(raw, &v); err != nil {
+				t.Fatal(err)
+			}
+			got[k] = v
+		}
+		if !maps.Equal(got, want) {
+			t.Fatalf("round %d: merged checkpoints hold %d keys, want %d", round, len(got), len(want))
+		}
+		if m.Len() != len(want) || !maps.Equal(maps.Collect(m.All()), want) {
+			t.Fatalf("round %d: Map holds %d keys, want %d", round, m.Len(), len(want))
+		}
+		for k, v := range want {
+			if got, ok := m.Get(k); !ok || got != v {
+				t.Fatalf("round %d: Get(%q) = %d, %v; want %d", round, k, got, ok, v)
+			}
+		}
+	}
+	data, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Map[int]
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !maps.Equal(maps.Collect(back.All()), want) {
+		t.Fatal("the Map does not round-trip through encoding/json")
+	}
+	if set, deleted, _ := back.changes(false, nil); len(set)+len(deleted) != 0 {
+		t.Fatalf("a decoded Map has changes: %v %v", slices.Collect(maps.Keys(set)), deleted)
+	}
+	var zero Map[int] // usable without NewMap
+	zero.Set("a", 1)
+	if v, ok := zero.Get("a"); !ok || v != 1 || zero.Len() != 1 {
+		t.Fatal("a zero Map does not keep what is set")
+	}
+}
