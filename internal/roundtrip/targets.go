@@ -13,9 +13,26 @@ import (
 	"golang.org/x/mod/modfile"
 )
 
-// SpecConfigs are the generator configurations of the packages in gen/,
-// relative to the repository root.
-var SpecConfigs = []string{"gen/common/gen.yaml", "gen/core/gen.yaml", "gen/query/gen.yaml"}
+// SpecConfigs returns the generator configurations of the packages in gen/
+// (every gen/*/gen.yaml), relative to the repository root.
+func SpecConfigs(repoRoot string) ([]string, error) {
+	files, err := filepath.Glob(filepath.Join(repoRoot, "gen", "*", "gen.yaml"))
+	if err != nil {
+		return nil, fmt.Errorf("spec configs: %w", err)
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("spec configs: no gen/*/gen.yaml under %s", repoRoot)
+	}
+	out := make([]string, len(files))
+	for i, f := range files {
+		rel, err := filepath.Rel(repoRoot, f)
+		if err != nil {
+			return nil, fmt.Errorf("spec configs: %w", err)
+		}
+		out[i] = filepath.ToSlash(rel)
+	}
+	return out, nil
+}
 
 // SpecTargets returns the packages in gen/ as targets: the schemas come
 // from running the generator on each configuration (in memory; nothing is
@@ -27,8 +44,12 @@ func SpecTargets(ctx context.Context, repoRoot string) ([]Target, error) {
 	if err != nil {
 		return nil, err
 	}
+	configs, err := SpecConfigs(repoRoot)
+	if err != nil {
+		return nil, err
+	}
 	var out []Target
-	for _, c := range SpecConfigs {
+	for _, c := range configs {
 		cfg, err := generator.LoadConfig(filepath.Join(repoRoot, filepath.FromSlash(c)))
 		if err != nil {
 			return nil, err
