@@ -412,30 +412,61 @@ func permanent(err error) bool {
 
 // readBody reads resp's body into buf, up to limit bytes. It reports
 // whether the body was longer than limit.
+//
+// A body of known length is read into buf sized for it. One of unknown
+// length (a compressed response, say) is read into buf while it has room,
+// then into chunks of growing size, which are copied into buf once, at the
+// end: growing buf instead would allocate, clear and copy it again at every
+// doubling, which cost several times the read itself on large bodies.
 func readBody(buf *bytes.Buffer, resp *http.Response, limit int64) (tooLarge bool, err error) {
 	if n := resp.ContentLength; n > 0 && n <= limit {
 		buf.Grow(int(n) + 1)
 	}
+	if buf.Available() < 512 {
+		buf.Grow(512)
+	}
 	r := resp.Body
+	var chunks [][]byte
+	size := int64(buf.Len())
 	for {
-		if buf.Available() < 512 {
-			buf.Grow(512)
+		var free []byte
+		if len(chunks) == 0 && buf.Available() > 0 {
+			free = buf.AvailableBuffer()
+			free = free[:cap(free)]
+		} else {
+			last := len(chunks) - 1
+			if last < 0 || len(chunks[last]) == cap(chunks[last]) {
+				n := min(max(int(size/2), 32<<10), 4<<20)
+				chunks = append(chunks, make([]byte, 0, n))
+				last++
+			}
+			free = chunks[last][len(chunks[last]):cap(chunks[last])]
 		}
-		free := buf.AvailableBuffer()
-		free = free[:cap(free)]
-		if rest := limit + 1 - int64(buf.Len()); int64(len(free)) > rest {
+		if rest := limit + 1 - size; int64(len(free)) > rest {
 			free = free[:rest]
 		}
 		n, err := r.Read(free)
-		buf.Write(free[:n])
-		if int64(buf.Len()) > limit {
-			buf.Truncate(int(limit))
-			return true, nil
+		if len(chunks) == 0 {
+			buf.Write(free[:n])
+		} else {
+			last := len(chunks) - 1
+			chunks[last] = chunks[last][:len(chunks[last])+n]
 		}
-		if err == io.EOF {
-			return false, nil
-		}
-		if err != nil {
+		size += int64(n)
+		if size > limit || err != nil {
+			if len(chunks) > 0 {
+				buf.Grow(int(min(size, limit+1)) - buf.Len())
+				for _, c := range chunks {
+					buf.Write(c)
+				}
+			}
+			if size > limit {
+				buf.Truncate(int(limit))
+				return true, nil
+			}
+			if err == io.EOF {
+				return false, nil
+			}
 			return false, err
 		}
 	}
