@@ -161,15 +161,3 @@ func (c *Client) Stream(path string) *Stream {
 
 // liveOpts are the options of a live read: no call timeout.
 var liveOpts = []runtime.Option{runtime.WithTimeout(0)}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}

@@ -380,7 +380,7 @@ func (r *reader) sse(ctx context.Context, yield func(Chunk, error) bool) bool {
 		yield(Chunk{}, &Error{Op: "read", Path: r.s.path, Kind: ErrNetwork, Err: fmt.Errorf("SSE connection ended without progress %d times in a row", r.failures)})
 		return true
 	}
-	if err := sleep(ctx, runtime.Backoff(r.failures, pol.BaseDelay, pol.MaxDelay)); err != nil {
+	if err := runtime.Sleep(ctx, runtime.Backoff(r.failures, pol.BaseDelay, pol.MaxDelay)); err != nil {
 		r.fail(yield, err)
 		return true
 	}

@@ -76,7 +76,7 @@ func defaultConfig() config {
 	return config{
 		retry:        DefaultRetryPolicy(),
 		maxBodyBytes: DefaultMaxResponseBytes,
-		wait:         sleepContext,
+		wait:         Sleep,
 		dirty:        true,
 	}
 }

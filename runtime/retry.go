@@ -138,8 +138,10 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	return max(t.Sub(now), 0), true
 }
 
-// sleepContext waits d or until ctx is done, whichever comes first.
-func sleepContext(ctx context.Context, d time.Duration) error {
+// Sleep waits d or until ctx is done, whichever comes first, and returns
+// ctx's error in the second case. Retries and reconnection loops built on
+// Backoff wait with it.
+func Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}
