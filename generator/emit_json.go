@@ -128,7 +128,7 @@ func (e *emitter) structDecoder(f *jen.File, n *namedType) {
 		jen.If(jen.Id(d).Dot("Next").Call().Op("==").Qual(jxPath, "Null")).Block(jen.Return(jen.Id(d).Dot("Null").Call())),
 		jen.Op("*").Id(recv).Op("=").Id(n.name).Values(),
 		jen.List(jen.Id(it), jen.Err()).Op(":=").Id(d).Dot("ObjIter").Call(),
-		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(n.name+": %w"), jen.Err()))),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(e.rt("JSONTypeError").Call(jen.Lit(n.name), jen.Err()))),
 	}
 	if len(reqNames) > 0 {
 		body = append(body, jen.Var().Id(seen).Uint64())
@@ -137,7 +137,7 @@ func (e *emitter) structDecoder(f *jen.File, n *namedType) {
 		jen.For(jen.Id(it).Dot("Next").Call()).Block(
 			jen.Switch(jen.String().Call(jen.Id(it).Dot("Key").Call())).Block(cases...),
 		),
-		jen.If(jen.Err().Op(":=").Id(it).Dot("Err").Call(), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(n.name+": %w"), jen.Err()))),
+		jen.If(jen.Err().Op(":=").Id(it).Dot("Err").Call(), jen.Err().Op("!=").Nil()).Block(jen.Return(e.rt("JSONTypeError").Call(jen.Lit(n.name), jen.Err()))),
 	)
 	if len(reqNames) > 0 {
 		body = append(body, jen.If(jen.Id(seen).Op("!=").Id(fmt.Sprintf("%#x", uint64(1)<<len(reqNames)-1))).Block(
@@ -212,7 +212,7 @@ func (m *jsonMember) ifNull(onNull []jen.Code, body ...jen.Code) []jen.Code {
 // fail returns a statement that returns err wrapped with the member name.
 func (m *jsonMember) fail(err jen.Code) jen.Code {
 	if m.member == nil {
-		return jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(m.owner+": %w"), err))
+		return jen.Return(m.e.rt("JSONTypeError").Call(jen.Lit(m.owner), err))
 	}
 	return jen.Return(m.e.rt("JSONMemberError").Call(jen.Lit(m.owner), m.member, err))
 }

@@ -524,9 +524,20 @@ func (e *MissingMemberError) Error() string {
 	return fmt.Sprintf("%s: required member %q is missing", e.Type, e.Member)
 }
 
+// JSONTypeError wraps err, an error decoding a value of the type typ, with
+// the type's name. Generated decoders call it on their error paths; it is
+// kept out of line so that those paths stay small in them.
+//
+//go:noinline
+func JSONTypeError(typ string, err error) error {
+	return fmt.Errorf("%s: %w", typ, err)
+}
+
 // JSONMissing returns the *MissingMemberError for the first of names (the
 // required members of typ, in the order of their bits in seen) whose bit is
 // not set in seen.
+//
+//go:noinline
 func JSONMissing(typ string, seen uint64, names ...string) error {
 	for i, n := range names {
 		if seen&(1<<i) == 0 {

@@ -54,6 +54,12 @@ func (e *JSONSyntaxError) Error() string {
 	return fmt.Sprintf("malformed JSON at byte %d: %s", e.Offset, e.Msg)
 }
 
+// errorf reports a syntax error at the current offset. It is kept out of
+// line, as literal is: generated decoders call the reader's small methods
+// at every member, and inlining their cold error paths there made the
+// compiler spend a third of its time on a large package.
+//
+//go:noinline
 func (r *JSONReader) errorf(msg string) error {
 	return &JSONSyntaxError{Offset: r.pos, Msg: msg}
 }
@@ -119,6 +125,7 @@ func (r *JSONReader) Bool() (bool, error) {
 	return false, r.errorf("want a boolean")
 }
 
+//go:noinline
 func (r *JSONReader) literal(lit string) error {
 	if len(r.data)-r.pos < len(lit) || string(r.data[r.pos:r.pos+len(lit)]) != lit {
 		return r.errorf("want " + lit)

@@ -4,7 +4,6 @@ package common
 
 import (
 	"encoding/json"
-	"fmt"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
 )
@@ -19,7 +18,7 @@ func (v *ArchiveIntegrity) DecodeJSON(d *runtime.JSONReader) error {
 	*v = ArchiveIntegrity{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("ArchiveIntegrity: %w", err)
+		return runtime.JSONTypeError("ArchiveIntegrity", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -52,7 +51,7 @@ func (v *ArchiveIntegrity) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("ArchiveIntegrity: %w", err)
+		return runtime.JSONTypeError("ArchiveIntegrity", err)
 	}
 	if seen != 0x7 {
 		return runtime.JSONMissing("ArchiveIntegrity", seen, "protocol", "tenant_id", "entity_id")
@@ -76,7 +75,7 @@ func (v *ErrorDetail) DecodeJSON(d *runtime.JSONReader) error {
 	*v = ErrorDetail{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("ErrorDetail: %w", err)
+		return runtime.JSONTypeError("ErrorDetail", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -108,7 +107,7 @@ func (v *ErrorDetail) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("ErrorDetail: %w", err)
+		return runtime.JSONTypeError("ErrorDetail", err)
 	}
 	if seen != 0x3 {
 		return runtime.JSONMissing("ErrorDetail", seen, "code", "message")
@@ -132,7 +131,7 @@ func (v *ErrorMessage) DecodeJSON(d *runtime.JSONReader) error {
 	*v = ErrorMessage{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("ErrorMessage: %w", err)
+		return runtime.JSONTypeError("ErrorMessage", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -155,7 +154,7 @@ func (v *ErrorMessage) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("ErrorMessage: %w", err)
+		return runtime.JSONTypeError("ErrorMessage", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("ErrorMessage", seen, "error")
@@ -179,7 +178,7 @@ func (v *ErrorObject) DecodeJSON(d *runtime.JSONReader) error {
 	*v = ErrorObject{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("ErrorObject: %w", err)
+		return runtime.JSONTypeError("ErrorObject", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -202,7 +201,7 @@ func (v *ErrorObject) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("ErrorObject: %w", err)
+		return runtime.JSONTypeError("ErrorObject", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("ErrorObject", seen, "error")
@@ -226,7 +225,7 @@ func (v *Event) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Event{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Event: %w", err)
+		return runtime.JSONTypeError("Event", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -284,7 +283,7 @@ func (v *Event) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Event: %w", err)
+		return runtime.JSONTypeError("Event", err)
 	}
 	if seen != 0xff {
 		return runtime.JSONMissing("Event", seen, "id", "event_type", "entity_id", "tenant_id", "payload", "timestamp", "metadata", "version")
@@ -308,7 +307,7 @@ func (v *QueryEventsResponse) DecodeJSON(d *runtime.JSONReader) error {
 	*v = QueryEventsResponse{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("QueryEventsResponse: %w", err)
+		return runtime.JSONTypeError("QueryEventsResponse", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -387,7 +386,7 @@ func (v *QueryEventsResponse) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("QueryEventsResponse: %w", err)
+		return runtime.JSONTypeError("QueryEventsResponse", err)
 	}
 	if seen != 0xf {
 		return runtime.JSONMissing("QueryEventsResponse", seen, "events", "count", "total_count", "has_more")
@@ -411,7 +410,7 @@ func (v *ReadOnly) DecodeJSON(d *runtime.JSONReader) error {
 	*v = ReadOnly{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("ReadOnly: %w", err)
+		return runtime.JSONTypeError("ReadOnly", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -439,7 +438,7 @@ func (v *ReadOnly) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("ReadOnly: %w", err)
+		return runtime.JSONTypeError("ReadOnly", err)
 	}
 	if seen != 0x3 {
 		return runtime.JSONMissing("ReadOnly", seen, "error", "message")
@@ -463,7 +462,7 @@ func (v *VersionConflict) DecodeJSON(d *runtime.JSONReader) error {
 	*v = VersionConflict{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("VersionConflict: %w", err)
+		return runtime.JSONTypeError("VersionConflict", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -496,7 +495,7 @@ func (v *VersionConflict) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("VersionConflict: %w", err)
+		return runtime.JSONTypeError("VersionConflict", err)
 	}
 	if seen != 0x7 {
 		return runtime.JSONMissing("VersionConflict", seen, "error", "expected_version", "current_version")

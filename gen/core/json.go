@@ -4,7 +4,6 @@ package core
 
 import (
 	"encoding/json"
-	"fmt"
 	"github.com/allsource-go/allsource/gen/common"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
@@ -20,7 +19,7 @@ func (v *AckRequest) DecodeJSON(d *runtime.JSONReader) error {
 	*v = AckRequest{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("AckRequest: %w", err)
+		return runtime.JSONTypeError("AckRequest", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -43,7 +42,7 @@ func (v *AckRequest) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("AckRequest: %w", err)
+		return runtime.JSONTypeError("AckRequest", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("AckRequest", seen, "position")
@@ -67,7 +66,7 @@ func (v *AckResult) DecodeJSON(d *runtime.JSONReader) error {
 	*v = AckResult{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("AckResult: %w", err)
+		return runtime.JSONTypeError("AckResult", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -100,7 +99,7 @@ func (v *AckResult) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("AckResult: %w", err)
+		return runtime.JSONTypeError("AckResult", err)
 	}
 	if seen != 0x7 {
 		return runtime.JSONMissing("AckResult", seen, "status", "consumer_id", "position")
@@ -124,7 +123,7 @@ func (v *ArchiveIndexIncomplete) DecodeJSON(d *runtime.JSONReader) error {
 	*v = ArchiveIndexIncomplete{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("ArchiveIndexIncomplete: %w", err)
+		return runtime.JSONTypeError("ArchiveIndexIncomplete", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -155,7 +154,7 @@ func (v *ArchiveIndexIncomplete) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("ArchiveIndexIncomplete: %w", err)
+		return runtime.JSONTypeError("ArchiveIndexIncomplete", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("ArchiveIndexIncomplete", seen, "error")
@@ -179,7 +178,7 @@ func (v *BatchIngestResult) DecodeJSON(d *runtime.JSONReader) error {
 	*v = BatchIngestResult{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("BatchIngestResult: %w", err)
+		return runtime.JSONTypeError("BatchIngestResult", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -237,7 +236,7 @@ func (v *BatchIngestResult) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("BatchIngestResult: %w", err)
+		return runtime.JSONTypeError("BatchIngestResult", err)
 	}
 	if seen != 0x7 {
 		return runtime.JSONMissing("BatchIngestResult", seen, "total", "ingested", "events")
@@ -261,7 +260,7 @@ func (v *BulkGetProjectionStatesRequest) DecodeJSON(d *runtime.JSONReader) error
 	*v = BulkGetProjectionStatesRequest{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("BulkGetProjectionStatesRequest: %w", err)
+		return runtime.JSONTypeError("BulkGetProjectionStatesRequest", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -309,7 +308,7 @@ func (v *BulkGetProjectionStatesRequest) DecodeJSON(d *runtime.JSONReader) error
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("BulkGetProjectionStatesRequest: %w", err)
+		return runtime.JSONTypeError("BulkGetProjectionStatesRequest", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("BulkGetProjectionStatesRequest", seen, "entity_ids")
@@ -333,7 +332,7 @@ func (v *BulkProjectionState) DecodeJSON(d *runtime.JSONReader) error {
 	*v = BulkProjectionState{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("BulkProjectionState: %w", err)
+		return runtime.JSONTypeError("BulkProjectionState", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -366,7 +365,7 @@ func (v *BulkProjectionState) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("BulkProjectionState: %w", err)
+		return runtime.JSONTypeError("BulkProjectionState", err)
 	}
 	if seen != 0x7 {
 		return runtime.JSONMissing("BulkProjectionState", seen, "entity_id", "state", "found")
@@ -390,7 +389,7 @@ func (v *BulkProjectionStates) DecodeJSON(d *runtime.JSONReader) error {
 	*v = BulkProjectionStates{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("BulkProjectionStates: %w", err)
+		return runtime.JSONTypeError("BulkProjectionStates", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -448,7 +447,7 @@ func (v *BulkProjectionStates) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("BulkProjectionStates: %w", err)
+		return runtime.JSONTypeError("BulkProjectionStates", err)
 	}
 	if seen != 0x7 {
 		return runtime.JSONMissing("BulkProjectionStates", seen, "projection", "states", "total")
@@ -472,7 +471,7 @@ func (v *BulkSaveProjectionStatesRequest) DecodeJSON(d *runtime.JSONReader) erro
 	*v = BulkSaveProjectionStatesRequest{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("BulkSaveProjectionStatesRequest: %w", err)
+		return runtime.JSONTypeError("BulkSaveProjectionStatesRequest", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -520,7 +519,7 @@ func (v *BulkSaveProjectionStatesRequest) DecodeJSON(d *runtime.JSONReader) erro
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("BulkSaveProjectionStatesRequest: %w", err)
+		return runtime.JSONTypeError("BulkSaveProjectionStatesRequest", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("BulkSaveProjectionStatesRequest", seen, "states")
@@ -544,7 +543,7 @@ func (v *BulkSaveResult) DecodeJSON(d *runtime.JSONReader) error {
 	*v = BulkSaveResult{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("BulkSaveResult: %w", err)
+		return runtime.JSONTypeError("BulkSaveResult", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -577,7 +576,7 @@ func (v *BulkSaveResult) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("BulkSaveResult: %w", err)
+		return runtime.JSONTypeError("BulkSaveResult", err)
 	}
 	if seen != 0x7 {
 		return runtime.JSONMissing("BulkSaveResult", seen, "projection", "saved", "total")
@@ -601,7 +600,7 @@ func (v *Consumer) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Consumer{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Consumer: %w", err)
+		return runtime.JSONTypeError("Consumer", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -659,7 +658,7 @@ func (v *Consumer) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Consumer: %w", err)
+		return runtime.JSONTypeError("Consumer", err)
 	}
 	if seen != 0x7 {
 		return runtime.JSONMissing("Consumer", seen, "consumer_id", "event_type_filters", "cursor_position")
@@ -683,7 +682,7 @@ func (v *ConsumerEvent) DecodeJSON(d *runtime.JSONReader) error {
 	*v = ConsumerEvent{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("ConsumerEvent: %w", err)
+		return runtime.JSONTypeError("ConsumerEvent", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -746,7 +745,7 @@ func (v *ConsumerEvent) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("ConsumerEvent: %w", err)
+		return runtime.JSONTypeError("ConsumerEvent", err)
 	}
 	if seen != 0x1ff {
 		return runtime.JSONMissing("ConsumerEvent", seen, "id", "event_type", "entity_id", "tenant_id", "payload", "timestamp", "metadata", "version", "position")
@@ -770,7 +769,7 @@ func (v *ConsumerEvents) DecodeJSON(d *runtime.JSONReader) error {
 	*v = ConsumerEvents{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("ConsumerEvents: %w", err)
+		return runtime.JSONTypeError("ConsumerEvents", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -823,7 +822,7 @@ func (v *ConsumerEvents) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("ConsumerEvents: %w", err)
+		return runtime.JSONTypeError("ConsumerEvents", err)
 	}
 	if seen != 0x3 {
 		return runtime.JSONMissing("ConsumerEvents", seen, "events", "count")
@@ -847,7 +846,7 @@ func (v *DuplicateGroup) DecodeJSON(d *runtime.JSONReader) error {
 	*v = DuplicateGroup{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("DuplicateGroup: %w", err)
+		return runtime.JSONTypeError("DuplicateGroup", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -925,7 +924,7 @@ func (v *DuplicateGroup) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("DuplicateGroup: %w", err)
+		return runtime.JSONTypeError("DuplicateGroup", err)
 	}
 	if seen != 0x7 {
 		return runtime.JSONMissing("DuplicateGroup", seen, "key", "entity_ids", "count")
@@ -949,7 +948,7 @@ func (v *DuplicatePage) DecodeJSON(d *runtime.JSONReader) error {
 	*v = DuplicatePage{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("DuplicatePage: %w", err)
+		return runtime.JSONTypeError("DuplicatePage", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -1007,7 +1006,7 @@ func (v *DuplicatePage) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("DuplicatePage: %w", err)
+		return runtime.JSONTypeError("DuplicatePage", err)
 	}
 	if seen != 0x7 {
 		return runtime.JSONMissing("DuplicatePage", seen, "duplicates", "total", "has_more")
@@ -1031,7 +1030,7 @@ func (v *EntityHistoryEntry) DecodeJSON(d *runtime.JSONReader) error {
 	*v = EntityHistoryEntry{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("EntityHistoryEntry: %w", err)
+		return runtime.JSONTypeError("EntityHistoryEntry", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -1069,7 +1068,7 @@ func (v *EntityHistoryEntry) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("EntityHistoryEntry: %w", err)
+		return runtime.JSONTypeError("EntityHistoryEntry", err)
 	}
 	if seen != 0xf {
 		return runtime.JSONMissing("EntityHistoryEntry", seen, "event_id", "type", "timestamp", "payload")
@@ -1093,7 +1092,7 @@ func (v *EntityPage) DecodeJSON(d *runtime.JSONReader) error {
 	*v = EntityPage{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("EntityPage: %w", err)
+		return runtime.JSONTypeError("EntityPage", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -1151,7 +1150,7 @@ func (v *EntityPage) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("EntityPage: %w", err)
+		return runtime.JSONTypeError("EntityPage", err)
 	}
 	if seen != 0x7 {
 		return runtime.JSONMissing("EntityPage", seen, "entities", "total", "has_more")
@@ -1175,7 +1174,7 @@ func (v *EntityState) DecodeJSON(d *runtime.JSONReader) error {
 	*v = EntityState{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("EntityState: %w", err)
+		return runtime.JSONTypeError("EntityState", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -1268,7 +1267,7 @@ func (v *EntityState) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("EntityState: %w", err)
+		return runtime.JSONTypeError("EntityState", err)
 	}
 	if seen != 0x3f {
 		return runtime.JSONMissing("EntityState", seen, "entity_id", "last_updated", "event_count", "as_of", "current_state", "history")
@@ -1292,7 +1291,7 @@ func (v *EntitySummary) DecodeJSON(d *runtime.JSONReader) error {
 	*v = EntitySummary{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("EntitySummary: %w", err)
+		return runtime.JSONTypeError("EntitySummary", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -1330,7 +1329,7 @@ func (v *EntitySummary) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("EntitySummary: %w", err)
+		return runtime.JSONTypeError("EntitySummary", err)
 	}
 	if seen != 0xf {
 		return runtime.JSONMissing("EntitySummary", seen, "entity_id", "event_count", "last_event_type", "last_event_at")
@@ -1349,24 +1348,24 @@ func (v *EntitySummary) UnmarshalJSON(data []byte) error {
 func (v *EventBatch) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		if err := d.Null(); err != nil {
-			return fmt.Errorf("EventBatch: %w", err)
+			return runtime.JSONTypeError("EventBatch", err)
 		}
 		(*v) = nil
 	} else {
 		elems, err := d.ArrIter()
 		if err != nil {
-			return fmt.Errorf("EventBatch: %w", err)
+			return runtime.JSONTypeError("EventBatch", err)
 		}
 		s, i := (*v), 0
 		for elems.Next() {
 			s = runtime.JSONSliceAt(s, i)
 			if err := runtime.DecodeJSONValue(d, &s[i]); err != nil {
-				return fmt.Errorf("EventBatch: %w", err)
+				return runtime.JSONTypeError("EventBatch", err)
 			}
 			i++
 		}
 		if err := elems.Err(); err != nil {
-			return fmt.Errorf("EventBatch: %w", err)
+			return runtime.JSONTypeError("EventBatch", err)
 		}
 		if i == 0 {
 			s = []common.Event{}
@@ -1393,7 +1392,7 @@ func (v *EventLookup) DecodeJSON(d *runtime.JSONReader) error {
 	*v = EventLookup{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("EventLookup: %w", err)
+		return runtime.JSONTypeError("EventLookup", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -1421,7 +1420,7 @@ func (v *EventLookup) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("EventLookup: %w", err)
+		return runtime.JSONTypeError("EventLookup", err)
 	}
 	if seen != 0x3 {
 		return runtime.JSONMissing("EventLookup", seen, "event", "found")
@@ -1445,7 +1444,7 @@ func (v *EventTypePage) DecodeJSON(d *runtime.JSONReader) error {
 	*v = EventTypePage{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("EventTypePage: %w", err)
+		return runtime.JSONTypeError("EventTypePage", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -1498,7 +1497,7 @@ func (v *EventTypePage) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("EventTypePage: %w", err)
+		return runtime.JSONTypeError("EventTypePage", err)
 	}
 	if seen != 0x3 {
 		return runtime.JSONMissing("EventTypePage", seen, "event_types", "total")
@@ -1522,7 +1521,7 @@ func (v *EventTypeSummary) DecodeJSON(d *runtime.JSONReader) error {
 	*v = EventTypeSummary{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("EventTypeSummary: %w", err)
+		return runtime.JSONTypeError("EventTypeSummary", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -1555,7 +1554,7 @@ func (v *EventTypeSummary) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("EventTypeSummary: %w", err)
+		return runtime.JSONTypeError("EventTypeSummary", err)
 	}
 	if seen != 0x7 {
 		return runtime.JSONMissing("EventTypeSummary", seen, "event_type", "event_count", "last_event_at")
@@ -1579,7 +1578,7 @@ func (v *FilterFrame) DecodeJSON(d *runtime.JSONReader) error {
 	*v = FilterFrame{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("FilterFrame: %w", err)
+		return runtime.JSONTypeError("FilterFrame", err)
 	}
 	for members.Next() {
 		switch string(members.Key()) {
@@ -1634,7 +1633,7 @@ func (v *FilterFrame) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("FilterFrame: %w", err)
+		return runtime.JSONTypeError("FilterFrame", err)
 	}
 	return nil
 }
@@ -1655,7 +1654,7 @@ func (v *Health) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Health{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Health: %w", err)
+		return runtime.JSONTypeError("Health", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -1732,7 +1731,7 @@ func (v *Health) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Health: %w", err)
+		return runtime.JSONTypeError("Health", err)
 	}
 	if seen != 0x7 {
 		return runtime.JSONMissing("Health", seen, "status", "service", "version")
@@ -1756,7 +1755,7 @@ func (v *IngestEventRequest) DecodeJSON(d *runtime.JSONReader) error {
 	*v = IngestEventRequest{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("IngestEventRequest: %w", err)
+		return runtime.JSONTypeError("IngestEventRequest", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -1801,7 +1800,7 @@ func (v *IngestEventRequest) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("IngestEventRequest: %w", err)
+		return runtime.JSONTypeError("IngestEventRequest", err)
 	}
 	if seen != 0x7 {
 		return runtime.JSONMissing("IngestEventRequest", seen, "event_type", "entity_id", "payload")
@@ -1825,7 +1824,7 @@ func (v *IngestEventsRequest) DecodeJSON(d *runtime.JSONReader) error {
 	*v = IngestEventsRequest{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("IngestEventsRequest: %w", err)
+		return runtime.JSONTypeError("IngestEventsRequest", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -1873,7 +1872,7 @@ func (v *IngestEventsRequest) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("IngestEventsRequest: %w", err)
+		return runtime.JSONTypeError("IngestEventsRequest", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("IngestEventsRequest", seen, "events")
@@ -1897,7 +1896,7 @@ func (v *IngestResult) DecodeJSON(d *runtime.JSONReader) error {
 	*v = IngestResult{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("IngestResult: %w", err)
+		return runtime.JSONTypeError("IngestResult", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -1930,7 +1929,7 @@ func (v *IngestResult) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("IngestResult: %w", err)
+		return runtime.JSONTypeError("IngestResult", err)
 	}
 	if seen != 0x7 {
 		return runtime.JSONMissing("IngestResult", seen, "event_id", "timestamp", "version")
@@ -1954,7 +1953,7 @@ func (v *LaggedFrame) DecodeJSON(d *runtime.JSONReader) error {
 	*v = LaggedFrame{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("LaggedFrame: %w", err)
+		return runtime.JSONTypeError("LaggedFrame", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -1982,7 +1981,7 @@ func (v *LaggedFrame) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("LaggedFrame: %w", err)
+		return runtime.JSONTypeError("LaggedFrame", err)
 	}
 	if seen != 0x3 {
 		return runtime.JSONMissing("LaggedFrame", seen, "type", "missed")
@@ -2006,7 +2005,7 @@ func (v *Projection) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Projection{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Projection: %w", err)
+		return runtime.JSONTypeError("Projection", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -2034,7 +2033,7 @@ func (v *Projection) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Projection: %w", err)
+		return runtime.JSONTypeError("Projection", err)
 	}
 	if seen != 0x3 {
 		return runtime.JSONMissing("Projection", seen, "name", "found")
@@ -2058,7 +2057,7 @@ func (v *ProjectionDeletion) DecodeJSON(d *runtime.JSONReader) error {
 	*v = ProjectionDeletion{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("ProjectionDeletion: %w", err)
+		return runtime.JSONTypeError("ProjectionDeletion", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -2086,7 +2085,7 @@ func (v *ProjectionDeletion) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("ProjectionDeletion: %w", err)
+		return runtime.JSONTypeError("ProjectionDeletion", err)
 	}
 	if seen != 0x3 {
 		return runtime.JSONMissing("ProjectionDeletion", seen, "projection", "deleted")
@@ -2110,7 +2109,7 @@ func (v *ProjectionEntityState) DecodeJSON(d *runtime.JSONReader) error {
 	*v = ProjectionEntityState{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("ProjectionEntityState: %w", err)
+		return runtime.JSONTypeError("ProjectionEntityState", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -2148,7 +2147,7 @@ func (v *ProjectionEntityState) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("ProjectionEntityState: %w", err)
+		return runtime.JSONTypeError("ProjectionEntityState", err)
 	}
 	if seen != 0xf {
 		return runtime.JSONMissing("ProjectionEntityState", seen, "projection", "entity_id", "state", "found")
@@ -2172,7 +2171,7 @@ func (v *ProjectionList) DecodeJSON(d *runtime.JSONReader) error {
 	*v = ProjectionList{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("ProjectionList: %w", err)
+		return runtime.JSONTypeError("ProjectionList", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -2225,7 +2224,7 @@ func (v *ProjectionList) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("ProjectionList: %w", err)
+		return runtime.JSONTypeError("ProjectionList", err)
 	}
 	if seen != 0x3 {
 		return runtime.JSONMissing("ProjectionList", seen, "projections", "total")
@@ -2249,7 +2248,7 @@ func (v *ProjectionReset) DecodeJSON(d *runtime.JSONReader) error {
 	*v = ProjectionReset{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("ProjectionReset: %w", err)
+		return runtime.JSONTypeError("ProjectionReset", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -2282,7 +2281,7 @@ func (v *ProjectionReset) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("ProjectionReset: %w", err)
+		return runtime.JSONTypeError("ProjectionReset", err)
 	}
 	if seen != 0x7 {
 		return runtime.JSONMissing("ProjectionReset", seen, "projection", "reset", "events_reprocessed")
@@ -2306,7 +2305,7 @@ func (v *ProjectionSnapshot) DecodeJSON(d *runtime.JSONReader) error {
 	*v = ProjectionSnapshot{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("ProjectionSnapshot: %w", err)
+		return runtime.JSONTypeError("ProjectionSnapshot", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -2339,7 +2338,7 @@ func (v *ProjectionSnapshot) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("ProjectionSnapshot: %w", err)
+		return runtime.JSONTypeError("ProjectionSnapshot", err)
 	}
 	if seen != 0x7 {
 		return runtime.JSONMissing("ProjectionSnapshot", seen, "entity_id", "snapshot", "from_projection")
@@ -2363,7 +2362,7 @@ func (v *ProjectionStateEntry) DecodeJSON(d *runtime.JSONReader) error {
 	*v = ProjectionStateEntry{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("ProjectionStateEntry: %w", err)
+		return runtime.JSONTypeError("ProjectionStateEntry", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -2391,7 +2390,7 @@ func (v *ProjectionStateEntry) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("ProjectionStateEntry: %w", err)
+		return runtime.JSONTypeError("ProjectionStateEntry", err)
 	}
 	if seen != 0x3 {
 		return runtime.JSONMissing("ProjectionStateEntry", seen, "entity_id", "state")
@@ -2415,7 +2414,7 @@ func (v *ProjectionStateSummary) DecodeJSON(d *runtime.JSONReader) error {
 	*v = ProjectionStateSummary{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("ProjectionStateSummary: %w", err)
+		return runtime.JSONTypeError("ProjectionStateSummary", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -2483,7 +2482,7 @@ func (v *ProjectionStateSummary) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("ProjectionStateSummary: %w", err)
+		return runtime.JSONTypeError("ProjectionStateSummary", err)
 	}
 	if seen != 0x1f {
 		return runtime.JSONMissing("ProjectionStateSummary", seen, "projection", "states", "count", "total", "has_more")
@@ -2507,7 +2506,7 @@ func (v *ProjectionStatus) DecodeJSON(d *runtime.JSONReader) error {
 	*v = ProjectionStatus{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("ProjectionStatus: %w", err)
+		return runtime.JSONTypeError("ProjectionStatus", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -2535,7 +2534,7 @@ func (v *ProjectionStatus) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("ProjectionStatus: %w", err)
+		return runtime.JSONTypeError("ProjectionStatus", err)
 	}
 	if seen != 0x3 {
 		return runtime.JSONMissing("ProjectionStatus", seen, "projection", "status")
@@ -2559,7 +2558,7 @@ func (v *ProjectionSummary) DecodeJSON(d *runtime.JSONReader) error {
 	*v = ProjectionSummary{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("ProjectionSummary: %w", err)
+		return runtime.JSONTypeError("ProjectionSummary", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -2592,7 +2591,7 @@ func (v *ProjectionSummary) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("ProjectionSummary: %w", err)
+		return runtime.JSONTypeError("ProjectionSummary", err)
 	}
 	if seen != 0x7 {
 		return runtime.JSONMissing("ProjectionSummary", seen, "name", "type", "status")
@@ -2616,7 +2615,7 @@ func (v *RegisterConsumerRequest) DecodeJSON(d *runtime.JSONReader) error {
 	*v = RegisterConsumerRequest{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("RegisterConsumerRequest: %w", err)
+		return runtime.JSONTypeError("RegisterConsumerRequest", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -2669,7 +2668,7 @@ func (v *RegisterConsumerRequest) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("RegisterConsumerRequest: %w", err)
+		return runtime.JSONTypeError("RegisterConsumerRequest", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("RegisterConsumerRequest", seen, "consumer_id")
@@ -2693,7 +2692,7 @@ func (v *ReplayCompleteFrame) DecodeJSON(d *runtime.JSONReader) error {
 	*v = ReplayCompleteFrame{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("ReplayCompleteFrame: %w", err)
+		return runtime.JSONTypeError("ReplayCompleteFrame", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -2721,7 +2720,7 @@ func (v *ReplayCompleteFrame) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("ReplayCompleteFrame: %w", err)
+		return runtime.JSONTypeError("ReplayCompleteFrame", err)
 	}
 	if seen != 0x3 {
 		return runtime.JSONMissing("ReplayCompleteFrame", seen, "type", "replayed")
@@ -2745,7 +2744,7 @@ func (v *ReplayFrame) DecodeJSON(d *runtime.JSONReader) error {
 	*v = ReplayFrame{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("ReplayFrame: %w", err)
+		return runtime.JSONTypeError("ReplayFrame", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -2778,7 +2777,7 @@ func (v *ReplayFrame) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("ReplayFrame: %w", err)
+		return runtime.JSONTypeError("ReplayFrame", err)
 	}
 	if seen != 0x7 {
 		return runtime.JSONMissing("ReplayFrame", seen, "type", "position", "event")
@@ -2802,7 +2801,7 @@ func (v *SaveProjectionStateRequest) DecodeJSON(d *runtime.JSONReader) error {
 	*v = SaveProjectionStateRequest{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("SaveProjectionStateRequest: %w", err)
+		return runtime.JSONTypeError("SaveProjectionStateRequest", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -2825,7 +2824,7 @@ func (v *SaveProjectionStateRequest) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("SaveProjectionStateRequest: %w", err)
+		return runtime.JSONTypeError("SaveProjectionStateRequest", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("SaveProjectionStateRequest", seen, "state")
@@ -2849,7 +2848,7 @@ func (v *SavedProjectionState) DecodeJSON(d *runtime.JSONReader) error {
 	*v = SavedProjectionState{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("SavedProjectionState: %w", err)
+		return runtime.JSONTypeError("SavedProjectionState", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -2882,7 +2881,7 @@ func (v *SavedProjectionState) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("SavedProjectionState: %w", err)
+		return runtime.JSONTypeError("SavedProjectionState", err)
 	}
 	if seen != 0x7 {
 		return runtime.JSONMissing("SavedProjectionState", seen, "projection", "entity_id", "saved")
@@ -2906,7 +2905,7 @@ func (v *Stats) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Stats{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Stats: %w", err)
+		return runtime.JSONTypeError("Stats", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -2977,7 +2976,7 @@ func (v *Stats) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Stats: %w", err)
+		return runtime.JSONTypeError("Stats", err)
 	}
 	if seen != 0xf {
 		return runtime.JSONMissing("Stats", seen, "total_events", "total_entities", "total_event_types", "total_ingested")
@@ -3001,7 +3000,7 @@ func (v *StreamPage) DecodeJSON(d *runtime.JSONReader) error {
 	*v = StreamPage{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("StreamPage: %w", err)
+		return runtime.JSONTypeError("StreamPage", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -3054,7 +3053,7 @@ func (v *StreamPage) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("StreamPage: %w", err)
+		return runtime.JSONTypeError("StreamPage", err)
 	}
 	if seen != 0x3 {
 		return runtime.JSONMissing("StreamPage", seen, "streams", "total")
@@ -3078,7 +3077,7 @@ func (v *StreamSummary) DecodeJSON(d *runtime.JSONReader) error {
 	*v = StreamSummary{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("StreamSummary: %w", err)
+		return runtime.JSONTypeError("StreamSummary", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -3111,7 +3110,7 @@ func (v *StreamSummary) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("StreamSummary: %w", err)
+		return runtime.JSONTypeError("StreamSummary", err)
 	}
 	if seen != 0x7 {
 		return runtime.JSONMissing("StreamSummary", seen, "stream_id", "event_count", "last_event_at")
@@ -3135,7 +3134,7 @@ func (v *SubscribeFrame) DecodeJSON(d *runtime.JSONReader) error {
 	*v = SubscribeFrame{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("SubscribeFrame: %w", err)
+		return runtime.JSONTypeError("SubscribeFrame", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -3188,7 +3187,7 @@ func (v *SubscribeFrame) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("SubscribeFrame: %w", err)
+		return runtime.JSONTypeError("SubscribeFrame", err)
 	}
 	if seen != 0x3 {
 		return runtime.JSONMissing("SubscribeFrame", seen, "type", "filters")
@@ -3212,7 +3211,7 @@ func (v *SystemStreams) DecodeJSON(d *runtime.JSONReader) error {
 	*v = SystemStreams{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("SystemStreams: %w", err)
+		return runtime.JSONTypeError("SystemStreams", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -3252,7 +3251,7 @@ func (v *SystemStreams) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("SystemStreams: %w", err)
+		return runtime.JSONTypeError("SystemStreams", err)
 	}
 	if seen != 0x3 {
 		return runtime.JSONMissing("SystemStreams", seen, "status", "mode")

@@ -4,7 +4,6 @@ package durablestreams
 
 import (
 	"encoding/json"
-	"fmt"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
 )
@@ -19,7 +18,7 @@ func (v *Control) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Control{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Control: %w", err)
+		return runtime.JSONTypeError("Control", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -54,7 +53,7 @@ func (v *Control) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Control: %w", err)
+		return runtime.JSONTypeError("Control", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("Control", seen, "streamNextOffset")

@@ -4,7 +4,6 @@ package query
 
 import (
 	"encoding/json"
-	"fmt"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
 )
@@ -19,7 +18,7 @@ func (v *Health) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Health{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Health: %w", err)
+		return runtime.JSONTypeError("Health", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -62,7 +61,7 @@ func (v *Health) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Health: %w", err)
+		return runtime.JSONTypeError("Health", err)
 	}
 	if seen != 0x1f {
 		return runtime.JSONMissing("Health", seen, "service", "status", "backend", "timestamp", "version")
@@ -86,7 +85,7 @@ func (v *PaymentRequiredError) DecodeJSON(d *runtime.JSONReader) error {
 	*v = PaymentRequiredError{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("PaymentRequiredError: %w", err)
+		return runtime.JSONTypeError("PaymentRequiredError", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -109,7 +108,7 @@ func (v *PaymentRequiredError) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("PaymentRequiredError: %w", err)
+		return runtime.JSONTypeError("PaymentRequiredError", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("PaymentRequiredError", seen, "error")
@@ -133,7 +132,7 @@ func (v *RateLimitError) DecodeJSON(d *runtime.JSONReader) error {
 	*v = RateLimitError{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("RateLimitError: %w", err)
+		return runtime.JSONTypeError("RateLimitError", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -156,7 +155,7 @@ func (v *RateLimitError) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("RateLimitError: %w", err)
+		return runtime.JSONTypeError("RateLimitError", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("RateLimitError", seen, "error")
@@ -180,7 +179,7 @@ func (v *UnauthorizedError) DecodeJSON(d *runtime.JSONReader) error {
 	*v = UnauthorizedError{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("UnauthorizedError: %w", err)
+		return runtime.JSONTypeError("UnauthorizedError", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -203,7 +202,7 @@ func (v *UnauthorizedError) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("UnauthorizedError: %w", err)
+		return runtime.JSONTypeError("UnauthorizedError", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("UnauthorizedError", seen, "error")
@@ -227,7 +226,7 @@ func (v *PaymentRequiredErrorError) DecodeJSON(d *runtime.JSONReader) error {
 	*v = PaymentRequiredErrorError{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("PaymentRequiredErrorError: %w", err)
+		return runtime.JSONTypeError("PaymentRequiredErrorError", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -283,7 +282,7 @@ func (v *PaymentRequiredErrorError) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("PaymentRequiredErrorError: %w", err)
+		return runtime.JSONTypeError("PaymentRequiredErrorError", err)
 	}
 	if seen != 0x3 {
 		return runtime.JSONMissing("PaymentRequiredErrorError", seen, "code", "message")
@@ -307,7 +306,7 @@ func (v *RateLimitErrorError) DecodeJSON(d *runtime.JSONReader) error {
 	*v = RateLimitErrorError{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("RateLimitErrorError: %w", err)
+		return runtime.JSONTypeError("RateLimitErrorError", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -352,7 +351,7 @@ func (v *RateLimitErrorError) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("RateLimitErrorError: %w", err)
+		return runtime.JSONTypeError("RateLimitErrorError", err)
 	}
 	if seen != 0x7 {
 		return runtime.JSONMissing("RateLimitErrorError", seen, "code", "message", "retry_after_seconds")
@@ -376,7 +375,7 @@ func (v *UnauthorizedErrorError) DecodeJSON(d *runtime.JSONReader) error {
 	*v = UnauthorizedErrorError{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("UnauthorizedErrorError: %w", err)
+		return runtime.JSONTypeError("UnauthorizedErrorError", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -412,7 +411,7 @@ func (v *UnauthorizedErrorError) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("UnauthorizedErrorError: %w", err)
+		return runtime.JSONTypeError("UnauthorizedErrorError", err)
 	}
 	if seen != 0x3 {
 		return runtime.JSONMissing("UnauthorizedErrorError", seen, "code", "message")

@@ -4,7 +4,6 @@ package todo
 
 import (
 	"encoding/json"
-	"fmt"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
 )
@@ -19,7 +18,7 @@ func (v *Error) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Error{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Error: %w", err)
+		return runtime.JSONTypeError("Error", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -42,7 +41,7 @@ func (v *Error) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Error: %w", err)
+		return runtime.JSONTypeError("Error", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("Error", seen, "error")
@@ -66,7 +65,7 @@ func (v *NewTodo) DecodeJSON(d *runtime.JSONReader) error {
 	*v = NewTodo{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("NewTodo: %w", err)
+		return runtime.JSONTypeError("NewTodo", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -97,7 +96,7 @@ func (v *NewTodo) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("NewTodo: %w", err)
+		return runtime.JSONTypeError("NewTodo", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("NewTodo", seen, "title")
@@ -121,7 +120,7 @@ func (v *Todo) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Todo{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Todo: %w", err)
+		return runtime.JSONTypeError("Todo", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -162,7 +161,7 @@ func (v *Todo) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Todo: %w", err)
+		return runtime.JSONTypeError("Todo", err)
 	}
 	if seen != 0x7 {
 		return runtime.JSONMissing("Todo", seen, "id", "title", "done")

@@ -4,7 +4,6 @@ package pubsub
 
 import (
 	"encoding/json"
-	"fmt"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
 )
@@ -19,7 +18,7 @@ func (v *Cancellation) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Cancellation{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Cancellation: %w", err)
+		return runtime.JSONTypeError("Cancellation", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -42,7 +41,7 @@ func (v *Cancellation) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Cancellation: %w", err)
+		return runtime.JSONTypeError("Cancellation", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("Cancellation", seen, "id")
@@ -66,7 +65,7 @@ func (v *Error) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Error{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Error: %w", err)
+		return runtime.JSONTypeError("Error", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -89,7 +88,7 @@ func (v *Error) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Error: %w", err)
+		return runtime.JSONTypeError("Error", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("Error", seen, "error")
@@ -113,7 +112,7 @@ func (v *Event) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Event{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Event: %w", err)
+		return runtime.JSONTypeError("Event", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -151,7 +150,7 @@ func (v *Event) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Event: %w", err)
+		return runtime.JSONTypeError("Event", err)
 	}
 	if seen != 0xf {
 		return runtime.JSONMissing("Event", seen, "id", "topic", "data", "deliver_at")
@@ -175,7 +174,7 @@ func (v *PublishRequest) DecodeJSON(d *runtime.JSONReader) error {
 	*v = PublishRequest{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("PublishRequest: %w", err)
+		return runtime.JSONTypeError("PublishRequest", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -202,7 +201,7 @@ func (v *PublishRequest) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("PublishRequest: %w", err)
+		return runtime.JSONTypeError("PublishRequest", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("PublishRequest", seen, "data")

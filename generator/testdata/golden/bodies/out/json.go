@@ -4,7 +4,6 @@ package bodiesapi
 
 import (
 	"encoding/json"
-	"fmt"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
 )
@@ -19,7 +18,7 @@ func (v *PostFormRequest) DecodeJSON(d *runtime.JSONReader) error {
 	*v = PostFormRequest{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("PostFormRequest: %w", err)
+		return runtime.JSONTypeError("PostFormRequest", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -76,7 +75,7 @@ func (v *PostFormRequest) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("PostFormRequest: %w", err)
+		return runtime.JSONTypeError("PostFormRequest", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("PostFormRequest", seen, "name")
@@ -100,7 +99,7 @@ func (v *PostTextResponse) DecodeJSON(d *runtime.JSONReader) error {
 	*v = PostTextResponse{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("PostTextResponse: %w", err)
+		return runtime.JSONTypeError("PostTextResponse", err)
 	}
 	for members.Next() {
 		switch string(members.Key()) {
@@ -121,7 +120,7 @@ func (v *PostTextResponse) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("PostTextResponse: %w", err)
+		return runtime.JSONTypeError("PostTextResponse", err)
 	}
 	return nil
 }
@@ -142,7 +141,7 @@ func (v *UploadRequest) DecodeJSON(d *runtime.JSONReader) error {
 	*v = UploadRequest{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("UploadRequest: %w", err)
+		return runtime.JSONTypeError("UploadRequest", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -169,7 +168,7 @@ func (v *UploadRequest) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("UploadRequest: %w", err)
+		return runtime.JSONTypeError("UploadRequest", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("UploadRequest", seen, "file")

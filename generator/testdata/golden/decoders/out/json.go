@@ -4,7 +4,6 @@ package decodersapi
 
 import (
 	"encoding/json"
-	"fmt"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
 )
@@ -19,7 +18,7 @@ func (v *Circle) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Circle{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Circle: %w", err)
+		return runtime.JSONTypeError("Circle", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -47,7 +46,7 @@ func (v *Circle) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Circle: %w", err)
+		return runtime.JSONTypeError("Circle", err)
 	}
 	if seen != 0x3 {
 		return runtime.JSONMissing("Circle", seen, "type", "r")
@@ -71,7 +70,7 @@ func (v *Closed) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Closed{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Closed: %w", err)
+		return runtime.JSONTypeError("Closed", err)
 	}
 	for members.Next() {
 		switch string(members.Key()) {
@@ -86,7 +85,7 @@ func (v *Closed) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Closed: %w", err)
+		return runtime.JSONTypeError("Closed", err)
 	}
 	return nil
 }
@@ -106,7 +105,7 @@ func (v *Counts) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Counts{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Counts: %w", err)
+		return runtime.JSONTypeError("Counts", err)
 	}
 	for members.Next() {
 		switch string(members.Key()) {
@@ -127,7 +126,7 @@ func (v *Counts) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Counts: %w", err)
+		return runtime.JSONTypeError("Counts", err)
 	}
 	return nil
 }
@@ -148,7 +147,7 @@ func (v *Item) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Item{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Item: %w", err)
+		return runtime.JSONTypeError("Item", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -175,7 +174,7 @@ func (v *Item) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Item: %w", err)
+		return runtime.JSONTypeError("Item", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("Item", seen, "n")
@@ -194,24 +193,24 @@ func (v *Item) UnmarshalJSON(data []byte) error {
 func (v *Names) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		if err := d.Null(); err != nil {
-			return fmt.Errorf("Names: %w", err)
+			return runtime.JSONTypeError("Names", err)
 		}
 		(*v) = nil
 	} else {
 		elems, err := d.ArrIter()
 		if err != nil {
-			return fmt.Errorf("Names: %w", err)
+			return runtime.JSONTypeError("Names", err)
 		}
 		s, i := (*v), 0
 		for elems.Next() {
 			s = runtime.JSONSliceAt(s, i)
 			if err := runtime.DecodeJSONStringTo(d, &s[i]); err != nil {
-				return fmt.Errorf("Names: %w", err)
+				return runtime.JSONTypeError("Names", err)
 			}
 			i++
 		}
 		if err := elems.Err(); err != nil {
-			return fmt.Errorf("Names: %w", err)
+			return runtime.JSONTypeError("Names", err)
 		}
 		if i == 0 {
 			s = []string{}
@@ -238,7 +237,7 @@ func (v *Record) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Record{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Record: %w", err)
+		return runtime.JSONTypeError("Record", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -553,7 +552,7 @@ func (v *Record) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Record: %w", err)
+		return runtime.JSONTypeError("Record", err)
 	}
 	if seen != 0x3ff {
 		return runtime.JSONMissing("Record", seen, "id", "count", "small", "score", "ok", "at", "payload", "tags", "kind", "maybe")
@@ -577,7 +576,7 @@ func (v *Square) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Square{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Square: %w", err)
+		return runtime.JSONTypeError("Square", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -605,7 +604,7 @@ func (v *Square) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Square: %w", err)
+		return runtime.JSONTypeError("Square", err)
 	}
 	if seen != 0x3 {
 		return runtime.JSONMissing("Square", seen, "type", "side")
@@ -629,7 +628,7 @@ func (v *Tree) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Tree{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Tree: %w", err)
+		return runtime.JSONTypeError("Tree", err)
 	}
 	for members.Next() {
 		switch string(members.Key()) {
@@ -678,7 +677,7 @@ func (v *Tree) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Tree: %w", err)
+		return runtime.JSONTypeError("Tree", err)
 	}
 	return nil
 }

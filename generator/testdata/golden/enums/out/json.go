@@ -4,7 +4,6 @@ package enumsapi
 
 import (
 	"encoding/json"
-	"fmt"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
 )
@@ -19,7 +18,7 @@ func (v *Holder) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Holder{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Holder: %w", err)
+		return runtime.JSONTypeError("Holder", err)
 	}
 	for members.Next() {
 		switch string(members.Key()) {
@@ -44,7 +43,7 @@ func (v *Holder) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Holder: %w", err)
+		return runtime.JSONTypeError("Holder", err)
 	}
 	return nil
 }

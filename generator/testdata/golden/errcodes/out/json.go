@@ -4,7 +4,6 @@ package errcodesapi
 
 import (
 	"encoding/json"
-	"fmt"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
 )
@@ -19,7 +18,7 @@ func (v *Problem) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Problem{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Problem: %w", err)
+		return runtime.JSONTypeError("Problem", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -46,7 +45,7 @@ func (v *Problem) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Problem: %w", err)
+		return runtime.JSONTypeError("Problem", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("Problem", seen, "error")

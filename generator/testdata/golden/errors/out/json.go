@@ -4,7 +4,6 @@ package errorsapi
 
 import (
 	"encoding/json"
-	"fmt"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
 )
@@ -19,7 +18,7 @@ func (v *Problem) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Problem{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Problem: %w", err)
+		return runtime.JSONTypeError("Problem", err)
 	}
 	for members.Next() {
 		switch string(members.Key()) {
@@ -44,7 +43,7 @@ func (v *Problem) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Problem: %w", err)
+		return runtime.JSONTypeError("Problem", err)
 	}
 	return nil
 }
@@ -65,7 +64,7 @@ func (v *NotFound) DecodeJSON(d *runtime.JSONReader) error {
 	*v = NotFound{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("NotFound: %w", err)
+		return runtime.JSONTypeError("NotFound", err)
 	}
 	for members.Next() {
 		switch string(members.Key()) {
@@ -86,7 +85,7 @@ func (v *NotFound) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("NotFound: %w", err)
+		return runtime.JSONTypeError("NotFound", err)
 	}
 	return nil
 }
@@ -107,7 +106,7 @@ func (v *GetThing409Error) DecodeJSON(d *runtime.JSONReader) error {
 	*v = GetThing409Error{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("GetThing409Error: %w", err)
+		return runtime.JSONTypeError("GetThing409Error", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -130,7 +129,7 @@ func (v *GetThing409Error) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("GetThing409Error: %w", err)
+		return runtime.JSONTypeError("GetThing409Error", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("GetThing409Error", seen, "current")

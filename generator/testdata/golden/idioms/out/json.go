@@ -4,7 +4,6 @@ package idiomsapi
 
 import (
 	"encoding/json"
-	"fmt"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
 )
@@ -19,7 +18,7 @@ func (v *Channel) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Channel{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Channel: %w", err)
+		return runtime.JSONTypeError("Channel", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -46,7 +45,7 @@ func (v *Channel) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Channel: %w", err)
+		return runtime.JSONTypeError("Channel", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("Channel", seen, "type")
@@ -70,7 +69,7 @@ func (v *Paint) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Paint{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Paint: %w", err)
+		return runtime.JSONTypeError("Paint", err)
 	}
 	for members.Next() {
 		switch string(members.Key()) {
@@ -129,7 +128,7 @@ func (v *Paint) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Paint: %w", err)
+		return runtime.JSONTypeError("Paint", err)
 	}
 	return nil
 }
@@ -150,7 +149,7 @@ func (v *RGBA) DecodeJSON(d *runtime.JSONReader) error {
 	*v = RGBA{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("RGBA: %w", err)
+		return runtime.JSONTypeError("RGBA", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -183,7 +182,7 @@ func (v *RGBA) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("RGBA: %w", err)
+		return runtime.JSONTypeError("RGBA", err)
 	}
 	if seen != 0x7 {
 		return runtime.JSONMissing("RGBA", seen, "r", "g", "b")

@@ -4,7 +4,6 @@ package itemschemaapi
 
 import (
 	"encoding/json"
-	"fmt"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
 )
@@ -19,7 +18,7 @@ func (v *Line) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Line{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Line: %w", err)
+		return runtime.JSONTypeError("Line", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -46,7 +45,7 @@ func (v *Line) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Line: %w", err)
+		return runtime.JSONTypeError("Line", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("Line", seen, "msg")
@@ -70,7 +69,7 @@ func (v *TicksItem) DecodeJSON(d *runtime.JSONReader) error {
 	*v = TicksItem{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("TicksItem: %w", err)
+		return runtime.JSONTypeError("TicksItem", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -93,7 +92,7 @@ func (v *TicksItem) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("TicksItem: %w", err)
+		return runtime.JSONTypeError("TicksItem", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("TicksItem", seen, "n")

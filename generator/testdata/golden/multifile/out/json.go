@@ -4,7 +4,6 @@ package multifileapi
 
 import (
 	"encoding/json"
-	"fmt"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
 )
@@ -19,7 +18,7 @@ func (v *Money) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Money{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Money: %w", err)
+		return runtime.JSONTypeError("Money", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -42,7 +41,7 @@ func (v *Money) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Money: %w", err)
+		return runtime.JSONTypeError("Money", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("Money", seen, "amount")
@@ -66,7 +65,7 @@ func (v *Order) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Order{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Order: %w", err)
+		return runtime.JSONTypeError("Order", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -131,7 +130,7 @@ func (v *Order) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Order: %w", err)
+		return runtime.JSONTypeError("Order", err)
 	}
 	if seen != 0x3 {
 		return runtime.JSONMissing("Order", seen, "id", "lines")
@@ -155,7 +154,7 @@ func (v *Line) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Line{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Line: %w", err)
+		return runtime.JSONTypeError("Line", err)
 	}
 	for members.Next() {
 		switch string(members.Key()) {
@@ -188,7 +187,7 @@ func (v *Line) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Line: %w", err)
+		return runtime.JSONTypeError("Line", err)
 	}
 	return nil
 }
@@ -209,7 +208,7 @@ func (v *Money2) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Money2{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Money2: %w", err)
+		return runtime.JSONTypeError("Money2", err)
 	}
 	for members.Next() {
 		switch string(members.Key()) {
@@ -230,7 +229,7 @@ func (v *Money2) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Money2: %w", err)
+		return runtime.JSONTypeError("Money2", err)
 	}
 	return nil
 }

@@ -4,7 +4,6 @@ package namesapi
 
 import (
 	"encoding/json"
-	"fmt"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
 )
@@ -19,7 +18,7 @@ func (v *Client2) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Client2{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Client2: %w", err)
+		return runtime.JSONTypeError("Client2", err)
 	}
 	for members.Next() {
 		switch string(members.Key()) {
@@ -60,7 +59,7 @@ func (v *Client2) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Client2: %w", err)
+		return runtime.JSONTypeError("Client2", err)
 	}
 	return nil
 }
@@ -81,7 +80,7 @@ func (v *Client3) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Client3{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Client3: %w", err)
+		return runtime.JSONTypeError("Client3", err)
 	}
 	for members.Next() {
 		switch string(members.Key()) {
@@ -102,7 +101,7 @@ func (v *Client3) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Client3: %w", err)
+		return runtime.JSONTypeError("Client3", err)
 	}
 	return nil
 }
@@ -123,7 +122,7 @@ func (v *JSON) DecodeJSON(d *runtime.JSONReader) error {
 	*v = JSON{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("JSON: %w", err)
+		return runtime.JSONTypeError("JSON", err)
 	}
 	for members.Next() {
 		switch string(members.Key()) {
@@ -144,7 +143,7 @@ func (v *JSON) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("JSON: %w", err)
+		return runtime.JSONTypeError("JSON", err)
 	}
 	return nil
 }

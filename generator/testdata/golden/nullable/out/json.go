@@ -4,7 +4,6 @@ package nullableapi
 
 import (
 	"encoding/json"
-	"fmt"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
 )
@@ -19,7 +18,7 @@ func (v *File) DecodeJSON(d *runtime.JSONReader) error {
 	*v = File{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("File: %w", err)
+		return runtime.JSONTypeError("File", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -54,7 +53,7 @@ func (v *File) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("File: %w", err)
+		return runtime.JSONTypeError("File", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("File", seen, "content")
@@ -78,7 +77,7 @@ func (v *Node) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Node{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Node: %w", err)
+		return runtime.JSONTypeError("Node", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -127,7 +126,7 @@ func (v *Node) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Node: %w", err)
+		return runtime.JSONTypeError("Node", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("Node", seen, "id")
@@ -151,7 +150,7 @@ func (v *OwnerValue) DecodeJSON(d *runtime.JSONReader) error {
 	*v = OwnerValue{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("OwnerValue: %w", err)
+		return runtime.JSONTypeError("OwnerValue", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -174,7 +173,7 @@ func (v *OwnerValue) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("OwnerValue: %w", err)
+		return runtime.JSONTypeError("OwnerValue", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("OwnerValue", seen, "name")
@@ -198,7 +197,7 @@ func (v *Sparse) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Sparse{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Sparse: %w", err)
+		return runtime.JSONTypeError("Sparse", err)
 	}
 	for members.Next() {
 		switch string(members.Key()) {
@@ -319,7 +318,7 @@ func (v *Sparse) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Sparse: %w", err)
+		return runtime.JSONTypeError("Sparse", err)
 	}
 	return nil
 }
@@ -340,7 +339,7 @@ func (v *Stamped) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Stamped{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Stamped: %w", err)
+		return runtime.JSONTypeError("Stamped", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -367,7 +366,7 @@ func (v *Stamped) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Stamped: %w", err)
+		return runtime.JSONTypeError("Stamped", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("Stamped", seen, "at")

@@ -4,7 +4,6 @@ package objectsapi
 
 import (
 	"encoding/json"
-	"fmt"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
 )
@@ -19,7 +18,7 @@ func (v *Closed) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Closed{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Closed: %w", err)
+		return runtime.JSONTypeError("Closed", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -40,7 +39,7 @@ func (v *Closed) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Closed: %w", err)
+		return runtime.JSONTypeError("Closed", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("Closed", seen, "a")
@@ -58,25 +57,25 @@ func (v *Closed) UnmarshalJSON(data []byte) error {
 func (v *Counts) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		if err := d.Null(); err != nil {
-			return fmt.Errorf("Counts: %w", err)
+			return runtime.JSONTypeError("Counts", err)
 		}
 		(*v) = nil
 	} else {
 		members, err := d.ObjIter()
 		if err != nil {
-			return fmt.Errorf("Counts: %w", err)
+			return runtime.JSONTypeError("Counts", err)
 		}
 		(*v) = make(map[string]int64)
 		for members.Next() {
 			key := runtime.JSONKey(members.Key())
 			var x int64
 			if err := runtime.DecodeJSONInt64To(d, &x); err != nil {
-				return fmt.Errorf("Counts: %w", err)
+				return runtime.JSONTypeError("Counts", err)
 			}
 			(*v)[key] = x
 		}
 		if err := members.Err(); err != nil {
-			return fmt.Errorf("Counts: %w", err)
+			return runtime.JSONTypeError("Counts", err)
 		}
 	}
 	return nil
@@ -97,7 +96,7 @@ func (v *Legacy) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Legacy{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Legacy: %w", err)
+		return runtime.JSONTypeError("Legacy", err)
 	}
 	for members.Next() {
 		switch string(members.Key()) {
@@ -118,7 +117,7 @@ func (v *Legacy) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Legacy: %w", err)
+		return runtime.JSONTypeError("Legacy", err)
 	}
 	return nil
 }
@@ -134,24 +133,24 @@ func (v *Legacy) UnmarshalJSON(data []byte) error {
 func (v *Names) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		if err := d.Null(); err != nil {
-			return fmt.Errorf("Names: %w", err)
+			return runtime.JSONTypeError("Names", err)
 		}
 		(*v) = nil
 	} else {
 		elems, err := d.ArrIter()
 		if err != nil {
-			return fmt.Errorf("Names: %w", err)
+			return runtime.JSONTypeError("Names", err)
 		}
 		s, i := (*v), 0
 		for elems.Next() {
 			s = runtime.JSONSliceAt(s, i)
 			if err := runtime.DecodeJSONStringTo(d, &s[i]); err != nil {
-				return fmt.Errorf("Names: %w", err)
+				return runtime.JSONTypeError("Names", err)
 			}
 			i++
 		}
 		if err := elems.Err(); err != nil {
-			return fmt.Errorf("Names: %w", err)
+			return runtime.JSONTypeError("Names", err)
 		}
 		if i == 0 {
 			s = []string{}
@@ -178,7 +177,7 @@ func (v *Node) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Node{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Node: %w", err)
+		return runtime.JSONTypeError("Node", err)
 	}
 	for members.Next() {
 		switch string(members.Key()) {
@@ -243,7 +242,7 @@ func (v *Node) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Node: %w", err)
+		return runtime.JSONTypeError("Node", err)
 	}
 	return nil
 }
@@ -264,7 +263,7 @@ func (v *Thing) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Thing{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Thing: %w", err)
+		return runtime.JSONTypeError("Thing", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -433,7 +432,7 @@ func (v *Thing) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Thing: %w", err)
+		return runtime.JSONTypeError("Thing", err)
 	}
 	if seen != 0xf {
 		return runtime.JSONMissing("Thing", seen, "id", "name", "created", "nullable_required")
@@ -457,7 +456,7 @@ func (v *ThingInner) DecodeJSON(d *runtime.JSONReader) error {
 	*v = ThingInner{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("ThingInner: %w", err)
+		return runtime.JSONTypeError("ThingInner", err)
 	}
 	for members.Next() {
 		switch string(members.Key()) {
@@ -478,7 +477,7 @@ func (v *ThingInner) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("ThingInner: %w", err)
+		return runtime.JSONTypeError("ThingInner", err)
 	}
 	return nil
 }

@@ -4,7 +4,6 @@ package openapi31api
 
 import (
 	"encoding/json"
-	"fmt"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
 )
@@ -19,7 +18,7 @@ func (v *Item) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Item{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Item: %w", err)
+		return runtime.JSONTypeError("Item", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -82,7 +81,7 @@ func (v *Item) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Item: %w", err)
+		return runtime.JSONTypeError("Item", err)
 	}
 	if seen != 0x3 {
 		return runtime.JSONMissing("Item", seen, "id", "note")
@@ -101,24 +100,24 @@ func (v *Item) UnmarshalJSON(data []byte) error {
 func (v *Pair) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		if err := d.Null(); err != nil {
-			return fmt.Errorf("Pair: %w", err)
+			return runtime.JSONTypeError("Pair", err)
 		}
 		(*v) = nil
 	} else {
 		elems, err := d.ArrIter()
 		if err != nil {
-			return fmt.Errorf("Pair: %w", err)
+			return runtime.JSONTypeError("Pair", err)
 		}
 		s, i := (*v), 0
 		for elems.Next() {
 			s = runtime.JSONSliceAt(s, i)
 			if err := runtime.DecodeJSONRawTo(d, &s[i]); err != nil {
-				return fmt.Errorf("Pair: %w", err)
+				return runtime.JSONTypeError("Pair", err)
 			}
 			i++
 		}
 		if err := elems.Err(); err != nil {
-			return fmt.Errorf("Pair: %w", err)
+			return runtime.JSONTypeError("Pair", err)
 		}
 		if i == 0 {
 			s = []json.RawMessage{}
@@ -145,7 +144,7 @@ func (v *Patterned) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Patterned{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Patterned: %w", err)
+		return runtime.JSONTypeError("Patterned", err)
 	}
 	for members.Next() {
 		switch string(members.Key()) {
@@ -166,7 +165,7 @@ func (v *Patterned) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Patterned: %w", err)
+		return runtime.JSONTypeError("Patterned", err)
 	}
 	return nil
 }

@@ -4,7 +4,6 @@ package oprefsapi
 
 import (
 	"encoding/json"
-	"fmt"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
 )
@@ -19,7 +18,7 @@ func (v *Pet) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Pet{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Pet: %w", err)
+		return runtime.JSONTypeError("Pet", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -42,7 +41,7 @@ func (v *Pet) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Pet: %w", err)
+		return runtime.JSONTypeError("Pet", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("Pet", seen, "name")

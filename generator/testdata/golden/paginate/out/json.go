@@ -4,7 +4,6 @@ package paginateapi
 
 import (
 	"encoding/json"
-	"fmt"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
 )
@@ -19,7 +18,7 @@ func (v *Event) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Event{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Event: %w", err)
+		return runtime.JSONTypeError("Event", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -42,7 +41,7 @@ func (v *Event) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Event: %w", err)
+		return runtime.JSONTypeError("Event", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("Event", seen, "id")
@@ -66,7 +65,7 @@ func (v *ListBrokenResponse) DecodeJSON(d *runtime.JSONReader) error {
 	*v = ListBrokenResponse{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("ListBrokenResponse: %w", err)
+		return runtime.JSONTypeError("ListBrokenResponse", err)
 	}
 	for members.Next() {
 		switch string(members.Key()) {
@@ -113,7 +112,7 @@ func (v *ListBrokenResponse) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("ListBrokenResponse: %w", err)
+		return runtime.JSONTypeError("ListBrokenResponse", err)
 	}
 	return nil
 }
@@ -134,7 +133,7 @@ func (v *ListEventsResponse) DecodeJSON(d *runtime.JSONReader) error {
 	*v = ListEventsResponse{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("ListEventsResponse: %w", err)
+		return runtime.JSONTypeError("ListEventsResponse", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -186,7 +185,7 @@ func (v *ListEventsResponse) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("ListEventsResponse: %w", err)
+		return runtime.JSONTypeError("ListEventsResponse", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("ListEventsResponse", seen, "events")
@@ -210,7 +209,7 @@ func (v *ListPeopleResponse) DecodeJSON(d *runtime.JSONReader) error {
 	*v = ListPeopleResponse{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("ListPeopleResponse: %w", err)
+		return runtime.JSONTypeError("ListPeopleResponse", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -262,7 +261,7 @@ func (v *ListPeopleResponse) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("ListPeopleResponse: %w", err)
+		return runtime.JSONTypeError("ListPeopleResponse", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("ListPeopleResponse", seen, "data")

@@ -4,7 +4,6 @@ package paramsapi
 
 import (
 	"encoding/json"
-	"fmt"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
 )
@@ -19,7 +18,7 @@ func (v *CollideRequest) DecodeJSON(d *runtime.JSONReader) error {
 	*v = CollideRequest{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("CollideRequest: %w", err)
+		return runtime.JSONTypeError("CollideRequest", err)
 	}
 	for members.Next() {
 		switch string(members.Key()) {
@@ -40,7 +39,7 @@ func (v *CollideRequest) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("CollideRequest: %w", err)
+		return runtime.JSONTypeError("CollideRequest", err)
 	}
 	return nil
 }
@@ -61,7 +60,7 @@ func (v *CollideResponse) DecodeJSON(d *runtime.JSONReader) error {
 	*v = CollideResponse{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("CollideResponse: %w", err)
+		return runtime.JSONTypeError("CollideResponse", err)
 	}
 	for members.Next() {
 		switch string(members.Key()) {
@@ -82,7 +81,7 @@ func (v *CollideResponse) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("CollideResponse: %w", err)
+		return runtime.JSONTypeError("CollideResponse", err)
 	}
 	return nil
 }
@@ -103,7 +102,7 @@ func (v *ListItemsPage) DecodeJSON(d *runtime.JSONReader) error {
 	*v = ListItemsPage{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("ListItemsPage: %w", err)
+		return runtime.JSONTypeError("ListItemsPage", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -124,7 +123,7 @@ func (v *ListItemsPage) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("ListItemsPage: %w", err)
+		return runtime.JSONTypeError("ListItemsPage", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("ListItemsPage", seen, "size")

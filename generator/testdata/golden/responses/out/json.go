@@ -4,7 +4,6 @@ package responsesapi
 
 import (
 	"encoding/json"
-	"fmt"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
 )
@@ -19,7 +18,7 @@ func (v *Item) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Item{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Item: %w", err)
+		return runtime.JSONTypeError("Item", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -42,7 +41,7 @@ func (v *Item) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Item: %w", err)
+		return runtime.JSONTypeError("Item", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("Item", seen, "name")
@@ -66,7 +65,7 @@ func (v *Job) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Job{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Job: %w", err)
+		return runtime.JSONTypeError("Job", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -89,7 +88,7 @@ func (v *Job) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Job: %w", err)
+		return runtime.JSONTypeError("Job", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("Job", seen, "job_id")

@@ -4,7 +4,6 @@ package segmentsapi
 
 import (
 	"encoding/json"
-	"fmt"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
 )
@@ -19,7 +18,7 @@ func (v *Change) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Change{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Change: %w", err)
+		return runtime.JSONTypeError("Change", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -42,7 +41,7 @@ func (v *Change) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Change: %w", err)
+		return runtime.JSONTypeError("Change", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("Change", seen, "offset")
@@ -66,7 +65,7 @@ func (v *Error) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Error{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Error: %w", err)
+		return runtime.JSONTypeError("Error", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -89,7 +88,7 @@ func (v *Error) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Error: %w", err)
+		return runtime.JSONTypeError("Error", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("Error", seen, "error")

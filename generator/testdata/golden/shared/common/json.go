@@ -4,7 +4,6 @@ package sharedcommon
 
 import (
 	"encoding/json"
-	"fmt"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
 )
@@ -19,7 +18,7 @@ func (v *Error) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Error{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Error: %w", err)
+		return runtime.JSONTypeError("Error", err)
 	}
 	for members.Next() {
 		switch string(members.Key()) {
@@ -40,7 +39,7 @@ func (v *Error) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Error: %w", err)
+		return runtime.JSONTypeError("Error", err)
 	}
 	return nil
 }
@@ -61,7 +60,7 @@ func (v *Event) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Event{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Event: %w", err)
+		return runtime.JSONTypeError("Event", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -96,7 +95,7 @@ func (v *Event) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Event: %w", err)
+		return runtime.JSONTypeError("Event", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("Event", seen, "id")
@@ -120,7 +119,7 @@ func (v *Meta) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Meta{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Meta: %w", err)
+		return runtime.JSONTypeError("Meta", err)
 	}
 	for members.Next() {
 		switch string(members.Key()) {
@@ -141,7 +140,7 @@ func (v *Meta) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Meta: %w", err)
+		return runtime.JSONTypeError("Meta", err)
 	}
 	return nil
 }

@@ -4,7 +4,6 @@ package sharedapi
 
 import (
 	"encoding/json"
-	"fmt"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
 	"golden.test/sharedcommon"
@@ -20,7 +19,7 @@ func (v *Local) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Local{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Local: %w", err)
+		return runtime.JSONTypeError("Local", err)
 	}
 	for members.Next() {
 		switch string(members.Key()) {
@@ -49,7 +48,7 @@ func (v *Local) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Local: %w", err)
+		return runtime.JSONTypeError("Local", err)
 	}
 	return nil
 }
@@ -70,7 +69,7 @@ func (v *ListEventsResponse) DecodeJSON(d *runtime.JSONReader) error {
 	*v = ListEventsResponse{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("ListEventsResponse: %w", err)
+		return runtime.JSONTypeError("ListEventsResponse", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -118,7 +117,7 @@ func (v *ListEventsResponse) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("ListEventsResponse: %w", err)
+		return runtime.JSONTypeError("ListEventsResponse", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("ListEventsResponse", seen, "events")

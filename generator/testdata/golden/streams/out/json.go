@@ -4,7 +4,6 @@ package streamsapi
 
 import (
 	"encoding/json"
-	"fmt"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
 )
@@ -19,7 +18,7 @@ func (v *Cancel) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Cancel{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Cancel: %w", err)
+		return runtime.JSONTypeError("Cancel", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -42,7 +41,7 @@ func (v *Cancel) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Cancel: %w", err)
+		return runtime.JSONTypeError("Cancel", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("Cancel", seen, "id")
@@ -66,7 +65,7 @@ func (v *Item) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Item{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Item: %w", err)
+		return runtime.JSONTypeError("Item", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -93,7 +92,7 @@ func (v *Item) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Item: %w", err)
+		return runtime.JSONTypeError("Item", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("Item", seen, "id")
@@ -117,7 +116,7 @@ func (v *Tick) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Tick{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Tick: %w", err)
+		return runtime.JSONTypeError("Tick", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -140,7 +139,7 @@ func (v *Tick) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Tick: %w", err)
+		return runtime.JSONTypeError("Tick", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("Tick", seen, "n")

@@ -4,7 +4,6 @@ package sumsapi
 
 import (
 	"encoding/json"
-	"fmt"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
 )
@@ -19,7 +18,7 @@ func (v *Branch) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Branch{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Branch: %w", err)
+		return runtime.JSONTypeError("Branch", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -74,7 +73,7 @@ func (v *Branch) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Branch: %w", err)
+		return runtime.JSONTypeError("Branch", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("Branch", seen, "left")
@@ -98,7 +97,7 @@ func (v *Cat) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Cat{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Cat: %w", err)
+		return runtime.JSONTypeError("Cat", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -126,7 +125,7 @@ func (v *Cat) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Cat: %w", err)
+		return runtime.JSONTypeError("Cat", err)
 	}
 	if seen != 0x3 {
 		return runtime.JSONMissing("Cat", seen, "pet_type", "meows")
@@ -150,7 +149,7 @@ func (v *Conflict) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Conflict{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Conflict: %w", err)
+		return runtime.JSONTypeError("Conflict", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -178,7 +177,7 @@ func (v *Conflict) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Conflict: %w", err)
+		return runtime.JSONTypeError("Conflict", err)
 	}
 	if seen != 0x3 {
 		return runtime.JSONMissing("Conflict", seen, "error", "expected")
@@ -202,7 +201,7 @@ func (v *Dog) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Dog{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Dog: %w", err)
+		return runtime.JSONTypeError("Dog", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -230,7 +229,7 @@ func (v *Dog) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Dog: %w", err)
+		return runtime.JSONTypeError("Dog", err)
 	}
 	if seen != 0x3 {
 		return runtime.JSONMissing("Dog", seen, "pet_type", "barks")
@@ -254,7 +253,7 @@ func (v *Mixed) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Mixed{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Mixed: %w", err)
+		return runtime.JSONTypeError("Mixed", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -287,7 +286,7 @@ func (v *Mixed) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Mixed: %w", err)
+		return runtime.JSONTypeError("Mixed", err)
 	}
 	if seen != 0x7 {
 		return runtime.JSONMissing("Mixed", seen, "pet_type", "meows", "name")
@@ -311,7 +310,7 @@ func (v *ReadOnly) DecodeJSON(d *runtime.JSONReader) error {
 	*v = ReadOnly{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("ReadOnly: %w", err)
+		return runtime.JSONTypeError("ReadOnly", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -338,7 +337,7 @@ func (v *ReadOnly) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("ReadOnly: %w", err)
+		return runtime.JSONTypeError("ReadOnly", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("ReadOnly", seen, "error")
@@ -362,7 +361,7 @@ func (v *Circle) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Circle{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Circle: %w", err)
+		return runtime.JSONTypeError("Circle", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -385,7 +384,7 @@ func (v *Circle) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Circle: %w", err)
+		return runtime.JSONTypeError("Circle", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("Circle", seen, "radius")
@@ -409,7 +408,7 @@ func (v *Square) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Square{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Square: %w", err)
+		return runtime.JSONTypeError("Square", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -432,7 +431,7 @@ func (v *Square) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Square: %w", err)
+		return runtime.JSONTypeError("Square", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("Square", seen, "side")

@@ -4,7 +4,6 @@ package swagger2api
 
 import (
 	"encoding/json"
-	"fmt"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
 )
@@ -19,7 +18,7 @@ func (v *Error) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Error{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Error: %w", err)
+		return runtime.JSONTypeError("Error", err)
 	}
 	for members.Next() {
 		switch string(members.Key()) {
@@ -40,7 +39,7 @@ func (v *Error) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Error: %w", err)
+		return runtime.JSONTypeError("Error", err)
 	}
 	return nil
 }
@@ -61,7 +60,7 @@ func (v *Pet) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Pet{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Pet: %w", err)
+		return runtime.JSONTypeError("Pet", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -88,7 +87,7 @@ func (v *Pet) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Pet: %w", err)
+		return runtime.JSONTypeError("Pet", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("Pet", seen, "id")

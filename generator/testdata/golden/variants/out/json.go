@@ -4,7 +4,6 @@ package variantsapi
 
 import (
 	"encoding/json"
-	"fmt"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
 )
@@ -19,7 +18,7 @@ func (v *Anchor) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Anchor{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Anchor: %w", err)
+		return runtime.JSONTypeError("Anchor", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -42,7 +41,7 @@ func (v *Anchor) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Anchor: %w", err)
+		return runtime.JSONTypeError("Anchor", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("Anchor", seen, "node_id")
@@ -66,7 +65,7 @@ func (v *Apple) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Apple{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Apple: %w", err)
+		return runtime.JSONTypeError("Apple", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -93,7 +92,7 @@ func (v *Apple) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Apple: %w", err)
+		return runtime.JSONTypeError("Apple", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("Apple", seen, "kind")
@@ -117,7 +116,7 @@ func (v *Banana) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Banana{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Banana: %w", err)
+		return runtime.JSONTypeError("Banana", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -144,7 +143,7 @@ func (v *Banana) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Banana: %w", err)
+		return runtime.JSONTypeError("Banana", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("Banana", seen, "kind")
@@ -168,7 +167,7 @@ func (v *CardMethod) DecodeJSON(d *runtime.JSONReader) error {
 	*v = CardMethod{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("CardMethod: %w", err)
+		return runtime.JSONTypeError("CardMethod", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -194,7 +193,7 @@ func (v *CardMethod) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("CardMethod: %w", err)
+		return runtime.JSONTypeError("CardMethod", err)
 	}
 	if seen != 0x3 {
 		return runtime.JSONMissing("CardMethod", seen, "type", "encryptedCardNumber")
@@ -217,7 +216,7 @@ func (v *Cherry) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Cherry{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Cherry: %w", err)
+		return runtime.JSONTypeError("Cherry", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -244,7 +243,7 @@ func (v *Cherry) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Cherry: %w", err)
+		return runtime.JSONTypeError("Cherry", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("Cherry", seen, "kind")
@@ -268,7 +267,7 @@ func (v *GenericMethod) DecodeJSON(d *runtime.JSONReader) error {
 	*v = GenericMethod{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("GenericMethod: %w", err)
+		return runtime.JSONTypeError("GenericMethod", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -285,7 +284,7 @@ func (v *GenericMethod) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("GenericMethod: %w", err)
+		return runtime.JSONTypeError("GenericMethod", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("GenericMethod", seen, "type")
@@ -308,7 +307,7 @@ func (v *NamedStep) DecodeJSON(d *runtime.JSONReader) error {
 	*v = NamedStep{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("NamedStep: %w", err)
+		return runtime.JSONTypeError("NamedStep", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -336,7 +335,7 @@ func (v *NamedStep) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("NamedStep: %w", err)
+		return runtime.JSONTypeError("NamedStep", err)
 	}
 	if seen != 0x3 {
 		return runtime.JSONMissing("NamedStep", seen, "type", "name")
@@ -360,7 +359,7 @@ func (v *NextStep) DecodeJSON(d *runtime.JSONReader) error {
 	*v = NextStep{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("NextStep: %w", err)
+		return runtime.JSONTypeError("NextStep", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -383,7 +382,7 @@ func (v *NextStep) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("NextStep: %w", err)
+		return runtime.JSONTypeError("NextStep", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("NextStep", seen, "type")
@@ -407,7 +406,7 @@ func (v *Point) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Point{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Point: %w", err)
+		return runtime.JSONTypeError("Point", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -435,7 +434,7 @@ func (v *Point) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Point: %w", err)
+		return runtime.JSONTypeError("Point", err)
 	}
 	if seen != 0x3 {
 		return runtime.JSONMissing("Point", seen, "x", "y")
@@ -459,7 +458,7 @@ func (v *SkipStep) DecodeJSON(d *runtime.JSONReader) error {
 	*v = SkipStep{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("SkipStep: %w", err)
+		return runtime.JSONTypeError("SkipStep", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -491,7 +490,7 @@ func (v *SkipStep) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("SkipStep: %w", err)
+		return runtime.JSONTypeError("SkipStep", err)
 	}
 	if seen != 0x3 {
 		return runtime.JSONMissing("SkipStep", seen, "type", "action")

@@ -4,7 +4,6 @@ package websocketapi
 
 import (
 	"encoding/json"
-	"fmt"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
 )
@@ -19,7 +18,7 @@ func (v *Hello) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Hello{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Hello: %w", err)
+		return runtime.JSONTypeError("Hello", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -72,7 +71,7 @@ func (v *Hello) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Hello: %w", err)
+		return runtime.JSONTypeError("Hello", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("Hello", seen, "kind")
@@ -96,7 +95,7 @@ func (v *Item) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Item{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Item: %w", err)
+		return runtime.JSONTypeError("Item", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -119,7 +118,7 @@ func (v *Item) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Item: %w", err)
+		return runtime.JSONTypeError("Item", err)
 	}
 	if seen != 0x1 {
 		return runtime.JSONMissing("Item", seen, "id")
@@ -138,24 +137,24 @@ func (v *Item) UnmarshalJSON(data []byte) error {
 func (v *Items) DecodeJSON(d *runtime.JSONReader) error {
 	if d.Next() == jx.Null {
 		if err := d.Null(); err != nil {
-			return fmt.Errorf("Items: %w", err)
+			return runtime.JSONTypeError("Items", err)
 		}
 		(*v) = nil
 	} else {
 		elems, err := d.ArrIter()
 		if err != nil {
-			return fmt.Errorf("Items: %w", err)
+			return runtime.JSONTypeError("Items", err)
 		}
 		s, i := (*v), 0
 		for elems.Next() {
 			s = runtime.JSONSliceAt(s, i)
 			if err := s[i].DecodeJSON(d); err != nil {
-				return fmt.Errorf("Items: %w", err)
+				return runtime.JSONTypeError("Items", err)
 			}
 			i++
 		}
 		if err := elems.Err(); err != nil {
-			return fmt.Errorf("Items: %w", err)
+			return runtime.JSONTypeError("Items", err)
 		}
 		if i == 0 {
 			s = []Item{}
@@ -182,7 +181,7 @@ func (v *Welcome) DecodeJSON(d *runtime.JSONReader) error {
 	*v = Welcome{}
 	members, err := d.ObjIter()
 	if err != nil {
-		return fmt.Errorf("Welcome: %w", err)
+		return runtime.JSONTypeError("Welcome", err)
 	}
 	var seen uint64
 	for members.Next() {
@@ -210,7 +209,7 @@ func (v *Welcome) DecodeJSON(d *runtime.JSONReader) error {
 		}
 	}
 	if err := members.Err(); err != nil {
-		return fmt.Errorf("Welcome: %w", err)
+		return runtime.JSONTypeError("Welcome", err)
 	}
 	if seen != 0x3 {
 		return runtime.JSONMissing("Welcome", seen, "kind", "session")
