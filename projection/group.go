@@ -208,25 +208,11 @@ func (g *group) session(reqs map[*member]*joinRequest) {
 		g.endAll(feeds, fmt.Errorf("connect: %w", err))
 		return
 	}
-	raw := make(chan frameBatch, 64)
-	decoded := make(chan decodedBatch, 64)
-	free := make(chan []frame, 64)
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		defer close(raw)
-		readFrames(ctx, st, raw)
-	}()
-	go func() {
-		defer wg.Done()
-		defer close(decoded)
-		decodeBatches(ctx, raw, decoded, free)
-	}()
+	decoded, free, wait := startDecoding(ctx, st)
 	err = g.dispatch(ctx, decoded, free, feeds)
 	cancel()
 	_ = st.close()
-	wg.Wait()
+	wait()
 	if err != nil {
 		g.endAll(feeds, err)
 	}
@@ -276,12 +262,8 @@ func (g *group) dispatch(ctx context.Context, decoded <-chan decodedBatch, free 
 	var live [][]Event // a live batch split by partition
 	for {
 		var b decodedBatch
-		var ok bool
 		select {
-		case b, ok = <-decoded:
-			if !ok {
-				return errSessionEnded
-			}
+		case b = <-decoded:
 		case <-ctx.Done():
 			return errSessionEnded
 		}

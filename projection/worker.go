@@ -458,32 +458,41 @@ func (w *worker[S]) session() error {
 		return fmt.Errorf("projection: connect: %w", err)
 	}
 	w.eng.stats.connects.Add(1)
-	// Three stages, each on its goroutine: read frames, decode them, apply
-	// them (here), so that on two cores decoding and applying overlap.
 	rctx, cancel := context.WithCancel(w.ctx)
+	batches, free, wait := startDecoding(rctx, st)
+	defer func() {
+		cancel()
+		_ = st.close()
+		wait()
+		w.waitSave()
+	}()
+	return w.consume(batches, free)
+}
+
+// startDecoding starts the first two of a session's three stages, each on
+// its goroutine: read frames from st, decode them; the caller applies them,
+// so that on two cores decoding and applying overlap. Decoded batches go
+// back through free once applied, so that their frames are not allocated
+// (and scanned by the collector) anew. The last batch of the stream carries
+// its error; when ctx ends first, the stages stop without one. decoded is
+// never closed. wait returns once both stages are done: cancel ctx and
+// close st first.
+func startDecoding(ctx context.Context, st stream) (decoded <-chan decodedBatch, free chan []frame, wait func()) {
 	raw := make(chan frameBatch, 64)
-	batches := make(chan decodedBatch, 64)
-	// Decoded batches go back to the decoder once applied, so that their
-	// frames are not allocated (and scanned by the collector) anew.
-	free := make(chan []frame, 64)
+	out := make(chan decodedBatch, 64)
+	free = make(chan []frame, 64)
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		defer close(raw)
-		readFrames(rctx, st, raw)
+		readFrames(ctx, st, raw)
 	}()
 	go func() {
 		defer wg.Done()
-		decodeBatches(rctx, raw, batches, free)
+		decodeBatches(ctx, raw, out, free)
 	}()
-	defer func() {
-		cancel()
-		_ = st.close()
-		wg.Wait()
-		w.waitSave()
-	}()
-	return w.consume(batches, free)
+	return out, free, wg.Wait
 }
 
 // consume applies the decoded batches of a session until it ends: by an
