@@ -105,23 +105,7 @@ func (e *emitter) structDecoder(f *jen.File, n *namedType) {
 		}
 		cases = append(cases, jen.Case(jen.Lit(fl.json)).Block(body...))
 	}
-	var dflt []jen.Code
-	if n.extra == nil {
-		dflt = []jen.Code{jen.If(jen.Err().Op(":=").Id(d).Dot("Skip").Call(), jen.Err().Op("!=").Nil()).Block(
-			jen.Return(j.e.rt("JSONMemberError").Call(jen.Lit(n.name), jen.String().Call(jen.Id(it).Dot("Key").Call()), jen.Err())))}
-	} else {
-		key := ns.Unexported("key")
-		x := ns.Unexported("x")
-		extra := jen.Id(recv).Dot(n.extraF)
-		dflt = append(dflt, jen.Id(key).Op(":=").Add(e.rt("JSONKey")).Call(jen.Id(it).Dot("Key").Call()))
-		dflt = append(dflt, jen.Var().Id(x).Add(e.typ(n.extra)))
-		dflt = append(dflt, j.withMember(jen.Id(key)).value(n.extra, jen.Id(x))...)
-		dflt = append(dflt,
-			jen.If(jen.Add(extra).Op("==").Nil()).Block(jen.Add(extra).Op("=").Make(jen.Map(jen.String()).Add(e.typ(n.extra)))),
-			jen.Add(extra).Index(jen.Id(key)).Op("=").Id(x),
-		)
-	}
-	cases = append(cases, jen.Default().Block(dflt...))
+	cases = append(cases, jen.Default().Block(j.extraMember(n, jen.Id(recv).Dot(n.extraF), it)...))
 
 	f.Add(doc(fmt.Sprintf("DecodeJSON decodes %s from d in one pass over the input, as\nUnmarshalJSON does: an object replaces the whole value (a member given\ntwice keeps its last value), a JSON null leaves %s unchanged.", n.name, recv)))
 	body := []jen.Code{
@@ -160,6 +144,33 @@ func (e *emitter) structDecoder(f *jen.File, n *namedType) {
 	f.Line()
 }
 
+// extraMember returns the statements decoding a member that n does not
+// describe, the member iterator being it: skipped, or kept in the map
+// extra of n's additional properties.
+func (j *jsonFn) extraMember(n *namedType, extra jen.Code, it string) []jen.Code {
+	e, d := j.e, j.d
+	if n.extra == nil {
+		return []jen.Code{jen.If(jen.Err().Op(":=").Id(d).Dot("Skip").Call(), jen.Err().Op("!=").Nil()).Block(
+			jen.Return(e.rt("JSONMemberError").Call(jen.Lit(n.name), jen.String().Call(jen.Id(it).Dot("Key").Call()), jen.Err())))}
+	}
+	key := j.ns.Unexported("key")
+	m := j.withMember(jen.Id(key))
+	if dec, ok := m.decFunc(n.extra); ok {
+		return []jen.Code{jen.If(jen.List(jen.Id(key), jen.Err()).Op(":=").Add(e.rt("DecodeJSONExtra")).Call(jen.Id(d), jen.Op("&").Add(extra), jen.Id(it).Dot("Key").Call(), dec), jen.Err().Op("!=").Nil()).Block(
+			jen.Return(e.rt("JSONMemberError").Call(jen.Lit(n.name), jen.Id(key), jen.Err())))}
+	}
+	x := j.ns.Unexported("x")
+	out := []jen.Code{
+		jen.Id(key).Op(":=").Add(e.rt("JSONKey")).Call(jen.Id(it).Dot("Key").Call()),
+		jen.Var().Id(x).Add(e.typ(n.extra)),
+	}
+	out = append(out, m.value(n.extra, jen.Id(x))...)
+	return append(out,
+		jen.If(jen.Add(extra).Op("==").Nil()).Block(jen.Add(extra).Op("=").Make(jen.Map(jen.String()).Add(e.typ(n.extra)))),
+		jen.Add(extra).Index(jen.Id(key)).Op("=").Id(x),
+	)
+}
+
 // collectionDecoder renders DecodeJSON and UnmarshalJSON for a defined
 // slice or map type.
 func (e *emitter) collectionDecoder(f *jen.File, n *namedType) {
@@ -169,6 +180,14 @@ func (e *emitter) collectionDecoder(f *jen.File, n *namedType) {
 	data := ns.Unexported("data")
 	m := &jsonMember{jsonFn: &jsonFn{e: e, ns: ns, d: d, owner: n.name}}
 	body := m.value(n.under, jen.Parens(jen.Op("*").Id(recv)))
+	if under := unalias(n.under); under.kind == tSlice || under.kind == tMap {
+		// One runtime call, given v as a pointer to the underlying type
+		// (whose type parameters a defined type would not give).
+		fn := map[typeKind]string{tSlice: "DecodeJSONSlice", tMap: "DecodeJSONMap"}[under.kind]
+		if dec, ok := m.decFunc(under.elem); ok && !isBytes(under) {
+			body = []jen.Code{m.call(e.rt(fn), jen.Id(d), jen.Parens(jen.Op("*").Add(e.typ(n.under))).Call(jen.Id(recv)), dec)}
+		}
+	}
 	f.Add(doc(fmt.Sprintf("DecodeJSON decodes %s from d in one pass over the input, as\nUnmarshalJSON does; a JSON null sets %s to nil.", n.name, recv)))
 	f.Func().Params(jen.Id(recv).Op("*").Id(n.name)).Id("DecodeJSON").Params(jen.Id(d).Op("*").Add(e.rt("JSONReader"))).Error().Block(
 		append(body, jen.Return(jen.Nil()))...,
@@ -261,19 +280,26 @@ func (j *jsonFn) member(fl *field, lv jen.Code) []jen.Code {
 	case fl.typ.isRaw():
 		return m.value(fl.typ, lv)
 	case fl.nullable || !fl.required:
-		fn, ok := m.scalarFunc(fl.typ)
-		if !ok {
-			break
-		}
 		wrap := "DecodeJSONOpt"
 		if fl.nullable {
 			wrap = "DecodeJSONNullable"
 		}
-		dec := j.e.rt(fn)
-		if fn != "DecodeJSONTime" {
-			dec = dec.Types(j.e.typ(fl.typ))
+		if dec, ok := m.decFunc(fl.typ); ok {
+			return []jen.Code{m.call(j.e.rt(wrap), jen.Id(j.d), jen.Op("&").Add(lv), dec)}
 		}
-		return []jen.Code{jen.If(jen.Err().Op(":=").Add(j.e.rt(wrap)).Call(jen.Id(j.d), jen.Op("&").Add(lv), dec), jen.Err().Op("!=").Nil()).Block(m.fail(jen.Err()))}
+		if fl.nullable {
+			break
+		}
+		switch t := unalias(fl.typ); {
+		case t.kind == tSlice && !isBytes(t):
+			if dec, ok := m.decFunc(t.elem); ok {
+				return []jen.Code{m.call(j.e.rt("DecodeJSONOptSlice"), jen.Id(j.d), jen.Op("&").Add(lv), dec)}
+			}
+		case t.kind == tMap:
+			if dec, ok := m.decFunc(t.elem); ok {
+				return []jen.Code{m.call(j.e.rt("DecodeJSONOptMap"), jen.Id(j.d), jen.Op("&").Add(lv), dec)}
+			}
+		}
 	}
 	switch {
 	case fl.nullable:
@@ -344,6 +370,49 @@ func basicFunc(name string) (string, bool) {
 	return "", false
 }
 
+// decFunc returns a function value decoding a value of type t, of the
+// runtime's form func(*runtime.JSONReader, *T) error and needing no closure,
+// when there is one: a runtime scalar decoder or the DecodeJSON method of a
+// generated type. Collections of such values are decoded by one call of a
+// runtime helper, instead of a loop repeated for every member.
+func (m *jsonMember) decFunc(t *typeRef) (jen.Code, bool) {
+	if fn, ok := m.scalarFunc(t); ok {
+		dec := m.e.rt(fn)
+		if fn != "DecodeJSONTime" {
+			dec = dec.Types(m.e.typ(t))
+		}
+		return dec, true
+	}
+	if t.rawKinds() != nil || t.kind != tNamed {
+		return nil, false
+	}
+	switch n := t.named; {
+	case n.kind == ntStruct, isCollectionDef(n):
+		return m.e.rt("DecodeJSONWith").Types(m.e.typ(t)), true
+	case n.kind == ntAlias && n.under != nil:
+		return m.decFunc(n.under)
+	}
+	return nil, false
+}
+
+// unalias returns the type that t, a type alias maybe, stands for.
+func unalias(t *typeRef) *typeRef {
+	for t.kind == tNamed && t.named.kind == ntAlias && t.named.under != nil {
+		t = t.named.under
+	}
+	return t
+}
+
+// isBytes reports whether t is []byte, which JSON holds as base64 text.
+func isBytes(t *typeRef) bool {
+	return t.kind == tSlice && t.elem.kind == tBasic && t.elem.name == "byte"
+}
+
+// call returns "if err := fn(args...); err != nil { fail }".
+func (m *jsonMember) call(fn jen.Code, args ...jen.Code) jen.Code {
+	return jen.If(jen.Err().Op(":=").Add(fn).Call(args...), jen.Err().Op("!=").Nil()).Block(m.fail(jen.Err()))
+}
+
 // generic decodes into lv with runtime.DecodeJSONValue.
 func (m *jsonMember) generic(lv jen.Code) []jen.Code {
 	return []jen.Code{jen.If(jen.Err().Op(":=").Add(m.e.rt("DecodeJSONValue")).Call(jen.Id(m.d), jen.Op("&").Add(lv)), jen.Err().Op("!=").Nil()).Block(m.fail(jen.Err()))}
@@ -392,8 +461,11 @@ func (m *jsonMember) value(t *typeRef, lv jen.Code) []jen.Code {
 		}
 		return m.generic(lv)
 	case tSlice:
-		if t.elem.kind == tBasic && t.elem.name == "byte" {
+		if isBytes(t) {
 			return m.generic(lv) // base64
+		}
+		if dec, ok := m.decFunc(t.elem); ok {
+			return []jen.Code{m.call(e.rt("DecodeJSONSlice"), jen.Id(m.d), jen.Op("&").Add(lv), dec)}
 		}
 		it, s, i := m.ns.Unexported("elems"), m.ns.Unexported("s"), m.ns.Unexported("i")
 		elem := jen.Id(s).Index(jen.Id(i))
@@ -413,6 +485,9 @@ func (m *jsonMember) value(t *typeRef, lv jen.Code) []jen.Code {
 			jen.Add(lv).Op("=").Id(s),
 		)
 	case tMap:
+		if dec, ok := m.decFunc(t.elem); ok {
+			return []jen.Code{m.call(e.rt("DecodeJSONMap"), jen.Id(m.d), jen.Op("&").Add(lv), dec)}
+		}
 		it, key, x := m.ns.Unexported("members"), m.ns.Unexported("key"), m.ns.Unexported("x")
 		inner := m.nested()
 		loop := []jen.Code{

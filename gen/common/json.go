@@ -39,15 +39,9 @@ func (v *ArchiveIntegrity) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x4
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ArchiveIntegrity", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -95,15 +89,9 @@ func (v *ErrorDetail) DecodeJSON(d *runtime.JSONReader) error {
 				return runtime.JSONMemberError("ErrorDetail", "details", err)
 			}
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ErrorDetail", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -142,15 +130,9 @@ func (v *ErrorMessage) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x1
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ErrorMessage", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -189,15 +171,9 @@ func (v *ErrorObject) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x1
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ErrorObject", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -271,15 +247,9 @@ func (v *Event) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x80
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Event", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -313,33 +283,8 @@ func (v *QueryEventsResponse) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "events":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("QueryEventsResponse", "events", err)
-				}
-				v.Events = nil
-			} else {
-				elems, err := d.ArrIter()
-				if err != nil {
-					return runtime.JSONMemberError("QueryEventsResponse", "events", err)
-				}
-				s, i := v.Events, 0
-				for elems.Next() {
-					s = runtime.JSONSliceAt(s, i)
-					if err := s[i].DecodeJSON(d); err != nil {
-						return runtime.JSONMemberError("QueryEventsResponse", "events", err)
-					}
-					i++
-				}
-				if err := elems.Err(); err != nil {
-					return runtime.JSONMemberError("QueryEventsResponse", "events", err)
-				}
-				if i == 0 {
-					s = []Event{}
-				} else {
-					s = s[:i]
-				}
-				v.Events = s
+			if err := runtime.DecodeJSONSlice(d, &v.Events, runtime.DecodeJSONWith[Event]); err != nil {
+				return runtime.JSONMemberError("QueryEventsResponse", "events", err)
 			}
 			seen |= 0x1
 		case "count":
@@ -362,27 +307,13 @@ func (v *QueryEventsResponse) DecodeJSON(d *runtime.JSONReader) error {
 				return runtime.JSONMemberError("QueryEventsResponse", "entity_version", err)
 			}
 		case "archive_integrity":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("QueryEventsResponse", "archive_integrity", err)
-				}
-				v.ArchiveIntegrity = runtime.Opt[ArchiveIntegrity]{}
-			} else {
-				if err := v.ArchiveIntegrity.Value.DecodeJSON(d); err != nil {
-					return runtime.JSONMemberError("QueryEventsResponse", "archive_integrity", err)
-				}
-				v.ArchiveIntegrity.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.ArchiveIntegrity, runtime.DecodeJSONWith[ArchiveIntegrity]); err != nil {
+				return runtime.JSONMemberError("QueryEventsResponse", "archive_integrity", err)
 			}
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("QueryEventsResponse", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -426,15 +357,9 @@ func (v *ReadOnly) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x2
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ReadOnly", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -483,15 +408,9 @@ func (v *VersionConflict) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x4
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("VersionConflict", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {

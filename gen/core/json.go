@@ -30,15 +30,9 @@ func (v *AckRequest) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x1
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("AckRequest", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -87,15 +81,9 @@ func (v *AckResult) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x4
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("AckResult", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -142,15 +130,9 @@ func (v *ArchiveIndexIncomplete) DecodeJSON(d *runtime.JSONReader) error {
 				return runtime.JSONMemberError("ArchiveIndexIncomplete", "stopped_by", err)
 			}
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ArchiveIndexIncomplete", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -194,45 +176,14 @@ func (v *BatchIngestResult) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x2
 		case "events":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("BatchIngestResult", "events", err)
-				}
-				v.Events = nil
-			} else {
-				elems, err := d.ArrIter()
-				if err != nil {
-					return runtime.JSONMemberError("BatchIngestResult", "events", err)
-				}
-				s, i := v.Events, 0
-				for elems.Next() {
-					s = runtime.JSONSliceAt(s, i)
-					if err := s[i].DecodeJSON(d); err != nil {
-						return runtime.JSONMemberError("BatchIngestResult", "events", err)
-					}
-					i++
-				}
-				if err := elems.Err(); err != nil {
-					return runtime.JSONMemberError("BatchIngestResult", "events", err)
-				}
-				if i == 0 {
-					s = []IngestResult{}
-				} else {
-					s = s[:i]
-				}
-				v.Events = s
+			if err := runtime.DecodeJSONSlice(d, &v.Events, runtime.DecodeJSONWith[IngestResult]); err != nil {
+				return runtime.JSONMemberError("BatchIngestResult", "events", err)
 			}
 			seen |= 0x4
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("BatchIngestResult", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -266,45 +217,14 @@ func (v *BulkGetProjectionStatesRequest) DecodeJSON(d *runtime.JSONReader) error
 	for members.Next() {
 		switch string(members.Key()) {
 		case "entity_ids":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("BulkGetProjectionStatesRequest", "entity_ids", err)
-				}
-				v.EntityIds = nil
-			} else {
-				elems, err := d.ArrIter()
-				if err != nil {
-					return runtime.JSONMemberError("BulkGetProjectionStatesRequest", "entity_ids", err)
-				}
-				s, i := v.EntityIds, 0
-				for elems.Next() {
-					s = runtime.JSONSliceAt(s, i)
-					if err := runtime.DecodeJSONStringTo(d, &s[i]); err != nil {
-						return runtime.JSONMemberError("BulkGetProjectionStatesRequest", "entity_ids", err)
-					}
-					i++
-				}
-				if err := elems.Err(); err != nil {
-					return runtime.JSONMemberError("BulkGetProjectionStatesRequest", "entity_ids", err)
-				}
-				if i == 0 {
-					s = []string{}
-				} else {
-					s = s[:i]
-				}
-				v.EntityIds = s
+			if err := runtime.DecodeJSONSlice(d, &v.EntityIds, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("BulkGetProjectionStatesRequest", "entity_ids", err)
 			}
 			seen |= 0x1
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("BulkGetProjectionStatesRequest", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -353,15 +273,9 @@ func (v *BulkProjectionState) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x4
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("BulkProjectionState", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -400,33 +314,8 @@ func (v *BulkProjectionStates) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x1
 		case "states":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("BulkProjectionStates", "states", err)
-				}
-				v.States = nil
-			} else {
-				elems, err := d.ArrIter()
-				if err != nil {
-					return runtime.JSONMemberError("BulkProjectionStates", "states", err)
-				}
-				s, i := v.States, 0
-				for elems.Next() {
-					s = runtime.JSONSliceAt(s, i)
-					if err := s[i].DecodeJSON(d); err != nil {
-						return runtime.JSONMemberError("BulkProjectionStates", "states", err)
-					}
-					i++
-				}
-				if err := elems.Err(); err != nil {
-					return runtime.JSONMemberError("BulkProjectionStates", "states", err)
-				}
-				if i == 0 {
-					s = []BulkProjectionState{}
-				} else {
-					s = s[:i]
-				}
-				v.States = s
+			if err := runtime.DecodeJSONSlice(d, &v.States, runtime.DecodeJSONWith[BulkProjectionState]); err != nil {
+				return runtime.JSONMemberError("BulkProjectionStates", "states", err)
 			}
 			seen |= 0x2
 		case "total":
@@ -435,15 +324,9 @@ func (v *BulkProjectionStates) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x4
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("BulkProjectionStates", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -477,45 +360,14 @@ func (v *BulkSaveProjectionStatesRequest) DecodeJSON(d *runtime.JSONReader) erro
 	for members.Next() {
 		switch string(members.Key()) {
 		case "states":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("BulkSaveProjectionStatesRequest", "states", err)
-				}
-				v.States = nil
-			} else {
-				elems, err := d.ArrIter()
-				if err != nil {
-					return runtime.JSONMemberError("BulkSaveProjectionStatesRequest", "states", err)
-				}
-				s, i := v.States, 0
-				for elems.Next() {
-					s = runtime.JSONSliceAt(s, i)
-					if err := s[i].DecodeJSON(d); err != nil {
-						return runtime.JSONMemberError("BulkSaveProjectionStatesRequest", "states", err)
-					}
-					i++
-				}
-				if err := elems.Err(); err != nil {
-					return runtime.JSONMemberError("BulkSaveProjectionStatesRequest", "states", err)
-				}
-				if i == 0 {
-					s = []ProjectionStateEntry{}
-				} else {
-					s = s[:i]
-				}
-				v.States = s
+			if err := runtime.DecodeJSONSlice(d, &v.States, runtime.DecodeJSONWith[ProjectionStateEntry]); err != nil {
+				return runtime.JSONMemberError("BulkSaveProjectionStatesRequest", "states", err)
 			}
 			seen |= 0x1
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("BulkSaveProjectionStatesRequest", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -564,15 +416,9 @@ func (v *BulkSaveResult) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x4
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("BulkSaveResult", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -611,33 +457,8 @@ func (v *Consumer) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x1
 		case "event_type_filters":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Consumer", "event_type_filters", err)
-				}
-				v.EventTypeFilters = nil
-			} else {
-				elems, err := d.ArrIter()
-				if err != nil {
-					return runtime.JSONMemberError("Consumer", "event_type_filters", err)
-				}
-				s, i := v.EventTypeFilters, 0
-				for elems.Next() {
-					s = runtime.JSONSliceAt(s, i)
-					if err := runtime.DecodeJSONStringTo(d, &s[i]); err != nil {
-						return runtime.JSONMemberError("Consumer", "event_type_filters", err)
-					}
-					i++
-				}
-				if err := elems.Err(); err != nil {
-					return runtime.JSONMemberError("Consumer", "event_type_filters", err)
-				}
-				if i == 0 {
-					s = []string{}
-				} else {
-					s = s[:i]
-				}
-				v.EventTypeFilters = s
+			if err := runtime.DecodeJSONSlice(d, &v.EventTypeFilters, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("Consumer", "event_type_filters", err)
 			}
 			seen |= 0x2
 		case "cursor_position":
@@ -646,15 +467,9 @@ func (v *Consumer) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x4
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Consumer", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -733,15 +548,9 @@ func (v *ConsumerEvent) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x100
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ConsumerEvent", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -775,33 +584,8 @@ func (v *ConsumerEvents) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "events":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ConsumerEvents", "events", err)
-				}
-				v.Events = nil
-			} else {
-				elems, err := d.ArrIter()
-				if err != nil {
-					return runtime.JSONMemberError("ConsumerEvents", "events", err)
-				}
-				s, i := v.Events, 0
-				for elems.Next() {
-					s = runtime.JSONSliceAt(s, i)
-					if err := s[i].DecodeJSON(d); err != nil {
-						return runtime.JSONMemberError("ConsumerEvents", "events", err)
-					}
-					i++
-				}
-				if err := elems.Err(); err != nil {
-					return runtime.JSONMemberError("ConsumerEvents", "events", err)
-				}
-				if i == 0 {
-					s = []ConsumerEvent{}
-				} else {
-					s = s[:i]
-				}
-				v.Events = s
+			if err := runtime.DecodeJSONSlice(d, &v.Events, runtime.DecodeJSONWith[ConsumerEvent]); err != nil {
+				return runtime.JSONMemberError("ConsumerEvents", "events", err)
 			}
 			seen |= 0x1
 		case "count":
@@ -810,15 +594,9 @@ func (v *ConsumerEvents) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x2
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ConsumerEvents", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -852,58 +630,13 @@ func (v *DuplicateGroup) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "key":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("DuplicateGroup", "key", err)
-				}
-				v.Key = nil
-			} else {
-				members2, err := d.ObjIter()
-				if err != nil {
-					return runtime.JSONMemberError("DuplicateGroup", "key", err)
-				}
-				v.Key = make(map[string]json.RawMessage)
-				for members2.Next() {
-					key := runtime.JSONKey(members2.Key())
-					var x json.RawMessage
-					if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
-						return runtime.JSONMemberError("DuplicateGroup", "key", err)
-					}
-					v.Key[key] = x
-				}
-				if err := members2.Err(); err != nil {
-					return runtime.JSONMemberError("DuplicateGroup", "key", err)
-				}
+			if err := runtime.DecodeJSONMap(d, &v.Key, runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
+				return runtime.JSONMemberError("DuplicateGroup", "key", err)
 			}
 			seen |= 0x1
 		case "entity_ids":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("DuplicateGroup", "entity_ids", err)
-				}
-				v.EntityIds = nil
-			} else {
-				elems, err := d.ArrIter()
-				if err != nil {
-					return runtime.JSONMemberError("DuplicateGroup", "entity_ids", err)
-				}
-				s, i := v.EntityIds, 0
-				for elems.Next() {
-					s = runtime.JSONSliceAt(s, i)
-					if err := runtime.DecodeJSONStringTo(d, &s[i]); err != nil {
-						return runtime.JSONMemberError("DuplicateGroup", "entity_ids", err)
-					}
-					i++
-				}
-				if err := elems.Err(); err != nil {
-					return runtime.JSONMemberError("DuplicateGroup", "entity_ids", err)
-				}
-				if i == 0 {
-					s = []string{}
-				} else {
-					s = s[:i]
-				}
-				v.EntityIds = s
+			if err := runtime.DecodeJSONSlice(d, &v.EntityIds, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("DuplicateGroup", "entity_ids", err)
 			}
 			seen |= 0x2
 		case "count":
@@ -912,15 +645,9 @@ func (v *DuplicateGroup) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x4
 		default:
-			key2 := runtime.JSONKey(members.Key())
-			var x2 json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x2); err != nil {
-				return runtime.JSONMemberError("DuplicateGroup", key2, err)
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
+				return runtime.JSONMemberError("DuplicateGroup", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key2] = x2
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -954,33 +681,8 @@ func (v *DuplicatePage) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "duplicates":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("DuplicatePage", "duplicates", err)
-				}
-				v.Duplicates = nil
-			} else {
-				elems, err := d.ArrIter()
-				if err != nil {
-					return runtime.JSONMemberError("DuplicatePage", "duplicates", err)
-				}
-				s, i := v.Duplicates, 0
-				for elems.Next() {
-					s = runtime.JSONSliceAt(s, i)
-					if err := s[i].DecodeJSON(d); err != nil {
-						return runtime.JSONMemberError("DuplicatePage", "duplicates", err)
-					}
-					i++
-				}
-				if err := elems.Err(); err != nil {
-					return runtime.JSONMemberError("DuplicatePage", "duplicates", err)
-				}
-				if i == 0 {
-					s = []DuplicateGroup{}
-				} else {
-					s = s[:i]
-				}
-				v.Duplicates = s
+			if err := runtime.DecodeJSONSlice(d, &v.Duplicates, runtime.DecodeJSONWith[DuplicateGroup]); err != nil {
+				return runtime.JSONMemberError("DuplicatePage", "duplicates", err)
 			}
 			seen |= 0x1
 		case "total":
@@ -994,15 +696,9 @@ func (v *DuplicatePage) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x4
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("DuplicatePage", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -1056,15 +752,9 @@ func (v *EntityHistoryEntry) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x8
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("EntityHistoryEntry", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -1098,33 +788,8 @@ func (v *EntityPage) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "entities":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("EntityPage", "entities", err)
-				}
-				v.Entities = nil
-			} else {
-				elems, err := d.ArrIter()
-				if err != nil {
-					return runtime.JSONMemberError("EntityPage", "entities", err)
-				}
-				s, i := v.Entities, 0
-				for elems.Next() {
-					s = runtime.JSONSliceAt(s, i)
-					if err := s[i].DecodeJSON(d); err != nil {
-						return runtime.JSONMemberError("EntityPage", "entities", err)
-					}
-					i++
-				}
-				if err := elems.Err(); err != nil {
-					return runtime.JSONMemberError("EntityPage", "entities", err)
-				}
-				if i == 0 {
-					s = []EntitySummary{}
-				} else {
-					s = s[:i]
-				}
-				v.Entities = s
+			if err := runtime.DecodeJSONSlice(d, &v.Entities, runtime.DecodeJSONWith[EntitySummary]); err != nil {
+				return runtime.JSONMemberError("EntityPage", "entities", err)
 			}
 			seen |= 0x1
 		case "total":
@@ -1138,15 +803,9 @@ func (v *EntityPage) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x4
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("EntityPage", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -1200,70 +859,19 @@ func (v *EntityState) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x8
 		case "current_state":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("EntityState", "current_state", err)
-				}
-				v.CurrentState = nil
-			} else {
-				members2, err := d.ObjIter()
-				if err != nil {
-					return runtime.JSONMemberError("EntityState", "current_state", err)
-				}
-				v.CurrentState = make(map[string]json.RawMessage)
-				for members2.Next() {
-					key := runtime.JSONKey(members2.Key())
-					var x json.RawMessage
-					if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
-						return runtime.JSONMemberError("EntityState", "current_state", err)
-					}
-					v.CurrentState[key] = x
-				}
-				if err := members2.Err(); err != nil {
-					return runtime.JSONMemberError("EntityState", "current_state", err)
-				}
+			if err := runtime.DecodeJSONMap(d, &v.CurrentState, runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
+				return runtime.JSONMemberError("EntityState", "current_state", err)
 			}
 			seen |= 0x10
 		case "history":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("EntityState", "history", err)
-				}
-				v.History = nil
-			} else {
-				elems, err := d.ArrIter()
-				if err != nil {
-					return runtime.JSONMemberError("EntityState", "history", err)
-				}
-				s, i := v.History, 0
-				for elems.Next() {
-					s = runtime.JSONSliceAt(s, i)
-					if err := s[i].DecodeJSON(d); err != nil {
-						return runtime.JSONMemberError("EntityState", "history", err)
-					}
-					i++
-				}
-				if err := elems.Err(); err != nil {
-					return runtime.JSONMemberError("EntityState", "history", err)
-				}
-				if i == 0 {
-					s = []EntityHistoryEntry{}
-				} else {
-					s = s[:i]
-				}
-				v.History = s
+			if err := runtime.DecodeJSONSlice(d, &v.History, runtime.DecodeJSONWith[EntityHistoryEntry]); err != nil {
+				return runtime.JSONMemberError("EntityState", "history", err)
 			}
 			seen |= 0x20
 		default:
-			key2 := runtime.JSONKey(members.Key())
-			var x2 json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x2); err != nil {
-				return runtime.JSONMemberError("EntityState", key2, err)
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
+				return runtime.JSONMemberError("EntityState", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key2] = x2
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -1317,15 +925,9 @@ func (v *EntitySummary) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x8
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("EntitySummary", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -1408,15 +1010,9 @@ func (v *EventLookup) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x2
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("EventLookup", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -1450,33 +1046,8 @@ func (v *EventTypePage) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "event_types":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("EventTypePage", "event_types", err)
-				}
-				v.EventTypes = nil
-			} else {
-				elems, err := d.ArrIter()
-				if err != nil {
-					return runtime.JSONMemberError("EventTypePage", "event_types", err)
-				}
-				s, i := v.EventTypes, 0
-				for elems.Next() {
-					s = runtime.JSONSliceAt(s, i)
-					if err := s[i].DecodeJSON(d); err != nil {
-						return runtime.JSONMemberError("EventTypePage", "event_types", err)
-					}
-					i++
-				}
-				if err := elems.Err(); err != nil {
-					return runtime.JSONMemberError("EventTypePage", "event_types", err)
-				}
-				if i == 0 {
-					s = []EventTypeSummary{}
-				} else {
-					s = s[:i]
-				}
-				v.EventTypes = s
+			if err := runtime.DecodeJSONSlice(d, &v.EventTypes, runtime.DecodeJSONWith[EventTypeSummary]); err != nil {
+				return runtime.JSONMemberError("EventTypePage", "event_types", err)
 			}
 			seen |= 0x1
 		case "total":
@@ -1485,15 +1056,9 @@ func (v *EventTypePage) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x2
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("EventTypePage", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -1542,15 +1107,9 @@ func (v *EventTypeSummary) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x4
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("EventTypeSummary", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -1591,45 +1150,13 @@ func (v *FilterFrame) DecodeJSON(d *runtime.JSONReader) error {
 				return runtime.JSONMemberError("FilterFrame", "event_type", err)
 			}
 		case "event_type_prefixes":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("FilterFrame", "event_type_prefixes", err)
-				}
-				v.EventTypePrefixes = runtime.Opt[[]string]{}
-			} else {
-				elems, err := d.ArrIter()
-				if err != nil {
-					return runtime.JSONMemberError("FilterFrame", "event_type_prefixes", err)
-				}
-				s, i := v.EventTypePrefixes.Value, 0
-				for elems.Next() {
-					s = runtime.JSONSliceAt(s, i)
-					if err := runtime.DecodeJSONStringTo(d, &s[i]); err != nil {
-						return runtime.JSONMemberError("FilterFrame", "event_type_prefixes", err)
-					}
-					i++
-				}
-				if err := elems.Err(); err != nil {
-					return runtime.JSONMemberError("FilterFrame", "event_type_prefixes", err)
-				}
-				if i == 0 {
-					s = []string{}
-				} else {
-					s = s[:i]
-				}
-				v.EventTypePrefixes.Value = s
-				v.EventTypePrefixes.Set = true
+			if err := runtime.DecodeJSONOptSlice(d, &v.EventTypePrefixes, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("FilterFrame", "event_type_prefixes", err)
 			}
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("FilterFrame", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -1679,16 +1206,8 @@ func (v *Health) DecodeJSON(d *runtime.JSONReader) error {
 				return runtime.JSONMemberError("Health", "role", err)
 			}
 		case "system_streams":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Health", "system_streams", err)
-				}
-				v.SystemStreams = runtime.Opt[SystemStreams]{}
-			} else {
-				if err := v.SystemStreams.Value.DecodeJSON(d); err != nil {
-					return runtime.JSONMemberError("Health", "system_streams", err)
-				}
-				v.SystemStreams.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.SystemStreams, runtime.DecodeJSONWith[SystemStreams]); err != nil {
+				return runtime.JSONMemberError("Health", "system_streams", err)
 			}
 		case "replication":
 			if d.Next() == jx.Null {
@@ -1700,34 +1219,15 @@ func (v *Health) DecodeJSON(d *runtime.JSONReader) error {
 					Set:  true,
 				}
 			} else {
-				members2, err := d.ObjIter()
-				if err != nil {
-					return runtime.JSONMemberError("Health", "replication", err)
-				}
-				v.Replication.Value = make(map[string]json.RawMessage)
-				for members2.Next() {
-					key := runtime.JSONKey(members2.Key())
-					var x json.RawMessage
-					if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
-						return runtime.JSONMemberError("Health", "replication", err)
-					}
-					v.Replication.Value[key] = x
-				}
-				if err := members2.Err(); err != nil {
+				if err := runtime.DecodeJSONMap(d, &v.Replication.Value, runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 					return runtime.JSONMemberError("Health", "replication", err)
 				}
 				v.Replication.Set, v.Replication.Null = true, false
 			}
 		default:
-			key2 := runtime.JSONKey(members.Key())
-			var x2 json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x2); err != nil {
-				return runtime.JSONMemberError("Health", key2, err)
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
+				return runtime.JSONMemberError("Health", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key2] = x2
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -1788,15 +1288,9 @@ func (v *IngestEventRequest) DecodeJSON(d *runtime.JSONReader) error {
 				return runtime.JSONMemberError("IngestEventRequest", "expected_version", err)
 			}
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("IngestEventRequest", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -1830,45 +1324,14 @@ func (v *IngestEventsRequest) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "events":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("IngestEventsRequest", "events", err)
-				}
-				v.Events = nil
-			} else {
-				elems, err := d.ArrIter()
-				if err != nil {
-					return runtime.JSONMemberError("IngestEventsRequest", "events", err)
-				}
-				s, i := v.Events, 0
-				for elems.Next() {
-					s = runtime.JSONSliceAt(s, i)
-					if err := s[i].DecodeJSON(d); err != nil {
-						return runtime.JSONMemberError("IngestEventsRequest", "events", err)
-					}
-					i++
-				}
-				if err := elems.Err(); err != nil {
-					return runtime.JSONMemberError("IngestEventsRequest", "events", err)
-				}
-				if i == 0 {
-					s = []IngestEventRequest{}
-				} else {
-					s = s[:i]
-				}
-				v.Events = s
+			if err := runtime.DecodeJSONSlice(d, &v.Events, runtime.DecodeJSONWith[IngestEventRequest]); err != nil {
+				return runtime.JSONMemberError("IngestEventsRequest", "events", err)
 			}
 			seen |= 0x1
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("IngestEventsRequest", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -1917,15 +1380,9 @@ func (v *IngestResult) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x4
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("IngestResult", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -1969,15 +1426,9 @@ func (v *LaggedFrame) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x2
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("LaggedFrame", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -2021,15 +1472,9 @@ func (v *Projection) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x2
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Projection", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -2073,15 +1518,9 @@ func (v *ProjectionDeletion) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x2
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ProjectionDeletion", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -2135,15 +1574,9 @@ func (v *ProjectionEntityState) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x8
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ProjectionEntityState", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -2177,33 +1610,8 @@ func (v *ProjectionList) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "projections":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ProjectionList", "projections", err)
-				}
-				v.Projections = nil
-			} else {
-				elems, err := d.ArrIter()
-				if err != nil {
-					return runtime.JSONMemberError("ProjectionList", "projections", err)
-				}
-				s, i := v.Projections, 0
-				for elems.Next() {
-					s = runtime.JSONSliceAt(s, i)
-					if err := s[i].DecodeJSON(d); err != nil {
-						return runtime.JSONMemberError("ProjectionList", "projections", err)
-					}
-					i++
-				}
-				if err := elems.Err(); err != nil {
-					return runtime.JSONMemberError("ProjectionList", "projections", err)
-				}
-				if i == 0 {
-					s = []ProjectionSummary{}
-				} else {
-					s = s[:i]
-				}
-				v.Projections = s
+			if err := runtime.DecodeJSONSlice(d, &v.Projections, runtime.DecodeJSONWith[ProjectionSummary]); err != nil {
+				return runtime.JSONMemberError("ProjectionList", "projections", err)
 			}
 			seen |= 0x1
 		case "total":
@@ -2212,15 +1620,9 @@ func (v *ProjectionList) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x2
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ProjectionList", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -2269,15 +1671,9 @@ func (v *ProjectionReset) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x4
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ProjectionReset", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -2326,15 +1722,9 @@ func (v *ProjectionSnapshot) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x4
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ProjectionSnapshot", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -2378,15 +1768,9 @@ func (v *ProjectionStateEntry) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x2
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ProjectionStateEntry", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -2425,33 +1809,8 @@ func (v *ProjectionStateSummary) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x1
 		case "states":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ProjectionStateSummary", "states", err)
-				}
-				v.States = nil
-			} else {
-				elems, err := d.ArrIter()
-				if err != nil {
-					return runtime.JSONMemberError("ProjectionStateSummary", "states", err)
-				}
-				s, i := v.States, 0
-				for elems.Next() {
-					s = runtime.JSONSliceAt(s, i)
-					if err := s[i].DecodeJSON(d); err != nil {
-						return runtime.JSONMemberError("ProjectionStateSummary", "states", err)
-					}
-					i++
-				}
-				if err := elems.Err(); err != nil {
-					return runtime.JSONMemberError("ProjectionStateSummary", "states", err)
-				}
-				if i == 0 {
-					s = []ProjectionStateEntry{}
-				} else {
-					s = s[:i]
-				}
-				v.States = s
+			if err := runtime.DecodeJSONSlice(d, &v.States, runtime.DecodeJSONWith[ProjectionStateEntry]); err != nil {
+				return runtime.JSONMemberError("ProjectionStateSummary", "states", err)
 			}
 			seen |= 0x2
 		case "count":
@@ -2470,15 +1829,9 @@ func (v *ProjectionStateSummary) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x10
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ProjectionStateSummary", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -2522,15 +1875,9 @@ func (v *ProjectionStatus) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x2
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ProjectionStatus", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -2579,15 +1926,9 @@ func (v *ProjectionSummary) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x4
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ProjectionSummary", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -2626,45 +1967,13 @@ func (v *RegisterConsumerRequest) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x1
 		case "event_type_filters":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("RegisterConsumerRequest", "event_type_filters", err)
-				}
-				v.EventTypeFilters = runtime.Opt[[]string]{}
-			} else {
-				elems, err := d.ArrIter()
-				if err != nil {
-					return runtime.JSONMemberError("RegisterConsumerRequest", "event_type_filters", err)
-				}
-				s, i := v.EventTypeFilters.Value, 0
-				for elems.Next() {
-					s = runtime.JSONSliceAt(s, i)
-					if err := runtime.DecodeJSONStringTo(d, &s[i]); err != nil {
-						return runtime.JSONMemberError("RegisterConsumerRequest", "event_type_filters", err)
-					}
-					i++
-				}
-				if err := elems.Err(); err != nil {
-					return runtime.JSONMemberError("RegisterConsumerRequest", "event_type_filters", err)
-				}
-				if i == 0 {
-					s = []string{}
-				} else {
-					s = s[:i]
-				}
-				v.EventTypeFilters.Value = s
-				v.EventTypeFilters.Set = true
+			if err := runtime.DecodeJSONOptSlice(d, &v.EventTypeFilters, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("RegisterConsumerRequest", "event_type_filters", err)
 			}
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("RegisterConsumerRequest", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -2708,15 +2017,9 @@ func (v *ReplayCompleteFrame) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x2
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ReplayCompleteFrame", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -2765,15 +2068,9 @@ func (v *ReplayFrame) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x4
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ReplayFrame", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -2812,15 +2109,9 @@ func (v *SaveProjectionStateRequest) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x1
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("SaveProjectionStateRequest", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -2869,15 +2160,9 @@ func (v *SavedProjectionState) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x4
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("SavedProjectionState", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -2931,29 +2216,8 @@ func (v *Stats) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x8
 		case "event_types":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Stats", "event_types", err)
-				}
-				v.EventTypes = runtime.Opt[map[string]int64]{}
-			} else {
-				members2, err := d.ObjIter()
-				if err != nil {
-					return runtime.JSONMemberError("Stats", "event_types", err)
-				}
-				v.EventTypes.Value = make(map[string]int64)
-				for members2.Next() {
-					key := runtime.JSONKey(members2.Key())
-					var x int64
-					if err := runtime.DecodeJSONInt64To(d, &x); err != nil {
-						return runtime.JSONMemberError("Stats", "event_types", err)
-					}
-					v.EventTypes.Value[key] = x
-				}
-				if err := members2.Err(); err != nil {
-					return runtime.JSONMemberError("Stats", "event_types", err)
-				}
-				v.EventTypes.Set = true
+			if err := runtime.DecodeJSONOptMap(d, &v.EventTypes, runtime.DecodeJSONInt64To[int64]); err != nil {
+				return runtime.JSONMemberError("Stats", "event_types", err)
 			}
 		case "oldest_event":
 			if err := runtime.DecodeJSONNullable(d, &v.OldestEvent, runtime.DecodeJSONTime); err != nil {
@@ -2964,15 +2228,9 @@ func (v *Stats) DecodeJSON(d *runtime.JSONReader) error {
 				return runtime.JSONMemberError("Stats", "newest_event", err)
 			}
 		default:
-			key2 := runtime.JSONKey(members.Key())
-			var x2 json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x2); err != nil {
-				return runtime.JSONMemberError("Stats", key2, err)
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
+				return runtime.JSONMemberError("Stats", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key2] = x2
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -3006,33 +2264,8 @@ func (v *StreamPage) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "streams":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("StreamPage", "streams", err)
-				}
-				v.Streams = nil
-			} else {
-				elems, err := d.ArrIter()
-				if err != nil {
-					return runtime.JSONMemberError("StreamPage", "streams", err)
-				}
-				s, i := v.Streams, 0
-				for elems.Next() {
-					s = runtime.JSONSliceAt(s, i)
-					if err := s[i].DecodeJSON(d); err != nil {
-						return runtime.JSONMemberError("StreamPage", "streams", err)
-					}
-					i++
-				}
-				if err := elems.Err(); err != nil {
-					return runtime.JSONMemberError("StreamPage", "streams", err)
-				}
-				if i == 0 {
-					s = []StreamSummary{}
-				} else {
-					s = s[:i]
-				}
-				v.Streams = s
+			if err := runtime.DecodeJSONSlice(d, &v.Streams, runtime.DecodeJSONWith[StreamSummary]); err != nil {
+				return runtime.JSONMemberError("StreamPage", "streams", err)
 			}
 			seen |= 0x1
 		case "total":
@@ -3041,15 +2274,9 @@ func (v *StreamPage) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x2
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("StreamPage", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -3098,15 +2325,9 @@ func (v *StreamSummary) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x4
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("StreamSummary", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -3145,45 +2366,14 @@ func (v *SubscribeFrame) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x1
 		case "filters":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("SubscribeFrame", "filters", err)
-				}
-				v.Filters = nil
-			} else {
-				elems, err := d.ArrIter()
-				if err != nil {
-					return runtime.JSONMemberError("SubscribeFrame", "filters", err)
-				}
-				s, i := v.Filters, 0
-				for elems.Next() {
-					s = runtime.JSONSliceAt(s, i)
-					if err := runtime.DecodeJSONStringTo(d, &s[i]); err != nil {
-						return runtime.JSONMemberError("SubscribeFrame", "filters", err)
-					}
-					i++
-				}
-				if err := elems.Err(); err != nil {
-					return runtime.JSONMemberError("SubscribeFrame", "filters", err)
-				}
-				if i == 0 {
-					s = []string{}
-				} else {
-					s = s[:i]
-				}
-				v.Filters = s
+			if err := runtime.DecodeJSONSlice(d, &v.Filters, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("SubscribeFrame", "filters", err)
 			}
 			seen |= 0x2
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("SubscribeFrame", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -3239,15 +2429,9 @@ func (v *SystemStreams) DecodeJSON(d *runtime.JSONReader) error {
 				return runtime.JSONMemberError("SystemStreams", "config_events", err)
 			}
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("SystemStreams", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {

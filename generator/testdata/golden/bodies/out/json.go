@@ -33,45 +33,13 @@ func (v *PostFormRequest) DecodeJSON(d *runtime.JSONReader) error {
 				return runtime.JSONMemberError("PostFormRequest", "age", err)
 			}
 		case "tags":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("PostFormRequest", "tags", err)
-				}
-				v.Tags = runtime.Opt[[]string]{}
-			} else {
-				elems, err := d.ArrIter()
-				if err != nil {
-					return runtime.JSONMemberError("PostFormRequest", "tags", err)
-				}
-				s, i := v.Tags.Value, 0
-				for elems.Next() {
-					s = runtime.JSONSliceAt(s, i)
-					if err := runtime.DecodeJSONStringTo(d, &s[i]); err != nil {
-						return runtime.JSONMemberError("PostFormRequest", "tags", err)
-					}
-					i++
-				}
-				if err := elems.Err(); err != nil {
-					return runtime.JSONMemberError("PostFormRequest", "tags", err)
-				}
-				if i == 0 {
-					s = []string{}
-				} else {
-					s = s[:i]
-				}
-				v.Tags.Value = s
-				v.Tags.Set = true
+			if err := runtime.DecodeJSONOptSlice(d, &v.Tags, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("PostFormRequest", "tags", err)
 			}
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("PostFormRequest", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -108,15 +76,9 @@ func (v *PostTextResponse) DecodeJSON(d *runtime.JSONReader) error {
 				return runtime.JSONMemberError("PostTextResponse", "ok", err)
 			}
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("PostTextResponse", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -156,15 +118,9 @@ func (v *UploadRequest) DecodeJSON(d *runtime.JSONReader) error {
 				return runtime.JSONMemberError("UploadRequest", "note", err)
 			}
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("UploadRequest", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {

@@ -34,15 +34,9 @@ func (v *Circle) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x2
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Circle", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -114,15 +108,9 @@ func (v *Counts) DecodeJSON(d *runtime.JSONReader) error {
 				return runtime.JSONMemberError("Counts", "total", err)
 			}
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x int64
-			if err := runtime.DecodeJSONInt64To(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONInt64To[int64]); err != nil {
 				return runtime.JSONMemberError("Counts", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]int64)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -162,15 +150,9 @@ func (v *Item) DecodeJSON(d *runtime.JSONReader) error {
 				return runtime.JSONMemberError("Item", "label", err)
 			}
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Item", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -191,33 +173,8 @@ func (v *Item) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Names from d in one pass over the input, as
 // UnmarshalJSON does; a JSON null sets v to nil.
 func (v *Names) DecodeJSON(d *runtime.JSONReader) error {
-	if d.Next() == jx.Null {
-		if err := d.Null(); err != nil {
-			return runtime.JSONTypeError("Names", err)
-		}
-		(*v) = nil
-	} else {
-		elems, err := d.ArrIter()
-		if err != nil {
-			return runtime.JSONTypeError("Names", err)
-		}
-		s, i := (*v), 0
-		for elems.Next() {
-			s = runtime.JSONSliceAt(s, i)
-			if err := runtime.DecodeJSONStringTo(d, &s[i]); err != nil {
-				return runtime.JSONTypeError("Names", err)
-			}
-			i++
-		}
-		if err := elems.Err(); err != nil {
-			return runtime.JSONTypeError("Names", err)
-		}
-		if i == 0 {
-			s = []string{}
-		} else {
-			s = s[:i]
-		}
-		(*v) = s
+	if err := runtime.DecodeJSONSlice(d, (*[]string)(v), runtime.DecodeJSONStringTo[string]); err != nil {
+		return runtime.JSONTypeError("Names", err)
 	}
 	return nil
 }
@@ -302,33 +259,8 @@ func (v *Record) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x40
 		case "tags":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Record", "tags", err)
-				}
-				v.Tags = nil
-			} else {
-				elems, err := d.ArrIter()
-				if err != nil {
-					return runtime.JSONMemberError("Record", "tags", err)
-				}
-				s, i := v.Tags, 0
-				for elems.Next() {
-					s = runtime.JSONSliceAt(s, i)
-					if err := runtime.DecodeJSONStringTo(d, &s[i]); err != nil {
-						return runtime.JSONMemberError("Record", "tags", err)
-					}
-					i++
-				}
-				if err := elems.Err(); err != nil {
-					return runtime.JSONMemberError("Record", "tags", err)
-				}
-				if i == 0 {
-					s = []string{}
-				} else {
-					s = s[:i]
-				}
-				v.Tags = s
+			if err := runtime.DecodeJSONSlice(d, &v.Tags, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("Record", "tags", err)
 			}
 			seen |= 0x80
 		case "kind":
@@ -354,71 +286,16 @@ func (v *Record) DecodeJSON(d *runtime.JSONReader) error {
 				return runtime.JSONMemberError("Record", "opt_time", err)
 			}
 		case "counts":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Record", "counts", err)
-				}
-				v.Counts = runtime.Opt[Counts]{}
-			} else {
-				if err := v.Counts.Value.DecodeJSON(d); err != nil {
-					return runtime.JSONMemberError("Record", "counts", err)
-				}
-				v.Counts.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Counts, runtime.DecodeJSONWith[Counts]); err != nil {
+				return runtime.JSONMemberError("Record", "counts", err)
 			}
 		case "items":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Record", "items", err)
-				}
-				v.Items = runtime.Opt[[]Item]{}
-			} else {
-				elems2, err := d.ArrIter()
-				if err != nil {
-					return runtime.JSONMemberError("Record", "items", err)
-				}
-				s2, i2 := v.Items.Value, 0
-				for elems2.Next() {
-					s2 = runtime.JSONSliceAt(s2, i2)
-					if err := s2[i2].DecodeJSON(d); err != nil {
-						return runtime.JSONMemberError("Record", "items", err)
-					}
-					i2++
-				}
-				if err := elems2.Err(); err != nil {
-					return runtime.JSONMemberError("Record", "items", err)
-				}
-				if i2 == 0 {
-					s2 = []Item{}
-				} else {
-					s2 = s2[:i2]
-				}
-				v.Items.Value = s2
-				v.Items.Set = true
+			if err := runtime.DecodeJSONOptSlice(d, &v.Items, runtime.DecodeJSONWith[Item]); err != nil {
+				return runtime.JSONMemberError("Record", "items", err)
 			}
 		case "by_name":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Record", "by_name", err)
-				}
-				v.ByName = runtime.Opt[map[string]Item]{}
-			} else {
-				members2, err := d.ObjIter()
-				if err != nil {
-					return runtime.JSONMemberError("Record", "by_name", err)
-				}
-				v.ByName.Value = make(map[string]Item)
-				for members2.Next() {
-					key := runtime.JSONKey(members2.Key())
-					var x Item
-					if err := x.DecodeJSON(d); err != nil {
-						return runtime.JSONMemberError("Record", "by_name", err)
-					}
-					v.ByName.Value[key] = x
-				}
-				if err := members2.Err(); err != nil {
-					return runtime.JSONMemberError("Record", "by_name", err)
-				}
-				v.ByName.Set = true
+			if err := runtime.DecodeJSONOptMap(d, &v.ByName, runtime.DecodeJSONWith[Item]); err != nil {
+				return runtime.JSONMemberError("Record", "by_name", err)
 			}
 		case "matrix":
 			if d.Next() == jx.Null {
@@ -427,65 +304,32 @@ func (v *Record) DecodeJSON(d *runtime.JSONReader) error {
 				}
 				v.Matrix = runtime.Opt[[][]int64]{}
 			} else {
-				elems3, err := d.ArrIter()
+				elems, err := d.ArrIter()
 				if err != nil {
 					return runtime.JSONMemberError("Record", "matrix", err)
 				}
-				s3, i3 := v.Matrix.Value, 0
-				for elems3.Next() {
-					s3 = runtime.JSONSliceAt(s3, i3)
-					if d.Next() == jx.Null {
-						if err := d.Null(); err != nil {
-							return runtime.JSONMemberError("Record", "matrix", err)
-						}
-						s3[i3] = nil
-					} else {
-						elems4, err := d.ArrIter()
-						if err != nil {
-							return runtime.JSONMemberError("Record", "matrix", err)
-						}
-						s4, i4 := s3[i3], 0
-						for elems4.Next() {
-							s4 = runtime.JSONSliceAt(s4, i4)
-							if err := runtime.DecodeJSONInt64To(d, &s4[i4]); err != nil {
-								return runtime.JSONMemberError("Record", "matrix", err)
-							}
-							i4++
-						}
-						if err := elems4.Err(); err != nil {
-							return runtime.JSONMemberError("Record", "matrix", err)
-						}
-						if i4 == 0 {
-							s4 = []int64{}
-						} else {
-							s4 = s4[:i4]
-						}
-						s3[i3] = s4
+				s, i := v.Matrix.Value, 0
+				for elems.Next() {
+					s = runtime.JSONSliceAt(s, i)
+					if err := runtime.DecodeJSONSlice(d, &s[i], runtime.DecodeJSONInt64To[int64]); err != nil {
+						return runtime.JSONMemberError("Record", "matrix", err)
 					}
-					i3++
+					i++
 				}
-				if err := elems3.Err(); err != nil {
+				if err := elems.Err(); err != nil {
 					return runtime.JSONMemberError("Record", "matrix", err)
 				}
-				if i3 == 0 {
-					s3 = [][]int64{}
+				if i == 0 {
+					s = [][]int64{}
 				} else {
-					s3 = s3[:i3]
+					s = s[:i]
 				}
-				v.Matrix.Value = s3
+				v.Matrix.Value = s
 				v.Matrix.Set = true
 			}
 		case "names":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Record", "names", err)
-				}
-				v.Names = runtime.Opt[Names]{}
-			} else {
-				if err := v.Names.Value.DecodeJSON(d); err != nil {
-					return runtime.JSONMemberError("Record", "names", err)
-				}
-				v.Names.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Names, runtime.DecodeJSONWith[Names]); err != nil {
+				return runtime.JSONMemberError("Record", "names", err)
 			}
 		case "shape":
 			if d.Next() == jx.Null {
@@ -504,51 +348,21 @@ func (v *Record) DecodeJSON(d *runtime.JSONReader) error {
 				v.Shape.Set = true
 			}
 		case "closed":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Record", "closed", err)
-				}
-				v.Closed = runtime.Opt[Closed]{}
-			} else {
-				if err := v.Closed.Value.DecodeJSON(d); err != nil {
-					return runtime.JSONMemberError("Record", "closed", err)
-				}
-				v.Closed.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Closed, runtime.DecodeJSONWith[Closed]); err != nil {
+				return runtime.JSONMemberError("Record", "closed", err)
 			}
 		case "tree":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Record", "tree", err)
-				}
-				v.Tree = runtime.Opt[Tree]{}
-			} else {
-				if err := v.Tree.Value.DecodeJSON(d); err != nil {
-					return runtime.JSONMemberError("Record", "tree", err)
-				}
-				v.Tree.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Tree, runtime.DecodeJSONWith[Tree]); err != nil {
+				return runtime.JSONMemberError("Record", "tree", err)
 			}
 		case "alias":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Record", "alias", err)
-				}
-				v.Alias = runtime.Opt[Item]{}
-			} else {
-				if err := v.Alias.Value.DecodeJSON(d); err != nil {
-					return runtime.JSONMemberError("Record", "alias", err)
-				}
-				v.Alias.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Alias, runtime.DecodeJSONWith[Item]); err != nil {
+				return runtime.JSONMemberError("Record", "alias", err)
 			}
 		default:
-			key2 := runtime.JSONKey(members.Key())
-			var x2 json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x2); err != nil {
-				return runtime.JSONMemberError("Record", key2, err)
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
+				return runtime.JSONMemberError("Record", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key2] = x2
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -592,15 +406,9 @@ func (v *Square) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x2
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Square", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -665,15 +473,9 @@ func (v *Tree) DecodeJSON(d *runtime.JSONReader) error {
 				}
 			}
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Tree", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {

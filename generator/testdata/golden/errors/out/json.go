@@ -31,15 +31,9 @@ func (v *Problem) DecodeJSON(d *runtime.JSONReader) error {
 				return runtime.JSONMemberError("Problem", "status", err)
 			}
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Problem", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -73,15 +67,9 @@ func (v *NotFound) DecodeJSON(d *runtime.JSONReader) error {
 				return runtime.JSONMemberError("NotFound", "error", err)
 			}
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("NotFound", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -117,15 +105,9 @@ func (v *GetThing409Error) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x1
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("GetThing409Error", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {

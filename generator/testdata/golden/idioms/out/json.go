@@ -33,15 +33,9 @@ func (v *Channel) DecodeJSON(d *runtime.JSONReader) error {
 				return runtime.JSONMemberError("Channel", "nullable_type", err)
 			}
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Channel", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -74,57 +68,17 @@ func (v *Paint) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "color":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Paint", "color", err)
-				}
-				v.Color = runtime.Opt[RGBA]{}
-			} else {
-				if err := v.Color.Value.DecodeJSON(d); err != nil {
-					return runtime.JSONMemberError("Paint", "color", err)
-				}
-				v.Color.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Color, runtime.DecodeJSONWith[RGBA]); err != nil {
+				return runtime.JSONMemberError("Paint", "color", err)
 			}
 		case "stops":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Paint", "stops", err)
-				}
-				v.Stops = runtime.Opt[[]RGBA]{}
-			} else {
-				elems, err := d.ArrIter()
-				if err != nil {
-					return runtime.JSONMemberError("Paint", "stops", err)
-				}
-				s, i := v.Stops.Value, 0
-				for elems.Next() {
-					s = runtime.JSONSliceAt(s, i)
-					if err := s[i].DecodeJSON(d); err != nil {
-						return runtime.JSONMemberError("Paint", "stops", err)
-					}
-					i++
-				}
-				if err := elems.Err(); err != nil {
-					return runtime.JSONMemberError("Paint", "stops", err)
-				}
-				if i == 0 {
-					s = []RGBA{}
-				} else {
-					s = s[:i]
-				}
-				v.Stops.Value = s
-				v.Stops.Set = true
+			if err := runtime.DecodeJSONOptSlice(d, &v.Stops, runtime.DecodeJSONWith[RGBA]); err != nil {
+				return runtime.JSONMemberError("Paint", "stops", err)
 			}
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Paint", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -170,15 +124,9 @@ func (v *RGBA) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x4
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("RGBA", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {

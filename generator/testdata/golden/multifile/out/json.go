@@ -29,15 +29,9 @@ func (v *Money) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x1
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Money", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -76,57 +70,18 @@ func (v *Order) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x1
 		case "lines":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Order", "lines", err)
-				}
-				v.Lines = nil
-			} else {
-				elems, err := d.ArrIter()
-				if err != nil {
-					return runtime.JSONMemberError("Order", "lines", err)
-				}
-				s, i := v.Lines, 0
-				for elems.Next() {
-					s = runtime.JSONSliceAt(s, i)
-					if err := s[i].DecodeJSON(d); err != nil {
-						return runtime.JSONMemberError("Order", "lines", err)
-					}
-					i++
-				}
-				if err := elems.Err(); err != nil {
-					return runtime.JSONMemberError("Order", "lines", err)
-				}
-				if i == 0 {
-					s = []Line{}
-				} else {
-					s = s[:i]
-				}
-				v.Lines = s
+			if err := runtime.DecodeJSONSlice(d, &v.Lines, runtime.DecodeJSONWith[Line]); err != nil {
+				return runtime.JSONMemberError("Order", "lines", err)
 			}
 			seen |= 0x2
 		case "total":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Order", "total", err)
-				}
-				v.Total = runtime.Opt[Money]{}
-			} else {
-				if err := v.Total.Value.DecodeJSON(d); err != nil {
-					return runtime.JSONMemberError("Order", "total", err)
-				}
-				v.Total.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Total, runtime.DecodeJSONWith[Money]); err != nil {
+				return runtime.JSONMemberError("Order", "total", err)
 			}
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Order", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -163,27 +118,13 @@ func (v *Line) DecodeJSON(d *runtime.JSONReader) error {
 				return runtime.JSONMemberError("Line", "sku", err)
 			}
 		case "money":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Line", "money", err)
-				}
-				v.Money = runtime.Opt[Money2]{}
-			} else {
-				if err := v.Money.Value.DecodeJSON(d); err != nil {
-					return runtime.JSONMemberError("Line", "money", err)
-				}
-				v.Money.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Money, runtime.DecodeJSONWith[Money2]); err != nil {
+				return runtime.JSONMemberError("Line", "money", err)
 			}
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Line", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -217,15 +158,9 @@ func (v *Money2) DecodeJSON(d *runtime.JSONReader) error {
 				return runtime.JSONMemberError("Money2", "cents", err)
 			}
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Money2", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {

@@ -47,15 +47,9 @@ func (v *Client2) DecodeJSON(d *runtime.JSONReader) error {
 				return runtime.JSONMemberError("Client2", "renamed", err)
 			}
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties3, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Client2", key, err)
 			}
-			if v.AdditionalProperties3 == nil {
-				v.AdditionalProperties3 = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties3[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -89,15 +83,9 @@ func (v *Client3) DecodeJSON(d *runtime.JSONReader) error {
 				return runtime.JSONMemberError("Client3", "a", err)
 			}
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Client3", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -131,15 +119,9 @@ func (v *JSON) DecodeJSON(d *runtime.JSONReader) error {
 				return runtime.JSONMemberError("JSON", "x", err)
 			}
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("JSON", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {

@@ -55,28 +55,8 @@ func (v *Closed) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Counts from d in one pass over the input, as
 // UnmarshalJSON does; a JSON null sets v to nil.
 func (v *Counts) DecodeJSON(d *runtime.JSONReader) error {
-	if d.Next() == jx.Null {
-		if err := d.Null(); err != nil {
-			return runtime.JSONTypeError("Counts", err)
-		}
-		(*v) = nil
-	} else {
-		members, err := d.ObjIter()
-		if err != nil {
-			return runtime.JSONTypeError("Counts", err)
-		}
-		(*v) = make(map[string]int64)
-		for members.Next() {
-			key := runtime.JSONKey(members.Key())
-			var x int64
-			if err := runtime.DecodeJSONInt64To(d, &x); err != nil {
-				return runtime.JSONTypeError("Counts", err)
-			}
-			(*v)[key] = x
-		}
-		if err := members.Err(); err != nil {
-			return runtime.JSONTypeError("Counts", err)
-		}
+	if err := runtime.DecodeJSONMap(d, (*map[string]int64)(v), runtime.DecodeJSONInt64To[int64]); err != nil {
+		return runtime.JSONTypeError("Counts", err)
 	}
 	return nil
 }
@@ -105,15 +85,9 @@ func (v *Legacy) DecodeJSON(d *runtime.JSONReader) error {
 				return runtime.JSONMemberError("Legacy", "old", err)
 			}
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Legacy", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -131,33 +105,8 @@ func (v *Legacy) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Names from d in one pass over the input, as
 // UnmarshalJSON does; a JSON null sets v to nil.
 func (v *Names) DecodeJSON(d *runtime.JSONReader) error {
-	if d.Next() == jx.Null {
-		if err := d.Null(); err != nil {
-			return runtime.JSONTypeError("Names", err)
-		}
-		(*v) = nil
-	} else {
-		elems, err := d.ArrIter()
-		if err != nil {
-			return runtime.JSONTypeError("Names", err)
-		}
-		s, i := (*v), 0
-		for elems.Next() {
-			s = runtime.JSONSliceAt(s, i)
-			if err := runtime.DecodeJSONStringTo(d, &s[i]); err != nil {
-				return runtime.JSONTypeError("Names", err)
-			}
-			i++
-		}
-		if err := elems.Err(); err != nil {
-			return runtime.JSONTypeError("Names", err)
-		}
-		if i == 0 {
-			s = []string{}
-		} else {
-			s = s[:i]
-		}
-		(*v) = s
+	if err := runtime.DecodeJSONSlice(d, (*[]string)(v), runtime.DecodeJSONStringTo[string]); err != nil {
+		return runtime.JSONTypeError("Names", err)
 	}
 	return nil
 }
@@ -200,45 +149,13 @@ func (v *Node) DecodeJSON(d *runtime.JSONReader) error {
 				}
 			}
 		case "children":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Node", "children", err)
-				}
-				v.Children = runtime.Opt[[]Node]{}
-			} else {
-				elems, err := d.ArrIter()
-				if err != nil {
-					return runtime.JSONMemberError("Node", "children", err)
-				}
-				s, i := v.Children.Value, 0
-				for elems.Next() {
-					s = runtime.JSONSliceAt(s, i)
-					if err := s[i].DecodeJSON(d); err != nil {
-						return runtime.JSONMemberError("Node", "children", err)
-					}
-					i++
-				}
-				if err := elems.Err(); err != nil {
-					return runtime.JSONMemberError("Node", "children", err)
-				}
-				if i == 0 {
-					s = []Node{}
-				} else {
-					s = s[:i]
-				}
-				v.Children.Value = s
-				v.Children.Set = true
+			if err := runtime.DecodeJSONOptSlice(d, &v.Children, runtime.DecodeJSONWith[Node]); err != nil {
+				return runtime.JSONMemberError("Node", "children", err)
 			}
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Node", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -337,98 +254,29 @@ func (v *Thing) DecodeJSON(d *runtime.JSONReader) error {
 				return runtime.JSONMemberError("Thing", "nullable_optional", err)
 			}
 		case "tags":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Thing", "tags", err)
-				}
-				v.Tags = runtime.Opt[[]string]{}
-			} else {
-				elems, err := d.ArrIter()
-				if err != nil {
-					return runtime.JSONMemberError("Thing", "tags", err)
-				}
-				s, i := v.Tags.Value, 0
-				for elems.Next() {
-					s = runtime.JSONSliceAt(s, i)
-					if err := runtime.DecodeJSONStringTo(d, &s[i]); err != nil {
-						return runtime.JSONMemberError("Thing", "tags", err)
-					}
-					i++
-				}
-				if err := elems.Err(); err != nil {
-					return runtime.JSONMemberError("Thing", "tags", err)
-				}
-				if i == 0 {
-					s = []string{}
-				} else {
-					s = s[:i]
-				}
-				v.Tags.Value = s
-				v.Tags.Set = true
+			if err := runtime.DecodeJSONOptSlice(d, &v.Tags, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("Thing", "tags", err)
 			}
 		case "labels":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Thing", "labels", err)
-				}
-				v.Labels = runtime.Opt[map[string]string]{}
-			} else {
-				members2, err := d.ObjIter()
-				if err != nil {
-					return runtime.JSONMemberError("Thing", "labels", err)
-				}
-				v.Labels.Value = make(map[string]string)
-				for members2.Next() {
-					key := runtime.JSONKey(members2.Key())
-					var x string
-					if err := runtime.DecodeJSONStringTo(d, &x); err != nil {
-						return runtime.JSONMemberError("Thing", "labels", err)
-					}
-					v.Labels.Value[key] = x
-				}
-				if err := members2.Err(); err != nil {
-					return runtime.JSONMemberError("Thing", "labels", err)
-				}
-				v.Labels.Set = true
+			if err := runtime.DecodeJSONOptMap(d, &v.Labels, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("Thing", "labels", err)
 			}
 		case "payload":
 			if err := runtime.DecodeJSONRawTo(d, &v.Payload); err != nil {
 				return runtime.JSONMemberError("Thing", "payload", err)
 			}
 		case "inner":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Thing", "inner", err)
-				}
-				v.Inner = runtime.Opt[ThingInner]{}
-			} else {
-				if err := v.Inner.Value.DecodeJSON(d); err != nil {
-					return runtime.JSONMemberError("Thing", "inner", err)
-				}
-				v.Inner.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Inner, runtime.DecodeJSONWith[ThingInner]); err != nil {
+				return runtime.JSONMemberError("Thing", "inner", err)
 			}
 		case "node":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Thing", "node", err)
-				}
-				v.Node = runtime.Opt[Node]{}
-			} else {
-				if err := v.Node.Value.DecodeJSON(d); err != nil {
-					return runtime.JSONMemberError("Thing", "node", err)
-				}
-				v.Node.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Node, runtime.DecodeJSONWith[Node]); err != nil {
+				return runtime.JSONMemberError("Thing", "node", err)
 			}
 		default:
-			key2 := runtime.JSONKey(members.Key())
-			var x2 json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x2); err != nil {
-				return runtime.JSONMemberError("Thing", key2, err)
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
+				return runtime.JSONMemberError("Thing", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key2] = x2
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -465,15 +313,9 @@ func (v *ThingInner) DecodeJSON(d *runtime.JSONReader) error {
 				return runtime.JSONMemberError("ThingInner", "x", err)
 			}
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ThingInner", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {

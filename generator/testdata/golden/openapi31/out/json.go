@@ -69,15 +69,9 @@ func (v *Item) DecodeJSON(d *runtime.JSONReader) error {
 				v.OnlyNull.Set, v.OnlyNull.Null = true, false
 			}
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Item", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -98,33 +92,8 @@ func (v *Item) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Pair from d in one pass over the input, as
 // UnmarshalJSON does; a JSON null sets v to nil.
 func (v *Pair) DecodeJSON(d *runtime.JSONReader) error {
-	if d.Next() == jx.Null {
-		if err := d.Null(); err != nil {
-			return runtime.JSONTypeError("Pair", err)
-		}
-		(*v) = nil
-	} else {
-		elems, err := d.ArrIter()
-		if err != nil {
-			return runtime.JSONTypeError("Pair", err)
-		}
-		s, i := (*v), 0
-		for elems.Next() {
-			s = runtime.JSONSliceAt(s, i)
-			if err := runtime.DecodeJSONRawTo(d, &s[i]); err != nil {
-				return runtime.JSONTypeError("Pair", err)
-			}
-			i++
-		}
-		if err := elems.Err(); err != nil {
-			return runtime.JSONTypeError("Pair", err)
-		}
-		if i == 0 {
-			s = []json.RawMessage{}
-		} else {
-			s = s[:i]
-		}
-		(*v) = s
+	if err := runtime.DecodeJSONSlice(d, (*[]json.RawMessage)(v), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
+		return runtime.JSONTypeError("Pair", err)
 	}
 	return nil
 }
@@ -153,15 +122,9 @@ func (v *Patterned) DecodeJSON(d *runtime.JSONReader) error {
 				return runtime.JSONMemberError("Patterned", "name", err)
 			}
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Patterned", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {

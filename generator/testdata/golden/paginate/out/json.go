@@ -29,15 +29,9 @@ func (v *Event) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x1
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Event", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -70,45 +64,13 @@ func (v *ListBrokenResponse) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "items":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ListBrokenResponse", "items", err)
-				}
-				v.Items = runtime.Opt[[]string]{}
-			} else {
-				elems, err := d.ArrIter()
-				if err != nil {
-					return runtime.JSONMemberError("ListBrokenResponse", "items", err)
-				}
-				s, i := v.Items.Value, 0
-				for elems.Next() {
-					s = runtime.JSONSliceAt(s, i)
-					if err := runtime.DecodeJSONStringTo(d, &s[i]); err != nil {
-						return runtime.JSONMemberError("ListBrokenResponse", "items", err)
-					}
-					i++
-				}
-				if err := elems.Err(); err != nil {
-					return runtime.JSONMemberError("ListBrokenResponse", "items", err)
-				}
-				if i == 0 {
-					s = []string{}
-				} else {
-					s = s[:i]
-				}
-				v.Items.Value = s
-				v.Items.Set = true
+			if err := runtime.DecodeJSONOptSlice(d, &v.Items, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("ListBrokenResponse", "items", err)
 			}
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ListBrokenResponse", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -139,33 +101,8 @@ func (v *ListEventsResponse) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "events":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ListEventsResponse", "events", err)
-				}
-				v.Events = nil
-			} else {
-				elems, err := d.ArrIter()
-				if err != nil {
-					return runtime.JSONMemberError("ListEventsResponse", "events", err)
-				}
-				s, i := v.Events, 0
-				for elems.Next() {
-					s = runtime.JSONSliceAt(s, i)
-					if err := s[i].DecodeJSON(d); err != nil {
-						return runtime.JSONMemberError("ListEventsResponse", "events", err)
-					}
-					i++
-				}
-				if err := elems.Err(); err != nil {
-					return runtime.JSONMemberError("ListEventsResponse", "events", err)
-				}
-				if i == 0 {
-					s = []Event{}
-				} else {
-					s = s[:i]
-				}
-				v.Events = s
+			if err := runtime.DecodeJSONSlice(d, &v.Events, runtime.DecodeJSONWith[Event]); err != nil {
+				return runtime.JSONMemberError("ListEventsResponse", "events", err)
 			}
 			seen |= 0x1
 		case "has_more":
@@ -173,15 +110,9 @@ func (v *ListEventsResponse) DecodeJSON(d *runtime.JSONReader) error {
 				return runtime.JSONMemberError("ListEventsResponse", "has_more", err)
 			}
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ListEventsResponse", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -215,33 +146,8 @@ func (v *ListPeopleResponse) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "data":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ListPeopleResponse", "data", err)
-				}
-				v.Data = nil
-			} else {
-				elems, err := d.ArrIter()
-				if err != nil {
-					return runtime.JSONMemberError("ListPeopleResponse", "data", err)
-				}
-				s, i := v.Data, 0
-				for elems.Next() {
-					s = runtime.JSONSliceAt(s, i)
-					if err := runtime.DecodeJSONStringTo(d, &s[i]); err != nil {
-						return runtime.JSONMemberError("ListPeopleResponse", "data", err)
-					}
-					i++
-				}
-				if err := elems.Err(); err != nil {
-					return runtime.JSONMemberError("ListPeopleResponse", "data", err)
-				}
-				if i == 0 {
-					s = []string{}
-				} else {
-					s = s[:i]
-				}
-				v.Data = s
+			if err := runtime.DecodeJSONSlice(d, &v.Data, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("ListPeopleResponse", "data", err)
 			}
 			seen |= 0x1
 		case "next_page_token":
@@ -249,15 +155,9 @@ func (v *ListPeopleResponse) DecodeJSON(d *runtime.JSONReader) error {
 				return runtime.JSONMemberError("ListPeopleResponse", "next_page_token", err)
 			}
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ListPeopleResponse", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {

@@ -27,15 +27,9 @@ func (v *Error) DecodeJSON(d *runtime.JSONReader) error {
 				return runtime.JSONMemberError("Error", "error", err)
 			}
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Error", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -71,27 +65,13 @@ func (v *Event) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x1
 		case "meta":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Event", "meta", err)
-				}
-				v.Meta = runtime.Opt[Meta]{}
-			} else {
-				if err := v.Meta.Value.DecodeJSON(d); err != nil {
-					return runtime.JSONMemberError("Event", "meta", err)
-				}
-				v.Meta.Set = true
+			if err := runtime.DecodeJSONOpt(d, &v.Meta, runtime.DecodeJSONWith[Meta]); err != nil {
+				return runtime.JSONMemberError("Event", "meta", err)
 			}
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Event", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -128,15 +108,9 @@ func (v *Meta) DecodeJSON(d *runtime.JSONReader) error {
 				return runtime.JSONMemberError("Meta", "source", err)
 			}
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Meta", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {

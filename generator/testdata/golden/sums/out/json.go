@@ -61,15 +61,9 @@ func (v *Branch) DecodeJSON(d *runtime.JSONReader) error {
 				}
 			}
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Branch", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -113,15 +107,9 @@ func (v *Cat) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x2
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Cat", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -165,15 +153,9 @@ func (v *Conflict) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x2
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Conflict", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -217,15 +199,9 @@ func (v *Dog) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x2
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Dog", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -274,15 +250,9 @@ func (v *Mixed) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x4
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Mixed", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -325,15 +295,9 @@ func (v *ReadOnly) DecodeJSON(d *runtime.JSONReader) error {
 				return runtime.JSONMemberError("ReadOnly", "message", err)
 			}
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ReadOnly", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -372,15 +336,9 @@ func (v *Circle) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x1
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Circle", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -419,15 +377,9 @@ func (v *Square) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x1
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Square", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {

@@ -29,45 +29,13 @@ func (v *Hello) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x1
 		case "filters":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Hello", "filters", err)
-				}
-				v.Filters = runtime.Opt[[]string]{}
-			} else {
-				elems, err := d.ArrIter()
-				if err != nil {
-					return runtime.JSONMemberError("Hello", "filters", err)
-				}
-				s, i := v.Filters.Value, 0
-				for elems.Next() {
-					s = runtime.JSONSliceAt(s, i)
-					if err := runtime.DecodeJSONStringTo(d, &s[i]); err != nil {
-						return runtime.JSONMemberError("Hello", "filters", err)
-					}
-					i++
-				}
-				if err := elems.Err(); err != nil {
-					return runtime.JSONMemberError("Hello", "filters", err)
-				}
-				if i == 0 {
-					s = []string{}
-				} else {
-					s = s[:i]
-				}
-				v.Filters.Value = s
-				v.Filters.Set = true
+			if err := runtime.DecodeJSONOptSlice(d, &v.Filters, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("Hello", "filters", err)
 			}
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Hello", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -106,15 +74,9 @@ func (v *Item) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x1
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Item", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -135,33 +97,8 @@ func (v *Item) UnmarshalJSON(data []byte) error {
 // DecodeJSON decodes Items from d in one pass over the input, as
 // UnmarshalJSON does; a JSON null sets v to nil.
 func (v *Items) DecodeJSON(d *runtime.JSONReader) error {
-	if d.Next() == jx.Null {
-		if err := d.Null(); err != nil {
-			return runtime.JSONTypeError("Items", err)
-		}
-		(*v) = nil
-	} else {
-		elems, err := d.ArrIter()
-		if err != nil {
-			return runtime.JSONTypeError("Items", err)
-		}
-		s, i := (*v), 0
-		for elems.Next() {
-			s = runtime.JSONSliceAt(s, i)
-			if err := s[i].DecodeJSON(d); err != nil {
-				return runtime.JSONTypeError("Items", err)
-			}
-			i++
-		}
-		if err := elems.Err(); err != nil {
-			return runtime.JSONTypeError("Items", err)
-		}
-		if i == 0 {
-			s = []Item{}
-		} else {
-			s = s[:i]
-		}
-		(*v) = s
+	if err := runtime.DecodeJSONSlice(d, (*[]Item)(v), runtime.DecodeJSONWith[Item]); err != nil {
+		return runtime.JSONTypeError("Items", err)
 	}
 	return nil
 }
@@ -197,15 +134,9 @@ func (v *Welcome) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x2
 		default:
-			key := runtime.JSONKey(members.Key())
-			var x json.RawMessage
-			if err := runtime.DecodeJSONRawTo(d, &x); err != nil {
+			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Welcome", key, err)
 			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]json.RawMessage)
-			}
-			v.AdditionalProperties[key] = x
 		}
 	}
 	if err := members.Err(); err != nil {
