@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/allsource-go/allsource/generator/internal/naming"
 	"github.com/dave/jennifer/jen"
 )
 
@@ -221,7 +222,7 @@ func (e *emitter) emit() ([]File, error) {
 		for _, o := range httpOps {
 			name := "operations.go"
 			if o.tag != "" {
-				if t := strings.ToLower(ExportedName(o.tag)); t != "" {
+				if t := strings.ToLower(naming.ExportedName(o.tag)); t != "" {
 					name = "operations_" + t + ".go"
 				}
 			}

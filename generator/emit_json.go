@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/allsource-go/allsource/generator/internal/naming"
 	"github.com/dave/jennifer/jen"
 )
 
@@ -74,7 +75,7 @@ func (e *emitter) jsonFile() *jen.File {
 // jsonFn builds the body of one generated decoding function.
 type jsonFn struct {
 	e     *emitter
-	ns    *Namespace
+	ns    *naming.Namespace
 	d     string // the *runtime.JSONReader parameter
 	owner string // the Go type being decoded, for error messages
 }

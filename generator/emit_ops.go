@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/allsource-go/allsource/generator/internal/naming"
 	"github.com/dave/jennifer/jen"
 )
 
@@ -76,7 +77,7 @@ func unwrapColl(t *typeRef) *typeRef {
 
 // encodeParam appends statements adding parameter p, whose value is v, to
 // the url.Values or http.Header named dst.
-func (e *emitter) encodeParam(ns *scope, p *param, v jen.Code, dst string) []jen.Code {
+func (e *emitter) encodeParam(ns *naming.Scope, p *param, v jen.Code, dst string) []jen.Code {
 	u := unwrapColl(p.typ)
 	sep := ","
 	switch p.style {
@@ -121,7 +122,7 @@ func (e *emitter) encodeParam(ns *scope, p *param, v jen.Code, dst string) []jen
 // has struct type n: as name[member]=value for deepObject, as member=value
 // for exploded form (and form bodies). Array members repeat their key;
 // members that are objects themselves are sent as JSON.
-func (e *emitter) encodeObject(ns *scope, p *param, n *namedType, v jen.Code, dst string) []jen.Code {
+func (e *emitter) encodeObject(ns *naming.Scope, p *param, n *namedType, v jen.Code, dst string) []jen.Code {
 	var out []jen.Code
 	for _, fl := range n.fields {
 		if !validTag(fl.json) {
@@ -193,7 +194,7 @@ func (e *emitter) params(f *jen.File, o *operation) {
 		if len(set.ps) == 0 || o.websocket && set.name == "encodeHeader" {
 			continue
 		}
-		ns := newScope(e.g.ns)
+		ns := naming.NewScope(e.g.ns)
 		recv := ns.Unexported("p")
 		dst := ns.Unexported("out")
 		body := []jen.Code{jen.Id(dst).Op(":=").Add(set.mk)}
@@ -420,10 +421,10 @@ func (e *emitter) operation(f *jen.File, o *operation) {
 			errDeclared = true
 			fields["Body"] = jen.Id(data)
 		case bodyForm:
-			fields["Body"] = jen.Index().Byte().Call(e.formValues(&scope{ns: ns}, b.typ.named, jen.Id(bodyName)).Dot("Encode").Call())
+			fields["Body"] = jen.Index().Byte().Call(e.formValues(naming.ScopeIn(ns), b.typ.named, jen.Id(bodyName)).Dot("Encode").Call())
 		case bodyMultipart:
 			ct := ns.Unexported("contentType")
-			body = append(body, e.multipart(&scope{ns: ns}, b.typ.named, jen.Id(bodyName), data, ct, errName, errDeclared, ret)...)
+			body = append(body, e.multipart(naming.ScopeIn(ns), b.typ.named, jen.Id(bodyName), data, ct, errName, errDeclared, ret)...)
 			errDeclared = true
 			fields["Body"] = jen.Id(data)
 			fields["ContentType"] = jen.Id(ct)
@@ -560,7 +561,7 @@ func atoi(s string) int {
 }
 
 // formValues builds url.Values from the struct value v of type n.
-func (e *emitter) formValues(ns *scope, n *namedType, v jen.Code) *jen.Statement {
+func (e *emitter) formValues(ns *naming.Scope, n *namedType, v jen.Code) *jen.Statement {
 	vals := ns.Unexported("form")
 	stmts := []jen.Code{jen.Id(vals).Op(":=").Make(jen.Qual("net/url", "Values"))}
 	stmts = append(stmts, e.encodeObject(ns, &param{style: "form", explode: true}, n, v, vals)...)
@@ -570,7 +571,7 @@ func (e *emitter) formValues(ns *scope, n *namedType, v jen.Code) *jen.Statement
 
 // multipart renders statements encoding the struct value v of type n as a
 // multipart/form-data body into data, with its content type in ct.
-func (e *emitter) multipart(ns *scope, n *namedType, v jen.Code, data, ct, errName string, errDeclared bool, ret func(jen.Code) jen.Code) []jen.Code {
+func (e *emitter) multipart(ns *naming.Scope, n *namedType, v jen.Code, data, ct, errName string, errDeclared bool, ret func(jen.Code) jen.Code) []jen.Code {
 	buf, w := ns.Unexported("buf"), ns.Unexported("mw")
 	form := e.formValues(ns, withoutBinary(n), v)
 	fv := ns.Unexported("fields")
@@ -638,27 +639,4 @@ func withoutBinary(n *namedType) *namedType {
 // than by pointer: slices, maps and raw JSON, whose zero value is nil.
 func byValue(t *typeRef) bool {
 	return t.kind == tSlice || t.kind == tMap || t.isRaw()
-}
-
-// scope hands out the names of the locals of one generated function. Each
-// local name is allocated once and reused: the generated blocks that use
-// them do not nest.
-type scope struct {
-	ns    *Namespace
-	names map[string]string
-}
-
-func newScope(parent *Namespace) *scope { return &scope{ns: parent.Child()} }
-
-// Unexported returns the function's local named after base.
-func (s *scope) Unexported(base string) string {
-	if n, ok := s.names[base]; ok {
-		return n
-	}
-	if s.names == nil {
-		s.names = map[string]string{}
-	}
-	n := s.ns.Unexported(base)
-	s.names[base] = n
-	return n
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/allsource-go/allsource/generator/internal/naming"
 	"github.com/dave/jennifer/jen"
 )
 
@@ -112,7 +113,7 @@ func (e *emitter) resultStruct(f *jen.File, o *operation) {
 // responseFunc renders the Request.Response function of o, which fills out
 // (the result struct) from the status and headers and says where the body
 // goes.
-func (e *emitter) responseFunc(o *operation, ns *Namespace, out string) jen.Code {
+func (e *emitter) responseFunc(o *operation, ns *naming.Namespace, out string) jen.Code {
 	status, h := ns.Unexported("status"), ns.Unexported("header")
 	v, ok, herr := ns.Unexported("v"), ns.Unexported("ok"), ns.Unexported("herr")
 	into := func(s *success) []jen.Code {
@@ -214,7 +215,7 @@ func typOf(s *success) *typeRef {
 func (e *emitter) headerParse(t *typeRef) jen.Code {
 	switch t.kind {
 	case tBasic:
-		return e.rt("Parse" + ExportedName(t.name))
+		return e.rt("Parse" + naming.ExportedName(t.name))
 	case tQual:
 		return e.rt("ParseTime")
 	case tSlice:

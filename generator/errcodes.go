@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/allsource-go/allsource/generator/internal/naming"
 	"github.com/dave/jennifer/jen"
 	"github.com/getkin/kin-openapi/openapi3"
 )
@@ -95,7 +96,7 @@ func (g *gen) buildErrorCodes() {
 		if name == "" {
 			name = c
 		}
-		g.errCodes = append(g.errCodes, &errorCode{code: c, name: g.ns.Exported("Err" + ExportedName(name)), doc: s.Description, class: class})
+		g.errCodes = append(g.errCodes, &errorCode{code: c, name: g.ns.Exported("Err" + naming.ExportedName(name)), doc: s.Description, class: class})
 	}
 	if len(g.errCodes) > 0 {
 		g.errCodesVar = g.ns.Unexported("errorCodes")

@@ -107,6 +107,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/allsource-go/allsource/generator/internal/naming"
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
@@ -266,7 +267,7 @@ func (cfg *Config) normalize() error {
 	if cfg.Package == "" {
 		return errors.New("apigen: no package name given")
 	}
-	if !isIdent(cfg.Package) || strings.ToLower(cfg.Package) != cfg.Package {
+	if !naming.IsIdent(cfg.Package) || strings.ToLower(cfg.Package) != cfg.Package {
 		return fmt.Errorf("apigen: package name %q is not a lower-case Go identifier", cfg.Package)
 	}
 	if cfg.RuntimeImport == "" {
@@ -424,7 +425,7 @@ func packageClause(path string) string {
 	}
 	for line := range strings.Lines(string(content)) {
 		if name, ok := strings.CutPrefix(line, "package "); ok {
-			if f := strings.Fields(name); len(f) > 0 && isIdent(f[0]) {
+			if f := strings.Fields(name); len(f) > 0 && naming.IsIdent(f[0]) {
 				return f[0]
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/allsource-go/allsource/generator/internal/naming"
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
@@ -136,7 +137,7 @@ func (t *typeRef) label() string {
 	case tNull:
 		return t.elem.label()
 	default:
-		return ExportedName(t.name)
+		return naming.ExportedName(t.name)
 	}
 }
 
@@ -279,7 +280,7 @@ type variant struct {
 type gen struct {
 	cfg         Config
 	doc         *openapi3.T
-	ns          *Namespace
+	ns          *naming.Namespace
 	warnings    []Diagnostic
 	byPtr       map[*openapi3.Schema]*typeRef
 	byRef       map[string]*typeRef // $ref as written -> the type it names
@@ -305,7 +306,7 @@ func newGen(cfg Config, doc *openapi3.T) *gen {
 	return &gen{
 		cfg:     cfg,
 		doc:     doc,
-		ns:      NewNamespace(),
+		ns:      naming.NewNamespace(),
 		byPtr:   make(map[*openapi3.Schema]*typeRef),
 		byRef:   make(map[string]*typeRef),
 		imports: make(map[string]string),
@@ -547,7 +548,7 @@ func (g *gen) resolve(r *openapi3.SchemaRef, hint string) *typeRef {
 			_, name := splitRef(r.Ref)
 			goName := goNameExt(r.Value.Extensions)
 			if goName == "" {
-				goName = ExportedName(name)
+				goName = naming.ExportedName(name)
 			}
 			g.importName(p)
 			return &typeRef{kind: tQual, pkg: p, name: goName, under: basicUnder(r.Value)}
@@ -811,7 +812,7 @@ func (g *gen) fillStruct(n *namedType) {
 		}
 		f := &field{name: names[k], json: k, required: req[k], nullable: nullable(p), doc: withDeprecated(p.Value.Description, p.Value.Deprecated)}
 		f.writeOnly = p.Value.WriteOnly
-		f.typ = g.resolve(p, n.name+ExportedName(k))
+		f.typ = g.resolve(p, n.name+naming.ExportedName(k))
 		if v, ok := constString(p.Value); ok {
 			f.constVal = v
 		}
@@ -838,7 +839,7 @@ func (g *gen) fillStruct(n *namedType) {
 // field. It depends on the schema alone, so that code in another package
 // (a paginator over a mapped type, say) can name the fields too.
 func fieldNames(props map[string]*openapi3.SchemaRef, order []string) map[string]string {
-	fns := NewNamespace()
+	fns := naming.NewNamespace()
 	fns.Reserve("MarshalJSON", "UnmarshalJSON", "DecodeJSON")
 	out := make(map[string]string, len(order)+1)
 	for _, k := range order {
@@ -910,9 +911,9 @@ func (g *gen) fillEnum(n *namedType) {
 				continue
 			}
 			seen[c.value] = true
-			word := ExportedName(c.title)
+			word := naming.ExportedName(c.title)
 			if word == "" {
-				word = ExportedName(c.value)
+				word = naming.ExportedName(c.value)
 			}
 			if word == "" {
 				word = "Value"
@@ -933,7 +934,7 @@ func (g *gen) fillEnum(n *namedType) {
 			continue
 		}
 		seen[s] = true
-		word := ExportedName(s)
+		word := naming.ExportedName(s)
 		if word == "" {
 			word = "Empty"
 			if s != "" {
@@ -951,7 +952,7 @@ func (g *gen) fillSum(n *namedType) {
 	if len(alts) == 0 {
 		alts = nonNull(s.AnyOf)
 	}
-	vns := NewNamespace()
+	vns := naming.NewNamespace()
 	vns.Reserve("Kind", "MarshalJSON", "UnmarshalJSON", "Raw")
 	n.rawField = "Raw"
 	n.kindType = g.ns.Exported(n.name + "Kind")
@@ -962,8 +963,8 @@ func (g *gen) fillSum(n *namedType) {
 	}
 	for i, a := range alts {
 		hint := fmt.Sprintf("%s%d", n.name, i+1)
-		if a.Ref == "" && a.Value != nil && ExportedName(a.Value.Title) != "" {
-			hint = ExportedName(a.Value.Title)
+		if a.Ref == "" && a.Value != nil && naming.ExportedName(a.Value.Title) != "" {
+			hint = naming.ExportedName(a.Value.Title)
 		}
 		t := g.resolve(a, hint)
 		if t.kind == tNamed && t.named == n {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/allsource-go/allsource/generator/internal/naming"
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
@@ -119,7 +120,7 @@ func (g *gen) buildOps() error {
 	if g.doc.Paths == nil {
 		return nil
 	}
-	methods := NewNamespace()
+	methods := naming.NewNamespace()
 	methods.Reserve("Runtime")
 	paths := g.doc.Paths.InMatchingOrder()
 	slices.Sort(paths)
@@ -148,7 +149,7 @@ func (g *gen) buildOps() error {
 	return nil
 }
 
-func (g *gen) buildOp(methods *Namespace, p, method string, item *openapi3.PathItem, op *openapi3.Operation) error {
+func (g *gen) buildOp(methods *naming.Namespace, p, method string, item *openapi3.PathItem, op *openapi3.Operation) error {
 	o := &operation{id: op.OperationID, method: method, path: p, summary: op.Summary, description: op.Description,
 		deprecated: op.Deprecated, origin: op.Origin}
 	if len(op.Tags) > 0 {
@@ -198,7 +199,7 @@ func (g *gen) buildOp(methods *Namespace, p, method string, item *openapi3.PathI
 			params = append(params, pr)
 		}
 	}
-	fieldNS := NewNamespace()
+	fieldNS := naming.NewNamespace()
 	var pathByName = map[string]*param{}
 	for _, pr := range params {
 		pv := pr.Value
@@ -232,7 +233,7 @@ func (g *gen) buildOp(methods *Namespace, p, method string, item *openapi3.PathI
 				}
 			}
 		}
-		prm.typ = g.resolve(schema, base+ExportedName(pv.Name))
+		prm.typ = g.resolve(schema, base+naming.ExportedName(pv.Name))
 		goName := goNameExt(pv.Extensions)
 		if goName == "" {
 			goName = pv.Name
@@ -504,7 +505,7 @@ func (g *gen) buildAuth() {
 			g.warn(s.Origin, "security scheme %q (%s %s%s) has no option constructor", k, s.Type, s.Scheme, s.In)
 			continue
 		}
-		a.fn = g.ns.Exported("With" + ExportedName(k))
+		a.fn = g.ns.Exported("With" + naming.ExportedName(k))
 		g.auth = append(g.auth, a)
 	}
 }
@@ -584,7 +585,7 @@ func (g *gen) buildStream(o *operation, op *openapi3.Operation) {
 	s.kindType = g.ns.Exported("StreamFrameKind")
 	s.decodeInto = g.ns.Exported("DecodeStreamFrameInto")
 	s.kindOf = g.ns.Unexported("streamFrameKind")
-	fields := NewNamespace()
+	fields := naming.NewNamespace()
 	fields.Reserve("Kind", "Frame")
 	for _, f := range s.ServerFrames {
 		t := g.schemaByName(f.Schema)
@@ -602,8 +603,8 @@ func (g *gen) buildStream(o *operation, op *openapi3.Operation) {
 			name:    f.Name,
 			match:   f.Match,
 			typ:     t,
-			wrapper: g.ns.Exported("Stream" + ExportedName(f.Name)),
-			kind:    g.ns.Exported("StreamFrameKind" + ExportedName(f.Name)),
+			wrapper: g.ns.Exported("Stream" + naming.ExportedName(f.Name)),
+			kind:    g.ns.Exported("StreamFrameKind" + naming.ExportedName(f.Name)),
 			field:   fields.Exported(f.Name),
 		})
 	}

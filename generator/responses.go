@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/allsource-go/allsource/generator/internal/naming"
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
@@ -165,7 +166,7 @@ func (g *gen) buildSuccesses(o *operation, op *openapi3.Operation, base string, 
 				}
 				t := tString
 				if schema != nil {
-					t = g.resolve(schema, base+ExportedName(hn))
+					t = g.resolve(schema, base+naming.ExportedName(hn))
 				}
 				if !headerParsable(t) {
 					g.warn(hr.Value.Origin, "header %s of %s %s has a schema with no text form; it is read as a string", hn, o.method, o.path)
@@ -220,7 +221,7 @@ func (g *gen) buildSuccesses(o *operation, op *openapi3.Operation, base string, 
 	}
 	// A result struct: which status came, its body, its headers.
 	o.resultType = g.ns.Exported(base + "Result")
-	fields := NewNamespace()
+	fields := naming.NewNamespace()
 	fields.Reserve("StatusCode")
 	for _, s := range o.successes {
 		if s.kind == bodyNone {
@@ -311,14 +312,14 @@ func (g *gen) buildItemStream(o *operation, sk streamKind, mt string, m *openapi
 			if err != nil {
 				g.warn(o.origin, "%s %s: x-sse-events is malformed: %v", o.method, o.path, err)
 			}
-			fields := NewNamespace()
+			fields := naming.NewNamespace()
 			fields.Reserve("Type", "ID", "Retry", "Data", "Raw")
 			for _, name := range sortedKeys(names) {
 				sch := g.extSchema(o, names[name], "x-sse-events")
 				if sch == nil {
 					continue
 				}
-				s.events = append(s.events, &sseEvent{name: name, field: fields.Exported(name), typ: g.resolve(sch, base+ExportedName(name)+"Event")})
+				s.events = append(s.events, &sseEvent{name: name, field: fields.Exported(name), typ: g.resolve(sch, base+naming.ExportedName(name)+"Event")})
 			}
 		}
 	}
