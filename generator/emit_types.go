@@ -67,7 +67,7 @@ func (e *emitter) structType(f *jen.File, n *namedType) {
 	var fields []jen.Code
 	for _, fl := range n.fields {
 		if !validTag(fl.json) {
-			e.g.warn(originOf(n.schema), "member %q of %s cannot be a struct tag; it is kept with the additional properties", fl.json, n.name)
+			e.g.warn(originOf(e.g.schemaOf[n]), "member %q of %s cannot be a struct tag; it is kept with the additional properties", fl.json, n.name)
 			continue
 		}
 		t, opt := e.fieldType(fl)
@@ -278,7 +278,7 @@ func (e *emitter) sumType(f *jen.File, n *namedType) {
 	byKind["string"] = plain
 	for _, k := range []string{"array", "string", "boolean"} {
 		if vs := byKind[k]; len(vs) > 1 {
-			e.g.warn(originOf(n.schema), "variants %s and %s of %s are both JSON %ss and nothing tells them apart; such values decode as %s", vs[0].name, vs[1].name, n.name, k, vs[0].name)
+			e.g.warn(originOf(e.g.schemaOf[n]), "variants %s and %s of %s are both JSON %ss and nothing tells them apart; such values decode as %s", vs[0].name, vs[1].name, n.name, k, vs[0].name)
 		}
 	}
 	var outer []jen.Code

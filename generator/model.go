@@ -219,11 +219,9 @@ const (
 
 // namedType is a type declared in the generated package.
 type namedType struct {
-	name   string
-	doc    string
-	kind   namedKind
-	schema *openapi3.Schema
-	filled bool
+	name string
+	doc  string
+	kind namedKind
 
 	fields []*field  // ntStruct
 	extra  *typeRef  // ntStruct: type of additional property values; nil when forbidden
@@ -278,23 +276,29 @@ type variant struct {
 
 // gen holds the state of one generation run.
 type gen struct {
-	cfg         Config
-	doc         *openapi3.T
-	ns          *naming.Namespace
-	warnings    []Diagnostic
-	byPtr       map[*openapi3.Schema]*typeRef
-	byRef       map[string]*typeRef // $ref as written -> the type it names
-	types       []*namedType
-	queue       []*namedType
-	imports     map[string]string // mapped import path -> package name
-	ops         []*operation
-	auth        []*authScheme
-	stream      *streamSpec
-	warned      map[string]bool
-	comps       map[string]*typeRef // component schema name -> its type
-	err         *SpecError          // first reason to refuse the spec
-	baseURL     string              // first server URL, when it has no variables
-	baseURLName string
+	cfg      Config
+	doc      *openapi3.T
+	ns       *naming.Namespace
+	warnings []Diagnostic
+	byPtr    map[*openapi3.Schema]*typeRef
+	byRef    map[string]*typeRef // $ref as written -> the type it names
+	types    []*namedType
+	queue    []*namedType
+	imports  map[string]string // mapped import path -> package name
+	ops      []*operation
+	auth     []*authScheme
+	stream   *streamSpec
+	warned   map[string]bool
+	comps    map[string]*typeRef // component schema name -> its type
+	err      *SpecError          // first reason to refuse the spec
+	// The source of the model's elements, which only the builder reads.
+	schemaOf     map[*namedType]*openapi3.Schema    // the schema a named type declares
+	filled       map[*namedType]bool                // named types whose declaration is complete
+	resultSchema map[*operation]*openapi3.SchemaRef // the schema of an operation's JSON result
+	opOrigin     map[*operation]*openapi3.Origin    // where an operation is written
+	pageExt      map[*operation]any                 // the x-pagination extension of an operation
+	baseURL      string                             // first server URL, when it has no variables
+	baseURLName  string
 	// userAgent (x-user-agent) is the User-Agent NewClient sends, under
 	// the constant userAgentName; "" for none.
 	userAgent, userAgentName string
@@ -312,6 +316,12 @@ func newGen(cfg Config, doc *openapi3.T) *gen {
 		imports: make(map[string]string),
 		warned:  make(map[string]bool),
 		comps:   make(map[string]*typeRef),
+
+		schemaOf:     make(map[*namedType]*openapi3.Schema),
+		filled:       make(map[*namedType]bool),
+		resultSchema: make(map[*operation]*openapi3.SchemaRef),
+		opOrigin:     make(map[*operation]*openapi3.Origin),
+		pageExt:      make(map[*operation]any),
 	}
 }
 
@@ -556,7 +566,7 @@ func (g *gen) resolve(r *openapi3.SchemaRef, hint string) *typeRef {
 		// A reference with sibling keywords (a description, in OpenAPI
 		// 3.1) is loaded as a copy of the schema it names: it is still that
 		// schema's type, found by the reference itself.
-		if t, ok := g.byRef[r.Ref]; ok && (t.kind != tNamed || t.named.schema == r.Value || shallowSame(t.named.schema, r.Value)) {
+		if t, ok := g.byRef[r.Ref]; ok && (t.kind != tNamed || g.schemaOf[t.named] == r.Value || shallowSame(g.schemaOf[t.named], r.Value)) {
 			return t
 		}
 		t := g.resolveRef(r)
@@ -604,7 +614,8 @@ func (g *gen) declare(s *openapi3.Schema, name string, ext map[string]any) *type
 	if goName == "" {
 		goName = name
 	}
-	n := &namedType{name: g.ns.Exported(goName), schema: s, doc: s.Description}
+	n := &namedType{name: g.ns.Exported(goName), doc: s.Description}
+	g.schemaOf[n] = s
 	if n.doc == "" {
 		n.doc = s.Title
 	}
@@ -690,11 +701,11 @@ func (g *gen) inline(s *openapi3.Schema, hint string) *typeRef {
 
 // fill completes the declaration of n.
 func (g *gen) fill(n *namedType) {
-	if n.filled {
+	if g.filled[n] {
 		return
 	}
-	n.filled = true
-	s := n.schema
+	g.filled[n] = true
+	s := g.schemaOf[n]
 	g.checkValues(s)
 	cat, same := classify(s)
 	switch cat {
@@ -736,13 +747,14 @@ func (g *gen) fill(n *namedType) {
 // which keeps their methods; a scalar or an alias is wrapped as it is.
 func (g *gen) nullableNamed(n *namedType) {
 	self := &typeRef{kind: tNamed, name: n.name, named: n}
-	if !nullable(&openapi3.SchemaRef{Value: n.schema}) || self.holdsNull() || n.kind == ntAlias && n.under == nil {
+	if !nullable(&openapi3.SchemaRef{Value: g.schemaOf[n]}) || self.holdsNull() || n.kind == ntAlias && n.under == nil {
 		return
 	}
 	switch n.kind {
 	case ntStruct, ntEnum:
 		inner := new(namedType)
 		*inner = *n
+		g.schemaOf[inner], g.filled[inner] = g.schemaOf[n], g.filled[n]
 		inner.name = g.ns.Exported(n.name + "Value")
 		inner.doc = fmt.Sprintf("%s is the value of %s when it is not null.", inner.name, n.name)
 		if i := slices.Index(g.types, n); i >= 0 {
@@ -750,7 +762,7 @@ func (g *gen) nullableNamed(n *namedType) {
 		} else {
 			g.types = append(g.types, inner)
 		}
-		*n = namedType{name: n.name, doc: n.doc, kind: ntAlias, schema: n.schema, filled: true,
+		*n = namedType{name: n.name, doc: n.doc, kind: ntAlias,
 			under: &typeRef{kind: tNull, elem: &typeRef{kind: tNamed, name: inner.name, named: inner}}}
 	case ntDef, ntAlias:
 		n.kind = ntAlias
@@ -791,7 +803,7 @@ func (g *gen) collectProps(s *openapi3.Schema, props map[string]*openapi3.Schema
 
 func (g *gen) fillStruct(n *namedType) {
 	n.kind = ntStruct
-	s := n.schema
+	s := g.schemaOf[n]
 	for _, part := range s.AllOf {
 		if part == nil || part.Value == nil {
 			continue
@@ -905,7 +917,7 @@ func (g *gen) fillEnum(n *namedType) {
 	n.kind = ntEnum
 	n.under = tString
 	seen := make(map[string]bool)
-	if consts, ok := titledEnum(n.schema); ok {
+	if consts, ok := titledEnum(g.schemaOf[n]); ok {
 		for _, c := range consts {
 			if seen[c.value] {
 				continue
@@ -922,7 +934,7 @@ func (g *gen) fillEnum(n *namedType) {
 		}
 		return
 	}
-	for _, v := range n.schema.Enum {
+	for _, v := range g.schemaOf[n].Enum {
 		if v == nil {
 			continue
 		}
@@ -947,7 +959,7 @@ func (g *gen) fillEnum(n *namedType) {
 
 func (g *gen) fillSum(n *namedType) {
 	n.kind = ntSum
-	s := n.schema
+	s := g.schemaOf[n]
 	alts := nonNull(s.OneOf)
 	if len(alts) == 0 {
 		alts = nonNull(s.AnyOf)
@@ -1111,7 +1123,7 @@ func (g *gen) inferVariants(n *namedType, alts openapi3.SchemaRefs) {
 	for i, a := range n.variants {
 		for _, b := range n.variants[i+1:] {
 			if a.typ.jsonKind() == "object" && b.typ.jsonKind() == "object" && a.sameConditions(b) {
-				g.warn(originOf(n.schema), "variants %s and %s of %s require the same members and values, so nothing tells them apart; such objects decode as %s", a.name, b.name, n.name, a.name)
+				g.warn(originOf(g.schemaOf[n]), "variants %s and %s of %s require the same members and values, so nothing tells them apart; such objects decode as %s", a.name, b.name, n.name, a.name)
 			}
 		}
 	}
@@ -1216,7 +1228,8 @@ func (g *gen) build() error {
 		if goName == "" {
 			goName = name
 		}
-		n := &namedType{name: g.ns.Exported(goName), kind: ntAlias, filled: true, schema: r.Value}
+		n := &namedType{name: g.ns.Exported(goName), kind: ntAlias}
+		g.schemaOf[n], g.filled[n] = r.Value, true
 		n.doc = r.Value.Description
 		t := &typeRef{kind: tNamed, name: n.name, named: n}
 		g.types = append(g.types, n)
@@ -1254,10 +1267,10 @@ func (g *gen) schemaTypes() []SchemaType {
 	var out []SchemaType
 	for _, name := range sortedKeys(g.comps) {
 		t := g.comps[name]
-		if t.kind != tNamed || t.named.schema == nil {
+		if t.kind != tNamed || g.schemaOf[t.named] == nil {
 			continue
 		}
-		out = append(out, SchemaType{Component: name, GoName: t.name, Schema: t.named.schema})
+		out = append(out, SchemaType{Component: name, GoName: t.name, Schema: g.schemaOf[t.named]})
 	}
 	return out
 }
@@ -1500,14 +1513,14 @@ func (g *gen) checkCycles() {
 		t := n.under
 		for t != nil && t.kind == tNamed && (t.named.kind == ntAlias || t.named.kind == ntDef) {
 			if seen[t.named] {
-				g.fail(originOf(n.schema), "schema %s is defined only in terms of itself", n.name)
+				g.fail(originOf(g.schemaOf[n]), "schema %s is defined only in terms of itself", n.name)
 				return
 			}
 			seen[t.named] = true
 			t = t.named.under
 		}
 		if t != nil && t.kind == tNamed && t.named == n {
-			g.fail(originOf(n.schema), "schema %s is defined only in terms of itself", n.name)
+			g.fail(originOf(g.schemaOf[n]), "schema %s is defined only in terms of itself", n.name)
 			return
 		}
 	}

@@ -51,7 +51,6 @@ type result struct {
 	kind   bodyKind
 	status string
 	typ    *typeRef
-	schema *openapi3.SchemaRef // of a JSON result
 }
 
 // errResp is a documented error response with a JSON schema.
@@ -81,9 +80,7 @@ type operation struct {
 	errorFunc   string // name of the ErrorBody function, if any
 	textErrors  []string
 	security    []string
-	origin      *openapi3.Origin
 	websocket   bool
-	pageExt     any           // the x-pagination extension, if any
 	paginate    *pagination   // what it says, once read
 	allName     string        // the iterator method of a paginated operation
 	pageBody    string        // the result struct's field holding a page, if any
@@ -151,7 +148,8 @@ func (g *gen) buildOps() error {
 
 func (g *gen) buildOp(methods *naming.Namespace, p, method string, item *openapi3.PathItem, op *openapi3.Operation) error {
 	o := &operation{id: op.OperationID, method: method, path: p, summary: op.Summary, description: op.Description,
-		deprecated: op.Deprecated, origin: op.Origin}
+		deprecated: op.Deprecated}
+	g.opOrigin[o] = op.Origin
 	if len(op.Tags) > 0 {
 		o.tag = op.Tags[0]
 	}
@@ -301,9 +299,10 @@ func (g *gen) buildOp(methods *naming.Namespace, p, method string, item *openapi
 		g.ns.Reserve(sib.goName)
 		o.mixed = nil
 		sibling = &sib
+		g.opOrigin[sibling] = g.opOrigin[o]
 	}
 	if ext, ok := op.Extensions["x-pagination"]; ok {
-		o.pageExt = ext
+		g.pageExt[o] = ext
 	}
 	if op.Security != nil {
 		for _, req := range *op.Security {
@@ -472,12 +471,11 @@ func (g *gen) buildResponses(o *operation, op *openapi3.Operation, base string) 
 
 // authScheme is a security scheme turned into an option constructor.
 type authScheme struct {
-	key    string
-	fn     string
-	kind   string // "bearer", "basic", "header", "query"
-	param  string
-	doc    string
-	origin *openapi3.Origin
+	key   string
+	fn    string
+	kind  string // "bearer", "basic", "header", "query"
+	param string
+	doc   string
 }
 
 func (g *gen) buildAuth() {
@@ -491,7 +489,7 @@ func (g *gen) buildAuth() {
 			continue
 		}
 		s := r.Value
-		a := &authScheme{key: k, doc: s.Description, origin: s.Origin}
+		a := &authScheme{key: k, doc: s.Description}
 		switch {
 		case s.Type == "http" && strings.EqualFold(s.Scheme, "bearer"), s.Type == "oauth2", s.Type == "openIdConnect":
 			a.kind = "bearer"

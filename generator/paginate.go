@@ -56,8 +56,8 @@ type paginationSpec struct {
 // once the types of the results are filled.
 func (g *gen) buildPaginations() {
 	for _, o := range g.ops {
-		if o.pageExt != nil {
-			g.buildPagination(o, o.pageExt)
+		if ext := g.pageExt[o]; ext != nil {
+			g.buildPagination(o, ext)
 		}
 	}
 }
@@ -66,7 +66,7 @@ func (g *gen) buildPaginations() {
 // does not fit the operation is a warning, and the operation gets no
 // iterator.
 func (g *gen) buildPagination(o *operation, raw any) {
-	op := struct{ Origin *openapi3.Origin }{o.origin}
+	op := struct{ Origin *openapi3.Origin }{g.opOrigin[o]}
 	var spec paginationSpec
 	b, err := json.Marshal(raw)
 	if err == nil {
@@ -297,13 +297,13 @@ func (g *gen) resultMember(o *operation, name string) *field {
 		}
 		return nil
 	}
-	if n.kind != tQual || o.result.schema == nil || o.result.schema.Value == nil {
+	if n.kind != tQual || g.resultSchema[o] == nil || g.resultSchema[o].Value == nil {
 		return nil
 	}
 	props := make(map[string]*openapi3.SchemaRef)
 	var order []string
 	req := make(map[string]bool)
-	g.collectProps(o.result.schema.Value, props, &order, req, 0)
+	g.collectProps(g.resultSchema[o].Value, props, &order, req, 0)
 	p := props[name]
 	if p == nil || p.Value == nil {
 		return nil
@@ -317,7 +317,7 @@ func (g *gen) resultMember(o *operation, name string) *field {
 		}
 	}
 	// References inside the mapped file are written relative to it.
-	file, _, _ := strings.Cut(o.result.schema.Ref, "#")
+	file, _, _ := strings.Cut(g.resultSchema[o].Ref, "#")
 	return &field{name: fieldNames(props, order)[name], json: name, required: req[name], nullable: nullable(p), typ: g.resolve(inFile(p, file), "")}
 }
 

@@ -40,8 +40,7 @@ type success struct {
 	status  string // "200", "2XX"
 	kind    bodyKind
 	typ     *typeRef
-	schema  *openapi3.SchemaRef // of a JSON body
-	field   string              // the result struct field of its body, "" for none
+	field   string // the result struct field of its body, "" for none
 	headers []successHeader
 }
 
@@ -105,6 +104,7 @@ func (g *gen) buildSuccesses(o *operation, op *openapi3.Operation, base string, 
 	var media []string
 	headers := map[string]*respHeader{}
 	var headerOrder []string
+	schemas := map[*success]*openapi3.SchemaRef{} // the schema of a JSON body
 	for _, c := range codes {
 		r := op.Responses.Value(c)
 		if r == nil || r.Value == nil {
@@ -140,7 +140,7 @@ func (g *gen) buildSuccesses(o *operation, op *openapi3.Operation, base string, 
 			switch s.kind {
 			case bodyJSON:
 				s.typ = g.resolve(m.Schema, base+"Response")
-				s.schema = m.Schema
+				schemas[s] = m.Schema
 			case bodyText:
 				s.typ = tString
 			default:
@@ -202,7 +202,8 @@ func (g *gen) buildSuccesses(o *operation, op *openapi3.Operation, base string, 
 	}
 	for _, s := range o.successes {
 		if o.result.kind == bodyNone && s.kind != bodyNone {
-			o.result = result{kind: s.kind, status: s.status, typ: s.typ, schema: s.schema}
+			o.result = result{kind: s.kind, status: s.status, typ: s.typ}
+			g.resultSchema[o] = schemas[s]
 		}
 	}
 	if o.result.kind == bodyNone && len(o.successes) > 0 {
@@ -302,7 +303,7 @@ func (g *gen) buildItemStream(o *operation, sk streamKind, mt string, m *openapi
 	}
 	if raw, ok := m.Extensions["x-sse-events"]; ok {
 		if sk != streamSSE {
-			g.warn(o.origin, "%s %s: x-sse-events applies to text/event-stream only", o.method, o.path)
+			g.warn(g.opOrigin[o], "%s %s: x-sse-events applies to text/event-stream only", o.method, o.path)
 		} else {
 			var names map[string]json.RawMessage
 			data, err := json.Marshal(raw)
@@ -310,7 +311,7 @@ func (g *gen) buildItemStream(o *operation, sk streamKind, mt string, m *openapi
 				err = json.Unmarshal(data, &names)
 			}
 			if err != nil {
-				g.warn(o.origin, "%s %s: x-sse-events is malformed: %v", o.method, o.path, err)
+				g.warn(g.opOrigin[o], "%s %s: x-sse-events is malformed: %v", o.method, o.path, err)
 			}
 			fields := naming.NewNamespace()
 			fields.Reserve("Type", "ID", "Retry", "Data", "Raw")
@@ -340,7 +341,7 @@ func (g *gen) extSchema(o *operation, v any, ext string) *openapi3.SchemaRef {
 	}
 	data, err := json.Marshal(v)
 	if err != nil {
-		g.warn(o.origin, "%s %s: %s is malformed: %v", o.method, o.path, ext, err)
+		g.warn(g.opOrigin[o], "%s %s: %s is malformed: %v", o.method, o.path, ext, err)
 		return nil
 	}
 	var ref struct {
@@ -353,12 +354,12 @@ func (g *gen) extSchema(o *operation, v any, ext string) *openapi3.SchemaRef {
 				return &openapi3.SchemaRef{Ref: ref.Ref, Value: sr.Value}
 			}
 		}
-		g.warn(o.origin, "%s %s: %s names unknown schema %q", o.method, o.path, ext, ref.Ref)
+		g.warn(g.opOrigin[o], "%s %s: %s names unknown schema %q", o.method, o.path, ext, ref.Ref)
 		return nil
 	}
 	s := &openapi3.Schema{}
 	if err := json.Unmarshal(data, s); err != nil {
-		g.warn(o.origin, "%s %s: %s is not a schema: %v", o.method, o.path, ext, err)
+		g.warn(g.opOrigin[o], "%s %s: %s is not a schema: %v", o.method, o.path, ext, err)
 		return nil
 	}
 	return &openapi3.SchemaRef{Value: s}
