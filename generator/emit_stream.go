@@ -35,9 +35,9 @@ func (e *emitter) streamFile() *jen.File {
 		case "array":
 			how = "a JSON array"
 		case "untagged-object":
-			how = fmt.Sprintf("an object without a %q member", s.TypeField)
+			how = fmt.Sprintf("an object without a %q member", s.typeField)
 		default:
-			how = fmt.Sprintf("an object whose %q member is %q", s.TypeField, fr.name)
+			how = fmt.Sprintf("an object whose %q member is %q", s.typeField, fr.name)
 		}
 		f.Add(doc(fmt.Sprintf("%s is the %q frame: %s, holding a %s.", fr.wrapper, fr.name, how, e.typeName(fr.typ))))
 		f.Type().Id(fr.wrapper).Struct(e.typ(fr.typ))
@@ -47,7 +47,7 @@ func (e *emitter) streamFile() *jen.File {
 	}
 	f.Add(doc(fmt.Sprintf("%s is a frame of a type this package does not know, from a newer\nserver: %s names it and Raw holds the frame.", s.unknown, "Type")))
 	f.Type().Id(s.unknown).Struct(
-		doc("Type is the frame's "+fmt.Sprintf("%q", s.TypeField)+" member.").Id("Type").String(),
+		doc("Type is the frame's "+fmt.Sprintf("%q", s.typeField)+" member.").Id("Type").String(),
 		doc("Raw is the frame as received.").Id("Raw").Qual("encoding/json", "RawMessage"),
 	)
 	f.Line()
@@ -213,7 +213,7 @@ func (e *emitter) streamDecoders(f *jen.File, s *streamSpec) {
 		kindCases = append(kindCases, jen.Case(jen.LitRune('[')).Block(jen.Return(jen.Id(arrayFrame.kind), jen.Nil(), jen.Nil())))
 	}
 	obj := []jen.Code{
-		jen.List(jen.Id(tag), jen.Id(found), jen.Err()).Op(":=").Add(e.rt("JSONTag")).Call(jen.Id(data), jen.Lit(s.TypeField)),
+		jen.List(jen.Id(tag), jen.Id(found), jen.Err()).Op(":=").Add(e.rt("JSONTag")).Call(jen.Id(data), jen.Lit(s.typeField)),
 		jen.If(jen.Err().Op("!=").Nil()).Block(
 			jen.Return(jen.Lit(0), jen.Nil(), frameErr(jen.Dict{jen.Id("Reason"): jen.Lit("invalid JSON object"), jen.Id("Err"): jen.Err()})),
 		),
@@ -222,7 +222,7 @@ func (e *emitter) streamDecoders(f *jen.File, s *streamSpec) {
 		obj = append(obj, jen.If(jen.Op("!").Id(found)).Block(jen.Return(jen.Id(untagged.kind), jen.Nil(), jen.Nil())))
 	} else {
 		obj = append(obj, jen.If(jen.Op("!").Id(found)).Block(
-			jen.Return(jen.Lit(0), jen.Nil(), frameErr(jen.Dict{jen.Id("Reason"): jen.Lit(fmt.Sprintf("object without a %q member", s.TypeField))}))))
+			jen.Return(jen.Lit(0), jen.Nil(), frameErr(jen.Dict{jen.Id("Reason"): jen.Lit(fmt.Sprintf("object without a %q member", s.typeField))}))))
 	}
 	if len(tagged) > 0 {
 		obj = append(obj, jen.Switch(jen.String().Call(jen.Id(tag))).Block(tagged...))
@@ -283,7 +283,7 @@ func (e *emitter) streamDecoders(f *jen.File, s *streamSpec) {
 			jen.Return(jen.Id(v), jen.Nil()),
 		))
 	}
-	f.Add(doc(fmt.Sprintf("%s decodes one server frame of %s %s. A frame with an unknown\n%q is returned as %s, so that a newer server does not break the client;\nmalformed frames are a *%s.", s.decode, o.method, o.path, s.TypeField, s.unknown, s.errType)))
+	f.Add(doc(fmt.Sprintf("%s decodes one server frame of %s %s. A frame with an unknown\n%q is returned as %s, so that a newer server does not break the client;\nmalformed frames are a *%s.", s.decode, o.method, o.path, s.typeField, s.unknown, s.errType)))
 	f.Func().Id(s.decode).Params(jen.Id(data).Index().Byte()).Params(jen.Id(s.iface), jen.Error()).Block(
 		jen.List(jen.Id(kind), jen.Id(tag), jen.Err()).Op(":=").Id(s.kindOf).Call(jen.Id(data)),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),

@@ -495,7 +495,7 @@ func kindValue(n *namedType, v *variant) string {
 // which sets Kind so that the value encodes as that variant.
 func (e *emitter) sumConstructors(f *jen.File, n *namedType) {
 	for _, v := range n.variants {
-		name := e.g.ns.Exported("New" + v.name + n.name)
+		name := v.constructor
 		arg := e.g.ns.Child().Unexported("v")
 		val := jen.Id(arg)
 		if n.recursive {

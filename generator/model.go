@@ -260,10 +260,13 @@ type enumVal struct {
 
 // variant is one alternative of a sum type.
 type variant struct {
-	name      string   // field name in the sum struct
-	kindConst string   // Kind constant
-	typ       *typeRef // variant type
-	tags      []string // discriminator values selecting it
+	name      string // field name in the sum struct
+	kindConst string // Kind constant
+	// constructor is the function New<Variant><Sum> that returns a sum
+	// holding the variant.
+	constructor string
+	typ         *typeRef // variant type
+	tags        []string // discriminator values selecting it
 
 	// Object variants of a sum without a discriminator: what an object
 	// must look like to be this variant.
@@ -1255,10 +1258,24 @@ func (g *gen) build() error {
 	g.buildPaginations()
 	g.checkCycles()
 	g.breakCycles()
+	g.nameConstructors()
 	if g.err != nil {
 		return g.err
 	}
 	return nil
+}
+
+// nameConstructors names the constructor of every variant of every sum.
+// They take their names after every other package-level name.
+func (g *gen) nameConstructors() {
+	for _, n := range g.types {
+		if n.kind != ntSum {
+			continue
+		}
+		for _, v := range n.variants {
+			v.constructor = g.ns.Exported("New" + v.name + n.name)
+		}
+	}
 }
 
 // schemaTypes lists the Go types declared for component schemas, in the

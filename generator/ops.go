@@ -510,14 +510,8 @@ func (g *gen) buildAuth() {
 
 // streamSpec is the x-websocket extension of an operation.
 type streamSpec struct {
-	op           *operation
-	TypeField    string   `json:"typeField"`
-	ClientFrames []string `json:"clientFrames"`
-	ServerFrames []struct {
-		Name   string `json:"name"`
-		Schema string `json:"schema"`
-		Match  string `json:"match"`
-	} `json:"serverFrames"`
+	op        *operation
+	typeField string // the member of a frame naming its kind
 
 	frames       []*streamFrame
 	clients      []*typeRef
@@ -554,22 +548,34 @@ func (g *gen) schemaByName(name string) *typeRef {
 	return nil
 }
 
+// webSocketSpec is the x-websocket extension as written.
+type webSocketSpec struct {
+	TypeField    string   `json:"typeField"`
+	ClientFrames []string `json:"clientFrames"`
+	ServerFrames []struct {
+		Name   string `json:"name"`
+		Schema string `json:"schema"`
+		Match  string `json:"match"`
+	} `json:"serverFrames"`
+}
+
 func (g *gen) buildStream(o *operation, op *openapi3.Operation) {
 	if g.stream != nil {
 		g.warn(op.Origin, "only one x-websocket operation is supported; %s %s gets only its path function", o.method, o.path)
 		return
 	}
 	raw, err := json.Marshal(op.Extensions["x-websocket"])
-	s := &streamSpec{op: o}
+	var spec webSocketSpec
 	if err == nil {
-		err = json.Unmarshal(raw, s)
+		err = json.Unmarshal(raw, &spec)
 	}
 	if err != nil {
 		g.warn(op.Origin, "x-websocket of %s %s is malformed: %v", o.method, o.path, err)
 		return
 	}
-	if s.TypeField == "" {
-		s.TypeField = "type"
+	s := &streamSpec{op: o, typeField: spec.TypeField}
+	if s.typeField == "" {
+		s.typeField = "type"
 	}
 	s.iface = g.ns.Exported("StreamFrame")
 	s.clientIface = g.ns.Exported("StreamClientFrame")
@@ -585,7 +591,7 @@ func (g *gen) buildStream(o *operation, op *openapi3.Operation) {
 	s.kindOf = g.ns.Unexported("streamFrameKind")
 	fields := naming.NewNamespace()
 	fields.Reserve("Kind", "Frame")
-	for _, f := range s.ServerFrames {
+	for _, f := range spec.ServerFrames {
 		t := g.schemaByName(f.Schema)
 		if t == nil {
 			g.warn(op.Origin, "x-websocket server frame %q names unknown schema %q", f.Name, f.Schema)
@@ -608,7 +614,7 @@ func (g *gen) buildStream(o *operation, op *openapi3.Operation) {
 	}
 	s.unknownKind = g.ns.Exported("StreamFrameKindUnknown")
 	s.unknownField = fields.Exported("Unknown")
-	for _, c := range s.ClientFrames {
+	for _, c := range spec.ClientFrames {
 		t := g.schemaByName(c)
 		if t == nil {
 			g.warn(op.Origin, "x-websocket client frame names unknown schema %q", c)
