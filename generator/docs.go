@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/template"
 
+	"github.com/allsource-go/allsource/generator/internal/ir"
 	"github.com/allsource-go/allsource/templates"
 )
 
@@ -40,7 +41,7 @@ func commentLines(s string) string {
 }
 
 // docs renders doc.go and api.md from the templates.
-func (g *gen) docs(ops []*operation) ([]File, error) {
+func (g *gen) docs(ops []*ir.Operation) ([]File, error) {
 	d := docData{Source: g.cfg.Source, Package: g.cfg.Package, Command: g.cfg.Command, ConfigFile: g.cfg.ConfigFile}
 	if g.doc.Info != nil {
 		d.Title, d.Version = g.doc.Info.Title, g.doc.Info.Version
@@ -61,17 +62,17 @@ func (g *gen) docs(ops []*operation) ([]File, error) {
 	}
 	d.Intro = intro
 	for _, o := range ops {
-		s := o.summary
+		s := o.Summary
 		if s == "" {
-			s = firstSentence(o.description)
+			s = firstSentence(o.Description)
 		}
-		d.Operations = append(d.Operations, docOp{Go: o.goName, Method: o.method, Path: o.path, Summary: mdCell(s)})
+		d.Operations = append(d.Operations, docOp{Go: o.GoName, Method: o.Method, Path: o.Path, Summary: mdCell(s)})
 	}
 	for _, n := range g.types {
-		d.Types = append(d.Types, n.name)
+		d.Types = append(d.Types, n.Name)
 	}
 	for _, n := range g.responseTypes() {
-		d.ResponseTypes = append(d.ResponseTypes, n.name)
+		d.ResponseTypes = append(d.ResponseTypes, n.Name)
 	}
 	var out []File
 	for _, t := range []struct{ tmpl, name string }{{"doc.go.tmpl", "doc.go"}, {"api.md.tmpl", "api.md"}} {

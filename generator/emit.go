@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/allsource-go/allsource/generator/internal/ir"
 	"github.com/allsource-go/allsource/generator/internal/naming"
 	"github.com/dave/jennifer/jen"
 )
@@ -88,56 +89,56 @@ func doc(first string, more ...string) *jen.Statement {
 func (e *emitter) rt(name string) *jen.Statement { return jen.Qual(e.g.cfg.RuntimeImport, name) }
 
 // typ renders a type expression.
-func (e *emitter) typ(t *typeRef) *jen.Statement {
-	switch t.kind {
-	case tBasic:
-		return jen.Id(t.name)
-	case tNamed:
-		return jen.Id(t.name)
-	case tQual:
-		return jen.Qual(t.pkg, t.name)
-	case tSlice:
-		return jen.Index().Add(e.typ(t.elem))
-	case tMap:
-		return jen.Map(jen.String()).Add(e.typ(t.elem))
-	case tNull:
-		return e.rt("Nullable").Types(e.typ(t.elem))
+func (e *emitter) typ(t *ir.TypeRef) *jen.Statement {
+	switch t.Kind {
+	case ir.Basic:
+		return jen.Id(t.Name)
+	case ir.Named:
+		return jen.Id(t.Name)
+	case ir.Qual:
+		return jen.Qual(t.Pkg, t.Name)
+	case ir.Slice:
+		return jen.Index().Add(e.typ(t.Elem))
+	case ir.Map:
+		return jen.Map(jen.String()).Add(e.typ(t.Elem))
+	case ir.Null:
+		return e.rt("Nullable").Types(e.typ(t.Elem))
 	}
 	return jen.Qual("encoding/json", "RawMessage")
 }
 
 // fieldType renders the type of a struct field with its presence wrapper,
 // and returns the JSON tag options.
-func (e *emitter) fieldType(f *field) (*jen.Statement, string) {
-	t := e.typ(f.typ)
+func (e *emitter) fieldType(f *ir.Field) (*jen.Statement, string) {
+	t := e.typ(f.Type)
 	switch {
-	case f.ptr && f.nullable && !f.required && !f.typ.isNullable():
+	case f.Ptr && f.Nullable && !f.Required && !f.Type.IsNullable():
 		// Absent, null and a value: a nil pointer alone cannot tell the
 		// first two apart.
 		return e.rt("Nullable").Types(jen.Op("*").Add(t)), ",omitzero"
-	case f.ptr:
-		if f.required && !f.nullable {
+	case f.Ptr:
+		if f.Required && !f.Nullable {
 			return jen.Op("*").Add(t), ""
 		}
 		return jen.Op("*").Add(t), ",omitempty"
-	case f.typ.isNullable():
+	case f.Type.IsNullable():
 		// The type holds null itself.
-		if f.required {
+		if f.Required {
 			return t, ""
 		}
 		return t, ",omitzero"
-	case f.typ.isRaw():
-		if f.required {
+	case f.Type.IsRaw():
+		if f.Required {
 			return t, ""
 		}
 		return t, ",omitempty"
-	case f.nullable:
+	case f.Nullable:
 		opt := ""
-		if !f.required {
+		if !f.Required {
 			opt = ",omitzero"
 		}
 		return e.rt("Nullable").Types(t), opt
-	case !f.required:
+	case !f.Required:
 		return e.rt("Opt").Types(t), ",omitzero"
 	}
 	return t, ""
@@ -186,22 +187,22 @@ func (e *emitter) emit() ([]File, error) {
 			}
 		}
 	}
-	var httpOps []*operation
+	var httpOps []*ir.Operation
 	for _, o := range g.ops {
-		if !o.websocket {
+		if !o.WebSocket {
 			httpOps = append(httpOps, o)
 		}
 	}
 	hasParams := false
 	for _, o := range g.ops {
-		if o.paramsType != "" {
+		if o.ParamsType != "" {
 			hasParams = true
 		}
 	}
 	if hasParams {
 		f := e.newFile()
 		for _, o := range g.ops {
-			if o.paramsType != "" && !o.sibling {
+			if o.ParamsType != "" && !o.Sibling {
 				e.params(f, o)
 			}
 		}
@@ -218,11 +219,11 @@ func (e *emitter) emit() ([]File, error) {
 				return nil, err
 			}
 		}
-		byFile := map[string][]*operation{}
+		byFile := map[string][]*ir.Operation{}
 		for _, o := range httpOps {
 			name := "operations.go"
-			if o.tag != "" {
-				if t := strings.ToLower(naming.ExportedName(o.tag)); t != "" {
+			if o.Tag != "" {
+				if t := strings.ToLower(naming.ExportedName(o.Tag)); t != "" {
 					name = "operations_" + t + ".go"
 				}
 			}
@@ -256,9 +257,9 @@ func (e *emitter) emit() ([]File, error) {
 	return append(files, docs...), nil
 }
 
-func hasWebsocket(ops []*operation) bool {
+func hasWebsocket(ops []*ir.Operation) bool {
 	for _, o := range ops {
-		if o.websocket {
+		if o.WebSocket {
 			return true
 		}
 	}
@@ -324,26 +325,26 @@ func (e *emitter) authFile() *jen.File {
 		var params []jen.Code
 		var body jen.Code
 		var text string
-		switch a.kind {
+		switch a.Kind {
 		case "bearer":
 			params = []jen.Code{jen.Id("token").String()}
 			body = e.rt("WithBearerToken").Call(jen.Id("token"))
-			text = fmt.Sprintf("%s authenticates requests with the %q security scheme: an\nAuthorization: Bearer header carrying token.", a.fn, a.key)
+			text = fmt.Sprintf("%s authenticates requests with the %q security scheme: an\nAuthorization: Bearer header carrying token.", a.Func, a.Key)
 		case "basic":
 			params = []jen.Code{jen.Id("user"), jen.Id("password").String()}
 			body = e.rt("WithBasicAuth").Call(jen.Id("user"), jen.Id("password"))
-			text = fmt.Sprintf("%s authenticates requests with the %q security scheme: HTTP\nbasic authentication.", a.fn, a.key)
+			text = fmt.Sprintf("%s authenticates requests with the %q security scheme: HTTP\nbasic authentication.", a.Func, a.Key)
 		case "header":
 			params = []jen.Code{jen.Id("key").String()}
-			body = e.rt("WithAPIKeyHeader").Call(jen.Lit(a.param), jen.Id("key"))
-			text = fmt.Sprintf("%s authenticates requests with the %q security scheme: the\n%s header carrying key.", a.fn, a.key, a.param)
+			body = e.rt("WithAPIKeyHeader").Call(jen.Lit(a.Param), jen.Id("key"))
+			text = fmt.Sprintf("%s authenticates requests with the %q security scheme: the\n%s header carrying key.", a.Func, a.Key, a.Param)
 		case "query":
 			params = []jen.Code{jen.Id("key").String()}
-			body = e.rt("WithAPIKeyQuery").Call(jen.Lit(a.param), jen.Id("key"))
-			text = fmt.Sprintf("%s authenticates requests with the %q security scheme: the\n%s query parameter carrying key.", a.fn, a.key, a.param)
+			body = e.rt("WithAPIKeyQuery").Call(jen.Lit(a.Param), jen.Id("key"))
+			text = fmt.Sprintf("%s authenticates requests with the %q security scheme: the\n%s query parameter carrying key.", a.Func, a.Key, a.Param)
 		}
-		f.Add(doc(text, a.doc))
-		f.Func().Id(a.fn).Params(params...).Qual(e.g.cfg.RuntimeImport, "Option").Block(jen.Return(body))
+		f.Add(doc(text, a.Doc))
+		f.Func().Id(a.Func).Params(params...).Qual(e.g.cfg.RuntimeImport, "Option").Block(jen.Return(body))
 		f.Line()
 	}
 	return f

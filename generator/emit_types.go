@@ -5,134 +5,135 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/allsource-go/allsource/generator/internal/ir"
 	"github.com/dave/jennifer/jen"
 )
 
-func (e *emitter) namedType(f *jen.File, n *namedType) {
-	switch n.kind {
-	case ntStruct:
+func (e *emitter) namedType(f *jen.File, n *ir.Type) {
+	switch n.Kind {
+	case ir.Struct:
 		e.structType(f, n)
-	case ntEnum:
+	case ir.Enum:
 		e.enumType(f, n)
-	case ntSum:
+	case ir.Sum:
 		e.sumType(f, n)
-	case ntAlias:
-		words := typeWords(n.under)
-		if n.under.isRaw() {
+	case ir.Alias:
+		words := typeWords(n.Under)
+		if n.Under.IsRaw() {
 			words = "any JSON value, kept as it was received; decode it with json.Unmarshal"
 		}
-		f.Add(doc(fmt.Sprintf("%s is %s.", n.name, words), n.doc))
-		f.Type().Id(n.name).Op("=").Add(e.typ(n.under))
+		f.Add(doc(fmt.Sprintf("%s is %s.", n.Name, words), n.Doc))
+		f.Type().Id(n.Name).Op("=").Add(e.typ(n.Under))
 		f.Line()
 	default:
-		words := "a value of the schema " + n.name
-		if n.under.isRaw() {
+		words := "a value of the schema " + n.Name
+		if n.Under.IsRaw() {
 			words += ": any JSON value. Decode it with json.Unmarshal"
 		}
-		if kinds := n.under.rawKinds(); kinds != nil {
+		if kinds := n.Under.RawKinds(); kinds != nil {
 			e.rawKindsType(f, n, kinds)
 			return
 		}
-		f.Add(doc(fmt.Sprintf("%s is %s.", n.name, words), n.doc))
-		f.Type().Id(n.name).Add(e.typ(n.under))
+		f.Add(doc(fmt.Sprintf("%s is %s.", n.Name, words), n.Doc))
+		f.Type().Id(n.Name).Add(e.typ(n.Under))
 		f.Line()
-		if n.under.kind == tBasic && isIntType(n.under) {
+		if n.Under.Kind == ir.Basic && isIntType(n.Under) {
 			// An integer type decodes every spelling of an integer, as the
 			// generated decoders do for its members.
-			if fn, ok := (&jsonMember{jsonFn: &jsonFn{e: e}}).scalarFunc(n.under); ok {
+			if fn, ok := (&jsonMember{jsonFn: &jsonFn{e: e}}).scalarFunc(n.Under); ok {
 				recv, data := e.g.ns.Child().Unexported("v"), "data"
-				f.Add(doc(fmt.Sprintf("UnmarshalJSON decodes %s from any spelling of an integer (1.0, 1e2).", n.name)))
-				f.Func().Params(jen.Id(recv).Op("*").Id(n.name)).Id("UnmarshalJSON").Params(jen.Id(data).Index().Byte()).Error().Block(
-					jen.Return(e.rt("DecodeJSONScalarBytes").Call(jen.Id(data), jen.Id(recv), e.rt(fn).Types(jen.Id(n.name)))))
+				f.Add(doc(fmt.Sprintf("UnmarshalJSON decodes %s from any spelling of an integer (1.0, 1e2).", n.Name)))
+				f.Func().Params(jen.Id(recv).Op("*").Id(n.Name)).Id("UnmarshalJSON").Params(jen.Id(data).Index().Byte()).Error().Block(
+					jen.Return(e.rt("DecodeJSONScalarBytes").Call(jen.Id(data), jen.Id(recv), e.rt(fn).Types(jen.Id(n.Name)))))
 				f.Line()
 			}
 		}
 	}
 }
 
-func typeWords(t *typeRef) string {
-	if t.kind == tNull {
-		return typeWords(t.elem) + " or null (a runtime.Nullable: absent, null or a value)"
+func typeWords(t *ir.TypeRef) string {
+	if t.Kind == ir.Null {
+		return typeWords(t.Elem) + " or null (a runtime.Nullable: absent, null or a value)"
 	}
-	if t.kind == tSlice {
-		return "a list of " + strings.TrimPrefix(typeWords(t.elem), "the type ")
+	if t.Kind == ir.Slice {
+		return "a list of " + strings.TrimPrefix(typeWords(t.Elem), "the type ")
 	}
-	if t.kind == tQual {
-		return "the type " + t.name + " of package " + t.pkg[strings.LastIndex(t.pkg, "/")+1:]
+	if t.Kind == ir.Qual {
+		return "the type " + t.Name + " of package " + t.Pkg[strings.LastIndex(t.Pkg, "/")+1:]
 	}
-	return "the type " + t.name
+	return "the type " + t.Name
 }
 
-func (e *emitter) structType(f *jen.File, n *namedType) {
+func (e *emitter) structType(f *jen.File, n *ir.Type) {
 	var fields []jen.Code
-	for _, fl := range n.fields {
-		if !validTag(fl.json) {
-			e.g.warn(originOf(e.g.schemaOf[n]), "member %q of %s cannot be a struct tag; it is kept with the additional properties", fl.json, n.name)
+	for _, fl := range n.Fields {
+		if !validTag(fl.JSON) {
+			e.g.warn(originOf(e.g.schemaOf[n]), "member %q of %s cannot be a struct tag; it is kept with the additional properties", fl.JSON, n.Name)
 			continue
 		}
 		t, opt := e.fieldType(fl)
-		text := fmt.Sprintf("%s is the %q member", fl.name, fl.json)
+		text := fmt.Sprintf("%s is the %q member", fl.Name, fl.JSON)
 		switch {
-		case fl.required && fl.nullable:
+		case fl.Required && fl.Nullable:
 			text += " (required, may be null)"
-		case fl.required:
+		case fl.Required:
 			text += " (required)"
-		case fl.nullable:
+		case fl.Nullable:
 			text += " (optional, may be null)"
 		default:
 			text += " (optional)"
 		}
-		if kinds := fl.typ.rawKinds(); kinds != nil {
+		if kinds := fl.Type.RawKinds(); kinds != nil {
 			text += fmt.Sprintf(", a JSON %s; decode it with json.Unmarshal", strings.Join(kinds, " or "))
-		} else if fl.typ.isRaw() {
+		} else if fl.Type.IsRaw() {
 			text += ", any JSON value; decode it with json.Unmarshal"
 		}
-		if fl.constVal != "" {
-			text += fmt.Sprintf("; always %q", fl.constVal)
+		if fl.Const != "" {
+			text += fmt.Sprintf("; always %q", fl.Const)
 		}
-		fields = append(fields, doc(text+".", fl.doc).Id(fl.name).Add(t).Tag(map[string]string{"json": fl.json + opt}))
+		fields = append(fields, doc(text+".", fl.Doc).Id(fl.Name).Add(t).Tag(map[string]string{"json": fl.JSON + opt}))
 	}
-	if n.extra != nil {
-		fields = append(fields, doc(n.extraF+" holds the members the schema does not describe, so that they\nsurvive a decode and encode round trip.").
-			Id(n.extraF).Map(jen.String()).Add(e.typ(n.extra)).Tag(map[string]string{"json": "-"}))
+	if n.Extra != nil {
+		fields = append(fields, doc(n.ExtraField+" holds the members the schema does not describe, so that they\nsurvive a decode and encode round trip.").
+			Id(n.ExtraField).Map(jen.String()).Add(e.typ(n.Extra)).Tag(map[string]string{"json": "-"}))
 	}
-	f.Add(doc(fmt.Sprintf("%s is the object schema %s.", n.name, n.name), n.doc))
-	f.Type().Id(n.name).Struct(fields...)
+	f.Add(doc(fmt.Sprintf("%s is the object schema %s.", n.Name, n.Name), n.Doc))
+	f.Type().Id(n.Name).Struct(fields...)
 	f.Line()
-	if n.extra == nil {
+	if n.Extra == nil {
 		return
 	}
 	ns := e.g.ns.Child()
 	recv := ns.Unexported("v")
 	plain := ns.Unexported("plain")
 	b := ns.Unexported("b")
-	f.Add(doc(fmt.Sprintf("MarshalJSON encodes %s with its additional properties.", n.name)))
-	f.Func().Params(jen.Id(recv).Id(n.name)).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()).Block(
-		jen.Type().Id(plain).Id(n.name),
+	f.Add(doc(fmt.Sprintf("MarshalJSON encodes %s with its additional properties.", n.Name)))
+	f.Func().Params(jen.Id(recv).Id(n.Name)).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()).Block(
+		jen.Type().Id(plain).Id(n.Name),
 		jen.List(jen.Id(b), jen.Err()).Op(":=").Qual("encoding/json", "Marshal").Call(jen.Id(plain).Call(jen.Id(recv))),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
-		jen.Return(e.helper("marshalExtra").Call(jen.Id(b), jen.Id(recv).Dot(n.extraF))),
+		jen.Return(e.helper("marshalExtra").Call(jen.Id(b), jen.Id(recv).Dot(n.ExtraField))),
 	)
 	f.Line()
 }
 
-func (e *emitter) enumType(f *jen.File, n *namedType) {
-	f.Add(doc(fmt.Sprintf("%s is an open enumeration: the constants below are the values the spec\nlists, and other values decode without error (see IsKnown).", n.name), n.doc))
-	f.Type().Id(n.name).String()
+func (e *emitter) enumType(f *jen.File, n *ir.Type) {
+	f.Add(doc(fmt.Sprintf("%s is an open enumeration: the constants below are the values the spec\nlists, and other values decode without error (see IsKnown).", n.Name), n.Doc))
+	f.Type().Id(n.Name).String()
 	f.Line()
-	if len(n.values) > 0 {
+	if len(n.Values) > 0 {
 		var defs []jen.Code
-		for _, v := range n.values {
-			defs = append(defs, doc(fmt.Sprintf("%s is the value %q.", v.name, v.value), v.doc).Id(v.name).Id(n.name).Op("=").Lit(v.value))
+		for _, v := range n.Values {
+			defs = append(defs, doc(fmt.Sprintf("%s is the value %q.", v.Name, v.Value), v.Doc).Id(v.Name).Id(n.Name).Op("=").Lit(v.Value))
 		}
-		f.Add(doc(fmt.Sprintf("Values of %s.", n.name)))
+		f.Add(doc(fmt.Sprintf("Values of %s.", n.Name)))
 		f.Const().Defs(defs...)
 		f.Line()
 	}
 	recv := e.g.ns.Child().Unexported("v")
 	var cases []jen.Code
-	for _, v := range n.values {
-		cases = append(cases, jen.Id(v.name))
+	for _, v := range n.Values {
+		cases = append(cases, jen.Id(v.Name))
 	}
 	body := []jen.Code{}
 	if len(cases) > 0 {
@@ -140,43 +141,43 @@ func (e *emitter) enumType(f *jen.File, n *namedType) {
 	}
 	body = append(body, jen.Return(jen.False()))
 	f.Add(doc(fmt.Sprintf("IsKnown reports whether %s is one of the values the spec lists.", recv)))
-	f.Func().Params(jen.Id(recv).Id(n.name)).Id("IsKnown").Params().Bool().Block(body...)
+	f.Func().Params(jen.Id(recv).Id(n.Name)).Id("IsKnown").Params().Bool().Block(body...)
 	f.Line()
 }
 
-func (e *emitter) sumType(f *jen.File, n *namedType) {
+func (e *emitter) sumType(f *jen.File, n *ir.Type) {
 	var names []string
-	for _, v := range n.variants {
-		names = append(names, v.name)
+	for _, v := range n.Variants {
+		names = append(names, v.Name)
 	}
-	intro := fmt.Sprintf("%s is one of: %s. Kind says which field holds the value; a value\nthat matches no variant is kept in %s with an empty Kind.", n.name, strings.Join(names, ", "), n.rawField)
-	if n.discriminator != "" {
-		intro += fmt.Sprintf(" The %q member selects the variant.", n.discriminator)
+	intro := fmt.Sprintf("%s is one of: %s. Kind says which field holds the value; a value\nthat matches no variant is kept in %s with an empty Kind.", n.Name, strings.Join(names, ", "), n.RawField)
+	if n.Discriminator != "" {
+		intro += fmt.Sprintf(" The %q member selects the variant.", n.Discriminator)
 	}
-	fields := []jen.Code{doc("Kind says which variant is set.").Id("Kind").Id(n.kindType)}
-	for _, v := range n.variants {
-		t := e.typ(v.typ)
-		if n.recursive {
+	fields := []jen.Code{doc("Kind says which variant is set.").Id("Kind").Id(n.KindType)}
+	for _, v := range n.Variants {
+		t := e.typ(v.Type)
+		if n.Recursive {
 			t = jen.Op("*").Add(t)
 		}
-		fields = append(fields, doc(fmt.Sprintf("%s is set when Kind is %s.", v.name, v.kindConst)).Id(v.name).Add(t))
+		fields = append(fields, doc(fmt.Sprintf("%s is set when Kind is %s.", v.Name, v.KindConst)).Id(v.Name).Add(t))
 	}
-	fields = append(fields, doc(n.rawField+" holds a value that matched no variant.").Id(n.rawField).Qual("encoding/json", "RawMessage"))
-	f.Add(doc(intro, n.doc))
-	f.Type().Id(n.name).Struct(fields...)
+	fields = append(fields, doc(n.RawField+" holds a value that matched no variant.").Id(n.RawField).Qual("encoding/json", "RawMessage"))
+	f.Add(doc(intro, n.Doc))
+	f.Type().Id(n.Name).Struct(fields...)
 	f.Line()
-	f.Add(doc(fmt.Sprintf("%s names a variant of %s.", n.kindType, n.name)))
-	f.Type().Id(n.kindType).String()
+	f.Add(doc(fmt.Sprintf("%s names a variant of %s.", n.KindType, n.Name)))
+	f.Type().Id(n.KindType).String()
 	f.Line()
 	var defs []jen.Code
-	for _, v := range n.variants {
-		text := fmt.Sprintf("%s marks the %s variant.", v.kindConst, v.name)
-		if n.discriminator != "" && len(v.tags) > 0 {
-			text = fmt.Sprintf("%s marks the %s variant; its value is the tag the %q member carries.", v.kindConst, v.name, n.discriminator)
+	for _, v := range n.Variants {
+		text := fmt.Sprintf("%s marks the %s variant.", v.KindConst, v.Name)
+		if n.Discriminator != "" && len(v.Tags) > 0 {
+			text = fmt.Sprintf("%s marks the %s variant; its value is the tag the %q member carries.", v.KindConst, v.Name, n.Discriminator)
 		}
-		defs = append(defs, doc(text).Id(v.kindConst).Id(n.kindType).Op("=").Lit(kindValue(n, v)))
+		defs = append(defs, doc(text).Id(v.KindConst).Id(n.KindType).Op("=").Lit(kindValue(n, v)))
 	}
-	f.Add(doc(fmt.Sprintf("Variants of %s.", n.name)))
+	f.Add(doc(fmt.Sprintf("Variants of %s.", n.Name)))
 	f.Const().Defs(defs...)
 	f.Line()
 
@@ -186,55 +187,55 @@ func (e *emitter) sumType(f *jen.File, n *namedType) {
 	// MarshalJSON
 	var mcases []jen.Code
 	b := ns.Unexported("b")
-	for _, v := range n.variants {
-		if n.discriminator == "" || len(v.tags) == 0 || v.typ.jsonKind() != "object" {
-			mcases = append(mcases, jen.Case(jen.Id(v.kindConst)).Block(jen.Return(jen.Qual("encoding/json", "Marshal").Call(jen.Id(recv).Dot(v.name)))))
+	for _, v := range n.Variants {
+		if n.Discriminator == "" || len(v.Tags) == 0 || v.Type.JSONKind() != "object" {
+			mcases = append(mcases, jen.Case(jen.Id(v.KindConst)).Block(jen.Return(jen.Qual("encoding/json", "Marshal").Call(jen.Id(recv).Dot(v.Name)))))
 			continue
 		}
-		args := []jen.Code{jen.Id(b), jen.Lit(n.discriminator)}
-		for _, t := range v.tags {
+		args := []jen.Code{jen.Id(b), jen.Lit(n.Discriminator)}
+		for _, t := range v.Tags {
 			args = append(args, jen.Lit(t))
 		}
-		mcases = append(mcases, jen.Case(jen.Id(v.kindConst)).Block(
-			jen.List(jen.Id(b), jen.Err()).Op(":=").Qual("encoding/json", "Marshal").Call(jen.Id(recv).Dot(v.name)),
+		mcases = append(mcases, jen.Case(jen.Id(v.KindConst)).Block(
+			jen.List(jen.Id(b), jen.Err()).Op(":=").Qual("encoding/json", "Marshal").Call(jen.Id(recv).Dot(v.Name)),
 			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 			jen.Return(e.helper("withTag").Call(args...)),
 		))
 	}
-	mtext := fmt.Sprintf("MarshalJSON encodes the variant Kind names, or %s.", n.rawField)
-	if n.discriminator != "" {
-		mtext += fmt.Sprintf(" The %q member is written with the\nvariant's tag, whatever the variant's own field holds (a tag of the variant\nit already holds is kept).", n.discriminator)
+	mtext := fmt.Sprintf("MarshalJSON encodes the variant Kind names, or %s.", n.RawField)
+	if n.Discriminator != "" {
+		mtext += fmt.Sprintf(" The %q member is written with the\nvariant's tag, whatever the variant's own field holds (a tag of the variant\nit already holds is kept).", n.Discriminator)
 	}
 	f.Add(doc(mtext))
-	f.Func().Params(jen.Id(recv).Id(n.name)).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()).Block(
+	f.Func().Params(jen.Id(recv).Id(n.Name)).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()).Block(
 		jen.Switch(jen.Id(recv).Dot("Kind")).Block(mcases...),
-		jen.If(jen.Len(jen.Id(recv).Dot(n.rawField)).Op(">").Lit(0)).Block(jen.Return(jen.Id(recv).Dot(n.rawField), jen.Nil())),
+		jen.If(jen.Len(jen.Id(recv).Dot(n.RawField)).Op(">").Lit(0)).Block(jen.Return(jen.Id(recv).Dot(n.RawField), jen.Nil())),
 		jen.Return(jen.Index().Byte().Call(jen.Lit("null")), jen.Nil()),
 	)
 	f.Line()
 	e.sumConstructors(f, n)
 
-	set := func(v *variant) []jen.Code {
-		target := jen.Op("&").Id(recv).Dot(v.name)
+	set := func(v *ir.Variant) []jen.Code {
+		target := jen.Op("&").Id(recv).Dot(v.Name)
 		var pre []jen.Code
-		if n.recursive {
-			pre = append(pre, jen.Id(recv).Dot(v.name).Op("=").New(e.typ(v.typ)))
-			target = jen.Id(recv).Dot(v.name)
+		if n.Recursive {
+			pre = append(pre, jen.Id(recv).Dot(v.Name).Op("=").New(e.typ(v.Type)))
+			target = jen.Id(recv).Dot(v.Name)
 		}
 		decode := jen.Qual("encoding/json", "Unmarshal").Call(jen.Id(data), target)
-		if isIntType(v.typ) && !n.recursive {
+		if isIntType(v.Type) && !n.Recursive {
 			// Integers decode as the generated decoders decode them, so
 			// that 1.0 and 1e2 are integers here too.
-			if fn, ok := (&jsonMember{jsonFn: &jsonFn{e: e}}).scalarFunc(v.typ); ok {
-				decode = e.rt("DecodeJSONScalarBytes").Call(jen.Id(data), target, e.rt(fn).Types(e.typ(v.typ)))
+			if fn, ok := (&jsonMember{jsonFn: &jsonFn{e: e}}).scalarFunc(v.Type); ok {
+				decode = e.rt("DecodeJSONScalarBytes").Call(jen.Id(data), target, e.rt(fn).Types(e.typ(v.Type)))
 			}
 		}
-		return append(pre, jen.Id(recv).Dot("Kind").Op("=").Id(v.kindConst), jen.Return(decode))
+		return append(pre, jen.Id(recv).Dot("Kind").Op("=").Id(v.KindConst), jen.Return(decode))
 	}
-	byKind := map[string][]*variant{}
-	var anyV *variant
-	for _, v := range n.variants {
-		k := v.typ.jsonKind()
+	byKind := map[string][]*ir.Variant{}
+	var anyV *ir.Variant
+	for _, v := range n.Variants {
+		k := v.Type.JSONKind()
 		if k == "" {
 			if anyV == nil {
 				anyV = v
@@ -244,9 +245,9 @@ func (e *emitter) sumType(f *jen.File, n *namedType) {
 		byKind[k] = append(byKind[k], v)
 	}
 	// String enums are told apart from other strings by their values.
-	var enums, plain []*variant
+	var enums, plain []*ir.Variant
 	for _, v := range byKind["string"] {
-		if v.typ.kind == tNamed && v.typ.named.kind == ntEnum && len(v.typ.named.values) > 0 {
+		if v.Type.Kind == ir.Named && v.Type.Named.Kind == ir.Enum && len(v.Type.Named.Values) > 0 {
 			enums = append(enums, v)
 		} else {
 			plain = append(plain, v)
@@ -261,8 +262,8 @@ func (e *emitter) sumType(f *jen.File, n *namedType) {
 		var cases []jen.Code
 		for _, v := range enums {
 			var lits []jen.Code
-			for _, ev := range v.typ.named.values {
-				lits = append(lits, jen.Lit(ev.value))
+			for _, ev := range v.Type.Named.Values {
+				lits = append(lits, jen.Lit(ev.Value))
 			}
 			cases = append(cases, jen.Case(lits...).Block(set(v)...))
 		}
@@ -278,13 +279,13 @@ func (e *emitter) sumType(f *jen.File, n *namedType) {
 	byKind["string"] = plain
 	for _, k := range []string{"array", "string", "boolean"} {
 		if vs := byKind[k]; len(vs) > 1 {
-			e.g.warn(originOf(e.g.schemaOf[n]), "variants %s and %s of %s are both JSON %ss and nothing tells them apart; such values decode as %s", vs[0].name, vs[1].name, n.name, k, vs[0].name)
+			e.g.warn(originOf(e.g.schemaOf[n]), "variants %s and %s of %s are both JSON %ss and nothing tells them apart; such values decode as %s", vs[0].Name, vs[1].Name, n.Name, k, vs[0].Name)
 		}
 	}
 	var outer []jen.Code
 	if objs := byKind["object"]; len(objs) > 0 {
 		var body []jen.Code
-		if n.discriminator != "" {
+		if n.Discriminator != "" {
 			body = e.sumByTag(n, objs, set)
 		} else {
 			body = e.sumByMembers(n, objs)
@@ -312,9 +313,9 @@ func (e *emitter) sumType(f *jen.File, n *namedType) {
 		for _, r := range "-0123456789" {
 			lits = append(lits, jen.LitRune(r))
 		}
-		var intV, floatV *variant
+		var intV, floatV *ir.Variant
 		for _, v := range nums {
-			if isIntType(v.typ) {
+			if isIntType(v.Type) {
 				if intV == nil {
 					intV = v
 				}
@@ -336,34 +337,34 @@ func (e *emitter) sumType(f *jen.File, n *namedType) {
 		tail = set(anyV)
 	} else {
 		tail = []jen.Code{
-			jen.Id(recv).Dot(n.rawField).Op("=").Qual("bytes", "Clone").Call(jen.Id(data)),
+			jen.Id(recv).Dot(n.RawField).Op("=").Qual("bytes", "Clone").Call(jen.Id(data)),
 			jen.Return(jen.Nil()),
 		}
 	}
-	text := fmt.Sprintf("UnmarshalJSON decodes the variant the JSON value matches, or keeps the value\nin %s when none does", n.rawField)
+	text := fmt.Sprintf("UnmarshalJSON decodes the variant the JSON value matches, or keeps the value\nin %s when none does", n.RawField)
 	if anyV == nil && len(outer) > 0 {
 		// A value of a kind no variant has (a boolean where every variant
 		// is an object, say) is refused: it is not a newer variant.
 		text += "; a value of a kind no variant has is refused"
 		outer = append(outer,
 			jen.Case(jen.LitRune('n')),
-			jen.Default().Block(jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(n.name+": a JSON value of this kind is none of its variants: %.40q"), jen.Id(data)))))
+			jen.Default().Block(jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(n.Name+": a JSON value of this kind is none of its variants: %.40q"), jen.Id(data)))))
 	}
 	f.Add(doc(text + "."))
-	blk := []jen.Code{jen.Op("*").Id(recv).Op("=").Id(n.name).Values()}
+	blk := []jen.Code{jen.Op("*").Id(recv).Op("=").Id(n.Name).Values()}
 	if len(outer) > 0 {
 		blk = append(blk, jen.Switch(e.helper("jsonKindOf").Call(jen.Id(data))).Block(outer...))
 	}
 	blk = append(blk, tail...)
-	f.Func().Params(jen.Id(recv).Op("*").Id(n.name)).Id("UnmarshalJSON").Params(jen.Id(data).Index().Byte()).Error().Block(blk...)
+	f.Func().Params(jen.Id(recv).Op("*").Id(n.Name)).Id("UnmarshalJSON").Params(jen.Id(data).Index().Byte()).Error().Block(blk...)
 	f.Line()
 }
 
-func isIntType(t *typeRef) bool {
-	for t.kind == tNamed && (t.named.kind == ntDef || t.named.kind == ntAlias) && t.named.under != nil {
-		t = t.named.under
+func isIntType(t *ir.TypeRef) bool {
+	for t.Kind == ir.Named && (t.Named.Kind == ir.Def || t.Named.Kind == ir.Alias) && t.Named.Under != nil {
+		t = t.Named.Under
 	}
-	return t.kind == tBasic && strings.HasPrefix(t.name, "int")
+	return t.Kind == ir.Basic && strings.HasPrefix(t.Name, "int")
 }
 
 // sumLocals are the names the UnmarshalJSON of a sum type uses; every
@@ -375,15 +376,15 @@ func (e *emitter) sumLocals() (recv, data, members, tag, raw, ok string) {
 
 // sumByTag returns the statements choosing among the object variants objs
 // of n by the value of its discriminator member.
-func (e *emitter) sumByTag(n *namedType, objs []*variant, set func(*variant) []jen.Code) []jen.Code {
+func (e *emitter) sumByTag(n *ir.Type, objs []*ir.Variant, set func(*ir.Variant) []jen.Code) []jen.Code {
 	_, data, m, tag, raw, ok := e.sumLocals()
 	var cases []jen.Code
 	for _, v := range objs {
-		if len(v.tags) == 0 {
+		if len(v.Tags) == 0 {
 			continue
 		}
 		var lits []jen.Code
-		for _, t := range v.tags {
+		for _, t := range v.Tags {
 			lits = append(lits, jen.Lit(t))
 		}
 		cases = append(cases, jen.Case(lits...).Block(set(v)...))
@@ -392,9 +393,9 @@ func (e *emitter) sumByTag(n *namedType, objs []*variant, set func(*variant) []j
 		jen.List(jen.Id(m), jen.Err()).Op(":=").Add(e.helper("probe")).Call(jen.Id(data)),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
 		jen.Var().Id(tag).String(),
-		jen.If(jen.List(jen.Id(raw), jen.Id(ok)).Op(":=").Id(m).Index(jen.Lit(n.discriminator)), jen.Id(ok)).Block(
+		jen.If(jen.List(jen.Id(raw), jen.Id(ok)).Op(":=").Id(m).Index(jen.Lit(n.Discriminator)), jen.Id(ok)).Block(
 			jen.If(jen.Err().Op("=").Qual("encoding/json", "Unmarshal").Call(jen.Id(raw), jen.Op("&").Id(tag)), jen.Err().Op("!=").Nil()).Block(
-				jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("%s: discriminator %q: %%w", n.name, n.discriminator)), jen.Err())))),
+				jen.Return(jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("%s: discriminator %q: %%w", n.Name, n.Discriminator)), jen.Err())))),
 	}
 	if len(cases) > 0 {
 		body = append(body, jen.Switch(jen.Id(tag)).Block(cases...))
@@ -409,29 +410,29 @@ func (e *emitter) sumByTag(n *namedType, objs []*variant, set func(*variant) []j
 // spec lists them, and the first that decodes wins. An object no variant
 // takes falls through to the caller's fallback, so nothing is lost and
 // nothing is invented.
-func (e *emitter) sumByMembers(n *namedType, objs []*variant) []jen.Code {
+func (e *emitter) sumByMembers(n *ir.Type, objs []*ir.Variant) []jen.Code {
 	recv, data, m, _, _, _ := e.sumLocals()
 	order := slices.Clone(objs)
-	slices.SortStableFunc(order, func(a, b *variant) int { return b.specificity() - a.specificity() })
+	slices.SortStableFunc(order, func(a, b *ir.Variant) int { return b.Specificity() - a.Specificity() })
 	var body []jen.Code
 	probed := false
 	for _, v := range order {
 		var conds []jen.Code
-		for _, r := range v.required {
-			if !slices.ContainsFunc(v.values, func(mv memberValues) bool { return mv.name == r && mv.required }) {
+		for _, r := range v.Required {
+			if !slices.ContainsFunc(v.Values, func(mv ir.MemberValues) bool { return mv.Name == r && mv.Required }) {
 				conds = append(conds, e.helper("has").Call(jen.Id(m), jen.Lit(r)))
 			}
 		}
-		for _, mv := range v.values {
-			args := []jen.Code{jen.Id(m), jen.Lit(mv.name), jen.Lit(mv.required)}
-			for _, val := range mv.values {
+		for _, mv := range v.Values {
+			args := []jen.Code{jen.Id(m), jen.Lit(mv.Name), jen.Lit(mv.Required)}
+			for _, val := range mv.Values {
 				args = append(args, jen.Lit(val))
 			}
 			conds = append(conds, e.helper("memberIn").Call(args...))
 		}
-		if v.closed {
+		if v.Closed {
 			args := []jen.Code{jen.Id(m)}
-			for _, k := range v.known {
+			for _, k := range v.Known {
 				args = append(args, jen.Lit(k))
 			}
 			conds = append(conds, e.helper("only").Call(args...))
@@ -443,23 +444,23 @@ func (e *emitter) sumByMembers(n *namedType, objs []*variant) []jen.Code {
 				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
 			)
 		}
-		target := jen.Op("&").Id(recv).Dot(v.name)
+		target := jen.Op("&").Id(recv).Dot(v.Name)
 		var try []jen.Code
-		if n.recursive {
-			try = append(try, jen.Id(recv).Dot(v.name).Op("=").New(e.typ(v.typ)))
-			target = jen.Id(recv).Dot(v.name)
+		if n.Recursive {
+			try = append(try, jen.Id(recv).Dot(v.Name).Op("=").New(e.typ(v.Type)))
+			target = jen.Id(recv).Dot(v.Name)
 		}
 		ok := jen.Qual("encoding/json", "Unmarshal").Call(jen.Id(data), target).Op("==").Nil()
-		if isSum(v.typ) {
+		if isSum(v.Type) {
 			// A nested union takes any value, keeping what it cannot type
 			// in its Raw: it is this variant only when one of its own
 			// variants took the value.
-			ok = ok.Op("&&").Id(recv).Dot(v.name).Dot("Kind").Op("!=").Lit("")
+			ok = ok.Op("&&").Id(recv).Dot(v.Name).Dot("Kind").Op("!=").Lit("")
 		}
 		try = append(try,
 			jen.If(ok).Block(
-				jen.Id(recv).Dot("Kind").Op("=").Id(v.kindConst), jen.Return(jen.Nil())),
-			jen.Op("*").Id(recv).Op("=").Id(n.name).Values(),
+				jen.Id(recv).Dot("Kind").Op("=").Id(v.KindConst), jen.Return(jen.Nil())),
+			jen.Op("*").Id(recv).Op("=").Id(n.Name).Values(),
 		)
 		if len(conds) == 0 {
 			body = append(body, try...)
@@ -475,39 +476,39 @@ func (e *emitter) sumByMembers(n *namedType, objs []*variant) []jen.Code {
 }
 
 // isSum reports whether t is a union type, through aliases.
-func isSum(t *typeRef) bool {
-	for t.kind == tNamed && t.named.kind == ntAlias && t.named.under != nil {
-		t = t.named.under
+func isSum(t *ir.TypeRef) bool {
+	for t.Kind == ir.Named && t.Named.Kind == ir.Alias && t.Named.Under != nil {
+		t = t.Named.Under
 	}
-	return t.kind == tNamed && t.named.kind == ntSum
+	return t.Kind == ir.Named && t.Named.Kind == ir.Sum
 }
 
 // kindValue is the value of the Kind constant of variant v of n: the wire
 // tag of a discriminated variant, else the variant's name.
-func kindValue(n *namedType, v *variant) string {
-	if n.discriminator != "" && len(v.tags) > 0 {
-		return v.tags[0]
+func kindValue(n *ir.Type, v *ir.Variant) string {
+	if n.Discriminator != "" && len(v.Tags) > 0 {
+		return v.Tags[0]
 	}
-	return v.name
+	return v.Name
 }
 
 // sumConstructors renders a constructor per variant of n, New<Variant><Sum>,
 // which sets Kind so that the value encodes as that variant.
-func (e *emitter) sumConstructors(f *jen.File, n *namedType) {
-	for _, v := range n.variants {
-		name := v.constructor
+func (e *emitter) sumConstructors(f *jen.File, n *ir.Type) {
+	for _, v := range n.Variants {
+		name := v.Constructor
 		arg := e.g.ns.Child().Unexported("v")
 		val := jen.Id(arg)
-		if n.recursive {
+		if n.Recursive {
 			val = jen.Op("&").Id(arg)
 		}
-		text := fmt.Sprintf("%s returns a %s holding the %s variant.", name, n.name, v.name)
-		if n.discriminator != "" && len(v.tags) > 0 {
-			text = fmt.Sprintf("%s returns a %s holding the %s variant, encoded with %q\nas its %q member.", name, n.name, v.name, v.tags[0], n.discriminator)
+		text := fmt.Sprintf("%s returns a %s holding the %s variant.", name, n.Name, v.Name)
+		if n.Discriminator != "" && len(v.Tags) > 0 {
+			text = fmt.Sprintf("%s returns a %s holding the %s variant, encoded with %q\nas its %q member.", name, n.Name, v.Name, v.Tags[0], n.Discriminator)
 		}
 		f.Add(doc(text))
-		f.Func().Id(name).Params(jen.Id(arg).Add(e.typ(v.typ))).Id(n.name).Block(
-			jen.Return(jen.Id(n.name).Values(jen.Dict{jen.Id("Kind"): jen.Id(v.kindConst), jen.Id(v.name): val})),
+		f.Func().Id(name).Params(jen.Id(arg).Add(e.typ(v.Type))).Id(n.Name).Block(
+			jen.Return(jen.Id(n.Name).Values(jen.Dict{jen.Id("Kind"): jen.Id(v.KindConst), jen.Id(v.Name): val})),
 		)
 		f.Line()
 	}
@@ -516,17 +517,17 @@ func (e *emitter) sumConstructors(f *jen.File, n *namedType) {
 // rawKindsType renders a named schema that allows only some JSON kinds
 // (type: "null", or a list of types) as raw JSON with methods that keep it
 // raw when encoded and refuse a value of any other kind when decoded.
-func (e *emitter) rawKindsType(f *jen.File, n *namedType, kinds []string) {
-	f.Add(doc(fmt.Sprintf("%s is a JSON %s, kept as it was received; decode it with json.Unmarshal.", n.name, strings.Join(kinds, " or ")), n.doc))
-	f.Type().Id(n.name).Qual("encoding/json", "RawMessage")
+func (e *emitter) rawKindsType(f *jen.File, n *ir.Type, kinds []string) {
+	f.Add(doc(fmt.Sprintf("%s is a JSON %s, kept as it was received; decode it with json.Unmarshal.", n.Name, strings.Join(kinds, " or ")), n.Doc))
+	f.Type().Id(n.Name).Qual("encoding/json", "RawMessage")
 	f.Line()
 	recv, data := e.g.ns.Child().Unexported("v"), "data"
-	f.Add(doc(fmt.Sprintf("MarshalJSON writes %s as it is (null when empty).", n.name)))
-	f.Func().Params(jen.Id(recv).Id(n.name)).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()).Block(
+	f.Add(doc(fmt.Sprintf("MarshalJSON writes %s as it is (null when empty).", n.Name)))
+	f.Func().Params(jen.Id(recv).Id(n.Name)).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()).Block(
 		jen.Return(jen.Qual("encoding/json", "RawMessage").Call(jen.Id(recv)).Dot("MarshalJSON").Call()))
 	f.Line()
 	f.Add(doc(fmt.Sprintf("UnmarshalJSON keeps data, one JSON %s, as it is.", strings.Join(kinds, " or "))))
-	f.Func().Params(jen.Id(recv).Op("*").Id(n.name)).Id("UnmarshalJSON").Params(jen.Id(data).Index().Byte()).Error().Block(
+	f.Func().Params(jen.Id(recv).Op("*").Id(n.Name)).Id("UnmarshalJSON").Params(jen.Id(data).Index().Byte()).Error().Block(
 		jen.Return(e.rt("UnmarshalJSONRawKinds").Call(jen.Id(data), jen.Id(recv), e.kindsExpr(kinds))))
 	f.Line()
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/allsource-go/allsource/generator/internal/ir"
 	"github.com/allsource-go/allsource/generator/internal/naming"
 	"github.com/dave/jennifer/jen"
 	"github.com/getkin/kin-openapi/openapi3"
@@ -28,12 +29,6 @@ import (
 // forbidden, rate_limited, conflict), or out of any (none: a read-only
 // node's 409 does not match runtime.ErrConflict); left out, the response
 // belongs to the class of its status.
-
-// errorCode is one entry of x-error-codes.
-type errorCode struct {
-	code, name, doc string
-	class           string // runtime sentinel name, "" or "none"
-}
 
 // errorClasses maps the class names of x-error-codes to runtime sentinels.
 var errorClasses = map[string]string{
@@ -96,7 +91,7 @@ func (g *gen) buildErrorCodes() {
 		if name == "" {
 			name = c
 		}
-		g.errCodes = append(g.errCodes, &errorCode{code: c, name: g.ns.Exported("Err" + naming.ExportedName(name)), doc: s.Description, class: class})
+		g.errCodes = append(g.errCodes, &ir.ErrorCode{Code: c, Name: g.ns.Exported("Err" + naming.ExportedName(name)), Doc: s.Description, Class: class})
 	}
 	if len(g.errCodes) > 0 {
 		g.errCodesVar = g.ns.Unexported("errorCodes")
@@ -112,27 +107,27 @@ func (e *emitter) errorsFile() *jen.File {
 	f := e.newFile()
 	var defs, list []jen.Code
 	for _, c := range e.g.errCodes {
-		text := fmt.Sprintf("%s matches an error response whose body carries the\ncode %q (errors.Is).", c.name, c.code)
-		switch c.class {
+		text := fmt.Sprintf("%s matches an error response whose body carries the\ncode %q (errors.Is).", c.Name, c.Code)
+		switch c.Class {
 		case "":
 		case "none":
 			text += "\nSuch a response matches no status class sentinel of the runtime."
 		default:
-			text += fmt.Sprintf("\nSuch a response also matches runtime.%s, whatever its status.", c.class)
+			text += fmt.Sprintf("\nSuch a response also matches runtime.%s, whatever its status.", c.Class)
 		}
 		fields := jen.Dict{
-			jen.Id("Code"): jen.Lit(c.code),
-			jen.Id("Text"): jen.Lit(e.g.cfg.Package + ": " + strings.ReplaceAll(c.code, "_", " ")),
+			jen.Id("Code"): jen.Lit(c.Code),
+			jen.Id("Text"): jen.Lit(e.g.cfg.Package + ": " + strings.ReplaceAll(c.Code, "_", " ")),
 		}
-		switch c.class {
+		switch c.Class {
 		case "":
 		case "none":
 			fields[jen.Id("NoClass")] = jen.True()
 		default:
-			fields[jen.Id("Class")] = e.rt(c.class)
+			fields[jen.Id("Class")] = e.rt(c.Class)
 		}
-		defs = append(defs, doc(text, c.doc).Id(c.name).Op("=").Op("&").Add(e.rt("ErrorCode")).Values(fields))
-		list = append(list, jen.Id(c.name))
+		defs = append(defs, doc(text, c.Doc).Id(c.Name).Op("=").Op("&").Add(e.rt("ErrorCode")).Values(fields))
+		list = append(list, jen.Id(c.Name))
 	}
 	f.Add(doc("The error codes the API declares (x-error-codes)."))
 	f.Var().Defs(defs...)

@@ -7,274 +7,18 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/allsource-go/allsource/generator/internal/ir"
 	"github.com/allsource-go/allsource/generator/internal/naming"
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
-// typeKind says what a typeRef denotes.
-type typeKind int
-
-const (
-	tBasic typeKind = iota // a predeclared type: string, int64, bool, ...
-	tNamed                 // a type declared in the generated package
-	tQual                  // a type of another package (mapped spec, time.Time, json.RawMessage)
-	tSlice                 // []Elem
-	tMap                   // map[string]Elem
-	tNull                  // runtime.Nullable[Elem]: Elem or null
-)
-
-// typeRef is a Go type expression in the model.
-type typeRef struct {
-	kind  typeKind
-	name  string     // basic name, named type name, or qualified name
-	pkg   string     // import path for tQual
-	elem  *typeRef   // tSlice, tMap, tNull
-	named *namedType // tNamed
-	under *typeRef   // tQual of a mapped spec: the basic type a scalar schema is defined as, or nil
-	text  bool       // tQual: a type that encodes as a JSON string (runtime.Binary)
-	// kinds, for raw JSON whose schema lists the types it allows, are
-	// those types' names ("string", "integer", "null"...): the decoder
-	// refuses a value of any other kind.
-	kinds []string
-}
-
-// rawOf returns raw JSON that holds only values of the given schema types,
-// and null when null is set.
-func rawOf(types []string, null bool) *typeRef {
-	kinds := slices.Clone(types)
-	if null {
-		kinds = append(kinds, "null")
-	}
-	return &typeRef{kind: tQual, pkg: tRaw.pkg, name: tRaw.name, kinds: kinds}
-}
-
-// rawKinds returns the kinds t's values are limited to, when t is (a name
-// for) raw JSON with a list of kinds.
-func (t *typeRef) rawKinds() []string {
-	for t.kind == tNamed && (t.named.kind == ntAlias || t.named.kind == ntDef) && t.named.under != nil {
-		t = t.named.under
-	}
-	if t.isRaw() {
-		return t.kinds
-	}
-	return nil
-}
-
-var (
-	tString  = &typeRef{kind: tBasic, name: "string"}
-	tInt64   = &typeRef{kind: tBasic, name: "int64"}
-	tInt32   = &typeRef{kind: tBasic, name: "int32"}
-	tFloat64 = &typeRef{kind: tBasic, name: "float64"}
-	tFloat32 = &typeRef{kind: tBasic, name: "float32"}
-	tBool    = &typeRef{kind: tBasic, name: "bool"}
-	tRaw     = &typeRef{kind: tQual, pkg: "encoding/json", name: "RawMessage"}
-	tTime    = &typeRef{kind: tQual, pkg: "time", name: "Time"}
-	tBytes   = &typeRef{kind: tSlice, elem: &typeRef{kind: tBasic, name: "byte"}}
-)
-
-func (t *typeRef) isRaw() bool {
-	for t.kind == tNamed && t.named.kind == ntAlias && t.named.under != nil {
-		t = t.named.under
-	}
-	return t.kind == tQual && t.pkg == "encoding/json" && t.name == "RawMessage"
-}
-
-// holdsNull reports whether a value of type t can itself stand for a JSON
-// null and give it back when encoded: raw JSON, a Nullable, a slice or a
-// map (nil), a union (its Raw) or a name for one of those. A nullable value
-// of any other type needs a Nullable around it.
-func (t *typeRef) holdsNull() bool {
-	switch t.kind {
-	case tNull, tSlice, tMap:
-		return true
-	case tQual:
-		return t.isRaw()
-	case tNamed:
-		n := t.named
-		switch n.kind {
-		case ntSum:
-			return true
-		case ntDef, ntAlias:
-			return n.under != nil && n.under.holdsNull()
-		}
-	}
-	return false
-}
-
-// isNullable reports whether t is a Nullable, or a name for one: a value
-// of t has the three states absent, null and set by itself.
-func (t *typeRef) isNullable() bool {
-	for t.kind == tNamed && t.named.kind == ntAlias && t.named.under != nil {
-		t = t.named.under
-	}
-	return t.kind == tNull
-}
-
 // orNull returns t when its values can stand for null, and a Nullable of t
 // when they cannot, for a schema r that allows null.
-func orNull(t *typeRef, r *openapi3.SchemaRef) *typeRef {
-	if !nullable(r) || t.holdsNull() {
+func orNull(t *ir.TypeRef, r *openapi3.SchemaRef) *ir.TypeRef {
+	if !nullable(r) || t.HoldsNull() {
 		return t
 	}
-	return &typeRef{kind: tNull, elem: t}
-}
-
-// label is a short exported word for t, used to name sum-type variants.
-func (t *typeRef) label() string {
-	switch t.kind {
-	case tNamed, tQual:
-		if t.isRaw() {
-			return "JSON"
-		}
-		return t.name
-	case tSlice:
-		if t == tBytes || t.elem.kind == tBasic && t.elem.name == "byte" {
-			return "Bytes"
-		}
-		return t.elem.label() + "List"
-	case tMap:
-		return t.elem.label() + "Map"
-	case tNull:
-		return t.elem.label()
-	default:
-		return naming.ExportedName(t.name)
-	}
-}
-
-// jsonKind is the JSON value kind that values of t encode to: "object",
-// "array", "string", "number", "boolean", or "" for any.
-func (t *typeRef) jsonKind() string {
-	return t.jsonKindIn(map[*namedType]bool{})
-}
-
-// jsonKindIn is jsonKind, with the sums already being looked at in seen.
-func (t *typeRef) jsonKindIn(seen map[*namedType]bool) string {
-	switch t.kind {
-	case tBasic:
-		switch t.name {
-		case "string":
-			return "string"
-		case "bool":
-			return "boolean"
-		default:
-			return "number"
-		}
-	case tSlice:
-		if t.elem.kind == tBasic && t.elem.name == "byte" {
-			return "string"
-		}
-		return "array"
-	case tMap:
-		return "object"
-	case tNull:
-		return t.elem.jsonKindIn(seen)
-	case tQual:
-		if t == tTime || t.pkg == "time" || t.text {
-			return "string"
-		}
-		if t.isRaw() {
-			return ""
-		}
-		return "object"
-	case tNamed:
-		n := t.named
-		switch n.kind {
-		case ntStruct:
-			return "object"
-		case ntEnum:
-			return n.under.jsonKindIn(seen)
-		case ntDef, ntAlias:
-			if n.under == nil {
-				return ""
-			}
-			return n.under.jsonKindIn(seen)
-		case ntSum:
-			// A union whose variants are all of one kind is of that kind.
-			if seen[n] || len(n.variants) == 0 {
-				return ""
-			}
-			seen[n] = true
-			kind := n.variants[0].typ.jsonKindIn(seen)
-			for _, v := range n.variants[1:] {
-				if v.typ.jsonKindIn(seen) != kind {
-					return ""
-				}
-			}
-			return kind
-		}
-	}
-	return ""
-}
-
-// namedKind says what a named type is.
-type namedKind int
-
-const (
-	ntStruct namedKind = iota // struct with fields
-	ntEnum                    // open string enum
-	ntSum                     // oneOf/anyOf
-	ntDef                     // defined type over under
-	ntAlias                   // alias of under
-)
-
-// namedType is a type declared in the generated package.
-type namedType struct {
-	name string
-	doc  string
-	kind namedKind
-
-	fields []*field  // ntStruct
-	extra  *typeRef  // ntStruct: type of additional property values; nil when forbidden
-	extraF string    // ntStruct: name of the additional-properties field
-	under  *typeRef  // ntEnum (string base), ntDef, ntAlias
-	values []enumVal // ntEnum
-
-	variants      []*variant // ntSum
-	discriminator string     // ntSum: JSON member naming the variant
-	kindType      string     // ntSum: name of the Kind type
-	rawField      string     // ntSum: name of the field holding unmatched JSON
-	recursive     bool       // ntSum: variants held by pointer
-}
-
-// field is a struct field.
-type field struct {
-	name     string
-	json     string
-	typ      *typeRef
-	required bool
-	nullable bool
-	ptr      bool // held by pointer to break a recursive type
-	doc      string
-	constVal string // single allowed string value, if any
-	// writeOnly marks a member only requests carry: a response is not
-	// required to have it even when the schema lists it as required.
-	writeOnly bool
-}
-
-// enumVal is one constant of an enum.
-type enumVal struct {
-	name  string
-	value string
-	doc   string // the value's own description, if the spec gives one
-}
-
-// variant is one alternative of a sum type.
-type variant struct {
-	name      string // field name in the sum struct
-	kindConst string // Kind constant
-	// constructor is the function New<Variant><Sum> that returns a sum
-	// holding the variant.
-	constructor string
-	typ         *typeRef // variant type
-	tags        []string // discriminator values selecting it
-
-	// Object variants of a sum without a discriminator: what an object
-	// must look like to be this variant.
-	required []string       // members it must have
-	reqTypes []string       // the schema types of the required members
-	values   []memberValues // members whose string values are listed
-	closed   bool           // it forbids members it does not describe
-	known    []string       // closed: the members it describes
+	return &ir.TypeRef{Kind: ir.Null, Elem: t}
 }
 
 // gen holds the state of one generation run.
@@ -283,30 +27,30 @@ type gen struct {
 	doc      *openapi3.T
 	ns       *naming.Namespace
 	warnings []Diagnostic
-	byPtr    map[*openapi3.Schema]*typeRef
-	byRef    map[string]*typeRef // $ref as written -> the type it names
-	types    []*namedType
-	queue    []*namedType
+	byPtr    map[*openapi3.Schema]*ir.TypeRef
+	byRef    map[string]*ir.TypeRef // $ref as written -> the type it names
+	types    []*ir.Type
+	queue    []*ir.Type
 	imports  map[string]string // mapped import path -> package name
-	ops      []*operation
-	auth     []*authScheme
-	stream   *streamSpec
+	ops      []*ir.Operation
+	auth     []*ir.AuthScheme
+	stream   *ir.WebSocket
 	warned   map[string]bool
-	comps    map[string]*typeRef // component schema name -> its type
-	err      *SpecError          // first reason to refuse the spec
+	comps    map[string]*ir.TypeRef // component schema name -> its type
+	err      *SpecError             // first reason to refuse the spec
 	// The source of the model's elements, which only the builder reads.
-	schemaOf     map[*namedType]*openapi3.Schema    // the schema a named type declares
-	filled       map[*namedType]bool                // named types whose declaration is complete
-	resultSchema map[*operation]*openapi3.SchemaRef // the schema of an operation's JSON result
-	opOrigin     map[*operation]*openapi3.Origin    // where an operation is written
-	pageExt      map[*operation]any                 // the x-pagination extension of an operation
-	baseURL      string                             // first server URL, when it has no variables
+	schemaOf     map[*ir.Type]*openapi3.Schema         // the schema a named type declares
+	filled       map[*ir.Type]bool                     // named types whose declaration is complete
+	resultSchema map[*ir.Operation]*openapi3.SchemaRef // the schema of an operation's JSON result
+	opOrigin     map[*ir.Operation]*openapi3.Origin    // where an operation is written
+	pageExt      map[*ir.Operation]any                 // the x-pagination extension of an operation
+	baseURL      string                                // first server URL, when it has no variables
 	baseURLName  string
 	// userAgent (x-user-agent) is the User-Agent NewClient sends, under
 	// the constant userAgentName; "" for none.
 	userAgent, userAgentName string
-	errCodes                 []*errorCode // x-error-codes
-	errCodesVar              string       // the unexported list of errCodes
+	errCodes                 []*ir.ErrorCode // x-error-codes
+	errCodesVar              string          // the unexported list of errCodes
 }
 
 func newGen(cfg Config, doc *openapi3.T) *gen {
@@ -314,17 +58,17 @@ func newGen(cfg Config, doc *openapi3.T) *gen {
 		cfg:     cfg,
 		doc:     doc,
 		ns:      naming.NewNamespace(),
-		byPtr:   make(map[*openapi3.Schema]*typeRef),
-		byRef:   make(map[string]*typeRef),
+		byPtr:   make(map[*openapi3.Schema]*ir.TypeRef),
+		byRef:   make(map[string]*ir.TypeRef),
 		imports: make(map[string]string),
 		warned:  make(map[string]bool),
-		comps:   make(map[string]*typeRef),
+		comps:   make(map[string]*ir.TypeRef),
 
-		schemaOf:     make(map[*namedType]*openapi3.Schema),
-		filled:       make(map[*namedType]bool),
-		resultSchema: make(map[*operation]*openapi3.SchemaRef),
-		opOrigin:     make(map[*operation]*openapi3.Origin),
-		pageExt:      make(map[*operation]any),
+		schemaOf:     make(map[*ir.Type]*openapi3.Schema),
+		filled:       make(map[*ir.Type]bool),
+		resultSchema: make(map[*ir.Operation]*openapi3.SchemaRef),
+		opOrigin:     make(map[*ir.Operation]*openapi3.Origin),
+		pageExt:      make(map[*ir.Operation]any),
 	}
 }
 
@@ -552,9 +296,9 @@ func allStrings(vs []any) bool {
 
 // resolve returns the Go type for the schema r; hint names an inline type
 // that must be declared.
-func (g *gen) resolve(r *openapi3.SchemaRef, hint string) *typeRef {
+func (g *gen) resolve(r *openapi3.SchemaRef, hint string) *ir.TypeRef {
 	if r == nil || r.Value == nil {
-		return tRaw
+		return ir.RawJSON
 	}
 	if r.Ref != "" {
 		if p, ok := g.mapped(r.Ref); ok {
@@ -564,12 +308,12 @@ func (g *gen) resolve(r *openapi3.SchemaRef, hint string) *typeRef {
 				goName = naming.ExportedName(name)
 			}
 			g.importName(p)
-			return &typeRef{kind: tQual, pkg: p, name: goName, under: basicUnder(r.Value)}
+			return &ir.TypeRef{Kind: ir.Qual, Pkg: p, Name: goName, Under: basicUnder(r.Value)}
 		}
 		// A reference with sibling keywords (a description, in OpenAPI
 		// 3.1) is loaded as a copy of the schema it names: it is still that
 		// schema's type, found by the reference itself.
-		if t, ok := g.byRef[r.Ref]; ok && (t.kind != tNamed || g.schemaOf[t.named] == r.Value || shallowSame(g.schemaOf[t.named], r.Value)) {
+		if t, ok := g.byRef[r.Ref]; ok && (t.Kind != ir.Named || g.schemaOf[t.Named] == r.Value || shallowSame(g.schemaOf[t.Named], r.Value)) {
 			return t
 		}
 		t := g.resolveRef(r)
@@ -584,7 +328,7 @@ func (g *gen) resolve(r *openapi3.SchemaRef, hint string) *typeRef {
 
 // resolveRef returns the Go type of the schema that r, a reference into
 // this package's document, names.
-func (g *gen) resolveRef(r *openapi3.SchemaRef) *typeRef {
+func (g *gen) resolveRef(r *openapi3.SchemaRef) *ir.TypeRef {
 	if t, ok := g.byPtr[r.Value]; ok {
 		return t
 	}
@@ -593,7 +337,7 @@ func (g *gen) resolveRef(r *openapi3.SchemaRef) *typeRef {
 		return g.declare(r.Value, name, r.Value.Extensions)
 	}
 	if isAnyJSON(r.Value) {
-		return tRaw
+		return ir.RawJSON
 	}
 	return g.declare(r.Value, name, r.Value.Extensions)
 }
@@ -606,7 +350,7 @@ func isAnyJSON(s *openapi3.Schema) bool {
 }
 
 // declare creates (or returns) the named type for schema s.
-func (g *gen) declare(s *openapi3.Schema, name string, ext map[string]any) *typeRef {
+func (g *gen) declare(s *openapi3.Schema, name string, ext map[string]any) *ir.TypeRef {
 	if t, ok := g.byPtr[s]; ok {
 		return t
 	}
@@ -617,13 +361,13 @@ func (g *gen) declare(s *openapi3.Schema, name string, ext map[string]any) *type
 	if goName == "" {
 		goName = name
 	}
-	n := &namedType{name: g.ns.Exported(goName), doc: s.Description}
+	n := &ir.Type{Name: g.ns.Exported(goName), Doc: s.Description}
 	g.schemaOf[n] = s
-	if n.doc == "" {
-		n.doc = s.Title
+	if n.Doc == "" {
+		n.Doc = s.Title
 	}
-	n.doc = withDeprecated(n.doc, s.Deprecated)
-	t := &typeRef{kind: tNamed, name: n.name, named: n}
+	n.Doc = withDeprecated(n.Doc, s.Deprecated)
+	t := &ir.TypeRef{Kind: ir.Named, Name: n.Name, Named: n}
 	g.byPtr[s] = t
 	g.types = append(g.types, n)
 	g.queue = append(g.queue, n)
@@ -632,7 +376,7 @@ func (g *gen) declare(s *openapi3.Schema, name string, ext map[string]any) *type
 
 // inline returns the type of an unnamed schema, declaring a named type
 // called hint when the schema needs one (objects, enums, sums).
-func (g *gen) inline(s *openapi3.Schema, hint string) *typeRef {
+func (g *gen) inline(s *openapi3.Schema, hint string) *ir.TypeRef {
 	g.checkValues(s)
 	cat, same := classify(s)
 	switch cat {
@@ -644,10 +388,10 @@ func (g *gen) inline(s *openapi3.Schema, hint string) *typeRef {
 	types, null := schemaTypes(s)
 	if len(types) > 1 {
 		g.warn(originOf(s), "schema with several types %v is typed as raw JSON of those kinds", types)
-		return rawOf(types, null)
+		return ir.RawOf(types, null)
 	}
 	if len(types) == 0 && null && len(s.Properties) == 0 && s.Items == nil && s.AdditionalProperties.Schema == nil {
-		return rawOf(nil, true) // type: "null"
+		return ir.RawOf(nil, true) // type: "null"
 	}
 	typ := ""
 	if len(types) == 1 {
@@ -657,53 +401,53 @@ func (g *gen) inline(s *openapi3.Schema, hint string) *typeRef {
 	case "string":
 		switch s.Format {
 		case "date-time":
-			return tTime
+			return ir.Time
 		case "byte":
-			return tBytes
+			return ir.Bytes
 		case "binary":
 			// Raw octets: in JSON, the text of the string itself.
-			return &typeRef{kind: tQual, pkg: g.cfg.RuntimeImport, name: "Binary", text: true}
+			return &ir.TypeRef{Kind: ir.Qual, Pkg: g.cfg.RuntimeImport, Name: "Binary", Text: true}
 		}
-		return tString
+		return ir.String
 	case "integer":
 		if s.Format == "int32" {
-			return tInt32
+			return ir.Int32
 		}
-		return tInt64
+		return ir.Int64
 	case "number":
 		if s.Format == "float" {
-			return tFloat32
+			return ir.Float32
 		}
-		return tFloat64
+		return ir.Float64
 	case "boolean":
-		return tBool
+		return ir.Bool
 	case "array":
 		if len(s.PrefixItems) > 0 {
 			g.warn(originOf(s), "tuple (prefixItems) is typed as a slice of raw JSON")
-			return &typeRef{kind: tSlice, elem: tRaw}
+			return &ir.TypeRef{Kind: ir.Slice, Elem: ir.RawJSON}
 		}
 		if s.Items == nil {
-			return &typeRef{kind: tSlice, elem: tRaw}
+			return &ir.TypeRef{Kind: ir.Slice, Elem: ir.RawJSON}
 		}
-		return &typeRef{kind: tSlice, elem: orNull(g.resolve(s.Items, hint+"Item"), s.Items)}
+		return &ir.TypeRef{Kind: ir.Slice, Elem: orNull(g.resolve(s.Items, hint+"Item"), s.Items)}
 	case "object", "":
 		if typ == "" && s.Items != nil {
-			return &typeRef{kind: tSlice, elem: orNull(g.resolve(s.Items, hint+"Item"), s.Items)}
+			return &ir.TypeRef{Kind: ir.Slice, Elem: orNull(g.resolve(s.Items, hint+"Item"), s.Items)}
 		}
 		if typ == "" && isAnyJSON(s) {
-			return tRaw
+			return ir.RawJSON
 		}
 		if ap := s.AdditionalProperties.Schema; ap != nil {
-			return &typeRef{kind: tMap, elem: orNull(g.resolve(ap, hint+"Value"), ap)}
+			return &ir.TypeRef{Kind: ir.Map, Elem: orNull(g.resolve(ap, hint+"Value"), ap)}
 		}
-		return &typeRef{kind: tMap, elem: tRaw}
+		return &ir.TypeRef{Kind: ir.Map, Elem: ir.RawJSON}
 	}
 	g.warn(originOf(s), "schema of type %q is typed as raw JSON", typ)
-	return tRaw
+	return ir.RawJSON
 }
 
 // fill completes the declaration of n.
-func (g *gen) fill(n *namedType) {
+func (g *gen) fill(n *ir.Type) {
 	if g.filled[n] {
 		return
 	}
@@ -719,25 +463,25 @@ func (g *gen) fill(n *namedType) {
 	case catSum:
 		g.fillSum(n)
 	case catSame:
-		n.kind = ntDef
-		n.under = g.resolve(same, n.name+"Value")
-		if n.under.kind == tNamed && n.under.named == n {
-			g.fail(originOf(s), "schema %s is defined only in terms of itself", n.name)
-			n.under = tRaw
+		n.Kind = ir.Def
+		n.Under = g.resolve(same, n.Name+"Value")
+		if n.Under.Kind == ir.Named && n.Under.Named == n {
+			g.fail(originOf(s), "schema %s is defined only in terms of itself", n.Name)
+			n.Under = ir.RawJSON
 		}
-		if n.under.kind == tNamed || n.under.kind == tQual {
-			n.kind = ntAlias
+		if n.Under.Kind == ir.Named || n.Under.Kind == ir.Qual {
+			n.Kind = ir.Alias
 		}
 	default:
-		n.kind = ntDef
-		n.under = g.inline(s, n.name+"Value")
-		if n.under.kind == tQual && n.under.kinds == nil {
+		n.Kind = ir.Def
+		n.Under = g.inline(s, n.Name+"Value")
+		if n.Under.Kind == ir.Qual && n.Under.Kinds == nil {
 			// time.Time and json.RawMessage carry their JSON methods: a
 			// defined type over them would lose them (a timestamp refused,
 			// raw JSON encoded as base64), so the name is an alias. Raw
 			// JSON limited to some kinds is a defined type with methods
 			// of its own, which check the kind.
-			n.kind = ntAlias
+			n.Kind = ir.Alias
 		}
 	}
 	g.nullableNamed(n)
@@ -748,28 +492,28 @@ func (g *gen) fill(n *namedType) {
 // instead of as a zero value: n becomes a name for runtime.Nullable of what
 // it was. A struct or an enum moves to a new type, n's name plus "Value",
 // which keeps their methods; a scalar or an alias is wrapped as it is.
-func (g *gen) nullableNamed(n *namedType) {
-	self := &typeRef{kind: tNamed, name: n.name, named: n}
-	if !nullable(&openapi3.SchemaRef{Value: g.schemaOf[n]}) || self.holdsNull() || n.kind == ntAlias && n.under == nil {
+func (g *gen) nullableNamed(n *ir.Type) {
+	self := &ir.TypeRef{Kind: ir.Named, Name: n.Name, Named: n}
+	if !nullable(&openapi3.SchemaRef{Value: g.schemaOf[n]}) || self.HoldsNull() || n.Kind == ir.Alias && n.Under == nil {
 		return
 	}
-	switch n.kind {
-	case ntStruct, ntEnum:
-		inner := new(namedType)
+	switch n.Kind {
+	case ir.Struct, ir.Enum:
+		inner := new(ir.Type)
 		*inner = *n
 		g.schemaOf[inner], g.filled[inner] = g.schemaOf[n], g.filled[n]
-		inner.name = g.ns.Exported(n.name + "Value")
-		inner.doc = fmt.Sprintf("%s is the value of %s when it is not null.", inner.name, n.name)
+		inner.Name = g.ns.Exported(n.Name + "Value")
+		inner.Doc = fmt.Sprintf("%s is the value of %s when it is not null.", inner.Name, n.Name)
 		if i := slices.Index(g.types, n); i >= 0 {
 			g.types = slices.Insert(g.types, i+1, inner)
 		} else {
 			g.types = append(g.types, inner)
 		}
-		*n = namedType{name: n.name, doc: n.doc, kind: ntAlias,
-			under: &typeRef{kind: tNull, elem: &typeRef{kind: tNamed, name: inner.name, named: inner}}}
-	case ntDef, ntAlias:
-		n.kind = ntAlias
-		n.under = &typeRef{kind: tNull, elem: n.under}
+		*n = ir.Type{Name: n.Name, Doc: n.Doc, Kind: ir.Alias,
+			Under: &ir.TypeRef{Kind: ir.Null, Elem: &ir.TypeRef{Kind: ir.Named, Name: inner.Name, Named: inner}}}
+	case ir.Def, ir.Alias:
+		n.Kind = ir.Alias
+		n.Under = &ir.TypeRef{Kind: ir.Null, Elem: n.Under}
 	}
 }
 
@@ -804,8 +548,8 @@ func (g *gen) collectProps(s *openapi3.Schema, props map[string]*openapi3.Schema
 	}
 }
 
-func (g *gen) fillStruct(n *namedType) {
-	n.kind = ntStruct
+func (g *gen) fillStruct(n *ir.Type) {
+	n.Kind = ir.Struct
 	s := g.schemaOf[n]
 	for _, part := range s.AllOf {
 		if part == nil || part.Value == nil {
@@ -825,27 +569,27 @@ func (g *gen) fillStruct(n *namedType) {
 		if p == nil || p.Value == nil {
 			continue
 		}
-		f := &field{name: names[k], json: k, required: req[k], nullable: nullable(p), doc: withDeprecated(p.Value.Description, p.Value.Deprecated)}
-		f.writeOnly = p.Value.WriteOnly
-		f.typ = g.resolve(p, n.name+naming.ExportedName(k))
+		f := &ir.Field{Name: names[k], JSON: k, Required: req[k], Nullable: nullable(p), Doc: withDeprecated(p.Value.Description, p.Value.Deprecated)}
+		f.WriteOnly = p.Value.WriteOnly
+		f.Type = g.resolve(p, n.Name+naming.ExportedName(k))
 		if v, ok := constString(p.Value); ok {
-			f.constVal = v
+			f.Const = v
 		}
-		n.fields = append(n.fields, f)
+		n.Fields = append(n.Fields, f)
 	}
 	if len(s.PatternProperties) > 0 {
-		g.warn(originOf(s), "patternProperties of %s are kept as raw JSON additional properties", n.name)
+		g.warn(originOf(s), "patternProperties of %s are kept as raw JSON additional properties", n.Name)
 	}
 	ap := s.AdditionalProperties
 	switch {
 	case ap.Has != nil && !*ap.Has:
 	case ap.Schema != nil:
-		n.extra = orNull(g.resolve(ap.Schema, n.name+"Value"), ap.Schema)
+		n.Extra = orNull(g.resolve(ap.Schema, n.Name+"Value"), ap.Schema)
 	default:
-		n.extra = tRaw
+		n.Extra = ir.RawJSON
 	}
-	if n.extra != nil {
-		n.extraF = names[""]
+	if n.Extra != nil {
+		n.ExtraField = names[""]
 	}
 }
 
@@ -916,9 +660,9 @@ func titledEnum(s *openapi3.Schema) ([]enumConst, bool) {
 	return out, true
 }
 
-func (g *gen) fillEnum(n *namedType) {
-	n.kind = ntEnum
-	n.under = tString
+func (g *gen) fillEnum(n *ir.Type) {
+	n.Kind = ir.Enum
+	n.Under = ir.String
 	seen := make(map[string]bool)
 	if consts, ok := titledEnum(g.schemaOf[n]); ok {
 		for _, c := range consts {
@@ -933,7 +677,7 @@ func (g *gen) fillEnum(n *namedType) {
 			if word == "" {
 				word = "Value"
 			}
-			n.values = append(n.values, enumVal{name: g.ns.Exported(n.name + word), value: c.value, doc: c.doc})
+			n.Values = append(n.Values, ir.EnumValue{Name: g.ns.Exported(n.Name + word), Value: c.value, Doc: c.doc})
 		}
 		return
 	}
@@ -956,12 +700,12 @@ func (g *gen) fillEnum(n *namedType) {
 				word = "Value"
 			}
 		}
-		n.values = append(n.values, enumVal{name: g.ns.Exported(n.name + word), value: s})
+		n.Values = append(n.Values, ir.EnumValue{Name: g.ns.Exported(n.Name + word), Value: s})
 	}
 }
 
-func (g *gen) fillSum(n *namedType) {
-	n.kind = ntSum
+func (g *gen) fillSum(n *ir.Type) {
+	n.Kind = ir.Sum
 	s := g.schemaOf[n]
 	alts := nonNull(s.OneOf)
 	if len(alts) == 0 {
@@ -969,41 +713,41 @@ func (g *gen) fillSum(n *namedType) {
 	}
 	vns := naming.NewNamespace()
 	vns.Reserve("Kind", "MarshalJSON", "UnmarshalJSON", "Raw")
-	n.rawField = "Raw"
-	n.kindType = g.ns.Exported(n.name + "Kind")
+	n.RawField = "Raw"
+	n.KindType = g.ns.Exported(n.Name + "Kind")
 	var mapping map[string]openapi3.MappingRef
 	if d := s.Discriminator; d != nil && d.PropertyName != "" {
-		n.discriminator = d.PropertyName
+		n.Discriminator = d.PropertyName
 		mapping = d.Mapping
 	}
 	for i, a := range alts {
-		hint := fmt.Sprintf("%s%d", n.name, i+1)
+		hint := fmt.Sprintf("%s%d", n.Name, i+1)
 		if a.Ref == "" && a.Value != nil && naming.ExportedName(a.Value.Title) != "" {
 			hint = naming.ExportedName(a.Value.Title)
 		}
 		t := g.resolve(a, hint)
-		if t.kind == tNamed && t.named == n {
-			g.fail(originOf(s), "schema %s lists itself as one of its alternatives", n.name)
+		if t.Kind == ir.Named && t.Named == n {
+			g.fail(originOf(s), "schema %s lists itself as one of its alternatives", n.Name)
 			continue
 		}
-		v := &variant{typ: t}
-		v.name = vns.Exported(t.label())
-		v.kindConst = g.ns.Exported(n.kindType + v.name)
-		if n.discriminator != "" {
+		v := &ir.Variant{Type: t}
+		v.Name = vns.Exported(t.Label())
+		v.KindConst = g.ns.Exported(n.KindType + v.Name)
+		if n.Discriminator != "" {
 			for _, tag := range sortedKeys(mapping) {
 				m := mapping[tag]
 				if m.Value != nil && m.Value == a.Value || m.Ref != "" && (m.Ref == a.Ref || strings.HasSuffix(a.Ref, "/"+m.Ref) || strings.HasSuffix(m.Ref, "/"+refName(a.Ref))) {
-					v.tags = append(v.tags, tag)
+					v.Tags = append(v.Tags, tag)
 				}
 			}
-			if len(v.tags) == 0 && a.Ref != "" {
+			if len(v.Tags) == 0 && a.Ref != "" {
 				_, name := splitRef(a.Ref)
-				v.tags = []string{name}
+				v.Tags = []string{name}
 			}
 		}
-		n.variants = append(n.variants, v)
+		n.Variants = append(n.Variants, v)
 	}
-	if n.discriminator != "" {
+	if n.Discriminator != "" {
 		nestedTags(n, alts, mapping)
 	}
 	g.inferVariants(n, alts)
@@ -1013,10 +757,10 @@ func (g *gen) fillSum(n *namedType) {
 // values of its own alternatives: the tags of the mapping that name one of
 // them, and the names of those it references when the mapping does not
 // list them. Without it such tags would select nothing.
-func nestedTags(n *namedType, alts openapi3.SchemaRefs, mapping map[string]openapi3.MappingRef) {
+func nestedTags(n *ir.Type, alts openapi3.SchemaRefs, mapping map[string]openapi3.MappingRef) {
 	claimed := map[string]bool{}
-	for _, v := range n.variants {
-		for _, t := range v.tags {
+	for _, v := range n.Variants {
+		for _, t := range v.Tags {
 			claimed[t] = true
 		}
 	}
@@ -1027,19 +771,19 @@ func nestedTags(n *namedType, alts openapi3.SchemaRefs, mapping map[string]opena
 		}
 	}
 	for i, a := range alts {
-		if a == nil || a.Value == nil || i >= len(n.variants) {
+		if a == nil || a.Value == nil || i >= len(n.Variants) {
 			continue
 		}
-		v := n.variants[i]
+		v := n.Variants[i]
 		for _, tag := range sortedKeys(mapping) {
 			if !claimed[tag] && containsSchema(a.Value, mapping[tag], 0) {
-				v.tags = append(v.tags, tag)
+				v.Tags = append(v.Tags, tag)
 				claimed[tag] = true
 			}
 		}
 		for _, r := range nestedRefs(a.Value, 0) {
 			if name := refName(r); !claimed[name] && !mapped[name] {
-				v.tags = append(v.tags, name)
+				v.Tags = append(v.Tags, name)
 				claimed[name] = true
 			}
 		}
@@ -1090,13 +834,13 @@ func nestedRefs(s *openapi3.Schema, depth int) []string {
 // required members, the values its constant and enumerated string members
 // allow, and, for a closed object, every member it may have. The decoder
 // tries the variants whose conditions an object meets, most specific first.
-func (g *gen) inferVariants(n *namedType, alts openapi3.SchemaRefs) {
-	if n.discriminator != "" {
+func (g *gen) inferVariants(n *ir.Type, alts openapi3.SchemaRefs) {
+	if n.Discriminator != "" {
 		return
 	}
 	for i, a := range alts {
-		v := n.variants[i]
-		if v.typ.jsonKind() != "object" || a.Value == nil {
+		v := n.Variants[i]
+		if v.Type.JSONKind() != "object" || a.Value == nil {
 			continue
 		}
 		props := make(map[string]*openapi3.SchemaRef)
@@ -1109,65 +853,27 @@ func (g *gen) inferVariants(n *namedType, alts openapi3.SchemaRefs) {
 				continue
 			}
 			if req[k] && !p.Value.WriteOnly {
-				v.required = append(v.required, k)
+				v.Required = append(v.Required, k)
 				ts, _ := schemaTypes(p.Value)
-				v.reqTypes = append(v.reqTypes, strings.Join(ts, ","))
+				v.RequiredTypes = append(v.RequiredTypes, strings.Join(ts, ","))
 			}
 			if vals, ok := stringValues(p.Value); ok {
-				v.values = append(v.values, memberValues{name: k, values: vals, required: req[k]})
+				v.Values = append(v.Values, ir.MemberValues{Name: k, Values: vals, Required: req[k]})
 			}
 		}
 		if ap := a.Value.AdditionalProperties; ap.Has != nil && !*ap.Has && ap.Schema == nil && len(a.Value.PatternProperties) == 0 {
-			v.closed = true
-			v.known = order
+			v.Closed = true
+			v.Known = order
 		}
 	}
 	// Variants that nothing tells apart decode as the first of them.
-	for i, a := range n.variants {
-		for _, b := range n.variants[i+1:] {
-			if a.typ.jsonKind() == "object" && b.typ.jsonKind() == "object" && a.sameConditions(b) {
-				g.warn(originOf(g.schemaOf[n]), "variants %s and %s of %s require the same members and values, so nothing tells them apart; such objects decode as %s", a.name, b.name, n.name, a.name)
+	for i, a := range n.Variants {
+		for _, b := range n.Variants[i+1:] {
+			if a.Type.JSONKind() == "object" && b.Type.JSONKind() == "object" && a.SameConditions(b) {
+				g.warn(originOf(g.schemaOf[n]), "variants %s and %s of %s require the same members and values, so nothing tells them apart; such objects decode as %s", a.Name, b.Name, n.Name, a.Name)
 			}
 		}
 	}
-}
-
-// memberValues is a member of an object variant whose string values are
-// limited to a list (a const or an enum).
-type memberValues struct {
-	name     string
-	values   []string
-	required bool
-}
-
-// specificity counts the conditions an object must meet to be v: the more
-// there are, the earlier v is tried.
-func (v *variant) specificity() int {
-	n := len(v.required)
-	for _, mv := range v.values {
-		if mv.required {
-			n++
-		}
-	}
-	if v.closed {
-		n++
-	}
-	return n
-}
-
-// sameConditions reports whether v and w accept the same objects as far as
-// their conditions tell.
-func (v *variant) sameConditions(w *variant) bool {
-	if v.closed || w.closed || !slices.Equal(v.required, w.required) || !slices.Equal(v.reqTypes, w.reqTypes) || len(v.values) != len(w.values) {
-		return false
-	}
-	for i, mv := range v.values {
-		wv := w.values[i]
-		if mv.name != wv.name || mv.required != wv.required || !slices.Equal(mv.values, wv.values) {
-			return false
-		}
-	}
-	return true
 }
 
 // stringValues returns the string values s allows when it lists them (a
@@ -1231,12 +937,12 @@ func (g *gen) build() error {
 		if goName == "" {
 			goName = name
 		}
-		n := &namedType{name: g.ns.Exported(goName), kind: ntAlias}
+		n := &ir.Type{Name: g.ns.Exported(goName), Kind: ir.Alias}
 		g.schemaOf[n], g.filled[n] = r.Value, true
-		n.doc = r.Value.Description
-		t := &typeRef{kind: tNamed, name: n.name, named: n}
+		n.Doc = r.Value.Description
+		t := &ir.TypeRef{Kind: ir.Named, Name: n.Name, Named: n}
 		g.types = append(g.types, n)
-		n.under = g.resolve(r, n.name)
+		n.Under = g.resolve(r, n.Name)
 		g.comps[name] = t
 		if _, ok := g.byPtr[r.Value]; !ok {
 			g.byPtr[r.Value] = t
@@ -1269,11 +975,11 @@ func (g *gen) build() error {
 // They take their names after every other package-level name.
 func (g *gen) nameConstructors() {
 	for _, n := range g.types {
-		if n.kind != ntSum {
+		if n.Kind != ir.Sum {
 			continue
 		}
-		for _, v := range n.variants {
-			v.constructor = g.ns.Exported("New" + v.name + n.name)
+		for _, v := range n.Variants {
+			v.Constructor = g.ns.Exported("New" + v.Name + n.Name)
 		}
 	}
 }
@@ -1284,10 +990,10 @@ func (g *gen) schemaTypes() []SchemaType {
 	var out []SchemaType
 	for _, name := range sortedKeys(g.comps) {
 		t := g.comps[name]
-		if t.kind != tNamed || g.schemaOf[t.named] == nil {
+		if t.Kind != ir.Named || g.schemaOf[t.Named] == nil {
 			continue
 		}
-		out = append(out, SchemaType{Component: name, GoName: t.name, Schema: g.schemaOf[t.named]})
+		out = append(out, SchemaType{Component: name, GoName: t.Name, Schema: g.schemaOf[t.Named]})
 	}
 	return out
 }
@@ -1319,17 +1025,17 @@ func (g *gen) reserve() {
 // contain itself by value, so they are held by pointer.
 func (g *gen) breakCycles() {
 	for _, n := range g.types {
-		switch n.kind {
-		case ntStruct:
-			for _, f := range n.fields {
-				if reachesByValue(f.typ, n, map[*namedType]bool{}) {
-					f.ptr = true
+		switch n.Kind {
+		case ir.Struct:
+			for _, f := range n.Fields {
+				if reachesByValue(f.Type, n, map[*ir.Type]bool{}) {
+					f.Ptr = true
 				}
 			}
-		case ntSum:
-			for _, v := range n.variants {
-				if reachesByValue(v.typ, n, map[*namedType]bool{}) {
-					n.recursive = true
+		case ir.Sum:
+			for _, v := range n.Variants {
+				if reachesByValue(v.Type, n, map[*ir.Type]bool{}) {
+					n.Recursive = true
 				}
 			}
 		}
@@ -1337,14 +1043,14 @@ func (g *gen) breakCycles() {
 }
 
 // reachesByValue reports whether a value of type t contains target by value.
-func reachesByValue(t *typeRef, target *namedType, seen map[*namedType]bool) bool {
-	if t != nil && t.kind == tNull {
-		return reachesByValue(t.elem, target, seen)
+func reachesByValue(t *ir.TypeRef, target *ir.Type, seen map[*ir.Type]bool) bool {
+	if t != nil && t.Kind == ir.Null {
+		return reachesByValue(t.Elem, target, seen)
 	}
-	if t == nil || t.kind != tNamed {
+	if t == nil || t.Kind != ir.Named {
 		return false
 	}
-	n := t.named
+	n := t.Named
 	if n == target {
 		return true
 	}
@@ -1352,24 +1058,24 @@ func reachesByValue(t *typeRef, target *namedType, seen map[*namedType]bool) boo
 		return false
 	}
 	seen[n] = true
-	switch n.kind {
-	case ntStruct:
-		for _, f := range n.fields {
-			if !f.ptr && reachesByValue(f.typ, target, seen) {
+	switch n.Kind {
+	case ir.Struct:
+		for _, f := range n.Fields {
+			if !f.Ptr && reachesByValue(f.Type, target, seen) {
 				return true
 			}
 		}
-	case ntSum:
-		if n.recursive {
+	case ir.Sum:
+		if n.Recursive {
 			return false
 		}
-		for _, v := range n.variants {
-			if reachesByValue(v.typ, target, seen) {
+		for _, v := range n.Variants {
+			if reachesByValue(v.Type, target, seen) {
 				return true
 			}
 		}
-	case ntAlias, ntDef:
-		return reachesByValue(n.under, target, seen)
+	case ir.Alias, ir.Def:
+		return reachesByValue(n.Under, target, seen)
 	}
 	return false
 }
@@ -1523,21 +1229,21 @@ func hasNullDefault(s *openapi3.Schema) bool {
 // themselves (an alias of an alias of itself, say).
 func (g *gen) checkCycles() {
 	for _, n := range g.types {
-		if n.kind != ntAlias && n.kind != ntDef {
+		if n.Kind != ir.Alias && n.Kind != ir.Def {
 			continue
 		}
-		seen := map[*namedType]bool{n: true}
-		t := n.under
-		for t != nil && t.kind == tNamed && (t.named.kind == ntAlias || t.named.kind == ntDef) {
-			if seen[t.named] {
-				g.fail(originOf(g.schemaOf[n]), "schema %s is defined only in terms of itself", n.name)
+		seen := map[*ir.Type]bool{n: true}
+		t := n.Under
+		for t != nil && t.Kind == ir.Named && (t.Named.Kind == ir.Alias || t.Named.Kind == ir.Def) {
+			if seen[t.Named] {
+				g.fail(originOf(g.schemaOf[n]), "schema %s is defined only in terms of itself", n.Name)
 				return
 			}
-			seen[t.named] = true
-			t = t.named.under
+			seen[t.Named] = true
+			t = t.Named.Under
 		}
-		if t != nil && t.kind == tNamed && t.named == n {
-			g.fail(originOf(g.schemaOf[n]), "schema %s is defined only in terms of itself", n.name)
+		if t != nil && t.Kind == ir.Named && t.Named == n {
+			g.fail(originOf(g.schemaOf[n]), "schema %s is defined only in terms of itself", n.Name)
 			return
 		}
 	}
@@ -1565,23 +1271,23 @@ func jsonText(v any) string {
 // basicUnder returns the basic Go type a scalar schema is defined as (a
 // string, integer, number or boolean, enums included), or nil. It lets a
 // parameter whose type lives in a mapped package be formatted as plain text.
-func basicUnder(s *openapi3.Schema) *typeRef {
+func basicUnder(s *openapi3.Schema) *ir.TypeRef {
 	if s == nil || s.Type == nil || len(s.Type.Slice()) != 1 {
 		return nil
 	}
 	switch {
 	case s.Type.Is("string") && s.Format != "date-time" && s.Format != "date" && s.Format != "byte" && s.Format != "binary":
-		return tString
+		return ir.String
 	case s.Type.Is("integer") && s.Format == "int32":
-		return tInt32
+		return ir.Int32
 	case s.Type.Is("integer"):
-		return tInt64
+		return ir.Int64
 	case s.Type.Is("number") && s.Format == "float":
-		return tFloat32
+		return ir.Float32
 	case s.Type.Is("number"):
-		return tFloat64
+		return ir.Float64
 	case s.Type.Is("boolean"):
-		return tBool
+		return ir.Bool
 	}
 	return nil
 }
@@ -1591,40 +1297,40 @@ func basicUnder(s *openapi3.Schema) *typeRef {
 // a reflection-free decoder generator would cover: the emitter renders
 // types.go first, so such decoders can be added as one more file built from
 // this list without changing the types themselves.
-func (g *gen) responseTypes() []*namedType {
-	seen := map[*namedType]bool{}
-	var visit func(t *typeRef)
-	visit = func(t *typeRef) {
-		for t != nil && (t.kind == tSlice || t.kind == tMap) {
-			t = t.elem
+func (g *gen) responseTypes() []*ir.Type {
+	seen := map[*ir.Type]bool{}
+	var visit func(t *ir.TypeRef)
+	visit = func(t *ir.TypeRef) {
+		for t != nil && (t.Kind == ir.Slice || t.Kind == ir.Map) {
+			t = t.Elem
 		}
-		if t == nil || t.kind != tNamed || seen[t.named] {
+		if t == nil || t.Kind != ir.Named || seen[t.Named] {
 			return
 		}
-		n := t.named
+		n := t.Named
 		seen[n] = true
-		for _, f := range n.fields {
-			visit(f.typ)
+		for _, f := range n.Fields {
+			visit(f.Type)
 		}
-		if n.extra != nil {
-			visit(n.extra)
+		if n.Extra != nil {
+			visit(n.Extra)
 		}
-		for _, v := range n.variants {
-			visit(v.typ)
+		for _, v := range n.Variants {
+			visit(v.Type)
 		}
-		visit(n.under)
+		visit(n.Under)
 	}
 	for _, o := range g.ops {
-		if o.result.kind == bodyJSON {
-			visit(o.result.typ)
+		if o.Result.Kind == ir.BodyJSON {
+			visit(o.Result.Type)
 		}
 	}
 	if g.stream != nil {
-		for _, f := range g.stream.frames {
-			visit(f.typ)
+		for _, f := range g.stream.Frames {
+			visit(f.Type)
 		}
 	}
-	var out []*namedType
+	var out []*ir.Type
 	for _, n := range g.types {
 		if seen[n] {
 			out = append(out, n)

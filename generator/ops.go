@@ -2,100 +2,16 @@ package generator
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/allsource-go/allsource/generator/internal/ir"
 	"github.com/allsource-go/allsource/generator/internal/naming"
 	"github.com/getkin/kin-openapi/openapi3"
 )
-
-// bodyKind is how a request or response body is encoded.
-type bodyKind int
-
-const (
-	bodyNone bodyKind = iota
-	bodyJSON
-	bodyForm
-	bodyMultipart
-	bodyBinary
-	bodyText
-)
-
-// param is an operation parameter.
-type param struct {
-	name     string // as in the spec
-	goName   string // field of the params struct, or argument name for path parameters
-	in       string
-	style    string
-	explode  bool
-	required bool
-	typ      *typeRef
-	doc      string
-	segments bool // x-path-segments: a path of several segments, each escaped
-}
-
-// body is a request body.
-type body struct {
-	kind        bodyKind
-	contentType string
-	typ         *typeRef
-	required    bool
-}
-
-// result is the success response.
-type result struct {
-	kind   bodyKind
-	status string
-	typ    *typeRef
-}
-
-// errResp is a documented error response with a JSON schema.
-type errResp struct {
-	status string // "404", "4XX" or "default"
-	typ    *typeRef
-}
-
-// operation is one API operation.
-type operation struct {
-	id          string
-	goName      string
-	method      string
-	path        string
-	summary     string
-	description string
-	tag         string
-	deprecated  bool
-	retrySafe   bool
-	pathParams  []*param
-	query       []*param
-	header      []*param
-	paramsType  string
-	body        *body
-	result      result
-	errors      []errResp
-	errorFunc   string // name of the ErrorBody function, if any
-	textErrors  []string
-	security    []string
-	websocket   bool
-	paginate    *pagination   // what it says, once read
-	allName     string        // the iterator method of a paginated operation
-	pageBody    string        // the result struct's field holding a page, if any
-	successes   []*success    // the documented 2xx responses
-	headers     []*respHeader // documented headers of the 2xx responses
-	resultType  string        // the result struct, "" when the body alone is returned
-	accept      string        // the Accept header, "" for application/json
-	streaming   bool          // x-streaming: a binary or text body as an io.ReadCloser
-	stream      *itemStream   // a streamed response ranged over, or nil
-	mixed       *itemStream   // a streamed response offered beside other success bodies
-	sibling     bool          // the <Name>Stream method of a mixed operation: its params and ErrorBody are the other's
-}
-
-// tReader is the type of a streamed request body.
-var tReader = &typeRef{kind: tQual, pkg: "io", name: "Reader"}
 
 var methodOrder = []string{http.MethodGet, http.MethodPut, http.MethodPost, http.MethodDelete, http.MethodOptions, http.MethodHead, http.MethodPatch, http.MethodTrace, "QUERY"}
 
@@ -147,11 +63,11 @@ func (g *gen) buildOps() error {
 }
 
 func (g *gen) buildOp(methods *naming.Namespace, p, method string, item *openapi3.PathItem, op *openapi3.Operation) error {
-	o := &operation{id: op.OperationID, method: method, path: p, summary: op.Summary, description: op.Description,
-		deprecated: op.Deprecated}
+	o := &ir.Operation{ID: op.OperationID, Method: method, Path: p, Summary: op.Summary, Description: op.Description,
+		Deprecated: op.Deprecated}
 	g.opOrigin[o] = op.Origin
 	if len(op.Tags) > 0 {
-		o.tag = op.Tags[0]
+		o.Tag = op.Tags[0]
 	}
 	name := goNameExt(op.Extensions)
 	if name == "" {
@@ -161,24 +77,24 @@ func (g *gen) buildOp(methods *naming.Namespace, p, method string, item *openapi
 		name = strings.ToLower(method) + " " + p
 	}
 	if _, ok := op.Extensions["x-websocket"]; ok {
-		o.websocket = true
+		o.WebSocket = true
 	}
-	o.goName = methods.Exported(name)
-	if o.websocket {
+	o.GoName = methods.Exported(name)
+	if o.WebSocket {
 		// The stream operation has no method; its name is used for the path
 		// function and the params type.
-		o.goName = g.ns.Exported(o.goName + "Path")
+		o.GoName = g.ns.Exported(o.GoName + "Path")
 	} else {
-		g.ns.Reserve(o.goName)
+		g.ns.Reserve(o.GoName)
 	}
-	base := strings.TrimSuffix(o.goName, "Path")
-	if !o.websocket {
-		base = o.goName
+	base := strings.TrimSuffix(o.GoName, "Path")
+	if !o.WebSocket {
+		base = o.GoName
 	}
-	o.retrySafe = extBool(op.Extensions, "x-retry-safe")
+	o.RetrySafe = extBool(op.Extensions, "x-retry-safe")
 	switch method {
 	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete, http.MethodOptions:
-		o.retrySafe = true
+		o.RetrySafe = true
 	}
 
 	// Parameters: operation-level override path-level ones with the same name and location.
@@ -198,28 +114,28 @@ func (g *gen) buildOp(methods *naming.Namespace, p, method string, item *openapi
 		}
 	}
 	fieldNS := naming.NewNamespace()
-	var pathByName = map[string]*param{}
+	var pathByName = map[string]*ir.Param{}
 	for _, pr := range params {
 		pv := pr.Value
-		prm := &param{name: pv.Name, in: pv.In, required: pv.Required || pv.In == "path", doc: withDeprecated(pv.Description, pv.Deprecated), style: pv.Style}
+		prm := &ir.Param{Name: pv.Name, In: pv.In, Required: pv.Required || pv.In == "path", Doc: withDeprecated(pv.Description, pv.Deprecated), Style: pv.Style}
 		if pv.Explode != nil {
-			prm.explode = *pv.Explode
+			prm.Explode = *pv.Explode
 		} else {
-			prm.explode = pv.In == "query" || pv.In == "cookie"
-			if prm.style != "" && prm.style != "form" {
-				prm.explode = false
+			prm.Explode = pv.In == "query" || pv.In == "cookie"
+			if prm.Style != "" && prm.Style != "form" {
+				prm.Explode = false
 			}
 		}
-		if pv.In == "path" && (prm.style == "label" || prm.style == "matrix") {
-			g.warn(pv.Origin, "path parameter %q of %s %s: style %s is sent as simple", pv.Name, method, p, prm.style)
-			prm.style = "simple"
+		if pv.In == "path" && (prm.Style == "label" || prm.Style == "matrix") {
+			g.warn(pv.Origin, "path parameter %q of %s %s: style %s is sent as simple", pv.Name, method, p, prm.Style)
+			prm.Style = "simple"
 		}
-		if prm.style == "" {
+		if prm.Style == "" {
 			switch pv.In {
 			case "query", "cookie":
-				prm.style = "form"
+				prm.Style = "form"
 			default:
-				prm.style = "simple"
+				prm.Style = "simple"
 			}
 		}
 		schema := pv.Schema
@@ -231,33 +147,33 @@ func (g *gen) buildOp(methods *naming.Namespace, p, method string, item *openapi
 				}
 			}
 		}
-		prm.typ = g.resolve(schema, base+naming.ExportedName(pv.Name))
+		prm.Type = g.resolve(schema, base+naming.ExportedName(pv.Name))
 		goName := goNameExt(pv.Extensions)
 		if goName == "" {
 			goName = pv.Name
 		}
 		switch pv.In {
 		case "path":
-			prm.goName = goName
+			prm.GoName = goName
 			if extBool(pv.Extensions, "x-path-segments") {
-				if prm.typ.kind != tBasic || prm.typ.name != "string" {
+				if prm.Type.Kind != ir.Basic || prm.Type.Name != "string" {
 					g.warn(pv.Origin, "path parameter %q of %s %s: x-path-segments applies to strings only", pv.Name, method, p)
-				} else if o.websocket {
+				} else if o.WebSocket {
 					g.warn(pv.Origin, "path parameter %q of %s %s: x-path-segments is not supported on a WebSocket operation", pv.Name, method, p)
 				} else {
-					prm.segments = true
+					prm.Segments = true
 				}
 			}
 			pathByName[pv.Name] = prm
 		case "query":
-			prm.goName = fieldNS.Exported(goName)
-			o.query = append(o.query, prm)
+			prm.GoName = fieldNS.Exported(goName)
+			o.Query = append(o.Query, prm)
 		case "header":
 			if strings.EqualFold(pv.Name, "Authorization") || strings.EqualFold(pv.Name, "Accept") {
 				continue
 			}
-			prm.goName = fieldNS.Exported(goName)
-			o.header = append(o.header, prm)
+			prm.GoName = fieldNS.Exported(goName)
+			o.Header = append(o.Header, prm)
 		default:
 			g.warn(pv.Origin, "%s parameter %q of %s %s is not supported and is left out", pv.In, pv.Name, method, p)
 		}
@@ -266,38 +182,38 @@ func (g *gen) buildOp(methods *naming.Namespace, p, method string, item *openapi
 		prm, ok := pathByName[m[1]]
 		if !ok {
 			g.warn(op.Origin, "path parameter %q of %s %s is not declared; typed as string", m[1], method, p)
-			prm = &param{name: m[1], goName: m[1], in: "path", required: true, typ: tString, style: "simple"}
+			prm = &ir.Param{Name: m[1], GoName: m[1], In: "path", Required: true, Type: ir.String, Style: "simple"}
 			pathByName[m[1]] = prm
 		}
-		if !slices.Contains(o.pathParams, prm) {
-			o.pathParams = append(o.pathParams, prm)
+		if !slices.Contains(o.PathParams, prm) {
+			o.PathParams = append(o.PathParams, prm)
 		}
 	}
-	if len(o.query)+len(o.header) > 0 {
-		o.paramsType = g.ns.Exported(base + "Params")
+	if len(o.Query)+len(o.Header) > 0 {
+		o.ParamsType = g.ns.Exported(base + "Params")
 	}
-	if op.RequestBody != nil && op.RequestBody.Value != nil && !o.websocket {
+	if op.RequestBody != nil && op.RequestBody.Value != nil && !o.WebSocket {
 		hint := base + "Request"
 		if op.RequestBody.Ref != "" {
 			hint = refName(op.RequestBody.Ref)
 		}
-		o.body = g.buildBody(op.RequestBody.Value, hint)
+		o.Body = g.buildBody(op.RequestBody.Value, hint)
 	}
 	g.buildResponses(o, op, base)
-	var sibling *operation
-	if o.mixed != nil {
+	var sibling *ir.Operation
+	if o.Mixed != nil {
 		// A streamed response offered beside other success bodies (content
 		// negotiation, or a query parameter choosing the form) gets a
 		// method of its own, <Name>Stream, sharing the parameters.
 		sib := *o
-		sib.stream, sib.mixed = o.mixed, nil
-		sib.successes, sib.headers, sib.resultType, sib.result = nil, nil, "", result{}
-		sib.accept = o.mixed.media
-		sib.streaming = false
-		sib.sibling = true
-		sib.goName = methods.Exported(o.goName + "Stream")
-		g.ns.Reserve(sib.goName)
-		o.mixed = nil
+		sib.Stream, sib.Mixed = o.Mixed, nil
+		sib.Successes, sib.Headers, sib.ResultType, sib.Result = nil, nil, "", ir.Result{}
+		sib.Accept = o.Mixed.Media
+		sib.Streaming = false
+		sib.Sibling = true
+		sib.GoName = methods.Exported(o.GoName + "Stream")
+		g.ns.Reserve(sib.GoName)
+		o.Mixed = nil
 		sibling = &sib
 		g.opOrigin[sibling] = g.opOrigin[o]
 	}
@@ -307,14 +223,14 @@ func (g *gen) buildOp(methods *naming.Namespace, p, method string, item *openapi
 	if op.Security != nil {
 		for _, req := range *op.Security {
 			for _, k := range sortedKeys(req) {
-				if !slices.Contains(o.security, k) {
-					o.security = append(o.security, k)
+				if !slices.Contains(o.Security, k) {
+					o.Security = append(o.Security, k)
 				}
 			}
 		}
 	}
-	if o.websocket {
-		if len(o.header) > 0 {
+	if o.WebSocket {
+		if len(o.Header) > 0 {
 			g.warn(op.Origin, "header parameters of the WebSocket operation %s %s are left to the caller, who sets them on the upgrade request", method, p)
 		}
 		g.buildStream(o, op)
@@ -327,21 +243,21 @@ func (g *gen) buildOp(methods *naming.Namespace, p, method string, item *openapi
 }
 
 // mediaKind classifies a media type.
-func mediaKind(mt string) bodyKind {
+func mediaKind(mt string) ir.BodyKind {
 	mt = strings.ToLower(strings.TrimSpace(strings.Split(mt, ";")[0]))
 	switch {
 	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
-		return bodyJSON
+		return ir.BodyJSON
 	case mt == "application/x-www-form-urlencoded":
-		return bodyForm
+		return ir.BodyForm
 	case mt == "multipart/form-data":
-		return bodyMultipart
+		return ir.BodyMultipart
 	case strings.HasPrefix(mt, "text/"):
-		return bodyText
+		return ir.BodyText
 	case strings.Contains(mt, "json"):
-		return bodyJSON
+		return ir.BodyJSON
 	}
-	return bodyBinary
+	return ir.BodyBinary
 }
 
 // contentKind classifies the media type mt of a content map with its
@@ -349,23 +265,23 @@ func mediaKind(mt string) bodyKind {
 // declare for every operation that produces "*/*") carrying a schema that
 // is not a string or any value holds JSON, so that the body keeps its type
 // instead of becoming bytes.
-func contentKind(mt string, m *openapi3.MediaType) bodyKind {
+func contentKind(mt string, m *openapi3.MediaType) ir.BodyKind {
 	k := mediaKind(mt)
-	if k != bodyBinary || !strings.Contains(mt, "*") || m == nil || m.Schema == nil || m.Schema.Value == nil {
+	if k != ir.BodyBinary || !strings.Contains(mt, "*") || m == nil || m.Schema == nil || m.Schema.Value == nil {
 		return k
 	}
 	s := m.Schema.Value
 	if types, _ := schemaTypes(s); slices.Contains(types, "string") || isAnyJSON(s) {
 		return k
 	}
-	return bodyJSON
+	return ir.BodyJSON
 }
 
 // pickMedia chooses the media type of a content map: JSON first, then form,
 // multipart, text, and anything else as binary.
 func pickMedia(content openapi3.Content) (string, *openapi3.MediaType) {
 	keys := sortedKeys(content)
-	for _, want := range []bodyKind{bodyJSON, bodyForm, bodyMultipart, bodyText, bodyBinary} {
+	for _, want := range []ir.BodyKind{ir.BodyJSON, ir.BodyForm, ir.BodyMultipart, ir.BodyText, ir.BodyBinary} {
 		for _, k := range keys {
 			if mediaKind(k) == want {
 				return k, content[k]
@@ -375,30 +291,30 @@ func pickMedia(content openapi3.Content) (string, *openapi3.MediaType) {
 	return "", nil
 }
 
-func (g *gen) buildBody(rb *openapi3.RequestBody, hint string) *body {
+func (g *gen) buildBody(rb *openapi3.RequestBody, hint string) *ir.Body {
 	mt, media := pickMedia(rb.Content)
 	if media == nil {
 		return nil
 	}
-	b := &body{kind: contentKind(mt, media), contentType: mt, required: rb.Required}
-	switch b.kind {
-	case bodyJSON:
-		b.typ = g.resolve(media.Schema, hint)
-	case bodyForm, bodyMultipart:
-		b.typ = g.resolve(media.Schema, hint)
-		if b.typ.kind != tNamed || b.typ.named.kind != ntStruct {
+	b := &ir.Body{Kind: contentKind(mt, media), ContentType: mt, Required: rb.Required}
+	switch b.Kind {
+	case ir.BodyJSON:
+		b.Type = g.resolve(media.Schema, hint)
+	case ir.BodyForm, ir.BodyMultipart:
+		b.Type = g.resolve(media.Schema, hint)
+		if b.Type.Kind != ir.Named || b.Type.Named.Kind != ir.Struct {
 			g.warn(originOfRef(media.Schema), "%s body that is not an object is sent as raw bytes", mt)
-			b.kind, b.typ = bodyBinary, tReader
+			b.Kind, b.Type = ir.BodyBinary, ir.Reader
 		}
-	case bodyText:
-		b.typ = tString
+	case ir.BodyText:
+		b.Type = ir.String
 	default:
-		b.typ = tReader
+		b.Type = ir.Reader
 	}
 	if strings.Contains(mt, "*") {
-		b.contentType = "application/octet-stream"
-		if b.kind == bodyJSON {
-			b.contentType = "application/json"
+		b.ContentType = "application/octet-stream"
+		if b.Kind == ir.BodyJSON {
+			b.ContentType = "application/json"
 		}
 	}
 	return b
@@ -423,7 +339,7 @@ func statusClass(code string) int {
 	return n / 100
 }
 
-func (g *gen) buildResponses(o *operation, op *openapi3.Operation, base string) {
+func (g *gen) buildResponses(o *ir.Operation, op *openapi3.Operation, base string) {
 	if op.Responses == nil {
 		return
 	}
@@ -448,7 +364,7 @@ func (g *gen) buildResponses(o *operation, op *openapi3.Operation, base string) 
 			continue
 		}
 		switch contentKind(mt, media) {
-		case bodyJSON:
+		case ir.BodyJSON:
 			if media.Schema == nil {
 				continue
 			}
@@ -459,23 +375,14 @@ func (g *gen) buildResponses(o *operation, op *openapi3.Operation, base string) 
 			if r.Ref != "" {
 				hint = refName(r.Ref)
 			}
-			o.errors = append(o.errors, errResp{status: c, typ: g.resolve(media.Schema, hint)})
-		case bodyText:
-			o.textErrors = append(o.textErrors, c)
+			o.Errors = append(o.Errors, ir.ErrorResponse{Status: c, Type: g.resolve(media.Schema, hint)})
+		case ir.BodyText:
+			o.TextErrors = append(o.TextErrors, c)
 		}
 	}
-	if len(o.errors) > 0 && !o.websocket {
-		o.errorFunc = g.ns.Unexported(base + "ErrorBody")
+	if len(o.Errors) > 0 && !o.WebSocket {
+		o.ErrorFunc = g.ns.Unexported(base + "ErrorBody")
 	}
-}
-
-// authScheme is a security scheme turned into an option constructor.
-type authScheme struct {
-	key   string
-	fn    string
-	kind  string // "bearer", "basic", "header", "query"
-	param string
-	doc   string
 }
 
 func (g *gen) buildAuth() {
@@ -489,59 +396,26 @@ func (g *gen) buildAuth() {
 			continue
 		}
 		s := r.Value
-		a := &authScheme{key: k, doc: s.Description}
+		a := &ir.AuthScheme{Key: k, Doc: s.Description}
 		switch {
 		case s.Type == "http" && strings.EqualFold(s.Scheme, "bearer"), s.Type == "oauth2", s.Type == "openIdConnect":
-			a.kind = "bearer"
+			a.Kind = "bearer"
 		case s.Type == "http" && strings.EqualFold(s.Scheme, "basic"):
-			a.kind = "basic"
+			a.Kind = "basic"
 		case s.Type == "apiKey" && s.In == "header":
-			a.kind, a.param = "header", s.Name
+			a.Kind, a.Param = "header", s.Name
 		case s.Type == "apiKey" && s.In == "query":
-			a.kind, a.param = "query", s.Name
+			a.Kind, a.Param = "query", s.Name
 		default:
 			g.warn(s.Origin, "security scheme %q (%s %s%s) has no option constructor", k, s.Type, s.Scheme, s.In)
 			continue
 		}
-		a.fn = g.ns.Exported("With" + naming.ExportedName(k))
+		a.Func = g.ns.Exported("With" + naming.ExportedName(k))
 		g.auth = append(g.auth, a)
 	}
 }
 
-// streamSpec is the x-websocket extension of an operation.
-type streamSpec struct {
-	op        *operation
-	typeField string // the member of a frame naming its kind
-
-	frames       []*streamFrame
-	clients      []*typeRef
-	iface        string
-	clientIface  string
-	unknown      string
-	errType      string
-	decode       string
-	encode       string
-	marker       string
-	clientMarker string
-	value        string // the struct that holds any frame, for decoding in place
-	kindType     string // the type of its Kind field
-	decodeInto   string // the function that decodes into a value
-	kindOf       string // the unexported function that tells a frame's kind
-	unknownKind  string // the Kind constant of an unknown frame
-	unknownField string // the field of value holding an unknown frame
-}
-
-// streamFrame is one server frame of the stream.
-type streamFrame struct {
-	name    string // tag value
-	match   string // "", "untagged-object", "array"
-	wrapper string // Go type of the variant
-	typ     *typeRef
-	kind    string // its Kind constant
-	field   string // the field of the value type that holds it
-}
-
-func (g *gen) schemaByName(name string) *typeRef {
+func (g *gen) schemaByName(name string) *ir.TypeRef {
 	if t, ok := g.comps[name]; ok {
 		return t
 	}
@@ -559,9 +433,9 @@ type webSocketSpec struct {
 	} `json:"serverFrames"`
 }
 
-func (g *gen) buildStream(o *operation, op *openapi3.Operation) {
+func (g *gen) buildStream(o *ir.Operation, op *openapi3.Operation) {
 	if g.stream != nil {
-		g.warn(op.Origin, "only one x-websocket operation is supported; %s %s gets only its path function", o.method, o.path)
+		g.warn(op.Origin, "only one x-websocket operation is supported; %s %s gets only its path function", o.Method, o.Path)
 		return
 	}
 	raw, err := json.Marshal(op.Extensions["x-websocket"])
@@ -570,25 +444,25 @@ func (g *gen) buildStream(o *operation, op *openapi3.Operation) {
 		err = json.Unmarshal(raw, &spec)
 	}
 	if err != nil {
-		g.warn(op.Origin, "x-websocket of %s %s is malformed: %v", o.method, o.path, err)
+		g.warn(op.Origin, "x-websocket of %s %s is malformed: %v", o.Method, o.Path, err)
 		return
 	}
-	s := &streamSpec{op: o, typeField: spec.TypeField}
-	if s.typeField == "" {
-		s.typeField = "type"
+	s := &ir.WebSocket{Op: o, TypeField: spec.TypeField}
+	if s.TypeField == "" {
+		s.TypeField = "type"
 	}
-	s.iface = g.ns.Exported("StreamFrame")
-	s.clientIface = g.ns.Exported("StreamClientFrame")
-	s.unknown = g.ns.Exported("StreamUnknown")
-	s.errType = g.ns.Exported("StreamFrameError")
-	s.decode = g.ns.Exported("DecodeStreamFrame")
-	s.encode = g.ns.Exported("EncodeStreamClientFrame")
-	s.marker = g.ns.Unexported("isStreamFrame")
-	s.clientMarker = g.ns.Unexported("isStreamClientFrame")
-	s.value = g.ns.Exported("StreamFrameValue")
-	s.kindType = g.ns.Exported("StreamFrameKind")
-	s.decodeInto = g.ns.Exported("DecodeStreamFrameInto")
-	s.kindOf = g.ns.Unexported("streamFrameKind")
+	s.Iface = g.ns.Exported("StreamFrame")
+	s.ClientIface = g.ns.Exported("StreamClientFrame")
+	s.Unknown = g.ns.Exported("StreamUnknown")
+	s.ErrType = g.ns.Exported("StreamFrameError")
+	s.Decode = g.ns.Exported("DecodeStreamFrame")
+	s.Encode = g.ns.Exported("EncodeStreamClientFrame")
+	s.Marker = g.ns.Unexported("isStreamFrame")
+	s.ClientMarker = g.ns.Unexported("isStreamClientFrame")
+	s.Value = g.ns.Exported("StreamFrameValue")
+	s.KindType = g.ns.Exported("StreamFrameKind")
+	s.DecodeInto = g.ns.Exported("DecodeStreamFrameInto")
+	s.KindOf = g.ns.Unexported("streamFrameKind")
 	fields := naming.NewNamespace()
 	fields.Reserve("Kind", "Frame")
 	for _, f := range spec.ServerFrames {
@@ -603,33 +477,31 @@ func (g *gen) buildStream(o *operation, op *openapi3.Operation) {
 			g.warn(op.Origin, "x-websocket server frame %q has unknown match %q; treated as tagged", f.Name, f.Match)
 			f.Match = ""
 		}
-		s.frames = append(s.frames, &streamFrame{
-			name:    f.Name,
-			match:   f.Match,
-			typ:     t,
-			wrapper: g.ns.Exported("Stream" + naming.ExportedName(f.Name)),
-			kind:    g.ns.Exported("StreamFrameKind" + naming.ExportedName(f.Name)),
-			field:   fields.Exported(f.Name),
+		s.Frames = append(s.Frames, &ir.Frame{
+			Name:    f.Name,
+			Match:   f.Match,
+			Type:    t,
+			Wrapper: g.ns.Exported("Stream" + naming.ExportedName(f.Name)),
+			Kind:    g.ns.Exported("StreamFrameKind" + naming.ExportedName(f.Name)),
+			Field:   fields.Exported(f.Name),
 		})
 	}
-	s.unknownKind = g.ns.Exported("StreamFrameKindUnknown")
-	s.unknownField = fields.Exported("Unknown")
+	s.UnknownKind = g.ns.Exported("StreamFrameKindUnknown")
+	s.UnknownField = fields.Exported("Unknown")
 	for _, c := range spec.ClientFrames {
 		t := g.schemaByName(c)
 		if t == nil {
 			g.warn(op.Origin, "x-websocket client frame names unknown schema %q", c)
 			continue
 		}
-		if t.kind != tNamed || t.named.kind == ntAlias {
-			g.warn(op.Origin, "x-websocket client frame %q is not a type of this package; left out of %s", c, s.clientIface)
+		if t.Kind != ir.Named || t.Named.Kind == ir.Alias {
+			g.warn(op.Origin, "x-websocket client frame %q is not a type of this package; left out of %s", c, s.ClientIface)
 			continue
 		}
-		s.clients = append(s.clients, t)
+		s.Clients = append(s.Clients, t)
 	}
 	g.stream = s
 }
-
-func (o *operation) String() string { return fmt.Sprintf("%s %s", o.method, o.path) }
 
 // checkDuplicateParams refuses a parameter list that declares one name in
 // one location twice (header names compared without case): the spec forbids

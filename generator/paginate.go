@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/allsource-go/allsource/generator/internal/ir"
 	"github.com/dave/jennifer/jen"
 	"github.com/getkin/kin-openapi/openapi3"
 )
@@ -31,17 +32,6 @@ import (
 // that ignores the limit, repeats a page (ignores the offset) or hands back
 // the same cursor is a *runtime.ProtocolError, never an endless loop.
 
-// pagination is the paging contract of one operation.
-type pagination struct {
-	items   *field // member of the result holding the items; nil: the body is the list
-	item    *typeRef
-	offset  *param // offset style
-	limit   *param
-	cursor  *param // cursor style
-	next    *field
-	hasMore *field
-}
-
 // paginationSpec is the x-pagination extension as written.
 type paginationSpec struct {
 	Items   string `json:"items"`
@@ -65,7 +55,7 @@ func (g *gen) buildPaginations() {
 // buildPagination reads raw, the x-pagination extension of o, into o. What
 // does not fit the operation is a warning, and the operation gets no
 // iterator.
-func (g *gen) buildPagination(o *operation, raw any) {
+func (g *gen) buildPagination(o *ir.Operation, raw any) {
 	op := struct{ Origin *openapi3.Origin }{g.opOrigin[o]}
 	var spec paginationSpec
 	b, err := json.Marshal(raw)
@@ -73,56 +63,56 @@ func (g *gen) buildPagination(o *operation, raw any) {
 		err = json.Unmarshal(b, &spec)
 	}
 	if err != nil {
-		g.warn(op.Origin, "x-pagination of %s is not an object of names: %v", o.goName, err)
+		g.warn(op.Origin, "x-pagination of %s is not an object of names: %v", o.GoName, err)
 		return
 	}
 	fail := func(format string, args ...any) {
-		g.warn(op.Origin, "x-pagination of %s: "+format+"; no iterator is generated", append([]any{o.goName}, args...)...)
+		g.warn(op.Origin, "x-pagination of %s: "+format+"; no iterator is generated", append([]any{o.GoName}, args...)...)
 	}
-	if o.result.kind != bodyJSON || o.result.typ == nil || o.stream != nil {
+	if o.Result.Kind != ir.BodyJSON || o.Result.Type == nil || o.Stream != nil {
 		fail("the operation has no JSON result")
 		return
 	}
-	if o.resultType != "" {
+	if o.ResultType != "" {
 		// A result struct (headers, several statuses): the body must be
 		// one field of it.
-		for _, sc := range o.successes {
-			if sc.kind == bodyJSON && sc.typ == o.result.typ {
-				o.pageBody = sc.field
+		for _, sc := range o.Successes {
+			if sc.Kind == ir.BodyJSON && sc.Type == o.Result.Type {
+				o.PageBody = sc.Field
 			}
 		}
-		if o.pageBody == "" {
+		if o.PageBody == "" {
 			fail("the operation's success responses differ in body")
 			return
 		}
 	}
-	query := func(name string) *param {
-		for _, p := range o.query {
-			if p.name == name {
+	query := func(name string) *ir.Param {
+		for _, p := range o.Query {
+			if p.Name == name {
 				return p
 			}
 		}
 		return nil
 	}
-	p := &pagination{}
+	p := &ir.Pagination{}
 	if spec.Limit != "" {
-		if p.limit = query(spec.Limit); p.limit == nil || !isIntType(p.limit.typ) {
+		if p.Limit = query(spec.Limit); p.Limit == nil || !isIntType(p.Limit.Type) {
 			fail("limit %q is not an integer query parameter", spec.Limit)
 			return
 		}
 	}
 	switch {
 	case spec.Offset != "" && spec.Cursor == "":
-		if p.offset = query(spec.Offset); p.offset == nil || !isIntType(p.offset.typ) {
+		if p.Offset = query(spec.Offset); p.Offset == nil || !isIntType(p.Offset.Type) {
 			fail("offset %q is not an integer query parameter", spec.Offset)
 			return
 		}
-		if p.limit == nil {
+		if p.Limit == nil {
 			fail("offset paging needs a limit parameter")
 			return
 		}
 	case spec.Cursor != "" && spec.Offset == "":
-		if p.cursor = query(spec.Cursor); p.cursor == nil || unwrapColl(p.cursor.typ).kind != tBasic || unwrapColl(p.cursor.typ).name != "string" {
+		if p.Cursor = query(spec.Cursor); p.Cursor == nil || unwrapColl(p.Cursor.Type).Kind != ir.Basic || unwrapColl(p.Cursor.Type).Name != "string" {
 			fail("cursor %q is not a string query parameter", spec.Cursor)
 			return
 		}
@@ -130,40 +120,40 @@ func (g *gen) buildPagination(o *operation, raw any) {
 		fail("give either offset or cursor")
 		return
 	}
-	member := func(name string) *field { return g.resultMember(o, name) }
-	list := o.result.typ
+	member := func(name string) *ir.Field { return g.resultMember(o, name) }
+	list := o.Result.Type
 	if spec.Items != "" {
-		if p.items = member(spec.Items); p.items == nil {
+		if p.Items = member(spec.Items); p.Items == nil {
 			fail("the result has no member %q", spec.Items)
 			return
 		}
-		list = p.items.typ
+		list = p.Items.Type
 	}
-	if l := unwrapColl(list); l.kind != tSlice || l.elem.kind == tBasic && l.elem.name == "byte" {
+	if l := unwrapColl(list); l.Kind != ir.Slice || l.Elem.Kind == ir.Basic && l.Elem.Name == "byte" {
 		fail("the items are not a list")
 		return
 	} else {
-		p.item = l.elem
+		p.Item = l.Elem
 	}
-	if p.cursor != nil {
-		if p.next = member(spec.Next); p.next == nil || unwrapColl(p.next.typ).kind != tBasic || unwrapColl(p.next.typ).name != "string" {
+	if p.Cursor != nil {
+		if p.Next = member(spec.Next); p.Next == nil || unwrapColl(p.Next.Type).Kind != ir.Basic || unwrapColl(p.Next.Type).Name != "string" {
 			fail("next %q is not a string member of the result", spec.Next)
 			return
 		}
 	}
 	if spec.HasMore != "" {
-		if p.hasMore = member(spec.HasMore); p.hasMore == nil || unwrapColl(p.hasMore.typ).kind != tBasic || unwrapColl(p.hasMore.typ).name != "bool" {
+		if p.HasMore = member(spec.HasMore); p.HasMore == nil || unwrapColl(p.HasMore.Type).Kind != ir.Basic || unwrapColl(p.HasMore.Type).Name != "bool" {
 			fail("hasMore %q is not a boolean member of the result", spec.HasMore)
 			return
 		}
 	}
-	o.paginate = p
-	o.allName = g.ns.Exported(o.goName + "All")
+	o.Pagination = p
+	o.AllName = g.ns.Exported(o.GoName + "All")
 }
 
 // paginator renders the <Method>All iterator of o.
-func (e *emitter) paginator(f *jen.File, o *operation) {
-	p := o.paginate
+func (e *emitter) paginator(f *jen.File, o *ir.Operation) {
+	p := o.Pagination
 	if p == nil {
 		return
 	}
@@ -171,14 +161,14 @@ func (e *emitter) paginator(f *jen.File, o *operation) {
 	recv, ctx, params, opts := ns.Unexported("c"), ns.Unexported("ctx"), ns.Unexported("params"), ns.Unexported("opts")
 	res, cur := ns.Unexported("res"), ns.Unexported("cursor")
 	ns.Reserve("err")
-	item := e.typ(p.item)
+	item := e.typ(p.Item)
 	page := e.rt("Page").Types(item)
 
 	// get reads a member of the result (or a value of params) that may be
 	// an Opt.
-	get := func(base jen.Code, fl *field) *jen.Statement {
-		v := jen.Add(base).Dot(fl.name)
-		if !fl.required || fl.nullable {
+	get := func(base jen.Code, fl *ir.Field) *jen.Statement {
+		v := jen.Add(base).Dot(fl.Name)
+		if !fl.Required || fl.Nullable {
 			return v.Dot("Value")
 		}
 		return v
@@ -187,9 +177,9 @@ func (e *emitter) paginator(f *jen.File, o *operation) {
 	// result struct that holds it.
 	body := jen.Id(res)
 	var pre []jen.Code
-	if o.resultType != "" {
-		body = jen.Id(res).Dot(o.pageBody)
-		if !byValue(o.result.typ) {
+	if o.ResultType != "" {
+		body = jen.Id(res).Dot(o.PageBody)
+		if !byValue(o.Result.Type) {
 			pre = append(pre, jen.If(jen.Add(body).Op("==").Nil()).Block(jen.Return(page.Clone().Values(),
 				jen.Op("&").Add(e.rt("ProtocolError")).Values(jen.Dict{jen.Id("OperationID"): jen.Lit(opLabel(o)), jen.Id("StatusCode"): jen.Id(res).Dot("StatusCode"), jen.Id("Reason"): jen.Lit("a page without a body")}))))
 		}
@@ -197,18 +187,18 @@ func (e *emitter) paginator(f *jen.File, o *operation) {
 	// pageOf builds the runtime.Page of the body.
 	pageOf := func() []jen.Code {
 		items := body.Clone()
-		if p.items != nil {
-			items = get(body, p.items)
-		} else if !byValue(o.result.typ) {
+		if p.Items != nil {
+			items = get(body, p.Items)
+		} else if !byValue(o.Result.Type) {
 			items = jen.Op("*").Add(body)
 		}
 		dict := jen.Dict{jen.Id("Items"): items}
-		if p.next != nil {
-			dict[jen.Id("Next")] = e.asString(get(body, p.next), p.next.typ)
+		if p.Next != nil {
+			dict[jen.Id("Next")] = e.asString(get(body, p.Next), p.Next.Type)
 		}
-		if p.hasMore != nil {
-			hm := jen.Add(body).Dot(p.hasMore.name)
-			if p.hasMore.required && !p.hasMore.nullable {
+		if p.HasMore != nil {
+			hm := jen.Add(body).Dot(p.HasMore.Name)
+			if p.HasMore.Required && !p.HasMore.Nullable {
 				dict[jen.Id("HasMore")] = e.rt("Some").Call(jen.Bool().Call(hm))
 			} else {
 				dict[jen.Id("HasMore")] = e.rt("Opt").Types(jen.Bool()).Values(jen.Dict{jen.Id("Value"): jen.Bool().Call(hm.Clone().Dot("Value")), jen.Id("Set"): hm.Clone().Dot("Set")})
@@ -216,69 +206,69 @@ func (e *emitter) paginator(f *jen.File, o *operation) {
 		}
 		return append(slices.Clone(pre), jen.Return(page.Clone().Values(dict), jen.Nil()))
 	}
-	setParam := func(prm *param, v jen.Code) jen.Code {
-		lv := jen.Id(params).Dot(prm.goName)
-		val := jen.Add(e.typ(prm.typ)).Call(v)
-		if !prm.required {
+	setParam := func(prm *ir.Param, v jen.Code) jen.Code {
+		lv := jen.Id(params).Dot(prm.GoName)
+		val := jen.Add(e.typ(prm.Type)).Call(v)
+		if !prm.Required {
 			return jen.Add(lv).Op("=").Add(e.rt("Some")).Call(val)
 		}
 		return jen.Add(lv).Op("=").Add(val)
 	}
-	readParam := func(prm *param) jen.Code {
-		if !prm.required {
-			return jen.Int64().Call(jen.Id(params).Dot(prm.goName).Dot("Value"))
+	readParam := func(prm *ir.Param) jen.Code {
+		if !prm.Required {
+			return jen.Int64().Call(jen.Id(params).Dot(prm.GoName).Dot("Value"))
 		}
-		return jen.Int64().Call(jen.Id(params).Dot(prm.goName))
+		return jen.Int64().Call(jen.Id(params).Dot(prm.GoName))
 	}
 	sig := []jen.Code{jen.Id(ctx).Qual("context", "Context")}
 	args := []jen.Code{jen.Id(ctx)}
-	for _, pp := range o.pathParams {
-		a := ns.Unexported(pp.goName)
-		sig = append(sig, jen.Id(a).Add(e.typ(pp.typ)))
+	for _, pp := range o.PathParams {
+		a := ns.Unexported(pp.GoName)
+		sig = append(sig, jen.Id(a).Add(e.typ(pp.Type)))
 		args = append(args, jen.Id(a))
 	}
-	sig = append(sig, jen.Id(params).Id(o.paramsType), jen.Id(opts).Op("...").Qual(e.g.cfg.RuntimeImport, "Option"))
+	sig = append(sig, jen.Id(params).Id(o.ParamsType), jen.Id(opts).Op("...").Qual(e.g.cfg.RuntimeImport, "Option"))
 	args = append(args, jen.Id(params), jen.Id(opts).Op("..."))
-	call := jen.List(jen.Id(res), jen.Err()).Op(":=").Id(recv).Dot(o.goName).Call(args...)
+	call := jen.List(jen.Id(res), jen.Err()).Op(":=").Id(recv).Dot(o.GoName).Call(args...)
 	fetchErr := jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(page.Clone().Values(), jen.Err()))
 
-	ifSet := func(prm *param, then jen.Code) jen.Code {
-		if prm.required {
+	ifSet := func(prm *ir.Param, then jen.Code) jen.Code {
+		if prm.Required {
 			return then
 		}
-		return jen.If(jen.Id(params).Dot(prm.goName).Dot("Set")).Block(then)
+		return jen.If(jen.Id(params).Dot(prm.GoName).Dot("Set")).Block(then)
 	}
 	var stmts []jen.Code
 	var text string
-	if p.offset != nil {
+	if p.Offset != nil {
 		off, lim := ns.Unexported("offset"), ns.Unexported("limit")
 		fetch := jen.Func().Params(jen.Id(ctx).Qual("context", "Context"), jen.Id(off).Int64(), jen.Id(lim).Int64()).Params(page.Clone(), jen.Error()).Block(
-			append([]jen.Code{setParam(p.offset, jen.Id(off)), jen.If(jen.Id(lim).Op(">").Lit(0)).Block(setParam(p.limit, jen.Id(lim))), call, fetchErr}, pageOf()...)...)
+			append([]jen.Code{setParam(p.Offset, jen.Id(off)), jen.If(jen.Id(lim).Op(">").Lit(0)).Block(setParam(p.Limit, jen.Id(lim))), call, fetchErr}, pageOf()...)...)
 		start, size := ns.Unexported("start"), ns.Unexported("size")
 		stmts = []jen.Code{
 			jen.Var().Id(start).Int64(),
-			ifSet(p.offset, jen.Id(start).Op("=").Add(readParam(p.offset))),
+			ifSet(p.Offset, jen.Id(start).Op("=").Add(readParam(p.Offset))),
 			jen.Var().Id(size).Int64(),
-			ifSet(p.limit, jen.Id(size).Op("=").Add(readParam(p.limit))),
+			ifSet(p.Limit, jen.Id(size).Op("=").Add(readParam(p.Limit))),
 			jen.Return(e.rt("PaginateOffset").Call(jen.Id(ctx), jen.Lit(opLabel(o)), jen.Id(start), jen.Id(size), jen.Lit(0), fetch)),
 		}
-		text = fmt.Sprintf("%s ranges over the items of every page of %s, from params' %s on, %s at a time (the server's page size when unset),\nfetching each page as the loop reaches it. A server that ignores %s or %s\nends the loop with a *runtime.ProtocolError.", o.allName, o.goName, p.offset.name, p.limit.name, p.limit.name, p.offset.name)
+		text = fmt.Sprintf("%s ranges over the items of every page of %s, from params' %s on, %s at a time (the server's page size when unset),\nfetching each page as the loop reaches it. A server that ignores %s or %s\nends the loop with a *runtime.ProtocolError.", o.AllName, o.GoName, p.Offset.Name, p.Limit.Name, p.Limit.Name, p.Offset.Name)
 	} else {
 		fetch := jen.Func().Params(jen.Id(ctx).Qual("context", "Context"), jen.Id(cur).String()).Params(page.Clone(), jen.Error()).Block(
 			append([]jen.Code{
-				jen.If(jen.Id(cur).Op("!=").Lit("")).Block(setParam(p.cursor, jen.Id(cur))),
+				jen.If(jen.Id(cur).Op("!=").Lit("")).Block(setParam(p.Cursor, jen.Id(cur))),
 				call, fetchErr}, pageOf()...)...)
 		stmts = []jen.Code{jen.Return(e.rt("PaginateCursor").Call(jen.Id(ctx), jen.Lit(opLabel(o)), fetch))}
-		text = fmt.Sprintf("%s ranges over the items of every page of %s, following the %q\ncursor from page to page, fetching each page as the loop reaches it. A server\nthat hands back the same cursor twice ends the loop with a *runtime.ProtocolError.", o.allName, o.goName, p.next.json)
+		text = fmt.Sprintf("%s ranges over the items of every page of %s, following the %q\ncursor from page to page, fetching each page as the loop reaches it. A server\nthat hands back the same cursor twice ends the loop with a *runtime.ProtocolError.", o.AllName, o.GoName, p.Next.JSON)
 	}
 	f.Add(doc(text + " Stopping the loop early fetches no more pages."))
-	f.Func().Params(jen.Id(recv).Op("*").Id("Client")).Id(o.allName).Params(sig...).Qual("iter", "Seq2").Types(item, jen.Error()).Block(stmts...)
+	f.Func().Params(jen.Id(recv).Op("*").Id("Client")).Id(o.AllName).Params(sig...).Qual("iter", "Seq2").Types(item, jen.Error()).Block(stmts...)
 	f.Line()
 }
 
 // asString converts v, of a string type (a defined one, say), to string.
-func (e *emitter) asString(v jen.Code, t *typeRef) jen.Code {
-	if t.kind == tBasic {
+func (e *emitter) asString(v jen.Code, t *ir.TypeRef) jen.Code {
+	if t.Kind == ir.Basic {
 		return v
 	}
 	return jen.String().Call(v)
@@ -287,17 +277,17 @@ func (e *emitter) asString(v jen.Code, t *typeRef) jen.Code {
 // resultMember returns the field of o's result for the JSON member name,
 // or nil. A result whose type lives in a mapped package is described from
 // its schema, named as that package's generator names it.
-func (g *gen) resultMember(o *operation, name string) *field {
-	n := unwrapColl(o.result.typ)
-	if n.kind == tNamed && n.named.kind == ntStruct {
-		for _, f := range n.named.fields {
-			if f.json == name && !f.ptr {
+func (g *gen) resultMember(o *ir.Operation, name string) *ir.Field {
+	n := unwrapColl(o.Result.Type)
+	if n.Kind == ir.Named && n.Named.Kind == ir.Struct {
+		for _, f := range n.Named.Fields {
+			if f.JSON == name && !f.Ptr {
 				return f
 			}
 		}
 		return nil
 	}
-	if n.kind != tQual || g.resultSchema[o] == nil || g.resultSchema[o].Value == nil {
+	if n.Kind != ir.Qual || g.resultSchema[o] == nil || g.resultSchema[o].Value == nil {
 		return nil
 	}
 	props := make(map[string]*openapi3.SchemaRef)
@@ -318,7 +308,7 @@ func (g *gen) resultMember(o *operation, name string) *field {
 	}
 	// References inside the mapped file are written relative to it.
 	file, _, _ := strings.Cut(g.resultSchema[o].Ref, "#")
-	return &field{name: fieldNames(props, order)[name], json: name, required: req[name], nullable: nullable(p), typ: g.resolve(inFile(p, file), "")}
+	return &ir.Field{Name: fieldNames(props, order)[name], JSON: name, Required: req[name], Nullable: nullable(p), Type: g.resolve(inFile(p, file), "")}
 }
 
 // inFile returns r, a schema of the file file, with its references (and

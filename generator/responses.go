@@ -8,76 +8,26 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/allsource-go/allsource/generator/internal/ir"
 	"github.com/allsource-go/allsource/generator/internal/naming"
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
-// streamKind is the framing of a streamed response body.
-type streamKind int
-
-const (
-	streamNone    streamKind = iota
-	streamSSE                // text/event-stream
-	streamJSONL              // application/jsonl, application/x-ndjson
-	streamJSONSeq            // application/json-seq (RFC 7464)
-)
-
 // streamMedia classifies a media type as a stream framing.
-func streamMedia(mt string) streamKind {
+func streamMedia(mt string) ir.StreamKind {
 	switch strings.ToLower(strings.TrimSpace(strings.Split(mt, ";")[0])) {
 	case "text/event-stream":
-		return streamSSE
+		return ir.StreamSSE
 	case "application/jsonl", "application/x-ndjson", "application/x-jsonlines", "application/jsonlines":
-		return streamJSONL
+		return ir.StreamJSONL
 	case "application/json-seq":
-		return streamJSONSeq
+		return ir.StreamJSONSeq
 	}
-	return streamNone
-}
-
-// success is one documented 2xx response.
-type success struct {
-	status  string // "200", "2XX"
-	kind    bodyKind
-	typ     *typeRef
-	field   string // the result struct field of its body, "" for none
-	headers []successHeader
-}
-
-// successHeader is a header documented on one success response.
-type successHeader struct {
-	h        *respHeader
-	required bool
-}
-
-// respHeader is a documented header of the success responses, a field of
-// the result struct.
-type respHeader struct {
-	name   string // as on the wire
-	goName string
-	typ    *typeRef
-	doc    string
-	always bool // every success status documents it as required: no Opt
-}
-
-// itemStream is a streamed success response: its items are ranged over.
-type itemStream struct {
-	kind     streamKind
-	media    string
-	item     *typeRef // schema of an item (of the data of an SSE event); nil: raw
-	events   []*sseEvent
-	itemType string // the Go type the iterator yields
-}
-
-// sseEvent is an SSE event name the document maps to a schema.
-type sseEvent struct {
-	name  string
-	field string
-	typ   *typeRef
+	return ir.StreamNone
 }
 
 // shapeKey identifies the Go shape of a success body, to tell statuses apart.
-func shapeKey(kind bodyKind, t *typeRef) string {
+func shapeKey(kind ir.BodyKind, t *ir.TypeRef) string {
 	if t == nil {
 		return fmt.Sprint(kind)
 	}
@@ -85,40 +35,40 @@ func shapeKey(kind bodyKind, t *typeRef) string {
 }
 
 // typeKey renders t as a comparable key.
-func typeKey(t *typeRef) string {
-	switch t.kind {
-	case tSlice:
-		return "[]" + typeKey(t.elem)
-	case tMap:
-		return "map:" + typeKey(t.elem)
-	case tNull:
-		return "null:" + typeKey(t.elem)
+func typeKey(t *ir.TypeRef) string {
+	switch t.Kind {
+	case ir.Slice:
+		return "[]" + typeKey(t.Elem)
+	case ir.Map:
+		return "map:" + typeKey(t.Elem)
+	case ir.Null:
+		return "null:" + typeKey(t.Elem)
 	}
-	return t.pkg + "." + t.name
+	return t.Pkg + "." + t.Name
 }
 
 // buildSuccesses reads the 2xx responses of op: their bodies, their headers,
 // and whether the method returns a result struct, a stream or the body alone.
-func (g *gen) buildSuccesses(o *operation, op *openapi3.Operation, base string, codes []string) {
-	o.streaming = extBool(op.Extensions, "x-streaming")
+func (g *gen) buildSuccesses(o *ir.Operation, op *openapi3.Operation, base string, codes []string) {
+	o.Streaming = extBool(op.Extensions, "x-streaming")
 	var media []string
-	headers := map[string]*respHeader{}
+	headers := map[string]*ir.Header{}
 	var headerOrder []string
-	schemas := map[*success]*openapi3.SchemaRef{} // the schema of a JSON body
+	schemas := map[*ir.Success]*openapi3.SchemaRef{} // the schema of a JSON body
 	for _, c := range codes {
 		r := op.Responses.Value(c)
 		if r == nil || r.Value == nil {
 			continue
 		}
-		s := &success{status: c}
+		s := &ir.Success{Status: c}
 		content := r.Value.Content
-		if sk, mt, mtv := pickStream(content); sk != streamNone {
-			if o.stream == nil && o.mixed == nil {
+		if sk, mt, mtv := pickStream(content); sk != ir.StreamNone {
+			if o.Stream == nil && o.Mixed == nil {
 				st := g.buildItemStream(o, sk, mt, mtv, base)
 				if len(content) == 1 {
-					o.stream = st
+					o.Stream = st
 				} else {
-					o.mixed = st
+					o.Mixed = st
 				}
 			}
 			if len(content) == 1 {
@@ -136,15 +86,15 @@ func (g *gen) buildSuccesses(o *operation, op *openapi3.Operation, base string, 
 			}
 		}
 		if mt, m := pickMedia(content); m != nil {
-			s.kind = contentKind(mt, m)
-			switch s.kind {
-			case bodyJSON:
-				s.typ = g.resolve(m.Schema, base+"Response")
+			s.Kind = contentKind(mt, m)
+			switch s.Kind {
+			case ir.BodyJSON:
+				s.Type = g.resolve(m.Schema, base+"Response")
 				schemas[s] = m.Schema
-			case bodyText:
-				s.typ = tString
+			case ir.BodyText:
+				s.Type = ir.String
 			default:
-				s.kind, s.typ = bodyBinary, tBytes
+				s.Kind, s.Type = ir.BodyBinary, ir.Bytes
 			}
 		}
 		for _, hn := range sortedKeys(r.Value.Headers) {
@@ -164,122 +114,122 @@ func (g *gen) buildSuccesses(o *operation, op *openapi3.Operation, base string, 
 						}
 					}
 				}
-				t := tString
+				t := ir.String
 				if schema != nil {
 					t = g.resolve(schema, base+naming.ExportedName(hn))
 				}
 				if !headerParsable(t) {
-					g.warn(hr.Value.Origin, "header %s of %s %s has a schema with no text form; it is read as a string", hn, o.method, o.path)
-					t = tString
+					g.warn(hr.Value.Origin, "header %s of %s %s has a schema with no text form; it is read as a string", hn, o.Method, o.Path)
+					t = ir.String
 				}
-				h = &respHeader{name: hn, typ: t, doc: withDeprecated(hr.Value.Description, hr.Value.Deprecated), always: true}
+				h = &ir.Header{Name: hn, Type: t, Doc: withDeprecated(hr.Value.Description, hr.Value.Deprecated), Always: true}
 				headers[key] = h
 				headerOrder = append(headerOrder, key)
 			}
-			s.headers = append(s.headers, successHeader{h: h, required: hr.Value.Required})
+			s.Headers = append(s.Headers, ir.SuccessHeader{Header: h, Required: hr.Value.Required})
 		}
-		o.successes = append(o.successes, s)
+		o.Successes = append(o.Successes, s)
 	}
-	if o.stream != nil {
+	if o.Stream != nil {
 		if len(headers) > 0 {
-			g.warn(op.Origin, "%s %s: the headers of a streamed response are not read", o.method, o.path)
+			g.warn(op.Origin, "%s %s: the headers of a streamed response are not read", o.Method, o.Path)
 		}
-		o.accept = o.stream.media
-		o.successes = nil
+		o.Accept = o.Stream.Media
+		o.Successes = nil
 		return
 	}
 	// The Accept header lists the documented types, unless JSON alone.
 	if len(media) > 0 && !(len(media) == 1 && strings.EqualFold(media[0], "application/json")) {
-		o.accept = strings.Join(media, ", ")
+		o.Accept = strings.Join(media, ", ")
 	}
 	shapes := map[string]bool{}
 	bodied := map[string]bool{}
-	for _, s := range o.successes {
-		shapes[shapeKey(s.kind, s.typ)] = true
-		if s.kind != bodyNone {
-			bodied[shapeKey(s.kind, s.typ)] = true
+	for _, s := range o.Successes {
+		shapes[shapeKey(s.Kind, s.Type)] = true
+		if s.Kind != ir.BodyNone {
+			bodied[shapeKey(s.Kind, s.Type)] = true
 		}
 	}
-	for _, s := range o.successes {
-		if o.result.kind == bodyNone && s.kind != bodyNone {
-			o.result = result{kind: s.kind, status: s.status, typ: s.typ}
+	for _, s := range o.Successes {
+		if o.Result.Kind == ir.BodyNone && s.Kind != ir.BodyNone {
+			o.Result = ir.Result{Kind: s.Kind, Status: s.Status, Type: s.Type}
 			g.resultSchema[o] = schemas[s]
 		}
 	}
-	if o.result.kind == bodyNone && len(o.successes) > 0 {
-		o.result.status = o.successes[0].status
+	if o.Result.Kind == ir.BodyNone && len(o.Successes) > 0 {
+		o.Result.Status = o.Successes[0].Status
 	}
 	if len(headers) == 0 && len(shapes) <= 1 {
-		if o.streaming && o.result.kind != bodyText && o.result.kind != bodyBinary {
-			g.warn(op.Origin, "%s %s: x-streaming applies to binary and text responses only", o.method, o.path)
-			o.streaming = false
+		if o.Streaming && o.Result.Kind != ir.BodyText && o.Result.Kind != ir.BodyBinary {
+			g.warn(op.Origin, "%s %s: x-streaming applies to binary and text responses only", o.Method, o.Path)
+			o.Streaming = false
 		}
 		return
 	}
-	if o.streaming {
-		g.warn(op.Origin, "%s %s: x-streaming applies to an operation with one success response and no documented headers", o.method, o.path)
-		o.streaming = false
+	if o.Streaming {
+		g.warn(op.Origin, "%s %s: x-streaming applies to an operation with one success response and no documented headers", o.Method, o.Path)
+		o.Streaming = false
 	}
 	// A result struct: which status came, its body, its headers.
-	o.resultType = g.ns.Exported(base + "Result")
+	o.ResultType = g.ns.Exported(base + "Result")
 	fields := naming.NewNamespace()
 	fields.Reserve("StatusCode")
-	for _, s := range o.successes {
-		if s.kind == bodyNone {
+	for _, s := range o.Successes {
+		if s.Kind == ir.BodyNone {
 			continue
 		}
 		if len(bodied) == 1 {
-			s.field = "Body"
+			s.Field = "Body"
 			fields.Reserve("Body")
 			continue
 		}
-		name := http.StatusText(atoi(s.status))
+		name := http.StatusText(atoi(s.Status))
 		if name == "" {
-			name = "Status " + s.status
+			name = "Status " + s.Status
 		}
-		s.field = fields.Exported(name)
+		s.Field = fields.Exported(name)
 	}
 	for _, key := range headerOrder {
 		h := headers[key]
-		h.goName = fields.Exported(h.name)
-		for _, s := range o.successes {
-			i := slices.IndexFunc(s.headers, func(sh successHeader) bool { return sh.h == h })
-			if i < 0 || !s.headers[i].required {
-				h.always = false
+		h.GoName = fields.Exported(h.Name)
+		for _, s := range o.Successes {
+			i := slices.IndexFunc(s.Headers, func(sh ir.SuccessHeader) bool { return sh.Header == h })
+			if i < 0 || !s.Headers[i].Required {
+				h.Always = false
 			}
 		}
-		o.headers = append(o.headers, h)
+		o.Headers = append(o.Headers, h)
 	}
 }
 
 // pickStream returns the streamed media type of a content map, if any.
-func pickStream(content openapi3.Content) (streamKind, string, *openapi3.MediaType) {
+func pickStream(content openapi3.Content) (ir.StreamKind, string, *openapi3.MediaType) {
 	for _, k := range sortedKeys(content) {
-		if sk := streamMedia(k); sk != streamNone {
+		if sk := streamMedia(k); sk != ir.StreamNone {
 			return sk, k, content[k]
 		}
 	}
-	return streamNone, "", nil
+	return ir.StreamNone, "", nil
 }
 
 // headerParsable reports whether a header of type t can be read from text.
-func headerParsable(t *typeRef) bool {
-	switch t.kind {
-	case tBasic:
-		switch t.name {
+func headerParsable(t *ir.TypeRef) bool {
+	switch t.Kind {
+	case ir.Basic:
+		switch t.Name {
 		case "string", "int64", "int32", "int", "float64", "float32", "bool":
 			return true
 		}
-	case tQual:
-		return t.pkg == "time" && t.name == "Time"
-	case tSlice:
-		return t.elem.kind != tSlice && !(t.elem.kind == tBasic && t.elem.name == "byte") && headerParsable(t.elem)
-	case tNamed:
-		switch t.named.kind {
-		case ntEnum:
+	case ir.Qual:
+		return t.Pkg == "time" && t.Name == "Time"
+	case ir.Slice:
+		return t.Elem.Kind != ir.Slice && !(t.Elem.Kind == ir.Basic && t.Elem.Name == "byte") && headerParsable(t.Elem)
+	case ir.Named:
+		switch t.Named.Kind {
+		case ir.Enum:
 			return true
-		case ntDef, ntAlias:
-			return t.named.under != nil && t.named.under.kind != tSlice && headerParsable(t.named.under)
+		case ir.Def, ir.Alias:
+			return t.Named.Under != nil && t.Named.Under.Kind != ir.Slice && headerParsable(t.Named.Under)
 		}
 	}
 	return false
@@ -289,8 +239,8 @@ func headerParsable(t *typeRef) bool {
 // 3.2's itemSchema, or the x-item-schema extension of the media type on
 // earlier versions; for SSE, the x-sse-events extension maps event names
 // to the schemas of their data.
-func (g *gen) buildItemStream(o *operation, sk streamKind, mt string, m *openapi3.MediaType, base string) *itemStream {
-	s := &itemStream{kind: sk, media: mt}
+func (g *gen) buildItemStream(o *ir.Operation, sk ir.StreamKind, mt string, m *openapi3.MediaType, base string) *ir.Stream {
+	s := &ir.Stream{Kind: sk, Media: mt}
 	if m == nil {
 		return s
 	}
@@ -299,11 +249,11 @@ func (g *gen) buildItemStream(o *operation, sk streamKind, mt string, m *openapi
 		schema = g.extSchema(o, m.Extensions["x-item-schema"], "x-item-schema")
 	}
 	if schema != nil {
-		s.item = g.resolve(schema, base+"Item")
+		s.Item = g.resolve(schema, base+"Item")
 	}
 	if raw, ok := m.Extensions["x-sse-events"]; ok {
-		if sk != streamSSE {
-			g.warn(g.opOrigin[o], "%s %s: x-sse-events applies to text/event-stream only", o.method, o.path)
+		if sk != ir.StreamSSE {
+			g.warn(g.opOrigin[o], "%s %s: x-sse-events applies to text/event-stream only", o.Method, o.Path)
 		} else {
 			var names map[string]json.RawMessage
 			data, err := json.Marshal(raw)
@@ -311,7 +261,7 @@ func (g *gen) buildItemStream(o *operation, sk streamKind, mt string, m *openapi
 				err = json.Unmarshal(data, &names)
 			}
 			if err != nil {
-				g.warn(g.opOrigin[o], "%s %s: x-sse-events is malformed: %v", o.method, o.path, err)
+				g.warn(g.opOrigin[o], "%s %s: x-sse-events is malformed: %v", o.Method, o.Path, err)
 			}
 			fields := naming.NewNamespace()
 			fields.Reserve("Type", "ID", "Retry", "Data", "Raw")
@@ -320,28 +270,28 @@ func (g *gen) buildItemStream(o *operation, sk streamKind, mt string, m *openapi
 				if sch == nil {
 					continue
 				}
-				s.events = append(s.events, &sseEvent{name: name, field: fields.Exported(name), typ: g.resolve(sch, base+naming.ExportedName(name)+"Event")})
+				s.Events = append(s.Events, &ir.Event{Name: name, Field: fields.Exported(name), Type: g.resolve(sch, base+naming.ExportedName(name)+"Event")})
 			}
 		}
 	}
-	if sk == streamSSE {
-		s.itemType = g.ns.Exported(base + "Event")
-		g.ns.Reserve("decode" + s.itemType)
-	} else if s.item == nil {
-		s.item = tRaw
+	if sk == ir.StreamSSE {
+		s.ItemType = g.ns.Exported(base + "Event")
+		g.ns.Reserve("decode" + s.ItemType)
+	} else if s.Item == nil {
+		s.Item = ir.RawJSON
 	}
 	return s
 }
 
 // extSchema reads a schema given in an extension: a $ref to a component
 // schema, or an inline schema without references.
-func (g *gen) extSchema(o *operation, v any, ext string) *openapi3.SchemaRef {
+func (g *gen) extSchema(o *ir.Operation, v any, ext string) *openapi3.SchemaRef {
 	if v == nil {
 		return nil
 	}
 	data, err := json.Marshal(v)
 	if err != nil {
-		g.warn(g.opOrigin[o], "%s %s: %s is malformed: %v", o.method, o.path, ext, err)
+		g.warn(g.opOrigin[o], "%s %s: %s is malformed: %v", o.Method, o.Path, ext, err)
 		return nil
 	}
 	var ref struct {
@@ -354,12 +304,12 @@ func (g *gen) extSchema(o *operation, v any, ext string) *openapi3.SchemaRef {
 				return &openapi3.SchemaRef{Ref: ref.Ref, Value: sr.Value}
 			}
 		}
-		g.warn(g.opOrigin[o], "%s %s: %s names unknown schema %q", o.method, o.path, ext, ref.Ref)
+		g.warn(g.opOrigin[o], "%s %s: %s names unknown schema %q", o.Method, o.Path, ext, ref.Ref)
 		return nil
 	}
 	s := &openapi3.Schema{}
 	if err := json.Unmarshal(data, s); err != nil {
-		g.warn(g.opOrigin[o], "%s %s: %s is not a schema: %v", o.method, o.path, ext, err)
+		g.warn(g.opOrigin[o], "%s %s: %s is not a schema: %v", o.Method, o.Path, ext, err)
 		return nil
 	}
 	return &openapi3.SchemaRef{Value: s}
