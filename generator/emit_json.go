@@ -53,7 +53,7 @@ func isCollectionDef(n *ir.Type) bool {
 // UnmarshalJSON that calls it. It returns nil when no type needs one.
 func (e *emitter) jsonFile() *jen.File {
 	var structs []*ir.Type
-	for _, n := range e.g.types {
+	for _, n := range e.api.Types {
 		if e.decodesJSON(n) {
 			structs = append(structs, n)
 		}
@@ -82,7 +82,7 @@ type jsonFn struct {
 }
 
 func (e *emitter) structDecoder(f *jen.File, n *ir.Type) {
-	ns := e.g.ns.Child()
+	ns := e.api.Names.Child()
 	recv := ns.Unexported("v")
 	d := ns.Unexported("d")
 	it := ns.Unexported("members")
@@ -165,7 +165,7 @@ func (e *emitter) structDecoder(f *jen.File, n *ir.Type) {
 // collectionDecoder renders DecodeJSON and UnmarshalJSON for a defined
 // slice or map type.
 func (e *emitter) collectionDecoder(f *jen.File, n *ir.Type) {
-	ns := e.g.ns.Child()
+	ns := e.api.Names.Child()
 	recv := ns.Unexported("v")
 	d := ns.Unexported("d")
 	data := ns.Unexported("data")

@@ -109,7 +109,7 @@ func (e *emitter) encodeParam(ns *naming.Scope, p *ir.Param, v jen.Code, dst str
 		if p.Style == "deepObject" {
 			key = jen.Lit(p.Name + "[").Op("+").Id(k).Op("+").Lit("]")
 		} else if !p.Explode {
-			e.g.warn(nil, "query parameter %q: form style without explode for a map is sent exploded", p.Name)
+			e.warn(ir.Pos{}, "query parameter %q: form style without explode for a map is sent exploded", p.Name)
 		}
 		return []jen.Code{jen.For(jen.List(jen.Id(k), jen.Id(x)).Op(":=").Range().Add(v)).Block(
 			jen.Id(dst).Dot(add).Call(key, e.textOf(u.Elem, jen.Id(x))))}
@@ -195,7 +195,7 @@ func (e *emitter) params(f *jen.File, o *ir.Operation) {
 		if len(set.ps) == 0 || o.WebSocket && set.name == "encodeHeader" {
 			continue
 		}
-		ns := naming.NewScope(e.g.ns)
+		ns := naming.NewScope(e.api.Names)
 		recv := ns.Unexported("p")
 		dst := ns.Unexported("out")
 		body := []jen.Code{jen.Id(dst).Op(":=").Add(set.mk)}
@@ -319,11 +319,10 @@ func (e *emitter) typeName(t *ir.TypeRef) string {
 }
 
 func (e *emitter) operation(f *jen.File, o *ir.Operation) {
-	g := e.g
 	if o.ResultType != "" {
 		e.resultStruct(f, o)
 	}
-	ns := g.ns.Child()
+	ns := e.api.Names.Child()
 	recv := ns.Unexported("c")
 	ctx := ns.Unexported("ctx")
 	args := map[*ir.Param]string{}
@@ -342,7 +341,7 @@ func (e *emitter) operation(f *jen.File, o *ir.Operation) {
 		params = append(params, jen.Id(bodyName).Add(e.typ(o.Body.Type)))
 	}
 	opts := ns.Unexported("opts")
-	params = append(params, jen.Id(opts).Op("...").Qual(g.cfg.RuntimeImport, "Option"))
+	params = append(params, jen.Id(opts).Op("...").Qual(e.cfg.RuntimeImport, "Option"))
 	req := ns.Unexported("req")
 	errName := "err"
 	ns.Reserve("err")
@@ -398,8 +397,8 @@ func (e *emitter) operation(f *jen.File, o *ir.Operation) {
 	if o.ErrorFunc != "" {
 		fields["ErrorBody"] = jen.Id(o.ErrorFunc)
 	}
-	if e.g.errCodesVar != "" {
-		fields["ErrorCodes"] = jen.Id(e.g.errCodesVar)
+	if e.api.ErrorCodesVar != "" {
+		fields["ErrorCodes"] = jen.Id(e.api.ErrorCodesVar)
 	}
 	if len(o.Query) > 0 {
 		fields["Query"] = jen.Id(paramsName).Dot("encodeQuery").Call()
@@ -443,7 +442,7 @@ func (e *emitter) operation(f *jen.File, o *ir.Operation) {
 	for _, k := range sortedKeys(fields) {
 		dict[jen.Id(k)] = fields[k]
 	}
-	body = append(body, jen.Id(req).Op(":=").Qual(g.cfg.RuntimeImport, "Request").Values(dict))
+	body = append(body, jen.Id(req).Op(":=").Qual(e.cfg.RuntimeImport, "Request").Values(dict))
 	assign := ":="
 	if errDeclared {
 		assign = "="
@@ -520,7 +519,7 @@ func opLabel(o *ir.Operation) string {
 
 // errorFunc renders the ErrorBody function of o.
 func (e *emitter) errorFunc(f *jen.File, o *ir.Operation) {
-	status := e.g.ns.Child().Unexported("status")
+	status := e.api.Names.Child().Unexported("status")
 	var cases []jen.Code
 	var def jen.Code
 	var classes []jen.Code

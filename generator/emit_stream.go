@@ -12,12 +12,12 @@ import (
 // frame decoder of the x-websocket extension.
 func (e *emitter) streamFile() *jen.File {
 	f := e.newFile()
-	for _, o := range e.g.ops {
+	for _, o := range e.api.Operations {
 		if o.WebSocket {
 			e.streamPath(f, o)
 		}
 	}
-	s := e.g.stream
+	s := e.api.WebSocket
 	if s == nil {
 		return f
 	}
@@ -90,7 +90,7 @@ func (e *emitter) streamFile() *jen.File {
 			f.Func().Params(jen.Id(c.Name)).Id(s.ClientMarker).Params().Block()
 			f.Line()
 		}
-		fr := e.g.ns.Child().Unexported("frame")
+		fr := e.api.Names.Child().Unexported("frame")
 		f.Add(doc(fmt.Sprintf("%s encodes a client frame as the text of a WebSocket message.", s.Encode)))
 		f.Func().Id(s.Encode).Params(jen.Id(fr).Id(s.ClientIface)).Params(jen.Index().Byte(), jen.Error()).Block(
 			jen.List(jen.Id("b"), jen.Err()).Op(":=").Qual("encoding/json", "Marshal").Call(jen.Id(fr)),
@@ -107,7 +107,7 @@ func embeddedName(t *ir.TypeRef) string { return t.Name }
 
 // streamPath renders the path function of a WebSocket operation.
 func (e *emitter) streamPath(f *jen.File, o *ir.Operation) {
-	ns := e.g.ns.Child()
+	ns := e.api.Names.Child()
 	args := map[*ir.Param]string{}
 	var params []jen.Code
 	for _, p := range o.PathParams {
@@ -164,7 +164,7 @@ func (e *emitter) streamValue(f *jen.File, s *ir.WebSocket) {
 
 	fields := []jen.Code{doc("Kind says which field holds the frame; 0 for none.").Id("Kind").Id(s.KindType)}
 	cases := []jen.Code{}
-	recv := e.g.ns.Child().Unexported("f")
+	recv := e.api.Names.Child().Unexported("f")
 	for _, fr := range s.Frames {
 		fields = append(fields, doc(fmt.Sprintf("%s holds the frame when Kind is %s.", fr.Field, fr.Kind)).Id(fr.Field).Id(fr.Wrapper))
 		cases = append(cases, jen.Case(jen.Id(fr.Kind)).Block(jen.Return(jen.Id(recv).Dot(fr.Field))))
@@ -186,7 +186,7 @@ func (e *emitter) streamValue(f *jen.File, s *ir.WebSocket) {
 // decoder into a value and the decoder that returns a StreamFrame.
 func (e *emitter) streamDecoders(f *jen.File, s *ir.WebSocket) {
 	o := s.Op
-	ns := e.g.ns.Child()
+	ns := e.api.Names.Child()
 	data := ns.Unexported("data")
 	tag := ns.Unexported("tag")
 	found := ns.Unexported("found")

@@ -41,7 +41,7 @@ func (e *emitter) namedType(f *jen.File, n *ir.Type) {
 			// An integer type decodes every spelling of an integer, as the
 			// generated decoders do for its members.
 			if fn, ok := (&jsonMember{jsonFn: &jsonFn{e: e}}).scalarFunc(n.Under); ok {
-				recv, data := e.g.ns.Child().Unexported("v"), "data"
+				recv, data := e.api.Names.Child().Unexported("v"), "data"
 				f.Add(doc(fmt.Sprintf("UnmarshalJSON decodes %s from any spelling of an integer (1.0, 1e2).", n.Name)))
 				f.Func().Params(jen.Id(recv).Op("*").Id(n.Name)).Id("UnmarshalJSON").Params(jen.Id(data).Index().Byte()).Error().Block(
 					jen.Return(e.rt("DecodeJSONScalarBytes").Call(jen.Id(data), jen.Id(recv), e.rt(fn).Types(jen.Id(n.Name)))))
@@ -68,7 +68,7 @@ func (e *emitter) structType(f *jen.File, n *ir.Type) {
 	var fields []jen.Code
 	for _, fl := range n.Fields {
 		if !validTag(fl.JSON) {
-			e.g.warn(originOf(e.g.schemaOf[n]), "member %q of %s cannot be a struct tag; it is kept with the additional properties", fl.JSON, n.Name)
+			e.warn(n.Pos, "member %q of %s cannot be a struct tag; it is kept with the additional properties", fl.JSON, n.Name)
 			continue
 		}
 		t, opt := e.fieldType(fl)
@@ -103,7 +103,7 @@ func (e *emitter) structType(f *jen.File, n *ir.Type) {
 	if n.Extra == nil {
 		return
 	}
-	ns := e.g.ns.Child()
+	ns := e.api.Names.Child()
 	recv := ns.Unexported("v")
 	plain := ns.Unexported("plain")
 	b := ns.Unexported("b")
@@ -130,7 +130,7 @@ func (e *emitter) enumType(f *jen.File, n *ir.Type) {
 		f.Const().Defs(defs...)
 		f.Line()
 	}
-	recv := e.g.ns.Child().Unexported("v")
+	recv := e.api.Names.Child().Unexported("v")
 	var cases []jen.Code
 	for _, v := range n.Values {
 		cases = append(cases, jen.Id(v.Name))
@@ -181,7 +181,7 @@ func (e *emitter) sumType(f *jen.File, n *ir.Type) {
 	f.Const().Defs(defs...)
 	f.Line()
 
-	ns := e.g.ns.Child()
+	ns := e.api.Names.Child()
 	recv := ns.Unexported("v")
 	data := ns.Unexported("data")
 	// MarshalJSON
@@ -279,7 +279,7 @@ func (e *emitter) sumType(f *jen.File, n *ir.Type) {
 	byKind["string"] = plain
 	for _, k := range []string{"array", "string", "boolean"} {
 		if vs := byKind[k]; len(vs) > 1 {
-			e.g.warn(originOf(e.g.schemaOf[n]), "variants %s and %s of %s are both JSON %ss and nothing tells them apart; such values decode as %s", vs[0].Name, vs[1].Name, n.Name, k, vs[0].Name)
+			e.warn(n.Pos, "variants %s and %s of %s are both JSON %ss and nothing tells them apart; such values decode as %s", vs[0].Name, vs[1].Name, n.Name, k, vs[0].Name)
 		}
 	}
 	var outer []jen.Code
@@ -370,7 +370,7 @@ func isIntType(t *ir.TypeRef) bool {
 // sumLocals are the names the UnmarshalJSON of a sum type uses; every
 // piece of it allocates them the same way, from a fresh child namespace.
 func (e *emitter) sumLocals() (recv, data, members, tag, raw, ok string) {
-	ns := e.g.ns.Child()
+	ns := e.api.Names.Child()
 	return ns.Unexported("v"), ns.Unexported("data"), ns.Unexported("members"), ns.Unexported("tag"), ns.Unexported("raw"), ns.Unexported("ok")
 }
 
@@ -497,7 +497,7 @@ func kindValue(n *ir.Type, v *ir.Variant) string {
 func (e *emitter) sumConstructors(f *jen.File, n *ir.Type) {
 	for _, v := range n.Variants {
 		name := v.Constructor
-		arg := e.g.ns.Child().Unexported("v")
+		arg := e.api.Names.Child().Unexported("v")
 		val := jen.Id(arg)
 		if n.Recursive {
 			val = jen.Op("&").Id(arg)
@@ -521,7 +521,7 @@ func (e *emitter) rawKindsType(f *jen.File, n *ir.Type, kinds []string) {
 	f.Add(doc(fmt.Sprintf("%s is a JSON %s, kept as it was received; decode it with json.Unmarshal.", n.Name, strings.Join(kinds, " or ")), n.Doc))
 	f.Type().Id(n.Name).Qual("encoding/json", "RawMessage")
 	f.Line()
-	recv, data := e.g.ns.Child().Unexported("v"), "data"
+	recv, data := e.api.Names.Child().Unexported("v"), "data"
 	f.Add(doc(fmt.Sprintf("MarshalJSON writes %s as it is (null when empty).", n.Name)))
 	f.Func().Params(jen.Id(recv).Id(n.Name)).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()).Block(
 		jen.Return(jen.Qual("encoding/json", "RawMessage").Call(jen.Id(recv)).Dot("MarshalJSON").Call()))

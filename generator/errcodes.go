@@ -101,12 +101,12 @@ func (g *gen) buildErrorCodes() {
 // errorsFile renders errors.go: the sentinels of x-error-codes and the
 // list every operation hands to the runtime. It returns nil without codes.
 func (e *emitter) errorsFile() *jen.File {
-	if len(e.g.errCodes) == 0 {
+	if len(e.api.ErrorCodes) == 0 {
 		return nil
 	}
 	f := e.newFile()
 	var defs, list []jen.Code
-	for _, c := range e.g.errCodes {
+	for _, c := range e.api.ErrorCodes {
 		text := fmt.Sprintf("%s matches an error response whose body carries the\ncode %q (errors.Is).", c.Name, c.Code)
 		switch c.Class {
 		case "":
@@ -117,7 +117,7 @@ func (e *emitter) errorsFile() *jen.File {
 		}
 		fields := jen.Dict{
 			jen.Id("Code"): jen.Lit(c.Code),
-			jen.Id("Text"): jen.Lit(e.g.cfg.Package + ": " + strings.ReplaceAll(c.Code, "_", " ")),
+			jen.Id("Text"): jen.Lit(e.cfg.Package + ": " + strings.ReplaceAll(c.Code, "_", " ")),
 		}
 		switch c.Class {
 		case "":
@@ -132,8 +132,8 @@ func (e *emitter) errorsFile() *jen.File {
 	f.Add(doc("The error codes the API declares (x-error-codes)."))
 	f.Var().Defs(defs...)
 	f.Line()
-	f.Add(doc(e.g.errCodesVar + " are the declared codes, handed to the runtime with every request."))
-	f.Var().Id(e.g.errCodesVar).Op("=").Index().Op("*").Add(e.rt("ErrorCode")).Values(list...)
+	f.Add(doc(e.api.ErrorCodesVar + " are the declared codes, handed to the runtime with every request."))
+	f.Var().Id(e.api.ErrorCodesVar).Op("=").Index().Op("*").Add(e.rt("ErrorCode")).Values(list...)
 	return f
 }
 

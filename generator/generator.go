@@ -252,7 +252,8 @@ func Generate(ctx context.Context, cfg Config) (res *Result, err error) {
 			return nil, err
 		}
 	}
-	files, err := g.emit()
+	e := &emitter{api: g.model(), cfg: g.cfg, warn: g.warnAt}
+	files, err := e.emit()
 	if err != nil {
 		return nil, err
 	}

@@ -74,13 +74,16 @@ func newGen(cfg Config, doc *openapi3.T) *gen {
 
 // warn records a warning at the origin of o (which may be nil).
 func (g *gen) warn(o *openapi3.Origin, format string, args ...any) {
+	g.warnAt(posOf(o), format, args...)
+}
+
+// warnAt records a warning at pos.
+func (g *gen) warnAt(pos ir.Pos, format string, args ...any) {
 	d := Diagnostic{File: g.cfg.Source, Message: "warning: " + fmt.Sprintf(format, args...)}
-	if o != nil && o.Key != nil {
-		if o.Key.File != "" {
-			d.File = o.Key.File
-		}
-		d.Line, d.Column = o.Key.Line, o.Key.Column
+	if pos.File != "" {
+		d.File = pos.File
 	}
+	d.Line, d.Column = pos.Line, pos.Column
 	if k := d.String(); !g.warned[k] {
 		g.warned[k] = true
 		g.warnings = append(g.warnings, d)
@@ -100,6 +103,14 @@ func (g *gen) fail(o *openapi3.Origin, format string, args ...any) {
 		d.Line, d.Column = o.Key.Line, o.Key.Column
 	}
 	g.err = &SpecError{Diagnostic: d}
+}
+
+// posOf returns the position o records, or the zero Pos.
+func posOf(o *openapi3.Origin) ir.Pos {
+	if o == nil || o.Key == nil {
+		return ir.Pos{}
+	}
+	return ir.Pos{File: o.Key.File, Line: o.Key.Line, Column: o.Key.Column}
 }
 
 func originOf(s *openapi3.Schema) *openapi3.Origin {
@@ -984,6 +995,31 @@ func (g *gen) nameConstructors() {
 	}
 }
 
+// model returns the API the build produced, for the emitters.
+func (g *gen) model() *ir.API {
+	for _, n := range g.types {
+		n.Pos = posOf(originOf(g.schemaOf[n]))
+	}
+	api := &ir.API{
+		Names:         g.ns,
+		Imports:       g.imports,
+		Types:         g.types,
+		Operations:    g.ops,
+		Auth:          g.auth,
+		WebSocket:     g.stream,
+		BaseURL:       g.baseURL,
+		BaseURLName:   g.baseURLName,
+		UserAgent:     g.userAgent,
+		UserAgentName: g.userAgentName,
+		ErrorCodes:    g.errCodes,
+		ErrorCodesVar: g.errCodesVar,
+	}
+	if g.doc.Info != nil {
+		api.Title, api.Version, api.Description = g.doc.Info.Title, g.doc.Info.Version, g.doc.Info.Description
+	}
+	return api
+}
+
 // schemaTypes lists the Go types declared for component schemas, in the
 // order of the schema names.
 func (g *gen) schemaTypes() []SchemaType {
@@ -1290,53 +1326,6 @@ func basicUnder(s *openapi3.Schema) *ir.TypeRef {
 		return ir.Bool
 	}
 	return nil
-}
-
-// responseTypes returns the named types a success response decodes into,
-// directly or through their members, in declaration order. It is the list
-// a reflection-free decoder generator would cover: the emitter renders
-// types.go first, so such decoders can be added as one more file built from
-// this list without changing the types themselves.
-func (g *gen) responseTypes() []*ir.Type {
-	seen := map[*ir.Type]bool{}
-	var visit func(t *ir.TypeRef)
-	visit = func(t *ir.TypeRef) {
-		for t != nil && (t.Kind == ir.Slice || t.Kind == ir.Map) {
-			t = t.Elem
-		}
-		if t == nil || t.Kind != ir.Named || seen[t.Named] {
-			return
-		}
-		n := t.Named
-		seen[n] = true
-		for _, f := range n.Fields {
-			visit(f.Type)
-		}
-		if n.Extra != nil {
-			visit(n.Extra)
-		}
-		for _, v := range n.Variants {
-			visit(v.Type)
-		}
-		visit(n.Under)
-	}
-	for _, o := range g.ops {
-		if o.Result.Kind == ir.BodyJSON {
-			visit(o.Result.Type)
-		}
-	}
-	if g.stream != nil {
-		for _, f := range g.stream.Frames {
-			visit(f.Type)
-		}
-	}
-	var out []*ir.Type
-	for _, n := range g.types {
-		if seen[n] {
-			out = append(out, n)
-		}
-	}
-	return out
 }
 
 // constString returns the one string value a schema allows (a one-value

@@ -157,7 +157,7 @@ func (e *emitter) paginator(f *jen.File, o *ir.Operation) {
 	if p == nil {
 		return
 	}
-	ns := e.g.ns.Child()
+	ns := e.api.Names.Child()
 	recv, ctx, params, opts := ns.Unexported("c"), ns.Unexported("ctx"), ns.Unexported("params"), ns.Unexported("opts")
 	res, cur := ns.Unexported("res"), ns.Unexported("cursor")
 	ns.Reserve("err")
@@ -227,7 +227,7 @@ func (e *emitter) paginator(f *jen.File, o *ir.Operation) {
 		sig = append(sig, jen.Id(a).Add(e.typ(pp.Type)))
 		args = append(args, jen.Id(a))
 	}
-	sig = append(sig, jen.Id(params).Id(o.ParamsType), jen.Id(opts).Op("...").Qual(e.g.cfg.RuntimeImport, "Option"))
+	sig = append(sig, jen.Id(params).Id(o.ParamsType), jen.Id(opts).Op("...").Qual(e.cfg.RuntimeImport, "Option"))
 	args = append(args, jen.Id(params), jen.Id(opts).Op("..."))
 	call := jen.List(jen.Id(res), jen.Err()).Op(":=").Id(recv).Dot(o.GoName).Call(args...)
 	fetchErr := jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(page.Clone().Values(), jen.Err()))

@@ -208,6 +208,7 @@ type Type struct {
 	Name string
 	Doc  string
 	Kind Kind
+	Pos  Pos // where the schema is written, for diagnostics
 
 	Fields     []*Field    // ntStruct
 	Extra      *TypeRef    // ntStruct: type of additional property values; nil when forbidden
