@@ -107,6 +107,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/allsource-go/allsource/generator/internal/emit"
 	"github.com/allsource-go/allsource/generator/internal/naming"
 	"github.com/getkin/kin-openapi/openapi3"
 )
@@ -252,10 +253,14 @@ func Generate(ctx context.Context, cfg Config) (res *Result, err error) {
 			return nil, err
 		}
 	}
-	e := &emitter{api: g.model(), cfg: g.cfg, warn: g.warnAt}
-	files, err := e.emit()
+	out, err := emit.Files(g.model(), emit.Config{Package: cfg.Package, Source: cfg.Source, RuntimeImport: cfg.RuntimeImport,
+		Command: cfg.Command, ConfigFile: cfg.ConfigFile}, g.warnAt)
 	if err != nil {
 		return nil, err
+	}
+	files := make([]File, len(out))
+	for i, f := range out {
+		files[i] = File{Name: f.Name, Content: f.Content}
 	}
 	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Name, b.Name) })
 	return &Result{Files: files, Warnings: g.warnings, Types: g.schemaTypes()}, nil

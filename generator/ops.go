@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/allsource-go/allsource/generator/internal/ir"
@@ -327,18 +326,6 @@ func originOfRef(r *openapi3.SchemaRef) *openapi3.Origin {
 	return r.Value.Origin
 }
 
-func statusClass(code string) int {
-	if code == "default" {
-		return 0
-	}
-	if len(code) == 3 && strings.HasSuffix(strings.ToUpper(code), "XX") {
-		n, _ := strconv.Atoi(code[:1])
-		return n
-	}
-	n, _ := strconv.Atoi(code)
-	return n / 100
-}
-
 func (g *gen) buildResponses(o *ir.Operation, op *openapi3.Operation, base string) {
 	if op.Responses == nil {
 		return
@@ -346,13 +333,13 @@ func (g *gen) buildResponses(o *ir.Operation, op *openapi3.Operation, base strin
 	codes := sortedKeys(op.Responses.Map())
 	var success []string
 	for _, c := range codes {
-		if statusClass(c) == 2 {
+		if ir.StatusClass(c) == 2 {
 			success = append(success, c)
 		}
 	}
 	g.buildSuccesses(o, op, base, success)
 	for _, c := range codes {
-		if statusClass(c) == 2 || statusClass(c) == 1 || statusClass(c) == 3 {
+		if ir.StatusClass(c) == 2 || ir.StatusClass(c) == 1 || ir.StatusClass(c) == 3 {
 			continue
 		}
 		r := op.Responses.Value(c)

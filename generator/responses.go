@@ -183,7 +183,7 @@ func (g *gen) buildSuccesses(o *ir.Operation, op *openapi3.Operation, base strin
 			fields.Reserve("Body")
 			continue
 		}
-		name := http.StatusText(atoi(s.Status))
+		name := http.StatusText(ir.StatusCode(s.Status))
 		if name == "" {
 			name = "Status " + s.Status
 		}

@@ -1,6 +1,10 @@
 package ir
 
-import "fmt"
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
 
 // errorCode is one entry of x-error-codes.
 type ErrorCode struct {
@@ -109,4 +113,31 @@ type Pagination struct {
 	Cursor  *Param // cursor style
 	Next    *Field
 	HasMore *Field
+}
+
+// StatusClass returns the class of a response status as the document
+// writes it: 2 for "200" and "2XX", 0 for "default".
+func StatusClass(code string) int {
+	if code == "default" {
+		return 0
+	}
+	if len(code) == 3 && strings.HasSuffix(strings.ToUpper(code), "XX") {
+		n, _ := strconv.Atoi(code[:1])
+		return n
+	}
+	n, _ := strconv.Atoi(code)
+	return n / 100
+}
+
+// StatusCode returns a status the document writes as a number ("404"),
+// and 0 for a class ("4XX") or "default".
+func StatusCode(s string) int {
+	n := 0
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
 }

@@ -2,6 +2,7 @@ package ir
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/allsource-go/allsource/generator/internal/naming"
 )
@@ -304,3 +305,20 @@ func (v *Variant) SameConditions(w *Variant) bool {
 
 // tReader is the type of a streamed request body.
 var Reader = &TypeRef{Kind: Qual, Pkg: "io", Name: "Reader"}
+
+// Resolve returns the type t names through defined types and aliases:
+// t itself unless t is a name for another type.
+func (t *TypeRef) Resolve() *TypeRef {
+	for t.Kind == Named && (t.Named.Kind == Def || t.Named.Kind == Alias) && t.Named.Under != nil {
+		t = t.Named.Under
+	}
+	return t
+}
+
+// IsInt reports whether t is, or names, a Go integer type.
+func (t *TypeRef) IsInt() bool {
+	for t.Kind == Named && (t.Named.Kind == Def || t.Named.Kind == Alias) && t.Named.Under != nil {
+		t = t.Named.Under
+	}
+	return t.Kind == Basic && strings.HasPrefix(t.Name, "int")
+}

@@ -1,15 +1,49 @@
-package generator
+// Package emit renders an API model (package ir) into the files of a Go
+// client package with jennifer: the types and their JSON methods, the
+// parameters, the client and its operations, errors, authentication, the
+// WebSocket frames, and the doc.go and api.md from the templates. It reads
+// only the model: it knows nothing of the document the model was built
+// from, so each feature of the generator is a model change in the builder
+// plus the code here that renders it.
+package emit
 
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/allsource-go/allsource/generator/internal/ir"
 	"github.com/allsource-go/allsource/generator/internal/naming"
 	"github.com/dave/jennifer/jen"
 )
+
+// Config says what the rendered package is called and where it comes from.
+type Config struct {
+	Package       string // package name
+	Source        string // the document, as named in headers and docs
+	RuntimeImport string // import path of the runtime package
+	// Command and ConfigFile are the command that regenerates the
+	// package and its configuration file, for doc.go's go:generate line.
+	Command, ConfigFile string
+}
+
+// File is one rendered file.
+type File struct {
+	Name    string
+	Content []byte
+}
+
+// Files renders api into the files of a Go package: types.go and json.go,
+// params.go, client.go, errors.go, the operations by tag, auth.go,
+// stream.go, doc.go and api.md, those the API needs. warn reports what the
+// generated code cannot express as the document says.
+func Files(api *ir.API, cfg Config, warn func(pos ir.Pos, format string, args ...any)) ([]File, error) {
+	e := &emitter{api: api, cfg: cfg, warn: warn}
+	return e.emit()
+}
 
 // emitter renders the model into files.
 type emitter struct {
@@ -233,7 +267,7 @@ func (e *emitter) emit() ([]File, error) {
 			}
 			byFile[name] = append(byFile[name], o)
 		}
-		for _, name := range sortedKeys(byFile) {
+		for _, name := range slices.Sorted(maps.Keys(byFile)) {
 			f := e.newFile()
 			for _, o := range byFile[name] {
 				e.operation(f, o)

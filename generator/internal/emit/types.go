@@ -1,4 +1,4 @@
-package generator
+package emit
 
 import (
 	"fmt"
@@ -37,7 +37,7 @@ func (e *emitter) namedType(f *jen.File, n *ir.Type) {
 		f.Add(doc(fmt.Sprintf("%s is %s.", n.Name, words), n.Doc))
 		f.Type().Id(n.Name).Add(e.typ(n.Under))
 		f.Line()
-		if n.Under.Kind == ir.Basic && isIntType(n.Under) {
+		if n.Under.Kind == ir.Basic && n.Under.IsInt() {
 			// An integer type decodes every spelling of an integer, as the
 			// generated decoders do for its members.
 			if fn, ok := (&jsonMember{jsonFn: &jsonFn{e: e}}).scalarFunc(n.Under); ok {
@@ -223,7 +223,7 @@ func (e *emitter) sumType(f *jen.File, n *ir.Type) {
 			target = jen.Id(recv).Dot(v.Name)
 		}
 		decode := jen.Qual("encoding/json", "Unmarshal").Call(jen.Id(data), target)
-		if isIntType(v.Type) && !n.Recursive {
+		if v.Type.IsInt() && !n.Recursive {
 			// Integers decode as the generated decoders decode them, so
 			// that 1.0 and 1e2 are integers here too.
 			if fn, ok := (&jsonMember{jsonFn: &jsonFn{e: e}}).scalarFunc(v.Type); ok {
@@ -315,7 +315,7 @@ func (e *emitter) sumType(f *jen.File, n *ir.Type) {
 		}
 		var intV, floatV *ir.Variant
 		for _, v := range nums {
-			if isIntType(v.Type) {
+			if v.Type.IsInt() {
 				if intV == nil {
 					intV = v
 				}
@@ -358,13 +358,6 @@ func (e *emitter) sumType(f *jen.File, n *ir.Type) {
 	blk = append(blk, tail...)
 	f.Func().Params(jen.Id(recv).Op("*").Id(n.Name)).Id("UnmarshalJSON").Params(jen.Id(data).Index().Byte()).Error().Block(blk...)
 	f.Line()
-}
-
-func isIntType(t *ir.TypeRef) bool {
-	for t.Kind == ir.Named && (t.Named.Kind == ir.Def || t.Named.Kind == ir.Alias) && t.Named.Under != nil {
-		t = t.Named.Under
-	}
-	return t.Kind == ir.Basic && strings.HasPrefix(t.Name, "int")
 }
 
 // sumLocals are the names the UnmarshalJSON of a sum type uses; every

@@ -1,4 +1,4 @@
-package generator
+package emit
 
 import (
 	"fmt"
@@ -166,7 +166,7 @@ func (e *emitter) responseFunc(o *ir.Operation, ns *naming.Namespace, out string
 			class = s
 			continue
 		}
-		cases = append(cases, jen.Case(jen.Lit(atoi(s.Status))).Block(caseBody(s)...))
+		cases = append(cases, jen.Case(jen.Lit(ir.StatusCode(s.Status))).Block(caseBody(s)...))
 	}
 	var def []jen.Code
 	switch {

@@ -1,7 +1,9 @@
-package generator
+package emit
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/allsource-go/allsource/generator/internal/ir"
@@ -68,18 +70,10 @@ func (e *emitter) textOf(t *ir.TypeRef, v jen.Code) jen.Code {
 	return e.helper("formatJSON").Call(v)
 }
 
-// unwrapColl returns the element type when t is (or names) a slice or map.
-func unwrapColl(t *ir.TypeRef) *ir.TypeRef {
-	for t.Kind == ir.Named && (t.Named.Kind == ir.Def || t.Named.Kind == ir.Alias) && t.Named.Under != nil {
-		t = t.Named.Under
-	}
-	return t
-}
-
 // encodeParam appends statements adding parameter p, whose value is v, to
 // the url.Values or http.Header named dst.
 func (e *emitter) encodeParam(ns *naming.Scope, p *ir.Param, v jen.Code, dst string) []jen.Code {
-	u := unwrapColl(p.Type)
+	u := p.Type.Resolve()
 	sep := ","
 	switch p.Style {
 	case "pipeDelimited":
@@ -134,7 +128,7 @@ func (e *emitter) encodeObject(ns *naming.Scope, p *ir.Param, n *ir.Type, v jen.
 			key = p.Name + "[" + fl.JSON + "]"
 		}
 		sub := &ir.Param{Name: key, In: "query", Style: "form", Explode: true, Type: fl.Type}
-		if u := unwrapColl(fl.Type); u.Kind == ir.Named && u.Named.Kind == ir.Struct {
+		if u := fl.Type.Resolve(); u.Kind == ir.Named && u.Named.Kind == ir.Struct {
 			sub.Type = ir.RawJSON // nested objects: JSON text
 		}
 		encode := func(x jen.Code) []jen.Code {
@@ -261,7 +255,7 @@ func (e *emitter) pathExpr(o *ir.Operation, args map[*ir.Param]string) jen.Code 
 			parts = append(parts, v)
 			continue
 		}
-		u := unwrapColl(p.Type)
+		u := p.Type.Resolve()
 		if u.Kind == ir.Slice {
 			x := "x"
 			parts = append(parts, jen.Qual("net/url", "PathEscape").Call(jen.Func().Params().String().Block(
@@ -439,7 +433,7 @@ func (e *emitter) operation(f *jen.File, o *ir.Operation) {
 		fields["Response"] = e.responseFunc(o, ns, out)
 	}
 	dict := jen.Dict{}
-	for _, k := range sortedKeys(fields) {
+	for _, k := range slices.Sorted(maps.Keys(fields)) {
 		dict[jen.Id(k)] = fields[k]
 	}
 	body = append(body, jen.Id(req).Op(":=").Qual(e.cfg.RuntimeImport, "Request").Values(dict))
@@ -525,13 +519,13 @@ func (e *emitter) errorFunc(f *jen.File, o *ir.Operation) {
 	var classes []jen.Code
 	for _, er := range o.Errors {
 		ret := jen.Return(jen.New(e.typ(er.Type)))
-		switch c := statusClass(er.Status); {
+		switch c := ir.StatusClass(er.Status); {
 		case er.Status == "default":
 			def = ret
 		case strings.HasSuffix(strings.ToUpper(er.Status), "XX"):
 			classes = append(classes, jen.Case(jen.Id(status).Op("/").Lit(100).Op("==").Lit(c)).Block(ret))
 		default:
-			cases = append(cases, jen.Case(jen.Id(status).Op("==").Lit(atoi(er.Status))).Block(ret))
+			cases = append(cases, jen.Case(jen.Id(status).Op("==").Lit(ir.StatusCode(er.Status))).Block(ret))
 		}
 	}
 	all := append(cases, classes...)
@@ -547,17 +541,6 @@ func (e *emitter) errorFunc(f *jen.File, o *ir.Operation) {
 	f.Add(doc(fmt.Sprintf("%s returns a value to decode the error body of %s into, by status.", o.ErrorFunc, opLabel(o))))
 	f.Func().Id(o.ErrorFunc).Params(jen.Id(status).Int()).Any().Block(body...)
 	f.Line()
-}
-
-func atoi(s string) int {
-	n := 0
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return 0
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n
 }
 
 // formValues builds url.Values from the struct value v of type n.
