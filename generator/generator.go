@@ -1,10 +1,27 @@
 // Package generator turns OpenAPI documents into typed Go clients built on
 // the runtime package.
 //
-// The pipeline is load (kin-openapi, external references allowed, origins
-// recorded) -> model (one description of the API: named Go types,
-// operations, parameters, bodies, responses) -> emit (Go code rendered with
-// jennifer, plus package docs and an operation index from text templates).
+// The pipeline is load -> build -> emit, each stage in files or a package
+// of its own:
+//
+//   - load (load.go, repair.go): kin-openapi reads the document, external
+//     references allowed and origins recorded; a document it refuses for a
+//     mendable reason is repaired first.
+//   - build (build*.go, infer.go, cycles.go, diag.go, schema.go): the
+//     builder reads the document into the model of the API, an *ir.API
+//     (package internal/ir): the named Go types with their fields, enum
+//     values and union variants, the operations with their parameters,
+//     bodies, responses, headers, streams and paging, the security
+//     schemes, error codes and WebSocket frames, every Go name taken
+//     (package internal/naming). Inference (infer.go) decides what a
+//     schema is and how the variants of a union are told apart; warnings
+//     and the reasons to refuse a document are diagnostics (diag.go).
+//   - emit (package internal/emit): Go code rendered with jennifer from
+//     the model alone, plus package docs and an operation index from text
+//     templates. The package imports neither kin-openapi nor the builder,
+//     so a new feature is a change to the model and the builder plus the
+//     code that renders it.
+//
 // Generate runs it in memory; WriteFiles puts the result on disk.
 //
 // # Schemas
