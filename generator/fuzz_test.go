@@ -6,43 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"unicode"
 )
-
-// FuzzNameAllocator checks that every name the allocator hands out is a
-// valid identifier of the requested kind, never a keyword or predeclared
-// name, and never handed out twice.
-func FuzzNameAllocator(f *testing.F) {
-	for _, s := range []string{"", "type", "string", "Client", "user_id", "日本", "9", "a b", "AdditionalProperties", "_", "Ångström", "x-go-name", "len"} {
-		f.Add(s, s+"2")
-	}
-	f.Fuzz(func(t *testing.T, a, b string) {
-		ns := NewNamespace()
-		seen := map[string]bool{}
-		for _, s := range []string{a, b, a, b} {
-			for _, n := range []string{ns.Exported(s), ns.Unexported(s), ns.Exact(s)} {
-				if !isIdent(n) {
-					t.Fatalf("%q gave %q, not an identifier", s, n)
-				}
-				if seen[n] {
-					t.Fatalf("%q handed out twice", n)
-				}
-				seen[n] = true
-				for _, p := range predeclared {
-					if n == p {
-						t.Fatalf("%q is predeclared", n)
-					}
-				}
-			}
-		}
-		if n := ns.Exported(a); !isExportedIdent(n) {
-			t.Fatalf("Exported(%q) = %q is not exported", a, n)
-		}
-		if n := ns.Unexported(a); unicode.IsUpper([]rune(n)[0]) {
-			t.Fatalf("Unexported(%q) = %q is exported", a, n)
-		}
-	})
-}
 
 // FuzzLoad feeds mutated specs to Generate: it may refuse them, but never
 // panic (Generate reports a recovered panic as an internal error). The

@@ -1,10 +1,27 @@
 // Package generator turns OpenAPI documents into typed Go clients built on
 // the runtime package.
 //
-// The pipeline is load (kin-openapi, external references allowed, origins
-// recorded) -> model (one description of the API: named Go types,
-// operations, parameters, bodies, responses) -> emit (Go code rendered with
-// jennifer, plus package docs and an operation index from text templates).
+// The pipeline is load -> build -> emit, each stage in files or a package
+// of its own:
+//
+//   - load (load.go, repair.go): kin-openapi reads the document, external
+//     references allowed and origins recorded; a document it refuses for a
+//     mendable reason is repaired first.
+//   - build (build*.go, infer.go, cycles.go, diag.go, schema.go): the
+//     builder reads the document into the model of the API, an *ir.API
+//     (package internal/ir): the named Go types with their fields, enum
+//     values and union variants, the operations with their parameters,
+//     bodies, responses, headers, streams and paging, the security
+//     schemes, error codes and WebSocket frames, every Go name taken
+//     (package internal/naming). Inference (infer.go) decides what a
+//     schema is and how the variants of a union are told apart; warnings
+//     and the reasons to refuse a document are diagnostics (diag.go).
+//   - emit (package internal/emit): Go code rendered with jennifer from
+//     the model alone, plus package docs and an operation index from text
+//     templates. The package imports neither kin-openapi nor the builder,
+//     so a new feature is a change to the model and the builder plus the
+//     code that renders it.
+//
 // Generate runs it in memory; WriteFiles puts the result on disk.
 //
 // # Schemas
@@ -107,6 +124,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/allsource-go/allsource/generator/internal/emit"
+	"github.com/allsource-go/allsource/generator/internal/naming"
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
@@ -251,9 +270,14 @@ func Generate(ctx context.Context, cfg Config) (res *Result, err error) {
 			return nil, err
 		}
 	}
-	files, err := g.emit()
+	out, err := emit.Files(g.model(), emit.Config{Package: cfg.Package, Source: cfg.Source, RuntimeImport: cfg.RuntimeImport,
+		Command: cfg.Command, ConfigFile: cfg.ConfigFile}, g.warnAt)
 	if err != nil {
 		return nil, err
+	}
+	files := make([]File, len(out))
+	for i, f := range out {
+		files[i] = File{Name: f.Name, Content: f.Content}
 	}
 	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Name, b.Name) })
 	return &Result{Files: files, Warnings: g.warnings, Types: g.schemaTypes()}, nil
@@ -266,7 +290,7 @@ func (cfg *Config) normalize() error {
 	if cfg.Package == "" {
 		return errors.New("apigen: no package name given")
 	}
-	if !isIdent(cfg.Package) || strings.ToLower(cfg.Package) != cfg.Package {
+	if !naming.IsIdent(cfg.Package) || strings.ToLower(cfg.Package) != cfg.Package {
 		return fmt.Errorf("apigen: package name %q is not a lower-case Go identifier", cfg.Package)
 	}
 	if cfg.RuntimeImport == "" {
@@ -424,7 +448,7 @@ func packageClause(path string) string {
 	}
 	for line := range strings.Lines(string(content)) {
 		if name, ok := strings.CutPrefix(line, "package "); ok {
-			if f := strings.Fields(name); len(f) > 0 && isIdent(f[0]) {
+			if f := strings.Fields(name); len(f) > 0 && naming.IsIdent(f[0]) {
 				return f[0]
 			}
 		}

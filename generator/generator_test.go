@@ -7,49 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"unicode"
 )
-
-func TestExportedName(t *testing.T) {
-	cases := map[string]string{
-		"user_id":         "UserID",
-		"eventType":       "EventType",
-		"HTTPServer":      "HTTPServer",
-		"x-request-id":    "XRequestID",
-		"9lives":          "X9lives",
-		"api_key":         "APIKey",
-		"":                "",
-		"---":             "",
-		"a+b":             "APlusB",
-		"replay_complete": "ReplayComplete",
-		"ünïcode":         "Ünïcode",
-		"日本":              "",
-	}
-	for in, want := range cases {
-		if got := ExportedName(in); got != want {
-			t.Errorf("ExportedName(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
-func TestNamespace(t *testing.T) {
-	ns := NewNamespace()
-	ns.Reserve("Client")
-	got := []string{ns.Exported("client"), ns.Exported("Client"), ns.Unexported("type"), ns.Unexported("string"), ns.Unexported("len"), ns.Exact("ok"), ns.Exact("ok"), ns.Exported("")}
-	want := []string{"Client2", "Client3", "type2", "string2", "len2", "ok", "ok2", "X"}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("allocation %d = %q, want %q", i, got[i], want[i])
-		}
-	}
-	child := ns.Child()
-	if n := child.Unexported("ok"); n != "ok3" {
-		t.Errorf("child scope took %q, a name of its parent", n)
-	}
-	if n := ns.Exact("ok3"); n != "ok3" {
-		t.Errorf("child allocation leaked into the parent: %q", n)
-	}
-}
 
 func writeSpec(t *testing.T, name, content string) string {
 	t.Helper()
@@ -157,15 +115,6 @@ func TestLoadConfig(t *testing.T) {
 	}
 }
 
-// isExportedIdent reports whether s is an exported Go identifier.
-func isExportedIdent(s string) bool {
-	r := []rune(s)
-	return isIdent(s) && len(r) > 0 && unicode.IsUpper(r[0])
-}
-
-// TestWriteFilesUnderGoGenerate checks that a stale file go generate has yet
-// to read is not removed under it (go generate would stop), but left as a
-// build-ignored stub that Diff does not count and the next run removes.
 func TestWriteFilesUnderGoGenerate(t *testing.T) {
 	dir := t.TempDir()
 	file := func(name string) File {

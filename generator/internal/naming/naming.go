@@ -1,4 +1,8 @@
-package generator
+// Package naming allocates the Go identifiers of a generated package: a
+// Namespace per scope, so that no input makes the generator emit a
+// redeclared or shadowed name, and ExportedName to turn any string into an
+// identifier.
+package naming
 
 import (
 	"go/token"
@@ -7,6 +11,34 @@ import (
 	"unicode"
 	"unicode/utf8"
 )
+
+// Scope hands out the names of the locals of one generated function. Each
+// local name is allocated once and reused: the generated blocks that use
+// them do not nest.
+type Scope struct {
+	ns    *Namespace
+	names map[string]string
+}
+
+// NewScope returns a Scope whose names are allocated in a child of parent.
+func NewScope(parent *Namespace) *Scope { return &Scope{ns: parent.Child()} }
+
+// ScopeIn returns a Scope that allocates its names in ns itself, for
+// locals of a function whose other names ns already holds.
+func ScopeIn(ns *Namespace) *Scope { return &Scope{ns: ns} }
+
+// Unexported returns the function's local named after base.
+func (s *Scope) Unexported(base string) string {
+	if n, ok := s.names[base]; ok {
+		return n
+	}
+	if s.names == nil {
+		s.names = map[string]string{}
+	}
+	n := s.ns.Unexported(base)
+	s.names[base] = n
+	return n
+}
 
 // predeclared lists Go's predeclared identifiers. Generated names never take
 // them, so generated code never shadows a builtin type or function.
@@ -76,7 +108,7 @@ func (ns *Namespace) Unexported(s string) string {
 // Exact allocates name itself when it is a valid, free identifier, and a
 // numbered variant of it otherwise.
 func (ns *Namespace) Exact(name string) string {
-	if !isIdent(name) {
+	if !IsIdent(name) {
 		name = ExportedName(name)
 	}
 	return ns.alloc(name, "X")
@@ -99,7 +131,8 @@ func (ns *Namespace) alloc(base, fallback string) string {
 	}
 }
 
-func isIdent(s string) bool {
+// IsIdent reports whether s is a valid Go identifier that is not a keyword.
+func IsIdent(s string) bool {
 	if s == "" || token.IsKeyword(s) {
 		return false
 	}

@@ -1,9 +1,11 @@
-package generator
+package emit
 
 import (
 	"fmt"
 	"strings"
 
+	"github.com/allsource-go/allsource/generator/internal/ir"
+	"github.com/allsource-go/allsource/generator/internal/naming"
 	"github.com/dave/jennifer/jen"
 )
 
@@ -31,18 +33,18 @@ var runtimeHelpers = map[string]string{
 // json.go (DecodeJSON and UnmarshalJSON); types.go then leaves out its
 // encoding/json based UnmarshalJSON. Sum types keep theirs: their variants
 // are chosen by looking at the value first.
-func (e *emitter) decodesJSON(n *namedType) bool {
-	return n.kind == ntStruct || isCollectionDef(n)
+func (e *emitter) decodesJSON(n *ir.Type) bool {
+	return n.Kind == ir.Struct || isCollectionDef(n)
 }
 
 // isCollectionDef reports whether n is a defined slice or map type (not
 // base64 bytes), which gets a generated decoder too.
-func isCollectionDef(n *namedType) bool {
-	if n.kind != ntDef || n.under == nil {
+func isCollectionDef(n *ir.Type) bool {
+	if n.Kind != ir.Def || n.Under == nil {
 		return false
 	}
-	u := n.under
-	return u.kind == tMap || u.kind == tSlice && !(u.elem.kind == tBasic && u.elem.name == "byte")
+	u := n.Under
+	return u.Kind == ir.Map || u.Kind == ir.Slice && !(u.Elem.Kind == ir.Basic && u.Elem.Name == "byte")
 }
 
 // jsonFile renders json.go: for every struct type, a DecodeJSON method that
@@ -50,8 +52,8 @@ func isCollectionDef(n *namedType) bool {
 // and an
 // UnmarshalJSON that calls it. It returns nil when no type needs one.
 func (e *emitter) jsonFile() *jen.File {
-	var structs []*namedType
-	for _, n := range e.g.types {
+	var structs []*ir.Type
+	for _, n := range e.api.Types {
 		if e.decodesJSON(n) {
 			structs = append(structs, n)
 		}
@@ -62,7 +64,7 @@ func (e *emitter) jsonFile() *jen.File {
 	f := e.newFile()
 	f.ImportName(jxPath, "jx")
 	for _, n := range structs {
-		if n.kind == ntStruct {
+		if n.Kind == ir.Struct {
 			e.structDecoder(f, n)
 		} else {
 			e.collectionDecoder(f, n)
@@ -74,17 +76,17 @@ func (e *emitter) jsonFile() *jen.File {
 // jsonFn builds the body of one generated decoding function.
 type jsonFn struct {
 	e     *emitter
-	ns    *Namespace
+	ns    *naming.Namespace
 	d     string // the *runtime.JSONReader parameter
 	owner string // the Go type being decoded, for error messages
 }
 
-func (e *emitter) structDecoder(f *jen.File, n *namedType) {
-	ns := e.g.ns.Child()
+func (e *emitter) structDecoder(f *jen.File, n *ir.Type) {
+	ns := e.api.Names.Child()
 	recv := ns.Unexported("v")
 	d := ns.Unexported("d")
 	it := ns.Unexported("members")
-	j := &jsonFn{e: e, ns: ns, d: d, owner: n.name}
+	j := &jsonFn{e: e, ns: ns, d: d, owner: n.Name}
 
 	// Required members are counted in a bit set, so that an object that
 	// lacks one is refused (a response that breaks its contract, or a
@@ -94,25 +96,25 @@ func (e *emitter) structDecoder(f *jen.File, n *namedType) {
 	seen := ns.Unexported("seen")
 	var reqNames []jen.Code
 	var cases []jen.Code
-	for _, fl := range n.fields {
-		if !validTag(fl.json) {
+	for _, fl := range n.Fields {
+		if !validTag(fl.JSON) {
 			continue // not a struct member: kept with the additional properties
 		}
-		body := j.member(fl, jen.Id(recv).Dot(fl.name))
-		if fl.required && !fl.writeOnly && len(reqNames) < 64 {
+		body := j.member(fl, jen.Id(recv).Dot(fl.Name))
+		if fl.Required && !fl.WriteOnly && len(reqNames) < 64 {
 			body = append(body, jen.Id(seen).Op("|=").Id(fmt.Sprintf("%#x", uint64(1)<<len(reqNames))))
-			reqNames = append(reqNames, jen.Lit(fl.json))
+			reqNames = append(reqNames, jen.Lit(fl.JSON))
 		}
-		cases = append(cases, jen.Case(jen.Lit(fl.json)).Block(body...))
+		cases = append(cases, jen.Case(jen.Lit(fl.JSON)).Block(body...))
 	}
-	cases = append(cases, jen.Default().Block(j.extraMember(n, jen.Id(recv).Dot(n.extraF), it)...))
+	cases = append(cases, jen.Default().Block(j.extraMember(n, jen.Id(recv).Dot(n.ExtraField), it)...))
 
-	f.Add(doc(fmt.Sprintf("DecodeJSON decodes %s from d in one pass over the input, as\nUnmarshalJSON does: an object replaces the whole value (a member given\ntwice keeps its last value), a JSON null leaves %s unchanged.", n.name, recv)))
+	f.Add(doc(fmt.Sprintf("DecodeJSON decodes %s from d in one pass over the input, as\nUnmarshalJSON does: an object replaces the whole value (a member given\ntwice keeps its last value), a JSON null leaves %s unchanged.", n.Name, recv)))
 	body := []jen.Code{
 		jen.If(jen.Id(d).Dot("Next").Call().Op("==").Qual(jxPath, "Null")).Block(jen.Return(jen.Id(d).Dot("Null").Call())),
-		jen.Op("*").Id(recv).Op("=").Id(n.name).Values(),
+		jen.Op("*").Id(recv).Op("=").Id(n.Name).Values(),
 		jen.List(jen.Id(it), jen.Err()).Op(":=").Id(d).Dot("ObjIter").Call(),
-		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(e.rt("JSONTypeError").Call(jen.Lit(n.name), jen.Err()))),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(e.rt("JSONTypeError").Call(jen.Lit(n.Name), jen.Err()))),
 	}
 	if len(reqNames) > 0 {
 		body = append(body, jen.Var().Id(seen).Uint64())
@@ -121,24 +123,24 @@ func (e *emitter) structDecoder(f *jen.File, n *namedType) {
 		jen.For(jen.Id(it).Dot("Next").Call()).Block(
 			jen.Switch(jen.String().Call(jen.Id(it).Dot("Key").Call())).Block(cases...),
 		),
-		jen.If(jen.Err().Op(":=").Id(it).Dot("Err").Call(), jen.Err().Op("!=").Nil()).Block(jen.Return(e.rt("JSONTypeError").Call(jen.Lit(n.name), jen.Err()))),
+		jen.If(jen.Err().Op(":=").Id(it).Dot("Err").Call(), jen.Err().Op("!=").Nil()).Block(jen.Return(e.rt("JSONTypeError").Call(jen.Lit(n.Name), jen.Err()))),
 	)
 	if len(reqNames) > 0 {
 		body = append(body, jen.If(jen.Id(seen).Op("!=").Id(fmt.Sprintf("%#x", uint64(1)<<len(reqNames)-1))).Block(
-			jen.Return(e.rt("JSONMissing").Call(append([]jen.Code{jen.Lit(n.name), jen.Id(seen)}, reqNames...)...))))
+			jen.Return(e.rt("JSONMissing").Call(append([]jen.Code{jen.Lit(n.Name), jen.Id(seen)}, reqNames...)...))))
 	}
 	body = append(body, jen.Return(jen.Nil()))
-	f.Func().Params(jen.Id(recv).Op("*").Id(n.name)).Id("DecodeJSON").Params(jen.Id(d).Op("*").Add(e.rt("JSONReader"))).Error().Block(body...)
+	f.Func().Params(jen.Id(recv).Op("*").Id(n.Name)).Id("DecodeJSON").Params(jen.Id(d).Op("*").Add(e.rt("JSONReader"))).Error().Block(body...)
 	f.Line()
 	var extraText string
-	if n.extra != nil {
-		extraText = fmt.Sprintf(", keeping the members the schema does not\ndescribe in %s", n.extraF)
+	if n.Extra != nil {
+		extraText = fmt.Sprintf(", keeping the members the schema does not\ndescribe in %s", n.ExtraField)
 	} else {
 		extraText = ", skipping the members the schema does not describe"
 	}
 	data := ns.Unexported("data")
-	f.Add(doc(fmt.Sprintf("UnmarshalJSON decodes %s in one pass with DecodeJSON%s.", n.name, extraText)))
-	f.Func().Params(jen.Id(recv).Op("*").Id(n.name)).Id("UnmarshalJSON").Params(jen.Id(data).Index().Byte()).Error().Block(
+	f.Add(doc(fmt.Sprintf("UnmarshalJSON decodes %s in one pass with DecodeJSON%s.", n.Name, extraText)))
+	f.Func().Params(jen.Id(recv).Op("*").Id(n.Name)).Id("UnmarshalJSON").Params(jen.Id(data).Index().Byte()).Error().Block(
 		jen.Return(e.rt("DecodeJSONBytes").Call(jen.Id(data), jen.Id(recv))),
 	)
 	f.Line()
@@ -147,54 +149,54 @@ func (e *emitter) structDecoder(f *jen.File, n *namedType) {
 // extraMember returns the statements decoding a member that n does not
 // describe, the member iterator being it: skipped, or kept in the map
 // extra of n's additional properties.
-func (j *jsonFn) extraMember(n *namedType, extra jen.Code, it string) []jen.Code {
+func (j *jsonFn) extraMember(n *ir.Type, extra jen.Code, it string) []jen.Code {
 	e, d := j.e, j.d
-	if n.extra == nil {
+	if n.Extra == nil {
 		return []jen.Code{jen.If(jen.Err().Op(":=").Id(d).Dot("Skip").Call(), jen.Err().Op("!=").Nil()).Block(
-			jen.Return(e.rt("JSONMemberError").Call(jen.Lit(n.name), jen.String().Call(jen.Id(it).Dot("Key").Call()), jen.Err())))}
+			jen.Return(e.rt("JSONMemberError").Call(jen.Lit(n.Name), jen.String().Call(jen.Id(it).Dot("Key").Call()), jen.Err())))}
 	}
 	key := j.ns.Unexported("key")
 	m := j.withMember(jen.Id(key))
-	if dec, ok := m.decFunc(n.extra); ok {
+	if dec, ok := m.decFunc(n.Extra); ok {
 		return []jen.Code{jen.If(jen.List(jen.Id(key), jen.Err()).Op(":=").Add(e.rt("DecodeJSONExtra")).Call(jen.Id(d), jen.Op("&").Add(extra), jen.Id(it).Dot("Key").Call(), dec), jen.Err().Op("!=").Nil()).Block(
-			jen.Return(e.rt("JSONMemberError").Call(jen.Lit(n.name), jen.Id(key), jen.Err())))}
+			jen.Return(e.rt("JSONMemberError").Call(jen.Lit(n.Name), jen.Id(key), jen.Err())))}
 	}
 	x := j.ns.Unexported("x")
 	out := []jen.Code{
 		jen.Id(key).Op(":=").Add(e.rt("JSONKey")).Call(jen.Id(it).Dot("Key").Call()),
-		jen.Var().Id(x).Add(e.typ(n.extra)),
+		jen.Var().Id(x).Add(e.typ(n.Extra)),
 	}
-	out = append(out, m.value(n.extra, jen.Id(x))...)
+	out = append(out, m.value(n.Extra, jen.Id(x))...)
 	return append(out,
-		jen.If(jen.Add(extra).Op("==").Nil()).Block(jen.Add(extra).Op("=").Make(jen.Map(jen.String()).Add(e.typ(n.extra)))),
+		jen.If(jen.Add(extra).Op("==").Nil()).Block(jen.Add(extra).Op("=").Make(jen.Map(jen.String()).Add(e.typ(n.Extra)))),
 		jen.Add(extra).Index(jen.Id(key)).Op("=").Id(x),
 	)
 }
 
 // collectionDecoder renders DecodeJSON and UnmarshalJSON for a defined
 // slice or map type.
-func (e *emitter) collectionDecoder(f *jen.File, n *namedType) {
-	ns := e.g.ns.Child()
+func (e *emitter) collectionDecoder(f *jen.File, n *ir.Type) {
+	ns := e.api.Names.Child()
 	recv := ns.Unexported("v")
 	d := ns.Unexported("d")
 	data := ns.Unexported("data")
-	m := &jsonMember{jsonFn: &jsonFn{e: e, ns: ns, d: d, owner: n.name}}
-	body := m.value(n.under, jen.Parens(jen.Op("*").Id(recv)))
-	if under := unalias(n.under); under.kind == tSlice || under.kind == tMap {
+	m := &jsonMember{jsonFn: &jsonFn{e: e, ns: ns, d: d, owner: n.Name}}
+	body := m.value(n.Under, jen.Parens(jen.Op("*").Id(recv)))
+	if under := unalias(n.Under); under.Kind == ir.Slice || under.Kind == ir.Map {
 		// One runtime call, given v as a pointer to the underlying type
 		// (whose type parameters a defined type would not give).
-		fn := map[typeKind]string{tSlice: "DecodeJSONSlice", tMap: "DecodeJSONMap"}[under.kind]
-		if dec, ok := m.decFunc(under.elem); ok && !isBytes(under) {
-			body = []jen.Code{m.call(e.rt(fn), jen.Id(d), jen.Parens(jen.Op("*").Add(e.typ(n.under))).Call(jen.Id(recv)), dec)}
+		fn := map[ir.TypeKind]string{ir.Slice: "DecodeJSONSlice", ir.Map: "DecodeJSONMap"}[under.Kind]
+		if dec, ok := m.decFunc(under.Elem); ok && !isBytes(under) {
+			body = []jen.Code{m.call(e.rt(fn), jen.Id(d), jen.Parens(jen.Op("*").Add(e.typ(n.Under))).Call(jen.Id(recv)), dec)}
 		}
 	}
-	f.Add(doc(fmt.Sprintf("DecodeJSON decodes %s from d in one pass over the input, as\nUnmarshalJSON does; a JSON null sets %s to nil.", n.name, recv)))
-	f.Func().Params(jen.Id(recv).Op("*").Id(n.name)).Id("DecodeJSON").Params(jen.Id(d).Op("*").Add(e.rt("JSONReader"))).Error().Block(
+	f.Add(doc(fmt.Sprintf("DecodeJSON decodes %s from d in one pass over the input, as\nUnmarshalJSON does; a JSON null sets %s to nil.", n.Name, recv)))
+	f.Func().Params(jen.Id(recv).Op("*").Id(n.Name)).Id("DecodeJSON").Params(jen.Id(d).Op("*").Add(e.rt("JSONReader"))).Error().Block(
 		append(body, jen.Return(jen.Nil()))...,
 	)
 	f.Line()
-	f.Add(doc(fmt.Sprintf("UnmarshalJSON decodes %s in one pass with DecodeJSON.", n.name)))
-	f.Func().Params(jen.Id(recv).Op("*").Id(n.name)).Id("UnmarshalJSON").Params(jen.Id(data).Index().Byte()).Error().Block(
+	f.Add(doc(fmt.Sprintf("UnmarshalJSON decodes %s in one pass with DecodeJSON.", n.Name)))
+	f.Func().Params(jen.Id(recv).Op("*").Id(n.Name)).Id("UnmarshalJSON").Params(jen.Id(data).Index().Byte()).Error().Block(
 		jen.Return(e.rt("DecodeJSONBytes").Call(jen.Id(data), jen.Id(recv))),
 	)
 	f.Line()
@@ -252,100 +254,100 @@ func (m *jsonMember) readNull() jen.Code {
 }
 
 // member returns the statements decoding the value of field fl into lv.
-func (j *jsonFn) member(fl *field, lv jen.Code) []jen.Code {
-	m := j.withMember(jen.Lit(fl.json))
+func (j *jsonFn) member(fl *ir.Field, lv jen.Code) []jen.Code {
+	m := j.withMember(jen.Lit(fl.JSON))
 	some := &jsonMember{jsonFn: j, member: m.member, nonNull: true}
 	switch {
-	case fl.ptr && fl.typ.isNullable():
+	case fl.Ptr && fl.Type.IsNullable():
 		// The pointed-to value holds null itself.
-		return append([]jen.Code{jen.Add(lv).Op("=").New(j.e.typ(fl.typ))}, m.value(fl.typ, jen.Parens(jen.Op("*").Add(lv)))...)
-	case fl.ptr && fl.nullable && !fl.required:
+		return append([]jen.Code{jen.Add(lv).Op("=").New(j.e.typ(fl.Type))}, m.value(fl.Type, jen.Parens(jen.Op("*").Add(lv)))...)
+	case fl.Ptr && fl.Nullable && !fl.Required:
 		// A Nullable of a pointer: absent, null or a value.
 		val := jen.Add(lv).Dot("Value")
 		target := jen.Parens(jen.Op("*").Add(val))
-		if fl.typ.kind == tNamed && fl.typ.named.kind == ntStruct {
+		if fl.Type.Kind == ir.Named && fl.Type.Named.Kind == ir.Struct {
 			target = val.Clone()
 		}
-		return []jen.Code{jen.If(m.isNull()).Block(m.readNull(), jen.Add(lv).Op("=").Add(j.e.rt("NullOf").Types(jen.Op("*").Add(j.e.typ(fl.typ)))).Call()).Else().Block(
-			append([]jen.Code{jen.Add(lv).Op("=").Add(j.e.rt("ValueOf")).Call(jen.New(j.e.typ(fl.typ)))}, some.value(fl.typ, target)...)...)}
-	case fl.ptr:
+		return []jen.Code{jen.If(m.isNull()).Block(m.readNull(), jen.Add(lv).Op("=").Add(j.e.rt("NullOf").Types(jen.Op("*").Add(j.e.typ(fl.Type)))).Call()).Else().Block(
+			append([]jen.Code{jen.Add(lv).Op("=").Add(j.e.rt("ValueOf")).Call(jen.New(j.e.typ(fl.Type)))}, some.value(fl.Type, target)...)...)}
+	case fl.Ptr:
 		target := jen.Parens(jen.Op("*").Add(lv))
-		if fl.typ.kind == tNamed && fl.typ.named.kind == ntStruct {
+		if fl.Type.Kind == ir.Named && fl.Type.Named.Kind == ir.Struct {
 			target = jen.Add(lv)
 		}
 		return []jen.Code{jen.If(m.isNull()).Block(m.readNull(), jen.Add(lv).Op("=").Nil()).Else().Block(
-			append([]jen.Code{jen.If(jen.Add(lv).Op("==").Nil()).Block(jen.Add(lv).Op("=").New(j.e.typ(fl.typ)))}, some.value(fl.typ, target)...)...)}
-	case fl.typ.isNullable():
-		return m.value(fl.typ, lv)
-	case fl.typ.isRaw():
-		return m.value(fl.typ, lv)
-	case fl.nullable || !fl.required:
+			append([]jen.Code{jen.If(jen.Add(lv).Op("==").Nil()).Block(jen.Add(lv).Op("=").New(j.e.typ(fl.Type)))}, some.value(fl.Type, target)...)...)}
+	case fl.Type.IsNullable():
+		return m.value(fl.Type, lv)
+	case fl.Type.IsRaw():
+		return m.value(fl.Type, lv)
+	case fl.Nullable || !fl.Required:
 		wrap := "DecodeJSONOpt"
-		if fl.nullable {
+		if fl.Nullable {
 			wrap = "DecodeJSONNullable"
 		}
-		if dec, ok := m.decFunc(fl.typ); ok {
+		if dec, ok := m.decFunc(fl.Type); ok {
 			return []jen.Code{m.call(j.e.rt(wrap), jen.Id(j.d), jen.Op("&").Add(lv), dec)}
 		}
-		if fl.nullable {
+		if fl.Nullable {
 			break
 		}
-		switch t := unalias(fl.typ); {
-		case t.kind == tSlice && !isBytes(t):
-			if dec, ok := m.decFunc(t.elem); ok {
+		switch t := unalias(fl.Type); {
+		case t.Kind == ir.Slice && !isBytes(t):
+			if dec, ok := m.decFunc(t.Elem); ok {
 				return []jen.Code{m.call(j.e.rt("DecodeJSONOptSlice"), jen.Id(j.d), jen.Op("&").Add(lv), dec)}
 			}
-		case t.kind == tMap:
-			if dec, ok := m.decFunc(t.elem); ok {
+		case t.Kind == ir.Map:
+			if dec, ok := m.decFunc(t.Elem); ok {
 				return []jen.Code{m.call(j.e.rt("DecodeJSONOptMap"), jen.Id(j.d), jen.Op("&").Add(lv), dec)}
 			}
 		}
 	}
 	switch {
-	case fl.nullable:
+	case fl.Nullable:
 		return []jen.Code{jen.If(m.isNull()).Block(
 			m.readNull(),
-			jen.Add(lv).Op("=").Add(j.e.rt("Nullable").Types(j.e.typ(fl.typ))).Values(jen.Dict{jen.Id("Set"): jen.True(), jen.Id("Null"): jen.True()}),
-		).Else().Block(append(some.value(fl.typ, jen.Add(lv).Dot("Value")),
+			jen.Add(lv).Op("=").Add(j.e.rt("Nullable").Types(j.e.typ(fl.Type))).Values(jen.Dict{jen.Id("Set"): jen.True(), jen.Id("Null"): jen.True()}),
+		).Else().Block(append(some.value(fl.Type, jen.Add(lv).Dot("Value")),
 			jen.List(jen.Add(lv).Dot("Set"), jen.Add(lv).Dot("Null")).Op("=").List(jen.True(), jen.False()))...)}
-	case !fl.required:
+	case !fl.Required:
 		return []jen.Code{jen.If(m.isNull()).Block(
 			m.readNull(),
-			jen.Add(lv).Op("=").Add(j.e.rt("Opt").Types(j.e.typ(fl.typ))).Values(),
-		).Else().Block(append(some.value(fl.typ, jen.Add(lv).Dot("Value")),
+			jen.Add(lv).Op("=").Add(j.e.rt("Opt").Types(j.e.typ(fl.Type))).Values(),
+		).Else().Block(append(some.value(fl.Type, jen.Add(lv).Dot("Value")),
 			jen.Add(lv).Dot("Set").Op("=").True())...)}
 	}
-	return m.value(fl.typ, lv)
+	return m.value(fl.Type, lv)
 }
 
 // scalarFunc returns the runtime function that decodes a value of type t
 // (func(*runtime.JSONReader, *T) error, generic over T), when there is one.
-func (m *jsonMember) scalarFunc(t *typeRef) (string, bool) {
-	if t.rawKinds() != nil {
+func (m *jsonMember) scalarFunc(t *ir.TypeRef) (string, bool) {
+	if t.RawKinds() != nil {
 		return "", false // decoded by value, with its kinds
 	}
-	switch t.kind {
-	case tBasic:
-		return basicFunc(t.name)
-	case tQual:
+	switch t.Kind {
+	case ir.Basic:
+		return basicFunc(t.Name)
+	case ir.Qual:
 		switch {
-		case t.isRaw():
+		case t.IsRaw():
 			return "DecodeJSONRawTo", true
-		case t.pkg == "time" && t.name == "Time":
+		case t.Pkg == "time" && t.Name == "Time":
 			return "DecodeJSONTime", true
-		case t.under != nil && t.under.kind == tBasic:
-			return basicFunc(t.under.name)
+		case t.Under != nil && t.Under.Kind == ir.Basic:
+			return basicFunc(t.Under.Name)
 		}
-	case tNamed:
-		n := t.named
+	case ir.Named:
+		n := t.Named
 		switch {
-		case n.kind == ntEnum:
+		case n.Kind == ir.Enum:
 			return "DecodeJSONStringTo", true
-		case n.kind == ntAlias && n.under != nil:
-			return m.scalarFunc(n.under)
-		case n.kind == ntDef && n.under != nil && n.under.kind == tBasic:
-			return basicFunc(n.under.name)
-		case n.kind == ntDef && n.under != nil && n.under.isRaw():
+		case n.Kind == ir.Alias && n.Under != nil:
+			return m.scalarFunc(n.Under)
+		case n.Kind == ir.Def && n.Under != nil && n.Under.Kind == ir.Basic:
+			return basicFunc(n.Under.Name)
+		case n.Kind == ir.Def && n.Under != nil && n.Under.IsRaw():
 			return "DecodeJSONRawTo", true
 		}
 	}
@@ -375,7 +377,7 @@ func basicFunc(name string) (string, bool) {
 // when there is one: a runtime scalar decoder or the DecodeJSON method of a
 // generated type. Collections of such values are decoded by one call of a
 // runtime helper, instead of a loop repeated for every member.
-func (m *jsonMember) decFunc(t *typeRef) (jen.Code, bool) {
+func (m *jsonMember) decFunc(t *ir.TypeRef) (jen.Code, bool) {
 	if fn, ok := m.scalarFunc(t); ok {
 		dec := m.e.rt(fn)
 		if fn != "DecodeJSONTime" {
@@ -383,29 +385,29 @@ func (m *jsonMember) decFunc(t *typeRef) (jen.Code, bool) {
 		}
 		return dec, true
 	}
-	if t.rawKinds() != nil || t.kind != tNamed {
+	if t.RawKinds() != nil || t.Kind != ir.Named {
 		return nil, false
 	}
-	switch n := t.named; {
-	case n.kind == ntStruct, isCollectionDef(n):
+	switch n := t.Named; {
+	case n.Kind == ir.Struct, isCollectionDef(n):
 		return m.e.rt("DecodeJSONWith").Types(m.e.typ(t)), true
-	case n.kind == ntAlias && n.under != nil:
-		return m.decFunc(n.under)
+	case n.Kind == ir.Alias && n.Under != nil:
+		return m.decFunc(n.Under)
 	}
 	return nil, false
 }
 
 // unalias returns the type that t, a type alias maybe, stands for.
-func unalias(t *typeRef) *typeRef {
-	for t.kind == tNamed && t.named.kind == ntAlias && t.named.under != nil {
-		t = t.named.under
+func unalias(t *ir.TypeRef) *ir.TypeRef {
+	for t.Kind == ir.Named && t.Named.Kind == ir.Alias && t.Named.Under != nil {
+		t = t.Named.Under
 	}
 	return t
 }
 
 // isBytes reports whether t is []byte, which JSON holds as base64 text.
-func isBytes(t *typeRef) bool {
-	return t.kind == tSlice && t.elem.kind == tBasic && t.elem.name == "byte"
+func isBytes(t *ir.TypeRef) bool {
+	return t.Kind == ir.Slice && t.Elem.Kind == ir.Basic && t.Elem.Name == "byte"
 }
 
 // call returns "if err := fn(args...); err != nil { fail }".
@@ -420,20 +422,20 @@ func (m *jsonMember) generic(lv jen.Code) []jen.Code {
 
 // value returns the statements decoding the next value of d, of type t,
 // into the addressable expression lv.
-func (m *jsonMember) value(t *typeRef, lv jen.Code) []jen.Code {
+func (m *jsonMember) value(t *ir.TypeRef, lv jen.Code) []jen.Code {
 	e := m.e
-	if kinds := t.rawKinds(); kinds != nil {
+	if kinds := t.RawKinds(); kinds != nil {
 		return []jen.Code{jen.If(jen.Err().Op(":=").Add(e.rt("DecodeJSONRawKinds")).Call(jen.Id(m.d), jen.Op("&").Add(lv), e.kindsExpr(kinds)), jen.Err().Op("!=").Nil()).Block(m.fail(jen.Err()))}
 	}
 	if fn, ok := m.scalarFunc(t); ok {
 		return []jen.Code{jen.If(jen.Err().Op(":=").Add(e.rt(fn)).Call(jen.Id(m.d), jen.Op("&").Add(lv)), jen.Err().Op("!=").Nil()).Block(m.fail(jen.Err()))}
 	}
-	switch t.kind {
-	case tNull:
-		if fn, ok := m.scalarFunc(t.elem); ok {
+	switch t.Kind {
+	case ir.Null:
+		if fn, ok := m.scalarFunc(t.Elem); ok {
 			dec := e.rt(fn)
 			if fn != "DecodeJSONTime" {
-				dec = dec.Types(e.typ(t.elem))
+				dec = dec.Types(e.typ(t.Elem))
 			}
 			return []jen.Code{jen.If(jen.Err().Op(":=").Add(e.rt("DecodeJSONNullable")).Call(jen.Id(m.d), jen.Op("&").Add(lv), dec), jen.Err().Op("!=").Nil()).Block(m.fail(jen.Err()))}
 		}
@@ -441,16 +443,16 @@ func (m *jsonMember) value(t *typeRef, lv jen.Code) []jen.Code {
 		return []jen.Code{jen.If(m.isNull()).Block(
 			m.readNull(),
 			jen.Add(lv).Op("=").Add(e.typ(t)).Values(jen.Dict{jen.Id("Set"): jen.True(), jen.Id("Null"): jen.True()}),
-		).Else().Block(append(some.value(t.elem, jen.Add(lv).Dot("Value")),
+		).Else().Block(append(some.value(t.Elem, jen.Add(lv).Dot("Value")),
 			jen.List(jen.Add(lv).Dot("Set"), jen.Add(lv).Dot("Null")).Op("=").List(jen.True(), jen.False()))...)}
-	case tNamed:
-		n := t.named
+	case ir.Named:
+		n := t.Named
 		switch {
-		case n.kind == ntStruct, isCollectionDef(n):
+		case n.Kind == ir.Struct, isCollectionDef(n):
 			return []jen.Code{jen.If(jen.Err().Op(":=").Add(lv).Dot("DecodeJSON").Call(jen.Id(m.d)), jen.Err().Op("!=").Nil()).Block(m.fail(jen.Err()))}
-		case n.kind == ntAlias && n.under != nil:
-			return m.value(n.under, lv)
-		case n.kind == ntSum:
+		case n.Kind == ir.Alias && n.Under != nil:
+			return m.value(n.Under, lv)
+		case n.Kind == ir.Sum:
 			// A sum type looks at the whole value to choose its variant.
 			raw := m.ns.Unexported("raw")
 			return []jen.Code{
@@ -460,16 +462,16 @@ func (m *jsonMember) value(t *typeRef, lv jen.Code) []jen.Code {
 			}
 		}
 		return m.generic(lv)
-	case tSlice:
+	case ir.Slice:
 		if isBytes(t) {
 			return m.generic(lv) // base64
 		}
-		if dec, ok := m.decFunc(t.elem); ok {
+		if dec, ok := m.decFunc(t.Elem); ok {
 			return []jen.Code{m.call(e.rt("DecodeJSONSlice"), jen.Id(m.d), jen.Op("&").Add(lv), dec)}
 		}
 		it, s, i := m.ns.Unexported("elems"), m.ns.Unexported("s"), m.ns.Unexported("i")
 		elem := jen.Id(s).Index(jen.Id(i))
-		loop := append([]jen.Code{jen.Id(s).Op("=").Add(e.rt("JSONSliceAt")).Call(jen.Id(s), jen.Id(i))}, m.nested().value(t.elem, elem)...)
+		loop := append([]jen.Code{jen.Id(s).Op("=").Add(e.rt("JSONSliceAt")).Call(jen.Id(s), jen.Id(i))}, m.nested().value(t.Elem, elem)...)
 		loop = append(loop, jen.Id(i).Op("++"))
 		return m.ifNull([]jen.Code{jen.Add(lv).Op("=").Nil()},
 			jen.List(jen.Id(it), jen.Err()).Op(":=").Id(m.d).Dot("ArrIter").Call(),
@@ -484,17 +486,17 @@ func (m *jsonMember) value(t *typeRef, lv jen.Code) []jen.Code {
 			),
 			jen.Add(lv).Op("=").Id(s),
 		)
-	case tMap:
-		if dec, ok := m.decFunc(t.elem); ok {
+	case ir.Map:
+		if dec, ok := m.decFunc(t.Elem); ok {
 			return []jen.Code{m.call(e.rt("DecodeJSONMap"), jen.Id(m.d), jen.Op("&").Add(lv), dec)}
 		}
 		it, key, x := m.ns.Unexported("members"), m.ns.Unexported("key"), m.ns.Unexported("x")
 		inner := m.nested()
 		loop := []jen.Code{
 			jen.Id(key).Op(":=").Add(e.rt("JSONKey")).Call(jen.Id(it).Dot("Key").Call()),
-			jen.Var().Id(x).Add(e.typ(t.elem)),
+			jen.Var().Id(x).Add(e.typ(t.Elem)),
 		}
-		loop = append(loop, inner.value(t.elem, jen.Id(x))...)
+		loop = append(loop, inner.value(t.Elem, jen.Id(x))...)
 		loop = append(loop, jen.Add(lv).Index(jen.Id(key)).Op("=").Id(x))
 		return m.ifNull([]jen.Code{jen.Add(lv).Op("=").Nil()},
 			jen.List(jen.Id(it), jen.Err()).Op(":=").Id(m.d).Dot("ObjIter").Call(),

@@ -1,16 +1,20 @@
-package generator
+package emit
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
+	"github.com/allsource-go/allsource/generator/internal/ir"
+	"github.com/allsource-go/allsource/generator/internal/naming"
 	"github.com/dave/jennifer/jen"
 )
 
 // paramField renders the type of a params struct field.
-func (e *emitter) paramFieldType(p *param) *jen.Statement {
-	t := e.typ(p.typ)
-	if p.required || p.typ.kind == tSlice || p.typ.kind == tMap || p.typ.isRaw() {
+func (e *emitter) paramFieldType(p *ir.Param) *jen.Statement {
+	t := e.typ(p.Type)
+	if p.Required || p.Type.Kind == ir.Slice || p.Type.Kind == ir.Map || p.Type.IsRaw() {
 		return t
 	}
 	return e.rt("Opt").Types(t)
@@ -18,10 +22,10 @@ func (e *emitter) paramFieldType(p *param) *jen.Statement {
 
 // scalar returns an expression formatting v of type t as text, or nil when
 // t has no plain text form.
-func (e *emitter) scalar(t *typeRef, v jen.Code) jen.Code {
-	switch t.kind {
-	case tBasic:
-		switch t.name {
+func (e *emitter) scalar(t *ir.TypeRef, v jen.Code) jen.Code {
+	switch t.Kind {
+	case ir.Basic:
+		switch t.Name {
 		case "string":
 			return v
 		case "int64":
@@ -35,23 +39,23 @@ func (e *emitter) scalar(t *typeRef, v jen.Code) jen.Code {
 		case "bool":
 			return jen.Qual("strconv", "FormatBool").Call(v)
 		}
-	case tQual:
-		if t.pkg == "time" && t.name == "Time" {
+	case ir.Qual:
+		if t.Pkg == "time" && t.Name == "Time" {
 			return jen.Add(v).Dot("Format").Call(jen.Qual("time", "RFC3339Nano"))
 		}
-		if t.under != nil {
-			return e.scalar(t.under, jen.Id(t.under.name).Call(v))
+		if t.Under != nil {
+			return e.scalar(t.Under, jen.Id(t.Under.Name).Call(v))
 		}
-	case tNamed:
-		n := t.named
-		switch n.kind {
-		case ntEnum:
+	case ir.Named:
+		n := t.Named
+		switch n.Kind {
+		case ir.Enum:
 			return jen.String().Call(v)
-		case ntAlias:
-			return e.scalar(n.under, v)
-		case ntDef:
-			if n.under.kind == tBasic {
-				return e.scalar(n.under, jen.Id(n.under.name).Call(v))
+		case ir.Alias:
+			return e.scalar(n.Under, v)
+		case ir.Def:
+			if n.Under.Kind == ir.Basic {
+				return e.scalar(n.Under, jen.Id(n.Under.Name).Call(v))
 			}
 		}
 	}
@@ -59,27 +63,19 @@ func (e *emitter) scalar(t *typeRef, v jen.Code) jen.Code {
 }
 
 // textOf formats v as text, falling back to JSON.
-func (e *emitter) textOf(t *typeRef, v jen.Code) jen.Code {
+func (e *emitter) textOf(t *ir.TypeRef, v jen.Code) jen.Code {
 	if s := e.scalar(t, v); s != nil {
 		return s
 	}
 	return e.helper("formatJSON").Call(v)
 }
 
-// unwrapColl returns the element type when t is (or names) a slice or map.
-func unwrapColl(t *typeRef) *typeRef {
-	for t.kind == tNamed && (t.named.kind == ntDef || t.named.kind == ntAlias) && t.named.under != nil {
-		t = t.named.under
-	}
-	return t
-}
-
 // encodeParam appends statements adding parameter p, whose value is v, to
 // the url.Values or http.Header named dst.
-func (e *emitter) encodeParam(ns *scope, p *param, v jen.Code, dst string) []jen.Code {
-	u := unwrapColl(p.typ)
+func (e *emitter) encodeParam(ns *naming.Scope, p *ir.Param, v jen.Code, dst string) []jen.Code {
+	u := p.Type.Resolve()
 	sep := ","
-	switch p.style {
+	switch p.Style {
 	case "pipeDelimited":
 		sep = "|"
 	case "spaceDelimited":
@@ -87,113 +83,113 @@ func (e *emitter) encodeParam(ns *scope, p *param, v jen.Code, dst string) []jen
 	}
 	add := "Add"
 	switch {
-	case u.kind == tSlice && !(u.elem.kind == tBasic && u.elem.name == "byte"):
+	case u.Kind == ir.Slice && !(u.Elem.Kind == ir.Basic && u.Elem.Name == "byte"):
 		x := ns.Unexported("x")
-		if p.explode && p.in == "query" {
+		if p.Explode && p.In == "query" {
 			return []jen.Code{jen.For(jen.List(jen.Id("_"), jen.Id(x)).Op(":=").Range().Add(v)).Block(
-				jen.Id(dst).Dot(add).Call(jen.Lit(p.name), e.textOf(u.elem, jen.Id(x))))}
+				jen.Id(dst).Dot(add).Call(jen.Lit(p.Name), e.textOf(u.Elem, jen.Id(x))))}
 		}
 		parts := ns.Unexported("parts")
 		return []jen.Code{
 			jen.Id(parts).Op(":=").Make(jen.Index().String(), jen.Lit(0), jen.Len(v)),
 			jen.For(jen.List(jen.Id("_"), jen.Id(x)).Op(":=").Range().Add(v)).Block(
-				jen.Id(parts).Op("=").Append(jen.Id(parts), e.textOf(u.elem, jen.Id(x)))),
+				jen.Id(parts).Op("=").Append(jen.Id(parts), e.textOf(u.Elem, jen.Id(x)))),
 			jen.If(jen.Len(jen.Id(parts)).Op(">").Lit(0)).Block(
-				jen.Id(dst).Dot("Set").Call(jen.Lit(p.name), jen.Qual("strings", "Join").Call(jen.Id(parts), jen.Lit(sep)))),
+				jen.Id(dst).Dot("Set").Call(jen.Lit(p.Name), jen.Qual("strings", "Join").Call(jen.Id(parts), jen.Lit(sep)))),
 		}
-	case u.kind == tMap && p.in == "query":
+	case u.Kind == ir.Map && p.In == "query":
 		k, x := ns.Unexported("k"), ns.Unexported("x")
 		key := jen.Id(k)
-		if p.style == "deepObject" {
-			key = jen.Lit(p.name + "[").Op("+").Id(k).Op("+").Lit("]")
-		} else if !p.explode {
-			e.g.warn(nil, "query parameter %q: form style without explode for a map is sent exploded", p.name)
+		if p.Style == "deepObject" {
+			key = jen.Lit(p.Name + "[").Op("+").Id(k).Op("+").Lit("]")
+		} else if !p.Explode {
+			e.warn(ir.Pos{}, "query parameter %q: form style without explode for a map is sent exploded", p.Name)
 		}
 		return []jen.Code{jen.For(jen.List(jen.Id(k), jen.Id(x)).Op(":=").Range().Add(v)).Block(
-			jen.Id(dst).Dot(add).Call(key, e.textOf(u.elem, jen.Id(x))))}
-	case u.kind == tNamed && u.named.kind == ntStruct && p.in == "query" && (p.style == "deepObject" || p.explode):
-		return e.encodeObject(ns, p, u.named, v, dst)
+			jen.Id(dst).Dot(add).Call(key, e.textOf(u.Elem, jen.Id(x))))}
+	case u.Kind == ir.Named && u.Named.Kind == ir.Struct && p.In == "query" && (p.Style == "deepObject" || p.Explode):
+		return e.encodeObject(ns, p, u.Named, v, dst)
 	}
-	return []jen.Code{jen.Id(dst).Dot("Set").Call(jen.Lit(p.name), e.textOf(p.typ, v))}
+	return []jen.Code{jen.Id(dst).Dot("Set").Call(jen.Lit(p.Name), e.textOf(p.Type, v))}
 }
 
 // encodeObject adds the members of the object parameter p, whose value v
 // has struct type n: as name[member]=value for deepObject, as member=value
 // for exploded form (and form bodies). Array members repeat their key;
 // members that are objects themselves are sent as JSON.
-func (e *emitter) encodeObject(ns *scope, p *param, n *namedType, v jen.Code, dst string) []jen.Code {
+func (e *emitter) encodeObject(ns *naming.Scope, p *ir.Param, n *ir.Type, v jen.Code, dst string) []jen.Code {
 	var out []jen.Code
-	for _, fl := range n.fields {
-		if !validTag(fl.json) {
+	for _, fl := range n.Fields {
+		if !validTag(fl.JSON) {
 			continue
 		}
-		key := fl.json
-		if p.style == "deepObject" {
-			key = p.name + "[" + fl.json + "]"
+		key := fl.JSON
+		if p.Style == "deepObject" {
+			key = p.Name + "[" + fl.JSON + "]"
 		}
-		sub := &param{name: key, in: "query", style: "form", explode: true, typ: fl.typ}
-		if u := unwrapColl(fl.typ); u.kind == tNamed && u.named.kind == ntStruct {
-			sub.typ = tRaw // nested objects: JSON text
+		sub := &ir.Param{Name: key, In: "query", Style: "form", Explode: true, Type: fl.Type}
+		if u := fl.Type.Resolve(); u.Kind == ir.Named && u.Named.Kind == ir.Struct {
+			sub.Type = ir.RawJSON // nested objects: JSON text
 		}
 		encode := func(x jen.Code) []jen.Code {
-			if sub.typ.isRaw() {
+			if sub.Type.IsRaw() {
 				return []jen.Code{jen.Id(dst).Dot("Set").Call(jen.Lit(key), e.helper("formatJSON").Call(x))}
 			}
 			return e.encodeParam(ns, sub, x, dst)
 		}
-		val := jen.Add(v).Dot(fl.name)
+		val := jen.Add(v).Dot(fl.Name)
 		switch {
-		case fl.ptr:
+		case fl.Ptr:
 			out = append(out, jen.If(jen.Add(val).Op("!=").Nil()).Block(encode(jen.Op("*").Add(val))...))
-		case fl.typ.isRaw():
+		case fl.Type.IsRaw():
 			out = append(out, jen.If(jen.Len(val).Op(">").Lit(0)).Block(
 				jen.Id(dst).Dot("Set").Call(jen.Lit(key), jen.String().Call(val))))
-		case fl.required && !fl.nullable:
+		case fl.Required && !fl.Nullable:
 			out = append(out, encode(val)...)
 		default:
 			fv, fok := ns.Unexported("member"), ns.Unexported("present")
 			out = append(out, jen.If(jen.List(jen.Id(fv), jen.Id(fok)).Op(":=").Add(val).Dot("Get").Call(), jen.Id(fok)).Block(encode(jen.Id(fv))...))
 		}
 	}
-	if n.extra != nil {
+	if n.Extra != nil {
 		k, x := ns.Unexported("k"), ns.Unexported("x")
 		key := jen.Id(k)
-		if p.style == "deepObject" {
-			key = jen.Lit(p.name + "[").Op("+").Id(k).Op("+").Lit("]")
+		if p.Style == "deepObject" {
+			key = jen.Lit(p.Name + "[").Op("+").Id(k).Op("+").Lit("]")
 		}
-		out = append(out, jen.For(jen.List(jen.Id(k), jen.Id(x)).Op(":=").Range().Add(v).Dot(n.extraF)).Block(
-			jen.Id(dst).Dot("Add").Call(key, e.textOf(n.extra, jen.Id(x)))))
+		out = append(out, jen.For(jen.List(jen.Id(k), jen.Id(x)).Op(":=").Range().Add(v).Dot(n.ExtraField)).Block(
+			jen.Id(dst).Dot("Add").Call(key, e.textOf(n.Extra, jen.Id(x)))))
 	}
 	return out
 }
 
 // params renders the params struct of o and its encoding methods.
-func (e *emitter) params(f *jen.File, o *operation) {
+func (e *emitter) params(f *jen.File, o *ir.Operation) {
 	var fields []jen.Code
-	for _, p := range append(append([]*param{}, o.query...), o.header...) {
+	for _, p := range append(append([]*ir.Param{}, o.Query...), o.Header...) {
 		req := "optional"
-		if p.required {
+		if p.Required {
 			req = "required"
 		}
-		text := fmt.Sprintf("%s is the %s parameter %q (%s).", p.goName, p.in, p.name, req)
-		fields = append(fields, doc(text, p.doc).Id(p.goName).Add(e.paramFieldType(p)))
+		text := fmt.Sprintf("%s is the %s parameter %q (%s).", p.GoName, p.In, p.Name, req)
+		fields = append(fields, doc(text, p.Doc).Id(p.GoName).Add(e.paramFieldType(p)))
 	}
-	f.Add(doc(fmt.Sprintf("%s holds the query and header parameters of %s %s.", o.paramsType, o.method, o.path)))
-	f.Type().Id(o.paramsType).Struct(fields...)
+	f.Add(doc(fmt.Sprintf("%s holds the query and header parameters of %s %s.", o.ParamsType, o.Method, o.Path)))
+	f.Type().Id(o.ParamsType).Struct(fields...)
 	f.Line()
 	for _, set := range []struct {
-		ps   []*param
+		ps   []*ir.Param
 		name string
 		typ  jen.Code
 		mk   jen.Code
 	}{
-		{o.query, "encodeQuery", jen.Qual("net/url", "Values"), jen.Make(jen.Qual("net/url", "Values"))},
-		{o.header, "encodeHeader", jen.Qual("net/http", "Header"), jen.Make(jen.Qual("net/http", "Header"))},
+		{o.Query, "encodeQuery", jen.Qual("net/url", "Values"), jen.Make(jen.Qual("net/url", "Values"))},
+		{o.Header, "encodeHeader", jen.Qual("net/http", "Header"), jen.Make(jen.Qual("net/http", "Header"))},
 	} {
-		if len(set.ps) == 0 || o.websocket && set.name == "encodeHeader" {
+		if len(set.ps) == 0 || o.WebSocket && set.name == "encodeHeader" {
 			continue
 		}
-		ns := newScope(e.g.ns)
+		ns := naming.NewScope(e.api.Names)
 		recv := ns.Unexported("p")
 		dst := ns.Unexported("out")
 		body := []jen.Code{jen.Id(dst).Op(":=").Add(set.mk)}
@@ -202,10 +198,10 @@ func (e *emitter) params(f *jen.File, o *operation) {
 		// its own, so the names do not clash.
 		topLocals := false
 		for _, p := range set.ps {
-			field := jen.Id(recv).Dot(p.goName)
-			if p.required || p.typ.kind == tSlice || p.typ.kind == tMap || p.typ.isRaw() {
-				if p.typ.isRaw() {
-					body = append(body, jen.If(jen.Len(field).Op(">").Lit(0)).Block(jen.Id(dst).Dot("Set").Call(jen.Lit(p.name), jen.String().Call(jen.Id(recv).Dot(p.goName)))))
+			field := jen.Id(recv).Dot(p.GoName)
+			if p.Required || p.Type.Kind == ir.Slice || p.Type.Kind == ir.Map || p.Type.IsRaw() {
+				if p.Type.IsRaw() {
+					body = append(body, jen.If(jen.Len(field).Op(">").Lit(0)).Block(jen.Id(dst).Dot("Set").Call(jen.Lit(p.Name), jen.String().Call(jen.Id(recv).Dot(p.GoName)))))
 					continue
 				}
 				stmts := e.encodeParam(ns, p, field, dst)
@@ -223,15 +219,15 @@ func (e *emitter) params(f *jen.File, o *operation) {
 		}
 		body = append(body, jen.Return(jen.Id(dst)))
 		f.Add(doc(fmt.Sprintf("%s encodes the %s parameters.", set.name, strings.TrimPrefix(strings.ToLower(set.name), "encode"))))
-		f.Func().Params(jen.Id(recv).Id(o.paramsType)).Id(set.name).Params().Add(set.typ).Block(body...)
+		f.Func().Params(jen.Id(recv).Id(o.ParamsType)).Id(set.name).Params().Add(set.typ).Block(body...)
 		f.Line()
 	}
 }
 
 // pathExpr builds the request path of o with path parameters substituted.
-func (e *emitter) pathExpr(o *operation, args map[*param]string) jen.Code {
+func (e *emitter) pathExpr(o *ir.Operation, args map[*ir.Param]string) jen.Code {
 	var parts []jen.Code
-	rest := o.path
+	rest := o.Path
 	for rest != "" {
 		i := strings.Index(rest, "{")
 		j := strings.Index(rest, "}")
@@ -244,9 +240,9 @@ func (e *emitter) pathExpr(o *operation, args map[*param]string) jen.Code {
 		}
 		name := rest[i+1 : j]
 		rest = rest[j+1:]
-		var p *param
-		for _, pp := range o.pathParams {
-			if pp.name == name {
+		var p *ir.Param
+		for _, pp := range o.PathParams {
+			if pp.Name == name {
 				p = pp
 			}
 		}
@@ -255,21 +251,21 @@ func (e *emitter) pathExpr(o *operation, args map[*param]string) jen.Code {
 			continue
 		}
 		v := jen.Id(args[p])
-		if p.segments {
+		if p.Segments {
 			parts = append(parts, v)
 			continue
 		}
-		u := unwrapColl(p.typ)
-		if u.kind == tSlice {
+		u := p.Type.Resolve()
+		if u.Kind == ir.Slice {
 			x := "x"
 			parts = append(parts, jen.Qual("net/url", "PathEscape").Call(jen.Func().Params().String().Block(
 				jen.Id("parts").Op(":=").Make(jen.Index().String(), jen.Lit(0), jen.Len(v)),
-				jen.For(jen.List(jen.Id("_"), jen.Id(x)).Op(":=").Range().Add(v)).Block(jen.Id("parts").Op("=").Append(jen.Id("parts"), e.textOf(u.elem, jen.Id(x)))),
+				jen.For(jen.List(jen.Id("_"), jen.Id(x)).Op(":=").Range().Add(v)).Block(jen.Id("parts").Op("=").Append(jen.Id("parts"), e.textOf(u.Elem, jen.Id(x)))),
 				jen.Return(jen.Qual("strings", "Join").Call(jen.Id("parts"), jen.Lit(","))),
 			).Call()))
 			continue
 		}
-		parts = append(parts, jen.Qual("net/url", "PathEscape").Call(e.textOf(p.typ, v)))
+		parts = append(parts, jen.Qual("net/url", "PathEscape").Call(e.textOf(p.Type, v)))
 	}
 	if len(parts) == 0 {
 		return jen.Lit("/")
@@ -281,66 +277,65 @@ func (e *emitter) pathExpr(o *operation, args map[*param]string) jen.Code {
 	return expr
 }
 
-func (e *emitter) errorWords(o *operation) string {
-	if len(o.errors) == 0 && len(o.textErrors) == 0 {
+func (e *emitter) errorWords(o *ir.Operation) string {
+	if len(o.Errors) == 0 && len(o.TextErrors) == 0 {
 		return "A non-2xx response is returned as a *runtime.APIError."
 	}
 	var parts []string
-	for _, er := range o.errors {
-		st := er.status
+	for _, er := range o.Errors {
+		st := er.Status
 		if st == "default" {
 			st = "any other status"
 		}
-		parts = append(parts, fmt.Sprintf("%s: *%s", st, e.typeName(er.typ)))
+		parts = append(parts, fmt.Sprintf("%s: *%s", st, e.typeName(er.Type)))
 	}
 	s := "A non-2xx response is returned as a *runtime.APIError."
 	if len(parts) > 0 {
 		s += " Its Detail holds the decoded error body for\nthe documented statuses: " + strings.Join(parts, "; ") + "."
 	}
-	if len(o.textErrors) > 0 {
-		s += "\nStatuses " + strings.Join(o.textErrors, ", ") + " answer with plain text, kept in Body and Message."
+	if len(o.TextErrors) > 0 {
+		s += "\nStatuses " + strings.Join(o.TextErrors, ", ") + " answer with plain text, kept in Body and Message."
 	}
 	return s
 }
 
 // typeName renders t as Go source text, for docs.
-func (e *emitter) typeName(t *typeRef) string {
-	switch t.kind {
-	case tQual:
-		return t.pkg[strings.LastIndex(t.pkg, "/")+1:] + "." + t.name
-	case tSlice:
-		return "[]" + e.typeName(t.elem)
-	case tMap:
-		return "map[string]" + e.typeName(t.elem)
+func (e *emitter) typeName(t *ir.TypeRef) string {
+	switch t.Kind {
+	case ir.Qual:
+		return t.Pkg[strings.LastIndex(t.Pkg, "/")+1:] + "." + t.Name
+	case ir.Slice:
+		return "[]" + e.typeName(t.Elem)
+	case ir.Map:
+		return "map[string]" + e.typeName(t.Elem)
 	}
-	return t.name
+	return t.Name
 }
 
-func (e *emitter) operation(f *jen.File, o *operation) {
-	g := e.g
-	if o.resultType != "" {
+func (e *emitter) operation(f *jen.File, o *ir.Operation) {
+	if o.ResultType != "" {
 		e.resultStruct(f, o)
 	}
-	ns := g.ns.Child()
+	ns := e.api.Names.Child()
 	recv := ns.Unexported("c")
 	ctx := ns.Unexported("ctx")
-	args := map[*param]string{}
+	args := map[*ir.Param]string{}
 	params := []jen.Code{jen.Id(ctx).Qual("context", "Context")}
-	for _, p := range o.pathParams {
-		args[p] = ns.Unexported(p.goName)
-		params = append(params, jen.Id(args[p]).Add(e.typ(p.typ)))
+	for _, p := range o.PathParams {
+		args[p] = ns.Unexported(p.GoName)
+		params = append(params, jen.Id(args[p]).Add(e.typ(p.Type)))
 	}
 	var paramsName, bodyName string
-	if o.paramsType != "" {
+	if o.ParamsType != "" {
 		paramsName = ns.Unexported("params")
-		params = append(params, jen.Id(paramsName).Id(o.paramsType))
+		params = append(params, jen.Id(paramsName).Id(o.ParamsType))
 	}
-	if o.body != nil {
+	if o.Body != nil {
 		bodyName = ns.Unexported("body")
-		params = append(params, jen.Id(bodyName).Add(e.typ(o.body.typ)))
+		params = append(params, jen.Id(bodyName).Add(e.typ(o.Body.Type)))
 	}
 	opts := ns.Unexported("opts")
-	params = append(params, jen.Id(opts).Op("...").Qual(g.cfg.RuntimeImport, "Option"))
+	params = append(params, jen.Id(opts).Op("...").Qual(e.cfg.RuntimeImport, "Option"))
 	req := ns.Unexported("req")
 	errName := "err"
 	ns.Reserve("err")
@@ -349,19 +344,19 @@ func (e *emitter) operation(f *jen.File, o *operation) {
 	var results []jen.Code
 	var zero jen.Code
 	switch {
-	case o.stream != nil:
+	case o.Stream != nil:
 		results = []jen.Code{jen.Qual("iter", "Seq2").Types(e.streamItem(o), jen.Error())}
-	case o.streaming:
+	case o.Streaming:
 		results = []jen.Code{jen.Qual("io", "ReadCloser"), jen.Error()}
 		zero = jen.Nil()
-	case o.resultType != "":
-		results = []jen.Code{jen.Op("*").Id(o.resultType), jen.Error()}
+	case o.ResultType != "":
+		results = []jen.Code{jen.Op("*").Id(o.ResultType), jen.Error()}
 		zero = jen.Nil()
 	default:
 		results, zero = e.bodyResults(o)
 	}
 	ret := func(err jen.Code) jen.Code {
-		if o.stream != nil {
+		if o.Stream != nil {
 			return jen.Return(e.rt("StreamError").Types(e.streamItem(o)).Call(err))
 		}
 		if zero == nil {
@@ -371,166 +366,166 @@ func (e *emitter) operation(f *jen.File, o *operation) {
 	}
 	var body []jen.Code
 	errDeclared := false
-	pathArgs := map[*param]string{}
-	for _, p := range o.pathParams {
+	pathArgs := map[*ir.Param]string{}
+	for _, p := range o.PathParams {
 		pathArgs[p] = args[p]
-		if !p.segments {
+		if !p.Segments {
 			continue
 		}
 		// A multi-segment parameter is checked and escaped before any
 		// request: an empty path or a "." or ".." segment is refused.
-		local := ns.Unexported(p.goName + "Path")
+		local := ns.Unexported(p.GoName + "Path")
 		pathArgs[p] = local
 		body = append(body,
 			jen.List(jen.Id(local), jen.Id(errName)).Op(":=").Add(e.rt("EscapePathSegments")).Call(jen.Id(args[p])),
-			jen.If(jen.Id(errName).Op("!=").Nil()).Block(ret(jen.Qual("fmt", "Errorf").Call(jen.Lit(opLabel(o)+": path parameter "+p.name+": %w"), jen.Id(errName)))),
+			jen.If(jen.Id(errName).Op("!=").Nil()).Block(ret(jen.Qual("fmt", "Errorf").Call(jen.Lit(opLabel(o)+": path parameter "+p.Name+": %w"), jen.Id(errName)))),
 		)
 		errDeclared = true
 	}
 	fields := map[string]jen.Code{
 		"OperationID": jen.Lit(opLabel(o)),
-		"Method":      methodConst(o.method),
+		"Method":      methodConst(o.Method),
 		"Path":        e.pathExpr(o, pathArgs),
-		"RetrySafe":   jen.Lit(o.retrySafe),
+		"RetrySafe":   jen.Lit(o.RetrySafe),
 	}
-	if o.errorFunc != "" {
-		fields["ErrorBody"] = jen.Id(o.errorFunc)
+	if o.ErrorFunc != "" {
+		fields["ErrorBody"] = jen.Id(o.ErrorFunc)
 	}
-	if e.g.errCodesVar != "" {
-		fields["ErrorCodes"] = jen.Id(e.g.errCodesVar)
+	if e.api.ErrorCodesVar != "" {
+		fields["ErrorCodes"] = jen.Id(e.api.ErrorCodesVar)
 	}
-	if len(o.query) > 0 {
+	if len(o.Query) > 0 {
 		fields["Query"] = jen.Id(paramsName).Dot("encodeQuery").Call()
 	}
-	if len(o.header) > 0 {
+	if len(o.Header) > 0 {
 		fields["Header"] = jen.Id(paramsName).Dot("encodeHeader").Call()
 	}
-	if o.accept != "" {
-		fields["Accept"] = jen.Lit(o.accept)
+	if o.Accept != "" {
+		fields["Accept"] = jen.Lit(o.Accept)
 	}
-	if b := o.body; b != nil {
-		fields["ContentType"] = jen.Lit(b.contentType)
+	if b := o.Body; b != nil {
+		fields["ContentType"] = jen.Lit(b.ContentType)
 		data := ns.Unexported("data")
-		switch b.kind {
-		case bodyJSON:
+		switch b.Kind {
+		case ir.BodyJSON:
 			body = append(body,
 				jen.List(jen.Id(data), jen.Id(errName)).Op(":=").Qual("encoding/json", "Marshal").Call(jen.Id(bodyName)),
 				jen.If(jen.Id(errName).Op("!=").Nil()).Block(ret(jen.Qual("fmt", "Errorf").Call(jen.Lit(opLabel(o)+": encode request body: %w"), jen.Id(errName)))),
 			)
 			errDeclared = true
 			fields["Body"] = jen.Id(data)
-		case bodyForm:
-			fields["Body"] = jen.Index().Byte().Call(e.formValues(&scope{ns: ns}, b.typ.named, jen.Id(bodyName)).Dot("Encode").Call())
-		case bodyMultipart:
+		case ir.BodyForm:
+			fields["Body"] = jen.Index().Byte().Call(e.formValues(naming.ScopeIn(ns), b.Type.Named, jen.Id(bodyName)).Dot("Encode").Call())
+		case ir.BodyMultipart:
 			ct := ns.Unexported("contentType")
-			body = append(body, e.multipart(&scope{ns: ns}, b.typ.named, jen.Id(bodyName), data, ct, errName, errDeclared, ret)...)
+			body = append(body, e.multipart(naming.ScopeIn(ns), b.Type.Named, jen.Id(bodyName), data, ct, errName, errDeclared, ret)...)
 			errDeclared = true
 			fields["Body"] = jen.Id(data)
 			fields["ContentType"] = jen.Id(ct)
-		case bodyText:
+		case ir.BodyText:
 			fields["Body"] = jen.Index().Byte().Call(jen.Id(bodyName))
 		default:
 			fields["BodyStream"] = jen.Id(bodyName)
 		}
 	}
-	if o.resultType != "" {
-		body = append([]jen.Code{jen.Var().Id(out).Id(o.resultType)}, body...)
+	if o.ResultType != "" {
+		body = append([]jen.Code{jen.Var().Id(out).Id(o.ResultType)}, body...)
 		fields["Response"] = e.responseFunc(o, ns, out)
 	}
 	dict := jen.Dict{}
-	for _, k := range sortedKeys(fields) {
+	for _, k := range slices.Sorted(maps.Keys(fields)) {
 		dict[jen.Id(k)] = fields[k]
 	}
-	body = append(body, jen.Id(req).Op(":=").Qual(g.cfg.RuntimeImport, "Request").Values(dict))
+	body = append(body, jen.Id(req).Op(":=").Qual(e.cfg.RuntimeImport, "Request").Values(dict))
 	assign := ":="
 	if errDeclared {
 		assign = "="
 	}
 	switch {
-	case o.stream != nil:
+	case o.Stream != nil:
 		body = append(body, e.streamCall(o, recv, ctx, req, opts))
-	case o.streaming:
+	case o.Streaming:
 		resp := ns.Unexported("resp")
 		body = append(body,
 			jen.List(jen.Id(resp), jen.Id(errName)).Op(assign).Id(recv).Dot("rt").Dot("Open").Call(jen.Id(ctx), jen.Op("&").Id(req), jen.Id(opts).Op("...")),
 			jen.If(jen.Id(errName).Op("!=").Nil()).Block(ret(jen.Id(errName))),
 			jen.Return(jen.Id(resp).Dot("Body"), jen.Nil()))
-	case o.resultType != "":
+	case o.ResultType != "":
 		body = append(body,
 			jen.If(jen.Id(errName).Op(assign).Id(recv).Dot("rt").Dot("Do").Call(jen.Id(ctx), jen.Op("&").Id(req), jen.Nil(), jen.Id(opts).Op("...")), jen.Id(errName).Op("!=").Nil()).Block(ret(jen.Id(errName))),
 			jen.Return(jen.Op("&").Id(out), jen.Nil()))
-	case o.result.kind == bodyNone:
+	case o.Result.Kind == ir.BodyNone:
 		body = append(body, jen.Return(jen.Id(recv).Dot("rt").Dot("Do").Call(jen.Id(ctx), jen.Op("&").Id(req), jen.Nil(), jen.Id(opts).Op("..."))))
 	default:
 		var outType jen.Code
-		switch o.result.kind {
-		case bodyText:
+		switch o.Result.Kind {
+		case ir.BodyText:
 			outType = jen.String()
-		case bodyBinary:
+		case ir.BodyBinary:
 			outType = jen.Index().Byte()
 		default:
-			outType = e.typ(o.result.typ)
+			outType = e.typ(o.Result.Type)
 		}
 		body = append(body,
 			jen.Var().Id(out).Add(outType),
 			jen.Id(errName).Op(assign).Id(recv).Dot("rt").Dot("Do").Call(jen.Id(ctx), jen.Op("&").Id(req), jen.Op("&").Id(out), jen.Id(opts).Op("...")),
 			jen.If(jen.Id(errName).Op("!=").Nil()).Block(ret(jen.Id(errName))),
 		)
-		if o.result.kind == bodyJSON && !byValue(o.result.typ) {
+		if o.Result.Kind == ir.BodyJSON && !byValue(o.Result.Type) {
 			body = append(body, jen.Return(jen.Op("&").Id(out), jen.Nil()))
 		} else {
 			body = append(body, jen.Return(jen.Id(out), jen.Nil()))
 		}
 	}
-	text := fmt.Sprintf("%s calls %s %s", o.goName, o.method, o.path)
-	if o.id != "" {
-		text += fmt.Sprintf(" (operation %s)", o.id)
+	text := fmt.Sprintf("%s calls %s %s", o.GoName, o.Method, o.Path)
+	if o.ID != "" {
+		text += fmt.Sprintf(" (operation %s)", o.ID)
 	}
 	text += "."
 	var more []string
-	if o.summary != "" {
-		more = append(more, o.summary)
+	if o.Summary != "" {
+		more = append(more, o.Summary)
 	}
-	if o.description != "" && o.description != o.summary {
-		more = append(more, o.description)
+	if o.Description != "" && o.Description != o.Summary {
+		more = append(more, o.Description)
 	}
 	more = append(more, e.streamWords(o), e.errorWords(o))
-	if o.deprecated {
+	if o.Deprecated {
 		more = append(more, "Deprecated: the spec marks this operation deprecated.")
 	}
 	f.Add(doc(text, more...))
-	f.Func().Params(jen.Id(recv).Op("*").Id("Client")).Id(o.goName).Params(params...).Params(results...).Block(body...)
+	f.Func().Params(jen.Id(recv).Op("*").Id("Client")).Id(o.GoName).Params(params...).Params(results...).Block(body...)
 	f.Line()
-	if o.errorFunc != "" && !o.sibling {
+	if o.ErrorFunc != "" && !o.Sibling {
 		e.errorFunc(f, o)
 	}
-	if o.stream != nil && o.stream.kind == streamSSE {
+	if o.Stream != nil && o.Stream.Kind == ir.StreamSSE {
 		e.sseEventType(f, o)
 	}
 }
 
-func opLabel(o *operation) string {
-	if o.id != "" {
-		return o.id
+func opLabel(o *ir.Operation) string {
+	if o.ID != "" {
+		return o.ID
 	}
-	return o.method + " " + o.path
+	return o.Method + " " + o.Path
 }
 
 // errorFunc renders the ErrorBody function of o.
-func (e *emitter) errorFunc(f *jen.File, o *operation) {
-	status := e.g.ns.Child().Unexported("status")
+func (e *emitter) errorFunc(f *jen.File, o *ir.Operation) {
+	status := e.api.Names.Child().Unexported("status")
 	var cases []jen.Code
 	var def jen.Code
 	var classes []jen.Code
-	for _, er := range o.errors {
-		ret := jen.Return(jen.New(e.typ(er.typ)))
-		switch c := statusClass(er.status); {
-		case er.status == "default":
+	for _, er := range o.Errors {
+		ret := jen.Return(jen.New(e.typ(er.Type)))
+		switch c := ir.StatusClass(er.Status); {
+		case er.Status == "default":
 			def = ret
-		case strings.HasSuffix(strings.ToUpper(er.status), "XX"):
+		case strings.HasSuffix(strings.ToUpper(er.Status), "XX"):
 			classes = append(classes, jen.Case(jen.Id(status).Op("/").Lit(100).Op("==").Lit(c)).Block(ret))
 		default:
-			cases = append(cases, jen.Case(jen.Id(status).Op("==").Lit(atoi(er.status))).Block(ret))
+			cases = append(cases, jen.Case(jen.Id(status).Op("==").Lit(ir.StatusCode(er.Status))).Block(ret))
 		}
 	}
 	all := append(cases, classes...)
@@ -543,34 +538,23 @@ func (e *emitter) errorFunc(f *jen.File, o *operation) {
 	} else {
 		body = append(body, jen.Return(jen.Nil()))
 	}
-	f.Add(doc(fmt.Sprintf("%s returns a value to decode the error body of %s into, by status.", o.errorFunc, opLabel(o))))
-	f.Func().Id(o.errorFunc).Params(jen.Id(status).Int()).Any().Block(body...)
+	f.Add(doc(fmt.Sprintf("%s returns a value to decode the error body of %s into, by status.", o.ErrorFunc, opLabel(o))))
+	f.Func().Id(o.ErrorFunc).Params(jen.Id(status).Int()).Any().Block(body...)
 	f.Line()
 }
 
-func atoi(s string) int {
-	n := 0
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return 0
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n
-}
-
 // formValues builds url.Values from the struct value v of type n.
-func (e *emitter) formValues(ns *scope, n *namedType, v jen.Code) *jen.Statement {
+func (e *emitter) formValues(ns *naming.Scope, n *ir.Type, v jen.Code) *jen.Statement {
 	vals := ns.Unexported("form")
 	stmts := []jen.Code{jen.Id(vals).Op(":=").Make(jen.Qual("net/url", "Values"))}
-	stmts = append(stmts, e.encodeObject(ns, &param{style: "form", explode: true}, n, v, vals)...)
+	stmts = append(stmts, e.encodeObject(ns, &ir.Param{Style: "form", Explode: true}, n, v, vals)...)
 	stmts = append(stmts, jen.Return(jen.Id(vals)))
 	return jen.Func().Params().Qual("net/url", "Values").Block(stmts...).Call()
 }
 
 // multipart renders statements encoding the struct value v of type n as a
 // multipart/form-data body into data, with its content type in ct.
-func (e *emitter) multipart(ns *scope, n *namedType, v jen.Code, data, ct, errName string, errDeclared bool, ret func(jen.Code) jen.Code) []jen.Code {
+func (e *emitter) multipart(ns *naming.Scope, n *ir.Type, v jen.Code, data, ct, errName string, errDeclared bool, ret func(jen.Code) jen.Code) []jen.Code {
 	buf, w := ns.Unexported("buf"), ns.Unexported("mw")
 	form := e.formValues(ns, withoutBinary(n), v)
 	fv := ns.Unexported("fields")
@@ -591,19 +575,19 @@ func (e *emitter) multipart(ns *scope, n *namedType, v jen.Code, data, ct, errNa
 			),
 		),
 	)
-	for _, fl := range n.fields {
+	for _, fl := range n.Fields {
 		if !isBinaryField(fl) {
 			continue
 		}
 		part := ns.Unexported("part")
-		val := jen.Add(v).Dot(fl.name)
+		val := jen.Add(v).Dot(fl.Name)
 		write := []jen.Code{
-			jen.List(jen.Id(part), jen.Id(errName)).Op(":=").Id(w).Dot("CreateFormFile").Call(jen.Lit(fl.json), jen.Lit(fl.json)),
+			jen.List(jen.Id(part), jen.Id(errName)).Op(":=").Id(w).Dot("CreateFormFile").Call(jen.Lit(fl.JSON), jen.Lit(fl.JSON)),
 			jen.If(jen.Id(errName).Op("!=").Nil()).Block(ret(jen.Qual("fmt", "Errorf").Call(jen.Lit("encode multipart body: %w"), jen.Id(errName)))),
 			jen.If(jen.List(jen.Id("_"), jen.Id(errName)).Op("=").Id(part).Dot("Write").Call(jen.Id(x)), jen.Id(errName).Op("!=").Nil()).Block(
 				ret(jen.Qual("fmt", "Errorf").Call(jen.Lit("encode multipart body: %w"), jen.Id(errName)))),
 		}
-		if fl.required && !fl.nullable {
+		if fl.Required && !fl.Nullable {
 			stmts = append(stmts, jen.Block(append([]jen.Code{jen.Id(x).Op(":=").Add(val)}, write...)...))
 		} else {
 			ok := ns.Unexported("ok")
@@ -619,16 +603,16 @@ func (e *emitter) multipart(ns *scope, n *namedType, v jen.Code, data, ct, errNa
 	return stmts
 }
 
-func isBinaryField(fl *field) bool {
-	return fl.typ.kind == tSlice && fl.typ.elem.kind == tBasic && fl.typ.elem.name == "byte" || fl.typ.kind == tQual && fl.typ.text
+func isBinaryField(fl *ir.Field) bool {
+	return fl.Type.Kind == ir.Slice && fl.Type.Elem.Kind == ir.Basic && fl.Type.Elem.Name == "byte" || fl.Type.Kind == ir.Qual && fl.Type.Text
 }
 
-func withoutBinary(n *namedType) *namedType {
+func withoutBinary(n *ir.Type) *ir.Type {
 	c := *n
-	c.fields = nil
-	for _, fl := range n.fields {
+	c.Fields = nil
+	for _, fl := range n.Fields {
 		if !isBinaryField(fl) {
-			c.fields = append(c.fields, fl)
+			c.Fields = append(c.Fields, fl)
 		}
 	}
 	return &c
@@ -636,29 +620,6 @@ func withoutBinary(n *namedType) *namedType {
 
 // byValue reports whether a JSON result of type t is returned as is rather
 // than by pointer: slices, maps and raw JSON, whose zero value is nil.
-func byValue(t *typeRef) bool {
-	return t.kind == tSlice || t.kind == tMap || t.isRaw()
-}
-
-// scope hands out the names of the locals of one generated function. Each
-// local name is allocated once and reused: the generated blocks that use
-// them do not nest.
-type scope struct {
-	ns    *Namespace
-	names map[string]string
-}
-
-func newScope(parent *Namespace) *scope { return &scope{ns: parent.Child()} }
-
-// Unexported returns the function's local named after base.
-func (s *scope) Unexported(base string) string {
-	if n, ok := s.names[base]; ok {
-		return n
-	}
-	if s.names == nil {
-		s.names = map[string]string{}
-	}
-	n := s.ns.Unexported(base)
-	s.names[base] = n
-	return n
+func byValue(t *ir.TypeRef) bool {
+	return t.Kind == ir.Slice || t.Kind == ir.Map || t.IsRaw()
 }

@@ -2,11 +2,11 @@ package generator
 
 import (
 	"encoding/json"
-	"fmt"
 	"slices"
 	"strings"
 
-	"github.com/dave/jennifer/jen"
+	"github.com/allsource-go/allsource/generator/internal/ir"
+	"github.com/allsource-go/allsource/generator/internal/naming"
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
@@ -27,12 +27,6 @@ import (
 // forbidden, rate_limited, conflict), or out of any (none: a read-only
 // node's 409 does not match runtime.ErrConflict); left out, the response
 // belongs to the class of its status.
-
-// errorCode is one entry of x-error-codes.
-type errorCode struct {
-	code, name, doc string
-	class           string // runtime sentinel name, "" or "none"
-}
 
 // errorClasses maps the class names of x-error-codes to runtime sentinels.
 var errorClasses = map[string]string{
@@ -95,50 +89,11 @@ func (g *gen) buildErrorCodes() {
 		if name == "" {
 			name = c
 		}
-		g.errCodes = append(g.errCodes, &errorCode{code: c, name: g.ns.Exported("Err" + ExportedName(name)), doc: s.Description, class: class})
+		g.errCodes = append(g.errCodes, &ir.ErrorCode{Code: c, Name: g.ns.Exported("Err" + naming.ExportedName(name)), Doc: s.Description, Class: class})
 	}
 	if len(g.errCodes) > 0 {
 		g.errCodesVar = g.ns.Unexported("errorCodes")
 	}
-}
-
-// errorsFile renders errors.go: the sentinels of x-error-codes and the
-// list every operation hands to the runtime. It returns nil without codes.
-func (e *emitter) errorsFile() *jen.File {
-	if len(e.g.errCodes) == 0 {
-		return nil
-	}
-	f := e.newFile()
-	var defs, list []jen.Code
-	for _, c := range e.g.errCodes {
-		text := fmt.Sprintf("%s matches an error response whose body carries the\ncode %q (errors.Is).", c.name, c.code)
-		switch c.class {
-		case "":
-		case "none":
-			text += "\nSuch a response matches no status class sentinel of the runtime."
-		default:
-			text += fmt.Sprintf("\nSuch a response also matches runtime.%s, whatever its status.", c.class)
-		}
-		fields := jen.Dict{
-			jen.Id("Code"): jen.Lit(c.code),
-			jen.Id("Text"): jen.Lit(e.g.cfg.Package + ": " + strings.ReplaceAll(c.code, "_", " ")),
-		}
-		switch c.class {
-		case "":
-		case "none":
-			fields[jen.Id("NoClass")] = jen.True()
-		default:
-			fields[jen.Id("Class")] = e.rt(c.class)
-		}
-		defs = append(defs, doc(text, c.doc).Id(c.name).Op("=").Op("&").Add(e.rt("ErrorCode")).Values(fields))
-		list = append(list, jen.Id(c.name))
-	}
-	f.Add(doc("The error codes the API declares (x-error-codes)."))
-	f.Var().Defs(defs...)
-	f.Line()
-	f.Add(doc(e.g.errCodesVar + " are the declared codes, handed to the runtime with every request."))
-	f.Var().Id(e.g.errCodesVar).Op("=").Index().Op("*").Add(e.rt("ErrorCode")).Values(list...)
-	return f
 }
 
 // rootOrigin returns where the top-level member name of the document is,

@@ -1,4 +1,4 @@
-package generator
+package emit
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/template"
 
+	"github.com/allsource-go/allsource/generator/internal/ir"
 	"github.com/allsource-go/allsource/templates"
 )
 
@@ -40,42 +41,40 @@ func commentLines(s string) string {
 }
 
 // docs renders doc.go and api.md from the templates.
-func (g *gen) docs(ops []*operation) ([]File, error) {
-	d := docData{Source: g.cfg.Source, Package: g.cfg.Package, Command: g.cfg.Command, ConfigFile: g.cfg.ConfigFile}
-	if g.doc.Info != nil {
-		d.Title, d.Version = g.doc.Info.Title, g.doc.Info.Version
-	}
+func (e *emitter) docs(ops []*ir.Operation) ([]File, error) {
+	d := docData{Source: e.cfg.Source, Package: e.cfg.Package, Command: e.cfg.Command, ConfigFile: e.cfg.ConfigFile}
+	d.Title, d.Version = e.api.Title, e.api.Version
 	if d.Title == "" {
 		d.Title = "The API"
 	}
-	intro := fmt.Sprintf("Package %s is the Go client of %s", g.cfg.Package, oneLine(d.Title))
-	if len(ops) == 0 && g.stream == nil {
-		intro = fmt.Sprintf("Package %s holds the types of %s", g.cfg.Package, oneLine(d.Title))
+	intro := fmt.Sprintf("Package %s is the Go client of %s", e.cfg.Package, oneLine(d.Title))
+	if len(ops) == 0 && e.api.WebSocket == nil {
+		intro = fmt.Sprintf("Package %s holds the types of %s", e.cfg.Package, oneLine(d.Title))
 	}
 	if d.Version != "" {
 		intro += " (version " + oneLine(d.Version) + ")"
 	}
 	intro += ", generated from " + d.Source + "."
-	if g.doc.Info != nil && strings.TrimSpace(g.doc.Info.Description) != "" {
-		intro += "\n\n" + g.doc.Info.Description
+	if strings.TrimSpace(e.api.Description) != "" {
+		intro += "\n\n" + e.api.Description
 	}
 	d.Intro = intro
 	for _, o := range ops {
-		s := o.summary
+		s := o.Summary
 		if s == "" {
-			s = firstSentence(o.description)
+			s = firstSentence(o.Description)
 		}
-		d.Operations = append(d.Operations, docOp{Go: o.goName, Method: o.method, Path: o.path, Summary: mdCell(s)})
+		d.Operations = append(d.Operations, docOp{Go: o.GoName, Method: o.Method, Path: o.Path, Summary: mdCell(s)})
 	}
-	for _, n := range g.types {
-		d.Types = append(d.Types, n.name)
+	for _, n := range e.api.Types {
+		d.Types = append(d.Types, n.Name)
 	}
-	for _, n := range g.responseTypes() {
-		d.ResponseTypes = append(d.ResponseTypes, n.name)
+	for _, n := range e.api.ResponseTypes() {
+		d.ResponseTypes = append(d.ResponseTypes, n.Name)
 	}
 	var out []File
 	for _, t := range []struct{ tmpl, name string }{{"doc.go.tmpl", "doc.go"}, {"api.md.tmpl", "api.md"}} {
-		f, err := g.renderTemplate(t.tmpl, t.name, d)
+		f, err := renderTemplate(t.tmpl, t.name, d)
 		if err != nil {
 			return nil, err
 		}
@@ -86,7 +85,7 @@ func (g *gen) docs(ops []*operation) ([]File, error) {
 
 // renderTemplate renders the named template of the templates package into
 // file name, formatting Go source.
-func (g *gen) renderTemplate(tmplName, name string, data any) (File, error) {
+func renderTemplate(tmplName, name string, data any) (File, error) {
 	funcs := template.FuncMap{"comment": commentLines}
 	tmpl, err := template.New(tmplName).Funcs(funcs).ParseFS(templates.FS(), tmplName)
 	if err != nil {
