@@ -309,6 +309,18 @@ func (g *gen) fillStruct(n *ir.Type) {
 	default:
 		n.Extra = ir.RawJSON
 	}
+	// A member whose name cannot be a struct tag is kept, as raw JSON,
+	// with the additional properties: those are raw JSON then, whatever
+	// the schema says of them, so that nothing is refused or dropped.
+	for _, f := range n.Fields {
+		if ir.ValidTag(f.JSON) {
+			continue
+		}
+		g.warn(originOf(s), "member %q of %s cannot be a struct tag; it is kept with the additional properties", f.JSON, n.Name)
+		if n.Extra == nil || !n.Extra.IsRaw() || n.Extra.RawKinds() != nil {
+			n.Extra = ir.RawJSON
+		}
+	}
 	if n.Extra != nil {
 		n.ExtraField = names[""]
 	}

@@ -199,16 +199,24 @@ type Result struct {
 	// Warnings name constructs that were typed loosely (as raw JSON, say).
 	Warnings []Diagnostic
 	// Types lists the Go types declared for the document's component
-	// schemas, in the order of their names, with the schemas they were
-	// generated from. Tests that check generated code against its schemas
+	// schemas, in the order of their names, then those declared for the
+	// inline item schemas of streamed responses (OpenAPI 3.2's itemSchema,
+	// x-item-schema, x-sse-events), with the schemas they were generated
+	// from. Tests that check generated code against its schemas
 	// (round trips of synthesized instances, say) start from it.
 	Types []SchemaType
 }
 
-// SchemaType is a Go type generated for one component schema.
+// SchemaType is a Go type generated for one component schema, or for an
+// inline schema of the items of a streamed response.
 type SchemaType struct {
-	// Component is the schema's name under #/components/schemas.
+	// Component is the schema's name under #/components/schemas, or ""
+	// for an inline item schema.
 	Component string
+	// Where says where an inline item schema stands (the operation, the
+	// media type and, for an SSE event name, the name); "" for a
+	// component.
+	Where string
 	// GoName is the name of the Go type in the generated package.
 	GoName string
 	// Schema is the schema as loaded (after any repair), with its

@@ -150,3 +150,73 @@ func TestWriteFilesUnderGoGenerate(t *testing.T) {
 		t.Errorf("the stub was not removed by the next run: %v", err)
 	}
 }
+
+func TestResultListsInlineItemTypes(t *testing.T) {
+	spec := writeSpec(t, "items.yaml", `openapi: 3.0.3
+info: {title: items, version: "1"}
+paths:
+  /lines:
+    get:
+      operationId: lines
+      responses:
+        "200":
+          description: JSON lines.
+          content:
+            application/jsonl:
+              x-item-schema:
+                type: object
+                required: [n]
+                properties:
+                  n: {type: integer}
+  /events:
+    get:
+      operationId: events
+      responses:
+        "200":
+          description: Events.
+          content:
+            text/event-stream:
+              x-sse-events:
+                moved:
+                  type: object
+                  properties:
+                    to: {type: string}
+                named: {$ref: '#/components/schemas/Named'}
+components:
+  schemas:
+    Named:
+      type: object
+      properties:
+        id: {type: string}
+`)
+	res, err := Generate(context.Background(), Config{Spec: spec, Package: "items", Source: "items.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]SchemaType{}
+	for _, st := range res.Types {
+		if _, dup := got[st.GoName]; dup {
+			t.Errorf("%s listed twice", st.GoName)
+		}
+		got[st.GoName] = st
+	}
+	if st := got["Named"]; st.Component != "Named" || st.Where != "" {
+		t.Errorf("component: %+v", st)
+	}
+	var inline []string
+	for _, st := range res.Types {
+		if st.Component == "" {
+			if st.Schema == nil || st.Where == "" {
+				t.Errorf("inline item type without schema or place: %+v", st)
+			}
+			inline = append(inline, st.Where)
+		}
+	}
+	want := []string{
+		`GET /events: items of text/event-stream: data of event "moved"`,
+		`GET /lines: items of application/jsonl`,
+	}
+	if strings.Join(inline, "\n") != strings.Join(want, "\n") {
+		t.Errorf("inline item types:\n%s\nwant:\n%s", strings.Join(inline, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -1,6 +1,11 @@
 package runtime
 
-import "github.com/go-faster/jx"
+import (
+	"encoding/json"
+	"reflect"
+
+	"github.com/go-faster/jx"
+)
 
 // The functions of this file decode collections and generated types
 // through a decoder given as a function value, so that generated code
@@ -119,5 +124,33 @@ func DecodeJSONExtra[T any](d *JSONReader, m *map[string]T, key []byte, dec func
 		*m = make(map[string]T)
 	}
 	(*m)[name] = x
+	return name, nil
+}
+
+// DecodeJSONKept decodes the value of the member named key, one a schema
+// describes but a Go struct cannot hold as a field (its name is empty or
+// has characters a struct tag refuses), into the map *m of the members
+// kept as raw JSON (made when nil). The value is checked first by decoding
+// it into *check, a value of the member's type, so that a value the schema
+// refuses is an error there too; a null is refused unless nullable. It
+// returns the member's name as encoding/json gives it, for the caller's
+// error.
+func DecodeJSONKept[T any](d *JSONReader, m *map[string]json.RawMessage, key []byte, check *T, nullable bool) (string, error) {
+	name := JSONKey(key)
+	raw, err := DecodeJSONRaw(d)
+	if err != nil {
+		return name, err
+	}
+	if string(raw) == "null" {
+		if !nullable {
+			return name, &json.UnmarshalTypeError{Value: "null", Type: reflect.TypeFor[T]()}
+		}
+	} else if err := UnmarshalJSON(raw, check); err != nil {
+		return name, err
+	}
+	if *m == nil {
+		*m = make(map[string]json.RawMessage)
+	}
+	(*m)[name] = raw
 	return name, nil
 }

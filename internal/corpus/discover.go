@@ -43,6 +43,20 @@ type Document struct {
 	// Origin is the upstream repository the document came from, as named by
 	// MANIFEST.txt, or "" when the manifest does not list it.
 	Origin string
+	// Root, when set, is the directory Path is relative to, in place of
+	// the corpus root: for documents kept elsewhere (the generator's golden
+	// specs, say) run beside the corpus.
+	Root string
+}
+
+// SpecPath returns the document's file name, joined to corpusDir unless
+// the document names its own Root.
+func (d Document) SpecPath(corpusDir string) string {
+	root := corpusDir
+	if d.Root != "" {
+		root = d.Root
+	}
+	return filepath.Join(root, filepath.FromSlash(d.Path))
 }
 
 // FindRepoRoot walks up from dir to the directory that holds go.mod.

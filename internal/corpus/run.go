@@ -175,7 +175,7 @@ func Run(ctx context.Context, gen Generator, docs []Document, opts Options) (*Re
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("create package dir: %w", err)
 		}
-		job := Job{Doc: d, SpecPath: filepath.Join(opts.CorpusDir, filepath.FromSlash(d.Path)), Package: pkg, Dir: dir}
+		job := Job{Doc: d, SpecPath: d.SpecPath(opts.CorpusDir), Package: pkg, Dir: dir}
 		if err := SafeGenerate(ctx, gen, job); err != nil {
 			out.Stage, out.Err, out.Output = StageGenerate, firstLine(err.Error()), err.Error()
 			// Leave nothing behind for the build to trip over.
@@ -485,7 +485,7 @@ func CheckRefusals(ctx context.Context, gen Generator, docs []Document, corpusDi
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("check refusals: %w", err)
 		}
-		job := Job{Doc: d, SpecPath: filepath.Join(corpusDir, filepath.FromSlash(d.Path)), Package: filepath.Base(dir), Dir: dir}
+		job := Job{Doc: d, SpecPath: d.SpecPath(corpusDir), Package: filepath.Base(dir), Dir: dir}
 		genErr := SafeGenerate(ctx, gen, job)
 		r := Refusal{Doc: d}
 		var p *PanicError

@@ -156,7 +156,11 @@ func Check(ctx context.Context, moduleDir string, targets []Target, cfg Config) 
 			}
 			d.Types++
 			types[t.Import] = append(types[t.Import], st.GoName)
-			seed := seedFor(cfg.Seed, t.Doc, st.Component)
+			name := st.Component
+			if name == "" {
+				name = st.GoName
+			}
+			seed := seedFor(cfg.Seed, t.Doc, name)
 			valid, discarded := Synthesize(st.Schema, cfg.Instances, seed, cfg.Limits)
 			d.Discarded += discarded
 			if len(valid) == 0 {

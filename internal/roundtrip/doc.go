@@ -1,6 +1,9 @@
 // Package roundtrip checks generated code against its schemas: for every
-// named type generated from spec/ (the packages in gen/) and from every
-// document of the shared corpus, it synthesizes instances valid against the
+// named type generated from spec/ (the packages in gen/), from every golden
+// spec of the generator (generator/testdata/golden, one small document per
+// feature) and from every document of the shared corpus (component schemas,
+// and the inline item schemas of streamed responses: itemSchema,
+// x-item-schema, x-sse-events), it synthesizes instances valid against the
 // schema, decodes each with the generated type, encodes it again and
 // compares the output with the input as JSON values; then it decodes the
 // output and encodes it once more, which must change nothing. It also feeds

@@ -182,23 +182,6 @@ func (e *emitter) fieldType(f *ir.Field) (*jen.Statement, string) {
 	return t, ""
 }
 
-// validTag reports whether name can be a JSON member name in a struct tag.
-func validTag(name string) bool {
-	if name == "" || name == "-" {
-		return false
-	}
-	for _, c := range name {
-		switch {
-		case strings.ContainsRune("!#$%&()*+-./:;<=>?@[]^_{|}~ ", c):
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		case c > 127:
-		default:
-			return false
-		}
-	}
-	return true
-}
-
 func (e *emitter) emit() ([]File, error) {
 	api := e.api
 	var files []File

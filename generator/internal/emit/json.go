@@ -97,8 +97,22 @@ func (e *emitter) structDecoder(f *jen.File, n *ir.Type) {
 	var reqNames []jen.Code
 	var cases []jen.Code
 	for _, fl := range n.Fields {
-		if !validTag(fl.JSON) {
-			continue // not a struct member: kept with the additional properties
+		if !ir.ValidTag(fl.JSON) {
+			// Not a struct member: kept with the additional properties
+			// (raw JSON then), once its value is checked.
+			chk := ns.Unexported("check")
+			key := ns.Unexported("key")
+			body := []jen.Code{
+				jen.Var().Id(chk).Add(e.typ(fl.Type)),
+				jen.If(jen.List(jen.Id(key), jen.Err()).Op(":=").Add(e.rt("DecodeJSONKept")).Call(jen.Id(d), jen.Op("&").Id(recv).Dot(n.ExtraField), jen.Id(it).Dot("Key").Call(), jen.Op("&").Id(chk), jen.Lit(fl.Nullable || fl.Type.HoldsNull())), jen.Err().Op("!=").Nil()).Block(
+					jen.Return(e.rt("JSONMemberError").Call(jen.Lit(n.Name), jen.Id(key), jen.Err()))),
+			}
+			if fl.Required && !fl.WriteOnly && len(reqNames) < 64 {
+				body = append(body, jen.Id(seen).Op("|=").Id(fmt.Sprintf("%#x", uint64(1)<<len(reqNames))))
+				reqNames = append(reqNames, jen.Lit(fl.JSON))
+			}
+			cases = append(cases, jen.Case(jen.Lit(fl.JSON)).Block(body...))
+			continue
 		}
 		body := j.member(fl, jen.Id(recv).Dot(fl.Name))
 		if fl.Required && !fl.WriteOnly && len(reqNames) < 64 {

@@ -120,7 +120,7 @@ func (e *emitter) encodeParam(ns *naming.Scope, p *ir.Param, v jen.Code, dst str
 func (e *emitter) encodeObject(ns *naming.Scope, p *ir.Param, n *ir.Type, v jen.Code, dst string) []jen.Code {
 	var out []jen.Code
 	for _, fl := range n.Fields {
-		if !validTag(fl.JSON) {
+		if !ir.ValidTag(fl.JSON) {
 			continue
 		}
 		key := fl.JSON

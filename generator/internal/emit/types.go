@@ -3,6 +3,7 @@ package emit
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/allsource-go/allsource/generator/internal/ir"
@@ -67,9 +68,8 @@ func typeWords(t *ir.TypeRef) string {
 func (e *emitter) structType(f *jen.File, n *ir.Type) {
 	var fields []jen.Code
 	for _, fl := range n.Fields {
-		if !validTag(fl.JSON) {
-			e.warn(n.Pos, "member %q of %s cannot be a struct tag; it is kept with the additional properties", fl.JSON, n.Name)
-			continue
+		if !ir.ValidTag(fl.JSON) {
+			continue // kept with the additional properties
 		}
 		t, opt := e.fieldType(fl)
 		text := fmt.Sprintf("%s is the %q member", fl.Name, fl.JSON)
@@ -94,7 +94,17 @@ func (e *emitter) structType(f *jen.File, n *ir.Type) {
 		fields = append(fields, doc(text+".", fl.Doc).Id(fl.Name).Add(t).Tag(map[string]string{"json": fl.JSON + opt}))
 	}
 	if n.Extra != nil {
-		fields = append(fields, doc(n.ExtraField+" holds the members the schema does not describe, so that they\nsurvive a decode and encode round trip.").
+		var kept []string
+		for _, fl := range n.Fields {
+			if !ir.ValidTag(fl.JSON) {
+				kept = append(kept, strconv.Quote(fl.JSON))
+			}
+		}
+		text := n.ExtraField + " holds the members the schema does not describe, so that they\nsurvive a decode and encode round trip."
+		if len(kept) > 0 {
+			text = fmt.Sprintf("%s holds, as raw JSON, the members the schema does not describe, so\nthat they survive a decode and encode round trip, and the members whose\nnames a struct tag cannot hold: %s.", n.ExtraField, strings.Join(kept, ", "))
+		}
+		fields = append(fields, doc(text).
 			Id(n.ExtraField).Map(jen.String()).Add(e.typ(n.Extra)).Tag(map[string]string{"json": "-"}))
 	}
 	f.Add(doc(fmt.Sprintf("%s is the object schema %s.", n.Name, n.Name), n.Doc))

@@ -1,5 +1,7 @@
 package ir
 
+import "strings"
+
 import "slices"
 
 // Kind says what a named type is.
@@ -107,6 +109,26 @@ func (v *Variant) SameConditions(w *Variant) bool {
 	for i, mv := range v.Values {
 		wv := w.Values[i]
 		if mv.Name != wv.Name || mv.Required != wv.Required || !slices.Equal(mv.Values, wv.Values) {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidTag reports whether name can be a JSON member name in a struct tag.
+// A member whose name cannot (an empty name, one with a comma or a quote)
+// is no field of its struct: it is kept, as raw JSON, with the struct's
+// additional properties.
+func ValidTag(name string) bool {
+	if name == "" || name == "-" {
+		return false
+	}
+	for _, c := range name {
+		switch {
+		case strings.ContainsRune("!#$%&()*+-./:;<=>?@[]^_{|}~ ", c):
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case c > 127:
+		default:
 			return false
 		}
 	}

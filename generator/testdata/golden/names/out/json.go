@@ -38,6 +38,16 @@ func (v *Client2) DecodeJSON(d *runtime.JSONReader) error {
 			if err := runtime.DecodeJSONOpt(d, &v.MarshalJSON2, runtime.DecodeJSONStringTo[string]); err != nil {
 				return runtime.JSONMemberError("Client2", "MarshalJSON", err)
 			}
+		case "":
+			var check string
+			if key, err := runtime.DecodeJSONKept(d, &v.AdditionalProperties3, members.Key(), &check, false); err != nil {
+				return runtime.JSONMemberError("Client2", key, err)
+			}
+		case "with,comma":
+			var check2 string
+			if key2, err := runtime.DecodeJSONKept(d, &v.AdditionalProperties3, members.Key(), &check2, false); err != nil {
+				return runtime.JSONMemberError("Client2", key2, err)
+			}
 		case "9lives":
 			if err := runtime.DecodeJSONOpt(d, &v.X9lives, runtime.DecodeJSONStringTo[string]); err != nil {
 				return runtime.JSONMemberError("Client2", "9lives", err)
@@ -47,8 +57,8 @@ func (v *Client2) DecodeJSON(d *runtime.JSONReader) error {
 				return runtime.JSONMemberError("Client2", "renamed", err)
 			}
 		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties3, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Client2", key, err)
+			if key3, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties3, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
+				return runtime.JSONMemberError("Client2", key3, err)
 			}
 		}
 	}
@@ -61,6 +71,89 @@ func (v *Client2) DecodeJSON(d *runtime.JSONReader) error {
 // UnmarshalJSON decodes Client2 in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties3.
 func (v *Client2) UnmarshalJSON(data []byte) error {
+	return runtime.DecodeJSONBytes(data, v)
+}
+
+// DecodeJSON decodes Counts from d in one pass over the input, as
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
+func (v *Counts) DecodeJSON(d *runtime.JSONReader) error {
+	if d.Next() == jx.Null {
+		return d.Null()
+	}
+	*v = Counts{}
+	members, err := d.ObjIter()
+	if err != nil {
+		return runtime.JSONTypeError("Counts", err)
+	}
+	for members.Next() {
+		switch string(members.Key()) {
+		case "":
+			var check string
+			if key, err := runtime.DecodeJSONKept(d, &v.AdditionalProperties, members.Key(), &check, true); err != nil {
+				return runtime.JSONMemberError("Counts", key, err)
+			}
+		default:
+			if key2, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
+				return runtime.JSONMemberError("Counts", key2, err)
+			}
+		}
+	}
+	if err := members.Err(); err != nil {
+		return runtime.JSONTypeError("Counts", err)
+	}
+	return nil
+}
+
+// UnmarshalJSON decodes Counts in one pass with DecodeJSON, keeping the members the schema does not
+// describe in AdditionalProperties.
+func (v *Counts) UnmarshalJSON(data []byte) error {
+	return runtime.DecodeJSONBytes(data, v)
+}
+
+// DecodeJSON decodes Strict from d in one pass over the input, as
+// UnmarshalJSON does: an object replaces the whole value (a member given
+// twice keeps its last value), a JSON null leaves v unchanged.
+func (v *Strict) DecodeJSON(d *runtime.JSONReader) error {
+	if d.Next() == jx.Null {
+		return d.Null()
+	}
+	*v = Strict{}
+	members, err := d.ObjIter()
+	if err != nil {
+		return runtime.JSONTypeError("Strict", err)
+	}
+	var seen uint64
+	for members.Next() {
+		switch string(members.Key()) {
+		case "a,b":
+			var check int64
+			if key, err := runtime.DecodeJSONKept(d, &v.AdditionalProperties, members.Key(), &check, false); err != nil {
+				return runtime.JSONMemberError("Strict", key, err)
+			}
+			seen |= 0x1
+		case "c":
+			if err := runtime.DecodeJSONOpt(d, &v.C, runtime.DecodeJSONStringTo[string]); err != nil {
+				return runtime.JSONMemberError("Strict", "c", err)
+			}
+		default:
+			if key2, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
+				return runtime.JSONMemberError("Strict", key2, err)
+			}
+		}
+	}
+	if err := members.Err(); err != nil {
+		return runtime.JSONTypeError("Strict", err)
+	}
+	if seen != 0x1 {
+		return runtime.JSONMissing("Strict", seen, "a,b")
+	}
+	return nil
+}
+
+// UnmarshalJSON decodes Strict in one pass with DecodeJSON, keeping the members the schema does not
+// describe in AdditionalProperties.
+func (v *Strict) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
 }
 

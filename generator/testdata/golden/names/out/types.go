@@ -23,8 +23,9 @@ type Client2 struct {
 	X9lives runtime.Opt[string] `json:"9lives,omitzero"`
 	// Custom is the "renamed" member (optional).
 	Custom runtime.Opt[string] `json:"renamed,omitzero"`
-	// AdditionalProperties3 holds the members the schema does not describe, so that they
-	// survive a decode and encode round trip.
+	// AdditionalProperties3 holds, as raw JSON, the members the schema does not describe, so
+	// that they survive a decode and encode round trip, and the members whose
+	// names a struct tag cannot hold: "", "with,comma".
 	AdditionalProperties3 map[string]json.RawMessage `json:"-"`
 }
 
@@ -36,6 +37,26 @@ func (v Client2) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return runtime.MarshalJSONExtra(b, v.AdditionalProperties3)
+}
+
+// Counts is the object schema Counts.
+//
+// Other members are integers; one named member is a string.
+type Counts struct {
+	// AdditionalProperties holds, as raw JSON, the members the schema does not describe, so
+	// that they survive a decode and encode round trip, and the members whose
+	// names a struct tag cannot hold: "".
+	AdditionalProperties map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON encodes Counts with its additional properties.
+func (v Counts) MarshalJSON() ([]byte, error) {
+	type plain Counts
+	b, err := json.Marshal(plain(v))
+	if err != nil {
+		return nil, err
+	}
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
 }
 
 // Kind is one of: String, Int64. Kind says which field holds the value; a value
@@ -119,6 +140,28 @@ type NewClient2 string
 
 // BetterName is a value of the schema BetterName.
 type BetterName string
+
+// Strict is the object schema Strict.
+//
+// Forbids other members, but has one a struct tag cannot name.
+type Strict struct {
+	// C is the "c" member (optional).
+	C runtime.Opt[string] `json:"c,omitzero"`
+	// AdditionalProperties holds, as raw JSON, the members the schema does not describe, so
+	// that they survive a decode and encode round trip, and the members whose
+	// names a struct tag cannot hold: "a,b".
+	AdditionalProperties map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON encodes Strict with its additional properties.
+func (v Strict) MarshalJSON() ([]byte, error) {
+	type plain Strict
+	b, err := json.Marshal(plain(v))
+	if err != nil {
+		return nil, err
+	}
+	return runtime.MarshalJSONExtra(b, v.AdditionalProperties)
+}
 
 // Client3 is the object schema Client3.
 type Client3 struct {
