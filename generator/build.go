@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"fmt"
 	"path"
 	"slices"
 	"strings"
@@ -220,6 +221,31 @@ func (g *gen) schemaTypes() []SchemaType {
 			continue
 		}
 		out = append(out, SchemaType{Component: name, GoName: t.Name, Schema: g.schemaOf[t.Named]})
+	}
+	listed := map[*ir.Type]bool{}
+	for _, st := range out {
+		listed[g.comps[st.Component].Named] = true
+	}
+	for _, o := range g.ops {
+		for _, s := range []*ir.Stream{o.Stream, o.Mixed} {
+			if s == nil {
+				continue
+			}
+			where := fmt.Sprintf("%s: items of %s", o, s.Media)
+			items := []*ir.TypeRef{s.Item}
+			places := []string{where}
+			for _, ev := range s.Events {
+				items = append(items, ev.Type)
+				places = append(places, fmt.Sprintf("%s: data of event %q", where, ev.Name))
+			}
+			for i, t := range items {
+				if t == nil || t.Kind != ir.Named || g.schemaOf[t.Named] == nil || listed[t.Named] {
+					continue
+				}
+				listed[t.Named] = true
+				out = append(out, SchemaType{Where: places[i], GoName: t.Name, Schema: g.schemaOf[t.Named]})
+			}
+		}
 	}
 	return out
 }
