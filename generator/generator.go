@@ -31,7 +31,9 @@
 // absent, null and a value stay apart without pointers; only a member that
 // would make a type contain itself is held by pointer. Unless the schema
 // says additionalProperties: false, members it does not describe are kept in
-// an AdditionalProperties map and written back on encode. Arrays are slices,
+// an AdditionalProperties map and written back on encode; so is a member
+// whose name no struct tag can hold (an empty name, one with a comma), as
+// raw JSON once its value is checked against its schema. Arrays are slices,
 // additionalProperties-only objects maps, a schema with no type json.RawMessage
 // (decode it with json.Unmarshal). String enums are open: a defined string
 // type with constants and IsKnown. allOf is merged into one struct; oneOf and
