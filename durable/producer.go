@@ -585,7 +585,7 @@ func (p *Producer) send(ctx context.Context, b *batch, prevAttempt chan struct{}
 		WroteRequest: func(httptrace.WroteRequestInfo) { once.Do(func() { close(wrote) }) },
 	})
 	for gaps := 0; ; gaps++ {
-		res, err := p.s.c.api.Append(ctx, p.s.path, params, bytes.NewReader(b.body), runtime.WithRetrySafe())
+		res, err := p.s.c.api.Append(ctx, p.s.path, params, bytes.NewBuffer(b.body), runtime.WithRetrySafe())
 		if err == nil {
 			return outcome{b: b, res: res}
 		}
