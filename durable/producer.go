@@ -37,7 +37,10 @@ type ProducerOptions struct {
 	// take it, with the items appended meanwhile).
 	Linger time.Duration
 	// MaxInFlight is how many batches may be in flight at once (default
-	// 5); their order is kept.
+	// 5); their order is kept. The producer starts with one and widens
+	// its window while batches are acknowledged in order and others wait;
+	// a sequence gap (a batch that overtook its predecessor, and so is
+	// sent twice) narrows it, for the client's other producers too.
 	MaxInFlight int
 	// ContentType is the stream's content type; the handle's by default,
 	// else application/octet-stream. On a JSON stream each item is one
@@ -72,6 +75,9 @@ func (o ProducerOptions) Validate() error {
 // linger time; several batches may be in flight, in order. It is safe for
 // concurrent use.
 //
+// The batch bodies of acknowledged batches are reused by the client's
+// producers: an item is copied once, into its batch.
+//
 // An error that ends the producer (a batch refused, retries exhausted) is
 // kept: Append, Flush, Close and Detach return it, and Err reports it.
 type Producer struct {
@@ -92,7 +98,7 @@ type Producer struct {
 	closed bool   // Close or Detach was called: no more items
 	final  string // the final offset once the stream is closed
 
-	bufs    sync.Pool // *[]byte: bodies of acknowledged batches, reused
+	lastLen int // the body length of the last sealed batch: the next one's likely size
 	queue   chan *batch
 	stop    chan struct{}
 	stopped chan struct{}
@@ -191,8 +197,13 @@ func (p *Producer) add(data []byte) error {
 	b := p.cur
 	if b == nil {
 		b = &batch{}
-		if buf, ok := p.bufs.Get().(*[]byte); ok {
+		if buf, ok := p.s.c.bodies.Get().(*[]byte); ok {
 			b.body = (*buf)[:0]
+		}
+		if want := min(p.lastLen+p.lastLen/8, p.o.MaxBatchBytes+2); cap(b.body) < want {
+			// Sized like the last batch at once, rather than doubled up to
+			// it, copying it each time.
+			b.body = make([]byte, 0, want)
 		}
 		if p.json {
 			b.body = append(b.body, '[')
@@ -260,6 +271,7 @@ func (p *Producer) seal() *batch {
 	if p.json {
 		b.body = append(b.body, ']')
 	}
+	p.lastLen = len(b.body)
 	b.done = make(chan struct{})
 	b.n, p.count = p.count, p.count+1
 	b.prev, p.last = p.last, b
@@ -419,12 +431,21 @@ type outcome struct {
 	b   *batch
 	res *durablestreams.AppendResult
 	err error
+	gap bool // the batch met a sequence gap: it overtook its predecessor
 }
 
 // dispatch sends batches in order, at most MaxInFlight at a time, and
 // settles their outcomes; after a stale epoch with AutoClaim it waits for
 // the batches in flight, takes the next epoch and sends the unacknowledged
 // batches again in order.
+//
+// How many batches it lets in flight adapts: one at first, one more each
+// time a batch is acknowledged while others wait to be sent, up to
+// MaxInFlight and the client's ceiling; a batch that overtook its
+// predecessor (a sequence gap, which costs it a second trip) brings the
+// window back to one and lowers the client's ceiling for good to one less
+// than the window it happened at, so that the client's other producers,
+// which write to the same server, do not try it again.
 func (p *Producer) dispatch() {
 	defer close(p.stopped)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -439,6 +460,8 @@ func (p *Producer) dispatch() {
 	confirmed := false
 	var serverEpoch int64
 	var lastWrote chan struct{}
+	window := 1
+	ceiling := func() int { return min(p.o.MaxInFlight, p.s.c.maxInFlight()) }
 	launch := func(b *batch) {
 		p.mu.Lock()
 		b.epoch, b.seq = p.epoch, seq
@@ -472,7 +495,7 @@ func (p *Producer) dispatch() {
 		if !confirmed {
 			return inFlight == 0
 		}
-		return inFlight < p.o.MaxInFlight && written()
+		return inFlight < window && written()
 	}
 	for {
 		for len(resend) > 0 && canLaunch() {
@@ -504,6 +527,12 @@ func (p *Producer) dispatch() {
 			inFlight--
 			close(r.b.attempt)
 			r.b.wroteOnce.Do(func() { close(r.b.wrote) })
+			if r.gap {
+				p.s.c.lowerMaxInFlight(window - 1)
+				window = 1
+			} else if r.err == nil && window < ceiling() && len(p.queue) > 0 {
+				window++
+			}
 			var de *Error
 			switch {
 			case r.err == nil:
@@ -587,7 +616,7 @@ func (p *Producer) send(ctx context.Context, b *batch, prevAttempt chan struct{}
 	for gaps := 0; ; gaps++ {
 		res, err := p.s.c.api.Append(ctx, p.s.path, params, bytes.NewBuffer(b.body), runtime.WithRetrySafe())
 		if err == nil {
-			return outcome{b: b, res: res}
+			return outcome{b: b, res: res, gap: gaps > 0}
 		}
 		err = newError(op, p.s.path, err)
 		var de *Error
@@ -597,7 +626,7 @@ func (p *Producer) send(ctx context.Context, b *batch, prevAttempt chan struct{}
 			prevAttempt = nil
 			continue
 		}
-		return outcome{b: b, err: err}
+		return outcome{b: b, err: err, gap: gaps > 0}
 	}
 }
 
@@ -617,9 +646,11 @@ func (p *Producer) settle(b *batch, res *durablestreams.AppendResult, err error)
 			b.offset = p.offset
 		}
 		b.prev = nil
-		if body := b.body; cap(body) > 0 && cap(body) <= 2*p.o.MaxBatchBytes+2 {
+		// A closing batch's body may be the caller's final message, which
+		// is not the producer's to reuse.
+		if body := b.body; !b.close && cap(body) > 0 && cap(body) <= 2*p.o.MaxBatchBytes+2 {
 			b.body = nil
-			p.bufs.Put(&body)
+			p.s.c.bodies.Put(&body)
 		}
 	}
 	p.finish(b, err)
