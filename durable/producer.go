@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httptrace"
+	goruntime "runtime"
 	"slices"
 	"sync"
 	"time"
@@ -183,6 +184,20 @@ func (p *Producer) AppendJSON(v any) error {
 }
 
 func (p *Producer) add(data []byte) error {
+	p.mu.Lock()
+	if err := p.usable(); err != nil {
+		p.mu.Unlock()
+		return err
+	}
+	if b := p.cur; b != nil && b.items+1 < p.o.MaxBatchItems && len(b.body)+len(data)+2 < p.o.MaxBatchBytes {
+		// The item neither starts nor ends a batch.
+		p.appendItem(b, data)
+		p.mu.Unlock()
+		return nil
+	}
+	p.mu.Unlock()
+	// The item starts or ends a batch: pushMu keeps the sealed batches in
+	// order until they are queued.
 	p.pushMu.Lock()
 	defer p.pushMu.Unlock()
 	p.mu.Lock()
@@ -211,12 +226,7 @@ func (p *Producer) add(data []byte) error {
 		p.cur = b
 		p.timer = time.AfterFunc(max(p.o.Linger, 0), func() { p.lingerDone(b) })
 	}
-	if p.json && b.items > 0 {
-		b.body = append(b.body, ',')
-	}
-	b.body = grow(b.body, len(data)+2, p.o.MaxBatchBytes+2)
-	b.body = append(b.body, data...)
-	b.items++
+	p.appendItem(b, data)
 	var also *batch
 	if b.items >= p.o.MaxBatchItems || len(b.body) >= p.o.MaxBatchBytes {
 		also = p.seal()
@@ -227,9 +237,23 @@ func (p *Producer) add(data []byte) error {
 			if err := p.push(s); err != nil {
 				return err
 			}
+			// Let the dispatcher take the batch and its request start
+			// now: a caller appending without pause would otherwise keep
+			// this processor, and the request wait its turn.
+			goruntime.Gosched()
 		}
 	}
 	return nil
+}
+
+// appendItem adds data to b as one item (p.mu held).
+func (p *Producer) appendItem(b *batch, data []byte) {
+	if p.json && b.items > 0 {
+		b.body = append(b.body, ',')
+	}
+	b.body = grow(b.body, len(data)+2, p.o.MaxBatchBytes+2)
+	b.body = append(b.body, data...)
+	b.items++
 }
 
 // grow makes room for n more bytes in buf, doubling its capacity (from

@@ -121,6 +121,57 @@ func TestProducerExactlyOnce(t *testing.T) {
 	}
 }
 
+// TestProducerConcurrentAppends: goroutines append at once, in batches of
+// a few items, while another flushes: every item is stored once, and each
+// goroutine's items in the order it appended them.
+func TestProducerConcurrentAppends(t *testing.T) {
+	_, c := setup(t)
+	s := jsonStream(t, c, "producer/concurrent")
+	p, err := s.Producer(durable.ProducerOptions{ID: "w", MaxBatchItems: 7, MaxBatchBytes: 300, Linger: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const writers, each = 4, 500
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				if err := p.AppendJSON(w*each + i); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	flushed := make(chan struct{})
+	go func() {
+		defer close(flushed)
+		for range 20 {
+			if err := p.Flush(ctxT(t)); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	wg.Wait()
+	<-flushed
+	if err := p.Detach(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	got := numbers(t, s)
+	if len(got) != writers*each {
+		t.Fatalf("stream holds %d messages, want %d", len(got), writers*each)
+	}
+	next := make([]int, writers)
+	for _, v := range got {
+		w := v / each
+		if v%each != next[w] {
+			t.Fatalf("writer %d: message %d after %d: order broken or a duplicate", w, v%each, next[w]-1)
+		}
+		next[w]++
+	}
+}
+
 // TestProducerOrderUnderReordering sends one message per request, up to
 // eight in flight, with random server delays so that requests overtake
 // each other: the server's sequence gaps are waited out and the order is
