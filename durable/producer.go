@@ -552,7 +552,11 @@ func (p *Producer) dispatch() {
 			close(r.b.attempt)
 			r.b.wroteOnce.Do(func() { close(r.b.wrote) })
 			if r.gap {
-				p.s.c.lowerMaxInFlight(window - 1)
+				if window > 1 {
+					// Batches in flight together overtook each other. (With
+					// one in flight, a gap comes from elsewhere.)
+					p.s.c.lowerMaxInFlight(window - 1)
+				}
 				window = 1
 			} else if r.err == nil && window < ceiling() && len(p.queue) > 0 {
 				window++
