@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/allsource-go/allsource/gen/durablestreams"
@@ -18,6 +21,32 @@ type Client struct {
 	api     *durablestreams.Client
 	retry   runtime.RetryPolicy
 	timeout time.Duration
+	// bodies holds the bodies of acknowledged producer batches (*[]byte),
+	// reused by the client's producers.
+	bodies sync.Pool
+	// inFlightCeiling is how many batches a producer may have in flight
+	// before the server takes them out of order (0: no limit seen yet);
+	// it only goes down.
+	inFlightCeiling atomic.Int64
+}
+
+// maxInFlight returns the most batches a producer of c may have in flight.
+func (c *Client) maxInFlight() int {
+	if n := c.inFlightCeiling.Load(); n > 0 {
+		return int(n)
+	}
+	return math.MaxInt
+}
+
+// lowerMaxInFlight lowers the in-flight ceiling to n, at least 1.
+func (c *Client) lowerMaxInFlight(n int) {
+	n = max(n, 1)
+	for {
+		cur := c.inFlightCeiling.Load()
+		if cur > 0 && cur <= int64(n) || c.inFlightCeiling.CompareAndSwap(cur, int64(n)) {
+			return
+		}
+	}
 }
 
 // Option configures a Client.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httptrace"
+	goruntime "runtime"
 	"slices"
 	"sync"
 	"time"
@@ -37,7 +38,10 @@ type ProducerOptions struct {
 	// take it, with the items appended meanwhile).
 	Linger time.Duration
 	// MaxInFlight is how many batches may be in flight at once (default
-	// 5); their order is kept.
+	// 5); their order is kept. The producer starts with one and widens
+	// its window while batches are acknowledged in order and others wait;
+	// a sequence gap (a batch that overtook its predecessor, and so is
+	// sent twice) narrows it, for the client's other producers too.
 	MaxInFlight int
 	// ContentType is the stream's content type; the handle's by default,
 	// else application/octet-stream. On a JSON stream each item is one
@@ -72,6 +76,9 @@ func (o ProducerOptions) Validate() error {
 // linger time; several batches may be in flight, in order. It is safe for
 // concurrent use.
 //
+// The batch bodies of acknowledged batches are reused by the client's
+// producers: an item is copied once, into its batch.
+//
 // An error that ends the producer (a batch refused, retries exhausted) is
 // kept: Append, Flush, Close and Detach return it, and Err reports it.
 type Producer struct {
@@ -92,7 +99,7 @@ type Producer struct {
 	closed bool   // Close or Detach was called: no more items
 	final  string // the final offset once the stream is closed
 
-	bufs    sync.Pool // *[]byte: bodies of acknowledged batches, reused
+	lastLen int // the body length of the last sealed batch: the next one's likely size
 	queue   chan *batch
 	stop    chan struct{}
 	stopped chan struct{}
@@ -177,6 +184,20 @@ func (p *Producer) AppendJSON(v any) error {
 }
 
 func (p *Producer) add(data []byte) error {
+	p.mu.Lock()
+	if err := p.usable(); err != nil {
+		p.mu.Unlock()
+		return err
+	}
+	if b := p.cur; b != nil && b.items+1 < p.o.MaxBatchItems && len(b.body)+len(data)+2 < p.o.MaxBatchBytes {
+		// The item neither starts nor ends a batch.
+		p.appendItem(b, data)
+		p.mu.Unlock()
+		return nil
+	}
+	p.mu.Unlock()
+	// The item starts or ends a batch: pushMu keeps the sealed batches in
+	// order until they are queued.
 	p.pushMu.Lock()
 	defer p.pushMu.Unlock()
 	p.mu.Lock()
@@ -191,8 +212,13 @@ func (p *Producer) add(data []byte) error {
 	b := p.cur
 	if b == nil {
 		b = &batch{}
-		if buf, ok := p.bufs.Get().(*[]byte); ok {
+		if buf, ok := p.s.c.bodies.Get().(*[]byte); ok {
 			b.body = (*buf)[:0]
+		}
+		if want := min(p.lastLen+p.lastLen/8, p.o.MaxBatchBytes+2); cap(b.body) < want {
+			// Sized like the last batch at once, rather than doubled up to
+			// it, copying it each time.
+			b.body = make([]byte, 0, want)
 		}
 		if p.json {
 			b.body = append(b.body, '[')
@@ -200,12 +226,7 @@ func (p *Producer) add(data []byte) error {
 		p.cur = b
 		p.timer = time.AfterFunc(max(p.o.Linger, 0), func() { p.lingerDone(b) })
 	}
-	if p.json && b.items > 0 {
-		b.body = append(b.body, ',')
-	}
-	b.body = grow(b.body, len(data)+2, p.o.MaxBatchBytes+2)
-	b.body = append(b.body, data...)
-	b.items++
+	p.appendItem(b, data)
 	var also *batch
 	if b.items >= p.o.MaxBatchItems || len(b.body) >= p.o.MaxBatchBytes {
 		also = p.seal()
@@ -216,9 +237,23 @@ func (p *Producer) add(data []byte) error {
 			if err := p.push(s); err != nil {
 				return err
 			}
+			// Let the dispatcher take the batch and its request start
+			// now: a caller appending without pause would otherwise keep
+			// this processor, and the request wait its turn.
+			goruntime.Gosched()
 		}
 	}
 	return nil
+}
+
+// appendItem adds data to b as one item (p.mu held).
+func (p *Producer) appendItem(b *batch, data []byte) {
+	if p.json && b.items > 0 {
+		b.body = append(b.body, ',')
+	}
+	b.body = grow(b.body, len(data)+2, p.o.MaxBatchBytes+2)
+	b.body = append(b.body, data...)
+	b.items++
 }
 
 // grow makes room for n more bytes in buf, doubling its capacity (from
@@ -260,6 +295,7 @@ func (p *Producer) seal() *batch {
 	if p.json {
 		b.body = append(b.body, ']')
 	}
+	p.lastLen = len(b.body)
 	b.done = make(chan struct{})
 	b.n, p.count = p.count, p.count+1
 	b.prev, p.last = p.last, b
@@ -419,12 +455,21 @@ type outcome struct {
 	b   *batch
 	res *durablestreams.AppendResult
 	err error
+	gap bool // the batch met a sequence gap: it overtook its predecessor
 }
 
 // dispatch sends batches in order, at most MaxInFlight at a time, and
 // settles their outcomes; after a stale epoch with AutoClaim it waits for
 // the batches in flight, takes the next epoch and sends the unacknowledged
 // batches again in order.
+//
+// How many batches it lets in flight adapts: one at first, one more each
+// time a batch is acknowledged while others wait to be sent, up to
+// MaxInFlight and the client's ceiling; a batch that overtook its
+// predecessor (a sequence gap, which costs it a second trip) brings the
+// window back to one and lowers the client's ceiling for good to one less
+// than the window it happened at, so that the client's other producers,
+// which write to the same server, do not try it again.
 func (p *Producer) dispatch() {
 	defer close(p.stopped)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -439,6 +484,8 @@ func (p *Producer) dispatch() {
 	confirmed := false
 	var serverEpoch int64
 	var lastWrote chan struct{}
+	window := 1
+	ceiling := func() int { return min(p.o.MaxInFlight, p.s.c.maxInFlight()) }
 	launch := func(b *batch) {
 		p.mu.Lock()
 		b.epoch, b.seq = p.epoch, seq
@@ -472,7 +519,7 @@ func (p *Producer) dispatch() {
 		if !confirmed {
 			return inFlight == 0
 		}
-		return inFlight < p.o.MaxInFlight && written()
+		return inFlight < window && written()
 	}
 	for {
 		for len(resend) > 0 && canLaunch() {
@@ -504,6 +551,16 @@ func (p *Producer) dispatch() {
 			inFlight--
 			close(r.b.attempt)
 			r.b.wroteOnce.Do(func() { close(r.b.wrote) })
+			if r.gap {
+				if window > 1 {
+					// Batches in flight together overtook each other. (With
+					// one in flight, a gap comes from elsewhere.)
+					p.s.c.lowerMaxInFlight(window - 1)
+				}
+				window = 1
+			} else if r.err == nil && window < ceiling() && len(p.queue) > 0 {
+				window++
+			}
 			var de *Error
 			switch {
 			case r.err == nil:
@@ -585,9 +642,9 @@ func (p *Producer) send(ctx context.Context, b *batch, prevAttempt chan struct{}
 		WroteRequest: func(httptrace.WroteRequestInfo) { once.Do(func() { close(wrote) }) },
 	})
 	for gaps := 0; ; gaps++ {
-		res, err := p.s.c.api.Append(ctx, p.s.path, params, bytes.NewReader(b.body), runtime.WithRetrySafe())
+		res, err := p.s.c.api.Append(ctx, p.s.path, params, bytes.NewBuffer(b.body), runtime.WithRetrySafe())
 		if err == nil {
-			return outcome{b: b, res: res}
+			return outcome{b: b, res: res, gap: gaps > 0}
 		}
 		err = newError(op, p.s.path, err)
 		var de *Error
@@ -597,7 +654,7 @@ func (p *Producer) send(ctx context.Context, b *batch, prevAttempt chan struct{}
 			prevAttempt = nil
 			continue
 		}
-		return outcome{b: b, err: err}
+		return outcome{b: b, err: err, gap: gaps > 0}
 	}
 }
 
@@ -617,9 +674,11 @@ func (p *Producer) settle(b *batch, res *durablestreams.AppendResult, err error)
 			b.offset = p.offset
 		}
 		b.prev = nil
-		if body := b.body; cap(body) > 0 && cap(body) <= 2*p.o.MaxBatchBytes+2 {
+		// A closing batch's body may be the caller's final message, which
+		// is not the producer's to reuse.
+		if body := b.body; !b.close && cap(body) > 0 && cap(body) <= 2*p.o.MaxBatchBytes+2 {
 			b.body = nil
-			p.bufs.Put(&body)
+			p.s.c.bodies.Put(&body)
 		}
 	}
 	p.finish(b, err)

@@ -5,11 +5,13 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/allsource-go/allsource/durable"
 	"github.com/allsource-go/allsource/internal/dstest"
+	"github.com/allsource-go/allsource/runtime"
 )
 
 // jsonStream creates an empty JSON stream.
@@ -119,11 +121,78 @@ func TestProducerExactlyOnce(t *testing.T) {
 	}
 }
 
-// TestProducerOrderUnderReordering sends one message per request, eight in
-// flight, with random server delays so that requests overtake each other:
-// the server's sequence gaps are waited out and the order is kept.
+// TestProducerConcurrentAppends: goroutines append at once, in batches of
+// a few items, while another flushes: every item is stored once, and each
+// goroutine's items in the order it appended them.
+func TestProducerConcurrentAppends(t *testing.T) {
+	_, c := setup(t)
+	s := jsonStream(t, c, "producer/concurrent")
+	p, err := s.Producer(durable.ProducerOptions{ID: "w", MaxBatchItems: 7, MaxBatchBytes: 300, Linger: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const writers, each = 4, 500
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				if err := p.AppendJSON(w*each + i); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	flushed := make(chan struct{})
+	go func() {
+		defer close(flushed)
+		for range 20 {
+			if err := p.Flush(ctxT(t)); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	wg.Wait()
+	<-flushed
+	if err := p.Detach(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	got := numbers(t, s)
+	if len(got) != writers*each {
+		t.Fatalf("stream holds %d messages, want %d", len(got), writers*each)
+	}
+	next := make([]int, writers)
+	for _, v := range got {
+		w := v / each
+		if v%each != next[w] {
+			t.Fatalf("writer %d: message %d after %d: order broken or a duplicate", w, v%each, next[w]-1)
+		}
+		next[w]++
+	}
+}
+
+// TestProducerOrderUnderReordering sends one message per request, up to
+// eight in flight, with random server delays so that requests overtake
+// each other: the server's sequence gaps are waited out and the order is
+// kept. The producer widens its window while batches arrive in order and
+// narrows it after a gap, so that gaps stay few.
 func TestProducerOrderUnderReordering(t *testing.T) {
-	srv, c := setup(t)
+	var inFlight, most, gaps atomic.Int64
+	count := runtime.WithMiddleware(func(next runtime.RoundTripFunc) runtime.RoundTripFunc {
+		return func(r *http.Request) (*http.Response, error) {
+			n := inFlight.Add(1)
+			defer inFlight.Add(-1)
+			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+			}
+			resp, err := next(r)
+			if err == nil && resp.StatusCode == http.StatusConflict && resp.Header.Get("Producer-Expected-Seq") != "" {
+				gaps.Add(1)
+			}
+			return resp, err
+		}
+	})
+	srv, c := setup(t, durable.WithRuntimeOptions(count))
 	s := jsonStream(t, c, "producer/reorder")
 	srv.Inject(t, dstest.Fault{Path: "/producer/reorder", Method: http.MethodPost, JitterMs: 40, DelayMs: 1, Count: 1000})
 	p, err := s.Producer(durable.ProducerOptions{ID: "w", MaxBatchItems: 1, Linger: -1, MaxInFlight: 8})
@@ -140,6 +209,13 @@ func TestProducerOrderUnderReordering(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkOnce(t, numbers(t, s), n)
+	t.Logf("at most %d requests in flight, %d sequence gaps", most.Load(), gaps.Load())
+	if most.Load() < 2 || gaps.Load() == 0 {
+		t.Errorf("at most %d requests in flight, %d gaps: the window never widened, or no request overtook another", most.Load(), gaps.Load())
+	}
+	if g := gaps.Load(); g > 8*9/2 {
+		t.Errorf("%d sequence gaps: the window did not narrow after them", g)
+	}
 }
 
 // TestProducerStaleEpoch: a producer fenced off by a newer epoch of the

@@ -106,7 +106,7 @@ func (s *Stream) Create(ctx context.Context, o CreateOptions) (*CreateResult, er
 	}
 	var body io.Reader
 	if len(o.Data) > 0 {
-		body = bytes.NewReader(o.Data)
+		body = bytes.NewBuffer(o.Data) // sent as it is, without a copy
 	}
 	res, err := s.c.api.Create(ctx, s.path, p, body)
 	if err != nil {
@@ -188,7 +188,7 @@ func (s *Stream) append(ctx context.Context, op, ct string, data []byte, close b
 	}
 	var body io.Reader
 	if len(data) > 0 {
-		body = bytes.NewReader(data)
+		body = bytes.NewBuffer(data) // sent as it is, without a copy
 	}
 	var callOpts []runtime.Option
 	if close && len(data) == 0 {

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -702,6 +703,32 @@ func TestFaults(t *testing.T) {
 			if b != payload {
 				t.Errorf("attempt %d sent %q", i+1, b)
 			}
+		}
+		// In-memory streams are taken whole and re-sent whole, a buffer
+		// (which cannot seek) included; the buffer ends up consumed, as
+		// reading it would leave it.
+		buf := bytes.NewBufferString(payload)
+		for name, r := range map[string]io.Reader{"buffer": buf, "bytes reader": bytes.NewReader([]byte(payload))} {
+			mu.Lock()
+			bodies = nil
+			mu.Unlock()
+			srv.hits.Store(0)
+			e = newEnv(h)
+			c = e.client(t, srv.URL, false)
+			req = ingestReq()
+			req.Body, req.BodyStream = nil, r
+			if err := e.do(ctx, c, req, nil); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			wantAttempts(t, name+" attempts", e.attempts.Load(), 3)
+			for i, b := range bodies {
+				if b != payload {
+					t.Errorf("%s: attempt %d sent %q", name, i+1, b)
+				}
+			}
+		}
+		if buf.Len() != 0 {
+			t.Errorf("the buffer still holds %d bytes", buf.Len())
 		}
 		// A one-shot stream that was consumed cannot be re-sent.
 		e = newEnv(h)

@@ -29,7 +29,10 @@ type Request struct {
 	Body []byte
 	// BodyStream is a streamed request body, used when Body is nil. It is
 	// re-sent on retry only when it implements io.Seeker (or when nothing
-	// was read from it yet).
+	// was read from it yet). A *bytes.Buffer, and a *bytes.Reader or
+	// *strings.Reader of at most 64 KiB, is taken whole when the call
+	// starts (a buffer's bytes without a copy; they must not change until
+	// the call returns) and sent like Body, retries included.
 	BodyStream io.Reader
 	// ContentType is the Content-Type of the body.
 	ContentType string

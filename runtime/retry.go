@@ -35,8 +35,9 @@ import (
 //     was written, an attempt timeout, 502 and 504 end the call, because
 //     the server may have stored the event and a retry could duplicate it.
 //
-// A request body is re-sent only when it can be rewound (Request.Body, or a
-// BodyStream that implements io.Seeker, or one nothing was read from yet).
+// A request body is re-sent only when it can be rewound (Request.Body, a
+// BodyStream held in memory, one that implements io.Seeker, or one nothing
+// was read from yet).
 type RetryPolicy struct {
 	// MaxRetries is how many times a failed attempt may be retried: a call
 	// makes at most MaxRetries+1 attempts.

@@ -100,7 +100,8 @@ type call struct {
 	ctx    context.Context // the call's context (WithTimeout applied)
 	parent context.Context // the caller's context
 	u      url.URL         // request URL without credentials
-	stream *streamBody     // non-nil for a BodyStream body
+	body   []byte          // the request body when it is in memory (Body, or a BodyStream taken whole)
+	stream *streamBody     // non-nil for any other BodyStream body
 	open   bool            // Open: a 2xx body is left open for the caller
 	safe   bool            // the request may be repeated (RetrySafe or WithRetrySafe)
 }
@@ -139,12 +140,15 @@ func (c *Client) do(ctx context.Context, cfg *config, req *Request, result any) 
 	if len(req.Query) > 0 {
 		k.u.RawQuery = req.Query.Encode()
 	}
+	k.body = req.Body
 	if req.Body == nil && req.BodyStream != nil {
-		s, err := newStreamBody(req.BodyStream)
-		if err != nil {
-			return fmt.Errorf("%s: request body: %w", req.OperationID, err)
+		if k.body = inMemoryBody(req.BodyStream); k.body == nil {
+			s, err := newStreamBody(req.BodyStream)
+			if err != nil {
+				return fmt.Errorf("%s: request body: %w", req.OperationID, err)
+			}
+			k.stream = s
 		}
-		k.stream = s
 	}
 	var last error
 	for n := 1; ; n++ {
@@ -348,12 +352,12 @@ func (k *call) newHTTPRequest(ctx context.Context) (*http.Request, error) {
 	*hreq.URL = k.u
 	hreq.Host = k.u.Host
 	switch {
-	case req.Body != nil:
-		hreq.ContentLength = int64(len(req.Body))
-		if len(req.Body) == 0 {
+	case k.body != nil:
+		hreq.ContentLength = int64(len(k.body))
+		if len(k.body) == 0 {
 			hreq.Body, hreq.GetBody = http.NoBody, noBody
 		} else {
-			body := req.Body
+			body := k.body
 			hreq.Body = io.NopCloser(bytes.NewReader(body))
 			hreq.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 		}
@@ -659,6 +663,45 @@ func (c *Client) putBuffer(b *bytes.Buffer) {
 	}
 	b.Reset()
 	c.bufs.Put(b)
+}
+
+// maxCopiedBody is the largest *bytes.Reader or *strings.Reader body that
+// is copied to be sent like an in-memory body.
+const maxCopiedBody = 64 << 10
+
+// inMemoryBody returns the rest of a BodyStream whose content is in memory,
+// consuming it, or nil for any other stream: a *bytes.Buffer's bytes as
+// they are, and a copy of a small *bytes.Reader's or *strings.Reader's.
+//
+// Such a body is sent like Request.Body: each attempt reads it through its
+// own reader (no attempt can disturb the next), and net/http writes the
+// headers and a small body together. Through any other reader it flushes
+// the headers first, which costs the server a second read of every request
+// (and the request a round of its event loop on some servers).
+func inMemoryBody(r io.Reader) []byte {
+	var data []byte
+	switch b := r.(type) {
+	case *bytes.Buffer:
+		data = b.Next(b.Len())
+	case *bytes.Reader:
+		if b.Len() > maxCopiedBody {
+			return nil
+		}
+		data = make([]byte, b.Len())
+		_, _ = b.Read(data)
+	case *strings.Reader:
+		if b.Len() > maxCopiedBody {
+			return nil
+		}
+		data = make([]byte, b.Len())
+		_, _ = b.Read(data)
+	default:
+		return nil
+	}
+	if data == nil {
+		data = []byte{}
+	}
+	return data
 }
 
 // streamBody lets a streamed request body be re-sent: each attempt reads it
