@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	goruntime "runtime"
 	"slices"
 	"sync"
 	"time"
@@ -469,30 +470,86 @@ func (w *worker[S]) session() error {
 	return w.consume(batches, free)
 }
 
-// startDecoding starts the first two of a session's three stages, each on
-// its goroutine: read frames from st, decode them; the caller applies them,
-// so that on two cores decoding and applying overlap. Decoded batches go
-// back through free once applied, so that their frames are not allocated
-// (and scanned by the collector) anew. The last batch of the stream carries
-// its error; when ctx ends first, the stages stop without one. decoded is
-// never closed. wait returns once both stages are done: cancel ctx and
-// close st first.
+// startDecoding starts the first two of a session's three stages: read
+// frames from st on one goroutine, decode them on decoders(); the caller
+// applies them, so that decoding and applying overlap. Decoding a frame
+// costs several times what applying its event does, so one decoder would
+// set the pace: the batches are decoded by several goroutines in parallel
+// (batch i by decoder i mod n), and a merger hands them on in the stream's
+// order. Decoded batches go back through free once applied, so that their
+// frames are not allocated (and scanned by the collector) anew. The last
+// batch of the stream carries its error; when ctx ends first, the stages
+// stop without one. decoded is never closed. wait returns once every stage
+// is done: cancel ctx and close st first.
 func startDecoding(ctx context.Context, st stream) (decoded <-chan decodedBatch, free chan []frame, wait func()) {
-	raw := make(chan frameBatch, 64)
+	return startDecodingN(ctx, st, decoders())
+}
+
+// maxDecoders bounds the goroutines that decode a session's frames: past
+// a few, the one goroutine that applies the events sets the pace.
+const maxDecoders = 4
+
+// decoders returns the number of goroutines that decode a session's
+// frames: one per core, up to maxDecoders.
+func decoders() int { return max(1, min(goruntime.GOMAXPROCS(0), maxDecoders)) }
+
+// startDecodingN is startDecoding with n decoders.
+func startDecodingN(ctx context.Context, st stream, n int) (decoded <-chan decodedBatch, free chan []frame, wait func()) {
 	out := make(chan decodedBatch, 64)
 	free = make(chan []frame, 64)
+	raws := make([]chan frameBatch, n)
+	for i := range raws {
+		raws[i] = make(chan frameBatch, max(64/n, 8))
+	}
 	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		defer close(raw)
-		readFrames(ctx, st, raw)
-	}()
-	go func() {
-		defer wg.Done()
-		decodeBatches(ctx, raw, out, free)
-	}()
+	wg.Go(func() {
+		defer func() {
+			for _, raw := range raws {
+				close(raw)
+			}
+		}()
+		readFrames(ctx, st, raws)
+	})
+	if n == 1 {
+		wg.Go(func() { decodeBatches(ctx, raws[0], out, free) })
+		return out, free, wg.Wait
+	}
+	outs := make([]chan decodedBatch, n)
+	for i := range outs {
+		outs[i] = make(chan decodedBatch, max(64/n, 8))
+		wg.Go(func() {
+			defer close(outs[i])
+			decodeBatches(ctx, raws[i], outs[i], free)
+		})
+	}
+	wg.Go(func() { mergeBatches(ctx, outs, out) })
 	return out, free, wg.Wait
+}
+
+// mergeBatches hands on the batches of the decoders' outs in the order the
+// reader dealt them (batch i to outs[i mod len(outs)]), until the batch
+// that ends the stream, or until a decoder stops or ctx is done.
+func mergeBatches(ctx context.Context, outs []chan decodedBatch, out chan<- decodedBatch) {
+	for i := 0; ; i = (i + 1) % len(outs) {
+		var d decodedBatch
+		var ok bool
+		select {
+		case d, ok = <-outs[i]:
+		case <-ctx.Done():
+			return
+		}
+		if !ok {
+			return
+		}
+		select {
+		case out <- d:
+		case <-ctx.Done():
+			return
+		}
+		if d.err != nil || d.malformed != nil {
+			return // the end of the stream
+		}
+	}
 }
 
 // consume applies the decoded batches of a session until it ends: by an
@@ -685,22 +742,26 @@ var replayPrefix = []byte(`{"type":"replay",`)
 
 func isReplayFrame(data []byte) bool { return bytes.HasPrefix(data, replayPrefix) }
 
-// readFrames reads frames into batches until the stream fails. It leaves the
-// decoding to the worker's goroutine, so that reading and decoding run in
-// parallel. Handing frames over one by one costs a wake-up of the worker
-// each when it keeps up, so replay frames are grouped while the worker is
+// readFrames reads frames into batches until the stream fails, and deals
+// them in turn to the decoders' channels (batch i to batches[i mod n]). It
+// leaves the decoding to other goroutines, so that reading and decoding run
+// in parallel. Handing frames over one by one costs a wake-up of a decoder
+// each when it keeps up, so replay frames are grouped while the decoder is
 // busy: a replay frame is always followed by more (the replay_complete
 // sentinel at least), so holding one back never delays it for long. Any
 // other frame is sent at once, so live events are never held back.
-func readFrames(ctx context.Context, st stream, batches chan<- frameBatch) {
+func readFrames(ctx context.Context, st stream, batches []chan frameBatch) {
+	next := 0
 	send := func(b frameBatch) bool {
+		ch := batches[next]
+		next = (next + 1) % len(batches)
 		select {
-		case batches <- b:
+		case ch <- b:
 			return true
 		default:
 		}
 		select {
-		case batches <- b:
+		case ch <- b:
 			return true
 		case <-ctx.Done():
 			return false
@@ -721,7 +782,7 @@ func readFrames(ctx context.Context, st stream, batches chan<- frameBatch) {
 			batch = make([][]byte, 0, n)
 		}
 		batch = append(batch, data)
-		if isReplayFrame(data) && len(batch) < maxBatch && len(batches) > 0 {
+		if isReplayFrame(data) && len(batch) < maxBatch && len(batches[next]) > 0 {
 			continue
 		}
 		if !send(frameBatch{frames: batch}) {
