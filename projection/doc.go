@@ -47,6 +47,24 @@
 // and so is, with ErrEventTypesChanged, a snapshot folded with other event
 // types than the worker's.
 //
+// Checkpoints while applying. A checkpoint takes, on the goroutine that
+// applies the events, the changes since the previous one (the entries and
+// versions touched, at a position the state is exact at: a cost that
+// follows the changes, not the state) and hands them to a goroutine that
+// saves them and then acknowledges the position, while events go on being
+// applied. A save is durable (a file and its directory synced), so it
+// takes milliseconds, about as long as applying thousands of events. When
+// the next checkpoint falls due (by events or by time) while a save is
+// still in flight, the worker does not wait: it goes on applying and takes
+// the checkpoint once the save is over, and that delta covers every change
+// since the previous one (the changes coalesce; an entity touched many
+// times is written once). The position is reported, and acknowledged to
+// Core, only once its save returned. The worker waits for a save in flight
+// only when the events not yet durable reach CheckpointEvents, which
+// bounds what a restart replays and the changes held in memory: the
+// default, 100,000 events, is a fraction of a second of catch-up, and is
+// large enough that a catch-up does not wait for its disk.
+//
 // Checkpoints while live. Live frames carry no position. The worker learns
 // positions from the consumer's pending events (the events after the
 // cursor, with positions; reading them does not move the cursor): the end

@@ -16,9 +16,15 @@ import (
 	"github.com/allsource-go/allsource/runtime"
 )
 
-// Defaults for Config.
+// Defaults for Config. DefaultCheckpointEvents bounds what a restart
+// replays; it is not a cadence to keep small. A checkpoint is a durable
+// write (a file and its directory synced: milliseconds), and a catch-up
+// applies hundreds of thousands of events a second, so with a bound of
+// 10,000 events the worker applied its allowance in about the time one
+// save took and then waited for the disk. 100,000 events replay in a
+// fraction of a second.
 const (
-	DefaultCheckpointEvents = 10_000
+	DefaultCheckpointEvents = 100_000
 	DefaultCheckpointPeriod = 5 * time.Second
 	DefaultPushPeriod       = 5 * time.Second
 	DefaultStallTimeout     = 5 * time.Second
@@ -66,11 +72,13 @@ type Config[S any] struct {
 	// CheckpointEvents, a number of events, bounds the events applied but
 	// not yet in a durable snapshot, which is what a restart replays (plus,
 	// while live, what arrived during CheckpointPeriod); default
-	// DefaultCheckpointEvents. A checkpoint (snapshot, save, then
-	// acknowledgement) is started every quarter CheckpointEvents events,
-	// or later while the previous one is still being saved: the worker
-	// waits for a save only when the events not yet durable reach
-	// CheckpointEvents.
+	// DefaultCheckpointEvents. A checkpoint (snapshot of the changes,
+	// save, then acknowledgement) is started every quarter CheckpointEvents
+	// events. The save runs while the worker goes on applying; a
+	// checkpoint that falls due while the previous one is still being
+	// saved is taken once that save is over, and covers every change since
+	// the previous one. The worker waits for a save only when the events
+	// not yet durable reach CheckpointEvents.
 	CheckpointEvents int
 	// CheckpointPeriod, a duration, is the longest time between
 	// checkpoints while events arrive; default DefaultCheckpointPeriod.
@@ -173,6 +181,9 @@ type worker[S any] struct {
 	maxPollLimit int
 	ckptStep     int // events between checkpoints
 	inflight     int // events the snapshot being saved took in
+	// ckptPending is set when a checkpoint fell due while the previous
+	// one was being saved: it is taken once that save is over.
+	ckptPending bool
 }
 
 // start validates cfg, registers the consumer, loads the snapshot and
@@ -228,8 +239,12 @@ func startWith[S any](ctx context.Context, api coreAPI, cfg Config[S], setup fun
 	if w.syncStore {
 		w.ckptStep = max(cfg.CheckpointEvents/2, 1)
 	}
-	w.pollLimit = max(2*cfg.CheckpointEvents, 1000)
-	w.maxPollLimit = max(w.pollLimit, 100_000)
+	// A live checkpoint reads the consumer's pending events, at first up to
+	// twice CheckpointEvents but no more than 20,000 at once, then twice
+	// as many while more are needed, up to twice CheckpointEvents (and at
+	// least 100,000).
+	w.maxPollLimit = max(2*cfg.CheckpointEvents, 100_000)
+	w.pollLimit = max(min(2*cfg.CheckpointEvents, 20_000), 1000)
 
 	snap, found, err := cfg.Store.Load(ctx, cfg.Name)
 	if err != nil {
@@ -613,6 +628,11 @@ func (w *worker[S]) consume(batches <-chan decodedBatch, free chan<- []frame) er
 			return w.ctx.Err()
 		case r := <-w.saveDone:
 			w.onSaved(r)
+			if w.ckptPending {
+				if err := w.checkpoint(w.ctx); err != nil {
+					return err
+				}
+			}
 		case req := <-w.replays:
 			n, err := w.replayDeadLetters(req.ctx)
 			req.reply <- replayResult{n, err}
@@ -839,20 +859,9 @@ func (w *worker[S]) handle(f *frame, checkpoints bool) error {
 	if !checkpoints {
 		return nil
 	}
-	if w.eng.progress >= w.ckptStep {
-		if w.saving {
-			select {
-			case r := <-w.saveDone:
-				w.onSaved(r)
-			default:
-			}
-		}
-		// While the previous snapshot is still being saved, go on
-		// applying until the events not yet durable reach the bound.
-		if !w.saving || w.eng.progress+w.inflight >= w.cfg.CheckpointEvents {
-			if err := w.checkpoint(w.ctx); err != nil {
-				return err
-			}
+	if w.eng.progress >= w.ckptStep || w.ckptPending {
+		if err := w.checkpointDue(); err != nil {
+			return err
 		}
 	}
 	if p := w.cfg.Push; p != nil && p.Events > 0 && w.sincePush >= p.Events {
@@ -861,11 +870,31 @@ func (w *worker[S]) handle(f *frame, checkpoints bool) error {
 	return nil
 }
 
+// checkpointDue takes the checkpoint that is due, unless the previous one
+// is still being saved: then the worker goes on applying, and the changes
+// wait for the next checkpoint, taken once the save is over, which covers
+// everything since the last one (the changes coalesce). Only when the
+// events not yet durable reach CheckpointEvents does it wait for the save.
+func (w *worker[S]) checkpointDue() error {
+	if w.saving {
+		select {
+		case r := <-w.saveDone:
+			w.onSaved(r)
+		default:
+		}
+	}
+	if w.saving && w.eng.progress+w.inflight < w.cfg.CheckpointEvents {
+		w.ckptPending = true
+		return nil
+	}
+	return w.checkpoint(w.ctx)
+}
+
 // onTick takes a checkpoint and a push when their intervals have passed.
 func (w *worker[S]) onTick() error {
 	now := w.now()
 	if now.Sub(w.lastCkpt) >= w.cfg.CheckpointPeriod && (w.eng.progress > 0 || !w.eng.exact() || w.eng.confirmed > w.savedPos) {
-		if err := w.checkpoint(w.ctx); err != nil {
+		if err := w.checkpointDue(); err != nil {
 			return err
 		}
 	}
@@ -880,7 +909,8 @@ func (w *worker[S]) onTick() error {
 // hands it to a goroutine that saves it and then acknowledges its position,
 // while the worker goes on applying events (a durable save takes
 // milliseconds). One save is in flight at a time: a checkpoint first waits
-// for the previous one. handle takes checkpoints so that the events in the
+// for the previous one, so checkpoints that fall due while applying go
+// through checkpointDue, which waits only so that the events in the
 // snapshot being saved and those applied since never exceed
 // CheckpointEvents: at most that many events are not yet in a durable
 // snapshot, which is what a restart replays. Failures of Core or the
@@ -888,6 +918,7 @@ func (w *worker[S]) onTick() error {
 // is returned.
 func (w *worker[S]) checkpoint(ctx context.Context) error {
 	w.lastCkpt = w.now()
+	w.ckptPending = false
 	progress := w.eng.progress
 	w.eng.progress = 0
 	w.waitSave()
