@@ -147,7 +147,11 @@
 // or the deltas number 512, the store merges them into a new base in the
 // background: deltas that only add entries, as a growing read model's do,
 // are not merged again and again for nothing, and the work of compaction
-// stays proportional to what was written. (A delta of a keyed state says
+// stays proportional to what was written. A compaction reads the deltas
+// from the newest to the oldest, keeping the newest value of each key only,
+// then copies the members of the base that no delta superseded: it
+// allocates for the live keys alone, and does not rebuild the base as maps
+// only to write it out again. (A delta of a keyed state says
 // how many entries the whole snapshot holds; for a whole-value state, the
 // deltas count as superseded once they weigh twice the base.) FileStore
 // keeps base and deltas in local files, each written atomically and synced. CoreStore keeps them in Core's projection
