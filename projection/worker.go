@@ -949,15 +949,14 @@ func (w *worker[S]) checkpoint(ctx context.Context) error {
 		}
 		return nil
 	}
-	var snap *Snapshot
+	var c *capture
 	switch {
 	case w.eng.confirmed > w.savedPos:
-		s, err := w.eng.snapshot(w.now())
-		if err != nil {
+		var err error
+		if c, err = w.eng.capture(w.now()); err != nil {
 			w.transient("snapshot", err)
 			return nil
 		}
-		snap = &s
 	case w.savedPos > w.acked:
 		// Saved, but the acknowledgement failed: acknowledge again.
 	default:
@@ -966,10 +965,19 @@ func (w *worker[S]) checkpoint(ctx context.Context) error {
 	w.saving = true
 	w.inflight = progress
 	pos := w.savedPos
-	if snap != nil {
-		pos = snap.Position
+	if c != nil {
+		pos = c.s.Position
 	}
-	go func() { w.saveDone <- w.persist(ctx, snap, pos) }()
+	go func() {
+		var snap *Snapshot
+		if c != nil {
+			// The snapshot's maps are built here, not on the worker's
+			// goroutine: the capture is the worker's alone no more.
+			s := c.build()
+			snap = &s
+		}
+		w.saveDone <- w.persist(ctx, snap, pos)
+	}()
 	return nil
 }
 
