@@ -58,6 +58,10 @@ func recordReplay(n, entities int) *recordedStream {
 // worker's side of the wire alone, without a server or a socket.
 type memoryCore struct {
 	rec *recordedStream
+	// pauseAt, when resume is set, is the number of frames a stream sends
+	// before it waits for resume to be closed.
+	pauseAt int
+	resume  chan struct{}
 
 	mu       sync.Mutex
 	cursors  map[string]int64
@@ -88,7 +92,7 @@ func (m *memoryCore) connect(_ context.Context, consumer string, _ []string) (st
 	m.mu.Lock()
 	m.connects = append(m.connects, consumer)
 	m.mu.Unlock()
-	return &memoryStream{rec: m.rec, closed: make(chan struct{})}, nil
+	return &memoryStream{rec: m.rec, closed: make(chan struct{}), pauseAt: m.pauseAt, resume: m.resume}, nil
 }
 
 func (m *memoryCore) putStates(context.Context, string, []EntityState) error {
@@ -100,16 +104,27 @@ func (m *memoryCore) getState(context.Context, string, string) (json.RawMessage,
 }
 
 type memoryStream struct {
-	rec    *recordedStream
-	i      int
-	closed chan struct{}
-	once   sync.Once
+	rec     *recordedStream
+	i       int
+	closed  chan struct{}
+	once    sync.Once
+	pauseAt int
+	resume  chan struct{}
 }
 
 // next returns the recorded frames in order (sub-slices: the worker never
-// modifies a frame), then blocks until closed, as a live stream with no
-// new events does.
+// modifies a frame), pausing at pauseAt when resume is set, then blocks
+// until closed, as a live stream with no new events does.
 func (s *memoryStream) next(ctx context.Context) ([]byte, error) {
+	if s.resume != nil && s.i == s.pauseAt {
+		select {
+		case <-s.resume:
+		case <-s.closed:
+			return nil, errors.New("memoryStream: closed")
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 	if s.i < len(s.rec.ends) {
 		start := 0
 		if s.i > 0 {

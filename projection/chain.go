@@ -2,8 +2,11 @@ package projection
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strconv"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/allsource-go/allsource/runtime"
 )
@@ -105,6 +108,39 @@ type record struct {
 	Through int64 `json:"through,omitempty"`
 	// Seq is a delta's number.
 	Seq int64 `json:"seq,omitempty"`
+
+	// members, when set, are members of the versions and entries, already
+	// encoded, written before those of the maps.
+	members *encodedMembers
+}
+
+// encodedMembers are members of a record's versions and entries objects,
+// encoded: the members of an object, comma-separated, without its braces.
+type encodedMembers struct {
+	versions, entries   []byte
+	nVersions, nEntries int
+}
+
+// addVersion appends a member of the versions of e.
+func addVersion[K string | []byte](e *encodedMembers, key K, v int64) {
+	if e.nVersions > 0 {
+		e.versions = append(e.versions, ',')
+	}
+	e.nVersions++
+	e.versions = appendString(e.versions, key)
+	e.versions = append(e.versions, ':')
+	e.versions = strconv.AppendInt(e.versions, v, 10)
+}
+
+// addEntry appends a member of the entries of e.
+func addEntry[K string | []byte](e *encodedMembers, key K, raw json.RawMessage) {
+	if e.nEntries > 0 {
+		e.entries = append(e.entries, ',')
+	}
+	e.nEntries++
+	e.entries = appendString(e.entries, key)
+	e.entries = append(e.entries, ':')
+	e.entries = append(e.entries, raw...)
 }
 
 func newChain(b blobs) *chain {
@@ -343,11 +379,7 @@ func (c *chain) compact(name string, st *chainState) {
 		c.idle.Broadcast()
 		c.mu.Unlock()
 	}()
-	s, read, found, err := c.read(ctx, name, upTo)
-	if err != nil || !found || read.written != upTo {
-		return
-	}
-	data, err := encodeRecord(&record{Snapshot: s, Through: upTo})
+	data, read, err := c.compactRecords(ctx, name, upTo)
 	if err != nil {
 		return
 	}
@@ -379,8 +411,170 @@ func (c *chain) compact(name string, st *chainState) {
 	st.baseBytes = int64(len(data))
 	st.deltaBytes -= read.deltaBytes
 	st.deltas -= read.deltas
-	st.entries += recordEntries(&s) - read.entries
+	st.entries += read.merged - read.entries
 	for seq := old + 1; seq <= upTo; seq++ {
 		_ = c.b.remove(ctx, name, seq)
 	}
+}
+
+// compacted is what compactRecords read and wrote.
+type compacted struct {
+	deltas     int
+	deltaBytes int64
+	entries    int64 // the versions, entries and deletions read
+	merged     int64 // the versions and entries of the new base
+}
+
+// compactRecords reads the base of name and its deltas up to upTo and
+// returns the encoding of a new base that includes them. It merges from
+// the newest delta to the oldest, keeping of each key the newest value
+// only, so that it allocates for the live keys alone, and it does not
+// decode the base into maps: the base's members that no delta supersedes
+// are copied, as they are, into the new base.
+func (c *chain) compactRecords(ctx context.Context, name string, upTo int64) ([]byte, compacted, error) {
+	var out compacted
+	baseData, found, err := c.b.get(ctx, name, 0)
+	if err != nil {
+		return nil, out, err
+	}
+	if !found {
+		return nil, out, fmt.Errorf("snapshot of %q: no base record", name)
+	}
+	through, err := recordThrough(baseData)
+	if err != nil {
+		return nil, out, err
+	}
+	if through >= upTo {
+		return nil, out, fmt.Errorf("the base includes delta %d already", upTo)
+	}
+	deltas := make([][]byte, 0, upTo-through)
+	for seq := through + 1; seq <= upTo; seq++ {
+		data, found, err := c.b.get(ctx, name, seq)
+		if err != nil {
+			return nil, out, err
+		}
+		if !found {
+			return nil, out, fmt.Errorf("delta %d of %q is missing", seq, name)
+		}
+		deltas = append(deltas, data)
+		out.deltaBytes += int64(len(data))
+	}
+	out.deltas = len(deltas)
+
+	// What the deltas decide, newest first: a key's version, or its entry
+	// or its deletion. Within a delta, deletions come after the entries
+	// set (Merge), so a deletion overrides an entry of the same delta.
+	type decided struct {
+		raw   json.RawMessage // nil for a deleted key
+		delta int
+	}
+	versions := make(map[string]int64)
+	entries := make(map[string]decided)
+	known := func(key []byte) (decided, bool) {
+		if utf8.Valid(key) {
+			d, ok := entries[string(key)]
+			return d, ok
+		}
+		d, ok := entries[runtime.JSONKey(key)]
+		return d, ok
+	}
+	var newest record
+	keyed := true // while the records read since the newest are all keyed
+	for i := len(deltas) - 1; i >= 0; i-- {
+		seq := through + 1 + int64(i)
+		visit := &recordVisitor{
+			version: func(key []byte, v int64) {
+				out.entries++
+				if utf8.Valid(key) {
+					if _, ok := versions[string(key)]; !ok {
+						versions[string(key)] = v
+					}
+					return
+				}
+				k := runtime.JSONKey(key)
+				if _, ok := versions[k]; !ok {
+					versions[k] = v
+				}
+			},
+			entry: func(key []byte, raw json.RawMessage) {
+				out.entries++
+				if _, ok := known(key); !ok && keyed {
+					entries[runtime.JSONKey(key)] = decided{raw: raw, delta: i}
+				}
+			},
+			deleted: func(key string) {
+				out.entries++
+				if d, ok := entries[key]; (!ok || d.delta == i) && keyed {
+					entries[key] = decided{delta: i}
+				}
+			},
+		}
+		r, err := parseRecordVisit(deltas[i], 0, 0, visit)
+		if err == nil {
+			r.Snapshot, err = checkSnapshot(r.Snapshot, name)
+		}
+		if err != nil {
+			return nil, out, fmt.Errorf("delta %d: %w", seq, err)
+		}
+		if !r.Delta || r.Seq != seq {
+			return nil, out, fmt.Errorf("delta %d of %q is not the delta numbered %d", seq, name, seq)
+		}
+		if i == len(deltas)-1 {
+			newest = r
+		}
+		// Merging a delta that is not keyed drops the entries before it.
+		keyed = keyed && r.Keyed
+	}
+
+	// The base's members that no delta decided go as they are.
+	var m encodedMembers
+	base, err := parseRecordVisit(baseData, 0, 0, &recordVisitor{
+		version: func(key []byte, v int64) {
+			out.entries++
+			if utf8.Valid(key) {
+				if _, ok := versions[string(key)]; ok {
+					return
+				}
+			} else if _, ok := versions[runtime.JSONKey(key)]; ok {
+				return
+			}
+			addVersion(&m, key, v)
+		},
+		entry: func(key []byte, raw json.RawMessage) {
+			out.entries++
+			if _, ok := known(key); !ok && keyed && newest.Keyed {
+				addEntry(&m, key, raw)
+			}
+		},
+		deleted: func(string) { out.entries++ },
+	})
+	if err == nil {
+		base.Snapshot, err = checkSnapshot(base.Snapshot, name)
+	}
+	if err != nil {
+		return nil, out, fmt.Errorf("base: %w", err)
+	}
+	if base.Delta {
+		return nil, out, fmt.Errorf("snapshot of %q: base record is a delta", name)
+	}
+	for k, v := range versions {
+		addVersion(&m, k, v)
+	}
+	if newest.Keyed {
+		for k, d := range entries {
+			if d.raw != nil {
+				addEntry(&m, k, d.raw)
+			}
+		}
+	}
+	out.merged = int64(m.nVersions + m.nEntries)
+
+	s := newest.Snapshot
+	s.Versions, s.Entries, s.Deleted = nil, nil, nil
+	s.Delta, s.Live = false, 0
+	if s.Keyed {
+		s.State = nil
+	}
+	data, err := encodeRecord(&record{Snapshot: s, Through: upTo, members: &m})
+	return data, out, err
 }

@@ -4,10 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"os"
+	"reflect"
+	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/allsource-go/allsource/allsource"
 	"github.com/allsource-go/allsource/coretest"
@@ -291,4 +295,138 @@ func TestCompactionWaitsForSupersededEntries(t *testing.T) {
 			t.Fatalf("chain counts %d entries (%d live) in %d deltas; want 10 (10) in 3", st.entries, st.live, st.deltas)
 		}
 	}
+}
+
+// TestCompactionMergesAsLoadDoes checks that a compaction, which merges
+// from the newest delta to the oldest and copies the base's members
+// without decoding it into maps, writes the snapshot Load merges from the
+// same records: keyed chains with entries set, deleted, set and deleted in
+// one delta, and set again, keys that need escaping, and whole-value
+// chains.
+func TestCompactionMergesAsLoadDoes(t *testing.T) {
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(1, 2))
+	keys := []string{"a", "b", `q"uote`, "é", "tab\t", "asset-1", "asset-2", "asset-3", "x/y", "long-" + strings.Repeat("k", 40)}
+	for round := range 40 {
+		keyed := round%5 != 4
+		fs := NewFileStore(t.TempDir())
+		c := fs.getChain()
+		pos := int64(1)
+		snap := func(delta bool) Snapshot {
+			s := Snapshot{Format: SnapshotFormat, Consumer: "c", EventTypes: []string{"t"}, Position: pos, Applied: pos * 3,
+				SavedAt: time.Unix(pos, 0).UTC(), Delta: delta, Keyed: keyed, Versions: map[string]int64{}}
+			for range rng.IntN(6) {
+				s.Versions["default/"+keys[rng.IntN(len(keys))]] = rng.Int64N(100)
+			}
+			if !keyed {
+				s.State = json.RawMessage(fmt.Sprintf(`{"total":%d}`, pos))
+				return s
+			}
+			s.Entries = map[string]json.RawMessage{}
+			for range rng.IntN(5) {
+				s.Entries[keys[rng.IntN(len(keys))]] = json.RawMessage(fmt.Sprintf(`{"n":%d}`, rng.IntN(1000)))
+			}
+			if delta {
+				for range rng.IntN(3) {
+					s.Deleted = append(s.Deleted, keys[rng.IntN(len(keys))]) // possibly one set in this delta too
+				}
+				s.Live = int64(len(keys))
+			}
+			return s
+		}
+		if err := fs.Save(ctx, "c", snap(false)); err != nil {
+			t.Fatal(err)
+		}
+		deltas := 1 + rng.IntN(12)
+		for range deltas {
+			pos++
+			if err := fs.Save(ctx, "c", snap(true)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		fs.Close() // no compaction runs: the deltas are far under the thresholds
+		want, _, found, err := c.read(ctx, "c", -1)
+		if err != nil || !found {
+			t.Fatalf("read: %v, %v", found, err)
+		}
+		data, got, err := c.compactRecords(ctx, "c", int64(deltas))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := parseRecord(data)
+		if err != nil {
+			t.Fatalf("round %d: the new base does not decode: %v\n%s", round, err, data)
+		}
+		if r.Through != int64(deltas) || r.Delta || r.Seq != 0 || r.Live != 0 || len(r.Deleted) != 0 {
+			t.Fatalf("round %d: new base through %d, delta %v, seq %d, live %d, deleted %v", round, r.Through, r.Delta, r.Seq, r.Live, r.Deleted)
+		}
+		if got.merged != int64(len(want.Versions)+len(want.Entries)) || got.deltas != deltas {
+			t.Fatalf("round %d: compacted %+v, want %d merged of %d deltas", round, got, len(want.Versions)+len(want.Entries), deltas)
+		}
+		s := r.Snapshot
+		if s.Versions == nil {
+			s.Versions = map[string]int64{}
+		}
+		if s.Keyed && s.Entries == nil {
+			s.Entries = map[string]json.RawMessage{}
+		}
+		if !reflect.DeepEqual(s, want) {
+			t.Fatalf("round %d: compaction wrote\n%+v\nLoad merges\n%+v", round, s, want)
+		}
+	}
+}
+
+// BenchmarkCompaction compacts a base of 100,000 entities (their entries
+// and versions) and 13 deltas of 25,000 entities each, as a catch-up over
+// 100,000 entities writes them: by merging the records into maps and
+// encoding the result (what Load does, plus the encoding), and as a
+// compaction does, newest delta first, copying the base's members.
+func BenchmarkCompaction(b *testing.B) {
+	const entities, deltas, per = 100_000, 13, 25_000
+	ctx := context.Background()
+	fs := NewFileStore(b.TempDir())
+	c := fs.getChain()
+	snap := func(pos int64, from, n int, delta bool) Snapshot {
+		s := Snapshot{Format: SnapshotFormat, Consumer: "c", Position: pos, Keyed: true, Delta: delta,
+			Versions: make(map[string]int64, n), Entries: make(map[string]json.RawMessage, n)}
+		for i := range n {
+			e := (from + i) % entities
+			s.Versions[fmt.Sprint("default/asset-", e)] = pos
+			s.Entries[fmt.Sprint("asset-", e)] = json.RawMessage(fmt.Sprint(pos))
+		}
+		if delta {
+			s.Live = 2 * entities
+		}
+		return s
+	}
+	if err := fs.Save(ctx, "c", snap(1, 0, entities, false)); err != nil {
+		b.Fatal(err)
+	}
+	for i := range deltas {
+		if err := fs.Save(ctx, "c", snap(int64(2+i), i*per, per, true)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	fs.Close()
+	if st := c.names["c"]; st.deltas != deltas {
+		b.Fatalf("%d deltas kept, want %d: a compaction ran", st.deltas, deltas)
+	}
+	b.Run("maps", func(b *testing.B) {
+		for b.Loop() {
+			s, _, _, err := c.read(ctx, "c", deltas)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := encodeRecord(&record{Snapshot: s, Through: deltas}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("newest-first", func(b *testing.B) {
+		for b.Loop() {
+			if _, _, err := c.compactRecords(ctx, "c", deltas); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

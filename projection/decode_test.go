@@ -2,7 +2,9 @@ package projection
 
 import (
 	"bytes"
+	"context"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -191,4 +193,76 @@ func BenchmarkDecodeFrame(b *testing.B) {
 		_, err := d.decode(data)
 		return err
 	})
+}
+
+// TestParallelDecodingKeepsOrder decodes a recorded replay with several
+// decoders and checks that the frames come out in the stream's order, each
+// once, ending with the stream's error; and that a malformed frame ends the
+// stream after the frames before it.
+func TestParallelDecodingKeepsOrder(t *testing.T) {
+	const n = 5000
+	rec := recordReplay(n, 7)
+	for _, decoders := range []int{1, 2, 3} {
+		ctx, cancel := context.WithCancel(context.Background())
+		st := &memoryStream{rec: rec, closed: make(chan struct{})}
+		decoded, free, wait := startDecodingN(ctx, st, decoders)
+		want := int64(1)
+		complete := false
+		for !complete {
+			b := <-decoded
+			for _, f := range b.frames {
+				switch {
+				case f.kind == frameReplay && f.position == want && f.event.EntityID == "asset-"+strconv.FormatInt((want-1)%7, 10):
+					want++
+				case f.kind == frameReplayComplete && want == n+1:
+					complete = true
+				default:
+					t.Fatalf("%d decoders: frame %+v, want the replay of position %d", decoders, f, want)
+				}
+			}
+			if b.err != nil || b.malformed != nil {
+				t.Fatalf("%d decoders: stream ended at position %d: %v %v", decoders, want, b.err, b.malformed)
+			}
+			free <- b.frames[:0]
+		}
+		_ = st.close()
+		if b := <-decoded; b.err == nil || len(b.frames) != 0 {
+			t.Fatalf("%d decoders: after replay_complete %d frames, error %v; want the stream's error", decoders, len(b.frames), b.err)
+		}
+		cancel()
+		wait()
+	}
+
+	// A malformed frame in the middle: the frames before it, then the
+	// malformed frame's error, whatever decoder it fell to.
+	bad := recordReplay(3000, 7)
+	cut := bad.ends[1999]
+	data := append([]byte{}, bad.data[:cut]...)
+	data = append(data, `{"type":"replay","position":"x"}`...)
+	ends := append(append([]int{}, bad.ends[:2000]...), len(data))
+	data = append(data, `{"type":"replay_complete","replayed":2001}`...)
+	ends = append(ends, len(data))
+	bad = &recordedStream{data: data, ends: ends}
+	for _, decoders := range []int{1, 2, 3} {
+		ctx, cancel := context.WithCancel(context.Background())
+		st := &memoryStream{rec: bad, closed: make(chan struct{})}
+		decoded, _, wait := startDecodingN(ctx, st, decoders)
+		got := 0
+		for {
+			b := <-decoded
+			got += len(b.frames)
+			if b.malformed != nil {
+				break
+			}
+			if b.err != nil {
+				t.Fatalf("%d decoders: stream error %v, want a malformed frame", decoders, b.err)
+			}
+		}
+		if got != 2000 {
+			t.Fatalf("%d decoders: %d frames before the malformed one, want 2000", decoders, got)
+		}
+		cancel()
+		_ = st.close()
+		wait()
+	}
 }

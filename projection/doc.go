@@ -47,6 +47,24 @@
 // and so is, with ErrEventTypesChanged, a snapshot folded with other event
 // types than the worker's.
 //
+// Checkpoints while applying. A checkpoint takes, on the goroutine that
+// applies the events, the changes since the previous one (the entries and
+// versions touched, at a position the state is exact at: a cost that
+// follows the changes, not the state) and hands them to a goroutine that
+// saves them and then acknowledges the position, while events go on being
+// applied. A save is durable (a file and its directory synced), so it
+// takes milliseconds, about as long as applying thousands of events. When
+// the next checkpoint falls due (by events or by time) while a save is
+// still in flight, the worker does not wait: it goes on applying and takes
+// the checkpoint once the save is over, and that delta covers every change
+// since the previous one (the changes coalesce; an entity touched many
+// times is written once). The position is reported, and acknowledged to
+// Core, only once its save returned. The worker waits for a save in flight
+// only when the events not yet durable reach CheckpointEvents, which
+// bounds what a restart replays and the changes held in memory: the
+// default, 100,000 events, is a fraction of a second of catch-up, and is
+// large enough that a catch-up does not wait for its disk.
+//
 // Checkpoints while live. Live frames carry no position. The worker learns
 // positions from the consumer's pending events (the events after the
 // cursor, with positions; reading them does not move the cursor): the end
@@ -129,7 +147,11 @@
 // or the deltas number 512, the store merges them into a new base in the
 // background: deltas that only add entries, as a growing read model's do,
 // are not merged again and again for nothing, and the work of compaction
-// stays proportional to what was written. (A delta of a keyed state says
+// stays proportional to what was written. A compaction reads the deltas
+// from the newest to the oldest, keeping the newest value of each key only,
+// then copies the members of the base that no delta superseded: it
+// allocates for the live keys alone, and does not rebuild the base as maps
+// only to write it out again. (A delta of a keyed state says
 // how many entries the whole snapshot holds; for a whole-value state, the
 // deltas count as superseded once they weigh twice the base.) FileStore
 // keeps base and deltas in local files, each written atomically and synced. CoreStore keeps them in Core's projection

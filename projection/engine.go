@@ -430,11 +430,46 @@ var errNotExact = errors.New("projection: state holds live events whose position
 // errNotExact unless the state is exact. Afterwards the changes are
 // forgotten: the caller sets e.full when the snapshot is not saved.
 func (e *engine[S]) snapshot(now time.Time) (Snapshot, error) {
+	c, err := e.capture(now)
+	if err != nil {
+		return Snapshot{}, err
+	}
+	return c.build(), nil
+}
+
+// capture is a snapshot taken but not yet built: the changes in slices,
+// copied from the state at a position it is exact at, and the maps to
+// build the snapshot's in. Building it touches nothing of the engine, so
+// that the goroutine that saves the snapshot does it, while the worker
+// goes on applying events.
+type capture struct {
+	s        Snapshot // without Entries, Deleted and Versions (unless whole)
+	entries  *entryChanges
+	versions *versionChanges
+}
+
+// build returns the snapshot.
+func (c *capture) build() Snapshot {
+	s := c.s
+	if c.entries != nil {
+		s.Entries = c.entries.into(s.Entries)
+		s.Deleted = c.entries.deleted
+	}
+	if c.versions != nil {
+		s.Versions = c.versions.into(s.Versions)
+	}
+	return s
+}
+
+// capture takes what snapshot encodes (see there), leaving the snapshot's
+// maps to be built: its cost on the goroutine that applies events is a
+// copy of each change.
+func (e *engine[S]) capture(now time.Time) (*capture, error) {
 	if !e.exact() {
-		return Snapshot{}, errNotExact
+		return nil, errNotExact
 	}
 	full := e.full
-	s := Snapshot{
+	c := &capture{s: Snapshot{
 		Format:     SnapshotFormat,
 		Consumer:   e.consumer,
 		EventTypes: e.types,
@@ -442,38 +477,36 @@ func (e *engine[S]) snapshot(now time.Time) (Snapshot, error) {
 		Applied:    e.applied,
 		SavedAt:    now.UTC(),
 		Delta:      !full,
-	}
+	}}
 	// The driver is the only writer, so it reads the state without the lock.
 	if ks, ok := any(e.state).(keyedState); ok && !isNil(ks) {
-		var set map[string]json.RawMessage
-		if !full {
-			set, e.spareEntries = e.spareEntries, nil
-		}
-		set, deleted, err := ks.changes(full, set)
-		if err != nil {
+		c.entries = &entryChanges{}
+		if err := ks.changes(full, c.entries); err != nil {
 			e.full = true
-			return Snapshot{}, err
+			return nil, err
 		}
-		s.Keyed, s.Entries, s.Deleted = true, set, deleted
+		c.s.Keyed = true
 		if !full {
-			s.Live = int64(ks.Len() + e.versions.idx.len())
+			c.s.Entries, e.spareEntries = e.spareEntries, nil
+			c.s.Live = int64(ks.Len() + e.versions.idx.len())
 		}
 	} else {
 		data, err := json.Marshal(e.state)
 		if err != nil {
-			return Snapshot{}, fmt.Errorf("projection: encode state: %w", err)
+			return nil, fmt.Errorf("projection: encode state: %w", err)
 		}
-		s.State = data
+		c.s.State = data
 	}
 	if full {
-		s.Versions = e.versions.all()
+		c.s.Versions = e.versions.all()
 	} else {
-		s.Versions, e.spareVersions = e.spareVersions, nil
-		s.Versions = e.versions.changes(s.Versions)
+		c.versions = &versionChanges{}
+		e.versions.changes(c.versions)
+		c.s.Versions, e.spareVersions = e.spareVersions, nil
 	}
 	e.versions.forget()
 	e.full = false
-	return s, nil
+	return c, nil
 }
 
 // recycle takes back the maps of a delta the store is done with (Save

@@ -35,14 +35,21 @@ func appendRecord(b []byte, r *record) []byte {
 	b = append(b, `,"position":`...)
 	b = strconv.AppendInt(b, r.Position, 10)
 	// The sizes of the maps come first, so that a reader can size them.
+	nVersions, nEntries := len(r.Versions), len(r.Entries)
+	if r.members != nil {
+		nVersions, nEntries = r.members.nVersions, r.members.nEntries
+	}
 	b = append(b, `,"n_versions":`...)
-	b = strconv.AppendInt(b, int64(len(r.Versions)), 10)
+	b = strconv.AppendInt(b, int64(nVersions), 10)
 	if r.Keyed {
 		b = append(b, `,"n_entries":`...)
-		b = strconv.AppendInt(b, int64(len(r.Entries)), 10)
+		b = strconv.AppendInt(b, int64(nEntries), 10)
 	}
 	b = append(b, `,"versions":{`...)
-	first := true
+	if r.members != nil {
+		b = append(b, r.members.versions...)
+	}
+	first := r.members == nil || r.members.nVersions == 0
 	for k, v := range r.Versions {
 		if !first {
 			b = append(b, ',')
@@ -63,7 +70,10 @@ func appendRecord(b []byte, r *record) []byte {
 	}
 	if r.Keyed {
 		b = append(b, `,"keyed":true,"entries":{`...)
-		first := true
+		if r.members != nil {
+			b = append(b, r.members.entries...)
+		}
+		first := r.members == nil || r.members.nEntries == 0
 		for k, v := range r.Entries {
 			if !first {
 				b = append(b, ',')
@@ -104,10 +114,10 @@ func appendRecord(b []byte, r *record) []byte {
 }
 
 // appendString appends s as a JSON string.
-func appendString(b []byte, s string) []byte {
+func appendString[T string | []byte](b []byte, s T) []byte {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
-			q, _ := json.Marshal(s) // a string always encodes
+			q, _ := json.Marshal(string(s)) // a string always encodes
 			return append(b, q...)
 		}
 	}
@@ -121,7 +131,11 @@ func encodeRecord(r *record) ([]byte, error) {
 	if len(r.State) > 0 && !json.Valid(r.State) {
 		return nil, &json.UnsupportedValueError{Str: "snapshot state is not valid JSON"}
 	}
-	return appendRecord(make([]byte, 0, 256+48*(len(r.Versions)+len(r.Entries))), r), nil
+	size := 256 + 48*(len(r.Versions)+len(r.Entries))
+	if r.members != nil {
+		size += len(r.members.versions) + len(r.members.entries)
+	}
+	return appendRecord(make([]byte, 0, size), r), nil
 }
 
 // parseRecord decodes a record written by appendRecord (or by
@@ -131,10 +145,26 @@ func encodeRecord(r *record) ([]byte, error) {
 // entries. The state and the entries alias data.
 func parseRecord(data []byte) (record, error) { return parseRecordRoom(data, 0, 0) }
 
+// recordVisitor receives the members of a record's versions and entries,
+// and its deleted keys, as parseRecordVisit reads them, in place of the
+// record's maps and list. The keys are valid only during the call.
+type recordVisitor struct {
+	version func(key []byte, v int64)
+	entry   func(key []byte, raw json.RawMessage)
+	deleted func(key string)
+}
+
 // parseRecordRoom is parseRecord with room in the maps for up to extra
 // more entries, but no more than total in all (when total > 0),
 // entries, which merging deltas into them will add.
 func parseRecordRoom(data []byte, extra, total int) (record, error) {
+	return parseRecordVisit(data, extra, total, nil)
+}
+
+// parseRecordVisit is parseRecordRoom, handing the members of the
+// versions and entries, and the deleted keys, to visit instead when it is
+// not nil.
+func parseRecordVisit(data []byte, extra, total int, visit *recordVisitor) (record, error) {
 	d := runtime.JSONReader{Alias: true}
 	d.ResetBytes(data)
 	room := func(n int64) int {
@@ -200,13 +230,21 @@ func parseRecordRoom(data []byte, extra, total int) (record, error) {
 				err = d.Null()
 				break
 			}
-			r.Versions = make(map[string]int64, room(nVersions))
+			if visit == nil {
+				r.Versions = make(map[string]int64, room(nVersions))
+			}
 			var m runtime.JSONObjIter
 			m, err = d.ObjIter()
 			for err == nil && m.Next() {
 				var v int64
-				v, err = runtime.DecodeJSONInt64(&d)
-				r.Versions[runtime.JSONKey(m.Key())] = v
+				if v, err = runtime.DecodeJSONInt64(&d); err != nil {
+					break
+				}
+				if visit != nil {
+					visit.version(m.Key(), v)
+				} else {
+					r.Versions[runtime.JSONKey(m.Key())] = v
+				}
 			}
 			if err == nil {
 				err = m.Err()
@@ -227,19 +265,33 @@ func parseRecordRoom(data []byte, extra, total int) (record, error) {
 				err = d.Null()
 				break
 			}
-			r.Entries = make(map[string]json.RawMessage, room(nEntries))
+			if visit == nil {
+				r.Entries = make(map[string]json.RawMessage, room(nEntries))
+			}
 			var m runtime.JSONObjIter
 			m, err = d.ObjIter()
 			for err == nil && m.Next() {
 				var v json.RawMessage
-				v, err = runtime.DecodeJSONRaw(&d)
-				r.Entries[runtime.JSONKey(m.Key())] = v
+				if v, err = runtime.DecodeJSONRaw(&d); err != nil {
+					break
+				}
+				if visit != nil {
+					visit.entry(m.Key(), v)
+				} else {
+					r.Entries[runtime.JSONKey(m.Key())] = v
+				}
 			}
 			if err == nil {
 				err = m.Err()
 			}
 		case "deleted":
 			err = strs(&r.Deleted)
+			if visit != nil {
+				for _, k := range r.Deleted {
+					visit.deleted(k)
+				}
+				r.Deleted = nil
+			}
 		case "delta":
 			err = boolean(&r.Delta)
 		case "through":

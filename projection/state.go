@@ -161,10 +161,10 @@ func (m *Map[V]) forget() {
 // checkpoint it by changes. Its methods are unexported: Map is the one
 // implementation.
 type keyedState interface {
-	// changes encodes the entries set since the last call (all of them
-	// when all is true) into set (a new map when nil) and lists the keys
-	// deleted, then forgets them.
-	changes(all bool, set map[string]json.RawMessage) (map[string]json.RawMessage, []string, error)
+	// changes appends to c the entries set since the last call (all of
+	// them when all is true), encoded, and the keys deleted, then forgets
+	// them.
+	changes(all bool, c *entryChanges) error
 	// load replaces the contents with entries and forgets the changes.
 	load(entries map[string]json.RawMessage) error
 	// fresh returns a new empty state of the same type; it may be called
@@ -174,56 +174,71 @@ type keyedState interface {
 	Len() int
 }
 
-func (m *Map[V]) changes(all bool, set map[string]json.RawMessage) (map[string]json.RawMessage, []string, error) {
+// entryChanges are the changes of a keyed state, as a checkpoint takes
+// them: in slices, which cost a copy per change, rather than in the
+// snapshot's map, which the goroutine that saves the snapshot builds.
+type entryChanges struct {
+	keys []string
+	// vals holds the encoded values one after another: value i ends at
+	// ends[i].
+	vals    []byte
+	ends    []int
+	deleted []string
+}
+
+// into adds the entries to set (a new map when nil) and returns it. The
+// values share c.vals.
+func (c *entryChanges) into(set map[string]json.RawMessage) map[string]json.RawMessage {
+	if set == nil {
+		set = make(map[string]json.RawMessage, len(c.keys))
+	}
+	start := 0
+	for i, k := range c.keys {
+		end := c.ends[i]
+		set[k] = c.vals[start:end:end]
+		start = end
+	}
+	return set
+}
+
+func (m *Map[V]) changes(all bool, c *entryChanges) error {
 	if m.idx == nil {
 		*m = *NewMap[V]()
 	}
-	var deleted []string
-	// The encoded values share one buffer: one allocation per checkpoint
-	// rather than one per entry.
-	var buf []byte
 	enc := func(i int) error {
 		k := m.idx.keys[i]
-		start := len(buf)
 		var err error
-		if buf, err = appendValue(buf, m.vals[i]); err != nil {
+		if c.vals, err = appendValue(c.vals, m.vals[i]); err != nil {
 			return fmt.Errorf("projection: encode state of %q: %w", k, err)
 		}
-		set[k] = buf[start:len(buf):len(buf)]
+		c.keys = append(c.keys, k)
+		c.ends = append(c.ends, len(c.vals))
 		return nil
 	}
 	if all {
-		if set == nil {
-			set = make(map[string]json.RawMessage, m.idx.len())
-		}
-		buf = make([]byte, 0, 8*m.idx.len())
 		for i, live := range m.idx.live {
 			if !live {
 				continue
 			}
 			if err := enc(i); err != nil {
-				return nil, nil, err
+				return err
 			}
 		}
 	} else {
-		if set == nil {
-			set = make(map[string]json.RawMessage, len(m.dirty))
-		}
-		buf = make([]byte, 0, 8*len(m.dirty))
 		for _, i := range m.dirty {
 			if !m.idx.live[i] {
 				continue // deleted since
 			}
 			if err := enc(int(i)); err != nil {
-				return nil, nil, err
+				return err
 			}
 		}
 		for k := range m.deleted {
-			deleted = append(deleted, k)
+			c.deleted = append(c.deleted, k)
 		}
 	}
 	m.forget()
-	return set, deleted, nil
+	return nil
 }
 
 func (m *Map[V]) load(entries map[string]json.RawMessage) error {

@@ -69,14 +69,28 @@ func (v *entityVersions) all() map[string]int64 {
 	return out
 }
 
-// changes adds the versions changed since forget to out (a new map when
-// nil) and returns it.
-func (v *entityVersions) changes(out map[string]int64) map[string]int64 {
-	if out == nil {
-		out = make(map[string]int64, len(v.dirty))
-	}
+// changes appends the versions changed since forget to c.
+func (v *entityVersions) changes(c *versionChanges) {
 	for _, i := range v.dirty {
-		out[v.idx.keys[i]] = v.ver[i]
+		c.keys = append(c.keys, v.idx.keys[i])
+		c.vers = append(c.vers, v.ver[i])
+	}
+}
+
+// versionChanges are the versions a checkpoint takes, in slices (see
+// entryChanges).
+type versionChanges struct {
+	keys []string
+	vers []int64
+}
+
+// into adds the versions to out (a new map when nil) and returns it.
+func (c *versionChanges) into(out map[string]int64) map[string]int64 {
+	if out == nil {
+		out = make(map[string]int64, len(c.keys))
+	}
+	for i, k := range c.keys {
+		out[k] = c.vers[i]
 	}
 	return out
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	goruntime "runtime"
 	"slices"
 	"sync"
 	"time"
@@ -15,9 +16,15 @@ import (
 	"github.com/allsource-go/allsource/runtime"
 )
 
-// Defaults for Config.
+// Defaults for Config. DefaultCheckpointEvents bounds what a restart
+// replays; it is not a cadence to keep small. A checkpoint is a durable
+// write (a file and its directory synced: milliseconds), and a catch-up
+// applies hundreds of thousands of events a second, so with a bound of
+// 10,000 events the worker applied its allowance in about the time one
+// save took and then waited for the disk. 100,000 events replay in a
+// fraction of a second.
 const (
-	DefaultCheckpointEvents = 10_000
+	DefaultCheckpointEvents = 100_000
 	DefaultCheckpointPeriod = 5 * time.Second
 	DefaultPushPeriod       = 5 * time.Second
 	DefaultStallTimeout     = 5 * time.Second
@@ -65,11 +72,13 @@ type Config[S any] struct {
 	// CheckpointEvents, a number of events, bounds the events applied but
 	// not yet in a durable snapshot, which is what a restart replays (plus,
 	// while live, what arrived during CheckpointPeriod); default
-	// DefaultCheckpointEvents. A checkpoint (snapshot, save, then
-	// acknowledgement) is started every quarter CheckpointEvents events,
-	// or later while the previous one is still being saved: the worker
-	// waits for a save only when the events not yet durable reach
-	// CheckpointEvents.
+	// DefaultCheckpointEvents. A checkpoint (snapshot of the changes,
+	// save, then acknowledgement) is started every quarter CheckpointEvents
+	// events. The save runs while the worker goes on applying; a
+	// checkpoint that falls due while the previous one is still being
+	// saved is taken once that save is over, and covers every change since
+	// the previous one. The worker waits for a save only when the events
+	// not yet durable reach CheckpointEvents.
 	CheckpointEvents int
 	// CheckpointPeriod, a duration, is the longest time between
 	// checkpoints while events arrive; default DefaultCheckpointPeriod.
@@ -172,6 +181,9 @@ type worker[S any] struct {
 	maxPollLimit int
 	ckptStep     int // events between checkpoints
 	inflight     int // events the snapshot being saved took in
+	// ckptPending is set when a checkpoint fell due while the previous
+	// one was being saved: it is taken once that save is over.
+	ckptPending bool
 }
 
 // start validates cfg, registers the consumer, loads the snapshot and
@@ -227,8 +239,12 @@ func startWith[S any](ctx context.Context, api coreAPI, cfg Config[S], setup fun
 	if w.syncStore {
 		w.ckptStep = max(cfg.CheckpointEvents/2, 1)
 	}
-	w.pollLimit = max(2*cfg.CheckpointEvents, 1000)
-	w.maxPollLimit = max(w.pollLimit, 100_000)
+	// A live checkpoint reads the consumer's pending events, at first up to
+	// twice CheckpointEvents but no more than 20,000 at once, then twice
+	// as many while more are needed, up to twice CheckpointEvents (and at
+	// least 100,000).
+	w.maxPollLimit = max(2*cfg.CheckpointEvents, 100_000)
+	w.pollLimit = max(min(2*cfg.CheckpointEvents, 20_000), 1000)
 
 	snap, found, err := cfg.Store.Load(ctx, cfg.Name)
 	if err != nil {
@@ -469,30 +485,86 @@ func (w *worker[S]) session() error {
 	return w.consume(batches, free)
 }
 
-// startDecoding starts the first two of a session's three stages, each on
-// its goroutine: read frames from st, decode them; the caller applies them,
-// so that on two cores decoding and applying overlap. Decoded batches go
-// back through free once applied, so that their frames are not allocated
-// (and scanned by the collector) anew. The last batch of the stream carries
-// its error; when ctx ends first, the stages stop without one. decoded is
-// never closed. wait returns once both stages are done: cancel ctx and
-// close st first.
+// startDecoding starts the first two of a session's three stages: read
+// frames from st on one goroutine, decode them on decoders(); the caller
+// applies them, so that decoding and applying overlap. Decoding a frame
+// costs several times what applying its event does, so one decoder would
+// set the pace: the batches are decoded by several goroutines in parallel
+// (batch i by decoder i mod n), and a merger hands them on in the stream's
+// order. Decoded batches go back through free once applied, so that their
+// frames are not allocated (and scanned by the collector) anew. The last
+// batch of the stream carries its error; when ctx ends first, the stages
+// stop without one. decoded is never closed. wait returns once every stage
+// is done: cancel ctx and close st first.
 func startDecoding(ctx context.Context, st stream) (decoded <-chan decodedBatch, free chan []frame, wait func()) {
-	raw := make(chan frameBatch, 64)
+	return startDecodingN(ctx, st, decoders())
+}
+
+// maxDecoders bounds the goroutines that decode a session's frames: past
+// a few, the one goroutine that applies the events sets the pace.
+const maxDecoders = 4
+
+// decoders returns the number of goroutines that decode a session's
+// frames: one per core, up to maxDecoders.
+func decoders() int { return max(1, min(goruntime.GOMAXPROCS(0), maxDecoders)) }
+
+// startDecodingN is startDecoding with n decoders.
+func startDecodingN(ctx context.Context, st stream, n int) (decoded <-chan decodedBatch, free chan []frame, wait func()) {
 	out := make(chan decodedBatch, 64)
 	free = make(chan []frame, 64)
+	raws := make([]chan frameBatch, n)
+	for i := range raws {
+		raws[i] = make(chan frameBatch, max(64/n, 8))
+	}
 	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		defer close(raw)
-		readFrames(ctx, st, raw)
-	}()
-	go func() {
-		defer wg.Done()
-		decodeBatches(ctx, raw, out, free)
-	}()
+	wg.Go(func() {
+		defer func() {
+			for _, raw := range raws {
+				close(raw)
+			}
+		}()
+		readFrames(ctx, st, raws)
+	})
+	if n == 1 {
+		wg.Go(func() { decodeBatches(ctx, raws[0], out, free) })
+		return out, free, wg.Wait
+	}
+	outs := make([]chan decodedBatch, n)
+	for i := range outs {
+		outs[i] = make(chan decodedBatch, max(64/n, 8))
+		wg.Go(func() {
+			defer close(outs[i])
+			decodeBatches(ctx, raws[i], outs[i], free)
+		})
+	}
+	wg.Go(func() { mergeBatches(ctx, outs, out) })
 	return out, free, wg.Wait
+}
+
+// mergeBatches hands on the batches of the decoders' outs in the order the
+// reader dealt them (batch i to outs[i mod len(outs)]), until the batch
+// that ends the stream, or until a decoder stops or ctx is done.
+func mergeBatches(ctx context.Context, outs []chan decodedBatch, out chan<- decodedBatch) {
+	for i := 0; ; i = (i + 1) % len(outs) {
+		var d decodedBatch
+		var ok bool
+		select {
+		case d, ok = <-outs[i]:
+		case <-ctx.Done():
+			return
+		}
+		if !ok {
+			return
+		}
+		select {
+		case out <- d:
+		case <-ctx.Done():
+			return
+		}
+		if d.err != nil || d.malformed != nil {
+			return // the end of the stream
+		}
+	}
 }
 
 // consume applies the decoded batches of a session until it ends: by an
@@ -556,6 +628,11 @@ func (w *worker[S]) consume(batches <-chan decodedBatch, free chan<- []frame) er
 			return w.ctx.Err()
 		case r := <-w.saveDone:
 			w.onSaved(r)
+			if w.ckptPending {
+				if err := w.checkpoint(w.ctx); err != nil {
+					return err
+				}
+			}
 		case req := <-w.replays:
 			n, err := w.replayDeadLetters(req.ctx)
 			req.reply <- replayResult{n, err}
@@ -685,22 +762,26 @@ var replayPrefix = []byte(`{"type":"replay",`)
 
 func isReplayFrame(data []byte) bool { return bytes.HasPrefix(data, replayPrefix) }
 
-// readFrames reads frames into batches until the stream fails. It leaves the
-// decoding to the worker's goroutine, so that reading and decoding run in
-// parallel. Handing frames over one by one costs a wake-up of the worker
-// each when it keeps up, so replay frames are grouped while the worker is
+// readFrames reads frames into batches until the stream fails, and deals
+// them in turn to the decoders' channels (batch i to batches[i mod n]). It
+// leaves the decoding to other goroutines, so that reading and decoding run
+// in parallel. Handing frames over one by one costs a wake-up of a decoder
+// each when it keeps up, so replay frames are grouped while the decoder is
 // busy: a replay frame is always followed by more (the replay_complete
 // sentinel at least), so holding one back never delays it for long. Any
 // other frame is sent at once, so live events are never held back.
-func readFrames(ctx context.Context, st stream, batches chan<- frameBatch) {
+func readFrames(ctx context.Context, st stream, batches []chan frameBatch) {
+	next := 0
 	send := func(b frameBatch) bool {
+		ch := batches[next]
+		next = (next + 1) % len(batches)
 		select {
-		case batches <- b:
+		case ch <- b:
 			return true
 		default:
 		}
 		select {
-		case batches <- b:
+		case ch <- b:
 			return true
 		case <-ctx.Done():
 			return false
@@ -721,7 +802,7 @@ func readFrames(ctx context.Context, st stream, batches chan<- frameBatch) {
 			batch = make([][]byte, 0, n)
 		}
 		batch = append(batch, data)
-		if isReplayFrame(data) && len(batch) < maxBatch && len(batches) > 0 {
+		if isReplayFrame(data) && len(batch) < maxBatch && len(batches[next]) > 0 {
 			continue
 		}
 		if !send(frameBatch{frames: batch}) {
@@ -778,20 +859,9 @@ func (w *worker[S]) handle(f *frame, checkpoints bool) error {
 	if !checkpoints {
 		return nil
 	}
-	if w.eng.progress >= w.ckptStep {
-		if w.saving {
-			select {
-			case r := <-w.saveDone:
-				w.onSaved(r)
-			default:
-			}
-		}
-		// While the previous snapshot is still being saved, go on
-		// applying until the events not yet durable reach the bound.
-		if !w.saving || w.eng.progress+w.inflight >= w.cfg.CheckpointEvents {
-			if err := w.checkpoint(w.ctx); err != nil {
-				return err
-			}
+	if w.eng.progress >= w.ckptStep || w.ckptPending {
+		if err := w.checkpointDue(); err != nil {
+			return err
 		}
 	}
 	if p := w.cfg.Push; p != nil && p.Events > 0 && w.sincePush >= p.Events {
@@ -800,11 +870,31 @@ func (w *worker[S]) handle(f *frame, checkpoints bool) error {
 	return nil
 }
 
+// checkpointDue takes the checkpoint that is due, unless the previous one
+// is still being saved: then the worker goes on applying, and the changes
+// wait for the next checkpoint, taken once the save is over, which covers
+// everything since the last one (the changes coalesce). Only when the
+// events not yet durable reach CheckpointEvents does it wait for the save.
+func (w *worker[S]) checkpointDue() error {
+	if w.saving {
+		select {
+		case r := <-w.saveDone:
+			w.onSaved(r)
+		default:
+		}
+	}
+	if w.saving && w.eng.progress+w.inflight < w.cfg.CheckpointEvents {
+		w.ckptPending = true
+		return nil
+	}
+	return w.checkpoint(w.ctx)
+}
+
 // onTick takes a checkpoint and a push when their intervals have passed.
 func (w *worker[S]) onTick() error {
 	now := w.now()
 	if now.Sub(w.lastCkpt) >= w.cfg.CheckpointPeriod && (w.eng.progress > 0 || !w.eng.exact() || w.eng.confirmed > w.savedPos) {
-		if err := w.checkpoint(w.ctx); err != nil {
+		if err := w.checkpointDue(); err != nil {
 			return err
 		}
 	}
@@ -819,7 +909,8 @@ func (w *worker[S]) onTick() error {
 // hands it to a goroutine that saves it and then acknowledges its position,
 // while the worker goes on applying events (a durable save takes
 // milliseconds). One save is in flight at a time: a checkpoint first waits
-// for the previous one. handle takes checkpoints so that the events in the
+// for the previous one, so checkpoints that fall due while applying go
+// through checkpointDue, which waits only so that the events in the
 // snapshot being saved and those applied since never exceed
 // CheckpointEvents: at most that many events are not yet in a durable
 // snapshot, which is what a restart replays. Failures of Core or the
@@ -827,6 +918,7 @@ func (w *worker[S]) onTick() error {
 // is returned.
 func (w *worker[S]) checkpoint(ctx context.Context) error {
 	w.lastCkpt = w.now()
+	w.ckptPending = false
 	progress := w.eng.progress
 	w.eng.progress = 0
 	w.waitSave()
@@ -857,15 +949,14 @@ func (w *worker[S]) checkpoint(ctx context.Context) error {
 		}
 		return nil
 	}
-	var snap *Snapshot
+	var c *capture
 	switch {
 	case w.eng.confirmed > w.savedPos:
-		s, err := w.eng.snapshot(w.now())
-		if err != nil {
+		var err error
+		if c, err = w.eng.capture(w.now()); err != nil {
 			w.transient("snapshot", err)
 			return nil
 		}
-		snap = &s
 	case w.savedPos > w.acked:
 		// Saved, but the acknowledgement failed: acknowledge again.
 	default:
@@ -874,10 +965,19 @@ func (w *worker[S]) checkpoint(ctx context.Context) error {
 	w.saving = true
 	w.inflight = progress
 	pos := w.savedPos
-	if snap != nil {
-		pos = snap.Position
+	if c != nil {
+		pos = c.s.Position
 	}
-	go func() { w.saveDone <- w.persist(ctx, snap, pos) }()
+	go func() {
+		var snap *Snapshot
+		if c != nil {
+			// The snapshot's maps are built here, not on the worker's
+			// goroutine: the capture is the worker's alone no more.
+			s := c.build()
+			snap = &s
+		}
+		w.saveDone <- w.persist(ctx, snap, pos)
+	}()
 	return nil
 }
 
