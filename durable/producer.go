@@ -34,8 +34,8 @@ type ProducerOptions struct {
 	// MaxBatchItems seals a batch at this many items (default 10,000).
 	MaxBatchItems int
 	// Linger is how long a batch waits for more items before it is sent
-	// (default 5 ms; negative: it is sent as soon as the dispatcher can
-	// take it, with the items appended meanwhile).
+	// (default 5 ms; negative: it is sealed without waiting and sent as
+	// soon as the window allows, with the items appended meanwhile).
 	Linger time.Duration
 	// MaxInFlight is how many batches may be in flight at once (default
 	// 5); their order is kept. The producer starts with one and widens
@@ -99,10 +99,28 @@ type Producer struct {
 	closed bool   // Close or Detach was called: no more items
 	final  string // the final offset once the stream is closed
 
-	lastLen int // the body length of the last sealed batch: the next one's likely size
-	queue   chan *batch
-	stop    chan struct{}
-	stopped chan struct{}
+	lastLen int         // the body length of the last sealed batch: the next one's likely size
+	queue   chan *batch // sealed batches waiting to start, in order
+
+	flightMu sync.Mutex // guards flight; taken before mu, never while blocking
+	flight   flight
+	stopped  chan struct{} // closed once stopping and nothing is in flight
+}
+
+// flight is the state of the batches being sent (Producer.flightMu held).
+type flight struct {
+	seq      int64 // the next batch's sequence number
+	inFlight int
+	window   int      // how many batches may be in flight now
+	resend   []*batch // batches refused for a stale epoch, in order
+	claiming bool     // waiting for the batches in flight before taking the next epoch
+	// confirmed: a batch of the current epoch was acknowledged. The first
+	// batch of an epoch goes alone: a later one arriving first would be
+	// refused (a new epoch must start at sequence 0).
+	confirmed   bool
+	serverEpoch int64
+	lastWrote   chan struct{} // the last started batch's wrote
+	stopping    bool
 }
 
 // batch is one request of the producer.
@@ -126,6 +144,8 @@ type batch struct {
 	wrote     chan struct{}
 	wroteOnce *sync.Once
 	prev      *batch
+	// prevAttempt is the predecessor's attempt when b started, or nil.
+	prevAttempt chan struct{}
 }
 
 // Producer returns an idempotent producer for the stream. It does no I/O;
@@ -155,8 +175,7 @@ func (s *Stream) Producer(o ProducerOptions) (*Producer, error) {
 		ct = "application/octet-stream"
 	}
 	p := &Producer{s: s, o: o, ct: ct, json: isJSON(ct), epoch: o.Epoch,
-		queue: make(chan *batch, o.MaxInFlight), stop: make(chan struct{}), stopped: make(chan struct{})}
-	go p.dispatch()
+		queue: make(chan *batch, o.MaxInFlight), stopped: make(chan struct{}), flight: flight{window: 1}}
 	return p, nil
 }
 
@@ -237,9 +256,9 @@ func (p *Producer) add(data []byte) error {
 			if err := p.push(s); err != nil {
 				return err
 			}
-			// Let the dispatcher take the batch and its request start
-			// now: a caller appending without pause would otherwise keep
-			// this processor, and the request wait its turn.
+			// Let a request that push started begin now: a caller
+			// appending without pause would otherwise keep this
+			// processor, and the request wait its turn.
 			goruntime.Gosched()
 		}
 	}
@@ -302,13 +321,26 @@ func (p *Producer) seal() *batch {
 	return b
 }
 
-// push queues a sealed batch for the dispatcher (p.pushMu held).
+// push queues a sealed batch and starts it if the window allows (p.pushMu
+// held).
 func (p *Producer) push(b *batch) error {
 	select {
 	case p.queue <- b:
+		p.pump()
 		return nil
 	case <-p.stopped:
 		return p.Err()
+	}
+}
+
+// pump starts the next batch, in a goroutine of its own, if one may start
+// now.
+func (p *Producer) pump() {
+	p.flightMu.Lock()
+	b := p.next()
+	p.flightMu.Unlock()
+	if b != nil {
+		go p.run(b)
 	}
 }
 
@@ -416,14 +448,18 @@ func (p *Producer) Detach(ctx context.Context) error {
 	return err
 }
 
+// shutdown stops the producer: no batch starts any more, the batches in
+// flight are settled, then the queued ones fail with ErrProducerClosed.
 func (p *Producer) shutdown() {
-	p.mu.Lock()
-	select {
-	case <-p.stop:
-	default:
-		close(p.stop)
+	p.flightMu.Lock()
+	if f := &p.flight; !f.stopping {
+		f.stopping = true
+		if f.inFlight == 0 {
+			p.drainQueue()
+			close(p.stopped)
+		}
 	}
-	p.mu.Unlock()
+	p.flightMu.Unlock()
 	<-p.stopped
 }
 
@@ -458,153 +494,154 @@ type outcome struct {
 	gap bool // the batch met a sequence gap: it overtook its predecessor
 }
 
-// dispatch sends batches in order, at most MaxInFlight at a time, and
-// settles their outcomes; after a stale epoch with AutoClaim it waits for
-// the batches in flight, takes the next epoch and sends the unacknowledged
-// batches again in order.
+// run sends b, then the batches after it that may start once its outcome
+// is known, one after the other in this goroutine: the goroutine that
+// learns a batch's outcome starts the next request itself, with no other
+// goroutine to wake in between. A batch started while others are in flight
+// (window above one) gets a goroutine of its own.
+func (p *Producer) run(b *batch) {
+	for b != nil {
+		b = p.complete(p.send(b))
+	}
+}
+
+// next takes the next batch that may start now (resent batches first,
+// then the queue), gives it its epoch and sequence number and counts it in
+// flight; nil when none may start (p.flightMu held). It starts at most one
+// batch: the next waits until this one's request is written, so batches
+// reach the server in order and rarely meet a sequence gap.
+func (p *Producer) next() *batch {
+	f := &p.flight
+	if f.stopping {
+		if f.inFlight == 0 {
+			p.drainQueue() // pushed after the producer stopped
+		}
+		return nil
+	}
+	for p.canStart() {
+		var b *batch
+		if len(f.resend) > 0 {
+			b, f.resend = f.resend[0], f.resend[1:]
+		} else {
+			select {
+			case b = <-p.queue:
+			default:
+				return nil
+			}
+		}
+		if err := p.Err(); err != nil {
+			p.settle(b, nil, err)
+			continue
+		}
+		p.mu.Lock()
+		b.epoch, b.seq = p.epoch, f.seq
+		p.mu.Unlock()
+		f.seq++
+		b.prevAttempt = nil
+		if b.prev != nil {
+			b.prevAttempt = b.prev.attempt
+		}
+		b.attempt = make(chan struct{})
+		b.wrote, b.wroteOnce = make(chan struct{}), new(sync.Once)
+		f.lastWrote = b.wrote
+		f.inFlight++
+		return b
+	}
+	return nil
+}
+
+// canStart says whether a batch may start now (p.flightMu held).
+func (p *Producer) canStart() bool {
+	f := &p.flight
+	switch {
+	case f.claiming:
+		return false
+	case !f.confirmed:
+		return f.inFlight == 0
+	case f.inFlight >= f.window:
+		return false
+	}
+	if f.lastWrote != nil {
+		select {
+		case <-f.lastWrote:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// complete settles the outcome of one attempt and returns the next batch
+// to send, if one may start now. After a stale epoch with AutoClaim it
+// waits for the batches in flight, takes the next epoch and sends the
+// unacknowledged batches again in order.
 //
-// How many batches it lets in flight adapts: one at first, one more each
+// How many batches may be in flight adapts: one at first, one more each
 // time a batch is acknowledged while others wait to be sent, up to
 // MaxInFlight and the client's ceiling; a batch that overtook its
 // predecessor (a sequence gap, which costs it a second trip) brings the
 // window back to one and lowers the client's ceiling for good to one less
 // than the window it happened at, so that the client's other producers,
 // which write to the same server, do not try it again.
-func (p *Producer) dispatch() {
-	defer close(p.stopped)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	results := make(chan outcome, p.o.MaxInFlight)
-	var seq int64
-	inFlight := 0
-	var resend []*batch // batches refused for a stale epoch, in order
-	claiming := false
-	// The first batch of an epoch goes alone: a later one arriving first
-	// would be refused (a new epoch must start at sequence 0).
-	confirmed := false
-	var serverEpoch int64
-	var lastWrote chan struct{}
-	window := 1
-	ceiling := func() int { return min(p.o.MaxInFlight, p.s.c.maxInFlight()) }
-	launch := func(b *batch) {
-		p.mu.Lock()
-		b.epoch, b.seq = p.epoch, seq
-		p.mu.Unlock()
-		seq++
-		var prevAttempt chan struct{}
-		if b.prev != nil {
-			prevAttempt = b.prev.attempt
-		}
-		b.attempt = make(chan struct{})
-		b.wrote, b.wroteOnce = make(chan struct{}), new(sync.Once)
-		lastWrote = b.wrote
-		inFlight++
-		go func() { results <- p.send(ctx, b, prevAttempt) }()
-	}
-	written := func() bool {
-		if lastWrote == nil {
-			return true
-		}
-		select {
-		case <-lastWrote:
-			return true
-		default:
-			return false
-		}
-	}
-	canLaunch := func() bool {
-		if claiming {
-			return false
-		}
-		if !confirmed {
-			return inFlight == 0
-		}
-		return inFlight < window && written()
-	}
-	for {
-		for len(resend) > 0 && canLaunch() {
-			b := resend[0]
-			resend = resend[1:]
-			if err := p.Err(); err != nil {
-				p.settle(b, nil, err)
-				continue
-			}
-			launch(b)
-		}
-		var queue chan *batch
-		if len(resend) == 0 && canLaunch() {
-			queue = p.queue
-		}
-		var wrote chan struct{}
-		if !written() {
-			wrote = lastWrote
-		}
-		select {
-		case <-wrote:
-		case b := <-queue:
-			if err := p.Err(); err != nil {
-				p.settle(b, nil, err)
-				continue
-			}
-			launch(b)
-		case r := <-results:
-			inFlight--
-			close(r.b.attempt)
-			r.b.wroteOnce.Do(func() { close(r.b.wrote) })
-			if r.gap {
-				if window > 1 {
-					// Batches in flight together overtook each other. (With
-					// one in flight, a gap comes from elsewhere.)
-					p.s.c.lowerMaxInFlight(window - 1)
-				}
-				window = 1
-			} else if r.err == nil && window < ceiling() && len(p.queue) > 0 {
-				window++
-			}
-			var de *Error
-			switch {
-			case r.err == nil:
-				p.settle(r.b, r.res, nil)
-				if r.b.epoch == p.Epoch() {
-					confirmed = true
-				}
-			case p.o.AutoClaim && errors.As(r.err, &de) && de.Kind == ErrStaleEpoch:
-				claiming, confirmed = true, false
-				serverEpoch = max(serverEpoch, de.ServerEpoch)
-				resend = append(resend, r.b)
-			default:
-				p.fail(r.err)
-			}
-			if claiming && inFlight == 0 {
-				// Every batch in flight is back: take the next epoch and
-				// send the refused ones again, in order, the first alone.
-				p.mu.Lock()
-				p.epoch = max(p.epoch, serverEpoch) + 1
-				p.mu.Unlock()
-				seq = 0
-				claiming = false
-				sortBatches(resend)
-			}
-		case <-p.stop:
-			p.drainThenStop(results, &inFlight)
-			return
-		}
-	}
-}
-
-// drainThenStop settles what is in flight after stop.
-func (p *Producer) drainThenStop(results chan outcome, inFlight *int) {
-	for *inFlight > 0 {
-		r := <-results
-		*inFlight--
-		close(r.b.attempt)
-		r.b.wroteOnce.Do(func() { close(r.b.wrote) })
+func (p *Producer) complete(r outcome) *batch {
+	p.flightMu.Lock()
+	defer p.flightMu.Unlock()
+	f := &p.flight
+	f.inFlight--
+	close(r.b.attempt)
+	r.b.wroteOnce.Do(func() { close(r.b.wrote) })
+	if f.stopping {
 		if r.err != nil {
 			p.fail(r.err)
 		} else {
 			p.settle(r.b, r.res, nil)
 		}
+		if f.inFlight == 0 {
+			p.drainQueue()
+			close(p.stopped)
+		}
+		return nil
 	}
+	if r.gap {
+		if f.window > 1 {
+			// Batches in flight together overtook each other. (With one
+			// in flight, a gap comes from elsewhere.)
+			p.s.c.lowerMaxInFlight(f.window - 1)
+		}
+		f.window = 1
+	} else if r.err == nil && f.window < min(p.o.MaxInFlight, p.s.c.maxInFlight()) && len(p.queue) > 0 {
+		f.window++
+	}
+	var de *Error
+	switch {
+	case r.err == nil:
+		p.settle(r.b, r.res, nil)
+		if r.b.epoch == p.Epoch() {
+			f.confirmed = true
+		}
+	case p.o.AutoClaim && errors.As(r.err, &de) && de.Kind == ErrStaleEpoch:
+		f.claiming, f.confirmed = true, false
+		f.serverEpoch = max(f.serverEpoch, de.ServerEpoch)
+		f.resend = append(f.resend, r.b)
+	default:
+		p.fail(r.err)
+	}
+	if f.claiming && f.inFlight == 0 {
+		// Every batch in flight is back: take the next epoch and send the
+		// refused ones again, in order, the first alone.
+		p.mu.Lock()
+		p.epoch = max(p.epoch, f.serverEpoch) + 1
+		p.mu.Unlock()
+		f.seq = 0
+		f.claiming = false
+		sortBatches(f.resend)
+	}
+	return p.next()
+}
+
+// drainQueue fails the queued batches with ErrProducerClosed once the
+// producer stopped (p.flightMu held).
+func (p *Producer) drainQueue() {
 	for {
 		select {
 		case b := <-p.queue:
@@ -623,7 +660,7 @@ func sortBatches(bs []*batch) {
 // send makes one attempt of b (the runtime retries transient failures: the
 // producer headers make the append safe to repeat). A sequence gap while
 // the predecessor is still in flight is retried once that attempt is over.
-func (p *Producer) send(ctx context.Context, b *batch, prevAttempt chan struct{}) outcome {
+func (p *Producer) send(b *batch) outcome {
 	params := durablestreams.AppendParams{
 		ProducerID:    runtime.Some(p.o.ID),
 		ProducerEpoch: runtime.Some(b.epoch),
@@ -637,9 +674,13 @@ func (p *Producer) send(ctx context.Context, b *batch, prevAttempt chan struct{}
 		op = "close"
 		params.StreamClosed = runtime.Some(durablestreams.ClosedFlagTrue)
 	}
-	once, wrote := b.wroteOnce, b.wrote
-	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		WroteRequest: func(httptrace.WroteRequestInfo) { once.Do(func() { close(wrote) }) },
+	once, wrote, prevAttempt := b.wroteOnce, b.wrote, b.prevAttempt
+	ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
+		WroteRequest: func(httptrace.WroteRequestInfo) {
+			once.Do(func() { close(wrote) })
+			// With a window above one, the next batch may start now.
+			p.pump()
+		},
 	})
 	for gaps := 0; ; gaps++ {
 		res, err := p.s.c.api.Append(ctx, p.s.path, params, bytes.NewBuffer(b.body), runtime.WithRetrySafe())
