@@ -137,6 +137,23 @@ func checkCounts(t *testing.T, what string, m *Map[int64], n, entities int) {
 	}
 }
 
+// finishCatchUp lets h catch up with the n events of recordReplay(n,
+// entities), stops it, and fails unless every entity's count is right and
+// the cursor was acknowledged up to the last event.
+func finishCatchUp(ctx context.Context, t *testing.T, h *Handle[*Map[int64]], core *memoryCore, name string, n, entities int) {
+	t.Helper()
+	if err := h.WaitCaughtUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h.Read(func(m *Map[int64]) { checkCounts(t, "after the catch-up", m, n, entities) })
+	if c := core.cursor(name); c != int64(n) {
+		t.Fatalf("cursor %d after the final checkpoint, want %d", c, n)
+	}
+}
+
 // TestCheckpointsCoalesceWhileASaveIsInFlight holds the second and third
 // saves of a catch-up and checks that the worker goes on applying while a
 // save is in flight, up to CheckpointEvents events not yet durable; that
@@ -218,16 +235,7 @@ func TestCheckpointsCoalesceWhileASaveIsInFlight(t *testing.T) {
 			imageB, cursorB := crashImage(t, dir), core.cursor(cfg.Name)
 
 			store.open(3)
-			if err := h.WaitCaughtUp(ctx); err != nil {
-				t.Fatal(err)
-			}
-			if err := h.Stop(ctx); err != nil {
-				t.Fatal(err)
-			}
-			h.Read(func(m *Map[int64]) { checkCounts(t, "after the catch-up", m, n, entities) })
-			if c := core.cursor(cfg.Name); c != n {
-				t.Fatalf("cursor %d after the final checkpoint, want %d", c, n)
-			}
+			finishCatchUp(ctx, t, h, core, cfg.Name, n, entities)
 
 			// A crash with save 2 in flight resumes from save 1; one with
 			// save 3 in flight, from save 2.
@@ -299,14 +307,5 @@ func TestCheckpointDueByTimeDoesNotWaitForASaveInFlight(t *testing.T) {
 		t.Fatalf("%d checkpoints, cursor %d, durable %d; want 1 checkpoint and nothing acknowledged past it", st.Checkpoints, core.cursor(cfg.Name), store.durable())
 	}
 	store.open(2)
-	if err := h.WaitCaughtUp(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.Stop(ctx); err != nil {
-		t.Fatal(err)
-	}
-	h.Read(func(m *Map[int64]) { checkCounts(t, "after the catch-up", m, n, entities) })
-	if c := core.cursor(cfg.Name); c != n {
-		t.Fatalf("cursor %d after the final checkpoint, want %d", c, n)
-	}
+	finishCatchUp(ctx, t, h, core, cfg.Name, n, entities)
 }
