@@ -165,6 +165,7 @@ func (g *gen) build() error {
 	g.drain()
 	g.buildPaginations()
 	g.checkCycles()
+	g.optionalObjectsByPointer()
 	g.breakCycles()
 	g.nameConstructors()
 	if g.err != nil {

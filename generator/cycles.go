@@ -5,6 +5,29 @@ import "github.com/allsource-go/allsource/generator/internal/ir"
 // Cycles among the named types: refused when a type is defined only in
 // terms of itself, broken by pointers when a type contains itself.
 
+// optionalObjectsByPointer holds every optional, non-nullable member whose
+// type is an object or a union by pointer: nil when the member is absent.
+// Scalars, slices and maps stay in runtime.Opt, which needs no allocation
+// and no nil checks; an object is what a Go user expects behind a pointer
+// (as encoding/json's users write it, and as a recursive member must be),
+// and each runtime.Opt over a struct type costs its consumers a full copy of
+// Opt's methods at every build.
+func (g *gen) optionalObjectsByPointer() {
+	for _, n := range g.types {
+		if n.Kind != ir.Struct {
+			continue
+		}
+		for _, f := range n.Fields {
+			if f.Required || f.Nullable || f.Ptr || f.Type.IsNullable() {
+				continue
+			}
+			if t := f.Type.Unalias(); t.Kind == ir.Named && (t.Named.Kind == ir.Struct || t.Named.Kind == ir.Sum) {
+				f.Ptr = true
+			}
+		}
+	}
+}
+
 // breakCycles marks struct fields and sum variants that would make a type
 // contain itself by value, so they are held by pointer.
 func (g *gen) breakCycles() {

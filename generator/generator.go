@@ -28,8 +28,11 @@
 //
 // An object schema becomes a struct. A required member is a plain field, an
 // optional one a runtime.Opt, one that may be null a runtime.Nullable, so
-// absent, null and a value stay apart without pointers; only a member that
-// would make a type contain itself is held by pointer. Unless the schema
+// absent, null and a value stay apart without pointers for scalars, slices
+// and maps. An optional member that is an object or a union, and a member
+// that would make a type contain itself, is held by pointer, nil when
+// absent: a runtime.Opt over a struct type would cost every consumer a copy
+// of Opt's methods for that type at every build. Unless the schema
 // says additionalProperties: false, members it does not describe are kept in
 // an AdditionalProperties map and written back on encode; so is a member
 // whose name no struct tag can hold (an empty name, one with a comma), as

@@ -460,6 +460,19 @@ func DecodeJSONOpt[T any](d *JSONReader, o *Opt[T], dec func(*JSONReader, *T) er
 	return nil
 }
 
+// DecodeJSONPtr decodes a value into **p with dec, allocating *p when it is
+// nil; a null sets *p to nil, as encoding/json does for a pointer.
+func DecodeJSONPtr[T any](d *JSONReader, p **T, dec func(*JSONReader, *T) error) error {
+	if d.Next() == jx.Null {
+		*p = nil
+		return d.Null()
+	}
+	if *p == nil {
+		*p = new(T)
+	}
+	return dec(d, *p)
+}
+
 // DecodeJSONNullable decodes a value or null into *n with dec, as
 // Nullable's UnmarshalJSON does.
 func DecodeJSONNullable[T any](d *JSONReader, n *Nullable[T], dec func(*JSONReader, *T) error) error {

@@ -24,24 +24,21 @@ func (v *ArchiveIntegrity) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "protocol":
-			if err := runtime.DecodeJSONStringTo(d, &v.Protocol); err != nil {
-				return runtime.JSONMemberError("ArchiveIntegrity", "protocol", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Protocol)
 			seen |= 0x1
 		case "tenant_id":
-			if err := runtime.DecodeJSONStringTo(d, &v.TenantID); err != nil {
-				return runtime.JSONMemberError("ArchiveIntegrity", "tenant_id", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.TenantID)
 			seen |= 0x2
 		case "entity_id":
-			if err := runtime.DecodeJSONStringTo(d, &v.EntityID); err != nil {
-				return runtime.JSONMemberError("ArchiveIntegrity", "entity_id", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.EntityID)
 			seen |= 0x4
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ArchiveIntegrity", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("ArchiveIntegrity", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -75,23 +72,20 @@ func (v *ErrorDetail) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "code":
-			if err := runtime.DecodeJSONStringTo(d, &v.Code); err != nil {
-				return runtime.JSONMemberError("ErrorDetail", "code", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Code)
 			seen |= 0x1
 		case "message":
-			if err := runtime.DecodeJSONStringTo(d, &v.Message); err != nil {
-				return runtime.JSONMemberError("ErrorDetail", "message", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Message)
 			seen |= 0x2
 		case "details":
-			if err := runtime.DecodeJSONRawTo(d, &v.Details); err != nil {
-				return runtime.JSONMemberError("ErrorDetail", "details", err)
-			}
+			err = runtime.DecodeJSONRawTo(d, &v.Details)
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ErrorDetail", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("ErrorDetail", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -125,14 +119,15 @@ func (v *ErrorMessage) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "error":
-			if err := runtime.DecodeJSONStringTo(d, &v.Error); err != nil {
-				return runtime.JSONMemberError("ErrorMessage", "error", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Error)
 			seen |= 0x1
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ErrorMessage", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("ErrorMessage", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -166,14 +161,15 @@ func (v *ErrorObject) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "error":
-			if err := v.Error.DecodeJSON(d); err != nil {
-				return runtime.JSONMemberError("ErrorObject", "error", err)
-			}
+			err = v.Error.DecodeJSON(d)
 			seen |= 0x1
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ErrorObject", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("ErrorObject", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -207,49 +203,36 @@ func (v *Event) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "id":
-			if err := runtime.DecodeJSONStringTo(d, &v.ID); err != nil {
-				return runtime.JSONMemberError("Event", "id", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.ID)
 			seen |= 0x1
 		case "event_type":
-			if err := runtime.DecodeJSONStringTo(d, &v.EventType); err != nil {
-				return runtime.JSONMemberError("Event", "event_type", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.EventType)
 			seen |= 0x2
 		case "entity_id":
-			if err := runtime.DecodeJSONStringTo(d, &v.EntityID); err != nil {
-				return runtime.JSONMemberError("Event", "entity_id", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.EntityID)
 			seen |= 0x4
 		case "tenant_id":
-			if err := runtime.DecodeJSONStringTo(d, &v.TenantID); err != nil {
-				return runtime.JSONMemberError("Event", "tenant_id", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.TenantID)
 			seen |= 0x8
 		case "payload":
-			if err := runtime.DecodeJSONRawTo(d, &v.Payload); err != nil {
-				return runtime.JSONMemberError("Event", "payload", err)
-			}
+			err = runtime.DecodeJSONRawTo(d, &v.Payload)
 			seen |= 0x10
 		case "timestamp":
-			if err := runtime.DecodeJSONTime(d, &v.Timestamp); err != nil {
-				return runtime.JSONMemberError("Event", "timestamp", err)
-			}
+			err = runtime.DecodeJSONTime(d, &v.Timestamp)
 			seen |= 0x20
 		case "metadata":
-			if err := runtime.DecodeJSONRawTo(d, &v.Metadata); err != nil {
-				return runtime.JSONMemberError("Event", "metadata", err)
-			}
+			err = runtime.DecodeJSONRawTo(d, &v.Metadata)
 			seen |= 0x40
 		case "version":
-			if err := runtime.DecodeJSONInt64To(d, &v.Version); err != nil {
-				return runtime.JSONMemberError("Event", "version", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.Version)
 			seen |= 0x80
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Event", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Event", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -283,37 +266,28 @@ func (v *QueryEventsResponse) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "events":
-			if err := runtime.DecodeJSONSlice(d, &v.Events, runtime.DecodeJSONWith[Event]); err != nil {
-				return runtime.JSONMemberError("QueryEventsResponse", "events", err)
-			}
+			err = runtime.DecodeJSONSlice(d, &v.Events, runtime.DecodeJSONWith[Event])
 			seen |= 0x1
 		case "count":
-			if err := runtime.DecodeJSONInt64To(d, &v.Count); err != nil {
-				return runtime.JSONMemberError("QueryEventsResponse", "count", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.Count)
 			seen |= 0x2
 		case "total_count":
-			if err := runtime.DecodeJSONInt64To(d, &v.TotalCount); err != nil {
-				return runtime.JSONMemberError("QueryEventsResponse", "total_count", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.TotalCount)
 			seen |= 0x4
 		case "has_more":
-			if err := runtime.DecodeJSONBoolTo(d, &v.HasMore); err != nil {
-				return runtime.JSONMemberError("QueryEventsResponse", "has_more", err)
-			}
+			err = runtime.DecodeJSONBoolTo(d, &v.HasMore)
 			seen |= 0x8
 		case "entity_version":
-			if err := runtime.DecodeJSONOpt(d, &v.EntityVersion, runtime.DecodeJSONInt64To[int64]); err != nil {
-				return runtime.JSONMemberError("QueryEventsResponse", "entity_version", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.EntityVersion, runtime.DecodeJSONInt64To[int64])
 		case "archive_integrity":
-			if err := runtime.DecodeJSONOpt(d, &v.ArchiveIntegrity, runtime.DecodeJSONWith[ArchiveIntegrity]); err != nil {
-				return runtime.JSONMemberError("QueryEventsResponse", "archive_integrity", err)
-			}
+			err = runtime.DecodeJSONPtr(d, &v.ArchiveIntegrity, runtime.DecodeJSONWith[ArchiveIntegrity])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("QueryEventsResponse", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("QueryEventsResponse", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -347,19 +321,18 @@ func (v *ReadOnly) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "error":
-			if err := runtime.DecodeJSONStringTo(d, &v.Error); err != nil {
-				return runtime.JSONMemberError("ReadOnly", "error", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Error)
 			seen |= 0x1
 		case "message":
-			if err := runtime.DecodeJSONStringTo(d, &v.Message); err != nil {
-				return runtime.JSONMemberError("ReadOnly", "message", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Message)
 			seen |= 0x2
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ReadOnly", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("ReadOnly", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -393,24 +366,21 @@ func (v *VersionConflict) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "error":
-			if err := runtime.DecodeJSONStringTo(d, &v.Error); err != nil {
-				return runtime.JSONMemberError("VersionConflict", "error", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Error)
 			seen |= 0x1
 		case "expected_version":
-			if err := runtime.DecodeJSONInt64To(d, &v.ExpectedVersion); err != nil {
-				return runtime.JSONMemberError("VersionConflict", "expected_version", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.ExpectedVersion)
 			seen |= 0x2
 		case "current_version":
-			if err := runtime.DecodeJSONInt64To(d, &v.CurrentVersion); err != nil {
-				return runtime.JSONMemberError("VersionConflict", "current_version", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.CurrentVersion)
 			seen |= 0x4
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("VersionConflict", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("VersionConflict", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {

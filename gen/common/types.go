@@ -221,7 +221,7 @@ type QueryEventsResponse struct {
 	// ArchiveIntegrity is the "archive_integrity" member (optional).
 	//
 	// Present only for a strict archive read (`integrity=retained-entity-v1`).
-	ArchiveIntegrity runtime.Opt[ArchiveIntegrity] `json:"archive_integrity,omitzero"`
+	ArchiveIntegrity *ArchiveIntegrity `json:"archive_integrity,omitempty"`
 	// AdditionalProperties holds the members the schema does not describe, so that they
 	// survive a decode and encode round trip.
 	AdditionalProperties map[string]json.RawMessage `json:"-"`

@@ -25,14 +25,15 @@ func (v *AckRequest) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "position":
-			if err := runtime.DecodeJSONInt64To(d, &v.Position); err != nil {
-				return runtime.JSONMemberError("AckRequest", "position", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.Position)
 			seen |= 0x1
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("AckRequest", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("AckRequest", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -66,24 +67,21 @@ func (v *AckResult) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "status":
-			if err := runtime.DecodeJSONStringTo(d, &v.Status); err != nil {
-				return runtime.JSONMemberError("AckResult", "status", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Status)
 			seen |= 0x1
 		case "consumer_id":
-			if err := runtime.DecodeJSONStringTo(d, &v.ConsumerID); err != nil {
-				return runtime.JSONMemberError("AckResult", "consumer_id", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.ConsumerID)
 			seen |= 0x2
 		case "position":
-			if err := runtime.DecodeJSONInt64To(d, &v.Position); err != nil {
-				return runtime.JSONMemberError("AckResult", "position", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.Position)
 			seen |= 0x4
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("AckResult", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("AckResult", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -117,22 +115,19 @@ func (v *ArchiveIndexIncomplete) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "error":
-			if err := runtime.DecodeJSONStringTo(d, &v.Error); err != nil {
-				return runtime.JSONMemberError("ArchiveIndexIncomplete", "error", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Error)
 			seen |= 0x1
 		case "remaining_files":
-			if err := runtime.DecodeJSONOpt(d, &v.RemainingFiles, runtime.DecodeJSONInt64To[int64]); err != nil {
-				return runtime.JSONMemberError("ArchiveIndexIncomplete", "remaining_files", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.RemainingFiles, runtime.DecodeJSONInt64To[int64])
 		case "stopped_by":
-			if err := runtime.DecodeJSONOpt(d, &v.StoppedBy, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("ArchiveIndexIncomplete", "stopped_by", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.StoppedBy, runtime.DecodeJSONStringTo[string])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ArchiveIndexIncomplete", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("ArchiveIndexIncomplete", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -166,24 +161,21 @@ func (v *BatchIngestResult) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "total":
-			if err := runtime.DecodeJSONInt64To(d, &v.Total); err != nil {
-				return runtime.JSONMemberError("BatchIngestResult", "total", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.Total)
 			seen |= 0x1
 		case "ingested":
-			if err := runtime.DecodeJSONInt64To(d, &v.Ingested); err != nil {
-				return runtime.JSONMemberError("BatchIngestResult", "ingested", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.Ingested)
 			seen |= 0x2
 		case "events":
-			if err := runtime.DecodeJSONSlice(d, &v.Events, runtime.DecodeJSONWith[IngestResult]); err != nil {
-				return runtime.JSONMemberError("BatchIngestResult", "events", err)
-			}
+			err = runtime.DecodeJSONSlice(d, &v.Events, runtime.DecodeJSONWith[IngestResult])
 			seen |= 0x4
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("BatchIngestResult", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("BatchIngestResult", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -217,14 +209,15 @@ func (v *BulkGetProjectionStatesRequest) DecodeJSON(d *runtime.JSONReader) error
 	for members.Next() {
 		switch string(members.Key()) {
 		case "entity_ids":
-			if err := runtime.DecodeJSONSlice(d, &v.EntityIds, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("BulkGetProjectionStatesRequest", "entity_ids", err)
-			}
+			err = runtime.DecodeJSONSlice(d, &v.EntityIds, runtime.DecodeJSONStringTo[string])
 			seen |= 0x1
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("BulkGetProjectionStatesRequest", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("BulkGetProjectionStatesRequest", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -258,24 +251,21 @@ func (v *BulkProjectionState) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "entity_id":
-			if err := runtime.DecodeJSONStringTo(d, &v.EntityID); err != nil {
-				return runtime.JSONMemberError("BulkProjectionState", "entity_id", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.EntityID)
 			seen |= 0x1
 		case "state":
-			if err := runtime.DecodeJSONRawTo(d, &v.State); err != nil {
-				return runtime.JSONMemberError("BulkProjectionState", "state", err)
-			}
+			err = runtime.DecodeJSONRawTo(d, &v.State)
 			seen |= 0x2
 		case "found":
-			if err := runtime.DecodeJSONBoolTo(d, &v.Found); err != nil {
-				return runtime.JSONMemberError("BulkProjectionState", "found", err)
-			}
+			err = runtime.DecodeJSONBoolTo(d, &v.Found)
 			seen |= 0x4
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("BulkProjectionState", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("BulkProjectionState", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -309,24 +299,21 @@ func (v *BulkProjectionStates) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "projection":
-			if err := runtime.DecodeJSONStringTo(d, &v.Projection); err != nil {
-				return runtime.JSONMemberError("BulkProjectionStates", "projection", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Projection)
 			seen |= 0x1
 		case "states":
-			if err := runtime.DecodeJSONSlice(d, &v.States, runtime.DecodeJSONWith[BulkProjectionState]); err != nil {
-				return runtime.JSONMemberError("BulkProjectionStates", "states", err)
-			}
+			err = runtime.DecodeJSONSlice(d, &v.States, runtime.DecodeJSONWith[BulkProjectionState])
 			seen |= 0x2
 		case "total":
-			if err := runtime.DecodeJSONInt64To(d, &v.Total); err != nil {
-				return runtime.JSONMemberError("BulkProjectionStates", "total", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.Total)
 			seen |= 0x4
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("BulkProjectionStates", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("BulkProjectionStates", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -360,14 +347,15 @@ func (v *BulkSaveProjectionStatesRequest) DecodeJSON(d *runtime.JSONReader) erro
 	for members.Next() {
 		switch string(members.Key()) {
 		case "states":
-			if err := runtime.DecodeJSONSlice(d, &v.States, runtime.DecodeJSONWith[ProjectionStateEntry]); err != nil {
-				return runtime.JSONMemberError("BulkSaveProjectionStatesRequest", "states", err)
-			}
+			err = runtime.DecodeJSONSlice(d, &v.States, runtime.DecodeJSONWith[ProjectionStateEntry])
 			seen |= 0x1
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("BulkSaveProjectionStatesRequest", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("BulkSaveProjectionStatesRequest", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -401,24 +389,21 @@ func (v *BulkSaveResult) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "projection":
-			if err := runtime.DecodeJSONStringTo(d, &v.Projection); err != nil {
-				return runtime.JSONMemberError("BulkSaveResult", "projection", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Projection)
 			seen |= 0x1
 		case "saved":
-			if err := runtime.DecodeJSONInt64To(d, &v.Saved); err != nil {
-				return runtime.JSONMemberError("BulkSaveResult", "saved", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.Saved)
 			seen |= 0x2
 		case "total":
-			if err := runtime.DecodeJSONInt64To(d, &v.Total); err != nil {
-				return runtime.JSONMemberError("BulkSaveResult", "total", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.Total)
 			seen |= 0x4
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("BulkSaveResult", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("BulkSaveResult", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -452,24 +437,21 @@ func (v *Consumer) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "consumer_id":
-			if err := runtime.DecodeJSONStringTo(d, &v.ConsumerID); err != nil {
-				return runtime.JSONMemberError("Consumer", "consumer_id", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.ConsumerID)
 			seen |= 0x1
 		case "event_type_filters":
-			if err := runtime.DecodeJSONSlice(d, &v.EventTypeFilters, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("Consumer", "event_type_filters", err)
-			}
+			err = runtime.DecodeJSONSlice(d, &v.EventTypeFilters, runtime.DecodeJSONStringTo[string])
 			seen |= 0x2
 		case "cursor_position":
-			if err := runtime.DecodeJSONNullable(d, &v.CursorPosition, runtime.DecodeJSONInt64To[int64]); err != nil {
-				return runtime.JSONMemberError("Consumer", "cursor_position", err)
-			}
+			err = runtime.DecodeJSONNullable(d, &v.CursorPosition, runtime.DecodeJSONInt64To[int64])
 			seen |= 0x4
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Consumer", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Consumer", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -503,54 +485,39 @@ func (v *ConsumerEvent) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "id":
-			if err := runtime.DecodeJSONStringTo(d, &v.ID); err != nil {
-				return runtime.JSONMemberError("ConsumerEvent", "id", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.ID)
 			seen |= 0x1
 		case "event_type":
-			if err := runtime.DecodeJSONStringTo(d, &v.EventType); err != nil {
-				return runtime.JSONMemberError("ConsumerEvent", "event_type", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.EventType)
 			seen |= 0x2
 		case "entity_id":
-			if err := runtime.DecodeJSONStringTo(d, &v.EntityID); err != nil {
-				return runtime.JSONMemberError("ConsumerEvent", "entity_id", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.EntityID)
 			seen |= 0x4
 		case "tenant_id":
-			if err := runtime.DecodeJSONStringTo(d, &v.TenantID); err != nil {
-				return runtime.JSONMemberError("ConsumerEvent", "tenant_id", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.TenantID)
 			seen |= 0x8
 		case "payload":
-			if err := runtime.DecodeJSONRawTo(d, &v.Payload); err != nil {
-				return runtime.JSONMemberError("ConsumerEvent", "payload", err)
-			}
+			err = runtime.DecodeJSONRawTo(d, &v.Payload)
 			seen |= 0x10
 		case "timestamp":
-			if err := runtime.DecodeJSONTime(d, &v.Timestamp); err != nil {
-				return runtime.JSONMemberError("ConsumerEvent", "timestamp", err)
-			}
+			err = runtime.DecodeJSONTime(d, &v.Timestamp)
 			seen |= 0x20
 		case "metadata":
-			if err := runtime.DecodeJSONRawTo(d, &v.Metadata); err != nil {
-				return runtime.JSONMemberError("ConsumerEvent", "metadata", err)
-			}
+			err = runtime.DecodeJSONRawTo(d, &v.Metadata)
 			seen |= 0x40
 		case "version":
-			if err := runtime.DecodeJSONInt64To(d, &v.Version); err != nil {
-				return runtime.JSONMemberError("ConsumerEvent", "version", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.Version)
 			seen |= 0x80
 		case "position":
-			if err := runtime.DecodeJSONInt64To(d, &v.Position); err != nil {
-				return runtime.JSONMemberError("ConsumerEvent", "position", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.Position)
 			seen |= 0x100
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ConsumerEvent", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("ConsumerEvent", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -584,19 +551,18 @@ func (v *ConsumerEvents) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "events":
-			if err := runtime.DecodeJSONSlice(d, &v.Events, runtime.DecodeJSONWith[ConsumerEvent]); err != nil {
-				return runtime.JSONMemberError("ConsumerEvents", "events", err)
-			}
+			err = runtime.DecodeJSONSlice(d, &v.Events, runtime.DecodeJSONWith[ConsumerEvent])
 			seen |= 0x1
 		case "count":
-			if err := runtime.DecodeJSONInt64To(d, &v.Count); err != nil {
-				return runtime.JSONMemberError("ConsumerEvents", "count", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.Count)
 			seen |= 0x2
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ConsumerEvents", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("ConsumerEvents", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -630,24 +596,21 @@ func (v *DuplicateGroup) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "key":
-			if err := runtime.DecodeJSONMap(d, &v.Key, runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("DuplicateGroup", "key", err)
-			}
+			err = runtime.DecodeJSONMap(d, &v.Key, runtime.DecodeJSONRawTo[json.RawMessage])
 			seen |= 0x1
 		case "entity_ids":
-			if err := runtime.DecodeJSONSlice(d, &v.EntityIds, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("DuplicateGroup", "entity_ids", err)
-			}
+			err = runtime.DecodeJSONSlice(d, &v.EntityIds, runtime.DecodeJSONStringTo[string])
 			seen |= 0x2
 		case "count":
-			if err := runtime.DecodeJSONInt64To(d, &v.Count); err != nil {
-				return runtime.JSONMemberError("DuplicateGroup", "count", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.Count)
 			seen |= 0x4
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("DuplicateGroup", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("DuplicateGroup", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -681,24 +644,21 @@ func (v *DuplicatePage) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "duplicates":
-			if err := runtime.DecodeJSONSlice(d, &v.Duplicates, runtime.DecodeJSONWith[DuplicateGroup]); err != nil {
-				return runtime.JSONMemberError("DuplicatePage", "duplicates", err)
-			}
+			err = runtime.DecodeJSONSlice(d, &v.Duplicates, runtime.DecodeJSONWith[DuplicateGroup])
 			seen |= 0x1
 		case "total":
-			if err := runtime.DecodeJSONInt64To(d, &v.Total); err != nil {
-				return runtime.JSONMemberError("DuplicatePage", "total", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.Total)
 			seen |= 0x2
 		case "has_more":
-			if err := runtime.DecodeJSONBoolTo(d, &v.HasMore); err != nil {
-				return runtime.JSONMemberError("DuplicatePage", "has_more", err)
-			}
+			err = runtime.DecodeJSONBoolTo(d, &v.HasMore)
 			seen |= 0x4
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("DuplicatePage", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("DuplicatePage", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -732,29 +692,24 @@ func (v *EntityHistoryEntry) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "event_id":
-			if err := runtime.DecodeJSONStringTo(d, &v.EventID); err != nil {
-				return runtime.JSONMemberError("EntityHistoryEntry", "event_id", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.EventID)
 			seen |= 0x1
 		case "type":
-			if err := runtime.DecodeJSONStringTo(d, &v.Type); err != nil {
-				return runtime.JSONMemberError("EntityHistoryEntry", "type", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Type)
 			seen |= 0x2
 		case "timestamp":
-			if err := runtime.DecodeJSONTime(d, &v.Timestamp); err != nil {
-				return runtime.JSONMemberError("EntityHistoryEntry", "timestamp", err)
-			}
+			err = runtime.DecodeJSONTime(d, &v.Timestamp)
 			seen |= 0x4
 		case "payload":
-			if err := runtime.DecodeJSONRawTo(d, &v.Payload); err != nil {
-				return runtime.JSONMemberError("EntityHistoryEntry", "payload", err)
-			}
+			err = runtime.DecodeJSONRawTo(d, &v.Payload)
 			seen |= 0x8
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("EntityHistoryEntry", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("EntityHistoryEntry", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -788,24 +743,21 @@ func (v *EntityPage) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "entities":
-			if err := runtime.DecodeJSONSlice(d, &v.Entities, runtime.DecodeJSONWith[EntitySummary]); err != nil {
-				return runtime.JSONMemberError("EntityPage", "entities", err)
-			}
+			err = runtime.DecodeJSONSlice(d, &v.Entities, runtime.DecodeJSONWith[EntitySummary])
 			seen |= 0x1
 		case "total":
-			if err := runtime.DecodeJSONInt64To(d, &v.Total); err != nil {
-				return runtime.JSONMemberError("EntityPage", "total", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.Total)
 			seen |= 0x2
 		case "has_more":
-			if err := runtime.DecodeJSONBoolTo(d, &v.HasMore); err != nil {
-				return runtime.JSONMemberError("EntityPage", "has_more", err)
-			}
+			err = runtime.DecodeJSONBoolTo(d, &v.HasMore)
 			seen |= 0x4
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("EntityPage", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("EntityPage", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -839,39 +791,30 @@ func (v *EntityState) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "entity_id":
-			if err := runtime.DecodeJSONStringTo(d, &v.EntityID); err != nil {
-				return runtime.JSONMemberError("EntityState", "entity_id", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.EntityID)
 			seen |= 0x1
 		case "last_updated":
-			if err := runtime.DecodeJSONTime(d, &v.LastUpdated); err != nil {
-				return runtime.JSONMemberError("EntityState", "last_updated", err)
-			}
+			err = runtime.DecodeJSONTime(d, &v.LastUpdated)
 			seen |= 0x2
 		case "event_count":
-			if err := runtime.DecodeJSONInt64To(d, &v.EventCount); err != nil {
-				return runtime.JSONMemberError("EntityState", "event_count", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.EventCount)
 			seen |= 0x4
 		case "as_of":
-			if err := runtime.DecodeJSONNullable(d, &v.AsOf, runtime.DecodeJSONTime); err != nil {
-				return runtime.JSONMemberError("EntityState", "as_of", err)
-			}
+			err = runtime.DecodeJSONNullable(d, &v.AsOf, runtime.DecodeJSONTime)
 			seen |= 0x8
 		case "current_state":
-			if err := runtime.DecodeJSONMap(d, &v.CurrentState, runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("EntityState", "current_state", err)
-			}
+			err = runtime.DecodeJSONMap(d, &v.CurrentState, runtime.DecodeJSONRawTo[json.RawMessage])
 			seen |= 0x10
 		case "history":
-			if err := runtime.DecodeJSONSlice(d, &v.History, runtime.DecodeJSONWith[EntityHistoryEntry]); err != nil {
-				return runtime.JSONMemberError("EntityState", "history", err)
-			}
+			err = runtime.DecodeJSONSlice(d, &v.History, runtime.DecodeJSONWith[EntityHistoryEntry])
 			seen |= 0x20
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("EntityState", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("EntityState", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -905,29 +848,24 @@ func (v *EntitySummary) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "entity_id":
-			if err := runtime.DecodeJSONStringTo(d, &v.EntityID); err != nil {
-				return runtime.JSONMemberError("EntitySummary", "entity_id", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.EntityID)
 			seen |= 0x1
 		case "event_count":
-			if err := runtime.DecodeJSONInt64To(d, &v.EventCount); err != nil {
-				return runtime.JSONMemberError("EntitySummary", "event_count", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.EventCount)
 			seen |= 0x2
 		case "last_event_type":
-			if err := runtime.DecodeJSONStringTo(d, &v.LastEventType); err != nil {
-				return runtime.JSONMemberError("EntitySummary", "last_event_type", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.LastEventType)
 			seen |= 0x4
 		case "last_event_at":
-			if err := runtime.DecodeJSONTime(d, &v.LastEventAt); err != nil {
-				return runtime.JSONMemberError("EntitySummary", "last_event_at", err)
-			}
+			err = runtime.DecodeJSONTime(d, &v.LastEventAt)
 			seen |= 0x8
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("EntitySummary", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("EntitySummary", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -1000,19 +938,18 @@ func (v *EventLookup) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "event":
-			if err := runtime.DecodeJSONValue(d, &v.Event); err != nil {
-				return runtime.JSONMemberError("EventLookup", "event", err)
-			}
+			err = runtime.DecodeJSONValue(d, &v.Event)
 			seen |= 0x1
 		case "found":
-			if err := runtime.DecodeJSONBoolTo(d, &v.Found); err != nil {
-				return runtime.JSONMemberError("EventLookup", "found", err)
-			}
+			err = runtime.DecodeJSONBoolTo(d, &v.Found)
 			seen |= 0x2
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("EventLookup", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("EventLookup", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -1046,19 +983,18 @@ func (v *EventTypePage) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "event_types":
-			if err := runtime.DecodeJSONSlice(d, &v.EventTypes, runtime.DecodeJSONWith[EventTypeSummary]); err != nil {
-				return runtime.JSONMemberError("EventTypePage", "event_types", err)
-			}
+			err = runtime.DecodeJSONSlice(d, &v.EventTypes, runtime.DecodeJSONWith[EventTypeSummary])
 			seen |= 0x1
 		case "total":
-			if err := runtime.DecodeJSONInt64To(d, &v.Total); err != nil {
-				return runtime.JSONMemberError("EventTypePage", "total", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.Total)
 			seen |= 0x2
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("EventTypePage", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("EventTypePage", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -1092,24 +1028,21 @@ func (v *EventTypeSummary) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "event_type":
-			if err := runtime.DecodeJSONStringTo(d, &v.EventType); err != nil {
-				return runtime.JSONMemberError("EventTypeSummary", "event_type", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.EventType)
 			seen |= 0x1
 		case "event_count":
-			if err := runtime.DecodeJSONInt64To(d, &v.EventCount); err != nil {
-				return runtime.JSONMemberError("EventTypeSummary", "event_count", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.EventCount)
 			seen |= 0x2
 		case "last_event_at":
-			if err := runtime.DecodeJSONTime(d, &v.LastEventAt); err != nil {
-				return runtime.JSONMemberError("EventTypeSummary", "last_event_at", err)
-			}
+			err = runtime.DecodeJSONTime(d, &v.LastEventAt)
 			seen |= 0x4
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("EventTypeSummary", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("EventTypeSummary", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -1142,21 +1075,18 @@ func (v *FilterFrame) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "entity_id":
-			if err := runtime.DecodeJSONOpt(d, &v.EntityID, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("FilterFrame", "entity_id", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.EntityID, runtime.DecodeJSONStringTo[string])
 		case "event_type":
-			if err := runtime.DecodeJSONOpt(d, &v.EventType, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("FilterFrame", "event_type", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.EventType, runtime.DecodeJSONStringTo[string])
 		case "event_type_prefixes":
-			if err := runtime.DecodeJSONOptSlice(d, &v.EventTypePrefixes, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("FilterFrame", "event_type_prefixes", err)
-			}
+			err = runtime.DecodeJSONOptSlice(d, &v.EventTypePrefixes, runtime.DecodeJSONStringTo[string])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("FilterFrame", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("FilterFrame", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -1187,28 +1117,18 @@ func (v *Health) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "status":
-			if err := runtime.DecodeJSONStringTo(d, &v.Status); err != nil {
-				return runtime.JSONMemberError("Health", "status", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Status)
 			seen |= 0x1
 		case "service":
-			if err := runtime.DecodeJSONStringTo(d, &v.Service); err != nil {
-				return runtime.JSONMemberError("Health", "service", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Service)
 			seen |= 0x2
 		case "version":
-			if err := runtime.DecodeJSONStringTo(d, &v.Version); err != nil {
-				return runtime.JSONMemberError("Health", "version", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Version)
 			seen |= 0x4
 		case "role":
-			if err := runtime.DecodeJSONOpt(d, &v.Role, runtime.DecodeJSONStringTo[HealthRole]); err != nil {
-				return runtime.JSONMemberError("Health", "role", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Role, runtime.DecodeJSONStringTo[HealthRole])
 		case "system_streams":
-			if err := runtime.DecodeJSONOpt(d, &v.SystemStreams, runtime.DecodeJSONWith[SystemStreams]); err != nil {
-				return runtime.JSONMemberError("Health", "system_streams", err)
-			}
+			err = runtime.DecodeJSONPtr(d, &v.SystemStreams, runtime.DecodeJSONWith[SystemStreams])
 		case "replication":
 			if d.Next() == jx.Null {
 				if err := d.Null(); err != nil {
@@ -1228,6 +1148,9 @@ func (v *Health) DecodeJSON(d *runtime.JSONReader) error {
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Health", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Health", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -1261,36 +1184,27 @@ func (v *IngestEventRequest) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "event_type":
-			if err := runtime.DecodeJSONStringTo(d, &v.EventType); err != nil {
-				return runtime.JSONMemberError("IngestEventRequest", "event_type", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.EventType)
 			seen |= 0x1
 		case "entity_id":
-			if err := runtime.DecodeJSONStringTo(d, &v.EntityID); err != nil {
-				return runtime.JSONMemberError("IngestEventRequest", "entity_id", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.EntityID)
 			seen |= 0x2
 		case "tenant_id":
-			if err := runtime.DecodeJSONOpt(d, &v.TenantID, runtime.DecodeJSONStringTo[common.TenantID]); err != nil {
-				return runtime.JSONMemberError("IngestEventRequest", "tenant_id", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.TenantID, runtime.DecodeJSONStringTo[common.TenantID])
 		case "payload":
-			if err := runtime.DecodeJSONRawTo(d, &v.Payload); err != nil {
-				return runtime.JSONMemberError("IngestEventRequest", "payload", err)
-			}
+			err = runtime.DecodeJSONRawTo(d, &v.Payload)
 			seen |= 0x4
 		case "metadata":
-			if err := runtime.DecodeJSONRawTo(d, &v.Metadata); err != nil {
-				return runtime.JSONMemberError("IngestEventRequest", "metadata", err)
-			}
+			err = runtime.DecodeJSONRawTo(d, &v.Metadata)
 		case "expected_version":
-			if err := runtime.DecodeJSONOpt(d, &v.ExpectedVersion, runtime.DecodeJSONInt64To[int64]); err != nil {
-				return runtime.JSONMemberError("IngestEventRequest", "expected_version", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.ExpectedVersion, runtime.DecodeJSONInt64To[int64])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("IngestEventRequest", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("IngestEventRequest", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -1324,14 +1238,15 @@ func (v *IngestEventsRequest) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "events":
-			if err := runtime.DecodeJSONSlice(d, &v.Events, runtime.DecodeJSONWith[IngestEventRequest]); err != nil {
-				return runtime.JSONMemberError("IngestEventsRequest", "events", err)
-			}
+			err = runtime.DecodeJSONSlice(d, &v.Events, runtime.DecodeJSONWith[IngestEventRequest])
 			seen |= 0x1
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("IngestEventsRequest", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("IngestEventsRequest", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -1365,24 +1280,21 @@ func (v *IngestResult) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "event_id":
-			if err := runtime.DecodeJSONStringTo(d, &v.EventID); err != nil {
-				return runtime.JSONMemberError("IngestResult", "event_id", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.EventID)
 			seen |= 0x1
 		case "timestamp":
-			if err := runtime.DecodeJSONTime(d, &v.Timestamp); err != nil {
-				return runtime.JSONMemberError("IngestResult", "timestamp", err)
-			}
+			err = runtime.DecodeJSONTime(d, &v.Timestamp)
 			seen |= 0x2
 		case "version":
-			if err := runtime.DecodeJSONInt64To(d, &v.Version); err != nil {
-				return runtime.JSONMemberError("IngestResult", "version", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.Version)
 			seen |= 0x4
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("IngestResult", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("IngestResult", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -1416,19 +1328,18 @@ func (v *LaggedFrame) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "type":
-			if err := runtime.DecodeJSONStringTo(d, &v.Type); err != nil {
-				return runtime.JSONMemberError("LaggedFrame", "type", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Type)
 			seen |= 0x1
 		case "missed":
-			if err := runtime.DecodeJSONInt64To(d, &v.Missed); err != nil {
-				return runtime.JSONMemberError("LaggedFrame", "missed", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.Missed)
 			seen |= 0x2
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("LaggedFrame", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("LaggedFrame", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -1462,19 +1373,18 @@ func (v *Projection) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "name":
-			if err := runtime.DecodeJSONStringTo(d, &v.Name); err != nil {
-				return runtime.JSONMemberError("Projection", "name", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Name)
 			seen |= 0x1
 		case "found":
-			if err := runtime.DecodeJSONBoolTo(d, &v.Found); err != nil {
-				return runtime.JSONMemberError("Projection", "found", err)
-			}
+			err = runtime.DecodeJSONBoolTo(d, &v.Found)
 			seen |= 0x2
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Projection", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Projection", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -1508,19 +1418,18 @@ func (v *ProjectionDeletion) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "projection":
-			if err := runtime.DecodeJSONStringTo(d, &v.Projection); err != nil {
-				return runtime.JSONMemberError("ProjectionDeletion", "projection", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Projection)
 			seen |= 0x1
 		case "deleted":
-			if err := runtime.DecodeJSONBoolTo(d, &v.Deleted); err != nil {
-				return runtime.JSONMemberError("ProjectionDeletion", "deleted", err)
-			}
+			err = runtime.DecodeJSONBoolTo(d, &v.Deleted)
 			seen |= 0x2
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ProjectionDeletion", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("ProjectionDeletion", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -1554,29 +1463,24 @@ func (v *ProjectionEntityState) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "projection":
-			if err := runtime.DecodeJSONStringTo(d, &v.Projection); err != nil {
-				return runtime.JSONMemberError("ProjectionEntityState", "projection", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Projection)
 			seen |= 0x1
 		case "entity_id":
-			if err := runtime.DecodeJSONStringTo(d, &v.EntityID); err != nil {
-				return runtime.JSONMemberError("ProjectionEntityState", "entity_id", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.EntityID)
 			seen |= 0x2
 		case "state":
-			if err := runtime.DecodeJSONRawTo(d, &v.State); err != nil {
-				return runtime.JSONMemberError("ProjectionEntityState", "state", err)
-			}
+			err = runtime.DecodeJSONRawTo(d, &v.State)
 			seen |= 0x4
 		case "found":
-			if err := runtime.DecodeJSONBoolTo(d, &v.Found); err != nil {
-				return runtime.JSONMemberError("ProjectionEntityState", "found", err)
-			}
+			err = runtime.DecodeJSONBoolTo(d, &v.Found)
 			seen |= 0x8
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ProjectionEntityState", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("ProjectionEntityState", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -1610,19 +1514,18 @@ func (v *ProjectionList) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "projections":
-			if err := runtime.DecodeJSONSlice(d, &v.Projections, runtime.DecodeJSONWith[ProjectionSummary]); err != nil {
-				return runtime.JSONMemberError("ProjectionList", "projections", err)
-			}
+			err = runtime.DecodeJSONSlice(d, &v.Projections, runtime.DecodeJSONWith[ProjectionSummary])
 			seen |= 0x1
 		case "total":
-			if err := runtime.DecodeJSONInt64To(d, &v.Total); err != nil {
-				return runtime.JSONMemberError("ProjectionList", "total", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.Total)
 			seen |= 0x2
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ProjectionList", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("ProjectionList", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -1656,24 +1559,21 @@ func (v *ProjectionReset) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "projection":
-			if err := runtime.DecodeJSONStringTo(d, &v.Projection); err != nil {
-				return runtime.JSONMemberError("ProjectionReset", "projection", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Projection)
 			seen |= 0x1
 		case "reset":
-			if err := runtime.DecodeJSONBoolTo(d, &v.Reset); err != nil {
-				return runtime.JSONMemberError("ProjectionReset", "reset", err)
-			}
+			err = runtime.DecodeJSONBoolTo(d, &v.Reset)
 			seen |= 0x2
 		case "events_reprocessed":
-			if err := runtime.DecodeJSONInt64To(d, &v.EventsReprocessed); err != nil {
-				return runtime.JSONMemberError("ProjectionReset", "events_reprocessed", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.EventsReprocessed)
 			seen |= 0x4
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ProjectionReset", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("ProjectionReset", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -1707,24 +1607,21 @@ func (v *ProjectionSnapshot) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "entity_id":
-			if err := runtime.DecodeJSONStringTo(d, &v.EntityID); err != nil {
-				return runtime.JSONMemberError("ProjectionSnapshot", "entity_id", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.EntityID)
 			seen |= 0x1
 		case "snapshot":
-			if err := runtime.DecodeJSONRawTo(d, &v.Snapshot); err != nil {
-				return runtime.JSONMemberError("ProjectionSnapshot", "snapshot", err)
-			}
+			err = runtime.DecodeJSONRawTo(d, &v.Snapshot)
 			seen |= 0x2
 		case "from_projection":
-			if err := runtime.DecodeJSONStringTo(d, &v.FromProjection); err != nil {
-				return runtime.JSONMemberError("ProjectionSnapshot", "from_projection", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.FromProjection)
 			seen |= 0x4
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ProjectionSnapshot", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("ProjectionSnapshot", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -1758,19 +1655,18 @@ func (v *ProjectionStateEntry) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "entity_id":
-			if err := runtime.DecodeJSONStringTo(d, &v.EntityID); err != nil {
-				return runtime.JSONMemberError("ProjectionStateEntry", "entity_id", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.EntityID)
 			seen |= 0x1
 		case "state":
-			if err := runtime.DecodeJSONRawTo(d, &v.State); err != nil {
-				return runtime.JSONMemberError("ProjectionStateEntry", "state", err)
-			}
+			err = runtime.DecodeJSONRawTo(d, &v.State)
 			seen |= 0x2
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ProjectionStateEntry", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("ProjectionStateEntry", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -1804,34 +1700,27 @@ func (v *ProjectionStateSummary) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "projection":
-			if err := runtime.DecodeJSONStringTo(d, &v.Projection); err != nil {
-				return runtime.JSONMemberError("ProjectionStateSummary", "projection", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Projection)
 			seen |= 0x1
 		case "states":
-			if err := runtime.DecodeJSONSlice(d, &v.States, runtime.DecodeJSONWith[ProjectionStateEntry]); err != nil {
-				return runtime.JSONMemberError("ProjectionStateSummary", "states", err)
-			}
+			err = runtime.DecodeJSONSlice(d, &v.States, runtime.DecodeJSONWith[ProjectionStateEntry])
 			seen |= 0x2
 		case "count":
-			if err := runtime.DecodeJSONInt64To(d, &v.Count); err != nil {
-				return runtime.JSONMemberError("ProjectionStateSummary", "count", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.Count)
 			seen |= 0x4
 		case "total":
-			if err := runtime.DecodeJSONInt64To(d, &v.Total); err != nil {
-				return runtime.JSONMemberError("ProjectionStateSummary", "total", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.Total)
 			seen |= 0x8
 		case "has_more":
-			if err := runtime.DecodeJSONBoolTo(d, &v.HasMore); err != nil {
-				return runtime.JSONMemberError("ProjectionStateSummary", "has_more", err)
-			}
+			err = runtime.DecodeJSONBoolTo(d, &v.HasMore)
 			seen |= 0x10
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ProjectionStateSummary", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("ProjectionStateSummary", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -1865,19 +1754,18 @@ func (v *ProjectionStatus) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "projection":
-			if err := runtime.DecodeJSONStringTo(d, &v.Projection); err != nil {
-				return runtime.JSONMemberError("ProjectionStatus", "projection", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Projection)
 			seen |= 0x1
 		case "status":
-			if err := runtime.DecodeJSONStringTo(d, &v.Status); err != nil {
-				return runtime.JSONMemberError("ProjectionStatus", "status", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Status)
 			seen |= 0x2
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ProjectionStatus", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("ProjectionStatus", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -1911,24 +1799,21 @@ func (v *ProjectionSummary) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "name":
-			if err := runtime.DecodeJSONStringTo(d, &v.Name); err != nil {
-				return runtime.JSONMemberError("ProjectionSummary", "name", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Name)
 			seen |= 0x1
 		case "type":
-			if err := runtime.DecodeJSONStringTo(d, &v.Type); err != nil {
-				return runtime.JSONMemberError("ProjectionSummary", "type", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Type)
 			seen |= 0x2
 		case "status":
-			if err := runtime.DecodeJSONStringTo(d, &v.Status); err != nil {
-				return runtime.JSONMemberError("ProjectionSummary", "status", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Status)
 			seen |= 0x4
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ProjectionSummary", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("ProjectionSummary", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -1962,18 +1847,17 @@ func (v *RegisterConsumerRequest) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "consumer_id":
-			if err := runtime.DecodeJSONStringTo(d, &v.ConsumerID); err != nil {
-				return runtime.JSONMemberError("RegisterConsumerRequest", "consumer_id", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.ConsumerID)
 			seen |= 0x1
 		case "event_type_filters":
-			if err := runtime.DecodeJSONOptSlice(d, &v.EventTypeFilters, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("RegisterConsumerRequest", "event_type_filters", err)
-			}
+			err = runtime.DecodeJSONOptSlice(d, &v.EventTypeFilters, runtime.DecodeJSONStringTo[string])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("RegisterConsumerRequest", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("RegisterConsumerRequest", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -2007,19 +1891,18 @@ func (v *ReplayCompleteFrame) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "type":
-			if err := runtime.DecodeJSONStringTo(d, &v.Type); err != nil {
-				return runtime.JSONMemberError("ReplayCompleteFrame", "type", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Type)
 			seen |= 0x1
 		case "replayed":
-			if err := runtime.DecodeJSONInt64To(d, &v.Replayed); err != nil {
-				return runtime.JSONMemberError("ReplayCompleteFrame", "replayed", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.Replayed)
 			seen |= 0x2
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ReplayCompleteFrame", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("ReplayCompleteFrame", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -2053,24 +1936,21 @@ func (v *ReplayFrame) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "type":
-			if err := runtime.DecodeJSONStringTo(d, &v.Type); err != nil {
-				return runtime.JSONMemberError("ReplayFrame", "type", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Type)
 			seen |= 0x1
 		case "position":
-			if err := runtime.DecodeJSONInt64To(d, &v.Position); err != nil {
-				return runtime.JSONMemberError("ReplayFrame", "position", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.Position)
 			seen |= 0x2
 		case "event":
-			if err := runtime.DecodeJSONValue(d, &v.Event); err != nil {
-				return runtime.JSONMemberError("ReplayFrame", "event", err)
-			}
+			err = runtime.DecodeJSONValue(d, &v.Event)
 			seen |= 0x4
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ReplayFrame", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("ReplayFrame", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -2104,14 +1984,15 @@ func (v *SaveProjectionStateRequest) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "state":
-			if err := runtime.DecodeJSONRawTo(d, &v.State); err != nil {
-				return runtime.JSONMemberError("SaveProjectionStateRequest", "state", err)
-			}
+			err = runtime.DecodeJSONRawTo(d, &v.State)
 			seen |= 0x1
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("SaveProjectionStateRequest", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("SaveProjectionStateRequest", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -2145,24 +2026,21 @@ func (v *SavedProjectionState) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "projection":
-			if err := runtime.DecodeJSONStringTo(d, &v.Projection); err != nil {
-				return runtime.JSONMemberError("SavedProjectionState", "projection", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Projection)
 			seen |= 0x1
 		case "entity_id":
-			if err := runtime.DecodeJSONStringTo(d, &v.EntityID); err != nil {
-				return runtime.JSONMemberError("SavedProjectionState", "entity_id", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.EntityID)
 			seen |= 0x2
 		case "saved":
-			if err := runtime.DecodeJSONBoolTo(d, &v.Saved); err != nil {
-				return runtime.JSONMemberError("SavedProjectionState", "saved", err)
-			}
+			err = runtime.DecodeJSONBoolTo(d, &v.Saved)
 			seen |= 0x4
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("SavedProjectionState", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("SavedProjectionState", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -2196,41 +2074,30 @@ func (v *Stats) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "total_events":
-			if err := runtime.DecodeJSONInt64To(d, &v.TotalEvents); err != nil {
-				return runtime.JSONMemberError("Stats", "total_events", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.TotalEvents)
 			seen |= 0x1
 		case "total_entities":
-			if err := runtime.DecodeJSONInt64To(d, &v.TotalEntities); err != nil {
-				return runtime.JSONMemberError("Stats", "total_entities", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.TotalEntities)
 			seen |= 0x2
 		case "total_event_types":
-			if err := runtime.DecodeJSONInt64To(d, &v.TotalEventTypes); err != nil {
-				return runtime.JSONMemberError("Stats", "total_event_types", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.TotalEventTypes)
 			seen |= 0x4
 		case "total_ingested":
-			if err := runtime.DecodeJSONInt64To(d, &v.TotalIngested); err != nil {
-				return runtime.JSONMemberError("Stats", "total_ingested", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.TotalIngested)
 			seen |= 0x8
 		case "event_types":
-			if err := runtime.DecodeJSONOptMap(d, &v.EventTypes, runtime.DecodeJSONInt64To[int64]); err != nil {
-				return runtime.JSONMemberError("Stats", "event_types", err)
-			}
+			err = runtime.DecodeJSONOptMap(d, &v.EventTypes, runtime.DecodeJSONInt64To[int64])
 		case "oldest_event":
-			if err := runtime.DecodeJSONNullable(d, &v.OldestEvent, runtime.DecodeJSONTime); err != nil {
-				return runtime.JSONMemberError("Stats", "oldest_event", err)
-			}
+			err = runtime.DecodeJSONNullable(d, &v.OldestEvent, runtime.DecodeJSONTime)
 		case "newest_event":
-			if err := runtime.DecodeJSONNullable(d, &v.NewestEvent, runtime.DecodeJSONTime); err != nil {
-				return runtime.JSONMemberError("Stats", "newest_event", err)
-			}
+			err = runtime.DecodeJSONNullable(d, &v.NewestEvent, runtime.DecodeJSONTime)
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Stats", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Stats", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -2264,19 +2131,18 @@ func (v *StreamPage) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "streams":
-			if err := runtime.DecodeJSONSlice(d, &v.Streams, runtime.DecodeJSONWith[StreamSummary]); err != nil {
-				return runtime.JSONMemberError("StreamPage", "streams", err)
-			}
+			err = runtime.DecodeJSONSlice(d, &v.Streams, runtime.DecodeJSONWith[StreamSummary])
 			seen |= 0x1
 		case "total":
-			if err := runtime.DecodeJSONInt64To(d, &v.Total); err != nil {
-				return runtime.JSONMemberError("StreamPage", "total", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.Total)
 			seen |= 0x2
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("StreamPage", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("StreamPage", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -2310,24 +2176,21 @@ func (v *StreamSummary) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "stream_id":
-			if err := runtime.DecodeJSONStringTo(d, &v.StreamID); err != nil {
-				return runtime.JSONMemberError("StreamSummary", "stream_id", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.StreamID)
 			seen |= 0x1
 		case "event_count":
-			if err := runtime.DecodeJSONInt64To(d, &v.EventCount); err != nil {
-				return runtime.JSONMemberError("StreamSummary", "event_count", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.EventCount)
 			seen |= 0x2
 		case "last_event_at":
-			if err := runtime.DecodeJSONTime(d, &v.LastEventAt); err != nil {
-				return runtime.JSONMemberError("StreamSummary", "last_event_at", err)
-			}
+			err = runtime.DecodeJSONTime(d, &v.LastEventAt)
 			seen |= 0x4
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("StreamSummary", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("StreamSummary", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -2361,19 +2224,18 @@ func (v *SubscribeFrame) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "type":
-			if err := runtime.DecodeJSONStringTo(d, &v.Type); err != nil {
-				return runtime.JSONMemberError("SubscribeFrame", "type", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Type)
 			seen |= 0x1
 		case "filters":
-			if err := runtime.DecodeJSONSlice(d, &v.Filters, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("SubscribeFrame", "filters", err)
-			}
+			err = runtime.DecodeJSONSlice(d, &v.Filters, runtime.DecodeJSONStringTo[string])
 			seen |= 0x2
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("SubscribeFrame", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("SubscribeFrame", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -2407,31 +2269,24 @@ func (v *SystemStreams) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "status":
-			if err := runtime.DecodeJSONStringTo(d, &v.Status); err != nil {
-				return runtime.JSONMemberError("SystemStreams", "status", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Status)
 			seen |= 0x1
 		case "mode":
-			if err := runtime.DecodeJSONStringTo(d, &v.Mode); err != nil {
-				return runtime.JSONMemberError("SystemStreams", "mode", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Mode)
 			seen |= 0x2
 		case "total_events":
-			if err := runtime.DecodeJSONOpt(d, &v.TotalEvents, runtime.DecodeJSONInt64To[int64]); err != nil {
-				return runtime.JSONMemberError("SystemStreams", "total_events", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.TotalEvents, runtime.DecodeJSONInt64To[int64])
 		case "tenant_events":
-			if err := runtime.DecodeJSONOpt(d, &v.TenantEvents, runtime.DecodeJSONInt64To[int64]); err != nil {
-				return runtime.JSONMemberError("SystemStreams", "tenant_events", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.TenantEvents, runtime.DecodeJSONInt64To[int64])
 		case "config_events":
-			if err := runtime.DecodeJSONOpt(d, &v.ConfigEvents, runtime.DecodeJSONInt64To[int64]); err != nil {
-				return runtime.JSONMemberError("SystemStreams", "config_events", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.ConfigEvents, runtime.DecodeJSONInt64To[int64])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("SystemStreams", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("SystemStreams", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {

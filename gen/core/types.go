@@ -826,7 +826,7 @@ type Health struct {
 	//
 	// Status of Core's own system event streams: `healthy` and `event-sourced` with
 	// counts, or `disabled` and `in-memory` without.
-	SystemStreams runtime.Opt[SystemStreams] `json:"system_streams,omitzero"`
+	SystemStreams *SystemStreams `json:"system_streams,omitempty"`
 	// Replication is the "replication" member (optional, may be null).
 	//
 	// Replication status: shipper or receiver details, `null`, or

@@ -24,26 +24,21 @@ func (v *Control) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "streamNextOffset":
-			if err := runtime.DecodeJSONStringTo(d, &v.StreamNextOffset); err != nil {
-				return runtime.JSONMemberError("Control", "streamNextOffset", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.StreamNextOffset)
 			seen |= 0x1
 		case "streamCursor":
-			if err := runtime.DecodeJSONOpt(d, &v.StreamCursor, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("Control", "streamCursor", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.StreamCursor, runtime.DecodeJSONStringTo[string])
 		case "upToDate":
-			if err := runtime.DecodeJSONOpt(d, &v.UpToDate, runtime.DecodeJSONBoolTo[bool]); err != nil {
-				return runtime.JSONMemberError("Control", "upToDate", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.UpToDate, runtime.DecodeJSONBoolTo[bool])
 		case "streamClosed":
-			if err := runtime.DecodeJSONOpt(d, &v.StreamClosed, runtime.DecodeJSONBoolTo[bool]); err != nil {
-				return runtime.JSONMemberError("Control", "streamClosed", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.StreamClosed, runtime.DecodeJSONBoolTo[bool])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Control", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Control", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {

@@ -24,34 +24,27 @@ func (v *Health) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "service":
-			if err := runtime.DecodeJSONStringTo(d, &v.Service); err != nil {
-				return runtime.JSONMemberError("Health", "service", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Service)
 			seen |= 0x1
 		case "status":
-			if err := runtime.DecodeJSONStringTo(d, &v.Status); err != nil {
-				return runtime.JSONMemberError("Health", "status", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Status)
 			seen |= 0x2
 		case "backend":
-			if err := runtime.DecodeJSONStringTo(d, &v.Backend); err != nil {
-				return runtime.JSONMemberError("Health", "backend", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Backend)
 			seen |= 0x4
 		case "timestamp":
-			if err := runtime.DecodeJSONTime(d, &v.Timestamp); err != nil {
-				return runtime.JSONMemberError("Health", "timestamp", err)
-			}
+			err = runtime.DecodeJSONTime(d, &v.Timestamp)
 			seen |= 0x8
 		case "version":
-			if err := runtime.DecodeJSONStringTo(d, &v.Version); err != nil {
-				return runtime.JSONMemberError("Health", "version", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Version)
 			seen |= 0x10
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Health", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Health", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -85,14 +78,15 @@ func (v *PaymentRequiredError) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "error":
-			if err := v.Error.DecodeJSON(d); err != nil {
-				return runtime.JSONMemberError("PaymentRequiredError", "error", err)
-			}
+			err = v.Error.DecodeJSON(d)
 			seen |= 0x1
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("PaymentRequiredError", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("PaymentRequiredError", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -126,14 +120,15 @@ func (v *RateLimitError) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "error":
-			if err := v.Error.DecodeJSON(d); err != nil {
-				return runtime.JSONMemberError("RateLimitError", "error", err)
-			}
+			err = v.Error.DecodeJSON(d)
 			seen |= 0x1
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("RateLimitError", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("RateLimitError", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -167,14 +162,15 @@ func (v *UnauthorizedError) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "error":
-			if err := v.Error.DecodeJSON(d); err != nil {
-				return runtime.JSONMemberError("UnauthorizedError", "error", err)
-			}
+			err = v.Error.DecodeJSON(d)
 			seen |= 0x1
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("UnauthorizedError", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("UnauthorizedError", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -208,47 +204,32 @@ func (v *PaymentRequiredErrorError) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "code":
-			if err := runtime.DecodeJSONStringTo(d, &v.Code); err != nil {
-				return runtime.JSONMemberError("PaymentRequiredErrorError", "code", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Code)
 			seen |= 0x1
 		case "message":
-			if err := runtime.DecodeJSONStringTo(d, &v.Message); err != nil {
-				return runtime.JSONMemberError("PaymentRequiredErrorError", "message", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Message)
 			seen |= 0x2
 		case "subscription_status":
-			if err := runtime.DecodeJSONOpt(d, &v.SubscriptionStatus, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("PaymentRequiredErrorError", "subscription_status", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.SubscriptionStatus, runtime.DecodeJSONStringTo[string])
 		case "usage_type":
-			if err := runtime.DecodeJSONOpt(d, &v.UsageType, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("PaymentRequiredErrorError", "usage_type", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.UsageType, runtime.DecodeJSONStringTo[string])
 		case "used":
-			if err := runtime.DecodeJSONOpt(d, &v.Used, runtime.DecodeJSONInt64To[int64]); err != nil {
-				return runtime.JSONMemberError("PaymentRequiredErrorError", "used", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Used, runtime.DecodeJSONInt64To[int64])
 		case "quota":
-			if err := runtime.DecodeJSONOpt(d, &v.Quota, runtime.DecodeJSONInt64To[int64]); err != nil {
-				return runtime.JSONMemberError("PaymentRequiredErrorError", "quota", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Quota, runtime.DecodeJSONInt64To[int64])
 		case "percentage":
-			if err := runtime.DecodeJSONOpt(d, &v.Percentage, runtime.DecodeJSONFloat64To[float64]); err != nil {
-				return runtime.JSONMemberError("PaymentRequiredErrorError", "percentage", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Percentage, runtime.DecodeJSONFloat64To[float64])
 		case "reset_at":
-			if err := runtime.DecodeJSONOpt(d, &v.ResetAt, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("PaymentRequiredErrorError", "reset_at", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.ResetAt, runtime.DecodeJSONStringTo[string])
 		case "upgrade_url":
-			if err := runtime.DecodeJSONOpt(d, &v.UpgradeURL, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("PaymentRequiredErrorError", "upgrade_url", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.UpgradeURL, runtime.DecodeJSONStringTo[string])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("PaymentRequiredErrorError", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("PaymentRequiredErrorError", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -282,36 +263,27 @@ func (v *RateLimitErrorError) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "code":
-			if err := runtime.DecodeJSONStringTo(d, &v.Code); err != nil {
-				return runtime.JSONMemberError("RateLimitErrorError", "code", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Code)
 			seen |= 0x1
 		case "message":
-			if err := runtime.DecodeJSONStringTo(d, &v.Message); err != nil {
-				return runtime.JSONMemberError("RateLimitErrorError", "message", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Message)
 			seen |= 0x2
 		case "retry_after_seconds":
-			if err := runtime.DecodeJSONInt64To(d, &v.RetryAfterSeconds); err != nil {
-				return runtime.JSONMemberError("RateLimitErrorError", "retry_after_seconds", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.RetryAfterSeconds)
 			seen |= 0x4
 		case "tier":
-			if err := runtime.DecodeJSONOpt(d, &v.Tier, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("RateLimitErrorError", "tier", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Tier, runtime.DecodeJSONStringTo[string])
 		case "limit":
-			if err := runtime.DecodeJSONOpt(d, &v.Limit, runtime.DecodeJSONInt64To[int64]); err != nil {
-				return runtime.JSONMemberError("RateLimitErrorError", "limit", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Limit, runtime.DecodeJSONInt64To[int64])
 		case "upgrade_url":
-			if err := runtime.DecodeJSONOpt(d, &v.UpgradeURL, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("RateLimitErrorError", "upgrade_url", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.UpgradeURL, runtime.DecodeJSONStringTo[string])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("RateLimitErrorError", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("RateLimitErrorError", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -345,27 +317,22 @@ func (v *UnauthorizedErrorError) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "code":
-			if err := runtime.DecodeJSONStringTo(d, &v.Code); err != nil {
-				return runtime.JSONMemberError("UnauthorizedErrorError", "code", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Code)
 			seen |= 0x1
 		case "message":
-			if err := runtime.DecodeJSONStringTo(d, &v.Message); err != nil {
-				return runtime.JSONMemberError("UnauthorizedErrorError", "message", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Message)
 			seen |= 0x2
 		case "correlation_id":
-			if err := runtime.DecodeJSONOpt(d, &v.CorrelationID, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("UnauthorizedErrorError", "correlation_id", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.CorrelationID, runtime.DecodeJSONStringTo[string])
 		case "timestamp":
-			if err := runtime.DecodeJSONOpt(d, &v.Timestamp, runtime.DecodeJSONTime); err != nil {
-				return runtime.JSONMemberError("UnauthorizedErrorError", "timestamp", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Timestamp, runtime.DecodeJSONTime)
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("UnauthorizedErrorError", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("UnauthorizedErrorError", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {

@@ -24,14 +24,15 @@ func (v *Error) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "error":
-			if err := runtime.DecodeJSONStringTo(d, &v.Error); err != nil {
-				return runtime.JSONMemberError("Error", "error", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Error)
 			seen |= 0x1
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Error", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Error", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -65,22 +66,19 @@ func (v *NewTodo) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "title":
-			if err := runtime.DecodeJSONStringTo(d, &v.Title); err != nil {
-				return runtime.JSONMemberError("NewTodo", "title", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Title)
 			seen |= 0x1
 		case "priority":
-			if err := runtime.DecodeJSONOpt(d, &v.Priority, runtime.DecodeJSONStringTo[Priority]); err != nil {
-				return runtime.JSONMemberError("NewTodo", "priority", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Priority, runtime.DecodeJSONStringTo[Priority])
 		case "due":
-			if err := runtime.DecodeJSONOpt(d, &v.Due, runtime.DecodeJSONTime); err != nil {
-				return runtime.JSONMemberError("NewTodo", "due", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Due, runtime.DecodeJSONTime)
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("NewTodo", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("NewTodo", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -114,32 +112,25 @@ func (v *Todo) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "id":
-			if err := runtime.DecodeJSONInt64To(d, &v.ID); err != nil {
-				return runtime.JSONMemberError("Todo", "id", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.ID)
 			seen |= 0x1
 		case "title":
-			if err := runtime.DecodeJSONStringTo(d, &v.Title); err != nil {
-				return runtime.JSONMemberError("Todo", "title", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Title)
 			seen |= 0x2
 		case "done":
-			if err := runtime.DecodeJSONBoolTo(d, &v.Done); err != nil {
-				return runtime.JSONMemberError("Todo", "done", err)
-			}
+			err = runtime.DecodeJSONBoolTo(d, &v.Done)
 			seen |= 0x4
 		case "priority":
-			if err := runtime.DecodeJSONOpt(d, &v.Priority, runtime.DecodeJSONStringTo[Priority]); err != nil {
-				return runtime.JSONMemberError("Todo", "priority", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Priority, runtime.DecodeJSONStringTo[Priority])
 		case "due":
-			if err := runtime.DecodeJSONNullable(d, &v.Due, runtime.DecodeJSONTime); err != nil {
-				return runtime.JSONMemberError("Todo", "due", err)
-			}
+			err = runtime.DecodeJSONNullable(d, &v.Due, runtime.DecodeJSONTime)
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Todo", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Todo", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {

@@ -24,14 +24,15 @@ func (v *Cancellation) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "id":
-			if err := runtime.DecodeJSONStringTo(d, &v.ID); err != nil {
-				return runtime.JSONMemberError("Cancellation", "id", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.ID)
 			seen |= 0x1
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Cancellation", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Cancellation", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -65,14 +66,15 @@ func (v *Error) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "error":
-			if err := runtime.DecodeJSONStringTo(d, &v.Error); err != nil {
-				return runtime.JSONMemberError("Error", "error", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Error)
 			seen |= 0x1
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Error", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Error", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -106,29 +108,24 @@ func (v *Event) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "id":
-			if err := runtime.DecodeJSONStringTo(d, &v.ID); err != nil {
-				return runtime.JSONMemberError("Event", "id", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.ID)
 			seen |= 0x1
 		case "topic":
-			if err := runtime.DecodeJSONStringTo(d, &v.Topic); err != nil {
-				return runtime.JSONMemberError("Event", "topic", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Topic)
 			seen |= 0x2
 		case "data":
-			if err := runtime.DecodeJSONRawTo(d, &v.Data); err != nil {
-				return runtime.JSONMemberError("Event", "data", err)
-			}
+			err = runtime.DecodeJSONRawTo(d, &v.Data)
 			seen |= 0x4
 		case "deliver_at":
-			if err := runtime.DecodeJSONTime(d, &v.DeliverAt); err != nil {
-				return runtime.JSONMemberError("Event", "deliver_at", err)
-			}
+			err = runtime.DecodeJSONTime(d, &v.DeliverAt)
 			seen |= 0x8
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Event", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Event", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -162,18 +159,17 @@ func (v *PublishRequest) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "data":
-			if err := runtime.DecodeJSONRawTo(d, &v.Data); err != nil {
-				return runtime.JSONMemberError("PublishRequest", "data", err)
-			}
+			err = runtime.DecodeJSONRawTo(d, &v.Data)
 			seen |= 0x1
 		case "deliver_at":
-			if err := runtime.DecodeJSONOpt(d, &v.DeliverAt, runtime.DecodeJSONTime); err != nil {
-				return runtime.JSONMemberError("PublishRequest", "deliver_at", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.DeliverAt, runtime.DecodeJSONTime)
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("PublishRequest", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("PublishRequest", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {

@@ -79,6 +79,9 @@ type jsonFn struct {
 	ns    *naming.Namespace
 	d     string // the *runtime.JSONReader parameter
 	owner string // the Go type being decoded, for error messages
+	// assigned records that a member's decoding set err for the check
+	// after the switch instead of returning (see jsonMember.assign).
+	assigned bool
 }
 
 func (e *emitter) structDecoder(f *jen.File, n *ir.Type) {
@@ -123,6 +126,12 @@ func (e *emitter) structDecoder(f *jen.File, n *ir.Type) {
 	}
 	cases = append(cases, jen.Default().Block(j.extraMember(n, jen.Id(recv).Dot(n.ExtraField), it)...))
 
+	loop := []jen.Code{jen.Switch(jen.String().Call(jen.Id(it).Dot("Key").Call())).Block(cases...)}
+	if j.assigned {
+		// The member's name is the key: every case is a member's name.
+		loop = append(loop, jen.If(jen.Err().Op("!=").Nil()).Block(
+			jen.Return(e.rt("JSONMemberError").Call(jen.Lit(n.Name), jen.String().Call(jen.Id(it).Dot("Key").Call()), jen.Err()))))
+	}
 	f.Add(doc(fmt.Sprintf("DecodeJSON decodes %s from d in one pass over the input, as\nUnmarshalJSON does: an object replaces the whole value (a member given\ntwice keeps its last value), a JSON null leaves %s unchanged.", n.Name, recv)))
 	body := []jen.Code{
 		jen.If(jen.Id(d).Dot("Next").Call().Op("==").Qual(jxPath, "Null")).Block(jen.Return(jen.Id(d).Dot("Null").Call())),
@@ -134,9 +143,7 @@ func (e *emitter) structDecoder(f *jen.File, n *ir.Type) {
 		body = append(body, jen.Var().Id(seen).Uint64())
 	}
 	body = append(body,
-		jen.For(jen.Id(it).Dot("Next").Call()).Block(
-			jen.Switch(jen.String().Call(jen.Id(it).Dot("Key").Call())).Block(cases...),
-		),
+		jen.For(jen.Id(it).Dot("Next").Call()).Block(loop...),
 		jen.If(jen.Err().Op(":=").Id(it).Dot("Err").Call(), jen.Err().Op("!=").Nil()).Block(jen.Return(e.rt("JSONTypeError").Call(jen.Lit(n.Name), jen.Err()))),
 	)
 	if len(reqNames) > 0 {
@@ -196,7 +203,7 @@ func (e *emitter) collectionDecoder(f *jen.File, n *ir.Type) {
 	data := ns.Unexported("data")
 	m := &jsonMember{jsonFn: &jsonFn{e: e, ns: ns, d: d, owner: n.Name}}
 	body := m.value(n.Under, jen.Parens(jen.Op("*").Id(recv)))
-	if under := unalias(n.Under); under.Kind == ir.Slice || under.Kind == ir.Map {
+	if under := n.Under.Unalias(); under.Kind == ir.Slice || under.Kind == ir.Map {
 		// One runtime call, given v as a pointer to the underlying type
 		// (whose type parameters a defined type would not give).
 		fn := map[ir.TypeKind]string{ir.Slice: "DecodeJSONSlice", ir.Map: "DecodeJSONMap"}[under.Kind]
@@ -227,6 +234,12 @@ type jsonMember struct {
 	*jsonFn
 	member  jen.Code // the member name, a string expression
 	nonNull bool     // the value is known not to be null
+	// assign makes a call that ends the member's statements set err
+	// instead of checking it: the object decoder checks err once after its
+	// switch, so that each case is one call rather than a call and its
+	// own error path. Only a member's top-level statements, straight-line
+	// code in a case of that switch, use it.
+	assign bool
 }
 
 // nested returns the decoder of values nested in m's value (elements,
@@ -270,6 +283,7 @@ func (m *jsonMember) readNull() jen.Code {
 // member returns the statements decoding the value of field fl into lv.
 func (j *jsonFn) member(fl *ir.Field, lv jen.Code) []jen.Code {
 	m := j.withMember(jen.Lit(fl.JSON))
+	m.assign = true
 	some := &jsonMember{jsonFn: j, member: m.member, nonNull: true}
 	switch {
 	case fl.Ptr && fl.Type.IsNullable():
@@ -285,6 +299,9 @@ func (j *jsonFn) member(fl *ir.Field, lv jen.Code) []jen.Code {
 		return []jen.Code{jen.If(m.isNull()).Block(m.readNull(), jen.Add(lv).Op("=").Add(j.e.rt("NullOf").Types(jen.Op("*").Add(j.e.typ(fl.Type)))).Call()).Else().Block(
 			append([]jen.Code{jen.Add(lv).Op("=").Add(j.e.rt("ValueOf")).Call(jen.New(j.e.typ(fl.Type)))}, some.value(fl.Type, target)...)...)}
 	case fl.Ptr:
+		if dec, ok := m.decFunc(fl.Type); ok {
+			return []jen.Code{m.call(j.e.rt("DecodeJSONPtr"), jen.Id(j.d), jen.Op("&").Add(lv), dec)}
+		}
 		target := jen.Parens(jen.Op("*").Add(lv))
 		if fl.Type.Kind == ir.Named && fl.Type.Named.Kind == ir.Struct {
 			target = jen.Add(lv)
@@ -306,7 +323,7 @@ func (j *jsonFn) member(fl *ir.Field, lv jen.Code) []jen.Code {
 		if fl.Nullable {
 			break
 		}
-		switch t := unalias(fl.Type); {
+		switch t := fl.Type.Unalias(); {
 		case t.Kind == ir.Slice && !isBytes(t):
 			if dec, ok := m.decFunc(t.Elem); ok {
 				return []jen.Code{m.call(j.e.rt("DecodeJSONOptSlice"), jen.Id(j.d), jen.Op("&").Add(lv), dec)}
@@ -411,14 +428,6 @@ func (m *jsonMember) decFunc(t *ir.TypeRef) (jen.Code, bool) {
 	return nil, false
 }
 
-// unalias returns the type that t, a type alias maybe, stands for.
-func unalias(t *ir.TypeRef) *ir.TypeRef {
-	for t.Kind == ir.Named && t.Named.Kind == ir.Alias && t.Named.Under != nil {
-		t = t.Named.Under
-	}
-	return t
-}
-
 // isBytes reports whether t is []byte, which JSON holds as base64 text.
 func isBytes(t *ir.TypeRef) bool {
 	return t.Kind == ir.Slice && t.Elem.Kind == ir.Basic && t.Elem.Name == "byte"
@@ -426,12 +435,16 @@ func isBytes(t *ir.TypeRef) bool {
 
 // call returns "if err := fn(args...); err != nil { fail }".
 func (m *jsonMember) call(fn jen.Code, args ...jen.Code) jen.Code {
+	if m.assign {
+		m.assigned = true
+		return jen.Err().Op("=").Add(fn).Call(args...)
+	}
 	return jen.If(jen.Err().Op(":=").Add(fn).Call(args...), jen.Err().Op("!=").Nil()).Block(m.fail(jen.Err()))
 }
 
 // generic decodes into lv with runtime.DecodeJSONValue.
 func (m *jsonMember) generic(lv jen.Code) []jen.Code {
-	return []jen.Code{jen.If(jen.Err().Op(":=").Add(m.e.rt("DecodeJSONValue")).Call(jen.Id(m.d), jen.Op("&").Add(lv)), jen.Err().Op("!=").Nil()).Block(m.fail(jen.Err()))}
+	return []jen.Code{m.call(m.e.rt("DecodeJSONValue"), jen.Id(m.d), jen.Op("&").Add(lv))}
 }
 
 // value returns the statements decoding the next value of d, of type t,
@@ -439,10 +452,10 @@ func (m *jsonMember) generic(lv jen.Code) []jen.Code {
 func (m *jsonMember) value(t *ir.TypeRef, lv jen.Code) []jen.Code {
 	e := m.e
 	if kinds := t.RawKinds(); kinds != nil {
-		return []jen.Code{jen.If(jen.Err().Op(":=").Add(e.rt("DecodeJSONRawKinds")).Call(jen.Id(m.d), jen.Op("&").Add(lv), e.kindsExpr(kinds)), jen.Err().Op("!=").Nil()).Block(m.fail(jen.Err()))}
+		return []jen.Code{m.call(e.rt("DecodeJSONRawKinds"), jen.Id(m.d), jen.Op("&").Add(lv), e.kindsExpr(kinds))}
 	}
 	if fn, ok := m.scalarFunc(t); ok {
-		return []jen.Code{jen.If(jen.Err().Op(":=").Add(e.rt(fn)).Call(jen.Id(m.d), jen.Op("&").Add(lv)), jen.Err().Op("!=").Nil()).Block(m.fail(jen.Err()))}
+		return []jen.Code{m.call(e.rt(fn), jen.Id(m.d), jen.Op("&").Add(lv))}
 	}
 	switch t.Kind {
 	case ir.Null:
@@ -451,7 +464,7 @@ func (m *jsonMember) value(t *ir.TypeRef, lv jen.Code) []jen.Code {
 			if fn != "DecodeJSONTime" {
 				dec = dec.Types(e.typ(t.Elem))
 			}
-			return []jen.Code{jen.If(jen.Err().Op(":=").Add(e.rt("DecodeJSONNullable")).Call(jen.Id(m.d), jen.Op("&").Add(lv), dec), jen.Err().Op("!=").Nil()).Block(m.fail(jen.Err()))}
+			return []jen.Code{m.call(e.rt("DecodeJSONNullable"), jen.Id(m.d), jen.Op("&").Add(lv), dec)}
 		}
 		some := &jsonMember{jsonFn: m.jsonFn, member: m.member, nonNull: true}
 		return []jen.Code{jen.If(m.isNull()).Block(
@@ -463,7 +476,7 @@ func (m *jsonMember) value(t *ir.TypeRef, lv jen.Code) []jen.Code {
 		n := t.Named
 		switch {
 		case n.Kind == ir.Struct, isCollectionDef(n):
-			return []jen.Code{jen.If(jen.Err().Op(":=").Add(lv).Dot("DecodeJSON").Call(jen.Id(m.d)), jen.Err().Op("!=").Nil()).Block(m.fail(jen.Err()))}
+			return []jen.Code{m.call(jen.Add(lv).Dot("DecodeJSON"), jen.Id(m.d))}
 		case n.Kind == ir.Alias && n.Under != nil:
 			return m.value(n.Under, lv)
 		case n.Kind == ir.Sum:

@@ -72,6 +72,14 @@ func (t *TypeRef) Resolve() *TypeRef {
 	return t
 }
 
+// Unalias returns the type that t, a type alias maybe, stands for.
+func (t *TypeRef) Unalias() *TypeRef {
+	for t.Kind == Named && t.Named.Kind == Alias && t.Named.Under != nil {
+		t = t.Named.Under
+	}
+	return t
+}
+
 // RawKinds returns the kinds t's values are limited to, when t is (a name
 // for) raw JSON with a list of kinds.
 func (t *TypeRef) RawKinds() []string {

@@ -24,22 +24,19 @@ func (v *PostFormRequest) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "name":
-			if err := runtime.DecodeJSONStringTo(d, &v.Name); err != nil {
-				return runtime.JSONMemberError("PostFormRequest", "name", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Name)
 			seen |= 0x1
 		case "age":
-			if err := runtime.DecodeJSONOpt(d, &v.Age, runtime.DecodeJSONInt64To[int64]); err != nil {
-				return runtime.JSONMemberError("PostFormRequest", "age", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Age, runtime.DecodeJSONInt64To[int64])
 		case "tags":
-			if err := runtime.DecodeJSONOptSlice(d, &v.Tags, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("PostFormRequest", "tags", err)
-			}
+			err = runtime.DecodeJSONOptSlice(d, &v.Tags, runtime.DecodeJSONStringTo[string])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("PostFormRequest", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("PostFormRequest", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -72,13 +69,14 @@ func (v *PostTextResponse) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "ok":
-			if err := runtime.DecodeJSONOpt(d, &v.Ok, runtime.DecodeJSONBoolTo[bool]); err != nil {
-				return runtime.JSONMemberError("PostTextResponse", "ok", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Ok, runtime.DecodeJSONBoolTo[bool])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("PostTextResponse", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("PostTextResponse", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -109,18 +107,17 @@ func (v *UploadRequest) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "file":
-			if err := runtime.DecodeJSONValue(d, &v.File); err != nil {
-				return runtime.JSONMemberError("UploadRequest", "file", err)
-			}
+			err = runtime.DecodeJSONValue(d, &v.File)
 			seen |= 0x1
 		case "note":
-			if err := runtime.DecodeJSONOpt(d, &v.Note, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("UploadRequest", "note", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Note, runtime.DecodeJSONStringTo[string])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("UploadRequest", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("UploadRequest", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {

@@ -24,19 +24,18 @@ func (v *Circle) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "type":
-			if err := runtime.DecodeJSONStringTo(d, &v.Type); err != nil {
-				return runtime.JSONMemberError("Circle", "type", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Type)
 			seen |= 0x1
 		case "r":
-			if err := runtime.DecodeJSONFloat64To(d, &v.R); err != nil {
-				return runtime.JSONMemberError("Circle", "r", err)
-			}
+			err = runtime.DecodeJSONFloat64To(d, &v.R)
 			seen |= 0x2
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Circle", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Circle", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -69,13 +68,14 @@ func (v *Closed) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "a":
-			if err := runtime.DecodeJSONOpt(d, &v.A, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("Closed", "a", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.A, runtime.DecodeJSONStringTo[string])
 		default:
 			if err := d.Skip(); err != nil {
 				return runtime.JSONMemberError("Closed", string(members.Key()), err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Closed", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -104,13 +104,14 @@ func (v *Counts) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "total":
-			if err := runtime.DecodeJSONOpt(d, &v.Total, runtime.DecodeJSONInt64To[int64]); err != nil {
-				return runtime.JSONMemberError("Counts", "total", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Total, runtime.DecodeJSONInt64To[int64])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONInt64To[int64]); err != nil {
 				return runtime.JSONMemberError("Counts", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Counts", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -141,18 +142,17 @@ func (v *Item) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "n":
-			if err := runtime.DecodeJSONInt64To(d, &v.N); err != nil {
-				return runtime.JSONMemberError("Item", "n", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.N)
 			seen |= 0x1
 		case "label":
-			if err := runtime.DecodeJSONOpt(d, &v.Label, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("Item", "label", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Label, runtime.DecodeJSONStringTo[string])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Item", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Item", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -200,24 +200,16 @@ func (v *Record) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "id":
-			if err := runtime.DecodeJSONStringTo(d, &v.ID); err != nil {
-				return runtime.JSONMemberError("Record", "id", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.ID)
 			seen |= 0x1
 		case "count":
-			if err := runtime.DecodeJSONInt64To(d, &v.Count); err != nil {
-				return runtime.JSONMemberError("Record", "count", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.Count)
 			seen |= 0x2
 		case "small":
-			if err := runtime.DecodeJSONInt32To(d, &v.Small); err != nil {
-				return runtime.JSONMemberError("Record", "small", err)
-			}
+			err = runtime.DecodeJSONInt32To(d, &v.Small)
 			seen |= 0x4
 		case "score":
-			if err := runtime.DecodeJSONFloat64To(d, &v.Score); err != nil {
-				return runtime.JSONMemberError("Record", "score", err)
-			}
+			err = runtime.DecodeJSONFloat64To(d, &v.Score)
 			seen |= 0x8
 		case "ratio":
 			if d.Next() == jx.Null {
@@ -232,14 +224,10 @@ func (v *Record) DecodeJSON(d *runtime.JSONReader) error {
 				v.Ratio.Set = true
 			}
 		case "ok":
-			if err := runtime.DecodeJSONBoolTo(d, &v.Ok); err != nil {
-				return runtime.JSONMemberError("Record", "ok", err)
-			}
+			err = runtime.DecodeJSONBoolTo(d, &v.Ok)
 			seen |= 0x10
 		case "at":
-			if err := runtime.DecodeJSONTime(d, &v.At); err != nil {
-				return runtime.JSONMemberError("Record", "at", err)
-			}
+			err = runtime.DecodeJSONTime(d, &v.At)
 			seen |= 0x20
 		case "blob":
 			if d.Next() == jx.Null {
@@ -254,49 +242,29 @@ func (v *Record) DecodeJSON(d *runtime.JSONReader) error {
 				v.Blob.Set = true
 			}
 		case "payload":
-			if err := runtime.DecodeJSONRawTo(d, &v.Payload); err != nil {
-				return runtime.JSONMemberError("Record", "payload", err)
-			}
+			err = runtime.DecodeJSONRawTo(d, &v.Payload)
 			seen |= 0x40
 		case "tags":
-			if err := runtime.DecodeJSONSlice(d, &v.Tags, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("Record", "tags", err)
-			}
+			err = runtime.DecodeJSONSlice(d, &v.Tags, runtime.DecodeJSONStringTo[string])
 			seen |= 0x80
 		case "kind":
-			if err := runtime.DecodeJSONStringTo(d, &v.Kind); err != nil {
-				return runtime.JSONMemberError("Record", "kind", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Kind)
 			seen |= 0x100
 		case "code":
-			if err := runtime.DecodeJSONOpt(d, &v.Code, runtime.DecodeJSONStringTo[Code]); err != nil {
-				return runtime.JSONMemberError("Record", "code", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Code, runtime.DecodeJSONStringTo[Code])
 		case "maybe":
-			if err := runtime.DecodeJSONNullable(d, &v.Maybe, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("Record", "maybe", err)
-			}
+			err = runtime.DecodeJSONNullable(d, &v.Maybe, runtime.DecodeJSONStringTo[string])
 			seen |= 0x200
 		case "later":
-			if err := runtime.DecodeJSONNullable(d, &v.Later, runtime.DecodeJSONInt64To[int64]); err != nil {
-				return runtime.JSONMemberError("Record", "later", err)
-			}
+			err = runtime.DecodeJSONNullable(d, &v.Later, runtime.DecodeJSONInt64To[int64])
 		case "opt_time":
-			if err := runtime.DecodeJSONOpt(d, &v.OptTime, runtime.DecodeJSONTime); err != nil {
-				return runtime.JSONMemberError("Record", "opt_time", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.OptTime, runtime.DecodeJSONTime)
 		case "counts":
-			if err := runtime.DecodeJSONOpt(d, &v.Counts, runtime.DecodeJSONWith[Counts]); err != nil {
-				return runtime.JSONMemberError("Record", "counts", err)
-			}
+			err = runtime.DecodeJSONPtr(d, &v.Counts, runtime.DecodeJSONWith[Counts])
 		case "items":
-			if err := runtime.DecodeJSONOptSlice(d, &v.Items, runtime.DecodeJSONWith[Item]); err != nil {
-				return runtime.JSONMemberError("Record", "items", err)
-			}
+			err = runtime.DecodeJSONOptSlice(d, &v.Items, runtime.DecodeJSONWith[Item])
 		case "by_name":
-			if err := runtime.DecodeJSONOptMap(d, &v.ByName, runtime.DecodeJSONWith[Item]); err != nil {
-				return runtime.JSONMemberError("Record", "by_name", err)
-			}
+			err = runtime.DecodeJSONOptMap(d, &v.ByName, runtime.DecodeJSONWith[Item])
 		case "matrix":
 			if d.Next() == jx.Null {
 				if err := d.Null(); err != nil {
@@ -328,41 +296,38 @@ func (v *Record) DecodeJSON(d *runtime.JSONReader) error {
 				v.Matrix.Set = true
 			}
 		case "names":
-			if err := runtime.DecodeJSONOpt(d, &v.Names, runtime.DecodeJSONWith[Names]); err != nil {
-				return runtime.JSONMemberError("Record", "names", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Names, runtime.DecodeJSONWith[Names])
 		case "shape":
 			if d.Next() == jx.Null {
 				if err := d.Null(); err != nil {
 					return runtime.JSONMemberError("Record", "shape", err)
 				}
-				v.Shape = runtime.Opt[Shape]{}
+				v.Shape = nil
 			} else {
+				if v.Shape == nil {
+					v.Shape = new(Shape)
+				}
 				raw, err := d.Raw()
 				if err != nil {
 					return runtime.JSONMemberError("Record", "shape", err)
 				}
-				if err := v.Shape.Value.UnmarshalJSON(raw); err != nil {
+				if err := (*v.Shape).UnmarshalJSON(raw); err != nil {
 					return runtime.JSONMemberError("Record", "shape", err)
 				}
-				v.Shape.Set = true
 			}
 		case "closed":
-			if err := runtime.DecodeJSONOpt(d, &v.Closed, runtime.DecodeJSONWith[Closed]); err != nil {
-				return runtime.JSONMemberError("Record", "closed", err)
-			}
+			err = runtime.DecodeJSONPtr(d, &v.Closed, runtime.DecodeJSONWith[Closed])
 		case "tree":
-			if err := runtime.DecodeJSONOpt(d, &v.Tree, runtime.DecodeJSONWith[Tree]); err != nil {
-				return runtime.JSONMemberError("Record", "tree", err)
-			}
+			err = runtime.DecodeJSONPtr(d, &v.Tree, runtime.DecodeJSONWith[Tree])
 		case "alias":
-			if err := runtime.DecodeJSONOpt(d, &v.Alias, runtime.DecodeJSONWith[Item]); err != nil {
-				return runtime.JSONMemberError("Record", "alias", err)
-			}
+			err = runtime.DecodeJSONPtr(d, &v.Alias, runtime.DecodeJSONWith[Item])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Record", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Record", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -396,19 +361,18 @@ func (v *Square) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "type":
-			if err := runtime.DecodeJSONStringTo(d, &v.Type); err != nil {
-				return runtime.JSONMemberError("Square", "type", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Type)
 			seen |= 0x1
 		case "side":
-			if err := runtime.DecodeJSONFloat64To(d, &v.Side); err != nil {
-				return runtime.JSONMemberError("Square", "side", err)
-			}
+			err = runtime.DecodeJSONFloat64To(d, &v.Side)
 			seen |= 0x2
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Square", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Square", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -441,41 +405,18 @@ func (v *Tree) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "value":
-			if err := runtime.DecodeJSONOpt(d, &v.Value, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("Tree", "value", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Value, runtime.DecodeJSONStringTo[string])
 		case "left":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Tree", "left", err)
-				}
-				v.Left = nil
-			} else {
-				if v.Left == nil {
-					v.Left = new(Tree)
-				}
-				if err := v.Left.DecodeJSON(d); err != nil {
-					return runtime.JSONMemberError("Tree", "left", err)
-				}
-			}
+			err = runtime.DecodeJSONPtr(d, &v.Left, runtime.DecodeJSONWith[Tree])
 		case "right":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Tree", "right", err)
-				}
-				v.Right = nil
-			} else {
-				if v.Right == nil {
-					v.Right = new(Tree)
-				}
-				if err := v.Right.DecodeJSON(d); err != nil {
-					return runtime.JSONMemberError("Tree", "right", err)
-				}
-			}
+			err = runtime.DecodeJSONPtr(d, &v.Right, runtime.DecodeJSONWith[Tree])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Tree", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Tree", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {

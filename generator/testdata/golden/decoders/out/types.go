@@ -149,7 +149,7 @@ type Record struct {
 	// Counts is the "counts" member (optional).
 	//
 	// Integer values under any name.
-	Counts runtime.Opt[Counts] `json:"counts,omitzero"`
+	Counts *Counts `json:"counts,omitempty"`
 	// Items is the "items" member (optional).
 	Items runtime.Opt[[]Item] `json:"items,omitzero"`
 	// ByName is the "by_name" member (optional).
@@ -159,13 +159,13 @@ type Record struct {
 	// Names is the "names" member (optional).
 	Names runtime.Opt[Names] `json:"names,omitzero"`
 	// Shape is the "shape" member (optional).
-	Shape runtime.Opt[Shape] `json:"shape,omitzero"`
+	Shape *Shape `json:"shape,omitempty"`
 	// Closed is the "closed" member (optional).
-	Closed runtime.Opt[Closed] `json:"closed,omitzero"`
+	Closed *Closed `json:"closed,omitempty"`
 	// Tree is the "tree" member (optional).
-	Tree runtime.Opt[Tree] `json:"tree,omitzero"`
+	Tree *Tree `json:"tree,omitempty"`
 	// Alias is the "alias" member (optional).
-	Alias runtime.Opt[Item] `json:"alias,omitzero"`
+	Alias *Item `json:"alias,omitempty"`
 	// AdditionalProperties holds the members the schema does not describe, so that they
 	// survive a decode and encode round trip.
 	AdditionalProperties map[string]json.RawMessage `json:"-"`

@@ -23,17 +23,16 @@ func (v *Holder) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "order":
-			if err := runtime.DecodeJSONOpt(d, &v.Order, runtime.DecodeJSONStringTo[Order]); err != nil {
-				return runtime.JSONMemberError("Holder", "order", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Order, runtime.DecodeJSONStringTo[Order])
 		case "mode":
-			if err := runtime.DecodeJSONOpt(d, &v.Mode, runtime.DecodeJSONStringTo[HolderMode]); err != nil {
-				return runtime.JSONMemberError("Holder", "mode", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Mode, runtime.DecodeJSONStringTo[HolderMode])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Holder", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Holder", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {

@@ -24,18 +24,17 @@ func (v *Problem) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "error":
-			if err := runtime.DecodeJSONStringTo(d, &v.Error); err != nil {
-				return runtime.JSONMemberError("Problem", "error", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Error)
 			seen |= 0x1
 		case "message":
-			if err := runtime.DecodeJSONOpt(d, &v.Message, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("Problem", "message", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Message, runtime.DecodeJSONStringTo[string])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Problem", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Problem", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {

@@ -23,17 +23,16 @@ func (v *Problem) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "title":
-			if err := runtime.DecodeJSONOpt(d, &v.Title, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("Problem", "title", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Title, runtime.DecodeJSONStringTo[string])
 		case "status":
-			if err := runtime.DecodeJSONOpt(d, &v.Status, runtime.DecodeJSONInt64To[int64]); err != nil {
-				return runtime.JSONMemberError("Problem", "status", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Status, runtime.DecodeJSONInt64To[int64])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Problem", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Problem", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -63,13 +62,14 @@ func (v *NotFound) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "error":
-			if err := runtime.DecodeJSONOpt(d, &v.Error, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("NotFound", "error", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Error, runtime.DecodeJSONStringTo[string])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("NotFound", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("NotFound", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -100,14 +100,15 @@ func (v *GetThing409Error) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "current":
-			if err := runtime.DecodeJSONInt64To(d, &v.Current); err != nil {
-				return runtime.JSONMemberError("GetThing409Error", "current", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.Current)
 			seen |= 0x1
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("GetThing409Error", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("GetThing409Error", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {

@@ -24,18 +24,17 @@ func (v *Channel) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "type":
-			if err := runtime.DecodeJSONStringTo(d, &v.Type); err != nil {
-				return runtime.JSONMemberError("Channel", "type", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Type)
 			seen |= 0x1
 		case "nullable_type":
-			if err := runtime.DecodeJSONNullable(d, &v.NullableType, runtime.DecodeJSONStringTo[ChannelNullableTypeValue]); err != nil {
-				return runtime.JSONMemberError("Channel", "nullable_type", err)
-			}
+			err = runtime.DecodeJSONNullable(d, &v.NullableType, runtime.DecodeJSONStringTo[ChannelNullableTypeValue])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Channel", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Channel", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -68,17 +67,16 @@ func (v *Paint) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "color":
-			if err := runtime.DecodeJSONOpt(d, &v.Color, runtime.DecodeJSONWith[RGBA]); err != nil {
-				return runtime.JSONMemberError("Paint", "color", err)
-			}
+			err = runtime.DecodeJSONPtr(d, &v.Color, runtime.DecodeJSONWith[RGBA])
 		case "stops":
-			if err := runtime.DecodeJSONOptSlice(d, &v.Stops, runtime.DecodeJSONWith[RGBA]); err != nil {
-				return runtime.JSONMemberError("Paint", "stops", err)
-			}
+			err = runtime.DecodeJSONOptSlice(d, &v.Stops, runtime.DecodeJSONWith[RGBA])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Paint", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Paint", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -109,24 +107,21 @@ func (v *RGBA) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "r":
-			if err := runtime.DecodeJSONFloat64To(d, &v.R); err != nil {
-				return runtime.JSONMemberError("RGBA", "r", err)
-			}
+			err = runtime.DecodeJSONFloat64To(d, &v.R)
 			seen |= 0x1
 		case "g":
-			if err := runtime.DecodeJSONFloat64To(d, &v.G); err != nil {
-				return runtime.JSONMemberError("RGBA", "g", err)
-			}
+			err = runtime.DecodeJSONFloat64To(d, &v.G)
 			seen |= 0x2
 		case "b":
-			if err := runtime.DecodeJSONFloat64To(d, &v.B); err != nil {
-				return runtime.JSONMemberError("RGBA", "b", err)
-			}
+			err = runtime.DecodeJSONFloat64To(d, &v.B)
 			seen |= 0x4
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("RGBA", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("RGBA", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {

@@ -64,7 +64,7 @@ type Paint struct {
 	// Color is the "color" member (optional).
 	//
 	// The paint's color.
-	Color runtime.Opt[RGBA] `json:"color,omitzero"`
+	Color *RGBA `json:"color,omitempty"`
 	// Stops is the "stops" member (optional).
 	Stops runtime.Opt[[]RGBA] `json:"stops,omitzero"`
 	// AdditionalProperties holds the members the schema does not describe, so that they

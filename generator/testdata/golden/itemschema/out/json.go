@@ -24,18 +24,17 @@ func (v *Line) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "msg":
-			if err := runtime.DecodeJSONStringTo(d, &v.Msg); err != nil {
-				return runtime.JSONMemberError("Line", "msg", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Msg)
 			seen |= 0x1
 		case "level":
-			if err := runtime.DecodeJSONOpt(d, &v.Level, runtime.DecodeJSONStringTo[LineLevel]); err != nil {
-				return runtime.JSONMemberError("Line", "level", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Level, runtime.DecodeJSONStringTo[LineLevel])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Line", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Line", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -69,14 +68,15 @@ func (v *TicksItem) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "n":
-			if err := runtime.DecodeJSONInt64To(d, &v.N); err != nil {
-				return runtime.JSONMemberError("TicksItem", "n", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.N)
 			seen |= 0x1
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("TicksItem", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("TicksItem", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {

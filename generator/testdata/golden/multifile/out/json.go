@@ -24,14 +24,15 @@ func (v *Money) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "amount":
-			if err := runtime.DecodeJSONInt64To(d, &v.Amount); err != nil {
-				return runtime.JSONMemberError("Money", "amount", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.Amount)
 			seen |= 0x1
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Money", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Money", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -65,23 +66,20 @@ func (v *Order) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "id":
-			if err := runtime.DecodeJSONStringTo(d, &v.ID); err != nil {
-				return runtime.JSONMemberError("Order", "id", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.ID)
 			seen |= 0x1
 		case "lines":
-			if err := runtime.DecodeJSONSlice(d, &v.Lines, runtime.DecodeJSONWith[Line]); err != nil {
-				return runtime.JSONMemberError("Order", "lines", err)
-			}
+			err = runtime.DecodeJSONSlice(d, &v.Lines, runtime.DecodeJSONWith[Line])
 			seen |= 0x2
 		case "total":
-			if err := runtime.DecodeJSONOpt(d, &v.Total, runtime.DecodeJSONWith[Money]); err != nil {
-				return runtime.JSONMemberError("Order", "total", err)
-			}
+			err = runtime.DecodeJSONPtr(d, &v.Total, runtime.DecodeJSONWith[Money])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Order", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Order", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -114,17 +112,16 @@ func (v *Line) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "sku":
-			if err := runtime.DecodeJSONOpt(d, &v.Sku, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("Line", "sku", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Sku, runtime.DecodeJSONStringTo[string])
 		case "money":
-			if err := runtime.DecodeJSONOpt(d, &v.Money, runtime.DecodeJSONWith[Money2]); err != nil {
-				return runtime.JSONMemberError("Line", "money", err)
-			}
+			err = runtime.DecodeJSONPtr(d, &v.Money, runtime.DecodeJSONWith[Money2])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Line", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Line", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -154,13 +151,14 @@ func (v *Money2) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "cents":
-			if err := runtime.DecodeJSONOpt(d, &v.Cents, runtime.DecodeJSONInt64To[int64]); err != nil {
-				return runtime.JSONMemberError("Money2", "cents", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Cents, runtime.DecodeJSONInt64To[int64])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Money2", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Money2", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {

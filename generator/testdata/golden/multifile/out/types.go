@@ -33,7 +33,7 @@ type Order struct {
 	// Lines is the "lines" member (required).
 	Lines []Line `json:"lines"`
 	// Total is the "total" member (optional).
-	Total runtime.Opt[Money] `json:"total,omitzero"`
+	Total *Money `json:"total,omitempty"`
 	// AdditionalProperties holds the members the schema does not describe, so that they
 	// survive a decode and encode round trip.
 	AdditionalProperties map[string]json.RawMessage `json:"-"`
@@ -56,7 +56,7 @@ type Line struct {
 	// Money is the "money" member (optional).
 	//
 	// Another Money, local to this file.
-	Money runtime.Opt[Money2] `json:"money,omitzero"`
+	Money *Money2 `json:"money,omitempty"`
 	// AdditionalProperties holds the members the schema does not describe, so that they
 	// survive a decode and encode round trip.
 	AdditionalProperties map[string]json.RawMessage `json:"-"`

@@ -23,21 +23,13 @@ func (v *Client2) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "AdditionalProperties":
-			if err := runtime.DecodeJSONOpt(d, &v.AdditionalProperties, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("Client2", "AdditionalProperties", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.AdditionalProperties, runtime.DecodeJSONStringTo[string])
 		case "additional_properties":
-			if err := runtime.DecodeJSONOpt(d, &v.AdditionalProperties2, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("Client2", "additional_properties", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.AdditionalProperties2, runtime.DecodeJSONStringTo[string])
 		case "type":
-			if err := runtime.DecodeJSONOpt(d, &v.Type, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("Client2", "type", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Type, runtime.DecodeJSONStringTo[string])
 		case "MarshalJSON":
-			if err := runtime.DecodeJSONOpt(d, &v.MarshalJSON2, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("Client2", "MarshalJSON", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.MarshalJSON2, runtime.DecodeJSONStringTo[string])
 		case "":
 			var check string
 			if key, err := runtime.DecodeJSONKept(d, &v.AdditionalProperties3, members.Key(), &check, false); err != nil {
@@ -49,17 +41,16 @@ func (v *Client2) DecodeJSON(d *runtime.JSONReader) error {
 				return runtime.JSONMemberError("Client2", key2, err)
 			}
 		case "9lives":
-			if err := runtime.DecodeJSONOpt(d, &v.X9lives, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("Client2", "9lives", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.X9lives, runtime.DecodeJSONStringTo[string])
 		case "renamed":
-			if err := runtime.DecodeJSONOpt(d, &v.Custom, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("Client2", "renamed", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Custom, runtime.DecodeJSONStringTo[string])
 		default:
 			if key3, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties3, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Client2", key3, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Client2", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -133,13 +124,14 @@ func (v *Strict) DecodeJSON(d *runtime.JSONReader) error {
 			}
 			seen |= 0x1
 		case "c":
-			if err := runtime.DecodeJSONOpt(d, &v.C, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("Strict", "c", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.C, runtime.DecodeJSONStringTo[string])
 		default:
 			if key2, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Strict", key2, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Strict", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -172,13 +164,14 @@ func (v *Client3) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "a":
-			if err := runtime.DecodeJSONOpt(d, &v.A, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("Client3", "a", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.A, runtime.DecodeJSONStringTo[string])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Client3", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Client3", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -208,13 +201,14 @@ func (v *JSON) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "x":
-			if err := runtime.DecodeJSONOpt(d, &v.X, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("JSON", "x", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.X, runtime.DecodeJSONStringTo[string])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("JSON", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("JSON", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {

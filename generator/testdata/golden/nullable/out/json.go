@@ -24,9 +24,7 @@ func (v *File) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "content":
-			if err := runtime.DecodeJSONValue(d, &v.Content); err != nil {
-				return runtime.JSONMemberError("File", "content", err)
-			}
+			err = runtime.DecodeJSONValue(d, &v.Content)
 			seen |= 0x1
 		case "digest":
 			if d.Next() == jx.Null {
@@ -44,6 +42,9 @@ func (v *File) DecodeJSON(d *runtime.JSONReader) error {
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("File", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("File", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -77,9 +78,7 @@ func (v *Node) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "id":
-			if err := runtime.DecodeJSONStringTo(d, &v.ID); err != nil {
-				return runtime.JSONMemberError("Node", "id", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.ID)
 			seen |= 0x1
 		case "parent":
 			if d.Next() == jx.Null {
@@ -94,23 +93,14 @@ func (v *Node) DecodeJSON(d *runtime.JSONReader) error {
 				}
 			}
 		case "next":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Node", "next", err)
-				}
-				v.Next = nil
-			} else {
-				if v.Next == nil {
-					v.Next = new(Node)
-				}
-				if err := v.Next.DecodeJSON(d); err != nil {
-					return runtime.JSONMemberError("Node", "next", err)
-				}
-			}
+			err = runtime.DecodeJSONPtr(d, &v.Next, runtime.DecodeJSONWith[Node])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Node", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Node", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -144,14 +134,15 @@ func (v *OwnerValue) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "name":
-			if err := runtime.DecodeJSONStringTo(d, &v.Name); err != nil {
-				return runtime.JSONMemberError("OwnerValue", "name", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Name)
 			seen |= 0x1
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("OwnerValue", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("OwnerValue", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -280,13 +271,9 @@ func (v *Sparse) DecodeJSON(d *runtime.JSONReader) error {
 				v.Scores.Set = true
 			}
 		case "color":
-			if err := runtime.DecodeJSONNullable(d, &v.Color, runtime.DecodeJSONStringTo[ColorValue]); err != nil {
-				return runtime.JSONMemberError("Sparse", "color", err)
-			}
+			err = runtime.DecodeJSONNullable(d, &v.Color, runtime.DecodeJSONStringTo[ColorValue])
 		case "nick":
-			if err := runtime.DecodeJSONNullable(d, &v.Nick, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("Sparse", "nick", err)
-			}
+			err = runtime.DecodeJSONNullable(d, &v.Nick, runtime.DecodeJSONStringTo[string])
 		default:
 			key2 := runtime.JSONKey(members.Key())
 			var x2 runtime.Nullable[string]
@@ -297,6 +284,9 @@ func (v *Sparse) DecodeJSON(d *runtime.JSONReader) error {
 				v.AdditionalProperties = make(map[string]runtime.Nullable[string])
 			}
 			v.AdditionalProperties[key2] = x2
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Sparse", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -327,18 +317,17 @@ func (v *Stamped) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "at":
-			if err := runtime.DecodeJSONTime(d, &v.At); err != nil {
-				return runtime.JSONMemberError("Stamped", "at", err)
-			}
+			err = runtime.DecodeJSONTime(d, &v.At)
 			seen |= 0x1
 		case "data":
-			if err := runtime.DecodeJSONRawTo(d, &v.Data); err != nil {
-				return runtime.JSONMemberError("Stamped", "data", err)
-			}
+			err = runtime.DecodeJSONRawTo(d, &v.Data)
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Stamped", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Stamped", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {

@@ -24,18 +24,17 @@ func (v *Closed) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "a":
-			if err := runtime.DecodeJSONStringTo(d, &v.A); err != nil {
-				return runtime.JSONMemberError("Closed", "a", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.A)
 			seen |= 0x1
 		case "b":
-			if err := runtime.DecodeJSONOpt(d, &v.B, runtime.DecodeJSONInt64To[int64]); err != nil {
-				return runtime.JSONMemberError("Closed", "b", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.B, runtime.DecodeJSONInt64To[int64])
 		default:
 			if err := d.Skip(); err != nil {
 				return runtime.JSONMemberError("Closed", string(members.Key()), err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Closed", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -81,13 +80,14 @@ func (v *Legacy) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "old":
-			if err := runtime.DecodeJSONOpt(d, &v.Old, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("Legacy", "old", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Old, runtime.DecodeJSONStringTo[string])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Legacy", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Legacy", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -131,31 +131,18 @@ func (v *Node) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "value":
-			if err := runtime.DecodeJSONOpt(d, &v.Value, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("Node", "value", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Value, runtime.DecodeJSONStringTo[string])
 		case "parent":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Node", "parent", err)
-				}
-				v.Parent = nil
-			} else {
-				if v.Parent == nil {
-					v.Parent = new(Node)
-				}
-				if err := v.Parent.DecodeJSON(d); err != nil {
-					return runtime.JSONMemberError("Node", "parent", err)
-				}
-			}
+			err = runtime.DecodeJSONPtr(d, &v.Parent, runtime.DecodeJSONWith[Node])
 		case "children":
-			if err := runtime.DecodeJSONOptSlice(d, &v.Children, runtime.DecodeJSONWith[Node]); err != nil {
-				return runtime.JSONMemberError("Node", "children", err)
-			}
+			err = runtime.DecodeJSONOptSlice(d, &v.Children, runtime.DecodeJSONWith[Node])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Node", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Node", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -186,23 +173,15 @@ func (v *Thing) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "id":
-			if err := runtime.DecodeJSONStringTo(d, &v.ID); err != nil {
-				return runtime.JSONMemberError("Thing", "id", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.ID)
 			seen |= 0x1
 		case "name":
-			if err := runtime.DecodeJSONStringTo(d, &v.Name); err != nil {
-				return runtime.JSONMemberError("Thing", "name", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Name)
 			seen |= 0x2
 		case "count":
-			if err := runtime.DecodeJSONOpt(d, &v.Count, runtime.DecodeJSONInt32To[int32]); err != nil {
-				return runtime.JSONMemberError("Thing", "count", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Count, runtime.DecodeJSONInt32To[int32])
 		case "total":
-			if err := runtime.DecodeJSONOpt(d, &v.Total, runtime.DecodeJSONInt64To[int64]); err != nil {
-				return runtime.JSONMemberError("Thing", "total", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Total, runtime.DecodeJSONInt64To[int64])
 		case "ratio":
 			if d.Next() == jx.Null {
 				if err := d.Null(); err != nil {
@@ -216,22 +195,14 @@ func (v *Thing) DecodeJSON(d *runtime.JSONReader) error {
 				v.Ratio.Set = true
 			}
 		case "score":
-			if err := runtime.DecodeJSONOpt(d, &v.Score, runtime.DecodeJSONFloat64To[float64]); err != nil {
-				return runtime.JSONMemberError("Thing", "score", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Score, runtime.DecodeJSONFloat64To[float64])
 		case "active":
-			if err := runtime.DecodeJSONOpt(d, &v.Active, runtime.DecodeJSONBoolTo[bool]); err != nil {
-				return runtime.JSONMemberError("Thing", "active", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Active, runtime.DecodeJSONBoolTo[bool])
 		case "created":
-			if err := runtime.DecodeJSONTime(d, &v.Created); err != nil {
-				return runtime.JSONMemberError("Thing", "created", err)
-			}
+			err = runtime.DecodeJSONTime(d, &v.Created)
 			seen |= 0x4
 		case "day":
-			if err := runtime.DecodeJSONOpt(d, &v.Day, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("Thing", "day", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Day, runtime.DecodeJSONStringTo[string])
 		case "blob":
 			if d.Next() == jx.Null {
 				if err := d.Null(); err != nil {
@@ -245,38 +216,27 @@ func (v *Thing) DecodeJSON(d *runtime.JSONReader) error {
 				v.Blob.Set = true
 			}
 		case "nullable_required":
-			if err := runtime.DecodeJSONNullable(d, &v.NullableRequired, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("Thing", "nullable_required", err)
-			}
+			err = runtime.DecodeJSONNullable(d, &v.NullableRequired, runtime.DecodeJSONStringTo[string])
 			seen |= 0x8
 		case "nullable_optional":
-			if err := runtime.DecodeJSONNullable(d, &v.NullableOptional, runtime.DecodeJSONInt64To[int64]); err != nil {
-				return runtime.JSONMemberError("Thing", "nullable_optional", err)
-			}
+			err = runtime.DecodeJSONNullable(d, &v.NullableOptional, runtime.DecodeJSONInt64To[int64])
 		case "tags":
-			if err := runtime.DecodeJSONOptSlice(d, &v.Tags, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("Thing", "tags", err)
-			}
+			err = runtime.DecodeJSONOptSlice(d, &v.Tags, runtime.DecodeJSONStringTo[string])
 		case "labels":
-			if err := runtime.DecodeJSONOptMap(d, &v.Labels, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("Thing", "labels", err)
-			}
+			err = runtime.DecodeJSONOptMap(d, &v.Labels, runtime.DecodeJSONStringTo[string])
 		case "payload":
-			if err := runtime.DecodeJSONRawTo(d, &v.Payload); err != nil {
-				return runtime.JSONMemberError("Thing", "payload", err)
-			}
+			err = runtime.DecodeJSONRawTo(d, &v.Payload)
 		case "inner":
-			if err := runtime.DecodeJSONOpt(d, &v.Inner, runtime.DecodeJSONWith[ThingInner]); err != nil {
-				return runtime.JSONMemberError("Thing", "inner", err)
-			}
+			err = runtime.DecodeJSONPtr(d, &v.Inner, runtime.DecodeJSONWith[ThingInner])
 		case "node":
-			if err := runtime.DecodeJSONOpt(d, &v.Node, runtime.DecodeJSONWith[Node]); err != nil {
-				return runtime.JSONMemberError("Thing", "node", err)
-			}
+			err = runtime.DecodeJSONPtr(d, &v.Node, runtime.DecodeJSONWith[Node])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Thing", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Thing", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -309,13 +269,14 @@ func (v *ThingInner) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "x":
-			if err := runtime.DecodeJSONOpt(d, &v.X, runtime.DecodeJSONInt64To[int64]); err != nil {
-				return runtime.JSONMemberError("ThingInner", "x", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.X, runtime.DecodeJSONInt64To[int64])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ThingInner", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("ThingInner", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {

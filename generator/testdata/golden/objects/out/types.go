@@ -114,11 +114,11 @@ type Thing struct {
 	// Any JSON value.
 	Payload json.RawMessage `json:"payload,omitempty"`
 	// Inner is the "inner" member (optional).
-	Inner runtime.Opt[ThingInner] `json:"inner,omitzero"`
+	Inner *ThingInner `json:"inner,omitempty"`
 	// Node is the "node" member (optional).
 	//
 	// A recursive tree.
-	Node runtime.Opt[Node] `json:"node,omitzero"`
+	Node *Node `json:"node,omitempty"`
 	// AdditionalProperties holds the members the schema does not describe, so that they
 	// survive a decode and encode round trip.
 	AdditionalProperties map[string]json.RawMessage `json:"-"`

@@ -24,35 +24,21 @@ func (v *Item) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "id":
-			if err := runtime.DecodeJSONInt64To(d, &v.ID); err != nil {
-				return runtime.JSONMemberError("Item", "id", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.ID)
 			seen |= 0x1
 		case "note":
-			if err := runtime.DecodeJSONNullable(d, &v.Note, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("Item", "note", err)
-			}
+			err = runtime.DecodeJSONNullable(d, &v.Note, runtime.DecodeJSONStringTo[string])
 			seen |= 0x2
 		case "maybe":
-			if err := runtime.DecodeJSONNullable(d, &v.Maybe, runtime.DecodeJSONInt64To[int64]); err != nil {
-				return runtime.JSONMemberError("Item", "maybe", err)
-			}
+			err = runtime.DecodeJSONNullable(d, &v.Maybe, runtime.DecodeJSONInt64To[int64])
 		case "either":
-			if err := runtime.DecodeJSONNullable(d, &v.Either, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("Item", "either", err)
-			}
+			err = runtime.DecodeJSONNullable(d, &v.Either, runtime.DecodeJSONStringTo[string])
 		case "several":
-			if err := runtime.DecodeJSONRawKinds(d, &v.Several, runtime.KindString|runtime.KindInteger); err != nil {
-				return runtime.JSONMemberError("Item", "several", err)
-			}
+			err = runtime.DecodeJSONRawKinds(d, &v.Several, runtime.KindString|runtime.KindInteger)
 		case "orNull":
-			if err := runtime.DecodeJSONRawKinds(d, &v.OrNull, runtime.KindString|runtime.KindInteger|runtime.KindNull); err != nil {
-				return runtime.JSONMemberError("Item", "orNull", err)
-			}
+			err = runtime.DecodeJSONRawKinds(d, &v.OrNull, runtime.KindString|runtime.KindInteger|runtime.KindNull)
 		case "yamlNull":
-			if err := runtime.DecodeJSONNullable(d, &v.YamlNull, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("Item", "yamlNull", err)
-			}
+			err = runtime.DecodeJSONNullable(d, &v.YamlNull, runtime.DecodeJSONStringTo[string])
 		case "onlyNull":
 			if d.Next() == jx.Null {
 				if err := d.Null(); err != nil {
@@ -72,6 +58,9 @@ func (v *Item) DecodeJSON(d *runtime.JSONReader) error {
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Item", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Item", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -118,13 +107,14 @@ func (v *Patterned) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "name":
-			if err := runtime.DecodeJSONOpt(d, &v.Name, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("Patterned", "name", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Name, runtime.DecodeJSONStringTo[string])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Patterned", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Patterned", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {

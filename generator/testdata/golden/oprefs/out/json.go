@@ -24,14 +24,15 @@ func (v *Pet) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "name":
-			if err := runtime.DecodeJSONStringTo(d, &v.Name); err != nil {
-				return runtime.JSONMemberError("Pet", "name", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Name)
 			seen |= 0x1
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Pet", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Pet", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {

@@ -24,14 +24,15 @@ func (v *Event) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "id":
-			if err := runtime.DecodeJSONInt64To(d, &v.ID); err != nil {
-				return runtime.JSONMemberError("Event", "id", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.ID)
 			seen |= 0x1
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Event", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Event", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -64,13 +65,14 @@ func (v *ListBrokenResponse) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "items":
-			if err := runtime.DecodeJSONOptSlice(d, &v.Items, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("ListBrokenResponse", "items", err)
-			}
+			err = runtime.DecodeJSONOptSlice(d, &v.Items, runtime.DecodeJSONStringTo[string])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ListBrokenResponse", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("ListBrokenResponse", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -101,18 +103,17 @@ func (v *ListEventsResponse) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "events":
-			if err := runtime.DecodeJSONSlice(d, &v.Events, runtime.DecodeJSONWith[Event]); err != nil {
-				return runtime.JSONMemberError("ListEventsResponse", "events", err)
-			}
+			err = runtime.DecodeJSONSlice(d, &v.Events, runtime.DecodeJSONWith[Event])
 			seen |= 0x1
 		case "has_more":
-			if err := runtime.DecodeJSONOpt(d, &v.HasMore, runtime.DecodeJSONBoolTo[bool]); err != nil {
-				return runtime.JSONMemberError("ListEventsResponse", "has_more", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.HasMore, runtime.DecodeJSONBoolTo[bool])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ListEventsResponse", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("ListEventsResponse", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -146,18 +147,17 @@ func (v *ListPeopleResponse) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "data":
-			if err := runtime.DecodeJSONSlice(d, &v.Data, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("ListPeopleResponse", "data", err)
-			}
+			err = runtime.DecodeJSONSlice(d, &v.Data, runtime.DecodeJSONStringTo[string])
 			seen |= 0x1
 		case "next_page_token":
-			if err := runtime.DecodeJSONOpt(d, &v.NextPageToken, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("ListPeopleResponse", "next_page_token", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.NextPageToken, runtime.DecodeJSONStringTo[string])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ListPeopleResponse", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("ListPeopleResponse", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {

@@ -23,13 +23,14 @@ func (v *CollideRequest) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "err":
-			if err := runtime.DecodeJSONOpt(d, &v.Err, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("CollideRequest", "err", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Err, runtime.DecodeJSONStringTo[string])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("CollideRequest", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("CollideRequest", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -59,13 +60,14 @@ func (v *CollideResponse) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "out":
-			if err := runtime.DecodeJSONOpt(d, &v.Out, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("CollideResponse", "out", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Out, runtime.DecodeJSONStringTo[string])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("CollideResponse", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("CollideResponse", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -96,18 +98,17 @@ func (v *ListItemsPage) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "size":
-			if err := runtime.DecodeJSONInt64To(d, &v.Size); err != nil {
-				return runtime.JSONMemberError("ListItemsPage", "size", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.Size)
 			seen |= 0x1
 		case "after":
-			if err := runtime.DecodeJSONOpt(d, &v.After, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("ListItemsPage", "after", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.After, runtime.DecodeJSONStringTo[string])
 		default:
 			if err := d.Skip(); err != nil {
 				return runtime.JSONMemberError("ListItemsPage", string(members.Key()), err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("ListItemsPage", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {

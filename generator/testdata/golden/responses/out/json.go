@@ -24,14 +24,15 @@ func (v *Item) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "name":
-			if err := runtime.DecodeJSONStringTo(d, &v.Name); err != nil {
-				return runtime.JSONMemberError("Item", "name", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Name)
 			seen |= 0x1
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Item", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Item", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -65,14 +66,15 @@ func (v *Job) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "job_id":
-			if err := runtime.DecodeJSONStringTo(d, &v.JobID); err != nil {
-				return runtime.JSONMemberError("Job", "job_id", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.JobID)
 			seen |= 0x1
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Job", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Job", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {

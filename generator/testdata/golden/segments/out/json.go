@@ -24,14 +24,15 @@ func (v *Change) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "offset":
-			if err := runtime.DecodeJSONStringTo(d, &v.Offset); err != nil {
-				return runtime.JSONMemberError("Change", "offset", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Offset)
 			seen |= 0x1
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Change", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Change", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -65,14 +66,15 @@ func (v *Error) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "error":
-			if err := runtime.DecodeJSONStringTo(d, &v.Error); err != nil {
-				return runtime.JSONMemberError("Error", "error", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Error)
 			seen |= 0x1
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Error", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Error", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {

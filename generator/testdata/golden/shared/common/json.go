@@ -23,13 +23,14 @@ func (v *Error) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "error":
-			if err := runtime.DecodeJSONOpt(d, &v.Error, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("Error", "error", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Error, runtime.DecodeJSONStringTo[string])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Error", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Error", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -60,18 +61,17 @@ func (v *Event) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "id":
-			if err := runtime.DecodeJSONStringTo(d, &v.ID); err != nil {
-				return runtime.JSONMemberError("Event", "id", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.ID)
 			seen |= 0x1
 		case "meta":
-			if err := runtime.DecodeJSONOpt(d, &v.Meta, runtime.DecodeJSONWith[Meta]); err != nil {
-				return runtime.JSONMemberError("Event", "meta", err)
-			}
+			err = runtime.DecodeJSONPtr(d, &v.Meta, runtime.DecodeJSONWith[Meta])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Event", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Event", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -104,13 +104,14 @@ func (v *Meta) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "source":
-			if err := runtime.DecodeJSONOpt(d, &v.Source, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("Meta", "source", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Source, runtime.DecodeJSONStringTo[string])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Meta", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Meta", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {

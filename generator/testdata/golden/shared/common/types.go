@@ -31,7 +31,7 @@ type Event struct {
 	// ID is the "id" member (required).
 	ID string `json:"id"`
 	// Meta is the "meta" member (optional).
-	Meta runtime.Opt[Meta] `json:"meta,omitzero"`
+	Meta *Meta `json:"meta,omitempty"`
 	// AdditionalProperties holds the members the schema does not describe, so that they
 	// survive a decode and encode round trip.
 	AdditionalProperties map[string]json.RawMessage `json:"-"`

@@ -24,14 +24,15 @@ func (v *Cancel) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "id":
-			if err := runtime.DecodeJSONStringTo(d, &v.ID); err != nil {
-				return runtime.JSONMemberError("Cancel", "id", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.ID)
 			seen |= 0x1
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Cancel", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Cancel", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -65,18 +66,17 @@ func (v *Item) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "id":
-			if err := runtime.DecodeJSONStringTo(d, &v.ID); err != nil {
-				return runtime.JSONMemberError("Item", "id", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.ID)
 			seen |= 0x1
 		case "at":
-			if err := runtime.DecodeJSONOpt(d, &v.At, runtime.DecodeJSONTime); err != nil {
-				return runtime.JSONMemberError("Item", "at", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.At, runtime.DecodeJSONTime)
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Item", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Item", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -110,14 +110,15 @@ func (v *Tick) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "n":
-			if err := runtime.DecodeJSONInt64To(d, &v.N); err != nil {
-				return runtime.JSONMemberError("Tick", "n", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.N)
 			seen |= 0x1
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Tick", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Tick", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {

@@ -97,19 +97,18 @@ func (v *Cat) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "pet_type":
-			if err := runtime.DecodeJSONStringTo(d, &v.PetType); err != nil {
-				return runtime.JSONMemberError("Cat", "pet_type", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.PetType)
 			seen |= 0x1
 		case "meows":
-			if err := runtime.DecodeJSONBoolTo(d, &v.Meows); err != nil {
-				return runtime.JSONMemberError("Cat", "meows", err)
-			}
+			err = runtime.DecodeJSONBoolTo(d, &v.Meows)
 			seen |= 0x2
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Cat", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Cat", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -143,19 +142,18 @@ func (v *Conflict) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "error":
-			if err := runtime.DecodeJSONStringTo(d, &v.Error); err != nil {
-				return runtime.JSONMemberError("Conflict", "error", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Error)
 			seen |= 0x1
 		case "expected":
-			if err := runtime.DecodeJSONInt64To(d, &v.Expected); err != nil {
-				return runtime.JSONMemberError("Conflict", "expected", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.Expected)
 			seen |= 0x2
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Conflict", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Conflict", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -189,19 +187,18 @@ func (v *Dog) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "pet_type":
-			if err := runtime.DecodeJSONStringTo(d, &v.PetType); err != nil {
-				return runtime.JSONMemberError("Dog", "pet_type", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.PetType)
 			seen |= 0x1
 		case "barks":
-			if err := runtime.DecodeJSONBoolTo(d, &v.Barks); err != nil {
-				return runtime.JSONMemberError("Dog", "barks", err)
-			}
+			err = runtime.DecodeJSONBoolTo(d, &v.Barks)
 			seen |= 0x2
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Dog", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Dog", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -235,24 +232,21 @@ func (v *Mixed) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "pet_type":
-			if err := runtime.DecodeJSONStringTo(d, &v.PetType); err != nil {
-				return runtime.JSONMemberError("Mixed", "pet_type", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.PetType)
 			seen |= 0x1
 		case "meows":
-			if err := runtime.DecodeJSONBoolTo(d, &v.Meows); err != nil {
-				return runtime.JSONMemberError("Mixed", "meows", err)
-			}
+			err = runtime.DecodeJSONBoolTo(d, &v.Meows)
 			seen |= 0x2
 		case "name":
-			if err := runtime.DecodeJSONStringTo(d, &v.Name); err != nil {
-				return runtime.JSONMemberError("Mixed", "name", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Name)
 			seen |= 0x4
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Mixed", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Mixed", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -286,18 +280,17 @@ func (v *ReadOnly) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "error":
-			if err := runtime.DecodeJSONStringTo(d, &v.Error); err != nil {
-				return runtime.JSONMemberError("ReadOnly", "error", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Error)
 			seen |= 0x1
 		case "message":
-			if err := runtime.DecodeJSONOpt(d, &v.Message, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("ReadOnly", "message", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Message, runtime.DecodeJSONStringTo[string])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("ReadOnly", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("ReadOnly", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -331,14 +324,15 @@ func (v *Circle) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "radius":
-			if err := runtime.DecodeJSONFloat64To(d, &v.Radius); err != nil {
-				return runtime.JSONMemberError("Circle", "radius", err)
-			}
+			err = runtime.DecodeJSONFloat64To(d, &v.Radius)
 			seen |= 0x1
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Circle", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Circle", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -372,14 +366,15 @@ func (v *Square) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "side":
-			if err := runtime.DecodeJSONFloat64To(d, &v.Side); err != nil {
-				return runtime.JSONMemberError("Square", "side", err)
-			}
+			err = runtime.DecodeJSONFloat64To(d, &v.Side)
 			seen |= 0x1
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Square", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Square", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {

@@ -23,13 +23,14 @@ func (v *Error) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "message":
-			if err := runtime.DecodeJSONOpt(d, &v.Message, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("Error", "message", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Message, runtime.DecodeJSONStringTo[string])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Error", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Error", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -60,18 +61,17 @@ func (v *Pet) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "id":
-			if err := runtime.DecodeJSONInt64To(d, &v.ID); err != nil {
-				return runtime.JSONMemberError("Pet", "id", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.ID)
 			seen |= 0x1
 		case "name":
-			if err := runtime.DecodeJSONOpt(d, &v.Name, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("Pet", "name", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Name, runtime.DecodeJSONStringTo[string])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Pet", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Pet", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {

@@ -24,14 +24,15 @@ func (v *Anchor) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "node_id":
-			if err := runtime.DecodeJSONStringTo(d, &v.NodeID); err != nil {
-				return runtime.JSONMemberError("Anchor", "node_id", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.NodeID)
 			seen |= 0x1
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Anchor", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Anchor", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -65,18 +66,17 @@ func (v *Apple) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "kind":
-			if err := runtime.DecodeJSONStringTo(d, &v.Kind); err != nil {
-				return runtime.JSONMemberError("Apple", "kind", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Kind)
 			seen |= 0x1
 		case "crisp":
-			if err := runtime.DecodeJSONOpt(d, &v.Crisp, runtime.DecodeJSONBoolTo[bool]); err != nil {
-				return runtime.JSONMemberError("Apple", "crisp", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Crisp, runtime.DecodeJSONBoolTo[bool])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Apple", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Apple", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -110,18 +110,17 @@ func (v *Banana) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "kind":
-			if err := runtime.DecodeJSONStringTo(d, &v.Kind); err != nil {
-				return runtime.JSONMemberError("Banana", "kind", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Kind)
 			seen |= 0x1
 		case "length":
-			if err := runtime.DecodeJSONOpt(d, &v.Length, runtime.DecodeJSONInt64To[int64]); err != nil {
-				return runtime.JSONMemberError("Banana", "length", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Length, runtime.DecodeJSONInt64To[int64])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Banana", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Banana", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -155,23 +154,20 @@ func (v *CardMethod) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "type":
-			if err := runtime.DecodeJSONStringTo(d, &v.Type); err != nil {
-				return runtime.JSONMemberError("CardMethod", "type", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Type)
 			seen |= 0x1
 		case "encryptedCardNumber":
-			if err := runtime.DecodeJSONStringTo(d, &v.EncryptedCardNumber); err != nil {
-				return runtime.JSONMemberError("CardMethod", "encryptedCardNumber", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.EncryptedCardNumber)
 			seen |= 0x2
 		case "holderName":
-			if err := runtime.DecodeJSONOpt(d, &v.HolderName, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("CardMethod", "holderName", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.HolderName, runtime.DecodeJSONStringTo[string])
 		default:
 			if err := d.Skip(); err != nil {
 				return runtime.JSONMemberError("CardMethod", string(members.Key()), err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("CardMethod", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -204,18 +200,17 @@ func (v *Cherry) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "kind":
-			if err := runtime.DecodeJSONStringTo(d, &v.Kind); err != nil {
-				return runtime.JSONMemberError("Cherry", "kind", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Kind)
 			seen |= 0x1
 		case "pits":
-			if err := runtime.DecodeJSONOpt(d, &v.Pits, runtime.DecodeJSONInt64To[int64]); err != nil {
-				return runtime.JSONMemberError("Cherry", "pits", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.Pits, runtime.DecodeJSONInt64To[int64])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Cherry", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Cherry", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -249,14 +244,15 @@ func (v *GenericMethod) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "type":
-			if err := runtime.DecodeJSONStringTo(d, &v.Type); err != nil {
-				return runtime.JSONMemberError("GenericMethod", "type", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Type)
 			seen |= 0x1
 		default:
 			if err := d.Skip(); err != nil {
 				return runtime.JSONMemberError("GenericMethod", string(members.Key()), err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("GenericMethod", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -289,19 +285,18 @@ func (v *NamedStep) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "type":
-			if err := runtime.DecodeJSONStringTo(d, &v.Type); err != nil {
-				return runtime.JSONMemberError("NamedStep", "type", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Type)
 			seen |= 0x1
 		case "name":
-			if err := runtime.DecodeJSONStringTo(d, &v.Name); err != nil {
-				return runtime.JSONMemberError("NamedStep", "name", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Name)
 			seen |= 0x2
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("NamedStep", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("NamedStep", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -335,14 +330,15 @@ func (v *NextStep) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "type":
-			if err := runtime.DecodeJSONStringTo(d, &v.Type); err != nil {
-				return runtime.JSONMemberError("NextStep", "type", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Type)
 			seen |= 0x1
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("NextStep", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("NextStep", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -376,19 +372,18 @@ func (v *Point) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "x":
-			if err := runtime.DecodeJSONFloat64To(d, &v.X); err != nil {
-				return runtime.JSONMemberError("Point", "x", err)
-			}
+			err = runtime.DecodeJSONFloat64To(d, &v.X)
 			seen |= 0x1
 		case "y":
-			if err := runtime.DecodeJSONFloat64To(d, &v.Y); err != nil {
-				return runtime.JSONMemberError("Point", "y", err)
-			}
+			err = runtime.DecodeJSONFloat64To(d, &v.Y)
 			seen |= 0x2
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Point", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Point", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -422,23 +417,20 @@ func (v *SkipStep) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "type":
-			if err := runtime.DecodeJSONStringTo(d, &v.Type); err != nil {
-				return runtime.JSONMemberError("SkipStep", "type", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Type)
 			seen |= 0x1
 		case "action":
-			if err := runtime.DecodeJSONStringTo(d, &v.Action); err != nil {
-				return runtime.JSONMemberError("SkipStep", "action", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Action)
 			seen |= 0x2
 		case "to":
-			if err := runtime.DecodeJSONOpt(d, &v.To, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("SkipStep", "to", err)
-			}
+			err = runtime.DecodeJSONOpt(d, &v.To, runtime.DecodeJSONStringTo[string])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("SkipStep", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("SkipStep", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {

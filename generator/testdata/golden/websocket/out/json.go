@@ -24,18 +24,17 @@ func (v *Hello) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "kind":
-			if err := runtime.DecodeJSONStringTo(d, &v.Kind); err != nil {
-				return runtime.JSONMemberError("Hello", "kind", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Kind)
 			seen |= 0x1
 		case "filters":
-			if err := runtime.DecodeJSONOptSlice(d, &v.Filters, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("Hello", "filters", err)
-			}
+			err = runtime.DecodeJSONOptSlice(d, &v.Filters, runtime.DecodeJSONStringTo[string])
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Hello", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Hello", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -69,14 +68,15 @@ func (v *Item) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "id":
-			if err := runtime.DecodeJSONInt64To(d, &v.ID); err != nil {
-				return runtime.JSONMemberError("Item", "id", err)
-			}
+			err = runtime.DecodeJSONInt64To(d, &v.ID)
 			seen |= 0x1
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Item", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Item", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
@@ -124,19 +124,18 @@ func (v *Welcome) DecodeJSON(d *runtime.JSONReader) error {
 	for members.Next() {
 		switch string(members.Key()) {
 		case "kind":
-			if err := runtime.DecodeJSONStringTo(d, &v.Kind); err != nil {
-				return runtime.JSONMemberError("Welcome", "kind", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Kind)
 			seen |= 0x1
 		case "session":
-			if err := runtime.DecodeJSONStringTo(d, &v.Session); err != nil {
-				return runtime.JSONMemberError("Welcome", "session", err)
-			}
+			err = runtime.DecodeJSONStringTo(d, &v.Session)
 			seen |= 0x2
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 				return runtime.JSONMemberError("Welcome", key, err)
 			}
+		}
+		if err != nil {
+			return runtime.JSONMemberError("Welcome", string(members.Key()), err)
 		}
 	}
 	if err := members.Err(); err != nil {
