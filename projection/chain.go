@@ -74,7 +74,11 @@ type chainState struct {
 // recordEntries returns the number of versions, entries and deletions s
 // holds.
 func recordEntries(s *Snapshot) int64 {
-	return int64(len(s.Versions) + len(s.Entries) + len(s.Deleted))
+	n := len(s.Versions) + len(s.Entries) + len(s.Deleted)
+	if s.enc != nil {
+		n += s.enc.nVersions + s.enc.nEntries
+	}
+	return int64(n)
 }
 
 // add counts delta d, of size bytes, into st.
@@ -301,7 +305,7 @@ func (c *chain) save(ctx context.Context, name string, s Snapshot) error {
 	}
 	// The new base includes every delta numbered so far, written or not.
 	through := st.next - 1
-	data, err := encodeRecord(&record{Snapshot: s, Through: through})
+	data, err := encodeRecord(&record{Snapshot: s, Through: through, members: s.enc})
 	if err != nil {
 		return fmt.Errorf("projection: encode snapshot: %w", err)
 	}
@@ -337,7 +341,7 @@ func (c *chain) saveDelta(ctx context.Context, name string, s Snapshot) error {
 	st.next++
 	c.mu.Unlock()
 
-	data, err := encodeRecord(&record{Snapshot: s, Seq: seq})
+	data, err := encodeRecord(&record{Snapshot: s, Seq: seq, members: s.enc})
 	if err != nil {
 		return fmt.Errorf("projection: encode snapshot delta: %w", err)
 	}

@@ -68,6 +68,11 @@ type Snapshot struct {
 	// unknown. A store compares it with what it keeps to tell how much of
 	// that is superseded.
 	Live int64 `json:"live,omitempty"`
+
+	// enc, when set, holds members of Versions and Entries already
+	// encoded, which a chain writes as they are: the worker hands a
+	// FileStore or a CoreStore its deltas so (see capture.build).
+	enc *encodedMembers
 }
 
 // Merge applies delta d to the whole snapshot s: afterwards s is the
@@ -184,6 +189,18 @@ func (f *FileStore) Load(ctx context.Context, name string) (Snapshot, bool, erro
 // snapshot as the new base, a delta as a file of its own.
 func (f *FileStore) Save(ctx context.Context, name string, s Snapshot) error {
 	return f.getChain().save(ctx, name, s)
+}
+
+// savesEncoded reports whether store takes a snapshot whose members are
+// already encoded (Snapshot.enc): a FileStore or a CoreStore, which save
+// through a chain. A store that wraps one gets the maps, which it may
+// read.
+func savesEncoded(store SnapshotStore) bool {
+	switch store.(type) {
+	case *FileStore, *CoreStore:
+		return true
+	}
+	return false
 }
 
 // Close waits for the background compactions in progress. The store stays

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"iter"
+	"slices"
 	"strconv"
 )
 
@@ -186,18 +187,30 @@ type entryChanges struct {
 	deleted []string
 }
 
+// reset empties c, keeping its room.
+func (c *entryChanges) reset() {
+	clear(c.keys)
+	clear(c.deleted)
+	c.keys, c.vals, c.ends, c.deleted = c.keys[:0], c.vals[:0], c.ends[:0], c.deleted[:0]
+}
+
+// each calls f with each entry; the values share c.vals.
+func (c *entryChanges) each(f func(key string, raw json.RawMessage)) {
+	start := 0
+	for i, k := range c.keys {
+		end := c.ends[i]
+		f(k, c.vals[start:end:end])
+		start = end
+	}
+}
+
 // into adds the entries to set (a new map when nil) and returns it. The
 // values share c.vals.
 func (c *entryChanges) into(set map[string]json.RawMessage) map[string]json.RawMessage {
 	if set == nil {
 		set = make(map[string]json.RawMessage, len(c.keys))
 	}
-	start := 0
-	for i, k := range c.keys {
-		end := c.ends[i]
-		set[k] = c.vals[start:end:end]
-		start = end
-	}
+	c.each(func(k string, raw json.RawMessage) { set[k] = raw })
 	return set
 }
 
@@ -215,6 +228,12 @@ func (m *Map[V]) changes(all bool, c *entryChanges) error {
 		c.ends = append(c.ends, len(c.vals))
 		return nil
 	}
+	n := len(m.dirty)
+	if all {
+		n = m.Len()
+	}
+	c.keys = slices.Grow(c.keys, n)
+	c.ends = slices.Grow(c.ends, n)
 	if all {
 		for i, live := range m.idx.live {
 			if !live {

@@ -1,5 +1,7 @@
 package projection
 
+import "slices"
+
 // entityVersions holds the version of the last event applied per entity,
 // keyed by entityKey ("tenant/entity"), and the entities whose version
 // changed since the last snapshot, which a delta checkpoint writes. The
@@ -71,6 +73,8 @@ func (v *entityVersions) all() map[string]int64 {
 
 // changes appends the versions changed since forget to c.
 func (v *entityVersions) changes(c *versionChanges) {
+	c.keys = slices.Grow(c.keys, len(v.dirty))
+	c.vers = slices.Grow(c.vers, len(v.dirty))
 	for _, i := range v.dirty {
 		c.keys = append(c.keys, v.idx.keys[i])
 		c.vers = append(c.vers, v.ver[i])
@@ -82,6 +86,12 @@ func (v *entityVersions) changes(c *versionChanges) {
 type versionChanges struct {
 	keys []string
 	vers []int64
+}
+
+// reset empties c, keeping its room.
+func (c *versionChanges) reset() {
+	clear(c.keys)
+	c.keys, c.vers = c.keys[:0], c.vers[:0]
 }
 
 // into adds the versions to out (a new map when nil) and returns it.
