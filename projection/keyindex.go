@@ -23,6 +23,8 @@ type keyIndex struct {
 	live  []bool      // by index
 	free  []int32     // removed indexes, for reuse
 	n     int         // keys present
+	// hashes is scratch for touch.
+	hashes []uint32
 }
 
 // indexSlot is a slot of a keyIndex: the key's index plus one (0 is an
@@ -79,22 +81,35 @@ func (x *keyIndex) find(key string) int {
 	}
 }
 
-// findBytes is find for a key given as bytes, without allocating it.
-func (x *keyIndex) findBytes(key []byte) int {
+// touch reads the slots and keys that lookups of keys would read (see
+// entityVersions.touch), and returns a value made of what it read.
+func (x *keyIndex) touch(keys []string) uint32 {
 	if x.n == 0 {
-		return -1
+		return 0
 	}
-	h := uint32(maphash.Bytes(x.seed, key))
+	hs := x.hashes[:0]
+	for _, k := range keys {
+		hs = append(hs, x.hash(k))
+	}
+	x.hashes = hs
 	mask := uint32(len(x.slots) - 1)
-	for i := h & mask; ; i = (i + 1) & mask {
-		s := x.slots[i]
-		if s.idx == 0 {
-			return -1
-		}
-		if s.hash == h && x.keys[s.idx-1] == string(key) {
-			return int(s.idx - 1)
+	var sum uint32
+	for _, h := range hs {
+		sum += uint32(x.slots[h&mask].idx)
+	}
+	for _, h := range hs {
+		if s := x.slots[h&mask]; s.idx != 0 && s.hash == h {
+			sum += uint32(len(x.keys[s.idx-1]))
 		}
 	}
+	for _, h := range hs {
+		if s := x.slots[h&mask]; s.idx != 0 && s.hash == h {
+			if k := x.keys[s.idx-1]; k != "" {
+				sum += uint32(k[0])
+			}
+		}
+	}
+	return sum
 }
 
 // add adds key, which must not be present, and returns its index, and

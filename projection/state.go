@@ -173,6 +173,9 @@ type keyedState interface {
 	fresh() any
 	// Len returns the number of keys.
 	Len() int
+	// touch reads ahead what lookups of keys will read, and returns a
+	// value made of it (see engine.prefetch).
+	touch(keys []string) uint32
 }
 
 // entryChanges are the changes of a keyed state, as a checkpoint takes
@@ -274,6 +277,13 @@ func (m *Map[V]) load(entries map[string]json.RawMessage) error {
 }
 
 func (*Map[V]) fresh() any { return NewMap[V]() }
+
+func (m *Map[V]) touch(keys []string) uint32 {
+	if m.idx == nil {
+		return 0
+	}
+	return m.idx.touch(keys)
+}
 
 func (m *Map[V]) isNil() bool { return m == nil }
 

@@ -582,6 +582,7 @@ func (w *worker[S]) consume(batches <-chan decodedBatch, free chan<- []frame) er
 	// the reader.
 	handleBatches := func(b decodedBatch, checkpoints bool) error {
 		for {
+			w.eng.prefetch(b.frames)
 			for i := range b.frames {
 				if err := w.handle(&b.frames[i], checkpoints); err != nil {
 					return err
