@@ -50,6 +50,8 @@ type chain struct {
 	b  blobs
 	wg sync.WaitGroup
 
+	bufs sync.Pool // of *[]byte, for encoding deltas
+
 	mu    sync.Mutex // serializes base writes and loads; guards names
 	idle  *sync.Cond // signaled when a compaction ends
 	names map[string]*chainState
@@ -341,10 +343,18 @@ func (c *chain) saveDelta(ctx context.Context, name string, s Snapshot) error {
 	st.next++
 	c.mu.Unlock()
 
-	data, err := encodeRecord(&record{Snapshot: s, Seq: seq, members: s.enc})
+	// A delta is encoded in a buffer of an earlier one, which put is done
+	// with when it returns: a worker saves one every fraction of a second.
+	buf, _ := c.bufs.Get().(*[]byte)
+	if buf == nil {
+		buf = new([]byte)
+	}
+	defer c.bufs.Put(buf)
+	data, err := encodeRecordTo(*buf, &record{Snapshot: s, Seq: seq, members: s.enc})
 	if err != nil {
 		return fmt.Errorf("projection: encode snapshot delta: %w", err)
 	}
+	*buf = data
 	if err := c.b.put(ctx, name, seq, data); err != nil {
 		return fmt.Errorf("projection: save snapshot delta: %w", err)
 	}

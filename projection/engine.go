@@ -295,8 +295,8 @@ func (e *engine[S]) apply(ev *Event) (bool, error) {
 // batch's slots first makes those misses together, and the lookups then
 // find them in the cache.
 func (e *engine[S]) prefetch(frames []frame) {
-	if len(frames) < 2 {
-		return
+	if len(frames) < 2 || e.versions.len() < prefetchEntities {
+		return // the tables are in the cache
 	}
 	tenants, ids := e.aheadTenants[:0], e.aheadIDs[:0]
 	for i := range frames {
@@ -318,6 +318,11 @@ func (e *engine[S]) prefetch(frames []frame) {
 	clear(ids)
 	e.aheadTenants, e.aheadIDs = tenants, ids
 }
+
+// prefetchEntities is the number of entities from which prefetch reads
+// ahead: below, the tables of versions and of a keyed state take less than
+// a megabyte each, and stay in the cache.
+const prefetchEntities = 1 << 15
 
 // replay handles an event replayed at position pos. Replay delivers every
 // matching event after the consumer's cursor in position order, and the

@@ -18,11 +18,10 @@ import (
 // million entities.
 type keyIndex struct {
 	seed  maphash.Seed
-	slots []indexSlot // a power of two of them, or none
-	keys  []string    // by index; "" for a removed key (see live)
-	live  []bool      // by index
-	free  []int32     // removed indexes, for reuse
-	n     int         // keys present
+	slots []indexSlot    // a power of two of them, or none
+	keys  column[string] // by index; "" once removed
+	free  []int32        // removed indexes, for reuse
+	n     int            // keys present
 	// hashes is scratch for touch.
 	hashes []uint32
 }
@@ -39,8 +38,6 @@ func newKeyIndex(n int) *keyIndex {
 	x := &keyIndex{seed: maphash.MakeSeed()}
 	if n > 0 {
 		x.slots = make([]indexSlot, slotsFor(n))
-		x.keys = make([]string, 0, n)
-		x.live = make([]bool, 0, n)
 	}
 	return x
 }
@@ -59,7 +56,10 @@ func slotsFor(n int) int {
 func (x *keyIndex) len() int { return x.n }
 
 // cap returns the number of indexes in use or free: every index is below it.
-func (x *keyIndex) cap() int { return len(x.keys) }
+func (x *keyIndex) cap() int { return x.keys.len() }
+
+// key returns the key at index i, "" when removed.
+func (x *keyIndex) key(i int) string { return *x.keys.at(i) }
 
 func (x *keyIndex) hash(key string) uint32 { return uint32(maphash.String(x.seed, key)) }
 
@@ -75,7 +75,7 @@ func (x *keyIndex) find(key string) int {
 		if s.idx == 0 {
 			return -1
 		}
-		if s.hash == h && x.keys[s.idx-1] == key {
+		if s.hash == h && x.key(int(s.idx-1)) == key {
 			return int(s.idx - 1)
 		}
 	}
@@ -99,12 +99,12 @@ func (x *keyIndex) touch(keys []string) uint32 {
 	}
 	for _, h := range hs {
 		if s := x.slots[h&mask]; s.idx != 0 && s.hash == h {
-			sum += uint32(len(x.keys[s.idx-1]))
+			sum += uint32(len(x.key(int(s.idx - 1))))
 		}
 	}
 	for _, h := range hs {
 		if s := x.slots[h&mask]; s.idx != 0 && s.hash == h {
-			if k := x.keys[s.idx-1]; k != "" {
+			if k := x.key(int(s.idx - 1)); k != "" {
 				sum += uint32(k[0])
 			}
 		}
@@ -121,13 +121,11 @@ func (x *keyIndex) add(key string) (int, bool) {
 	var idx int
 	fresh := len(x.free) == 0
 	if fresh {
-		idx = len(x.keys)
-		x.keys = append(grow(x.keys), key)
-		x.live = append(grow(x.live), true)
+		idx = x.keys.push(key)
 	} else {
 		idx = int(x.free[len(x.free)-1])
 		x.free = x.free[:len(x.free)-1]
-		x.keys[idx], x.live[idx] = key, true
+		*x.keys.at(idx) = key
 	}
 	x.insert(indexSlot{idx: int32(idx + 1), hash: x.hash(key)})
 	x.n++
@@ -167,7 +165,7 @@ func (x *keyIndex) remove(key string) int {
 		if s.idx == 0 {
 			return -1
 		}
-		if s.hash == h && x.keys[s.idx-1] == key {
+		if s.hash == h && x.key(int(s.idx-1)) == key {
 			break
 		}
 		i = (i + 1) & mask
@@ -184,7 +182,7 @@ func (x *keyIndex) remove(key string) int {
 		}
 	}
 	x.slots[i] = indexSlot{}
-	x.keys[idx], x.live[idx] = "", false
+	*x.keys.at(idx) = ""
 	x.free = append(x.free, int32(idx))
 	x.n--
 	return idx

@@ -37,7 +37,7 @@ func TestKeyIndexMatchesMap(t *testing.T) {
 		}
 	}
 	for k, i := range want {
-		if got := x.find(k); got != i || x.keys[i] != k || !x.live[i] {
+		if got := x.find(k); got != i || x.key(i) != k {
 			t.Fatalf("find(%q) = %d, want %d", k, got, i)
 		}
 	}

@@ -25,12 +25,19 @@ import (
 // readers go through Handle.Read, which holds the worker's lock.
 type Map[V any] struct {
 	idx  *keyIndex
-	vals []V // by index
-	// changed marks the indexes set since the last checkpoint, which
-	// dirty lists; deleted holds the keys deleted since then.
-	changed []bool
+	vals column[mapValue[V]] // by index
+	// dirty lists the indexes marked changed since the last checkpoint;
+	// deleted holds the keys deleted since then.
 	dirty   []int32
 	deleted map[string]struct{}
+}
+
+// mapValue is the value at an index of a Map, whether a key has the
+// index (the index of a deleted key waits for reuse), and whether it was
+// set since the last checkpoint.
+type mapValue[V any] struct {
+	v             V
+	live, changed bool
 }
 
 // NewMap returns an empty Map.
@@ -39,14 +46,14 @@ func NewMap[V any]() *Map[V] {
 }
 
 func newMapSized[V any](n int) *Map[V] {
-	return &Map[V]{idx: newKeyIndex(n), vals: make([]V, 0, n), changed: make([]bool, 0, n)}
+	return &Map[V]{idx: newKeyIndex(n)}
 }
 
 // Get returns the value of key and whether it is present.
 func (m *Map[V]) Get(key string) (V, bool) {
 	if m.idx != nil {
 		if i := m.idx.find(key); i >= 0 {
-			return m.vals[i], true
+			return m.vals.at(i).v, true
 		}
 	}
 	var zero V
@@ -63,16 +70,16 @@ func (m *Map[V]) Set(key string, v V) {
 		var fresh bool
 		i, fresh = m.idx.add(key)
 		if fresh {
-			m.vals = append(grow(m.vals), v)
-			m.changed = append(grow(m.changed), false)
+			m.vals.push(mapValue[V]{})
 		}
 		if len(m.deleted) > 0 {
 			delete(m.deleted, key)
 		}
 	}
-	m.vals[i] = v
-	if !m.changed[i] {
-		m.changed[i] = true
+	mv := m.vals.at(i)
+	mv.v, mv.live = v, true
+	if !mv.changed {
+		mv.changed = true
 		m.dirty = append(grow(m.dirty), int32(i))
 	}
 }
@@ -87,7 +94,8 @@ func (m *Map[V]) Delete(key string) {
 		return
 	}
 	var zero V
-	m.vals[i] = zero
+	mv := m.vals.at(i)
+	mv.v, mv.live = zero, false
 	if m.deleted == nil {
 		m.deleted = make(map[string]struct{})
 	}
@@ -108,8 +116,8 @@ func (m *Map[V]) All() iter.Seq2[string, V] {
 		if m.idx == nil {
 			return
 		}
-		for i, k := range m.idx.keys {
-			if m.idx.live[i] && !yield(k, m.vals[i]) {
+		for i := range m.idx.cap() {
+			if mv := m.vals.at(i); mv.live && !yield(m.idx.key(i), mv.v) {
 				return
 			}
 		}
@@ -145,14 +153,13 @@ func (m *Map[V]) UnmarshalJSON(data []byte) error {
 // put adds key, absent, with v, unmarked.
 func (m *Map[V]) put(key string, v V) {
 	m.idx.add(key)
-	m.vals = append(m.vals, v)
-	m.changed = append(m.changed, false)
+	m.vals.push(mapValue[V]{v: v, live: true})
 }
 
 // forget unmarks the changes.
 func (m *Map[V]) forget() {
 	for _, i := range m.dirty {
-		m.changed[i] = false
+		m.vals.at(int(i)).changed = false
 	}
 	m.dirty = m.dirty[:0]
 	clear(m.deleted)
@@ -222,9 +229,9 @@ func (m *Map[V]) changes(all bool, c *entryChanges) error {
 		*m = *NewMap[V]()
 	}
 	enc := func(i int) error {
-		k := m.idx.keys[i]
+		k := m.idx.key(i)
 		var err error
-		if c.vals, err = appendValue(c.vals, m.vals[i]); err != nil {
+		if c.vals, err = appendValue(c.vals, m.vals.at(i).v); err != nil {
 			return fmt.Errorf("projection: encode state of %q: %w", k, err)
 		}
 		c.keys = append(c.keys, k)
@@ -238,8 +245,8 @@ func (m *Map[V]) changes(all bool, c *entryChanges) error {
 	c.keys = slices.Grow(c.keys, n)
 	c.ends = slices.Grow(c.ends, n)
 	if all {
-		for i, live := range m.idx.live {
-			if !live {
+		for i := range m.idx.cap() {
+			if !m.vals.at(i).live {
 				continue
 			}
 			if err := enc(i); err != nil {
@@ -248,7 +255,7 @@ func (m *Map[V]) changes(all bool, c *entryChanges) error {
 		}
 	} else {
 		for _, i := range m.dirty {
-			if !m.idx.live[i] {
+			if !m.vals.at(int(i)).live {
 				continue // deleted since
 			}
 			if err := enc(int(i)); err != nil {

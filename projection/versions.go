@@ -11,23 +11,19 @@ import (
 //
 // It is a table built for a catch-up that meets a new entity at every
 // event: an open-addressing hash table (see keyIndex) whose slots lead to
-// one record per entity holding its version, its changed mark and where
-// its key is, and the keys' bytes one after another in one buffer. A
-// lookup reads a slot, a record and the key's bytes, where separate
-// slices of keys, versions and marks would cost a cache miss each at a
-// million entities; a new entity costs appends, not an allocation of its
-// key, and the keys are one block without pointers for the collector to
-// scan. The changed set is the marks and a list of the marked: marking
-// costs a write to a record already read, and a checkpoint walks only the
-// list.
+// one record per entity (in a column) holding its version, its changed
+// mark and where its key is in a keyArena. A lookup reads a slot, a record
+// and the key's bytes, where separate slices of keys, versions and marks
+// would cost a cache miss each at a million entities; a new entity costs
+// appends, not an allocation of its key, and the keys are a few blocks
+// without pointers for the collector to scan. The changed set is the marks
+// and a list of the marked: marking costs a write to a record already
+// read, and a checkpoint walks only the list.
 type entityVersions struct {
 	seed  maphash.Seed
 	slots []indexSlot // a power of two of them, or none
-	ents  []entityVersion
-	// keys holds the entities' keys one after another. It is only ever
-	// appended to: the bytes of a key never change once written, so a
-	// capture may read them after the buffer grew (from the old array).
-	keys  []byte
+	ents  column[entityVersion]
+	keys  keyArena
 	dirty []int32 // the indexes marked changed
 	key   []byte  // scratch for lookups
 	// hashes is scratch for touch.
@@ -36,28 +32,27 @@ type entityVersions struct {
 
 // entityVersion is the record of one entity.
 type entityVersion struct {
-	ver     int64
-	off     int    // its key is keys[off:off+n]
-	n       uint32 // the key's length
-	changed bool
+	ver        int64
+	chunk, pos uint32 // where its key is in the arena
+	n          uint32 // the key's length
+	changed    bool
 }
 
 func newEntityVersions(n int) *entityVersions {
 	v := &entityVersions{seed: maphash.MakeSeed()}
 	if n > 0 {
 		v.slots = make([]indexSlot, slotsFor(n))
-		v.ents = make([]entityVersion, 0, n)
 	}
 	return v
 }
 
 // len returns the number of entities.
-func (v *entityVersions) len() int { return len(v.ents) }
+func (v *entityVersions) len() int { return v.ents.len() }
 
-// keyOf returns the key of the entity at index i, in the table's buffer.
+// keyOf returns the key of the entity at index i, in the arena.
 func (v *entityVersions) keyOf(i int) []byte {
-	e := &v.ents[i]
-	return v.keys[e.off : e.off+int(e.n) : e.off+int(e.n)]
+	e := v.ents.at(i)
+	return v.keys.get(e.chunk, e.pos, e.n)
 }
 
 // find returns the index of the entity, or -1, without allocating.
@@ -68,7 +63,7 @@ func (v *entityVersions) find(tenant, entity string) int {
 
 // findKey returns the index of key, whose hash is h, or -1.
 func (v *entityVersions) findKey(key []byte, h uint32) int {
-	if len(v.ents) == 0 {
+	if v.ents.len() == 0 {
 		return -1
 	}
 	mask := uint32(len(v.slots) - 1)
@@ -78,8 +73,8 @@ func (v *entityVersions) findKey(key []byte, h uint32) int {
 			return -1
 		}
 		if s.hash == h {
-			e := &v.ents[s.idx-1]
-			if int(e.n) == len(key) && string(v.keys[e.off:e.off+int(e.n)]) == string(key) {
+			e := v.ents.at(int(s.idx - 1))
+			if int(e.n) == len(key) && string(v.keys.get(e.chunk, e.pos, e.n)) == string(key) {
 				return int(s.idx - 1)
 			}
 		}
@@ -94,7 +89,7 @@ func (v *entityVersions) findKey(key []byte, h uint32) int {
 // processor makes many at once. It returns a value made of what it read,
 // so that the reads are not dropped as unused.
 func (v *entityVersions) touch(tenants, entities []string) uint32 {
-	if len(v.ents) == 0 {
+	if v.ents.len() == 0 {
 		return 0
 	}
 	hs := v.hashes[:0]
@@ -110,12 +105,13 @@ func (v *entityVersions) touch(tenants, entities []string) uint32 {
 	}
 	for _, h := range hs {
 		if s := v.slots[h&mask]; s.idx != 0 && s.hash == h {
-			sum += uint32(v.ents[s.idx-1].off)
+			sum += v.ents.at(int(s.idx - 1)).pos
 		}
 	}
 	for _, h := range hs {
 		if s := v.slots[h&mask]; s.idx != 0 && s.hash == h {
-			sum += uint32(v.keys[v.ents[s.idx-1].off])
+			e := v.ents.at(int(s.idx - 1))
+			sum += uint32(v.keys.chunks[e.chunk][e.pos])
 		}
 	}
 	return sum
@@ -126,7 +122,7 @@ func (v *entityVersions) get(i int) int64 {
 	if i < 0 {
 		return 0
 	}
-	return v.ents[i].ver
+	return v.ents.at(i).ver
 }
 
 // set sets the version of the entity at index i (from find; -1 adds the
@@ -138,7 +134,7 @@ func (v *entityVersions) set(i int, tenant, entity string, version int64) {
 		v.key = appendEntityKey(v.key[:0], tenant, entity)
 		i = v.add(v.key, uint32(maphash.Bytes(v.seed, v.key)))
 	}
-	e := &v.ents[i]
+	e := v.ents.at(i)
 	e.ver = version
 	if !e.changed {
 		e.changed = true
@@ -149,17 +145,11 @@ func (v *entityVersions) set(i int, tenant, entity string, version int64) {
 // add adds key, absent, whose hash is h, with version 0, and returns its
 // index.
 func (v *entityVersions) add(key []byte, h uint32) int {
-	if (len(v.ents)+1)*10 > len(v.slots)*7 {
+	if (v.ents.len()+1)*10 > len(v.slots)*7 {
 		v.grow()
 	}
-	i := len(v.ents)
-	v.ents = append(grow(v.ents), entityVersion{off: len(v.keys), n: uint32(len(key))})
-	if cap(v.keys)-len(v.keys) < len(key) {
-		// Double, as grow does: append would grow a large slice by a
-		// quarter.
-		v.keys = slices.Grow(v.keys, max(len(v.keys), len(key), 256))
-	}
-	v.keys = append(v.keys, key...)
+	chunk, pos := v.keys.add(key)
+	i := v.ents.push(entityVersion{chunk: chunk, pos: pos, n: uint32(len(key))})
 	mask := uint32(len(v.slots) - 1)
 	j := h & mask
 	for v.slots[j].idx != 0 {
@@ -193,52 +183,50 @@ func (v *entityVersions) load(key string, version int64) {
 	if i < 0 {
 		i = v.add([]byte(key), h)
 	}
-	v.ents[i].ver = version
+	v.ents.at(i).ver = version
 }
 
 // all returns every version, keyed by "tenant/entity".
 func (v *entityVersions) all() map[string]int64 {
-	out := make(map[string]int64, len(v.ents))
-	for i := range v.ents {
-		out[string(v.keyOf(i))] = v.ents[i].ver
+	out := make(map[string]int64, v.ents.len())
+	for i := range v.ents.len() {
+		out[string(v.keyOf(i))] = v.ents.at(i).ver
 	}
 	return out
 }
 
 // changes appends the versions changed since forget to c.
 func (v *entityVersions) changes(c *versionChanges) {
-	c.keys = v.keys
 	c.ents = slices.Grow(c.ents, len(v.dirty))
 	for _, i := range v.dirty {
-		e := &v.ents[i]
-		c.ents = append(c.ents, changedVersion{off: e.off, n: e.n, ver: e.ver})
+		e := v.ents.at(int(i))
+		c.ents = append(c.ents, changedVersion{key: v.keys.get(e.chunk, e.pos, e.n), ver: e.ver})
 	}
 }
 
 // versionChanges are the versions a checkpoint takes, in a slice (see
-// entryChanges), with their keys where the table keeps them: a key's
-// bytes never change, so they need no copy.
+// entryChanges), with their keys where the table's arena keeps them: a
+// key's bytes never move or change, so they need no copy.
 type versionChanges struct {
-	keys []byte // the table's buffer of keys
 	ents []changedVersion
 }
 
-// changedVersion is a version a checkpoint took, and where its key is.
+// changedVersion is a version a checkpoint took, and its key.
 type changedVersion struct {
-	off int
-	n   uint32
+	key []byte // in the table's arena
 	ver int64
 }
 
 // reset empties c, keeping its room.
 func (c *versionChanges) reset() {
-	c.keys, c.ents = nil, c.ents[:0]
+	clear(c.ents)
+	c.ents = c.ents[:0]
 }
 
-// each calls f with each version; the key is valid during the call only.
+// each calls f with each version.
 func (c *versionChanges) each(f func(key []byte, ver int64)) {
 	for _, e := range c.ents {
-		f(c.keys[e.off:e.off+int(e.n)], e.ver)
+		f(e.key, e.ver)
 	}
 }
 
@@ -254,7 +242,7 @@ func (c *versionChanges) into(out map[string]int64) map[string]int64 {
 // forget unmarks the changed versions.
 func (v *entityVersions) forget() {
 	for _, i := range v.dirty {
-		v.ents[i].changed = false
+		v.ents.at(int(i)).changed = false
 	}
 	v.dirty = v.dirty[:0]
 }

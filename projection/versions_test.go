@@ -4,6 +4,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -42,6 +43,14 @@ func TestEntityVersionsMatchMap(t *testing.T) {
 			}
 			prev, changed = changed, map[string]int64{}
 		}
+	}
+	// A key longer than a chunk of the arena gets a chunk of its own.
+	long := strings.Repeat("x", 3*arenaChunk/2)
+	v.set(v.find("t", long), "t", long, 9)
+	v.set(v.find("t", "after"), "t", "after", 10)
+	want["t/"+long], want["t/after"] = 9, 10
+	if got := v.get(v.find("t", long)); got != 9 {
+		t.Fatalf("version of a long key = %d, want 9", got)
 	}
 	if v.len() != len(want) || !maps.Equal(v.all(), want) {
 		t.Fatalf("all: %d versions, want %d", v.len(), len(want))
