@@ -7,8 +7,8 @@ import (
 
 // keyIndex numbers string keys: it maps each key to a dense index (0, 1,
 // 2, ... in the order the keys were added, reusing the indexes of removed
-// keys), so that what goes with a key (a version, a value, a changed mark)
-// lives in plain slices.
+// keys), so that what goes with a key (a Map's value and marks) lives in
+// a column.
 //
 // It is an open-addressing hash table that keeps 32 bits of each key's
 // hash in its slot. Growing it moves the slots without reading the keys
