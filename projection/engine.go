@@ -240,7 +240,8 @@ func (e *engine[S]) clearVolatile() {
 }
 
 func (e *engine[S]) version(tenant, entity string) int64 {
-	return e.versions.get(e.versions.find(tenant, entity))
+	i, _ := e.versions.find(tenant, entity)
+	return e.versions.get(i)
 }
 
 // apply reduces ev unless it does not match the filters or its entity is
@@ -249,10 +250,10 @@ func (e *engine[S]) apply(ev *Event) (bool, error) {
 	if !e.filter.match(ev.EventType) || !e.owns(ev.TenantID, ev.EntityID) {
 		return false, nil
 	}
-	vi := -1
+	vi, vh := -1, uint32(0)
 	if ev.Version > 0 {
 		// One lookup serves the check and the update.
-		vi = e.versions.find(ev.TenantID, ev.EntityID)
+		vi, vh = e.versions.find(ev.TenantID, ev.EntityID)
 		if ev.Version <= e.versions.get(vi) {
 			e.stats.duplicates.Add(1)
 			return false, nil
@@ -271,7 +272,7 @@ func (e *engine[S]) apply(ev *Event) (bool, error) {
 		}
 	}
 	if ev.Version > 0 {
-		e.versions.set(vi, ev.TenantID, ev.EntityID, ev.Version)
+		e.versions.set(vi, vh, ev.TenantID, ev.EntityID, ev.Version)
 	}
 	if !skipped {
 		e.applied++

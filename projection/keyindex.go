@@ -68,7 +68,20 @@ func (x *keyIndex) find(key string) int {
 	if x.n == 0 {
 		return -1
 	}
+	return x.findWith(key, x.hash(key))
+}
+
+// findHash is find, returning the key's hash too, for addHash.
+func (x *keyIndex) findHash(key string) (int, uint32) {
 	h := x.hash(key)
+	return x.findWith(key, h), h
+}
+
+// findWith is find for a key whose hash is h.
+func (x *keyIndex) findWith(key string, h uint32) int {
+	if x.n == 0 {
+		return -1
+	}
 	mask := uint32(len(x.slots) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
 		s := x.slots[i]
@@ -114,7 +127,10 @@ func (x *keyIndex) touch(keys []string) uint32 {
 
 // add adds key, which must not be present, and returns its index, and
 // whether the index is new (at cap()-1) rather than reused.
-func (x *keyIndex) add(key string) (int, bool) {
+func (x *keyIndex) add(key string) (int, bool) { return x.addHash(key, x.hash(key)) }
+
+// addHash is add for a key whose hash is h.
+func (x *keyIndex) addHash(key string, h uint32) (int, bool) {
 	if (x.n+1)*10 > len(x.slots)*7 {
 		x.grow()
 	}
@@ -127,7 +143,7 @@ func (x *keyIndex) add(key string) (int, bool) {
 		x.free = x.free[:len(x.free)-1]
 		*x.keys.at(idx) = key
 	}
-	x.insert(indexSlot{idx: int32(idx + 1), hash: x.hash(key)})
+	x.insert(indexSlot{idx: int32(idx + 1), hash: h})
 	x.n++
 	return idx, fresh
 }

@@ -65,10 +65,10 @@ func (m *Map[V]) Set(key string, v V) {
 	if m.idx == nil {
 		*m = *NewMap[V]()
 	}
-	i := m.idx.find(key)
+	i, h := m.idx.findHash(key)
 	if i < 0 {
 		var fresh bool
-		i, fresh = m.idx.add(key)
+		i, fresh = m.idx.addHash(key, h)
 		if fresh {
 			m.vals.push(mapValue[V]{})
 		}

@@ -55,10 +55,12 @@ func (v *entityVersions) keyOf(i int) []byte {
 	return v.keys.get(e.chunk, e.pos, e.n)
 }
 
-// find returns the index of the entity, or -1, without allocating.
-func (v *entityVersions) find(tenant, entity string) int {
+// find returns the index of the entity, or -1, without allocating, and
+// the hash of its key, for set.
+func (v *entityVersions) find(tenant, entity string) (int, uint32) {
 	v.key = appendEntityKey(v.key[:0], tenant, entity)
-	return v.findKey(v.key, uint32(maphash.Bytes(v.seed, v.key)))
+	h := uint32(maphash.Bytes(v.seed, v.key))
+	return v.findKey(v.key, h), h
 }
 
 // findKey returns the index of key, whose hash is h, or -1.
@@ -125,14 +127,14 @@ func (v *entityVersions) get(i int) int64 {
 	return v.ents.at(i).ver
 }
 
-// set sets the version of the entity at index i (from find; -1 adds the
-// entity) and marks it changed.
-func (v *entityVersions) set(i int, tenant, entity string, version int64) {
+// set sets the version of the entity at index i, whose key has hash h
+// (both from find; -1 adds the entity), and marks it changed.
+func (v *entityVersions) set(i int, h uint32, tenant, entity string, version int64) {
 	if i < 0 {
 		// find left the key in the scratch buffer, but the caller may
 		// have looked up others since: build it again.
 		v.key = appendEntityKey(v.key[:0], tenant, entity)
-		i = v.add(v.key, uint32(maphash.Bytes(v.seed, v.key)))
+		i = v.add(v.key, h)
 	}
 	e := v.ents.at(i)
 	e.ver = version

@@ -22,12 +22,12 @@ func TestEntityVersionsMatchMap(t *testing.T) {
 	for n := range 100_000 {
 		tenant, entity := tenants[r.IntN(len(tenants))], "e-"+strconv.Itoa(r.IntN(20_000))
 		key := tenant + "/" + entity
-		i := v.find(tenant, entity)
+		i, h := v.find(tenant, entity)
 		if got := v.get(i); got != want[key] {
 			t.Fatalf("op %d: version of %s = %d, want %d", n, key, got, want[key])
 		}
 		ver := want[key] + 1 + int64(r.IntN(3))
-		v.set(i, tenant, entity, ver)
+		v.set(i, h, tenant, entity, ver)
 		want[key], changed[key] = ver, ver
 		if r.IntN(5000) == 0 || n == 99_999 {
 			// The previous changes still read right, though entities were
@@ -46,11 +46,13 @@ func TestEntityVersionsMatchMap(t *testing.T) {
 	}
 	// A key longer than a chunk of the arena gets a chunk of its own.
 	long := strings.Repeat("x", 3*arenaChunk/2)
-	v.set(v.find("t", long), "t", long, 9)
-	v.set(v.find("t", "after"), "t", "after", 10)
+	i, h := v.find("t", long)
+	v.set(i, h, "t", long, 9)
+	i, h = v.find("t", "after")
+	v.set(i, h, "t", "after", 10)
 	want["t/"+long], want["t/after"] = 9, 10
-	if got := v.get(v.find("t", long)); got != 9 {
-		t.Fatalf("version of a long key = %d, want 9", got)
+	if i, _ := v.find("t", long); v.get(i) != 9 {
+		t.Fatalf("version of a long key = %d, want 9", v.get(i))
 	}
 	if v.len() != len(want) || !maps.Equal(v.all(), want) {
 		t.Fatalf("all: %d versions, want %d", v.len(), len(want))
@@ -62,8 +64,8 @@ func TestEntityVersionsMatchMap(t *testing.T) {
 	if !maps.Equal(loaded.all(), want) {
 		t.Fatal("a table loaded from every version differs")
 	}
-	if got := loaded.get(loaded.find("acme", "e-7")); got != want["acme/e-7"] {
-		t.Fatalf("loaded version of acme/e-7 = %d, want %d", got, want["acme/e-7"])
+	if i, _ := loaded.find("acme", "e-7"); loaded.get(i) != want["acme/e-7"] {
+		t.Fatalf("loaded version of acme/e-7 = %d, want %d", loaded.get(i), want["acme/e-7"])
 	}
 	c.reset()
 	loaded.changes(&c)
