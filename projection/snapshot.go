@@ -117,8 +117,8 @@ func (s *Snapshot) Merge(d Snapshot) {
 // soon as Save returns, after which Core no longer replays the events it
 // covers.
 //
-// Save must not retain s or its maps after it returns: the worker reuses
-// them for the next delta.
+// Save must not retain s, its maps or its slices after it returns: the
+// worker reuses them for the next delta.
 //
 // The worker saves a whole snapshot first (after a start without one, and
 // after any failed Save), then deltas. A store may merge deltas into its
