@@ -301,9 +301,10 @@ func (e *engine[S]) prefetch(frames []frame) {
 	}
 	tenants, ids := e.aheadTenants[:0], e.aheadIDs[:0]
 	for i := range frames {
+		// A replayed event the state already holds is skipped before
+		// any lookup; a live batch is rare and short.
 		f := &frames[i]
-		switch {
-		case f.kind == frameReplay && f.position > e.confirmed, f.kind == frameLive && f.batch == nil:
+		if f.kind == frameReplay && f.position > e.confirmed || f.kind == frameLive && f.batch == nil {
 			tenants, ids = append(tenants, f.event.TenantID), append(ids, f.event.EntityID)
 		}
 	}
