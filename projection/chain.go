@@ -50,6 +50,8 @@ type chain struct {
 	b  blobs
 	wg sync.WaitGroup
 
+	bufs sync.Pool // of *[]byte, for encoding deltas
+
 	mu    sync.Mutex // serializes base writes and loads; guards names
 	idle  *sync.Cond // signaled when a compaction ends
 	names map[string]*chainState
@@ -74,7 +76,11 @@ type chainState struct {
 // recordEntries returns the number of versions, entries and deletions s
 // holds.
 func recordEntries(s *Snapshot) int64 {
-	return int64(len(s.Versions) + len(s.Entries) + len(s.Deleted))
+	n := len(s.Versions) + len(s.Entries) + len(s.Deleted)
+	if s.enc != nil {
+		n += s.enc.nVersions + s.enc.nEntries
+	}
+	return int64(n)
 }
 
 // add counts delta d, of size bytes, into st.
@@ -301,7 +307,7 @@ func (c *chain) save(ctx context.Context, name string, s Snapshot) error {
 	}
 	// The new base includes every delta numbered so far, written or not.
 	through := st.next - 1
-	data, err := encodeRecord(&record{Snapshot: s, Through: through})
+	data, err := encodeRecord(&record{Snapshot: s, Through: through, members: s.enc})
 	if err != nil {
 		return fmt.Errorf("projection: encode snapshot: %w", err)
 	}
@@ -337,10 +343,18 @@ func (c *chain) saveDelta(ctx context.Context, name string, s Snapshot) error {
 	st.next++
 	c.mu.Unlock()
 
-	data, err := encodeRecord(&record{Snapshot: s, Seq: seq})
+	// A delta is encoded in a buffer of an earlier one, which put is done
+	// with when it returns: a worker saves one every fraction of a second.
+	buf, _ := c.bufs.Get().(*[]byte)
+	if buf == nil {
+		buf = new([]byte)
+	}
+	defer c.bufs.Put(buf)
+	data, err := encodeRecordTo(*buf, &record{Snapshot: s, Seq: seq, members: s.enc})
 	if err != nil {
 		return fmt.Errorf("projection: encode snapshot delta: %w", err)
 	}
+	*buf = data
 	if err := c.b.put(ctx, name, seq, data); err != nil {
 		return fmt.Errorf("projection: save snapshot delta: %w", err)
 	}

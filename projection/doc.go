@@ -120,6 +120,15 @@
 // state again at each checkpoint, and recording changes where they happen
 // costs one map write per change.
 //
+// A catch-up over many entities costs little more than one over a few:
+// the worker keeps one record per entity (its version and changed mark),
+// a Map one per key, in tables that grow by chunks rather than by copying;
+// before applying a batch of events, the worker reads ahead the slots of
+// their entities in the versions and in a keyed state (at the entity ids,
+// the keys a Map is usually given), so that the cache misses of a large
+// table are made together; and a checkpoint copies the changes without
+// building maps, which a FileStore or CoreStore encodes as they are.
+//
 // # Partitions
 //
 // Config.Partition splits a projection by entity into Count partitions,

@@ -89,10 +89,9 @@ type engine[S any] struct {
 	versions *entityVersions
 	// head is the highest position seen.
 	head int64
-	// spareVersions and spareEntries are the maps of a saved delta, for
-	// the next one.
-	spareVersions map[string]int64
-	spareEntries  map[string]json.RawMessage
+	// spare is a capture the store is done with, whose slices and maps
+	// the next one reuses.
+	spare *capture
 	// full is set when the next snapshot must be whole: there is no
 	// durable snapshot to apply a delta to, or a save failed.
 	full bool
@@ -113,6 +112,11 @@ type engine[S any] struct {
 	// while later events had already been applied.
 	stallID    string
 	stallSince time.Time
+
+	// aheadTenants and aheadIDs are scratch for prefetch, and aheadSum
+	// keeps what it read.
+	aheadTenants, aheadIDs []string
+	aheadSum               uint32
 
 	stats counters
 }
@@ -236,7 +240,8 @@ func (e *engine[S]) clearVolatile() {
 }
 
 func (e *engine[S]) version(tenant, entity string) int64 {
-	return e.versions.get(e.versions.find(tenant, entity))
+	i, _ := e.versions.find(tenant, entity)
+	return e.versions.get(i)
 }
 
 // apply reduces ev unless it does not match the filters or its entity is
@@ -245,10 +250,10 @@ func (e *engine[S]) apply(ev *Event) (bool, error) {
 	if !e.filter.match(ev.EventType) || !e.owns(ev.TenantID, ev.EntityID) {
 		return false, nil
 	}
-	vi := -1
+	vi, vh := -1, uint32(0)
 	if ev.Version > 0 {
 		// One lookup serves the check and the update.
-		vi = e.versions.find(ev.TenantID, ev.EntityID)
+		vi, vh = e.versions.find(ev.TenantID, ev.EntityID)
 		if ev.Version <= e.versions.get(vi) {
 			e.stats.duplicates.Add(1)
 			return false, nil
@@ -267,7 +272,7 @@ func (e *engine[S]) apply(ev *Event) (bool, error) {
 		}
 	}
 	if ev.Version > 0 {
-		e.versions.set(vi, ev.TenantID, ev.EntityID, ev.Version)
+		e.versions.set(vi, vh, ev.TenantID, ev.EntityID, ev.Version)
 	}
 	if !skipped {
 		e.applied++
@@ -281,6 +286,45 @@ func (e *engine[S]) apply(ev *Event) (bool, error) {
 	}
 	return true, nil
 }
+
+// prefetch reads ahead, for a batch of frames about to be applied, what
+// applying their events will read of the tables that grow with the
+// entities: the version table, and a keyed state at the entity ids (a
+// keyed state is usually keyed by entity id; when it is not, this reads
+// for nothing). At a million entities each lookup misses the cache, and
+// the lookups of one event wait for their misses in turn; reading the
+// batch's slots first makes those misses together, and the lookups then
+// find them in the cache.
+func (e *engine[S]) prefetch(frames []frame) {
+	if len(frames) < 2 || e.versions.len() < prefetchEntities {
+		return // the tables are in the cache
+	}
+	tenants, ids := e.aheadTenants[:0], e.aheadIDs[:0]
+	for i := range frames {
+		// A replayed event the state already holds is skipped before
+		// any lookup; a live batch is rare and short.
+		f := &frames[i]
+		if f.kind == frameReplay && f.position > e.confirmed || f.kind == frameLive && f.batch == nil {
+			tenants, ids = append(tenants, f.event.TenantID), append(ids, f.event.EntityID)
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	sum := e.versions.touch(tenants, ids)
+	if ks, ok := any(e.state).(keyedState); ok && !isNil(ks) {
+		sum += ks.touch(ids)
+	}
+	e.aheadSum = sum
+	clear(tenants)
+	clear(ids)
+	e.aheadTenants, e.aheadIDs = tenants, ids
+}
+
+// prefetchEntities is the number of entities from which prefetch reads
+// ahead: below, the tables of versions and of a keyed state take less than
+// a megabyte each, and stay in the cache.
+const prefetchEntities = 1 << 15
 
 // replay handles an event replayed at position pos. Replay delivers every
 // matching event after the consumer's cursor in position order, and the
@@ -434,30 +478,63 @@ func (e *engine[S]) snapshot(now time.Time) (Snapshot, error) {
 	if err != nil {
 		return Snapshot{}, err
 	}
-	return c.build(), nil
+	return c.build(false), nil
 }
 
 // capture is a snapshot taken but not yet built: the changes in slices,
-// copied from the state at a position it is exact at, and the maps to
-// build the snapshot's in. Building it touches nothing of the engine, so
-// that the goroutine that saves the snapshot does it, while the worker
-// goes on applying events.
+// copied from the state at a position it is exact at. Building it touches
+// nothing of the engine, so that the goroutine that saves the snapshot
+// does it, while the worker goes on applying events. A capture the store
+// is done with goes back to the engine (recycle), so that the next one
+// reuses its slices and maps rather than growing them anew at each
+// checkpoint.
 type capture struct {
 	s        Snapshot // without Entries, Deleted and Versions (unless whole)
-	entries  *entryChanges
-	versions *versionChanges
+	keyed    bool     // entries holds the changes of a keyed state
+	entries  entryChanges
+	versions versionChanges // the versions changed, in a delta
+
+	// The maps and the encoded members a delta was built in, for the next.
+	entryMap   map[string]json.RawMessage
+	versionMap map[string]int64
+	members    encodedMembers
 }
 
-// build returns the snapshot.
-func (c *capture) build() Snapshot {
+// build returns the snapshot. With encoded set, the versions and entries
+// of a delta are encoded members (Snapshot.enc) rather than maps: a store
+// built on a chain (FileStore, CoreStore) writes them as they are, which
+// spares building maps of every change only to walk them again. The
+// snapshot shares the capture's slices and maps.
+func (c *capture) build(encoded bool) Snapshot {
 	s := c.s
-	if c.entries != nil {
-		s.Entries = c.entries.into(s.Entries)
+	if c.keyed && len(c.entries.deleted) > 0 {
 		s.Deleted = c.entries.deleted
 	}
-	if c.versions != nil {
-		s.Versions = c.versions.into(s.Versions)
+	if !s.Delta {
+		if c.keyed {
+			s.Entries = c.entries.into(nil)
+		}
+		return s
 	}
+	if encoded {
+		m := &c.members
+		m.versions, m.entries = m.versions[:0], m.entries[:0]
+		m.nVersions, m.nEntries = 0, 0
+		c.versions.each(func(k []byte, ver int64) { addVersion(m, k, ver) })
+		if c.keyed {
+			c.entries.each(func(k string, raw json.RawMessage) { addEntry(m, k, raw) })
+		}
+		s.enc = m
+		return s
+	}
+	if c.keyed {
+		clear(c.entryMap)
+		c.entryMap = c.entries.into(c.entryMap)
+		s.Entries = c.entryMap
+	}
+	clear(c.versionMap)
+	c.versionMap = c.versions.into(c.versionMap)
+	s.Versions = c.versionMap
 	return s
 }
 
@@ -469,7 +546,12 @@ func (e *engine[S]) capture(now time.Time) (*capture, error) {
 		return nil, errNotExact
 	}
 	full := e.full
-	c := &capture{s: Snapshot{
+	c := e.spare
+	e.spare = nil
+	if c == nil {
+		c = &capture{}
+	}
+	c.s = Snapshot{
 		Format:     SnapshotFormat,
 		Consumer:   e.consumer,
 		EventTypes: e.types,
@@ -477,18 +559,20 @@ func (e *engine[S]) capture(now time.Time) (*capture, error) {
 		Applied:    e.applied,
 		SavedAt:    now.UTC(),
 		Delta:      !full,
-	}}
+	}
+	c.keyed = false
+	c.entries.reset()
+	c.versions.reset()
 	// The driver is the only writer, so it reads the state without the lock.
 	if ks, ok := any(e.state).(keyedState); ok && !isNil(ks) {
-		c.entries = &entryChanges{}
-		if err := ks.changes(full, c.entries); err != nil {
+		if err := ks.changes(full, &c.entries); err != nil {
 			e.full = true
 			return nil, err
 		}
+		c.keyed = true
 		c.s.Keyed = true
 		if !full {
-			c.s.Entries, e.spareEntries = e.spareEntries, nil
-			c.s.Live = int64(ks.Len() + e.versions.idx.len())
+			c.s.Live = int64(ks.Len() + e.versions.len())
 		}
 	} else {
 		data, err := json.Marshal(e.state)
@@ -500,29 +584,20 @@ func (e *engine[S]) capture(now time.Time) (*capture, error) {
 	if full {
 		c.s.Versions = e.versions.all()
 	} else {
-		c.versions = &versionChanges{}
-		e.versions.changes(c.versions)
-		c.s.Versions, e.spareVersions = e.spareVersions, nil
+		e.versions.changes(&c.versions)
 	}
 	e.versions.forget()
 	e.full = false
 	return c, nil
 }
 
-// recycle takes back the maps of a delta the store is done with (Save
-// returned: stores do not retain a snapshot), so that the next delta does
-// not allocate maps of thousands of entries anew.
-func (e *engine[S]) recycle(s *Snapshot) {
-	if s == nil || !s.Delta {
-		return
+// recycle takes back a capture whose snapshot the store is done with
+// (Save returned: stores do not retain a snapshot), so that the next
+// capture does not allocate slices and maps of thousands of entries anew.
+func (e *engine[S]) recycle(c *capture) {
+	if c != nil {
+		e.spare = c
 	}
-	clear(s.Versions)
-	e.spareVersions = s.Versions
-	if s.Keyed {
-		clear(s.Entries)
-		e.spareEntries = s.Entries
-	}
-	s.Versions, s.Entries = nil, nil
 }
 
 // isNil reports whether a keyed state is a nil pointer.

@@ -25,11 +25,11 @@ func Decode[T any](ev Event) (T, error) {
 	return allsource.DecodePayload[T](&ev.Event)
 }
 
-// entityKey is the key of an entity in the version map: versions are per
-// entity within a tenant, and a tenant id never contains '/', so
-// "tenant/entity" is unambiguous.
-func entityKey(tenant, entity string) string {
-	return tenant + "/" + entity
+// appendEntityKey appends the key of an entity in the version map:
+// versions are per entity within a tenant, and a tenant id never contains
+// '/', so "tenant/entity" is unambiguous.
+func appendEntityKey(b []byte, tenant, entity string) []byte {
+	return append(append(append(b, tenant...), '/'), entity...)
 }
 
 // typeFilter matches event types the way Core's consumer registry does

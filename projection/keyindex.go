@@ -7,8 +7,8 @@ import (
 
 // keyIndex numbers string keys: it maps each key to a dense index (0, 1,
 // 2, ... in the order the keys were added, reusing the indexes of removed
-// keys), so that what goes with a key (a version, a value, a changed mark)
-// lives in plain slices.
+// keys), so that what goes with a key (a Map's value and marks) lives in
+// a column.
 //
 // It is an open-addressing hash table that keeps 32 bits of each key's
 // hash in its slot. Growing it moves the slots without reading the keys
@@ -18,11 +18,12 @@ import (
 // million entities.
 type keyIndex struct {
 	seed  maphash.Seed
-	slots []indexSlot // a power of two of them, or none
-	keys  []string    // by index; "" for a removed key (see live)
-	live  []bool      // by index
-	free  []int32     // removed indexes, for reuse
-	n     int         // keys present
+	slots []indexSlot    // a power of two of them, or none
+	keys  column[string] // by index; "" once removed
+	free  []int32        // removed indexes, for reuse
+	n     int            // keys present
+	// hashes is scratch for touch.
+	hashes []uint32
 }
 
 // indexSlot is a slot of a keyIndex: the key's index plus one (0 is an
@@ -37,8 +38,6 @@ func newKeyIndex(n int) *keyIndex {
 	x := &keyIndex{seed: maphash.MakeSeed()}
 	if n > 0 {
 		x.slots = make([]indexSlot, slotsFor(n))
-		x.keys = make([]string, 0, n)
-		x.live = make([]bool, 0, n)
 	}
 	return x
 }
@@ -57,7 +56,10 @@ func slotsFor(n int) int {
 func (x *keyIndex) len() int { return x.n }
 
 // cap returns the number of indexes in use or free: every index is below it.
-func (x *keyIndex) cap() int { return len(x.keys) }
+func (x *keyIndex) cap() int { return x.keys.len() }
+
+// key returns the key at index i, "" when removed.
+func (x *keyIndex) key(i int) string { return *x.keys.at(i) }
 
 func (x *keyIndex) hash(key string) uint32 { return uint32(maphash.String(x.seed, key)) }
 
@@ -66,55 +68,82 @@ func (x *keyIndex) find(key string) int {
 	if x.n == 0 {
 		return -1
 	}
+	return x.findWith(key, x.hash(key))
+}
+
+// findHash is find, returning the key's hash too, for addHash.
+func (x *keyIndex) findHash(key string) (int, uint32) {
 	h := x.hash(key)
+	return x.findWith(key, h), h
+}
+
+// findWith is find for a key whose hash is h.
+func (x *keyIndex) findWith(key string, h uint32) int {
+	if x.n == 0 {
+		return -1
+	}
 	mask := uint32(len(x.slots) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
 		s := x.slots[i]
 		if s.idx == 0 {
 			return -1
 		}
-		if s.hash == h && x.keys[s.idx-1] == key {
+		if s.hash == h && x.key(int(s.idx-1)) == key {
 			return int(s.idx - 1)
 		}
 	}
 }
 
-// findBytes is find for a key given as bytes, without allocating it.
-func (x *keyIndex) findBytes(key []byte) int {
+// touch reads the slots and keys that lookups of keys would read (see
+// entityVersions.touch), and returns a value made of what it read.
+func (x *keyIndex) touch(keys []string) uint32 {
 	if x.n == 0 {
-		return -1
+		return 0
 	}
-	h := uint32(maphash.Bytes(x.seed, key))
+	hs := x.hashes[:0]
+	for _, k := range keys {
+		hs = append(hs, x.hash(k))
+	}
+	x.hashes = hs
 	mask := uint32(len(x.slots) - 1)
-	for i := h & mask; ; i = (i + 1) & mask {
-		s := x.slots[i]
-		if s.idx == 0 {
-			return -1
-		}
-		if s.hash == h && x.keys[s.idx-1] == string(key) {
-			return int(s.idx - 1)
+	var sum uint32
+	for _, h := range hs {
+		sum += uint32(x.slots[h&mask].idx)
+	}
+	for _, h := range hs {
+		if s := x.slots[h&mask]; s.idx != 0 && s.hash == h {
+			sum += uint32(len(x.key(int(s.idx - 1))))
 		}
 	}
+	for _, h := range hs {
+		if s := x.slots[h&mask]; s.idx != 0 && s.hash == h {
+			if k := x.key(int(s.idx - 1)); k != "" {
+				sum += uint32(k[0])
+			}
+		}
+	}
+	return sum
 }
 
 // add adds key, which must not be present, and returns its index, and
 // whether the index is new (at cap()-1) rather than reused.
-func (x *keyIndex) add(key string) (int, bool) {
+func (x *keyIndex) add(key string) (int, bool) { return x.addHash(key, x.hash(key)) }
+
+// addHash is add for a key whose hash is h.
+func (x *keyIndex) addHash(key string, h uint32) (int, bool) {
 	if (x.n+1)*10 > len(x.slots)*7 {
 		x.grow()
 	}
 	var idx int
 	fresh := len(x.free) == 0
 	if fresh {
-		idx = len(x.keys)
-		x.keys = append(grow(x.keys), key)
-		x.live = append(grow(x.live), true)
+		idx = x.keys.push(key)
 	} else {
 		idx = int(x.free[len(x.free)-1])
 		x.free = x.free[:len(x.free)-1]
-		x.keys[idx], x.live[idx] = key, true
+		*x.keys.at(idx) = key
 	}
-	x.insert(indexSlot{idx: int32(idx + 1), hash: x.hash(key)})
+	x.insert(indexSlot{idx: int32(idx + 1), hash: h})
 	x.n++
 	return idx, fresh
 }
@@ -152,7 +181,7 @@ func (x *keyIndex) remove(key string) int {
 		if s.idx == 0 {
 			return -1
 		}
-		if s.hash == h && x.keys[s.idx-1] == key {
+		if s.hash == h && x.key(int(s.idx-1)) == key {
 			break
 		}
 		i = (i + 1) & mask
@@ -169,7 +198,7 @@ func (x *keyIndex) remove(key string) int {
 		}
 	}
 	x.slots[i] = indexSlot{}
-	x.keys[idx], x.live[idx] = "", false
+	*x.keys.at(idx) = ""
 	x.free = append(x.free, int32(idx))
 	x.n--
 	return idx

@@ -37,8 +37,8 @@ func TestKeyIndexMatchesMap(t *testing.T) {
 		}
 	}
 	for k, i := range want {
-		if got := x.findBytes([]byte(k)); got != i || x.keys[i] != k || !x.live[i] {
-			t.Fatalf("findBytes(%q) = %d, want %d", k, got, i)
+		if got := x.find(k); got != i || x.key(i) != k {
+			t.Fatalf("find(%q) = %d, want %d", k, got, i)
 		}
 	}
 	if x.cap() > 5000 {

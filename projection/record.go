@@ -127,7 +127,10 @@ func appendString[T string | []byte](b []byte, s T) []byte {
 }
 
 // encodeRecord encodes r, checking the encoded values it holds.
-func encodeRecord(r *record) ([]byte, error) {
+func encodeRecord(r *record) ([]byte, error) { return encodeRecordTo(nil, r) }
+
+// encodeRecordTo is encodeRecord, in b's room when it has enough.
+func encodeRecordTo(b []byte, r *record) ([]byte, error) {
 	if len(r.State) > 0 && !json.Valid(r.State) {
 		return nil, &json.UnsupportedValueError{Str: "snapshot state is not valid JSON"}
 	}
@@ -135,7 +138,10 @@ func encodeRecord(r *record) ([]byte, error) {
 	if r.members != nil {
 		size += len(r.members.versions) + len(r.members.entries)
 	}
-	return appendRecord(make([]byte, 0, size), r), nil
+	if cap(b) < size {
+		b = make([]byte, 0, size)
+	}
+	return appendRecord(b[:0], r), nil
 }
 
 // parseRecord decodes a record written by appendRecord (or by

@@ -68,6 +68,11 @@ type Snapshot struct {
 	// unknown. A store compares it with what it keeps to tell how much of
 	// that is superseded.
 	Live int64 `json:"live,omitempty"`
+
+	// enc, when set, holds members of Versions and Entries already
+	// encoded, which a chain writes as they are: the worker hands a
+	// FileStore or a CoreStore its deltas so (see capture.build).
+	enc *encodedMembers
 }
 
 // Merge applies delta d to the whole snapshot s: afterwards s is the
@@ -112,8 +117,8 @@ func (s *Snapshot) Merge(d Snapshot) {
 // soon as Save returns, after which Core no longer replays the events it
 // covers.
 //
-// Save must not retain s or its maps after it returns: the worker reuses
-// them for the next delta.
+// Save must not retain s, its maps or its slices after it returns: the
+// worker reuses them for the next delta.
 //
 // The worker saves a whole snapshot first (after a start without one, and
 // after any failed Save), then deltas. A store may merge deltas into its
@@ -184,6 +189,18 @@ func (f *FileStore) Load(ctx context.Context, name string) (Snapshot, bool, erro
 // snapshot as the new base, a delta as a file of its own.
 func (f *FileStore) Save(ctx context.Context, name string, s Snapshot) error {
 	return f.getChain().save(ctx, name, s)
+}
+
+// savesEncoded reports whether store takes a snapshot whose members are
+// already encoded (Snapshot.enc): a FileStore or a CoreStore, which save
+// through a chain. A store that wraps one gets the maps, which it may
+// read.
+func savesEncoded(store SnapshotStore) bool {
+	switch store.(type) {
+	case *FileStore, *CoreStore:
+		return true
+	}
+	return false
 }
 
 // Close waits for the background compactions in progress. The store stays

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"iter"
+	"slices"
 	"strconv"
 )
 
@@ -24,12 +25,19 @@ import (
 // readers go through Handle.Read, which holds the worker's lock.
 type Map[V any] struct {
 	idx  *keyIndex
-	vals []V // by index
-	// changed marks the indexes set since the last checkpoint, which
-	// dirty lists; deleted holds the keys deleted since then.
-	changed []bool
+	vals column[mapValue[V]] // by index
+	// dirty lists the indexes marked changed since the last checkpoint;
+	// deleted holds the keys deleted since then.
 	dirty   []int32
 	deleted map[string]struct{}
+}
+
+// mapValue is the value at an index of a Map, whether a key has the
+// index (the index of a deleted key waits for reuse), and whether it was
+// set since the last checkpoint.
+type mapValue[V any] struct {
+	v             V
+	live, changed bool
 }
 
 // NewMap returns an empty Map.
@@ -38,14 +46,14 @@ func NewMap[V any]() *Map[V] {
 }
 
 func newMapSized[V any](n int) *Map[V] {
-	return &Map[V]{idx: newKeyIndex(n), vals: make([]V, 0, n), changed: make([]bool, 0, n)}
+	return &Map[V]{idx: newKeyIndex(n)}
 }
 
 // Get returns the value of key and whether it is present.
 func (m *Map[V]) Get(key string) (V, bool) {
 	if m.idx != nil {
 		if i := m.idx.find(key); i >= 0 {
-			return m.vals[i], true
+			return m.vals.at(i).v, true
 		}
 	}
 	var zero V
@@ -57,21 +65,21 @@ func (m *Map[V]) Set(key string, v V) {
 	if m.idx == nil {
 		*m = *NewMap[V]()
 	}
-	i := m.idx.find(key)
+	i, h := m.idx.findHash(key)
 	if i < 0 {
 		var fresh bool
-		i, fresh = m.idx.add(key)
+		i, fresh = m.idx.addHash(key, h)
 		if fresh {
-			m.vals = append(grow(m.vals), v)
-			m.changed = append(grow(m.changed), false)
+			m.vals.push(mapValue[V]{})
 		}
 		if len(m.deleted) > 0 {
 			delete(m.deleted, key)
 		}
 	}
-	m.vals[i] = v
-	if !m.changed[i] {
-		m.changed[i] = true
+	mv := m.vals.at(i)
+	mv.v, mv.live = v, true
+	if !mv.changed {
+		mv.changed = true
 		m.dirty = append(grow(m.dirty), int32(i))
 	}
 }
@@ -86,7 +94,8 @@ func (m *Map[V]) Delete(key string) {
 		return
 	}
 	var zero V
-	m.vals[i] = zero
+	mv := m.vals.at(i)
+	mv.v, mv.live = zero, false
 	if m.deleted == nil {
 		m.deleted = make(map[string]struct{})
 	}
@@ -107,8 +116,8 @@ func (m *Map[V]) All() iter.Seq2[string, V] {
 		if m.idx == nil {
 			return
 		}
-		for i, k := range m.idx.keys {
-			if m.idx.live[i] && !yield(k, m.vals[i]) {
+		for i := range m.idx.cap() {
+			if mv := m.vals.at(i); mv.live && !yield(m.idx.key(i), mv.v) {
 				return
 			}
 		}
@@ -144,14 +153,13 @@ func (m *Map[V]) UnmarshalJSON(data []byte) error {
 // put adds key, absent, with v, unmarked.
 func (m *Map[V]) put(key string, v V) {
 	m.idx.add(key)
-	m.vals = append(m.vals, v)
-	m.changed = append(m.changed, false)
+	m.vals.push(mapValue[V]{v: v, live: true})
 }
 
 // forget unmarks the changes.
 func (m *Map[V]) forget() {
 	for _, i := range m.dirty {
-		m.changed[i] = false
+		m.vals.at(int(i)).changed = false
 	}
 	m.dirty = m.dirty[:0]
 	clear(m.deleted)
@@ -172,6 +180,9 @@ type keyedState interface {
 	fresh() any
 	// Len returns the number of keys.
 	Len() int
+	// touch reads ahead what lookups of keys will read, and returns a
+	// value made of it (see engine.prefetch).
+	touch(keys []string) uint32
 }
 
 // entryChanges are the changes of a keyed state, as a checkpoint takes
@@ -186,18 +197,30 @@ type entryChanges struct {
 	deleted []string
 }
 
+// reset empties c, keeping its room.
+func (c *entryChanges) reset() {
+	clear(c.keys)
+	clear(c.deleted)
+	c.keys, c.vals, c.ends, c.deleted = c.keys[:0], c.vals[:0], c.ends[:0], c.deleted[:0]
+}
+
+// each calls f with each entry; the values share c.vals.
+func (c *entryChanges) each(f func(key string, raw json.RawMessage)) {
+	start := 0
+	for i, k := range c.keys {
+		end := c.ends[i]
+		f(k, c.vals[start:end:end])
+		start = end
+	}
+}
+
 // into adds the entries to set (a new map when nil) and returns it. The
 // values share c.vals.
 func (c *entryChanges) into(set map[string]json.RawMessage) map[string]json.RawMessage {
 	if set == nil {
 		set = make(map[string]json.RawMessage, len(c.keys))
 	}
-	start := 0
-	for i, k := range c.keys {
-		end := c.ends[i]
-		set[k] = c.vals[start:end:end]
-		start = end
-	}
+	c.each(func(k string, raw json.RawMessage) { set[k] = raw })
 	return set
 }
 
@@ -206,18 +229,24 @@ func (m *Map[V]) changes(all bool, c *entryChanges) error {
 		*m = *NewMap[V]()
 	}
 	enc := func(i int) error {
-		k := m.idx.keys[i]
+		k := m.idx.key(i)
 		var err error
-		if c.vals, err = appendValue(c.vals, m.vals[i]); err != nil {
+		if c.vals, err = appendValue(c.vals, m.vals.at(i).v); err != nil {
 			return fmt.Errorf("projection: encode state of %q: %w", k, err)
 		}
 		c.keys = append(c.keys, k)
 		c.ends = append(c.ends, len(c.vals))
 		return nil
 	}
+	n := len(m.dirty)
 	if all {
-		for i, live := range m.idx.live {
-			if !live {
+		n = m.Len()
+	}
+	c.keys = slices.Grow(c.keys, n)
+	c.ends = slices.Grow(c.ends, n)
+	if all {
+		for i := range m.idx.cap() {
+			if !m.vals.at(i).live {
 				continue
 			}
 			if err := enc(i); err != nil {
@@ -226,7 +255,7 @@ func (m *Map[V]) changes(all bool, c *entryChanges) error {
 		}
 	} else {
 		for _, i := range m.dirty {
-			if !m.idx.live[i] {
+			if !m.vals.at(int(i)).live {
 				continue // deleted since
 			}
 			if err := enc(int(i)); err != nil {
@@ -255,6 +284,13 @@ func (m *Map[V]) load(entries map[string]json.RawMessage) error {
 }
 
 func (*Map[V]) fresh() any { return NewMap[V]() }
+
+func (m *Map[V]) touch(keys []string) uint32 {
+	if m.idx == nil {
+		return 0
+	}
+	return m.idx.touch(keys)
+}
 
 func (m *Map[V]) isNil() bool { return m == nil }
 

@@ -131,9 +131,9 @@ func BenchmarkCheckpointCapture(b *testing.B) {
 		}
 		b.StopTimer()
 		start := time.Now()
-		s := c.build()
+		_ = c.build(false)
 		build += time.Since(start)
-		e.recycle(&s)
+		e.recycle(c)
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(build.Nanoseconds())/float64(b.N), "build-ns/op")

@@ -582,6 +582,7 @@ func (w *worker[S]) consume(batches <-chan decodedBatch, free chan<- []frame) er
 	// the reader.
 	handleBatches := func(b decodedBatch, checkpoints bool) error {
 		for {
+			w.eng.prefetch(b.frames)
 			for i := range b.frames {
 				if err := w.handle(&b.frames[i], checkpoints); err != nil {
 					return err
@@ -968,15 +969,18 @@ func (w *worker[S]) checkpoint(ctx context.Context) error {
 	if c != nil {
 		pos = c.s.Position
 	}
+	encoded := savesEncoded(w.cfg.Store)
 	go func() {
 		var snap *Snapshot
 		if c != nil {
-			// The snapshot's maps are built here, not on the worker's
-			// goroutine: the capture is the worker's alone no more.
-			s := c.build()
+			// The snapshot is built here, not on the worker's goroutine:
+			// the capture is the worker's alone no more.
+			s := c.build(encoded)
 			snap = &s
 		}
-		w.saveDone <- w.persist(ctx, snap, pos)
+		r := w.persist(ctx, snap, pos)
+		r.capt = c
+		w.saveDone <- r
 	}()
 	return nil
 }
@@ -984,6 +988,7 @@ func (w *worker[S]) checkpoint(ctx context.Context) error {
 // saveResult is the outcome of persist.
 type saveResult struct {
 	snap    *Snapshot // the snapshot saved, or nil for an acknowledgement only
+	capt    *capture  // the capture snap was built from
 	pos     int64     // the position acknowledged
 	saveErr error
 	ackErr  error
@@ -1008,7 +1013,7 @@ func (w *worker[S]) persist(ctx context.Context, snap *Snapshot, pos int64) save
 // onSaved records the outcome of persist.
 func (w *worker[S]) onSaved(r saveResult) {
 	w.saving = false
-	defer w.eng.recycle(r.snap)
+	defer w.eng.recycle(r.capt)
 	if r.saveErr != nil {
 		// The changes the snapshot held are no longer tracked: the next
 		// one is whole.
@@ -1057,13 +1062,14 @@ func (w *worker[S]) confirmLive(ctx context.Context) error {
 }
 
 func (w *worker[S]) save(ctx context.Context) error {
-	snap, err := w.eng.snapshot(w.now())
+	c, err := w.eng.capture(w.now())
 	if err != nil {
 		return err
 	}
+	snap := c.build(savesEncoded(w.cfg.Store))
 	start := time.Now()
 	err = w.cfg.Store.Save(ctx, w.cfg.Name, snap)
-	w.eng.recycle(&snap)
+	w.eng.recycle(c)
 	if err != nil {
 		w.eng.full = true
 		return err
