@@ -103,8 +103,12 @@ type engine[S any] struct {
 	// liveIDs holds the ids of events applied live whose position is not
 	// yet known to be confirmed.
 	liveIDs map[string]struct{}
-	// progress counts events received since the last checkpoint.
+	// progress counts events received since the last checkpoint attempt.
 	progress int
+	// uncaptured counts events received since the last snapshot was
+	// captured; unlike progress, an attempt that captured nothing (the
+	// state not yet exact, say) leaves it as it is.
+	uncaptured int
 	// touched holds the ids of entities with events applied since the last
 	// push of state to Core.
 	touched map[string]struct{}
@@ -234,7 +238,7 @@ func (e *engine[S]) owns(tenant, entity string) bool {
 
 func (e *engine[S]) clearVolatile() {
 	e.liveIDs = make(map[string]struct{})
-	e.progress = 0
+	e.progress, e.uncaptured = 0, 0
 	e.stallID = ""
 	e.stallSince = time.Time{}
 }
@@ -333,6 +337,7 @@ const prefetchEntities = 1 << 15
 func (e *engine[S]) replay(pos int64, ev *Event) error {
 	e.stats.replayed.Add(1)
 	e.progress++
+	e.uncaptured++
 	e.seen(pos)
 	if len(e.liveIDs) > 0 {
 		delete(e.liveIDs, ev.ID)
@@ -381,6 +386,7 @@ func (e *engine[S]) live(ev *Event) error {
 	if ok {
 		e.liveIDs[ev.ID] = struct{}{}
 		e.progress++
+		e.uncaptured++
 	}
 	return nil
 }

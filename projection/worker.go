@@ -180,7 +180,7 @@ type worker[S any] struct {
 	pollLimit    int
 	maxPollLimit int
 	ckptStep     int // events between checkpoints
-	inflight     int // events the snapshot being saved took in
+	inflight     int // events the snapshot being saved took in, not yet durable
 	// ckptPending is set when a checkpoint fell due while the previous
 	// one was being saved: it is taken once that save is over.
 	ckptPending bool
@@ -860,7 +860,10 @@ func (w *worker[S]) handle(f *frame, checkpoints bool) error {
 	if !checkpoints {
 		return nil
 	}
-	if w.eng.progress >= w.ckptStep || w.ckptPending {
+	if w.eng.progress >= w.ckptStep || w.ckptPending || w.saving && w.eng.uncaptured+w.inflight >= w.cfg.CheckpointEvents {
+		// A checkpoint is due, or the events not yet durable reached the
+		// bound (which a checkpoint taken by time puts anywhere between
+		// two steps): checkpointDue waits for the save then.
 		if err := w.checkpointDue(); err != nil {
 			return err
 		}
@@ -884,7 +887,7 @@ func (w *worker[S]) checkpointDue() error {
 		default:
 		}
 	}
-	if w.saving && w.eng.progress+w.inflight < w.cfg.CheckpointEvents {
+	if w.saving && w.eng.uncaptured+w.inflight < w.cfg.CheckpointEvents {
 		w.ckptPending = true
 		return nil
 	}
@@ -920,7 +923,6 @@ func (w *worker[S]) onTick() error {
 func (w *worker[S]) checkpoint(ctx context.Context) error {
 	w.lastCkpt = w.now()
 	w.ckptPending = false
-	progress := w.eng.progress
 	w.eng.progress = 0
 	w.waitSave()
 	if err := w.confirmLive(ctx); err != nil {
@@ -943,6 +945,8 @@ func (w *worker[S]) checkpoint(ctx context.Context) error {
 				return nil
 			}
 		}
+		// Every event received is in the committed state.
+		w.eng.uncaptured, w.inflight = 0, 0
 		if w.savedPos > w.acked {
 			w.saving = true
 			pos := w.savedPos
@@ -960,11 +964,18 @@ func (w *worker[S]) checkpoint(ctx context.Context) error {
 		}
 	case w.savedPos > w.acked:
 		// Saved, but the acknowledgement failed: acknowledge again.
+		w.eng.uncaptured = 0 // the state is exact at the durable snapshot
 	default:
+		w.eng.uncaptured = 0 // the state is exact at the durable snapshot
 		return nil
 	}
 	w.saving = true
-	w.inflight = progress
+	w.inflight = 0
+	if c != nil {
+		// The events the snapshot takes in stay not yet durable until it
+		// is saved; those received from now on are counted anew.
+		w.inflight, w.eng.uncaptured = w.eng.uncaptured, 0
+	}
 	pos := w.savedPos
 	if c != nil {
 		pos = c.s.Position
@@ -1013,11 +1024,14 @@ func (w *worker[S]) persist(ctx context.Context, snap *Snapshot, pos int64) save
 // onSaved records the outcome of persist.
 func (w *worker[S]) onSaved(r saveResult) {
 	w.saving = false
+	inflight := w.inflight
+	w.inflight = 0
 	defer w.eng.recycle(r.capt)
 	if r.saveErr != nil {
 		// The changes the snapshot held are no longer tracked: the next
-		// one is whole.
+		// one is whole, and its events are still not durable.
 		w.eng.full = true
+		w.eng.uncaptured += inflight
 		w.transient("save snapshot", r.saveErr)
 		return
 	}
