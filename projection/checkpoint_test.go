@@ -309,3 +309,71 @@ func TestCheckpointDueByTimeDoesNotWaitForASaveInFlight(t *testing.T) {
 	store.open(2)
 	finishCatchUp(ctx, t, h, core, cfg.Name, n, entities)
 }
+
+// keepingStore keeps the snapshots it is given in memory, deltas merged
+// into the whole one with Snapshot.Merge, as a store written the obvious
+// way does: it keeps what Save hands it.
+type keepingStore struct {
+	mu    sync.Mutex
+	kept  map[string]Snapshot
+	saves int
+}
+
+func (k *keepingStore) Load(_ context.Context, name string) (Snapshot, bool, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	s, ok := k.kept[name]
+	return s, ok, nil
+}
+
+func (k *keepingStore) Save(_ context.Context, name string, s Snapshot) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.kept == nil {
+		k.kept = make(map[string]Snapshot)
+	}
+	if old, ok := k.kept[name]; ok && s.Delta {
+		old.Merge(s)
+		s = old
+	}
+	k.kept[name] = s
+	k.saves++
+	return nil
+}
+
+// TestStoreMayKeepWhatSaveIsGiven runs a catch-up with many small deltas
+// into a store that keeps the snapshots it is given, then restores a fresh
+// worker from what it kept: every count must be right, so no later
+// checkpoint wrote over the entries of an earlier one.
+func TestStoreMayKeepWhatSaveIsGiven(t *testing.T) {
+	const n, entities = 40_000, 3_000
+	ctx := context.Background()
+	rec := recordReplay(n, entities)
+	store := &keepingStore{}
+	core := &memoryCore{rec: rec}
+	cfg := Config[*Map[int64]]{Name: "keep", Reducer: countPerEntity, Store: store, CheckpointEvents: 2_000, Logger: testLogger(t)}
+	h, err := start(ctx, core, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	finishCatchUp(ctx, t, h, core, cfg.Name, n, entities)
+	if store.saves < 10 {
+		t.Fatalf("%d saves, want many deltas", store.saves)
+	}
+	// The kept snapshot alone, restored with nothing left to replay.
+	restored := &memoryCore{rec: rec, cursors: map[string]int64{cfg.Name: n}}
+	h, err = start(ctx, restored, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.WaitCaughtUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st := h.Stats(); st.Applied != 0 {
+		t.Fatalf("restored worker applied %d events, want none", st.Applied)
+	}
+	h.Read(func(m *Map[int64]) { checkCounts(t, "restored from the kept snapshots", m, n, entities) })
+	if err := h.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -598,8 +598,8 @@ func (e *engine[S]) capture(now time.Time) (*capture, error) {
 }
 
 // recycle takes back a capture whose snapshot the store is done with
-// (Save returned: stores do not retain a snapshot), so that the next
-// capture does not allocate slices and maps of thousands of entries anew.
+// (see reusable), so that the next capture does not allocate slices and
+// maps of thousands of entries anew.
 func (e *engine[S]) recycle(c *capture) {
 	if c != nil {
 		e.spare = c

@@ -117,8 +117,10 @@ func (s *Snapshot) Merge(d Snapshot) {
 // soon as Save returns, after which Core no longer replays the events it
 // covers.
 //
-// Save must not retain s, its maps or its slices after it returns: the
-// worker reuses them for the next delta.
+// Save may keep s and what it holds: the worker builds every snapshot it
+// gives a store anew, except the deltas it gives a FileStore or a CoreStore,
+// which keep nothing of a snapshot once Save returns, and whose buffers it
+// reuses for the next delta.
 //
 // The worker saves a whole snapshot first (after a start without one, and
 // after any failed Save), then deltas. A store may merge deltas into its

@@ -944,9 +944,9 @@ func (w *worker[S]) checkpoint(ctx context.Context) error {
 				w.transient("commit", err)
 				return nil
 			}
+		} else {
+			w.eng.uncaptured = 0 // the state is exact at the committed position
 		}
-		// Every event received is in the committed state.
-		w.eng.uncaptured, w.inflight = 0, 0
 		if w.savedPos > w.acked {
 			w.saving = true
 			pos := w.savedPos
@@ -990,10 +990,21 @@ func (w *worker[S]) checkpoint(ctx context.Context) error {
 			snap = &s
 		}
 		r := w.persist(ctx, snap, pos)
-		r.capt = c
+		if reusable(c, encoded) {
+			r.capt = c
+		}
 		w.saveDone <- r
 	}()
 	return nil
+}
+
+// reusable reports whether the capture c, once its snapshot is saved, may
+// be reused for the next: only a delta's, and only when the store is the
+// package's own (encoded), which keeps nothing of a snapshot after Save.
+// Any other store may keep what it is given (Snapshot.Merge does), and a
+// whole snapshot's buffers hold the entire state, too much to keep aside.
+func reusable(c *capture, encoded bool) bool {
+	return c != nil && c.s.Delta && encoded
 }
 
 // saveResult is the outcome of persist.
@@ -1080,16 +1091,21 @@ func (w *worker[S]) save(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	snap := c.build(savesEncoded(w.cfg.Store))
+	encoded := savesEncoded(w.cfg.Store)
+	snap := c.build(encoded)
 	start := time.Now()
 	err = w.cfg.Store.Save(ctx, w.cfg.Name, snap)
-	w.eng.recycle(c)
+	if reusable(c, encoded) {
+		w.eng.recycle(c)
+	}
 	if err != nil {
 		w.eng.full = true
 		return err
 	}
 	w.eng.saved(w.now(), time.Since(start))
 	w.savedPos = snap.Position
+	// Every event received is in the snapshot just made durable.
+	w.eng.uncaptured, w.inflight = 0, 0
 	return nil
 }
 
