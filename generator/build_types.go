@@ -36,7 +36,8 @@ func (g *gen) resolve(r *openapi3.SchemaRef, hint string) *ir.TypeRef {
 				goName = naming.ExportedName(name)
 			}
 			g.importName(p)
-			return &ir.TypeRef{Kind: ir.Qual, Pkg: p, Name: goName, Under: basicUnder(r.Value)}
+			cat, _ := classify(r.Value)
+			return &ir.TypeRef{Kind: ir.Qual, Pkg: p, Name: goName, Under: basicUnder(r.Value), Object: cat == catStruct || cat == catSum}
 		}
 		// A reference with sibling keywords (a description, in OpenAPI
 		// 3.1) is loaded as a copy of the schema it names: it is still that

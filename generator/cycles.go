@@ -6,7 +6,8 @@ import "github.com/allsource-go/allsource/generator/internal/ir"
 // terms of itself, broken by pointers when a type contains itself.
 
 // optionalObjectsByPointer holds every optional, non-nullable member whose
-// type is an object or a union by pointer: nil when the member is absent.
+// type is an object or a union (of this package or of a mapped one) by
+// pointer: nil when the member is absent.
 // Scalars, slices and maps stay in runtime.Opt, which needs no allocation
 // and no nil checks; an object is what a Go user expects behind a pointer
 // (as encoding/json's users write it, and as a recursive member must be),
@@ -21,7 +22,8 @@ func (g *gen) optionalObjectsByPointer() {
 			if f.Required || f.Nullable || f.Ptr || f.Type.IsNullable() {
 				continue
 			}
-			if t := f.Type.Unalias(); t.Kind == ir.Named && (t.Named.Kind == ir.Struct || t.Named.Kind == ir.Sum) {
+			t := f.Type.Unalias()
+			if t.Kind == ir.Named && (t.Named.Kind == ir.Struct || t.Named.Kind == ir.Sum) || t.Kind == ir.Qual && t.Object {
 				f.Ptr = true
 			}
 		}

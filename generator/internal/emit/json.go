@@ -306,8 +306,13 @@ func (j *jsonFn) member(fl *ir.Field, lv jen.Code) []jen.Code {
 		if fl.Type.Kind == ir.Named && fl.Type.Named.Kind == ir.Struct {
 			target = jen.Add(lv)
 		}
+		decode := some.value(fl.Type, target)
+		if fl.Type.Unalias().Kind == ir.Qual {
+			// A type of another package: decoded through the pointer.
+			decode = []jen.Code{some.call(j.e.rt("DecodeJSONValue"), jen.Id(j.d), lv)}
+		}
 		return []jen.Code{jen.If(m.isNull()).Block(m.readNull(), jen.Add(lv).Op("=").Nil()).Else().Block(
-			append([]jen.Code{jen.If(jen.Add(lv).Op("==").Nil()).Block(jen.Add(lv).Op("=").New(j.e.typ(fl.Type)))}, some.value(fl.Type, target)...)...)}
+			append([]jen.Code{jen.If(jen.Add(lv).Op("==").Nil()).Block(jen.Add(lv).Op("=").New(j.e.typ(fl.Type)))}, decode...)...)}
 	case fl.Type.IsNullable():
 		return m.value(fl.Type, lv)
 	case fl.Type.IsRaw():

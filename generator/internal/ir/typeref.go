@@ -30,6 +30,9 @@ type TypeRef struct {
 	Named *Type    // Named: the declaration
 	Under *TypeRef // Qual of a mapped document: the basic type a scalar schema is defined as, or nil
 	Text  bool     // Qual: a type that encodes as a JSON string (runtime.Binary)
+	// Object marks a Qual of a mapped document whose schema is an object
+	// or a union: a struct in its package.
+	Object bool
 	// Kinds, for raw JSON whose schema lists the types it allows, are
 	// those types' names ("string", "integer", "null"...): the decoder
 	// refuses a value of any other kind.

@@ -43,7 +43,7 @@ type Field struct {
 	Type     *TypeRef
 	Required bool
 	Nullable bool
-	Ptr      bool // held by pointer to break a recursive type
+	Ptr      bool // held by pointer: an optional object or union, or to break a recursive type
 	Doc      string
 	Const    string // the single allowed string value, if any
 	// WriteOnly marks a member only requests carry: a response is not

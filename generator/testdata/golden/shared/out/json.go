@@ -28,12 +28,14 @@ func (v *Local) DecodeJSON(d *runtime.JSONReader) error {
 				if err := d.Null(); err != nil {
 					return runtime.JSONMemberError("Local", "event", err)
 				}
-				v.Event = runtime.Opt[Event]{}
+				v.Event = nil
 			} else {
-				if err := runtime.DecodeJSONValue(d, &v.Event.Value); err != nil {
+				if v.Event == nil {
+					v.Event = new(Event)
+				}
+				if err := runtime.DecodeJSONValue(d, v.Event); err != nil {
 					return runtime.JSONMemberError("Local", "event", err)
 				}
-				v.Event.Set = true
 			}
 		default:
 			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {

@@ -11,7 +11,7 @@ import (
 // Local is the object schema Local.
 type Local struct {
 	// Event is the "event" member (optional).
-	Event runtime.Opt[Event] `json:"event,omitzero"`
+	Event *Event `json:"event,omitempty"`
 	// AdditionalProperties holds the members the schema does not describe, so that they
 	// survive a decode and encode round trip.
 	AdditionalProperties map[string]json.RawMessage `json:"-"`
