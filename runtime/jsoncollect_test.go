@@ -125,3 +125,22 @@ func TestDecodeJSONExtra(t *testing.T) {
 		t.Fatalf("got %q, want %q", extra, want)
 	}
 }
+
+func TestDecodeJSONPtr(t *testing.T) {
+	dec := func(d *JSONReader, p **int64) error { return DecodeJSONPtr(d, p, DecodeJSONInt64To[int64]) }
+	var p *int64
+	if err := decodeWith(`7`, &p, dec); err != nil || p == nil || *p != 7 {
+		t.Fatalf("7: %v, %v", p, err)
+	}
+	// A value decodes into the pointer already there.
+	old := p
+	if err := decodeWith(`8`, &p, dec); err != nil || p != old || *p != 8 {
+		t.Fatalf("8: %v (first %v), %v", p, old, err)
+	}
+	if err := decodeWith(`null`, &p, dec); err != nil || p != nil {
+		t.Fatalf("null: %v, %v; want nil", p, err)
+	}
+	if err := decodeWith(`"x"`, &p, dec); err == nil {
+		t.Fatal(`"x" decoded as an integer`)
+	}
+}
