@@ -438,7 +438,9 @@ func isBytes(t *ir.TypeRef) bool {
 	return t.Kind == ir.Slice && t.Elem.Kind == ir.Basic && t.Elem.Name == "byte"
 }
 
-// call returns "if err := fn(args...); err != nil { fail }".
+// call returns "if err := fn(args...); err != nil { fail }", or
+// "err = fn(args...)" for a member whose object decoder checks err after
+// its switch (m.assign).
 func (m *jsonMember) call(fn jen.Code, args ...jen.Code) jen.Code {
 	if m.assign {
 		m.assigned = true
