@@ -154,3 +154,18 @@ func DecodeJSONKept[T any](d *JSONReader, m *map[string]json.RawMessage, key []b
 	(*m)[name] = raw
 	return name, nil
 }
+
+// DecodeJSONUnmarshal decodes the next value of d into *p with the
+// UnmarshalJSON method of *p, given the value's raw JSON: the way generated
+// code decodes a sum type, which looks at the whole value to choose its
+// variant.
+func DecodeJSONUnmarshal[T any, P interface {
+	*T
+	json.Unmarshaler
+}](d *JSONReader, p *T) error {
+	raw, err := d.Raw()
+	if err != nil {
+		return err
+	}
+	return P(p).UnmarshalJSON(raw)
+}

@@ -3,10 +3,23 @@
 package common
 
 import (
-	"encoding/json"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
+	"unsafe"
 )
+
+// archiveIntegrityJSON describes the members of ArchiveIntegrity to runtime.DecodeJSONObject.
+var archiveIntegrityJSON = runtime.JSONObject{
+	Type: "ArchiveIntegrity",
+	Members: []runtime.JSONMember{
+		{Name: "entity_id", Offset: unsafe.Offsetof(ArchiveIntegrity{}.EntityID), Kind: runtime.MemberString, Bit: 1 << 2},
+		{Name: "protocol", Offset: unsafe.Offsetof(ArchiveIntegrity{}.Protocol), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "tenant_id", Offset: unsafe.Offsetof(ArchiveIntegrity{}.TenantID), Kind: runtime.MemberString, Bit: 1 << 1},
+	},
+	Required:    []string{"protocol", "tenant_id", "entity_id"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(ArchiveIntegrity{}.AdditionalProperties),
+}
 
 // DecodeJSON decodes ArchiveIntegrity from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
@@ -16,44 +29,26 @@ func (v *ArchiveIntegrity) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = ArchiveIntegrity{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("ArchiveIntegrity", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "protocol":
-			err = runtime.DecodeJSONStringTo(d, &v.Protocol)
-			seen |= 0x1
-		case "tenant_id":
-			err = runtime.DecodeJSONStringTo(d, &v.TenantID)
-			seen |= 0x2
-		case "entity_id":
-			err = runtime.DecodeJSONStringTo(d, &v.EntityID)
-			seen |= 0x4
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("ArchiveIntegrity", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("ArchiveIntegrity", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("ArchiveIntegrity", err)
-	}
-	if seen != 0x7 {
-		return runtime.JSONMissing("ArchiveIntegrity", seen, "protocol", "tenant_id", "entity_id")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &archiveIntegrityJSON)
 }
 
 // UnmarshalJSON decodes ArchiveIntegrity in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *ArchiveIntegrity) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// errorDetailJSON describes the members of ErrorDetail to runtime.DecodeJSONObject.
+var errorDetailJSON = runtime.JSONObject{
+	Type: "ErrorDetail",
+	Members: []runtime.JSONMember{
+		{Name: "code", Offset: unsafe.Offsetof(ErrorDetail{}.Code), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "details", Offset: unsafe.Offsetof(ErrorDetail{}.Details), Kind: runtime.MemberRaw},
+		{Name: "message", Offset: unsafe.Offsetof(ErrorDetail{}.Message), Kind: runtime.MemberString, Bit: 1 << 1},
+	},
+	Required:    []string{"code", "message"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(ErrorDetail{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes ErrorDetail from d in one pass over the input, as
@@ -64,43 +59,24 @@ func (v *ErrorDetail) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = ErrorDetail{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("ErrorDetail", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "code":
-			err = runtime.DecodeJSONStringTo(d, &v.Code)
-			seen |= 0x1
-		case "message":
-			err = runtime.DecodeJSONStringTo(d, &v.Message)
-			seen |= 0x2
-		case "details":
-			err = runtime.DecodeJSONRawTo(d, &v.Details)
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("ErrorDetail", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("ErrorDetail", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("ErrorDetail", err)
-	}
-	if seen != 0x3 {
-		return runtime.JSONMissing("ErrorDetail", seen, "code", "message")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &errorDetailJSON)
 }
 
 // UnmarshalJSON decodes ErrorDetail in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *ErrorDetail) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// errorMessageJSON describes the members of ErrorMessage to runtime.DecodeJSONObject.
+var errorMessageJSON = runtime.JSONObject{
+	Type: "ErrorMessage",
+	Members: []runtime.JSONMember{
+		{Name: "error", Offset: unsafe.Offsetof(ErrorMessage{}.Error), Kind: runtime.MemberString, Bit: 1 << 0},
+	},
+	Required:    []string{"error"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(ErrorMessage{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes ErrorMessage from d in one pass over the input, as
@@ -111,38 +87,31 @@ func (v *ErrorMessage) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = ErrorMessage{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("ErrorMessage", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "error":
-			err = runtime.DecodeJSONStringTo(d, &v.Error)
-			seen |= 0x1
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("ErrorMessage", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("ErrorMessage", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("ErrorMessage", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("ErrorMessage", seen, "error")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &errorMessageJSON)
 }
 
 // UnmarshalJSON decodes ErrorMessage in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *ErrorMessage) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// decodeErrorDetail decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeErrorDetail(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*ErrorDetail)(p)
+	return runtime.DecodeJSONWith[ErrorDetail](d, v)
+}
+
+// errorObjectJSON describes the members of ErrorObject to runtime.DecodeJSONObject.
+var errorObjectJSON = runtime.JSONObject{
+	Type: "ErrorObject",
+	Members: []runtime.JSONMember{
+		{Name: "error", Offset: unsafe.Offsetof(ErrorObject{}.Error), Decode: decodeErrorDetail, Bit: 1 << 0},
+	},
+	Required:    []string{"error"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(ErrorObject{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes ErrorObject from d in one pass over the input, as
@@ -153,38 +122,31 @@ func (v *ErrorObject) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = ErrorObject{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("ErrorObject", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "error":
-			err = v.Error.DecodeJSON(d)
-			seen |= 0x1
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("ErrorObject", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("ErrorObject", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("ErrorObject", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("ErrorObject", seen, "error")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &errorObjectJSON)
 }
 
 // UnmarshalJSON decodes ErrorObject in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *ErrorObject) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// eventJSON describes the members of Event to runtime.DecodeJSONObject.
+var eventJSON = runtime.JSONObject{
+	Type: "Event",
+	Members: []runtime.JSONMember{
+		{Name: "entity_id", Offset: unsafe.Offsetof(Event{}.EntityID), Kind: runtime.MemberString, Bit: 1 << 2},
+		{Name: "event_type", Offset: unsafe.Offsetof(Event{}.EventType), Kind: runtime.MemberString, Bit: 1 << 1},
+		{Name: "id", Offset: unsafe.Offsetof(Event{}.ID), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "metadata", Offset: unsafe.Offsetof(Event{}.Metadata), Kind: runtime.MemberRaw, Bit: 1 << 6},
+		{Name: "payload", Offset: unsafe.Offsetof(Event{}.Payload), Kind: runtime.MemberRaw, Bit: 1 << 4},
+		{Name: "tenant_id", Offset: unsafe.Offsetof(Event{}.TenantID), Kind: runtime.MemberString, Bit: 1 << 3},
+		{Name: "timestamp", Offset: unsafe.Offsetof(Event{}.Timestamp), Kind: runtime.MemberTime, Bit: 1 << 5},
+		{Name: "version", Offset: unsafe.Offsetof(Event{}.Version), Kind: runtime.MemberInt64, Bit: 1 << 7},
+	},
+	Required:    []string{"id", "event_type", "entity_id", "tenant_id", "payload", "timestamp", "metadata", "version"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Event{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes Event from d in one pass over the input, as
@@ -195,59 +157,43 @@ func (v *Event) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Event{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Event", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "id":
-			err = runtime.DecodeJSONStringTo(d, &v.ID)
-			seen |= 0x1
-		case "event_type":
-			err = runtime.DecodeJSONStringTo(d, &v.EventType)
-			seen |= 0x2
-		case "entity_id":
-			err = runtime.DecodeJSONStringTo(d, &v.EntityID)
-			seen |= 0x4
-		case "tenant_id":
-			err = runtime.DecodeJSONStringTo(d, &v.TenantID)
-			seen |= 0x8
-		case "payload":
-			err = runtime.DecodeJSONRawTo(d, &v.Payload)
-			seen |= 0x10
-		case "timestamp":
-			err = runtime.DecodeJSONTime(d, &v.Timestamp)
-			seen |= 0x20
-		case "metadata":
-			err = runtime.DecodeJSONRawTo(d, &v.Metadata)
-			seen |= 0x40
-		case "version":
-			err = runtime.DecodeJSONInt64To(d, &v.Version)
-			seen |= 0x80
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Event", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Event", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Event", err)
-	}
-	if seen != 0xff {
-		return runtime.JSONMissing("Event", seen, "id", "event_type", "entity_id", "tenant_id", "payload", "timestamp", "metadata", "version")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &eventJSON)
 }
 
 // UnmarshalJSON decodes Event in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Event) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// decodeEventList decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeEventList(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*[]Event)(p)
+	return runtime.DecodeJSONSlice(d, v, runtime.DecodeJSONWith[Event])
+}
+
+// decodePtrArchiveIntegrity decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodePtrArchiveIntegrity(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (**ArchiveIntegrity)(p)
+	return runtime.DecodeJSONPtr(d, v, runtime.DecodeJSONWith[ArchiveIntegrity])
+}
+
+// queryEventsResponseJSON describes the members of QueryEventsResponse to runtime.DecodeJSONObject.
+var queryEventsResponseJSON = runtime.JSONObject{
+	Type: "QueryEventsResponse",
+	Members: []runtime.JSONMember{
+		{Name: "archive_integrity", Offset: unsafe.Offsetof(QueryEventsResponse{}.ArchiveIntegrity), Decode: decodePtrArchiveIntegrity},
+		{Name: "count", Offset: unsafe.Offsetof(QueryEventsResponse{}.Count), Kind: runtime.MemberInt64, Bit: 1 << 1},
+		{Name: "entity_version", Offset: unsafe.Offsetof(QueryEventsResponse{}.EntityVersion), Kind: runtime.InOpt | runtime.MemberInt64},
+		{Name: "events", Offset: unsafe.Offsetof(QueryEventsResponse{}.Events), Decode: decodeEventList, Bit: 1 << 0},
+		{Name: "has_more", Offset: unsafe.Offsetof(QueryEventsResponse{}.HasMore), Kind: runtime.MemberBool, Bit: 1 << 3},
+		{Name: "total_count", Offset: unsafe.Offsetof(QueryEventsResponse{}.TotalCount), Kind: runtime.MemberInt64, Bit: 1 << 2},
+	},
+	Required:    []string{"events", "count", "total_count", "has_more"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(QueryEventsResponse{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes QueryEventsResponse from d in one pass over the input, as
@@ -258,51 +204,25 @@ func (v *QueryEventsResponse) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = QueryEventsResponse{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("QueryEventsResponse", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "events":
-			err = runtime.DecodeJSONSlice(d, &v.Events, runtime.DecodeJSONWith[Event])
-			seen |= 0x1
-		case "count":
-			err = runtime.DecodeJSONInt64To(d, &v.Count)
-			seen |= 0x2
-		case "total_count":
-			err = runtime.DecodeJSONInt64To(d, &v.TotalCount)
-			seen |= 0x4
-		case "has_more":
-			err = runtime.DecodeJSONBoolTo(d, &v.HasMore)
-			seen |= 0x8
-		case "entity_version":
-			err = runtime.DecodeJSONOpt(d, &v.EntityVersion, runtime.DecodeJSONInt64To[int64])
-		case "archive_integrity":
-			err = runtime.DecodeJSONPtr(d, &v.ArchiveIntegrity, runtime.DecodeJSONWith[ArchiveIntegrity])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("QueryEventsResponse", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("QueryEventsResponse", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("QueryEventsResponse", err)
-	}
-	if seen != 0xf {
-		return runtime.JSONMissing("QueryEventsResponse", seen, "events", "count", "total_count", "has_more")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &queryEventsResponseJSON)
 }
 
 // UnmarshalJSON decodes QueryEventsResponse in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *QueryEventsResponse) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// readOnlyJSON describes the members of ReadOnly to runtime.DecodeJSONObject.
+var readOnlyJSON = runtime.JSONObject{
+	Type: "ReadOnly",
+	Members: []runtime.JSONMember{
+		{Name: "error", Offset: unsafe.Offsetof(ReadOnly{}.Error), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "message", Offset: unsafe.Offsetof(ReadOnly{}.Message), Kind: runtime.MemberString, Bit: 1 << 1},
+	},
+	Required:    []string{"error", "message"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(ReadOnly{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes ReadOnly from d in one pass over the input, as
@@ -313,41 +233,26 @@ func (v *ReadOnly) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = ReadOnly{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("ReadOnly", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "error":
-			err = runtime.DecodeJSONStringTo(d, &v.Error)
-			seen |= 0x1
-		case "message":
-			err = runtime.DecodeJSONStringTo(d, &v.Message)
-			seen |= 0x2
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("ReadOnly", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("ReadOnly", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("ReadOnly", err)
-	}
-	if seen != 0x3 {
-		return runtime.JSONMissing("ReadOnly", seen, "error", "message")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &readOnlyJSON)
 }
 
 // UnmarshalJSON decodes ReadOnly in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *ReadOnly) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// versionConflictJSON describes the members of VersionConflict to runtime.DecodeJSONObject.
+var versionConflictJSON = runtime.JSONObject{
+	Type: "VersionConflict",
+	Members: []runtime.JSONMember{
+		{Name: "current_version", Offset: unsafe.Offsetof(VersionConflict{}.CurrentVersion), Kind: runtime.MemberInt64, Bit: 1 << 2},
+		{Name: "error", Offset: unsafe.Offsetof(VersionConflict{}.Error), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "expected_version", Offset: unsafe.Offsetof(VersionConflict{}.ExpectedVersion), Kind: runtime.MemberInt64, Bit: 1 << 1},
+	},
+	Required:    []string{"error", "expected_version", "current_version"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(VersionConflict{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes VersionConflict from d in one pass over the input, as
@@ -358,38 +263,7 @@ func (v *VersionConflict) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = VersionConflict{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("VersionConflict", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "error":
-			err = runtime.DecodeJSONStringTo(d, &v.Error)
-			seen |= 0x1
-		case "expected_version":
-			err = runtime.DecodeJSONInt64To(d, &v.ExpectedVersion)
-			seen |= 0x2
-		case "current_version":
-			err = runtime.DecodeJSONInt64To(d, &v.CurrentVersion)
-			seen |= 0x4
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("VersionConflict", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("VersionConflict", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("VersionConflict", err)
-	}
-	if seen != 0x7 {
-		return runtime.JSONMissing("VersionConflict", seen, "error", "expected_version", "current_version")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &versionConflictJSON)
 }
 
 // UnmarshalJSON decodes VersionConflict in one pass with DecodeJSON, keeping the members the schema does not

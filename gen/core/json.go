@@ -7,7 +7,19 @@ import (
 	"github.com/allsource-go/allsource/gen/common"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
+	"unsafe"
 )
+
+// ackRequestJSON describes the members of AckRequest to runtime.DecodeJSONObject.
+var ackRequestJSON = runtime.JSONObject{
+	Type: "AckRequest",
+	Members: []runtime.JSONMember{
+		{Name: "position", Offset: unsafe.Offsetof(AckRequest{}.Position), Kind: runtime.MemberInt64, Bit: 1 << 0},
+	},
+	Required:    []string{"position"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(AckRequest{}.AdditionalProperties),
+}
 
 // DecodeJSON decodes AckRequest from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
@@ -17,38 +29,26 @@ func (v *AckRequest) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = AckRequest{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("AckRequest", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "position":
-			err = runtime.DecodeJSONInt64To(d, &v.Position)
-			seen |= 0x1
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("AckRequest", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("AckRequest", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("AckRequest", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("AckRequest", seen, "position")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &ackRequestJSON)
 }
 
 // UnmarshalJSON decodes AckRequest in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *AckRequest) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// ackResultJSON describes the members of AckResult to runtime.DecodeJSONObject.
+var ackResultJSON = runtime.JSONObject{
+	Type: "AckResult",
+	Members: []runtime.JSONMember{
+		{Name: "consumer_id", Offset: unsafe.Offsetof(AckResult{}.ConsumerID), Kind: runtime.MemberString, Bit: 1 << 1},
+		{Name: "position", Offset: unsafe.Offsetof(AckResult{}.Position), Kind: runtime.MemberInt64, Bit: 1 << 2},
+		{Name: "status", Offset: unsafe.Offsetof(AckResult{}.Status), Kind: runtime.MemberString, Bit: 1 << 0},
+	},
+	Required:    []string{"status", "consumer_id", "position"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(AckResult{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes AckResult from d in one pass over the input, as
@@ -59,44 +59,26 @@ func (v *AckResult) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = AckResult{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("AckResult", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "status":
-			err = runtime.DecodeJSONStringTo(d, &v.Status)
-			seen |= 0x1
-		case "consumer_id":
-			err = runtime.DecodeJSONStringTo(d, &v.ConsumerID)
-			seen |= 0x2
-		case "position":
-			err = runtime.DecodeJSONInt64To(d, &v.Position)
-			seen |= 0x4
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("AckResult", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("AckResult", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("AckResult", err)
-	}
-	if seen != 0x7 {
-		return runtime.JSONMissing("AckResult", seen, "status", "consumer_id", "position")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &ackResultJSON)
 }
 
 // UnmarshalJSON decodes AckResult in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *AckResult) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// archiveIndexIncompleteJSON describes the members of ArchiveIndexIncomplete to runtime.DecodeJSONObject.
+var archiveIndexIncompleteJSON = runtime.JSONObject{
+	Type: "ArchiveIndexIncomplete",
+	Members: []runtime.JSONMember{
+		{Name: "error", Offset: unsafe.Offsetof(ArchiveIndexIncomplete{}.Error), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "remaining_files", Offset: unsafe.Offsetof(ArchiveIndexIncomplete{}.RemainingFiles), Kind: runtime.InOpt | runtime.MemberInt64},
+		{Name: "stopped_by", Offset: unsafe.Offsetof(ArchiveIndexIncomplete{}.StoppedBy), Kind: runtime.InOpt | runtime.MemberString},
+	},
+	Required:    []string{"error"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(ArchiveIndexIncomplete{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes ArchiveIndexIncomplete from d in one pass over the input, as
@@ -107,42 +89,33 @@ func (v *ArchiveIndexIncomplete) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = ArchiveIndexIncomplete{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("ArchiveIndexIncomplete", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "error":
-			err = runtime.DecodeJSONStringTo(d, &v.Error)
-			seen |= 0x1
-		case "remaining_files":
-			err = runtime.DecodeJSONOpt(d, &v.RemainingFiles, runtime.DecodeJSONInt64To[int64])
-		case "stopped_by":
-			err = runtime.DecodeJSONOpt(d, &v.StoppedBy, runtime.DecodeJSONStringTo[string])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("ArchiveIndexIncomplete", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("ArchiveIndexIncomplete", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("ArchiveIndexIncomplete", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("ArchiveIndexIncomplete", seen, "error")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &archiveIndexIncompleteJSON)
 }
 
 // UnmarshalJSON decodes ArchiveIndexIncomplete in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *ArchiveIndexIncomplete) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// decodeIngestResultList decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeIngestResultList(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*[]IngestResult)(p)
+	return runtime.DecodeJSONSlice(d, v, runtime.DecodeJSONWith[IngestResult])
+}
+
+// batchIngestResultJSON describes the members of BatchIngestResult to runtime.DecodeJSONObject.
+var batchIngestResultJSON = runtime.JSONObject{
+	Type: "BatchIngestResult",
+	Members: []runtime.JSONMember{
+		{Name: "events", Offset: unsafe.Offsetof(BatchIngestResult{}.Events), Decode: decodeIngestResultList, Bit: 1 << 2},
+		{Name: "ingested", Offset: unsafe.Offsetof(BatchIngestResult{}.Ingested), Kind: runtime.MemberInt64, Bit: 1 << 1},
+		{Name: "total", Offset: unsafe.Offsetof(BatchIngestResult{}.Total), Kind: runtime.MemberInt64, Bit: 1 << 0},
+	},
+	Required:    []string{"total", "ingested", "events"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(BatchIngestResult{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes BatchIngestResult from d in one pass over the input, as
@@ -153,44 +126,24 @@ func (v *BatchIngestResult) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = BatchIngestResult{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("BatchIngestResult", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "total":
-			err = runtime.DecodeJSONInt64To(d, &v.Total)
-			seen |= 0x1
-		case "ingested":
-			err = runtime.DecodeJSONInt64To(d, &v.Ingested)
-			seen |= 0x2
-		case "events":
-			err = runtime.DecodeJSONSlice(d, &v.Events, runtime.DecodeJSONWith[IngestResult])
-			seen |= 0x4
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("BatchIngestResult", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("BatchIngestResult", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("BatchIngestResult", err)
-	}
-	if seen != 0x7 {
-		return runtime.JSONMissing("BatchIngestResult", seen, "total", "ingested", "events")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &batchIngestResultJSON)
 }
 
 // UnmarshalJSON decodes BatchIngestResult in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *BatchIngestResult) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// bulkGetProjectionStatesRequestJSON describes the members of BulkGetProjectionStatesRequest to runtime.DecodeJSONObject.
+var bulkGetProjectionStatesRequestJSON = runtime.JSONObject{
+	Type: "BulkGetProjectionStatesRequest",
+	Members: []runtime.JSONMember{
+		{Name: "entity_ids", Offset: unsafe.Offsetof(BulkGetProjectionStatesRequest{}.EntityIds), Kind: runtime.InSlice | runtime.MemberString, Bit: 1 << 0},
+	},
+	Required:    []string{"entity_ids"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(BulkGetProjectionStatesRequest{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes BulkGetProjectionStatesRequest from d in one pass over the input, as
@@ -201,38 +154,26 @@ func (v *BulkGetProjectionStatesRequest) DecodeJSON(d *runtime.JSONReader) error
 		return d.Null()
 	}
 	*v = BulkGetProjectionStatesRequest{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("BulkGetProjectionStatesRequest", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "entity_ids":
-			err = runtime.DecodeJSONSlice(d, &v.EntityIds, runtime.DecodeJSONStringTo[string])
-			seen |= 0x1
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("BulkGetProjectionStatesRequest", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("BulkGetProjectionStatesRequest", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("BulkGetProjectionStatesRequest", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("BulkGetProjectionStatesRequest", seen, "entity_ids")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &bulkGetProjectionStatesRequestJSON)
 }
 
 // UnmarshalJSON decodes BulkGetProjectionStatesRequest in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *BulkGetProjectionStatesRequest) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// bulkProjectionStateJSON describes the members of BulkProjectionState to runtime.DecodeJSONObject.
+var bulkProjectionStateJSON = runtime.JSONObject{
+	Type: "BulkProjectionState",
+	Members: []runtime.JSONMember{
+		{Name: "entity_id", Offset: unsafe.Offsetof(BulkProjectionState{}.EntityID), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "found", Offset: unsafe.Offsetof(BulkProjectionState{}.Found), Kind: runtime.MemberBool, Bit: 1 << 2},
+		{Name: "state", Offset: unsafe.Offsetof(BulkProjectionState{}.State), Kind: runtime.MemberRaw, Bit: 1 << 1},
+	},
+	Required:    []string{"entity_id", "state", "found"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(BulkProjectionState{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes BulkProjectionState from d in one pass over the input, as
@@ -243,44 +184,33 @@ func (v *BulkProjectionState) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = BulkProjectionState{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("BulkProjectionState", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "entity_id":
-			err = runtime.DecodeJSONStringTo(d, &v.EntityID)
-			seen |= 0x1
-		case "state":
-			err = runtime.DecodeJSONRawTo(d, &v.State)
-			seen |= 0x2
-		case "found":
-			err = runtime.DecodeJSONBoolTo(d, &v.Found)
-			seen |= 0x4
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("BulkProjectionState", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("BulkProjectionState", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("BulkProjectionState", err)
-	}
-	if seen != 0x7 {
-		return runtime.JSONMissing("BulkProjectionState", seen, "entity_id", "state", "found")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &bulkProjectionStateJSON)
 }
 
 // UnmarshalJSON decodes BulkProjectionState in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *BulkProjectionState) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// decodeBulkProjectionStateList decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeBulkProjectionStateList(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*[]BulkProjectionState)(p)
+	return runtime.DecodeJSONSlice(d, v, runtime.DecodeJSONWith[BulkProjectionState])
+}
+
+// bulkProjectionStatesJSON describes the members of BulkProjectionStates to runtime.DecodeJSONObject.
+var bulkProjectionStatesJSON = runtime.JSONObject{
+	Type: "BulkProjectionStates",
+	Members: []runtime.JSONMember{
+		{Name: "projection", Offset: unsafe.Offsetof(BulkProjectionStates{}.Projection), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "states", Offset: unsafe.Offsetof(BulkProjectionStates{}.States), Decode: decodeBulkProjectionStateList, Bit: 1 << 1},
+		{Name: "total", Offset: unsafe.Offsetof(BulkProjectionStates{}.Total), Kind: runtime.MemberInt64, Bit: 1 << 2},
+	},
+	Required:    []string{"projection", "states", "total"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(BulkProjectionStates{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes BulkProjectionStates from d in one pass over the input, as
@@ -291,44 +221,31 @@ func (v *BulkProjectionStates) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = BulkProjectionStates{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("BulkProjectionStates", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "projection":
-			err = runtime.DecodeJSONStringTo(d, &v.Projection)
-			seen |= 0x1
-		case "states":
-			err = runtime.DecodeJSONSlice(d, &v.States, runtime.DecodeJSONWith[BulkProjectionState])
-			seen |= 0x2
-		case "total":
-			err = runtime.DecodeJSONInt64To(d, &v.Total)
-			seen |= 0x4
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("BulkProjectionStates", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("BulkProjectionStates", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("BulkProjectionStates", err)
-	}
-	if seen != 0x7 {
-		return runtime.JSONMissing("BulkProjectionStates", seen, "projection", "states", "total")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &bulkProjectionStatesJSON)
 }
 
 // UnmarshalJSON decodes BulkProjectionStates in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *BulkProjectionStates) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// decodeProjectionStateEntryList decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeProjectionStateEntryList(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*[]ProjectionStateEntry)(p)
+	return runtime.DecodeJSONSlice(d, v, runtime.DecodeJSONWith[ProjectionStateEntry])
+}
+
+// bulkSaveProjectionStatesRequestJSON describes the members of BulkSaveProjectionStatesRequest to runtime.DecodeJSONObject.
+var bulkSaveProjectionStatesRequestJSON = runtime.JSONObject{
+	Type: "BulkSaveProjectionStatesRequest",
+	Members: []runtime.JSONMember{
+		{Name: "states", Offset: unsafe.Offsetof(BulkSaveProjectionStatesRequest{}.States), Decode: decodeProjectionStateEntryList, Bit: 1 << 0},
+	},
+	Required:    []string{"states"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(BulkSaveProjectionStatesRequest{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes BulkSaveProjectionStatesRequest from d in one pass over the input, as
@@ -339,38 +256,26 @@ func (v *BulkSaveProjectionStatesRequest) DecodeJSON(d *runtime.JSONReader) erro
 		return d.Null()
 	}
 	*v = BulkSaveProjectionStatesRequest{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("BulkSaveProjectionStatesRequest", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "states":
-			err = runtime.DecodeJSONSlice(d, &v.States, runtime.DecodeJSONWith[ProjectionStateEntry])
-			seen |= 0x1
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("BulkSaveProjectionStatesRequest", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("BulkSaveProjectionStatesRequest", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("BulkSaveProjectionStatesRequest", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("BulkSaveProjectionStatesRequest", seen, "states")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &bulkSaveProjectionStatesRequestJSON)
 }
 
 // UnmarshalJSON decodes BulkSaveProjectionStatesRequest in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *BulkSaveProjectionStatesRequest) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// bulkSaveResultJSON describes the members of BulkSaveResult to runtime.DecodeJSONObject.
+var bulkSaveResultJSON = runtime.JSONObject{
+	Type: "BulkSaveResult",
+	Members: []runtime.JSONMember{
+		{Name: "projection", Offset: unsafe.Offsetof(BulkSaveResult{}.Projection), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "saved", Offset: unsafe.Offsetof(BulkSaveResult{}.Saved), Kind: runtime.MemberInt64, Bit: 1 << 1},
+		{Name: "total", Offset: unsafe.Offsetof(BulkSaveResult{}.Total), Kind: runtime.MemberInt64, Bit: 1 << 2},
+	},
+	Required:    []string{"projection", "saved", "total"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(BulkSaveResult{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes BulkSaveResult from d in one pass over the input, as
@@ -381,44 +286,26 @@ func (v *BulkSaveResult) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = BulkSaveResult{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("BulkSaveResult", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "projection":
-			err = runtime.DecodeJSONStringTo(d, &v.Projection)
-			seen |= 0x1
-		case "saved":
-			err = runtime.DecodeJSONInt64To(d, &v.Saved)
-			seen |= 0x2
-		case "total":
-			err = runtime.DecodeJSONInt64To(d, &v.Total)
-			seen |= 0x4
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("BulkSaveResult", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("BulkSaveResult", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("BulkSaveResult", err)
-	}
-	if seen != 0x7 {
-		return runtime.JSONMissing("BulkSaveResult", seen, "projection", "saved", "total")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &bulkSaveResultJSON)
 }
 
 // UnmarshalJSON decodes BulkSaveResult in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *BulkSaveResult) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// consumerJSON describes the members of Consumer to runtime.DecodeJSONObject.
+var consumerJSON = runtime.JSONObject{
+	Type: "Consumer",
+	Members: []runtime.JSONMember{
+		{Name: "consumer_id", Offset: unsafe.Offsetof(Consumer{}.ConsumerID), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "cursor_position", Offset: unsafe.Offsetof(Consumer{}.CursorPosition), Kind: runtime.InNullable | runtime.MemberInt64, Bit: 1 << 2},
+		{Name: "event_type_filters", Offset: unsafe.Offsetof(Consumer{}.EventTypeFilters), Kind: runtime.InSlice | runtime.MemberString, Bit: 1 << 1},
+	},
+	Required:    []string{"consumer_id", "event_type_filters", "cursor_position"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Consumer{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes Consumer from d in one pass over the input, as
@@ -429,44 +316,32 @@ func (v *Consumer) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Consumer{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Consumer", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "consumer_id":
-			err = runtime.DecodeJSONStringTo(d, &v.ConsumerID)
-			seen |= 0x1
-		case "event_type_filters":
-			err = runtime.DecodeJSONSlice(d, &v.EventTypeFilters, runtime.DecodeJSONStringTo[string])
-			seen |= 0x2
-		case "cursor_position":
-			err = runtime.DecodeJSONNullable(d, &v.CursorPosition, runtime.DecodeJSONInt64To[int64])
-			seen |= 0x4
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Consumer", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Consumer", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Consumer", err)
-	}
-	if seen != 0x7 {
-		return runtime.JSONMissing("Consumer", seen, "consumer_id", "event_type_filters", "cursor_position")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &consumerJSON)
 }
 
 // UnmarshalJSON decodes Consumer in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Consumer) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// consumerEventJSON describes the members of ConsumerEvent to runtime.DecodeJSONObject.
+var consumerEventJSON = runtime.JSONObject{
+	Type: "ConsumerEvent",
+	Members: []runtime.JSONMember{
+		{Name: "entity_id", Offset: unsafe.Offsetof(ConsumerEvent{}.EntityID), Kind: runtime.MemberString, Bit: 1 << 2},
+		{Name: "event_type", Offset: unsafe.Offsetof(ConsumerEvent{}.EventType), Kind: runtime.MemberString, Bit: 1 << 1},
+		{Name: "id", Offset: unsafe.Offsetof(ConsumerEvent{}.ID), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "metadata", Offset: unsafe.Offsetof(ConsumerEvent{}.Metadata), Kind: runtime.MemberRaw, Bit: 1 << 6},
+		{Name: "payload", Offset: unsafe.Offsetof(ConsumerEvent{}.Payload), Kind: runtime.MemberRaw, Bit: 1 << 4},
+		{Name: "position", Offset: unsafe.Offsetof(ConsumerEvent{}.Position), Kind: runtime.MemberInt64, Bit: 1 << 8},
+		{Name: "tenant_id", Offset: unsafe.Offsetof(ConsumerEvent{}.TenantID), Kind: runtime.MemberString, Bit: 1 << 3},
+		{Name: "timestamp", Offset: unsafe.Offsetof(ConsumerEvent{}.Timestamp), Kind: runtime.MemberTime, Bit: 1 << 5},
+		{Name: "version", Offset: unsafe.Offsetof(ConsumerEvent{}.Version), Kind: runtime.MemberInt64, Bit: 1 << 7},
+	},
+	Required:    []string{"id", "event_type", "entity_id", "tenant_id", "payload", "timestamp", "metadata", "version", "position"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(ConsumerEvent{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes ConsumerEvent from d in one pass over the input, as
@@ -477,62 +352,32 @@ func (v *ConsumerEvent) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = ConsumerEvent{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("ConsumerEvent", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "id":
-			err = runtime.DecodeJSONStringTo(d, &v.ID)
-			seen |= 0x1
-		case "event_type":
-			err = runtime.DecodeJSONStringTo(d, &v.EventType)
-			seen |= 0x2
-		case "entity_id":
-			err = runtime.DecodeJSONStringTo(d, &v.EntityID)
-			seen |= 0x4
-		case "tenant_id":
-			err = runtime.DecodeJSONStringTo(d, &v.TenantID)
-			seen |= 0x8
-		case "payload":
-			err = runtime.DecodeJSONRawTo(d, &v.Payload)
-			seen |= 0x10
-		case "timestamp":
-			err = runtime.DecodeJSONTime(d, &v.Timestamp)
-			seen |= 0x20
-		case "metadata":
-			err = runtime.DecodeJSONRawTo(d, &v.Metadata)
-			seen |= 0x40
-		case "version":
-			err = runtime.DecodeJSONInt64To(d, &v.Version)
-			seen |= 0x80
-		case "position":
-			err = runtime.DecodeJSONInt64To(d, &v.Position)
-			seen |= 0x100
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("ConsumerEvent", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("ConsumerEvent", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("ConsumerEvent", err)
-	}
-	if seen != 0x1ff {
-		return runtime.JSONMissing("ConsumerEvent", seen, "id", "event_type", "entity_id", "tenant_id", "payload", "timestamp", "metadata", "version", "position")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &consumerEventJSON)
 }
 
 // UnmarshalJSON decodes ConsumerEvent in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *ConsumerEvent) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// decodeConsumerEventList decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeConsumerEventList(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*[]ConsumerEvent)(p)
+	return runtime.DecodeJSONSlice(d, v, runtime.DecodeJSONWith[ConsumerEvent])
+}
+
+// consumerEventsJSON describes the members of ConsumerEvents to runtime.DecodeJSONObject.
+var consumerEventsJSON = runtime.JSONObject{
+	Type: "ConsumerEvents",
+	Members: []runtime.JSONMember{
+		{Name: "count", Offset: unsafe.Offsetof(ConsumerEvents{}.Count), Kind: runtime.MemberInt64, Bit: 1 << 1},
+		{Name: "events", Offset: unsafe.Offsetof(ConsumerEvents{}.Events), Decode: decodeConsumerEventList, Bit: 1 << 0},
+	},
+	Required:    []string{"events", "count"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(ConsumerEvents{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes ConsumerEvents from d in one pass over the input, as
@@ -543,41 +388,26 @@ func (v *ConsumerEvents) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = ConsumerEvents{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("ConsumerEvents", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "events":
-			err = runtime.DecodeJSONSlice(d, &v.Events, runtime.DecodeJSONWith[ConsumerEvent])
-			seen |= 0x1
-		case "count":
-			err = runtime.DecodeJSONInt64To(d, &v.Count)
-			seen |= 0x2
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("ConsumerEvents", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("ConsumerEvents", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("ConsumerEvents", err)
-	}
-	if seen != 0x3 {
-		return runtime.JSONMissing("ConsumerEvents", seen, "events", "count")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &consumerEventsJSON)
 }
 
 // UnmarshalJSON decodes ConsumerEvents in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *ConsumerEvents) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// duplicateGroupJSON describes the members of DuplicateGroup to runtime.DecodeJSONObject.
+var duplicateGroupJSON = runtime.JSONObject{
+	Type: "DuplicateGroup",
+	Members: []runtime.JSONMember{
+		{Name: "count", Offset: unsafe.Offsetof(DuplicateGroup{}.Count), Kind: runtime.MemberInt64, Bit: 1 << 2},
+		{Name: "entity_ids", Offset: unsafe.Offsetof(DuplicateGroup{}.EntityIds), Kind: runtime.InSlice | runtime.MemberString, Bit: 1 << 1},
+		{Name: "key", Offset: unsafe.Offsetof(DuplicateGroup{}.Key), Kind: runtime.InMap | runtime.MemberRaw, Bit: 1 << 0},
+	},
+	Required:    []string{"key", "entity_ids", "count"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(DuplicateGroup{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes DuplicateGroup from d in one pass over the input, as
@@ -588,44 +418,33 @@ func (v *DuplicateGroup) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = DuplicateGroup{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("DuplicateGroup", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "key":
-			err = runtime.DecodeJSONMap(d, &v.Key, runtime.DecodeJSONRawTo[json.RawMessage])
-			seen |= 0x1
-		case "entity_ids":
-			err = runtime.DecodeJSONSlice(d, &v.EntityIds, runtime.DecodeJSONStringTo[string])
-			seen |= 0x2
-		case "count":
-			err = runtime.DecodeJSONInt64To(d, &v.Count)
-			seen |= 0x4
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("DuplicateGroup", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("DuplicateGroup", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("DuplicateGroup", err)
-	}
-	if seen != 0x7 {
-		return runtime.JSONMissing("DuplicateGroup", seen, "key", "entity_ids", "count")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &duplicateGroupJSON)
 }
 
 // UnmarshalJSON decodes DuplicateGroup in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *DuplicateGroup) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// decodeDuplicateGroupList decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeDuplicateGroupList(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*[]DuplicateGroup)(p)
+	return runtime.DecodeJSONSlice(d, v, runtime.DecodeJSONWith[DuplicateGroup])
+}
+
+// duplicatePageJSON describes the members of DuplicatePage to runtime.DecodeJSONObject.
+var duplicatePageJSON = runtime.JSONObject{
+	Type: "DuplicatePage",
+	Members: []runtime.JSONMember{
+		{Name: "duplicates", Offset: unsafe.Offsetof(DuplicatePage{}.Duplicates), Decode: decodeDuplicateGroupList, Bit: 1 << 0},
+		{Name: "has_more", Offset: unsafe.Offsetof(DuplicatePage{}.HasMore), Kind: runtime.MemberBool, Bit: 1 << 2},
+		{Name: "total", Offset: unsafe.Offsetof(DuplicatePage{}.Total), Kind: runtime.MemberInt64, Bit: 1 << 1},
+	},
+	Required:    []string{"duplicates", "total", "has_more"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(DuplicatePage{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes DuplicatePage from d in one pass over the input, as
@@ -636,44 +455,27 @@ func (v *DuplicatePage) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = DuplicatePage{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("DuplicatePage", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "duplicates":
-			err = runtime.DecodeJSONSlice(d, &v.Duplicates, runtime.DecodeJSONWith[DuplicateGroup])
-			seen |= 0x1
-		case "total":
-			err = runtime.DecodeJSONInt64To(d, &v.Total)
-			seen |= 0x2
-		case "has_more":
-			err = runtime.DecodeJSONBoolTo(d, &v.HasMore)
-			seen |= 0x4
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("DuplicatePage", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("DuplicatePage", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("DuplicatePage", err)
-	}
-	if seen != 0x7 {
-		return runtime.JSONMissing("DuplicatePage", seen, "duplicates", "total", "has_more")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &duplicatePageJSON)
 }
 
 // UnmarshalJSON decodes DuplicatePage in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *DuplicatePage) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// entityHistoryEntryJSON describes the members of EntityHistoryEntry to runtime.DecodeJSONObject.
+var entityHistoryEntryJSON = runtime.JSONObject{
+	Type: "EntityHistoryEntry",
+	Members: []runtime.JSONMember{
+		{Name: "event_id", Offset: unsafe.Offsetof(EntityHistoryEntry{}.EventID), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "payload", Offset: unsafe.Offsetof(EntityHistoryEntry{}.Payload), Kind: runtime.MemberRaw, Bit: 1 << 3},
+		{Name: "timestamp", Offset: unsafe.Offsetof(EntityHistoryEntry{}.Timestamp), Kind: runtime.MemberTime, Bit: 1 << 2},
+		{Name: "type", Offset: unsafe.Offsetof(EntityHistoryEntry{}.Type), Kind: runtime.MemberString, Bit: 1 << 1},
+	},
+	Required:    []string{"event_id", "type", "timestamp", "payload"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(EntityHistoryEntry{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes EntityHistoryEntry from d in one pass over the input, as
@@ -684,47 +486,33 @@ func (v *EntityHistoryEntry) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = EntityHistoryEntry{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("EntityHistoryEntry", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "event_id":
-			err = runtime.DecodeJSONStringTo(d, &v.EventID)
-			seen |= 0x1
-		case "type":
-			err = runtime.DecodeJSONStringTo(d, &v.Type)
-			seen |= 0x2
-		case "timestamp":
-			err = runtime.DecodeJSONTime(d, &v.Timestamp)
-			seen |= 0x4
-		case "payload":
-			err = runtime.DecodeJSONRawTo(d, &v.Payload)
-			seen |= 0x8
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("EntityHistoryEntry", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("EntityHistoryEntry", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("EntityHistoryEntry", err)
-	}
-	if seen != 0xf {
-		return runtime.JSONMissing("EntityHistoryEntry", seen, "event_id", "type", "timestamp", "payload")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &entityHistoryEntryJSON)
 }
 
 // UnmarshalJSON decodes EntityHistoryEntry in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *EntityHistoryEntry) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// decodeEntitySummaryList decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeEntitySummaryList(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*[]EntitySummary)(p)
+	return runtime.DecodeJSONSlice(d, v, runtime.DecodeJSONWith[EntitySummary])
+}
+
+// entityPageJSON describes the members of EntityPage to runtime.DecodeJSONObject.
+var entityPageJSON = runtime.JSONObject{
+	Type: "EntityPage",
+	Members: []runtime.JSONMember{
+		{Name: "entities", Offset: unsafe.Offsetof(EntityPage{}.Entities), Decode: decodeEntitySummaryList, Bit: 1 << 0},
+		{Name: "has_more", Offset: unsafe.Offsetof(EntityPage{}.HasMore), Kind: runtime.MemberBool, Bit: 1 << 2},
+		{Name: "total", Offset: unsafe.Offsetof(EntityPage{}.Total), Kind: runtime.MemberInt64, Bit: 1 << 1},
+	},
+	Required:    []string{"entities", "total", "has_more"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(EntityPage{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes EntityPage from d in one pass over the input, as
@@ -735,44 +523,36 @@ func (v *EntityPage) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = EntityPage{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("EntityPage", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "entities":
-			err = runtime.DecodeJSONSlice(d, &v.Entities, runtime.DecodeJSONWith[EntitySummary])
-			seen |= 0x1
-		case "total":
-			err = runtime.DecodeJSONInt64To(d, &v.Total)
-			seen |= 0x2
-		case "has_more":
-			err = runtime.DecodeJSONBoolTo(d, &v.HasMore)
-			seen |= 0x4
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("EntityPage", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("EntityPage", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("EntityPage", err)
-	}
-	if seen != 0x7 {
-		return runtime.JSONMissing("EntityPage", seen, "entities", "total", "has_more")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &entityPageJSON)
 }
 
 // UnmarshalJSON decodes EntityPage in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *EntityPage) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// decodeEntityHistoryEntryList decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeEntityHistoryEntryList(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*[]EntityHistoryEntry)(p)
+	return runtime.DecodeJSONSlice(d, v, runtime.DecodeJSONWith[EntityHistoryEntry])
+}
+
+// entityStateJSON describes the members of EntityState to runtime.DecodeJSONObject.
+var entityStateJSON = runtime.JSONObject{
+	Type: "EntityState",
+	Members: []runtime.JSONMember{
+		{Name: "as_of", Offset: unsafe.Offsetof(EntityState{}.AsOf), Kind: runtime.InNullable | runtime.MemberTime, Bit: 1 << 3},
+		{Name: "current_state", Offset: unsafe.Offsetof(EntityState{}.CurrentState), Kind: runtime.InMap | runtime.MemberRaw, Bit: 1 << 4},
+		{Name: "entity_id", Offset: unsafe.Offsetof(EntityState{}.EntityID), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "event_count", Offset: unsafe.Offsetof(EntityState{}.EventCount), Kind: runtime.MemberInt64, Bit: 1 << 2},
+		{Name: "history", Offset: unsafe.Offsetof(EntityState{}.History), Decode: decodeEntityHistoryEntryList, Bit: 1 << 5},
+		{Name: "last_updated", Offset: unsafe.Offsetof(EntityState{}.LastUpdated), Kind: runtime.MemberTime, Bit: 1 << 1},
+	},
+	Required:    []string{"entity_id", "last_updated", "event_count", "as_of", "current_state", "history"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(EntityState{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes EntityState from d in one pass over the input, as
@@ -783,53 +563,27 @@ func (v *EntityState) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = EntityState{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("EntityState", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "entity_id":
-			err = runtime.DecodeJSONStringTo(d, &v.EntityID)
-			seen |= 0x1
-		case "last_updated":
-			err = runtime.DecodeJSONTime(d, &v.LastUpdated)
-			seen |= 0x2
-		case "event_count":
-			err = runtime.DecodeJSONInt64To(d, &v.EventCount)
-			seen |= 0x4
-		case "as_of":
-			err = runtime.DecodeJSONNullable(d, &v.AsOf, runtime.DecodeJSONTime)
-			seen |= 0x8
-		case "current_state":
-			err = runtime.DecodeJSONMap(d, &v.CurrentState, runtime.DecodeJSONRawTo[json.RawMessage])
-			seen |= 0x10
-		case "history":
-			err = runtime.DecodeJSONSlice(d, &v.History, runtime.DecodeJSONWith[EntityHistoryEntry])
-			seen |= 0x20
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("EntityState", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("EntityState", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("EntityState", err)
-	}
-	if seen != 0x3f {
-		return runtime.JSONMissing("EntityState", seen, "entity_id", "last_updated", "event_count", "as_of", "current_state", "history")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &entityStateJSON)
 }
 
 // UnmarshalJSON decodes EntityState in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *EntityState) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// entitySummaryJSON describes the members of EntitySummary to runtime.DecodeJSONObject.
+var entitySummaryJSON = runtime.JSONObject{
+	Type: "EntitySummary",
+	Members: []runtime.JSONMember{
+		{Name: "entity_id", Offset: unsafe.Offsetof(EntitySummary{}.EntityID), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "event_count", Offset: unsafe.Offsetof(EntitySummary{}.EventCount), Kind: runtime.MemberInt64, Bit: 1 << 1},
+		{Name: "last_event_at", Offset: unsafe.Offsetof(EntitySummary{}.LastEventAt), Kind: runtime.MemberTime, Bit: 1 << 3},
+		{Name: "last_event_type", Offset: unsafe.Offsetof(EntitySummary{}.LastEventType), Kind: runtime.MemberString, Bit: 1 << 2},
+	},
+	Required:    []string{"entity_id", "event_count", "last_event_type", "last_event_at"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(EntitySummary{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes EntitySummary from d in one pass over the input, as
@@ -840,41 +594,7 @@ func (v *EntitySummary) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = EntitySummary{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("EntitySummary", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "entity_id":
-			err = runtime.DecodeJSONStringTo(d, &v.EntityID)
-			seen |= 0x1
-		case "event_count":
-			err = runtime.DecodeJSONInt64To(d, &v.EventCount)
-			seen |= 0x2
-		case "last_event_type":
-			err = runtime.DecodeJSONStringTo(d, &v.LastEventType)
-			seen |= 0x4
-		case "last_event_at":
-			err = runtime.DecodeJSONTime(d, &v.LastEventAt)
-			seen |= 0x8
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("EntitySummary", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("EntitySummary", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("EntitySummary", err)
-	}
-	if seen != 0xf {
-		return runtime.JSONMissing("EntitySummary", seen, "entity_id", "event_count", "last_event_type", "last_event_at")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &entitySummaryJSON)
 }
 
 // UnmarshalJSON decodes EntitySummary in one pass with DecodeJSON, keeping the members the schema does not
@@ -922,6 +642,25 @@ func (v *EventBatch) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
 }
 
+// decodeEvent decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeEvent(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*common.Event)(p)
+	return runtime.DecodeJSONValue(d, v)
+}
+
+// eventLookupJSON describes the members of EventLookup to runtime.DecodeJSONObject.
+var eventLookupJSON = runtime.JSONObject{
+	Type: "EventLookup",
+	Members: []runtime.JSONMember{
+		{Name: "event", Offset: unsafe.Offsetof(EventLookup{}.Event), Decode: decodeEvent, Bit: 1 << 0},
+		{Name: "found", Offset: unsafe.Offsetof(EventLookup{}.Found), Kind: runtime.MemberBool, Bit: 1 << 1},
+	},
+	Required:    []string{"event", "found"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(EventLookup{}.AdditionalProperties),
+}
+
 // DecodeJSON decodes EventLookup from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
@@ -930,41 +669,32 @@ func (v *EventLookup) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = EventLookup{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("EventLookup", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "event":
-			err = runtime.DecodeJSONValue(d, &v.Event)
-			seen |= 0x1
-		case "found":
-			err = runtime.DecodeJSONBoolTo(d, &v.Found)
-			seen |= 0x2
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("EventLookup", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("EventLookup", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("EventLookup", err)
-	}
-	if seen != 0x3 {
-		return runtime.JSONMissing("EventLookup", seen, "event", "found")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &eventLookupJSON)
 }
 
 // UnmarshalJSON decodes EventLookup in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *EventLookup) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// decodeEventTypeSummaryList decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeEventTypeSummaryList(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*[]EventTypeSummary)(p)
+	return runtime.DecodeJSONSlice(d, v, runtime.DecodeJSONWith[EventTypeSummary])
+}
+
+// eventTypePageJSON describes the members of EventTypePage to runtime.DecodeJSONObject.
+var eventTypePageJSON = runtime.JSONObject{
+	Type: "EventTypePage",
+	Members: []runtime.JSONMember{
+		{Name: "event_types", Offset: unsafe.Offsetof(EventTypePage{}.EventTypes), Decode: decodeEventTypeSummaryList, Bit: 1 << 0},
+		{Name: "total", Offset: unsafe.Offsetof(EventTypePage{}.Total), Kind: runtime.MemberInt64, Bit: 1 << 1},
+	},
+	Required:    []string{"event_types", "total"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(EventTypePage{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes EventTypePage from d in one pass over the input, as
@@ -975,41 +705,26 @@ func (v *EventTypePage) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = EventTypePage{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("EventTypePage", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "event_types":
-			err = runtime.DecodeJSONSlice(d, &v.EventTypes, runtime.DecodeJSONWith[EventTypeSummary])
-			seen |= 0x1
-		case "total":
-			err = runtime.DecodeJSONInt64To(d, &v.Total)
-			seen |= 0x2
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("EventTypePage", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("EventTypePage", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("EventTypePage", err)
-	}
-	if seen != 0x3 {
-		return runtime.JSONMissing("EventTypePage", seen, "event_types", "total")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &eventTypePageJSON)
 }
 
 // UnmarshalJSON decodes EventTypePage in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *EventTypePage) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// eventTypeSummaryJSON describes the members of EventTypeSummary to runtime.DecodeJSONObject.
+var eventTypeSummaryJSON = runtime.JSONObject{
+	Type: "EventTypeSummary",
+	Members: []runtime.JSONMember{
+		{Name: "event_count", Offset: unsafe.Offsetof(EventTypeSummary{}.EventCount), Kind: runtime.MemberInt64, Bit: 1 << 1},
+		{Name: "event_type", Offset: unsafe.Offsetof(EventTypeSummary{}.EventType), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "last_event_at", Offset: unsafe.Offsetof(EventTypeSummary{}.LastEventAt), Kind: runtime.MemberTime, Bit: 1 << 2},
+	},
+	Required:    []string{"event_type", "event_count", "last_event_at"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(EventTypeSummary{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes EventTypeSummary from d in one pass over the input, as
@@ -1020,44 +735,25 @@ func (v *EventTypeSummary) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = EventTypeSummary{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("EventTypeSummary", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "event_type":
-			err = runtime.DecodeJSONStringTo(d, &v.EventType)
-			seen |= 0x1
-		case "event_count":
-			err = runtime.DecodeJSONInt64To(d, &v.EventCount)
-			seen |= 0x2
-		case "last_event_at":
-			err = runtime.DecodeJSONTime(d, &v.LastEventAt)
-			seen |= 0x4
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("EventTypeSummary", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("EventTypeSummary", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("EventTypeSummary", err)
-	}
-	if seen != 0x7 {
-		return runtime.JSONMissing("EventTypeSummary", seen, "event_type", "event_count", "last_event_at")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &eventTypeSummaryJSON)
 }
 
 // UnmarshalJSON decodes EventTypeSummary in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *EventTypeSummary) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// filterFrameJSON describes the members of FilterFrame to runtime.DecodeJSONObject.
+var filterFrameJSON = runtime.JSONObject{
+	Type: "FilterFrame",
+	Members: []runtime.JSONMember{
+		{Name: "entity_id", Offset: unsafe.Offsetof(FilterFrame{}.EntityID), Kind: runtime.InOpt | runtime.MemberString},
+		{Name: "event_type", Offset: unsafe.Offsetof(FilterFrame{}.EventType), Kind: runtime.InOpt | runtime.MemberString},
+		{Name: "event_type_prefixes", Offset: unsafe.Offsetof(FilterFrame{}.EventTypePrefixes), Kind: runtime.InOptSlice | runtime.MemberString},
+	},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(FilterFrame{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes FilterFrame from d in one pass over the input, as
@@ -1068,37 +764,57 @@ func (v *FilterFrame) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = FilterFrame{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("FilterFrame", err)
-	}
-	for members.Next() {
-		switch string(members.Key()) {
-		case "entity_id":
-			err = runtime.DecodeJSONOpt(d, &v.EntityID, runtime.DecodeJSONStringTo[string])
-		case "event_type":
-			err = runtime.DecodeJSONOpt(d, &v.EventType, runtime.DecodeJSONStringTo[string])
-		case "event_type_prefixes":
-			err = runtime.DecodeJSONOptSlice(d, &v.EventTypePrefixes, runtime.DecodeJSONStringTo[string])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("FilterFrame", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("FilterFrame", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("FilterFrame", err)
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &filterFrameJSON)
 }
 
 // UnmarshalJSON decodes FilterFrame in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *FilterFrame) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// decodePtrSystemStreams decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodePtrSystemStreams(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (**SystemStreams)(p)
+	return runtime.DecodeJSONPtr(d, v, runtime.DecodeJSONWith[SystemStreams])
+}
+
+// decodeNullableJSONMap decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeNullableJSONMap(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*runtime.Nullable[map[string]json.RawMessage])(p)
+	if d.Next() == jx.Null {
+		if err := d.Null(); err != nil {
+			return err
+		}
+		(*v) = runtime.Nullable[map[string]json.RawMessage]{
+			Null: true,
+			Set:  true,
+		}
+	} else {
+		if err := runtime.DecodeJSONMap(d, &(*v).Value, runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
+			return err
+		}
+		(*v).Set, (*v).Null = true, false
+	}
+	return nil
+}
+
+// healthJSON describes the members of Health to runtime.DecodeJSONObject.
+var healthJSON = runtime.JSONObject{
+	Type: "Health",
+	Members: []runtime.JSONMember{
+		{Name: "replication", Offset: unsafe.Offsetof(Health{}.Replication), Decode: decodeNullableJSONMap},
+		{Name: "role", Offset: unsafe.Offsetof(Health{}.Role), Kind: runtime.InOpt | runtime.MemberString},
+		{Name: "service", Offset: unsafe.Offsetof(Health{}.Service), Kind: runtime.MemberString, Bit: 1 << 1},
+		{Name: "status", Offset: unsafe.Offsetof(Health{}.Status), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "system_streams", Offset: unsafe.Offsetof(Health{}.SystemStreams), Decode: decodePtrSystemStreams},
+		{Name: "version", Offset: unsafe.Offsetof(Health{}.Version), Kind: runtime.MemberString, Bit: 1 << 2},
+	},
+	Required:    []string{"status", "service", "version"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Health{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes Health from d in one pass over the input, as
@@ -1109,63 +825,29 @@ func (v *Health) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Health{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Health", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "status":
-			err = runtime.DecodeJSONStringTo(d, &v.Status)
-			seen |= 0x1
-		case "service":
-			err = runtime.DecodeJSONStringTo(d, &v.Service)
-			seen |= 0x2
-		case "version":
-			err = runtime.DecodeJSONStringTo(d, &v.Version)
-			seen |= 0x4
-		case "role":
-			err = runtime.DecodeJSONOpt(d, &v.Role, runtime.DecodeJSONStringTo[HealthRole])
-		case "system_streams":
-			err = runtime.DecodeJSONPtr(d, &v.SystemStreams, runtime.DecodeJSONWith[SystemStreams])
-		case "replication":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Health", "replication", err)
-				}
-				v.Replication = runtime.Nullable[map[string]json.RawMessage]{
-					Null: true,
-					Set:  true,
-				}
-			} else {
-				if err := runtime.DecodeJSONMap(d, &v.Replication.Value, runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-					return runtime.JSONMemberError("Health", "replication", err)
-				}
-				v.Replication.Set, v.Replication.Null = true, false
-			}
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Health", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Health", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Health", err)
-	}
-	if seen != 0x7 {
-		return runtime.JSONMissing("Health", seen, "status", "service", "version")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &healthJSON)
 }
 
 // UnmarshalJSON decodes Health in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Health) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// ingestEventRequestJSON describes the members of IngestEventRequest to runtime.DecodeJSONObject.
+var ingestEventRequestJSON = runtime.JSONObject{
+	Type: "IngestEventRequest",
+	Members: []runtime.JSONMember{
+		{Name: "entity_id", Offset: unsafe.Offsetof(IngestEventRequest{}.EntityID), Kind: runtime.MemberString, Bit: 1 << 1},
+		{Name: "event_type", Offset: unsafe.Offsetof(IngestEventRequest{}.EventType), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "expected_version", Offset: unsafe.Offsetof(IngestEventRequest{}.ExpectedVersion), Kind: runtime.InOpt | runtime.MemberInt64},
+		{Name: "metadata", Offset: unsafe.Offsetof(IngestEventRequest{}.Metadata), Kind: runtime.MemberRaw},
+		{Name: "payload", Offset: unsafe.Offsetof(IngestEventRequest{}.Payload), Kind: runtime.MemberRaw, Bit: 1 << 2},
+		{Name: "tenant_id", Offset: unsafe.Offsetof(IngestEventRequest{}.TenantID), Kind: runtime.InOpt | runtime.MemberString},
+	},
+	Required:    []string{"event_type", "entity_id", "payload"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(IngestEventRequest{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes IngestEventRequest from d in one pass over the input, as
@@ -1176,50 +858,31 @@ func (v *IngestEventRequest) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = IngestEventRequest{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("IngestEventRequest", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "event_type":
-			err = runtime.DecodeJSONStringTo(d, &v.EventType)
-			seen |= 0x1
-		case "entity_id":
-			err = runtime.DecodeJSONStringTo(d, &v.EntityID)
-			seen |= 0x2
-		case "tenant_id":
-			err = runtime.DecodeJSONOpt(d, &v.TenantID, runtime.DecodeJSONStringTo[common.TenantID])
-		case "payload":
-			err = runtime.DecodeJSONRawTo(d, &v.Payload)
-			seen |= 0x4
-		case "metadata":
-			err = runtime.DecodeJSONRawTo(d, &v.Metadata)
-		case "expected_version":
-			err = runtime.DecodeJSONOpt(d, &v.ExpectedVersion, runtime.DecodeJSONInt64To[int64])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("IngestEventRequest", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("IngestEventRequest", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("IngestEventRequest", err)
-	}
-	if seen != 0x7 {
-		return runtime.JSONMissing("IngestEventRequest", seen, "event_type", "entity_id", "payload")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &ingestEventRequestJSON)
 }
 
 // UnmarshalJSON decodes IngestEventRequest in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *IngestEventRequest) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// decodeIngestEventRequestList decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeIngestEventRequestList(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*[]IngestEventRequest)(p)
+	return runtime.DecodeJSONSlice(d, v, runtime.DecodeJSONWith[IngestEventRequest])
+}
+
+// ingestEventsRequestJSON describes the members of IngestEventsRequest to runtime.DecodeJSONObject.
+var ingestEventsRequestJSON = runtime.JSONObject{
+	Type: "IngestEventsRequest",
+	Members: []runtime.JSONMember{
+		{Name: "events", Offset: unsafe.Offsetof(IngestEventsRequest{}.Events), Decode: decodeIngestEventRequestList, Bit: 1 << 0},
+	},
+	Required:    []string{"events"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(IngestEventsRequest{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes IngestEventsRequest from d in one pass over the input, as
@@ -1230,38 +893,26 @@ func (v *IngestEventsRequest) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = IngestEventsRequest{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("IngestEventsRequest", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "events":
-			err = runtime.DecodeJSONSlice(d, &v.Events, runtime.DecodeJSONWith[IngestEventRequest])
-			seen |= 0x1
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("IngestEventsRequest", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("IngestEventsRequest", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("IngestEventsRequest", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("IngestEventsRequest", seen, "events")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &ingestEventsRequestJSON)
 }
 
 // UnmarshalJSON decodes IngestEventsRequest in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *IngestEventsRequest) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// ingestResultJSON describes the members of IngestResult to runtime.DecodeJSONObject.
+var ingestResultJSON = runtime.JSONObject{
+	Type: "IngestResult",
+	Members: []runtime.JSONMember{
+		{Name: "event_id", Offset: unsafe.Offsetof(IngestResult{}.EventID), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "timestamp", Offset: unsafe.Offsetof(IngestResult{}.Timestamp), Kind: runtime.MemberTime, Bit: 1 << 1},
+		{Name: "version", Offset: unsafe.Offsetof(IngestResult{}.Version), Kind: runtime.MemberInt64, Bit: 1 << 2},
+	},
+	Required:    []string{"event_id", "timestamp", "version"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(IngestResult{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes IngestResult from d in one pass over the input, as
@@ -1272,44 +923,25 @@ func (v *IngestResult) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = IngestResult{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("IngestResult", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "event_id":
-			err = runtime.DecodeJSONStringTo(d, &v.EventID)
-			seen |= 0x1
-		case "timestamp":
-			err = runtime.DecodeJSONTime(d, &v.Timestamp)
-			seen |= 0x2
-		case "version":
-			err = runtime.DecodeJSONInt64To(d, &v.Version)
-			seen |= 0x4
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("IngestResult", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("IngestResult", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("IngestResult", err)
-	}
-	if seen != 0x7 {
-		return runtime.JSONMissing("IngestResult", seen, "event_id", "timestamp", "version")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &ingestResultJSON)
 }
 
 // UnmarshalJSON decodes IngestResult in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *IngestResult) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// laggedFrameJSON describes the members of LaggedFrame to runtime.DecodeJSONObject.
+var laggedFrameJSON = runtime.JSONObject{
+	Type: "LaggedFrame",
+	Members: []runtime.JSONMember{
+		{Name: "missed", Offset: unsafe.Offsetof(LaggedFrame{}.Missed), Kind: runtime.MemberInt64, Bit: 1 << 1},
+		{Name: "type", Offset: unsafe.Offsetof(LaggedFrame{}.Type), Kind: runtime.MemberString, Bit: 1 << 0},
+	},
+	Required:    []string{"type", "missed"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(LaggedFrame{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes LaggedFrame from d in one pass over the input, as
@@ -1320,41 +952,25 @@ func (v *LaggedFrame) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = LaggedFrame{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("LaggedFrame", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "type":
-			err = runtime.DecodeJSONStringTo(d, &v.Type)
-			seen |= 0x1
-		case "missed":
-			err = runtime.DecodeJSONInt64To(d, &v.Missed)
-			seen |= 0x2
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("LaggedFrame", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("LaggedFrame", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("LaggedFrame", err)
-	}
-	if seen != 0x3 {
-		return runtime.JSONMissing("LaggedFrame", seen, "type", "missed")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &laggedFrameJSON)
 }
 
 // UnmarshalJSON decodes LaggedFrame in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *LaggedFrame) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// projectionJSON describes the members of Projection to runtime.DecodeJSONObject.
+var projectionJSON = runtime.JSONObject{
+	Type: "Projection",
+	Members: []runtime.JSONMember{
+		{Name: "found", Offset: unsafe.Offsetof(Projection{}.Found), Kind: runtime.MemberBool, Bit: 1 << 1},
+		{Name: "name", Offset: unsafe.Offsetof(Projection{}.Name), Kind: runtime.MemberString, Bit: 1 << 0},
+	},
+	Required:    []string{"name", "found"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Projection{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes Projection from d in one pass over the input, as
@@ -1365,41 +981,25 @@ func (v *Projection) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Projection{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Projection", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "name":
-			err = runtime.DecodeJSONStringTo(d, &v.Name)
-			seen |= 0x1
-		case "found":
-			err = runtime.DecodeJSONBoolTo(d, &v.Found)
-			seen |= 0x2
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Projection", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Projection", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Projection", err)
-	}
-	if seen != 0x3 {
-		return runtime.JSONMissing("Projection", seen, "name", "found")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &projectionJSON)
 }
 
 // UnmarshalJSON decodes Projection in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Projection) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// projectionDeletionJSON describes the members of ProjectionDeletion to runtime.DecodeJSONObject.
+var projectionDeletionJSON = runtime.JSONObject{
+	Type: "ProjectionDeletion",
+	Members: []runtime.JSONMember{
+		{Name: "deleted", Offset: unsafe.Offsetof(ProjectionDeletion{}.Deleted), Kind: runtime.MemberBool, Bit: 1 << 1},
+		{Name: "projection", Offset: unsafe.Offsetof(ProjectionDeletion{}.Projection), Kind: runtime.MemberString, Bit: 1 << 0},
+	},
+	Required:    []string{"projection", "deleted"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(ProjectionDeletion{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes ProjectionDeletion from d in one pass over the input, as
@@ -1410,41 +1010,27 @@ func (v *ProjectionDeletion) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = ProjectionDeletion{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("ProjectionDeletion", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "projection":
-			err = runtime.DecodeJSONStringTo(d, &v.Projection)
-			seen |= 0x1
-		case "deleted":
-			err = runtime.DecodeJSONBoolTo(d, &v.Deleted)
-			seen |= 0x2
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("ProjectionDeletion", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("ProjectionDeletion", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("ProjectionDeletion", err)
-	}
-	if seen != 0x3 {
-		return runtime.JSONMissing("ProjectionDeletion", seen, "projection", "deleted")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &projectionDeletionJSON)
 }
 
 // UnmarshalJSON decodes ProjectionDeletion in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *ProjectionDeletion) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// projectionEntityStateJSON describes the members of ProjectionEntityState to runtime.DecodeJSONObject.
+var projectionEntityStateJSON = runtime.JSONObject{
+	Type: "ProjectionEntityState",
+	Members: []runtime.JSONMember{
+		{Name: "entity_id", Offset: unsafe.Offsetof(ProjectionEntityState{}.EntityID), Kind: runtime.MemberString, Bit: 1 << 1},
+		{Name: "found", Offset: unsafe.Offsetof(ProjectionEntityState{}.Found), Kind: runtime.MemberBool, Bit: 1 << 3},
+		{Name: "projection", Offset: unsafe.Offsetof(ProjectionEntityState{}.Projection), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "state", Offset: unsafe.Offsetof(ProjectionEntityState{}.State), Kind: runtime.MemberRaw, Bit: 1 << 2},
+	},
+	Required:    []string{"projection", "entity_id", "state", "found"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(ProjectionEntityState{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes ProjectionEntityState from d in one pass over the input, as
@@ -1455,47 +1041,32 @@ func (v *ProjectionEntityState) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = ProjectionEntityState{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("ProjectionEntityState", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "projection":
-			err = runtime.DecodeJSONStringTo(d, &v.Projection)
-			seen |= 0x1
-		case "entity_id":
-			err = runtime.DecodeJSONStringTo(d, &v.EntityID)
-			seen |= 0x2
-		case "state":
-			err = runtime.DecodeJSONRawTo(d, &v.State)
-			seen |= 0x4
-		case "found":
-			err = runtime.DecodeJSONBoolTo(d, &v.Found)
-			seen |= 0x8
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("ProjectionEntityState", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("ProjectionEntityState", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("ProjectionEntityState", err)
-	}
-	if seen != 0xf {
-		return runtime.JSONMissing("ProjectionEntityState", seen, "projection", "entity_id", "state", "found")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &projectionEntityStateJSON)
 }
 
 // UnmarshalJSON decodes ProjectionEntityState in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *ProjectionEntityState) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// decodeProjectionSummaryList decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeProjectionSummaryList(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*[]ProjectionSummary)(p)
+	return runtime.DecodeJSONSlice(d, v, runtime.DecodeJSONWith[ProjectionSummary])
+}
+
+// projectionListJSON describes the members of ProjectionList to runtime.DecodeJSONObject.
+var projectionListJSON = runtime.JSONObject{
+	Type: "ProjectionList",
+	Members: []runtime.JSONMember{
+		{Name: "projections", Offset: unsafe.Offsetof(ProjectionList{}.Projections), Decode: decodeProjectionSummaryList, Bit: 1 << 0},
+		{Name: "total", Offset: unsafe.Offsetof(ProjectionList{}.Total), Kind: runtime.MemberInt64, Bit: 1 << 1},
+	},
+	Required:    []string{"projections", "total"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(ProjectionList{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes ProjectionList from d in one pass over the input, as
@@ -1506,41 +1077,26 @@ func (v *ProjectionList) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = ProjectionList{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("ProjectionList", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "projections":
-			err = runtime.DecodeJSONSlice(d, &v.Projections, runtime.DecodeJSONWith[ProjectionSummary])
-			seen |= 0x1
-		case "total":
-			err = runtime.DecodeJSONInt64To(d, &v.Total)
-			seen |= 0x2
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("ProjectionList", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("ProjectionList", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("ProjectionList", err)
-	}
-	if seen != 0x3 {
-		return runtime.JSONMissing("ProjectionList", seen, "projections", "total")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &projectionListJSON)
 }
 
 // UnmarshalJSON decodes ProjectionList in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *ProjectionList) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// projectionResetJSON describes the members of ProjectionReset to runtime.DecodeJSONObject.
+var projectionResetJSON = runtime.JSONObject{
+	Type: "ProjectionReset",
+	Members: []runtime.JSONMember{
+		{Name: "events_reprocessed", Offset: unsafe.Offsetof(ProjectionReset{}.EventsReprocessed), Kind: runtime.MemberInt64, Bit: 1 << 2},
+		{Name: "projection", Offset: unsafe.Offsetof(ProjectionReset{}.Projection), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "reset", Offset: unsafe.Offsetof(ProjectionReset{}.Reset), Kind: runtime.MemberBool, Bit: 1 << 1},
+	},
+	Required:    []string{"projection", "reset", "events_reprocessed"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(ProjectionReset{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes ProjectionReset from d in one pass over the input, as
@@ -1551,44 +1107,26 @@ func (v *ProjectionReset) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = ProjectionReset{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("ProjectionReset", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "projection":
-			err = runtime.DecodeJSONStringTo(d, &v.Projection)
-			seen |= 0x1
-		case "reset":
-			err = runtime.DecodeJSONBoolTo(d, &v.Reset)
-			seen |= 0x2
-		case "events_reprocessed":
-			err = runtime.DecodeJSONInt64To(d, &v.EventsReprocessed)
-			seen |= 0x4
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("ProjectionReset", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("ProjectionReset", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("ProjectionReset", err)
-	}
-	if seen != 0x7 {
-		return runtime.JSONMissing("ProjectionReset", seen, "projection", "reset", "events_reprocessed")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &projectionResetJSON)
 }
 
 // UnmarshalJSON decodes ProjectionReset in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *ProjectionReset) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// projectionSnapshotJSON describes the members of ProjectionSnapshot to runtime.DecodeJSONObject.
+var projectionSnapshotJSON = runtime.JSONObject{
+	Type: "ProjectionSnapshot",
+	Members: []runtime.JSONMember{
+		{Name: "entity_id", Offset: unsafe.Offsetof(ProjectionSnapshot{}.EntityID), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "from_projection", Offset: unsafe.Offsetof(ProjectionSnapshot{}.FromProjection), Kind: runtime.MemberString, Bit: 1 << 2},
+		{Name: "snapshot", Offset: unsafe.Offsetof(ProjectionSnapshot{}.Snapshot), Kind: runtime.MemberRaw, Bit: 1 << 1},
+	},
+	Required:    []string{"entity_id", "snapshot", "from_projection"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(ProjectionSnapshot{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes ProjectionSnapshot from d in one pass over the input, as
@@ -1599,44 +1137,25 @@ func (v *ProjectionSnapshot) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = ProjectionSnapshot{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("ProjectionSnapshot", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "entity_id":
-			err = runtime.DecodeJSONStringTo(d, &v.EntityID)
-			seen |= 0x1
-		case "snapshot":
-			err = runtime.DecodeJSONRawTo(d, &v.Snapshot)
-			seen |= 0x2
-		case "from_projection":
-			err = runtime.DecodeJSONStringTo(d, &v.FromProjection)
-			seen |= 0x4
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("ProjectionSnapshot", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("ProjectionSnapshot", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("ProjectionSnapshot", err)
-	}
-	if seen != 0x7 {
-		return runtime.JSONMissing("ProjectionSnapshot", seen, "entity_id", "snapshot", "from_projection")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &projectionSnapshotJSON)
 }
 
 // UnmarshalJSON decodes ProjectionSnapshot in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *ProjectionSnapshot) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// projectionStateEntryJSON describes the members of ProjectionStateEntry to runtime.DecodeJSONObject.
+var projectionStateEntryJSON = runtime.JSONObject{
+	Type: "ProjectionStateEntry",
+	Members: []runtime.JSONMember{
+		{Name: "entity_id", Offset: unsafe.Offsetof(ProjectionStateEntry{}.EntityID), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "state", Offset: unsafe.Offsetof(ProjectionStateEntry{}.State), Kind: runtime.MemberRaw, Bit: 1 << 1},
+	},
+	Required:    []string{"entity_id", "state"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(ProjectionStateEntry{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes ProjectionStateEntry from d in one pass over the input, as
@@ -1647,41 +1166,28 @@ func (v *ProjectionStateEntry) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = ProjectionStateEntry{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("ProjectionStateEntry", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "entity_id":
-			err = runtime.DecodeJSONStringTo(d, &v.EntityID)
-			seen |= 0x1
-		case "state":
-			err = runtime.DecodeJSONRawTo(d, &v.State)
-			seen |= 0x2
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("ProjectionStateEntry", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("ProjectionStateEntry", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("ProjectionStateEntry", err)
-	}
-	if seen != 0x3 {
-		return runtime.JSONMissing("ProjectionStateEntry", seen, "entity_id", "state")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &projectionStateEntryJSON)
 }
 
 // UnmarshalJSON decodes ProjectionStateEntry in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *ProjectionStateEntry) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// projectionStateSummaryJSON describes the members of ProjectionStateSummary to runtime.DecodeJSONObject.
+var projectionStateSummaryJSON = runtime.JSONObject{
+	Type: "ProjectionStateSummary",
+	Members: []runtime.JSONMember{
+		{Name: "count", Offset: unsafe.Offsetof(ProjectionStateSummary{}.Count), Kind: runtime.MemberInt64, Bit: 1 << 2},
+		{Name: "has_more", Offset: unsafe.Offsetof(ProjectionStateSummary{}.HasMore), Kind: runtime.MemberBool, Bit: 1 << 4},
+		{Name: "projection", Offset: unsafe.Offsetof(ProjectionStateSummary{}.Projection), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "states", Offset: unsafe.Offsetof(ProjectionStateSummary{}.States), Decode: decodeProjectionStateEntryList, Bit: 1 << 1},
+		{Name: "total", Offset: unsafe.Offsetof(ProjectionStateSummary{}.Total), Kind: runtime.MemberInt64, Bit: 1 << 3},
+	},
+	Required:    []string{"projection", "states", "count", "total", "has_more"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(ProjectionStateSummary{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes ProjectionStateSummary from d in one pass over the input, as
@@ -1692,50 +1198,25 @@ func (v *ProjectionStateSummary) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = ProjectionStateSummary{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("ProjectionStateSummary", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "projection":
-			err = runtime.DecodeJSONStringTo(d, &v.Projection)
-			seen |= 0x1
-		case "states":
-			err = runtime.DecodeJSONSlice(d, &v.States, runtime.DecodeJSONWith[ProjectionStateEntry])
-			seen |= 0x2
-		case "count":
-			err = runtime.DecodeJSONInt64To(d, &v.Count)
-			seen |= 0x4
-		case "total":
-			err = runtime.DecodeJSONInt64To(d, &v.Total)
-			seen |= 0x8
-		case "has_more":
-			err = runtime.DecodeJSONBoolTo(d, &v.HasMore)
-			seen |= 0x10
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("ProjectionStateSummary", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("ProjectionStateSummary", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("ProjectionStateSummary", err)
-	}
-	if seen != 0x1f {
-		return runtime.JSONMissing("ProjectionStateSummary", seen, "projection", "states", "count", "total", "has_more")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &projectionStateSummaryJSON)
 }
 
 // UnmarshalJSON decodes ProjectionStateSummary in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *ProjectionStateSummary) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// projectionStatusJSON describes the members of ProjectionStatus to runtime.DecodeJSONObject.
+var projectionStatusJSON = runtime.JSONObject{
+	Type: "ProjectionStatus",
+	Members: []runtime.JSONMember{
+		{Name: "projection", Offset: unsafe.Offsetof(ProjectionStatus{}.Projection), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "status", Offset: unsafe.Offsetof(ProjectionStatus{}.Status), Kind: runtime.MemberString, Bit: 1 << 1},
+	},
+	Required:    []string{"projection", "status"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(ProjectionStatus{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes ProjectionStatus from d in one pass over the input, as
@@ -1746,41 +1227,26 @@ func (v *ProjectionStatus) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = ProjectionStatus{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("ProjectionStatus", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "projection":
-			err = runtime.DecodeJSONStringTo(d, &v.Projection)
-			seen |= 0x1
-		case "status":
-			err = runtime.DecodeJSONStringTo(d, &v.Status)
-			seen |= 0x2
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("ProjectionStatus", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("ProjectionStatus", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("ProjectionStatus", err)
-	}
-	if seen != 0x3 {
-		return runtime.JSONMissing("ProjectionStatus", seen, "projection", "status")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &projectionStatusJSON)
 }
 
 // UnmarshalJSON decodes ProjectionStatus in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *ProjectionStatus) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// projectionSummaryJSON describes the members of ProjectionSummary to runtime.DecodeJSONObject.
+var projectionSummaryJSON = runtime.JSONObject{
+	Type: "ProjectionSummary",
+	Members: []runtime.JSONMember{
+		{Name: "name", Offset: unsafe.Offsetof(ProjectionSummary{}.Name), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "status", Offset: unsafe.Offsetof(ProjectionSummary{}.Status), Kind: runtime.MemberString, Bit: 1 << 2},
+		{Name: "type", Offset: unsafe.Offsetof(ProjectionSummary{}.Type), Kind: runtime.MemberString, Bit: 1 << 1},
+	},
+	Required:    []string{"name", "type", "status"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(ProjectionSummary{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes ProjectionSummary from d in one pass over the input, as
@@ -1791,44 +1257,25 @@ func (v *ProjectionSummary) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = ProjectionSummary{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("ProjectionSummary", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "name":
-			err = runtime.DecodeJSONStringTo(d, &v.Name)
-			seen |= 0x1
-		case "type":
-			err = runtime.DecodeJSONStringTo(d, &v.Type)
-			seen |= 0x2
-		case "status":
-			err = runtime.DecodeJSONStringTo(d, &v.Status)
-			seen |= 0x4
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("ProjectionSummary", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("ProjectionSummary", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("ProjectionSummary", err)
-	}
-	if seen != 0x7 {
-		return runtime.JSONMissing("ProjectionSummary", seen, "name", "type", "status")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &projectionSummaryJSON)
 }
 
 // UnmarshalJSON decodes ProjectionSummary in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *ProjectionSummary) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// registerConsumerRequestJSON describes the members of RegisterConsumerRequest to runtime.DecodeJSONObject.
+var registerConsumerRequestJSON = runtime.JSONObject{
+	Type: "RegisterConsumerRequest",
+	Members: []runtime.JSONMember{
+		{Name: "consumer_id", Offset: unsafe.Offsetof(RegisterConsumerRequest{}.ConsumerID), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "event_type_filters", Offset: unsafe.Offsetof(RegisterConsumerRequest{}.EventTypeFilters), Kind: runtime.InOptSlice | runtime.MemberString},
+	},
+	Required:    []string{"consumer_id"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(RegisterConsumerRequest{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes RegisterConsumerRequest from d in one pass over the input, as
@@ -1839,40 +1286,25 @@ func (v *RegisterConsumerRequest) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = RegisterConsumerRequest{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("RegisterConsumerRequest", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "consumer_id":
-			err = runtime.DecodeJSONStringTo(d, &v.ConsumerID)
-			seen |= 0x1
-		case "event_type_filters":
-			err = runtime.DecodeJSONOptSlice(d, &v.EventTypeFilters, runtime.DecodeJSONStringTo[string])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("RegisterConsumerRequest", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("RegisterConsumerRequest", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("RegisterConsumerRequest", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("RegisterConsumerRequest", seen, "consumer_id")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &registerConsumerRequestJSON)
 }
 
 // UnmarshalJSON decodes RegisterConsumerRequest in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *RegisterConsumerRequest) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// replayCompleteFrameJSON describes the members of ReplayCompleteFrame to runtime.DecodeJSONObject.
+var replayCompleteFrameJSON = runtime.JSONObject{
+	Type: "ReplayCompleteFrame",
+	Members: []runtime.JSONMember{
+		{Name: "replayed", Offset: unsafe.Offsetof(ReplayCompleteFrame{}.Replayed), Kind: runtime.MemberInt64, Bit: 1 << 1},
+		{Name: "type", Offset: unsafe.Offsetof(ReplayCompleteFrame{}.Type), Kind: runtime.MemberString, Bit: 1 << 0},
+	},
+	Required:    []string{"type", "replayed"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(ReplayCompleteFrame{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes ReplayCompleteFrame from d in one pass over the input, as
@@ -1883,41 +1315,26 @@ func (v *ReplayCompleteFrame) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = ReplayCompleteFrame{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("ReplayCompleteFrame", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "type":
-			err = runtime.DecodeJSONStringTo(d, &v.Type)
-			seen |= 0x1
-		case "replayed":
-			err = runtime.DecodeJSONInt64To(d, &v.Replayed)
-			seen |= 0x2
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("ReplayCompleteFrame", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("ReplayCompleteFrame", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("ReplayCompleteFrame", err)
-	}
-	if seen != 0x3 {
-		return runtime.JSONMissing("ReplayCompleteFrame", seen, "type", "replayed")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &replayCompleteFrameJSON)
 }
 
 // UnmarshalJSON decodes ReplayCompleteFrame in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *ReplayCompleteFrame) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// replayFrameJSON describes the members of ReplayFrame to runtime.DecodeJSONObject.
+var replayFrameJSON = runtime.JSONObject{
+	Type: "ReplayFrame",
+	Members: []runtime.JSONMember{
+		{Name: "event", Offset: unsafe.Offsetof(ReplayFrame{}.Event), Decode: decodeEvent, Bit: 1 << 2},
+		{Name: "position", Offset: unsafe.Offsetof(ReplayFrame{}.Position), Kind: runtime.MemberInt64, Bit: 1 << 1},
+		{Name: "type", Offset: unsafe.Offsetof(ReplayFrame{}.Type), Kind: runtime.MemberString, Bit: 1 << 0},
+	},
+	Required:    []string{"type", "position", "event"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(ReplayFrame{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes ReplayFrame from d in one pass over the input, as
@@ -1928,44 +1345,24 @@ func (v *ReplayFrame) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = ReplayFrame{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("ReplayFrame", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "type":
-			err = runtime.DecodeJSONStringTo(d, &v.Type)
-			seen |= 0x1
-		case "position":
-			err = runtime.DecodeJSONInt64To(d, &v.Position)
-			seen |= 0x2
-		case "event":
-			err = runtime.DecodeJSONValue(d, &v.Event)
-			seen |= 0x4
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("ReplayFrame", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("ReplayFrame", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("ReplayFrame", err)
-	}
-	if seen != 0x7 {
-		return runtime.JSONMissing("ReplayFrame", seen, "type", "position", "event")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &replayFrameJSON)
 }
 
 // UnmarshalJSON decodes ReplayFrame in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *ReplayFrame) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// saveProjectionStateRequestJSON describes the members of SaveProjectionStateRequest to runtime.DecodeJSONObject.
+var saveProjectionStateRequestJSON = runtime.JSONObject{
+	Type: "SaveProjectionStateRequest",
+	Members: []runtime.JSONMember{
+		{Name: "state", Offset: unsafe.Offsetof(SaveProjectionStateRequest{}.State), Kind: runtime.MemberRaw, Bit: 1 << 0},
+	},
+	Required:    []string{"state"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(SaveProjectionStateRequest{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes SaveProjectionStateRequest from d in one pass over the input, as
@@ -1976,38 +1373,26 @@ func (v *SaveProjectionStateRequest) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = SaveProjectionStateRequest{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("SaveProjectionStateRequest", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "state":
-			err = runtime.DecodeJSONRawTo(d, &v.State)
-			seen |= 0x1
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("SaveProjectionStateRequest", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("SaveProjectionStateRequest", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("SaveProjectionStateRequest", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("SaveProjectionStateRequest", seen, "state")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &saveProjectionStateRequestJSON)
 }
 
 // UnmarshalJSON decodes SaveProjectionStateRequest in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *SaveProjectionStateRequest) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// savedProjectionStateJSON describes the members of SavedProjectionState to runtime.DecodeJSONObject.
+var savedProjectionStateJSON = runtime.JSONObject{
+	Type: "SavedProjectionState",
+	Members: []runtime.JSONMember{
+		{Name: "entity_id", Offset: unsafe.Offsetof(SavedProjectionState{}.EntityID), Kind: runtime.MemberString, Bit: 1 << 1},
+		{Name: "projection", Offset: unsafe.Offsetof(SavedProjectionState{}.Projection), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "saved", Offset: unsafe.Offsetof(SavedProjectionState{}.Saved), Kind: runtime.MemberBool, Bit: 1 << 2},
+	},
+	Required:    []string{"projection", "entity_id", "saved"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(SavedProjectionState{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes SavedProjectionState from d in one pass over the input, as
@@ -2018,44 +1403,30 @@ func (v *SavedProjectionState) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = SavedProjectionState{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("SavedProjectionState", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "projection":
-			err = runtime.DecodeJSONStringTo(d, &v.Projection)
-			seen |= 0x1
-		case "entity_id":
-			err = runtime.DecodeJSONStringTo(d, &v.EntityID)
-			seen |= 0x2
-		case "saved":
-			err = runtime.DecodeJSONBoolTo(d, &v.Saved)
-			seen |= 0x4
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("SavedProjectionState", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("SavedProjectionState", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("SavedProjectionState", err)
-	}
-	if seen != 0x7 {
-		return runtime.JSONMissing("SavedProjectionState", seen, "projection", "entity_id", "saved")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &savedProjectionStateJSON)
 }
 
 // UnmarshalJSON decodes SavedProjectionState in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *SavedProjectionState) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// statsJSON describes the members of Stats to runtime.DecodeJSONObject.
+var statsJSON = runtime.JSONObject{
+	Type: "Stats",
+	Members: []runtime.JSONMember{
+		{Name: "event_types", Offset: unsafe.Offsetof(Stats{}.EventTypes), Kind: runtime.InOptMap | runtime.MemberInt64},
+		{Name: "newest_event", Offset: unsafe.Offsetof(Stats{}.NewestEvent), Kind: runtime.InNullable | runtime.MemberTime},
+		{Name: "oldest_event", Offset: unsafe.Offsetof(Stats{}.OldestEvent), Kind: runtime.InNullable | runtime.MemberTime},
+		{Name: "total_entities", Offset: unsafe.Offsetof(Stats{}.TotalEntities), Kind: runtime.MemberInt64, Bit: 1 << 1},
+		{Name: "total_event_types", Offset: unsafe.Offsetof(Stats{}.TotalEventTypes), Kind: runtime.MemberInt64, Bit: 1 << 2},
+		{Name: "total_events", Offset: unsafe.Offsetof(Stats{}.TotalEvents), Kind: runtime.MemberInt64, Bit: 1 << 0},
+		{Name: "total_ingested", Offset: unsafe.Offsetof(Stats{}.TotalIngested), Kind: runtime.MemberInt64, Bit: 1 << 3},
+	},
+	Required:    []string{"total_events", "total_entities", "total_event_types", "total_ingested"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Stats{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes Stats from d in one pass over the input, as
@@ -2066,53 +1437,32 @@ func (v *Stats) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Stats{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Stats", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "total_events":
-			err = runtime.DecodeJSONInt64To(d, &v.TotalEvents)
-			seen |= 0x1
-		case "total_entities":
-			err = runtime.DecodeJSONInt64To(d, &v.TotalEntities)
-			seen |= 0x2
-		case "total_event_types":
-			err = runtime.DecodeJSONInt64To(d, &v.TotalEventTypes)
-			seen |= 0x4
-		case "total_ingested":
-			err = runtime.DecodeJSONInt64To(d, &v.TotalIngested)
-			seen |= 0x8
-		case "event_types":
-			err = runtime.DecodeJSONOptMap(d, &v.EventTypes, runtime.DecodeJSONInt64To[int64])
-		case "oldest_event":
-			err = runtime.DecodeJSONNullable(d, &v.OldestEvent, runtime.DecodeJSONTime)
-		case "newest_event":
-			err = runtime.DecodeJSONNullable(d, &v.NewestEvent, runtime.DecodeJSONTime)
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Stats", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Stats", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Stats", err)
-	}
-	if seen != 0xf {
-		return runtime.JSONMissing("Stats", seen, "total_events", "total_entities", "total_event_types", "total_ingested")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &statsJSON)
 }
 
 // UnmarshalJSON decodes Stats in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Stats) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// decodeStreamSummaryList decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeStreamSummaryList(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*[]StreamSummary)(p)
+	return runtime.DecodeJSONSlice(d, v, runtime.DecodeJSONWith[StreamSummary])
+}
+
+// streamPageJSON describes the members of StreamPage to runtime.DecodeJSONObject.
+var streamPageJSON = runtime.JSONObject{
+	Type: "StreamPage",
+	Members: []runtime.JSONMember{
+		{Name: "streams", Offset: unsafe.Offsetof(StreamPage{}.Streams), Decode: decodeStreamSummaryList, Bit: 1 << 0},
+		{Name: "total", Offset: unsafe.Offsetof(StreamPage{}.Total), Kind: runtime.MemberInt64, Bit: 1 << 1},
+	},
+	Required:    []string{"streams", "total"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(StreamPage{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes StreamPage from d in one pass over the input, as
@@ -2123,41 +1473,26 @@ func (v *StreamPage) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = StreamPage{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("StreamPage", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "streams":
-			err = runtime.DecodeJSONSlice(d, &v.Streams, runtime.DecodeJSONWith[StreamSummary])
-			seen |= 0x1
-		case "total":
-			err = runtime.DecodeJSONInt64To(d, &v.Total)
-			seen |= 0x2
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("StreamPage", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("StreamPage", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("StreamPage", err)
-	}
-	if seen != 0x3 {
-		return runtime.JSONMissing("StreamPage", seen, "streams", "total")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &streamPageJSON)
 }
 
 // UnmarshalJSON decodes StreamPage in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *StreamPage) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// streamSummaryJSON describes the members of StreamSummary to runtime.DecodeJSONObject.
+var streamSummaryJSON = runtime.JSONObject{
+	Type: "StreamSummary",
+	Members: []runtime.JSONMember{
+		{Name: "event_count", Offset: unsafe.Offsetof(StreamSummary{}.EventCount), Kind: runtime.MemberInt64, Bit: 1 << 1},
+		{Name: "last_event_at", Offset: unsafe.Offsetof(StreamSummary{}.LastEventAt), Kind: runtime.MemberTime, Bit: 1 << 2},
+		{Name: "stream_id", Offset: unsafe.Offsetof(StreamSummary{}.StreamID), Kind: runtime.MemberString, Bit: 1 << 0},
+	},
+	Required:    []string{"stream_id", "event_count", "last_event_at"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(StreamSummary{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes StreamSummary from d in one pass over the input, as
@@ -2168,44 +1503,25 @@ func (v *StreamSummary) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = StreamSummary{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("StreamSummary", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "stream_id":
-			err = runtime.DecodeJSONStringTo(d, &v.StreamID)
-			seen |= 0x1
-		case "event_count":
-			err = runtime.DecodeJSONInt64To(d, &v.EventCount)
-			seen |= 0x2
-		case "last_event_at":
-			err = runtime.DecodeJSONTime(d, &v.LastEventAt)
-			seen |= 0x4
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("StreamSummary", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("StreamSummary", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("StreamSummary", err)
-	}
-	if seen != 0x7 {
-		return runtime.JSONMissing("StreamSummary", seen, "stream_id", "event_count", "last_event_at")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &streamSummaryJSON)
 }
 
 // UnmarshalJSON decodes StreamSummary in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *StreamSummary) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// subscribeFrameJSON describes the members of SubscribeFrame to runtime.DecodeJSONObject.
+var subscribeFrameJSON = runtime.JSONObject{
+	Type: "SubscribeFrame",
+	Members: []runtime.JSONMember{
+		{Name: "filters", Offset: unsafe.Offsetof(SubscribeFrame{}.Filters), Kind: runtime.InSlice | runtime.MemberString, Bit: 1 << 1},
+		{Name: "type", Offset: unsafe.Offsetof(SubscribeFrame{}.Type), Kind: runtime.MemberString, Bit: 1 << 0},
+	},
+	Required:    []string{"type", "filters"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(SubscribeFrame{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes SubscribeFrame from d in one pass over the input, as
@@ -2216,41 +1532,28 @@ func (v *SubscribeFrame) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = SubscribeFrame{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("SubscribeFrame", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "type":
-			err = runtime.DecodeJSONStringTo(d, &v.Type)
-			seen |= 0x1
-		case "filters":
-			err = runtime.DecodeJSONSlice(d, &v.Filters, runtime.DecodeJSONStringTo[string])
-			seen |= 0x2
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("SubscribeFrame", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("SubscribeFrame", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("SubscribeFrame", err)
-	}
-	if seen != 0x3 {
-		return runtime.JSONMissing("SubscribeFrame", seen, "type", "filters")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &subscribeFrameJSON)
 }
 
 // UnmarshalJSON decodes SubscribeFrame in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *SubscribeFrame) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// systemStreamsJSON describes the members of SystemStreams to runtime.DecodeJSONObject.
+var systemStreamsJSON = runtime.JSONObject{
+	Type: "SystemStreams",
+	Members: []runtime.JSONMember{
+		{Name: "config_events", Offset: unsafe.Offsetof(SystemStreams{}.ConfigEvents), Kind: runtime.InOpt | runtime.MemberInt64},
+		{Name: "mode", Offset: unsafe.Offsetof(SystemStreams{}.Mode), Kind: runtime.MemberString, Bit: 1 << 1},
+		{Name: "status", Offset: unsafe.Offsetof(SystemStreams{}.Status), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "tenant_events", Offset: unsafe.Offsetof(SystemStreams{}.TenantEvents), Kind: runtime.InOpt | runtime.MemberInt64},
+		{Name: "total_events", Offset: unsafe.Offsetof(SystemStreams{}.TotalEvents), Kind: runtime.InOpt | runtime.MemberInt64},
+	},
+	Required:    []string{"status", "mode"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(SystemStreams{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes SystemStreams from d in one pass over the input, as
@@ -2261,41 +1564,7 @@ func (v *SystemStreams) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = SystemStreams{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("SystemStreams", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "status":
-			err = runtime.DecodeJSONStringTo(d, &v.Status)
-			seen |= 0x1
-		case "mode":
-			err = runtime.DecodeJSONStringTo(d, &v.Mode)
-			seen |= 0x2
-		case "total_events":
-			err = runtime.DecodeJSONOpt(d, &v.TotalEvents, runtime.DecodeJSONInt64To[int64])
-		case "tenant_events":
-			err = runtime.DecodeJSONOpt(d, &v.TenantEvents, runtime.DecodeJSONInt64To[int64])
-		case "config_events":
-			err = runtime.DecodeJSONOpt(d, &v.ConfigEvents, runtime.DecodeJSONInt64To[int64])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("SystemStreams", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("SystemStreams", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("SystemStreams", err)
-	}
-	if seen != 0x3 {
-		return runtime.JSONMissing("SystemStreams", seen, "status", "mode")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &systemStreamsJSON)
 }
 
 // UnmarshalJSON decodes SystemStreams in one pass with DecodeJSON, keeping the members the schema does not

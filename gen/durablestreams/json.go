@@ -3,10 +3,24 @@
 package durablestreams
 
 import (
-	"encoding/json"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
+	"unsafe"
 )
+
+// controlJSON describes the members of Control to runtime.DecodeJSONObject.
+var controlJSON = runtime.JSONObject{
+	Type: "Control",
+	Members: []runtime.JSONMember{
+		{Name: "streamClosed", Offset: unsafe.Offsetof(Control{}.StreamClosed), Kind: runtime.InOpt | runtime.MemberBool},
+		{Name: "streamCursor", Offset: unsafe.Offsetof(Control{}.StreamCursor), Kind: runtime.InOpt | runtime.MemberString},
+		{Name: "streamNextOffset", Offset: unsafe.Offsetof(Control{}.StreamNextOffset), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "upToDate", Offset: unsafe.Offsetof(Control{}.UpToDate), Kind: runtime.InOpt | runtime.MemberBool},
+	},
+	Required:    []string{"streamNextOffset"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Control{}.AdditionalProperties),
+}
 
 // DecodeJSON decodes Control from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
@@ -16,38 +30,7 @@ func (v *Control) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Control{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Control", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "streamNextOffset":
-			err = runtime.DecodeJSONStringTo(d, &v.StreamNextOffset)
-			seen |= 0x1
-		case "streamCursor":
-			err = runtime.DecodeJSONOpt(d, &v.StreamCursor, runtime.DecodeJSONStringTo[string])
-		case "upToDate":
-			err = runtime.DecodeJSONOpt(d, &v.UpToDate, runtime.DecodeJSONBoolTo[bool])
-		case "streamClosed":
-			err = runtime.DecodeJSONOpt(d, &v.StreamClosed, runtime.DecodeJSONBoolTo[bool])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Control", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Control", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Control", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("Control", seen, "streamNextOffset")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &controlJSON)
 }
 
 // UnmarshalJSON decodes Control in one pass with DecodeJSON, keeping the members the schema does not

@@ -3,10 +3,25 @@
 package query
 
 import (
-	"encoding/json"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
+	"unsafe"
 )
+
+// healthJSON describes the members of Health to runtime.DecodeJSONObject.
+var healthJSON = runtime.JSONObject{
+	Type: "Health",
+	Members: []runtime.JSONMember{
+		{Name: "backend", Offset: unsafe.Offsetof(Health{}.Backend), Kind: runtime.MemberString, Bit: 1 << 2},
+		{Name: "service", Offset: unsafe.Offsetof(Health{}.Service), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "status", Offset: unsafe.Offsetof(Health{}.Status), Kind: runtime.MemberString, Bit: 1 << 1},
+		{Name: "timestamp", Offset: unsafe.Offsetof(Health{}.Timestamp), Kind: runtime.MemberTime, Bit: 1 << 3},
+		{Name: "version", Offset: unsafe.Offsetof(Health{}.Version), Kind: runtime.MemberString, Bit: 1 << 4},
+	},
+	Required:    []string{"service", "status", "backend", "timestamp", "version"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Health{}.AdditionalProperties),
+}
 
 // DecodeJSON decodes Health from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
@@ -16,50 +31,31 @@ func (v *Health) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Health{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Health", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "service":
-			err = runtime.DecodeJSONStringTo(d, &v.Service)
-			seen |= 0x1
-		case "status":
-			err = runtime.DecodeJSONStringTo(d, &v.Status)
-			seen |= 0x2
-		case "backend":
-			err = runtime.DecodeJSONStringTo(d, &v.Backend)
-			seen |= 0x4
-		case "timestamp":
-			err = runtime.DecodeJSONTime(d, &v.Timestamp)
-			seen |= 0x8
-		case "version":
-			err = runtime.DecodeJSONStringTo(d, &v.Version)
-			seen |= 0x10
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Health", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Health", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Health", err)
-	}
-	if seen != 0x1f {
-		return runtime.JSONMissing("Health", seen, "service", "status", "backend", "timestamp", "version")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &healthJSON)
 }
 
 // UnmarshalJSON decodes Health in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Health) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// decodePaymentRequiredErrorError decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodePaymentRequiredErrorError(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*PaymentRequiredErrorError)(p)
+	return runtime.DecodeJSONWith[PaymentRequiredErrorError](d, v)
+}
+
+// paymentRequiredErrorJSON describes the members of PaymentRequiredError to runtime.DecodeJSONObject.
+var paymentRequiredErrorJSON = runtime.JSONObject{
+	Type: "PaymentRequiredError",
+	Members: []runtime.JSONMember{
+		{Name: "error", Offset: unsafe.Offsetof(PaymentRequiredError{}.Error), Decode: decodePaymentRequiredErrorError, Bit: 1 << 0},
+	},
+	Required:    []string{"error"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(PaymentRequiredError{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes PaymentRequiredError from d in one pass over the input, as
@@ -70,38 +66,31 @@ func (v *PaymentRequiredError) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = PaymentRequiredError{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("PaymentRequiredError", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "error":
-			err = v.Error.DecodeJSON(d)
-			seen |= 0x1
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("PaymentRequiredError", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("PaymentRequiredError", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("PaymentRequiredError", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("PaymentRequiredError", seen, "error")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &paymentRequiredErrorJSON)
 }
 
 // UnmarshalJSON decodes PaymentRequiredError in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *PaymentRequiredError) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// decodeRateLimitErrorError decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeRateLimitErrorError(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*RateLimitErrorError)(p)
+	return runtime.DecodeJSONWith[RateLimitErrorError](d, v)
+}
+
+// rateLimitErrorJSON describes the members of RateLimitError to runtime.DecodeJSONObject.
+var rateLimitErrorJSON = runtime.JSONObject{
+	Type: "RateLimitError",
+	Members: []runtime.JSONMember{
+		{Name: "error", Offset: unsafe.Offsetof(RateLimitError{}.Error), Decode: decodeRateLimitErrorError, Bit: 1 << 0},
+	},
+	Required:    []string{"error"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(RateLimitError{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes RateLimitError from d in one pass over the input, as
@@ -112,38 +101,31 @@ func (v *RateLimitError) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = RateLimitError{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("RateLimitError", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "error":
-			err = v.Error.DecodeJSON(d)
-			seen |= 0x1
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("RateLimitError", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("RateLimitError", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("RateLimitError", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("RateLimitError", seen, "error")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &rateLimitErrorJSON)
 }
 
 // UnmarshalJSON decodes RateLimitError in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *RateLimitError) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// decodeUnauthorizedErrorError decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeUnauthorizedErrorError(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*UnauthorizedErrorError)(p)
+	return runtime.DecodeJSONWith[UnauthorizedErrorError](d, v)
+}
+
+// unauthorizedErrorJSON describes the members of UnauthorizedError to runtime.DecodeJSONObject.
+var unauthorizedErrorJSON = runtime.JSONObject{
+	Type: "UnauthorizedError",
+	Members: []runtime.JSONMember{
+		{Name: "error", Offset: unsafe.Offsetof(UnauthorizedError{}.Error), Decode: decodeUnauthorizedErrorError, Bit: 1 << 0},
+	},
+	Required:    []string{"error"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(UnauthorizedError{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes UnauthorizedError from d in one pass over the input, as
@@ -154,38 +136,32 @@ func (v *UnauthorizedError) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = UnauthorizedError{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("UnauthorizedError", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "error":
-			err = v.Error.DecodeJSON(d)
-			seen |= 0x1
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("UnauthorizedError", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("UnauthorizedError", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("UnauthorizedError", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("UnauthorizedError", seen, "error")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &unauthorizedErrorJSON)
 }
 
 // UnmarshalJSON decodes UnauthorizedError in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *UnauthorizedError) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// paymentRequiredErrorErrorJSON describes the members of PaymentRequiredErrorError to runtime.DecodeJSONObject.
+var paymentRequiredErrorErrorJSON = runtime.JSONObject{
+	Type: "PaymentRequiredErrorError",
+	Members: []runtime.JSONMember{
+		{Name: "code", Offset: unsafe.Offsetof(PaymentRequiredErrorError{}.Code), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "message", Offset: unsafe.Offsetof(PaymentRequiredErrorError{}.Message), Kind: runtime.MemberString, Bit: 1 << 1},
+		{Name: "percentage", Offset: unsafe.Offsetof(PaymentRequiredErrorError{}.Percentage), Kind: runtime.InOpt | runtime.MemberFloat64},
+		{Name: "quota", Offset: unsafe.Offsetof(PaymentRequiredErrorError{}.Quota), Kind: runtime.InOpt | runtime.MemberInt64},
+		{Name: "reset_at", Offset: unsafe.Offsetof(PaymentRequiredErrorError{}.ResetAt), Kind: runtime.InOpt | runtime.MemberString},
+		{Name: "subscription_status", Offset: unsafe.Offsetof(PaymentRequiredErrorError{}.SubscriptionStatus), Kind: runtime.InOpt | runtime.MemberString},
+		{Name: "upgrade_url", Offset: unsafe.Offsetof(PaymentRequiredErrorError{}.UpgradeURL), Kind: runtime.InOpt | runtime.MemberString},
+		{Name: "usage_type", Offset: unsafe.Offsetof(PaymentRequiredErrorError{}.UsageType), Kind: runtime.InOpt | runtime.MemberString},
+		{Name: "used", Offset: unsafe.Offsetof(PaymentRequiredErrorError{}.Used), Kind: runtime.InOpt | runtime.MemberInt64},
+	},
+	Required:    []string{"code", "message"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(PaymentRequiredErrorError{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes PaymentRequiredErrorError from d in one pass over the input, as
@@ -196,55 +172,29 @@ func (v *PaymentRequiredErrorError) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = PaymentRequiredErrorError{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("PaymentRequiredErrorError", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "code":
-			err = runtime.DecodeJSONStringTo(d, &v.Code)
-			seen |= 0x1
-		case "message":
-			err = runtime.DecodeJSONStringTo(d, &v.Message)
-			seen |= 0x2
-		case "subscription_status":
-			err = runtime.DecodeJSONOpt(d, &v.SubscriptionStatus, runtime.DecodeJSONStringTo[string])
-		case "usage_type":
-			err = runtime.DecodeJSONOpt(d, &v.UsageType, runtime.DecodeJSONStringTo[string])
-		case "used":
-			err = runtime.DecodeJSONOpt(d, &v.Used, runtime.DecodeJSONInt64To[int64])
-		case "quota":
-			err = runtime.DecodeJSONOpt(d, &v.Quota, runtime.DecodeJSONInt64To[int64])
-		case "percentage":
-			err = runtime.DecodeJSONOpt(d, &v.Percentage, runtime.DecodeJSONFloat64To[float64])
-		case "reset_at":
-			err = runtime.DecodeJSONOpt(d, &v.ResetAt, runtime.DecodeJSONStringTo[string])
-		case "upgrade_url":
-			err = runtime.DecodeJSONOpt(d, &v.UpgradeURL, runtime.DecodeJSONStringTo[string])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("PaymentRequiredErrorError", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("PaymentRequiredErrorError", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("PaymentRequiredErrorError", err)
-	}
-	if seen != 0x3 {
-		return runtime.JSONMissing("PaymentRequiredErrorError", seen, "code", "message")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &paymentRequiredErrorErrorJSON)
 }
 
 // UnmarshalJSON decodes PaymentRequiredErrorError in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *PaymentRequiredErrorError) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// rateLimitErrorErrorJSON describes the members of RateLimitErrorError to runtime.DecodeJSONObject.
+var rateLimitErrorErrorJSON = runtime.JSONObject{
+	Type: "RateLimitErrorError",
+	Members: []runtime.JSONMember{
+		{Name: "code", Offset: unsafe.Offsetof(RateLimitErrorError{}.Code), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "limit", Offset: unsafe.Offsetof(RateLimitErrorError{}.Limit), Kind: runtime.InOpt | runtime.MemberInt64},
+		{Name: "message", Offset: unsafe.Offsetof(RateLimitErrorError{}.Message), Kind: runtime.MemberString, Bit: 1 << 1},
+		{Name: "retry_after_seconds", Offset: unsafe.Offsetof(RateLimitErrorError{}.RetryAfterSeconds), Kind: runtime.MemberInt64, Bit: 1 << 2},
+		{Name: "tier", Offset: unsafe.Offsetof(RateLimitErrorError{}.Tier), Kind: runtime.InOpt | runtime.MemberString},
+		{Name: "upgrade_url", Offset: unsafe.Offsetof(RateLimitErrorError{}.UpgradeURL), Kind: runtime.InOpt | runtime.MemberString},
+	},
+	Required:    []string{"code", "message", "retry_after_seconds"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(RateLimitErrorError{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes RateLimitErrorError from d in one pass over the input, as
@@ -255,50 +205,27 @@ func (v *RateLimitErrorError) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = RateLimitErrorError{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("RateLimitErrorError", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "code":
-			err = runtime.DecodeJSONStringTo(d, &v.Code)
-			seen |= 0x1
-		case "message":
-			err = runtime.DecodeJSONStringTo(d, &v.Message)
-			seen |= 0x2
-		case "retry_after_seconds":
-			err = runtime.DecodeJSONInt64To(d, &v.RetryAfterSeconds)
-			seen |= 0x4
-		case "tier":
-			err = runtime.DecodeJSONOpt(d, &v.Tier, runtime.DecodeJSONStringTo[string])
-		case "limit":
-			err = runtime.DecodeJSONOpt(d, &v.Limit, runtime.DecodeJSONInt64To[int64])
-		case "upgrade_url":
-			err = runtime.DecodeJSONOpt(d, &v.UpgradeURL, runtime.DecodeJSONStringTo[string])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("RateLimitErrorError", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("RateLimitErrorError", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("RateLimitErrorError", err)
-	}
-	if seen != 0x7 {
-		return runtime.JSONMissing("RateLimitErrorError", seen, "code", "message", "retry_after_seconds")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &rateLimitErrorErrorJSON)
 }
 
 // UnmarshalJSON decodes RateLimitErrorError in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *RateLimitErrorError) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// unauthorizedErrorErrorJSON describes the members of UnauthorizedErrorError to runtime.DecodeJSONObject.
+var unauthorizedErrorErrorJSON = runtime.JSONObject{
+	Type: "UnauthorizedErrorError",
+	Members: []runtime.JSONMember{
+		{Name: "code", Offset: unsafe.Offsetof(UnauthorizedErrorError{}.Code), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "correlation_id", Offset: unsafe.Offsetof(UnauthorizedErrorError{}.CorrelationID), Kind: runtime.InOpt | runtime.MemberString},
+		{Name: "message", Offset: unsafe.Offsetof(UnauthorizedErrorError{}.Message), Kind: runtime.MemberString, Bit: 1 << 1},
+		{Name: "timestamp", Offset: unsafe.Offsetof(UnauthorizedErrorError{}.Timestamp), Kind: runtime.InOpt | runtime.MemberTime},
+	},
+	Required:    []string{"code", "message"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(UnauthorizedErrorError{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes UnauthorizedErrorError from d in one pass over the input, as
@@ -309,39 +236,7 @@ func (v *UnauthorizedErrorError) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = UnauthorizedErrorError{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("UnauthorizedErrorError", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "code":
-			err = runtime.DecodeJSONStringTo(d, &v.Code)
-			seen |= 0x1
-		case "message":
-			err = runtime.DecodeJSONStringTo(d, &v.Message)
-			seen |= 0x2
-		case "correlation_id":
-			err = runtime.DecodeJSONOpt(d, &v.CorrelationID, runtime.DecodeJSONStringTo[string])
-		case "timestamp":
-			err = runtime.DecodeJSONOpt(d, &v.Timestamp, runtime.DecodeJSONTime)
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("UnauthorizedErrorError", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("UnauthorizedErrorError", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("UnauthorizedErrorError", err)
-	}
-	if seen != 0x3 {
-		return runtime.JSONMissing("UnauthorizedErrorError", seen, "code", "message")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &unauthorizedErrorErrorJSON)
 }
 
 // UnmarshalJSON decodes UnauthorizedErrorError in one pass with DecodeJSON, keeping the members the schema does not

@@ -3,10 +3,21 @@
 package todo
 
 import (
-	"encoding/json"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
+	"unsafe"
 )
+
+// errorJSON describes the members of Error to runtime.DecodeJSONObject.
+var errorJSON = runtime.JSONObject{
+	Type: "Error",
+	Members: []runtime.JSONMember{
+		{Name: "error", Offset: unsafe.Offsetof(Error{}.Error), Kind: runtime.MemberString, Bit: 1 << 0},
+	},
+	Required:    []string{"error"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Error{}.AdditionalProperties),
+}
 
 // DecodeJSON decodes Error from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
@@ -16,38 +27,26 @@ func (v *Error) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Error{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Error", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "error":
-			err = runtime.DecodeJSONStringTo(d, &v.Error)
-			seen |= 0x1
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Error", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Error", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Error", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("Error", seen, "error")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &errorJSON)
 }
 
 // UnmarshalJSON decodes Error in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Error) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// newTodoJSON describes the members of NewTodo to runtime.DecodeJSONObject.
+var newTodoJSON = runtime.JSONObject{
+	Type: "NewTodo",
+	Members: []runtime.JSONMember{
+		{Name: "due", Offset: unsafe.Offsetof(NewTodo{}.Due), Kind: runtime.InOpt | runtime.MemberTime},
+		{Name: "priority", Offset: unsafe.Offsetof(NewTodo{}.Priority), Kind: runtime.InOpt | runtime.MemberString},
+		{Name: "title", Offset: unsafe.Offsetof(NewTodo{}.Title), Kind: runtime.MemberString, Bit: 1 << 0},
+	},
+	Required:    []string{"title"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(NewTodo{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes NewTodo from d in one pass over the input, as
@@ -58,42 +57,28 @@ func (v *NewTodo) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = NewTodo{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("NewTodo", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "title":
-			err = runtime.DecodeJSONStringTo(d, &v.Title)
-			seen |= 0x1
-		case "priority":
-			err = runtime.DecodeJSONOpt(d, &v.Priority, runtime.DecodeJSONStringTo[Priority])
-		case "due":
-			err = runtime.DecodeJSONOpt(d, &v.Due, runtime.DecodeJSONTime)
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("NewTodo", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("NewTodo", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("NewTodo", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("NewTodo", seen, "title")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &newTodoJSON)
 }
 
 // UnmarshalJSON decodes NewTodo in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *NewTodo) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// todoJSON describes the members of Todo to runtime.DecodeJSONObject.
+var todoJSON = runtime.JSONObject{
+	Type: "Todo",
+	Members: []runtime.JSONMember{
+		{Name: "done", Offset: unsafe.Offsetof(Todo{}.Done), Kind: runtime.MemberBool, Bit: 1 << 2},
+		{Name: "due", Offset: unsafe.Offsetof(Todo{}.Due), Kind: runtime.InNullable | runtime.MemberTime},
+		{Name: "id", Offset: unsafe.Offsetof(Todo{}.ID), Kind: runtime.MemberInt64, Bit: 1 << 0},
+		{Name: "priority", Offset: unsafe.Offsetof(Todo{}.Priority), Kind: runtime.InOpt | runtime.MemberString},
+		{Name: "title", Offset: unsafe.Offsetof(Todo{}.Title), Kind: runtime.MemberString, Bit: 1 << 1},
+	},
+	Required:    []string{"id", "title", "done"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Todo{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes Todo from d in one pass over the input, as
@@ -104,42 +89,7 @@ func (v *Todo) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Todo{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Todo", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "id":
-			err = runtime.DecodeJSONInt64To(d, &v.ID)
-			seen |= 0x1
-		case "title":
-			err = runtime.DecodeJSONStringTo(d, &v.Title)
-			seen |= 0x2
-		case "done":
-			err = runtime.DecodeJSONBoolTo(d, &v.Done)
-			seen |= 0x4
-		case "priority":
-			err = runtime.DecodeJSONOpt(d, &v.Priority, runtime.DecodeJSONStringTo[Priority])
-		case "due":
-			err = runtime.DecodeJSONNullable(d, &v.Due, runtime.DecodeJSONTime)
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Todo", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Todo", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Todo", err)
-	}
-	if seen != 0x7 {
-		return runtime.JSONMissing("Todo", seen, "id", "title", "done")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &todoJSON)
 }
 
 // UnmarshalJSON decodes Todo in one pass with DecodeJSON, keeping the members the schema does not

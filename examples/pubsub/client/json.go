@@ -3,10 +3,21 @@
 package pubsub
 
 import (
-	"encoding/json"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
+	"unsafe"
 )
+
+// cancellationJSON describes the members of Cancellation to runtime.DecodeJSONObject.
+var cancellationJSON = runtime.JSONObject{
+	Type: "Cancellation",
+	Members: []runtime.JSONMember{
+		{Name: "id", Offset: unsafe.Offsetof(Cancellation{}.ID), Kind: runtime.MemberString, Bit: 1 << 0},
+	},
+	Required:    []string{"id"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Cancellation{}.AdditionalProperties),
+}
 
 // DecodeJSON decodes Cancellation from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
@@ -16,38 +27,24 @@ func (v *Cancellation) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Cancellation{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Cancellation", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "id":
-			err = runtime.DecodeJSONStringTo(d, &v.ID)
-			seen |= 0x1
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Cancellation", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Cancellation", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Cancellation", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("Cancellation", seen, "id")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &cancellationJSON)
 }
 
 // UnmarshalJSON decodes Cancellation in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Cancellation) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// errorJSON describes the members of Error to runtime.DecodeJSONObject.
+var errorJSON = runtime.JSONObject{
+	Type: "Error",
+	Members: []runtime.JSONMember{
+		{Name: "error", Offset: unsafe.Offsetof(Error{}.Error), Kind: runtime.MemberString, Bit: 1 << 0},
+	},
+	Required:    []string{"error"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Error{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes Error from d in one pass over the input, as
@@ -58,38 +55,27 @@ func (v *Error) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Error{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Error", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "error":
-			err = runtime.DecodeJSONStringTo(d, &v.Error)
-			seen |= 0x1
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Error", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Error", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Error", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("Error", seen, "error")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &errorJSON)
 }
 
 // UnmarshalJSON decodes Error in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Error) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// eventJSON describes the members of Event to runtime.DecodeJSONObject.
+var eventJSON = runtime.JSONObject{
+	Type: "Event",
+	Members: []runtime.JSONMember{
+		{Name: "data", Offset: unsafe.Offsetof(Event{}.Data), Kind: runtime.MemberRaw, Bit: 1 << 2},
+		{Name: "deliver_at", Offset: unsafe.Offsetof(Event{}.DeliverAt), Kind: runtime.MemberTime, Bit: 1 << 3},
+		{Name: "id", Offset: unsafe.Offsetof(Event{}.ID), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "topic", Offset: unsafe.Offsetof(Event{}.Topic), Kind: runtime.MemberString, Bit: 1 << 1},
+	},
+	Required:    []string{"id", "topic", "data", "deliver_at"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Event{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes Event from d in one pass over the input, as
@@ -100,47 +86,25 @@ func (v *Event) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Event{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Event", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "id":
-			err = runtime.DecodeJSONStringTo(d, &v.ID)
-			seen |= 0x1
-		case "topic":
-			err = runtime.DecodeJSONStringTo(d, &v.Topic)
-			seen |= 0x2
-		case "data":
-			err = runtime.DecodeJSONRawTo(d, &v.Data)
-			seen |= 0x4
-		case "deliver_at":
-			err = runtime.DecodeJSONTime(d, &v.DeliverAt)
-			seen |= 0x8
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Event", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Event", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Event", err)
-	}
-	if seen != 0xf {
-		return runtime.JSONMissing("Event", seen, "id", "topic", "data", "deliver_at")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &eventJSON)
 }
 
 // UnmarshalJSON decodes Event in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Event) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// publishRequestJSON describes the members of PublishRequest to runtime.DecodeJSONObject.
+var publishRequestJSON = runtime.JSONObject{
+	Type: "PublishRequest",
+	Members: []runtime.JSONMember{
+		{Name: "data", Offset: unsafe.Offsetof(PublishRequest{}.Data), Kind: runtime.MemberRaw, Bit: 1 << 0},
+		{Name: "deliver_at", Offset: unsafe.Offsetof(PublishRequest{}.DeliverAt), Kind: runtime.InOpt | runtime.MemberTime},
+	},
+	Required:    []string{"data"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(PublishRequest{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes PublishRequest from d in one pass over the input, as
@@ -151,34 +115,7 @@ func (v *PublishRequest) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = PublishRequest{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("PublishRequest", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "data":
-			err = runtime.DecodeJSONRawTo(d, &v.Data)
-			seen |= 0x1
-		case "deliver_at":
-			err = runtime.DecodeJSONOpt(d, &v.DeliverAt, runtime.DecodeJSONTime)
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("PublishRequest", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("PublishRequest", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("PublishRequest", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("PublishRequest", seen, "data")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &publishRequestJSON)
 }
 
 // UnmarshalJSON decodes PublishRequest in one pass with DecodeJSON, keeping the members the schema does not

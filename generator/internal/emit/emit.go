@@ -49,6 +49,9 @@ func Files(api *ir.API, cfg Config, warn func(pos ir.Pos, format string, args ..
 type emitter struct {
 	api *ir.API
 	cfg Config
+	// jsonFuncs names the member decoding functions json.go has rendered,
+	// by their code (see jsonFunc).
+	jsonFuncs map[string]string
 	// warn reports what the generated code cannot express as the
 	// document says, at pos.
 	warn func(pos ir.Pos, format string, args ...any)

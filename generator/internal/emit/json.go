@@ -2,6 +2,7 @@ package emit
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/allsource-go/allsource/generator/internal/ir"
@@ -79,79 +80,98 @@ type jsonFn struct {
 	ns    *naming.Namespace
 	d     string // the *runtime.JSONReader parameter
 	owner string // the Go type being decoded, for error messages
-	// assigned records that a member's decoding set err for the check
-	// after the switch instead of returning (see jsonMember.assign).
-	assigned bool
+	// bare makes errors return as they are, without the member's name:
+	// the function decodes one member for runtime.DecodeJSONObject, which
+	// adds it. Such a function also calls the methods of generated types
+	// through the runtime's generic helpers only (see memberDecoder).
+	bare bool
+	// returned records that a member's decoding ended with a return (see
+	// jsonMember.ret).
+	returned bool
+	// derefs maps the expressions "(*p)" made by deref to p, so that
+	// taking their address gives p back rather than &(*p).
+	derefs map[jen.Code]jen.Code
 }
 
+// structDecoder renders the table that describes n's members to
+// runtime.DecodeJSONObject, and n's DecodeJSON and UnmarshalJSON methods,
+// which hand it that table. The table is data: the loop, the lookup of each
+// member and the decoding of scalar members are compiled once, in the
+// runtime, instead of once per type; members of other types decode with a
+// small function shared by every member decoded by the same code (see
+// memberDecoder).
 func (e *emitter) structDecoder(f *jen.File, n *ir.Type) {
-	ns := e.api.Names.Child()
-	recv := ns.Unexported("v")
-	d := ns.Unexported("d")
-	it := ns.Unexported("members")
-	j := &jsonFn{e: e, ns: ns, d: d, owner: n.Name}
-
-	// Required members are counted in a bit set, so that an object that
-	// lacks one is refused (a response that breaks its contract, or a
-	// oneOf variant that does not fit) instead of decoding to a zero value.
-	// Members only requests carry (writeOnly) are not counted, and neither
-	// are those past the 64th.
-	seen := ns.Unexported("seen")
-	var reqNames []jen.Code
-	var cases []jen.Code
+	table := e.api.Names.Unexported(n.Name + "JSON")
+	type entry struct {
+		name string
+		code jen.Code
+	}
+	var entries []entry
+	var required []jen.Code
 	for _, fl := range n.Fields {
+		field := fl.Name
 		if !ir.ValidTag(fl.JSON) {
 			// Not a struct member: kept with the additional properties
 			// (raw JSON then), once its value is checked.
-			chk := ns.Unexported("check")
-			key := ns.Unexported("key")
-			body := []jen.Code{
-				jen.Var().Id(chk).Add(e.typ(fl.Type)),
-				jen.If(jen.List(jen.Id(key), jen.Err()).Op(":=").Add(e.rt("DecodeJSONKept")).Call(jen.Id(d), jen.Op("&").Id(recv).Dot(n.ExtraField), jen.Id(it).Dot("Key").Call(), jen.Op("&").Id(chk), jen.Lit(fl.Nullable || fl.Type.HoldsNull())), jen.Err().Op("!=").Nil()).Block(
-					jen.Return(e.rt("JSONMemberError").Call(jen.Lit(n.Name), jen.Id(key), jen.Err()))),
-			}
-			if fl.Required && !fl.WriteOnly && len(reqNames) < 64 {
-				body = append(body, jen.Id(seen).Op("|=").Id(fmt.Sprintf("%#x", uint64(1)<<len(reqNames))))
-				reqNames = append(reqNames, jen.Lit(fl.JSON))
-			}
-			cases = append(cases, jen.Case(jen.Lit(fl.JSON)).Block(body...))
-			continue
+			field = n.ExtraField
 		}
-		body := j.member(fl, jen.Id(recv).Dot(fl.Name))
-		if fl.Required && !fl.WriteOnly && len(reqNames) < 64 {
-			body = append(body, jen.Id(seen).Op("|=").Id(fmt.Sprintf("%#x", uint64(1)<<len(reqNames))))
-			reqNames = append(reqNames, jen.Lit(fl.JSON))
+		vals := []jen.Code{
+			jen.Id("Name").Op(":").Lit(fl.JSON),
+			jen.Id("Offset").Op(":").Qual("unsafe", "Offsetof").Call(jen.Id(n.Name).Values().Dot(field)),
 		}
-		cases = append(cases, jen.Case(jen.Lit(fl.JSON)).Block(body...))
+		if kind := e.memberKind(fl); kind != nil && ir.ValidTag(fl.JSON) {
+			vals = append(vals, jen.Id("Kind").Op(":").Add(kind))
+		} else {
+			vals = append(vals, jen.Id("Decode").Op(":").Id(e.memberDecoder(f, n, fl)))
+		}
+		// Required members are counted in a bit set, so that an object
+		// that lacks one is refused (a response that breaks its contract,
+		// or a oneOf variant that does not fit) instead of decoding to a
+		// zero value. Members only requests carry (writeOnly) are not
+		// counted, and neither are those past the 64th.
+		if fl.Required && !fl.WriteOnly && len(required) < 64 {
+			vals = append(vals, jen.Id("Bit").Op(":").Lit(1).Op("<<").Lit(len(required)))
+			required = append(required, jen.Lit(fl.JSON))
+		}
+		entries = append(entries, entry{fl.JSON, jen.Values(vals...)})
 	}
-	cases = append(cases, jen.Default().Block(j.extraMember(n, jen.Id(recv).Dot(n.ExtraField), it)...))
+	// Sorted by name, in byte order, for the runtime's binary search.
+	slices.SortFunc(entries, func(a, b entry) int { return strings.Compare(a.name, b.name) })
+	obj := []jen.Code{
+		jen.Id("Type").Op(":").Lit(n.Name),
+		jen.Id("Members").Op(":").Index().Add(e.rt("JSONMember")).ValuesFunc(func(g *jen.Group) {
+			for _, en := range entries {
+				g.Line().Add(en.code)
+			}
+			g.Line()
+		}),
+	}
+	if len(required) > 0 {
+		obj = append(obj, jen.Id("Required").Op(":").Index().String().Values(required...))
+	}
+	if n.Extra != nil {
+		obj = append(obj,
+			jen.Id("Extra").Op(":").Add(e.extraDecoder(f, n)),
+			jen.Id("ExtraOffset").Op(":").Qual("unsafe", "Offsetof").Call(jen.Id(n.Name).Values().Dot(n.ExtraField)))
+	}
+	f.Add(doc(fmt.Sprintf("%s describes the members of %s to runtime.DecodeJSONObject.", table, n.Name)))
+	f.Var().Id(table).Op("=").Add(e.rt("JSONObject")).ValuesFunc(func(g *jen.Group) {
+		for _, o := range obj {
+			g.Line().Add(o)
+		}
+		g.Line()
+	})
+	f.Line()
 
-	loop := []jen.Code{jen.Switch(jen.String().Call(jen.Id(it).Dot("Key").Call())).Block(cases...)}
-	if j.assigned {
-		// The member's name is the key: every case is a member's name.
-		loop = append(loop, jen.If(jen.Err().Op("!=").Nil()).Block(
-			jen.Return(e.rt("JSONMemberError").Call(jen.Lit(n.Name), jen.String().Call(jen.Id(it).Dot("Key").Call()), jen.Err()))))
-	}
+	ns := e.api.Names.Child()
+	recv := ns.Unexported("v")
+	d := ns.Unexported("d")
 	f.Add(doc(fmt.Sprintf("DecodeJSON decodes %s from d in one pass over the input, as\nUnmarshalJSON does: an object replaces the whole value (a member given\ntwice keeps its last value), a JSON null leaves %s unchanged.", n.Name, recv)))
-	body := []jen.Code{
+	f.Func().Params(jen.Id(recv).Op("*").Id(n.Name)).Id("DecodeJSON").Params(jen.Id(d).Op("*").Add(e.rt("JSONReader"))).Error().Block(
 		jen.If(jen.Id(d).Dot("Next").Call().Op("==").Qual(jxPath, "Null")).Block(jen.Return(jen.Id(d).Dot("Null").Call())),
 		jen.Op("*").Id(recv).Op("=").Id(n.Name).Values(),
-		jen.List(jen.Id(it), jen.Err()).Op(":=").Id(d).Dot("ObjIter").Call(),
-		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(e.rt("JSONTypeError").Call(jen.Lit(n.Name), jen.Err()))),
-	}
-	if len(reqNames) > 0 {
-		body = append(body, jen.Var().Id(seen).Uint64())
-	}
-	body = append(body,
-		jen.For(jen.Id(it).Dot("Next").Call()).Block(loop...),
-		jen.If(jen.Err().Op(":=").Id(it).Dot("Err").Call(), jen.Err().Op("!=").Nil()).Block(jen.Return(e.rt("JSONTypeError").Call(jen.Lit(n.Name), jen.Err()))),
+		jen.Return(e.rt("DecodeJSONObject").Call(jen.Id(d), jen.Qual("unsafe", "Pointer").Call(jen.Id(recv)), jen.Op("&").Id(table))),
 	)
-	if len(reqNames) > 0 {
-		body = append(body, jen.If(jen.Id(seen).Op("!=").Id(fmt.Sprintf("%#x", uint64(1)<<len(reqNames)-1))).Block(
-			jen.Return(e.rt("JSONMissing").Call(append([]jen.Code{jen.Lit(n.Name), jen.Id(seen)}, reqNames...)...))))
-	}
-	body = append(body, jen.Return(jen.Nil()))
-	f.Func().Params(jen.Id(recv).Op("*").Id(n.Name)).Id("DecodeJSON").Params(jen.Id(d).Op("*").Add(e.rt("JSONReader"))).Error().Block(body...)
 	f.Line()
 	var extraText string
 	if n.Extra != nil {
@@ -167,31 +187,175 @@ func (e *emitter) structDecoder(f *jen.File, n *ir.Type) {
 	f.Line()
 }
 
-// extraMember returns the statements decoding a member that n does not
-// describe, the member iterator being it: skipped, or kept in the map
-// extra of n's additional properties.
-func (j *jsonFn) extraMember(n *ir.Type, extra jen.Code, it string) []jen.Code {
-	e, d := j.e, j.d
-	if n.Extra == nil {
-		return []jen.Code{jen.If(jen.Err().Op(":=").Id(d).Dot("Skip").Call(), jen.Err().Op("!=").Nil()).Block(
-			jen.Return(e.rt("JSONMemberError").Call(jen.Lit(n.Name), jen.String().Call(jen.Id(it).Dot("Key").Call()), jen.Err())))}
+// memberKind returns the runtime.MemberKind of a member of field fl that
+// the runtime decodes without a function of the generated package: a
+// scalar, alone or in an Opt, a Nullable, a slice or a map, whose field's
+// Go type has the layout the kind names. It returns nil for any other
+// member. It follows jsonFn.member: both must decode a member alike.
+func (e *emitter) memberKind(fl *ir.Field) jen.Code {
+	m := &jsonMember{jsonFn: &jsonFn{e: e}}
+	scalar := func(t *ir.TypeRef) jen.Code {
+		if fn, ok := m.scalarFunc(t); ok {
+			return e.rt(memberScalars[fn])
+		}
+		return nil
 	}
-	key := j.ns.Unexported("key")
+	// exact is the scalar kind of a map's values, which must have the
+	// scalar's Go type itself, not a type defined over it.
+	exact := func(t *ir.TypeRef) jen.Code {
+		if t = t.Unalias(); t.Kind == ir.Basic || t.IsRaw() || t.Kind == ir.Qual && t.Pkg == "time" && t.Name == "Time" {
+			return scalar(t)
+		}
+		return nil
+	}
+	held := func(holder string, k jen.Code) jen.Code {
+		if k == nil {
+			return nil
+		}
+		return e.rt(holder).Op("|").Add(k)
+	}
+	t := fl.Type.Unalias()
+	if fl.Ptr || t.RawKinds() != nil {
+		return nil
+	}
+	switch {
+	case t.Kind == ir.Null:
+		if k := scalar(t); k != nil {
+			return k
+		}
+		return held("InNullable", scalar(t.Elem))
+	case t.IsRaw():
+		return scalar(t)
+	case fl.Nullable:
+		return held("InNullable", scalar(t))
+	case !fl.Required:
+		if k := scalar(t); k != nil {
+			return held("InOpt", k)
+		}
+		switch {
+		case t.Kind == ir.Slice && !isBytes(t):
+			return held("InOptSlice", scalar(t.Elem))
+		case t.Kind == ir.Map:
+			return held("InOptMap", exact(t.Elem))
+		}
+		return nil
+	}
+	if k := scalar(t); k != nil {
+		return k
+	}
+	switch {
+	case t.Kind == ir.Slice && !isBytes(t):
+		return held("InSlice", scalar(t.Elem))
+	case t.Kind == ir.Map:
+		return held("InMap", exact(t.Elem))
+	}
+	return nil
+}
+
+// memberScalars maps the runtime's scalar decoding functions to the
+// runtime.MemberKind of the values they decode.
+var memberScalars = map[string]string{
+	"DecodeJSONStringTo":  "MemberString",
+	"DecodeJSONInt64To":   "MemberInt64",
+	"DecodeJSONInt32To":   "MemberInt32",
+	"DecodeJSONFloat64To": "MemberFloat64",
+	"DecodeJSONBoolTo":    "MemberBool",
+	"DecodeJSONTime":      "MemberTime",
+	"DecodeJSONRawTo":     "MemberRaw",
+}
+
+// memberDecoder returns the name of the function, of the runtime's form
+// func(*runtime.JSONReader, unsafe.Pointer) error, that decodes the value
+// of member fl of n into its field, rendering it into f the first time:
+// members decoded by the same code (every optional *User, say) share one.
+// Such a function calls no method of a generated type directly, only
+// through the runtime's generic helpers, so that no table depends on
+// itself through them, which Go refuses as an initialization cycle.
+func (e *emitter) memberDecoder(f *jen.File, n *ir.Type, fl *ir.Field) string {
+	ns := e.api.Names.Child()
+	d, p, v := ns.Unexported("d"), ns.Unexported("p"), ns.Unexported("v")
+	j := &jsonFn{e: e, ns: ns, d: d, owner: n.Name, bare: true}
+	var ft jen.Code
+	var body []jen.Code
+	if !ir.ValidTag(fl.JSON) {
+		ft = jen.Map(jen.String()).Add(e.typ(n.Extra))
+		chk, err := ns.Unexported("check"), ns.Unexported("err")
+		body = []jen.Code{
+			jen.Var().Id(chk).Add(e.typ(fl.Type)),
+			jen.List(jen.Id("_"), jen.Id(err)).Op(":=").Add(e.rt("DecodeJSONKept")).Call(jen.Id(d), jen.Id(v), jen.Index().Byte().Call(jen.Lit(fl.JSON)), jen.Op("&").Id(chk), jen.Lit(fl.Nullable || fl.Type.HoldsNull())),
+			jen.Return(jen.Id(err)),
+		}
+	} else {
+		ft, _ = e.fieldType(fl)
+		body = j.member(fl, j.deref(jen.Id(v)))
+		if !j.returned {
+			body = append(body, jen.Return(jen.Nil()))
+		}
+	}
+	body = append([]jen.Code{jen.Id(v).Op(":=").Parens(jen.Op("*").Add(ft)).Call(jen.Id(p))}, body...)
+	word := fl.Type.Label()
+	switch {
+	case !ir.ValidTag(fl.JSON):
+		word = "Kept" + naming.ExportedName(fl.JSON)
+	case fl.Ptr && fl.Nullable && !fl.Required:
+		word = "NullablePtr" + word
+	case fl.Ptr:
+		word = "Ptr" + word
+	case fl.Nullable && !fl.Type.IsNullable():
+		word = "Nullable" + word
+	case !fl.Required && !fl.Type.IsNullable() && !fl.Type.IsRaw():
+		word = "Opt" + word
+	}
+	return e.jsonFunc(f, "decode"+word, body, jen.Id(d).Op("*").Add(e.rt("JSONReader")), jen.Id(p).Qual("unsafe", "Pointer"))
+}
+
+// extraDecoder returns the runtime.JSONObject Extra function of n, which
+// has additional properties: the runtime's own for raw JSON, a function of
+// the generated package otherwise (rendered into f the first time).
+func (e *emitter) extraDecoder(f *jen.File, n *ir.Type) jen.Code {
+	if n.Extra.Kind == ir.Qual && n.Extra.IsRaw() {
+		return e.rt("DecodeJSONExtraRaw")
+	}
+	ns := e.api.Names.Child()
+	d, p, key, v := ns.Unexported("d"), ns.Unexported("p"), ns.Unexported("key"), ns.Unexported("v")
+	j := &jsonFn{e: e, ns: ns, d: d, owner: n.Name, bare: true}
 	m := j.withMember(jen.Id(key))
+	body := []jen.Code{jen.Id(v).Op(":=").Parens(jen.Op("*").Map(jen.String()).Add(e.typ(n.Extra))).Call(jen.Id(p))}
 	if dec, ok := m.decFunc(n.Extra); ok {
-		return []jen.Code{jen.If(jen.List(jen.Id(key), jen.Err()).Op(":=").Add(e.rt("DecodeJSONExtra")).Call(jen.Id(d), jen.Op("&").Add(extra), jen.Id(it).Dot("Key").Call(), dec), jen.Err().Op("!=").Nil()).Block(
-			jen.Return(e.rt("JSONMemberError").Call(jen.Lit(n.Name), jen.Id(key), jen.Err())))}
+		err := ns.Unexported("err")
+		body = append(body,
+			jen.List(jen.Id("_"), jen.Id(err)).Op(":=").Add(e.rt("DecodeJSONExtra")).Call(jen.Id(d), jen.Id(v), jen.Id(key), dec),
+			jen.Return(jen.Id(err)))
+	} else {
+		name, x := ns.Unexported("name"), ns.Unexported("x")
+		body = append(body, jen.Id(name).Op(":=").Add(e.rt("JSONKey")).Call(jen.Id(key)), jen.Var().Id(x).Add(e.typ(n.Extra)))
+		body = append(body, m.value(n.Extra, jen.Id(x))...)
+		body = append(body,
+			jen.If(jen.Op("*").Id(v).Op("==").Nil()).Block(jen.Op("*").Id(v).Op("=").Make(jen.Map(jen.String()).Add(e.typ(n.Extra)))),
+			jen.Parens(jen.Op("*").Id(v)).Index(jen.Id(name)).Op("=").Id(x),
+			jen.Return(jen.Nil()))
 	}
-	x := j.ns.Unexported("x")
-	out := []jen.Code{
-		jen.Id(key).Op(":=").Add(e.rt("JSONKey")).Call(jen.Id(it).Dot("Key").Call()),
-		jen.Var().Id(x).Add(e.typ(n.Extra)),
+	return jen.Id(e.jsonFunc(f, "decodeExtra"+n.Extra.Label(), body,
+		jen.Id(d).Op("*").Add(e.rt("JSONReader")), jen.Id(p).Qual("unsafe", "Pointer"), jen.Id(key).Index().Byte()))
+}
+
+// jsonFunc renders into f a function named after base with the parameters
+// params (error its result) and the statements body, unless a function of
+// the same parameters and body was rendered before, and returns its name.
+func (e *emitter) jsonFunc(f *jen.File, base string, body []jen.Code, params ...jen.Code) string {
+	key := fmt.Sprintf("%#v", jen.Func().Params(params...).Error().Block(body...))
+	if name, ok := e.jsonFuncs[key]; ok {
+		return name
 	}
-	out = append(out, m.value(n.Extra, jen.Id(x))...)
-	return append(out,
-		jen.If(jen.Add(extra).Op("==").Nil()).Block(jen.Add(extra).Op("=").Make(jen.Map(jen.String()).Add(e.typ(n.Extra)))),
-		jen.Add(extra).Index(jen.Id(key)).Op("=").Id(x),
-	)
+	if e.jsonFuncs == nil {
+		e.jsonFuncs = map[string]string{}
+	}
+	name := e.api.Names.Unexported(base)
+	e.jsonFuncs[key] = name
+	f.Add(doc(fmt.Sprintf("%s decodes a member into the field at p, for the tables of\nruntime.DecodeJSONObject.", name)))
+	f.Func().Id(name).Params(params...).Error().Block(body...)
+	f.Line()
+	return name
 }
 
 // collectionDecoder renders DecodeJSON and UnmarshalJSON for a defined
@@ -234,12 +398,28 @@ type jsonMember struct {
 	*jsonFn
 	member  jen.Code // the member name, a string expression
 	nonNull bool     // the value is known not to be null
-	// assign makes a call that ends the member's statements set err
-	// instead of checking it: the object decoder checks err once after its
-	// switch, so that each case is one call rather than a call and its
-	// own error path. Only a member's top-level statements, straight-line
-	// code in a case of that switch, use it.
-	assign bool
+	// ret makes a call that ends the member's statements return its error
+	// as it is: only a member's top-level statements, straight-line code
+	// that a call ends, use it.
+	ret bool
+}
+
+// deref returns the expression "(*p)", whose address is p (see addr).
+func (j *jsonFn) deref(p jen.Code) jen.Code {
+	x := jen.Parens(jen.Op("*").Add(p))
+	if j.derefs == nil {
+		j.derefs = map[jen.Code]jen.Code{}
+	}
+	j.derefs[x] = p
+	return x
+}
+
+// addr returns the expression "&lv", or p when lv is deref(p).
+func (j *jsonFn) addr(lv jen.Code) jen.Code {
+	if p, ok := j.derefs[lv]; ok {
+		return p
+	}
+	return jen.Op("&").Add(lv)
 }
 
 // nested returns the decoder of values nested in m's value (elements,
@@ -259,6 +439,9 @@ func (m *jsonMember) ifNull(onNull []jen.Code, body ...jen.Code) []jen.Code {
 
 // fail returns a statement that returns err wrapped with the member name.
 func (m *jsonMember) fail(err jen.Code) jen.Code {
+	if m.bare {
+		return jen.Return(err)
+	}
 	if m.member == nil {
 		return jen.Return(m.e.rt("JSONTypeError").Call(jen.Lit(m.owner), err))
 	}
@@ -283,7 +466,7 @@ func (m *jsonMember) readNull() jen.Code {
 // member returns the statements decoding the value of field fl into lv.
 func (j *jsonFn) member(fl *ir.Field, lv jen.Code) []jen.Code {
 	m := j.withMember(jen.Lit(fl.JSON))
-	m.assign = true
+	m.ret = j.bare
 	some := &jsonMember{jsonFn: j, member: m.member, nonNull: true}
 	switch {
 	case fl.Ptr && fl.Type.IsNullable():
@@ -292,20 +475,14 @@ func (j *jsonFn) member(fl *ir.Field, lv jen.Code) []jen.Code {
 	case fl.Ptr && fl.Nullable && !fl.Required:
 		// A Nullable of a pointer: absent, null or a value.
 		val := jen.Add(lv).Dot("Value")
-		target := jen.Parens(jen.Op("*").Add(val))
-		if fl.Type.Kind == ir.Named && fl.Type.Named.Kind == ir.Struct {
-			target = val.Clone()
-		}
+		target := j.deref(val)
 		return []jen.Code{jen.If(m.isNull()).Block(m.readNull(), jen.Add(lv).Op("=").Add(j.e.rt("NullOf").Types(jen.Op("*").Add(j.e.typ(fl.Type)))).Call()).Else().Block(
 			append([]jen.Code{jen.Add(lv).Op("=").Add(j.e.rt("ValueOf")).Call(jen.New(j.e.typ(fl.Type)))}, some.value(fl.Type, target)...)...)}
 	case fl.Ptr:
 		if dec, ok := m.decFunc(fl.Type); ok {
-			return []jen.Code{m.call(j.e.rt("DecodeJSONPtr"), jen.Id(j.d), jen.Op("&").Add(lv), dec)}
+			return []jen.Code{m.call(j.e.rt("DecodeJSONPtr"), jen.Id(j.d), m.addr(lv), dec)}
 		}
-		target := jen.Parens(jen.Op("*").Add(lv))
-		if fl.Type.Kind == ir.Named && fl.Type.Named.Kind == ir.Struct {
-			target = jen.Add(lv)
-		}
+		target := j.deref(lv)
 		decode := some.value(fl.Type, target)
 		if fl.Type.Unalias().Kind == ir.Qual {
 			// A type of another package: decoded through the pointer.
@@ -323,7 +500,7 @@ func (j *jsonFn) member(fl *ir.Field, lv jen.Code) []jen.Code {
 			wrap = "DecodeJSONNullable"
 		}
 		if dec, ok := m.decFunc(fl.Type); ok {
-			return []jen.Code{m.call(j.e.rt(wrap), jen.Id(j.d), jen.Op("&").Add(lv), dec)}
+			return []jen.Code{m.call(j.e.rt(wrap), jen.Id(j.d), m.addr(lv), dec)}
 		}
 		if fl.Nullable {
 			break
@@ -331,11 +508,11 @@ func (j *jsonFn) member(fl *ir.Field, lv jen.Code) []jen.Code {
 		switch t := fl.Type.Unalias(); {
 		case t.Kind == ir.Slice && !isBytes(t):
 			if dec, ok := m.decFunc(t.Elem); ok {
-				return []jen.Code{m.call(j.e.rt("DecodeJSONOptSlice"), jen.Id(j.d), jen.Op("&").Add(lv), dec)}
+				return []jen.Code{m.call(j.e.rt("DecodeJSONOptSlice"), jen.Id(j.d), m.addr(lv), dec)}
 			}
 		case t.Kind == ir.Map:
 			if dec, ok := m.decFunc(t.Elem); ok {
-				return []jen.Code{m.call(j.e.rt("DecodeJSONOptMap"), jen.Id(j.d), jen.Op("&").Add(lv), dec)}
+				return []jen.Code{m.call(j.e.rt("DecodeJSONOptMap"), jen.Id(j.d), m.addr(lv), dec)}
 			}
 		}
 	}
@@ -439,19 +616,19 @@ func isBytes(t *ir.TypeRef) bool {
 }
 
 // call returns "if err := fn(args...); err != nil { fail }", or
-// "err = fn(args...)" for a member whose object decoder checks err after
-// its switch (m.assign).
+// "return fn(args...)" for the call that ends a member's statements
+// (m.ret).
 func (m *jsonMember) call(fn jen.Code, args ...jen.Code) jen.Code {
-	if m.assign {
-		m.assigned = true
-		return jen.Err().Op("=").Add(fn).Call(args...)
+	if m.ret {
+		m.returned = true
+		return jen.Return(jen.Add(fn).Call(args...))
 	}
 	return jen.If(jen.Err().Op(":=").Add(fn).Call(args...), jen.Err().Op("!=").Nil()).Block(m.fail(jen.Err()))
 }
 
 // generic decodes into lv with runtime.DecodeJSONValue.
 func (m *jsonMember) generic(lv jen.Code) []jen.Code {
-	return []jen.Code{m.call(m.e.rt("DecodeJSONValue"), jen.Id(m.d), jen.Op("&").Add(lv))}
+	return []jen.Code{m.call(m.e.rt("DecodeJSONValue"), jen.Id(m.d), m.addr(lv))}
 }
 
 // value returns the statements decoding the next value of d, of type t,
@@ -459,10 +636,10 @@ func (m *jsonMember) generic(lv jen.Code) []jen.Code {
 func (m *jsonMember) value(t *ir.TypeRef, lv jen.Code) []jen.Code {
 	e := m.e
 	if kinds := t.RawKinds(); kinds != nil {
-		return []jen.Code{m.call(e.rt("DecodeJSONRawKinds"), jen.Id(m.d), jen.Op("&").Add(lv), e.kindsExpr(kinds))}
+		return []jen.Code{m.call(e.rt("DecodeJSONRawKinds"), jen.Id(m.d), m.addr(lv), e.kindsExpr(kinds))}
 	}
 	if fn, ok := m.scalarFunc(t); ok {
-		return []jen.Code{m.call(e.rt(fn), jen.Id(m.d), jen.Op("&").Add(lv))}
+		return []jen.Code{m.call(e.rt(fn), jen.Id(m.d), m.addr(lv))}
 	}
 	switch t.Kind {
 	case ir.Null:
@@ -471,7 +648,7 @@ func (m *jsonMember) value(t *ir.TypeRef, lv jen.Code) []jen.Code {
 			if fn != "DecodeJSONTime" {
 				dec = dec.Types(e.typ(t.Elem))
 			}
-			return []jen.Code{m.call(e.rt("DecodeJSONNullable"), jen.Id(m.d), jen.Op("&").Add(lv), dec)}
+			return []jen.Code{m.call(e.rt("DecodeJSONNullable"), jen.Id(m.d), m.addr(lv), dec)}
 		}
 		some := &jsonMember{jsonFn: m.jsonFn, member: m.member, nonNull: true}
 		return []jen.Code{jen.If(m.isNull()).Block(
@@ -483,17 +660,15 @@ func (m *jsonMember) value(t *ir.TypeRef, lv jen.Code) []jen.Code {
 		n := t.Named
 		switch {
 		case n.Kind == ir.Struct, isCollectionDef(n):
+			if m.bare {
+				return []jen.Code{m.call(e.rt("DecodeJSONWith").Types(e.typ(t)), jen.Id(m.d), m.addr(lv))}
+			}
 			return []jen.Code{m.call(jen.Add(lv).Dot("DecodeJSON"), jen.Id(m.d))}
 		case n.Kind == ir.Alias && n.Under != nil:
 			return m.value(n.Under, lv)
 		case n.Kind == ir.Sum:
 			// A sum type looks at the whole value to choose its variant.
-			raw := m.ns.Unexported("raw")
-			return []jen.Code{
-				jen.List(jen.Id(raw), jen.Err()).Op(":=").Id(m.d).Dot("Raw").Call(),
-				m.check(),
-				jen.If(jen.Err().Op(":=").Add(lv).Dot("UnmarshalJSON").Call(jen.Id(raw)), jen.Err().Op("!=").Nil()).Block(m.fail(jen.Err())),
-			}
+			return []jen.Code{m.call(e.rt("DecodeJSONUnmarshal").Types(e.typ(t)), jen.Id(m.d), m.addr(lv))}
 		}
 		return m.generic(lv)
 	case ir.Slice:
@@ -501,7 +676,7 @@ func (m *jsonMember) value(t *ir.TypeRef, lv jen.Code) []jen.Code {
 			return m.generic(lv) // base64
 		}
 		if dec, ok := m.decFunc(t.Elem); ok {
-			return []jen.Code{m.call(e.rt("DecodeJSONSlice"), jen.Id(m.d), jen.Op("&").Add(lv), dec)}
+			return []jen.Code{m.call(e.rt("DecodeJSONSlice"), jen.Id(m.d), m.addr(lv), dec)}
 		}
 		it, s, i := m.ns.Unexported("elems"), m.ns.Unexported("s"), m.ns.Unexported("i")
 		elem := jen.Id(s).Index(jen.Id(i))
@@ -522,7 +697,7 @@ func (m *jsonMember) value(t *ir.TypeRef, lv jen.Code) []jen.Code {
 		)
 	case ir.Map:
 		if dec, ok := m.decFunc(t.Elem); ok {
-			return []jen.Code{m.call(e.rt("DecodeJSONMap"), jen.Id(m.d), jen.Op("&").Add(lv), dec)}
+			return []jen.Code{m.call(e.rt("DecodeJSONMap"), jen.Id(m.d), m.addr(lv), dec)}
 		}
 		it, key, x := m.ns.Unexported("members"), m.ns.Unexported("key"), m.ns.Unexported("x")
 		inner := m.nested()

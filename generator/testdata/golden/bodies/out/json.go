@@ -3,10 +3,23 @@
 package bodiesapi
 
 import (
-	"encoding/json"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
+	"unsafe"
 )
+
+// postFormRequestJSON describes the members of PostFormRequest to runtime.DecodeJSONObject.
+var postFormRequestJSON = runtime.JSONObject{
+	Type: "PostFormRequest",
+	Members: []runtime.JSONMember{
+		{Name: "age", Offset: unsafe.Offsetof(PostFormRequest{}.Age), Kind: runtime.InOpt | runtime.MemberInt64},
+		{Name: "name", Offset: unsafe.Offsetof(PostFormRequest{}.Name), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "tags", Offset: unsafe.Offsetof(PostFormRequest{}.Tags), Kind: runtime.InOptSlice | runtime.MemberString},
+	},
+	Required:    []string{"name"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(PostFormRequest{}.AdditionalProperties),
+}
 
 // DecodeJSON decodes PostFormRequest from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
@@ -16,42 +29,23 @@ func (v *PostFormRequest) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = PostFormRequest{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("PostFormRequest", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "name":
-			err = runtime.DecodeJSONStringTo(d, &v.Name)
-			seen |= 0x1
-		case "age":
-			err = runtime.DecodeJSONOpt(d, &v.Age, runtime.DecodeJSONInt64To[int64])
-		case "tags":
-			err = runtime.DecodeJSONOptSlice(d, &v.Tags, runtime.DecodeJSONStringTo[string])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("PostFormRequest", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("PostFormRequest", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("PostFormRequest", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("PostFormRequest", seen, "name")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &postFormRequestJSON)
 }
 
 // UnmarshalJSON decodes PostFormRequest in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *PostFormRequest) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// postTextResponseJSON describes the members of PostTextResponse to runtime.DecodeJSONObject.
+var postTextResponseJSON = runtime.JSONObject{
+	Type: "PostTextResponse",
+	Members: []runtime.JSONMember{
+		{Name: "ok", Offset: unsafe.Offsetof(PostTextResponse{}.Ok), Kind: runtime.InOpt | runtime.MemberBool},
+	},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(PostTextResponse{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes PostTextResponse from d in one pass over the input, as
@@ -62,33 +56,32 @@ func (v *PostTextResponse) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = PostTextResponse{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("PostTextResponse", err)
-	}
-	for members.Next() {
-		switch string(members.Key()) {
-		case "ok":
-			err = runtime.DecodeJSONOpt(d, &v.Ok, runtime.DecodeJSONBoolTo[bool])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("PostTextResponse", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("PostTextResponse", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("PostTextResponse", err)
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &postTextResponseJSON)
 }
 
 // UnmarshalJSON decodes PostTextResponse in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *PostTextResponse) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// decodeBinary decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeBinary(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*runtime.Binary)(p)
+	return runtime.DecodeJSONValue(d, v)
+}
+
+// uploadRequestJSON describes the members of UploadRequest to runtime.DecodeJSONObject.
+var uploadRequestJSON = runtime.JSONObject{
+	Type: "UploadRequest",
+	Members: []runtime.JSONMember{
+		{Name: "file", Offset: unsafe.Offsetof(UploadRequest{}.File), Decode: decodeBinary, Bit: 1 << 0},
+		{Name: "note", Offset: unsafe.Offsetof(UploadRequest{}.Note), Kind: runtime.InOpt | runtime.MemberString},
+	},
+	Required:    []string{"file"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(UploadRequest{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes UploadRequest from d in one pass over the input, as
@@ -99,34 +92,7 @@ func (v *UploadRequest) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = UploadRequest{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("UploadRequest", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "file":
-			err = runtime.DecodeJSONValue(d, &v.File)
-			seen |= 0x1
-		case "note":
-			err = runtime.DecodeJSONOpt(d, &v.Note, runtime.DecodeJSONStringTo[string])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("UploadRequest", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("UploadRequest", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("UploadRequest", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("UploadRequest", seen, "file")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &uploadRequestJSON)
 }
 
 // UnmarshalJSON decodes UploadRequest in one pass with DecodeJSON, keeping the members the schema does not

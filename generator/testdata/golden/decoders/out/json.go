@@ -3,10 +3,22 @@
 package decodersapi
 
 import (
-	"encoding/json"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
+	"unsafe"
 )
+
+// circleJSON describes the members of Circle to runtime.DecodeJSONObject.
+var circleJSON = runtime.JSONObject{
+	Type: "Circle",
+	Members: []runtime.JSONMember{
+		{Name: "r", Offset: unsafe.Offsetof(Circle{}.R), Kind: runtime.MemberFloat64, Bit: 1 << 1},
+		{Name: "type", Offset: unsafe.Offsetof(Circle{}.Type), Kind: runtime.MemberString, Bit: 1 << 0},
+	},
+	Required:    []string{"type", "r"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Circle{}.AdditionalProperties),
+}
 
 // DecodeJSON decodes Circle from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
@@ -16,41 +28,21 @@ func (v *Circle) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Circle{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Circle", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "type":
-			err = runtime.DecodeJSONStringTo(d, &v.Type)
-			seen |= 0x1
-		case "r":
-			err = runtime.DecodeJSONFloat64To(d, &v.R)
-			seen |= 0x2
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Circle", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Circle", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Circle", err)
-	}
-	if seen != 0x3 {
-		return runtime.JSONMissing("Circle", seen, "type", "r")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &circleJSON)
 }
 
 // UnmarshalJSON decodes Circle in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Circle) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// closedJSON describes the members of Closed to runtime.DecodeJSONObject.
+var closedJSON = runtime.JSONObject{
+	Type: "Closed",
+	Members: []runtime.JSONMember{
+		{Name: "a", Offset: unsafe.Offsetof(Closed{}.A), Kind: runtime.InOpt | runtime.MemberString},
+	},
 }
 
 // DecodeJSON decodes Closed from d in one pass over the input, as
@@ -61,32 +53,30 @@ func (v *Closed) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Closed{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Closed", err)
-	}
-	for members.Next() {
-		switch string(members.Key()) {
-		case "a":
-			err = runtime.DecodeJSONOpt(d, &v.A, runtime.DecodeJSONStringTo[string])
-		default:
-			if err := d.Skip(); err != nil {
-				return runtime.JSONMemberError("Closed", string(members.Key()), err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Closed", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Closed", err)
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &closedJSON)
 }
 
 // UnmarshalJSON decodes Closed in one pass with DecodeJSON, skipping the members the schema does not describe.
 func (v *Closed) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// decodeExtraInt64 decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeExtraInt64(d *runtime.JSONReader, p unsafe.Pointer, key []byte) error {
+	v := (*map[string]int64)(p)
+	_, err := runtime.DecodeJSONExtra(d, v, key, runtime.DecodeJSONInt64To[int64])
+	return err
+}
+
+// countsJSON describes the members of Counts to runtime.DecodeJSONObject.
+var countsJSON = runtime.JSONObject{
+	Type: "Counts",
+	Members: []runtime.JSONMember{
+		{Name: "total", Offset: unsafe.Offsetof(Counts{}.Total), Kind: runtime.InOpt | runtime.MemberInt64},
+	},
+	Extra:       decodeExtraInt64,
+	ExtraOffset: unsafe.Offsetof(Counts{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes Counts from d in one pass over the input, as
@@ -97,33 +87,25 @@ func (v *Counts) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Counts{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Counts", err)
-	}
-	for members.Next() {
-		switch string(members.Key()) {
-		case "total":
-			err = runtime.DecodeJSONOpt(d, &v.Total, runtime.DecodeJSONInt64To[int64])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONInt64To[int64]); err != nil {
-				return runtime.JSONMemberError("Counts", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Counts", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Counts", err)
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &countsJSON)
 }
 
 // UnmarshalJSON decodes Counts in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Counts) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// itemJSON describes the members of Item to runtime.DecodeJSONObject.
+var itemJSON = runtime.JSONObject{
+	Type: "Item",
+	Members: []runtime.JSONMember{
+		{Name: "label", Offset: unsafe.Offsetof(Item{}.Label), Kind: runtime.InOpt | runtime.MemberString},
+		{Name: "n", Offset: unsafe.Offsetof(Item{}.N), Kind: runtime.MemberInt64, Bit: 1 << 0},
+	},
+	Required:    []string{"n"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Item{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes Item from d in one pass over the input, as
@@ -134,34 +116,7 @@ func (v *Item) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Item{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Item", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "n":
-			err = runtime.DecodeJSONInt64To(d, &v.N)
-			seen |= 0x1
-		case "label":
-			err = runtime.DecodeJSONOpt(d, &v.Label, runtime.DecodeJSONStringTo[string])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Item", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Item", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Item", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("Item", seen, "n")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &itemJSON)
 }
 
 // UnmarshalJSON decodes Item in one pass with DecodeJSON, keeping the members the schema does not
@@ -184,6 +139,181 @@ func (v *Names) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
 }
 
+// decodeOptFloat32 decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeOptFloat32(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*runtime.Opt[float32])(p)
+	if d.Next() == jx.Null {
+		if err := d.Null(); err != nil {
+			return err
+		}
+		(*v) = runtime.Opt[float32]{}
+	} else {
+		if err := runtime.DecodeJSONValue(d, &(*v).Value); err != nil {
+			return err
+		}
+		(*v).Set = true
+	}
+	return nil
+}
+
+// decodeOptBytes decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeOptBytes(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*runtime.Opt[[]byte])(p)
+	if d.Next() == jx.Null {
+		if err := d.Null(); err != nil {
+			return err
+		}
+		(*v) = runtime.Opt[[]byte]{}
+	} else {
+		if err := runtime.DecodeJSONValue(d, &(*v).Value); err != nil {
+			return err
+		}
+		(*v).Set = true
+	}
+	return nil
+}
+
+// decodePtrCounts decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodePtrCounts(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (**Counts)(p)
+	return runtime.DecodeJSONPtr(d, v, runtime.DecodeJSONWith[Counts])
+}
+
+// decodeOptItemList decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeOptItemList(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*runtime.Opt[[]Item])(p)
+	return runtime.DecodeJSONOptSlice(d, v, runtime.DecodeJSONWith[Item])
+}
+
+// decodeOptItemMap decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeOptItemMap(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*runtime.Opt[map[string]Item])(p)
+	return runtime.DecodeJSONOptMap(d, v, runtime.DecodeJSONWith[Item])
+}
+
+// decodeOptInt64ListList decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeOptInt64ListList(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*runtime.Opt[[][]int64])(p)
+	if d.Next() == jx.Null {
+		if err := d.Null(); err != nil {
+			return err
+		}
+		(*v) = runtime.Opt[[][]int64]{}
+	} else {
+		elems, err := d.ArrIter()
+		if err != nil {
+			return err
+		}
+		s, i := (*v).Value, 0
+		for elems.Next() {
+			s = runtime.JSONSliceAt(s, i)
+			if err := runtime.DecodeJSONSlice(d, &s[i], runtime.DecodeJSONInt64To[int64]); err != nil {
+				return err
+			}
+			i++
+		}
+		if err := elems.Err(); err != nil {
+			return err
+		}
+		if i == 0 {
+			s = [][]int64{}
+		} else {
+			s = s[:i]
+		}
+		(*v).Value = s
+		(*v).Set = true
+	}
+	return nil
+}
+
+// decodeOptNames decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeOptNames(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*runtime.Opt[Names])(p)
+	return runtime.DecodeJSONOpt(d, v, runtime.DecodeJSONWith[Names])
+}
+
+// decodePtrShape decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodePtrShape(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (**Shape)(p)
+	if d.Next() == jx.Null {
+		if err := d.Null(); err != nil {
+			return err
+		}
+		(*v) = nil
+	} else {
+		if (*v) == nil {
+			(*v) = new(Shape)
+		}
+		if err := runtime.DecodeJSONUnmarshal[Shape](d, (*v)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// decodePtrClosed decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodePtrClosed(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (**Closed)(p)
+	return runtime.DecodeJSONPtr(d, v, runtime.DecodeJSONWith[Closed])
+}
+
+// decodePtrTree decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodePtrTree(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (**Tree)(p)
+	return runtime.DecodeJSONPtr(d, v, runtime.DecodeJSONWith[Tree])
+}
+
+// decodePtrItem decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodePtrItem(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (**Item)(p)
+	return runtime.DecodeJSONPtr(d, v, runtime.DecodeJSONWith[Item])
+}
+
+// recordJSON describes the members of Record to runtime.DecodeJSONObject.
+var recordJSON = runtime.JSONObject{
+	Type: "Record",
+	Members: []runtime.JSONMember{
+		{Name: "alias", Offset: unsafe.Offsetof(Record{}.Alias), Decode: decodePtrItem},
+		{Name: "at", Offset: unsafe.Offsetof(Record{}.At), Kind: runtime.MemberTime, Bit: 1 << 5},
+		{Name: "blob", Offset: unsafe.Offsetof(Record{}.Blob), Decode: decodeOptBytes},
+		{Name: "by_name", Offset: unsafe.Offsetof(Record{}.ByName), Decode: decodeOptItemMap},
+		{Name: "closed", Offset: unsafe.Offsetof(Record{}.Closed), Decode: decodePtrClosed},
+		{Name: "code", Offset: unsafe.Offsetof(Record{}.Code), Kind: runtime.InOpt | runtime.MemberString},
+		{Name: "count", Offset: unsafe.Offsetof(Record{}.Count), Kind: runtime.MemberInt64, Bit: 1 << 1},
+		{Name: "counts", Offset: unsafe.Offsetof(Record{}.Counts), Decode: decodePtrCounts},
+		{Name: "id", Offset: unsafe.Offsetof(Record{}.ID), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "items", Offset: unsafe.Offsetof(Record{}.Items), Decode: decodeOptItemList},
+		{Name: "kind", Offset: unsafe.Offsetof(Record{}.Kind), Kind: runtime.MemberString, Bit: 1 << 8},
+		{Name: "later", Offset: unsafe.Offsetof(Record{}.Later), Kind: runtime.InNullable | runtime.MemberInt64},
+		{Name: "matrix", Offset: unsafe.Offsetof(Record{}.Matrix), Decode: decodeOptInt64ListList},
+		{Name: "maybe", Offset: unsafe.Offsetof(Record{}.Maybe), Kind: runtime.InNullable | runtime.MemberString, Bit: 1 << 9},
+		{Name: "names", Offset: unsafe.Offsetof(Record{}.Names), Decode: decodeOptNames},
+		{Name: "ok", Offset: unsafe.Offsetof(Record{}.Ok), Kind: runtime.MemberBool, Bit: 1 << 4},
+		{Name: "opt_time", Offset: unsafe.Offsetof(Record{}.OptTime), Kind: runtime.InOpt | runtime.MemberTime},
+		{Name: "payload", Offset: unsafe.Offsetof(Record{}.Payload), Kind: runtime.MemberRaw, Bit: 1 << 6},
+		{Name: "ratio", Offset: unsafe.Offsetof(Record{}.Ratio), Decode: decodeOptFloat32},
+		{Name: "score", Offset: unsafe.Offsetof(Record{}.Score), Kind: runtime.MemberFloat64, Bit: 1 << 3},
+		{Name: "shape", Offset: unsafe.Offsetof(Record{}.Shape), Decode: decodePtrShape},
+		{Name: "small", Offset: unsafe.Offsetof(Record{}.Small), Kind: runtime.MemberInt32, Bit: 1 << 2},
+		{Name: "tags", Offset: unsafe.Offsetof(Record{}.Tags), Kind: runtime.InSlice | runtime.MemberString, Bit: 1 << 7},
+		{Name: "tree", Offset: unsafe.Offsetof(Record{}.Tree), Decode: decodePtrTree},
+	},
+	Required:    []string{"id", "count", "small", "score", "ok", "at", "payload", "tags", "kind", "maybe"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Record{}.AdditionalProperties),
+}
+
 // DecodeJSON decodes Record from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
@@ -192,157 +322,25 @@ func (v *Record) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Record{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Record", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "id":
-			err = runtime.DecodeJSONStringTo(d, &v.ID)
-			seen |= 0x1
-		case "count":
-			err = runtime.DecodeJSONInt64To(d, &v.Count)
-			seen |= 0x2
-		case "small":
-			err = runtime.DecodeJSONInt32To(d, &v.Small)
-			seen |= 0x4
-		case "score":
-			err = runtime.DecodeJSONFloat64To(d, &v.Score)
-			seen |= 0x8
-		case "ratio":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Record", "ratio", err)
-				}
-				v.Ratio = runtime.Opt[float32]{}
-			} else {
-				if err := runtime.DecodeJSONValue(d, &v.Ratio.Value); err != nil {
-					return runtime.JSONMemberError("Record", "ratio", err)
-				}
-				v.Ratio.Set = true
-			}
-		case "ok":
-			err = runtime.DecodeJSONBoolTo(d, &v.Ok)
-			seen |= 0x10
-		case "at":
-			err = runtime.DecodeJSONTime(d, &v.At)
-			seen |= 0x20
-		case "blob":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Record", "blob", err)
-				}
-				v.Blob = runtime.Opt[[]byte]{}
-			} else {
-				if err := runtime.DecodeJSONValue(d, &v.Blob.Value); err != nil {
-					return runtime.JSONMemberError("Record", "blob", err)
-				}
-				v.Blob.Set = true
-			}
-		case "payload":
-			err = runtime.DecodeJSONRawTo(d, &v.Payload)
-			seen |= 0x40
-		case "tags":
-			err = runtime.DecodeJSONSlice(d, &v.Tags, runtime.DecodeJSONStringTo[string])
-			seen |= 0x80
-		case "kind":
-			err = runtime.DecodeJSONStringTo(d, &v.Kind)
-			seen |= 0x100
-		case "code":
-			err = runtime.DecodeJSONOpt(d, &v.Code, runtime.DecodeJSONStringTo[Code])
-		case "maybe":
-			err = runtime.DecodeJSONNullable(d, &v.Maybe, runtime.DecodeJSONStringTo[string])
-			seen |= 0x200
-		case "later":
-			err = runtime.DecodeJSONNullable(d, &v.Later, runtime.DecodeJSONInt64To[int64])
-		case "opt_time":
-			err = runtime.DecodeJSONOpt(d, &v.OptTime, runtime.DecodeJSONTime)
-		case "counts":
-			err = runtime.DecodeJSONPtr(d, &v.Counts, runtime.DecodeJSONWith[Counts])
-		case "items":
-			err = runtime.DecodeJSONOptSlice(d, &v.Items, runtime.DecodeJSONWith[Item])
-		case "by_name":
-			err = runtime.DecodeJSONOptMap(d, &v.ByName, runtime.DecodeJSONWith[Item])
-		case "matrix":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Record", "matrix", err)
-				}
-				v.Matrix = runtime.Opt[[][]int64]{}
-			} else {
-				elems, err := d.ArrIter()
-				if err != nil {
-					return runtime.JSONMemberError("Record", "matrix", err)
-				}
-				s, i := v.Matrix.Value, 0
-				for elems.Next() {
-					s = runtime.JSONSliceAt(s, i)
-					if err := runtime.DecodeJSONSlice(d, &s[i], runtime.DecodeJSONInt64To[int64]); err != nil {
-						return runtime.JSONMemberError("Record", "matrix", err)
-					}
-					i++
-				}
-				if err := elems.Err(); err != nil {
-					return runtime.JSONMemberError("Record", "matrix", err)
-				}
-				if i == 0 {
-					s = [][]int64{}
-				} else {
-					s = s[:i]
-				}
-				v.Matrix.Value = s
-				v.Matrix.Set = true
-			}
-		case "names":
-			err = runtime.DecodeJSONOpt(d, &v.Names, runtime.DecodeJSONWith[Names])
-		case "shape":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Record", "shape", err)
-				}
-				v.Shape = nil
-			} else {
-				if v.Shape == nil {
-					v.Shape = new(Shape)
-				}
-				raw, err := d.Raw()
-				if err != nil {
-					return runtime.JSONMemberError("Record", "shape", err)
-				}
-				if err := (*v.Shape).UnmarshalJSON(raw); err != nil {
-					return runtime.JSONMemberError("Record", "shape", err)
-				}
-			}
-		case "closed":
-			err = runtime.DecodeJSONPtr(d, &v.Closed, runtime.DecodeJSONWith[Closed])
-		case "tree":
-			err = runtime.DecodeJSONPtr(d, &v.Tree, runtime.DecodeJSONWith[Tree])
-		case "alias":
-			err = runtime.DecodeJSONPtr(d, &v.Alias, runtime.DecodeJSONWith[Item])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Record", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Record", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Record", err)
-	}
-	if seen != 0x3ff {
-		return runtime.JSONMissing("Record", seen, "id", "count", "small", "score", "ok", "at", "payload", "tags", "kind", "maybe")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &recordJSON)
 }
 
 // UnmarshalJSON decodes Record in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Record) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// squareJSON describes the members of Square to runtime.DecodeJSONObject.
+var squareJSON = runtime.JSONObject{
+	Type: "Square",
+	Members: []runtime.JSONMember{
+		{Name: "side", Offset: unsafe.Offsetof(Square{}.Side), Kind: runtime.MemberFloat64, Bit: 1 << 1},
+		{Name: "type", Offset: unsafe.Offsetof(Square{}.Type), Kind: runtime.MemberString, Bit: 1 << 0},
+	},
+	Required:    []string{"type", "side"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Square{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes Square from d in one pass over the input, as
@@ -353,41 +351,25 @@ func (v *Square) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Square{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Square", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "type":
-			err = runtime.DecodeJSONStringTo(d, &v.Type)
-			seen |= 0x1
-		case "side":
-			err = runtime.DecodeJSONFloat64To(d, &v.Side)
-			seen |= 0x2
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Square", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Square", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Square", err)
-	}
-	if seen != 0x3 {
-		return runtime.JSONMissing("Square", seen, "type", "side")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &squareJSON)
 }
 
 // UnmarshalJSON decodes Square in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Square) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// treeJSON describes the members of Tree to runtime.DecodeJSONObject.
+var treeJSON = runtime.JSONObject{
+	Type: "Tree",
+	Members: []runtime.JSONMember{
+		{Name: "left", Offset: unsafe.Offsetof(Tree{}.Left), Decode: decodePtrTree},
+		{Name: "right", Offset: unsafe.Offsetof(Tree{}.Right), Decode: decodePtrTree},
+		{Name: "value", Offset: unsafe.Offsetof(Tree{}.Value), Kind: runtime.InOpt | runtime.MemberString},
+	},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Tree{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes Tree from d in one pass over the input, as
@@ -398,31 +380,7 @@ func (v *Tree) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Tree{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Tree", err)
-	}
-	for members.Next() {
-		switch string(members.Key()) {
-		case "value":
-			err = runtime.DecodeJSONOpt(d, &v.Value, runtime.DecodeJSONStringTo[string])
-		case "left":
-			err = runtime.DecodeJSONPtr(d, &v.Left, runtime.DecodeJSONWith[Tree])
-		case "right":
-			err = runtime.DecodeJSONPtr(d, &v.Right, runtime.DecodeJSONWith[Tree])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Tree", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Tree", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Tree", err)
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &treeJSON)
 }
 
 // UnmarshalJSON decodes Tree in one pass with DecodeJSON, keeping the members the schema does not

@@ -3,10 +3,21 @@
 package enumsapi
 
 import (
-	"encoding/json"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
+	"unsafe"
 )
+
+// holderJSON describes the members of Holder to runtime.DecodeJSONObject.
+var holderJSON = runtime.JSONObject{
+	Type: "Holder",
+	Members: []runtime.JSONMember{
+		{Name: "mode", Offset: unsafe.Offsetof(Holder{}.Mode), Kind: runtime.InOpt | runtime.MemberString},
+		{Name: "order", Offset: unsafe.Offsetof(Holder{}.Order), Kind: runtime.InOpt | runtime.MemberString},
+	},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Holder{}.AdditionalProperties),
+}
 
 // DecodeJSON decodes Holder from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
@@ -16,29 +27,7 @@ func (v *Holder) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Holder{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Holder", err)
-	}
-	for members.Next() {
-		switch string(members.Key()) {
-		case "order":
-			err = runtime.DecodeJSONOpt(d, &v.Order, runtime.DecodeJSONStringTo[Order])
-		case "mode":
-			err = runtime.DecodeJSONOpt(d, &v.Mode, runtime.DecodeJSONStringTo[HolderMode])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Holder", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Holder", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Holder", err)
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &holderJSON)
 }
 
 // UnmarshalJSON decodes Holder in one pass with DecodeJSON, keeping the members the schema does not

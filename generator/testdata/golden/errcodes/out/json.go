@@ -3,10 +3,22 @@
 package errcodesapi
 
 import (
-	"encoding/json"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
+	"unsafe"
 )
+
+// problemJSON describes the members of Problem to runtime.DecodeJSONObject.
+var problemJSON = runtime.JSONObject{
+	Type: "Problem",
+	Members: []runtime.JSONMember{
+		{Name: "error", Offset: unsafe.Offsetof(Problem{}.Error), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "message", Offset: unsafe.Offsetof(Problem{}.Message), Kind: runtime.InOpt | runtime.MemberString},
+	},
+	Required:    []string{"error"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Problem{}.AdditionalProperties),
+}
 
 // DecodeJSON decodes Problem from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
@@ -16,34 +28,7 @@ func (v *Problem) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Problem{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Problem", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "error":
-			err = runtime.DecodeJSONStringTo(d, &v.Error)
-			seen |= 0x1
-		case "message":
-			err = runtime.DecodeJSONOpt(d, &v.Message, runtime.DecodeJSONStringTo[string])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Problem", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Problem", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Problem", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("Problem", seen, "error")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &problemJSON)
 }
 
 // UnmarshalJSON decodes Problem in one pass with DecodeJSON, keeping the members the schema does not

@@ -3,10 +3,21 @@
 package errorsapi
 
 import (
-	"encoding/json"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
+	"unsafe"
 )
+
+// problemJSON describes the members of Problem to runtime.DecodeJSONObject.
+var problemJSON = runtime.JSONObject{
+	Type: "Problem",
+	Members: []runtime.JSONMember{
+		{Name: "status", Offset: unsafe.Offsetof(Problem{}.Status), Kind: runtime.InOpt | runtime.MemberInt64},
+		{Name: "title", Offset: unsafe.Offsetof(Problem{}.Title), Kind: runtime.InOpt | runtime.MemberString},
+	},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Problem{}.AdditionalProperties),
+}
 
 // DecodeJSON decodes Problem from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
@@ -16,35 +27,23 @@ func (v *Problem) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Problem{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Problem", err)
-	}
-	for members.Next() {
-		switch string(members.Key()) {
-		case "title":
-			err = runtime.DecodeJSONOpt(d, &v.Title, runtime.DecodeJSONStringTo[string])
-		case "status":
-			err = runtime.DecodeJSONOpt(d, &v.Status, runtime.DecodeJSONInt64To[int64])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Problem", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Problem", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Problem", err)
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &problemJSON)
 }
 
 // UnmarshalJSON decodes Problem in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Problem) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// notFoundJSON describes the members of NotFound to runtime.DecodeJSONObject.
+var notFoundJSON = runtime.JSONObject{
+	Type: "NotFound",
+	Members: []runtime.JSONMember{
+		{Name: "error", Offset: unsafe.Offsetof(NotFound{}.Error), Kind: runtime.InOpt | runtime.MemberString},
+	},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(NotFound{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes NotFound from d in one pass over the input, as
@@ -55,33 +54,24 @@ func (v *NotFound) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = NotFound{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("NotFound", err)
-	}
-	for members.Next() {
-		switch string(members.Key()) {
-		case "error":
-			err = runtime.DecodeJSONOpt(d, &v.Error, runtime.DecodeJSONStringTo[string])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("NotFound", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("NotFound", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("NotFound", err)
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &notFoundJSON)
 }
 
 // UnmarshalJSON decodes NotFound in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *NotFound) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// getThing409ErrorJSON describes the members of GetThing409Error to runtime.DecodeJSONObject.
+var getThing409ErrorJSON = runtime.JSONObject{
+	Type: "GetThing409Error",
+	Members: []runtime.JSONMember{
+		{Name: "current", Offset: unsafe.Offsetof(GetThing409Error{}.Current), Kind: runtime.MemberInt64, Bit: 1 << 0},
+	},
+	Required:    []string{"current"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(GetThing409Error{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes GetThing409Error from d in one pass over the input, as
@@ -92,32 +82,7 @@ func (v *GetThing409Error) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = GetThing409Error{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("GetThing409Error", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "current":
-			err = runtime.DecodeJSONInt64To(d, &v.Current)
-			seen |= 0x1
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("GetThing409Error", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("GetThing409Error", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("GetThing409Error", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("GetThing409Error", seen, "current")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &getThing409ErrorJSON)
 }
 
 // UnmarshalJSON decodes GetThing409Error in one pass with DecodeJSON, keeping the members the schema does not

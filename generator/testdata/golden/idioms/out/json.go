@@ -3,10 +3,22 @@
 package idiomsapi
 
 import (
-	"encoding/json"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
+	"unsafe"
 )
+
+// channelJSON describes the members of Channel to runtime.DecodeJSONObject.
+var channelJSON = runtime.JSONObject{
+	Type: "Channel",
+	Members: []runtime.JSONMember{
+		{Name: "nullable_type", Offset: unsafe.Offsetof(Channel{}.NullableType), Kind: runtime.InNullable | runtime.MemberString},
+		{Name: "type", Offset: unsafe.Offsetof(Channel{}.Type), Kind: runtime.MemberString, Bit: 1 << 0},
+	},
+	Required:    []string{"type"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Channel{}.AdditionalProperties),
+}
 
 // DecodeJSON decodes Channel from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
@@ -16,40 +28,38 @@ func (v *Channel) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Channel{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Channel", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "type":
-			err = runtime.DecodeJSONStringTo(d, &v.Type)
-			seen |= 0x1
-		case "nullable_type":
-			err = runtime.DecodeJSONNullable(d, &v.NullableType, runtime.DecodeJSONStringTo[ChannelNullableTypeValue])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Channel", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Channel", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Channel", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("Channel", seen, "type")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &channelJSON)
 }
 
 // UnmarshalJSON decodes Channel in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Channel) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// decodePtrRGBA decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodePtrRGBA(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (**RGBA)(p)
+	return runtime.DecodeJSONPtr(d, v, runtime.DecodeJSONWith[RGBA])
+}
+
+// decodeOptRGBAList decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeOptRGBAList(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*runtime.Opt[[]RGBA])(p)
+	return runtime.DecodeJSONOptSlice(d, v, runtime.DecodeJSONWith[RGBA])
+}
+
+// paintJSON describes the members of Paint to runtime.DecodeJSONObject.
+var paintJSON = runtime.JSONObject{
+	Type: "Paint",
+	Members: []runtime.JSONMember{
+		{Name: "color", Offset: unsafe.Offsetof(Paint{}.Color), Decode: decodePtrRGBA},
+		{Name: "stops", Offset: unsafe.Offsetof(Paint{}.Stops), Decode: decodeOptRGBAList},
+	},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Paint{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes Paint from d in one pass over the input, as
@@ -60,35 +70,26 @@ func (v *Paint) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Paint{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Paint", err)
-	}
-	for members.Next() {
-		switch string(members.Key()) {
-		case "color":
-			err = runtime.DecodeJSONPtr(d, &v.Color, runtime.DecodeJSONWith[RGBA])
-		case "stops":
-			err = runtime.DecodeJSONOptSlice(d, &v.Stops, runtime.DecodeJSONWith[RGBA])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Paint", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Paint", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Paint", err)
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &paintJSON)
 }
 
 // UnmarshalJSON decodes Paint in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Paint) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// rgbajson describes the members of RGBA to runtime.DecodeJSONObject.
+var rgbajson = runtime.JSONObject{
+	Type: "RGBA",
+	Members: []runtime.JSONMember{
+		{Name: "b", Offset: unsafe.Offsetof(RGBA{}.B), Kind: runtime.MemberFloat64, Bit: 1 << 2},
+		{Name: "g", Offset: unsafe.Offsetof(RGBA{}.G), Kind: runtime.MemberFloat64, Bit: 1 << 1},
+		{Name: "r", Offset: unsafe.Offsetof(RGBA{}.R), Kind: runtime.MemberFloat64, Bit: 1 << 0},
+	},
+	Required:    []string{"r", "g", "b"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(RGBA{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes RGBA from d in one pass over the input, as
@@ -99,38 +100,7 @@ func (v *RGBA) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = RGBA{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("RGBA", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "r":
-			err = runtime.DecodeJSONFloat64To(d, &v.R)
-			seen |= 0x1
-		case "g":
-			err = runtime.DecodeJSONFloat64To(d, &v.G)
-			seen |= 0x2
-		case "b":
-			err = runtime.DecodeJSONFloat64To(d, &v.B)
-			seen |= 0x4
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("RGBA", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("RGBA", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("RGBA", err)
-	}
-	if seen != 0x7 {
-		return runtime.JSONMissing("RGBA", seen, "r", "g", "b")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &rgbajson)
 }
 
 // UnmarshalJSON decodes RGBA in one pass with DecodeJSON, keeping the members the schema does not

@@ -3,10 +3,22 @@
 package itemschemaapi
 
 import (
-	"encoding/json"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
+	"unsafe"
 )
+
+// lineJSON describes the members of Line to runtime.DecodeJSONObject.
+var lineJSON = runtime.JSONObject{
+	Type: "Line",
+	Members: []runtime.JSONMember{
+		{Name: "level", Offset: unsafe.Offsetof(Line{}.Level), Kind: runtime.InOpt | runtime.MemberString},
+		{Name: "msg", Offset: unsafe.Offsetof(Line{}.Msg), Kind: runtime.MemberString, Bit: 1 << 0},
+	},
+	Required:    []string{"msg"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Line{}.AdditionalProperties),
+}
 
 // DecodeJSON decodes Line from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
@@ -16,40 +28,24 @@ func (v *Line) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Line{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Line", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "msg":
-			err = runtime.DecodeJSONStringTo(d, &v.Msg)
-			seen |= 0x1
-		case "level":
-			err = runtime.DecodeJSONOpt(d, &v.Level, runtime.DecodeJSONStringTo[LineLevel])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Line", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Line", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Line", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("Line", seen, "msg")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &lineJSON)
 }
 
 // UnmarshalJSON decodes Line in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Line) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// ticksItemJSON describes the members of TicksItem to runtime.DecodeJSONObject.
+var ticksItemJSON = runtime.JSONObject{
+	Type: "TicksItem",
+	Members: []runtime.JSONMember{
+		{Name: "n", Offset: unsafe.Offsetof(TicksItem{}.N), Kind: runtime.MemberInt64, Bit: 1 << 0},
+	},
+	Required:    []string{"n"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(TicksItem{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes TicksItem from d in one pass over the input, as
@@ -60,32 +56,7 @@ func (v *TicksItem) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = TicksItem{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("TicksItem", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "n":
-			err = runtime.DecodeJSONInt64To(d, &v.N)
-			seen |= 0x1
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("TicksItem", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("TicksItem", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("TicksItem", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("TicksItem", seen, "n")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &ticksItemJSON)
 }
 
 // UnmarshalJSON decodes TicksItem in one pass with DecodeJSON, keeping the members the schema does not

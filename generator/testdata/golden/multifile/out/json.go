@@ -3,10 +3,21 @@
 package multifileapi
 
 import (
-	"encoding/json"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
+	"unsafe"
 )
+
+// moneyJSON describes the members of Money to runtime.DecodeJSONObject.
+var moneyJSON = runtime.JSONObject{
+	Type: "Money",
+	Members: []runtime.JSONMember{
+		{Name: "amount", Offset: unsafe.Offsetof(Money{}.Amount), Kind: runtime.MemberInt64, Bit: 1 << 0},
+	},
+	Required:    []string{"amount"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Money{}.AdditionalProperties),
+}
 
 // DecodeJSON decodes Money from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
@@ -16,38 +27,40 @@ func (v *Money) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Money{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Money", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "amount":
-			err = runtime.DecodeJSONInt64To(d, &v.Amount)
-			seen |= 0x1
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Money", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Money", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Money", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("Money", seen, "amount")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &moneyJSON)
 }
 
 // UnmarshalJSON decodes Money in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Money) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// decodeLineList decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeLineList(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*[]Line)(p)
+	return runtime.DecodeJSONSlice(d, v, runtime.DecodeJSONWith[Line])
+}
+
+// decodePtrMoney decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodePtrMoney(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (**Money)(p)
+	return runtime.DecodeJSONPtr(d, v, runtime.DecodeJSONWith[Money])
+}
+
+// orderJSON describes the members of Order to runtime.DecodeJSONObject.
+var orderJSON = runtime.JSONObject{
+	Type: "Order",
+	Members: []runtime.JSONMember{
+		{Name: "id", Offset: unsafe.Offsetof(Order{}.ID), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "lines", Offset: unsafe.Offsetof(Order{}.Lines), Decode: decodeLineList, Bit: 1 << 1},
+		{Name: "total", Offset: unsafe.Offsetof(Order{}.Total), Decode: decodePtrMoney},
+	},
+	Required:    []string{"id", "lines"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Order{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes Order from d in one pass over the input, as
@@ -58,43 +71,31 @@ func (v *Order) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Order{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Order", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "id":
-			err = runtime.DecodeJSONStringTo(d, &v.ID)
-			seen |= 0x1
-		case "lines":
-			err = runtime.DecodeJSONSlice(d, &v.Lines, runtime.DecodeJSONWith[Line])
-			seen |= 0x2
-		case "total":
-			err = runtime.DecodeJSONPtr(d, &v.Total, runtime.DecodeJSONWith[Money])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Order", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Order", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Order", err)
-	}
-	if seen != 0x3 {
-		return runtime.JSONMissing("Order", seen, "id", "lines")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &orderJSON)
 }
 
 // UnmarshalJSON decodes Order in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Order) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// decodePtrMoney2 decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodePtrMoney2(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (**Money2)(p)
+	return runtime.DecodeJSONPtr(d, v, runtime.DecodeJSONWith[Money2])
+}
+
+// lineJSON describes the members of Line to runtime.DecodeJSONObject.
+var lineJSON = runtime.JSONObject{
+	Type: "Line",
+	Members: []runtime.JSONMember{
+		{Name: "money", Offset: unsafe.Offsetof(Line{}.Money), Decode: decodePtrMoney2},
+		{Name: "sku", Offset: unsafe.Offsetof(Line{}.Sku), Kind: runtime.InOpt | runtime.MemberString},
+	},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Line{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes Line from d in one pass over the input, as
@@ -105,35 +106,23 @@ func (v *Line) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Line{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Line", err)
-	}
-	for members.Next() {
-		switch string(members.Key()) {
-		case "sku":
-			err = runtime.DecodeJSONOpt(d, &v.Sku, runtime.DecodeJSONStringTo[string])
-		case "money":
-			err = runtime.DecodeJSONPtr(d, &v.Money, runtime.DecodeJSONWith[Money2])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Line", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Line", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Line", err)
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &lineJSON)
 }
 
 // UnmarshalJSON decodes Line in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Line) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// money2JSON describes the members of Money2 to runtime.DecodeJSONObject.
+var money2JSON = runtime.JSONObject{
+	Type: "Money2",
+	Members: []runtime.JSONMember{
+		{Name: "cents", Offset: unsafe.Offsetof(Money2{}.Cents), Kind: runtime.InOpt | runtime.MemberInt64},
+	},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Money2{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes Money2 from d in one pass over the input, as
@@ -144,27 +133,7 @@ func (v *Money2) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Money2{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Money2", err)
-	}
-	for members.Next() {
-		switch string(members.Key()) {
-		case "cents":
-			err = runtime.DecodeJSONOpt(d, &v.Cents, runtime.DecodeJSONInt64To[int64])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Money2", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Money2", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Money2", err)
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &money2JSON)
 }
 
 // UnmarshalJSON decodes Money2 in one pass with DecodeJSON, keeping the members the schema does not

@@ -6,7 +6,43 @@ import (
 	"encoding/json"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
+	"unsafe"
 )
+
+// decodeKept decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeKept(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*map[string]json.RawMessage)(p)
+	var check string
+	_, err := runtime.DecodeJSONKept(d, v, []byte(""), &check, false)
+	return err
+}
+
+// decodeKeptWithComma decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeKeptWithComma(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*map[string]json.RawMessage)(p)
+	var check string
+	_, err := runtime.DecodeJSONKept(d, v, []byte("with,comma"), &check, false)
+	return err
+}
+
+// client2JSON describes the members of Client2 to runtime.DecodeJSONObject.
+var client2JSON = runtime.JSONObject{
+	Type: "Client2",
+	Members: []runtime.JSONMember{
+		{Name: "", Offset: unsafe.Offsetof(Client2{}.AdditionalProperties3), Decode: decodeKept},
+		{Name: "9lives", Offset: unsafe.Offsetof(Client2{}.X9lives), Kind: runtime.InOpt | runtime.MemberString},
+		{Name: "AdditionalProperties", Offset: unsafe.Offsetof(Client2{}.AdditionalProperties), Kind: runtime.InOpt | runtime.MemberString},
+		{Name: "MarshalJSON", Offset: unsafe.Offsetof(Client2{}.MarshalJSON2), Kind: runtime.InOpt | runtime.MemberString},
+		{Name: "additional_properties", Offset: unsafe.Offsetof(Client2{}.AdditionalProperties2), Kind: runtime.InOpt | runtime.MemberString},
+		{Name: "renamed", Offset: unsafe.Offsetof(Client2{}.Custom), Kind: runtime.InOpt | runtime.MemberString},
+		{Name: "type", Offset: unsafe.Offsetof(Client2{}.Type), Kind: runtime.InOpt | runtime.MemberString},
+		{Name: "with,comma", Offset: unsafe.Offsetof(Client2{}.AdditionalProperties3), Decode: decodeKeptWithComma},
+	},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Client2{}.AdditionalProperties3),
+}
 
 // DecodeJSON decodes Client2 from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
@@ -16,53 +52,32 @@ func (v *Client2) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Client2{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Client2", err)
-	}
-	for members.Next() {
-		switch string(members.Key()) {
-		case "AdditionalProperties":
-			err = runtime.DecodeJSONOpt(d, &v.AdditionalProperties, runtime.DecodeJSONStringTo[string])
-		case "additional_properties":
-			err = runtime.DecodeJSONOpt(d, &v.AdditionalProperties2, runtime.DecodeJSONStringTo[string])
-		case "type":
-			err = runtime.DecodeJSONOpt(d, &v.Type, runtime.DecodeJSONStringTo[string])
-		case "MarshalJSON":
-			err = runtime.DecodeJSONOpt(d, &v.MarshalJSON2, runtime.DecodeJSONStringTo[string])
-		case "":
-			var check string
-			if key, err := runtime.DecodeJSONKept(d, &v.AdditionalProperties3, members.Key(), &check, false); err != nil {
-				return runtime.JSONMemberError("Client2", key, err)
-			}
-		case "with,comma":
-			var check2 string
-			if key2, err := runtime.DecodeJSONKept(d, &v.AdditionalProperties3, members.Key(), &check2, false); err != nil {
-				return runtime.JSONMemberError("Client2", key2, err)
-			}
-		case "9lives":
-			err = runtime.DecodeJSONOpt(d, &v.X9lives, runtime.DecodeJSONStringTo[string])
-		case "renamed":
-			err = runtime.DecodeJSONOpt(d, &v.Custom, runtime.DecodeJSONStringTo[string])
-		default:
-			if key3, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties3, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Client2", key3, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Client2", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Client2", err)
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &client2JSON)
 }
 
 // UnmarshalJSON decodes Client2 in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties3.
 func (v *Client2) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// decodeKept2 decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeKept2(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*map[string]json.RawMessage)(p)
+	var check string
+	_, err := runtime.DecodeJSONKept(d, v, []byte(""), &check, true)
+	return err
+}
+
+// countsJSON describes the members of Counts to runtime.DecodeJSONObject.
+var countsJSON = runtime.JSONObject{
+	Type: "Counts",
+	Members: []runtime.JSONMember{
+		{Name: "", Offset: unsafe.Offsetof(Counts{}.AdditionalProperties), Decode: decodeKept2},
+	},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Counts{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes Counts from d in one pass over the input, as
@@ -73,33 +88,34 @@ func (v *Counts) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Counts{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Counts", err)
-	}
-	for members.Next() {
-		switch string(members.Key()) {
-		case "":
-			var check string
-			if key, err := runtime.DecodeJSONKept(d, &v.AdditionalProperties, members.Key(), &check, true); err != nil {
-				return runtime.JSONMemberError("Counts", key, err)
-			}
-		default:
-			if key2, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Counts", key2, err)
-			}
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Counts", err)
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &countsJSON)
 }
 
 // UnmarshalJSON decodes Counts in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Counts) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// decodeKeptAB decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeKeptAB(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*map[string]json.RawMessage)(p)
+	var check int64
+	_, err := runtime.DecodeJSONKept(d, v, []byte("a,b"), &check, false)
+	return err
+}
+
+// strictJSON describes the members of Strict to runtime.DecodeJSONObject.
+var strictJSON = runtime.JSONObject{
+	Type: "Strict",
+	Members: []runtime.JSONMember{
+		{Name: "a,b", Offset: unsafe.Offsetof(Strict{}.AdditionalProperties), Decode: decodeKeptAB, Bit: 1 << 0},
+		{Name: "c", Offset: unsafe.Offsetof(Strict{}.C), Kind: runtime.InOpt | runtime.MemberString},
+	},
+	Required:    []string{"a,b"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Strict{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes Strict from d in one pass over the input, as
@@ -110,43 +126,23 @@ func (v *Strict) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Strict{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Strict", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "a,b":
-			var check int64
-			if key, err := runtime.DecodeJSONKept(d, &v.AdditionalProperties, members.Key(), &check, false); err != nil {
-				return runtime.JSONMemberError("Strict", key, err)
-			}
-			seen |= 0x1
-		case "c":
-			err = runtime.DecodeJSONOpt(d, &v.C, runtime.DecodeJSONStringTo[string])
-		default:
-			if key2, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Strict", key2, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Strict", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Strict", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("Strict", seen, "a,b")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &strictJSON)
 }
 
 // UnmarshalJSON decodes Strict in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Strict) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// client3JSON describes the members of Client3 to runtime.DecodeJSONObject.
+var client3JSON = runtime.JSONObject{
+	Type: "Client3",
+	Members: []runtime.JSONMember{
+		{Name: "a", Offset: unsafe.Offsetof(Client3{}.A), Kind: runtime.InOpt | runtime.MemberString},
+	},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Client3{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes Client3 from d in one pass over the input, as
@@ -157,33 +153,23 @@ func (v *Client3) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Client3{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Client3", err)
-	}
-	for members.Next() {
-		switch string(members.Key()) {
-		case "a":
-			err = runtime.DecodeJSONOpt(d, &v.A, runtime.DecodeJSONStringTo[string])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Client3", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Client3", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Client3", err)
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &client3JSON)
 }
 
 // UnmarshalJSON decodes Client3 in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Client3) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// jsonjson describes the members of JSON to runtime.DecodeJSONObject.
+var jsonjson = runtime.JSONObject{
+	Type: "JSON",
+	Members: []runtime.JSONMember{
+		{Name: "x", Offset: unsafe.Offsetof(JSON{}.X), Kind: runtime.InOpt | runtime.MemberString},
+	},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(JSON{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes JSON from d in one pass over the input, as
@@ -194,27 +180,7 @@ func (v *JSON) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = JSON{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("JSON", err)
-	}
-	for members.Next() {
-		switch string(members.Key()) {
-		case "x":
-			err = runtime.DecodeJSONOpt(d, &v.X, runtime.DecodeJSONStringTo[string])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("JSON", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("JSON", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("JSON", err)
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &jsonjson)
 }
 
 // UnmarshalJSON decodes JSON in one pass with DecodeJSON, keeping the members the schema does not

@@ -3,10 +3,47 @@
 package nullableapi
 
 import (
-	"encoding/json"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
+	"unsafe"
 )
+
+// decodeBinary decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeBinary(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*runtime.Binary)(p)
+	return runtime.DecodeJSONValue(d, v)
+}
+
+// decodeOptBytes decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeOptBytes(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*runtime.Opt[[]byte])(p)
+	if d.Next() == jx.Null {
+		if err := d.Null(); err != nil {
+			return err
+		}
+		(*v) = runtime.Opt[[]byte]{}
+	} else {
+		if err := runtime.DecodeJSONValue(d, &(*v).Value); err != nil {
+			return err
+		}
+		(*v).Set = true
+	}
+	return nil
+}
+
+// fileJSON describes the members of File to runtime.DecodeJSONObject.
+var fileJSON = runtime.JSONObject{
+	Type: "File",
+	Members: []runtime.JSONMember{
+		{Name: "content", Offset: unsafe.Offsetof(File{}.Content), Decode: decodeBinary, Bit: 1 << 0},
+		{Name: "digest", Offset: unsafe.Offsetof(File{}.Digest), Decode: decodeOptBytes},
+	},
+	Required:    []string{"content"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(File{}.AdditionalProperties),
+}
 
 // DecodeJSON decodes File from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
@@ -16,50 +53,51 @@ func (v *File) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = File{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("File", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "content":
-			err = runtime.DecodeJSONValue(d, &v.Content)
-			seen |= 0x1
-		case "digest":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("File", "digest", err)
-				}
-				v.Digest = runtime.Opt[[]byte]{}
-			} else {
-				if err := runtime.DecodeJSONValue(d, &v.Digest.Value); err != nil {
-					return runtime.JSONMemberError("File", "digest", err)
-				}
-				v.Digest.Set = true
-			}
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("File", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("File", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("File", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("File", seen, "content")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &fileJSON)
 }
 
 // UnmarshalJSON decodes File in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *File) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// decodeNullablePtrNode decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeNullablePtrNode(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*runtime.Nullable[*Node])(p)
+	if d.Next() == jx.Null {
+		if err := d.Null(); err != nil {
+			return err
+		}
+		(*v) = runtime.NullOf[*Node]()
+	} else {
+		(*v) = runtime.ValueOf(new(Node))
+		if err := runtime.DecodeJSONWith[Node](d, (*v).Value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// decodePtrNode decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodePtrNode(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (**Node)(p)
+	return runtime.DecodeJSONPtr(d, v, runtime.DecodeJSONWith[Node])
+}
+
+// nodeJSON describes the members of Node to runtime.DecodeJSONObject.
+var nodeJSON = runtime.JSONObject{
+	Type: "Node",
+	Members: []runtime.JSONMember{
+		{Name: "id", Offset: unsafe.Offsetof(Node{}.ID), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "next", Offset: unsafe.Offsetof(Node{}.Next), Decode: decodePtrNode},
+		{Name: "parent", Offset: unsafe.Offsetof(Node{}.Parent), Decode: decodeNullablePtrNode},
+	},
+	Required:    []string{"id"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Node{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes Node from d in one pass over the input, as
@@ -70,52 +108,24 @@ func (v *Node) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Node{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Node", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "id":
-			err = runtime.DecodeJSONStringTo(d, &v.ID)
-			seen |= 0x1
-		case "parent":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Node", "parent", err)
-				}
-				v.Parent = runtime.NullOf[*Node]()
-			} else {
-				v.Parent = runtime.ValueOf(new(Node))
-				if err := v.Parent.Value.DecodeJSON(d); err != nil {
-					return runtime.JSONMemberError("Node", "parent", err)
-				}
-			}
-		case "next":
-			err = runtime.DecodeJSONPtr(d, &v.Next, runtime.DecodeJSONWith[Node])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Node", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Node", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Node", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("Node", seen, "id")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &nodeJSON)
 }
 
 // UnmarshalJSON decodes Node in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Node) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// ownerValueJSON describes the members of OwnerValue to runtime.DecodeJSONObject.
+var ownerValueJSON = runtime.JSONObject{
+	Type: "OwnerValue",
+	Members: []runtime.JSONMember{
+		{Name: "name", Offset: unsafe.Offsetof(OwnerValue{}.Name), Kind: runtime.MemberString, Bit: 1 << 0},
+	},
+	Required:    []string{"name"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(OwnerValue{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes OwnerValue from d in one pass over the input, as
@@ -126,38 +136,157 @@ func (v *OwnerValue) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = OwnerValue{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("OwnerValue", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "name":
-			err = runtime.DecodeJSONStringTo(d, &v.Name)
-			seen |= 0x1
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("OwnerValue", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("OwnerValue", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("OwnerValue", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("OwnerValue", seen, "name")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &ownerValueJSON)
 }
 
 // UnmarshalJSON decodes OwnerValue in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *OwnerValue) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// decodeOptStringList decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeOptStringList(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*runtime.Opt[[]runtime.Nullable[string]])(p)
+	if d.Next() == jx.Null {
+		if err := d.Null(); err != nil {
+			return err
+		}
+		(*v) = runtime.Opt[[]runtime.Nullable[string]]{}
+	} else {
+		elems, err := d.ArrIter()
+		if err != nil {
+			return err
+		}
+		s, i := (*v).Value, 0
+		for elems.Next() {
+			s = runtime.JSONSliceAt(s, i)
+			if err := runtime.DecodeJSONNullable(d, &s[i], runtime.DecodeJSONStringTo[string]); err != nil {
+				return err
+			}
+			i++
+		}
+		if err := elems.Err(); err != nil {
+			return err
+		}
+		if i == 0 {
+			s = []runtime.Nullable[string]{}
+		} else {
+			s = s[:i]
+		}
+		(*v).Value = s
+		(*v).Set = true
+	}
+	return nil
+}
+
+// decodeOptOwnerList decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeOptOwnerList(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*runtime.Opt[[]Owner])(p)
+	if d.Next() == jx.Null {
+		if err := d.Null(); err != nil {
+			return err
+		}
+		(*v) = runtime.Opt[[]Owner]{}
+	} else {
+		elems, err := d.ArrIter()
+		if err != nil {
+			return err
+		}
+		s, i := (*v).Value, 0
+		for elems.Next() {
+			s = runtime.JSONSliceAt(s, i)
+			if d.Next() == jx.Null {
+				if err := d.Null(); err != nil {
+					return err
+				}
+				s[i] = runtime.Nullable[OwnerValue]{
+					Null: true,
+					Set:  true,
+				}
+			} else {
+				if err := runtime.DecodeJSONWith[OwnerValue](d, &s[i].Value); err != nil {
+					return err
+				}
+				s[i].Set, s[i].Null = true, false
+			}
+			i++
+		}
+		if err := elems.Err(); err != nil {
+			return err
+		}
+		if i == 0 {
+			s = []Owner{}
+		} else {
+			s = s[:i]
+		}
+		(*v).Value = s
+		(*v).Set = true
+	}
+	return nil
+}
+
+// decodeOptInt64Map decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeOptInt64Map(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*runtime.Opt[map[string]runtime.Nullable[int64]])(p)
+	if d.Next() == jx.Null {
+		if err := d.Null(); err != nil {
+			return err
+		}
+		(*v) = runtime.Opt[map[string]runtime.Nullable[int64]]{}
+	} else {
+		members, err := d.ObjIter()
+		if err != nil {
+			return err
+		}
+		(*v).Value = make(map[string]runtime.Nullable[int64])
+		for members.Next() {
+			key := runtime.JSONKey(members.Key())
+			var x runtime.Nullable[int64]
+			if err := runtime.DecodeJSONNullable(d, &x, runtime.DecodeJSONInt64To[int64]); err != nil {
+				return err
+			}
+			(*v).Value[key] = x
+		}
+		if err := members.Err(); err != nil {
+			return err
+		}
+		(*v).Set = true
+	}
+	return nil
+}
+
+// decodeExtraString decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeExtraString(d *runtime.JSONReader, p unsafe.Pointer, key []byte) error {
+	v := (*map[string]runtime.Nullable[string])(p)
+	name := runtime.JSONKey(key)
+	var x runtime.Nullable[string]
+	if err := runtime.DecodeJSONNullable(d, &x, runtime.DecodeJSONStringTo[string]); err != nil {
+		return err
+	}
+	if *v == nil {
+		*v = make(map[string]runtime.Nullable[string])
+	}
+	(*v)[name] = x
+	return nil
+}
+
+// sparseJSON describes the members of Sparse to runtime.DecodeJSONObject.
+var sparseJSON = runtime.JSONObject{
+	Type: "Sparse",
+	Members: []runtime.JSONMember{
+		{Name: "color", Offset: unsafe.Offsetof(Sparse{}.Color), Kind: runtime.InNullable | runtime.MemberString},
+		{Name: "nick", Offset: unsafe.Offsetof(Sparse{}.Nick), Kind: runtime.InNullable | runtime.MemberString},
+		{Name: "owners", Offset: unsafe.Offsetof(Sparse{}.Owners), Decode: decodeOptOwnerList},
+		{Name: "scores", Offset: unsafe.Offsetof(Sparse{}.Scores), Decode: decodeOptInt64Map},
+		{Name: "words", Offset: unsafe.Offsetof(Sparse{}.Words), Decode: decodeOptStringList},
+	},
+	Extra:       decodeExtraString,
+	ExtraOffset: unsafe.Offsetof(Sparse{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes Sparse from d in one pass over the input, as
@@ -168,137 +297,25 @@ func (v *Sparse) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Sparse{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Sparse", err)
-	}
-	for members.Next() {
-		switch string(members.Key()) {
-		case "words":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Sparse", "words", err)
-				}
-				v.Words = runtime.Opt[[]runtime.Nullable[string]]{}
-			} else {
-				elems, err := d.ArrIter()
-				if err != nil {
-					return runtime.JSONMemberError("Sparse", "words", err)
-				}
-				s, i := v.Words.Value, 0
-				for elems.Next() {
-					s = runtime.JSONSliceAt(s, i)
-					if err := runtime.DecodeJSONNullable(d, &s[i], runtime.DecodeJSONStringTo[string]); err != nil {
-						return runtime.JSONMemberError("Sparse", "words", err)
-					}
-					i++
-				}
-				if err := elems.Err(); err != nil {
-					return runtime.JSONMemberError("Sparse", "words", err)
-				}
-				if i == 0 {
-					s = []runtime.Nullable[string]{}
-				} else {
-					s = s[:i]
-				}
-				v.Words.Value = s
-				v.Words.Set = true
-			}
-		case "owners":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Sparse", "owners", err)
-				}
-				v.Owners = runtime.Opt[[]Owner]{}
-			} else {
-				elems2, err := d.ArrIter()
-				if err != nil {
-					return runtime.JSONMemberError("Sparse", "owners", err)
-				}
-				s2, i2 := v.Owners.Value, 0
-				for elems2.Next() {
-					s2 = runtime.JSONSliceAt(s2, i2)
-					if d.Next() == jx.Null {
-						if err := d.Null(); err != nil {
-							return runtime.JSONMemberError("Sparse", "owners", err)
-						}
-						s2[i2] = runtime.Nullable[OwnerValue]{
-							Null: true,
-							Set:  true,
-						}
-					} else {
-						if err := s2[i2].Value.DecodeJSON(d); err != nil {
-							return runtime.JSONMemberError("Sparse", "owners", err)
-						}
-						s2[i2].Set, s2[i2].Null = true, false
-					}
-					i2++
-				}
-				if err := elems2.Err(); err != nil {
-					return runtime.JSONMemberError("Sparse", "owners", err)
-				}
-				if i2 == 0 {
-					s2 = []Owner{}
-				} else {
-					s2 = s2[:i2]
-				}
-				v.Owners.Value = s2
-				v.Owners.Set = true
-			}
-		case "scores":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Sparse", "scores", err)
-				}
-				v.Scores = runtime.Opt[map[string]runtime.Nullable[int64]]{}
-			} else {
-				members2, err := d.ObjIter()
-				if err != nil {
-					return runtime.JSONMemberError("Sparse", "scores", err)
-				}
-				v.Scores.Value = make(map[string]runtime.Nullable[int64])
-				for members2.Next() {
-					key := runtime.JSONKey(members2.Key())
-					var x runtime.Nullable[int64]
-					if err := runtime.DecodeJSONNullable(d, &x, runtime.DecodeJSONInt64To[int64]); err != nil {
-						return runtime.JSONMemberError("Sparse", "scores", err)
-					}
-					v.Scores.Value[key] = x
-				}
-				if err := members2.Err(); err != nil {
-					return runtime.JSONMemberError("Sparse", "scores", err)
-				}
-				v.Scores.Set = true
-			}
-		case "color":
-			err = runtime.DecodeJSONNullable(d, &v.Color, runtime.DecodeJSONStringTo[ColorValue])
-		case "nick":
-			err = runtime.DecodeJSONNullable(d, &v.Nick, runtime.DecodeJSONStringTo[string])
-		default:
-			key2 := runtime.JSONKey(members.Key())
-			var x2 runtime.Nullable[string]
-			if err := runtime.DecodeJSONNullable(d, &x2, runtime.DecodeJSONStringTo[string]); err != nil {
-				return runtime.JSONMemberError("Sparse", key2, err)
-			}
-			if v.AdditionalProperties == nil {
-				v.AdditionalProperties = make(map[string]runtime.Nullable[string])
-			}
-			v.AdditionalProperties[key2] = x2
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Sparse", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Sparse", err)
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &sparseJSON)
 }
 
 // UnmarshalJSON decodes Sparse in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Sparse) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// stampedJSON describes the members of Stamped to runtime.DecodeJSONObject.
+var stampedJSON = runtime.JSONObject{
+	Type: "Stamped",
+	Members: []runtime.JSONMember{
+		{Name: "at", Offset: unsafe.Offsetof(Stamped{}.At), Kind: runtime.MemberTime, Bit: 1 << 0},
+		{Name: "data", Offset: unsafe.Offsetof(Stamped{}.Data), Kind: runtime.MemberRaw},
+	},
+	Required:    []string{"at"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Stamped{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes Stamped from d in one pass over the input, as
@@ -309,34 +326,7 @@ func (v *Stamped) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Stamped{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Stamped", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "at":
-			err = runtime.DecodeJSONTime(d, &v.At)
-			seen |= 0x1
-		case "data":
-			err = runtime.DecodeJSONRawTo(d, &v.Data)
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Stamped", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Stamped", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Stamped", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("Stamped", seen, "at")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &stampedJSON)
 }
 
 // UnmarshalJSON decodes Stamped in one pass with DecodeJSON, keeping the members the schema does not

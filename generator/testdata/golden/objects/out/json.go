@@ -3,10 +3,20 @@
 package objectsapi
 
 import (
-	"encoding/json"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
+	"unsafe"
 )
+
+// closedJSON describes the members of Closed to runtime.DecodeJSONObject.
+var closedJSON = runtime.JSONObject{
+	Type: "Closed",
+	Members: []runtime.JSONMember{
+		{Name: "a", Offset: unsafe.Offsetof(Closed{}.A), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "b", Offset: unsafe.Offsetof(Closed{}.B), Kind: runtime.InOpt | runtime.MemberInt64},
+	},
+	Required: []string{"a"},
+}
 
 // DecodeJSON decodes Closed from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
@@ -16,34 +26,7 @@ func (v *Closed) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Closed{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Closed", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "a":
-			err = runtime.DecodeJSONStringTo(d, &v.A)
-			seen |= 0x1
-		case "b":
-			err = runtime.DecodeJSONOpt(d, &v.B, runtime.DecodeJSONInt64To[int64])
-		default:
-			if err := d.Skip(); err != nil {
-				return runtime.JSONMemberError("Closed", string(members.Key()), err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Closed", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Closed", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("Closed", seen, "a")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &closedJSON)
 }
 
 // UnmarshalJSON decodes Closed in one pass with DecodeJSON, skipping the members the schema does not describe.
@@ -65,6 +48,16 @@ func (v *Counts) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
 }
 
+// legacyJSON describes the members of Legacy to runtime.DecodeJSONObject.
+var legacyJSON = runtime.JSONObject{
+	Type: "Legacy",
+	Members: []runtime.JSONMember{
+		{Name: "old", Offset: unsafe.Offsetof(Legacy{}.Old), Kind: runtime.InOpt | runtime.MemberString},
+	},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Legacy{}.AdditionalProperties),
+}
+
 // DecodeJSON decodes Legacy from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
@@ -73,27 +66,7 @@ func (v *Legacy) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Legacy{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Legacy", err)
-	}
-	for members.Next() {
-		switch string(members.Key()) {
-		case "old":
-			err = runtime.DecodeJSONOpt(d, &v.Old, runtime.DecodeJSONStringTo[string])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Legacy", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Legacy", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Legacy", err)
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &legacyJSON)
 }
 
 // UnmarshalJSON decodes Legacy in one pass with DecodeJSON, keeping the members the schema does not
@@ -116,6 +89,32 @@ func (v *Names) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
 }
 
+// decodePtrNode decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodePtrNode(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (**Node)(p)
+	return runtime.DecodeJSONPtr(d, v, runtime.DecodeJSONWith[Node])
+}
+
+// decodeOptNodeList decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeOptNodeList(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*runtime.Opt[[]Node])(p)
+	return runtime.DecodeJSONOptSlice(d, v, runtime.DecodeJSONWith[Node])
+}
+
+// nodeJSON describes the members of Node to runtime.DecodeJSONObject.
+var nodeJSON = runtime.JSONObject{
+	Type: "Node",
+	Members: []runtime.JSONMember{
+		{Name: "children", Offset: unsafe.Offsetof(Node{}.Children), Decode: decodeOptNodeList},
+		{Name: "parent", Offset: unsafe.Offsetof(Node{}.Parent), Decode: decodePtrNode},
+		{Name: "value", Offset: unsafe.Offsetof(Node{}.Value), Kind: runtime.InOpt | runtime.MemberString},
+	},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Node{}.AdditionalProperties),
+}
+
 // DecodeJSON decodes Node from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
@@ -124,37 +123,83 @@ func (v *Node) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Node{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Node", err)
-	}
-	for members.Next() {
-		switch string(members.Key()) {
-		case "value":
-			err = runtime.DecodeJSONOpt(d, &v.Value, runtime.DecodeJSONStringTo[string])
-		case "parent":
-			err = runtime.DecodeJSONPtr(d, &v.Parent, runtime.DecodeJSONWith[Node])
-		case "children":
-			err = runtime.DecodeJSONOptSlice(d, &v.Children, runtime.DecodeJSONWith[Node])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Node", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Node", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Node", err)
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &nodeJSON)
 }
 
 // UnmarshalJSON decodes Node in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Node) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// decodeOptFloat32 decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeOptFloat32(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*runtime.Opt[float32])(p)
+	if d.Next() == jx.Null {
+		if err := d.Null(); err != nil {
+			return err
+		}
+		(*v) = runtime.Opt[float32]{}
+	} else {
+		if err := runtime.DecodeJSONValue(d, &(*v).Value); err != nil {
+			return err
+		}
+		(*v).Set = true
+	}
+	return nil
+}
+
+// decodeOptBytes decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeOptBytes(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*runtime.Opt[[]byte])(p)
+	if d.Next() == jx.Null {
+		if err := d.Null(); err != nil {
+			return err
+		}
+		(*v) = runtime.Opt[[]byte]{}
+	} else {
+		if err := runtime.DecodeJSONValue(d, &(*v).Value); err != nil {
+			return err
+		}
+		(*v).Set = true
+	}
+	return nil
+}
+
+// decodePtrThingInner decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodePtrThingInner(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (**ThingInner)(p)
+	return runtime.DecodeJSONPtr(d, v, runtime.DecodeJSONWith[ThingInner])
+}
+
+// thingJSON describes the members of Thing to runtime.DecodeJSONObject.
+var thingJSON = runtime.JSONObject{
+	Type: "Thing",
+	Members: []runtime.JSONMember{
+		{Name: "active", Offset: unsafe.Offsetof(Thing{}.Active), Kind: runtime.InOpt | runtime.MemberBool},
+		{Name: "blob", Offset: unsafe.Offsetof(Thing{}.Blob), Decode: decodeOptBytes},
+		{Name: "count", Offset: unsafe.Offsetof(Thing{}.Count), Kind: runtime.InOpt | runtime.MemberInt32},
+		{Name: "created", Offset: unsafe.Offsetof(Thing{}.Created), Kind: runtime.MemberTime, Bit: 1 << 2},
+		{Name: "day", Offset: unsafe.Offsetof(Thing{}.Day), Kind: runtime.InOpt | runtime.MemberString},
+		{Name: "id", Offset: unsafe.Offsetof(Thing{}.ID), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "inner", Offset: unsafe.Offsetof(Thing{}.Inner), Decode: decodePtrThingInner},
+		{Name: "labels", Offset: unsafe.Offsetof(Thing{}.Labels), Kind: runtime.InOptMap | runtime.MemberString},
+		{Name: "name", Offset: unsafe.Offsetof(Thing{}.Name), Kind: runtime.MemberString, Bit: 1 << 1},
+		{Name: "node", Offset: unsafe.Offsetof(Thing{}.Node), Decode: decodePtrNode},
+		{Name: "nullable_optional", Offset: unsafe.Offsetof(Thing{}.NullableOptional), Kind: runtime.InNullable | runtime.MemberInt64},
+		{Name: "nullable_required", Offset: unsafe.Offsetof(Thing{}.NullableRequired), Kind: runtime.InNullable | runtime.MemberString, Bit: 1 << 3},
+		{Name: "payload", Offset: unsafe.Offsetof(Thing{}.Payload), Kind: runtime.MemberRaw},
+		{Name: "ratio", Offset: unsafe.Offsetof(Thing{}.Ratio), Decode: decodeOptFloat32},
+		{Name: "score", Offset: unsafe.Offsetof(Thing{}.Score), Kind: runtime.InOpt | runtime.MemberFloat64},
+		{Name: "tags", Offset: unsafe.Offsetof(Thing{}.Tags), Kind: runtime.InOptSlice | runtime.MemberString},
+		{Name: "total", Offset: unsafe.Offsetof(Thing{}.Total), Kind: runtime.InOpt | runtime.MemberInt64},
+	},
+	Required:    []string{"id", "name", "created", "nullable_required"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Thing{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes Thing from d in one pass over the input, as
@@ -165,93 +210,23 @@ func (v *Thing) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Thing{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Thing", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "id":
-			err = runtime.DecodeJSONStringTo(d, &v.ID)
-			seen |= 0x1
-		case "name":
-			err = runtime.DecodeJSONStringTo(d, &v.Name)
-			seen |= 0x2
-		case "count":
-			err = runtime.DecodeJSONOpt(d, &v.Count, runtime.DecodeJSONInt32To[int32])
-		case "total":
-			err = runtime.DecodeJSONOpt(d, &v.Total, runtime.DecodeJSONInt64To[int64])
-		case "ratio":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Thing", "ratio", err)
-				}
-				v.Ratio = runtime.Opt[float32]{}
-			} else {
-				if err := runtime.DecodeJSONValue(d, &v.Ratio.Value); err != nil {
-					return runtime.JSONMemberError("Thing", "ratio", err)
-				}
-				v.Ratio.Set = true
-			}
-		case "score":
-			err = runtime.DecodeJSONOpt(d, &v.Score, runtime.DecodeJSONFloat64To[float64])
-		case "active":
-			err = runtime.DecodeJSONOpt(d, &v.Active, runtime.DecodeJSONBoolTo[bool])
-		case "created":
-			err = runtime.DecodeJSONTime(d, &v.Created)
-			seen |= 0x4
-		case "day":
-			err = runtime.DecodeJSONOpt(d, &v.Day, runtime.DecodeJSONStringTo[string])
-		case "blob":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Thing", "blob", err)
-				}
-				v.Blob = runtime.Opt[[]byte]{}
-			} else {
-				if err := runtime.DecodeJSONValue(d, &v.Blob.Value); err != nil {
-					return runtime.JSONMemberError("Thing", "blob", err)
-				}
-				v.Blob.Set = true
-			}
-		case "nullable_required":
-			err = runtime.DecodeJSONNullable(d, &v.NullableRequired, runtime.DecodeJSONStringTo[string])
-			seen |= 0x8
-		case "nullable_optional":
-			err = runtime.DecodeJSONNullable(d, &v.NullableOptional, runtime.DecodeJSONInt64To[int64])
-		case "tags":
-			err = runtime.DecodeJSONOptSlice(d, &v.Tags, runtime.DecodeJSONStringTo[string])
-		case "labels":
-			err = runtime.DecodeJSONOptMap(d, &v.Labels, runtime.DecodeJSONStringTo[string])
-		case "payload":
-			err = runtime.DecodeJSONRawTo(d, &v.Payload)
-		case "inner":
-			err = runtime.DecodeJSONPtr(d, &v.Inner, runtime.DecodeJSONWith[ThingInner])
-		case "node":
-			err = runtime.DecodeJSONPtr(d, &v.Node, runtime.DecodeJSONWith[Node])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Thing", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Thing", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Thing", err)
-	}
-	if seen != 0xf {
-		return runtime.JSONMissing("Thing", seen, "id", "name", "created", "nullable_required")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &thingJSON)
 }
 
 // UnmarshalJSON decodes Thing in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Thing) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// thingInnerJSON describes the members of ThingInner to runtime.DecodeJSONObject.
+var thingInnerJSON = runtime.JSONObject{
+	Type: "ThingInner",
+	Members: []runtime.JSONMember{
+		{Name: "x", Offset: unsafe.Offsetof(ThingInner{}.X), Kind: runtime.InOpt | runtime.MemberInt64},
+	},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(ThingInner{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes ThingInner from d in one pass over the input, as
@@ -262,27 +237,7 @@ func (v *ThingInner) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = ThingInner{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("ThingInner", err)
-	}
-	for members.Next() {
-		switch string(members.Key()) {
-		case "x":
-			err = runtime.DecodeJSONOpt(d, &v.X, runtime.DecodeJSONInt64To[int64])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("ThingInner", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("ThingInner", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("ThingInner", err)
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &thingInnerJSON)
 }
 
 // UnmarshalJSON decodes ThingInner in one pass with DecodeJSON, keeping the members the schema does not

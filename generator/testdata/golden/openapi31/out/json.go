@@ -6,7 +6,61 @@ import (
 	"encoding/json"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
+	"unsafe"
 )
+
+// decodeJSON decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeJSON(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*json.RawMessage)(p)
+	return runtime.DecodeJSONRawKinds(d, v, runtime.KindString|runtime.KindInteger)
+}
+
+// decodeNullableJSON decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeNullableJSON(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*json.RawMessage)(p)
+	return runtime.DecodeJSONRawKinds(d, v, runtime.KindString|runtime.KindInteger|runtime.KindNull)
+}
+
+// decodeNullableNothing decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeNullableNothing(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*runtime.Nullable[Nothing])(p)
+	if d.Next() == jx.Null {
+		if err := d.Null(); err != nil {
+			return err
+		}
+		(*v) = runtime.Nullable[Nothing]{
+			Null: true,
+			Set:  true,
+		}
+	} else {
+		if err := runtime.DecodeJSONRawKinds(d, &(*v).Value, runtime.KindNull); err != nil {
+			return err
+		}
+		(*v).Set, (*v).Null = true, false
+	}
+	return nil
+}
+
+// itemJSON describes the members of Item to runtime.DecodeJSONObject.
+var itemJSON = runtime.JSONObject{
+	Type: "Item",
+	Members: []runtime.JSONMember{
+		{Name: "either", Offset: unsafe.Offsetof(Item{}.Either), Kind: runtime.InNullable | runtime.MemberString},
+		{Name: "id", Offset: unsafe.Offsetof(Item{}.ID), Kind: runtime.MemberInt64, Bit: 1 << 0},
+		{Name: "maybe", Offset: unsafe.Offsetof(Item{}.Maybe), Kind: runtime.InNullable | runtime.MemberInt64},
+		{Name: "note", Offset: unsafe.Offsetof(Item{}.Note), Kind: runtime.InNullable | runtime.MemberString, Bit: 1 << 1},
+		{Name: "onlyNull", Offset: unsafe.Offsetof(Item{}.OnlyNull), Decode: decodeNullableNothing},
+		{Name: "orNull", Offset: unsafe.Offsetof(Item{}.OrNull), Decode: decodeNullableJSON},
+		{Name: "several", Offset: unsafe.Offsetof(Item{}.Several), Decode: decodeJSON},
+		{Name: "yamlNull", Offset: unsafe.Offsetof(Item{}.YamlNull), Kind: runtime.InNullable | runtime.MemberString},
+	},
+	Required:    []string{"id", "note"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Item{}.AdditionalProperties),
+}
 
 // DecodeJSON decodes Item from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
@@ -16,60 +70,7 @@ func (v *Item) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Item{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Item", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "id":
-			err = runtime.DecodeJSONInt64To(d, &v.ID)
-			seen |= 0x1
-		case "note":
-			err = runtime.DecodeJSONNullable(d, &v.Note, runtime.DecodeJSONStringTo[string])
-			seen |= 0x2
-		case "maybe":
-			err = runtime.DecodeJSONNullable(d, &v.Maybe, runtime.DecodeJSONInt64To[int64])
-		case "either":
-			err = runtime.DecodeJSONNullable(d, &v.Either, runtime.DecodeJSONStringTo[string])
-		case "several":
-			err = runtime.DecodeJSONRawKinds(d, &v.Several, runtime.KindString|runtime.KindInteger)
-		case "orNull":
-			err = runtime.DecodeJSONRawKinds(d, &v.OrNull, runtime.KindString|runtime.KindInteger|runtime.KindNull)
-		case "yamlNull":
-			err = runtime.DecodeJSONNullable(d, &v.YamlNull, runtime.DecodeJSONStringTo[string])
-		case "onlyNull":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Item", "onlyNull", err)
-				}
-				v.OnlyNull = runtime.Nullable[Nothing]{
-					Null: true,
-					Set:  true,
-				}
-			} else {
-				if err := runtime.DecodeJSONRawKinds(d, &v.OnlyNull.Value, runtime.KindNull); err != nil {
-					return runtime.JSONMemberError("Item", "onlyNull", err)
-				}
-				v.OnlyNull.Set, v.OnlyNull.Null = true, false
-			}
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Item", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Item", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Item", err)
-	}
-	if seen != 0x3 {
-		return runtime.JSONMissing("Item", seen, "id", "note")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &itemJSON)
 }
 
 // UnmarshalJSON decodes Item in one pass with DecodeJSON, keeping the members the schema does not
@@ -92,6 +93,16 @@ func (v *Pair) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
 }
 
+// patternedJSON describes the members of Patterned to runtime.DecodeJSONObject.
+var patternedJSON = runtime.JSONObject{
+	Type: "Patterned",
+	Members: []runtime.JSONMember{
+		{Name: "name", Offset: unsafe.Offsetof(Patterned{}.Name), Kind: runtime.InOpt | runtime.MemberString},
+	},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Patterned{}.AdditionalProperties),
+}
+
 // DecodeJSON decodes Patterned from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
@@ -100,27 +111,7 @@ func (v *Patterned) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Patterned{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Patterned", err)
-	}
-	for members.Next() {
-		switch string(members.Key()) {
-		case "name":
-			err = runtime.DecodeJSONOpt(d, &v.Name, runtime.DecodeJSONStringTo[string])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Patterned", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Patterned", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Patterned", err)
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &patternedJSON)
 }
 
 // UnmarshalJSON decodes Patterned in one pass with DecodeJSON, keeping the members the schema does not

@@ -3,10 +3,21 @@
 package oprefsapi
 
 import (
-	"encoding/json"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
+	"unsafe"
 )
+
+// petJSON describes the members of Pet to runtime.DecodeJSONObject.
+var petJSON = runtime.JSONObject{
+	Type: "Pet",
+	Members: []runtime.JSONMember{
+		{Name: "name", Offset: unsafe.Offsetof(Pet{}.Name), Kind: runtime.MemberString, Bit: 1 << 0},
+	},
+	Required:    []string{"name"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Pet{}.AdditionalProperties),
+}
 
 // DecodeJSON decodes Pet from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
@@ -16,32 +27,7 @@ func (v *Pet) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Pet{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Pet", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "name":
-			err = runtime.DecodeJSONStringTo(d, &v.Name)
-			seen |= 0x1
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Pet", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Pet", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Pet", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("Pet", seen, "name")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &petJSON)
 }
 
 // UnmarshalJSON decodes Pet in one pass with DecodeJSON, keeping the members the schema does not

@@ -3,10 +3,21 @@
 package paginateapi
 
 import (
-	"encoding/json"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
+	"unsafe"
 )
+
+// eventJSON describes the members of Event to runtime.DecodeJSONObject.
+var eventJSON = runtime.JSONObject{
+	Type: "Event",
+	Members: []runtime.JSONMember{
+		{Name: "id", Offset: unsafe.Offsetof(Event{}.ID), Kind: runtime.MemberInt64, Bit: 1 << 0},
+	},
+	Required:    []string{"id"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Event{}.AdditionalProperties),
+}
 
 // DecodeJSON decodes Event from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
@@ -16,38 +27,23 @@ func (v *Event) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Event{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Event", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "id":
-			err = runtime.DecodeJSONInt64To(d, &v.ID)
-			seen |= 0x1
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Event", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Event", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Event", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("Event", seen, "id")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &eventJSON)
 }
 
 // UnmarshalJSON decodes Event in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Event) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// listBrokenResponseJSON describes the members of ListBrokenResponse to runtime.DecodeJSONObject.
+var listBrokenResponseJSON = runtime.JSONObject{
+	Type: "ListBrokenResponse",
+	Members: []runtime.JSONMember{
+		{Name: "items", Offset: unsafe.Offsetof(ListBrokenResponse{}.Items), Kind: runtime.InOptSlice | runtime.MemberString},
+	},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(ListBrokenResponse{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes ListBrokenResponse from d in one pass over the input, as
@@ -58,33 +54,32 @@ func (v *ListBrokenResponse) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = ListBrokenResponse{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("ListBrokenResponse", err)
-	}
-	for members.Next() {
-		switch string(members.Key()) {
-		case "items":
-			err = runtime.DecodeJSONOptSlice(d, &v.Items, runtime.DecodeJSONStringTo[string])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("ListBrokenResponse", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("ListBrokenResponse", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("ListBrokenResponse", err)
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &listBrokenResponseJSON)
 }
 
 // UnmarshalJSON decodes ListBrokenResponse in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *ListBrokenResponse) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// decodeEventList decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeEventList(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*[]Event)(p)
+	return runtime.DecodeJSONSlice(d, v, runtime.DecodeJSONWith[Event])
+}
+
+// listEventsResponseJSON describes the members of ListEventsResponse to runtime.DecodeJSONObject.
+var listEventsResponseJSON = runtime.JSONObject{
+	Type: "ListEventsResponse",
+	Members: []runtime.JSONMember{
+		{Name: "events", Offset: unsafe.Offsetof(ListEventsResponse{}.Events), Decode: decodeEventList, Bit: 1 << 0},
+		{Name: "has_more", Offset: unsafe.Offsetof(ListEventsResponse{}.HasMore), Kind: runtime.InOpt | runtime.MemberBool},
+	},
+	Required:    []string{"events"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(ListEventsResponse{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes ListEventsResponse from d in one pass over the input, as
@@ -95,40 +90,25 @@ func (v *ListEventsResponse) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = ListEventsResponse{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("ListEventsResponse", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "events":
-			err = runtime.DecodeJSONSlice(d, &v.Events, runtime.DecodeJSONWith[Event])
-			seen |= 0x1
-		case "has_more":
-			err = runtime.DecodeJSONOpt(d, &v.HasMore, runtime.DecodeJSONBoolTo[bool])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("ListEventsResponse", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("ListEventsResponse", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("ListEventsResponse", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("ListEventsResponse", seen, "events")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &listEventsResponseJSON)
 }
 
 // UnmarshalJSON decodes ListEventsResponse in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *ListEventsResponse) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// listPeopleResponseJSON describes the members of ListPeopleResponse to runtime.DecodeJSONObject.
+var listPeopleResponseJSON = runtime.JSONObject{
+	Type: "ListPeopleResponse",
+	Members: []runtime.JSONMember{
+		{Name: "data", Offset: unsafe.Offsetof(ListPeopleResponse{}.Data), Kind: runtime.InSlice | runtime.MemberString, Bit: 1 << 0},
+		{Name: "next_page_token", Offset: unsafe.Offsetof(ListPeopleResponse{}.NextPageToken), Kind: runtime.InOpt | runtime.MemberString},
+	},
+	Required:    []string{"data"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(ListPeopleResponse{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes ListPeopleResponse from d in one pass over the input, as
@@ -139,34 +119,7 @@ func (v *ListPeopleResponse) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = ListPeopleResponse{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("ListPeopleResponse", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "data":
-			err = runtime.DecodeJSONSlice(d, &v.Data, runtime.DecodeJSONStringTo[string])
-			seen |= 0x1
-		case "next_page_token":
-			err = runtime.DecodeJSONOpt(d, &v.NextPageToken, runtime.DecodeJSONStringTo[string])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("ListPeopleResponse", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("ListPeopleResponse", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("ListPeopleResponse", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("ListPeopleResponse", seen, "data")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &listPeopleResponseJSON)
 }
 
 // UnmarshalJSON decodes ListPeopleResponse in one pass with DecodeJSON, keeping the members the schema does not

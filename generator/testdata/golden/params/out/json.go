@@ -3,10 +3,20 @@
 package paramsapi
 
 import (
-	"encoding/json"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
+	"unsafe"
 )
+
+// collideRequestJSON describes the members of CollideRequest to runtime.DecodeJSONObject.
+var collideRequestJSON = runtime.JSONObject{
+	Type: "CollideRequest",
+	Members: []runtime.JSONMember{
+		{Name: "err", Offset: unsafe.Offsetof(CollideRequest{}.Err), Kind: runtime.InOpt | runtime.MemberString},
+	},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(CollideRequest{}.AdditionalProperties),
+}
 
 // DecodeJSON decodes CollideRequest from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
@@ -16,33 +26,23 @@ func (v *CollideRequest) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = CollideRequest{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("CollideRequest", err)
-	}
-	for members.Next() {
-		switch string(members.Key()) {
-		case "err":
-			err = runtime.DecodeJSONOpt(d, &v.Err, runtime.DecodeJSONStringTo[string])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("CollideRequest", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("CollideRequest", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("CollideRequest", err)
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &collideRequestJSON)
 }
 
 // UnmarshalJSON decodes CollideRequest in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *CollideRequest) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// collideResponseJSON describes the members of CollideResponse to runtime.DecodeJSONObject.
+var collideResponseJSON = runtime.JSONObject{
+	Type: "CollideResponse",
+	Members: []runtime.JSONMember{
+		{Name: "out", Offset: unsafe.Offsetof(CollideResponse{}.Out), Kind: runtime.InOpt | runtime.MemberString},
+	},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(CollideResponse{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes CollideResponse from d in one pass over the input, as
@@ -53,33 +53,23 @@ func (v *CollideResponse) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = CollideResponse{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("CollideResponse", err)
-	}
-	for members.Next() {
-		switch string(members.Key()) {
-		case "out":
-			err = runtime.DecodeJSONOpt(d, &v.Out, runtime.DecodeJSONStringTo[string])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("CollideResponse", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("CollideResponse", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("CollideResponse", err)
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &collideResponseJSON)
 }
 
 // UnmarshalJSON decodes CollideResponse in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *CollideResponse) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// listItemsPageJSON describes the members of ListItemsPage to runtime.DecodeJSONObject.
+var listItemsPageJSON = runtime.JSONObject{
+	Type: "ListItemsPage",
+	Members: []runtime.JSONMember{
+		{Name: "after", Offset: unsafe.Offsetof(ListItemsPage{}.After), Kind: runtime.InOpt | runtime.MemberString},
+		{Name: "size", Offset: unsafe.Offsetof(ListItemsPage{}.Size), Kind: runtime.MemberInt64, Bit: 1 << 0},
+	},
+	Required: []string{"size"},
 }
 
 // DecodeJSON decodes ListItemsPage from d in one pass over the input, as
@@ -90,34 +80,7 @@ func (v *ListItemsPage) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = ListItemsPage{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("ListItemsPage", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "size":
-			err = runtime.DecodeJSONInt64To(d, &v.Size)
-			seen |= 0x1
-		case "after":
-			err = runtime.DecodeJSONOpt(d, &v.After, runtime.DecodeJSONStringTo[string])
-		default:
-			if err := d.Skip(); err != nil {
-				return runtime.JSONMemberError("ListItemsPage", string(members.Key()), err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("ListItemsPage", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("ListItemsPage", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("ListItemsPage", seen, "size")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &listItemsPageJSON)
 }
 
 // UnmarshalJSON decodes ListItemsPage in one pass with DecodeJSON, skipping the members the schema does not describe.

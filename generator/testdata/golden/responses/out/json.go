@@ -3,10 +3,21 @@
 package responsesapi
 
 import (
-	"encoding/json"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
+	"unsafe"
 )
+
+// itemJSON describes the members of Item to runtime.DecodeJSONObject.
+var itemJSON = runtime.JSONObject{
+	Type: "Item",
+	Members: []runtime.JSONMember{
+		{Name: "name", Offset: unsafe.Offsetof(Item{}.Name), Kind: runtime.MemberString, Bit: 1 << 0},
+	},
+	Required:    []string{"name"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Item{}.AdditionalProperties),
+}
 
 // DecodeJSON decodes Item from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
@@ -16,38 +27,24 @@ func (v *Item) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Item{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Item", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "name":
-			err = runtime.DecodeJSONStringTo(d, &v.Name)
-			seen |= 0x1
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Item", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Item", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Item", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("Item", seen, "name")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &itemJSON)
 }
 
 // UnmarshalJSON decodes Item in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Item) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// jobJSON describes the members of Job to runtime.DecodeJSONObject.
+var jobJSON = runtime.JSONObject{
+	Type: "Job",
+	Members: []runtime.JSONMember{
+		{Name: "job_id", Offset: unsafe.Offsetof(Job{}.JobID), Kind: runtime.MemberString, Bit: 1 << 0},
+	},
+	Required:    []string{"job_id"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Job{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes Job from d in one pass over the input, as
@@ -58,32 +55,7 @@ func (v *Job) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Job{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Job", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "job_id":
-			err = runtime.DecodeJSONStringTo(d, &v.JobID)
-			seen |= 0x1
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Job", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Job", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Job", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("Job", seen, "job_id")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &jobJSON)
 }
 
 // UnmarshalJSON decodes Job in one pass with DecodeJSON, keeping the members the schema does not

@@ -3,10 +3,21 @@
 package segmentsapi
 
 import (
-	"encoding/json"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
+	"unsafe"
 )
+
+// changeJSON describes the members of Change to runtime.DecodeJSONObject.
+var changeJSON = runtime.JSONObject{
+	Type: "Change",
+	Members: []runtime.JSONMember{
+		{Name: "offset", Offset: unsafe.Offsetof(Change{}.Offset), Kind: runtime.MemberString, Bit: 1 << 0},
+	},
+	Required:    []string{"offset"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Change{}.AdditionalProperties),
+}
 
 // DecodeJSON decodes Change from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
@@ -16,38 +27,24 @@ func (v *Change) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Change{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Change", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "offset":
-			err = runtime.DecodeJSONStringTo(d, &v.Offset)
-			seen |= 0x1
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Change", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Change", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Change", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("Change", seen, "offset")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &changeJSON)
 }
 
 // UnmarshalJSON decodes Change in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Change) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// errorJSON describes the members of Error to runtime.DecodeJSONObject.
+var errorJSON = runtime.JSONObject{
+	Type: "Error",
+	Members: []runtime.JSONMember{
+		{Name: "error", Offset: unsafe.Offsetof(Error{}.Error), Kind: runtime.MemberString, Bit: 1 << 0},
+	},
+	Required:    []string{"error"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Error{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes Error from d in one pass over the input, as
@@ -58,32 +55,7 @@ func (v *Error) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Error{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Error", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "error":
-			err = runtime.DecodeJSONStringTo(d, &v.Error)
-			seen |= 0x1
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Error", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Error", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Error", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("Error", seen, "error")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &errorJSON)
 }
 
 // UnmarshalJSON decodes Error in one pass with DecodeJSON, keeping the members the schema does not

@@ -3,10 +3,20 @@
 package sharedcommon
 
 import (
-	"encoding/json"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
+	"unsafe"
 )
+
+// errorJSON describes the members of Error to runtime.DecodeJSONObject.
+var errorJSON = runtime.JSONObject{
+	Type: "Error",
+	Members: []runtime.JSONMember{
+		{Name: "error", Offset: unsafe.Offsetof(Error{}.Error), Kind: runtime.InOpt | runtime.MemberString},
+	},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Error{}.AdditionalProperties),
+}
 
 // DecodeJSON decodes Error from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
@@ -16,33 +26,32 @@ func (v *Error) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Error{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Error", err)
-	}
-	for members.Next() {
-		switch string(members.Key()) {
-		case "error":
-			err = runtime.DecodeJSONOpt(d, &v.Error, runtime.DecodeJSONStringTo[string])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Error", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Error", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Error", err)
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &errorJSON)
 }
 
 // UnmarshalJSON decodes Error in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Error) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// decodePtrMeta decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodePtrMeta(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (**Meta)(p)
+	return runtime.DecodeJSONPtr(d, v, runtime.DecodeJSONWith[Meta])
+}
+
+// eventJSON describes the members of Event to runtime.DecodeJSONObject.
+var eventJSON = runtime.JSONObject{
+	Type: "Event",
+	Members: []runtime.JSONMember{
+		{Name: "id", Offset: unsafe.Offsetof(Event{}.ID), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "meta", Offset: unsafe.Offsetof(Event{}.Meta), Decode: decodePtrMeta},
+	},
+	Required:    []string{"id"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Event{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes Event from d in one pass over the input, as
@@ -53,40 +62,23 @@ func (v *Event) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Event{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Event", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "id":
-			err = runtime.DecodeJSONStringTo(d, &v.ID)
-			seen |= 0x1
-		case "meta":
-			err = runtime.DecodeJSONPtr(d, &v.Meta, runtime.DecodeJSONWith[Meta])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Event", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Event", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Event", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("Event", seen, "id")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &eventJSON)
 }
 
 // UnmarshalJSON decodes Event in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Event) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// metaJSON describes the members of Meta to runtime.DecodeJSONObject.
+var metaJSON = runtime.JSONObject{
+	Type: "Meta",
+	Members: []runtime.JSONMember{
+		{Name: "source", Offset: unsafe.Offsetof(Meta{}.Source), Kind: runtime.InOpt | runtime.MemberString},
+	},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Meta{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes Meta from d in one pass over the input, as
@@ -97,27 +89,7 @@ func (v *Meta) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Meta{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Meta", err)
-	}
-	for members.Next() {
-		switch string(members.Key()) {
-		case "source":
-			err = runtime.DecodeJSONOpt(d, &v.Source, runtime.DecodeJSONStringTo[string])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Meta", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Meta", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Meta", err)
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &metaJSON)
 }
 
 // UnmarshalJSON decodes Meta in one pass with DecodeJSON, keeping the members the schema does not

@@ -3,11 +3,41 @@
 package sharedapi
 
 import (
-	"encoding/json"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
 	"golden.test/sharedcommon"
+	"unsafe"
 )
+
+// decodePtrEvent decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodePtrEvent(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (**Event)(p)
+	if d.Next() == jx.Null {
+		if err := d.Null(); err != nil {
+			return err
+		}
+		(*v) = nil
+	} else {
+		if (*v) == nil {
+			(*v) = new(Event)
+		}
+		if err := runtime.DecodeJSONValue(d, (*v)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// localJSON describes the members of Local to runtime.DecodeJSONObject.
+var localJSON = runtime.JSONObject{
+	Type: "Local",
+	Members: []runtime.JSONMember{
+		{Name: "event", Offset: unsafe.Offsetof(Local{}.Event), Decode: decodePtrEvent},
+	},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Local{}.AdditionalProperties),
+}
 
 // DecodeJSON decodes Local from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
@@ -17,42 +47,59 @@ func (v *Local) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Local{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Local", err)
-	}
-	for members.Next() {
-		switch string(members.Key()) {
-		case "event":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Local", "event", err)
-				}
-				v.Event = nil
-			} else {
-				if v.Event == nil {
-					v.Event = new(Event)
-				}
-				if err := runtime.DecodeJSONValue(d, v.Event); err != nil {
-					return runtime.JSONMemberError("Local", "event", err)
-				}
-			}
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Local", key, err)
-			}
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Local", err)
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &localJSON)
 }
 
 // UnmarshalJSON decodes Local in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Local) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// decodeEventList decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodeEventList(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (*[]sharedcommon.Event)(p)
+	if d.Next() == jx.Null {
+		if err := d.Null(); err != nil {
+			return err
+		}
+		(*v) = nil
+	} else {
+		elems, err := d.ArrIter()
+		if err != nil {
+			return err
+		}
+		s, i := (*v), 0
+		for elems.Next() {
+			s = runtime.JSONSliceAt(s, i)
+			if err := runtime.DecodeJSONValue(d, &s[i]); err != nil {
+				return err
+			}
+			i++
+		}
+		if err := elems.Err(); err != nil {
+			return err
+		}
+		if i == 0 {
+			s = []sharedcommon.Event{}
+		} else {
+			s = s[:i]
+		}
+		(*v) = s
+	}
+	return nil
+}
+
+// listEventsResponseJSON describes the members of ListEventsResponse to runtime.DecodeJSONObject.
+var listEventsResponseJSON = runtime.JSONObject{
+	Type: "ListEventsResponse",
+	Members: []runtime.JSONMember{
+		{Name: "events", Offset: unsafe.Offsetof(ListEventsResponse{}.Events), Decode: decodeEventList, Bit: 1 << 0},
+	},
+	Required:    []string{"events"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(ListEventsResponse{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes ListEventsResponse from d in one pass over the input, as
@@ -63,56 +110,7 @@ func (v *ListEventsResponse) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = ListEventsResponse{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("ListEventsResponse", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "events":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("ListEventsResponse", "events", err)
-				}
-				v.Events = nil
-			} else {
-				elems, err := d.ArrIter()
-				if err != nil {
-					return runtime.JSONMemberError("ListEventsResponse", "events", err)
-				}
-				s, i := v.Events, 0
-				for elems.Next() {
-					s = runtime.JSONSliceAt(s, i)
-					if err := runtime.DecodeJSONValue(d, &s[i]); err != nil {
-						return runtime.JSONMemberError("ListEventsResponse", "events", err)
-					}
-					i++
-				}
-				if err := elems.Err(); err != nil {
-					return runtime.JSONMemberError("ListEventsResponse", "events", err)
-				}
-				if i == 0 {
-					s = []sharedcommon.Event{}
-				} else {
-					s = s[:i]
-				}
-				v.Events = s
-			}
-			seen |= 0x1
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("ListEventsResponse", key, err)
-			}
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("ListEventsResponse", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("ListEventsResponse", seen, "events")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &listEventsResponseJSON)
 }
 
 // UnmarshalJSON decodes ListEventsResponse in one pass with DecodeJSON, keeping the members the schema does not

@@ -3,10 +3,21 @@
 package streamsapi
 
 import (
-	"encoding/json"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
+	"unsafe"
 )
+
+// cancelJSON describes the members of Cancel to runtime.DecodeJSONObject.
+var cancelJSON = runtime.JSONObject{
+	Type: "Cancel",
+	Members: []runtime.JSONMember{
+		{Name: "id", Offset: unsafe.Offsetof(Cancel{}.ID), Kind: runtime.MemberString, Bit: 1 << 0},
+	},
+	Required:    []string{"id"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Cancel{}.AdditionalProperties),
+}
 
 // DecodeJSON decodes Cancel from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
@@ -16,38 +27,25 @@ func (v *Cancel) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Cancel{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Cancel", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "id":
-			err = runtime.DecodeJSONStringTo(d, &v.ID)
-			seen |= 0x1
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Cancel", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Cancel", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Cancel", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("Cancel", seen, "id")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &cancelJSON)
 }
 
 // UnmarshalJSON decodes Cancel in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Cancel) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// itemJSON describes the members of Item to runtime.DecodeJSONObject.
+var itemJSON = runtime.JSONObject{
+	Type: "Item",
+	Members: []runtime.JSONMember{
+		{Name: "at", Offset: unsafe.Offsetof(Item{}.At), Kind: runtime.InOpt | runtime.MemberTime},
+		{Name: "id", Offset: unsafe.Offsetof(Item{}.ID), Kind: runtime.MemberString, Bit: 1 << 0},
+	},
+	Required:    []string{"id"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Item{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes Item from d in one pass over the input, as
@@ -58,40 +56,24 @@ func (v *Item) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Item{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Item", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "id":
-			err = runtime.DecodeJSONStringTo(d, &v.ID)
-			seen |= 0x1
-		case "at":
-			err = runtime.DecodeJSONOpt(d, &v.At, runtime.DecodeJSONTime)
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Item", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Item", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Item", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("Item", seen, "id")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &itemJSON)
 }
 
 // UnmarshalJSON decodes Item in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Item) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// tickJSON describes the members of Tick to runtime.DecodeJSONObject.
+var tickJSON = runtime.JSONObject{
+	Type: "Tick",
+	Members: []runtime.JSONMember{
+		{Name: "n", Offset: unsafe.Offsetof(Tick{}.N), Kind: runtime.MemberInt64, Bit: 1 << 0},
+	},
+	Required:    []string{"n"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Tick{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes Tick from d in one pass over the input, as
@@ -102,32 +84,7 @@ func (v *Tick) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Tick{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Tick", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "n":
-			err = runtime.DecodeJSONInt64To(d, &v.N)
-			seen |= 0x1
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Tick", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Tick", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Tick", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("Tick", seen, "n")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &tickJSON)
 }
 
 // UnmarshalJSON decodes Tick in one pass with DecodeJSON, keeping the members the schema does not

@@ -3,10 +3,42 @@
 package sumsapi
 
 import (
-	"encoding/json"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
+	"unsafe"
 )
+
+// decodePtrTree decodes a member into the field at p, for the tables of
+// runtime.DecodeJSONObject.
+func decodePtrTree(d *runtime.JSONReader, p unsafe.Pointer) error {
+	v := (**Tree)(p)
+	if d.Next() == jx.Null {
+		if err := d.Null(); err != nil {
+			return err
+		}
+		(*v) = nil
+	} else {
+		if (*v) == nil {
+			(*v) = new(Tree)
+		}
+		if err := runtime.DecodeJSONUnmarshal[Tree](d, (*v)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// branchJSON describes the members of Branch to runtime.DecodeJSONObject.
+var branchJSON = runtime.JSONObject{
+	Type: "Branch",
+	Members: []runtime.JSONMember{
+		{Name: "left", Offset: unsafe.Offsetof(Branch{}.Left), Decode: decodePtrTree, Bit: 1 << 0},
+		{Name: "right", Offset: unsafe.Offsetof(Branch{}.Right), Decode: decodePtrTree},
+	},
+	Required:    []string{"left"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Branch{}.AdditionalProperties),
+}
 
 // DecodeJSON decodes Branch from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
@@ -16,69 +48,25 @@ func (v *Branch) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Branch{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Branch", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "left":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Branch", "left", err)
-				}
-				v.Left = nil
-			} else {
-				if v.Left == nil {
-					v.Left = new(Tree)
-				}
-				raw, err := d.Raw()
-				if err != nil {
-					return runtime.JSONMemberError("Branch", "left", err)
-				}
-				if err := (*v.Left).UnmarshalJSON(raw); err != nil {
-					return runtime.JSONMemberError("Branch", "left", err)
-				}
-			}
-			seen |= 0x1
-		case "right":
-			if d.Next() == jx.Null {
-				if err := d.Null(); err != nil {
-					return runtime.JSONMemberError("Branch", "right", err)
-				}
-				v.Right = nil
-			} else {
-				if v.Right == nil {
-					v.Right = new(Tree)
-				}
-				raw2, err := d.Raw()
-				if err != nil {
-					return runtime.JSONMemberError("Branch", "right", err)
-				}
-				if err := (*v.Right).UnmarshalJSON(raw2); err != nil {
-					return runtime.JSONMemberError("Branch", "right", err)
-				}
-			}
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Branch", key, err)
-			}
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Branch", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("Branch", seen, "left")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &branchJSON)
 }
 
 // UnmarshalJSON decodes Branch in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Branch) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// catJSON describes the members of Cat to runtime.DecodeJSONObject.
+var catJSON = runtime.JSONObject{
+	Type: "Cat",
+	Members: []runtime.JSONMember{
+		{Name: "meows", Offset: unsafe.Offsetof(Cat{}.Meows), Kind: runtime.MemberBool, Bit: 1 << 1},
+		{Name: "pet_type", Offset: unsafe.Offsetof(Cat{}.PetType), Kind: runtime.MemberString, Bit: 1 << 0},
+	},
+	Required:    []string{"pet_type", "meows"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Cat{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes Cat from d in one pass over the input, as
@@ -89,41 +77,25 @@ func (v *Cat) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Cat{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Cat", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "pet_type":
-			err = runtime.DecodeJSONStringTo(d, &v.PetType)
-			seen |= 0x1
-		case "meows":
-			err = runtime.DecodeJSONBoolTo(d, &v.Meows)
-			seen |= 0x2
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Cat", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Cat", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Cat", err)
-	}
-	if seen != 0x3 {
-		return runtime.JSONMissing("Cat", seen, "pet_type", "meows")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &catJSON)
 }
 
 // UnmarshalJSON decodes Cat in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Cat) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// conflictJSON describes the members of Conflict to runtime.DecodeJSONObject.
+var conflictJSON = runtime.JSONObject{
+	Type: "Conflict",
+	Members: []runtime.JSONMember{
+		{Name: "error", Offset: unsafe.Offsetof(Conflict{}.Error), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "expected", Offset: unsafe.Offsetof(Conflict{}.Expected), Kind: runtime.MemberInt64, Bit: 1 << 1},
+	},
+	Required:    []string{"error", "expected"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Conflict{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes Conflict from d in one pass over the input, as
@@ -134,41 +106,25 @@ func (v *Conflict) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Conflict{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Conflict", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "error":
-			err = runtime.DecodeJSONStringTo(d, &v.Error)
-			seen |= 0x1
-		case "expected":
-			err = runtime.DecodeJSONInt64To(d, &v.Expected)
-			seen |= 0x2
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Conflict", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Conflict", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Conflict", err)
-	}
-	if seen != 0x3 {
-		return runtime.JSONMissing("Conflict", seen, "error", "expected")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &conflictJSON)
 }
 
 // UnmarshalJSON decodes Conflict in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Conflict) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// dogJSON describes the members of Dog to runtime.DecodeJSONObject.
+var dogJSON = runtime.JSONObject{
+	Type: "Dog",
+	Members: []runtime.JSONMember{
+		{Name: "barks", Offset: unsafe.Offsetof(Dog{}.Barks), Kind: runtime.MemberBool, Bit: 1 << 1},
+		{Name: "pet_type", Offset: unsafe.Offsetof(Dog{}.PetType), Kind: runtime.MemberString, Bit: 1 << 0},
+	},
+	Required:    []string{"pet_type", "barks"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Dog{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes Dog from d in one pass over the input, as
@@ -179,41 +135,26 @@ func (v *Dog) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Dog{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Dog", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "pet_type":
-			err = runtime.DecodeJSONStringTo(d, &v.PetType)
-			seen |= 0x1
-		case "barks":
-			err = runtime.DecodeJSONBoolTo(d, &v.Barks)
-			seen |= 0x2
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Dog", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Dog", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Dog", err)
-	}
-	if seen != 0x3 {
-		return runtime.JSONMissing("Dog", seen, "pet_type", "barks")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &dogJSON)
 }
 
 // UnmarshalJSON decodes Dog in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Dog) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// mixedJSON describes the members of Mixed to runtime.DecodeJSONObject.
+var mixedJSON = runtime.JSONObject{
+	Type: "Mixed",
+	Members: []runtime.JSONMember{
+		{Name: "meows", Offset: unsafe.Offsetof(Mixed{}.Meows), Kind: runtime.MemberBool, Bit: 1 << 1},
+		{Name: "name", Offset: unsafe.Offsetof(Mixed{}.Name), Kind: runtime.MemberString, Bit: 1 << 2},
+		{Name: "pet_type", Offset: unsafe.Offsetof(Mixed{}.PetType), Kind: runtime.MemberString, Bit: 1 << 0},
+	},
+	Required:    []string{"pet_type", "meows", "name"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Mixed{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes Mixed from d in one pass over the input, as
@@ -224,44 +165,25 @@ func (v *Mixed) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Mixed{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Mixed", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "pet_type":
-			err = runtime.DecodeJSONStringTo(d, &v.PetType)
-			seen |= 0x1
-		case "meows":
-			err = runtime.DecodeJSONBoolTo(d, &v.Meows)
-			seen |= 0x2
-		case "name":
-			err = runtime.DecodeJSONStringTo(d, &v.Name)
-			seen |= 0x4
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Mixed", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Mixed", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Mixed", err)
-	}
-	if seen != 0x7 {
-		return runtime.JSONMissing("Mixed", seen, "pet_type", "meows", "name")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &mixedJSON)
 }
 
 // UnmarshalJSON decodes Mixed in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Mixed) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// readOnlyJSON describes the members of ReadOnly to runtime.DecodeJSONObject.
+var readOnlyJSON = runtime.JSONObject{
+	Type: "ReadOnly",
+	Members: []runtime.JSONMember{
+		{Name: "error", Offset: unsafe.Offsetof(ReadOnly{}.Error), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "message", Offset: unsafe.Offsetof(ReadOnly{}.Message), Kind: runtime.InOpt | runtime.MemberString},
+	},
+	Required:    []string{"error"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(ReadOnly{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes ReadOnly from d in one pass over the input, as
@@ -272,40 +194,24 @@ func (v *ReadOnly) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = ReadOnly{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("ReadOnly", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "error":
-			err = runtime.DecodeJSONStringTo(d, &v.Error)
-			seen |= 0x1
-		case "message":
-			err = runtime.DecodeJSONOpt(d, &v.Message, runtime.DecodeJSONStringTo[string])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("ReadOnly", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("ReadOnly", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("ReadOnly", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("ReadOnly", seen, "error")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &readOnlyJSON)
 }
 
 // UnmarshalJSON decodes ReadOnly in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *ReadOnly) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// circleJSON describes the members of Circle to runtime.DecodeJSONObject.
+var circleJSON = runtime.JSONObject{
+	Type: "Circle",
+	Members: []runtime.JSONMember{
+		{Name: "radius", Offset: unsafe.Offsetof(Circle{}.Radius), Kind: runtime.MemberFloat64, Bit: 1 << 0},
+	},
+	Required:    []string{"radius"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Circle{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes Circle from d in one pass over the input, as
@@ -316,38 +222,24 @@ func (v *Circle) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Circle{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Circle", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "radius":
-			err = runtime.DecodeJSONFloat64To(d, &v.Radius)
-			seen |= 0x1
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Circle", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Circle", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Circle", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("Circle", seen, "radius")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &circleJSON)
 }
 
 // UnmarshalJSON decodes Circle in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Circle) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// squareJSON describes the members of Square to runtime.DecodeJSONObject.
+var squareJSON = runtime.JSONObject{
+	Type: "Square",
+	Members: []runtime.JSONMember{
+		{Name: "side", Offset: unsafe.Offsetof(Square{}.Side), Kind: runtime.MemberFloat64, Bit: 1 << 0},
+	},
+	Required:    []string{"side"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Square{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes Square from d in one pass over the input, as
@@ -358,32 +250,7 @@ func (v *Square) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Square{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Square", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "side":
-			err = runtime.DecodeJSONFloat64To(d, &v.Side)
-			seen |= 0x1
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Square", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Square", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Square", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("Square", seen, "side")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &squareJSON)
 }
 
 // UnmarshalJSON decodes Square in one pass with DecodeJSON, keeping the members the schema does not

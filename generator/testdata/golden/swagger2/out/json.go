@@ -3,10 +3,20 @@
 package swagger2api
 
 import (
-	"encoding/json"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
+	"unsafe"
 )
+
+// errorJSON describes the members of Error to runtime.DecodeJSONObject.
+var errorJSON = runtime.JSONObject{
+	Type: "Error",
+	Members: []runtime.JSONMember{
+		{Name: "message", Offset: unsafe.Offsetof(Error{}.Message), Kind: runtime.InOpt | runtime.MemberString},
+	},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Error{}.AdditionalProperties),
+}
 
 // DecodeJSON decodes Error from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
@@ -16,33 +26,25 @@ func (v *Error) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Error{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Error", err)
-	}
-	for members.Next() {
-		switch string(members.Key()) {
-		case "message":
-			err = runtime.DecodeJSONOpt(d, &v.Message, runtime.DecodeJSONStringTo[string])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Error", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Error", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Error", err)
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &errorJSON)
 }
 
 // UnmarshalJSON decodes Error in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Error) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// petJSON describes the members of Pet to runtime.DecodeJSONObject.
+var petJSON = runtime.JSONObject{
+	Type: "Pet",
+	Members: []runtime.JSONMember{
+		{Name: "id", Offset: unsafe.Offsetof(Pet{}.ID), Kind: runtime.MemberInt64, Bit: 1 << 0},
+		{Name: "name", Offset: unsafe.Offsetof(Pet{}.Name), Kind: runtime.InOpt | runtime.MemberString},
+	},
+	Required:    []string{"id"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Pet{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes Pet from d in one pass over the input, as
@@ -53,34 +55,7 @@ func (v *Pet) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Pet{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Pet", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "id":
-			err = runtime.DecodeJSONInt64To(d, &v.ID)
-			seen |= 0x1
-		case "name":
-			err = runtime.DecodeJSONOpt(d, &v.Name, runtime.DecodeJSONStringTo[string])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Pet", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Pet", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Pet", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("Pet", seen, "id")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &petJSON)
 }
 
 // UnmarshalJSON decodes Pet in one pass with DecodeJSON, keeping the members the schema does not

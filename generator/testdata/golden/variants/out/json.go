@@ -3,10 +3,21 @@
 package variantsapi
 
 import (
-	"encoding/json"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
+	"unsafe"
 )
+
+// anchorJSON describes the members of Anchor to runtime.DecodeJSONObject.
+var anchorJSON = runtime.JSONObject{
+	Type: "Anchor",
+	Members: []runtime.JSONMember{
+		{Name: "node_id", Offset: unsafe.Offsetof(Anchor{}.NodeID), Kind: runtime.MemberString, Bit: 1 << 0},
+	},
+	Required:    []string{"node_id"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Anchor{}.AdditionalProperties),
+}
 
 // DecodeJSON decodes Anchor from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
@@ -16,38 +27,25 @@ func (v *Anchor) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Anchor{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Anchor", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "node_id":
-			err = runtime.DecodeJSONStringTo(d, &v.NodeID)
-			seen |= 0x1
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Anchor", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Anchor", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Anchor", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("Anchor", seen, "node_id")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &anchorJSON)
 }
 
 // UnmarshalJSON decodes Anchor in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Anchor) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// appleJSON describes the members of Apple to runtime.DecodeJSONObject.
+var appleJSON = runtime.JSONObject{
+	Type: "Apple",
+	Members: []runtime.JSONMember{
+		{Name: "crisp", Offset: unsafe.Offsetof(Apple{}.Crisp), Kind: runtime.InOpt | runtime.MemberBool},
+		{Name: "kind", Offset: unsafe.Offsetof(Apple{}.Kind), Kind: runtime.MemberString, Bit: 1 << 0},
+	},
+	Required:    []string{"kind"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Apple{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes Apple from d in one pass over the input, as
@@ -58,40 +56,25 @@ func (v *Apple) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Apple{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Apple", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "kind":
-			err = runtime.DecodeJSONStringTo(d, &v.Kind)
-			seen |= 0x1
-		case "crisp":
-			err = runtime.DecodeJSONOpt(d, &v.Crisp, runtime.DecodeJSONBoolTo[bool])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Apple", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Apple", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Apple", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("Apple", seen, "kind")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &appleJSON)
 }
 
 // UnmarshalJSON decodes Apple in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Apple) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// bananaJSON describes the members of Banana to runtime.DecodeJSONObject.
+var bananaJSON = runtime.JSONObject{
+	Type: "Banana",
+	Members: []runtime.JSONMember{
+		{Name: "kind", Offset: unsafe.Offsetof(Banana{}.Kind), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "length", Offset: unsafe.Offsetof(Banana{}.Length), Kind: runtime.InOpt | runtime.MemberInt64},
+	},
+	Required:    []string{"kind"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Banana{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes Banana from d in one pass over the input, as
@@ -102,40 +85,24 @@ func (v *Banana) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Banana{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Banana", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "kind":
-			err = runtime.DecodeJSONStringTo(d, &v.Kind)
-			seen |= 0x1
-		case "length":
-			err = runtime.DecodeJSONOpt(d, &v.Length, runtime.DecodeJSONInt64To[int64])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Banana", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Banana", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Banana", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("Banana", seen, "kind")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &bananaJSON)
 }
 
 // UnmarshalJSON decodes Banana in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Banana) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// cardMethodJSON describes the members of CardMethod to runtime.DecodeJSONObject.
+var cardMethodJSON = runtime.JSONObject{
+	Type: "CardMethod",
+	Members: []runtime.JSONMember{
+		{Name: "encryptedCardNumber", Offset: unsafe.Offsetof(CardMethod{}.EncryptedCardNumber), Kind: runtime.MemberString, Bit: 1 << 1},
+		{Name: "holderName", Offset: unsafe.Offsetof(CardMethod{}.HolderName), Kind: runtime.InOpt | runtime.MemberString},
+		{Name: "type", Offset: unsafe.Offsetof(CardMethod{}.Type), Kind: runtime.MemberString, Bit: 1 << 0},
+	},
+	Required: []string{"type", "encryptedCardNumber"},
 }
 
 // DecodeJSON decodes CardMethod from d in one pass over the input, as
@@ -146,42 +113,24 @@ func (v *CardMethod) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = CardMethod{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("CardMethod", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "type":
-			err = runtime.DecodeJSONStringTo(d, &v.Type)
-			seen |= 0x1
-		case "encryptedCardNumber":
-			err = runtime.DecodeJSONStringTo(d, &v.EncryptedCardNumber)
-			seen |= 0x2
-		case "holderName":
-			err = runtime.DecodeJSONOpt(d, &v.HolderName, runtime.DecodeJSONStringTo[string])
-		default:
-			if err := d.Skip(); err != nil {
-				return runtime.JSONMemberError("CardMethod", string(members.Key()), err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("CardMethod", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("CardMethod", err)
-	}
-	if seen != 0x3 {
-		return runtime.JSONMissing("CardMethod", seen, "type", "encryptedCardNumber")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &cardMethodJSON)
 }
 
 // UnmarshalJSON decodes CardMethod in one pass with DecodeJSON, skipping the members the schema does not describe.
 func (v *CardMethod) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// cherryJSON describes the members of Cherry to runtime.DecodeJSONObject.
+var cherryJSON = runtime.JSONObject{
+	Type: "Cherry",
+	Members: []runtime.JSONMember{
+		{Name: "kind", Offset: unsafe.Offsetof(Cherry{}.Kind), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "pits", Offset: unsafe.Offsetof(Cherry{}.Pits), Kind: runtime.InOpt | runtime.MemberInt64},
+	},
+	Required:    []string{"kind"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Cherry{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes Cherry from d in one pass over the input, as
@@ -192,40 +141,22 @@ func (v *Cherry) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Cherry{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Cherry", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "kind":
-			err = runtime.DecodeJSONStringTo(d, &v.Kind)
-			seen |= 0x1
-		case "pits":
-			err = runtime.DecodeJSONOpt(d, &v.Pits, runtime.DecodeJSONInt64To[int64])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Cherry", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Cherry", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Cherry", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("Cherry", seen, "kind")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &cherryJSON)
 }
 
 // UnmarshalJSON decodes Cherry in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Cherry) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// genericMethodJSON describes the members of GenericMethod to runtime.DecodeJSONObject.
+var genericMethodJSON = runtime.JSONObject{
+	Type: "GenericMethod",
+	Members: []runtime.JSONMember{
+		{Name: "type", Offset: unsafe.Offsetof(GenericMethod{}.Type), Kind: runtime.MemberString, Bit: 1 << 0},
+	},
+	Required: []string{"type"},
 }
 
 // DecodeJSON decodes GenericMethod from d in one pass over the input, as
@@ -236,37 +167,24 @@ func (v *GenericMethod) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = GenericMethod{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("GenericMethod", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "type":
-			err = runtime.DecodeJSONStringTo(d, &v.Type)
-			seen |= 0x1
-		default:
-			if err := d.Skip(); err != nil {
-				return runtime.JSONMemberError("GenericMethod", string(members.Key()), err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("GenericMethod", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("GenericMethod", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("GenericMethod", seen, "type")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &genericMethodJSON)
 }
 
 // UnmarshalJSON decodes GenericMethod in one pass with DecodeJSON, skipping the members the schema does not describe.
 func (v *GenericMethod) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// namedStepJSON describes the members of NamedStep to runtime.DecodeJSONObject.
+var namedStepJSON = runtime.JSONObject{
+	Type: "NamedStep",
+	Members: []runtime.JSONMember{
+		{Name: "name", Offset: unsafe.Offsetof(NamedStep{}.Name), Kind: runtime.MemberString, Bit: 1 << 1},
+		{Name: "type", Offset: unsafe.Offsetof(NamedStep{}.Type), Kind: runtime.MemberString, Bit: 1 << 0},
+	},
+	Required:    []string{"type", "name"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(NamedStep{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes NamedStep from d in one pass over the input, as
@@ -277,41 +195,24 @@ func (v *NamedStep) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = NamedStep{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("NamedStep", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "type":
-			err = runtime.DecodeJSONStringTo(d, &v.Type)
-			seen |= 0x1
-		case "name":
-			err = runtime.DecodeJSONStringTo(d, &v.Name)
-			seen |= 0x2
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("NamedStep", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("NamedStep", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("NamedStep", err)
-	}
-	if seen != 0x3 {
-		return runtime.JSONMissing("NamedStep", seen, "type", "name")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &namedStepJSON)
 }
 
 // UnmarshalJSON decodes NamedStep in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *NamedStep) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// nextStepJSON describes the members of NextStep to runtime.DecodeJSONObject.
+var nextStepJSON = runtime.JSONObject{
+	Type: "NextStep",
+	Members: []runtime.JSONMember{
+		{Name: "type", Offset: unsafe.Offsetof(NextStep{}.Type), Kind: runtime.MemberString, Bit: 1 << 0},
+	},
+	Required:    []string{"type"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(NextStep{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes NextStep from d in one pass over the input, as
@@ -322,38 +223,25 @@ func (v *NextStep) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = NextStep{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("NextStep", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "type":
-			err = runtime.DecodeJSONStringTo(d, &v.Type)
-			seen |= 0x1
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("NextStep", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("NextStep", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("NextStep", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("NextStep", seen, "type")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &nextStepJSON)
 }
 
 // UnmarshalJSON decodes NextStep in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *NextStep) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// pointJSON describes the members of Point to runtime.DecodeJSONObject.
+var pointJSON = runtime.JSONObject{
+	Type: "Point",
+	Members: []runtime.JSONMember{
+		{Name: "x", Offset: unsafe.Offsetof(Point{}.X), Kind: runtime.MemberFloat64, Bit: 1 << 0},
+		{Name: "y", Offset: unsafe.Offsetof(Point{}.Y), Kind: runtime.MemberFloat64, Bit: 1 << 1},
+	},
+	Required:    []string{"x", "y"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Point{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes Point from d in one pass over the input, as
@@ -364,41 +252,26 @@ func (v *Point) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Point{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Point", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "x":
-			err = runtime.DecodeJSONFloat64To(d, &v.X)
-			seen |= 0x1
-		case "y":
-			err = runtime.DecodeJSONFloat64To(d, &v.Y)
-			seen |= 0x2
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Point", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Point", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Point", err)
-	}
-	if seen != 0x3 {
-		return runtime.JSONMissing("Point", seen, "x", "y")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &pointJSON)
 }
 
 // UnmarshalJSON decodes Point in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Point) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// skipStepJSON describes the members of SkipStep to runtime.DecodeJSONObject.
+var skipStepJSON = runtime.JSONObject{
+	Type: "SkipStep",
+	Members: []runtime.JSONMember{
+		{Name: "action", Offset: unsafe.Offsetof(SkipStep{}.Action), Kind: runtime.MemberString, Bit: 1 << 1},
+		{Name: "to", Offset: unsafe.Offsetof(SkipStep{}.To), Kind: runtime.InOpt | runtime.MemberString},
+		{Name: "type", Offset: unsafe.Offsetof(SkipStep{}.Type), Kind: runtime.MemberString, Bit: 1 << 0},
+	},
+	Required:    []string{"type", "action"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(SkipStep{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes SkipStep from d in one pass over the input, as
@@ -409,37 +282,7 @@ func (v *SkipStep) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = SkipStep{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("SkipStep", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "type":
-			err = runtime.DecodeJSONStringTo(d, &v.Type)
-			seen |= 0x1
-		case "action":
-			err = runtime.DecodeJSONStringTo(d, &v.Action)
-			seen |= 0x2
-		case "to":
-			err = runtime.DecodeJSONOpt(d, &v.To, runtime.DecodeJSONStringTo[string])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("SkipStep", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("SkipStep", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("SkipStep", err)
-	}
-	if seen != 0x3 {
-		return runtime.JSONMissing("SkipStep", seen, "type", "action")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &skipStepJSON)
 }
 
 // UnmarshalJSON decodes SkipStep in one pass with DecodeJSON, keeping the members the schema does not

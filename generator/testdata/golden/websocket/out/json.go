@@ -3,10 +3,22 @@
 package websocketapi
 
 import (
-	"encoding/json"
 	"github.com/allsource-go/allsource/runtime"
 	"github.com/go-faster/jx"
+	"unsafe"
 )
+
+// helloJSON describes the members of Hello to runtime.DecodeJSONObject.
+var helloJSON = runtime.JSONObject{
+	Type: "Hello",
+	Members: []runtime.JSONMember{
+		{Name: "filters", Offset: unsafe.Offsetof(Hello{}.Filters), Kind: runtime.InOptSlice | runtime.MemberString},
+		{Name: "kind", Offset: unsafe.Offsetof(Hello{}.Kind), Kind: runtime.MemberString, Bit: 1 << 0},
+	},
+	Required:    []string{"kind"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Hello{}.AdditionalProperties),
+}
 
 // DecodeJSON decodes Hello from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
@@ -16,40 +28,24 @@ func (v *Hello) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Hello{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Hello", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "kind":
-			err = runtime.DecodeJSONStringTo(d, &v.Kind)
-			seen |= 0x1
-		case "filters":
-			err = runtime.DecodeJSONOptSlice(d, &v.Filters, runtime.DecodeJSONStringTo[string])
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Hello", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Hello", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Hello", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("Hello", seen, "kind")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &helloJSON)
 }
 
 // UnmarshalJSON decodes Hello in one pass with DecodeJSON, keeping the members the schema does not
 // describe in AdditionalProperties.
 func (v *Hello) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
+}
+
+// itemJSON describes the members of Item to runtime.DecodeJSONObject.
+var itemJSON = runtime.JSONObject{
+	Type: "Item",
+	Members: []runtime.JSONMember{
+		{Name: "id", Offset: unsafe.Offsetof(Item{}.ID), Kind: runtime.MemberInt64, Bit: 1 << 0},
+	},
+	Required:    []string{"id"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Item{}.AdditionalProperties),
 }
 
 // DecodeJSON decodes Item from d in one pass over the input, as
@@ -60,32 +56,7 @@ func (v *Item) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Item{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Item", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "id":
-			err = runtime.DecodeJSONInt64To(d, &v.ID)
-			seen |= 0x1
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Item", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Item", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Item", err)
-	}
-	if seen != 0x1 {
-		return runtime.JSONMissing("Item", seen, "id")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &itemJSON)
 }
 
 // UnmarshalJSON decodes Item in one pass with DecodeJSON, keeping the members the schema does not
@@ -108,6 +79,18 @@ func (v *Items) UnmarshalJSON(data []byte) error {
 	return runtime.DecodeJSONBytes(data, v)
 }
 
+// welcomeJSON describes the members of Welcome to runtime.DecodeJSONObject.
+var welcomeJSON = runtime.JSONObject{
+	Type: "Welcome",
+	Members: []runtime.JSONMember{
+		{Name: "kind", Offset: unsafe.Offsetof(Welcome{}.Kind), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "session", Offset: unsafe.Offsetof(Welcome{}.Session), Kind: runtime.MemberString, Bit: 1 << 1},
+	},
+	Required:    []string{"kind", "session"},
+	Extra:       runtime.DecodeJSONExtraRaw,
+	ExtraOffset: unsafe.Offsetof(Welcome{}.AdditionalProperties),
+}
+
 // DecodeJSON decodes Welcome from d in one pass over the input, as
 // UnmarshalJSON does: an object replaces the whole value (a member given
 // twice keeps its last value), a JSON null leaves v unchanged.
@@ -116,35 +99,7 @@ func (v *Welcome) DecodeJSON(d *runtime.JSONReader) error {
 		return d.Null()
 	}
 	*v = Welcome{}
-	members, err := d.ObjIter()
-	if err != nil {
-		return runtime.JSONTypeError("Welcome", err)
-	}
-	var seen uint64
-	for members.Next() {
-		switch string(members.Key()) {
-		case "kind":
-			err = runtime.DecodeJSONStringTo(d, &v.Kind)
-			seen |= 0x1
-		case "session":
-			err = runtime.DecodeJSONStringTo(d, &v.Session)
-			seen |= 0x2
-		default:
-			if key, err := runtime.DecodeJSONExtra(d, &v.AdditionalProperties, members.Key(), runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
-				return runtime.JSONMemberError("Welcome", key, err)
-			}
-		}
-		if err != nil {
-			return runtime.JSONMemberError("Welcome", string(members.Key()), err)
-		}
-	}
-	if err := members.Err(); err != nil {
-		return runtime.JSONTypeError("Welcome", err)
-	}
-	if seen != 0x3 {
-		return runtime.JSONMissing("Welcome", seen, "kind", "session")
-	}
-	return nil
+	return runtime.DecodeJSONObject(d, unsafe.Pointer(v), &welcomeJSON)
 }
 
 // UnmarshalJSON decodes Welcome in one pass with DecodeJSON, keeping the members the schema does not
