@@ -1,9 +1,13 @@
 package runtime
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"time"
 	"unsafe"
+
+	"github.com/go-faster/jx"
 )
 
 // An object decoder is data, not code. A generated struct type describes its
@@ -24,8 +28,8 @@ import (
 type JSONObject struct {
 	// Type is the Go type's name, for errors.
 	Type string
-	// Members are the members the schema describes, sorted by Name (byte
-	// order), so that a member is found by binary search.
+	// Members are the members the schema describes, in the schema's
+	// order: the order in which they usually come.
 	Members []JSONMember
 	// Required names the required members counted in JSONMember.Bit, in
 	// the order of their bits; a decoded object that lacks one is refused
@@ -101,19 +105,37 @@ func DecodeJSONObject(d *JSONReader, v unsafe.Pointer, o *JSONObject) error {
 		return JSONTypeError(o.Type, err)
 	}
 	var seen uint64
+	next := 0 // where the next member is looked for first
 	for members.Next() {
 		key := members.Key()
-		m := o.member(key)
-		if m == nil {
+		i := next
+		if i >= len(o.Members) || !sameName(o.Members[i].Name, key) {
+			i = o.member(key, next)
+		}
+		if i < 0 {
 			if err := o.extra(d, v, key); err != nil {
 				return JSONMemberError(o.Type, JSONKey(key), err)
 			}
 			continue
 		}
+		next = i + 1
+		m := &o.Members[i]
 		p := unsafe.Add(v, m.Offset)
-		if m.Decode != nil {
+		// The commonest kinds are decoded here, without one more call.
+		switch m.Kind {
+		case 0:
 			err = m.Decode(d, p)
-		} else {
+		case MemberString:
+			err = DecodeJSONStringTo(d, (*string)(p))
+		case MemberInt64:
+			err = DecodeJSONInt64To(d, (*int64)(p))
+		case MemberBool:
+			err = DecodeJSONBoolTo(d, (*bool)(p))
+		case MemberRaw:
+			err = DecodeJSONRawTo(d, (*json.RawMessage)(p))
+		case MemberTime:
+			err = DecodeJSONTime(d, (*time.Time)(p))
+		default:
 			err = decodeMemberKind(d, p, m.Kind)
 		}
 		if err != nil {
@@ -130,22 +152,46 @@ func DecodeJSONObject(d *JSONReader, v unsafe.Pointer, o *JSONObject) error {
 	return nil
 }
 
-// member returns the member named key, or nil.
-func (o *JSONObject) member(key []byte) *JSONMember {
+// member returns the index of the member named key, or -1. It looks from
+// the index from on first, then from the start: members usually come in
+// the order of the schema, which is the order of o.Members, so that a
+// member is most often found at the first comparison. A comparison of
+// names of different lengths costs no more than comparing the lengths.
+func (o *JSONObject) member(key []byte, from int) int {
 	ms := o.Members
-	i, j := 0, len(ms)
-	for i < j {
-		h := int(uint(i+j) >> 1)
-		if ms[h].Name < string(key) {
-			i = h + 1
-		} else {
-			j = h
+	for i := from; i < len(ms); i++ {
+		if sameName(ms[i].Name, key) {
+			return i
 		}
 	}
-	if i < len(ms) && ms[i].Name == string(key) {
-		return &ms[i]
+	for i := 0; i < from && i < len(ms); i++ {
+		if sameName(ms[i].Name, key) {
+			return i
+		}
 	}
-	return nil
+	return -1
+}
+
+// sameName reports whether name and key hold the same bytes. Names of 4 to
+// 16 bytes, most of them, are compared with two loads of each: a member's
+// name is most often found at the first comparison, and the call that ==
+// makes to the runtime's memory comparison would cost about as much as
+// decoding the member.
+func sameName(name string, key []byte) bool {
+	n := len(key)
+	if len(name) != n {
+		return false
+	}
+	b := unsafe.Slice(unsafe.StringData(name), n)
+	switch {
+	case n >= 8 && n <= 16:
+		return binary.LittleEndian.Uint64(b) == binary.LittleEndian.Uint64(key) &&
+			binary.LittleEndian.Uint64(b[n-8:]) == binary.LittleEndian.Uint64(key[n-8:])
+	case n >= 4 && n < 8:
+		return binary.LittleEndian.Uint32(b) == binary.LittleEndian.Uint32(key) &&
+			binary.LittleEndian.Uint32(b[n-4:]) == binary.LittleEndian.Uint32(key[n-4:])
+	}
+	return name == string(key)
 }
 
 // extra decodes or skips the member named key, which o does not describe.
@@ -166,17 +212,67 @@ func DecodeJSONExtraRaw(d *JSONReader, p unsafe.Pointer, key []byte) error {
 
 // decodeMemberKind decodes a member of kind k into the field at p.
 func decodeMemberKind(d *JSONReader, p unsafe.Pointer, k MemberKind) error {
+	// The scalars and optional scalars, the most common members, are
+	// decoded without going through a function value.
 	switch k {
-	// The plain scalars, the most common members, are decoded without
-	// going through a function value.
 	case MemberString:
 		return DecodeJSONStringTo(d, (*string)(p))
 	case MemberInt64:
 		return DecodeJSONInt64To(d, (*int64)(p))
-	case MemberBool:
-		return DecodeJSONBoolTo(d, (*bool)(p))
+	case MemberInt32:
+		return DecodeJSONInt32To(d, (*int32)(p))
 	case MemberFloat64:
 		return DecodeJSONFloat64To(d, (*float64)(p))
+	case MemberBool:
+		return DecodeJSONBoolTo(d, (*bool)(p))
+	case MemberTime:
+		return DecodeJSONTime(d, (*time.Time)(p))
+	case MemberRaw:
+		return DecodeJSONRawTo(d, (*json.RawMessage)(p))
+	case InOpt | MemberString:
+		o := (*Opt[string])(p)
+		if d.Next() == jx.Null {
+			*o = Opt[string]{}
+			return d.Null()
+		}
+		if err := DecodeJSONStringTo(d, &o.Value); err != nil {
+			return err
+		}
+		o.Set = true
+		return nil
+	case InOpt | MemberInt64:
+		o := (*Opt[int64])(p)
+		if d.Next() == jx.Null {
+			*o = Opt[int64]{}
+			return d.Null()
+		}
+		if err := DecodeJSONInt64To(d, &o.Value); err != nil {
+			return err
+		}
+		o.Set = true
+		return nil
+	case InOpt | MemberFloat64:
+		o := (*Opt[float64])(p)
+		if d.Next() == jx.Null {
+			*o = Opt[float64]{}
+			return d.Null()
+		}
+		if err := DecodeJSONFloat64To(d, &o.Value); err != nil {
+			return err
+		}
+		o.Set = true
+		return nil
+	case InOpt | MemberBool:
+		o := (*Opt[bool])(p)
+		if d.Next() == jx.Null {
+			*o = Opt[bool]{}
+			return d.Null()
+		}
+		if err := DecodeJSONBoolTo(d, &o.Value); err != nil {
+			return err
+		}
+		o.Set = true
+		return nil
 	}
 	h := k & memberHolderMask
 	switch k & memberScalarMask {

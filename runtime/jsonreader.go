@@ -1,8 +1,10 @@
 package runtime
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math/bits"
 	"strconv"
 
 	"github.com/go-faster/jx"
@@ -259,12 +261,29 @@ func (r *JSONReader) str() (raw []byte, plain bool, err error) {
 	}
 	start := r.pos
 	plain = true
-	for i := start + 1; i < len(r.data); i++ {
-		c := r.data[i]
-		if c >= 0x20 && c < 0x80 && c != '"' && c != '\\' {
-			continue
+	i := start + 1
+	for {
+		// Eight bytes at a time, up to the first that needs a look; then
+		// byte by byte over the last few.
+		for i+8 <= len(r.data) {
+			if m := jsonSpecial8(binary.LittleEndian.Uint64(r.data[i:])); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			i += 8
 		}
-		switch {
+		for i < len(r.data) {
+			if c := r.data[i]; c >= 0x20 && c < 0x80 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			break
+		}
+		if i >= len(r.data) {
+			r.pos = len(r.data)
+			return nil, false, r.errorf("unterminated string")
+		}
+		switch c := r.data[i]; {
 		case c == '"':
 			r.pos = i + 1
 			return r.data[start:r.pos], plain, nil
@@ -276,26 +295,38 @@ func (r *JSONReader) str() (raw []byte, plain bool, err error) {
 			}
 			switch r.data[i+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i++
+				i += 2
 			case 'u':
 				if i+6 > len(r.data) || !isHex(r.data[i+2]) || !isHex(r.data[i+3]) || !isHex(r.data[i+4]) || !isHex(r.data[i+5]) {
 					r.pos = i
 					return nil, false, r.errorf("bad \\u escape")
 				}
-				i += 5
+				i += 6
 			default:
 				r.pos = i
 				return nil, false, r.errorf("bad escape")
 			}
 		case c >= 0x80:
 			plain = false // UTF-8, checked when decoded
+			i++
 		default:
 			r.pos = i
 			return nil, false, r.errorf("control character in string")
 		}
 	}
-	r.pos = len(r.data)
-	return nil, false, r.errorf("unterminated string")
+}
+
+// jsonSpecial8 returns, for the eight bytes of w (in memory order), a mask
+// whose lowest set bit is the high bit of the first byte that a JSON string
+// does not hold as it is ('"', '\\', a control character or a byte of
+// UTF-8), or 0 when there is none. Each test is the classic "has a byte
+// below n": (x - n per byte) &^ x & the high bits, whose lowest set bit is
+// exact (a borrow only moves up, past the first byte found).
+func jsonSpecial8(w uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	quote := w ^ ones*'"'
+	backslash := w ^ ones*'\\'
+	return ((w-ones*0x20)&^w | (quote-ones)&^quote | (backslash-ones)&^backslash | w) & highs
 }
 
 func isHex(c byte) bool {

@@ -12,9 +12,9 @@ import (
 var archiveIntegrityJSON = runtime.JSONObject{
 	Type: "ArchiveIntegrity",
 	Members: []runtime.JSONMember{
-		{Name: "entity_id", Offset: unsafe.Offsetof(ArchiveIntegrity{}.EntityID), Kind: runtime.MemberString, Bit: 1 << 2},
 		{Name: "protocol", Offset: unsafe.Offsetof(ArchiveIntegrity{}.Protocol), Kind: runtime.MemberString, Bit: 1 << 0},
 		{Name: "tenant_id", Offset: unsafe.Offsetof(ArchiveIntegrity{}.TenantID), Kind: runtime.MemberString, Bit: 1 << 1},
+		{Name: "entity_id", Offset: unsafe.Offsetof(ArchiveIntegrity{}.EntityID), Kind: runtime.MemberString, Bit: 1 << 2},
 	},
 	Required:    []string{"protocol", "tenant_id", "entity_id"},
 	Extra:       runtime.DecodeJSONExtraRaw,
@@ -43,8 +43,8 @@ var errorDetailJSON = runtime.JSONObject{
 	Type: "ErrorDetail",
 	Members: []runtime.JSONMember{
 		{Name: "code", Offset: unsafe.Offsetof(ErrorDetail{}.Code), Kind: runtime.MemberString, Bit: 1 << 0},
-		{Name: "details", Offset: unsafe.Offsetof(ErrorDetail{}.Details), Kind: runtime.MemberRaw},
 		{Name: "message", Offset: unsafe.Offsetof(ErrorDetail{}.Message), Kind: runtime.MemberString, Bit: 1 << 1},
+		{Name: "details", Offset: unsafe.Offsetof(ErrorDetail{}.Details), Kind: runtime.MemberRaw},
 	},
 	Required:    []string{"code", "message"},
 	Extra:       runtime.DecodeJSONExtraRaw,
@@ -100,7 +100,7 @@ func (v *ErrorMessage) UnmarshalJSON(data []byte) error {
 // runtime.DecodeJSONObject.
 func decodeErrorDetail(d *runtime.JSONReader, p unsafe.Pointer) error {
 	v := (*ErrorDetail)(p)
-	return runtime.DecodeJSONWith[ErrorDetail](d, v)
+	return v.DecodeJSON(d)
 }
 
 // errorObjectJSON describes the members of ErrorObject to runtime.DecodeJSONObject.
@@ -135,13 +135,13 @@ func (v *ErrorObject) UnmarshalJSON(data []byte) error {
 var eventJSON = runtime.JSONObject{
 	Type: "Event",
 	Members: []runtime.JSONMember{
-		{Name: "entity_id", Offset: unsafe.Offsetof(Event{}.EntityID), Kind: runtime.MemberString, Bit: 1 << 2},
-		{Name: "event_type", Offset: unsafe.Offsetof(Event{}.EventType), Kind: runtime.MemberString, Bit: 1 << 1},
 		{Name: "id", Offset: unsafe.Offsetof(Event{}.ID), Kind: runtime.MemberString, Bit: 1 << 0},
-		{Name: "metadata", Offset: unsafe.Offsetof(Event{}.Metadata), Kind: runtime.MemberRaw, Bit: 1 << 6},
-		{Name: "payload", Offset: unsafe.Offsetof(Event{}.Payload), Kind: runtime.MemberRaw, Bit: 1 << 4},
+		{Name: "event_type", Offset: unsafe.Offsetof(Event{}.EventType), Kind: runtime.MemberString, Bit: 1 << 1},
+		{Name: "entity_id", Offset: unsafe.Offsetof(Event{}.EntityID), Kind: runtime.MemberString, Bit: 1 << 2},
 		{Name: "tenant_id", Offset: unsafe.Offsetof(Event{}.TenantID), Kind: runtime.MemberString, Bit: 1 << 3},
+		{Name: "payload", Offset: unsafe.Offsetof(Event{}.Payload), Kind: runtime.MemberRaw, Bit: 1 << 4},
 		{Name: "timestamp", Offset: unsafe.Offsetof(Event{}.Timestamp), Kind: runtime.MemberTime, Bit: 1 << 5},
+		{Name: "metadata", Offset: unsafe.Offsetof(Event{}.Metadata), Kind: runtime.MemberRaw, Bit: 1 << 6},
 		{Name: "version", Offset: unsafe.Offsetof(Event{}.Version), Kind: runtime.MemberInt64, Bit: 1 << 7},
 	},
 	Required:    []string{"id", "event_type", "entity_id", "tenant_id", "payload", "timestamp", "metadata", "version"},
@@ -184,12 +184,12 @@ func decodePtrArchiveIntegrity(d *runtime.JSONReader, p unsafe.Pointer) error {
 var queryEventsResponseJSON = runtime.JSONObject{
 	Type: "QueryEventsResponse",
 	Members: []runtime.JSONMember{
-		{Name: "archive_integrity", Offset: unsafe.Offsetof(QueryEventsResponse{}.ArchiveIntegrity), Decode: decodePtrArchiveIntegrity},
-		{Name: "count", Offset: unsafe.Offsetof(QueryEventsResponse{}.Count), Kind: runtime.MemberInt64, Bit: 1 << 1},
-		{Name: "entity_version", Offset: unsafe.Offsetof(QueryEventsResponse{}.EntityVersion), Kind: runtime.InOpt | runtime.MemberInt64},
 		{Name: "events", Offset: unsafe.Offsetof(QueryEventsResponse{}.Events), Decode: decodeEventList, Bit: 1 << 0},
-		{Name: "has_more", Offset: unsafe.Offsetof(QueryEventsResponse{}.HasMore), Kind: runtime.MemberBool, Bit: 1 << 3},
+		{Name: "count", Offset: unsafe.Offsetof(QueryEventsResponse{}.Count), Kind: runtime.MemberInt64, Bit: 1 << 1},
 		{Name: "total_count", Offset: unsafe.Offsetof(QueryEventsResponse{}.TotalCount), Kind: runtime.MemberInt64, Bit: 1 << 2},
+		{Name: "has_more", Offset: unsafe.Offsetof(QueryEventsResponse{}.HasMore), Kind: runtime.MemberBool, Bit: 1 << 3},
+		{Name: "entity_version", Offset: unsafe.Offsetof(QueryEventsResponse{}.EntityVersion), Kind: runtime.InOpt | runtime.MemberInt64},
+		{Name: "archive_integrity", Offset: unsafe.Offsetof(QueryEventsResponse{}.ArchiveIntegrity), Decode: decodePtrArchiveIntegrity},
 	},
 	Required:    []string{"events", "count", "total_count", "has_more"},
 	Extra:       runtime.DecodeJSONExtraRaw,
@@ -246,9 +246,9 @@ func (v *ReadOnly) UnmarshalJSON(data []byte) error {
 var versionConflictJSON = runtime.JSONObject{
 	Type: "VersionConflict",
 	Members: []runtime.JSONMember{
-		{Name: "current_version", Offset: unsafe.Offsetof(VersionConflict{}.CurrentVersion), Kind: runtime.MemberInt64, Bit: 1 << 2},
 		{Name: "error", Offset: unsafe.Offsetof(VersionConflict{}.Error), Kind: runtime.MemberString, Bit: 1 << 0},
 		{Name: "expected_version", Offset: unsafe.Offsetof(VersionConflict{}.ExpectedVersion), Kind: runtime.MemberInt64, Bit: 1 << 1},
+		{Name: "current_version", Offset: unsafe.Offsetof(VersionConflict{}.CurrentVersion), Kind: runtime.MemberInt64, Bit: 1 << 2},
 	},
 	Required:    []string{"error", "expected_version", "current_version"},
 	Extra:       runtime.DecodeJSONExtraRaw,

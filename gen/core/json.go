@@ -42,9 +42,9 @@ func (v *AckRequest) UnmarshalJSON(data []byte) error {
 var ackResultJSON = runtime.JSONObject{
 	Type: "AckResult",
 	Members: []runtime.JSONMember{
+		{Name: "status", Offset: unsafe.Offsetof(AckResult{}.Status), Kind: runtime.MemberString, Bit: 1 << 0},
 		{Name: "consumer_id", Offset: unsafe.Offsetof(AckResult{}.ConsumerID), Kind: runtime.MemberString, Bit: 1 << 1},
 		{Name: "position", Offset: unsafe.Offsetof(AckResult{}.Position), Kind: runtime.MemberInt64, Bit: 1 << 2},
-		{Name: "status", Offset: unsafe.Offsetof(AckResult{}.Status), Kind: runtime.MemberString, Bit: 1 << 0},
 	},
 	Required:    []string{"status", "consumer_id", "position"},
 	Extra:       runtime.DecodeJSONExtraRaw,
@@ -109,9 +109,9 @@ func decodeIngestResultList(d *runtime.JSONReader, p unsafe.Pointer) error {
 var batchIngestResultJSON = runtime.JSONObject{
 	Type: "BatchIngestResult",
 	Members: []runtime.JSONMember{
-		{Name: "events", Offset: unsafe.Offsetof(BatchIngestResult{}.Events), Decode: decodeIngestResultList, Bit: 1 << 2},
-		{Name: "ingested", Offset: unsafe.Offsetof(BatchIngestResult{}.Ingested), Kind: runtime.MemberInt64, Bit: 1 << 1},
 		{Name: "total", Offset: unsafe.Offsetof(BatchIngestResult{}.Total), Kind: runtime.MemberInt64, Bit: 1 << 0},
+		{Name: "ingested", Offset: unsafe.Offsetof(BatchIngestResult{}.Ingested), Kind: runtime.MemberInt64, Bit: 1 << 1},
+		{Name: "events", Offset: unsafe.Offsetof(BatchIngestResult{}.Events), Decode: decodeIngestResultList, Bit: 1 << 2},
 	},
 	Required:    []string{"total", "ingested", "events"},
 	Extra:       runtime.DecodeJSONExtraRaw,
@@ -168,8 +168,8 @@ var bulkProjectionStateJSON = runtime.JSONObject{
 	Type: "BulkProjectionState",
 	Members: []runtime.JSONMember{
 		{Name: "entity_id", Offset: unsafe.Offsetof(BulkProjectionState{}.EntityID), Kind: runtime.MemberString, Bit: 1 << 0},
-		{Name: "found", Offset: unsafe.Offsetof(BulkProjectionState{}.Found), Kind: runtime.MemberBool, Bit: 1 << 2},
 		{Name: "state", Offset: unsafe.Offsetof(BulkProjectionState{}.State), Kind: runtime.MemberRaw, Bit: 1 << 1},
+		{Name: "found", Offset: unsafe.Offsetof(BulkProjectionState{}.Found), Kind: runtime.MemberBool, Bit: 1 << 2},
 	},
 	Required:    []string{"entity_id", "state", "found"},
 	Extra:       runtime.DecodeJSONExtraRaw,
@@ -300,8 +300,8 @@ var consumerJSON = runtime.JSONObject{
 	Type: "Consumer",
 	Members: []runtime.JSONMember{
 		{Name: "consumer_id", Offset: unsafe.Offsetof(Consumer{}.ConsumerID), Kind: runtime.MemberString, Bit: 1 << 0},
-		{Name: "cursor_position", Offset: unsafe.Offsetof(Consumer{}.CursorPosition), Kind: runtime.InNullable | runtime.MemberInt64, Bit: 1 << 2},
 		{Name: "event_type_filters", Offset: unsafe.Offsetof(Consumer{}.EventTypeFilters), Kind: runtime.InSlice | runtime.MemberString, Bit: 1 << 1},
+		{Name: "cursor_position", Offset: unsafe.Offsetof(Consumer{}.CursorPosition), Kind: runtime.InNullable | runtime.MemberInt64, Bit: 1 << 2},
 	},
 	Required:    []string{"consumer_id", "event_type_filters", "cursor_position"},
 	Extra:       runtime.DecodeJSONExtraRaw,
@@ -329,15 +329,15 @@ func (v *Consumer) UnmarshalJSON(data []byte) error {
 var consumerEventJSON = runtime.JSONObject{
 	Type: "ConsumerEvent",
 	Members: []runtime.JSONMember{
-		{Name: "entity_id", Offset: unsafe.Offsetof(ConsumerEvent{}.EntityID), Kind: runtime.MemberString, Bit: 1 << 2},
-		{Name: "event_type", Offset: unsafe.Offsetof(ConsumerEvent{}.EventType), Kind: runtime.MemberString, Bit: 1 << 1},
 		{Name: "id", Offset: unsafe.Offsetof(ConsumerEvent{}.ID), Kind: runtime.MemberString, Bit: 1 << 0},
-		{Name: "metadata", Offset: unsafe.Offsetof(ConsumerEvent{}.Metadata), Kind: runtime.MemberRaw, Bit: 1 << 6},
-		{Name: "payload", Offset: unsafe.Offsetof(ConsumerEvent{}.Payload), Kind: runtime.MemberRaw, Bit: 1 << 4},
-		{Name: "position", Offset: unsafe.Offsetof(ConsumerEvent{}.Position), Kind: runtime.MemberInt64, Bit: 1 << 8},
+		{Name: "event_type", Offset: unsafe.Offsetof(ConsumerEvent{}.EventType), Kind: runtime.MemberString, Bit: 1 << 1},
+		{Name: "entity_id", Offset: unsafe.Offsetof(ConsumerEvent{}.EntityID), Kind: runtime.MemberString, Bit: 1 << 2},
 		{Name: "tenant_id", Offset: unsafe.Offsetof(ConsumerEvent{}.TenantID), Kind: runtime.MemberString, Bit: 1 << 3},
+		{Name: "payload", Offset: unsafe.Offsetof(ConsumerEvent{}.Payload), Kind: runtime.MemberRaw, Bit: 1 << 4},
 		{Name: "timestamp", Offset: unsafe.Offsetof(ConsumerEvent{}.Timestamp), Kind: runtime.MemberTime, Bit: 1 << 5},
+		{Name: "metadata", Offset: unsafe.Offsetof(ConsumerEvent{}.Metadata), Kind: runtime.MemberRaw, Bit: 1 << 6},
 		{Name: "version", Offset: unsafe.Offsetof(ConsumerEvent{}.Version), Kind: runtime.MemberInt64, Bit: 1 << 7},
+		{Name: "position", Offset: unsafe.Offsetof(ConsumerEvent{}.Position), Kind: runtime.MemberInt64, Bit: 1 << 8},
 	},
 	Required:    []string{"id", "event_type", "entity_id", "tenant_id", "payload", "timestamp", "metadata", "version", "position"},
 	Extra:       runtime.DecodeJSONExtraRaw,
@@ -372,8 +372,8 @@ func decodeConsumerEventList(d *runtime.JSONReader, p unsafe.Pointer) error {
 var consumerEventsJSON = runtime.JSONObject{
 	Type: "ConsumerEvents",
 	Members: []runtime.JSONMember{
-		{Name: "count", Offset: unsafe.Offsetof(ConsumerEvents{}.Count), Kind: runtime.MemberInt64, Bit: 1 << 1},
 		{Name: "events", Offset: unsafe.Offsetof(ConsumerEvents{}.Events), Decode: decodeConsumerEventList, Bit: 1 << 0},
+		{Name: "count", Offset: unsafe.Offsetof(ConsumerEvents{}.Count), Kind: runtime.MemberInt64, Bit: 1 << 1},
 	},
 	Required:    []string{"events", "count"},
 	Extra:       runtime.DecodeJSONExtraRaw,
@@ -401,9 +401,9 @@ func (v *ConsumerEvents) UnmarshalJSON(data []byte) error {
 var duplicateGroupJSON = runtime.JSONObject{
 	Type: "DuplicateGroup",
 	Members: []runtime.JSONMember{
-		{Name: "count", Offset: unsafe.Offsetof(DuplicateGroup{}.Count), Kind: runtime.MemberInt64, Bit: 1 << 2},
-		{Name: "entity_ids", Offset: unsafe.Offsetof(DuplicateGroup{}.EntityIds), Kind: runtime.InSlice | runtime.MemberString, Bit: 1 << 1},
 		{Name: "key", Offset: unsafe.Offsetof(DuplicateGroup{}.Key), Kind: runtime.InMap | runtime.MemberRaw, Bit: 1 << 0},
+		{Name: "entity_ids", Offset: unsafe.Offsetof(DuplicateGroup{}.EntityIds), Kind: runtime.InSlice | runtime.MemberString, Bit: 1 << 1},
+		{Name: "count", Offset: unsafe.Offsetof(DuplicateGroup{}.Count), Kind: runtime.MemberInt64, Bit: 1 << 2},
 	},
 	Required:    []string{"key", "entity_ids", "count"},
 	Extra:       runtime.DecodeJSONExtraRaw,
@@ -439,8 +439,8 @@ var duplicatePageJSON = runtime.JSONObject{
 	Type: "DuplicatePage",
 	Members: []runtime.JSONMember{
 		{Name: "duplicates", Offset: unsafe.Offsetof(DuplicatePage{}.Duplicates), Decode: decodeDuplicateGroupList, Bit: 1 << 0},
-		{Name: "has_more", Offset: unsafe.Offsetof(DuplicatePage{}.HasMore), Kind: runtime.MemberBool, Bit: 1 << 2},
 		{Name: "total", Offset: unsafe.Offsetof(DuplicatePage{}.Total), Kind: runtime.MemberInt64, Bit: 1 << 1},
+		{Name: "has_more", Offset: unsafe.Offsetof(DuplicatePage{}.HasMore), Kind: runtime.MemberBool, Bit: 1 << 2},
 	},
 	Required:    []string{"duplicates", "total", "has_more"},
 	Extra:       runtime.DecodeJSONExtraRaw,
@@ -469,9 +469,9 @@ var entityHistoryEntryJSON = runtime.JSONObject{
 	Type: "EntityHistoryEntry",
 	Members: []runtime.JSONMember{
 		{Name: "event_id", Offset: unsafe.Offsetof(EntityHistoryEntry{}.EventID), Kind: runtime.MemberString, Bit: 1 << 0},
-		{Name: "payload", Offset: unsafe.Offsetof(EntityHistoryEntry{}.Payload), Kind: runtime.MemberRaw, Bit: 1 << 3},
-		{Name: "timestamp", Offset: unsafe.Offsetof(EntityHistoryEntry{}.Timestamp), Kind: runtime.MemberTime, Bit: 1 << 2},
 		{Name: "type", Offset: unsafe.Offsetof(EntityHistoryEntry{}.Type), Kind: runtime.MemberString, Bit: 1 << 1},
+		{Name: "timestamp", Offset: unsafe.Offsetof(EntityHistoryEntry{}.Timestamp), Kind: runtime.MemberTime, Bit: 1 << 2},
+		{Name: "payload", Offset: unsafe.Offsetof(EntityHistoryEntry{}.Payload), Kind: runtime.MemberRaw, Bit: 1 << 3},
 	},
 	Required:    []string{"event_id", "type", "timestamp", "payload"},
 	Extra:       runtime.DecodeJSONExtraRaw,
@@ -507,8 +507,8 @@ var entityPageJSON = runtime.JSONObject{
 	Type: "EntityPage",
 	Members: []runtime.JSONMember{
 		{Name: "entities", Offset: unsafe.Offsetof(EntityPage{}.Entities), Decode: decodeEntitySummaryList, Bit: 1 << 0},
-		{Name: "has_more", Offset: unsafe.Offsetof(EntityPage{}.HasMore), Kind: runtime.MemberBool, Bit: 1 << 2},
 		{Name: "total", Offset: unsafe.Offsetof(EntityPage{}.Total), Kind: runtime.MemberInt64, Bit: 1 << 1},
+		{Name: "has_more", Offset: unsafe.Offsetof(EntityPage{}.HasMore), Kind: runtime.MemberBool, Bit: 1 << 2},
 	},
 	Required:    []string{"entities", "total", "has_more"},
 	Extra:       runtime.DecodeJSONExtraRaw,
@@ -543,12 +543,12 @@ func decodeEntityHistoryEntryList(d *runtime.JSONReader, p unsafe.Pointer) error
 var entityStateJSON = runtime.JSONObject{
 	Type: "EntityState",
 	Members: []runtime.JSONMember{
+		{Name: "entity_id", Offset: unsafe.Offsetof(EntityState{}.EntityID), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "last_updated", Offset: unsafe.Offsetof(EntityState{}.LastUpdated), Kind: runtime.MemberTime, Bit: 1 << 1},
+		{Name: "event_count", Offset: unsafe.Offsetof(EntityState{}.EventCount), Kind: runtime.MemberInt64, Bit: 1 << 2},
 		{Name: "as_of", Offset: unsafe.Offsetof(EntityState{}.AsOf), Kind: runtime.InNullable | runtime.MemberTime, Bit: 1 << 3},
 		{Name: "current_state", Offset: unsafe.Offsetof(EntityState{}.CurrentState), Kind: runtime.InMap | runtime.MemberRaw, Bit: 1 << 4},
-		{Name: "entity_id", Offset: unsafe.Offsetof(EntityState{}.EntityID), Kind: runtime.MemberString, Bit: 1 << 0},
-		{Name: "event_count", Offset: unsafe.Offsetof(EntityState{}.EventCount), Kind: runtime.MemberInt64, Bit: 1 << 2},
 		{Name: "history", Offset: unsafe.Offsetof(EntityState{}.History), Decode: decodeEntityHistoryEntryList, Bit: 1 << 5},
-		{Name: "last_updated", Offset: unsafe.Offsetof(EntityState{}.LastUpdated), Kind: runtime.MemberTime, Bit: 1 << 1},
 	},
 	Required:    []string{"entity_id", "last_updated", "event_count", "as_of", "current_state", "history"},
 	Extra:       runtime.DecodeJSONExtraRaw,
@@ -578,8 +578,8 @@ var entitySummaryJSON = runtime.JSONObject{
 	Members: []runtime.JSONMember{
 		{Name: "entity_id", Offset: unsafe.Offsetof(EntitySummary{}.EntityID), Kind: runtime.MemberString, Bit: 1 << 0},
 		{Name: "event_count", Offset: unsafe.Offsetof(EntitySummary{}.EventCount), Kind: runtime.MemberInt64, Bit: 1 << 1},
-		{Name: "last_event_at", Offset: unsafe.Offsetof(EntitySummary{}.LastEventAt), Kind: runtime.MemberTime, Bit: 1 << 3},
 		{Name: "last_event_type", Offset: unsafe.Offsetof(EntitySummary{}.LastEventType), Kind: runtime.MemberString, Bit: 1 << 2},
+		{Name: "last_event_at", Offset: unsafe.Offsetof(EntitySummary{}.LastEventAt), Kind: runtime.MemberTime, Bit: 1 << 3},
 	},
 	Required:    []string{"entity_id", "event_count", "last_event_type", "last_event_at"},
 	Extra:       runtime.DecodeJSONExtraRaw,
@@ -718,8 +718,8 @@ func (v *EventTypePage) UnmarshalJSON(data []byte) error {
 var eventTypeSummaryJSON = runtime.JSONObject{
 	Type: "EventTypeSummary",
 	Members: []runtime.JSONMember{
-		{Name: "event_count", Offset: unsafe.Offsetof(EventTypeSummary{}.EventCount), Kind: runtime.MemberInt64, Bit: 1 << 1},
 		{Name: "event_type", Offset: unsafe.Offsetof(EventTypeSummary{}.EventType), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "event_count", Offset: unsafe.Offsetof(EventTypeSummary{}.EventCount), Kind: runtime.MemberInt64, Bit: 1 << 1},
 		{Name: "last_event_at", Offset: unsafe.Offsetof(EventTypeSummary{}.LastEventAt), Kind: runtime.MemberTime, Bit: 1 << 2},
 	},
 	Required:    []string{"event_type", "event_count", "last_event_at"},
@@ -805,12 +805,12 @@ func decodeNullableJSONMap(d *runtime.JSONReader, p unsafe.Pointer) error {
 var healthJSON = runtime.JSONObject{
 	Type: "Health",
 	Members: []runtime.JSONMember{
-		{Name: "replication", Offset: unsafe.Offsetof(Health{}.Replication), Decode: decodeNullableJSONMap},
-		{Name: "role", Offset: unsafe.Offsetof(Health{}.Role), Kind: runtime.InOpt | runtime.MemberString},
-		{Name: "service", Offset: unsafe.Offsetof(Health{}.Service), Kind: runtime.MemberString, Bit: 1 << 1},
 		{Name: "status", Offset: unsafe.Offsetof(Health{}.Status), Kind: runtime.MemberString, Bit: 1 << 0},
-		{Name: "system_streams", Offset: unsafe.Offsetof(Health{}.SystemStreams), Decode: decodePtrSystemStreams},
+		{Name: "service", Offset: unsafe.Offsetof(Health{}.Service), Kind: runtime.MemberString, Bit: 1 << 1},
 		{Name: "version", Offset: unsafe.Offsetof(Health{}.Version), Kind: runtime.MemberString, Bit: 1 << 2},
+		{Name: "role", Offset: unsafe.Offsetof(Health{}.Role), Kind: runtime.InOpt | runtime.MemberString},
+		{Name: "system_streams", Offset: unsafe.Offsetof(Health{}.SystemStreams), Decode: decodePtrSystemStreams},
+		{Name: "replication", Offset: unsafe.Offsetof(Health{}.Replication), Decode: decodeNullableJSONMap},
 	},
 	Required:    []string{"status", "service", "version"},
 	Extra:       runtime.DecodeJSONExtraRaw,
@@ -838,12 +838,12 @@ func (v *Health) UnmarshalJSON(data []byte) error {
 var ingestEventRequestJSON = runtime.JSONObject{
 	Type: "IngestEventRequest",
 	Members: []runtime.JSONMember{
-		{Name: "entity_id", Offset: unsafe.Offsetof(IngestEventRequest{}.EntityID), Kind: runtime.MemberString, Bit: 1 << 1},
 		{Name: "event_type", Offset: unsafe.Offsetof(IngestEventRequest{}.EventType), Kind: runtime.MemberString, Bit: 1 << 0},
-		{Name: "expected_version", Offset: unsafe.Offsetof(IngestEventRequest{}.ExpectedVersion), Kind: runtime.InOpt | runtime.MemberInt64},
-		{Name: "metadata", Offset: unsafe.Offsetof(IngestEventRequest{}.Metadata), Kind: runtime.MemberRaw},
-		{Name: "payload", Offset: unsafe.Offsetof(IngestEventRequest{}.Payload), Kind: runtime.MemberRaw, Bit: 1 << 2},
+		{Name: "entity_id", Offset: unsafe.Offsetof(IngestEventRequest{}.EntityID), Kind: runtime.MemberString, Bit: 1 << 1},
 		{Name: "tenant_id", Offset: unsafe.Offsetof(IngestEventRequest{}.TenantID), Kind: runtime.InOpt | runtime.MemberString},
+		{Name: "payload", Offset: unsafe.Offsetof(IngestEventRequest{}.Payload), Kind: runtime.MemberRaw, Bit: 1 << 2},
+		{Name: "metadata", Offset: unsafe.Offsetof(IngestEventRequest{}.Metadata), Kind: runtime.MemberRaw},
+		{Name: "expected_version", Offset: unsafe.Offsetof(IngestEventRequest{}.ExpectedVersion), Kind: runtime.InOpt | runtime.MemberInt64},
 	},
 	Required:    []string{"event_type", "entity_id", "payload"},
 	Extra:       runtime.DecodeJSONExtraRaw,
@@ -936,8 +936,8 @@ func (v *IngestResult) UnmarshalJSON(data []byte) error {
 var laggedFrameJSON = runtime.JSONObject{
 	Type: "LaggedFrame",
 	Members: []runtime.JSONMember{
-		{Name: "missed", Offset: unsafe.Offsetof(LaggedFrame{}.Missed), Kind: runtime.MemberInt64, Bit: 1 << 1},
 		{Name: "type", Offset: unsafe.Offsetof(LaggedFrame{}.Type), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "missed", Offset: unsafe.Offsetof(LaggedFrame{}.Missed), Kind: runtime.MemberInt64, Bit: 1 << 1},
 	},
 	Required:    []string{"type", "missed"},
 	Extra:       runtime.DecodeJSONExtraRaw,
@@ -965,8 +965,8 @@ func (v *LaggedFrame) UnmarshalJSON(data []byte) error {
 var projectionJSON = runtime.JSONObject{
 	Type: "Projection",
 	Members: []runtime.JSONMember{
-		{Name: "found", Offset: unsafe.Offsetof(Projection{}.Found), Kind: runtime.MemberBool, Bit: 1 << 1},
 		{Name: "name", Offset: unsafe.Offsetof(Projection{}.Name), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "found", Offset: unsafe.Offsetof(Projection{}.Found), Kind: runtime.MemberBool, Bit: 1 << 1},
 	},
 	Required:    []string{"name", "found"},
 	Extra:       runtime.DecodeJSONExtraRaw,
@@ -994,8 +994,8 @@ func (v *Projection) UnmarshalJSON(data []byte) error {
 var projectionDeletionJSON = runtime.JSONObject{
 	Type: "ProjectionDeletion",
 	Members: []runtime.JSONMember{
-		{Name: "deleted", Offset: unsafe.Offsetof(ProjectionDeletion{}.Deleted), Kind: runtime.MemberBool, Bit: 1 << 1},
 		{Name: "projection", Offset: unsafe.Offsetof(ProjectionDeletion{}.Projection), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "deleted", Offset: unsafe.Offsetof(ProjectionDeletion{}.Deleted), Kind: runtime.MemberBool, Bit: 1 << 1},
 	},
 	Required:    []string{"projection", "deleted"},
 	Extra:       runtime.DecodeJSONExtraRaw,
@@ -1023,10 +1023,10 @@ func (v *ProjectionDeletion) UnmarshalJSON(data []byte) error {
 var projectionEntityStateJSON = runtime.JSONObject{
 	Type: "ProjectionEntityState",
 	Members: []runtime.JSONMember{
-		{Name: "entity_id", Offset: unsafe.Offsetof(ProjectionEntityState{}.EntityID), Kind: runtime.MemberString, Bit: 1 << 1},
-		{Name: "found", Offset: unsafe.Offsetof(ProjectionEntityState{}.Found), Kind: runtime.MemberBool, Bit: 1 << 3},
 		{Name: "projection", Offset: unsafe.Offsetof(ProjectionEntityState{}.Projection), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "entity_id", Offset: unsafe.Offsetof(ProjectionEntityState{}.EntityID), Kind: runtime.MemberString, Bit: 1 << 1},
 		{Name: "state", Offset: unsafe.Offsetof(ProjectionEntityState{}.State), Kind: runtime.MemberRaw, Bit: 1 << 2},
+		{Name: "found", Offset: unsafe.Offsetof(ProjectionEntityState{}.Found), Kind: runtime.MemberBool, Bit: 1 << 3},
 	},
 	Required:    []string{"projection", "entity_id", "state", "found"},
 	Extra:       runtime.DecodeJSONExtraRaw,
@@ -1090,9 +1090,9 @@ func (v *ProjectionList) UnmarshalJSON(data []byte) error {
 var projectionResetJSON = runtime.JSONObject{
 	Type: "ProjectionReset",
 	Members: []runtime.JSONMember{
-		{Name: "events_reprocessed", Offset: unsafe.Offsetof(ProjectionReset{}.EventsReprocessed), Kind: runtime.MemberInt64, Bit: 1 << 2},
 		{Name: "projection", Offset: unsafe.Offsetof(ProjectionReset{}.Projection), Kind: runtime.MemberString, Bit: 1 << 0},
 		{Name: "reset", Offset: unsafe.Offsetof(ProjectionReset{}.Reset), Kind: runtime.MemberBool, Bit: 1 << 1},
+		{Name: "events_reprocessed", Offset: unsafe.Offsetof(ProjectionReset{}.EventsReprocessed), Kind: runtime.MemberInt64, Bit: 1 << 2},
 	},
 	Required:    []string{"projection", "reset", "events_reprocessed"},
 	Extra:       runtime.DecodeJSONExtraRaw,
@@ -1121,8 +1121,8 @@ var projectionSnapshotJSON = runtime.JSONObject{
 	Type: "ProjectionSnapshot",
 	Members: []runtime.JSONMember{
 		{Name: "entity_id", Offset: unsafe.Offsetof(ProjectionSnapshot{}.EntityID), Kind: runtime.MemberString, Bit: 1 << 0},
-		{Name: "from_projection", Offset: unsafe.Offsetof(ProjectionSnapshot{}.FromProjection), Kind: runtime.MemberString, Bit: 1 << 2},
 		{Name: "snapshot", Offset: unsafe.Offsetof(ProjectionSnapshot{}.Snapshot), Kind: runtime.MemberRaw, Bit: 1 << 1},
+		{Name: "from_projection", Offset: unsafe.Offsetof(ProjectionSnapshot{}.FromProjection), Kind: runtime.MemberString, Bit: 1 << 2},
 	},
 	Required:    []string{"entity_id", "snapshot", "from_projection"},
 	Extra:       runtime.DecodeJSONExtraRaw,
@@ -1179,11 +1179,11 @@ func (v *ProjectionStateEntry) UnmarshalJSON(data []byte) error {
 var projectionStateSummaryJSON = runtime.JSONObject{
 	Type: "ProjectionStateSummary",
 	Members: []runtime.JSONMember{
-		{Name: "count", Offset: unsafe.Offsetof(ProjectionStateSummary{}.Count), Kind: runtime.MemberInt64, Bit: 1 << 2},
-		{Name: "has_more", Offset: unsafe.Offsetof(ProjectionStateSummary{}.HasMore), Kind: runtime.MemberBool, Bit: 1 << 4},
 		{Name: "projection", Offset: unsafe.Offsetof(ProjectionStateSummary{}.Projection), Kind: runtime.MemberString, Bit: 1 << 0},
 		{Name: "states", Offset: unsafe.Offsetof(ProjectionStateSummary{}.States), Decode: decodeProjectionStateEntryList, Bit: 1 << 1},
+		{Name: "count", Offset: unsafe.Offsetof(ProjectionStateSummary{}.Count), Kind: runtime.MemberInt64, Bit: 1 << 2},
 		{Name: "total", Offset: unsafe.Offsetof(ProjectionStateSummary{}.Total), Kind: runtime.MemberInt64, Bit: 1 << 3},
+		{Name: "has_more", Offset: unsafe.Offsetof(ProjectionStateSummary{}.HasMore), Kind: runtime.MemberBool, Bit: 1 << 4},
 	},
 	Required:    []string{"projection", "states", "count", "total", "has_more"},
 	Extra:       runtime.DecodeJSONExtraRaw,
@@ -1241,8 +1241,8 @@ var projectionSummaryJSON = runtime.JSONObject{
 	Type: "ProjectionSummary",
 	Members: []runtime.JSONMember{
 		{Name: "name", Offset: unsafe.Offsetof(ProjectionSummary{}.Name), Kind: runtime.MemberString, Bit: 1 << 0},
-		{Name: "status", Offset: unsafe.Offsetof(ProjectionSummary{}.Status), Kind: runtime.MemberString, Bit: 1 << 2},
 		{Name: "type", Offset: unsafe.Offsetof(ProjectionSummary{}.Type), Kind: runtime.MemberString, Bit: 1 << 1},
+		{Name: "status", Offset: unsafe.Offsetof(ProjectionSummary{}.Status), Kind: runtime.MemberString, Bit: 1 << 2},
 	},
 	Required:    []string{"name", "type", "status"},
 	Extra:       runtime.DecodeJSONExtraRaw,
@@ -1299,8 +1299,8 @@ func (v *RegisterConsumerRequest) UnmarshalJSON(data []byte) error {
 var replayCompleteFrameJSON = runtime.JSONObject{
 	Type: "ReplayCompleteFrame",
 	Members: []runtime.JSONMember{
-		{Name: "replayed", Offset: unsafe.Offsetof(ReplayCompleteFrame{}.Replayed), Kind: runtime.MemberInt64, Bit: 1 << 1},
 		{Name: "type", Offset: unsafe.Offsetof(ReplayCompleteFrame{}.Type), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "replayed", Offset: unsafe.Offsetof(ReplayCompleteFrame{}.Replayed), Kind: runtime.MemberInt64, Bit: 1 << 1},
 	},
 	Required:    []string{"type", "replayed"},
 	Extra:       runtime.DecodeJSONExtraRaw,
@@ -1328,9 +1328,9 @@ func (v *ReplayCompleteFrame) UnmarshalJSON(data []byte) error {
 var replayFrameJSON = runtime.JSONObject{
 	Type: "ReplayFrame",
 	Members: []runtime.JSONMember{
-		{Name: "event", Offset: unsafe.Offsetof(ReplayFrame{}.Event), Decode: decodeEvent, Bit: 1 << 2},
-		{Name: "position", Offset: unsafe.Offsetof(ReplayFrame{}.Position), Kind: runtime.MemberInt64, Bit: 1 << 1},
 		{Name: "type", Offset: unsafe.Offsetof(ReplayFrame{}.Type), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "position", Offset: unsafe.Offsetof(ReplayFrame{}.Position), Kind: runtime.MemberInt64, Bit: 1 << 1},
+		{Name: "event", Offset: unsafe.Offsetof(ReplayFrame{}.Event), Decode: decodeEvent, Bit: 1 << 2},
 	},
 	Required:    []string{"type", "position", "event"},
 	Extra:       runtime.DecodeJSONExtraRaw,
@@ -1386,8 +1386,8 @@ func (v *SaveProjectionStateRequest) UnmarshalJSON(data []byte) error {
 var savedProjectionStateJSON = runtime.JSONObject{
 	Type: "SavedProjectionState",
 	Members: []runtime.JSONMember{
-		{Name: "entity_id", Offset: unsafe.Offsetof(SavedProjectionState{}.EntityID), Kind: runtime.MemberString, Bit: 1 << 1},
 		{Name: "projection", Offset: unsafe.Offsetof(SavedProjectionState{}.Projection), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "entity_id", Offset: unsafe.Offsetof(SavedProjectionState{}.EntityID), Kind: runtime.MemberString, Bit: 1 << 1},
 		{Name: "saved", Offset: unsafe.Offsetof(SavedProjectionState{}.Saved), Kind: runtime.MemberBool, Bit: 1 << 2},
 	},
 	Required:    []string{"projection", "entity_id", "saved"},
@@ -1416,13 +1416,13 @@ func (v *SavedProjectionState) UnmarshalJSON(data []byte) error {
 var statsJSON = runtime.JSONObject{
 	Type: "Stats",
 	Members: []runtime.JSONMember{
-		{Name: "event_types", Offset: unsafe.Offsetof(Stats{}.EventTypes), Kind: runtime.InOptMap | runtime.MemberInt64},
-		{Name: "newest_event", Offset: unsafe.Offsetof(Stats{}.NewestEvent), Kind: runtime.InNullable | runtime.MemberTime},
-		{Name: "oldest_event", Offset: unsafe.Offsetof(Stats{}.OldestEvent), Kind: runtime.InNullable | runtime.MemberTime},
+		{Name: "total_events", Offset: unsafe.Offsetof(Stats{}.TotalEvents), Kind: runtime.MemberInt64, Bit: 1 << 0},
 		{Name: "total_entities", Offset: unsafe.Offsetof(Stats{}.TotalEntities), Kind: runtime.MemberInt64, Bit: 1 << 1},
 		{Name: "total_event_types", Offset: unsafe.Offsetof(Stats{}.TotalEventTypes), Kind: runtime.MemberInt64, Bit: 1 << 2},
-		{Name: "total_events", Offset: unsafe.Offsetof(Stats{}.TotalEvents), Kind: runtime.MemberInt64, Bit: 1 << 0},
 		{Name: "total_ingested", Offset: unsafe.Offsetof(Stats{}.TotalIngested), Kind: runtime.MemberInt64, Bit: 1 << 3},
+		{Name: "event_types", Offset: unsafe.Offsetof(Stats{}.EventTypes), Kind: runtime.InOptMap | runtime.MemberInt64},
+		{Name: "oldest_event", Offset: unsafe.Offsetof(Stats{}.OldestEvent), Kind: runtime.InNullable | runtime.MemberTime},
+		{Name: "newest_event", Offset: unsafe.Offsetof(Stats{}.NewestEvent), Kind: runtime.InNullable | runtime.MemberTime},
 	},
 	Required:    []string{"total_events", "total_entities", "total_event_types", "total_ingested"},
 	Extra:       runtime.DecodeJSONExtraRaw,
@@ -1486,9 +1486,9 @@ func (v *StreamPage) UnmarshalJSON(data []byte) error {
 var streamSummaryJSON = runtime.JSONObject{
 	Type: "StreamSummary",
 	Members: []runtime.JSONMember{
+		{Name: "stream_id", Offset: unsafe.Offsetof(StreamSummary{}.StreamID), Kind: runtime.MemberString, Bit: 1 << 0},
 		{Name: "event_count", Offset: unsafe.Offsetof(StreamSummary{}.EventCount), Kind: runtime.MemberInt64, Bit: 1 << 1},
 		{Name: "last_event_at", Offset: unsafe.Offsetof(StreamSummary{}.LastEventAt), Kind: runtime.MemberTime, Bit: 1 << 2},
-		{Name: "stream_id", Offset: unsafe.Offsetof(StreamSummary{}.StreamID), Kind: runtime.MemberString, Bit: 1 << 0},
 	},
 	Required:    []string{"stream_id", "event_count", "last_event_at"},
 	Extra:       runtime.DecodeJSONExtraRaw,
@@ -1516,8 +1516,8 @@ func (v *StreamSummary) UnmarshalJSON(data []byte) error {
 var subscribeFrameJSON = runtime.JSONObject{
 	Type: "SubscribeFrame",
 	Members: []runtime.JSONMember{
-		{Name: "filters", Offset: unsafe.Offsetof(SubscribeFrame{}.Filters), Kind: runtime.InSlice | runtime.MemberString, Bit: 1 << 1},
 		{Name: "type", Offset: unsafe.Offsetof(SubscribeFrame{}.Type), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "filters", Offset: unsafe.Offsetof(SubscribeFrame{}.Filters), Kind: runtime.InSlice | runtime.MemberString, Bit: 1 << 1},
 	},
 	Required:    []string{"type", "filters"},
 	Extra:       runtime.DecodeJSONExtraRaw,
@@ -1545,11 +1545,11 @@ func (v *SubscribeFrame) UnmarshalJSON(data []byte) error {
 var systemStreamsJSON = runtime.JSONObject{
 	Type: "SystemStreams",
 	Members: []runtime.JSONMember{
-		{Name: "config_events", Offset: unsafe.Offsetof(SystemStreams{}.ConfigEvents), Kind: runtime.InOpt | runtime.MemberInt64},
-		{Name: "mode", Offset: unsafe.Offsetof(SystemStreams{}.Mode), Kind: runtime.MemberString, Bit: 1 << 1},
 		{Name: "status", Offset: unsafe.Offsetof(SystemStreams{}.Status), Kind: runtime.MemberString, Bit: 1 << 0},
-		{Name: "tenant_events", Offset: unsafe.Offsetof(SystemStreams{}.TenantEvents), Kind: runtime.InOpt | runtime.MemberInt64},
+		{Name: "mode", Offset: unsafe.Offsetof(SystemStreams{}.Mode), Kind: runtime.MemberString, Bit: 1 << 1},
 		{Name: "total_events", Offset: unsafe.Offsetof(SystemStreams{}.TotalEvents), Kind: runtime.InOpt | runtime.MemberInt64},
+		{Name: "tenant_events", Offset: unsafe.Offsetof(SystemStreams{}.TenantEvents), Kind: runtime.InOpt | runtime.MemberInt64},
+		{Name: "config_events", Offset: unsafe.Offsetof(SystemStreams{}.ConfigEvents), Kind: runtime.InOpt | runtime.MemberInt64},
 	},
 	Required:    []string{"status", "mode"},
 	Extra:       runtime.DecodeJSONExtraRaw,

@@ -12,10 +12,10 @@ import (
 var controlJSON = runtime.JSONObject{
 	Type: "Control",
 	Members: []runtime.JSONMember{
-		{Name: "streamClosed", Offset: unsafe.Offsetof(Control{}.StreamClosed), Kind: runtime.InOpt | runtime.MemberBool},
-		{Name: "streamCursor", Offset: unsafe.Offsetof(Control{}.StreamCursor), Kind: runtime.InOpt | runtime.MemberString},
 		{Name: "streamNextOffset", Offset: unsafe.Offsetof(Control{}.StreamNextOffset), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "streamCursor", Offset: unsafe.Offsetof(Control{}.StreamCursor), Kind: runtime.InOpt | runtime.MemberString},
 		{Name: "upToDate", Offset: unsafe.Offsetof(Control{}.UpToDate), Kind: runtime.InOpt | runtime.MemberBool},
+		{Name: "streamClosed", Offset: unsafe.Offsetof(Control{}.StreamClosed), Kind: runtime.InOpt | runtime.MemberBool},
 	},
 	Required:    []string{"streamNextOffset"},
 	Extra:       runtime.DecodeJSONExtraRaw,

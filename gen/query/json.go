@@ -12,9 +12,9 @@ import (
 var healthJSON = runtime.JSONObject{
 	Type: "Health",
 	Members: []runtime.JSONMember{
-		{Name: "backend", Offset: unsafe.Offsetof(Health{}.Backend), Kind: runtime.MemberString, Bit: 1 << 2},
 		{Name: "service", Offset: unsafe.Offsetof(Health{}.Service), Kind: runtime.MemberString, Bit: 1 << 0},
 		{Name: "status", Offset: unsafe.Offsetof(Health{}.Status), Kind: runtime.MemberString, Bit: 1 << 1},
+		{Name: "backend", Offset: unsafe.Offsetof(Health{}.Backend), Kind: runtime.MemberString, Bit: 1 << 2},
 		{Name: "timestamp", Offset: unsafe.Offsetof(Health{}.Timestamp), Kind: runtime.MemberTime, Bit: 1 << 3},
 		{Name: "version", Offset: unsafe.Offsetof(Health{}.Version), Kind: runtime.MemberString, Bit: 1 << 4},
 	},
@@ -44,7 +44,7 @@ func (v *Health) UnmarshalJSON(data []byte) error {
 // runtime.DecodeJSONObject.
 func decodePaymentRequiredErrorError(d *runtime.JSONReader, p unsafe.Pointer) error {
 	v := (*PaymentRequiredErrorError)(p)
-	return runtime.DecodeJSONWith[PaymentRequiredErrorError](d, v)
+	return v.DecodeJSON(d)
 }
 
 // paymentRequiredErrorJSON describes the members of PaymentRequiredError to runtime.DecodeJSONObject.
@@ -79,7 +79,7 @@ func (v *PaymentRequiredError) UnmarshalJSON(data []byte) error {
 // runtime.DecodeJSONObject.
 func decodeRateLimitErrorError(d *runtime.JSONReader, p unsafe.Pointer) error {
 	v := (*RateLimitErrorError)(p)
-	return runtime.DecodeJSONWith[RateLimitErrorError](d, v)
+	return v.DecodeJSON(d)
 }
 
 // rateLimitErrorJSON describes the members of RateLimitError to runtime.DecodeJSONObject.
@@ -114,7 +114,7 @@ func (v *RateLimitError) UnmarshalJSON(data []byte) error {
 // runtime.DecodeJSONObject.
 func decodeUnauthorizedErrorError(d *runtime.JSONReader, p unsafe.Pointer) error {
 	v := (*UnauthorizedErrorError)(p)
-	return runtime.DecodeJSONWith[UnauthorizedErrorError](d, v)
+	return v.DecodeJSON(d)
 }
 
 // unauthorizedErrorJSON describes the members of UnauthorizedError to runtime.DecodeJSONObject.
@@ -151,13 +151,13 @@ var paymentRequiredErrorErrorJSON = runtime.JSONObject{
 	Members: []runtime.JSONMember{
 		{Name: "code", Offset: unsafe.Offsetof(PaymentRequiredErrorError{}.Code), Kind: runtime.MemberString, Bit: 1 << 0},
 		{Name: "message", Offset: unsafe.Offsetof(PaymentRequiredErrorError{}.Message), Kind: runtime.MemberString, Bit: 1 << 1},
-		{Name: "percentage", Offset: unsafe.Offsetof(PaymentRequiredErrorError{}.Percentage), Kind: runtime.InOpt | runtime.MemberFloat64},
-		{Name: "quota", Offset: unsafe.Offsetof(PaymentRequiredErrorError{}.Quota), Kind: runtime.InOpt | runtime.MemberInt64},
-		{Name: "reset_at", Offset: unsafe.Offsetof(PaymentRequiredErrorError{}.ResetAt), Kind: runtime.InOpt | runtime.MemberString},
 		{Name: "subscription_status", Offset: unsafe.Offsetof(PaymentRequiredErrorError{}.SubscriptionStatus), Kind: runtime.InOpt | runtime.MemberString},
-		{Name: "upgrade_url", Offset: unsafe.Offsetof(PaymentRequiredErrorError{}.UpgradeURL), Kind: runtime.InOpt | runtime.MemberString},
 		{Name: "usage_type", Offset: unsafe.Offsetof(PaymentRequiredErrorError{}.UsageType), Kind: runtime.InOpt | runtime.MemberString},
 		{Name: "used", Offset: unsafe.Offsetof(PaymentRequiredErrorError{}.Used), Kind: runtime.InOpt | runtime.MemberInt64},
+		{Name: "quota", Offset: unsafe.Offsetof(PaymentRequiredErrorError{}.Quota), Kind: runtime.InOpt | runtime.MemberInt64},
+		{Name: "percentage", Offset: unsafe.Offsetof(PaymentRequiredErrorError{}.Percentage), Kind: runtime.InOpt | runtime.MemberFloat64},
+		{Name: "reset_at", Offset: unsafe.Offsetof(PaymentRequiredErrorError{}.ResetAt), Kind: runtime.InOpt | runtime.MemberString},
+		{Name: "upgrade_url", Offset: unsafe.Offsetof(PaymentRequiredErrorError{}.UpgradeURL), Kind: runtime.InOpt | runtime.MemberString},
 	},
 	Required:    []string{"code", "message"},
 	Extra:       runtime.DecodeJSONExtraRaw,
@@ -186,10 +186,10 @@ var rateLimitErrorErrorJSON = runtime.JSONObject{
 	Type: "RateLimitErrorError",
 	Members: []runtime.JSONMember{
 		{Name: "code", Offset: unsafe.Offsetof(RateLimitErrorError{}.Code), Kind: runtime.MemberString, Bit: 1 << 0},
-		{Name: "limit", Offset: unsafe.Offsetof(RateLimitErrorError{}.Limit), Kind: runtime.InOpt | runtime.MemberInt64},
 		{Name: "message", Offset: unsafe.Offsetof(RateLimitErrorError{}.Message), Kind: runtime.MemberString, Bit: 1 << 1},
 		{Name: "retry_after_seconds", Offset: unsafe.Offsetof(RateLimitErrorError{}.RetryAfterSeconds), Kind: runtime.MemberInt64, Bit: 1 << 2},
 		{Name: "tier", Offset: unsafe.Offsetof(RateLimitErrorError{}.Tier), Kind: runtime.InOpt | runtime.MemberString},
+		{Name: "limit", Offset: unsafe.Offsetof(RateLimitErrorError{}.Limit), Kind: runtime.InOpt | runtime.MemberInt64},
 		{Name: "upgrade_url", Offset: unsafe.Offsetof(RateLimitErrorError{}.UpgradeURL), Kind: runtime.InOpt | runtime.MemberString},
 	},
 	Required:    []string{"code", "message", "retry_after_seconds"},
@@ -219,8 +219,8 @@ var unauthorizedErrorErrorJSON = runtime.JSONObject{
 	Type: "UnauthorizedErrorError",
 	Members: []runtime.JSONMember{
 		{Name: "code", Offset: unsafe.Offsetof(UnauthorizedErrorError{}.Code), Kind: runtime.MemberString, Bit: 1 << 0},
-		{Name: "correlation_id", Offset: unsafe.Offsetof(UnauthorizedErrorError{}.CorrelationID), Kind: runtime.InOpt | runtime.MemberString},
 		{Name: "message", Offset: unsafe.Offsetof(UnauthorizedErrorError{}.Message), Kind: runtime.MemberString, Bit: 1 << 1},
+		{Name: "correlation_id", Offset: unsafe.Offsetof(UnauthorizedErrorError{}.CorrelationID), Kind: runtime.InOpt | runtime.MemberString},
 		{Name: "timestamp", Offset: unsafe.Offsetof(UnauthorizedErrorError{}.Timestamp), Kind: runtime.InOpt | runtime.MemberTime},
 	},
 	Required:    []string{"code", "message"},

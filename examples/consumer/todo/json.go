@@ -40,9 +40,9 @@ func (v *Error) UnmarshalJSON(data []byte) error {
 var newTodoJSON = runtime.JSONObject{
 	Type: "NewTodo",
 	Members: []runtime.JSONMember{
-		{Name: "due", Offset: unsafe.Offsetof(NewTodo{}.Due), Kind: runtime.InOpt | runtime.MemberTime},
-		{Name: "priority", Offset: unsafe.Offsetof(NewTodo{}.Priority), Kind: runtime.InOpt | runtime.MemberString},
 		{Name: "title", Offset: unsafe.Offsetof(NewTodo{}.Title), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "priority", Offset: unsafe.Offsetof(NewTodo{}.Priority), Kind: runtime.InOpt | runtime.MemberString},
+		{Name: "due", Offset: unsafe.Offsetof(NewTodo{}.Due), Kind: runtime.InOpt | runtime.MemberTime},
 	},
 	Required:    []string{"title"},
 	Extra:       runtime.DecodeJSONExtraRaw,
@@ -70,11 +70,11 @@ func (v *NewTodo) UnmarshalJSON(data []byte) error {
 var todoJSON = runtime.JSONObject{
 	Type: "Todo",
 	Members: []runtime.JSONMember{
-		{Name: "done", Offset: unsafe.Offsetof(Todo{}.Done), Kind: runtime.MemberBool, Bit: 1 << 2},
-		{Name: "due", Offset: unsafe.Offsetof(Todo{}.Due), Kind: runtime.InNullable | runtime.MemberTime},
 		{Name: "id", Offset: unsafe.Offsetof(Todo{}.ID), Kind: runtime.MemberInt64, Bit: 1 << 0},
-		{Name: "priority", Offset: unsafe.Offsetof(Todo{}.Priority), Kind: runtime.InOpt | runtime.MemberString},
 		{Name: "title", Offset: unsafe.Offsetof(Todo{}.Title), Kind: runtime.MemberString, Bit: 1 << 1},
+		{Name: "done", Offset: unsafe.Offsetof(Todo{}.Done), Kind: runtime.MemberBool, Bit: 1 << 2},
+		{Name: "priority", Offset: unsafe.Offsetof(Todo{}.Priority), Kind: runtime.InOpt | runtime.MemberString},
+		{Name: "due", Offset: unsafe.Offsetof(Todo{}.Due), Kind: runtime.InNullable | runtime.MemberTime},
 	},
 	Required:    []string{"id", "title", "done"},
 	Extra:       runtime.DecodeJSONExtraRaw,

@@ -68,10 +68,10 @@ func (v *Error) UnmarshalJSON(data []byte) error {
 var eventJSON = runtime.JSONObject{
 	Type: "Event",
 	Members: []runtime.JSONMember{
-		{Name: "data", Offset: unsafe.Offsetof(Event{}.Data), Kind: runtime.MemberRaw, Bit: 1 << 2},
-		{Name: "deliver_at", Offset: unsafe.Offsetof(Event{}.DeliverAt), Kind: runtime.MemberTime, Bit: 1 << 3},
 		{Name: "id", Offset: unsafe.Offsetof(Event{}.ID), Kind: runtime.MemberString, Bit: 1 << 0},
 		{Name: "topic", Offset: unsafe.Offsetof(Event{}.Topic), Kind: runtime.MemberString, Bit: 1 << 1},
+		{Name: "data", Offset: unsafe.Offsetof(Event{}.Data), Kind: runtime.MemberRaw, Bit: 1 << 2},
+		{Name: "deliver_at", Offset: unsafe.Offsetof(Event{}.DeliverAt), Kind: runtime.MemberTime, Bit: 1 << 3},
 	},
 	Required:    []string{"id", "topic", "data", "deliver_at"},
 	Extra:       runtime.DecodeJSONExtraRaw,

@@ -2,7 +2,6 @@ package emit
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/allsource-go/allsource/generator/internal/ir"
@@ -102,11 +101,7 @@ type jsonFn struct {
 // memberDecoder).
 func (e *emitter) structDecoder(f *jen.File, n *ir.Type) {
 	table := e.api.Names.Unexported(n.Name + "JSON")
-	type entry struct {
-		name string
-		code jen.Code
-	}
-	var entries []entry
+	var entries []jen.Code
 	var required []jen.Code
 	for _, fl := range n.Fields {
 		field := fl.Name
@@ -133,15 +128,13 @@ func (e *emitter) structDecoder(f *jen.File, n *ir.Type) {
 			vals = append(vals, jen.Id("Bit").Op(":").Lit(1).Op("<<").Lit(len(required)))
 			required = append(required, jen.Lit(fl.JSON))
 		}
-		entries = append(entries, entry{fl.JSON, jen.Values(vals...)})
+		entries = append(entries, jen.Values(vals...))
 	}
-	// Sorted by name, in byte order, for the runtime's binary search.
-	slices.SortFunc(entries, func(a, b entry) int { return strings.Compare(a.name, b.name) })
 	obj := []jen.Code{
 		jen.Id("Type").Op(":").Lit(n.Name),
 		jen.Id("Members").Op(":").Index().Add(e.rt("JSONMember")).ValuesFunc(func(g *jen.Group) {
 			for _, en := range entries {
-				g.Line().Add(en.code)
+				g.Line().Add(en)
 			}
 			g.Line()
 		}),
@@ -268,9 +261,12 @@ var memberScalars = map[string]string{
 // func(*runtime.JSONReader, unsafe.Pointer) error, that decodes the value
 // of member fl of n into its field, rendering it into f the first time:
 // members decoded by the same code (every optional *User, say) share one.
-// Such a function calls no method of a generated type directly, only
-// through the runtime's generic helpers, so that no table depends on
-// itself through them, which Go refuses as an initialization cycle.
+// Such a function calls the DecodeJSON method of a struct it holds by
+// value directly, and every other method of a generated type only through
+// the runtime's generic helpers, which Go does not count as a dependency:
+// a table then depends only on the tables of the structs its type holds
+// by value, which never lead back to it (no struct holds itself by value),
+// and Go refuses no initialization cycle.
 func (e *emitter) memberDecoder(f *jen.File, n *ir.Type, fl *ir.Field) string {
 	ns := e.api.Names.Child()
 	d, p, v := ns.Unexported("d"), ns.Unexported("p"), ns.Unexported("v")
@@ -660,8 +656,16 @@ func (m *jsonMember) value(t *ir.TypeRef, lv jen.Code) []jen.Code {
 		n := t.Named
 		switch {
 		case n.Kind == ir.Struct, isCollectionDef(n):
-			if m.bare {
+			if m.bare && (n.Kind != ir.Struct || !m.ret) {
+				// Through the runtime, unless the field holds the
+				// struct by value: a struct behind a pointer, or a
+				// defined collection in code of its own, may hold the
+				// type whose table this function is in (see
+				// memberDecoder).
 				return []jen.Code{m.call(e.rt("DecodeJSONWith").Types(e.typ(t)), jen.Id(m.d), m.addr(lv))}
+			}
+			if p, ok := m.derefs[lv]; ok {
+				return []jen.Code{m.call(jen.Add(p).Dot("DecodeJSON"), jen.Id(m.d))}
 			}
 			return []jen.Code{m.call(jen.Add(lv).Dot("DecodeJSON"), jen.Id(m.d))}
 		case n.Kind == ir.Alias && n.Under != nil:

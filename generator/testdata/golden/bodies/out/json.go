@@ -12,8 +12,8 @@ import (
 var postFormRequestJSON = runtime.JSONObject{
 	Type: "PostFormRequest",
 	Members: []runtime.JSONMember{
-		{Name: "age", Offset: unsafe.Offsetof(PostFormRequest{}.Age), Kind: runtime.InOpt | runtime.MemberInt64},
 		{Name: "name", Offset: unsafe.Offsetof(PostFormRequest{}.Name), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "age", Offset: unsafe.Offsetof(PostFormRequest{}.Age), Kind: runtime.InOpt | runtime.MemberInt64},
 		{Name: "tags", Offset: unsafe.Offsetof(PostFormRequest{}.Tags), Kind: runtime.InOptSlice | runtime.MemberString},
 	},
 	Required:    []string{"name"},

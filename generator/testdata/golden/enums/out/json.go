@@ -12,8 +12,8 @@ import (
 var holderJSON = runtime.JSONObject{
 	Type: "Holder",
 	Members: []runtime.JSONMember{
-		{Name: "mode", Offset: unsafe.Offsetof(Holder{}.Mode), Kind: runtime.InOpt | runtime.MemberString},
 		{Name: "order", Offset: unsafe.Offsetof(Holder{}.Order), Kind: runtime.InOpt | runtime.MemberString},
+		{Name: "mode", Offset: unsafe.Offsetof(Holder{}.Mode), Kind: runtime.InOpt | runtime.MemberString},
 	},
 	Extra:       runtime.DecodeJSONExtraRaw,
 	ExtraOffset: unsafe.Offsetof(Holder{}.AdditionalProperties),

@@ -12,8 +12,8 @@ import (
 var problemJSON = runtime.JSONObject{
 	Type: "Problem",
 	Members: []runtime.JSONMember{
-		{Name: "status", Offset: unsafe.Offsetof(Problem{}.Status), Kind: runtime.InOpt | runtime.MemberInt64},
 		{Name: "title", Offset: unsafe.Offsetof(Problem{}.Title), Kind: runtime.InOpt | runtime.MemberString},
+		{Name: "status", Offset: unsafe.Offsetof(Problem{}.Status), Kind: runtime.InOpt | runtime.MemberInt64},
 	},
 	Extra:       runtime.DecodeJSONExtraRaw,
 	ExtraOffset: unsafe.Offsetof(Problem{}.AdditionalProperties),

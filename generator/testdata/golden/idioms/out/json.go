@@ -12,8 +12,8 @@ import (
 var channelJSON = runtime.JSONObject{
 	Type: "Channel",
 	Members: []runtime.JSONMember{
-		{Name: "nullable_type", Offset: unsafe.Offsetof(Channel{}.NullableType), Kind: runtime.InNullable | runtime.MemberString},
 		{Name: "type", Offset: unsafe.Offsetof(Channel{}.Type), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "nullable_type", Offset: unsafe.Offsetof(Channel{}.NullableType), Kind: runtime.InNullable | runtime.MemberString},
 	},
 	Required:    []string{"type"},
 	Extra:       runtime.DecodeJSONExtraRaw,
@@ -83,9 +83,9 @@ func (v *Paint) UnmarshalJSON(data []byte) error {
 var rgbajson = runtime.JSONObject{
 	Type: "RGBA",
 	Members: []runtime.JSONMember{
-		{Name: "b", Offset: unsafe.Offsetof(RGBA{}.B), Kind: runtime.MemberFloat64, Bit: 1 << 2},
-		{Name: "g", Offset: unsafe.Offsetof(RGBA{}.G), Kind: runtime.MemberFloat64, Bit: 1 << 1},
 		{Name: "r", Offset: unsafe.Offsetof(RGBA{}.R), Kind: runtime.MemberFloat64, Bit: 1 << 0},
+		{Name: "g", Offset: unsafe.Offsetof(RGBA{}.G), Kind: runtime.MemberFloat64, Bit: 1 << 1},
+		{Name: "b", Offset: unsafe.Offsetof(RGBA{}.B), Kind: runtime.MemberFloat64, Bit: 1 << 2},
 	},
 	Required:    []string{"r", "g", "b"},
 	Extra:       runtime.DecodeJSONExtraRaw,

@@ -12,8 +12,8 @@ import (
 var lineJSON = runtime.JSONObject{
 	Type: "Line",
 	Members: []runtime.JSONMember{
-		{Name: "level", Offset: unsafe.Offsetof(Line{}.Level), Kind: runtime.InOpt | runtime.MemberString},
 		{Name: "msg", Offset: unsafe.Offsetof(Line{}.Msg), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "level", Offset: unsafe.Offsetof(Line{}.Level), Kind: runtime.InOpt | runtime.MemberString},
 	},
 	Required:    []string{"msg"},
 	Extra:       runtime.DecodeJSONExtraRaw,

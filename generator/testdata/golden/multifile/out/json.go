@@ -91,8 +91,8 @@ func decodePtrMoney2(d *runtime.JSONReader, p unsafe.Pointer) error {
 var lineJSON = runtime.JSONObject{
 	Type: "Line",
 	Members: []runtime.JSONMember{
-		{Name: "money", Offset: unsafe.Offsetof(Line{}.Money), Decode: decodePtrMoney2},
 		{Name: "sku", Offset: unsafe.Offsetof(Line{}.Sku), Kind: runtime.InOpt | runtime.MemberString},
+		{Name: "money", Offset: unsafe.Offsetof(Line{}.Money), Decode: decodePtrMoney2},
 	},
 	Extra:       runtime.DecodeJSONExtraRaw,
 	ExtraOffset: unsafe.Offsetof(Line{}.AdditionalProperties),

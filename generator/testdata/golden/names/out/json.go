@@ -31,14 +31,14 @@ func decodeKeptWithComma(d *runtime.JSONReader, p unsafe.Pointer) error {
 var client2JSON = runtime.JSONObject{
 	Type: "Client2",
 	Members: []runtime.JSONMember{
-		{Name: "", Offset: unsafe.Offsetof(Client2{}.AdditionalProperties3), Decode: decodeKept},
-		{Name: "9lives", Offset: unsafe.Offsetof(Client2{}.X9lives), Kind: runtime.InOpt | runtime.MemberString},
 		{Name: "AdditionalProperties", Offset: unsafe.Offsetof(Client2{}.AdditionalProperties), Kind: runtime.InOpt | runtime.MemberString},
-		{Name: "MarshalJSON", Offset: unsafe.Offsetof(Client2{}.MarshalJSON2), Kind: runtime.InOpt | runtime.MemberString},
 		{Name: "additional_properties", Offset: unsafe.Offsetof(Client2{}.AdditionalProperties2), Kind: runtime.InOpt | runtime.MemberString},
-		{Name: "renamed", Offset: unsafe.Offsetof(Client2{}.Custom), Kind: runtime.InOpt | runtime.MemberString},
 		{Name: "type", Offset: unsafe.Offsetof(Client2{}.Type), Kind: runtime.InOpt | runtime.MemberString},
+		{Name: "MarshalJSON", Offset: unsafe.Offsetof(Client2{}.MarshalJSON2), Kind: runtime.InOpt | runtime.MemberString},
+		{Name: "", Offset: unsafe.Offsetof(Client2{}.AdditionalProperties3), Decode: decodeKept},
 		{Name: "with,comma", Offset: unsafe.Offsetof(Client2{}.AdditionalProperties3), Decode: decodeKeptWithComma},
+		{Name: "9lives", Offset: unsafe.Offsetof(Client2{}.X9lives), Kind: runtime.InOpt | runtime.MemberString},
+		{Name: "renamed", Offset: unsafe.Offsetof(Client2{}.Custom), Kind: runtime.InOpt | runtime.MemberString},
 	},
 	Extra:       runtime.DecodeJSONExtraRaw,
 	ExtraOffset: unsafe.Offsetof(Client2{}.AdditionalProperties3),

@@ -92,8 +92,8 @@ var nodeJSON = runtime.JSONObject{
 	Type: "Node",
 	Members: []runtime.JSONMember{
 		{Name: "id", Offset: unsafe.Offsetof(Node{}.ID), Kind: runtime.MemberString, Bit: 1 << 0},
-		{Name: "next", Offset: unsafe.Offsetof(Node{}.Next), Decode: decodePtrNode},
 		{Name: "parent", Offset: unsafe.Offsetof(Node{}.Parent), Decode: decodeNullablePtrNode},
+		{Name: "next", Offset: unsafe.Offsetof(Node{}.Next), Decode: decodePtrNode},
 	},
 	Required:    []string{"id"},
 	Extra:       runtime.DecodeJSONExtraRaw,
@@ -279,11 +279,11 @@ func decodeExtraString(d *runtime.JSONReader, p unsafe.Pointer, key []byte) erro
 var sparseJSON = runtime.JSONObject{
 	Type: "Sparse",
 	Members: []runtime.JSONMember{
-		{Name: "color", Offset: unsafe.Offsetof(Sparse{}.Color), Kind: runtime.InNullable | runtime.MemberString},
-		{Name: "nick", Offset: unsafe.Offsetof(Sparse{}.Nick), Kind: runtime.InNullable | runtime.MemberString},
+		{Name: "words", Offset: unsafe.Offsetof(Sparse{}.Words), Decode: decodeOptStringList},
 		{Name: "owners", Offset: unsafe.Offsetof(Sparse{}.Owners), Decode: decodeOptOwnerList},
 		{Name: "scores", Offset: unsafe.Offsetof(Sparse{}.Scores), Decode: decodeOptInt64Map},
-		{Name: "words", Offset: unsafe.Offsetof(Sparse{}.Words), Decode: decodeOptStringList},
+		{Name: "color", Offset: unsafe.Offsetof(Sparse{}.Color), Kind: runtime.InNullable | runtime.MemberString},
+		{Name: "nick", Offset: unsafe.Offsetof(Sparse{}.Nick), Kind: runtime.InNullable | runtime.MemberString},
 	},
 	Extra:       decodeExtraString,
 	ExtraOffset: unsafe.Offsetof(Sparse{}.AdditionalProperties),

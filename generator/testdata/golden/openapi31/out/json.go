@@ -48,14 +48,14 @@ func decodeNullableNothing(d *runtime.JSONReader, p unsafe.Pointer) error {
 var itemJSON = runtime.JSONObject{
 	Type: "Item",
 	Members: []runtime.JSONMember{
-		{Name: "either", Offset: unsafe.Offsetof(Item{}.Either), Kind: runtime.InNullable | runtime.MemberString},
 		{Name: "id", Offset: unsafe.Offsetof(Item{}.ID), Kind: runtime.MemberInt64, Bit: 1 << 0},
-		{Name: "maybe", Offset: unsafe.Offsetof(Item{}.Maybe), Kind: runtime.InNullable | runtime.MemberInt64},
 		{Name: "note", Offset: unsafe.Offsetof(Item{}.Note), Kind: runtime.InNullable | runtime.MemberString, Bit: 1 << 1},
-		{Name: "onlyNull", Offset: unsafe.Offsetof(Item{}.OnlyNull), Decode: decodeNullableNothing},
-		{Name: "orNull", Offset: unsafe.Offsetof(Item{}.OrNull), Decode: decodeNullableJSON},
+		{Name: "maybe", Offset: unsafe.Offsetof(Item{}.Maybe), Kind: runtime.InNullable | runtime.MemberInt64},
+		{Name: "either", Offset: unsafe.Offsetof(Item{}.Either), Kind: runtime.InNullable | runtime.MemberString},
 		{Name: "several", Offset: unsafe.Offsetof(Item{}.Several), Decode: decodeJSON},
+		{Name: "orNull", Offset: unsafe.Offsetof(Item{}.OrNull), Decode: decodeNullableJSON},
 		{Name: "yamlNull", Offset: unsafe.Offsetof(Item{}.YamlNull), Kind: runtime.InNullable | runtime.MemberString},
+		{Name: "onlyNull", Offset: unsafe.Offsetof(Item{}.OnlyNull), Decode: decodeNullableNothing},
 	},
 	Required:    []string{"id", "note"},
 	Extra:       runtime.DecodeJSONExtraRaw,

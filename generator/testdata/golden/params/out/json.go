@@ -66,8 +66,8 @@ func (v *CollideResponse) UnmarshalJSON(data []byte) error {
 var listItemsPageJSON = runtime.JSONObject{
 	Type: "ListItemsPage",
 	Members: []runtime.JSONMember{
-		{Name: "after", Offset: unsafe.Offsetof(ListItemsPage{}.After), Kind: runtime.InOpt | runtime.MemberString},
 		{Name: "size", Offset: unsafe.Offsetof(ListItemsPage{}.Size), Kind: runtime.MemberInt64, Bit: 1 << 0},
+		{Name: "after", Offset: unsafe.Offsetof(ListItemsPage{}.After), Kind: runtime.InOpt | runtime.MemberString},
 	},
 	Required: []string{"size"},
 }

@@ -40,8 +40,8 @@ func (v *Cancel) UnmarshalJSON(data []byte) error {
 var itemJSON = runtime.JSONObject{
 	Type: "Item",
 	Members: []runtime.JSONMember{
-		{Name: "at", Offset: unsafe.Offsetof(Item{}.At), Kind: runtime.InOpt | runtime.MemberTime},
 		{Name: "id", Offset: unsafe.Offsetof(Item{}.ID), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "at", Offset: unsafe.Offsetof(Item{}.At), Kind: runtime.InOpt | runtime.MemberTime},
 	},
 	Required:    []string{"id"},
 	Extra:       runtime.DecodeJSONExtraRaw,

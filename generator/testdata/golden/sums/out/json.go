@@ -61,8 +61,8 @@ func (v *Branch) UnmarshalJSON(data []byte) error {
 var catJSON = runtime.JSONObject{
 	Type: "Cat",
 	Members: []runtime.JSONMember{
-		{Name: "meows", Offset: unsafe.Offsetof(Cat{}.Meows), Kind: runtime.MemberBool, Bit: 1 << 1},
 		{Name: "pet_type", Offset: unsafe.Offsetof(Cat{}.PetType), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "meows", Offset: unsafe.Offsetof(Cat{}.Meows), Kind: runtime.MemberBool, Bit: 1 << 1},
 	},
 	Required:    []string{"pet_type", "meows"},
 	Extra:       runtime.DecodeJSONExtraRaw,
@@ -119,8 +119,8 @@ func (v *Conflict) UnmarshalJSON(data []byte) error {
 var dogJSON = runtime.JSONObject{
 	Type: "Dog",
 	Members: []runtime.JSONMember{
-		{Name: "barks", Offset: unsafe.Offsetof(Dog{}.Barks), Kind: runtime.MemberBool, Bit: 1 << 1},
 		{Name: "pet_type", Offset: unsafe.Offsetof(Dog{}.PetType), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "barks", Offset: unsafe.Offsetof(Dog{}.Barks), Kind: runtime.MemberBool, Bit: 1 << 1},
 	},
 	Required:    []string{"pet_type", "barks"},
 	Extra:       runtime.DecodeJSONExtraRaw,
@@ -148,9 +148,9 @@ func (v *Dog) UnmarshalJSON(data []byte) error {
 var mixedJSON = runtime.JSONObject{
 	Type: "Mixed",
 	Members: []runtime.JSONMember{
+		{Name: "pet_type", Offset: unsafe.Offsetof(Mixed{}.PetType), Kind: runtime.MemberString, Bit: 1 << 0},
 		{Name: "meows", Offset: unsafe.Offsetof(Mixed{}.Meows), Kind: runtime.MemberBool, Bit: 1 << 1},
 		{Name: "name", Offset: unsafe.Offsetof(Mixed{}.Name), Kind: runtime.MemberString, Bit: 1 << 2},
-		{Name: "pet_type", Offset: unsafe.Offsetof(Mixed{}.PetType), Kind: runtime.MemberString, Bit: 1 << 0},
 	},
 	Required:    []string{"pet_type", "meows", "name"},
 	Extra:       runtime.DecodeJSONExtraRaw,

@@ -40,8 +40,8 @@ func (v *Anchor) UnmarshalJSON(data []byte) error {
 var appleJSON = runtime.JSONObject{
 	Type: "Apple",
 	Members: []runtime.JSONMember{
-		{Name: "crisp", Offset: unsafe.Offsetof(Apple{}.Crisp), Kind: runtime.InOpt | runtime.MemberBool},
 		{Name: "kind", Offset: unsafe.Offsetof(Apple{}.Kind), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "crisp", Offset: unsafe.Offsetof(Apple{}.Crisp), Kind: runtime.InOpt | runtime.MemberBool},
 	},
 	Required:    []string{"kind"},
 	Extra:       runtime.DecodeJSONExtraRaw,
@@ -98,9 +98,9 @@ func (v *Banana) UnmarshalJSON(data []byte) error {
 var cardMethodJSON = runtime.JSONObject{
 	Type: "CardMethod",
 	Members: []runtime.JSONMember{
+		{Name: "type", Offset: unsafe.Offsetof(CardMethod{}.Type), Kind: runtime.MemberString, Bit: 1 << 0},
 		{Name: "encryptedCardNumber", Offset: unsafe.Offsetof(CardMethod{}.EncryptedCardNumber), Kind: runtime.MemberString, Bit: 1 << 1},
 		{Name: "holderName", Offset: unsafe.Offsetof(CardMethod{}.HolderName), Kind: runtime.InOpt | runtime.MemberString},
-		{Name: "type", Offset: unsafe.Offsetof(CardMethod{}.Type), Kind: runtime.MemberString, Bit: 1 << 0},
 	},
 	Required: []string{"type", "encryptedCardNumber"},
 }
@@ -179,8 +179,8 @@ func (v *GenericMethod) UnmarshalJSON(data []byte) error {
 var namedStepJSON = runtime.JSONObject{
 	Type: "NamedStep",
 	Members: []runtime.JSONMember{
-		{Name: "name", Offset: unsafe.Offsetof(NamedStep{}.Name), Kind: runtime.MemberString, Bit: 1 << 1},
 		{Name: "type", Offset: unsafe.Offsetof(NamedStep{}.Type), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "name", Offset: unsafe.Offsetof(NamedStep{}.Name), Kind: runtime.MemberString, Bit: 1 << 1},
 	},
 	Required:    []string{"type", "name"},
 	Extra:       runtime.DecodeJSONExtraRaw,
@@ -265,9 +265,9 @@ func (v *Point) UnmarshalJSON(data []byte) error {
 var skipStepJSON = runtime.JSONObject{
 	Type: "SkipStep",
 	Members: []runtime.JSONMember{
+		{Name: "type", Offset: unsafe.Offsetof(SkipStep{}.Type), Kind: runtime.MemberString, Bit: 1 << 0},
 		{Name: "action", Offset: unsafe.Offsetof(SkipStep{}.Action), Kind: runtime.MemberString, Bit: 1 << 1},
 		{Name: "to", Offset: unsafe.Offsetof(SkipStep{}.To), Kind: runtime.InOpt | runtime.MemberString},
-		{Name: "type", Offset: unsafe.Offsetof(SkipStep{}.Type), Kind: runtime.MemberString, Bit: 1 << 0},
 	},
 	Required:    []string{"type", "action"},
 	Extra:       runtime.DecodeJSONExtraRaw,

@@ -12,8 +12,8 @@ import (
 var helloJSON = runtime.JSONObject{
 	Type: "Hello",
 	Members: []runtime.JSONMember{
-		{Name: "filters", Offset: unsafe.Offsetof(Hello{}.Filters), Kind: runtime.InOptSlice | runtime.MemberString},
 		{Name: "kind", Offset: unsafe.Offsetof(Hello{}.Kind), Kind: runtime.MemberString, Bit: 1 << 0},
+		{Name: "filters", Offset: unsafe.Offsetof(Hello{}.Filters), Kind: runtime.InOptSlice | runtime.MemberString},
 	},
 	Required:    []string{"kind"},
 	Extra:       runtime.DecodeJSONExtraRaw,
