@@ -788,15 +788,15 @@ func decodeNullableJSONMap(d *runtime.JSONReader, p unsafe.Pointer) error {
 		if err := d.Null(); err != nil {
 			return err
 		}
-		(*v) = runtime.Nullable[map[string]json.RawMessage]{
+		*v = runtime.Nullable[map[string]json.RawMessage]{
 			Null: true,
 			Set:  true,
 		}
 	} else {
-		if err := runtime.DecodeJSONMap(d, &(*v).Value, runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
+		if err := runtime.DecodeJSONMap(d, &v.Value, runtime.DecodeJSONRawTo[json.RawMessage]); err != nil {
 			return err
 		}
-		(*v).Set, (*v).Null = true, false
+		v.Set, v.Null = true, false
 	}
 	return nil
 }

@@ -410,6 +410,22 @@ func (j *jsonFn) deref(p jen.Code) jen.Code {
 	return x
 }
 
+// ref returns the expression lv, written "*p" when lv is deref(p).
+func (j *jsonFn) ref(lv jen.Code) *jen.Statement {
+	if p, ok := j.derefs[lv]; ok {
+		return jen.Op("*").Add(p)
+	}
+	return jen.Add(lv)
+}
+
+// dot returns the selector lv.name, written p.name when lv is deref(p).
+func (j *jsonFn) dot(lv jen.Code, name string) *jen.Statement {
+	if p, ok := j.derefs[lv]; ok {
+		return jen.Add(p).Dot(name)
+	}
+	return jen.Add(lv).Dot(name)
+}
+
 // addr returns the expression "&lv", or p when lv is deref(p).
 func (j *jsonFn) addr(lv jen.Code) jen.Code {
 	if p, ok := j.derefs[lv]; ok {
@@ -467,13 +483,13 @@ func (j *jsonFn) member(fl *ir.Field, lv jen.Code) []jen.Code {
 	switch {
 	case fl.Ptr && fl.Type.IsNullable():
 		// The pointed-to value holds null itself.
-		return append([]jen.Code{jen.Add(lv).Op("=").New(j.e.typ(fl.Type))}, m.value(fl.Type, jen.Parens(jen.Op("*").Add(lv)))...)
+		return append([]jen.Code{m.ref(lv).Op("=").New(j.e.typ(fl.Type))}, m.value(fl.Type, jen.Parens(jen.Op("*").Add(lv)))...)
 	case fl.Ptr && fl.Nullable && !fl.Required:
 		// A Nullable of a pointer: absent, null or a value.
-		val := jen.Add(lv).Dot("Value")
+		val := m.dot(lv, "Value")
 		target := j.deref(val)
-		return []jen.Code{jen.If(m.isNull()).Block(m.readNull(), jen.Add(lv).Op("=").Add(j.e.rt("NullOf").Types(jen.Op("*").Add(j.e.typ(fl.Type)))).Call()).Else().Block(
-			append([]jen.Code{jen.Add(lv).Op("=").Add(j.e.rt("ValueOf")).Call(jen.New(j.e.typ(fl.Type)))}, some.value(fl.Type, target)...)...)}
+		return []jen.Code{jen.If(m.isNull()).Block(m.readNull(), m.ref(lv).Op("=").Add(j.e.rt("NullOf").Types(jen.Op("*").Add(j.e.typ(fl.Type)))).Call()).Else().Block(
+			append([]jen.Code{m.ref(lv).Op("=").Add(j.e.rt("ValueOf")).Call(jen.New(j.e.typ(fl.Type)))}, some.value(fl.Type, target)...)...)}
 	case fl.Ptr:
 		if dec, ok := m.decFunc(fl.Type); ok {
 			return []jen.Code{m.call(j.e.rt("DecodeJSONPtr"), jen.Id(j.d), m.addr(lv), dec)}
@@ -484,8 +500,8 @@ func (j *jsonFn) member(fl *ir.Field, lv jen.Code) []jen.Code {
 			// A type of another package: decoded through the pointer.
 			decode = []jen.Code{some.call(j.e.rt("DecodeJSONValue"), jen.Id(j.d), lv)}
 		}
-		return []jen.Code{jen.If(m.isNull()).Block(m.readNull(), jen.Add(lv).Op("=").Nil()).Else().Block(
-			append([]jen.Code{jen.If(jen.Add(lv).Op("==").Nil()).Block(jen.Add(lv).Op("=").New(j.e.typ(fl.Type)))}, decode...)...)}
+		return []jen.Code{jen.If(m.isNull()).Block(m.readNull(), m.ref(lv).Op("=").Nil()).Else().Block(
+			append([]jen.Code{jen.If(m.ref(lv).Op("==").Nil()).Block(m.ref(lv).Op("=").New(j.e.typ(fl.Type)))}, decode...)...)}
 	case fl.Type.IsNullable():
 		return m.value(fl.Type, lv)
 	case fl.Type.IsRaw():
@@ -516,15 +532,15 @@ func (j *jsonFn) member(fl *ir.Field, lv jen.Code) []jen.Code {
 	case fl.Nullable:
 		return []jen.Code{jen.If(m.isNull()).Block(
 			m.readNull(),
-			jen.Add(lv).Op("=").Add(j.e.rt("Nullable").Types(j.e.typ(fl.Type))).Values(jen.Dict{jen.Id("Set"): jen.True(), jen.Id("Null"): jen.True()}),
-		).Else().Block(append(some.value(fl.Type, jen.Add(lv).Dot("Value")),
-			jen.List(jen.Add(lv).Dot("Set"), jen.Add(lv).Dot("Null")).Op("=").List(jen.True(), jen.False()))...)}
+			m.ref(lv).Op("=").Add(j.e.rt("Nullable").Types(j.e.typ(fl.Type))).Values(jen.Dict{jen.Id("Set"): jen.True(), jen.Id("Null"): jen.True()}),
+		).Else().Block(append(some.value(fl.Type, m.dot(lv, "Value")),
+			jen.List(m.dot(lv, "Set"), m.dot(lv, "Null")).Op("=").List(jen.True(), jen.False()))...)}
 	case !fl.Required:
 		return []jen.Code{jen.If(m.isNull()).Block(
 			m.readNull(),
-			jen.Add(lv).Op("=").Add(j.e.rt("Opt").Types(j.e.typ(fl.Type))).Values(),
-		).Else().Block(append(some.value(fl.Type, jen.Add(lv).Dot("Value")),
-			jen.Add(lv).Dot("Set").Op("=").True())...)}
+			m.ref(lv).Op("=").Add(j.e.rt("Opt").Types(j.e.typ(fl.Type))).Values(),
+		).Else().Block(append(some.value(fl.Type, m.dot(lv, "Value")),
+			m.dot(lv, "Set").Op("=").True())...)}
 	}
 	return m.value(fl.Type, lv)
 }
@@ -649,9 +665,9 @@ func (m *jsonMember) value(t *ir.TypeRef, lv jen.Code) []jen.Code {
 		some := &jsonMember{jsonFn: m.jsonFn, member: m.member, nonNull: true}
 		return []jen.Code{jen.If(m.isNull()).Block(
 			m.readNull(),
-			jen.Add(lv).Op("=").Add(e.typ(t)).Values(jen.Dict{jen.Id("Set"): jen.True(), jen.Id("Null"): jen.True()}),
-		).Else().Block(append(some.value(t.Elem, jen.Add(lv).Dot("Value")),
-			jen.List(jen.Add(lv).Dot("Set"), jen.Add(lv).Dot("Null")).Op("=").List(jen.True(), jen.False()))...)}
+			m.ref(lv).Op("=").Add(e.typ(t)).Values(jen.Dict{jen.Id("Set"): jen.True(), jen.Id("Null"): jen.True()}),
+		).Else().Block(append(some.value(t.Elem, m.dot(lv, "Value")),
+			jen.List(m.dot(lv, "Set"), m.dot(lv, "Null")).Op("=").List(jen.True(), jen.False()))...)}
 	case ir.Named:
 		n := t.Named
 		switch {
@@ -664,10 +680,7 @@ func (m *jsonMember) value(t *ir.TypeRef, lv jen.Code) []jen.Code {
 				// memberDecoder).
 				return []jen.Code{m.call(e.rt("DecodeJSONWith").Types(e.typ(t)), jen.Id(m.d), m.addr(lv))}
 			}
-			if p, ok := m.derefs[lv]; ok {
-				return []jen.Code{m.call(jen.Add(p).Dot("DecodeJSON"), jen.Id(m.d))}
-			}
-			return []jen.Code{m.call(jen.Add(lv).Dot("DecodeJSON"), jen.Id(m.d))}
+			return []jen.Code{m.call(m.dot(lv, "DecodeJSON"), jen.Id(m.d))}
 		case n.Kind == ir.Alias && n.Under != nil:
 			return m.value(n.Under, lv)
 		case n.Kind == ir.Sum:
@@ -686,7 +699,7 @@ func (m *jsonMember) value(t *ir.TypeRef, lv jen.Code) []jen.Code {
 		elem := jen.Id(s).Index(jen.Id(i))
 		loop := append([]jen.Code{jen.Id(s).Op("=").Add(e.rt("JSONSliceAt")).Call(jen.Id(s), jen.Id(i))}, m.nested().value(t.Elem, elem)...)
 		loop = append(loop, jen.Id(i).Op("++"))
-		return m.ifNull([]jen.Code{jen.Add(lv).Op("=").Nil()},
+		return m.ifNull([]jen.Code{m.ref(lv).Op("=").Nil()},
 			jen.List(jen.Id(it), jen.Err()).Op(":=").Id(m.d).Dot("ArrIter").Call(),
 			m.check(),
 			jen.List(jen.Id(s), jen.Id(i)).Op(":=").List(lv, jen.Lit(0)),
@@ -697,7 +710,7 @@ func (m *jsonMember) value(t *ir.TypeRef, lv jen.Code) []jen.Code {
 			).Else().Block(
 				jen.Id(s).Op("=").Id(s).Index(jen.Empty(), jen.Id(i)),
 			),
-			jen.Add(lv).Op("=").Id(s),
+			m.ref(lv).Op("=").Id(s),
 		)
 	case ir.Map:
 		if dec, ok := m.decFunc(t.Elem); ok {
@@ -711,10 +724,10 @@ func (m *jsonMember) value(t *ir.TypeRef, lv jen.Code) []jen.Code {
 		}
 		loop = append(loop, inner.value(t.Elem, jen.Id(x))...)
 		loop = append(loop, jen.Add(lv).Index(jen.Id(key)).Op("=").Id(x))
-		return m.ifNull([]jen.Code{jen.Add(lv).Op("=").Nil()},
+		return m.ifNull([]jen.Code{m.ref(lv).Op("=").Nil()},
 			jen.List(jen.Id(it), jen.Err()).Op(":=").Id(m.d).Dot("ObjIter").Call(),
 			m.check(),
-			jen.Add(lv).Op("=").Make(e.typ(t)),
+			m.ref(lv).Op("=").Make(e.typ(t)),
 			jen.For(jen.Id(it).Dot("Next").Call()).Block(loop...),
 			jen.If(jen.Err().Op(":=").Id(it).Dot("Err").Call(), jen.Err().Op("!=").Nil()).Block(m.fail(jen.Err())),
 		)

@@ -147,12 +147,12 @@ func decodeOptFloat32(d *runtime.JSONReader, p unsafe.Pointer) error {
 		if err := d.Null(); err != nil {
 			return err
 		}
-		(*v) = runtime.Opt[float32]{}
+		*v = runtime.Opt[float32]{}
 	} else {
-		if err := runtime.DecodeJSONValue(d, &(*v).Value); err != nil {
+		if err := runtime.DecodeJSONValue(d, &v.Value); err != nil {
 			return err
 		}
-		(*v).Set = true
+		v.Set = true
 	}
 	return nil
 }
@@ -165,12 +165,12 @@ func decodeOptBytes(d *runtime.JSONReader, p unsafe.Pointer) error {
 		if err := d.Null(); err != nil {
 			return err
 		}
-		(*v) = runtime.Opt[[]byte]{}
+		*v = runtime.Opt[[]byte]{}
 	} else {
-		if err := runtime.DecodeJSONValue(d, &(*v).Value); err != nil {
+		if err := runtime.DecodeJSONValue(d, &v.Value); err != nil {
 			return err
 		}
-		(*v).Set = true
+		v.Set = true
 	}
 	return nil
 }
@@ -204,13 +204,13 @@ func decodeOptInt64ListList(d *runtime.JSONReader, p unsafe.Pointer) error {
 		if err := d.Null(); err != nil {
 			return err
 		}
-		(*v) = runtime.Opt[[][]int64]{}
+		*v = runtime.Opt[[][]int64]{}
 	} else {
 		elems, err := d.ArrIter()
 		if err != nil {
 			return err
 		}
-		s, i := (*v).Value, 0
+		s, i := v.Value, 0
 		for elems.Next() {
 			s = runtime.JSONSliceAt(s, i)
 			if err := runtime.DecodeJSONSlice(d, &s[i], runtime.DecodeJSONInt64To[int64]); err != nil {
@@ -226,8 +226,8 @@ func decodeOptInt64ListList(d *runtime.JSONReader, p unsafe.Pointer) error {
 		} else {
 			s = s[:i]
 		}
-		(*v).Value = s
-		(*v).Set = true
+		v.Value = s
+		v.Set = true
 	}
 	return nil
 }
@@ -247,10 +247,10 @@ func decodePtrShape(d *runtime.JSONReader, p unsafe.Pointer) error {
 		if err := d.Null(); err != nil {
 			return err
 		}
-		(*v) = nil
+		*v = nil
 	} else {
-		if (*v) == nil {
-			(*v) = new(Shape)
+		if *v == nil {
+			*v = new(Shape)
 		}
 		if err := runtime.DecodeJSONUnmarshal[Shape](d, (*v)); err != nil {
 			return err

@@ -23,12 +23,12 @@ func decodeOptBytes(d *runtime.JSONReader, p unsafe.Pointer) error {
 		if err := d.Null(); err != nil {
 			return err
 		}
-		(*v) = runtime.Opt[[]byte]{}
+		*v = runtime.Opt[[]byte]{}
 	} else {
-		if err := runtime.DecodeJSONValue(d, &(*v).Value); err != nil {
+		if err := runtime.DecodeJSONValue(d, &v.Value); err != nil {
 			return err
 		}
-		(*v).Set = true
+		v.Set = true
 	}
 	return nil
 }
@@ -70,10 +70,10 @@ func decodeNullablePtrNode(d *runtime.JSONReader, p unsafe.Pointer) error {
 		if err := d.Null(); err != nil {
 			return err
 		}
-		(*v) = runtime.NullOf[*Node]()
+		*v = runtime.NullOf[*Node]()
 	} else {
-		(*v) = runtime.ValueOf(new(Node))
-		if err := runtime.DecodeJSONWith[Node](d, (*v).Value); err != nil {
+		*v = runtime.ValueOf(new(Node))
+		if err := runtime.DecodeJSONWith[Node](d, v.Value); err != nil {
 			return err
 		}
 	}
@@ -153,13 +153,13 @@ func decodeOptStringList(d *runtime.JSONReader, p unsafe.Pointer) error {
 		if err := d.Null(); err != nil {
 			return err
 		}
-		(*v) = runtime.Opt[[]runtime.Nullable[string]]{}
+		*v = runtime.Opt[[]runtime.Nullable[string]]{}
 	} else {
 		elems, err := d.ArrIter()
 		if err != nil {
 			return err
 		}
-		s, i := (*v).Value, 0
+		s, i := v.Value, 0
 		for elems.Next() {
 			s = runtime.JSONSliceAt(s, i)
 			if err := runtime.DecodeJSONNullable(d, &s[i], runtime.DecodeJSONStringTo[string]); err != nil {
@@ -175,8 +175,8 @@ func decodeOptStringList(d *runtime.JSONReader, p unsafe.Pointer) error {
 		} else {
 			s = s[:i]
 		}
-		(*v).Value = s
-		(*v).Set = true
+		v.Value = s
+		v.Set = true
 	}
 	return nil
 }
@@ -189,13 +189,13 @@ func decodeOptOwnerList(d *runtime.JSONReader, p unsafe.Pointer) error {
 		if err := d.Null(); err != nil {
 			return err
 		}
-		(*v) = runtime.Opt[[]Owner]{}
+		*v = runtime.Opt[[]Owner]{}
 	} else {
 		elems, err := d.ArrIter()
 		if err != nil {
 			return err
 		}
-		s, i := (*v).Value, 0
+		s, i := v.Value, 0
 		for elems.Next() {
 			s = runtime.JSONSliceAt(s, i)
 			if d.Next() == jx.Null {
@@ -222,8 +222,8 @@ func decodeOptOwnerList(d *runtime.JSONReader, p unsafe.Pointer) error {
 		} else {
 			s = s[:i]
 		}
-		(*v).Value = s
-		(*v).Set = true
+		v.Value = s
+		v.Set = true
 	}
 	return nil
 }
@@ -236,25 +236,25 @@ func decodeOptInt64Map(d *runtime.JSONReader, p unsafe.Pointer) error {
 		if err := d.Null(); err != nil {
 			return err
 		}
-		(*v) = runtime.Opt[map[string]runtime.Nullable[int64]]{}
+		*v = runtime.Opt[map[string]runtime.Nullable[int64]]{}
 	} else {
 		members, err := d.ObjIter()
 		if err != nil {
 			return err
 		}
-		(*v).Value = make(map[string]runtime.Nullable[int64])
+		v.Value = make(map[string]runtime.Nullable[int64])
 		for members.Next() {
 			key := runtime.JSONKey(members.Key())
 			var x runtime.Nullable[int64]
 			if err := runtime.DecodeJSONNullable(d, &x, runtime.DecodeJSONInt64To[int64]); err != nil {
 				return err
 			}
-			(*v).Value[key] = x
+			v.Value[key] = x
 		}
 		if err := members.Err(); err != nil {
 			return err
 		}
-		(*v).Set = true
+		v.Set = true
 	}
 	return nil
 }

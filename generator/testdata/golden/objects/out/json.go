@@ -140,12 +140,12 @@ func decodeOptFloat32(d *runtime.JSONReader, p unsafe.Pointer) error {
 		if err := d.Null(); err != nil {
 			return err
 		}
-		(*v) = runtime.Opt[float32]{}
+		*v = runtime.Opt[float32]{}
 	} else {
-		if err := runtime.DecodeJSONValue(d, &(*v).Value); err != nil {
+		if err := runtime.DecodeJSONValue(d, &v.Value); err != nil {
 			return err
 		}
-		(*v).Set = true
+		v.Set = true
 	}
 	return nil
 }
@@ -158,12 +158,12 @@ func decodeOptBytes(d *runtime.JSONReader, p unsafe.Pointer) error {
 		if err := d.Null(); err != nil {
 			return err
 		}
-		(*v) = runtime.Opt[[]byte]{}
+		*v = runtime.Opt[[]byte]{}
 	} else {
-		if err := runtime.DecodeJSONValue(d, &(*v).Value); err != nil {
+		if err := runtime.DecodeJSONValue(d, &v.Value); err != nil {
 			return err
 		}
-		(*v).Set = true
+		v.Set = true
 	}
 	return nil
 }

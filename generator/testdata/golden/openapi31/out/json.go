@@ -31,15 +31,15 @@ func decodeNullableNothing(d *runtime.JSONReader, p unsafe.Pointer) error {
 		if err := d.Null(); err != nil {
 			return err
 		}
-		(*v) = runtime.Nullable[Nothing]{
+		*v = runtime.Nullable[Nothing]{
 			Null: true,
 			Set:  true,
 		}
 	} else {
-		if err := runtime.DecodeJSONRawKinds(d, &(*v).Value, runtime.KindNull); err != nil {
+		if err := runtime.DecodeJSONRawKinds(d, &v.Value, runtime.KindNull); err != nil {
 			return err
 		}
-		(*v).Set, (*v).Null = true, false
+		v.Set, v.Null = true, false
 	}
 	return nil
 }

@@ -17,10 +17,10 @@ func decodePtrEvent(d *runtime.JSONReader, p unsafe.Pointer) error {
 		if err := d.Null(); err != nil {
 			return err
 		}
-		(*v) = nil
+		*v = nil
 	} else {
-		if (*v) == nil {
-			(*v) = new(Event)
+		if *v == nil {
+			*v = new(Event)
 		}
 		if err := runtime.DecodeJSONValue(d, (*v)); err != nil {
 			return err
@@ -64,7 +64,7 @@ func decodeEventList(d *runtime.JSONReader, p unsafe.Pointer) error {
 		if err := d.Null(); err != nil {
 			return err
 		}
-		(*v) = nil
+		*v = nil
 	} else {
 		elems, err := d.ArrIter()
 		if err != nil {
@@ -86,7 +86,7 @@ func decodeEventList(d *runtime.JSONReader, p unsafe.Pointer) error {
 		} else {
 			s = s[:i]
 		}
-		(*v) = s
+		*v = s
 	}
 	return nil
 }

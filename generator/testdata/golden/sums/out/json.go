@@ -16,10 +16,10 @@ func decodePtrTree(d *runtime.JSONReader, p unsafe.Pointer) error {
 		if err := d.Null(); err != nil {
 			return err
 		}
-		(*v) = nil
+		*v = nil
 	} else {
-		if (*v) == nil {
-			(*v) = new(Tree)
+		if *v == nil {
+			*v = new(Tree)
 		}
 		if err := runtime.DecodeJSONUnmarshal[Tree](d, (*v)); err != nil {
 			return err
