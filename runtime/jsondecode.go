@@ -512,8 +512,12 @@ func JSONSliceAt[T any](s []T, i int) []T {
 	case i < cap(s):
 		return s[:i+1]
 	}
-	var zero T
-	return append(s, zero)
+	// Double the capacity rather than grow it by a quarter, as append
+	// does past 256 elements: an array decoded element by element is
+	// then copied about once in all, not about four times.
+	ns := make([]T, i+1, max(8, 2*cap(s)))
+	copy(ns, s[:i])
+	return ns
 }
 
 // JSONMemberError wraps err, the failure to decode member of a typ, with
