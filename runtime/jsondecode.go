@@ -514,7 +514,7 @@ func JSONSliceAt[T any](s []T, i int) []T {
 	}
 	// Double the capacity rather than grow it by a quarter, as append
 	// does past 256 elements: an array decoded element by element is
-	// then copied about once in all, not about four times.
+	// then copied about once in all, not several times.
 	ns := make([]T, i+1, max(8, 2*cap(s)))
 	copy(ns, s[:i])
 	return ns
