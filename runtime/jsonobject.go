@@ -108,8 +108,21 @@ func DecodeJSONObject(d *JSONReader, v unsafe.Pointer, o *JSONObject) error {
 	next := 0 // where the next member is looked for first
 	for members.Next() {
 		key := members.Key()
-		i := next
-		if i >= len(o.Members) || !sameName(o.Members[i].Name, key) {
+		// The member after the last one found is most often the one: it
+		// is compared here as sameName does, without a call.
+		i, same := next, false
+		if ms := o.Members; i < len(ms) && len(ms[i].Name) == len(key) {
+			name := unsafe.Slice(unsafe.StringData(ms[i].Name), len(key))
+			switch n := len(key); {
+			case n >= 8 && n <= 16:
+				same = same8to16(name, key)
+			case n >= 4 && n < 8:
+				same = same4to7(name, key)
+			default:
+				same = string(name) == string(key)
+			}
+		}
+		if !same {
 			i = o.member(key, next)
 		}
 		if i < 0 {
@@ -160,38 +173,46 @@ func DecodeJSONObject(d *JSONReader, v unsafe.Pointer, o *JSONObject) error {
 func (o *JSONObject) member(key []byte, from int) int {
 	ms := o.Members
 	for i := from; i < len(ms); i++ {
-		if sameName(ms[i].Name, key) {
+		if len(ms[i].Name) == len(key) && sameName(ms[i].Name, key) {
 			return i
 		}
 	}
 	for i := 0; i < from && i < len(ms); i++ {
-		if sameName(ms[i].Name, key) {
+		if len(ms[i].Name) == len(key) && sameName(ms[i].Name, key) {
 			return i
 		}
 	}
 	return -1
 }
 
-// sameName reports whether name and key hold the same bytes. Names of 4 to
-// 16 bytes, most of them, are compared with two loads of each: a member's
-// name is most often found at the first comparison, and the call that ==
-// makes to the runtime's memory comparison would cost about as much as
-// decoding the member.
+// sameName reports whether name and key, of the same length, hold the same
+// bytes, comparing names of 4 to 16 bytes, most of them, with two loads of
+// each instead of a call to the runtime's memory comparison, which would
+// cost about as much as decoding the member. DecodeJSONObject makes the
+// same comparison inline for the member it expects.
 func sameName(name string, key []byte) bool {
-	n := len(key)
-	if len(name) != n {
-		return false
-	}
-	b := unsafe.Slice(unsafe.StringData(name), n)
-	switch {
+	b := unsafe.Slice(unsafe.StringData(name), len(key))
+	switch n := len(key); {
 	case n >= 8 && n <= 16:
-		return binary.LittleEndian.Uint64(b) == binary.LittleEndian.Uint64(key) &&
-			binary.LittleEndian.Uint64(b[n-8:]) == binary.LittleEndian.Uint64(key[n-8:])
+		return same8to16(b, key)
 	case n >= 4 && n < 8:
-		return binary.LittleEndian.Uint32(b) == binary.LittleEndian.Uint32(key) &&
-			binary.LittleEndian.Uint32(b[n-4:]) == binary.LittleEndian.Uint32(key[n-4:])
+		return same4to7(b, key)
 	}
 	return name == string(key)
+}
+
+// same8to16 compares a and b, of the same length from 8 to 16 bytes, with
+// their first and last eight bytes.
+func same8to16(a, b []byte) bool {
+	return binary.LittleEndian.Uint64(a) == binary.LittleEndian.Uint64(b) &&
+		binary.LittleEndian.Uint64(a[len(a)-8:]) == binary.LittleEndian.Uint64(b[len(a)-8:])
+}
+
+// same4to7 compares a and b, of the same length from 4 to 7 bytes, with
+// their first and last four bytes.
+func same4to7(a, b []byte) bool {
+	return binary.LittleEndian.Uint32(a) == binary.LittleEndian.Uint32(b) &&
+		binary.LittleEndian.Uint32(a[len(a)-4:]) == binary.LittleEndian.Uint32(b[len(a)-4:])
 }
 
 // extra decodes or skips the member named key, which o does not describe.
