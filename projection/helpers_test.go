@@ -330,6 +330,23 @@ func stop[S any](t testing.TB, h *Handle[S]) {
 
 func withBatching() coretest.Option { return coretest.WithLiveBatching(2*time.Millisecond, 50) }
 
+// untilTrue returns a channel closed once cond holds, polled every
+// millisecond until the test ends.
+func untilTrue(t testing.TB, cond func() bool) <-chan struct{} {
+	ch := make(chan struct{})
+	go func() {
+		for !cond() {
+			select {
+			case <-t.Context().Done():
+				return
+			case <-time.After(time.Millisecond):
+			}
+		}
+		close(ch)
+	}()
+	return ch
+}
+
 // eventually waits up to 10 s for cond, then fails with msg().
 func eventually(t testing.TB, cond func() bool, msg func() string) {
 	t.Helper()
