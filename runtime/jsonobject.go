@@ -118,6 +118,8 @@ func DecodeJSONObject(d *JSONReader, v unsafe.Pointer, o *JSONObject) error {
 				same = same8to16(name, key)
 			case n >= 4 && n < 8:
 				same = same4to7(name, key)
+			case n < 4:
+				same = sameUpTo3(name, key)
 			default:
 				same = string(name) == string(key)
 			}
@@ -186,10 +188,10 @@ func (o *JSONObject) member(key []byte, from int) int {
 }
 
 // sameName reports whether name and key, of the same length, hold the same
-// bytes, comparing names of 4 to 16 bytes, most of them, with two loads of
-// each instead of a call to the runtime's memory comparison, which would
-// cost about as much as decoding the member. DecodeJSONObject makes the
-// same comparison inline for the member it expects.
+// bytes. Names of up to 16 bytes, most of them, are compared with a few
+// loads of each instead of a call to the runtime's memory comparison, which
+// would cost about as much as decoding the member. DecodeJSONObject makes
+// the same comparison inline for the member it expects.
 func sameName(name string, key []byte) bool {
 	b := unsafe.Slice(unsafe.StringData(name), len(key))
 	switch n := len(key); {
@@ -197,6 +199,8 @@ func sameName(name string, key []byte) bool {
 		return same8to16(b, key)
 	case n >= 4 && n < 8:
 		return same4to7(b, key)
+	case n < 4:
+		return sameUpTo3(b, key)
 	}
 	return name == string(key)
 }
@@ -206,6 +210,17 @@ func sameName(name string, key []byte) bool {
 func same8to16(a, b []byte) bool {
 	return binary.LittleEndian.Uint64(a) == binary.LittleEndian.Uint64(b) &&
 		binary.LittleEndian.Uint64(a[len(a)-8:]) == binary.LittleEndian.Uint64(b[len(a)-8:])
+}
+
+// sameUpTo3 compares a and b, of the same length up to 3 bytes, byte by
+// byte.
+func sameUpTo3(a, b []byte) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // same4to7 compares a and b, of the same length from 4 to 7 bytes, with
