@@ -82,7 +82,8 @@ type jsonFn struct {
 	// bare makes errors return as they are, without the member's name:
 	// the function decodes one member for runtime.DecodeJSONObject, which
 	// adds it. Such a function also calls the methods of generated types
-	// through the runtime's generic helpers only (see memberDecoder).
+	// through the runtime's generic helpers, but for the DecodeJSON of a
+	// struct its field holds by value (see memberDecoder).
 	bare bool
 	// returned records that a member's decoding ended with a return (see
 	// jsonMember.ret).
