@@ -42,8 +42,8 @@
 //
 // Every error is an *Error naming the operation and the stream's path;
 // errors.Is tells the case: ErrNotFound, ErrExists, ErrClosed,
-// ErrContentType, ErrSeqConflict, ErrSequenceGap, ErrStaleEpoch, ErrGone,
-// ErrTooLarge, ErrBadRequest, ErrInvalidOffset, ErrUnauthorized,
-// ErrForbidden, ErrRateLimited, ErrServerError, ErrNotSupported,
-// ErrProtocol, ErrNetwork, ErrInvalidArgument.
+// ErrContentType, ErrSeqConflict, ErrSequenceGap, ErrStaleEpoch,
+// ErrEpochInUse, ErrGone, ErrTooLarge, ErrBadRequest, ErrInvalidOffset,
+// ErrUnauthorized, ErrForbidden, ErrRateLimited, ErrServerError,
+// ErrNotSupported, ErrProtocol, ErrNetwork, ErrInvalidArgument.
 package durable

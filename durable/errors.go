@@ -35,6 +35,14 @@ var (
 	// ErrStaleEpoch: a newer producer epoch exists (403 with
 	// Producer-Epoch; Error.ServerEpoch). It also matches ErrForbidden.
 	ErrStaleEpoch = errors.New("stale producer epoch")
+	// ErrEpochInUse: the server answered a producer's batch as a duplicate
+	// although the producer had sent it only once: another writer with the
+	// same producer ID stored a batch under that epoch and sequence number
+	// first (typically the producer's previous run, restarted without a
+	// higher epoch). Error.ServerEpoch is the epoch. With AutoClaim, a
+	// producer meeting it on the first batch of its epoch takes the next
+	// epoch instead.
+	ErrEpochInUse = errors.New("producer epoch in use by another writer")
 	// ErrGone: the stream is soft-deleted, or the offset is before the
 	// retained data (410).
 	ErrGone = errors.New("stream gone")

@@ -7,10 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptrace"
 	goruntime "runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/allsource-go/allsource/gen/durablestreams"
@@ -25,8 +27,9 @@ type ProducerOptions struct {
 	// Epoch is the producer's epoch, 0 or more; bump it on restart. The
 	// server fences off the older epoch's requests (ErrStaleEpoch).
 	Epoch int64
-	// AutoClaim recovers from ErrStaleEpoch by taking the server's epoch
-	// plus one and sending the unacknowledged batches again, in order.
+	// AutoClaim recovers from ErrStaleEpoch, and from ErrEpochInUse met on
+	// the first batch of an epoch, by taking the server's epoch plus one
+	// and sending the unacknowledged batches again, in order.
 	AutoClaim bool
 	// MaxBatchBytes seals a batch before it grows past this many bytes
 	// (default 1 MiB). A single larger item is sent alone.
@@ -146,6 +149,10 @@ type batch struct {
 	prev      *batch
 	// prevAttempt is the predecessor's attempt when b started, or nil.
 	prevAttempt chan struct{}
+	// writes counts the requests written under the batch's current epoch
+	// and sequence number: after one, a duplicate answer cannot be the
+	// server's memory of an earlier one of ours.
+	writes atomic.Int32
 }
 
 // Producer returns an idempotent producer for the stream. It does no I/O;
@@ -543,6 +550,7 @@ func (p *Producer) next() *batch {
 		}
 		b.attempt = make(chan struct{})
 		b.wrote, b.wroteOnce = make(chan struct{}), new(sync.Once)
+		b.writes.Store(0)
 		f.lastWrote = b.wrote
 		f.inFlight++
 		return b
@@ -619,7 +627,10 @@ func (p *Producer) complete(r outcome) *batch {
 		if r.b.epoch == p.Epoch() {
 			f.confirmed = true
 		}
-	case p.o.AutoClaim && errors.As(r.err, &de) && de.Kind == ErrStaleEpoch:
+	case p.o.AutoClaim && errors.As(r.err, &de) && (de.Kind == ErrStaleEpoch || de.Kind == ErrEpochInUse && !f.confirmed):
+		// An epoch in use is claimed only when it is met on the epoch's
+		// first batch, which goes alone: a later batch in flight beside
+		// it could have been stored after the other writer's.
 		f.claiming, f.confirmed = true, false
 		f.serverEpoch = max(f.serverEpoch, de.ServerEpoch)
 		f.resend = append(f.resend, r.b)
@@ -677,6 +688,7 @@ func (p *Producer) send(b *batch) outcome {
 	once, wrote, prevAttempt := b.wroteOnce, b.wrote, b.prevAttempt
 	ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
 		WroteRequest: func(httptrace.WroteRequestInfo) {
+			b.writes.Add(1)
 			once.Do(func() { close(wrote) })
 			// With a window above one, the next batch may start now.
 			p.pump()
@@ -684,6 +696,13 @@ func (p *Producer) send(b *batch) outcome {
 	})
 	for gaps := 0; ; gaps++ {
 		res, err := p.s.c.api.Append(ctx, p.s.path, params, bytes.NewBuffer(b.body), runtime.WithRetrySafe())
+		if err == nil && res.StatusCode == http.StatusNoContent && !b.close && b.writes.Load() == 1 {
+			// A duplicate (the server answers an accepted append with 200)
+			// of a batch sent once: another writer used this epoch and
+			// sequence number, and the batch was not stored.
+			return outcome{b: b, err: &Error{Op: op, Path: p.s.path, Kind: ErrEpochInUse, StatusCode: res.StatusCode, ServerEpoch: b.epoch,
+				Err: fmt.Errorf("producer %q, epoch %d, seq %d: the server already holds a batch under this epoch and sequence number; start a restarted producer with a higher epoch, or with AutoClaim", p.o.ID, b.epoch, b.seq)}}
+		}
 		if err == nil {
 			return outcome{b: b, res: res, gap: gaps > 0}
 		}

@@ -383,3 +383,53 @@ func TestProducerCrashRestart(t *testing.T) {
 	wantKind(t, err, durable.ErrStaleEpoch, "producer/crash")
 	checkOnce(t, numbers(t, s), n)
 }
+
+// TestProducerEpochInUse: a producer restarted in the epoch of its previous
+// run sends sequence numbers the server has seen, which it would answer as
+// duplicates without storing the items. The producer reports it as
+// ErrEpochInUse instead of losing them, and with AutoClaim takes the next
+// epoch and stores them.
+func TestProducerEpochInUse(t *testing.T) {
+	_, c := setup(t)
+	s := jsonStream(t, c, "producer/in-use")
+	first, _ := s.Producer(durable.ProducerOptions{ID: "app", Linger: -1})
+	for i := range 3 {
+		if err := first.AppendJSON(i); err != nil {
+			t.Fatal(err)
+		}
+		if err := first.Flush(ctxT(t)); err != nil { // one batch each: seq 0, 1, 2
+			t.Fatal(err)
+		}
+	}
+	if err := first.Detach(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+
+	again, _ := s.Producer(durable.ProducerOptions{ID: "app", Linger: -1})
+	if err := again.AppendJSON(3); err != nil {
+		t.Fatal(err)
+	}
+	err := again.Flush(ctxT(t))
+	wantKind(t, err, durable.ErrEpochInUse, "producer/in-use")
+	var de *durable.Error
+	if !errors.As(err, &de) || de.ServerEpoch != 0 {
+		t.Fatalf("error %v: want server epoch 0", err)
+	}
+	if !errors.Is(again.Err(), durable.ErrEpochInUse) {
+		t.Fatalf("producer error %v: want it kept", again.Err())
+	}
+
+	claim, _ := s.Producer(durable.ProducerOptions{ID: "app", AutoClaim: true, Linger: -1})
+	for i := 3; i < 6; i++ {
+		if err := claim.AppendJSON(i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := claim.Detach(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	if got := claim.Epoch(); got != 1 {
+		t.Fatalf("epoch after the claim: %d, want 1", got)
+	}
+	checkOnce(t, numbers(t, s), 6)
+}
