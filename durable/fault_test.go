@@ -66,6 +66,60 @@ func TestReadRetries(t *testing.T) {
 	}
 }
 
+// TestAppendRetries: a plain append is not sent again once it may have
+// reached the server (a 500, a dropped connection), so that failure is
+// the caller's; a 429 or 503 refused it and it is retried anyway.
+// WithAtLeastOnce retries it through all of them, and every item is
+// stored.
+func TestAppendRetries(t *testing.T) {
+	srv, c := setup(t)
+	s := c.Stream("faults/append").WithContentType("text/plain")
+	if _, err := s.Create(ctxT(t), durable.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	want := ""
+	for i, tc := range []struct {
+		fault dstest.Fault
+		kind  error // of the plain append; nil: retried anyway
+	}{
+		{dstest.Fault{Status: 500, Count: 2}, durable.ErrServerError},
+		{dstest.Fault{DropConnection: true, Count: 1}, durable.ErrNetwork},
+		{dstest.Fault{Status: 503, Count: 1}, nil},
+		{dstest.Fault{Status: 429, RetryAfter: 1, Count: 1}, nil},
+	} {
+		f := tc.fault
+		f.Path, f.Method = "/faults/append", http.MethodPost
+		srv.Inject(t, f)
+		item := fmt.Sprintf("plain%d;", i)
+		_, err := s.Append(ctxT(t), []byte(item))
+		if tc.kind == nil {
+			if err != nil {
+				t.Fatalf("%+v: %v", f, err)
+			}
+			want += item
+		} else {
+			wantKind(t, err, tc.kind, "faults/append")
+			var ae *runtime.APIError
+			if errors.As(err, &ae) && ae.Attempts != 1 {
+				t.Fatalf("%+v: %d attempts, want 1", f, ae.Attempts)
+			}
+		}
+		srv.ClearFaults(t)
+
+		srv.Inject(t, f)
+		item = fmt.Sprintf("retried%d;", i)
+		if _, err := s.Append(ctxT(t), []byte(item), durable.WithAtLeastOnce()); err != nil {
+			t.Fatalf("%+v: %v", f, err)
+		}
+		want += item
+		srv.ClearFaults(t)
+	}
+	got, _ := collect(t, ctxT(t), s, durable.ReadOptions{})
+	if string(got) != want {
+		t.Fatalf("stream holds %q, want %q", got, want)
+	}
+}
+
 // TestReadGivesUp: a server failing every attempt ends the read with a
 // typed error after the retries, naming the stream.
 func TestReadGivesUp(t *testing.T) {

@@ -116,18 +116,35 @@ func (s *Stream) Create(ctx context.Context, o CreateOptions) (*CreateResult, er
 }
 
 // AppendOption configures one append.
-type AppendOption func(*durablestreams.AppendParams)
+type AppendOption func(*appendConfig)
+
+// appendConfig is what the options of one append set.
+type appendConfig struct {
+	params durablestreams.AppendParams
+	retry  bool
+}
 
 // WithSeq sends Stream-Seq: the server refuses the append (ErrSeqConflict)
 // unless seq is bytewise greater than the previous append's.
 func WithSeq(seq string) AppendOption {
-	return func(p *durablestreams.AppendParams) { p.StreamSeq = runtime.Some(seq) }
+	return func(c *appendConfig) { c.params.StreamSeq = runtime.Some(seq) }
+}
+
+// WithAtLeastOnce retries the append after the failures a read is retried
+// after (5xx, 429, a dropped connection), with the client's retry policy:
+// the append is stored at least once. Without it, an append is retried
+// only when the server refused it (429, 503), not once it may have been
+// stored: a server that stored it and whose answer was lost would store a
+// repeat again. With WithSeq, such a repeat is refused with ErrSeqConflict
+// instead of stored twice. A Producer retries its batches and stores each
+// exactly once.
+func WithAtLeastOnce() AppendOption {
+	return func(c *appendConfig) { c.retry = true }
 }
 
 // Append appends data (in the handle's content type) and returns the
-// stream's next offset. A plain append is not retried once it may have
-// reached the server (a retry could store it twice); use a Producer for
-// appends that must be retried safely. Empty data is refused.
+// stream's next offset. It is not retried once it may have been stored,
+// unless WithAtLeastOnce says so. Empty data is refused.
 func (s *Stream) Append(ctx context.Context, data []byte, opts ...AppendOption) (string, error) {
 	if len(data) == 0 {
 		return "", &Error{Op: "append", Path: s.path, Kind: ErrInvalidArgument, Err: fmt.Errorf("empty data")}
@@ -176,7 +193,8 @@ func (s *Stream) Close(ctx context.Context, final []byte) (string, error) {
 }
 
 func (s *Stream) append(ctx context.Context, op, ct string, data []byte, close bool, opts []AppendOption) (string, error) {
-	var p durablestreams.AppendParams
+	var cfg appendConfig
+	p := &cfg.params
 	if ct != "" {
 		p.ContentType = runtime.Some(ct)
 	}
@@ -184,18 +202,19 @@ func (s *Stream) append(ctx context.Context, op, ct string, data []byte, close b
 		p.StreamClosed = runtime.Some(durablestreams.ClosedFlagTrue)
 	}
 	for _, o := range opts {
-		o(&p)
+		o(&cfg)
 	}
 	var body io.Reader
 	if len(data) > 0 {
 		body = bytes.NewBuffer(data) // sent as it is, without a copy
 	}
 	var callOpts []runtime.Option
-	if close && len(data) == 0 {
-		// Closing is idempotent: a repeat answers 204 again.
+	if close && len(data) == 0 || cfg.retry {
+		// Closing is idempotent: a repeat answers 204 again. An append is
+		// repeated only when the caller said so.
 		callOpts = append(callOpts, runtime.WithRetrySafe())
 	}
-	res, err := s.c.api.Append(ctx, s.path, p, body, callOpts...)
+	res, err := s.c.api.Append(ctx, s.path, *p, body, callOpts...)
 	if err != nil {
 		return "", newError(op, s.path, err)
 	}
