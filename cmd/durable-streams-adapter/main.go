@@ -7,6 +7,10 @@
 //
 // Its init result advertises only what the client implements: batching,
 // sse, longPoll, auto, streaming and dynamicHeaders.
+//
+// The runner expects a plain append to be retried after a 500 or a
+// dropped connection, which the client does only when asked: the adapter
+// sends its appends with durable.WithAtLeastOnce.
 package main
 
 import (
@@ -53,6 +57,8 @@ type command struct {
 	Closed          bool              `json:"closed"`
 	Data            *string           `json:"data"`
 	Binary          bool              `json:"binary"`
+	BinaryResponse  bool              `json:"binaryResponse"`
+	Encoding        *string           `json:"encoding"`
 	Seq             *json.Number      `json:"seq"`
 	ProducerID      string            `json:"producerId"`
 	Epoch           int64             `json:"epoch"`
@@ -338,26 +344,33 @@ func (a *adapter) head(ctx context.Context, cmd command) result {
 	return r
 }
 
+// dataBytes returns the command's data: the bytes of its base64 text when
+// it is binary.
+func dataBytes(cmd command) ([]byte, error) {
+	if cmd.Data == nil {
+		return nil, nil
+	}
+	if cmd.Binary {
+		data, err := base64.StdEncoding.DecodeString(*cmd.Data)
+		if err != nil {
+			return nil, fmt.Errorf("binary data: %w", err)
+		}
+		return data, nil
+	}
+	return []byte(*cmd.Data), nil
+}
+
 func (a *adapter) append(ctx context.Context, cmd command) result {
 	headers, params := a.evalDynamic(cmd)
-	var data []byte
-	if cmd.Data != nil {
-		data = []byte(*cmd.Data)
-		if cmd.Binary {
-			dec, err := base64.StdEncoding.DecodeString(*cmd.Data)
-			if err != nil {
-				return errorResult(cmd.Type, "INVALID_ARGUMENT", 0, "binary data: "+err.Error())
-			}
-			data = dec
-		}
+	data, err := dataBytes(cmd)
+	if err != nil {
+		return errorResult(cmd.Type, "INVALID_ARGUMENT", 0, err.Error())
 	}
-	var opts []durable.AppendOption
+	opts := []durable.AppendOption{durable.WithAtLeastOnce()}
 	if cmd.Seq != nil {
 		opts = append(opts, durable.WithSeq(cmd.Seq.String()))
 	}
 	s := a.streamOf(cmd.Path)
-	var next string
-	var err error
 	if len(data) == 0 {
 		// The client refuses an empty append before sending it; the
 		// runner wants the server's answer, so the generated client
@@ -372,7 +385,7 @@ func (a *adapter) append(ctx context.Context, cmd command) result {
 		}
 		return errorResult(cmd.Type, "UNEXPECTED_STATUS", 0, "append "+cmd.Path+": the server accepted an empty append")
 	}
-	next, err = s.Append(ctx, data, opts...)
+	next, err := s.Append(ctx, data, opts...)
 	if err != nil {
 		return failure(cmd.Type, err)
 	}
@@ -421,20 +434,17 @@ func (a *adapter) idempotentAppend(ctx context.Context, cmd command) result {
 		}
 		a.producers[key] = p
 	}
-	if err := p.Append([]byte(dataOf(cmd))); err != nil {
+	data, err := dataBytes(cmd)
+	if err != nil {
+		return errorResult(cmd.Type, "INVALID_ARGUMENT", 0, err.Error())
+	}
+	if err := p.Append(data); err != nil {
 		return failure(cmd.Type, err)
 	}
 	if err := p.Flush(ctx); err != nil {
 		return failure(cmd.Type, err)
 	}
 	return result{"type": cmd.Type, "success": true, "status": 200, "offset": p.Offset()}
-}
-
-func dataOf(cmd command) string {
-	if cmd.Data == nil {
-		return ""
-	}
-	return *cmd.Data
 }
 
 func (a *adapter) idempotentBatch(ctx context.Context, cmd command) result {

@@ -2,8 +2,12 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -162,4 +166,81 @@ func TestAdapter(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("adapter did not exit after shutdown")
 	}
+}
+
+// TestAdapterBinaryRetryEpoch: binary appends (plain and idempotent) read
+// back as base64 when the runner asks for it, the encoding option is taken
+// only for SSE reads of binary streams, a plain append is retried after a
+// 500 and a dropped connection, and a producer restarted in a used epoch
+// with auto-claim takes the next one instead of losing its item.
+func TestAdapterBinaryRetryEpoch(t *testing.T) {
+	srv := dstest.Start(t)
+	s := startAdapter(t)
+	want(t, s.cmd(map[string]any{"type": "init", "serverUrl": srv.URL}), "success", true)
+
+	const b = "/adapter-binary"
+	want(t, s.cmd(map[string]any{"type": "create", "path": b, "contentType": "application/octet-stream"}), "status", 201)
+	want(t, s.cmd(map[string]any{"type": "append", "path": b, "data": "AAGb/w==", "binary": true}), "success", true)
+	want(t, s.cmd(map[string]any{"type": "idempotent-append", "path": b, "producerId": "p", "epoch": 0, "data": "gICA", "binary": true}), "success", true)
+	for _, live := range []any{false, "sse"} {
+		r := s.cmd(map[string]any{"type": "read", "path": b, "live": live, "waitForUpToDate": true, "binaryResponse": true})
+		want(t, r, "success", true)
+		var got []byte
+		for _, c := range r["chunks"].([]any) {
+			c := c.(map[string]any)
+			if c["binary"] != true {
+				t.Fatalf("%v: chunk %v is not marked binary", live, c)
+			}
+			data, err := base64.StdEncoding.DecodeString(c["data"].(string))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, data...)
+		}
+		if !bytes.Equal(got, []byte{0x00, 0x01, 0x9b, 0xff, 0x80, 0x80, 0x80}) {
+			t.Fatalf("%v: read % x", live, got)
+		}
+	}
+	want(t, s.cmd(map[string]any{"type": "read", "path": b, "live": "sse", "encoding": "base64", "waitForUpToDate": true}), "success", true)
+	for _, live := range []any{false, "long-poll"} {
+		r := s.cmd(map[string]any{"type": "read", "path": b, "live": live, "encoding": "base64"})
+		want(t, r, "errorCode", "INVALID_ARGUMENT")
+		if !strings.Contains(r["message"].(string), "encoding") {
+			t.Fatalf("message %q does not name the encoding", r["message"])
+		}
+	}
+	const txt = "/adapter-text"
+	want(t, s.cmd(map[string]any{"type": "create", "path": txt, "contentType": "text/plain"}), "status", 201)
+	want(t, s.cmd(map[string]any{"type": "read", "path": txt, "live": "sse", "encoding": "base64"}), "errorCode", "INVALID_ARGUMENT")
+
+	for i, f := range []dstest.Fault{{Status: 500}, {DropConnection: true}} {
+		f.Path, f.Method = txt, http.MethodPost
+		srv.Inject(t, f)
+		want(t, s.cmd(map[string]any{"type": "append", "path": txt, "data": fmt.Sprint(i)}), "success", true)
+	}
+	r := s.cmd(map[string]any{"type": "read", "path": txt})
+	if chunks := r["chunks"].([]any); len(chunks) != 1 || chunks[0].(map[string]any)["data"] != "01" {
+		t.Fatalf("after the retried appends: %v", r)
+	}
+
+	// Epoch 0 of producer "q" is used by the runner's own request; a
+	// producer restarted in it claims epoch 1 for its item.
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+txt, strings.NewReader("2"))
+	req.Header = http.Header{"Content-Type": {"text/plain"}, "Producer-Id": {"q"}, "Producer-Epoch": {"0"}, "Producer-Seq": {"0"}}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("producer append: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	want(t, s.cmd(map[string]any{"type": "idempotent-append", "path": txt, "producerId": "q", "epoch": 0, "autoClaim": true, "data": "3"}), "success", true)
+	want(t, s.cmd(map[string]any{"type": "idempotent-append", "path": "/adapter-text", "producerId": "r", "epoch": 0, "data": "4"}), "success", true)
+	r = s.cmd(map[string]any{"type": "read", "path": txt})
+	var all strings.Builder
+	for _, c := range r["chunks"].([]any) {
+		all.WriteString(c.(map[string]any)["data"].(string))
+	}
+	if all.String() != "01234" {
+		t.Fatalf("text stream holds %q, want 01234", all.String())
+	}
+	want(t, s.cmd(map[string]any{"type": "shutdown"}), "success", true)
 }

@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,6 +33,20 @@ func (a *adapter) read(cmd command) result {
 	default:
 		return errorResult(cmd.Type, "INVALID_ARGUMENT", 0, "live mode "+live+" is not known")
 	}
+	if cmd.Encoding != nil {
+		// The client sends no encoding parameter: over SSE it decodes the
+		// base64 the server sends for a binary stream by itself. So an
+		// encoding is taken only where it says what happens anyway.
+		ct := strings.ToLower(a.contentType[cmd.Path])
+		switch {
+		case *cmd.Encoding != "base64":
+			return errorResult(cmd.Type, "INVALID_ARGUMENT", 0, "read "+cmd.Path+": encoding "+strconv.Quote(*cmd.Encoding)+" is not known (only base64 is)")
+		case o.Live != durable.LiveSSE:
+			return errorResult(cmd.Type, "INVALID_ARGUMENT", 0, "read "+cmd.Path+": the base64 encoding applies to SSE reads only (live=sse)")
+		case strings.HasPrefix(ct, "text/") || isJSONType(ct):
+			return errorResult(cmd.Type, "INVALID_ARGUMENT", 0, "read "+cmd.Path+": the base64 encoding applies to binary streams only, not to "+ct)
+		}
+	}
 	timeout := 5 * time.Second
 	if cmd.TimeoutMs != nil {
 		timeout = time.Duration(*cmd.TimeoutMs) * time.Millisecond
@@ -45,7 +61,7 @@ func (a *adapter) read(cmd command) result {
 	if ct := a.contentType[cmd.Path]; ct != "" {
 		s = s.WithContentType(ct)
 	}
-	chunks := []map[string]string{}
+	chunks := []map[string]any{}
 	offset, upToDate, closed, cursor := o.Offset, false, false, ""
 	timedOut := false
 	for ch, err := range s.Read(ctx, o) {
@@ -66,7 +82,11 @@ func (a *adapter) read(cmd command) result {
 					data = b.Bytes()
 				}
 			}
-			chunks = append(chunks, map[string]string{"data": string(data), "offset": ch.NextOffset})
+			chunk := map[string]any{"data": string(data), "offset": ch.NextOffset}
+			if cmd.BinaryResponse {
+				chunk["data"], chunk["binary"] = base64.StdEncoding.EncodeToString(data), true
+			}
+			chunks = append(chunks, chunk)
 		}
 		// Closed is true only when this chunk reached the end of a closed
 		// stream, so a read cut by maxChunks reports false before it.
@@ -91,6 +111,10 @@ func (a *adapter) read(cmd command) result {
 
 // isJSONStream reports whether a chunk is a JSON stream's array.
 func isJSONStream(ct string, data []byte) bool {
-	ct = strings.ToLower(ct)
-	return (strings.HasPrefix(ct, "application/json") || strings.Contains(ct, "+json")) && len(data) > 0 && data[0] == '['
+	return isJSONType(strings.ToLower(ct)) && len(data) > 0 && data[0] == '['
+}
+
+// isJSONType reports whether a lower-case content type is JSON's.
+func isJSONType(ct string) bool {
+	return strings.HasPrefix(ct, "application/json") || strings.Contains(ct, "+json")
 }
