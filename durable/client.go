@@ -2,7 +2,6 @@ package durable
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -94,7 +93,9 @@ func WithHTTPClient(hc *http.Client) Option { return func(o *options) { o.hc = h
 // repeating them cannot store data twice (the server refused them, or an
 // idempotent producer sends them). Reads also reconnect after a dropped
 // connection, at most MaxRetries times in a row without progress. The
-// default is DefaultRetry.
+// default is DefaultRetry; a zero BaseDelay or MaxDelay takes its value,
+// and New refuses a negative count or delay, or a MaxDelay below the
+// BaseDelay (ErrInvalidArgument).
 func WithRetry(p runtime.RetryPolicy) Option { return func(o *options) { o.retry = p } }
 
 // WithRuntimeOptions passes options to the runtime client underneath (a
@@ -121,17 +122,28 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if o.retry.MaxRetries < 0 {
-		return nil, errors.New("durable: negative MaxRetries")
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("durable: %w: "+format, append([]any{ErrInvalidArgument}, a...)...)
 	}
-	if d := DefaultRetry(); o.retry.BaseDelay <= 0 {
-		o.retry.BaseDelay = d.BaseDelay
+	r := &o.retry
+	switch {
+	case r.MaxRetries < 0:
+		return nil, bad("retry MaxRetries %d is negative", r.MaxRetries)
+	case r.BaseDelay < 0:
+		return nil, bad("retry BaseDelay %v is negative", r.BaseDelay)
+	case r.MaxDelay < 0:
+		return nil, bad("retry MaxDelay %v is negative", r.MaxDelay)
+	case o.timeout < 0:
+		return nil, bad("timeout %v is negative", o.timeout)
 	}
-	if o.retry.MaxDelay < o.retry.BaseDelay {
-		o.retry.MaxDelay = max(o.retry.BaseDelay, DefaultRetry().MaxDelay)
+	if r.BaseDelay == 0 {
+		r.BaseDelay = DefaultRetry().BaseDelay
 	}
-	if o.timeout < 0 {
-		return nil, errors.New("durable: negative timeout")
+	switch {
+	case r.MaxDelay == 0:
+		r.MaxDelay = max(r.BaseDelay, DefaultRetry().MaxDelay)
+	case r.MaxDelay < r.BaseDelay:
+		return nil, bad("retry MaxDelay %v is below BaseDelay %v", r.MaxDelay, r.BaseDelay)
 	}
 	rtOpts := []runtime.Option{
 		runtime.WithRetry(o.retry),

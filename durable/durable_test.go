@@ -403,3 +403,28 @@ func fastRetry() runtime.RetryPolicy {
 	p.BaseDelay, p.MaxDelay = 10*time.Millisecond, 2*time.Second
 	return p
 }
+
+// TestNewRefusesBadOptions: a negative retry count, delay or timeout, and a
+// MaxDelay below the BaseDelay, are refused by New with
+// ErrInvalidArgument naming the option; zero delays take the defaults.
+func TestNewRefusesBadOptions(t *testing.T) {
+	for name, tc := range map[string]struct {
+		opt  durable.Option
+		word string
+	}{
+		"retries":  {durable.WithRetry(runtime.RetryPolicy{MaxRetries: -1}), "MaxRetries"},
+		"base":     {durable.WithRetry(runtime.RetryPolicy{BaseDelay: -time.Second}), "BaseDelay"},
+		"max":      {durable.WithRetry(runtime.RetryPolicy{MaxDelay: -time.Second}), "MaxDelay"},
+		"max<base": {durable.WithRetry(runtime.RetryPolicy{BaseDelay: time.Second, MaxDelay: time.Millisecond}), "MaxDelay"},
+		"max<dflt": {durable.WithRetry(runtime.RetryPolicy{MaxDelay: time.Millisecond}), "below BaseDelay 100ms"},
+		"timeout":  {durable.WithTimeout(-time.Second), "timeout"},
+	} {
+		_, err := durable.New("http://127.0.0.1:1", tc.opt)
+		if !errors.Is(err, durable.ErrInvalidArgument) || !strings.Contains(err.Error(), tc.word) {
+			t.Errorf("%s: %v, want ErrInvalidArgument naming %s", name, err, tc.word)
+		}
+	}
+	if _, err := durable.New("http://127.0.0.1:1", durable.WithRetry(runtime.RetryPolicy{MaxRetries: 2})); err != nil {
+		t.Fatalf("zero delays: %v", err)
+	}
+}
