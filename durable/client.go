@@ -93,9 +93,10 @@ func WithHTTPClient(hc *http.Client) Option { return func(o *options) { o.hc = h
 // repeating them cannot store data twice (the server refused them, or an
 // idempotent producer sends them). Reads also reconnect after a dropped
 // connection, at most MaxRetries times in a row without progress. The
-// default is DefaultRetry; a zero BaseDelay or MaxDelay takes its value,
-// and New refuses a negative count or delay, or a MaxDelay below the
-// BaseDelay (ErrInvalidArgument).
+// default is DefaultRetry. A zero BaseDelay takes its BaseDelay, or the
+// MaxDelay when that is smaller; a zero MaxDelay takes the larger of the
+// BaseDelay and its MaxDelay. New refuses a negative count or delay, or a
+// MaxDelay below the BaseDelay (ErrInvalidArgument).
 func WithRetry(p runtime.RetryPolicy) Option { return func(o *options) { o.retry = p } }
 
 // WithRuntimeOptions passes options to the runtime client underneath (a
@@ -122,9 +123,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	bad := func(format string, a ...any) error {
-		return fmt.Errorf("durable: %w: "+format, append([]any{ErrInvalidArgument}, a...)...)
-	}
+	bad := func(format string, a ...any) error { return invalid("new", format, a...) }
 	r := &o.retry
 	switch {
 	case r.MaxRetries < 0:
@@ -138,6 +137,9 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	}
 	if r.BaseDelay == 0 {
 		r.BaseDelay = DefaultRetry().BaseDelay
+		if r.MaxDelay > 0 {
+			r.BaseDelay = min(r.BaseDelay, r.MaxDelay)
+		}
 	}
 	switch {
 	case r.MaxDelay == 0:

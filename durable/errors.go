@@ -3,6 +3,7 @@ package durable
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -39,9 +40,13 @@ var (
 	// although the producer had sent it only once: another writer with the
 	// same producer ID stored a batch under that epoch and sequence number
 	// first (typically the producer's previous run, restarted without a
-	// higher epoch). Error.ServerEpoch is the epoch. With AutoClaim, a
-	// producer meeting it on the first batch of its epoch takes the next
-	// epoch instead.
+	// higher epoch), and the batch was not stored. Error.ServerEpoch is the
+	// epoch. With AutoClaim, a producer meeting it on the first batch of
+	// its epoch takes the next epoch instead. The producer tells it from
+	// how often it wrote the request, which it learns from the request's
+	// httptrace hooks: through a transport that does not call them, or a
+	// proxy that repeats requests, a duplicate is taken as the batch's
+	// own and the collision goes unseen.
 	ErrEpochInUse = errors.New("producer epoch in use by another writer")
 	// ErrGone: the stream is soft-deleted, or the offset is before the
 	// retained data (410).
@@ -91,7 +96,8 @@ type Error struct {
 	// FinalOffset is the final offset of a closed stream (ErrClosed), when
 	// the server said.
 	FinalOffset string
-	// ServerEpoch is the server's producer epoch (ErrStaleEpoch).
+	// ServerEpoch is the server's producer epoch (ErrStaleEpoch), or the
+	// epoch in use (ErrEpochInUse).
 	ServerEpoch int64
 	// ExpectedSeq and ReceivedSeq are the producer sequence numbers of
 	// ErrSequenceGap.
@@ -107,8 +113,10 @@ func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("durable: ")
 	b.WriteString(e.Op)
-	b.WriteString(" /")
-	b.WriteString(e.Path)
+	if e.Path != "" {
+		b.WriteString(" /")
+		b.WriteString(e.Path)
+	}
 	b.WriteString(": ")
 	b.WriteString(e.Kind.Error())
 	switch {
@@ -124,6 +132,12 @@ func (e *Error) Error() string {
 		b.WriteString(e.Err.Error())
 	}
 	return b.String()
+}
+
+// invalid returns the ErrInvalidArgument of op, with a message naming the
+// option.
+func invalid(op, format string, a ...any) *Error {
+	return &Error{Op: op, Kind: ErrInvalidArgument, Err: fmt.Errorf(format, a...)}
 }
 
 // Is matches the error's Kind and the broader classes it belongs to.

@@ -55,9 +55,7 @@ type ProducerOptions struct {
 // Validate checks the options; the returned error names the offending
 // option and matches ErrInvalidArgument.
 func (o ProducerOptions) Validate() error {
-	bad := func(format string, a ...any) error {
-		return &Error{Op: "producer", Kind: ErrInvalidArgument, Err: fmt.Errorf(format, a...)}
-	}
+	bad := func(format string, a ...any) error { return invalid("producer", format, a...) }
 	switch {
 	case o.ID == "":
 		return bad("ID is empty")
@@ -149,9 +147,9 @@ type batch struct {
 	prev      *batch
 	// prevAttempt is the predecessor's attempt when b started, or nil.
 	prevAttempt chan struct{}
-	// writes counts the requests written under the batch's current epoch
-	// and sequence number: after one, a duplicate answer cannot be the
-	// server's memory of an earlier one of ours.
+	// writes counts the requests whose headers were written under the
+	// batch's current epoch and sequence number: after only one, a
+	// duplicate answer cannot be the server's memory of an earlier one.
 	writes atomic.Int32
 }
 
@@ -181,7 +179,7 @@ func (s *Stream) Producer(o ProducerOptions) (*Producer, error) {
 	if ct == "" {
 		ct = "application/octet-stream"
 	}
-	p := &Producer{s: s, o: o, ct: ct, json: isJSON(ct), epoch: o.Epoch,
+	p := &Producer{s: s, o: o, ct: ct, json: IsJSON(ct), epoch: o.Epoch,
 		queue: make(chan *batch, o.MaxInFlight), stopped: make(chan struct{}), flight: flight{window: 1}}
 	return p, nil
 }
@@ -687,8 +685,12 @@ func (p *Producer) send(b *batch) outcome {
 	}
 	once, wrote, prevAttempt := b.wroteOnce, b.wrote, b.prevAttempt
 	ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
-		WroteRequest: func(httptrace.WroteRequestInfo) {
+		WroteHeaders: func() {
+			// Before the body, so before any answer can come back, over
+			// HTTP/1 and HTTP/2 alike.
 			b.writes.Add(1)
+		},
+		WroteRequest: func(httptrace.WroteRequestInfo) {
 			once.Do(func() { close(wrote) })
 			// With a window above one, the next batch may start now.
 			p.pump()
@@ -696,10 +698,7 @@ func (p *Producer) send(b *batch) outcome {
 	})
 	for gaps := 0; ; gaps++ {
 		res, err := p.s.c.api.Append(ctx, p.s.path, params, bytes.NewBuffer(b.body), runtime.WithRetrySafe())
-		if err == nil && res.StatusCode == http.StatusNoContent && !b.close && b.writes.Load() == 1 {
-			// A duplicate (the server answers an accepted append with 200)
-			// of a batch sent once: another writer used this epoch and
-			// sequence number, and the batch was not stored.
+		if err == nil && p.foreignDuplicate(b, res) {
 			return outcome{b: b, err: &Error{Op: op, Path: p.s.path, Kind: ErrEpochInUse, StatusCode: res.StatusCode, ServerEpoch: b.epoch,
 				Err: fmt.Errorf("producer %q, epoch %d, seq %d: the server already holds a batch under this epoch and sequence number; start a restarted producer with a higher epoch, or with AutoClaim", p.o.ID, b.epoch, b.seq)}}
 		}
@@ -716,6 +715,25 @@ func (p *Producer) send(b *batch) outcome {
 		}
 		return outcome{b: b, err: err, gap: gaps > 0}
 	}
+}
+
+// foreignDuplicate reports whether res, a success, answers b as a
+// duplicate that cannot be b's own earlier attempt: another writer used
+// b's epoch and sequence number, and b was not stored. The server answers
+// a stored batch with data with 200 and a duplicate with 204, so a 204 to
+// a batch with data whose request was written once tells. A close without
+// data is answered 204 either way; its answer tells only when the
+// sequence number the server echoes is past b's, which none of the
+// producer's batches, all sent before its close, can have caused.
+func (p *Producer) foreignDuplicate(b *batch, res *durablestreams.AppendResult) bool {
+	if res.StatusCode != http.StatusNoContent {
+		return false
+	}
+	if len(b.body) > 0 {
+		return b.writes.Load() == 1
+	}
+	seq, ok := res.ProducerSeq.Get()
+	return b.close && ok && seq > b.seq
 }
 
 // settle records the outcome of b. An acknowledged batch's predecessors

@@ -2,6 +2,8 @@ package durable_test
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -384,27 +386,35 @@ func TestProducerCrashRestart(t *testing.T) {
 	checkOnce(t, numbers(t, s), n)
 }
 
-// TestProducerEpochInUse: a producer restarted in the epoch of its previous
-// run sends sequence numbers the server has seen, which it would answer as
-// duplicates without storing the items. The producer reports it as
-// ErrEpochInUse instead of losing them, and with AutoClaim takes the next
-// epoch and stores them.
-func TestProducerEpochInUse(t *testing.T) {
-	_, c := setup(t)
-	s := jsonStream(t, c, "producer/in-use")
+// usedEpoch returns a JSON stream on which producer "app" stored 0, 1 and 2
+// in epoch 0, one batch each (seq 0 to 2), and detached.
+func usedEpoch(t *testing.T, c *durable.Client, path string) *durable.Stream {
+	t.Helper()
+	s := jsonStream(t, c, path)
 	first, _ := s.Producer(durable.ProducerOptions{ID: "app", Linger: -1})
 	for i := range 3 {
 		if err := first.AppendJSON(i); err != nil {
 			t.Fatal(err)
 		}
-		if err := first.Flush(ctxT(t)); err != nil { // one batch each: seq 0, 1, 2
+		if err := first.Flush(ctxT(t)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if err := first.Detach(ctxT(t)); err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
 
+// TestProducerEpochInUse: a producer restarted in the epoch of its previous
+// run sends sequence numbers the server has seen, which it would answer as
+// duplicates without storing the items. The producer reports it as
+// ErrEpochInUse instead of losing them, and with AutoClaim takes the next
+// epoch and stores them. The same holds for a close, with or without a
+// final message.
+func TestProducerEpochInUse(t *testing.T) {
+	_, c := setup(t)
+	s := usedEpoch(t, c, "producer/in-use")
 	again, _ := s.Producer(durable.ProducerOptions{ID: "app", Linger: -1})
 	if err := again.AppendJSON(3); err != nil {
 		t.Fatal(err)
@@ -432,4 +442,66 @@ func TestProducerEpochInUse(t *testing.T) {
 		t.Fatalf("epoch after the claim: %d, want 1", got)
 	}
 	checkOnce(t, numbers(t, s), 6)
+
+	for _, final := range [][]byte{[]byte("3"), nil} {
+		path := fmt.Sprintf("producer/in-use-close-%d", len(final))
+		s := usedEpoch(t, c, path)
+		p, _ := s.Producer(durable.ProducerOptions{ID: "app", Linger: -1})
+		_, err := p.Close(ctxT(t), final)
+		wantKind(t, err, durable.ErrEpochInUse, path)
+		if m, err := s.Head(ctxT(t)); err != nil || m.Closed {
+			t.Fatalf("%s after the refused close: %+v, %v; want it open", path, m, err)
+		}
+		p, _ = s.Producer(durable.ProducerOptions{ID: "app", AutoClaim: true, Linger: -1})
+		if _, err := p.Close(ctxT(t), final); err != nil {
+			t.Fatalf("%s: close with AutoClaim: %v", path, err)
+		}
+		if m, err := s.Head(ctxT(t)); err != nil || !m.Closed {
+			t.Fatalf("%s after the close: %+v, %v; want it closed", path, m, err)
+		}
+		checkOnce(t, numbers(t, s), 3+len(final))
+	}
+}
+
+// lostAnswer passes requests on, but loses the answer to the first POST
+// with producer headers after the server handled it, as a dropped
+// connection would.
+type lostAnswer struct {
+	next http.RoundTripper
+	lost atomic.Bool
+}
+
+func (l *lostAnswer) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := l.next.RoundTrip(r)
+	if err == nil && r.Method == http.MethodPost && r.Header.Get("Producer-Id") != "" && l.lost.CompareAndSwap(false, true) {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return nil, io.ErrUnexpectedEOF
+	}
+	return resp, err
+}
+
+// TestProducerOwnDuplicate: a batch stored whose answer was lost is sent
+// again and answered as a duplicate; that is the batch's own, and the
+// producer goes on (no ErrEpochInUse), with every item stored once.
+func TestProducerOwnDuplicate(t *testing.T) {
+	la := &lostAnswer{next: &http.Transport{}}
+	_, c := setup(t, durable.WithHTTPClient(&http.Client{Transport: la}))
+	s := jsonStream(t, c, "producer/own-duplicate")
+	p, _ := s.Producer(durable.ProducerOptions{ID: "app", Linger: -1})
+	for i := range 3 {
+		if err := p.AppendJSON(i); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Flush(ctxT(t)); err != nil {
+			t.Fatalf("item %d: %v", i, err)
+		}
+	}
+	if _, err := p.Close(ctxT(t), nil); err != nil {
+		t.Fatal(err)
+	}
+	if !la.lost.Load() {
+		t.Fatal("no answer was lost")
+	}
+	checkOnce(t, numbers(t, s), 3)
 }

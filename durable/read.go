@@ -163,7 +163,7 @@ type reader struct {
 }
 
 func (r *reader) setJSON(ct string) {
-	if isJSON(ct) {
+	if IsJSON(ct) {
 		r.json = 1
 	} else {
 		r.json = -1

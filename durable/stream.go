@@ -130,14 +130,15 @@ func WithSeq(seq string) AppendOption {
 	return func(c *appendConfig) { c.params.StreamSeq = runtime.Some(seq) }
 }
 
-// WithAtLeastOnce retries the append after the failures a read is retried
-// after (5xx, 429, a dropped connection), with the client's retry policy:
-// the append is stored at least once. Without it, an append is retried
-// only when the server refused it (429, 503), not once it may have been
-// stored: a server that stored it and whose answer was lost would store a
-// repeat again. With WithSeq, such a repeat is refused with ErrSeqConflict
-// instead of stored twice. A Producer retries its batches and stores each
-// exactly once.
+// WithAtLeastOnce retries the append as reads are retried: after the
+// statuses of the client's retry policy (by default 408, 429, 500, 502,
+// 503 and 504) and after transport failures. The append is then stored at
+// least once. Without it, an append is retried only when the server
+// refused it (429, 503), not once it may have been stored: a server that
+// stored it and whose answer was lost would store a repeat again. With
+// WithSeq, such a repeat is refused with ErrSeqConflict instead of stored
+// twice, so that ErrSeqConflict may then mean that the append was stored.
+// A Producer retries its batches and stores each exactly once.
 func WithAtLeastOnce() AppendOption {
 	return func(c *appendConfig) { c.retry = true }
 }
@@ -260,8 +261,10 @@ func (s *Stream) Head(ctx context.Context) (*Metadata, error) {
 	return m, nil
 }
 
-// isJSON reports whether a content type is JSON's.
-func isJSON(ct string) bool {
+// IsJSON reports whether a stream of content type ct is a JSON stream
+// (application/json, or a type with the +json suffix, parameters aside):
+// its appends and reads are JSON arrays of messages.
+func IsJSON(ct string) bool {
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil {
 		mt = strings.ToLower(strings.TrimSpace(strings.Split(ct, ";")[0]))

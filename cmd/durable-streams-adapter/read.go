@@ -43,7 +43,7 @@ func (a *adapter) read(cmd command) result {
 			return errorResult(cmd.Type, "INVALID_ARGUMENT", 0, "read "+cmd.Path+": encoding "+strconv.Quote(*cmd.Encoding)+" is not known (only base64 is)")
 		case o.Live != durable.LiveSSE:
 			return errorResult(cmd.Type, "INVALID_ARGUMENT", 0, "read "+cmd.Path+": the base64 encoding applies to SSE reads only (live=sse)")
-		case strings.HasPrefix(ct, "text/") || isJSONType(ct):
+		case strings.HasPrefix(ct, "text/") || durable.IsJSON(ct):
 			return errorResult(cmd.Type, "INVALID_ARGUMENT", 0, "read "+cmd.Path+": the base64 encoding applies to binary streams only, not to "+ct)
 		}
 	}
@@ -76,7 +76,7 @@ func (a *adapter) read(cmd command) result {
 		upToDate, closed = ch.UpToDate, ch.Closed
 		if len(ch.Data) > 0 {
 			data := ch.Data
-			if json.Valid(data) && isJSONStream(a.contentType[cmd.Path], data) {
+			if data[0] == '[' && durable.IsJSON(a.contentType[cmd.Path]) && json.Valid(data) {
 				var b bytes.Buffer
 				if json.Compact(&b, data) == nil {
 					data = b.Bytes()
@@ -107,14 +107,4 @@ func (a *adapter) read(cmd command) result {
 	}
 	withDynamic(r, headers, params)
 	return r
-}
-
-// isJSONStream reports whether a chunk is a JSON stream's array.
-func isJSONStream(ct string, data []byte) bool {
-	return isJSONType(strings.ToLower(ct)) && len(data) > 0 && data[0] == '['
-}
-
-// isJSONType reports whether a lower-case content type is JSON's.
-func isJSONType(ct string) bool {
-	return strings.HasPrefix(ct, "application/json") || strings.Contains(ct, "+json")
 }
