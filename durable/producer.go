@@ -207,7 +207,28 @@ func (p *Producer) AppendJSON(v any) error {
 	return p.add(data)
 }
 
+// add queues data as one item.
 func (p *Producer) add(data []byte) error {
+	p.mu.Lock()
+	if b := p.cur; b != nil && p.err == nil && !p.closed &&
+		b.items+1 < p.o.MaxBatchItems && len(b.body)+len(data)+2 < p.o.MaxBatchBytes && len(b.body)+len(data)+1 <= cap(b.body) {
+		// The item neither starts nor ends a batch, and fits in its body
+		// as it is: the common case, kept small enough to be inlined.
+		if p.json {
+			b.body = append(b.body, ',') // b holds an item already
+		}
+		b.body = append(b.body, data...)
+		b.items++
+		p.mu.Unlock()
+		return nil
+	}
+	p.mu.Unlock()
+	return p.addSlow(data)
+}
+
+// addSlow queues data when it may start or end a batch, or the body must
+// grow.
+func (p *Producer) addSlow(data []byte) error {
 	p.mu.Lock()
 	if err := p.usable(); err != nil {
 		p.mu.Unlock()
