@@ -76,6 +76,7 @@ FUZZTIME ?= 30s
 fuzz:
 	@for f in FuzzNameAllocator FuzzLoad FuzzDecodeStreamFrame; do $(GO) test ./generator -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; done
 	$(GO) test ./runtime -run '^$$' -fuzz '^FuzzSSEReader$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./durable -run '^$$' -fuzz '^FuzzReadResponse$$' -fuzztime $(FUZZTIME)
 
 ## corpus: compile rate of generated clients over ../shared/corpus, beside oapi-codegen's.
 corpus:
