@@ -127,7 +127,7 @@ func (e *Error) Error() string {
 	case e.Kind == ErrSequenceGap:
 		b.WriteString(" (expected " + strconv.FormatInt(e.ExpectedSeq, 10) + ", received " + strconv.FormatInt(e.ReceivedSeq, 10) + ")")
 	}
-	if e.Err != nil {
+	if e.Err != nil && e.Err != e.Kind {
 		b.WriteString(": ")
 		b.WriteString(e.Err.Error())
 	}

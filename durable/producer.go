@@ -29,7 +29,9 @@ type ProducerOptions struct {
 	Epoch int64
 	// AutoClaim recovers from ErrStaleEpoch, and from ErrEpochInUse met on
 	// the first batch of an epoch, by taking the server's epoch plus one
-	// and sending the unacknowledged batches again, in order.
+	// and sending the unacknowledged batches again, in order. After 3
+	// epochs taken in a row without a batch acknowledged in between, the
+	// producer fails with the last of those errors.
 	AutoClaim bool
 	// MaxBatchBytes seals a batch before it grows past this many bytes
 	// (default 1 MiB). A single larger item is sent alone.
@@ -120,6 +122,7 @@ type flight struct {
 	// refused (a new epoch must start at sequence 0).
 	confirmed   bool
 	serverEpoch int64
+	claims      int           // epochs taken in a row without a batch acknowledged
 	lastWrote   chan struct{} // the last started batch's wrote
 	stopping    bool
 }
@@ -512,6 +515,12 @@ func (p *Producer) Err() error {
 	return p.err
 }
 
+// maxClaims is how many epochs an AutoClaim producer takes in a row, none
+// of them getting a batch acknowledged, before it gives up: one is enough
+// unless another writer keeps taking newer epochs, and a server that
+// refuses every epoch must not be asked again without end.
+const maxClaims = 3
+
 // outcome is the result of one attempt of a batch.
 type outcome struct {
 	b   *batch
@@ -642,6 +651,7 @@ func (p *Producer) complete(r outcome) *batch {
 	var de *Error
 	switch {
 	case r.err == nil:
+		f.claims = 0
 		p.settle(r.b, r.res, nil)
 		if r.b.epoch == p.Epoch() {
 			f.confirmed = true
@@ -650,6 +660,12 @@ func (p *Producer) complete(r outcome) *batch {
 		// An epoch in use is claimed only when it is met on the epoch's
 		// first batch, which goes alone: a later batch in flight beside
 		// it could have been stored after the other writer's.
+		if f.claims >= maxClaims {
+			e := *de
+			e.Err = fmt.Errorf("gave up after taking %d epochs in a row, none of which had a batch acknowledged (another writer with producer ID %q keeps taking newer ones): %w", f.claims, p.o.ID, de.Err)
+			p.fail(&e)
+			break
+		}
 		f.claiming, f.confirmed = true, false
 		f.serverEpoch = max(f.serverEpoch, de.ServerEpoch)
 		f.resend = append(f.resend, r.b)
@@ -664,6 +680,7 @@ func (p *Producer) complete(r outcome) *batch {
 		p.mu.Unlock()
 		f.seq = 0
 		f.claiming = false
+		f.claims++
 		sortBatches(f.resend)
 	}
 	return p.next()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -504,4 +505,38 @@ func TestProducerOwnDuplicate(t *testing.T) {
 		t.Fatal("no answer was lost")
 	}
 	checkOnce(t, numbers(t, s), 3)
+}
+
+// TestProducerClaimGivesUp: a server that refuses every epoch as stale
+// (here an in-process handler: the reference server cannot be made to)
+// would keep an AutoClaim producer taking newer epochs without end. It
+// gives up after 3 claims in a row with none of its batches acknowledged,
+// with the stale-epoch error.
+func TestProducerClaimGivesUp(t *testing.T) {
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		w.Header().Set("Producer-Epoch", "5")
+		w.WriteHeader(http.StatusForbidden)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := durable.New(srv.URL, durable.WithRetry(fastRetry()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := c.Stream("fenced").Producer(durable.ProducerOptions{ID: "app", AutoClaim: true})
+	if err := p.Append([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	err = p.Flush(ctxT(t))
+	wantKind(t, err, durable.ErrStaleEpoch, "fenced")
+	if !strings.Contains(err.Error(), "gave up after taking 3 epochs") {
+		t.Fatalf("error %q does not say it gave up", err)
+	}
+	if n := requests.Load(); n != 4 {
+		t.Fatalf("%d requests, want 4 (the first epoch and 3 claimed)", n)
+	}
+	if got := p.Epoch(); got != 8 {
+		t.Fatalf("epoch %d, want 8 (5+1, then 7, 8)", got)
+	}
 }
