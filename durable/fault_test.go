@@ -1,10 +1,12 @@
 package durable_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -292,5 +294,46 @@ func TestErrorKinds(t *testing.T) {
 	got, _ := collect(t, ctx, s, durable.ReadOptions{})
 	if string(got) != "y" {
 		t.Fatalf("stream holds %q, want y", got)
+	}
+}
+
+// TestLivePacing: a server that answers every long-poll at once with
+// nothing new, or ends every SSE connection right after a keep-alive
+// control event, is not asked again without pause: the live read waits
+// as a retry would (here an in-process handler: the reference server
+// holds such requests, as it should). Unpaced, the loop made about 15,000
+// requests a second.
+func TestLivePacing(t *testing.T) {
+	for _, mode := range []durable.LiveMode{durable.LiveLongPoll, durable.LiveSSE} {
+		var requests atomic.Int64
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			requests.Add(1)
+			if r.URL.Query().Get("live") == "sse" {
+				w.Header().Set("Content-Type", "text/event-stream")
+				_, _ = io.WriteString(w, "event: control\ndata:{\"streamNextOffset\":\"0_5\",\"streamCursor\":\"1\",\"upToDate\":true}\n\n")
+				return
+			}
+			w.Header().Set("Stream-Next-Offset", "0_5")
+			w.Header().Set("Stream-Up-To-Date", "true")
+			w.Header().Set("Stream-Cursor", "1")
+			w.WriteHeader(http.StatusNoContent)
+		}))
+		c, err := durable.New(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(ctxT(t), time.Second)
+		for _, err := range c.Stream("quick").WithContentType("text/plain").Read(ctx, durable.ReadOptions{Offset: "0_5", Live: mode}) {
+			if err != nil {
+				wantKind(t, err, context.DeadlineExceeded, "quick")
+				break
+			}
+		}
+		cancel()
+		srv.Close()
+		// Waits of about 0.1, 0.2 and 0.4 s (jittered) fill the second.
+		if n := requests.Load(); n < 2 || n > 10 {
+			t.Errorf("%v: %d requests in 1 s, want 2 to 10", mode, n)
+		}
 	}
 }

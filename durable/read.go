@@ -10,6 +10,7 @@ import (
 	"iter"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/allsource-go/allsource/gen/durablestreams"
 	"github.com/allsource-go/allsource/runtime"
@@ -160,6 +161,7 @@ type reader struct {
 	json           int8 // 1 JSON stream, -1 not, 0 not known yet
 	upToDate       bool // the last chunk delivered was up to date
 	failures       int  // reconnections in a row without progress
+	quick          int  // live requests in a row that ended at once with nothing new
 }
 
 func (r *reader) setJSON(ct string) {
@@ -181,7 +183,9 @@ func (r *reader) run(ctx context.Context, yield func(Chunk, error) bool) {
 			r.fail(yield, err)
 			return
 		}
+		start, from := time.Now(), r.offset
 		if catchUp || r.mode == LiveLongPoll {
+			live := !catchUp
 			ch, err := r.get(ctx, catchUp)
 			if err != nil {
 				r.fail(yield, err)
@@ -196,6 +200,9 @@ func (r *reader) run(ctx context.Context, yield func(Chunk, error) bool) {
 				}
 				catchUp = false
 			}
+			if live && !r.pace(ctx, yield, start, from) {
+				return
+			}
 			continue
 		}
 		if r.json == 0 {
@@ -206,10 +213,31 @@ func (r *reader) run(ctx context.Context, yield func(Chunk, error) bool) {
 			}
 			r.setJSON(m.ContentType)
 		}
-		if done := r.sse(ctx, yield); done {
+		if done := r.sse(ctx, yield); done || !r.pace(ctx, yield, start, from) {
 			return
 		}
 	}
+}
+
+// pace waits before the next live request when the last one, started at
+// start from offset from, ended with nothing new sooner than the retry
+// policy's BaseDelay: a server that answers a long-poll at once, or ends
+// an SSE connection at once, would otherwise be asked again without
+// pause. The wait grows as a retry's backoff does, and the first request
+// that brings something new, or that the server held, resets it. It
+// returns false when the read is over (the context ended).
+func (r *reader) pace(ctx context.Context, yield func(Chunk, error) bool, start time.Time, from string) bool {
+	pol := r.s.c.retry
+	if r.offset != from || time.Since(start) >= pol.BaseDelay {
+		r.quick = 0
+		return true
+	}
+	r.quick++
+	if err := runtime.Sleep(ctx, runtime.Backoff(r.quick, pol.BaseDelay, pol.MaxDelay)); err != nil {
+		r.fail(yield, err)
+		return false
+	}
+	return true
 }
 
 // get makes one catch-up or long-poll request.
