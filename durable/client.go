@@ -20,6 +20,8 @@ type Client struct {
 	api     *durablestreams.Client
 	retry   runtime.RetryPolicy
 	timeout time.Duration
+	// readOpts bound a read response to WithMaxChunkBytes.
+	readOpts []runtime.Option
 	// bodies holds the bodies of acknowledged producer batches (*[]byte),
 	// reused by the client's producers.
 	bodies sync.Pool
@@ -58,6 +60,7 @@ type options struct {
 	hc         *http.Client
 	retry      runtime.RetryPolicy
 	rt         []runtime.Option
+	maxChunk   int64
 }
 
 // WithTimeout bounds every request that is not a live read (create,
@@ -82,6 +85,19 @@ func WithHeader(key, value string) Option {
 func WithHeaderFunc(f func(ctx context.Context) (http.Header, error)) Option {
 	return func(o *options) { o.headerFunc = f }
 }
+
+// DefaultMaxChunkBytes is the largest read response a client takes
+// without WithMaxChunkBytes: 1 GiB.
+const DefaultMaxChunkBytes = 1 << 30
+
+// WithMaxChunkBytes bounds the size of one read response (a chunk), or of
+// one SSE event, which the client holds in memory whole: a response is
+// the protocol's unit of resumption, its offset known only at its end. The
+// server chooses how much one response holds; the reference server
+// returns everything from the offset at once, so a stream read from the
+// start comes whole. A larger response fails the read with ErrTooLarge.
+// The default is DefaultMaxChunkBytes.
+func WithMaxChunkBytes(n int64) Option { return func(o *options) { o.maxChunk = n } }
 
 // WithHTTPClient sends requests through hc instead of the client's own.
 func WithHTTPClient(hc *http.Client) Option { return func(o *options) { o.hc = hc } }
@@ -134,6 +150,11 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		return nil, bad("retry MaxDelay %v is negative", r.MaxDelay)
 	case o.timeout < 0:
 		return nil, bad("timeout %v is negative", o.timeout)
+	case o.maxChunk < 0:
+		return nil, bad("max chunk bytes %d is negative", o.maxChunk)
+	}
+	if o.maxChunk == 0 {
+		o.maxChunk = DefaultMaxChunkBytes
 	}
 	if r.BaseDelay == 0 {
 		r.BaseDelay = DefaultRetry().BaseDelay
@@ -172,7 +193,8 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("durable: %w", err)
 	}
-	return &Client{api: api, retry: o.retry, timeout: o.timeout}, nil
+	return &Client{api: api, retry: o.retry, timeout: o.timeout,
+		readOpts: []runtime.Option{runtime.WithMaxResponseBytes(o.maxChunk)}}, nil
 }
 
 // headerMiddleware sets the headers of f on every attempt.

@@ -430,3 +430,48 @@ func TestNewRefusesBadOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestLargeChunks: the reference server answers a read from the start
+// with the whole stream, here 70 MiB, more than the runtime's default
+// response limit (64 MiB): the client takes it, up to WithMaxChunkBytes,
+// and a response or SSE event over that limit fails the read with
+// ErrTooLarge at once, not as a dropped connection retried.
+func TestLargeChunks(t *testing.T) {
+	srv, c := setup(t)
+	s := c.Stream("large").WithContentType("application/octet-stream")
+	if _, err := s.Create(ctxT(t), durable.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	chunk := bytes.Repeat([]byte("L"), 1<<20)
+	for range 70 {
+		if _, err := s.Append(ctxT(t), chunk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := 0
+	for ch, err := range s.Read(ctxT(t), durable.ReadOptions{}) {
+		if err != nil {
+			t.Fatalf("after %d bytes: %v", n, err)
+		}
+		n += len(ch.Data)
+	}
+	if n != 70<<20 {
+		t.Fatalf("read %d bytes, want %d", n, 70<<20)
+	}
+
+	small, err := durable.New(srv.URL, durable.WithRetry(fastRetry()), durable.WithMaxChunkBytes(1<<20)) // below an SSE event of 1 MiB in base64
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, live := range []durable.LiveMode{durable.LiveOff, durable.LiveSSE} {
+		for _, err := range small.Stream("large").WithContentType("application/octet-stream").Read(ctxT(t), durable.ReadOptions{Live: live}) {
+			if err != nil {
+				wantKind(t, err, durable.ErrTooLarge, "large")
+				break
+			}
+		}
+	}
+	if _, err := durable.New(srv.URL, durable.WithMaxChunkBytes(-1)); !errors.Is(err, durable.ErrInvalidArgument) {
+		t.Fatalf("negative max chunk bytes: %v", err)
+	}
+}

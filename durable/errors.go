@@ -51,7 +51,9 @@ var (
 	// ErrGone: the stream is soft-deleted, or the offset is before the
 	// retained data (410).
 	ErrGone = errors.New("stream gone")
-	// ErrTooLarge: the body is larger than the server accepts (413).
+	// ErrTooLarge: an append's body is larger than the server accepts
+	// (413), or a read's response or SSE event is larger than the client
+	// takes (WithMaxChunkBytes).
 	ErrTooLarge = errors.New("payload too large")
 	// ErrBadRequest: the server refused the request as malformed (400).
 	ErrBadRequest = errors.New("bad request")
@@ -185,6 +187,9 @@ func newError(op, path string, err error) error {
 		e.RetryAfter, _ = ae.RetryAfter()
 	case errors.As(err, &pe):
 		e.Kind = ErrProtocol
+		if errors.Is(err, runtime.ErrResponseTooLarge) || errors.Is(err, runtime.ErrLineTooLong) {
+			e.Kind = ErrTooLarge
+		}
 		e.StatusCode = pe.StatusCode
 	case errors.Is(err, runtime.ErrInvalidPath):
 		e.Kind = ErrInvalidArgument

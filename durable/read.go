@@ -243,9 +243,8 @@ func (r *reader) pace(ctx context.Context, yield func(Chunk, error) bool, start 
 // get makes one catch-up or long-poll request.
 func (r *reader) get(ctx context.Context, catchUp bool) (Chunk, error) {
 	p := durablestreams.ReadParams{Offset: runtime.Some(r.offset)}
-	var opts []runtime.Option
 	var resp *http.Response
-	opts = append(opts, runtime.WithResponseInto(&resp))
+	opts := append([]runtime.Option{runtime.WithResponseInto(&resp)}, r.s.c.readOpts...)
 	if !catchUp {
 		p.Live = runtime.Some(durablestreams.ReadLiveLongPoll)
 		if r.cursor != "" {
@@ -337,13 +336,13 @@ func (r *reader) sse(ctx context.Context, yield func(Chunk, error) bool) bool {
 		p.Cursor = runtime.Some(r.cursor)
 	}
 	var resp *http.Response
-	opts := append([]runtime.Option{runtime.WithResponseInto(&resp)}, liveOpts...)
+	opts := append(append([]runtime.Option{runtime.WithResponseInto(&resp)}, r.s.c.readOpts...), liveOpts...)
 	var pending [][]byte
 	progressed, checked := false, false
 	for ev, err := range r.s.c.api.ReadStream(ctx, r.s.path, p, opts...) {
 		if err != nil {
 			var pe *runtime.ProtocolError
-			if ctx.Err() == nil && resp != nil && errors.As(err, &pe) && strings.HasPrefix(pe.Reason, "reading") {
+			if ctx.Err() == nil && resp != nil && errors.As(err, &pe) && strings.HasPrefix(pe.Reason, "reading") && !errors.Is(err, runtime.ErrLineTooLong) {
 				break // the connection dropped: resume from r.offset
 			}
 			r.fail(yield, err)

@@ -451,7 +451,7 @@ func TestFaults(t *testing.T) {
 		req.Query = map[string][]string{"fast": {"1"}}
 		err = e.do(ctx, c, req, &out)
 		var pe *ProtocolError
-		if !errors.As(err, &pe) || !strings.Contains(pe.Reason, "larger than") {
+		if !errors.As(err, &pe) || !strings.Contains(pe.Reason, "larger than") || !errors.Is(err, ErrResponseTooLarge) {
 			t.Fatalf("fast: err = %v, want a too-large ProtocolError", err)
 		}
 		wantAttempts(t, "fast attempts", e.attempts.Load(), 1)

@@ -43,6 +43,10 @@ func (f TokenSourceFunc) Token(ctx context.Context) (string, error) { return f(c
 // (see WithMaxResponseBytes).
 const DefaultMaxResponseBytes = 64 << 20
 
+// ErrResponseTooLarge is wrapped by the *ProtocolError of a response body
+// larger than WithMaxResponseBytes allows.
+var ErrResponseTooLarge = errors.New("runtime: response too large")
+
 type config struct {
 	httpClient     *http.Client // as passed to WithHTTPClient; nil for the client's own
 	header         http.Header
@@ -232,8 +236,8 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithMaxResponseBytes bounds the size of a response body read into memory;
-// a larger 2xx body fails the call with ErrProtocol. Default
-// DefaultMaxResponseBytes.
+// a larger 2xx body fails the call with a *ProtocolError wrapping
+// ErrResponseTooLarge. Default DefaultMaxResponseBytes.
 func WithMaxResponseBytes(n int64) Option {
 	return func(c *config) {
 		if n <= 0 {

@@ -86,7 +86,7 @@ func StreamRecords[T any](ctx context.Context, c *Client, req *Request, f Framin
 			return
 		}
 		defer resp.Body.Close()
-		rr := NewRecordReader(resp.Body, f, int(c.cfg.maxBodyBytes))
+		rr := NewRecordReader(resp.Body, f, int(c.maxBody(opts)))
 		for n := 0; ; n++ {
 			rec, err := rr.Next()
 			if err != nil {
@@ -120,7 +120,7 @@ func StreamSSE[T any](ctx context.Context, c *Client, req *Request, decode func(
 			return
 		}
 		defer resp.Body.Close()
-		sr := NewSSEReader(resp.Body, int(c.cfg.maxBodyBytes))
+		sr := NewSSEReader(resp.Body, int(c.maxBody(opts)))
 		for {
 			ev, err := sr.Next()
 			if err != nil {
@@ -139,6 +139,16 @@ func StreamSSE[T any](ctx context.Context, c *Client, req *Request, decode func(
 			}
 		}
 	}
+}
+
+// maxBody returns the largest record or event a stream read with opts
+// takes: WithMaxResponseBytes of the call, else of the client.
+func (c *Client) maxBody(opts []Option) int64 {
+	cfg := c.cfg
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return cfg.maxBodyBytes
 }
 
 // streamErr is the error that ends reading a stream: the context's when it

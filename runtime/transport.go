@@ -307,7 +307,7 @@ func (k *call) finish(a *attempt, result any) (retry bool, wait time.Duration, e
 			return true, p.backoff(a.n), err
 		}
 		if a.tooLarge {
-			return false, 0, k.protocolError(a, "response body larger than "+strconv.FormatInt(k.cfg.maxBodyBytes, 10)+" bytes", nil)
+			return false, 0, k.protocolError(a, "response body larger than the limit of "+strconv.FormatInt(k.cfg.maxBodyBytes, 10)+" bytes", ErrResponseTooLarge)
 		}
 		if req.Response != nil {
 			var herr error
