@@ -22,6 +22,7 @@ type Client struct {
 	timeout time.Duration
 	// readOpts bound a read response to WithMaxChunkBytes.
 	readOpts []runtime.Option
+	maxChunk int64
 	// bodies holds the bodies of acknowledged producer batches (*[]byte),
 	// reused by the client's producers.
 	bodies sync.Pool
@@ -95,8 +96,11 @@ const DefaultMaxChunkBytes = 1 << 30
 // the protocol's unit of resumption, its offset known only at its end. The
 // server chooses how much one response holds; the reference server
 // returns everything from the offset at once, so a stream read from the
-// start comes whole. A larger response fails the read with ErrTooLarge.
-// The default is DefaultMaxChunkBytes.
+// start comes whole. Over SSE it bounds each event and the events that
+// make up one chunk. A larger response fails the read with ErrTooLarge.
+// The default is DefaultMaxChunkBytes. Reads take this bound, not a
+// runtime.WithMaxResponseBytes given through WithRuntimeOptions, which
+// bounds the other responses.
 func WithMaxChunkBytes(n int64) Option { return func(o *options) { o.maxChunk = n } }
 
 // WithHTTPClient sends requests through hc instead of the client's own.
@@ -194,7 +198,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("durable: %w", err)
 	}
 	return &Client{api: api, retry: o.retry, timeout: o.timeout,
-		readOpts: []runtime.Option{runtime.WithMaxResponseBytes(o.maxChunk)}}, nil
+		readOpts: []runtime.Option{runtime.WithMaxResponseBytes(o.maxChunk)}, maxChunk: o.maxChunk}, nil
 }
 
 // headerMiddleware sets the headers of f on every attempt.

@@ -464,13 +464,41 @@ func TestLargeChunks(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, live := range []durable.LiveMode{durable.LiveOff, durable.LiveSSE} {
+		failed := false
 		for _, err := range small.Stream("large").WithContentType("application/octet-stream").Read(ctxT(t), durable.ReadOptions{Live: live}) {
 			if err != nil {
 				wantKind(t, err, durable.ErrTooLarge, "large")
+				failed = true
 				break
 			}
 		}
+		if !failed {
+			t.Fatalf("%v: read under a 1 MiB limit ended without an error", live)
+		}
 	}
+	// Over SSE the reference server sends one data event per append, then
+	// one control event: eight events of 1 MiB fit under a 2 MiB limit
+	// each, and not together.
+	events := c.Stream("large-events").WithContentType("application/octet-stream")
+	if _, err := events.Create(ctxT(t), durable.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for range 8 {
+		if _, err := events.Append(ctxT(t), chunk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	two, err := durable.New(srv.URL, durable.WithRetry(fastRetry()), durable.WithMaxChunkBytes(2<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last error
+	for _, err := range two.Stream("large-events").WithContentType("application/octet-stream").Read(ctxT(t), durable.ReadOptions{Live: durable.LiveSSE}) {
+		if last = err; err != nil {
+			break
+		}
+	}
+	wantKind(t, last, durable.ErrTooLarge, "large-events")
 	if _, err := durable.New(srv.URL, durable.WithMaxChunkBytes(-1)); !errors.Is(err, durable.ErrInvalidArgument) {
 		t.Fatalf("negative max chunk bytes: %v", err)
 	}

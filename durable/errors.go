@@ -187,7 +187,7 @@ func newError(op, path string, err error) error {
 		e.RetryAfter, _ = ae.RetryAfter()
 	case errors.As(err, &pe):
 		e.Kind = ErrProtocol
-		if errors.Is(err, runtime.ErrResponseTooLarge) || errors.Is(err, runtime.ErrLineTooLong) {
+		if op == "read" && (errors.Is(err, runtime.ErrResponseTooLarge) || errors.Is(err, runtime.ErrLineTooLong)) {
 			e.Kind = ErrTooLarge
 		}
 		e.StatusCode = pe.StatusCode

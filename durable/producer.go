@@ -214,9 +214,10 @@ func (p *Producer) AppendJSON(v any) error {
 func (p *Producer) add(data []byte) error {
 	p.mu.Lock()
 	if b := p.cur; b != nil && p.err == nil && !p.closed &&
-		b.items+1 < p.o.MaxBatchItems && len(b.body)+len(data)+2 < p.o.MaxBatchBytes && len(b.body)+len(data)+1 <= cap(b.body) {
+		b.items+1 < p.o.MaxBatchItems && len(b.body)+len(data)+2 < p.o.MaxBatchBytes && len(b.body)+len(data)+2 <= cap(b.body) {
 		// The item neither starts nor ends a batch, and fits in its body
-		// as it is: the common case, kept small enough to be inlined.
+		// as it is, with room left for a JSON batch's "," or "]" (as
+		// grow leaves): the common case.
 		if p.json {
 			b.body = append(b.body, ',') // b holds an item already
 		}
@@ -435,6 +436,8 @@ func (p *Producer) Close(ctx context.Context, final []byte) (string, error) {
 		return off, err
 	}
 	p.closed = true
+	// Items appended since the flush go before the close.
+	late := p.seal()
 	b := &batch{close: true, done: make(chan struct{}), n: p.count}
 	p.count++
 	if len(final) > 0 {
@@ -447,7 +450,13 @@ func (p *Producer) Close(ctx context.Context, final []byte) (string, error) {
 	}
 	b.prev, p.last = p.last, b
 	p.mu.Unlock()
-	err := p.push(b)
+	var err error
+	if late != nil {
+		err = p.push(late)
+	}
+	if err == nil {
+		err = p.push(b)
+	}
 	p.pushMu.Unlock()
 	if err != nil {
 		return "", err
@@ -469,10 +478,11 @@ func (p *Producer) Close(ctx context.Context, final []byte) (string, error) {
 
 // Detach flushes and stops the producer without closing the stream.
 func (p *Producer) Detach(ctx context.Context) error {
-	err := p.Flush(ctx)
+	// No item is taken once the flush has begun, so none is left behind.
 	p.mu.Lock()
 	p.closed = true
 	p.mu.Unlock()
+	err := p.Flush(ctx)
 	p.shutdown()
 	return err
 }
@@ -662,7 +672,7 @@ func (p *Producer) complete(r outcome) *batch {
 		// it could have been stored after the other writer's.
 		if f.claims >= maxClaims {
 			e := *de
-			e.Err = fmt.Errorf("gave up after taking %d epochs in a row, none of which had a batch acknowledged (another writer with producer ID %q keeps taking newer ones): %w", f.claims, p.o.ID, de.Err)
+			e.Err = fmt.Errorf("gave up after taking %d epochs in a row for producer ID %q, each refused before a batch was acknowledged (the server refuses every epoch, or another writer keeps taking newer ones): %w", f.claims, p.o.ID, de.Err)
 			p.fail(&e)
 			break
 		}

@@ -540,3 +540,33 @@ func TestProducerClaimGivesUp(t *testing.T) {
 		t.Fatalf("epoch %d, want 8 (5+1, then 7, 8)", got)
 	}
 }
+
+// TestProducerCloseTakesLateItems: items appended while Close or Detach
+// flushes are sent before the close, or refused with ErrProducerClosed;
+// none is accepted and then dropped.
+func TestProducerCloseTakesLateItems(t *testing.T) {
+	_, c := setup(t)
+	for round := range 20 {
+		s := jsonStream(t, c, fmt.Sprintf("producer/late-%d", round))
+		p, _ := s.Producer(durable.ProducerOptions{ID: "app", Linger: time.Hour})
+		accepted := make(chan int)
+		go func() {
+			n := 0
+			for p.AppendJSON(n) == nil {
+				n++
+			}
+			accepted <- n
+		}()
+		time.Sleep(time.Millisecond)
+		var err error
+		if round%2 == 0 {
+			_, err = p.Close(ctxT(t), nil)
+		} else {
+			err = p.Detach(ctxT(t))
+		}
+		if err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		checkOnce(t, numbers(t, s), <-accepted)
+	}
+}

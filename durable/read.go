@@ -213,7 +213,11 @@ func (r *reader) run(ctx context.Context, yield func(Chunk, error) bool) {
 			}
 			r.setJSON(m.ContentType)
 		}
-		if done := r.sse(ctx, yield); done || !r.pace(ctx, yield, start, from) {
+		if done := r.sse(ctx, yield); done {
+			return
+		}
+		// A connection that ended without progress was waited for by sse.
+		if r.failures == 0 && !r.pace(ctx, yield, start, from) {
 			return
 		}
 	}
@@ -338,6 +342,7 @@ func (r *reader) sse(ctx context.Context, yield func(Chunk, error) bool) bool {
 	var resp *http.Response
 	opts := append(append([]runtime.Option{runtime.WithResponseInto(&resp)}, r.s.c.readOpts...), liveOpts...)
 	var pending [][]byte
+	pendingBytes := 0
 	progressed, checked := false, false
 	for ev, err := range r.s.c.api.ReadStream(ctx, r.s.path, p, opts...) {
 		if err != nil {
@@ -366,6 +371,11 @@ func (r *reader) sse(ctx context.Context, yield func(Chunk, error) bool) bool {
 				}
 				data = dec
 			}
+			if pendingBytes += len(data); int64(pendingBytes) > r.s.c.maxChunk {
+				yield(Chunk{}, &Error{Op: "read", Path: r.s.path, Kind: ErrTooLarge, StatusCode: resp.StatusCode,
+					Err: fmt.Errorf("the data events before a control event hold more than %d bytes (WithMaxChunkBytes)", r.s.c.maxChunk)})
+				return true
+			}
 			pending = append(pending, data)
 		case "control":
 			c := ev.Control
@@ -378,7 +388,7 @@ func (r *reader) sse(ctx context.Context, yield func(Chunk, error) bool) bool {
 				yield(Chunk{}, err)
 				return true
 			}
-			pending = pending[:0]
+			pending, pendingBytes = pending[:0], 0
 			r.offset = c.StreamNextOffset
 			if cur, ok := c.StreamCursor.Get(); ok {
 				r.cursor = cur

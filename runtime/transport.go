@@ -422,9 +422,16 @@ func permanent(err error) bool {
 // then into chunks of growing size, which are copied into buf once, at the
 // end: growing buf instead would allocate, clear and copy it again at every
 // doubling, which cost several times the read itself on large bodies.
+// maxInitialBody is how much of a response's Content-Length readBody
+// allocates before the body arrives.
+const maxInitialBody = 16 << 20
+
 func readBody(buf *bytes.Buffer, resp *http.Response, limit int64) (tooLarge bool, err error) {
 	if n := resp.ContentLength; n > 0 && n <= limit {
-		buf.Grow(int(n) + 1)
+		// Sized from the header up to maxInitialBody only: a header may
+		// claim far more than the body holds, and the rest grows as it
+		// arrives.
+		buf.Grow(int(min(n, maxInitialBody)) + 1)
 	}
 	if buf.Available() < 512 {
 		buf.Grow(512)
