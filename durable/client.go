@@ -20,8 +20,7 @@ type Client struct {
 	api     *durablestreams.Client
 	retry   runtime.RetryPolicy
 	timeout time.Duration
-	// readOpts bound a read response to WithMaxChunkBytes.
-	readOpts []runtime.Option
+	// maxChunk bounds a read response (WithMaxChunkBytes).
 	maxChunk int64
 	// bodies holds the bodies of acknowledged producer batches (*[]byte),
 	// reused by the client's producers.
@@ -197,8 +196,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("durable: %w", err)
 	}
-	return &Client{api: api, retry: o.retry, timeout: o.timeout,
-		readOpts: []runtime.Option{runtime.WithMaxResponseBytes(o.maxChunk)}, maxChunk: o.maxChunk}, nil
+	return &Client{api: api, retry: o.retry, timeout: o.timeout, maxChunk: o.maxChunk}, nil
 }
 
 // headerMiddleware sets the headers of f on every attempt.

@@ -248,7 +248,7 @@ func (r *reader) pace(ctx context.Context, yield func(Chunk, error) bool, start 
 func (r *reader) get(ctx context.Context, catchUp bool) (Chunk, error) {
 	p := durablestreams.ReadParams{Offset: runtime.Some(r.offset)}
 	var resp *http.Response
-	opts := append([]runtime.Option{runtime.WithResponseInto(&resp)}, r.s.c.readOpts...)
+	opts := []runtime.Option{runtime.WithResponseInto(&resp), runtime.WithMaxResponseBytes(r.s.c.maxChunk)}
 	if !catchUp {
 		p.Live = runtime.Some(durablestreams.ReadLiveLongPoll)
 		if r.cursor != "" {
@@ -340,7 +340,7 @@ func (r *reader) sse(ctx context.Context, yield func(Chunk, error) bool) bool {
 		p.Cursor = runtime.Some(r.cursor)
 	}
 	var resp *http.Response
-	opts := append(append([]runtime.Option{runtime.WithResponseInto(&resp)}, r.s.c.readOpts...), liveOpts...)
+	opts := append([]runtime.Option{runtime.WithResponseInto(&resp), runtime.WithMaxResponseBytes(r.s.c.maxChunk)}, liveOpts...)
 	var pending [][]byte
 	pendingBytes := 0
 	progressed, checked := false, false
